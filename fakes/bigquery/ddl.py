@@ -1,0 +1,248 @@
+"""The DDL the fake accepts in queries, turned into the engine's own create/drop/alter calls.
+
+Going through the engine means DDL obeys the same BigQuery rules as the REST calls: a
+``PARTITION BY`` on a missing column fails with BigQuery's message whichever way it arrives.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from fakes.bigquery.sql import ParsedStatement, StatementKind, invalid_query
+from harness.ports import QueryResult
+from harness.schema.spec import (
+    DatasetSpec,
+    FieldMode,
+    FieldSpec,
+    FieldType,
+    PartitionType,
+    TableSpec,
+    TimePartitioning,
+)
+
+if TYPE_CHECKING:
+    from fakes.bigquery.engine import BigQueryEngine
+
+_SQL_TYPES: dict[str, FieldType] = {
+    "VARCHAR": FieldType.STRING,
+    "TEXT": FieldType.STRING,
+    "VARBINARY": FieldType.BYTES,
+    "BINARY": FieldType.BYTES,
+    "BLOB": FieldType.BYTES,
+    "BIGINT": FieldType.INTEGER,
+    "INT": FieldType.INTEGER,
+    "DOUBLE": FieldType.FLOAT,
+    "FLOAT": FieldType.FLOAT,
+    "DECIMAL": FieldType.NUMERIC,
+    "BIGDECIMAL": FieldType.BIGNUMERIC,
+    "BOOLEAN": FieldType.BOOLEAN,
+    "TIMESTAMPTZ": FieldType.TIMESTAMP,
+    "TIMESTAMP": FieldType.TIMESTAMP,
+    "DATETIME": FieldType.DATETIME,
+    "DATE": FieldType.DATE,
+    "TIME": FieldType.TIME,
+    "JSON": FieldType.JSON,
+    "GEOGRAPHY": FieldType.GEOGRAPHY,
+    "INTERVAL": FieldType.INTERVAL,
+}
+
+
+def run(engine: BigQueryEngine, project: str, statement: ParsedStatement) -> QueryResult:
+    tree = statement.tree
+    kind = statement.kind
+    if kind in (StatementKind.CREATE_SCHEMA, StatementKind.DROP_SCHEMA):
+        schema = tree.this if kind is StatementKind.CREATE_SCHEMA else tree.expressions[0]
+        target_project = schema.args["catalog"].name if schema.args.get("catalog") else project
+        dataset_id = schema.args["db"].name if schema.args.get("db") else schema.name
+        if kind is StatementKind.CREATE_SCHEMA:
+            location = _property(tree, exp.LocationProperty)
+            engine.create_dataset(
+                target_project,
+                DatasetSpec(dataset_id=dataset_id, location=str(location or "US")),
+                exists_ok=bool(tree.args.get("exists")),
+            )
+        else:
+            engine.delete_dataset(
+                target_project,
+                dataset_id,
+                delete_contents=bool(tree.args.get("cascade")),
+                not_found_ok=bool(tree.args.get("exists")),
+            )
+        return QueryResult(rows=[], statement_type=kind.value)
+    ref = statement.target
+    assert ref is not None
+    if kind is StatementKind.DROP_TABLE:
+        engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=bool(tree.args.get("exists")))
+        return QueryResult(rows=[], statement_type=kind.value)
+    if kind is StatementKind.TRUNCATE_TABLE:
+        before = engine.get_table(ref.project, ref.dataset, ref.table).num_rows
+        engine.truncate(ref.project, ref.dataset, ref.table)
+        return QueryResult(rows=[], statement_type=kind.value, affected_rows=before)
+    if kind is StatementKind.ALTER_TABLE:
+        return _alter(engine, statement)
+    return _create_table(engine, statement)
+
+
+def _create_table(engine: BigQueryEngine, statement: ParsedStatement) -> QueryResult:
+    tree = statement.tree
+    ref = statement.target
+    assert ref is not None
+    if tree.args.get("replace"):
+        engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=True)
+    rows: list[dict[str, Any]] = []
+    if statement.kind is StatementKind.CREATE_TABLE_AS_SELECT:
+        result = engine.query(ref.project, tree.expression.sql(dialect="bigquery"))
+        schema = result.schema
+        rows = result.rows
+    else:
+        schema = tuple(_column(col) for col in tree.this.expressions if isinstance(col, exp.ColumnDef))
+    options = _options(tree)
+    partitioning = _partitioning(tree, options)
+    clustering = tuple(col.name for col in _cluster_columns(tree))
+    spec = TableSpec(
+        table_id=ref.table,
+        schema=schema,
+        description=options.get("description"),
+        time_partitioning=partitioning,
+        clustering_fields=clustering,
+        require_partition_filter=bool(options.get("require_partition_filter", False)),
+        labels=options.get("labels") or {},
+    )
+    engine.create_table(ref.project, ref.dataset, spec, exists_ok=bool(tree.args.get("exists")))
+    if rows:
+        engine.insert_rows(ref.project, ref.dataset, ref.table, rows)
+    return QueryResult(
+        rows=[], statement_type=statement.kind.value, affected_rows=len(rows) if rows else None
+    )
+
+
+def _alter(engine: BigQueryEngine, statement: ParsedStatement) -> QueryResult:
+    ref = statement.target
+    assert ref is not None
+    info = engine.get_table(ref.project, ref.dataset, ref.table)
+    schema = list(info.spec.schema)
+    for action in statement.tree.args.get("actions") or []:
+        if not isinstance(action, exp.ColumnDef):
+            raise invalid_query(f"ALTER TABLE {action.key.upper()} is not supported by the BigQuery fake")
+        column = _column(action)
+        exists = any(f.name.lower() == column.name.lower() for f in schema)
+        if exists and action.args.get("exists"):
+            continue
+        if exists:
+            raise invalid_query(f"Column already exists: {column.name}")
+        schema.append(column)
+    engine.patch_table(ref.project, ref.dataset, ref.table, schema=schema)
+    return QueryResult(rows=[], statement_type=statement.kind.value)
+
+
+def _column(col: exp.ColumnDef) -> FieldSpec:
+    data_type = col.args["kind"]
+    mode = FieldMode.NULLABLE
+    if any(
+        isinstance(c.args.get("kind"), exp.NotNullColumnConstraint) for c in col.args.get("constraints") or []
+    ):
+        mode = FieldMode.REQUIRED
+    description = None
+    for constraint in col.args.get("constraints") or []:
+        kind = constraint.args.get("kind")
+        if isinstance(kind, exp.Properties):
+            description = _options_from(kind).get("description")
+    field_type, fields, repeated = _field_type(data_type)
+    if repeated:
+        mode = FieldMode.REPEATED
+    return FieldSpec(name=col.name, type=field_type, mode=mode, description=description, fields=fields)
+
+
+def _field_type(data_type: exp.DataType) -> tuple[FieldType, tuple[FieldSpec, ...], bool]:
+    type_name = data_type.this.name if hasattr(data_type.this, "name") else str(data_type.this)
+    if type_name == "ARRAY":
+        inner_type, inner_fields, _ = _field_type(data_type.expressions[0])
+        return inner_type, inner_fields, True
+    if type_name == "STRUCT":
+        fields = tuple(_column(child) for child in data_type.expressions if isinstance(child, exp.ColumnDef))
+        return FieldType.RECORD, fields, False
+    if type_name == "DECIMAL" and data_type.expressions:
+        precision = int(data_type.expressions[0].name)
+        return (FieldType.BIGNUMERIC if precision > 38 else FieldType.NUMERIC), (), False
+    try:
+        return _SQL_TYPES[type_name], (), False
+    except KeyError as exc:
+        raise invalid_query(f"Type {type_name} is not supported by the BigQuery fake") from exc
+
+
+def _options(tree: exp.Create) -> dict[str, Any]:
+    properties = tree.args.get("properties")
+    return _options_from(properties) if properties is not None else {}
+
+
+def _options_from(properties: exp.Properties) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for prop in properties.expressions:
+        if isinstance(prop, exp.Property):
+            name = prop.name.lower()
+            value = prop.args.get("value")
+            options[name] = _literal(value)
+    return options
+
+
+def _literal(value: exp.Expression | None) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, exp.Boolean):
+        return value.this
+    if isinstance(value, exp.Literal):
+        return value.this if value.is_string else float(value.this) if "." in value.this else int(value.this)
+    if isinstance(value, exp.Array):
+        pairs = [_literal(item) for item in value.expressions]
+        if all(isinstance(pair, tuple) for pair in pairs):
+            return dict(pairs)
+        return pairs
+    if isinstance(value, exp.Tuple):
+        return tuple(_literal(item) for item in value.expressions)
+    return value.sql(dialect="bigquery")
+
+
+def _property(tree: exp.Create, kind: type[exp.Expression]) -> Any:
+    properties = tree.args.get("properties")
+    for prop in properties.expressions if properties is not None else []:
+        if isinstance(prop, kind):
+            return _literal(prop.this)
+    return None
+
+
+def _partitioning(tree: exp.Create, options: dict[str, Any]) -> TimePartitioning | None:
+    properties = tree.args.get("properties")
+    partition = None
+    for prop in properties.expressions if properties is not None else []:
+        if isinstance(prop, exp.PartitionedByProperty):
+            partition = prop.this
+    if partition is None:
+        return None
+    unit = PartitionType.DAY
+    column: exp.Expression | None = partition
+    if isinstance(partition, exp.Date | exp.Cast | exp.TsOrDsToDate):
+        column = partition.this
+    elif isinstance(partition, exp.TimestampTrunc | exp.DatetimeTrunc | exp.DateTrunc):
+        column = partition.this
+        unit = PartitionType(partition.unit.name.upper())
+    if not isinstance(column, exp.Column):
+        raise invalid_query(
+            "PARTITION BY expression must be DATE(<timestamp_column>), DATE(<datetime_column>), "
+            "DATETIME_TRUNC(<datetime_column>, DAY/HOUR/MONTH/YEAR), a DATE column, "
+            "TIMESTAMP_TRUNC(<timestamp_column>, DAY/HOUR/MONTH/YEAR), "
+            "DATE_TRUNC(<date_column>, MONTH/YEAR), "
+            "or RANGE_BUCKET(<int64_column>, GENERATE_ARRAY(<int64_value>, <int64_value>[, <int64_value>]))"
+        )
+    days = options.get("partition_expiration_days")
+    expiration = int(float(days) * 86_400_000) if days is not None else None
+    return TimePartitioning(type=unit, field=column.name, expiration_ms=expiration)
+
+
+def _cluster_columns(tree: exp.Create) -> list[exp.Column]:
+    properties = tree.args.get("properties")
+    for prop in properties.expressions if properties is not None else []:
+        if isinstance(prop, exp.ClusterProperty):
+            return [c for c in prop.expressions if isinstance(c, exp.Column | exp.Identifier)]
+    return []

@@ -1,0 +1,244 @@
+"""BigQuery SQL → DuckDB SQL, through sqlglot.
+
+sqlglot does the dialect syntax; this module adds what the fake needs on top: table references
+resolved against the default project and mapped onto the engine's storage, ``@params`` checked
+and renamed, ``CURRENT_*`` read from the injected clock, and the semantic fixes in
+:mod:`fakes.bigquery.functions` where sqlglot + DuckDB would give a different answer than BigQuery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
+
+from fakes.bigquery.functions import apply_semantic_fixes
+from harness.ports import InvalidRequestError
+
+
+class StatementKind(StrEnum):
+    """BigQuery's ``statementType`` values for the statements the fake runs."""
+
+    SELECT = "SELECT"
+    INSERT = "INSERT"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    MERGE = "MERGE"
+    TRUNCATE_TABLE = "TRUNCATE_TABLE"
+    CREATE_TABLE = "CREATE_TABLE"
+    CREATE_TABLE_AS_SELECT = "CREATE_TABLE_AS_SELECT"
+    CREATE_SCHEMA = "CREATE_SCHEMA"
+    DROP_TABLE = "DROP_TABLE"
+    DROP_SCHEMA = "DROP_SCHEMA"
+    ALTER_TABLE = "ALTER_TABLE"
+
+    @property
+    def is_dml(self) -> bool:
+        return self in (StatementKind.INSERT, StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE)
+
+    @property
+    def is_ddl(self) -> bool:
+        return not self.is_dml and self is not StatementKind.SELECT
+
+
+@dataclass(frozen=True)
+class TableRef:
+    project: str
+    dataset: str
+    table: str
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.project}.{self.dataset}.{self.table}"
+
+
+@dataclass
+class ParsedStatement:
+    """One BigQuery statement, parsed, with its tables resolved."""
+
+    kind: StatementKind
+    tree: exp.Expression
+    tables: list[TableRef] = field(default_factory=list)
+    target: TableRef | None = None
+    params: set[str] = field(default_factory=set)
+
+
+def invalid_query(message: str) -> InvalidRequestError:
+    return InvalidRequestError(message, reason="invalidQuery")
+
+
+def parse(sql: str, *, default_project: str) -> ParsedStatement:
+    """Parse one statement and resolve its table references; errors are BigQuery's 400s."""
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="bigquery", error_level=ErrorLevel.RAISE) if t]
+    except (ParseError, TokenError) as exc:
+        raise invalid_query(f"Syntax error: {_first_line(exc)}") from exc
+    if not trees:
+        raise invalid_query("Syntax error: Unexpected end of script at [1:1]")
+    if len(trees) > 1:
+        raise invalid_query(
+            "Multi-statement scripts are not supported by the BigQuery fake; send one statement per query"
+        )
+    tree = trees[0]
+    kind = _classify(tree)
+    statement = ParsedStatement(kind=kind, tree=tree)
+    statement.params = {p.name for p in tree.find_all(exp.Parameter)} | {
+        p.name for p in tree.find_all(exp.Placeholder) if p.name
+    }
+    _resolve_tables(statement, default_project)
+    return statement
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _classify(tree: exp.Expression) -> StatementKind:
+    if isinstance(tree, exp.Query):
+        return StatementKind.SELECT
+    if isinstance(tree, exp.Insert):
+        return StatementKind.INSERT
+    if isinstance(tree, exp.Update):
+        return StatementKind.UPDATE
+    if isinstance(tree, exp.Delete):
+        return StatementKind.DELETE
+    if isinstance(tree, exp.Merge):
+        return StatementKind.MERGE
+    if isinstance(tree, exp.TruncateTable):
+        return StatementKind.TRUNCATE_TABLE
+    if isinstance(tree, exp.Create):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind == "SCHEMA":
+            return StatementKind.CREATE_SCHEMA
+        if kind == "TABLE":
+            return StatementKind.CREATE_TABLE_AS_SELECT if tree.expression else StatementKind.CREATE_TABLE
+    if isinstance(tree, exp.Drop):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind == "SCHEMA":
+            return StatementKind.DROP_SCHEMA
+        if kind == "TABLE":
+            return StatementKind.DROP_TABLE
+    if isinstance(tree, exp.Alter):
+        return StatementKind.ALTER_TABLE
+    construct = tree.key.upper() if tree.key else type(tree).__name__
+    raise invalid_query(f"Statement {construct} is not supported by the BigQuery fake")
+
+
+def _resolve_tables(statement: ParsedStatement, default_project: str) -> None:
+    tree = statement.tree
+    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    target_node = _target_table(tree)
+    for table in tree.find_all(exp.Table):
+        if not table.name:
+            continue  # schema-only references (CREATE/DROP SCHEMA), UNNEST and the like
+        if not table.args.get("db"):
+            if table.name.lower() in cte_names:
+                continue
+            raise invalid_query(
+                f'Table "{table.name}" must be qualified with a dataset (e.g. dataset.table).'
+            )
+        ref = TableRef(
+            project=table.args["catalog"].name if table.args.get("catalog") else default_project,
+            dataset=table.args["db"].name,
+            table=table.name,
+        )
+        table.meta["bq_ref"] = ref
+        if table is target_node:
+            statement.target = ref
+        elif ref not in statement.tables:
+            statement.tables.append(ref)
+
+
+def _target_table(tree: exp.Expression) -> exp.Table | None:
+    node = (
+        tree.this if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge | exp.Create) else None
+    )
+    if isinstance(tree, exp.TruncateTable | exp.Drop) and tree.expressions:
+        node = tree.expressions[0]
+    if isinstance(tree, exp.Alter):
+        node = tree.this
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return node if isinstance(node, exp.Table) else None
+
+
+@dataclass(frozen=True)
+class StorageName:
+    catalog: str
+    schema: str
+    table: str
+
+
+TableMapper = Callable[[TableRef, bool], StorageName]
+"""Maps a BigQuery table to the DuckDB object to read (``False``) or to write (``True``)."""
+
+
+def to_duckdb(
+    statement: ParsedStatement,
+    *,
+    map_table: TableMapper,
+    now: datetime,
+    params: Mapping[str, Any],
+) -> str:
+    """Render the statement as DuckDB SQL against the engine's storage."""
+    missing = sorted(statement.params - set(params))
+    if missing:
+        raise invalid_query(f"Query parameter '{missing[0]}' not found")
+    tree = statement.tree.copy()
+    target_node = _target_table(tree)
+    for table in list(tree.find_all(exp.Table)):
+        ref = table.meta.get("bq_ref")
+        if ref is None:
+            continue
+        storage = map_table(ref, table is target_node)
+        renamed = exp.Table(
+            this=exp.to_identifier(storage.table, quoted=True),
+            db=exp.to_identifier(storage.schema, quoted=True),
+            catalog=exp.to_identifier(storage.catalog, quoted=True),
+            alias=table.args.get("alias"),
+        )
+        if table is target_node and not table.args.get("alias") and not isinstance(tree, exp.Insert):
+            # Keep `table.col` references in UPDATE/DELETE/MERGE working after the rename.
+            renamed.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
+        table.replace(renamed)
+    tree = _freeze_clock(tree, now)
+    tree = tree.transform(_rename_parameter)
+    tree = apply_semantic_fixes(tree)
+    try:
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        raise invalid_query(f"The BigQuery fake cannot translate this construct: {_first_line(exc)}") from exc
+    except SqlglotError as exc:
+        raise invalid_query(f"The BigQuery fake cannot translate this query: {_first_line(exc)}") from exc
+
+
+def _rename_parameter(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Parameter | exp.Placeholder) and node.name:
+        return exp.Placeholder(this=node.name)
+    return node
+
+
+def _freeze_clock(tree: exp.Expression, now: datetime) -> exp.Expression:
+    """CURRENT_TIMESTAMP / DATE / DATETIME / TIME come from the injected clock, not DuckDB's."""
+    stamp = now.isoformat()
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.CurrentTimestamp):
+            return exp.cast(exp.Literal.string(stamp), exp.DataType.build("TIMESTAMPTZ"))
+        if isinstance(node, exp.CurrentDate):
+            return exp.cast(exp.Literal.string(now.date().isoformat()), exp.DataType.build("DATE"))
+        if isinstance(node, exp.CurrentDatetime):
+            return exp.cast(
+                exp.Literal.string(now.replace(tzinfo=None).isoformat()), exp.DataType.build("TIMESTAMP")
+            )
+        if isinstance(node, exp.CurrentTime):
+            return exp.cast(exp.Literal.string(now.time().isoformat()), exp.DataType.build("TIME"))
+        return node
+
+    return tree.transform(replace)

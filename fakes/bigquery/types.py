@@ -1,0 +1,383 @@
+"""BigQuery types on DuckDB: column types, and values in and out of storage.
+
+DuckDB has no GEOGRAPHY and its DECIMAL stops at 38 digits, so GEOGRAPHY (WKT) and BIGNUMERIC
+(exact decimal text) are stored as VARCHAR; the table's BigQuery schema says how to read them back.
+Values leaving the fake are the port's plain Python values: tz-aware UTC datetimes, Decimal,
+bytes, dicts and lists.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import duckdb
+
+from harness.schema.spec import FieldMode, FieldSpec, FieldType
+
+_SCALAR_DUCK: dict[FieldType, str] = {
+    FieldType.STRING: "VARCHAR",
+    FieldType.BYTES: "BLOB",
+    FieldType.INTEGER: "BIGINT",
+    FieldType.FLOAT: "DOUBLE",
+    FieldType.NUMERIC: "DECIMAL(38,9)",
+    FieldType.BIGNUMERIC: "VARCHAR",
+    FieldType.BOOLEAN: "BOOLEAN",
+    FieldType.TIMESTAMP: "TIMESTAMPTZ",
+    FieldType.DATE: "DATE",
+    FieldType.TIME: "TIME",
+    FieldType.DATETIME: "TIMESTAMP",
+    FieldType.GEOGRAPHY: "VARCHAR",
+    FieldType.JSON: "JSON",
+    FieldType.INTERVAL: "INTERVAL",
+}
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+NUMERIC_MAX = Decimal("99999999999999999999999999999.999999999")
+BIGNUMERIC_MAX = Decimal("578960446186580977117854925043439539266.34992332820282019728792003956564819967")
+BIGNUMERIC_MIN = Decimal("-578960446186580977117854925043439539266.34992332820282019728792003956564819968")
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def duck_type(spec: FieldSpec, *, element: bool = False) -> str:
+    """The DuckDB column type for a BigQuery field (``element`` drops the REPEATED list)."""
+    if spec.type is FieldType.RECORD:
+        inner = ", ".join(f"{quote_ident(f.name)} {duck_type(f)}" for f in spec.fields)
+        base = f"STRUCT({inner})"
+    else:
+        base = _SCALAR_DUCK[spec.type]
+    if spec.mode is FieldMode.REPEATED and not element:
+        return f"{base}[]"
+    return base
+
+
+class ValueRejected(ValueError):
+    """A value BigQuery would refuse for a column; ``location`` is the dotted field path."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+
+# ------------------------------------------------------------------------------- into storage
+
+
+def row_to_storage(schema: tuple[FieldSpec, ...], row: Mapping[str, Any]) -> dict[str, Any]:
+    """Check one row against the schema and convert it to DuckDB parameter values.
+
+    Unknown keys, missing REQUIRED values and unconvertible values raise with BigQuery's
+    ``insertErrors`` wording and the field's location.
+    """
+    by_lower = {f.name.lower(): f for f in schema}
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        spec = by_lower.get(key.lower())
+        if spec is None:
+            raise ValueRejected("no such field: " + key + ".", key)
+        out[spec.name] = field_to_storage(spec, value, spec.name)
+    for spec in schema:
+        if spec.name not in out:
+            if spec.mode is FieldMode.REQUIRED:
+                raise ValueRejected(f"Missing required field: {spec.name}.", spec.name)
+            out[spec.name] = [] if spec.mode is FieldMode.REPEATED else None
+    return out
+
+
+def field_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
+    if spec.mode is FieldMode.REPEATED:
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            raise ValueRejected(f"Array specified for non-repeated field: {location}.", location)
+        items = []
+        for item in value:
+            if item is None:
+                raise ValueRejected(f"Cannot insert null into repeated field {location}.", location)
+            items.append(_scalar_to_storage(spec, item, location))
+        return items
+    if value is None:
+        if spec.mode is FieldMode.REQUIRED:
+            raise ValueRejected(f"Missing required field: {location}.", location)
+        return None
+    if isinstance(value, list | tuple) and spec.type is not FieldType.JSON:
+        raise ValueRejected(f"Array specified for non-repeated field: {location}.", location)
+    return _scalar_to_storage(spec, value, location)
+
+
+def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
+    t = spec.type
+    try:
+        if t is FieldType.RECORD:
+            if not isinstance(value, Mapping):
+                raise ValueRejected(f"This field: {location} is not a record.", location)
+            by_lower = {f.name.lower(): f for f in spec.fields}
+            record: dict[str, Any] = {f.name: None for f in spec.fields}
+            for f in spec.fields:
+                if f.mode is FieldMode.REPEATED:
+                    record[f.name] = []
+            for key, sub in value.items():
+                sub_spec = by_lower.get(key.lower())
+                if sub_spec is None:
+                    raise ValueRejected("no such field: " + key + ".", f"{location}.{key}")
+                record[sub_spec.name] = field_to_storage(sub_spec, sub, f"{location}.{sub_spec.name}")
+            for f in spec.fields:
+                if f.mode is FieldMode.REQUIRED and record[f.name] is None:
+                    raise ValueRejected(
+                        f"Missing required field: {location}.{f.name}.", f"{location}.{f.name}"
+                    )
+            return record
+        if t is FieldType.STRING:
+            if isinstance(value, bytes | Mapping | list):
+                raise _bad(value, "string", location)
+            return value if isinstance(value, str) else str(value)
+        if t is FieldType.BYTES:
+            if isinstance(value, bytes | bytearray):
+                return bytes(value)
+            if isinstance(value, str):
+                return base64.b64decode(value, validate=True)
+            raise _bad(value, "bytes", location)
+        if t is FieldType.INTEGER:
+            number = _to_int(value, location)
+            if not INT64_MIN <= number <= INT64_MAX:
+                raise _bad(value, "integer", location)
+            return number
+        if t is FieldType.FLOAT:
+            if isinstance(value, bool):
+                raise _bad(value, "double", location)
+            if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
+                return float(value.replace("Infinity", "inf"))
+            return float(value)
+        if t is FieldType.NUMERIC or t is FieldType.BIGNUMERIC:
+            if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+                raise _bad(value, t.value.lower(), location)
+            number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+            if not number.is_finite():
+                raise _bad(value, t.value.lower(), location)
+            if t is FieldType.NUMERIC:
+                if abs(number) > NUMERIC_MAX or _scale(number) > 9:
+                    raise ValueRejected(f"Invalid NUMERIC value: {value}", location)
+                return number
+            if not BIGNUMERIC_MIN <= number <= BIGNUMERIC_MAX or _scale(number) > 38:
+                raise ValueRejected(f"Invalid BIGNUMERIC value: {value}", location)
+            return _decimal_text(number)
+        if t is FieldType.BOOLEAN:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise _bad(value, "boolean", location)
+        if t is FieldType.TIMESTAMP:
+            return _to_timestamp(value, location)
+        if t is FieldType.DATETIME:
+            if isinstance(value, datetime):
+                if value.tzinfo is not None:
+                    raise ValueRejected(f'Invalid datetime string "{value.isoformat()}"', location)
+                return value
+            if isinstance(value, str):
+                return datetime.fromisoformat(value.replace(" ", "T"))
+            raise _bad(value, "datetime", location)
+        if t is FieldType.DATE:
+            if isinstance(value, datetime):
+                raise _bad(value, "date", location)
+            if isinstance(value, date):
+                return value
+            if isinstance(value, str):
+                return date.fromisoformat(value)
+            raise _bad(value, "date", location)
+        if t is FieldType.TIME:
+            if isinstance(value, time):
+                return value
+            if isinstance(value, str):
+                return time.fromisoformat(value)
+            raise _bad(value, "time", location)
+        if t is FieldType.JSON:
+            if isinstance(value, str):
+                json.loads(value)
+                return value
+            return json.dumps(value, separators=(",", ":"), sort_keys=False, default=str)
+        if t is FieldType.GEOGRAPHY:
+            if not isinstance(value, str):
+                raise _bad(value, "geography", location)
+            return value
+        if t is FieldType.INTERVAL:
+            if isinstance(value, timedelta):
+                return value
+            raise _bad(value, "interval", location)
+    except ValueRejected:
+        raise
+    except (ValueError, TypeError, InvalidOperation, OverflowError, json.JSONDecodeError) as exc:
+        raise _bad(value, t.value.lower(), location) from exc
+    raise ValueRejected(f"Unsupported type {t.value}", location)  # pragma: no cover - enum is closed
+
+
+def _bad(value: Any, kind: str, location: str) -> ValueRejected:
+    return ValueRejected(f"Cannot convert value to {kind} (bad value):{value}", location)
+
+
+def _to_int(value: Any, location: str) -> int:
+    if isinstance(value, bool):
+        raise _bad(value, "integer", location)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        return int(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise _bad(value, "integer", location)
+
+
+def _to_timestamp(value: Any, location: str) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise _bad(value, "timestamp", location)
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+        except ValueError as exc:
+            raise ValueRejected(
+                f"Could not parse '{value}' as a timestamp. "
+                "Required format is YYYY-MM-DD HH:MM[:SS[.SSSSSS]]",
+                location,
+            ) from exc
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise _bad(value, "timestamp", location)
+
+
+def _scale(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _decimal_text(number: Decimal) -> str:
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+# ----------------------------------------------------------------------------- out of storage
+
+
+def row_from_storage(schema: tuple[FieldSpec, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    return {spec.name: field_from_storage(spec, value) for spec, value in zip(schema, values, strict=True)}
+
+
+def field_from_storage(spec: FieldSpec, value: Any) -> Any:
+    if spec.mode is FieldMode.REPEATED:
+        if value is None:
+            return []
+        return [_scalar_from_storage(spec, item) for item in value]
+    if value is None:
+        return None
+    return _scalar_from_storage(spec, value)
+
+
+def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
+    t = spec.type
+    if value is None:
+        return None
+    if t is FieldType.RECORD:
+        return {f.name: field_from_storage(f, value.get(f.name)) for f in spec.fields}
+    if t is FieldType.TIMESTAMP and isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if t is FieldType.BIGNUMERIC:
+        return Decimal(value) if isinstance(value, str) else Decimal(str(value))
+    if t is FieldType.NUMERIC and isinstance(value, Decimal):
+        return _canonical_decimal(value)
+    if t is FieldType.JSON and isinstance(value, str):
+        return json.loads(value)
+    if t is FieldType.BYTES and isinstance(value, memoryview | bytearray):
+        return bytes(value)
+    if t is FieldType.INTEGER and not isinstance(value, int):
+        return int(value)
+    return value
+
+
+def _canonical_decimal(value: Decimal) -> Decimal:
+    """DuckDB pads NUMERIC to scale 9; BigQuery reports the value without trailing zeros."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+# ------------------------------------------------------------------------- result set typing
+
+
+def field_from_duck(name: str, duck: duckdb.typing.DuckDBPyType | str) -> FieldSpec:
+    """The BigQuery field a DuckDB result column stands for (used for query result schemas)."""
+    text = str(duck)
+    if text.endswith("[]"):
+        inner = field_from_duck(name, _list_child(duck))
+        return FieldSpec(name=name, type=inner.type, mode=FieldMode.REPEATED, fields=inner.fields)
+    if text.startswith("STRUCT("):
+        children = _struct_children(duck)
+        return FieldSpec(
+            name=name,
+            type=FieldType.RECORD,
+            fields=tuple(field_from_duck(child_name, child) for child_name, child in children),
+        )
+    return FieldSpec(name=name, type=_scalar_from_duck(text))
+
+
+def _list_child(duck: Any) -> Any:
+    if isinstance(duck, str):
+        return duck[:-2]
+    return duck.child
+
+
+def _struct_children(duck: Any) -> list[tuple[str, Any]]:
+    if isinstance(duck, str):
+        raise TypeError("struct types need a DuckDBPyType")
+    return list(duck.children)
+
+
+def _scalar_from_duck(text: str) -> FieldType:
+    upper = text.upper()
+    if upper.startswith("DECIMAL"):
+        return FieldType.NUMERIC
+    if upper in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return FieldType.TIMESTAMP
+    if upper.startswith("TIMESTAMP"):
+        return FieldType.DATETIME
+    return _DUCK_SCALAR_BACK.get(upper, FieldType.STRING)
+
+
+_DUCK_SCALAR_BACK: dict[str, FieldType] = {
+    "VARCHAR": FieldType.STRING,
+    "UUID": FieldType.STRING,
+    "BLOB": FieldType.BYTES,
+    "BIGINT": FieldType.INTEGER,
+    "INTEGER": FieldType.INTEGER,
+    "SMALLINT": FieldType.INTEGER,
+    "TINYINT": FieldType.INTEGER,
+    "HUGEINT": FieldType.INTEGER,
+    "UBIGINT": FieldType.INTEGER,
+    "UINTEGER": FieldType.INTEGER,
+    "USMALLINT": FieldType.INTEGER,
+    "UTINYINT": FieldType.INTEGER,
+    "DOUBLE": FieldType.FLOAT,
+    "FLOAT": FieldType.FLOAT,
+    "BOOLEAN": FieldType.BOOLEAN,
+    "DATE": FieldType.DATE,
+    "TIME": FieldType.TIME,
+    "JSON": FieldType.JSON,
+    "INTERVAL": FieldType.INTERVAL,
+    '"NULL"': FieldType.INTEGER,
+    "NULL": FieldType.INTEGER,
+}

@@ -1,0 +1,248 @@
+"""The ports the domain code talks to, and the error taxonomy every backend maps onto.
+
+Domain logic imports only this module (and ``harness.schema``): the in-process fake, the REST
+emulator behind the real Google client, and real BigQuery all raise these errors, so the same
+onboarding code behaves the same on every tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from harness.schema.spec import FieldSpec, TableSpec
+
+# --------------------------------------------------------------------------------------- clock
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The one source of time. ``now()`` is always timezone-aware UTC."""
+
+    def now(self) -> datetime: ...
+
+
+# -------------------------------------------------------------------------------------- errors
+
+
+class WarehouseError(Exception):
+    """A warehouse failure in BigQuery's terms: HTTP status, error reason and message."""
+
+    status: int = 400
+    reason: str = "invalid"
+    retryable: bool = False
+
+    def __init__(self, message: str, *, reason: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+        if status is not None:
+            self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason, "message": self.message}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status} {self.reason}: {self.message!r})"
+
+
+class NotFoundError(WarehouseError):
+    status = 404
+    reason = "notFound"
+
+
+class AlreadyExistsError(WarehouseError):
+    status = 409
+    reason = "duplicate"
+
+
+class InvalidRequestError(WarehouseError):
+    """400 with BigQuery's reason (``invalid``, ``invalidQuery``...)."""
+
+    status = 400
+    reason = "invalid"
+
+
+class ResourceInUseError(WarehouseError):
+    status = 400
+    reason = "resourceInUse"
+
+
+class StreamingBufferError(InvalidRequestError):
+    """DML that would touch rows still in the streaming buffer."""
+
+    reason = "invalidQuery"
+
+
+class TransientError(WarehouseError):
+    """5xx, rate limits and other failures a caller may retry."""
+
+    status = 503
+    reason = "backendError"
+    retryable = True
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One rejected row of a streaming insert (``insertErrors[]``)."""
+
+    index: int
+    reason: str
+    message: str
+    location: str | None = None
+
+
+class InsertRowsError(InvalidRequestError):
+    """Some rows of an insert were rejected; ``row_errors`` says which and why."""
+
+    def __init__(self, message: str, row_errors: Sequence[RowError]) -> None:
+        super().__init__(message)
+        self.row_errors = tuple(row_errors)
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+class InsertMode(StrEnum):
+    """How rows reach a table: a DML ``INSERT`` job, or ``tabledata.insertAll`` streaming."""
+
+    DML = "dml"
+    STREAMING = "streaming"
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """A query parameter with an explicit BigQuery type, for when the Python value is ambiguous."""
+
+    type: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    project: str
+    dataset_id: str
+    location: str
+    description: str | None
+    labels: Mapping[str, str]
+    created: datetime
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class StreamingBufferInfo:
+    estimated_rows: int
+    oldest_entry_time: datetime
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    project: str
+    dataset_id: str
+    spec: TableSpec
+    num_rows: int
+    created: datetime
+    modified: datetime
+    streaming_buffer: StreamingBufferInfo | None = None
+
+    @property
+    def table_id(self) -> str:
+        return self.spec.table_id
+
+    @property
+    def full_id(self) -> str:
+        return f"{self.project}.{self.dataset_id}.{self.spec.table_id}"
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows as plain Python values: tz-aware UTC datetimes, Decimal for NUMERIC, dicts/lists for
+    RECORD/REPEATED. DDL and DML report ``statement_type`` and ``affected_rows``."""
+
+    rows: list[dict[str, Any]]
+    schema: tuple[FieldSpec, ...] = ()
+    statement_type: str = "SELECT"
+    affected_rows: int | None = None
+    total_bytes_processed: int = 0
+    job_id: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def scalar(self) -> Any:
+        """The single value of a one-row, one-column result."""
+        if len(self.rows) != 1 or len(self.rows[0]) != 1:
+            raise ValueError(f"expected one row with one column, got {len(self.rows)} rows")
+        return next(iter(self.rows[0].values()))
+
+
+# ----------------------------------------------------------------------------------- warehouse
+
+
+@runtime_checkable
+class Warehouse(Protocol):
+    """BigQuery as the domain needs it, bound to one project.
+
+    Queries are BigQuery SQL with named ``@params``; plain Python values are typed the way the
+    google-cloud-bigquery client types them, a :class:`QueryParam` overrides that.
+    """
+
+    project: str
+
+    def create_dataset(
+        self,
+        dataset_id: str,
+        *,
+        location: str = "US",
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        exists_ok: bool = False,
+    ) -> DatasetInfo: ...
+
+    def get_dataset(self, dataset_id: str) -> DatasetInfo: ...
+
+    def list_datasets(self) -> list[DatasetInfo]: ...
+
+    def delete_dataset(
+        self, dataset_id: str, *, delete_contents: bool = False, not_found_ok: bool = False
+    ) -> None: ...
+
+    def create_table(self, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False) -> TableInfo: ...
+
+    def get_table(self, dataset_id: str, table_id: str) -> TableInfo: ...
+
+    def list_tables(self, dataset_id: str) -> list[TableInfo]: ...
+
+    def patch_table(
+        self,
+        dataset_id: str,
+        table_id: str,
+        *,
+        schema: Sequence[FieldSpec] | None = None,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        require_partition_filter: bool | None = None,
+    ) -> TableInfo: ...
+
+    def delete_table(self, dataset_id: str, table_id: str, *, not_found_ok: bool = False) -> None: ...
+
+    def insert_rows(
+        self,
+        dataset_id: str,
+        table_id: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        mode: InsertMode = InsertMode.DML,
+    ) -> int: ...
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult: ...
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int: ...

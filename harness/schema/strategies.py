@@ -1,0 +1,362 @@
+"""Hypothesis strategies derived from the same spec objects that create the tables.
+
+``rows(spec)`` makes rows any BigQuery table with that schema accepts, so property tests of the
+fakes and the domain code exercise every column type, NULL and REPEATED values and nested
+RECORDs. ``table_specs(valid=...)`` makes whole tables that BigQuery would accept or refuse: the
+valid/invalid split is built into the construction (an oracle independent of
+:mod:`harness.schema.rules`), so a property test can check that the rules agree with it.
+
+INTERVAL is the one type without a value strategy: the Python client maps it to
+``dateutil.relativedelta`` and the harness neither stores nor compares it anywhere, so
+:func:`value_for` refuses it and :func:`table_specs` never generates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import note
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from harness.schema.spec import FieldMode, FieldSpec, FieldType, PartitionType, TableSpec, TimePartitioning
+
+__all__ = [
+    "COLUMN_NAME_PATTERN",
+    "RESERVED_COLUMN_PREFIXES",
+    "column_names",
+    "rows",
+    "table_specs",
+    "value_for",
+]
+
+# ------------------------------------------------------------------------------------- values
+
+#: Calendar values stay in 1970..2100: well inside BigQuery's ranges and its DAY-partition window
+#: (1960..2159), so generated rows land in real partitions and survive epoch-based conversions.
+_MIN_DATETIME = datetime(1970, 1, 1)
+_MAX_DATETIME = datetime(2100, 12, 31, 23, 59, 59, 999_999)
+_MAX_STRING = 20
+_MAX_REPEATED = 3
+
+#: Printable text: letters, marks, digits, punctuation, symbols and plain spaces; no control
+#: characters or surrogates, which BigQuery and JSON transports treat specially.
+_TEXT = st.text(st.characters(categories=("L", "M", "N", "P", "S", "Zs")), max_size=_MAX_STRING)
+
+_NUMERIC_MAX = Decimal("99999999999999999999999999999.999999999")  # precision 38, scale 9
+_BIGNUMERIC_MAX = Decimal("99999999999999999999999999999999999999." + "9" * 38)  # < 1e38, scale 38
+
+
+def _decimals(bound: Decimal, places: int) -> SearchStrategy[Decimal]:
+    return st.decimals(-bound, bound, places=places, allow_nan=False, allow_infinity=False)
+
+
+def _json_values() -> SearchStrategy[Any]:
+    """A JSON document; never JSON ``null`` at the top, which would be ambiguous with SQL NULL."""
+    leaves = st.booleans() | st.integers(-(2**53), 2**53) | _TEXT
+    return st.recursive(
+        leaves,
+        lambda children: st.lists(children | st.none(), max_size=_MAX_REPEATED)
+        | st.dictionaries(_TEXT, children | st.none(), max_size=_MAX_REPEATED),
+        max_leaves=8,
+    )
+
+
+def _points() -> SearchStrategy[str]:
+    """WKT points; integer degrees keep the text exactly as BigQuery would echo it back."""
+    return st.builds("POINT({} {})".format, st.integers(-180, 180), st.integers(-90, 90))
+
+
+_SCALARS: dict[FieldType, SearchStrategy[Any]] = {
+    FieldType.STRING: _TEXT,
+    FieldType.BYTES: st.binary(max_size=_MAX_STRING),
+    FieldType.INTEGER: st.integers(-(2**63), 2**63 - 1),
+    # +0.0 folds -0.0 into 0.0: they compare equal but round-trip through text differently.
+    FieldType.FLOAT: st.floats(allow_nan=False, allow_infinity=False).map(lambda x: x + 0.0),
+    FieldType.NUMERIC: _decimals(_NUMERIC_MAX, 9),
+    FieldType.BIGNUMERIC: _decimals(_BIGNUMERIC_MAX, 38),
+    FieldType.BOOLEAN: st.booleans(),
+    FieldType.TIMESTAMP: st.datetimes(_MIN_DATETIME, _MAX_DATETIME, timezones=st.just(UTC)),
+    FieldType.DATE: st.dates(_MIN_DATETIME.date(), _MAX_DATETIME.date()),
+    FieldType.DATETIME: st.datetimes(_MIN_DATETIME, _MAX_DATETIME),
+    FieldType.TIME: st.times(),
+    FieldType.JSON: _json_values(),
+    FieldType.GEOGRAPHY: _points(),
+}
+
+#: The Python type each column type's values have; tests use it to check the strategies.
+PYTHON_TYPES: dict[FieldType, type | tuple[type, ...]] = {
+    FieldType.STRING: str,
+    FieldType.BYTES: bytes,
+    FieldType.INTEGER: int,
+    FieldType.FLOAT: float,
+    FieldType.NUMERIC: Decimal,
+    FieldType.BIGNUMERIC: Decimal,
+    FieldType.BOOLEAN: bool,
+    FieldType.TIMESTAMP: datetime,
+    FieldType.DATE: date,
+    FieldType.DATETIME: datetime,
+    FieldType.TIME: time,
+    FieldType.JSON: (dict, list, str, int, bool),
+    FieldType.GEOGRAPHY: str,
+    FieldType.RECORD: dict,
+}
+
+
+def value_for(field: FieldSpec) -> SearchStrategy[Any]:
+    """Values one column accepts: REQUIRED never None, NULLABLE sometimes None, REPEATED a list
+    (possibly empty) of non-None values, RECORD a dict of its sub-fields."""
+    single = _single_value(field)
+    if field.mode is FieldMode.REPEATED:
+        return st.lists(single, max_size=_MAX_REPEATED)
+    if field.mode is FieldMode.REQUIRED:
+        return single
+    return st.none() | single
+
+
+def _single_value(field: FieldSpec) -> SearchStrategy[Any]:
+    if field.type is FieldType.RECORD:
+        return _record(field.fields)
+    if field.type not in _SCALARS:
+        raise ValueError(f"no value strategy for {field.type.value} column {field.name!r}")
+    return _SCALARS[field.type]
+
+
+def _record(fields: tuple[FieldSpec, ...]) -> SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({f.name: value_for(f) for f in fields})
+
+
+def rows(spec: TableSpec) -> SearchStrategy[dict[str, Any]]:
+    """Rows for ``spec``: every column present as a key, NULLs as ``None``."""
+    return _record(spec.schema)
+
+
+# ------------------------------------------------------------------------------- column names
+
+#: Classic BigQuery column names (the project does not use "flexible" column names).
+COLUMN_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]{0,29}"
+
+#: Prefixes BigQuery reserves for pseudo-columns, compared case-insensitively.
+RESERVED_COLUMN_PREFIXES: tuple[str, ...] = (
+    "_TABLE_",
+    "_FILE_",
+    "_PARTITION",
+    "_ROW_TIMESTAMP",
+    "__ROOT__",
+    "_COLIDENTIFIER",
+)
+
+
+def column_names() -> SearchStrategy[str]:
+    """Valid column names, not starting with a reserved prefix."""
+    return st.from_regex(COLUMN_NAME_PATTERN, fullmatch=True).filter(
+        lambda name: not name.upper().startswith(RESERVED_COLUMN_PREFIXES)
+    )
+
+
+# -------------------------------------------------------------------------------- table specs
+
+_MAX_COLUMNS = 6
+_MAX_DEPTH = 3
+_MAX_CLUSTERING = 4
+_COLUMN_TYPES = tuple(t for t in FieldType if t not in (FieldType.RECORD, FieldType.INTERVAL))
+_PARTITIONABLE = (FieldType.DATE, FieldType.TIMESTAMP, FieldType.DATETIME)
+_CLUSTERABLE = (
+    FieldType.STRING,
+    FieldType.INTEGER,
+    FieldType.NUMERIC,
+    FieldType.BIGNUMERIC,
+    FieldType.BOOLEAN,
+    FieldType.DATE,
+    FieldType.DATETIME,
+    FieldType.TIMESTAMP,
+    FieldType.GEOGRAPHY,
+)
+_UNCLUSTERABLE = tuple(t for t in FieldType if t not in _CLUSTERABLE)
+_NOT_PARTITIONABLE = tuple(t for t in FieldType if t not in _PARTITIONABLE)
+_SINGLE_MODES = (FieldMode.NULLABLE, FieldMode.REQUIRED)
+
+
+def _columns(depth: int = 1) -> SearchStrategy[tuple[FieldSpec, ...]]:
+    """A valid schema level: 1..n uniquely named (case-insensitively) columns, records nested."""
+    return st.lists(column_names(), min_size=1, max_size=_MAX_COLUMNS, unique_by=str.lower).flatmap(
+        lambda names: st.tuples(*(_column(name, depth) for name in names))
+    )
+
+
+def _column(name: str, depth: int) -> SearchStrategy[FieldSpec]:
+    modes = st.sampled_from(tuple(FieldMode))
+    descriptions = st.none() | _TEXT
+    scalar = st.builds(FieldSpec, st.just(name), st.sampled_from(_COLUMN_TYPES), modes, descriptions)
+    if depth >= _MAX_DEPTH:
+        return scalar
+    record = st.builds(FieldSpec, st.just(name), st.just(FieldType.RECORD), modes, descriptions, _columns(depth + 1))
+    return st.one_of(scalar, scalar, record)  # records are the exception, as in real schemas
+
+
+def _partition_types(column: FieldSpec | None) -> SearchStrategy[PartitionType]:
+    """DATE columns cannot be partitioned by HOUR; TIMESTAMP, DATETIME and ingestion time can."""
+    if column is not None and column.type is FieldType.DATE:
+        return st.sampled_from((PartitionType.DAY, PartitionType.MONTH, PartitionType.YEAR))
+    return st.sampled_from(tuple(PartitionType))
+
+
+@st.composite
+def _valid_partitioning(draw: st.DrawFn, schema: tuple[FieldSpec, ...]) -> TimePartitioning | None:
+    candidates = [f for f in schema if f.type in _PARTITIONABLE and not f.is_repeated]
+    column = draw(st.none() | st.sampled_from(candidates)) if candidates else None
+    if column is None and draw(st.booleans()):
+        return None
+    return TimePartitioning(
+        type=draw(_partition_types(column)),
+        field=column.name if column is not None else None,
+        expiration_ms=draw(st.none() | st.integers(1, 10**11)),
+    )
+
+
+@st.composite
+def _valid_clustering(draw: st.DrawFn, schema: tuple[FieldSpec, ...]) -> tuple[str, ...]:
+    candidates = [f.name for f in schema if f.type in _CLUSTERABLE and not f.is_repeated]
+    if not candidates:
+        return ()
+    return tuple(draw(st.lists(st.sampled_from(candidates), max_size=_MAX_CLUSTERING, unique=True)))
+
+
+@st.composite
+def _fresh_name(draw: st.DrawFn, schema: tuple[FieldSpec, ...]) -> str:
+    taken = {f.name.lower() for f in schema}
+    return draw(column_names().filter(lambda name: name.lower() not in taken))
+
+
+@st.composite
+def _added_column(
+    draw: st.DrawFn, schema: tuple[FieldSpec, ...], types: tuple[FieldType, ...], modes: tuple[FieldMode, ...]
+) -> FieldSpec:
+    """A new top-level column of one of ``types``, so a defect never depends on luck."""
+    field_type = draw(st.sampled_from(types))
+    subfields = draw(_columns(2)) if field_type is FieldType.RECORD else ()
+    return FieldSpec(draw(_fresh_name(schema)), field_type, draw(st.sampled_from(modes)), None, subfields)
+
+
+@st.composite
+def _nested_path(draw: st.DrawFn, schema: tuple[FieldSpec, ...], leaf_types: tuple[FieldType, ...]) -> tuple:
+    """A new RECORD column holding a ``leaf_types`` sub-field, and the dotted path to that field."""
+    leaf = FieldSpec(draw(column_names()), draw(st.sampled_from(leaf_types)), draw(st.sampled_from(_SINGLE_MODES)))
+    record = FieldSpec(draw(_fresh_name(schema)), FieldType.RECORD, FieldMode.NULLABLE, None, (leaf,))
+    return (*schema, record), f"{record.name}.{leaf.name}"
+
+
+#: A defect takes a valid (schema, partitioning, clustering) and breaks exactly one BigQuery rule.
+_Draft = tuple[tuple[FieldSpec, ...], TimePartitioning | None, tuple[str, ...]]
+_Defect = Callable[[st.DrawFn, _Draft], _Draft]
+
+
+def _partition_on(draw: st.DrawFn, draft: _Draft, field: str, column_type: FieldType | None) -> _Draft:
+    schema, _, clustering = draft
+    partition_type = draw(st.sampled_from(tuple(PartitionType)))
+    if column_type is FieldType.DATE:
+        partition_type = PartitionType.HOUR
+    return schema, TimePartitioning(partition_type, field), clustering
+
+
+def _partition_missing(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    return _partition_on(draw, draft, draw(_fresh_name(draft[0])), None)
+
+
+def _partition_nested(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    schema, path = draw(_nested_path(draft[0], _PARTITIONABLE))
+    return _partition_on(draw, (schema, *draft[1:]), path, None)
+
+
+def _partition_repeated(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    column = draw(_added_column(draft[0], _PARTITIONABLE, (FieldMode.REPEATED,)))
+    return _partition_on(draw, ((*draft[0], column), *draft[1:]), column.name, None)
+
+
+def _partition_wrong_type(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    column = draw(_added_column(draft[0], _NOT_PARTITIONABLE, _SINGLE_MODES))
+    return _partition_on(draw, ((*draft[0], column), *draft[1:]), column.name, None)
+
+
+def _partition_date_by_hour(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    column = draw(_added_column(draft[0], (FieldType.DATE,), _SINGLE_MODES))
+    return _partition_on(draw, ((*draft[0], column), *draft[1:]), column.name, FieldType.DATE)
+
+
+def _cluster_with(draft: _Draft, schema: tuple[FieldSpec, ...], bad: str, position: int) -> _Draft:
+    """Insert ``bad`` into a clustering list trimmed so that the count stays within 4."""
+    clustering = list(draft[2][: _MAX_CLUSTERING - 1])
+    clustering.insert(min(position, len(clustering)), bad)
+    return schema, draft[1], tuple(clustering)
+
+
+def _cluster_missing(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    return _cluster_with(draft, draft[0], draw(_fresh_name(draft[0])), draw(st.integers(0, 3)))
+
+
+def _cluster_nested(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    schema, path = draw(_nested_path(draft[0], _CLUSTERABLE))
+    return _cluster_with(draft, schema, path, draw(st.integers(0, 3)))
+
+
+def _cluster_repeated(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    column = draw(_added_column(draft[0], _CLUSTERABLE, (FieldMode.REPEATED,)))
+    return _cluster_with(draft, (*draft[0], column), column.name, draw(st.integers(0, 3)))
+
+
+def _cluster_wrong_type(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    """FLOAT, JSON, BYTES, TIME, RECORD (and INTERVAL) columns cannot be clustered."""
+    types = tuple(t for t in _UNCLUSTERABLE if t is not FieldType.INTERVAL)
+    column = draw(_added_column(draft[0], types, _SINGLE_MODES))
+    return _cluster_with(draft, (*draft[0], column), column.name, draw(st.integers(0, 3)))
+
+
+def _cluster_too_many(draw: st.DrawFn, draft: _Draft) -> _Draft:
+    """5 or 6 otherwise valid clustering columns, adding STRING columns to have enough."""
+    schema, partitioning, clustering = draft
+    wanted = draw(st.integers(_MAX_CLUSTERING + 1, _MAX_CLUSTERING + 2))
+    while len(clustering) < wanted:
+        column = draw(_added_column(schema, (FieldType.STRING,), _SINGLE_MODES))
+        schema, clustering = (*schema, column), (*clustering, column.name)
+    return schema, partitioning, clustering
+
+
+_DEFECTS: dict[str, _Defect] = {
+    "partition field missing": _partition_missing,
+    "partition field nested": _partition_nested,
+    "partition field repeated": _partition_repeated,
+    "partition field of a non-time type": _partition_wrong_type,
+    "DATE partition field with HOUR partitioning": _partition_date_by_hour,
+    "clustering field missing": _cluster_missing,
+    "clustering field nested": _cluster_nested,
+    "clustering field repeated": _cluster_repeated,
+    "clustering field of an unclusterable type": _cluster_wrong_type,
+    "more than 4 clustering fields": _cluster_too_many,
+}
+
+
+@st.composite
+def table_specs(draw: st.DrawFn, valid: bool | None = None) -> TableSpec:
+    """Whole tables with random schemas, partitioning and clustering.
+
+    ``valid=True``: BigQuery would create the table. ``valid=False``: it would refuse it because of
+    exactly one defect from ``_DEFECTS`` (shown with ``note`` on failure). ``None``: either.
+    """
+    schema = draw(_columns())
+    draft: _Draft = (schema, draw(_valid_partitioning(schema)), draw(_valid_clustering(schema)))
+    if not (draw(st.booleans()) if valid is None else valid):
+        defect = draw(st.sampled_from(sorted(_DEFECTS)))
+        note(f"table_specs defect: {defect}")
+        draft = _DEFECTS[defect](draw, draft)
+    schema, partitioning, clustering = draft
+    return TableSpec(
+        table_id=draw(column_names()),
+        schema=schema,
+        description=draw(st.none() | _TEXT),
+        time_partitioning=partitioning,
+        clustering_fields=clustering,
+        require_partition_filter=partitioning is not None and draw(st.booleans()),
+    )
