@@ -3,13 +3,16 @@
 ``harness check-schema`` is the preflight check: it loads the bootstrap config and runs BigQuery's
 own table rules over it, so a config that real BigQuery would refuse (the classic: partitioning on
 a column the schema does not have) fails here in milliseconds instead of halfway through a bootstrap.
+``harness bootstrap`` creates the meta dataset and its tables on a tier and reports what it did.
 
-Exit codes: 0 valid, 1 BigQuery would refuse something, 2 the config could not be loaded.
+Exit codes: 0 ok, 1 BigQuery would refuse something (or a live table drifted from the config),
+2 the config could not be loaded.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -18,14 +21,23 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from harness.backends import DEFAULT_PROJECT, Backend, build_warehouse
+from harness.clock import SystemClock
+from harness.onboarding.bootstrap import BootstrapConfigError, BootstrapReport, bootstrap
 from harness.schema.loader import SchemaConfigError, load_config
-from harness.schema.rules import validate_config
+from harness.schema.rules import Violation, validate_config
 from harness.schema.spec import BootstrapConfig, TableSpec
 
-app = typer.Typer(no_args_is_help=True, help="CloudAct test harness and emulator suite.")
+app = typer.Typer(no_args_is_help=True)
 
-#: Project used in messages when neither --project nor GCP_PROJECT_ID is given.
-DEFAULT_PROJECT = "cloudact-local"
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="bootstrap.yml to use (default: the packaged one).", exists=True),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", help="Project ID [default: $GCP_PROJECT_ID, else cloudact-local]."),
+]
 
 _NONE = "—"
 
@@ -36,42 +48,83 @@ def main() -> None:
 
 
 @app.command("check-schema")
-def check_schema(
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            help="bootstrap.yml to check (default: the packaged one).",
-            exists=True,
-        ),
-    ] = None,
-    project: Annotated[
-        str | None,
-        typer.Option("--project", help="Project ID used in messages [default: $GCP_PROJECT_ID]."),
-    ] = None,
-) -> None:
+def check_schema(config: ConfigOption = None, project: ProjectOption = None) -> None:
     """Check the bootstrap config against BigQuery's table rules, without touching BigQuery."""
-    out = Console()
-    err = Console(stderr=True, highlight=False)
-    try:
-        loaded = load_config(config)
-    except SchemaConfigError as error:
-        err.print(str(error), markup=False, soft_wrap=True)  # file:line: field: message
-        raise typer.Exit(2) from error
-
+    out = _console()
+    loaded = _load(config)
     out.print(_summary(loaded))
-    violations = validate_config(loaded, project or os.environ.get("GCP_PROJECT_ID") or DEFAULT_PROJECT)
-    for name, found in violations.items():
-        for violation in found:
-            err.print(f"{name}: {violation}", markup=False, soft_wrap=True)
+    violations = validate_config(loaded, _project(project))
     if violations:
-        count = sum(len(found) for found in violations.values())
-        err.print(f"{count} problem(s) BigQuery would refuse.", markup=False)
+        _report_violations(violations)
         raise typer.Exit(1)
     out.print(f"{len(loaded)} tables OK.", markup=False)
 
 
-def _summary(config: BootstrapConfig) -> Table:
+@app.command("bootstrap")
+def bootstrap_command(
+    config: ConfigOption = None,
+    project: ProjectOption = None,
+    backend: Annotated[Backend, typer.Option("--backend", help="Tier to bootstrap.")] = Backend.FAKE,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Keep the fake warehouse in files here instead of in memory."),
+    ] = None,
+) -> None:
+    """Create the meta dataset and its tables (idempotent) and print what was created."""
+    out = _console()
+    loaded = _load(config)
+    warehouse = build_warehouse(backend, clock=SystemClock(), project=_project(project), data_dir=data_dir)
+    started = time.perf_counter()
+    try:
+        report = bootstrap(warehouse, loaded)
+    except BootstrapConfigError as error:
+        _report_violations(error.violations)
+        raise typer.Exit(1) from error
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    out.print(_summary(loaded, report))
+    dataset_state = "created" if report.dataset_created else "already existed"
+    out.print(
+        f"{backend.value}: dataset {report.project}.{report.dataset_id} {dataset_state}; "
+        f"{len(report.created)} tables created, {len(report.existing)} already existed "
+        f"in {elapsed_ms:.0f} ms.",
+        markup=False,
+    )
+    if report.drift:
+        err = Console(stderr=True, highlight=False)
+        for table_id, differences in report.drift.items():
+            for difference in differences:
+                err.print(f"drift: {table_id}: {difference}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _console() -> Console:
+    """Logs are not terminals: give them room so summary rows never fold (rich assumes 80)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def _load(config: Path | None) -> BootstrapConfig:
+    try:
+        return load_config(config)
+    except SchemaConfigError as error:
+        Console(stderr=True, highlight=False).print(str(error), markup=False, soft_wrap=True)
+        raise typer.Exit(2) from error
+
+
+def _project(project: str | None) -> str:
+    return project or os.environ.get("GCP_PROJECT_ID") or DEFAULT_PROJECT
+
+
+def _report_violations(violations: dict[str, list[Violation]]) -> None:
+    err = Console(stderr=True, highlight=False)
+    for name, found in violations.items():
+        for violation in found:
+            err.print(f"{name}: {violation}", markup=False, soft_wrap=True)
+    count = sum(len(found) for found in violations.values())
+    err.print(f"{count} problem(s) BigQuery would refuse.", markup=False)
+
+
+def _summary(config: BootstrapConfig, report: BootstrapReport | None = None) -> Table:
     dataset = config.dataset
     table = Table(
         title=f"{dataset.dataset_id} ({dataset.location}): {len(config)} tables",
@@ -80,21 +133,23 @@ def _summary(config: BootstrapConfig) -> Table:
         pad_edge=False,
         collapse_padding=True,
     )
-    # Names and partitioning never wrap; clustering folds instead of being cut with an ellipsis,
-    # so every value stays readable in an 80-column CI log.
     table.add_column("table", no_wrap=True)
     table.add_column("partitioning", no_wrap=True)
-    table.add_column("clustering", overflow="fold")
+    table.add_column("clustering", no_wrap=True)
     table.add_column("cols", justify="right", no_wrap=True)
     table.add_column("expires", justify="right", no_wrap=True)
+    statuses = {t.table_id: t.status.value for t in report.tables} if report else {}
+    if report:
+        table.add_column("status", no_wrap=True)
     for spec in config.tables:
-        table.add_row(
+        row = [
             spec.table_id,
             _partitioning(spec),
             ", ".join(spec.clustering_fields) or _NONE,
             str(len(spec.schema)),
             _expiration(spec),
-        )
+        ]
+        table.add_row(*row, *([statuses.get(spec.table_id, _NONE)] if report else []))
     return table
 
 

@@ -48,6 +48,8 @@ def test_packaged_config_passes() -> None:
     for name in names:
         assert name in result.output
     assert "DAY(created_at)" in result.output
+    idempotency_row = next(line for line in result.output.splitlines() if "org_idempotency_keys" in line)
+    assert idempotency_row.rstrip().endswith("1d")  # expiration_ms 86400000
     assert "15 tables OK." in result.output
 
 

@@ -82,8 +82,8 @@ def test_gcp_and_integration_are_skipped_without_run_integration(pytester: pytes
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(
         [
-            "*test_gcp*needs real GCP: pass --run-integration --backend gcp and set GCP_PROJECT_ID*",
-            "*test_integration*pass --run-integration to run it*",
+            "SKIPPED * needs real GCP: pass --run-integration --backend gcp and set GCP_PROJECT_ID*",
+            "SKIPPED * integration test: *pass --run-integration to run it*",
         ]
     )
 
@@ -92,7 +92,9 @@ def test_run_integration_runs_integration_but_gcp_still_needs_backend_gcp(pytest
     pytester.makepyfile(test_marked=MARKED_TESTS)
     result = pytester.runpytest("-rs", "--run-integration", "-k", "gcp or integration")
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*test_gcp*pass --backend gcp (this run uses --backend fake)*"])
+    result.stdout.fnmatch_lines(
+        ["SKIPPED * needs real GCP: pass --backend gcp (this run uses --backend fake)*"]
+    )
 
 
 def test_gcp_tests_run_with_run_integration_and_backend_gcp(pytester: pytest.Pytester) -> None:
@@ -151,7 +153,7 @@ def test_requires_docker_is_skipped_with_a_reason_when_no_daemon_answers(
     pytester.makepyfile(test_marked=MARKED_TESTS)
     result = pytester.runpytest("-rs", "-k", "docker")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*test_docker*needs a Docker daemon: none answered (test)*"])
+    result.stdout.fnmatch_lines(["SKIPPED * needs a Docker daemon: none answered (test)*"])
 
 
 @pytest.mark.parametrize(
@@ -177,13 +179,14 @@ def test_hypothesis_profile_is_chosen_by_environment(
             assert settings.default.derandomize is {derandomize}
         """
     )
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest()
     result.assert_outcomes(passed=1)
 
 
 def test_unset_profile_variable_means_default_outside_ci(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A subprocess, because Hypothesis detects CI when it is first imported.
     for name in CI_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     pytester.makepyfile(
@@ -221,7 +224,7 @@ def test_unknown_hypothesis_profile_is_a_usage_error(
 ) -> None:
     monkeypatch.setenv("HARNESS_HYPOTHESIS_PROFILE", "weekly")
     pytester.makepyfile("def test_x(): pass")
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*HARNESS_HYPOTHESIS_PROFILE='weekly' is not a harness hypothesis profile*ci, default, nightly*"]

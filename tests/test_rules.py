@@ -15,6 +15,7 @@ from harness.ports import (
     InvalidRequestError,
     NotFoundError,
     ResourceInUseError,
+    WarehouseError,
 )
 from harness.schema import rules
 from harness.schema.rules import Violation
@@ -506,9 +507,11 @@ def test_check_table_raises_the_first_violation() -> None:
         ),
     ],
 )
-def test_message_builders(error: Exception, error_type: type, status: int, reason: str, message: str) -> None:
+def test_message_builders(
+    error: WarehouseError, error_type: type, status: int, reason: str, message: str
+) -> None:
     assert type(error) is error_type
-    assert error.to_dict() == {"status": status, "reason": reason, "message": message}  # type: ignore[attr-defined]
+    assert error.to_dict() == {"status": status, "reason": reason, "message": message}
 
 
 # ------------------------------------------------------------------------------------- config

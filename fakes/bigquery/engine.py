@@ -15,11 +15,10 @@ UPDATE/DELETE/MERGE for 30 minutes of the injected clock), partition expiration 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import duckdb
 
 from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
+from fakes.bigquery.catalog import Dataset, MetadataStore, Table
 from fakes.bigquery.sql import (
     ParsedStatement,
     StatementKind,
@@ -63,7 +63,6 @@ from harness.schema.spec import DatasetSpec, FieldMode, FieldSpec, FieldType, Ta
 STREAMING_BUFFER_TTL = timedelta(minutes=30)
 STREAM_COL = "_hx_stream_until"
 INGEST_COL = "_hx_ingest_time"
-META_SCHEMA = "$harness"
 DATA_SUFFIX = "$data"
 
 _FIXED_BYTES: dict[FieldType, int] = {
@@ -80,53 +79,6 @@ _FIXED_BYTES: dict[FieldType, int] = {
 }
 
 
-@dataclass
-class _Dataset:
-    project: str
-    spec: DatasetSpec
-    created: datetime
-    modified: datetime
-
-    def info(self) -> DatasetInfo:
-        return DatasetInfo(
-            project=self.project,
-            dataset_id=self.spec.dataset_id,
-            location=self.spec.location,
-            description=self.spec.description,
-            labels=dict(self.spec.labels),
-            created=self.created,
-            modified=self.modified,
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "location": self.spec.location,
-                "description": self.spec.description,
-                "labels": dict(self.spec.labels),
-                "created": self.created.isoformat(),
-                "modified": self.modified.isoformat(),
-            }
-        )
-
-
-@dataclass
-class _Table:
-    ref: TableRef
-    spec: TableSpec
-    created: datetime
-    modified: datetime
-    buffer_until: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        body = self.spec.to_api(self.ref.project, self.ref.dataset)
-        body["created"] = self.created.isoformat()
-        body["modified"] = self.modified.isoformat()
-        body["bufferUntil"] = self.buffer_until.isoformat() if self.buffer_until else None
-        return json.dumps(body)
-
-
 class BigQueryEngine:
     """BigQuery semantics over one DuckDB connection; thread-safe (one lock, DuckDB is fast)."""
 
@@ -137,8 +89,9 @@ class BigQueryEngine:
         self._conn.execute("SET TimeZone = 'UTC'")
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
-        self._datasets: dict[tuple[str, str], _Dataset] = {}
-        self._tables: dict[tuple[str, str, str], _Table] = {}
+        self._datasets: dict[tuple[str, str], Dataset] = {}
+        self._tables: dict[tuple[str, str, str], Table] = {}
+        self._stores: dict[str, MetadataStore] = {}
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             for file in sorted(self.path.glob("*.duckdb")):
@@ -166,60 +119,21 @@ class BigQueryEngine:
         target = ":memory:" if self.path is None else str(self.path / f"{project.replace(':', '~')}.duckdb")
         self._conn.execute(f"ATTACH {_sql_string(target)} AS {quote_ident(catalog)}")
         self._catalogs[project] = catalog
-        meta = f"{quote_ident(catalog)}.{quote_ident(META_SCHEMA)}"
-        self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {meta}")
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {meta}.datasets (dataset_id VARCHAR PRIMARY KEY, body VARCHAR)"
-        )
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {meta}.tables "
-            "(dataset_id VARCHAR, table_id VARCHAR, body VARCHAR, PRIMARY KEY (dataset_id, table_id))"
-        )
-        self._load_metadata(project, catalog)
+        if self.path is not None:
+            store = MetadataStore(self._conn, project, catalog)
+            self._stores[project] = store
+            datasets, tables = store.load()
+            self._datasets.update({(project, d.spec.dataset_id): d for d in datasets})
+            self._tables.update({(project, t.ref.dataset, t.ref.table): t for t in tables})
         return catalog
 
-    def _load_metadata(self, project: str, catalog: str) -> None:
-        meta = f"{quote_ident(catalog)}.{quote_ident(META_SCHEMA)}"
-        for dataset_id, body_text in self._conn.execute(
-            f"SELECT dataset_id, body FROM {meta}.datasets"
-        ).fetchall():
-            body = json.loads(body_text)
-            self._datasets[(project, dataset_id)] = _Dataset(
-                project=project,
-                spec=DatasetSpec(
-                    dataset_id=dataset_id,
-                    location=body["location"],
-                    description=body.get("description"),
-                    labels=body.get("labels") or {},
-                ),
-                created=datetime.fromisoformat(body["created"]),
-                modified=datetime.fromisoformat(body["modified"]),
-            )
-        rows = self._conn.execute(f"SELECT dataset_id, table_id, body FROM {meta}.tables").fetchall()
-        for dataset_id, table_id, body_text in rows:
-            body = json.loads(body_text)
-            buffer_until = body.get("bufferUntil")
-            self._tables[(project, dataset_id, table_id)] = _Table(
-                ref=TableRef(project, dataset_id, table_id),
-                spec=TableSpec.from_api(body),
-                created=datetime.fromisoformat(body["created"]),
-                modified=datetime.fromisoformat(body["modified"]),
-                buffer_until=datetime.fromisoformat(buffer_until) if buffer_until else None,
-            )
+    def _save_dataset(self, dataset: Dataset) -> None:
+        if store := self._stores.get(dataset.project):
+            store.save_dataset(dataset)
 
-    def _save_dataset(self, dataset: _Dataset) -> None:
-        meta = f"{quote_ident(self._catalog(dataset.project))}.{quote_ident(META_SCHEMA)}"
-        self._conn.execute(
-            f"INSERT OR REPLACE INTO {meta}.datasets VALUES (?, ?)",
-            [dataset.spec.dataset_id, dataset.to_json()],
-        )
-
-    def _save_table(self, table: _Table) -> None:
-        meta = f"{quote_ident(self._catalog(table.ref.project))}.{quote_ident(META_SCHEMA)}"
-        self._conn.execute(
-            f"INSERT OR REPLACE INTO {meta}.tables VALUES (?, ?, ?)",
-            [table.ref.dataset, table.ref.table, table.to_json()],
-        )
+    def _save_table(self, table: Table) -> None:
+        if store := self._stores.get(table.ref.project):
+            store.save_table(table)
 
     # ------------------------------------------------------------------------------- datasets
 
@@ -234,7 +148,7 @@ class BigQueryEngine:
             catalog = self._catalog(project)
             self._conn.execute(f"CREATE SCHEMA {quote_ident(catalog)}.{quote_ident(spec.dataset_id)}")
             now = self.clock.now()
-            dataset = _Dataset(project=project, spec=spec, created=now, modified=now)
+            dataset = Dataset(project=project, spec=spec, created=now, modified=now)
             self._datasets[(project, spec.dataset_id)] = dataset
             self._save_dataset(dataset)
             return dataset.info()
@@ -279,15 +193,14 @@ class BigQueryEngine:
             if tables and not delete_contents:
                 raise rules.dataset_in_use(project, dataset_id)
             catalog = quote_ident(self._catalog(project))
-            meta = f"{catalog}.{quote_ident(META_SCHEMA)}"
             self._conn.execute(f"DROP SCHEMA {catalog}.{quote_ident(dataset_id)} CASCADE")
-            self._conn.execute(f"DELETE FROM {meta}.tables WHERE dataset_id = ?", [dataset_id])
-            self._conn.execute(f"DELETE FROM {meta}.datasets WHERE dataset_id = ?", [dataset_id])
+            if store := self._stores.get(project):
+                store.forget_dataset(dataset_id)
             for key in tables:
                 del self._tables[key]
             del self._datasets[(project, dataset_id)]
 
-    def _dataset(self, project: str, dataset_id: str) -> _Dataset:
+    def _dataset(self, project: str, dataset_id: str) -> Dataset:
         dataset = self._datasets.get((project, dataset_id))
         if dataset is None:
             raise rules.dataset_not_found(project, dataset_id)
@@ -313,11 +226,11 @@ class BigQueryEngine:
                 columns.append(f"{quote_ident(INGEST_COL)} TIMESTAMPTZ")
             self._conn.execute(f"CREATE TABLE {self._storage_sql(ref)} ({', '.join(columns)})")
             now = self.clock.now()
-            table = _Table(ref=ref, spec=spec, created=now, modified=now)
+            table = Table(ref=ref, spec=spec, created=now, modified=now)
             self._create_view(table)
             self._tables[(project, dataset_id, spec.table_id)] = table
             self._save_table(table)
-            return self._info(table)
+            return TableInfo(project, dataset_id, spec, num_rows=0, created=now, modified=now)
 
     def get_table(self, project: str, dataset_id: str, table_id: str) -> TableInfo:
         with self._lock:
@@ -381,10 +294,8 @@ class BigQueryEngine:
             table = self._tables.pop(key)
             self._conn.execute(f"DROP VIEW {self._view_sql(table.ref)}")
             self._conn.execute(f"DROP TABLE {self._storage_sql(table.ref)}")
-            meta = f"{quote_ident(self._catalog(project))}.{quote_ident(META_SCHEMA)}"
-            self._conn.execute(
-                f"DELETE FROM {meta}.tables WHERE dataset_id = ? AND table_id = ?", [dataset_id, table_id]
-            )
+            if store := self._stores.get(project):
+                store.forget_table(dataset_id, table_id)
 
     def truncate(self, project: str, dataset_id: str, table_id: str) -> None:
         """``TRUNCATE TABLE``: BigQuery allows it even while rows sit in the streaming buffer."""
@@ -395,14 +306,14 @@ class BigQueryEngine:
             table.modified = self.clock.now()
             self._save_table(table)
 
-    def _table(self, project: str, dataset_id: str, table_id: str) -> _Table:
+    def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
         table = self._tables.get((project, dataset_id, table_id))
         if table is None:
             self._dataset(project, dataset_id)
             raise rules.table_not_found(project, dataset_id, table_id)
         return table
 
-    def _info(self, table: _Table) -> TableInfo:
+    def _info(self, table: Table) -> TableInfo:
         self._expire_partitions(table)
         storage = self._storage_sql(table.ref)
         now = self.clock.now()
@@ -426,7 +337,7 @@ class BigQueryEngine:
             streaming_buffer=buffer,
         )
 
-    def _create_view(self, table: _Table) -> None:
+    def _create_view(self, table: Table) -> None:
         columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
         view, storage = self._view_sql(table.ref), self._storage_sql(table.ref)
         self._conn.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} FROM {storage}")
@@ -487,7 +398,7 @@ class BigQueryEngine:
             self._save_table(table)
             return len(converted)
 
-    def _append(self, table: _Table, rows: list[dict[str, Any]], extra: Mapping[str, Any]) -> None:
+    def _append(self, table: Table, rows: list[dict[str, Any]], extra: Mapping[str, Any]) -> None:
         """Columnar insert: one ``unnest`` per column, far faster than row-at-a-time inserts."""
         names: list[str] = []
         selects: list[str] = []
@@ -562,7 +473,7 @@ class BigQueryEngine:
             assert target is not None
             return self._dml(statement, duck_sql, duck_params, target, referenced)
 
-    def _resolve(self, ref: TableRef) -> _Table:
+    def _resolve(self, ref: TableRef) -> Table:
         table = self._tables.get((ref.project, ref.dataset, ref.table))
         if table is not None:
             return table
@@ -577,7 +488,7 @@ class BigQueryEngine:
         )
 
     def _select(
-        self, statement: ParsedStatement, duck_sql: str, duck_params: dict[str, Any], referenced: list[_Table]
+        self, statement: ParsedStatement, duck_sql: str, duck_params: dict[str, Any], referenced: list[Table]
     ) -> QueryResult:
         try:
             cursor = self._conn.execute(duck_sql, duck_params)
@@ -599,8 +510,8 @@ class BigQueryEngine:
         statement: ParsedStatement,
         duck_sql: str,
         duck_params: dict[str, Any],
-        target: _Table,
-        referenced: list[_Table],
+        target: Table,
+        referenced: list[Table],
     ) -> QueryResult:
         now = self.clock.now()
         guarded = (
@@ -626,7 +537,7 @@ class BigQueryEngine:
             total_bytes_processed=self._bytes_processed(statement, scanned),
         )
 
-    def _guarded_dml(self, duck_sql: str, duck_params: dict[str, Any], target: _Table, now: datetime) -> int:
+    def _guarded_dml(self, duck_sql: str, duck_params: dict[str, Any], target: Table, now: datetime) -> int:
         """Run DML in a transaction and undo it if it touched a row still in the streaming buffer."""
         alias = quote_ident(target.ref.table)
         self._conn.execute("BEGIN TRANSACTION")
@@ -682,7 +593,7 @@ class BigQueryEngine:
                     "that can be used for partition elimination"
                 )
 
-    def _expire_partitions(self, table: _Table) -> None:
+    def _expire_partitions(self, table: Table) -> None:
         """Delete partitions whose end + expiration has passed on the injected clock."""
         partitioning = table.spec.time_partitioning
         if partitioning is None or not partitioning.expiration_ms:
@@ -704,7 +615,7 @@ class BigQueryEngine:
             [threshold],
         )
 
-    def _bytes_processed(self, statement: ParsedStatement, tables: list[_Table]) -> int:
+    def _bytes_processed(self, statement: ParsedStatement, tables: list[Table]) -> int:
         """Estimate ``totalBytesProcessed`` with BigQuery's per-type sizes over referenced columns."""
         from sqlglot import exp
 
@@ -807,7 +718,7 @@ def _add_insert_columns(statement: ParsedStatement, spec: TableSpec) -> None:
     )
 
 
-def _result_schema(description: Sequence[Any], referenced: list[_Table]) -> tuple[FieldSpec, ...]:
+def _result_schema(description: Sequence[Any], referenced: list[Table]) -> tuple[FieldSpec, ...]:
     """Result columns typed from DuckDB, except where a column is a plain read of a table column
     whose BigQuery type DuckDB cannot carry (GEOGRAPHY, BIGNUMERIC as text; JSON; descriptions)."""
     known: dict[str, FieldSpec] = {}

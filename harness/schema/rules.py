@@ -124,9 +124,11 @@ def _invalid(message: str, field: str | None = None) -> Violation:
 
 
 # ---------------------------------------------------------------- errors every backend phrases
-# Real texts: "Not found: Dataset p:d" / "Not found: Table p:d.t" (every google-cloud-bigquery
-# NotFound); "Already Exists: Dataset p:d" and "Dataset p:d is still in use" (400 resourceInUse)
-# from terraform-provider-google#6688 and terraform-google-log-export#135; "Already Exists: Table
+# Real texts, as the REST API returns them for datasets.get/tables.get/insert/delete:
+# "Not found: Dataset p:d" / "Not found: Table p:d.t" (404s quoted in many public logs; a *query*
+# that names a missing table adds " was not found in location US", which these builders do not
+# cover); "Already Exists: Dataset p:d" and "Dataset p:d is still in use" (400 resourceInUse) from
+# terraform-provider-google#6688 and terraform-google-log-export#135; "Already Exists: Table
 # p:d.t" (409 duplicate) from mozilla/bigquery-etl#852 and google/adk-python#4746.
 
 

@@ -26,6 +26,7 @@ from harness.schema.spec import FieldMode, FieldSpec, FieldType, PartitionType, 
 
 __all__ = [
     "COLUMN_NAME_PATTERN",
+    "PYTHON_TYPES",
     "RESERVED_COLUMN_PREFIXES",
     "column_names",
     "rows",
@@ -59,8 +60,10 @@ def _json_values() -> SearchStrategy[Any]:
     leaves = st.booleans() | st.integers(-(2**53), 2**53) | _TEXT
     return st.recursive(
         leaves,
-        lambda children: st.lists(children | st.none(), max_size=_MAX_REPEATED)
-        | st.dictionaries(_TEXT, children | st.none(), max_size=_MAX_REPEATED),
+        lambda children: (
+            st.lists(children | st.none(), max_size=_MAX_REPEATED)
+            | st.dictionaries(_TEXT, children | st.none(), max_size=_MAX_REPEATED)
+        ),
         max_leaves=8,
     )
 
@@ -175,8 +178,9 @@ _CLUSTERABLE = (
     FieldType.TIMESTAMP,
     FieldType.GEOGRAPHY,
 )
-_UNCLUSTERABLE = tuple(t for t in FieldType if t not in _CLUSTERABLE)
-_NOT_PARTITIONABLE = tuple(t for t in FieldType if t not in _PARTITIONABLE)
+_UNCLUSTERABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in _CLUSTERABLE)
+_NOT_PARTITIONABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in _PARTITIONABLE)
+_ALL_PARTITION_TYPES = tuple(PartitionType)
 _SINGLE_MODES = (FieldMode.NULLABLE, FieldMode.REQUIRED)
 
 
@@ -193,7 +197,9 @@ def _column(name: str, depth: int) -> SearchStrategy[FieldSpec]:
     scalar = st.builds(FieldSpec, st.just(name), st.sampled_from(_COLUMN_TYPES), modes, descriptions)
     if depth >= _MAX_DEPTH:
         return scalar
-    record = st.builds(FieldSpec, st.just(name), st.just(FieldType.RECORD), modes, descriptions, _columns(depth + 1))
+    record = st.builds(
+        FieldSpec, st.just(name), st.just(FieldType.RECORD), modes, descriptions, _columns(depth + 1)
+    )
     return st.one_of(scalar, scalar, record)  # records are the exception, as in real schemas
 
 
@@ -201,7 +207,7 @@ def _partition_types(column: FieldSpec | None) -> SearchStrategy[PartitionType]:
     """DATE columns cannot be partitioned by HOUR; TIMESTAMP, DATETIME and ingestion time can."""
     if column is not None and column.type is FieldType.DATE:
         return st.sampled_from((PartitionType.DAY, PartitionType.MONTH, PartitionType.YEAR))
-    return st.sampled_from(tuple(PartitionType))
+    return st.sampled_from(_ALL_PARTITION_TYPES)
 
 
 @st.composite
@@ -242,9 +248,13 @@ def _added_column(
 
 
 @st.composite
-def _nested_path(draw: st.DrawFn, schema: tuple[FieldSpec, ...], leaf_types: tuple[FieldType, ...]) -> tuple:
+def _nested_path(
+    draw: st.DrawFn, schema: tuple[FieldSpec, ...], leaf_types: tuple[FieldType, ...]
+) -> tuple[tuple[FieldSpec, ...], str]:
     """A new RECORD column holding a ``leaf_types`` sub-field, and the dotted path to that field."""
-    leaf = FieldSpec(draw(column_names()), draw(st.sampled_from(leaf_types)), draw(st.sampled_from(_SINGLE_MODES)))
+    leaf = FieldSpec(
+        draw(column_names()), draw(st.sampled_from(leaf_types)), draw(st.sampled_from(_SINGLE_MODES))
+    )
     record = FieldSpec(draw(_fresh_name(schema)), FieldType.RECORD, FieldMode.NULLABLE, None, (leaf,))
     return (*schema, record), f"{record.name}.{leaf.name}"
 
@@ -254,36 +264,38 @@ _Draft = tuple[tuple[FieldSpec, ...], TimePartitioning | None, tuple[str, ...]]
 _Defect = Callable[[st.DrawFn, _Draft], _Draft]
 
 
-def _partition_on(draw: st.DrawFn, draft: _Draft, field: str, column_type: FieldType | None) -> _Draft:
-    schema, _, clustering = draft
-    partition_type = draw(st.sampled_from(tuple(PartitionType)))
-    if column_type is FieldType.DATE:
-        partition_type = PartitionType.HOUR
-    return schema, TimePartitioning(partition_type, field), clustering
+def _partition_on(
+    draw: st.DrawFn,
+    schema: tuple[FieldSpec, ...],
+    draft: _Draft,
+    field: str,
+    types: tuple[PartitionType, ...],
+) -> _Draft:
+    return schema, TimePartitioning(draw(st.sampled_from(types)), field), draft[2]
 
 
 def _partition_missing(draw: st.DrawFn, draft: _Draft) -> _Draft:
-    return _partition_on(draw, draft, draw(_fresh_name(draft[0])), None)
+    return _partition_on(draw, draft[0], draft, draw(_fresh_name(draft[0])), _ALL_PARTITION_TYPES)
 
 
 def _partition_nested(draw: st.DrawFn, draft: _Draft) -> _Draft:
     schema, path = draw(_nested_path(draft[0], _PARTITIONABLE))
-    return _partition_on(draw, (schema, *draft[1:]), path, None)
+    return _partition_on(draw, schema, draft, path, _ALL_PARTITION_TYPES)
 
 
 def _partition_repeated(draw: st.DrawFn, draft: _Draft) -> _Draft:
     column = draw(_added_column(draft[0], _PARTITIONABLE, (FieldMode.REPEATED,)))
-    return _partition_on(draw, ((*draft[0], column), *draft[1:]), column.name, None)
+    return _partition_on(draw, (*draft[0], column), draft, column.name, _ALL_PARTITION_TYPES)
 
 
 def _partition_wrong_type(draw: st.DrawFn, draft: _Draft) -> _Draft:
     column = draw(_added_column(draft[0], _NOT_PARTITIONABLE, _SINGLE_MODES))
-    return _partition_on(draw, ((*draft[0], column), *draft[1:]), column.name, None)
+    return _partition_on(draw, (*draft[0], column), draft, column.name, _ALL_PARTITION_TYPES)
 
 
 def _partition_date_by_hour(draw: st.DrawFn, draft: _Draft) -> _Draft:
     column = draw(_added_column(draft[0], (FieldType.DATE,), _SINGLE_MODES))
-    return _partition_on(draw, ((*draft[0], column), *draft[1:]), column.name, FieldType.DATE)
+    return _partition_on(draw, (*draft[0], column), draft, column.name, (PartitionType.HOUR,))
 
 
 def _cluster_with(draft: _Draft, schema: tuple[FieldSpec, ...], bad: str, position: int) -> _Draft:
@@ -308,9 +320,8 @@ def _cluster_repeated(draw: st.DrawFn, draft: _Draft) -> _Draft:
 
 
 def _cluster_wrong_type(draw: st.DrawFn, draft: _Draft) -> _Draft:
-    """FLOAT, JSON, BYTES, TIME, RECORD (and INTERVAL) columns cannot be clustered."""
-    types = tuple(t for t in _UNCLUSTERABLE if t is not FieldType.INTERVAL)
-    column = draw(_added_column(draft[0], types, _SINGLE_MODES))
+    """FLOAT, JSON, BYTES, TIME and RECORD columns cannot be clustered (nor INTERVAL, not generated)."""
+    column = draw(_added_column(draft[0], _UNCLUSTERABLE, _SINGLE_MODES))
     return _cluster_with(draft, (*draft[0], column), column.name, draw(st.integers(0, 3)))
 
 
