@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from fakes.bigquery.sql import ParsedStatement, StatementKind, invalid_query
+from fakes.bigquery.sql import ParsedStatement, StatementKind, invalid_query, listed_tables
 from harness.ports import QueryResult
 from harness.schema.spec import (
     DatasetSpec,
@@ -53,7 +53,7 @@ def run(engine: BigQueryEngine, project: str, statement: ParsedStatement) -> Que
     tree = statement.tree
     kind = statement.kind
     if kind in (StatementKind.CREATE_SCHEMA, StatementKind.DROP_SCHEMA):
-        schema = tree.this if kind is StatementKind.CREATE_SCHEMA else tree.expressions[0]
+        schema = tree.this if kind is StatementKind.CREATE_SCHEMA else listed_tables(tree)[0]
         target_project = schema.args["catalog"].name if schema.args.get("catalog") else project
         dataset_id = schema.args["db"].name if schema.args.get("db") else schema.name
         if kind is StatementKind.CREATE_SCHEMA:

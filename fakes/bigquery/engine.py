@@ -521,7 +521,8 @@ class BigQueryEngine:
         )
         try:
             if guarded:
-                affected = self._guarded_dml(duck_sql, duck_params, target, now)
+                alias = statement.target_alias or target.ref.table
+                affected = self._guarded_dml(duck_sql, duck_params, target, alias, now)
             else:
                 affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
         except duckdb.Error as exc:
@@ -537,13 +538,14 @@ class BigQueryEngine:
             total_bytes_processed=self._bytes_processed(statement, scanned),
         )
 
-    def _guarded_dml(self, duck_sql: str, duck_params: dict[str, Any], target: Table, now: datetime) -> int:
+    def _guarded_dml(
+        self, duck_sql: str, duck_params: dict[str, Any], target: Table, alias: str, now: datetime
+    ) -> int:
         """Run DML in a transaction and undo it if it touched a row still in the streaming buffer."""
-        alias = quote_ident(target.ref.table)
         self._conn.execute("BEGIN TRANSACTION")
         try:
             touched = self._conn.execute(
-                f"{duck_sql} RETURNING {alias}.{quote_ident(STREAM_COL)}", duck_params
+                f"{duck_sql} RETURNING {quote_ident(alias)}.{quote_ident(STREAM_COL)}", duck_params
             ).fetchall()
         except BaseException:
             self._conn.execute("ROLLBACK")

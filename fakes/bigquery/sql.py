@@ -66,6 +66,7 @@ class ParsedStatement:
     tree: exp.Expression
     tables: list[TableRef] = field(default_factory=list)
     target: TableRef | None = None
+    target_alias: str | None = None
     params: set[str] = field(default_factory=set)
 
 
@@ -151,6 +152,7 @@ def _resolve_tables(statement: ParsedStatement, default_project: str) -> None:
         table.meta["bq_ref"] = ref
         if table is target_node:
             statement.target = ref
+            statement.target_alias = table.alias or ref.table
         elif ref not in statement.tables:
             statement.tables.append(ref)
 
@@ -159,13 +161,19 @@ def _target_table(tree: exp.Expression) -> exp.Table | None:
     node = (
         tree.this if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge | exp.Create) else None
     )
-    if isinstance(tree, exp.TruncateTable | exp.Drop) and tree.expressions:
-        node = tree.expressions[0]
+    if isinstance(tree, exp.TruncateTable | exp.Drop):
+        listed = listed_tables(tree)
+        node = listed[0] if listed else None
     if isinstance(tree, exp.Alter):
         node = tree.this
     if isinstance(node, exp.Schema):
         node = node.this
     return node if isinstance(node, exp.Table) else None
+
+
+def listed_tables(tree: exp.Expression) -> list[exp.Expression]:
+    """The objects a DROP or TRUNCATE names (sqlglot keeps them under ``tables`` or ``expressions``)."""
+    return list(tree.args.get("tables") or tree.expressions or [])
 
 
 @dataclass(frozen=True)

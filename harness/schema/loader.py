@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -216,7 +216,7 @@ class _DatasetModel(_Model):
 class _PartitioningModel(_Model):
     type: _PartitionTypeName
     field: str | None = None
-    expiration_ms: PositiveInt | None = None
+    expiration_ms: int | None = None  # positivity is a BigQuery rule (rules.py)
 
 
 class _TableModel(_Model):

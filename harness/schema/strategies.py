@@ -43,9 +43,9 @@ _MAX_DATETIME = datetime(2100, 12, 31, 23, 59, 59, 999_999)
 _MAX_STRING = 20
 _MAX_REPEATED = 3
 
-#: Printable text: letters, marks, digits, punctuation, symbols and plain spaces; no control
-#: characters or surrogates, which BigQuery and JSON transports treat specially.
-_TEXT = st.text(st.characters(categories=("L", "M", "N", "P", "S", "Zs")), max_size=_MAX_STRING)
+#: Printable text (``str.isprintable``): letters, marks, digits, punctuation, symbols and the ASCII
+#: space; no control characters, odd separators or surrogates, which transports treat specially.
+_TEXT = st.text(st.characters(categories=("L", "M", "N", "P", "S"), include_characters=" "), max_size=_MAX_STRING)
 
 _NUMERIC_MAX = Decimal("99999999999999999999999999999.999999999")  # precision 38, scale 9
 _BIGNUMERIC_MAX = Decimal("99999999999999999999999999999999999999." + "9" * 38)  # < 1e38, scale 38
@@ -153,11 +153,15 @@ RESERVED_COLUMN_PREFIXES: tuple[str, ...] = (
 )
 
 
+_NAME_START = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+_COLUMN_NAMES = st.builds(
+    str.__add__, st.sampled_from(_NAME_START), st.text(_NAME_START + "0123456789", max_size=29)
+).filter(lambda name: not name.upper().startswith(RESERVED_COLUMN_PREFIXES))
+
+
 def column_names() -> SearchStrategy[str]:
-    """Valid column names, not starting with a reserved prefix."""
-    return st.from_regex(COLUMN_NAME_PATTERN, fullmatch=True).filter(
-        lambda name: not name.upper().startswith(RESERVED_COLUMN_PREFIXES)
-    )
+    """Valid column names (``COLUMN_NAME_PATTERN``), not starting with a reserved prefix."""
+    return _COLUMN_NAMES
 
 
 # -------------------------------------------------------------------------------- table specs
@@ -182,25 +186,24 @@ _UNCLUSTERABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in
 _NOT_PARTITIONABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in _PARTITIONABLE)
 _ALL_PARTITION_TYPES = tuple(PartitionType)
 _SINGLE_MODES = (FieldMode.NULLABLE, FieldMode.REQUIRED)
+_DESCRIPTIONS = st.none() | _TEXT
 
 
-def _columns(depth: int = 1) -> SearchStrategy[tuple[FieldSpec, ...]]:
+@st.composite
+def _columns(draw: st.DrawFn, depth: int = 1) -> tuple[FieldSpec, ...]:
     """A valid schema level: 1..n uniquely named (case-insensitively) columns, records nested."""
-    return st.lists(column_names(), min_size=1, max_size=_MAX_COLUMNS, unique_by=str.lower).flatmap(
-        lambda names: st.tuples(*(_column(name, depth) for name in names))
-    )
+    names = draw(st.lists(_COLUMN_NAMES, min_size=1, max_size=_MAX_COLUMNS, unique_by=str.lower))
+    return tuple(draw(_column(name, depth)) for name in names)
 
 
-def _column(name: str, depth: int) -> SearchStrategy[FieldSpec]:
-    modes = st.sampled_from(tuple(FieldMode))
-    descriptions = st.none() | _TEXT
-    scalar = st.builds(FieldSpec, st.just(name), st.sampled_from(_COLUMN_TYPES), modes, descriptions)
-    if depth >= _MAX_DEPTH:
-        return scalar
-    record = st.builds(
-        FieldSpec, st.just(name), st.just(FieldType.RECORD), modes, descriptions, _columns(depth + 1)
-    )
-    return st.one_of(scalar, scalar, record)  # records are the exception, as in real schemas
+@st.composite
+def _column(draw: st.DrawFn, name: str, depth: int) -> FieldSpec:
+    mode = draw(st.sampled_from(tuple(FieldMode)))
+    description = draw(_DESCRIPTIONS)
+    # Records are the exception, as in real schemas, and stop well before BigQuery's depth limit.
+    if depth < _MAX_DEPTH and draw(st.integers(0, 3)) == 0:
+        return FieldSpec(name, FieldType.RECORD, mode, description, draw(_columns(depth + 1)))
+    return FieldSpec(name, draw(st.sampled_from(_COLUMN_TYPES)), mode, description)
 
 
 def _partition_types(column: FieldSpec | None) -> SearchStrategy[PartitionType]:
@@ -234,7 +237,7 @@ def _valid_clustering(draw: st.DrawFn, schema: tuple[FieldSpec, ...]) -> tuple[s
 @st.composite
 def _fresh_name(draw: st.DrawFn, schema: tuple[FieldSpec, ...]) -> str:
     taken = {f.name.lower() for f in schema}
-    return draw(column_names().filter(lambda name: name.lower() not in taken))
+    return draw(_COLUMN_NAMES.filter(lambda name: name.lower() not in taken))
 
 
 @st.composite
@@ -253,7 +256,7 @@ def _nested_path(
 ) -> tuple[tuple[FieldSpec, ...], str]:
     """A new RECORD column holding a ``leaf_types`` sub-field, and the dotted path to that field."""
     leaf = FieldSpec(
-        draw(column_names()), draw(st.sampled_from(leaf_types)), draw(st.sampled_from(_SINGLE_MODES))
+        draw(_COLUMN_NAMES), draw(st.sampled_from(leaf_types)), draw(st.sampled_from(_SINGLE_MODES))
     )
     record = FieldSpec(draw(_fresh_name(schema)), FieldType.RECORD, FieldMode.NULLABLE, None, (leaf,))
     return (*schema, record), f"{record.name}.{leaf.name}"
@@ -267,35 +270,36 @@ _Defect = Callable[[st.DrawFn, _Draft], _Draft]
 def _partition_on(
     draw: st.DrawFn,
     schema: tuple[FieldSpec, ...],
-    draft: _Draft,
     field: str,
     types: tuple[PartitionType, ...],
+    draft: _Draft,
 ) -> _Draft:
+    """Keep the draft's (valid) clustering; partition on ``field``, which breaks a rule."""
     return schema, TimePartitioning(draw(st.sampled_from(types)), field), draft[2]
 
 
 def _partition_missing(draw: st.DrawFn, draft: _Draft) -> _Draft:
-    return _partition_on(draw, draft[0], draft, draw(_fresh_name(draft[0])), _ALL_PARTITION_TYPES)
+    return _partition_on(draw, draft[0], draw(_fresh_name(draft[0])), _ALL_PARTITION_TYPES, draft)
 
 
 def _partition_nested(draw: st.DrawFn, draft: _Draft) -> _Draft:
     schema, path = draw(_nested_path(draft[0], _PARTITIONABLE))
-    return _partition_on(draw, schema, draft, path, _ALL_PARTITION_TYPES)
+    return _partition_on(draw, schema, path, _ALL_PARTITION_TYPES, draft)
 
 
 def _partition_repeated(draw: st.DrawFn, draft: _Draft) -> _Draft:
     column = draw(_added_column(draft[0], _PARTITIONABLE, (FieldMode.REPEATED,)))
-    return _partition_on(draw, (*draft[0], column), draft, column.name, _ALL_PARTITION_TYPES)
+    return _partition_on(draw, (*draft[0], column), column.name, _ALL_PARTITION_TYPES, draft)
 
 
 def _partition_wrong_type(draw: st.DrawFn, draft: _Draft) -> _Draft:
     column = draw(_added_column(draft[0], _NOT_PARTITIONABLE, _SINGLE_MODES))
-    return _partition_on(draw, (*draft[0], column), draft, column.name, _ALL_PARTITION_TYPES)
+    return _partition_on(draw, (*draft[0], column), column.name, _ALL_PARTITION_TYPES, draft)
 
 
 def _partition_date_by_hour(draw: st.DrawFn, draft: _Draft) -> _Draft:
     column = draw(_added_column(draft[0], (FieldType.DATE,), _SINGLE_MODES))
-    return _partition_on(draw, (*draft[0], column), draft, column.name, (PartitionType.HOUR,))
+    return _partition_on(draw, (*draft[0], column), column.name, (PartitionType.HOUR,), draft)
 
 
 def _cluster_with(draft: _Draft, schema: tuple[FieldSpec, ...], bad: str, position: int) -> _Draft:
@@ -364,9 +368,9 @@ def table_specs(draw: st.DrawFn, valid: bool | None = None) -> TableSpec:
         draft = _DEFECTS[defect](draw, draft)
     schema, partitioning, clustering = draft
     return TableSpec(
-        table_id=draw(column_names()),
+        table_id=draw(_COLUMN_NAMES),
         schema=schema,
-        description=draw(st.none() | _TEXT),
+        description=draw(_DESCRIPTIONS),
         time_partitioning=partitioning,
         clustering_fields=clustering,
         require_partition_filter=partitioning is not None and draw(st.booleans()),
