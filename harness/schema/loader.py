@@ -99,8 +99,10 @@ def _dotted(loc: Loc) -> str:
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemaConfigError(path, "", None, f"cannot read file: {exc}") from None
+    except OSError as exc:
+        raise SchemaConfigError(path, "", None, f"cannot read file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SchemaConfigError(path, "", None, f"cannot read file as UTF-8: {exc.reason}") from None
 
 
 def _parse_yaml(path: Path) -> _Document:
