@@ -246,3 +246,118 @@ class Warehouse(Protocol):
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult: ...
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int: ...
+
+
+# ---------------------------------------------------------------------------------- key manager
+
+
+class KeyManagerError(Exception):
+    """A Cloud KMS failure: HTTP status, the gRPC canonical code Cloud KMS reports, and its message."""
+
+    status: int = 400
+    code: str = "INVALID_ARGUMENT"
+    retryable: bool = False
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status} {self.code}: {self.message!r})"
+
+
+class KeyNotFoundError(KeyManagerError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class KeyAlreadyExistsError(KeyManagerError):
+    status = 409
+    code = "ALREADY_EXISTS"
+
+
+class KeyStateError(KeyManagerError):
+    """The key version is DISABLED, DESTROY_SCHEDULED or DESTROYED."""
+
+    status = 400
+    code = "FAILED_PRECONDITION"
+
+
+class DecryptionError(KeyManagerError):
+    """Tampered or foreign ciphertext, wrong key, or wrong additional authenticated data."""
+
+    status = 400
+    code = "INVALID_ARGUMENT"
+
+
+class KeyPermissionError(KeyManagerError):
+    status = 403
+    code = "PERMISSION_DENIED"
+
+
+class KeyManagerUnavailableError(KeyManagerError):
+    status = 503
+    code = "UNAVAILABLE"
+    retryable = True
+
+
+@dataclass(frozen=True)
+class EncryptResult:
+    ciphertext: bytes
+    key_version: str
+    """Full resource name of the version that encrypted, e.g. ``.../cryptoKeyVersions/1``."""
+
+
+@runtime_checkable
+class KeyManager(Protocol):
+    """Cloud KMS symmetric encryption with one crypto key; the AAD binds a ciphertext to its owner."""
+
+    key_name: str
+    """``projects/{p}/locations/{l}/keyRings/{r}/cryptoKeys/{k}``"""
+
+    def encrypt(self, plaintext: bytes, *, aad: bytes = b"") -> EncryptResult: ...
+
+    def decrypt(self, ciphertext: bytes, *, aad: bytes = b"") -> bytes: ...
+
+    def primary_version(self) -> str:
+        """Full name of the primary version; also the readiness probe (fails if KMS is unreachable)."""
+        ...
+
+
+# ---------------------------------------------------------------------------------- providers
+
+
+class Provider(StrEnum):
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """The outcome of validating a provider credential with a real call."""
+
+    valid: bool
+    status: int
+    error_type: str | None = None
+    message: str | None = None
+
+
+class ProviderUnavailableError(Exception):
+    """The provider kept failing (429/5xx/timeouts) after bounded retries."""
+
+    def __init__(self, provider: Provider, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.message = message
+        self.status = status
+
+
+@runtime_checkable
+class CredentialValidator(Protocol):
+    provider: Provider
+
+    def validate(self, api_key: str) -> CredentialCheck: ...

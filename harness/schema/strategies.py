@@ -52,7 +52,8 @@ _BIGNUMERIC_MAX = Decimal("99999999999999999999999999999999999999." + "9" * 38) 
 
 
 def _decimals(bound: Decimal, places: int) -> SearchStrategy[Decimal]:
-    return st.decimals(-bound, bound, places=places, allow_nan=False, allow_infinity=False)
+    # copy_negate, not unary minus: minus rounds to the default 28-digit context (-> -1E+29).
+    return st.decimals(bound.copy_negate(), bound, places=places, allow_nan=False, allow_infinity=False)
 
 
 def _json_values() -> SearchStrategy[Any]:
