@@ -1,0 +1,139 @@
+"""Org API keys: shown once, stored only as a SHA-256 hash (lookup) and a KMS ciphertext.
+
+Lookups are cached per org (cache keys start with the org slug) so a request does not cost a
+warehouse query; rotation and offboarding drop that org's entries, so a revoked key stops
+working at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from harness.onboarding.errors import Forbidden, Unauthenticated
+from harness.onboarding.platform import Platform
+
+KEY_MARKER = "_api_"
+PREFIX_CHARS = 4
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: str
+    """The plaintext, returned to the caller once and never stored."""
+    key_id: str
+    key_prefix: str
+    key_version: str
+    row: dict
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    org_slug: str
+    key_id: str
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def display_prefix(api_key: str) -> str:
+    """``acme_api_AbCd…``: enough to tell keys apart in a UI, useless to an attacker."""
+    marker = api_key.find(KEY_MARKER)
+    end = marker + len(KEY_MARKER) + PREFIX_CHARS if marker >= 0 else PREFIX_CHARS
+    return api_key[:end]
+
+
+def issue(platform: Platform, org_slug: str, *, rotated_from: str | None = None) -> IssuedKey:
+    """Mint a key and build its row; the caller inserts it (onboarding batches its writes)."""
+    api_key = f"{org_slug}{KEY_MARKER}{secrets.token_urlsafe(32)}"
+    encrypted = platform.keys.encrypt(api_key.encode("utf-8"), aad=org_slug.encode("utf-8"))
+    key_id = str(uuid.uuid4())
+    row = {
+        "org_api_key_id": key_id,
+        "org_slug": org_slug,
+        "api_key_hash": hash_key(api_key),
+        "encrypted_api_key": encrypted.ciphertext,
+        "kms_key_name": platform.keys.key_name,
+        "scopes": ["org:admin"],
+        "is_active": True,
+        "rotated_from_key_id": rotated_from,
+        "created_at": platform.clock.now(),
+        "expires_at": None,
+        "revoked_at": None,
+        "last_used_at": None,
+    }
+    return IssuedKey(api_key, key_id, display_prefix(api_key), encrypted.key_version, row)
+
+
+def authenticate(platform: Platform, org_slug: str, api_key: str | None) -> KeyIdentity:
+    """The org key in ``X-API-Key`` must be active and belong to ``org_slug`` (401 / 403 otherwise)."""
+    if not api_key:
+        raise Unauthenticated("Missing API key: send it in the X-API-Key header")
+    digest = hash_key(api_key)
+    cache_key = f"{org_slug}:{digest}"
+    identity = platform.api_key_cache.get(cache_key)
+    if identity is None:
+        identity = _lookup(platform, digest)
+        if identity is None:
+            raise Unauthenticated("Invalid or revoked API key")
+        if identity.org_slug == org_slug:
+            platform.api_key_cache[cache_key] = identity
+    if not hmac.compare_digest(identity.org_slug.encode(), org_slug.encode()):
+        raise Forbidden(f"This API key does not grant access to organization '{org_slug}'")
+    return identity
+
+
+def _lookup(platform: Platform, digest: str) -> KeyIdentity | None:
+    rows = platform.select(
+        f"SELECT org_slug, org_api_key_id, api_key_hash FROM {platform.table('org_api_keys')} "
+        "WHERE api_key_hash = @digest AND is_active AND revoked_at IS NULL "
+        "AND (expires_at IS NULL OR expires_at > CURRENT_TIMESTAMP())",
+        {"digest": digest},
+    ).rows
+    for row in rows:
+        if hmac.compare_digest(row["api_key_hash"], digest):
+            return KeyIdentity(org_slug=row["org_slug"], key_id=row["org_api_key_id"])
+    return None
+
+
+def invalidate(platform: Platform, org_slug: str) -> None:
+    prefix = f"{org_slug}:"
+    for key in [k for k in list(platform.api_key_cache.keys()) if k.startswith(prefix)]:
+        platform.api_key_cache.pop(key, None)
+
+
+def active_keys(platform: Platform, org_slug: str) -> list[dict]:
+    return platform.select(
+        f"SELECT org_api_key_id, created_at, rotated_from_key_id FROM {platform.table('org_api_keys')} "
+        "WHERE org_slug = @org_slug AND is_active ORDER BY created_at",
+        {"org_slug": org_slug},
+    ).rows
+
+
+def rotate(platform: Platform, org_slug: str) -> IssuedKey:
+    """A new key; every previous key of the org is revoked at once (and dropped from the cache).
+
+    The new key is written first, so a failure can never leave the org with no working key.
+    """
+    previous = active_keys(platform, org_slug)
+    issued = issue(platform, org_slug, rotated_from=previous[-1]["org_api_key_id"] if previous else None)
+    platform.insert("org_api_keys", [issued.row])
+    try:
+        platform.execute(
+            f"UPDATE {platform.table('org_api_keys')} SET is_active = FALSE, revoked_at = @now "
+            "WHERE org_slug = @org_slug AND is_active AND org_api_key_id != @key_id",
+            {"org_slug": org_slug, "now": platform.clock.now(), "key_id": issued.key_id},
+        )
+    except Exception:
+        platform.execute(
+            f"DELETE FROM {platform.table('org_api_keys')} WHERE org_api_key_id = @key_id",
+            {"key_id": issued.key_id},
+        )
+        raise
+    finally:
+        invalidate(platform, org_slug)
+    return issued

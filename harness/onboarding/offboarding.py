@@ -1,0 +1,37 @@
+"""Offboarding (cleanup): remove an org from every meta table and drop its dataset.
+
+The tables come from the bootstrap config, so a table added there is cleaned up too. Running it
+twice is safe: the second run deletes nothing and says so.
+"""
+
+from __future__ import annotations
+
+from harness.onboarding import api_keys, audit
+from harness.onboarding.audit import PLATFORM_ORG, Actor
+from harness.onboarding.models import OffboardResult
+from harness.onboarding.platform import Platform
+from harness.ports import NotFoundError
+
+
+def offboard(platform: Platform, org_slug: str, actor: Actor) -> OffboardResult:
+    api_keys.invalidate(platform, org_slug)
+    deleted = {
+        spec.table_id: platform.delete_org_rows(spec.table_id, org_slug) for spec in platform.config.tables
+    }
+    dataset_id = platform.org_dataset(org_slug)
+    try:
+        platform.warehouse.delete_dataset(dataset_id, delete_contents=True)
+        dataset_deleted = True
+    except NotFoundError:
+        dataset_deleted = False
+    api_keys.invalidate(platform, org_slug)
+    audit.record(
+        platform,
+        org_slug=PLATFORM_ORG,
+        actor=actor,
+        action="org.offboard",
+        target_type="ORGANIZATION",
+        target_id=org_slug,
+        details={"deleted_rows": deleted, "dataset_deleted": dataset_deleted},
+    )
+    return OffboardResult(org_slug=org_slug, deleted_rows=deleted, dataset_deleted=dataset_deleted)

@@ -1,0 +1,142 @@
+"""Per-org pipeline quotas: daily and monthly counters, reset by the injected clock's UTC date.
+
+One row per org per usage day. A new day simply has no row yet, so the daily counter reads 0
+without any reset job; the monthly counter is the sum of the month's days.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from harness.onboarding.errors import DomainError
+from harness.onboarding.models import QuotaView
+from harness.onboarding.plans import Plan
+from harness.onboarding.platform import Platform
+
+
+def new_row(
+    platform: Platform, org_slug: str, limits: tuple[int, int], *, month_total: int = 0
+) -> dict[str, Any]:
+    """Today's row with zero counters; ``limits`` are (daily, monthly)."""
+    now = platform.clock.now()
+    return {
+        "usage_id": str(uuid.uuid4()),
+        "org_slug": org_slug,
+        "usage_date": now.date(),
+        "pipelines_run_today": 0,
+        "pipelines_succeeded_today": 0,
+        "pipelines_failed_today": 0,
+        "pipelines_run_month": month_total,
+        "daily_limit": limits[0],
+        "monthly_limit": limits[1],
+        "last_pipeline_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _today_row(platform: Platform, org_slug: str, today: date) -> dict[str, Any] | None:
+    rows = platform.select(
+        f"SELECT * FROM {platform.table('org_usage_quotas')} "
+        "WHERE org_slug = @org_slug AND usage_date = @today",
+        {"org_slug": org_slug, "today": today},
+    ).rows
+    return rows[0] if rows else None
+
+
+def _month_total(platform: Platform, org_slug: str, today: date) -> int:
+    total = platform.select(
+        f"SELECT COALESCE(SUM(pipelines_run_today), 0) AS n FROM {platform.table('org_usage_quotas')} "
+        "WHERE org_slug = @org_slug AND usage_date >= @first AND usage_date <= @today",
+        {"org_slug": org_slug, "first": today.replace(day=1), "today": today},
+    ).scalar()
+    return int(total)
+
+
+def get(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> QuotaView:
+    """Today's counters; ``plan_limits`` (daily, monthly) apply when today has no row yet."""
+    now = platform.clock.now()
+    today = now.date()
+    row = _today_row(platform, org_slug, today)
+    daily_limit, monthly_limit = (row["daily_limit"], row["monthly_limit"]) if row else plan_limits
+    run_today = row["pipelines_run_today"] if row else 0
+    month = _month_total(platform, org_slug, today)
+    tomorrow = datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
+    next_month = datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=UTC)
+    return QuotaView(
+        org_slug=org_slug,
+        usage_date=today,
+        pipelines_run_today=run_today,
+        pipelines_succeeded_today=row["pipelines_succeeded_today"] if row else 0,
+        pipelines_failed_today=row["pipelines_failed_today"] if row else 0,
+        pipelines_run_month=month,
+        daily_limit=daily_limit,
+        monthly_limit=monthly_limit,
+        daily_remaining=max(daily_limit - run_today, 0),
+        monthly_remaining=max(monthly_limit - month, 0),
+        daily_resets_at=tomorrow,
+        monthly_resets_at=next_month,
+    )
+
+
+class QuotaExceeded(DomainError):
+    code = "QUOTA_EXCEEDED"
+    status = 429
+
+
+def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> QuotaView:
+    """Count one pipeline start, or refuse with 429 if the daily or monthly limit is reached."""
+    quota = get(platform, org_slug, plan_limits)
+    for scope, used, limit, resets in (
+        ("daily", quota.pipelines_run_today, quota.daily_limit, quota.daily_resets_at),
+        ("monthly", quota.pipelines_run_month, quota.monthly_limit, quota.monthly_resets_at),
+    ):
+        if used >= limit:
+            retry_after = max(int((resets - platform.clock.now()).total_seconds()), 1)
+            raise QuotaExceeded(
+                f"{scope.capitalize()} pipeline quota exhausted: {used} of {limit} used; "
+                f"resets at {resets.isoformat()}",
+                details={"scope": scope, "limit": limit, "used": used, "resets_at": resets.isoformat()},
+                headers={"Retry-After": str(retry_after)},
+            )
+    now = platform.clock.now()
+    today = now.date()
+    if _today_row(platform, org_slug, today) is None:
+        limits = (quota.daily_limit, quota.monthly_limit)
+        row = new_row(platform, org_slug, limits, month_total=quota.pipelines_run_month + 1)
+        platform.insert("org_usage_quotas", [{**row, "pipelines_run_today": 1, "last_pipeline_at": now}])
+    else:
+        platform.execute(
+            f"UPDATE {platform.table('org_usage_quotas')} SET pipelines_run_today = pipelines_run_today + 1, "
+            "pipelines_run_month = @month, last_pipeline_at = @now, updated_at = @now "
+            "WHERE org_slug = @org_slug AND usage_date = @today",
+            {"org_slug": org_slug, "today": today, "now": now, "month": quota.pipelines_run_month + 1},
+        )
+    return get(platform, org_slug, plan_limits)
+
+
+def record_outcome(platform: Platform, org_slug: str, *, succeeded: bool) -> None:
+    column = "pipelines_succeeded_today" if succeeded else "pipelines_failed_today"
+    now = platform.clock.now()
+    platform.execute(
+        f"UPDATE {platform.table('org_usage_quotas')} SET {column} = {column} + 1, updated_at = @now "
+        "WHERE org_slug = @org_slug AND usage_date = @today",
+        {"org_slug": org_slug, "today": now.date(), "now": now},
+    )
+
+
+def apply_limits(platform: Platform, org_slug: str, plan: Plan) -> None:
+    """A plan change takes effect today: today's row gets the new limits."""
+    platform.execute(
+        f"UPDATE {platform.table('org_usage_quotas')} SET daily_limit = @daily, monthly_limit = @monthly, "
+        "updated_at = @now WHERE org_slug = @org_slug AND usage_date = @today",
+        {
+            "daily": plan.daily_pipeline_limit,
+            "monthly": plan.monthly_pipeline_limit,
+            "now": platform.clock.now(),
+            "org_slug": org_slug,
+            "today": platform.clock.now().date(),
+        },
+    )
