@@ -2,11 +2,14 @@
 
 Stored in ``org_idempotency_keys``: the key, a hash of the request it was first used with, and
 the response. The same key with a different request is refused (as Stripe does); keys live 24 h
-on the injected clock (the table's partition expiration removes them for good).
+on the injected clock (the table's partition expiration removes them for good). Responses can
+hold secrets (a new org's API key is in its onboarding response), so the stored body is
+KMS-encrypted with the scope and key as additional authenticated data.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -63,13 +66,21 @@ def lookup(
             code="IDEMPOTENCY_KEY_REUSED",
             status=422,
         )
-    return StoredResponse(status=row["response_status"], body=row["response_body"])
+    sealed = base64.b64decode(row["response_body"]["ciphertext"])
+    body = json.loads(platform.keys.decrypt(sealed, aad=_aad(scope, source, key)))
+    return StoredResponse(status=row["response_status"], body=body)
+
+
+def _aad(scope: str, source: str, key: str) -> bytes:
+    return json.dumps([scope, source, key]).encode("utf-8")
 
 
 def store(
     platform: Platform, *, scope: str, source: str, key: str, fingerprint: str, status: int, body: Any
 ) -> None:
     now = platform.clock.now()
+    plaintext = json.dumps(body, default=str, separators=(",", ":")).encode("utf-8")
+    sealed = platform.keys.encrypt(plaintext, aad=_aad(scope, source, key)).ciphertext
     platform.insert(
         "org_idempotency_keys",
         [
@@ -79,7 +90,7 @@ def store(
                 "source": source,
                 "request_hash": fingerprint,
                 "response_status": status,
-                "response_body": json.loads(json.dumps(body, default=str)),
+                "response_body": {"ciphertext": base64.b64encode(sealed).decode("ascii")},
                 "created_at": now,
                 "expires_at": now + TTL,
             }

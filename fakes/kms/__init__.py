@@ -1,0 +1,7 @@
+"""Cloud KMS fake: the keyring model (``models``), Cloud KMS's errors (``exceptions``) and the
+in-process ``KeyManager`` (``keymanager``); the REST v1 emulator sits on the same model."""
+
+from fakes.kms.keymanager import FakeKeyManager
+from fakes.kms.models import KmsBackend, VersionState
+
+__all__ = ["FakeKeyManager", "KmsBackend", "VersionState"]

@@ -1,0 +1,493 @@
+"""Cloud KMS's keyring model: key rings → crypto keys → versions, state and crypto in one place.
+
+Shaped like the REST v1 resources so the in-process ``KeyManager`` and the REST emulator sit on the
+same object: every method is one REST call, names are Cloud KMS resource names, and what comes back
+is the REST resource or response as a dict with REST's camelCase keys. Values stay Python (bytes,
+int, datetime, timedelta); encoding them as JSON (base64, int64 strings, RFC 3339) is the REST
+face's job.
+
+Time only moves on the injected clock: a DESTROY_SCHEDULED version reads as DESTROYED, with its
+key material gone, from the first call at or after its ``destroyTime``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import NotRequired, TypedDict
+
+import google_crc32c
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from fakes.kms import exceptions as errors
+from harness.ports import Clock
+
+PROTECTION_LEVEL = "SOFTWARE"
+ALGORITHM = "GOOGLE_SYMMETRIC_ENCRYPTION"
+ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
+DEFAULT_DESTROY_SCHEDULED_DURATION = timedelta(days=30)
+"""Cloud KMS's default for new keys ("The default scheduled for destruction duration is 30 days",
+cloud.google.com/kms/docs/destroy-restore); older keys and gcloud's help text say 24 hours."""
+
+
+class VersionState(StrEnum):
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+    DESTROY_SCHEDULED = "DESTROY_SCHEDULED"
+    DESTROYED = "DESTROYED"
+
+
+# ----------------------------------------------------------------------------- REST resources
+class KeyRingResource(TypedDict):
+    name: str
+    createTime: datetime
+
+
+class CryptoKeyVersionResource(TypedDict):
+    name: str
+    state: str
+    protectionLevel: str
+    algorithm: str
+    createTime: datetime
+    generateTime: datetime
+    destroyTime: NotRequired[datetime]
+    destroyEventTime: NotRequired[datetime]
+
+
+class CryptoKeyResource(TypedDict):
+    name: str
+    purpose: str
+    createTime: datetime
+    labels: dict[str, str]
+    versionTemplate: dict[str, str]
+    destroyScheduledDuration: timedelta
+    primary: NotRequired[CryptoKeyVersionResource]
+
+
+class EncryptResponse(TypedDict):
+    name: str
+    ciphertext: bytes
+    ciphertextCrc32c: int
+    verifiedPlaintextCrc32c: bool
+    verifiedAdditionalAuthenticatedDataCrc32c: bool
+    protectionLevel: str
+
+
+class DecryptResponse(TypedDict):
+    plaintext: bytes
+    plaintextCrc32c: int
+    usedPrimary: bool
+    protectionLevel: str
+
+
+# ---------------------------------------------------------------------------------------- names
+_LOCATION = r"projects/[^/]+/locations/[^/]+"
+_KEY_RING = _LOCATION + r"/keyRings/[^/]+"
+_CRYPTO_KEY = _KEY_RING + r"/cryptoKeys/[^/]+"
+_PATTERNS = {
+    "Location": re.compile(_LOCATION),
+    "KeyRing": re.compile(_KEY_RING),
+    "CryptoKey": re.compile(_CRYPTO_KEY),
+    "CryptoKeyVersion": re.compile(_CRYPTO_KEY + r"/cryptoKeyVersions/[1-9]\d*"),
+}
+_RESOURCE_ID = re.compile(r"[a-zA-Z0-9_-]{1,63}")
+
+
+def _require(name: str, kind: str) -> None:
+    if not _PATTERNS[kind].fullmatch(name):
+        raise errors.invalid_resource_type(name)
+
+
+def _require_id(field_name: str, value: str) -> None:
+    if not _RESOURCE_ID.fullmatch(value):
+        raise errors.invalid_resource_id(field_name, value)
+
+
+def crc32c(data: bytes) -> int:
+    """CRC32C as Cloud KMS puts it in ``*Crc32c`` fields (an unsigned 32-bit int)."""
+    return google_crc32c.value(data)
+
+
+# ----------------------------------------------------------------------------------- ciphertext
+# magic | key id (16) | version number (uint32) | nonce (12) | AES-256-GCM ciphertext + tag (16).
+# The header is authenticated with the caller's AAD, so no byte of it can be changed unnoticed.
+_MAGIC = b"CAK\x01"
+_HEADER = struct.Struct(">4s16sI")
+_KEY_ID_LENGTH = 16
+_NONCE_LENGTH = 12
+_MIN_CIPHERTEXT = _HEADER.size + _NONCE_LENGTH + 16
+
+
+def _seal(key_id: bytes, number: int, material: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    header = _HEADER.pack(_MAGIC, key_id, number)
+    return header + nonce + AESGCM(material).encrypt(nonce, plaintext, header + aad)
+
+
+@dataclass(frozen=True)
+class _Envelope:
+    header: bytes
+    key_id: bytes
+    number: int
+    nonce: bytes
+    body: bytes
+
+    @classmethod
+    def parse(cls, ciphertext: bytes) -> _Envelope:
+        if len(ciphertext) < _MIN_CIPHERTEXT or not ciphertext.startswith(_MAGIC):
+            raise errors.ciphertext_invalid()
+        header = ciphertext[: _HEADER.size]
+        _, key_id, number = _HEADER.unpack(header)
+        nonce = ciphertext[_HEADER.size : _HEADER.size + _NONCE_LENGTH]
+        return cls(header, key_id, number, nonce, ciphertext[_HEADER.size + _NONCE_LENGTH :])
+
+    def open(self, material: bytes, aad: bytes) -> bytes:
+        try:
+            return AESGCM(material).decrypt(self.nonce, self.body, self.header + aad)
+        except InvalidTag:
+            raise errors.ciphertext_invalid() from None
+
+
+class _Entropy:
+    """Key material, key ids and nonces: HKDF-SHA256 over the seed (replayable), else os.urandom.
+
+    Everything derived is bound to a resource name, so the same seed and the same calls give the
+    same ciphertexts, and two keys never share material.
+    """
+
+    def __init__(self, seed: bytes | None) -> None:
+        self._seed = seed
+
+    def derive(self, purpose: str, name: str, length: int) -> bytes:
+        if self._seed is None:
+            return os.urandom(length)
+        hkdf = HKDF(hashes.SHA256(), length, salt=b"cloudact-fake-kms", info=f"{purpose}\0{name}".encode())
+        return hkdf.derive(self._seed)
+
+
+# ---------------------------------------------------------------------------------------- state
+@dataclass
+class _Version:
+    name: str
+    number: int
+    create_time: datetime
+    material: bytes | None
+    state: VersionState = VersionState.ENABLED
+    destroy_time: datetime | None = None
+    destroy_event_time: datetime | None = None
+    encryptions: int = 0
+    """Counts encryptions, so a seeded nonce is never reused under this version's material."""
+
+    def settle(self, now: datetime) -> None:
+        """Finish a scheduled destruction whose time has come."""
+        if self.state is VersionState.DESTROY_SCHEDULED and self.destroy_time and now >= self.destroy_time:
+            self.state = VersionState.DESTROYED
+            self.destroy_event_time = self.destroy_time
+            self.material = None
+
+    def resource(self) -> CryptoKeyVersionResource:
+        resource = CryptoKeyVersionResource(
+            name=self.name,
+            state=self.state.value,
+            protectionLevel=PROTECTION_LEVEL,
+            algorithm=ALGORITHM,
+            createTime=self.create_time,
+            generateTime=self.create_time,
+        )
+        if self.destroy_time is not None:
+            resource["destroyTime"] = self.destroy_time
+        if self.destroy_event_time is not None:
+            resource["destroyEventTime"] = self.destroy_event_time
+        return resource
+
+
+@dataclass
+class _CryptoKey:
+    name: str
+    key_id: bytes
+    purpose: str
+    labels: dict[str, str]
+    create_time: datetime
+    destroy_scheduled_duration: timedelta
+    versions: dict[int, _Version] = field(default_factory=dict)
+    primary: int | None = None
+
+    def resource(self) -> CryptoKeyResource:
+        resource = CryptoKeyResource(
+            name=self.name,
+            purpose=self.purpose,
+            createTime=self.create_time,
+            labels=dict(self.labels),
+            versionTemplate={"protectionLevel": PROTECTION_LEVEL, "algorithm": ALGORITHM},
+            destroyScheduledDuration=self.destroy_scheduled_duration,
+        )
+        if self.primary is not None:
+            resource["primary"] = self.versions[self.primary].resource()
+        return resource
+
+
+# -------------------------------------------------------------------------------------- backend
+class KmsBackend:
+    """All key rings of every project and location, one lock around them (the emulator serves threads)."""
+
+    def __init__(self, clock: Clock, seed: int | str | bytes | None = None) -> None:
+        self.clock = clock
+        self._entropy = _Entropy(seed if isinstance(seed, bytes) or seed is None else str(seed).encode())
+        self._lock = threading.RLock()
+        self._key_rings: dict[str, KeyRingResource] = {}
+        self._crypto_keys: dict[str, _CryptoKey] = {}
+
+    def reset(self) -> None:
+        """Forget every resource; the seed stays, so a replay after reset repeats the same bytes."""
+        with self._lock:
+            self._key_rings.clear()
+            self._crypto_keys.clear()
+
+    # ------------------------------------------------------------------------------- key rings
+    def create_key_ring(self, parent: str, key_ring_id: str) -> KeyRingResource:
+        _require(parent, "Location")
+        _require_id("key_ring_id", key_ring_id)
+        name = f"{parent}/keyRings/{key_ring_id}"
+        with self._lock:
+            if name in self._key_rings:
+                raise errors.key_ring_already_exists(name)
+            self._key_rings[name] = KeyRingResource(name=name, createTime=self.clock.now())
+            return KeyRingResource(**self._key_rings[name])
+
+    def get_key_ring(self, name: str) -> KeyRingResource:
+        with self._lock:
+            return KeyRingResource(**self._key_ring(name))
+
+    def list_key_rings(self, parent: str) -> list[KeyRingResource]:
+        _require(parent, "Location")
+        with self._lock:
+            return [KeyRingResource(**r) for n, r in self._key_rings.items() if n.startswith(parent + "/")]
+
+    # ----------------------------------------------------------------------------- crypto keys
+    def create_crypto_key(
+        self,
+        key_ring_name: str,
+        crypto_key_id: str,
+        purpose: str = ENCRYPT_DECRYPT,
+        labels: Mapping[str, str] | None = None,
+        skip_initial_version: bool = False,
+        destroy_scheduled_duration: timedelta = DEFAULT_DESTROY_SCHEDULED_DURATION,
+    ) -> CryptoKeyResource:
+        """Like CreateCryptoKey: version 1 is created and made primary unless skipped."""
+        _require_id("crypto_key_id", crypto_key_id)
+        if purpose != ENCRYPT_DECRYPT:
+            raise errors.unsupported_purpose(purpose)
+        name = f"{key_ring_name}/cryptoKeys/{crypto_key_id}"
+        with self._lock:
+            self._key_ring(key_ring_name)
+            if name in self._crypto_keys:
+                raise errors.crypto_key_already_exists(name)
+            key = _CryptoKey(
+                name=name,
+                key_id=self._entropy.derive("key-id", name, _KEY_ID_LENGTH),
+                purpose=purpose,
+                labels=dict(labels or {}),
+                create_time=self.clock.now(),
+                destroy_scheduled_duration=destroy_scheduled_duration,
+            )
+            self._crypto_keys[name] = key
+            if not skip_initial_version:
+                key.primary = self._add_version(key).number
+            return key.resource()
+
+    def get_crypto_key(self, name: str) -> CryptoKeyResource:
+        with self._lock:
+            return self._crypto_key(name).resource()
+
+    def list_crypto_keys(self, key_ring_name: str) -> list[CryptoKeyResource]:
+        with self._lock:
+            self._key_ring(key_ring_name)
+            prefix = key_ring_name + "/cryptoKeys/"
+            return [self._crypto_key(n).resource() for n in self._crypto_keys if n.startswith(prefix)]
+
+    def update_primary_version(self, crypto_key_name: str, version_id: str) -> CryptoKeyResource:
+        """Any version may become primary: Cloud KMS's key-states page says "a version which is not
+        enabled can be made the primary version"; encrypting with it then fails."""
+        with self._lock:
+            key, version = self._version(f"{crypto_key_name}/cryptoKeyVersions/{version_id}")
+            key.primary = version.number
+            return key.resource()
+
+    # -------------------------------------------------------------------------------- versions
+    def create_crypto_key_version(self, crypto_key_name: str) -> CryptoKeyVersionResource:
+        """A new ENABLED version; like Cloud KMS it does not become primary by itself."""
+        with self._lock:
+            return self._add_version(self._crypto_key(crypto_key_name)).resource()
+
+    def rotate(self, crypto_key_name: str) -> CryptoKeyVersionResource:
+        """Manual rotation: a new version that is made primary; old versions still decrypt."""
+        with self._lock:
+            key = self._crypto_key(crypto_key_name)
+            version = self._add_version(key)
+            key.primary = version.number
+            return version.resource()
+
+    def get_crypto_key_version(self, name: str) -> CryptoKeyVersionResource:
+        with self._lock:
+            return self._version(name)[1].resource()
+
+    def list_crypto_key_versions(self, crypto_key_name: str) -> list[CryptoKeyVersionResource]:
+        with self._lock:
+            return [v.resource() for v in self._crypto_key(crypto_key_name).versions.values()]
+
+    def update_version_state(self, version_name: str, state: str) -> CryptoKeyVersionResource:
+        """UpdateCryptoKeyVersion (patch ``state``): only between ENABLED and DISABLED."""
+        if state not in (VersionState.ENABLED, VersionState.DISABLED):
+            raise errors.invalid_version_state(state)
+        with self._lock:
+            version = self._version(version_name)[1]
+            self._expect_state(version, VersionState.ENABLED, VersionState.DISABLED)
+            version.state = VersionState(state)
+            return version.resource()
+
+    def destroy_version(self, version_name: str) -> CryptoKeyVersionResource:
+        """Schedules destruction ``destroyScheduledDuration`` from now; restorable until then."""
+        with self._lock:
+            key, version = self._version(version_name)
+            self._expect_state(version, VersionState.ENABLED, VersionState.DISABLED)
+            version.state = VersionState.DESTROY_SCHEDULED
+            version.destroy_time = self.clock.now() + key.destroy_scheduled_duration
+            return version.resource()
+
+    def restore_version(self, version_name: str) -> CryptoKeyVersionResource:
+        """Cancels a scheduled destruction; the version comes back DISABLED, as in Cloud KMS."""
+        with self._lock:
+            version = self._version(version_name)[1]
+            self._expect_state(version, VersionState.DESTROY_SCHEDULED)
+            version.state = VersionState.DISABLED
+            version.destroy_time = None
+            return version.resource()
+
+    # ---------------------------------------------------------------------------------- crypto
+    def encrypt(
+        self,
+        name: str,
+        plaintext: bytes,
+        aad: bytes = b"",
+        plaintext_crc32c: int | None = None,
+        aad_crc32c: int | None = None,
+    ) -> EncryptResponse:
+        """``name`` is a CryptoKey (its primary encrypts) or one of its CryptoKeyVersions."""
+        _check_length("plaintext", plaintext)
+        _check_length("additional_authenticated_data", aad)
+        _verify_checksum("plaintext", plaintext, plaintext_crc32c)
+        _verify_checksum("additional_authenticated_data", aad, aad_crc32c)
+        with self._lock:
+            key, version = self._encryption_version(name)
+            if version.state is not VersionState.ENABLED or version.material is None:
+                raise errors.version_not_enabled(version.name, version.state)
+            nonce = self._entropy.derive("nonce", f"{version.name}#{version.encryptions}", _NONCE_LENGTH)
+            version.encryptions += 1
+            ciphertext = _seal(key.key_id, version.number, version.material, nonce, plaintext, aad)
+        return EncryptResponse(
+            name=version.name,
+            ciphertext=ciphertext,
+            ciphertextCrc32c=crc32c(ciphertext),
+            verifiedPlaintextCrc32c=plaintext_crc32c is not None,
+            verifiedAdditionalAuthenticatedDataCrc32c=aad_crc32c is not None,
+            protectionLevel=PROTECTION_LEVEL,
+        )
+
+    def decrypt(
+        self,
+        name: str,
+        ciphertext: bytes,
+        aad: bytes = b"",
+        ciphertext_crc32c: int | None = None,
+        aad_crc32c: int | None = None,
+    ) -> DecryptResponse:
+        """``name`` must be the CryptoKey; the version is the one recorded in the ciphertext."""
+        _check_length("additional_authenticated_data", aad)
+        _verify_checksum("ciphertext", ciphertext, ciphertext_crc32c)
+        _verify_checksum("additional_authenticated_data", aad, aad_crc32c)
+        with self._lock:
+            key = self._crypto_key(name)
+            envelope = _Envelope.parse(ciphertext)
+            if envelope.key_id != key.key_id:
+                raise errors.wrong_crypto_key()
+            version = key.versions.get(envelope.number)
+            if version is None:
+                raise errors.ciphertext_invalid()
+            if version.state is not VersionState.ENABLED or version.material is None:
+                raise errors.version_not_enabled(version.name, version.state)
+            plaintext = envelope.open(version.material, aad)
+            used_primary = version.number == key.primary
+        return DecryptResponse(
+            plaintext=plaintext,
+            plaintextCrc32c=crc32c(plaintext),
+            usedPrimary=used_primary,
+            protectionLevel=PROTECTION_LEVEL,
+        )
+
+    # -------------------------------------------------------------------------------- internals
+    # Lookups walk the name from the top, so the first missing ancestor is the one reported
+    # (`gcloud kms keys versions list` on a missing key ring answers "KeyRing ... not found.").
+    def _key_ring(self, name: str) -> KeyRingResource:
+        _require(name, "KeyRing")
+        if name not in self._key_rings:
+            raise errors.key_ring_not_found(name)
+        return self._key_rings[name]
+
+    def _crypto_key(self, name: str) -> _CryptoKey:
+        _require(name, "CryptoKey")
+        self._key_ring(name.rpartition("/cryptoKeys/")[0])
+        key = self._crypto_keys.get(name)
+        if key is None:
+            raise errors.crypto_key_not_found(name)
+        now = self.clock.now()
+        for version in key.versions.values():
+            version.settle(now)
+        return key
+
+    def _version(self, name: str) -> tuple[_CryptoKey, _Version]:
+        _require(name, "CryptoKeyVersion")
+        key_name, _, number = name.rpartition("/cryptoKeyVersions/")
+        key = self._crypto_key(key_name)
+        version = key.versions.get(int(number))
+        if version is None:
+            raise errors.crypto_key_version_not_found(name)
+        return key, version
+
+    def _encryption_version(self, name: str) -> tuple[_CryptoKey, _Version]:
+        if _PATTERNS["CryptoKeyVersion"].fullmatch(name):
+            return self._version(name)
+        key = self._crypto_key(name)
+        if key.primary is None:
+            raise errors.no_primary_version(name)
+        return key, key.versions[key.primary]
+
+    def _add_version(self, key: _CryptoKey) -> _Version:
+        number = len(key.versions) + 1  # versions are never deleted, so numbers never repeat
+        name = f"{key.name}/cryptoKeyVersions/{number}"
+        material = self._entropy.derive("material", name, 32)
+        version = _Version(name=name, number=number, create_time=self.clock.now(), material=material)
+        key.versions[number] = version
+        return version
+
+    @staticmethod
+    def _expect_state(version: _Version, *allowed: VersionState) -> None:
+        if version.state not in allowed:
+            raise errors.version_state_precondition(version.name, version.state)
+
+
+def _check_length(field_name: str, data: bytes) -> None:
+    if len(data) > errors.MAX_FIELD_LENGTH:
+        raise errors.field_too_long(field_name, len(data))
+
+
+def _verify_checksum(field_name: str, data: bytes, checksum: int | None) -> None:
+    if checksum is not None and checksum != crc32c(data):
+        raise errors.checksum_mismatch(f"{field_name}_crc32c", field_name)

@@ -1,0 +1,39 @@
+"""``/health`` (the process answers) and ``/health/ready`` (its warehouse and KMS answer too)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from harness.onboarding.platform import Platform
+from harness.services.deps import get_platform
+from harness.services.errors import error_response
+
+
+def health_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @router.get("/health/ready")
+    def ready(platform: Annotated[Platform, Depends(get_platform)]) -> Any:
+        checks: dict[str, str] = {}
+        try:
+            platform.warehouse.get_dataset(platform.meta_dataset)
+            checks["warehouse"] = "ok"
+        except Exception as exc:  # readiness reports any failure, it never raises
+            checks["warehouse"] = f"failed: {type(exc).__name__}: {exc}"
+        try:
+            platform.keys.primary_version()
+            checks["kms"] = "ok"
+        except Exception as exc:
+            checks["kms"] = f"failed: {type(exc).__name__}: {exc}"
+        if all(value == "ok" for value in checks.values()):
+            return JSONResponse({"status": "ready", "service": service, "checks": checks})
+        return error_response(503, "NOT_READY", f"{service} is not ready", details=checks)
+
+    return router
