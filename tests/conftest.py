@@ -26,3 +26,25 @@ def engine(manual_clock: ManualClock) -> BigQueryEngine:
 @pytest.fixture
 def warehouse(engine: BigQueryEngine) -> FakeWarehouse:
     return FakeWarehouse(engine, PROJECT)
+
+
+@pytest.fixture
+def fake(manual_clock: ManualClock):  # type: ignore[no-untyped-def]
+    """The whole fake tier (warehouse, KMS, provider fakes) on the manual clock, bootstrapped."""
+    from harness.backends.fake import build_fake
+    from harness.onboarding.bootstrap import bootstrap
+
+    backends = build_fake(clock=manual_clock, seed=7)
+    bootstrap(backends.platform.warehouse, backends.platform.config)
+    yield backends
+    backends.close()
+
+
+@pytest.fixture
+def api(fake):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from harness.services.api import create_api_app
+
+    with TestClient(create_api_app(fake.platform)) as client:
+        yield client

@@ -23,6 +23,7 @@ import calendar
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
 from harness.ports import InsertMode, InvalidRequestError, NotFoundError, StreamingBufferError
@@ -56,16 +58,30 @@ HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 
 
+@cache
+def _shared_engine() -> BigQueryEngine:
+    """One DuckDB engine for the whole module: a new one per example costs more than the example."""
+    return BigQueryEngine(ManualClock(START))
+
+
 @contextmanager
 def fresh_warehouse() -> Iterator[tuple[FakeWarehouse, ManualClock]]:
-    """A new in-memory fake with dataset ``ds`` and a clock at 2025-01-01T00:00Z."""
+    """An empty fake with dataset ``ds`` and its own clock at 2025-01-01T00:00Z.
+
+    The shared engine is reset (moto-style) and given the new clock: every example starts clean.
+    """
+    engine = _shared_engine()
+    engine.reset()
     clock = ManualClock(START)
-    warehouse = FakeWarehouse.in_memory(clock, PROJECT)
-    try:
-        warehouse.create_dataset(DATASET)
-        yield warehouse, clock
-    finally:
-        warehouse.engine.close()
+    engine.clock = clock
+    warehouse = FakeWarehouse(engine, PROJECT)
+    warehouse.create_dataset(DATASET)
+    yield warehouse, clock
+
+
+def scaled(fraction: float) -> settings:
+    """A share of the active profile's examples (50 by default, 1000 nightly), at least 5."""
+    return settings(max_examples=max(5, int(settings.default.max_examples * fraction)))
 
 
 # ------------------------------------------------------------------------------ comparing rows
@@ -167,7 +183,7 @@ def still_there(spec: TableSpec, row: Mapping[str, Any], now: datetime, ingested
 
 
 @pytest.mark.parametrize("spec", CONFIG.tables, ids=CONFIG.table_names)
-@settings(max_examples=20)
+@scaled(0.4)
 @given(data=st.data())
 def test_meta_table_rows_round_trip_unchanged(spec: TableSpec, data: st.DataObject) -> None:
     batch = data.draw(st.lists(rows(spec), max_size=4), label="rows")
@@ -188,7 +204,7 @@ def _types_in(fields: Sequence[FieldSpec]) -> Iterator[tuple[FieldType, FieldMod
         yield from _types_in(f.fields)
 
 
-@settings(max_examples=60)
+@scaled(1.2)
 @given(spec=table_specs(valid=True), data=st.data())
 def test_rows_of_any_valid_table_round_trip_unchanged(spec: TableSpec, data: st.DataObject) -> None:
     # Expiration is property 4's business (with REQUIRED columns): whether BigQuery ever expires
@@ -331,7 +347,7 @@ def duplicated_clustering(draw: st.DrawFn) -> TableSpec:
     return replace(spec, clustering_fields=tuple(fields))
 
 
-@settings(max_examples=100)
+@scaled(2)
 @given(data=st.data())
 def test_rules_accept_exactly_what_bigquery_accepts(data: st.DataObject) -> None:
     intent = data.draw(st.sampled_from([None, True, False, "duplicate"]), label="intent")

@@ -1,7 +1,8 @@
-"""Tier selection: the one place that knows which warehouse implementation backs a tier.
+"""Tier selection: the one place that knows which implementations back a tier.
 
-Only the ``fake`` tier exists so far (the in-process DuckDB engine); the ``emulator`` and ``gcp``
-tiers plug in here with the real google-cloud adapters.
+Only the ``fake`` tier exists so far (in-process DuckDB BigQuery engine, local-crypto KMS, the
+provider fakes mounted through respx); the ``emulator`` and ``gcp`` tiers plug in here with the
+real google-cloud adapters.
 """
 
 from __future__ import annotations

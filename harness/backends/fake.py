@@ -1,0 +1,85 @@
+"""The ``fake`` tier: every backend in-process, sharing one injected clock, no socket opened.
+
+BigQuery is the DuckDB engine, Cloud KMS the local AES-GCM keyring, and the OpenAI / Anthropic
+fakes are mounted through respx so the real httpx provider clients reach them in-process. A retry
+wait on this tier advances the manual clock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fakes.anthropic import AnthropicState
+from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.warehouse import FakeWarehouse
+from fakes.kms.keymanager import FakeKeyManager
+from fakes.openai import OpenAIState
+from fakes.providers_mount import ProviderMocks
+from harness.clock import ManualClock
+from harness.onboarding.platform import Platform
+from harness.ports import Provider
+from harness.providers import validator_for
+from harness.schema.loader import load_config
+from harness.schema.spec import BootstrapConfig
+from harness.services.settings import Settings
+
+
+@dataclass
+class FakeBackends:
+    """The fake tier's parts, for tests and tools that want to reach behind the ports."""
+
+    clock: ManualClock
+    engine: BigQueryEngine
+    keys: FakeKeyManager
+    openai: OpenAIState
+    anthropic: AnthropicState
+    mocks: ProviderMocks
+    platform: Platform
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.mocks.__exit__(None, None, None)
+            self.engine.close()
+
+    def __enter__(self) -> FakeBackends:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def build_fake(
+    settings: Settings | None = None,
+    *,
+    clock: ManualClock | None = None,
+    seed: int | None = None,
+    data_dir: Path | None = None,
+    config: BootstrapConfig | None = None,
+) -> FakeBackends:
+    """Fresh fake backends; the same ``seed`` gives the same KMS keys and provider keys."""
+    settings = settings or Settings()
+    clock = clock or ManualClock(datetime.now(UTC).replace(microsecond=0))
+    engine = BigQueryEngine(clock, data_dir)
+    keys = FakeKeyManager.create(clock, project=settings.gcp_project_id, seed=seed)
+    openai_state = OpenAIState(clock=clock, seed=seed or 0)
+    anthropic_state = AnthropicState(clock=clock, seed=seed or 0)
+    mocks = ProviderMocks(openai_state, anthropic_state).__enter__()
+
+    def advance(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+    validators = {p: validator_for(p, clock=clock, sleep=advance) for p in Provider}
+    platform = Platform(
+        warehouse=FakeWarehouse(engine, settings.gcp_project_id),
+        keys=keys,
+        clock=clock,
+        validators=validators,
+        config=config or load_config(),
+        environment=settings.environment,
+        api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,
+    )
+    return FakeBackends(clock, engine, keys, openai_state, anthropic_state, mocks, platform)
