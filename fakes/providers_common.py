@@ -17,7 +17,7 @@ import math
 import random
 import string
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -59,13 +59,15 @@ def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
 @dataclass
 class Fault:
     """The next ``remaining`` requests answer ``status`` (or, with ``status=None``, answer normally
-    but take ``delay`` seconds)."""
+    but take ``delay`` seconds). ``retry_after`` is seconds, or a raw header value such as an
+    HTTP-date; ``headers`` are added to the faulty response (e.g. ``x-should-retry``)."""
 
     status: int | None
     remaining: int
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     retry_after_ms: int | None = None
     delay: float = 0.0
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,10 @@ class ProviderState:
         status: int | None,
         *,
         times: int = 1,
-        retry_after: float | None = None,
+        retry_after: float | str | None = None,
         retry_after_ms: int | None = None,
         delay: float = 0.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Queue a fault: the next ``times`` requests answer ``status`` (429, 500, 503, 529...).
 
@@ -198,7 +201,7 @@ class ProviderState:
         if delay < 0:
             raise ValueError("delay must be >= 0")
         with self._lock:
-            self._faults.append(Fault(status, times, retry_after, retry_after_ms, delay))
+            self._faults.append(Fault(status, times, retry_after, retry_after_ms, delay, dict(headers or {})))
 
     def add_timeout(self, *, times: int = 1, delay: float = NEVER) -> None:
         """The next ``times`` requests take ``delay`` seconds (default: never answer), which the
@@ -214,7 +217,7 @@ class ProviderState:
             head.remaining -= 1
             if head.remaining == 0:
                 self._faults.pop(0)
-            return replace(head)
+            return replace(head, headers=dict(head.headers))
 
     @property
     def pending_faults(self) -> list[Fault]:
@@ -273,15 +276,16 @@ def random_chars(rng: random.Random, n: int, alphabet: str = KEY_ALPHABET) -> st
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
-def retry_after_headers(retry_after: float | None, retry_after_ms: int | None) -> dict[str, str]:
-    """``retry-after`` in whole seconds when integral (what servers send), plus ``retry-after-ms``."""
+def retry_after_headers(retry_after: float | str | None, retry_after_ms: int | None) -> dict[str, str]:
+    """``retry-after`` in whole seconds when integral (what servers send) or verbatim when given as
+    text (an HTTP-date), plus ``retry-after-ms``."""
     headers: dict[str, str] = {}
-    if retry_after is not None:
-        headers["retry-after"] = str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
+    if isinstance(retry_after, str):
+        headers["retry-after"] = retry_after
+    elif retry_after is not None:
+        headers["retry-after"] = (
+            str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
+        )
     if retry_after_ms is not None:
         headers["retry-after-ms"] = str(retry_after_ms)
     return headers
-
-
-def raw_headers(scope_headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope_headers]

@@ -100,7 +100,13 @@ class ProviderMocks:
         self.openai = openai_state if openai_state is not None else OpenAIState()
         self.anthropic = anthropic_state if anthropic_state is not None else AnthropicState()
         self._mounts = [
-            _Mount("openai", httpx.URL(openai_base_url), self.openai, create_openai_app(self.openai), "x-request-id"),
+            _Mount(
+                "openai",
+                httpx.URL(openai_base_url),
+                self.openai,
+                create_openai_app(self.openai),
+                "x-request-id",
+            ),
             _Mount(
                 "anthropic",
                 httpx.URL(anthropic_base_url),
@@ -130,7 +136,9 @@ class ProviderMocks:
                 client = TestClient(mount.app, base_url=str(mount.base_url), raise_server_exceptions=True)
                 mount.client = stack.enter_context(client)
             stack.enter_context(self.router)
-            stack.enter_context(mock.patch.object(httpx2.HTTPTransport, "handle_request", self._httpx2_sync()))
+            stack.enter_context(
+                mock.patch.object(httpx2.HTTPTransport, "handle_request", self._httpx2_sync())
+            )
             stack.enter_context(
                 mock.patch.object(httpx2.AsyncHTTPTransport, "handle_async_request", self._httpx2_async())
             )

@@ -7,7 +7,7 @@ onboarding code behaves the same on every tier.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -161,15 +161,27 @@ class TableInfo:
 @dataclass(frozen=True)
 class QueryResult:
     """Rows as plain Python values: tz-aware UTC datetimes, Decimal for NUMERIC, dicts/lists for
-    RECORD/REPEATED. DDL and DML report ``statement_type`` and ``affected_rows``."""
+    RECORD/REPEATED. DDL and DML report ``statement_type`` and ``affected_rows``.
+
+    ``total_bytes_processed`` is computed on first access: most callers never ask, and on the
+    fake it costs a scan of the referenced columns.
+    """
 
     rows: list[dict[str, Any]]
     schema: tuple[FieldSpec, ...] = ()
     statement_type: str = "SELECT"
     affected_rows: int | None = None
-    total_bytes_processed: int = 0
     job_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    bytes_processed: Callable[[], int] | int = field(default=0, repr=False, compare=False)
+
+    @property
+    def total_bytes_processed(self) -> int:
+        value = self.bytes_processed
+        if callable(value):
+            value = value()
+            object.__setattr__(self, "bytes_processed", value)
+        return value
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.rows)

@@ -23,11 +23,11 @@ import calendar
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 import pytest
@@ -128,7 +128,9 @@ def assert_same_rows(actual: Sequence[Mapping[str, Any]], expected: Sequence[Map
         by_key = {canonical(r): r for r in [*actual, *expected]}
         missing = [by_key[k] for k in (want - got).elements()]
         unexpected = [by_key[k] for k in (got - want).elements()]
-        pytest.fail(f"rows differ\n  inserted but not read back: {missing}\n  read back but not inserted: {unexpected}")
+        pytest.fail(
+            f"rows differ\n  written, not read back: {missing}\n  read back, not written: {unexpected}"
+        )
 
 
 def select_all(warehouse: FakeWarehouse, spec: TableSpec) -> list[dict[str, Any]]:
@@ -183,7 +185,7 @@ def still_there(spec: TableSpec, row: Mapping[str, Any], now: datetime, ingested
 
 
 @pytest.mark.parametrize("spec", CONFIG.tables, ids=CONFIG.table_names)
-@scaled(0.4)
+@scaled(0.2)
 @given(data=st.data())
 def test_meta_table_rows_round_trip_unchanged(spec: TableSpec, data: st.DataObject) -> None:
     batch = data.draw(st.lists(rows(spec), max_size=4), label="rows")
@@ -204,7 +206,7 @@ def _types_in(fields: Sequence[FieldSpec]) -> Iterator[tuple[FieldType, FieldMod
         yield from _types_in(f.fields)
 
 
-@scaled(1.2)
+@scaled(1)
 @given(spec=table_specs(valid=True), data=st.data())
 def test_rows_of_any_valid_table_round_trip_unchanged(spec: TableSpec, data: st.DataObject) -> None:
     # Expiration is property 4's business (with REQUIRED columns): whether BigQuery ever expires
@@ -223,7 +225,7 @@ def test_random_tables_cover_every_type_and_mode() -> None:
     """The generic round trip above is only as good as the shapes it sees: make sure it sees all."""
     seen: set[tuple[FieldType, FieldMode]] = set()
 
-    @settings(max_examples=300, database=None)
+    @settings(max_examples=60, database=None, derandomize=True)
     @given(spec=table_specs(valid=True))
     def collect(spec: TableSpec) -> None:
         seen.update(_types_in(spec.schema))
@@ -262,8 +264,10 @@ WIDE = TableSpec(
         ("j", "1"),
         ("j", ""),
     ],
-    ids=["numeric-29-digits", "numeric-max", "numeric-min", "bignumeric-76-digits", "bignumeric-scale-38"]
-    + ["json-string", "json-string-of-digits", "json-empty-string"],
+    ids=[
+        *("numeric-29-digits", "numeric-max", "numeric-min", "bignumeric-76-digits", "bignumeric-scale-38"),
+        *("json-string", "json-string-of-digits", "json-empty-string"),
+    ],
 )
 @pytest.mark.parametrize("mode", InsertMode)
 def test_round_trip_regressions(column: str, value: Any, mode: InsertMode) -> None:
@@ -272,6 +276,19 @@ def test_round_trip_regressions(column: str, value: Any, mode: InsertMode) -> No
         warehouse.create_table(DATASET, WIDE)
         warehouse.insert_rows(DATASET, "wide", [row], mode=mode)
         assert_same_rows(select_all(warehouse, WIDE), [row])
+
+
+def test_tabledata_list_returns_the_rows() -> None:
+    """``list_rows`` (tabledata.list, what the REST emulator serves) is the only way to read a table
+    that is ingestion-time partitioned with requirePartitionFilter; it must work for any table."""
+    spec = TableSpec("t", (FieldSpec("a", FieldType.INTEGER), FieldSpec("b", FieldType.STRING)))
+    with fresh_warehouse() as (warehouse, _):
+        warehouse.create_table(DATASET, spec)
+        warehouse.insert_rows(DATASET, "t", [{"a": 1, "b": "x"}, {"a": 2, "b": None}])
+        assert warehouse.engine.list_rows(PROJECT, DATASET, "t") == (
+            [{"a": 1, "b": "x"}, {"a": 2, "b": None}],
+            2,
+        )
 
 
 @pytest.mark.xfail(strict=True, raises=InvalidRequestError, reason="the fake has no _PARTITIONTIME column")
@@ -323,7 +340,11 @@ def bigquery_accepts(spec: TableSpec) -> bool:
             return False
         if column.type is FieldType.DATE and partitioning.type is PartitionType.HOUR:
             return False
-    if partitioning is not None and partitioning.expiration_ms is not None and partitioning.expiration_ms <= 0:
+    if (
+        partitioning is not None
+        and partitioning.expiration_ms is not None
+        and partitioning.expiration_ms <= 0
+    ):
         return False
     names = [name.lower() for name in spec.clustering_fields]
     if len(names) > 4 or len(set(names)) != len(names):
@@ -347,7 +368,7 @@ def duplicated_clustering(draw: st.DrawFn) -> TableSpec:
     return replace(spec, clustering_fields=tuple(fields))
 
 
-@scaled(2)
+@scaled(1)
 @given(data=st.data())
 def test_rules_accept_exactly_what_bigquery_accepts(data: st.DataObject) -> None:
     intent = data.draw(st.sampled_from([None, True, False, "duplicate"]), label="intent")
@@ -432,6 +453,7 @@ def _apply(statement: str, found: list[dict[str, Any]], slug: str, note_text: st
     return [{**row, "note": note_text} if row["org_slug"] == slug else row for row in found]
 
 
+@scaled(0.6)
 @given(
     streamed=st.lists(rows(BUFFERED), min_size=1, max_size=4),
     dml=st.lists(rows(BUFFERED), min_size=1, max_size=3),
@@ -455,7 +477,6 @@ def test_streamed_rows_refuse_dml_until_30_minutes_pass(
         params = {"slug": "dml", "note": note_text}
         assert warehouse.execute(sql, params) == len(dml)
         content = _apply(statement, [*streamed, *dml], "dml", note_text)
-        assert_same_rows(select_all(warehouse, BUFFERED), content)
 
         params = {"slug": "streamed", "note": note_text}
         if wait < 30 * 60:
@@ -469,6 +490,7 @@ def test_streamed_rows_refuse_dml_until_30_minutes_pass(
         else:
             assert warehouse.execute(sql, params) == len(streamed)
             content = _apply(statement, content, "streamed", note_text)
+        # Refused: nothing changed (the DML rows' change stands). Accepted: exactly the streamed rows.
         assert_same_rows(select_all(warehouse, BUFFERED), content)
 
 
@@ -508,6 +530,7 @@ def _partition_values(column_type: FieldType) -> st.SearchStrategy[date | dateti
     return st.datetimes(low, high, timezones=st.just(UTC))
 
 
+@scaled(0.6)
 @given(spec=expiring_tables(), data=st.data())
 def test_expired_partitions_disappear(spec: TableSpec, data: st.DataObject) -> None:
     partitioning = spec.time_partitioning
@@ -520,7 +543,7 @@ def test_expired_partitions_disappear(spec: TableSpec, data: st.DataObject) -> N
     with fresh_warehouse() as (warehouse, clock):
         warehouse.create_table(DATASET, spec)
         warehouse.insert_rows(DATASET, "t", batch, mode=mode)
-        for _ in range(data.draw(st.integers(1, 3), label="steps")):
+        for _ in range(data.draw(st.integers(1, 2), label="steps")):
             # Either a plain wait, or straight to a row's expiry moment, just before or just after.
             if data.draw(st.booleans(), label="to a boundary"):
                 target = data.draw(st.sampled_from(boundaries), label="boundary") + data.draw(
@@ -538,8 +561,6 @@ def test_expired_partitions_disappear(spec: TableSpec, data: st.DataObject) -> N
             else:
                 assert_same_rows(warehouse.query("SELECT * FROM ds.t").rows, expected)
                 assert warehouse.get_table(DATASET, "t").num_rows == len(expected)
-            count = warehouse.query("SELECT COUNT(*) AS n FROM ds.t").scalar()
-            assert count == len(expected)
 
 
 def test_daily_partition_with_six_hour_expiration_expires_at_six_the_next_day() -> None:

@@ -81,7 +81,7 @@ def _time(value: time) -> None:
 
 
 def _json(value: Any) -> None:
-    assert value is not None
+    assert isinstance(value, dict | list)  # never a bare scalar at the top: see _json_values
     assert json.loads(json.dumps(value)) == value
 
 
@@ -188,11 +188,6 @@ def test_interval_is_refused_rather_than_guessed() -> None:
         value_for(column(FieldType.INTERVAL))
 
 
-def test_float_values_include_zero_but_never_negative_zero() -> None:
-    zero = find(value_for(column(FieldType.FLOAT)), lambda v: v == 0.0)
-    assert math.copysign(1.0, zero) == 1.0
-
-
 # ------------------------------------------------------------------------------------- rows
 
 
@@ -201,10 +196,8 @@ def test_float_values_include_zero_but_never_negative_zero() -> None:
 @given(data=st.data())
 def test_rows_for_every_meta_table_fit_its_schema(spec: TableSpec, data: st.DataObject) -> None:
     row = data.draw(rows(spec))
-    check_row(spec.schema, row)
-    for path, field in walk_fields(spec.schema):
-        if field.mode is FieldMode.REQUIRED and "." not in path:
-            assert row[field.name] is not None
+    assert all(row[f.name] is not None for f in spec.schema if f.mode is FieldMode.REQUIRED)
+    check_row(spec.schema, row)  # nested REQUIRED fields included
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -27,8 +27,12 @@ from fakes.providers_common import Fault, retry_after_headers
 MISSING_KEY_MESSAGE = "x-api-key header is required"  # n8n-io/n8n#37930, karthink/gptel#354
 INVALID_KEY_MESSAGE = "invalid x-api-key"  # abi/screenshot-to-code#272
 MISSING_VERSION_MESSAGE = "anthropic-version: header is required"  # envoyproxy/ai-gateway#1909
-INVALID_VERSION_MESSAGE = 'anthropic-version: "{version}" is not a valid version'  # directus-labs/extensions#285
-RATE_LIMIT_MESSAGE = "This request would exceed your account's rate limit. Please try again later."  # gsd-2#32
+INVALID_VERSION_MESSAGE = (
+    'anthropic-version: "{version}" is not a valid version'  # directus-labs/extensions#285
+)
+RATE_LIMIT_MESSAGE = (
+    "This request would exceed your account's rate limit. Please try again later."  # gsd-2#32
+)
 OVERLOADED_MESSAGE = "Overloaded"  # anthropics/claude-code#35792 (529)
 API_ERROR_MESSAGE = "Internal server error"  # anthropics/claude-code#61368 (500)
 
@@ -55,7 +59,7 @@ def error_body(type_: str, message: str, request_id: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": type_, "message": message}, "request_id": request_id}
 
 
-def rate_limit_headers(retry_after: float | None) -> dict[str, str]:
+def rate_limit_headers(retry_after: float | str | None) -> dict[str, str]:
     headers = retry_after_headers(retry_after, None)
     headers.update(
         {
@@ -69,9 +73,9 @@ def rate_limit_headers(retry_after: float | None) -> dict[str, str]:
 def fault_reply(fault: Fault, request_id: str) -> Reply:
     status = fault.status
     assert status is not None
-    headers = retry_after_headers(fault.retry_after, fault.retry_after_ms)
+    headers = {**retry_after_headers(fault.retry_after, fault.retry_after_ms), **fault.headers}
     if status == 429:
-        headers.update(rate_limit_headers(fault.retry_after))
+        headers = {**rate_limit_headers(fault.retry_after), **headers}
         return 429, error_body("rate_limit_error", RATE_LIMIT_MESSAGE, request_id), headers
     if status == 529:
         return 529, error_body("overloaded_error", OVERLOADED_MESSAGE, request_id), headers
@@ -81,7 +85,9 @@ def fault_reply(fault: Fault, request_id: str) -> Reply:
     return status, error_body(type_, HTTPStatus(status).phrase, request_id), headers
 
 
-def page(models: list[dict[str, Any]], *, limit: int, after_id: str | None, before_id: str | None) -> dict[str, Any]:
+def page(
+    models: list[dict[str, Any]], *, limit: int, after_id: str | None, before_id: str | None
+) -> dict[str, Any]:
     """One page of the cursor-paginated list (``after_id`` / ``before_id`` are model ids)."""
     ids = [m["id"] for m in models]
     if after_id is not None:
@@ -152,7 +158,9 @@ def create_app(state: AnthropicState) -> FastAPI:
             reply = status, body, {"anthropic-organization-id": state.organization_id}
         return finish(request, request_id, reply, delay)
 
-    def finish(request: Request, request_id: str, reply: Reply, delay: float, *, fault: bool = False) -> Response:
+    def finish(
+        request: Request, request_id: str, reply: Reply, delay: float, *, fault: bool = False
+    ) -> Response:
         status, body, extra = reply
         state.record(
             method=request.method,
@@ -199,6 +207,8 @@ def create_app(state: AnthropicState) -> FastAPI:
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     def unknown(path: str, request: Request) -> Response:
         # Not confirmed against the real API.
-        return serve(request, lambda request_id: (404, error_body("not_found_error", "Not Found", request_id)))
+        return serve(
+            request, lambda request_id: (404, error_body("not_found_error", "Not Found", request_id))
+        )
 
     return app

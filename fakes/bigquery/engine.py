@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from cachetools import LRUCache
 
 from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
@@ -33,6 +34,8 @@ from fakes.bigquery.sql import (
     StatementKind,
     StorageName,
     TableRef,
+    Translation,
+    bind,
     invalid_query,
     parse,
     to_duckdb,
@@ -92,6 +95,8 @@ class BigQueryEngine:
         self._datasets: dict[tuple[str, str], Dataset] = {}
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._stores: dict[str, MetadataStore] = {}
+        self._parsed: LRUCache[tuple[str, str], ParsedStatement] = LRUCache(maxsize=2048)
+        self._translations: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=2048)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             for file in sorted(self.path.glob("*.duckdb")):
@@ -446,7 +451,9 @@ class BigQueryEngine:
         """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports."""
         params = dict(params or {})
         with self._lock:
-            statement = parse(sql, default_project=project)
+            statement = self._parsed.get((sql, project))
+            if statement is None:
+                statement = self._parsed[(sql, project)] = parse(sql, default_project=project)
             if statement.kind.is_ddl:
                 return ddl.run(self, project, statement)
             referenced = [self._resolve(ref) for ref in statement.tables]
@@ -455,23 +462,29 @@ class BigQueryEngine:
             for table in tables:
                 self._expire_partitions(table)
             self._check_partition_filters(statement)
-            if statement.kind is StatementKind.INSERT and target is not None:
-                _add_insert_columns(statement, target.spec)
-            duck_sql = to_duckdb(
-                statement,
-                map_table=lambda ref, write: self._storage_name(ref, write=write),
-                now=self.clock.now(),
-                params=params,
-            )
+            translation = self._translate(statement, target)
             duck_params = {
                 name: param_types.to_duckdb(value)
-                for name, value in params.items()
-                if name in statement.params
+                for name, value in bind(statement, translation, params, self.clock.now()).items()
             }
+            duck_sql = translation.sql
             if statement.kind is StatementKind.SELECT:
                 return self._select(statement, duck_sql, duck_params, referenced)
             assert target is not None
             return self._dml(statement, duck_sql, duck_params, target, referenced)
+
+    def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
+        """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
+        columns = None
+        if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
+            columns = target.spec.column_names
+        key = (statement.sql, statement.default_project, columns)
+        translation = self._translations.get(key)
+        if translation is None:
+            source = _with_insert_columns(statement, columns) if columns else statement
+            translation = to_duckdb(source, map_table=lambda ref, write: self._storage_name(ref, write=write))
+            self._translations[key] = translation
+        return translation
 
     def _resolve(self, ref: TableRef) -> Table:
         table = self._tables.get((ref.project, ref.dataset, ref.table))
@@ -502,7 +515,7 @@ class BigQueryEngine:
             rows=rows,
             schema=schema,
             statement_type=StatementKind.SELECT.value,
-            total_bytes_processed=self._bytes_processed(statement, referenced),
+            bytes_processed=self._bytes_estimate(statement, referenced),
         )
 
     def _dml(
@@ -535,7 +548,7 @@ class BigQueryEngine:
             rows=[],
             statement_type=statement.kind.value,
             affected_rows=affected,
-            total_bytes_processed=self._bytes_processed(statement, scanned),
+            bytes_processed=self._bytes_estimate(statement, scanned),
         )
 
     def _guarded_dml(
@@ -617,24 +630,32 @@ class BigQueryEngine:
             [threshold],
         )
 
-    def _bytes_processed(self, statement: ParsedStatement, tables: list[Table]) -> int:
-        """Estimate ``totalBytesProcessed`` with BigQuery's per-type sizes over referenced columns."""
+    def _bytes_estimate(self, statement: ParsedStatement, tables: list[Table]) -> Callable[[], int]:
+        """``totalBytesProcessed`` with BigQuery's per-type sizes over the referenced columns,
+        measured when first asked for (the tables' sizes at that moment)."""
         from sqlglot import exp
 
         tree = statement.tree
         star = any(True for _ in tree.find_all(exp.Star))
         referenced_names = {col.name.lower() for col in tree.find_all(exp.Column)}
+        unique = list({id(t): t for t in tables}.values())
+        return lambda: self._bytes_processed(unique, star, referenced_names)
+
+    def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
         total = 0
-        for table in {id(t): t for t in tables}.values():
+        for table in tables:
+            if (table.ref.project, table.ref.dataset, table.ref.table) not in self._tables:
+                continue
             columns = [f for f in table.spec.schema if star or f.name.lower() in referenced_names]
             if not columns:
                 continue
             fixed = [f for f in columns if f.type in _FIXED_BYTES and not f.is_repeated]
             variable = [f for f in columns if f not in fixed]
             expressions = ["count(*)"] + [f"coalesce(sum({_byte_length(f)} + 2), 0)" for f in variable]
-            counts = self._conn.execute(
-                f"SELECT {', '.join(expressions)} FROM {self._storage_sql(table.ref)}"
-            ).fetchone()
+            with self._lock:
+                counts = self._conn.execute(
+                    f"SELECT {', '.join(expressions)} FROM {self._storage_sql(table.ref)}"
+                ).fetchone()
             rows = int(counts[0])
             total += rows * sum(_FIXED_BYTES[f.type] for f in fixed) + sum(int(v) for v in counts[1:])
         return total
@@ -707,17 +728,15 @@ def _strip(fields: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
     return tuple(replace(f, description=None, fields=_strip(f.fields)) for f in fields)
 
 
-def _add_insert_columns(statement: ParsedStatement, spec: TableSpec) -> None:
+def _with_insert_columns(statement: ParsedStatement, columns: tuple[str, ...]) -> ParsedStatement:
     """``INSERT t VALUES`` names no columns; the storage table has hidden ones, so name them."""
     from sqlglot import exp
 
-    tree = statement.tree
-    if isinstance(tree.this, exp.Schema):
-        return
+    tree = statement.tree.copy()
     tree.set(
-        "this",
-        exp.Schema(this=tree.this, expressions=[exp.to_identifier(f.name, quoted=True) for f in spec.schema]),
+        "this", exp.Schema(this=tree.this, expressions=[exp.to_identifier(c, quoted=True) for c in columns])
     )
+    return replace(statement, tree=tree)
 
 
 def _result_schema(description: Sequence[Any], referenced: list[Table]) -> tuple[FieldSpec, ...]:

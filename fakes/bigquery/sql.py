@@ -64,10 +64,17 @@ class ParsedStatement:
 
     kind: StatementKind
     tree: exp.Expression
+    sql: str = ""
+    default_project: str = ""
     tables: list[TableRef] = field(default_factory=list)
     target: TableRef | None = None
     target_alias: str | None = None
     params: set[str] = field(default_factory=set)
+
+    @property
+    def insert_columns(self) -> bool:
+        """Whether an INSERT names its columns (``INSERT t (a, b) ...``)."""
+        return isinstance(self.tree, exp.Insert) and isinstance(self.tree.this, exp.Schema)
 
 
 def invalid_query(message: str) -> InvalidRequestError:
@@ -88,7 +95,7 @@ def parse(sql: str, *, default_project: str) -> ParsedStatement:
         )
     tree = trees[0]
     kind = _classify(tree)
-    statement = ParsedStatement(kind=kind, tree=tree)
+    statement = ParsedStatement(kind=kind, tree=tree, sql=sql, default_project=default_project)
     statement.params = {p.name for p in tree.find_all(exp.Parameter)} | {
         p.name for p in tree.find_all(exp.Placeholder) if p.name
     }
@@ -187,17 +194,26 @@ TableMapper = Callable[[TableRef, bool], StorageName]
 """Maps a BigQuery table to the DuckDB object to read (``False``) or to write (``True``)."""
 
 
-def to_duckdb(
-    statement: ParsedStatement,
-    *,
-    map_table: TableMapper,
-    now: datetime,
-    params: Mapping[str, Any],
-) -> str:
-    """Render the statement as DuckDB SQL against the engine's storage."""
-    missing = sorted(statement.params - set(params))
-    if missing:
-        raise invalid_query(f"Query parameter '{missing[0]}' not found")
+@dataclass(frozen=True)
+class Translation:
+    """DuckDB SQL for one statement; independent of the parameter values and of the clock, so
+    the engine can cache it by SQL text (translation costs more than running a small query)."""
+
+    sql: str
+    placeholders: frozenset[str]
+
+
+CLOCK_PLACEHOLDERS = {
+    "__hx_now": lambda now: now,
+    "__hx_today": lambda now: now.date(),
+    "__hx_datetime": lambda now: now.replace(tzinfo=None),
+    "__hx_time": lambda now: now.time().replace(tzinfo=None),
+}
+
+
+def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translation:
+    """Render the statement as DuckDB SQL against the engine's storage (the statement's tree is
+    left as parsed; a copy is rewritten)."""
     tree = statement.tree.copy()
     target_node = _target_table(tree)
     for table in list(tree.find_all(exp.Table)):
@@ -215,15 +231,30 @@ def to_duckdb(
             # Keep `table.col` references in UPDATE/DELETE/MERGE working after the rename.
             renamed.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
         table.replace(renamed)
-    tree = _freeze_clock(tree, now)
-    tree = tree.transform(_rename_parameter)
+    tree = tree.transform(_clock_placeholder, copy=False)
+    tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_semantic_fixes(tree)
+    placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
-        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+        return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
     except UnsupportedError as exc:
         raise invalid_query(f"The BigQuery fake cannot translate this construct: {_first_line(exc)}") from exc
     except SqlglotError as exc:
         raise invalid_query(f"The BigQuery fake cannot translate this query: {_first_line(exc)}") from exc
+
+
+def bind(
+    statement: ParsedStatement, translation: Translation, params: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """DuckDB parameter values: the query's own (each must be given) and the injected clock's."""
+    missing = sorted(statement.params - set(params))
+    if missing:
+        raise invalid_query(f"Query parameter '{missing[0]}' not found")
+    values = {name: params[name] for name in statement.params}
+    values.update(
+        {name: CLOCK_PLACEHOLDERS[name](now) for name in translation.placeholders & CLOCK_PLACEHOLDERS.keys()}
+    )
+    return values
 
 
 def _rename_parameter(node: exp.Expression) -> exp.Expression:
@@ -232,21 +263,14 @@ def _rename_parameter(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _freeze_clock(tree: exp.Expression, now: datetime) -> exp.Expression:
-    """CURRENT_TIMESTAMP / DATE / DATETIME / TIME come from the injected clock, not DuckDB's."""
-    stamp = now.isoformat()
-
-    def replace(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.CurrentTimestamp):
-            return exp.cast(exp.Literal.string(stamp), exp.DataType.build("TIMESTAMPTZ"))
-        if isinstance(node, exp.CurrentDate):
-            return exp.cast(exp.Literal.string(now.date().isoformat()), exp.DataType.build("DATE"))
-        if isinstance(node, exp.CurrentDatetime):
-            return exp.cast(
-                exp.Literal.string(now.replace(tzinfo=None).isoformat()), exp.DataType.build("TIMESTAMP")
-            )
-        if isinstance(node, exp.CurrentTime):
-            return exp.cast(exp.Literal.string(now.time().isoformat()), exp.DataType.build("TIME"))
-        return node
-
-    return tree.transform(replace)
+def _clock_placeholder(node: exp.Expression) -> exp.Expression:
+    """CURRENT_TIMESTAMP / DATE / DATETIME / TIME read the injected clock, bound per execution."""
+    for kind, name, type_name in (
+        (exp.CurrentTimestamp, "__hx_now", "TIMESTAMPTZ"),
+        (exp.CurrentDate, "__hx_today", "DATE"),
+        (exp.CurrentDatetime, "__hx_datetime", "TIMESTAMP"),
+        (exp.CurrentTime, "__hx_time", "TIME"),
+    ):
+        if isinstance(node, kind):
+            return exp.cast(exp.Placeholder(this=name), exp.DataType.build(type_name))
+    return node

@@ -33,7 +33,9 @@ MISSING_KEY_MESSAGE = (
     f"You can obtain an API key from {API_KEYS_URL}."
 )
 # Real 401 bodies (e.g. chatanywhere/GPT_API_free#427): type invalid_request_error, code invalid_api_key.
-INCORRECT_KEY_MESSAGE = "Incorrect API key provided: {masked}. You can find your API key at " + API_KEYS_URL + "."
+INCORRECT_KEY_MESSAGE = (
+    "Incorrect API key provided: {masked}. You can find your API key at " + API_KEYS_URL + "."
+)
 # Shape of real 429 bodies (type "requests", code "rate_limit_exceeded"); the limit name used for
 # GET /v1/models is not confirmed.
 RATE_LIMIT_MESSAGE = (
@@ -53,7 +55,9 @@ OVERLOADED_MESSAGE = (
 Reply = tuple[int, dict[str, Any], dict[str, str]]
 
 
-def error_body(message: str, type_: str, *, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, type_: str, *, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
@@ -61,7 +65,7 @@ def fault_reply(fault: Fault, state: OpenAIState, request_id: str) -> Reply:
     """The body and headers OpenAI sends for an injected status."""
     status = fault.status
     assert status is not None
-    headers = retry_after_headers(fault.retry_after, fault.retry_after_ms)
+    headers = {**retry_after_headers(fault.retry_after, fault.retry_after_ms), **fault.headers}
     if status == 429:
         return 429, rate_limit_body(state, fault.retry_after), {**headers, **rate_limit_headers(fault)}
     if status == 503:
@@ -71,14 +75,18 @@ def fault_reply(fault: Fault, state: OpenAIState, request_id: str) -> Reply:
     return status, error_body(HTTPStatus(status).phrase, "invalid_request_error"), headers
 
 
-def rate_limit_body(state: OpenAIState, retry_after: float | None) -> dict[str, Any]:
-    wait = f"{retry_after:g}s" if retry_after is not None else "20s"
+def _wait(retry_after: float | str | None) -> str:
+    return f"{retry_after:g}s" if isinstance(retry_after, int | float) else "20s"
+
+
+def rate_limit_body(state: OpenAIState, retry_after: float | str | None) -> dict[str, Any]:
+    wait = _wait(retry_after)
     message = RATE_LIMIT_MESSAGE.format(org=state.organization, wait=wait)
     return error_body(message, "requests", code="rate_limit_exceeded")
 
 
 def rate_limit_headers(fault: Fault | None = None) -> dict[str, str]:
-    reset = f"{fault.retry_after:g}s" if fault and fault.retry_after is not None else "20s"
+    reset = _wait(fault.retry_after if fault else None)
     return {
         "x-ratelimit-limit-requests": "3",
         "x-ratelimit-remaining-requests": "0",
@@ -127,7 +135,9 @@ def create_app(state: OpenAIState) -> FastAPI:
             reply = status, body, {"openai-organization": state.organization}
         return finish(request, request_id, reply, delay)
 
-    def finish(request: Request, request_id: str, reply: Reply, delay: float, *, fault: bool = False) -> Response:
+    def finish(
+        request: Request, request_id: str, reply: Reply, delay: float, *, fault: bool = False
+    ) -> Response:
         status, body, extra = reply
         state.record(
             method=request.method,

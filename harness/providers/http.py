@@ -35,6 +35,9 @@ Sleep = Callable[[float], None]
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 USER_AGENT = "cloudact-harness/0.1"
+MALFORMED_KEY_MESSAGE = (
+    "The API key contains characters that cannot be sent in an HTTP header; nothing was sent."
+)
 
 # Exceptions worth another attempt: the request may not have reached the provider, or its answer
 # did not reach us. Everything else (bad URL, a strict mock's AssertionError...) propagates.
@@ -119,7 +122,9 @@ def should_retry(response: httpx.Response) -> bool:
     return response.status_code in (408, 409, 429) or response.status_code >= 500
 
 
-def retry_wait(policy: RetryPolicy, retry_number: int, response: httpx.Response | None, now: datetime) -> float:
+def retry_wait(
+    policy: RetryPolicy, retry_number: int, response: httpx.Response | None, now: datetime
+) -> float:
     """The wait before retry ``retry_number``: the server's hint if sane, else backoff."""
     if response is not None:
         hint = parse_retry_after(response.headers, now)
@@ -239,16 +244,23 @@ class ModelsEndpointValidator:
                 valid=False,
                 status=0,
                 error_type="malformed_api_key",
-                message="The API key contains characters that cannot be sent in an HTTP header; nothing was sent.",
+                message=MALFORMED_KEY_MESSAGE,
             )
         request = self.client.build_request("GET", self.base_url + self.path, headers=self.auth_headers(key))
         response = send_with_retries(
-            self.client, request, provider=self.provider, policy=self.retry, sleep=self._sleep, clock=self._clock
+            self.client,
+            request,
+            provider=self.provider,
+            policy=self.retry,
+            sleep=self._sleep,
+            clock=self._clock,
         )
         if response.is_success:
             return CredentialCheck(valid=True, status=response.status_code)
         error_type, message = parse_error(response)
-        return CredentialCheck(valid=False, status=response.status_code, error_type=error_type, message=message)
+        return CredentialCheck(
+            valid=False, status=response.status_code, error_type=error_type, message=message
+        )
 
     def close(self) -> None:
         """Close the client this validator built (a client passed in belongs to the caller)."""

@@ -45,7 +45,9 @@ _MAX_REPEATED = 3
 
 #: Printable text (``str.isprintable``): letters, marks, digits, punctuation, symbols and the ASCII
 #: space; no control characters, odd separators or surrogates, which transports treat specially.
-_TEXT = st.text(st.characters(categories=("L", "M", "N", "P", "S"), include_characters=" "), max_size=_MAX_STRING)
+_TEXT = st.text(
+    st.characters(categories=("L", "M", "N", "P", "S"), include_characters=" "), max_size=_MAX_STRING
+)
 
 _NUMERIC_MAX = Decimal("99999999999999999999999999999.999999999")  # precision 38, scale 9
 _BIGNUMERIC_MAX = Decimal("99999999999999999999999999999999999999." + "9" * 38)  # < 1e38, scale 38
@@ -57,15 +59,19 @@ def _decimals(bound: Decimal, places: int) -> SearchStrategy[Decimal]:
 
 
 def _json_values() -> SearchStrategy[Any]:
-    """A JSON document; never JSON ``null`` at the top, which would be ambiguous with SQL NULL."""
-    leaves = st.booleans() | st.integers(-(2**53), 2**53) | _TEXT
-    return st.recursive(
-        leaves,
-        lambda children: (
-            st.lists(children | st.none(), max_size=_MAX_REPEATED)
-            | st.dictionaries(_TEXT, children | st.none(), max_size=_MAX_REPEATED)
-        ),
-        max_leaves=8,
+    """A JSON object or array holding strings, integers, booleans and nulls.
+
+    The top level is always a container: a top-level ``null`` is ambiguous with SQL NULL, and a
+    top-level Python ``str`` is read as JSON *text* by some clients and as a JSON string by others.
+    """
+    leaves = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _TEXT
+    nested = st.recursive(leaves, _json_containers, max_leaves=6)
+    return _json_containers(nested)
+
+
+def _json_containers(children: SearchStrategy[Any]) -> SearchStrategy[Any]:
+    return st.lists(children, max_size=_MAX_REPEATED) | st.dictionaries(
+        _TEXT, children, max_size=_MAX_REPEATED
     )
 
 
@@ -104,7 +110,7 @@ PYTHON_TYPES: dict[FieldType, type | tuple[type, ...]] = {
     FieldType.DATE: date,
     FieldType.DATETIME: datetime,
     FieldType.TIME: time,
-    FieldType.JSON: (dict, list, str, int, bool),
+    FieldType.JSON: (dict, list),
     FieldType.GEOGRAPHY: str,
     FieldType.RECORD: dict,
 }
@@ -130,7 +136,11 @@ def _single_value(field: FieldSpec) -> SearchStrategy[Any]:
 
 
 def _record(fields: tuple[FieldSpec, ...]) -> SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({f.name: value_for(f) for f in fields})
+    """Keys in schema order (``fixed_dictionaries`` does not keep it), as BigQuery returns them."""
+    names = tuple(f.name for f in fields)
+    return st.tuples(*(value_for(f) for f in fields)).map(
+        lambda values: dict(zip(names, values, strict=True))
+    )
 
 
 def rows(spec: TableSpec) -> SearchStrategy[dict[str, Any]]:
