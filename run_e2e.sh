@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_e2e.sh — the one entry point of the CloudAct harness.
 #
-#   ./run_e2e.sh            set up if needed, then bootstrap the 15 meta tables on the in-process fake
+#   ./run_e2e.sh            set up if needed, then run the seed flow on the in-process fakes
 #   ./run_e2e.sh setup      create .venv and install the project (skipped when nothing changed)
 #   ./run_e2e.sh test ...   set up if needed, then run the test suite (extra args go to pytest)
 #   ./run_e2e.sh help       usage
@@ -49,8 +49,10 @@ usage() {
 ${C_BOLD}Usage:${C_RESET} ./run_e2e.sh [MODE] [ARGS...]
 
 ${C_BOLD}Modes:${C_RESET}
-  (none), main     set up if needed, then bootstrap the 15 meta tables on the
-                   in-process fake warehouse (harness bootstrap --backend fake)
+  (none), main     set up if needed, then run the seed flow on the in-process
+                   fakes: bootstrap the 15 meta tables, onboard an org, set up an
+                   OpenAI integration, check quota and subscription, clean up
+                   (harness e2e)
   setup            create .venv (Python >= 3.11) and install the project with its
                    dev + containers extras, pinned by constraints.txt; skipped when
                    pyproject.toml and constraints.txt have not changed
@@ -170,13 +172,13 @@ mode_setup() {
 mode_main() {
     (($# == 0)) || usage_error "main takes no arguments (got: $*)"
     ensure_setup
-    heading "Bootstrapping the meta tables on the in-process fake warehouse"
+    heading "Seed flow on the in-process fakes: bootstrap, onboard, OpenAI integration, quota, subscription, cleanup"
     local rc=0
-    "$VENV/bin/harness" bootstrap --backend fake || rc=$?
+    "$VENV/bin/harness" e2e || rc=$?
     if ((rc != 0)); then
-        die "$rc" "harness bootstrap --backend fake failed (exit $rc)."
+        die "$rc" "harness e2e failed (exit $rc)."
     fi
-    ok "bootstrap finished"
+    ok "seed flow finished"
 }
 
 mode_test() {

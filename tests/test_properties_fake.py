@@ -185,10 +185,10 @@ def still_there(spec: TableSpec, row: Mapping[str, Any], now: datetime, ingested
 
 
 @pytest.mark.parametrize("spec", CONFIG.tables, ids=CONFIG.table_names)
-@scaled(0.2)
+@scaled(0.1)
 @given(data=st.data())
 def test_meta_table_rows_round_trip_unchanged(spec: TableSpec, data: st.DataObject) -> None:
-    batch = data.draw(st.lists(rows(spec), max_size=4), label="rows")
+    batch = data.draw(st.lists(rows(spec), max_size=6), label="rows")
     mode = data.draw(st.sampled_from(InsertMode), label="mode")
     with fresh_warehouse() as (warehouse, clock):
         warehouse.create_table(DATASET, spec)
@@ -213,7 +213,7 @@ def test_rows_of_any_valid_table_round_trip_unchanged(spec: TableSpec, data: st.
     # the __NULL__ partition is not documented, and a NULLABLE column would need that answer.
     if spec.time_partitioning is not None:
         spec = replace(spec, time_partitioning=replace(spec.time_partitioning, expiration_ms=None))
-    batch = data.draw(st.lists(rows(spec), max_size=4), label="rows")
+    batch = data.draw(st.lists(rows(spec), max_size=6), label="rows")
     mode = data.draw(st.sampled_from(InsertMode), label="mode")
     with fresh_warehouse() as (warehouse, _):
         warehouse.create_table(DATASET, spec)

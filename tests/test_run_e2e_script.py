@@ -247,14 +247,14 @@ def test_failed_install_exits_non_zero_and_leaves_no_stamp(fake_repo: FakeRepo) 
 def test_main_mode_bootstraps_the_fake_backend(fake_repo: FakeRepo) -> None:
     result = fake_repo.run()
     assert result.returncode == 0, result.stderr
-    assert fake_repo.calls("harness") == ["harness bootstrap --backend fake"]
+    assert fake_repo.calls("harness") == ["harness e2e"]
     assert "bootstrapped 15 tables" in result.stdout
 
 
 def test_main_mode_propagates_a_bootstrap_failure(fake_repo: FakeRepo) -> None:
     result = fake_repo.run(FAKE_HARNESS_RC="3")
     assert result.returncode == 3
-    assert "harness bootstrap --backend fake failed" in result.stderr
+    assert "harness e2e failed" in result.stderr
 
 
 def test_test_mode_runs_pytest_in_parallel_and_passes_arguments_through(fake_repo: FakeRepo) -> None:
