@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -373,3 +374,61 @@ class CredentialValidator(Protocol):
     provider: Provider
 
     def validate(self, api_key: str) -> CredentialCheck: ...
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One provider-neutral usage row: a UTC day, a model, token counts and request count."""
+
+    day: date
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int = 0
+    requests: int | None = None
+    """Number of requests, where the provider reports it (OpenAI does, Anthropic does not)."""
+
+
+@dataclass(frozen=True)
+class CostRecord:
+    """One provider-neutral cost row in USD. Anthropic reports cents as decimal strings, OpenAI
+    dollars as numbers; both arrive here as exact ``Decimal`` dollars."""
+
+    day: date
+    model: str
+    cost_usd: Decimal
+    line_item: str | None = None
+
+
+@dataclass(frozen=True)
+class UsagePull:
+    """What one fetch brought back, and how: records plus the pages and HTTP requests it took."""
+
+    records: list[Any]
+    pages: int
+    requests: int
+
+
+class ProviderAuthError(Exception):
+    """The provider refused the stored credential (revoked or lacking permission since setup)."""
+
+    def __init__(self, provider: Provider, status: int, message: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status = status
+        self.message = message
+
+
+@runtime_checkable
+class UsageSource(Protocol):
+    """A provider's usage and cost APIs, day-bucketed and grouped by model, all pages followed.
+
+    ``start`` and ``end`` are inclusive UTC days. 401/403 raise :class:`ProviderAuthError`;
+    429/5xx/timeouts are retried, then raise :class:`ProviderUnavailableError`.
+    """
+
+    provider: Provider
+
+    def usage(self, api_key: str, start: date, end: date) -> UsagePull: ...
+
+    def costs(self, api_key: str, start: date, end: date) -> UsagePull: ...
