@@ -47,6 +47,14 @@ ROOT = {"X-CA-Root-Key": ROOT_KEY}
 START = datetime(2025, 1, 1, tzinfo=UTC)
 ERROR_KEYS = {"error", "message", "error_id"}
 WEBHOOK_SECRET = "whsec_local_harness"
+ONBOARDING_TABLES = (
+    "org_profiles",
+    "org_api_keys",
+    "org_subscriptions",
+    "org_usage_quotas",
+    "org_kms_keys",
+    "org_audit_logs",
+)
 SLUG_RE = re.compile(r"[a-z0-9_]{3,50}")
 
 
@@ -124,6 +132,13 @@ class Env:
     def total_rows(self) -> int:
         union = " + ".join(
             f"(SELECT COUNT(*) FROM `{self.warehouse.project}.organizations.{t}`)" for t in META_TABLES
+        )
+        return int(self.warehouse.query(f"SELECT {union} AS n").scalar())
+
+    def onboarding_rows(self) -> int:
+        """Rows in the tables onboarding writes: cheaper than all 15 for per-example checks."""
+        union = " + ".join(
+            f"(SELECT COUNT(*) FROM `{self.warehouse.project}.organizations.{t}`)" for t in ONBOARDING_TABLES
         )
         return int(self.warehouse.query(f"SELECT {union} AS n").scalar())
 
@@ -295,58 +310,56 @@ INVALID_ONBOARD_BODIES: dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize("payload", INVALID_ONBOARD_BODIES.values(), ids=INVALID_ONBOARD_BODIES.keys())
-def test_onboard_invalid_body_is_422_and_writes_nothing(env: Env, payload: Any) -> None:
+def test_onboard_invalid_bodies_are_422_and_write_nothing(env: Env) -> None:
     datasets = env.datasets()
-    response = env.client.post("/api/v1/organizations/onboard", json=payload, headers=ROOT)
-    body = assert_error(response, 422, "VALIDATION_ERROR")
-    assert body["details"] and all({"field", "message"} <= set(d) for d in body["details"])
+    for name, payload in INVALID_ONBOARD_BODIES.items():
+        response = env.client.post("/api/v1/organizations/onboard", json=payload, headers=ROOT)
+        body = assert_error(response, 422, "VALIDATION_ERROR")
+        assert body["details"], name
+        assert all(set(d) == {"field", "message"} for d in body["details"]), name
+    for content, content_type in (
+        (b"{not json", "application/json"),
+        (b"", "application/json"),
+        (b"x", "text/plain"),
+    ):
+        response = env.client.post(
+            "/api/v1/organizations/onboard", content=content, headers=ROOT | {"content-type": content_type}
+        )
+        assert_error(response, 422, "VALIDATION_ERROR")
     assert env.total_rows() == 0
     assert env.datasets() == datasets
-
-
-@pytest.mark.parametrize(
-    ("content", "content_type"),
-    [(b"{not json", "application/json"), (b"", "application/json"), (b"org_slug=acme", "text/plain")],
-    ids=["malformed json", "empty body", "not json"],
-)
-def test_onboard_unparseable_body_is_422(env: Env, content: bytes, content_type: str) -> None:
-    response = env.client.post(
-        "/api/v1/organizations/onboard", content=content, headers=ROOT | {"content-type": content_type}
-    )
-    assert_error(response, 422, "VALIDATION_ERROR")
-    assert env.total_rows() == 0
 
 
 def test_validation_errors_do_not_echo_submitted_values(env: Env) -> None:
     secret = "sk-do-not-echo-me-0123456789"
-    response = env.client.post(
-        "/api/v1/organizations/onboard", json=onboard_body("acme") | {"password": secret}, headers=ROOT
-    )
-    assert_error(response, 422, "VALIDATION_ERROR")
-    assert secret not in response.text
+    for payload in (
+        onboard_body("acme") | {"password": secret},
+        onboard_body("acme", admin_email=secret),
+        onboard_body(secret),
+    ):
+        response = env.client.post("/api/v1/organizations/onboard", json=payload, headers=ROOT)
+        assert_error(response, 422, "VALIDATION_ERROR")
+        assert secret not in response.text
 
 
-@pytest.mark.parametrize("plan", ["ENTERPRISE", "", " STARTER", "free"])
-def test_onboard_unknown_plan_is_400_and_writes_nothing(env: Env, plan: str) -> None:
+def test_onboard_unknown_plan_is_400_and_writes_nothing(env: Env) -> None:
     datasets = env.datasets()
-    response = env.client.post(
-        "/api/v1/organizations/onboard", json=onboard_body("acme", plan=plan), headers=ROOT
-    )
-    body = assert_error(response, 400, "INVALID_PLAN")
-    assert body["details"] == {"plans": list(PLANS)}
+    for plan in ("ENTERPRISE", "", " STARTER", "free"):
+        response = env.client.post(
+            "/api/v1/organizations/onboard", json=onboard_body("acme", plan=plan), headers=ROOT
+        )
+        body = assert_error(response, 400, "INVALID_PLAN")
+        assert body["details"] == {"plans": list(PLANS)}
     assert env.total_rows() == 0
     assert env.datasets() == datasets
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"X-CA-Root-Key": "wrong"}, {"X-CA-Root-Key": ""}, {"X-CA-Root-Key": ROOT_KEY + " "}],
-    ids=["missing", "wrong", "empty", "trailing space"],
-)
-def test_onboard_needs_the_root_key(env: Env, headers: dict[str, str]) -> None:
-    response = env.client.post("/api/v1/organizations/onboard", json=onboard_body("acme"), headers=headers)
-    assert_error(response, 401, "UNAUTHENTICATED")
+def test_onboard_needs_the_root_key(env: Env) -> None:
+    for headers in ({}, {"X-CA-Root-Key": "wrong"}, {"X-CA-Root-Key": ""}, {"X-CA-Root-Key": ROOT_KEY + " "}):
+        response = env.client.post(
+            "/api/v1/organizations/onboard", json=onboard_body("acme"), headers=headers
+        )
+        assert_error(response, 401, "UNAUTHENTICATED")
     assert env.total_rows() == 0
 
 
@@ -451,11 +464,11 @@ def test_onboard_any_payload_is_created_or_a_structured_4xx_that_writes_nothing(
     with make_env() as e:
         existing: set[str] = set()
 
-        @settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+        @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
         @given(payload=onboard_payloads())
         def check(payload: Any) -> None:
             status, code = expected_onboard(payload, existing)
-            before_rows, before_datasets = e.total_rows(), e.datasets()
+            before_rows, before_datasets = e.onboarding_rows(), e.datasets()
             response = e.client.post("/api/v1/organizations/onboard", json=payload, headers=ROOT)
             if status == 201:
                 assert response.status_code == 201, (payload, response.text)
@@ -463,11 +476,11 @@ def test_onboard_any_payload_is_created_or_a_structured_4xx_that_writes_nothing(
                 existing.add(slug)
                 assert response.json()["org"]["org_slug"] == slug
                 assert response.json()["org"]["company_name"] == payload["company_name"]
-                assert e.counts(slug)["org_profiles"] == 1
-                assert e.total_rows() > before_rows
+                assert len(e.rows("org_profiles", slug)) == 1
+                assert e.onboarding_rows() == before_rows + len(ONBOARDING_TABLES)
             else:
                 assert_error(response, status, code)
-                assert e.total_rows() == before_rows, payload
+                assert e.onboarding_rows() == before_rows, payload
                 assert e.datasets() == before_datasets, payload
 
         check()
@@ -475,31 +488,44 @@ def test_onboard_any_payload_is_created_or_a_structured_4xx_that_writes_nothing(
 
 def test_org_routes_answer_any_path_slug_with_a_structured_4xx() -> None:
     with make_env() as e:
-        rows = e.total_rows()
+        rows = e.onboarding_rows()
         routes = [
             ("GET", "/api/v1/organizations/{}", None),
             ("GET", "/api/v1/organizations/{}/quota", None),
             ("PUT", "/api/v1/organizations/{}/subscription", {"plan": "SCALE"}),
             ("POST", "/api/v1/organizations/{}/api-key/rotate", None),
-            ("GET", "/api/v1/integrations/{}", None),
         ]
 
-        @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
-        @given(slug=SLUGS)
-        def check(slug: str) -> None:
+        @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+        @given(slug=SLUGS, use_root=st.booleans())
+        def check(slug: str, use_root: bool) -> None:
+            headers = ROOT if use_root else key("someone_api_unknown")
             for method, template, payload in routes:
                 url = template.format(quote(slug, safe=""))
-                for headers in (ROOT, key(f"{slug}_api_unknown")):
-                    response = e.client.request(
-                        method, url, headers=headers, json=payload, follow_redirects=False
+                response = e.client.request(
+                    method, url, headers=headers, json=payload, follow_redirects=False
+                )
+                assert 400 <= response.status_code < 500, (slug, url, response.text)
+                body = assert_error(response, response.status_code)
+                if not SLUG_RE.fullmatch(slug) and "/" not in slug and slug not in ("", ".", ".."):
+                    assert body["error"] == "VALIDATION_ERROR", (slug, url, response.text)
+                elif SLUG_RE.fullmatch(slug):
+                    expected = (
+                        ("ORG_NOT_FOUND", "SUBSCRIPTION_NOT_FOUND") if use_root else ("UNAUTHENTICATED",)
                     )
-                    assert 400 <= response.status_code < 500, (slug, url, response.text)
-                    assert_error(response, response.status_code)
-                    if not SLUG_RE.fullmatch(slug) and "/" not in slug and slug not in ("", ".", ".."):
-                        assert response.status_code == 422, (slug, url, response.text)
-            assert e.total_rows() == rows
+                    assert body["error"] in expected, (slug, url, response.text)
+            assert e.onboarding_rows() == rows
 
         check()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: GET /api/v1/integrations/{slug} for an org that does not exist answers 200 with "
+    "an empty list (root key) instead of 404 ORG_NOT_FOUND like the other org routes",
+)
+def test_list_integrations_of_an_unknown_org_is_404(env: Env) -> None:
+    assert_error(env.client.get("/api/v1/integrations/nobody", headers=ROOT), 404, "ORG_NOT_FOUND")
 
 
 # ------------------------------------------------------------------------------------------ get org
@@ -550,12 +576,10 @@ def test_offboard_is_root_only(two_orgs: Env) -> None:
 def test_offboard_removes_every_row_twice_is_safe_and_the_key_dies_at_once(two_orgs: Env) -> None:
     env = two_orgs
     assert env.setup("org_a", "openai", env.fake.openai.issue_key()).status_code == 201
-    assert (
-        env.client.post("/api/v1/organizations/org_a/api-key/rotate", headers=env.h("org_a")).status_code
-        == 200
-    )
-    rotated = env.client.post("/api/v1/organizations/org_a/api-key/rotate", headers=env.h("org_a"))
-    env.keys["org_a"] = rotated.json()["api_key"]
+    for _ in range(2):
+        rotated = env.client.post("/api/v1/organizations/org_a/api-key/rotate", headers=env.h("org_a"))
+        assert rotated.status_code == 200, rotated.text
+        env.keys["org_a"] = rotated.json()["api_key"]
     expected = env.counts("org_a")
     other = env.snapshot("org_b")
     # Use the key right before offboarding, so it is in the auth cache.
@@ -567,7 +591,7 @@ def test_offboard_removes_every_row_twice_is_safe_and_the_key_dies_at_once(two_o
     assert result["org_slug"] == "org_a" and result["dataset_deleted"] is True
     assert list(result["deleted_rows"]) == META_TABLES and len(META_TABLES) == 15
     assert result["deleted_rows"] == expected
-    assert expected["org_api_keys"] == 2 and expected["org_integration_credentials"] == 1
+    assert expected["org_api_keys"] == 3 and expected["org_integration_credentials"] == 1
     assert env.counts("org_a") == dict.fromkeys(META_TABLES, 0)
     assert "org_a_local" not in env.datasets()
     assert env.snapshot("org_b") == other
@@ -1008,7 +1032,7 @@ def test_billing_webhook_non_string_event_id_is_400(env: Env) -> None:
     [
         ("GET", "/nope"),
         ("GET", "/api/v1/organizations/acme/unknown"),
-        ("POST", "/api/v1/integrations/acme/openai"),
+        ("POST", "/api/v1/integrations/acme/openai/teardown"),
         ("GET", "/api/v2/organizations/acme"),
     ],
 )

@@ -41,7 +41,9 @@ def counts(fake) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Row count of every meta table, to prove a refused request wrote nothing anywhere."""
     platform = fake.platform
     return {
-        table.table_id: platform.select(f"SELECT COUNT(*) AS n FROM {platform.table(table.table_id)}").scalar()
+        table.table_id: platform.select(
+            f"SELECT COUNT(*) AS n FROM {platform.table(table.table_id)}"
+        ).scalar()
         for table in platform.warehouse.list_tables(platform.meta_dataset)
     }
 

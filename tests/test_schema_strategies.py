@@ -81,7 +81,7 @@ def _time(value: time) -> None:
 
 
 def _json(value: Any) -> None:
-    assert isinstance(value, dict | list)  # never a bare scalar at the top: see _json_values
+    assert value is not None  # JSON null only inside containers
     assert json.loads(json.dumps(value)) == value
 
 
@@ -181,6 +181,14 @@ def test_records_are_dicts_of_their_sub_fields(data: st.DataObject) -> None:
     value = data.draw(value_for(record))
     check_value(record, value)
     assert set(value) == {"n", "inner"}
+
+
+def test_json_values_include_containers_and_scalars() -> None:
+    strategy = value_for(column(FieldType.JSON))
+    for kind in (dict, list, str, int, bool):
+        assert isinstance(find(strategy, lambda v, kind=kind: type(v) is kind), kind)
+    nested_null = find(strategy, lambda v: isinstance(v, list) and None in v)
+    assert nested_null == [None]
 
 
 def test_interval_is_refused_rather_than_guessed() -> None:

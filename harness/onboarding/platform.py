@@ -7,13 +7,23 @@ pipeline and service code only ever sees this object.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import TTLCache
 
-from harness.ports import Clock, CredentialValidator, InsertMode, KeyManager, Provider, QueryResult, Warehouse
+from harness.ports import (
+    Clock,
+    CredentialValidator,
+    InsertMode,
+    KeyManager,
+    Provider,
+    QueryResult,
+    UsageSource,
+    Warehouse,
+)
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig
 
@@ -27,9 +37,12 @@ class Platform:
     clock: Clock
     validators: Mapping[Provider, CredentialValidator]
     config: BootstrapConfig = field(default_factory=load_config)
+    usage_sources: Mapping[Provider, UsageSource] = field(default_factory=dict)
     environment: str = "local"
     api_key_cache_ttl_seconds: float = 60.0
     api_key_cache: TTLCache = field(init=False, repr=False)
+    run_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    """Serialises the "is a run of this pipeline already RUNNING?" check with the run's creation."""
 
     def __post_init__(self) -> None:
         if not ENVIRONMENT_PATTERN.match(self.environment):

@@ -6,9 +6,9 @@ RECORDs. ``table_specs(valid=...)`` makes whole tables that BigQuery would accep
 valid/invalid split is built into the construction (an oracle independent of
 :mod:`harness.schema.rules`), so a property test can check that the rules agree with it.
 
-INTERVAL is the one type without a value strategy: the Python client maps it to
-``dateutil.relativedelta`` and the harness neither stores nor compares it anywhere, so
-:func:`value_for` refuses it and :func:`table_specs` never generates it.
+INTERVAL is the one type without a value strategy: no meta table uses it and its Python form is
+client-specific (``dateutil.relativedelta`` in google-cloud-bigquery), so :func:`value_for`
+refuses it rather than guess, and :func:`table_specs` never generates it.
 """
 
 from __future__ import annotations
@@ -59,14 +59,15 @@ def _decimals(bound: Decimal, places: int) -> SearchStrategy[Decimal]:
 
 
 def _json_values() -> SearchStrategy[Any]:
-    """A JSON object or array holding strings, integers, booleans and nulls.
+    """A JSON value: object, array, string, integer or boolean, with nulls only inside containers
+    (a top-level JSON ``null`` would be indistinguishable from SQL NULL).
 
-    The top level is always a container: a top-level ``null`` is ambiguous with SQL NULL, and a
-    top-level Python ``str`` is read as JSON *text* by some clients and as a JSON string by others.
+    A Python ``str`` is a JSON *string* value, as google-cloud-bigquery treats it (it
+    ``json.dumps`` every JSON cell), not JSON text to be parsed.
     """
-    leaves = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _TEXT
-    nested = st.recursive(leaves, _json_containers, max_leaves=6)
-    return _json_containers(nested)
+    scalars = st.booleans() | st.integers(-(2**53), 2**53) | _TEXT
+    nested = st.recursive(st.none() | scalars, _json_containers, max_leaves=6)
+    return scalars | _json_containers(nested)
 
 
 def _json_containers(children: SearchStrategy[Any]) -> SearchStrategy[Any]:
@@ -110,7 +111,7 @@ PYTHON_TYPES: dict[FieldType, type | tuple[type, ...]] = {
     FieldType.DATE: date,
     FieldType.DATETIME: datetime,
     FieldType.TIME: time,
-    FieldType.JSON: (dict, list),
+    FieldType.JSON: (dict, list, str, int, bool),
     FieldType.GEOGRAPHY: str,
     FieldType.RECORD: dict,
 }

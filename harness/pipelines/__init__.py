@@ -1,0 +1,1 @@
+"""Pipelines: the run lifecycle (runs, steps, data-quality results, cost) and the provider pipelines."""

@@ -1,0 +1,256 @@
+"""The run lifecycle in the meta tables: PENDING → RUNNING → SUCCESS or FAILED.
+
+A run is a row in ``org_meta_pipeline_runs``, each step a row in ``org_meta_step_logs``, each
+data-quality check a row in ``org_meta_dq_results``, and the run's warehouse cost a row in
+``org_cost_tracking``. Whatever happens inside a run (a provider outage, a KMS error, a bug), the
+run row ends FAILED with an error code and message: never stuck in RUNNING.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from harness.onboarding.errors import DomainError, NotFound
+from harness.onboarding.platform import Platform
+from harness.pipelines.models import DqView, RunStatus, RunView, StepView
+
+
+class PipelineFailure(DomainError):
+    """A failure inside a run, with the error code the run row records."""
+
+    status = 502
+
+
+@dataclass
+class StepHandle:
+    """What a step reports about itself while it runs."""
+
+    rows: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DqCheck:
+    name: str
+    check_type: str
+    target_table: str
+    passed: bool
+    severity: str = "ERROR"
+    rows_checked: int | None = None
+    rows_failed: int | None = None
+    expected: str | None = None
+    observed: str | None = None
+    failing_columns: tuple[str, ...] = ()
+    sample: Any = None
+
+
+class RunRecorder:
+    """Writes one run's rows. Times come from the injected clock; durations from it too."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        org_slug: str,
+        pipeline_id: str,
+        provider: str,
+        domain: str,
+        run_date: date,
+        parameters: dict[str, str | None],
+        trigger_type: str,
+        triggered_by: str | None,
+    ) -> None:
+        self.platform = platform
+        self.org_slug = org_slug
+        self.pipeline_id = pipeline_id
+        self.run_id = str(uuid.uuid4())
+        self.run_date = run_date
+        self.start = platform.clock.now()
+        self._step_index = 0
+        self._wall = time.perf_counter()
+        self.rows_processed = 0
+        platform.insert(
+            "org_meta_pipeline_runs",
+            [
+                {
+                    "run_id": self.run_id,
+                    "org_slug": org_slug,
+                    "pipeline_id": pipeline_id,
+                    "provider": provider,
+                    "domain": domain,
+                    "status": RunStatus.PENDING.value,
+                    "trigger_type": trigger_type,
+                    "triggered_by": triggered_by,
+                    "run_date": run_date,
+                    "parameters": [{"name": k, "value": v} for k, v in sorted(parameters.items())],
+                    "start_time": self.start,
+                    "end_time": None,
+                    "duration_ms": None,
+                    "rows_processed": None,
+                    "error_code": None,
+                    "error_message": None,
+                }
+            ],
+        )
+
+    def _update(self, **values: Any) -> None:
+        sets = ", ".join(f"{column} = @{column}" for column in values)
+        self.platform.execute(
+            f"UPDATE {self.platform.table('org_meta_pipeline_runs')} SET {sets} "
+            "WHERE run_id = @run_id AND org_slug = @org_slug",
+            {**values, "run_id": self.run_id, "org_slug": self.org_slug},
+        )
+
+    def running(self) -> None:
+        self._update(status=RunStatus.RUNNING.value)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[StepHandle]:
+        """Time a step and log it, SUCCESS or FAILED (the exception goes on to fail the run)."""
+        index = self._step_index
+        self._step_index += 1
+        started_at = self.platform.clock.now()
+        wall = time.perf_counter()
+        handle = StepHandle()
+        error: str | None = None
+        try:
+            yield handle
+        except BaseException as exc:
+            error = _describe(exc)
+            raise
+        finally:
+            ended_at = self.platform.clock.now()
+            self.platform.insert(
+                "org_meta_step_logs",
+                [
+                    {
+                        "step_log_id": str(uuid.uuid4()),
+                        "org_slug": self.org_slug,
+                        "run_id": self.run_id,
+                        "step_name": name,
+                        "step_index": index,
+                        "status": RunStatus.FAILED.value if error else RunStatus.SUCCESS.value,
+                        "start_time": started_at,
+                        "end_time": ended_at,
+                        "duration_ms": _duration_ms(started_at, ended_at, wall),
+                        "rows_processed": handle.rows,
+                        "error_message": error,
+                        "metadata": handle.metadata or None,
+                    }
+                ],
+            )
+            if handle.rows:
+                self.rows_processed += handle.rows
+
+    def record_dq(self, checks: list[DqCheck]) -> None:
+        now = self.platform.clock.now()
+        self.platform.insert(
+            "org_meta_dq_results",
+            [
+                {
+                    "dq_result_id": str(uuid.uuid4()),
+                    "org_slug": self.org_slug,
+                    "run_id": self.run_id,
+                    "target_table": check.target_table,
+                    "check_name": check.name,
+                    "check_type": check.check_type,
+                    "severity": check.severity,
+                    "passed": check.passed,
+                    "rows_checked": check.rows_checked,
+                    "rows_failed": check.rows_failed,
+                    "details": {
+                        "expected": check.expected,
+                        "observed": check.observed,
+                        "failing_columns": list(check.failing_columns),
+                        "sample": check.sample,
+                    },
+                    "ingestion_date": self.run_date,
+                    "checked_at": now,
+                }
+                for check in checks
+            ],
+        )
+
+    def record_cost(
+        self, *, bytes_processed: int, bytes_billed: int, estimated_cost: Decimal, queries: int
+    ) -> None:
+        self.platform.insert(
+            "org_cost_tracking",
+            [
+                {
+                    "cost_record_id": str(uuid.uuid4()),
+                    "org_slug": self.org_slug,
+                    "usage_date": self.platform.clock.now().date(),
+                    "run_id": self.run_id,
+                    "pipeline_id": self.pipeline_id,
+                    "resource_type": "BIGQUERY_QUERY",
+                    "job_id": f"{queries} queries",
+                    "bytes_processed": bytes_processed,
+                    "bytes_billed": bytes_billed,
+                    "slot_ms": None,
+                    "estimated_cost": estimated_cost,
+                    "currency": "USD",
+                    "recorded_at": self.platform.clock.now(),
+                }
+            ],
+        )
+
+    def finish(self, *, error: BaseException | None = None) -> None:
+        ended_at = self.platform.clock.now()
+        values: dict[str, Any] = {
+            "status": (RunStatus.FAILED if error else RunStatus.SUCCESS).value,
+            "end_time": ended_at,
+            "duration_ms": _duration_ms(self.start, ended_at, self._wall),
+            "rows_processed": self.rows_processed,
+            "error_code": None,
+            "error_message": None,
+        }
+        if error is not None:
+            values["error_code"] = error.code if isinstance(error, DomainError) else "INTERNAL_ERROR"
+            values["error_message"] = _describe(error)
+        self._update(**values)
+
+
+def _duration_ms(start: datetime, end: datetime, wall_started: float) -> int:
+    """Clock time when the injected clock moved (retry waits on a manual clock), else wall time."""
+    clock_ms = int((end - start).total_seconds() * 1000)
+    return clock_ms if clock_ms > 0 else int((time.perf_counter() - wall_started) * 1000)
+
+
+def _describe(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {message}"[:1000]
+
+
+def load_run(platform: Platform, org_slug: str, run_id: str) -> RunView:
+    """A run with its steps and DQ results; another org's run is a 404, not a leak."""
+    params = {"run_id": run_id, "org_slug": org_slug}
+    where = "WHERE run_id = @run_id AND org_slug = @org_slug"
+    rows = platform.select(f"SELECT * FROM {platform.table('org_meta_pipeline_runs')} {where}", params).rows
+    if not rows:
+        raise NotFound(f"Pipeline run '{run_id}' not found for '{org_slug}'", code="RUN_NOT_FOUND")
+    run = rows[0]
+    steps = platform.select(
+        f"SELECT * FROM {platform.table('org_meta_step_logs')} {where} ORDER BY step_index", params
+    ).rows
+    checks = platform.select(
+        f"SELECT * FROM {platform.table('org_meta_dq_results')} {where} ORDER BY target_table, check_name",
+        params,
+    ).rows
+    return RunView(
+        **{k: v for k, v in run.items() if k in RunView.model_fields and k != "parameters"},
+        parameters={p["name"]: p["value"] for p in run["parameters"]},
+        steps=[_pick(StepView, s) for s in steps],
+        dq_results=[_pick(DqView, c) for c in checks],
+    )
+
+
+def _pick(model: type[StepView] | type[DqView], row: dict[str, Any]) -> Any:
+    return model.model_validate({k: v for k, v in row.items() if k in model.model_fields})

@@ -1,0 +1,182 @@
+"""Starting a pipeline run: the preconditions, the quota, and a run that always ends.
+
+Before a run: the org exists, its subscription is ACTIVE, the integration is configured and
+valid, no run of the same org / pipeline / date is RUNNING, and the quota is not exhausted. A
+started run consumes quota. Whatever happens inside, the run row ends SUCCESS or FAILED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from harness.onboarding import audit, integrations, orgs, quotas, subscriptions
+from harness.onboarding.audit import Actor
+from harness.onboarding.errors import Conflict, DomainError, InvalidRequest, NotFound
+from harness.onboarding.plans import SubscriptionStatus
+from harness.onboarding.platform import Platform
+from harness.pipelines import usage_cost
+from harness.pipelines.lifecycle import RunRecorder, load_run
+from harness.pipelines.metering import MeteredWarehouse
+from harness.pipelines.models import RunRequest, RunStatus, RunView
+from harness.ports import Provider
+
+STALE_AFTER = timedelta(hours=1)
+"""A RUNNING row older than this on the clock is from a process that died; it no longer blocks."""
+
+
+@dataclass(frozen=True)
+class PipelineDef:
+    provider: Provider
+    domain: str
+    name: str
+    run: Callable[[usage_cost.RunContext], None]
+
+    @property
+    def pipeline_id(self) -> str:
+        return f"{self.provider.value}/{self.domain}/{self.name}"
+
+
+PIPELINES: dict[str, PipelineDef] = {
+    p.pipeline_id: p
+    for p in (
+        PipelineDef(Provider.OPENAI, "cost", "usage_cost", usage_cost.run),
+        PipelineDef(Provider.ANTHROPIC, "cost", "usage_cost", usage_cost.run),
+    )
+}
+
+
+def find(provider: str, domain: str, name: str) -> PipelineDef:
+    pipeline = PIPELINES.get(f"{provider.lower()}/{domain}/{name}")
+    if pipeline is None:
+        raise NotFound(
+            f"Unknown pipeline {provider}/{domain}/{name}; available: {', '.join(sorted(PIPELINES))}",
+            code="PIPELINE_NOT_FOUND",
+        )
+    return pipeline
+
+
+def date_range(platform: Platform, request: RunRequest) -> tuple[date, date]:
+    if request.date is not None:
+        return request.date, request.date
+    if request.start_date is not None and request.end_date is not None:
+        return request.start_date, request.end_date
+    yesterday = platform.clock.now().date() - timedelta(days=1)
+    return yesterday, yesterday
+
+
+def run_pipeline(
+    platform: Platform, org_slug: str, pipeline: PipelineDef, request: RunRequest, actor: Actor
+) -> RunView:
+    start, end = date_range(platform, request)
+    if end >= platform.clock.now().date() + timedelta(days=1):
+        raise InvalidRequest(f"end date {end} is in the future", code="INVALID_DATE_RANGE")
+    orgs.get(platform, org_slug)
+    subscription = subscriptions.get(platform, org_slug)
+    if subscription.status != SubscriptionStatus.ACTIVE.value:
+        raise DomainError(
+            f"Subscription is {subscription.status}; pipelines need an ACTIVE subscription",
+            code="SUBSCRIPTION_NOT_ACTIVE",
+            status=403,
+        )
+    _require_integration(platform, org_slug, pipeline.provider)
+    limits = (subscription.daily_pipeline_limit, subscription.monthly_pipeline_limit)
+    parameters = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    with platform.run_lock:
+        _refuse_concurrent(platform, org_slug, pipeline, start)
+        quotas.consume(platform, org_slug, limits)
+        recorder = RunRecorder(
+            platform,
+            org_slug=org_slug,
+            pipeline_id=pipeline.pipeline_id,
+            provider=pipeline.provider.value.upper(),
+            domain=pipeline.domain,
+            run_date=start,
+            parameters=parameters,
+            trigger_type="API" if actor.type.value != "SYSTEM" else "SYSTEM",
+            triggered_by=actor.id,
+        )
+        recorder.running()
+    metered = MeteredWarehouse(platform.warehouse)
+    context = usage_cost.RunContext(
+        platform=replace(platform, warehouse=metered),
+        warehouse=metered,
+        recorder=recorder,
+        org_slug=org_slug,
+        provider=pipeline.provider,
+        start=start,
+        end=end,
+    )
+    error: BaseException | None = None
+    try:
+        pipeline.run(context)
+    except BaseException as exc:  # a crash in any step must still end the run as FAILED
+        error = exc
+    finally:
+        recorder.record_cost(
+            bytes_processed=metered.bytes_processed,
+            bytes_billed=metered.bytes_billed,
+            estimated_cost=metered.estimated_cost_usd,
+            queries=metered.queries,
+        )
+        recorder.finish(error=error)
+        quotas.record_outcome(platform, org_slug, succeeded=error is None)
+        audit.record(
+            platform,
+            org_slug=org_slug,
+            actor=actor,
+            action="pipeline.run",
+            target_type="PIPELINE_RUN",
+            target_id=recorder.run_id,
+            outcome="SUCCESS" if error is None else "FAILURE",
+            error_code=getattr(error, "code", None) if error else None,
+            details={"pipeline_id": pipeline.pipeline_id, **parameters},
+        )
+    if error is not None and not isinstance(error, Exception):
+        raise error  # KeyboardInterrupt / SystemExit: recorded as FAILED, then let it through
+    return load_run(platform, org_slug, recorder.run_id)
+
+
+def _require_integration(platform: Platform, org_slug: str, provider: Provider) -> None:
+    configured = [
+        i
+        for i in integrations.list_integrations(platform, org_slug)
+        if i.provider is provider and i.is_active
+    ]
+    if not configured:
+        raise InvalidRequest(
+            f"No {provider.value} integration is configured for '{org_slug}'; set one up first",
+            code="INTEGRATION_NOT_CONFIGURED",
+        )
+    if configured[-1].validation_status != integrations.VALID:
+        raise InvalidRequest(
+            f"The {provider.value} integration is {configured[-1].validation_status}: "
+            f"{configured[-1].validation_error}; set it up again with a valid key",
+            code="INTEGRATION_INVALID",
+        )
+
+
+def _refuse_concurrent(platform: Platform, org_slug: str, pipeline: PipelineDef, run_date: date) -> None:
+    running = platform.select(
+        f"SELECT run_id, start_time FROM {platform.table('org_meta_pipeline_runs')} "
+        "WHERE org_slug = @org_slug AND pipeline_id = @pipeline_id AND run_date = @run_date "
+        "AND status IN ('PENDING', 'RUNNING')",
+        {"org_slug": org_slug, "pipeline_id": pipeline.pipeline_id, "run_date": run_date},
+    ).rows
+    now = platform.clock.now()
+    live = [r for r in running if now - r["start_time"] < STALE_AFTER]
+    if live:
+        raise Conflict(
+            f"Pipeline {pipeline.pipeline_id} is already running for {org_slug} on {run_date} "
+            f"(run {live[0]['run_id']})",
+            code="PIPELINE_ALREADY_RUNNING",
+            details={"run_id": live[0]["run_id"]},
+        )
+    for stale in running:
+        platform.execute(
+            f"UPDATE {platform.table('org_meta_pipeline_runs')} SET status = @failed, end_time = @now, "
+            "error_code = 'STALE_RUN', error_message = 'The process running it stopped before it finished' "
+            "WHERE run_id = @run_id AND org_slug = @org_slug",
+            {"failed": RunStatus.FAILED.value, "now": now, "run_id": stale["run_id"], "org_slug": org_slug},
+        )

@@ -1,0 +1,62 @@
+"""The pipeline-service (port 8001): run a provider pipeline for an org, read a run back.
+
+Same auth and error shape as the api-service. A run executes synchronously; the response is the
+run with its steps and data-quality results (201 whether it ended SUCCESS or FAILED: the run
+exists either way; a refused start — quota, subscription, missing integration — is a 4xx error).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, FastAPI
+
+from harness.onboarding.audit import Actor
+from harness.onboarding.platform import Platform
+from harness.pipelines import runner
+from harness.pipelines.lifecycle import load_run
+from harness.pipelines.models import RunRequest, RunView
+from harness.services import errors
+from harness.services.deps import OrgSlug, get_platform, require_org_access
+from harness.services.health import health_router
+from harness.services.settings import Settings
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+OrgActor = Annotated[Actor, Depends(require_org_access)]
+
+
+def create_pipeline_app(platform: Platform, settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="CloudAct pipeline-service",
+        version="0.1.0",
+        description="Provider usage and cost pipelines: run lifecycle, step logs, data quality, cost.",
+    )
+    app.state.platform = platform
+    app.state.settings = settings or Settings()
+    errors.install(app)
+    app.include_router(health_router("pipeline-service"))
+    app.include_router(_pipelines())
+    return app
+
+
+def _pipelines() -> APIRouter:
+    router = APIRouter(prefix="/api/v1/pipelines", tags=["pipelines"])
+
+    @router.post("/run/{org_slug}/{provider}/{domain}/{pipeline}", status_code=201, response_model=RunView)
+    def run_pipeline(
+        org_slug: OrgSlug,
+        provider: str,
+        domain: str,
+        pipeline: str,
+        platform: PlatformDep,
+        actor: OrgActor,
+        request: Annotated[RunRequest | None, Body()] = None,
+    ) -> RunView:
+        definition = runner.find(provider, domain, pipeline)
+        return runner.run_pipeline(platform, org_slug, definition, request or RunRequest(), actor)
+
+    @router.get("/runs/{org_slug}/{run_id}", response_model=RunView)
+    def get_run(org_slug: OrgSlug, run_id: str, platform: PlatformDep, actor: OrgActor) -> RunView:
+        return load_run(platform, org_slug, run_id)
+
+    return router
