@@ -439,8 +439,9 @@ class BigQueryEngine:
             self._expire_partitions(table)
             total = self._conn.execute(f"SELECT count(*) FROM {self._storage_sql(table.ref)}").fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"
+            columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
             result = self._conn.execute(
-                f"SELECT * FROM {self._view_sql(table.ref)} ORDER BY rowid{limit} OFFSET {int(start_index)}"
+                f"SELECT {columns} FROM {self._storage_sql(table.ref)} ORDER BY rowid{limit} OFFSET {int(start_index)}"
             ).fetchall()
             schema = table.spec.schema
             return [row_from_storage(schema, values) for values in result], total

@@ -66,7 +66,15 @@ _DATETIME_TYPES = {DType.TIMESTAMP, DType.DATETIME, DType.TIMESTAMP_S, DType.TIM
 _INTEGER_TYPES = {DType.BIGINT, DType.INT, DType.SMALLINT, DType.TINYINT}
 _FLOAT_TYPES = {DType.DOUBLE, DType.FLOAT}
 _DECIMAL_TYPES = {DType.DECIMAL, DType.BIGDECIMAL}
-_WEEKDAYS = {"MONDAY": 1, "TUESDAY": 2, "WEDNESDAY": 3, "THURSDAY": 4, "FRIDAY": 5, "SATURDAY": 6, "SUNDAY": 7}
+_WEEKDAYS = {
+    "MONDAY": 1,
+    "TUESDAY": 2,
+    "WEDNESDAY": 3,
+    "THURSDAY": 4,
+    "FRIDAY": 5,
+    "SATURDAY": 6,
+    "SUNDAY": 7,
+}
 _MICROS_PER = {
     "MICROSECOND": 1,
     "MILLISECOND": 1_000,
@@ -348,7 +356,9 @@ def _format_element(
     if token == "%Q":
         return _duck("CAST(EXTRACT(quarter FROM _l_) AS VARCHAR)", l=local)
     if token == "%s":
-        return _duck("CAST(CAST(FLOOR(EPOCH(_l_)) AS BIGINT) AS VARCHAR)", l=stamp if stamp is not None else local)
+        return _duck(
+            "CAST(CAST(FLOOR(EPOCH(_l_)) AS BIGINT) AS VARCHAR)", l=stamp if stamp is not None else local
+        )
     if re.fullmatch(r"%E[0-9]S", token):
         digits = int(token[2])
         if digits == 0:
@@ -383,7 +393,9 @@ def _unix_epoch_rounds_down(node: exp.Expression) -> exp.Expression:
             "CAST(EPOCH(DATE_TRUNC('second', _v_)) AS BIGINT)", DType.BIGINT, v=_as(node.this, "TIMESTAMPTZ")
         )
     if isinstance(node, exp.UnixMillis) and not _is_done(node):
-        return _duck("EPOCH_MS(DATE_TRUNC('millisecond', _v_))", DType.BIGINT, v=_as(node.this, "TIMESTAMPTZ"))
+        return _duck(
+            "EPOCH_MS(DATE_TRUNC('millisecond', _v_))", DType.BIGINT, v=_as(node.this, "TIMESTAMPTZ")
+        )
     return node
 
 
@@ -423,12 +435,18 @@ def _division_like_bigquery(node: exp.Expression) -> exp.Expression:
     x, y = node.this, node.expression
     if not isinstance(node, exp.SafeDivide) and not node.args.get("safe"):
         sql = "MOD(_x_, _y_)" if isinstance(node, exp.Mod) else "_x_ / _y_"
-        text = sql.replace("_x_", "' || CAST(_x_ AS VARCHAR) || '").replace("_y_", "' || CAST(_y_ AS VARCHAR) || '")
+        text = sql.replace("_x_", "' || CAST(_x_ AS VARCHAR) || '").replace(
+            "_y_", "' || CAST(_y_ AS VARCHAR) || '"
+        )
         message = _duck(f"'division by zero: {text}'", x=x, y=y)
         node.set("expression", _zero_guard(y, message))
     _done(node)
     kinds = {_type_of(x), _type_of(y)}
-    if isinstance(node, exp.Div | exp.SafeDivide) and kinds & _DECIMAL_TYPES and kinds <= _DECIMAL_TYPES | _INTEGER_TYPES:
+    if (
+        isinstance(node, exp.Div | exp.SafeDivide)
+        and kinds & _DECIMAL_TYPES
+        and kinds <= _DECIMAL_TYPES | _INTEGER_TYPES
+    ):
         return _done(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")), DType.DECIMAL)
     return node
 
@@ -465,9 +483,7 @@ def _cast_float_to_int_rounds_half_away(node: exp.Expression) -> exp.Expression:
 # ------------------------------------------------------------------------------ strings, JSON
 
 
-_FLOAT_TEXT = (
-    "CASE WHEN CAST(PRINTF('%.15g', _f_) AS DOUBLE) = _f_ THEN PRINTF('%.15g', _f_) ELSE PRINTF('%.17g', _f_) END"
-)
+_FLOAT_TEXT = "CASE WHEN CAST(PRINTF('%.15g', _f_) AS DOUBLE) = _f_ THEN PRINTF('%.15g', _f_) ELSE PRINTF('%.17g', _f_) END"
 _NUMERIC_TEXT = "CASE WHEN CONTAINS(_s_, '.') THEN RTRIM(RTRIM(_s_, '0'), '.') ELSE _s_ END"
 _TIMESTAMP_TEXT = (
     "STRFTIME(_t_, '%Y-%m-%d %H:%M:%S') || CASE WHEN STRFTIME(_t_, '%f') = '000000' THEN '' "
@@ -533,7 +549,9 @@ def _byte_length_counts_bytes(node: exp.Expression) -> exp.Expression:
     )
 
 
-_PRINTF_SPEC = re.compile(r"%(?P<flags>[-+ #0']*)(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?(?P<kind>[a-zA-Z%])")
+_PRINTF_SPEC = re.compile(
+    r"%(?P<flags>[-+ #0']*)(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?(?P<kind>[a-zA-Z%])"
+)
 
 
 def _format_is_printf(node: exp.Expression) -> exp.Expression:

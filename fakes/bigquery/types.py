@@ -201,10 +201,9 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
                 return time.fromisoformat(value)
             raise _bad(value, "time", location)
         if t is FieldType.JSON:
-            if isinstance(value, str):
-                json.loads(value)
-                return value
-            return json.dumps(value, separators=(",", ":"), sort_keys=False, default=str)
+            # As google-cloud-bigquery does for JSON cells: every value is serialised, so a str
+            # is a JSON string, not JSON text to parse.
+            return json.dumps(value, separators=(",", ":"), default=str)
         if t is FieldType.GEOGRAPHY:
             if not isinstance(value, str):
                 raise _bad(value, "geography", location)

@@ -92,7 +92,10 @@ def _dotted(loc: Loc) -> str:
     """``("tables", 3, "type")`` -> ``tables[3].type``; list indexes are 0-based."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
     return text
 
 
