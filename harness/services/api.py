@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from harness.onboarding import api_keys, audit, billing, integrations, orgs, quotas, subscriptions
-from harness.onboarding.audit import Actor
+from harness.onboarding.audit import PLATFORM_ORG, Actor
 from harness.onboarding.bootstrap import BootstrapConfigError, bootstrap
 from harness.onboarding.errors import DomainError
 from harness.onboarding.models import (
@@ -147,8 +147,9 @@ def _organizations() -> APIRouter:
 
     @router.post("/onboard", status_code=201, response_model=OnboardResult)
     def onboard_org(body: OnboardRequest, platform: PlatformDep, actor: Root, meta: Meta) -> JSONResponse:
+        # Root-level keys are scoped to the platform: one key cannot onboard two orgs.
         return idempotent.respond(
-            platform, meta, body.org_slug, 201, lambda: orgs.onboard(platform, body, actor)
+            platform, meta, PLATFORM_ORG, 201, lambda: orgs.onboard(platform, body, actor)
         )
 
     @router.get("/{org_slug}", response_model=OrgView)

@@ -12,7 +12,7 @@ from harness.onboarding import idempotency
 from harness.onboarding.platform import Platform
 from harness.services.deps import RequestMeta
 
-SOURCE = "api"
+SOURCE = "API"
 REPLAYED = "Idempotent-Replayed"
 
 
