@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
@@ -92,6 +92,7 @@ class StreamingBufferMachine(RuleBasedStateMachine):
         """Run a DELETE/UPDATE; True if it ran, after checking it failed iff the model said so."""
         matching = [row for row in self.rows if row.slug == slug]
         if self.buffered(slug):
+            event("DELETE/UPDATE refused: a matching row is buffered")
             with pytest.raises(StreamingBufferError) as refused:
                 self.warehouse.execute(sql, params)
             assert (refused.value.status, refused.value.reason, refused.value.message) == (
@@ -100,6 +101,7 @@ class StreamingBufferMachine(RuleBasedStateMachine):
                 BUFFER_MESSAGE,
             )
             return False
+        event("DELETE/UPDATE ran" + (" while other rows were buffered" if self.buffered() else ""))
         assert self.warehouse.execute(sql, params) == len(matching)
         return True
 
@@ -124,11 +126,13 @@ class StreamingBufferMachine(RuleBasedStateMachine):
     def advance(self, minutes: int, seconds: int) -> None:
         self.clock.advance(timedelta(minutes=minutes, seconds=seconds))
 
-    @precondition(lambda self: bool(self.buffered()))
     @rule(data=st.data())
     def advance_to_buffer_edge(self, data: st.DataObject) -> None:
         """Straight to the moment a buffered row leaves the buffer, or a microsecond before."""
-        row = data.draw(st.sampled_from(self.buffered()))
+        buffered = self.buffered()
+        if not buffered:  # not a precondition: filtered rule draws make Hypothesis give up runs
+            return
+        row = data.draw(st.sampled_from(buffered))
         edge = row.streamed_at + BUFFER  # type: ignore[operator]
         self.clock.set(edge - data.draw(st.sampled_from([timedelta(0), timedelta(microseconds=1)])))
 
@@ -178,6 +182,6 @@ class StreamingBufferMachine(RuleBasedStateMachine):
 
 
 StreamingBufferMachine.TestCase.settings = settings(
-    max_examples=max(5, settings.default.max_examples // 5), stateful_step_count=25
+    max_examples=max(5, settings.default.max_examples // 2), stateful_step_count=30
 )
 TestStreamingBuffer = StreamingBufferMachine.TestCase

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from harness.onboarding import api_keys, audit
 from harness.onboarding.audit import PLATFORM_ORG, Actor
-from harness.onboarding.models import OffboardResult
+from harness.onboarding.errors import InvalidRequest
+from harness.onboarding.models import RESERVED_PREFIX, OffboardResult
 from harness.onboarding.platform import Platform
 from harness.ports import NotFoundError
 
 
 def offboard(platform: Platform, org_slug: str, actor: Actor) -> OffboardResult:
+    if org_slug.startswith(RESERVED_PREFIX):
+        raise InvalidRequest(f"'{org_slug}' is reserved for the platform's own records", code="RESERVED_SLUG")
     api_keys.invalidate(platform, org_slug)
     deleted = {
         spec.table_id: platform.delete_org_rows(spec.table_id, org_slug) for spec in platform.config.tables

@@ -14,9 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
-from harness.onboarding import api_keys
+from harness.onboarding import api_keys, orgs
 from harness.onboarding.audit import Actor, ActorType
-from harness.onboarding.errors import Unauthenticated
+from harness.onboarding.errors import NotFound, Unauthenticated
 from harness.onboarding.models import SLUG_PATTERN
 from harness.onboarding.platform import Platform
 from harness.services.settings import Settings
@@ -97,6 +97,8 @@ def require_org_access(
     if root_key:
         if not _is_root(settings, root_key):
             raise Unauthenticated("Invalid root key")
+        if not orgs.exists(platform, org_slug):  # an org key implies its org; root does not
+            raise NotFound(f"Organization '{org_slug}' not found", code="ORG_NOT_FOUND")
         return meta.actor(ActorType.ROOT, "root")
     identity = api_keys.authenticate(platform, org_slug, api_key)
     return meta.actor(ActorType.ORG_API_KEY, identity.key_id)

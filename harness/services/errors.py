@@ -69,13 +69,12 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Only where and what: pydantic's "input" would echo submitted values, secrets included.
-    problems = [
-        {
-            "field": ".".join(str(part) for part in error.get("loc", ())),
-            "message": error.get("msg", "invalid"),
-        }
-        for error in exc.errors()
-    ]
+    problems: list[dict[str, str]] = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ()))
+        problem = {"field": field, "message": error.get("msg", "invalid")}
+        if problem not in problems:  # a path parameter shared by a route and its auth dependency
+            problems.append(problem)
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
     return error_response(422, "VALIDATION_ERROR", f"Invalid request: {summary}", details=problems)
 
