@@ -142,9 +142,13 @@ class TestExactTotals:
         )
         fine = source(provider, sleeps, clock, group_by=("model", *extra)).usage(key, START, END)
         assert by_key(fine) == state.expected_usage(key, START, END)
-        # The fake really did split the rows: more result rows than records.
         last = state.requests[-1]
         assert all(f"group_by%5B%5D={name}" in last.query for name in extra)
+        # The fake really did split the rows: the report has more result rows than records.
+        base = "https://api.openai.com" if provider == "openai" else "https://api.anthropic.com"
+        headers = mocks.calls.last.request.headers
+        raw = httpx.get(f"{base}{last.path}?{last.query}", headers=headers).json()
+        assert sum(len(bucket["results"]) for bucket in raw["data"]) > len(fine.records)
 
     def test_the_mapping_is_the_documented_one(self, provider, mocks, sleeps, clock) -> None:
         state = state_of(mocks, provider)

@@ -43,6 +43,7 @@ operand types are known. Not covered: ``TO_JSON_STRING`` of TIMESTAMP / NUMERIC 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -102,7 +103,7 @@ def _is_done(node: exp.Expression) -> bool:
 def _duck(template: str, bq_type: DType | None = None, **args: exp.Expression) -> exp.Expression:
     """A DuckDB snippet with ``_name_`` placeholders replaced by ``args``; its own nodes are marked
     done so later fixes do not rewrite them, the substituted arguments are not."""
-    snippet = sqlglot.parse_one(template, read="duckdb")
+    snippet = _parsed(template).copy()
     for node in snippet.walk():
         node.meta[_DONE] = True
     for column in list(snippet.find_all(exp.Column)):
@@ -112,11 +113,22 @@ def _duck(template: str, bq_type: DType | None = None, **args: exp.Expression) -
     return _done(snippet, bq_type)
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(template: str) -> exp.Expression:
+    return sqlglot.parse_one(template, read="duckdb")
+
+
 def _type_of(node: exp.Expression) -> DType | None:
     """The BigQuery type of ``node`` as far as it can be known without a schema, else ``None``."""
     known = node.meta.get(_TYPE)
     if known is not None:
         return known
+    if isinstance(node, exp.Column | exp.Placeholder | exp.Parameter):
+        return None  # no schema, no parameter types: unknown
+    if isinstance(node, exp.Cast):
+        return node.to.this
+    if isinstance(node, exp.Literal):
+        return DType.TEXT if node.is_string else DType.BIGINT
     try:
         annotated = annotate_types(node.copy(), dialect="bigquery")
     except (SqlglotError, KeyError, ValueError, TypeError, AttributeError):
@@ -146,13 +158,16 @@ def _unit(node: exp.Expression | None) -> tuple[str, int | None]:
     return name, None
 
 
-def _rewrite_bottom_up(tree: exp.Expression, fix: Fix) -> exp.Expression:
-    """Apply ``fix`` to every node, children before parents (sqlglot's ``transform`` does not
-    descend into a node it has replaced, so nested calls would be missed)."""
+def _rewrite_bottom_up(tree: exp.Expression, fixes: list[Fix]) -> exp.Expression:
+    """Apply ``fixes`` in order to every node, children before parents (sqlglot's ``transform``
+    does not descend into a node it has replaced, so nested calls would be missed). A fix that
+    replaces a node hands its replacement to the next fix."""
     root = tree
     for node in reversed(list(tree.dfs())):
         parent, arg_key, index = node.parent, node.arg_key, node.index
-        new = fix(node)
+        new = node
+        for fix in fixes:
+            new = fix(new)
         if new is node:
             continue
         if parent is None:
@@ -567,7 +582,8 @@ def _format_is_printf(node: exp.Expression) -> exp.Expression:
             continue
         position += (spec["width"] == "*") + (spec["precision"] == "*")
         if spec["kind"] in "tT" and position < len(args):
-            args[position] = exp.cast(args[position], exp.DataType.build("VARCHAR"))
+            cast = exp.cast(args[position], exp.DataType.build("VARCHAR"))
+            args[position] = _cast_to_string_like_bigquery(cast)
         position += 1
     text = _PRINTF_SPEC.sub(lambda m: m[0][:-1] + "s" if m["kind"] in "tT" else m[0], text)
     return _done(exp.Anonymous(this="PRINTF", expressions=[exp.Literal.string(text), *args]), DType.TEXT)
@@ -633,6 +649,4 @@ FIXES: list[Fix] = [
 
 
 def apply_semantic_fixes(tree: exp.Expression) -> exp.Expression:
-    for fix in FIXES:
-        tree = _rewrite_bottom_up(tree, fix)
-    return tree
+    return _rewrite_bottom_up(tree, FIXES)

@@ -21,6 +21,7 @@ from harness.clock import ManualClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
 from harness.providers import validator_for
+from harness.providers.usage import usage_source_for
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
@@ -73,11 +74,13 @@ def build_fake(
         clock.advance(timedelta(seconds=seconds))
 
     validators = {p: validator_for(p, clock=clock, sleep=advance) for p in Provider}
+    usage_sources = {p: usage_source_for(p, clock=clock, sleep=advance) for p in Provider}
     platform = Platform(
         warehouse=FakeWarehouse(engine, settings.gcp_project_id),
         keys=keys,
         clock=clock,
         validators=validators,
+        usage_sources=usage_sources,
         config=config or load_config(),
         environment=settings.environment,
         api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,

@@ -191,7 +191,7 @@ class RunRecorder:
                     "run_id": self.run_id,
                     "pipeline_id": self.pipeline_id,
                     "resource_type": "BIGQUERY_QUERY",
-                    "job_id": f"{queries} queries",
+                    "job_id": None,
                     "bytes_processed": bytes_processed,
                     "bytes_billed": bytes_billed,
                     "slot_ms": None,

@@ -16,14 +16,18 @@ class RunStatus(StrEnum):
     FAILED = "FAILED"
 
 
+Day = date
+"""``date`` under another name: ``RunRequest`` has a field called ``date``."""
+
+
 class RunRequest(BaseModel):
     """One day (``date``) or an inclusive range (``start_date`` .. ``end_date``); default yesterday (UTC)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date: date | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    date: Day | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> RunRequest:

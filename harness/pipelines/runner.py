@@ -118,7 +118,6 @@ def run_pipeline(
             bytes_processed=metered.bytes_processed,
             bytes_billed=metered.bytes_billed,
             estimated_cost=metered.estimated_cost_usd,
-            queries=metered.queries,
         )
         recorder.finish(error=error)
         quotas.record_outcome(platform, org_slug, succeeded=error is None)
