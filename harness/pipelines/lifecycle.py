@@ -178,9 +178,7 @@ class RunRecorder:
             ],
         )
 
-    def record_cost(
-        self, *, bytes_processed: int, bytes_billed: int, estimated_cost: Decimal, queries: int
-    ) -> None:
+    def record_cost(self, *, bytes_processed: int, bytes_billed: int, estimated_cost: Decimal) -> None:
         self.platform.insert(
             "org_cost_tracking",
             [
