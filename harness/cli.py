@@ -106,7 +106,7 @@ def e2e_command(
     from harness.flow import run_seed_flow
 
     out = _console()
-    width = 22
+    width = 28
 
     def show(step: StepResult) -> None:
         mark = "[green]ok[/green]  " if step.ok else "[red]FAIL[/red]"

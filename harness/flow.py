@@ -1,9 +1,9 @@
 """The seed E2E flow, through the public HTTP API of the in-process services.
 
-bootstrap → onboard → read the org back → OpenAI integration → list integrations → quota →
-subscription → offboard. Cleanup runs even when a step fails. Each step is checked, timed and
-reported; the first failing check stops the flow. (Scenario files will drive richer flows; this
-is the built-in smoke run behind ``./run_e2e.sh``.)
+bootstrap → onboard → read the org back → OpenAI integration → list integrations → usage/cost
+pipeline → quota consumed → subscription ACTIVE → offboard. Cleanup runs even when a step fails.
+Each step is checked, timed and reported; the first failing check stops the flow. (Scenario
+files will drive richer flows; this is the built-in smoke run behind ``./run_e2e.sh``.)
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from harness.backends.fake import FakeBackends, build_fake
 from harness.services.api import create_api_app
+from harness.services.pipeline import create_pipeline_app
 from harness.services.settings import Settings
 
 
@@ -65,12 +66,17 @@ def run_seed_flow(
     with (
         build_fake(settings, seed=seed) as backends,
         TestClient(create_api_app(backends.platform, settings)) as api,
+        TestClient(create_pipeline_app(backends.platform, settings)) as pipelines,
     ):
-        return _run(backends, api, settings, on_step or (lambda _: None))
+        return _run(backends, api, pipelines, settings, on_step or (lambda _: None))
 
 
 def _run(
-    backends: FakeBackends, api: TestClient, settings: Settings, on_step: Callable[[StepResult], None]
+    backends: FakeBackends,
+    api: TestClient,
+    pipelines: TestClient,
+    settings: Settings,
+    on_step: Callable[[StepResult], None],
 ) -> FlowReport:
     slug = f"e2e_{secrets.token_hex(4)}"
     report = FlowReport(org_slug=slug)
@@ -108,7 +114,7 @@ def _run(
         return f"status {body['status']}"
 
     def integrate() -> str:
-        credential = backends.openai.issue_key()
+        credential = backends.openai.issue_admin_key()  # admin keys can also read usage and costs
         context["credential"] = credential
         url = f"/api/v1/integrations/{slug}/openai/setup"
         body = expect(api.post(url, headers=context["org_key"], json={"credential": credential}), 201)
@@ -121,8 +127,24 @@ def _run(
             raise StepFailed("the integration listing returned the plaintext credential")
         return ", ".join(f"{i['provider']}={i['validation_status']}" for i in body["integrations"])
 
+    def pipeline() -> str:
+        url = f"/api/v1/pipelines/run/{slug}/openai/cost/usage_cost"
+        body = expect(pipelines.post(url, headers=context["org_key"], json={}), 201)
+        if body["status"] != "SUCCESS":
+            raise StepFailed(
+                f"run {body['run_id']} {body['status']}: {body['error_code']}: {body['error_message']}"
+            )
+        checks = body["dq_results"]
+        passed = sum(1 for c in checks if c["passed"])
+        return (
+            f"run {body['status']} for {body['run_date']}: {body['rows_processed']} rows, "
+            f"{len(body['steps'])} steps, DQ {passed}/{len(checks)} passed"
+        )
+
     def quota() -> str:
         body = expect(api.get(f"/api/v1/organizations/{slug}/quota", headers=context["org_key"]), 200)
+        if body["pipelines_run_today"] != 1:
+            raise StepFailed(f"expected 1 pipeline run counted today, got {body['pipelines_run_today']}")
         today = f"{body['pipelines_run_today']}/{body['daily_limit']} today"
         return f"{today}, {body['pipelines_run_month']}/{body['monthly_limit']} this month"
 
@@ -153,7 +175,8 @@ def _run(
         ("get org", read_org),
         ("integration (openai)", integrate),
         ("list integrations", list_integrations),
-        ("quota", quota),
+        ("pipeline (openai usage_cost)", pipeline),
+        ("quota consumed", quota),
         ("subscription", subscription),
     )
     try:

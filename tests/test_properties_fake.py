@@ -31,7 +31,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from fakes.bigquery.engine import BigQueryEngine
@@ -429,6 +429,7 @@ BUFFERED = TableSpec(
     ),
     clustering_fields=("org_slug",),
 )
+ONE_ROW = {"org_slug": "", "value": 1, "note": None, "created_at": None, "tags": []}
 BUFFER_MESSAGE = (
     "UPDATE or DELETE statement over table test-project.ds.t would affect rows in the streaming "
     "buffer, which is not supported"
@@ -461,6 +462,8 @@ def _apply(statement: str, found: list[dict[str, Any]], slug: str, note_text: st
     statement=st.sampled_from(sorted(STATEMENTS)),
     note_text=st.text(max_size=5),
 )
+@example(streamed=[ONE_ROW], dml=[ONE_ROW], wait=30 * 60 - 1, statement="DELETE", note_text="").via("edge")
+@example(streamed=[ONE_ROW], dml=[ONE_ROW], wait=30 * 60, statement="UPDATE", note_text="").via("edge")
 def test_streamed_rows_refuse_dml_until_30_minutes_pass(
     streamed: list[dict[str, Any]], dml: list[dict[str, Any]], wait: int, statement: str, note_text: str
 ) -> None:

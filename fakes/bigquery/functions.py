@@ -107,9 +107,12 @@ def _duck(template: str, bq_type: DType | None = None, **args: exp.Expression) -
     for node in snippet.walk():
         node.meta[_DONE] = True
     for column in list(snippet.find_all(exp.Column)):
-        name = column.name
-        if not column.table and name.startswith("_") and name.endswith("_") and name[1:-1] in args:
-            column.replace(args[name[1:-1]].copy())
+        name = column.name[1:-1]
+        if column.table or column.name != f"_{name}_" or name not in args:
+            continue
+        arg = args[name]
+        # A detached argument (built by the caller) is used once as is; copies are for the rest.
+        column.replace(arg if arg.parent is None else arg.copy())
     return _done(snippet, bq_type)
 
 

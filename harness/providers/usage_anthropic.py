@@ -104,7 +104,7 @@ class AnthropicUsageSource(ReportSource):
             sums[0] += (
                 tokens(result.get("uncached_input_tokens"))
                 + tokens(creation.get("ephemeral_5m_input_tokens"))
-                + 0
+                + tokens(creation.get("ephemeral_1h_input_tokens"))
             )
             sums[1] += tokens(result.get("output_tokens"))
             sums[2] += tokens(result.get("cache_read_input_tokens"))
