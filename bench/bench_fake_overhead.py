@@ -118,7 +118,11 @@ def main() -> None:
         {
             "rows": args.rows,
             "fake": {"insert": summarize(fake_insert), "group_by": summarize(fake_query), "total": fake},
-            "raw_duckdb": {"insert": summarize(duck_insert), "group_by": summarize(duck_query), "total": duck},
+            "raw_duckdb": {
+                "insert": summarize(duck_insert),
+                "group_by": summarize(duck_query),
+                "total": duck,
+            },
             "overhead_ratio_total": round(fake["median_ms"] / duck["median_ms"], 2),
             "overhead_ratio_insert": round(
                 summarize(fake_insert)["median_ms"] / summarize(duck_insert)["median_ms"], 2

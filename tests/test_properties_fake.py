@@ -462,8 +462,8 @@ def _apply(statement: str, found: list[dict[str, Any]], slug: str, note_text: st
     statement=st.sampled_from(sorted(STATEMENTS)),
     note_text=st.text(max_size=5),
 )
-@example(streamed=[ONE_ROW], dml=[ONE_ROW], wait=30 * 60 - 1, statement="DELETE", note_text="").via("edge")
-@example(streamed=[ONE_ROW], dml=[ONE_ROW], wait=30 * 60, statement="UPDATE", note_text="").via("edge")
+@example(streamed=[ONE_ROW], dml=[ONE_ROW], wait=30 * 60 - 1, statement="DELETE", note_text="")
+@example(streamed=[ONE_ROW], dml=[ONE_ROW], wait=30 * 60, statement="UPDATE", note_text="")
 def test_streamed_rows_refuse_dml_until_30_minutes_pass(
     streamed: list[dict[str, Any]], dml: list[dict[str, Any]], wait: int, statement: str, note_text: str
 ) -> None:

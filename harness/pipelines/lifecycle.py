@@ -112,8 +112,11 @@ class RunRecorder:
         self._update(status=RunStatus.RUNNING.value)
 
     @contextmanager
-    def step(self, name: str) -> Iterator[StepHandle]:
-        """Time a step and log it, SUCCESS or FAILED (the exception goes on to fail the run)."""
+    def step(self, name: str, *, loads: bool = False) -> Iterator[StepHandle]:
+        """Time a step and log it, SUCCESS or FAILED (the exception goes on to fail the run).
+
+        The run's ``rows_processed`` counts the rows of the steps that ``loads`` (write to the
+        org's tables), so fetched-then-loaded rows are not counted twice."""
         index = self._step_index
         self._step_index += 1
         started_at = self.platform.clock.now()
@@ -146,7 +149,7 @@ class RunRecorder:
                     }
                 ],
             )
-            if handle.rows:
+            if loads and handle.rows:
                 self.rows_processed += handle.rows
 
     def record_dq(self, checks: list[DqCheck]) -> None:

@@ -71,11 +71,11 @@ def run(ctx: RunContext) -> None:
             ctx.warehouse.create_table(dataset, table_spec(name), exists_ok=True)
         step.metadata = {"dataset": dataset, "tables": [USAGE_TABLE, COST_TABLE]}
     now = ctx.platform.clock.now()
-    with ctx.recorder.step("load_usage") as step:
+    with ctx.recorder.step("load_usage", loads=True) as step:
         rows = [_usage_row(r, provider_name, ctx.recorder.run_id, now) for r in usage]
         step.metadata = {"replaced": _replace(ctx, dataset, USAGE_TABLE, provider_name, rows)}
         step.rows = len(rows)
-    with ctx.recorder.step("load_costs") as step:
+    with ctx.recorder.step("load_costs", loads=True) as step:
         rows = [_cost_row(r, provider_name, ctx.recorder.run_id, now) for r in costs]
         step.metadata = {"replaced": _replace(ctx, dataset, COST_TABLE, provider_name, rows)}
         step.rows = len(rows)
