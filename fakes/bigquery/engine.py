@@ -15,6 +15,7 @@ UPDATE/DELETE/MERGE for 30 minutes of the injected clock), partition expiration 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -151,7 +152,9 @@ class BigQueryEngine:
                     return existing.info()
                 raise rules.dataset_exists(project, spec.dataset_id)
             catalog = self._catalog(project)
-            self._conn.execute(f"CREATE SCHEMA {quote_ident(catalog)}.{quote_ident(spec.dataset_id)}")
+            self._conn.execute(
+                f"CREATE SCHEMA {quote_ident(catalog)}.{quote_ident(_case_safe(spec.dataset_id))}"
+            )
             now = self.clock.now()
             dataset = Dataset(project=project, spec=spec, created=now, modified=now)
             self._datasets[(project, spec.dataset_id)] = dataset
@@ -198,7 +201,7 @@ class BigQueryEngine:
             if tables and not delete_contents:
                 raise rules.dataset_in_use(project, dataset_id)
             catalog = quote_ident(self._catalog(project))
-            self._conn.execute(f"DROP SCHEMA {catalog}.{quote_ident(dataset_id)} CASCADE")
+            self._conn.execute(f"DROP SCHEMA {catalog}.{quote_ident(_case_safe(dataset_id))} CASCADE")
             if store := self._stores.get(project):
                 store.forget_dataset(dataset_id)
             for key in tables:
@@ -349,7 +352,9 @@ class BigQueryEngine:
 
     def _storage_name(self, ref: TableRef, *, write: bool) -> StorageName:
         suffix = DATA_SUFFIX if write else ""
-        return StorageName(self._catalog(ref.project), ref.dataset, ref.table + suffix)
+        return StorageName(
+            self._catalog(ref.project), _case_safe(ref.dataset), _case_safe(ref.table) + suffix
+        )
 
     def _storage_sql(self, ref: TableRef) -> str:
         name = self._storage_name(ref, write=True)
@@ -440,8 +445,9 @@ class BigQueryEngine:
             total = self._conn.execute(f"SELECT count(*) FROM {self._storage_sql(table.ref)}").fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"
             columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
+            window = f"ORDER BY rowid{limit} OFFSET {int(start_index)}"
             result = self._conn.execute(
-                f"SELECT {columns} FROM {self._storage_sql(table.ref)} ORDER BY rowid{limit} OFFSET {int(start_index)}"
+                f"SELECT {columns} FROM {self._storage_sql(table.ref)} {window}"
             ).fetchall()
             schema = table.spec.schema
             return [row_from_storage(schema, values) for values in result], total
@@ -663,6 +669,12 @@ class BigQueryEngine:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+
+def _case_safe(name: str) -> str:
+    """DuckDB names are case-insensitive, BigQuery's dataset and table ids are not: ``t`` and ``T``
+    get distinct storage names (``#`` cannot occur in a BigQuery id)."""
+    return f"{name}#{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _byte_length(spec: FieldSpec) -> str:

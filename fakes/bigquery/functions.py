@@ -186,10 +186,12 @@ def _rewrite_bottom_up(tree: exp.Expression, fixes: list[Fix]) -> exp.Expression
 def _float_literals_are_float64(node: exp.Expression) -> exp.Expression:
     """BigQuery types ``1.5`` / ``4e2`` as FLOAT64; DuckDB reads them as DECIMAL (so ``ROUND(2.5)``
     came back as a NUMERIC and ``0.1 + 0.2`` exact)."""
-    if isinstance(node, exp.Literal) and not node.is_string and not _is_done(node):
-        if any(mark in str(node.this) for mark in ".eE"):
-            _done(node)
-            return _done(exp.cast(node, exp.DataType.build("DOUBLE")), DType.DOUBLE)
+    is_float = (
+        isinstance(node, exp.Literal) and not node.is_string and any(c in str(node.this) for c in ".eE")
+    )
+    if is_float and not _is_done(node):
+        _done(node)
+        return _done(exp.cast(node, exp.DataType.build("DOUBLE")), DType.DOUBLE)
     return node
 
 
@@ -205,7 +207,11 @@ def _numeric_is_decimal_38_9(node: exp.Expression) -> exp.Expression:
 
 
 def _date_arithmetic_stays_date(node: exp.Expression) -> exp.Expression:
-    """``DATE_ADD`` / ``DATE_SUB`` return a DATE; DuckDB's ``date + INTERVAL`` is a TIMESTAMP."""
+    """``DATE_ADD`` / ``DATE_SUB`` / ``DATE_FROM_UNIX_DATE`` return a DATE; DuckDB's
+    ``date + INTERVAL`` is a TIMESTAMP."""
+    if isinstance(node, exp.DateFromUnixDate) and not _is_done(node):
+        _done(node)
+        return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
     if not isinstance(node, exp.DateAdd | exp.DateSub) or _is_done(node):
         return node
     node.set("this", _as(node.this, "DATE"))
@@ -237,6 +243,14 @@ def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
         return _duck(f"TIME_BUCKET(INTERVAL '{buckets[unit]}', _v_)", kind, v=value)
     _done(node)
     return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE) if unit == "ISOYEAR" else node
+
+
+def _timestamp_trunc_reads_string_literals(node: exp.Expression) -> exp.Expression:
+    """``TIMESTAMP_TRUNC('2015-06-15 00:00:00+00', ISOYEAR)``: BigQuery coerces the string literal
+    to a TIMESTAMP; DuckDB cannot choose a ``date_trunc`` overload for it."""
+    if isinstance(node, exp.TimestampTrunc) and _is_string_literal(node.this):
+        node.set("this", _as(node.this, "TIMESTAMPTZ"))
+    return node
 
 
 def _timestamp_diff_counts_whole_units(node: exp.Expression) -> exp.Expression:
@@ -501,13 +515,34 @@ def _cast_float_to_int_rounds_half_away(node: exp.Expression) -> exp.Expression:
 # ------------------------------------------------------------------------------ strings, JSON
 
 
-_FLOAT_TEXT = "CASE WHEN CAST(PRINTF('%.15g', _f_) AS DOUBLE) = _f_ THEN PRINTF('%.15g', _f_) ELSE PRINTF('%.17g', _f_) END"
+_FLOAT_TEXT = (
+    "CASE WHEN CAST(PRINTF('%.15g', _f_) AS DOUBLE) = _f_ THEN PRINTF('%.15g', _f_) "
+    "ELSE PRINTF('%.17g', _f_) END"
+)
 _NUMERIC_TEXT = "CASE WHEN CONTAINS(_s_, '.') THEN RTRIM(RTRIM(_s_, '0'), '.') ELSE _s_ END"
 _TIMESTAMP_TEXT = (
     "STRFTIME(_t_, '%Y-%m-%d %H:%M:%S') || CASE WHEN STRFTIME(_t_, '%f') = '000000' THEN '' "
     "WHEN STRFTIME(_t_, '%f') LIKE '%000' THEN '.' || STRFTIME(_t_, '%g') "
-    "ELSE '.' || STRFTIME(_t_, '%f') END || '+00'"
+    "ELSE '.' || STRFTIME(_t_, '%f') END || _z_"
 )
+_OFFSET_TEXT = (
+    "CASE WHEN _o_ < 0 THEN '-' ELSE '+' END || LPAD(CAST(ABS(_o_) // 3600 AS VARCHAR), 2, '0') "
+    "|| CASE WHEN ABS(_o_) % 3600 = 0 THEN '' "
+    "ELSE ':' || LPAD(CAST(ABS(_o_) % 3600 // 60 AS VARCHAR), 2, '0') END"
+)
+
+
+def _timestamp_text(value: exp.Expression, zone: exp.Expression | None = None) -> exp.Expression:
+    """A TIMESTAMP as BigQuery's ``CAST(... AS STRING)`` / ``STRING(ts, zone)`` write it:
+    ``2008-12-25 07:30:00.120-08`` (0, 3 or 6 fractional digits, the zone's offset)."""
+    zone = zone or exp.Literal.string("UTC")
+    local = exp.AtTimeZone(this=value, zone=zone)
+    if _is_string_literal(zone) and zone.name.upper() in ("UTC", "+00", "Z"):
+        offset: exp.Expression = exp.Literal.string("+00")
+    else:
+        seconds = _duck("CAST(EPOCH(_l_) - EPOCH(_s_) AS BIGINT)", l=local, s=value)
+        offset = _duck(_OFFSET_TEXT, o=seconds)
+    return _duck(_TIMESTAMP_TEXT, t=local, z=offset)
 
 
 def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | None:
@@ -519,15 +554,17 @@ def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | 
     if kind in _DECIMAL_TYPES:
         return _duck(_NUMERIC_TEXT, s=exp.cast(value, exp.DataType.build("VARCHAR")))
     if kind in _TIMESTAMP_TYPES:
-        return _duck(_TIMESTAMP_TEXT, t=exp.AtTimeZone(this=value, zone=exp.Literal.string("UTC")))
+        return _timestamp_text(value)
     return None
 
 
 def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
-    """``CAST(x AS STRING)`` (and ``STRING(timestamp)``): FLOAT64 ``1.0`` is ``1`` (DuckDB: ``1.0``),
+    """``CAST(x AS STRING)`` (and ``STRING(timestamp[, zone])``): FLOAT64 ``1.0`` is ``1`` (DuckDB: ``1.0``),
     NUMERIC ``1.50`` is ``1.5`` (DuckDB pads to the scale), a TIMESTAMP has 0, 3 or 6 fractional
     digits (DuckDB trims them). An argument of unknown type branches on ``typeof`` at run time."""
-    if isinstance(node, exp.String) and not node.args.get("zone") and not _is_done(node):
+    if isinstance(node, exp.String) and not _is_done(node):
+        if node.args.get("zone") is not None:
+            return _done(_timestamp_text(_as(node.this, "TIMESTAMPTZ"), node.args["zone"]), DType.TEXT)
         node = exp.cast(node.this, exp.DataType.build("VARCHAR"))
     if not isinstance(node, exp.Cast) or _is_done(node) or not node.to.is_type(*exp.DataType.TEXT_TYPES):
         return node
@@ -561,7 +598,8 @@ def _byte_length_counts_bytes(node: exp.Expression) -> exp.Expression:
     if kind is not None:
         return _done(node)
     return _duck(
-        "CASE WHEN TYPEOF(_v_) = 'BLOB' THEN OCTET_LENGTH(CAST(_v_ AS BLOB)) ELSE STRLEN(CAST(_v_ AS VARCHAR)) END",
+        "CASE WHEN TYPEOF(_v_) = 'BLOB' THEN OCTET_LENGTH(CAST(_v_ AS BLOB)) "
+        "ELSE STRLEN(CAST(_v_ AS VARCHAR)) END",
         DType.BIGINT,
         v=node.this,
     )
@@ -603,6 +641,33 @@ def _json_query_of_a_string_is_a_string(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _cast_string_to_bytes_is_utf8(node: exp.Expression) -> exp.Expression:
+    """``CAST('абвгд' AS BYTES)`` is the string's UTF-8 bytes; DuckDB's VARCHAR -> BLOB cast reads
+    escape sequences and refuses non-ASCII characters."""
+    if not isinstance(node, exp.Cast) or _is_done(node) or not node.to.is_type(DType.BINARY, DType.VARBINARY):
+        return node
+    kind = _type_of(node.this)
+    _done(node)
+    if kind in exp.DataType.TEXT_TYPES:
+        return _duck("ENCODE(_v_)", DType.BINARY, v=node.this)
+    if kind is not None:
+        return node
+    return _duck(
+        "CASE WHEN TYPEOF(_v_) = 'VARCHAR' THEN ENCODE(CAST(_v_ AS VARCHAR)) ELSE _c_ END",
+        DType.BINARY,
+        v=node.this,
+        c=node,
+    )
+
+
+def _safe_prefix_is_try(node: exp.Expression) -> exp.Expression:
+    """``SAFE.PARSE_TIMESTAMP(...)`` (any ``SAFE.`` call) returns NULL instead of an error; sqlglot
+    emits ``SAFE.f(...)`` for DuckDB, which reads it as a column. DuckDB's ``TRY`` means this."""
+    if isinstance(node, exp.SafeFunc) and not _is_done(node):
+        return _done(exp.Anonymous(this="TRY", expressions=[node.this]))
+    return node
+
+
 # ----------------------------------------------------------------------------------- aggregates
 
 
@@ -633,6 +698,7 @@ FIXES: list[Fix] = [
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,
     _date_trunc_keeps_its_input_type,
+    _timestamp_trunc_reads_string_literals,
     _timestamp_diff_counts_whole_units,
     _extract_like_bigquery,
     _dayofweek_sunday_is_one,
@@ -645,9 +711,11 @@ FIXES: list[Fix] = [
     _round_integers_to_float64,
     _cast_float_to_int_rounds_half_away,
     _cast_to_string_like_bigquery,
+    _cast_string_to_bytes_is_utf8,
     _byte_length_counts_bytes,
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
+    _safe_prefix_is_try,
 ]
 
 

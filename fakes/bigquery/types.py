@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 import duckdb
@@ -164,7 +164,7 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
             if not number.is_finite():
                 raise _bad(value, t.value.lower(), location)
             if t is FieldType.NUMERIC:
-                if abs(number) > NUMERIC_MAX or _scale(number) > 9:
+                if number.copy_abs() > NUMERIC_MAX or _scale(number) > 9:
                     raise ValueRejected(f"Invalid NUMERIC value: {value}", location)
                 return number
             if not BIGNUMERIC_MIN <= number <= BIGNUMERIC_MAX or _scale(number) > 38:
@@ -260,13 +260,17 @@ def _to_timestamp(value: Any, location: str) -> datetime:
     raise _bad(value, "timestamp", location)
 
 
+EXACT = Context(prec=100)
+"""BigQuery's decimals have up to 77 significant digits; Python's default context keeps 28."""
+
+
 def _scale(number: Decimal) -> int:
-    exponent = number.normalize().as_tuple().exponent
+    exponent = number.normalize(EXACT).as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _decimal_text(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
+    text = format(number.normalize(EXACT), "f")
     return "0" if text in ("-0", "") else text
 
 
@@ -311,8 +315,8 @@ def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
 def _canonical_decimal(value: Decimal) -> Decimal:
     """DuckDB pads NUMERIC to scale 9; BigQuery reports the value without trailing zeros."""
     if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
+        return value.quantize(Decimal(1), context=EXACT)
+    return value.normalize(EXACT)
 
 
 # ------------------------------------------------------------------------- result set typing
