@@ -237,8 +237,9 @@ def test_random_tables_cover_every_type_and_mode() -> None:
     assert (FieldType.RECORD, FieldMode.REPEATED) in seen
 
 
-# Minimal cases found by the properties above, kept so that each fake bug has one plain test.
-# They fail until fakes/bigquery/types.py is fixed; see the hand-over notes.
+# Minimal cases the properties above found in the fake, kept as plain regression tests: Decimal's
+# default 28-digit context rounded NUMERIC/BIGNUMERIC values (abs, normalize, quantize), and a
+# Python str in a JSON column was taken for JSON text instead of a JSON string.
 WIDE = TableSpec(
     "wide",
     (

@@ -65,8 +65,8 @@ from harness.schema import rules
 from harness.schema.spec import DatasetSpec, FieldMode, FieldSpec, FieldType, TableSpec
 
 STREAMING_BUFFER_TTL = timedelta(minutes=30)
-STREAM_COL = "_hx_stream_until"
-INGEST_COL = "_hx_ingest_time"
+STREAM_COL = "$hx_stream_until"
+INGEST_COL = "$hx_ingest_time"
 DATA_SUFFIX = "$data"
 
 _FIXED_BYTES: dict[FieldType, int] = {

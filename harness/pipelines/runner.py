@@ -7,6 +7,7 @@ started run consumes quota. Whatever happens inside, the run row ends SUCCESS or
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -21,6 +22,8 @@ from harness.pipelines.lifecycle import RunRecorder, load_run
 from harness.pipelines.metering import MeteredWarehouse
 from harness.pipelines.models import RunRequest, RunStatus, RunView
 from harness.ports import Provider
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(hours=1)
 """A RUNNING row older than this on the clock is from a process that died; it no longer blocks."""
@@ -84,7 +87,7 @@ def run_pipeline(
     limits = (subscription.daily_pipeline_limit, subscription.monthly_pipeline_limit)
     parameters = {"start_date": start.isoformat(), "end_date": end.isoformat()}
     with platform.run_lock:
-        _refuse_concurrent(platform, org_slug, pipeline, start)
+        _refuse_concurrent(platform, org_slug, pipeline, start, end)
         quotas.consume(platform, org_slug, limits)
         recorder = RunRecorder(
             platform,
@@ -114,14 +117,34 @@ def run_pipeline(
     except BaseException as exc:  # a crash in any step must still end the run as FAILED
         error = exc
     finally:
-        recorder.record_cost(
+        _close_run(platform, recorder, metered, error, actor, pipeline, parameters, org_slug)
+    if error is not None and not isinstance(error, Exception):
+        raise error  # KeyboardInterrupt / SystemExit: recorded as FAILED, then let it through
+    return load_run(platform, org_slug, recorder.run_id)
+
+
+def _close_run(
+    platform: Platform,
+    recorder: RunRecorder,
+    metered: MeteredWarehouse,
+    error: BaseException | None,
+    actor: Actor,
+    pipeline: PipelineDef,
+    parameters: dict[str, str],
+    org_slug: str,
+) -> None:
+    """End the run first (a run row must never stay RUNNING), then the bookkeeping, each part on
+    its own so one failing write cannot stop the others."""
+    recorder.finish(error=error)
+    code = (error.code if isinstance(error, DomainError) else "INTERNAL_ERROR") if error else None
+    for action in (
+        lambda: recorder.record_cost(
             bytes_processed=metered.bytes_processed,
             bytes_billed=metered.bytes_billed,
             estimated_cost=metered.estimated_cost_usd,
-        )
-        recorder.finish(error=error)
-        quotas.record_outcome(platform, org_slug, succeeded=error is None)
-        audit.record(
+        ),
+        lambda: quotas.record_outcome(platform, org_slug, succeeded=error is None),
+        lambda: audit.record(
             platform,
             org_slug=org_slug,
             actor=actor,
@@ -129,12 +152,14 @@ def run_pipeline(
             target_type="PIPELINE_RUN",
             target_id=recorder.run_id,
             outcome="SUCCESS" if error is None else "FAILURE",
-            error_code=getattr(error, "code", None) if error else None,
+            error_code=code,
             details={"pipeline_id": pipeline.pipeline_id, **parameters},
-        )
-    if error is not None and not isinstance(error, Exception):
-        raise error  # KeyboardInterrupt / SystemExit: recorded as FAILED, then let it through
-    return load_run(platform, org_slug, recorder.run_id)
+        ),
+    ):
+        try:
+            action()
+        except Exception:  # the run's own outcome is already recorded; report and carry on
+            log.exception("bookkeeping for run %s failed", recorder.run_id)
 
 
 def _require_integration(platform: Platform, org_slug: str, provider: Provider) -> None:
@@ -156,26 +181,39 @@ def _require_integration(platform: Platform, org_slug: str, provider: Provider) 
         )
 
 
-def _refuse_concurrent(platform: Platform, org_slug: str, pipeline: PipelineDef, run_date: date) -> None:
+def _refuse_concurrent(
+    platform: Platform, org_slug: str, pipeline: PipelineDef, start: date, end: date
+) -> None:
+    """No live run of the pipeline for the org may overlap ``start``..``end``: two runs replacing
+    the same days would leave duplicates."""
     running = platform.select(
-        f"SELECT run_id, start_time FROM {platform.table('org_meta_pipeline_runs')} "
-        "WHERE org_slug = @org_slug AND pipeline_id = @pipeline_id AND run_date = @run_date "
-        "AND status IN ('PENDING', 'RUNNING')",
-        {"org_slug": org_slug, "pipeline_id": pipeline.pipeline_id, "run_date": run_date},
+        f"SELECT run_id, start_time, run_date, parameters FROM {platform.table('org_meta_pipeline_runs')} "
+        "WHERE org_slug = @org_slug AND pipeline_id = @pipeline_id AND status IN ('PENDING', 'RUNNING')",
+        {"org_slug": org_slug, "pipeline_id": pipeline.pipeline_id},
     ).rows
     now = platform.clock.now()
-    live = [r for r in running if now - r["start_time"] < STALE_AFTER]
+    overlapping = [r for r in running if _overlaps(r, start, end)]
+    live = [r for r in overlapping if now - r["start_time"] < STALE_AFTER]
     if live:
         raise Conflict(
-            f"Pipeline {pipeline.pipeline_id} is already running for {org_slug} on {run_date} "
-            f"(run {live[0]['run_id']})",
+            f"Pipeline {pipeline.pipeline_id} is already running for {org_slug} over "
+            f"{start}..{end} (run {live[0]['run_id']})",
             code="PIPELINE_ALREADY_RUNNING",
             details={"run_id": live[0]["run_id"]},
         )
+    running = [r for r in overlapping if r not in live]
     for stale in running:
         platform.execute(
             f"UPDATE {platform.table('org_meta_pipeline_runs')} SET status = @failed, end_time = @now, "
-            "error_code = 'STALE_RUN', error_message = 'The process running it stopped before it finished' "
+            "duration_ms = TIMESTAMP_DIFF(@now, start_time, MILLISECOND), error_code = 'STALE_RUN', "
+            "error_message = 'The process running it stopped before it finished' "
             "WHERE run_id = @run_id AND org_slug = @org_slug",
             {"failed": RunStatus.FAILED.value, "now": now, "run_id": stale["run_id"], "org_slug": org_slug},
         )
+
+
+def _overlaps(run: dict[str, object], start: date, end: date) -> bool:
+    parameters = {p["name"]: p["value"] for p in run["parameters"]}  # type: ignore[attr-defined]
+    run_start = date.fromisoformat(parameters.get("start_date") or str(run["run_date"]))
+    run_end = date.fromisoformat(parameters.get("end_date") or str(run["run_date"]))
+    return run_start <= end and start <= run_end
