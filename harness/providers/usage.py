@@ -42,6 +42,7 @@ from harness.ports import (
     CostRecord,
     Provider,
     ProviderAuthError,
+    ProviderResponseError,
     UsagePull,
     UsageRecord,
     UsageSource,
@@ -60,7 +61,7 @@ UNKNOWN_MODEL = "unknown"
 """The model of a row that names none (a report not grouped by model, a non-token cost)."""
 
 
-class ProviderRequestError(Exception):
+class ProviderRequestError(ProviderResponseError):
     """The provider refused the report request itself (400, 404...): a bug on our side or an API
     change, never retried."""
 
@@ -72,7 +73,7 @@ class ProviderRequestError(Exception):
         self.message = message
 
 
-class UsageFormatError(ValueError):
+class UsageFormatError(ProviderResponseError, ValueError):
     """A 2xx answer that is not the documented report shape (or not in USD)."""
 
 
