@@ -1202,11 +1202,6 @@ def test_qualify_filters_window_results(produce: FakeWarehouse) -> None:
     assert top == [{"item": "apple"}, {"item": "kale"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: tables are stored as '<table>#<hash>' and read without an alias, so a column "
-    "qualified by the bare table name (Produce.category) is 'Referenced table not found'",
-)
 def test_qualify_example_with_a_table_qualified_column(produce: FakeWarehouse) -> None:
     """Query syntax › QUALIFY example, verbatim: ``WHERE Produce.category = 'vegetable'``."""
     rows = produce.query(

@@ -405,3 +405,10 @@ def test_file_backed_engine_keeps_data_and_metadata(tmp_path, manual_clock: Manu
     with pytest.raises(StreamingBufferError):
         reopened.execute("DELETE FROM ds.events WHERE TRUE")
     reopened.engine.close()
+
+
+def test_ddl_datetime_column_is_a_datetime(warehouse: FakeWarehouse) -> None:
+    warehouse.create_dataset("ds")
+    warehouse.query("CREATE TABLE ds.t (dt DATETIME, ts TIMESTAMP)")
+    types = [f.type for f in warehouse.get_table("ds", "t").spec.schema]
+    assert types == [FieldType.DATETIME, FieldType.TIMESTAMP]

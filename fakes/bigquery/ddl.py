@@ -39,7 +39,7 @@ _SQL_TYPES: dict[str, FieldType] = {
     "BIGDECIMAL": FieldType.BIGNUMERIC,
     "BOOLEAN": FieldType.BOOLEAN,
     "TIMESTAMPTZ": FieldType.TIMESTAMP,
-    "TIMESTAMP": FieldType.TIMESTAMP,
+    "TIMESTAMP": FieldType.DATETIME,  # sqlglot reads BigQuery's DATETIME as a naive TIMESTAMP
     "DATETIME": FieldType.DATETIME,
     "DATE": FieldType.DATE,
     "TIME": FieldType.TIME,

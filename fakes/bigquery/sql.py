@@ -227,8 +227,8 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
             catalog=exp.to_identifier(storage.catalog, quoted=True),
             alias=table.args.get("alias"),
         )
-        if table is target_node and not table.args.get("alias") and not isinstance(tree, exp.Insert):
-            # Keep `table.col` references in UPDATE/DELETE/MERGE working after the rename.
+        if not table.args.get("alias") and not (table is target_node and isinstance(tree, exp.Insert)):
+            # Storage names differ from table ids: keep `table.col` references working.
             renamed.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
         table.replace(renamed)
     tree = tree.transform(_clock_placeholder, copy=False)
