@@ -755,5 +755,3 @@ def test_dq_failures_fail_the_run_and_are_recorded(
         assert check["ingestion_date"] == YESTERDAY
     assert env.run_row(org, run["run_id"])["error_code"] == "DATA_QUALITY_FAILED"
     assert env.quota(org)["pipelines_failed_today"] == 1
-
-
