@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -196,19 +196,13 @@ def sendable_header_value(value: str) -> bool:
     return all(" " <= ch <= "~" for ch in value)
 
 
-class ModelsEndpointValidator:
-    """Validate a key with ``GET {base}/v1/models``, the cheapest authenticated call both providers
-    offer. Subclasses supply the auth headers and the default base URL.
-
-    Outcome: 2xx → valid; any other non-retryable status → invalid with the provider's error type
-    and message (401/403 are the expected ones; a 400 means *our* request was wrong and is reported
-    the same way so the caller sees it); retries exhausted → ``ProviderUnavailableError``. A key
-    that cannot be put in a header at all is rejected locally with ``status=0`` (nothing sent).
-    """
+class ProviderHttpClient:
+    """What every provider client shares: a base URL, an httpx client (built lazily, or the
+    caller's, which is never closed here), timeouts, the retry policy, and an injectable sleep and
+    clock so retry waits are asserted, not waited for."""
 
     provider: Provider
     default_base_url: str
-    path = "/v1/models"
 
     def __init__(
         self,
@@ -237,6 +231,31 @@ class ModelsEndpointValidator:
             self._client = build_client(timeout=self._timeout)
         return self._client
 
+    def close(self) -> None:
+        """Close the client built here (a client passed in belongs to the caller)."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class ModelsEndpointValidator(ProviderHttpClient):
+    """Validate a key with ``GET {base}/v1/models``, the cheapest authenticated call both providers
+    offer. Subclasses supply the auth headers and the default base URL.
+
+    Outcome: 2xx → valid; any other non-retryable status → invalid with the provider's error type
+    and message (401/403 are the expected ones; a 400 means *our* request was wrong and is reported
+    the same way so the caller sees it); retries exhausted → ``ProviderUnavailableError``. A key
+    that cannot be put in a header at all is rejected locally with ``status=0`` (nothing sent).
+    """
+
+    path = "/v1/models"
+
     def validate(self, api_key: str) -> CredentialCheck:
         key = api_key.strip()
         if not sendable_header_value(key):
@@ -261,15 +280,3 @@ class ModelsEndpointValidator:
         return CredentialCheck(
             valid=False, status=response.status_code, error_type=error_type, message=message
         )
-
-    def close(self) -> None:
-        """Close the client this validator built (a client passed in belongs to the caller)."""
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
-
-    def __enter__(self) -> ModelsEndpointValidator:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

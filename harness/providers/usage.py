@@ -27,7 +27,6 @@ What both do, and how (:class:`ReportSource`):
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -36,9 +35,7 @@ from typing import Any
 
 import httpx
 
-from harness.clock import SystemClock
 from harness.ports import (
-    Clock,
     CostRecord,
     Provider,
     ProviderAuthError,
@@ -48,11 +45,8 @@ from harness.ports import (
     UsageSource,
 )
 from harness.providers.http import (
-    DEFAULT_TIMEOUT,
     MALFORMED_KEY_MESSAGE,
-    RetryPolicy,
-    Sleep,
-    build_client,
+    ProviderHttpClient,
     send_with_retries,
     sendable_header_value,
 )
@@ -102,12 +96,10 @@ class _Fetch:
     requests: int = 0
 
 
-class ReportSource:
+class ReportSource(ProviderHttpClient):
     """The paging, retrying and error mapping shared by the providers' usage sources. Subclasses
     define the endpoints, auth headers, query parameters and how a bucket becomes records."""
 
-    provider: Provider
-    default_base_url: str
     usage_path: str
     costs_path: str
     usage_page_max: int = 31
@@ -117,24 +109,13 @@ class ReportSource:
     def __init__(
         self,
         *,
-        base_url: str | None = None,
-        client: httpx.Client | None = None,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        sleep: Sleep = time.sleep,
-        clock: Clock | None = None,
         page_size: int | None = None,
         group_by: Sequence[str] | None = None,
+        **options: Any,
     ) -> None:
         """``page_size``: buckets per page (default: the endpoint's maximum); ``group_by``: the
         usage report's grouping (must include ``model``; extra dimensions are summed away)."""
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
-        self._client = client
-        self._owns_client = client is None
-        self._timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._clock = clock or SystemClock()
+        super().__init__(**options)
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be >= 1")
         self.page_size = page_size
@@ -144,9 +125,6 @@ class ReportSource:
             self.usage_group_by = tuple(group_by)
 
     # ------------------------------------------------------------------ subclass hooks
-
-    def auth_headers(self, api_key: str) -> dict[str, str]:
-        raise NotImplementedError
 
     def range_params(self, start: date, end: date) -> list[tuple[str, str]]:
         raise NotImplementedError
@@ -181,12 +159,6 @@ class ReportSource:
         return self._pull(api_key, self.costs_path, params, limit, start, end, self.cost_records)
 
     # ------------------------------------------------------------------ plumbing
-
-    @property
-    def client(self) -> httpx.Client:
-        if self._client is None:
-            self._client = build_client(timeout=self._timeout)
-        return self._client
 
     def _pull(
         self,
@@ -268,18 +240,6 @@ class ReportSource:
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise UsageFormatError(f"{self.provider.value} {path}: no 'data' list in the response")
         return body
-
-    def close(self) -> None:
-        """Close the client this source built (a client passed in belongs to the caller)."""
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
-
-    def __enter__(self) -> ReportSource:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 # ------------------------------------------------------------------------------------ helpers

@@ -32,7 +32,7 @@ from harness.onboarding.models import (
 from harness.onboarding.offboarding import offboard
 from harness.onboarding.plans import get_plan
 from harness.onboarding.platform import Platform
-from harness.services import errors, idempotent
+from harness.services import idempotent
 from harness.services.deps import (
     OrgSlug,
     RequestMeta,
@@ -42,7 +42,7 @@ from harness.services.deps import (
     require_org_access,
     require_root,
 )
-from harness.services.health import health_router
+from harness.services.health import service_app
 from harness.services.settings import Settings
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
@@ -98,16 +98,13 @@ class WebhookResult(BaseModel):
 
 
 def create_api_app(platform: Platform, settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
-        title="CloudAct api-service",
-        version="0.1.0",
-        description="Onboarding, API keys, subscriptions, quotas, integrations and billing webhooks.",
+    app = service_app(
+        "api-service",
+        "Onboarding, API keys, subscriptions, quotas, integrations and billing webhooks.",
+        platform,
+        settings,
         responses=ERROR_RESPONSES,
     )
-    app.state.platform = platform
-    app.state.settings = settings or Settings()
-    errors.install(app)
-    app.include_router(health_router("api-service"))
     app.include_router(_admin())
     app.include_router(_organizations())
     app.include_router(_integrations())

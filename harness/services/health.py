@@ -1,15 +1,30 @@
-"""``/health`` (the process answers) and ``/health/ready`` (its warehouse and KMS answer too)."""
+"""What both services share: the app shell (state, error handlers), ``/health`` (the process
+answers) and ``/health/ready`` (its warehouse and KMS answer too)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from harness.onboarding.platform import Platform
+from harness.services import errors
 from harness.services.deps import get_platform
 from harness.services.errors import error_response
+from harness.services.settings import Settings
+
+
+def service_app(
+    service: str, description: str, platform: Platform, settings: Settings | None, **fastapi: Any
+) -> FastAPI:
+    """A service's FastAPI app over ``platform``: error shape, health routes, settings."""
+    app = FastAPI(title=f"CloudAct {service}", version="0.1.0", description=description, **fastapi)
+    app.state.platform = platform
+    app.state.settings = settings or Settings()
+    errors.install(app)
+    app.include_router(health_router(service))
+    return app
 
 
 def health_router(service: str) -> APIRouter:

@@ -16,9 +16,8 @@ from harness.onboarding.platform import Platform
 from harness.pipelines import runner
 from harness.pipelines.lifecycle import load_run
 from harness.pipelines.models import RunRequest, RunView
-from harness.services import errors
 from harness.services.deps import OrgSlug, get_platform, require_org_access
-from harness.services.health import health_router
+from harness.services.health import service_app
 from harness.services.settings import Settings
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
@@ -26,15 +25,12 @@ OrgActor = Annotated[Actor, Depends(require_org_access)]
 
 
 def create_pipeline_app(platform: Platform, settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
-        title="CloudAct pipeline-service",
-        version="0.1.0",
-        description="Provider usage and cost pipelines: run lifecycle, step logs, data quality, cost.",
+    app = service_app(
+        "pipeline-service",
+        "Provider usage and cost pipelines: run lifecycle, step logs, data quality, cost.",
+        platform,
+        settings,
     )
-    app.state.platform = platform
-    app.state.settings = settings or Settings()
-    errors.install(app)
-    app.include_router(health_router("pipeline-service"))
     app.include_router(_pipelines())
     return app
 
