@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from harness.schema import rules
@@ -250,12 +250,35 @@ def test_invalid_table_specs_are_refused_by_the_rules(spec: TableSpec) -> None:
     assert rules.validate_table(spec) != []
 
 
+SEARCH = settings(max_examples=2000, phases=[Phase.generate], database=None)
+"""``find`` without shrinking: any example with the shape will do, and shrinking a table spec to
+a minimal one is slow (minutes under the derandomized CI profile)."""
+
+
 def test_table_specs_cover_the_interesting_shapes() -> None:
     """Nested records, repeated columns, partitioning and wide clustering all actually occur."""
     specs = table_specs()
-    find(specs, lambda s: any(f.is_record and f.is_repeated for _, f in walk_fields(s.schema)))
-    find(specs, lambda s: any(f.is_record and f.fields[0].is_record for f in s.schema if f.is_record))
-    find(specs, lambda s: s.time_partitioning is not None and s.time_partitioning.field is not None)
-    find(specs, lambda s: s.time_partitioning is not None and s.time_partitioning.field is None)
-    find(specs, lambda s: len(s.clustering_fields) == 6)
-    find(specs, lambda s: "." in (s.time_partitioning.field or "") if s.time_partitioning else False)
+    find(
+        specs, lambda s: any(f.is_record and f.is_repeated for _, f in walk_fields(s.schema)), settings=SEARCH
+    )
+    find(
+        specs,
+        lambda s: any(f.is_record and f.fields[0].is_record for f in s.schema if f.is_record),
+        settings=SEARCH,
+    )
+    find(
+        specs,
+        lambda s: s.time_partitioning is not None and s.time_partitioning.field is not None,
+        settings=SEARCH,
+    )
+    find(
+        specs,
+        lambda s: s.time_partitioning is not None and s.time_partitioning.field is None,
+        settings=SEARCH,
+    )
+    find(specs, lambda s: len(s.clustering_fields) == 6, settings=SEARCH)
+    find(
+        specs,
+        lambda s: "." in (s.time_partitioning.field or "") if s.time_partitioning else False,
+        settings=SEARCH,
+    )
