@@ -1,0 +1,1 @@
+"""Scenario files: the YAML flows users write, run, record and replay."""

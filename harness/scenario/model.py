@@ -1,0 +1,305 @@
+"""The scenario file format (pydantic): what a person writes in ``scenarios/*.yml``.
+
+A scenario names a flow of public-API actions, each with optional expectations::
+
+    name: full_onboarding
+    description: Bootstrap, onboard, integrate OpenAI, run the pipeline, check quota, clean up.
+    tags: [smoke]
+    tiers: [fake, emulator, gcp]
+    variables:
+      org: e2e_{run_id}
+    org: {slug: "{org}", company_name: E2E Co, admin_email: e2e@example.com, plan: STARTER}
+    steps:
+      - bootstrap: {}
+      - onboard: {}
+        expect: {status: 201, body: {subscription.plan_name: STARTER}}
+      - setup_integration: {provider: openai}
+      - run_pipeline: {provider: openai}
+        expect: {body: {status: SUCCESS, rows_processed: ">= 1"}}
+      - check_quota: {}
+        expect: {body: {pipelines_run_today: 1}}
+
+Every step is a mapping with exactly one action key (its arguments as the value) plus the optional
+``name``, ``expect`` and ``save`` keys. Strings may use ``{variable}`` templates: the scenario's
+``variables`` and the runner's built-ins (``run_id``, ``org``, ``api_key``, ``last_run_id``...).
+Unknown keys anywhere are errors, not ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from harness.ports import Provider
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(StrEnum):
+    FAKE = "fake"
+    EMULATOR = "emulator"
+    GCP = "gcp"
+
+
+class CleanupPolicy(StrEnum):
+    ALWAYS = "always"
+    ON_SUCCESS = "on_success"
+    NEVER = "never"
+
+
+class KeyChoice(StrEnum):
+    """Which credential a step sends: the org's current key, the root key, none, or a wrong one."""
+
+    ORG = "org"
+    ROOT = "root"
+    NONE = "none"
+    INVALID = "invalid"
+
+
+# ----------------------------------------------------------------------------------- actions
+
+
+class NoArgs(_Strict):
+    """An action that takes no arguments (write ``{}``)."""
+
+
+class Authed(_Strict):
+    auth: KeyChoice | str = Field(
+        default=KeyChoice.ORG,
+        description="org (default), root, none, invalid, or a variable holding a key, e.g. '{other_key}'.",
+    )
+    org: str | None = Field(default=None, description="Org slug in the path (default: the scenario's org).")
+
+
+class Onboard(_Strict):
+    org_slug: str | None = None
+    company_name: str | None = None
+    admin_email: str | None = None
+    plan: str | None = None
+    auth: KeyChoice | str = KeyChoice.ROOT
+
+
+class SetupIntegration(Authed):
+    provider: Provider
+    credential: str = Field(
+        default="valid",
+        description="'valid' (a working key: minted by the provider fake, or OPENAI_API_KEY / "
+        "ANTHROPIC_API_KEY on the gcp tier), 'invalid', or a literal key.",
+    )
+    credential_name: str | None = None
+
+
+class ProviderAction(Authed):
+    provider: Provider
+
+
+Day = date
+"""``date`` under another name: ``RunPipeline`` has a field called ``date``."""
+
+
+class RunPipeline(Authed):
+    provider: Provider
+    domain: str = "cost"
+    pipeline: str = "usage_cost"
+    date: Day | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
+
+
+class GetRun(Authed):
+    run_id: str = "{last_run_id}"
+
+
+class ChangePlan(Authed):
+    plan: str
+
+
+class SendWebhook(_Strict):
+    event_type: Literal[
+        "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"
+    ] = "customer.subscription.updated"
+    status: str = "active"
+    plan: str | None = None
+    event_id: str | None = Field(
+        default=None, description="Default: a fresh id; reuse one to test de-duplication."
+    )
+    org: str | None = None
+    signature: Literal["valid", "invalid", "missing"] = "valid"
+    age_seconds: int = Field(
+        default=0, description="How old the signature's timestamp is, on the injected clock."
+    )
+
+
+class AdvanceClock(_Strict):
+    days: int = 0
+    hours: int = 0
+    minutes: int = 0
+    seconds: int = 0
+
+
+class CountRows(_Strict):
+    table: str
+    org: str | None = Field(default=None, description="Rows of this org (default: the scenario's org).")
+
+
+class Http(_Strict):
+    """An arbitrary request, for what no action covers."""
+
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    path: str
+    service: Literal["api", "pipeline"] = "api"
+    auth: KeyChoice | str = KeyChoice.ORG
+    json_body: Any = Field(default=None, alias="json")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+ACTIONS: dict[str, type[BaseModel]] = {
+    "bootstrap": NoArgs,
+    "onboard": Onboard,
+    "get_org": Authed,
+    "rotate_key": Authed,
+    "check_subscription": Authed,
+    "change_plan": ChangePlan,
+    "check_quota": Authed,
+    "setup_integration": SetupIntegration,
+    "list_integrations": Authed,
+    "delete_integration": ProviderAction,
+    "run_pipeline": RunPipeline,
+    "get_run": GetRun,
+    "send_webhook": SendWebhook,
+    "offboard": Onboard,
+    "advance_clock": AdvanceClock,
+    "count_rows": CountRows,
+    "http": Http,
+}
+
+
+# ------------------------------------------------------------------------------ expectations
+
+
+class Expect(_Strict):
+    """What must hold after the step. ``body`` maps dotted paths (``subscription.plan_name``,
+    ``steps.0.status``) to an exact value or a comparison string: ``">= 1"``, ``"< 10"``,
+    ``"!= null"``, ``"contains text"``, ``"matches ^regex$"``, ``"len 3"``."""
+
+    status: int | None = None
+    error: str | None = Field(default=None, description="The error code of a structured error body.")
+    body: dict[str, Any] = Field(default_factory=dict)
+    rows: int | str | None = Field(default=None, description="For count_rows: the count or a comparison.")
+    absent: list[str] = Field(default_factory=list, description="Strings that must not appear in the body.")
+
+
+class Step(BaseModel):
+    """One step: exactly one action key, plus ``name``, ``expect`` and ``save``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    expect: Expect = Field(default_factory=Expect)
+    save: dict[str, str] = Field(
+        default_factory=dict, description="Variables to set from the response: {var: dotted.path}."
+    )
+    bootstrap: NoArgs | None = None
+    onboard: Onboard | None = None
+    get_org: Authed | None = None
+    rotate_key: Authed | None = None
+    check_subscription: Authed | None = None
+    change_plan: ChangePlan | None = None
+    check_quota: Authed | None = None
+    setup_integration: SetupIntegration | None = None
+    list_integrations: Authed | None = None
+    delete_integration: ProviderAction | None = None
+    run_pipeline: RunPipeline | None = None
+    get_run: GetRun | None = None
+    send_webhook: SendWebhook | None = None
+    offboard: Onboard | None = None
+    advance_clock: AdvanceClock | None = None
+    count_rows: CountRows | None = None
+    http: Http | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_action_means_no_args(cls, data: Any) -> Any:
+        """``- bootstrap:`` (YAML null) reads as ``- bootstrap: {}``."""
+        if isinstance(data, dict):
+            return {k: ({} if v is None and k in ACTIONS else v) for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one_action(self) -> Step:
+        chosen = [name for name in ACTIONS if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            found = ", ".join(chosen) or "none"
+            raise ValueError(f"a step needs exactly one action ({', '.join(ACTIONS)}); found: {found}")
+        return self
+
+    @property
+    def action(self) -> str:
+        return next(name for name in ACTIONS if getattr(self, name) is not None)
+
+    @property
+    def args(self) -> BaseModel:
+        return getattr(self, self.action)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.action
+
+
+# ------------------------------------------------------------------------------------ faults
+
+
+class ProviderFault(_Strict):
+    """Make a provider fake fail: ``times`` requests answer ``status`` (or time out)."""
+
+    kind: Literal["provider"] = "provider"
+    provider: Provider
+    status: int | None = Field(default=None, description="HTTP status to answer; omit with timeout: true.")
+    timeout: bool = False
+    times: int = Field(default=1, ge=1)
+    retry_after: float | None = None
+    before_step: str | None = Field(
+        default=None, description="Arm it just before this step (default: at start)."
+    )
+
+    @model_validator(mode="after")
+    def _status_or_timeout(self) -> ProviderFault:
+        if (self.status is None) == (not self.timeout):
+            raise ValueError("give exactly one of status or timeout: true")
+        return self
+
+
+Fault = ProviderFault
+"""One kind today; warehouse and KMS faults join as further members of a discriminated union
+(``kind: warehouse`` / ``kind: kms``) over ``harness.faults``."""
+
+
+# ---------------------------------------------------------------------------------- scenario
+
+
+class OrgSpec(_Strict):
+    slug: str = "scn_{run_id}"
+    company_name: str = "Scenario Co"
+    admin_email: str = "scenario@example.com"
+    plan: str = "STARTER"
+
+
+class Scenario(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    tiers: list[Tier] = Field(default_factory=lambda: [Tier.FAKE, Tier.EMULATOR, Tier.GCP])
+    variables: dict[str, str] = Field(default_factory=dict)
+    org: OrgSpec = Field(default_factory=OrgSpec)
+    seed: int | None = Field(
+        default=None, description="Seed for the fakes' keys and data (default: from the run id)."
+    )
+    clock: datetime | None = Field(default=None, description="Start of the injected clock on the fake tier.")
+    faults: list[Fault] = Field(default_factory=list)
+    cleanup: CleanupPolicy = CleanupPolicy.ALWAYS
+    steps: list[Step] = Field(min_length=1)
