@@ -16,7 +16,6 @@ UPDATE/DELETE/MERGE for 30 minutes of the injected clock), partition expiration 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -30,6 +29,8 @@ from cachetools import LRUCache
 from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import Dataset, MetadataStore, Table
+from fakes.bigquery.partitions import check_partition_filters, expired_rows_filter
+from fakes.bigquery.results import map_duckdb_error, result_schema
 from fakes.bigquery.sql import (
     ParsedStatement,
     StatementKind,
@@ -37,14 +38,12 @@ from fakes.bigquery.sql import (
     TableRef,
     Translation,
     bind,
-    invalid_query,
     parse,
     to_duckdb,
 )
 from fakes.bigquery.types import (
     ValueRejected,
     duck_type,
-    field_from_duck,
     quote_ident,
     row_from_storage,
     row_to_storage,
@@ -427,7 +426,7 @@ class BigQueryEngine:
         try:
             self._conn.execute(sql, values)
         except duckdb.Error as exc:
-            raise _map_duckdb_error(exc) from exc
+            raise map_duckdb_error(exc) from exc
 
     def list_rows(
         self,
@@ -515,8 +514,8 @@ class BigQueryEngine:
             description = cursor.description or []
             raw = cursor.fetchall()
         except duckdb.Error as exc:
-            raise _map_duckdb_error(exc) from exc
-        schema = _result_schema(description, referenced)
+            raise map_duckdb_error(exc) from exc
+        schema = result_schema(description, [t.spec.schema for t in referenced])
         rows = [row_from_storage(schema, values) for values in raw]
         return QueryResult(
             rows=rows,
@@ -546,7 +545,7 @@ class BigQueryEngine:
             else:
                 affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
         except duckdb.Error as exc:
-            raise _map_duckdb_error(exc) from exc
+            raise map_duckdb_error(exc) from exc
         if affected:
             target.modified = now
             self._save_table(target)
@@ -582,60 +581,16 @@ class BigQueryEngine:
     # ------------------------------------------------------------------------- BigQuery rules
 
     def _check_partition_filters(self, statement: ParsedStatement) -> None:
-        """``requirePartitionFilter``: the partition column must appear in the scan's filter."""
-        from sqlglot import exp
-
-        for node in statement.tree.find_all(exp.Table):
-            ref = node.meta.get("bq_ref")
-            if ref is None or (ref == statement.target and statement.kind is StatementKind.INSERT):
-                continue
-            table = self._tables[(ref.project, ref.dataset, ref.table)]
-            partitioning = table.spec.time_partitioning
-            if not table.spec.require_partition_filter or partitioning is None:
-                continue
-            column = (partitioning.field or "_PARTITIONTIME").lower()
-            names = {node.alias_or_name.lower(), ref.table.lower()}
-            scope = node.find_ancestor(exp.Select, exp.Update, exp.Delete, exp.Merge)
-            filters: list[exp.Expression] = []
-            if scope is not None:
-                for key in ("where", "on"):
-                    if scope.args.get(key) is not None:
-                        filters.append(scope.args[key])
-                filters.extend(
-                    join.args["on"] for join in scope.args.get("joins") or [] if join.args.get("on")
-                )
-            if not any(
-                col.name.lower() == column and (not col.table or col.table.lower() in names)
-                for condition in filters
-                for col in condition.find_all(exp.Column)
-            ):
-                raise invalid_query(
-                    f"Cannot query over table '{ref.dotted}' without a filter over column(s) "
-                    f"'{partitioning.field or '_PARTITION_LOAD_TIME, _PARTITIONDATE, _PARTITIONTIME'}' "
-                    "that can be used for partition elimination"
-                )
+        check_partition_filters(
+            statement, lambda ref: self._tables[(ref.project, ref.dataset, ref.table)].spec
+        )
 
     def _expire_partitions(self, table: Table) -> None:
         """Delete partitions whose end + expiration has passed on the injected clock."""
-        partitioning = table.spec.time_partitioning
-        if partitioning is None or not partitioning.expiration_ms:
-            return
-        column = quote_ident(partitioning.field or INGEST_COL)
-        spec_field = table.spec.field(partitioning.field) if partitioning.field else None
-        as_utc = (
-            f"timezone('UTC', {column})"
-            if spec_field is None or spec_field.type is FieldType.TIMESTAMP
-            else f"CAST({column} AS TIMESTAMP)"
-        )
-        unit = partitioning.type.value.lower()
-        threshold = (self.clock.now() - timedelta(milliseconds=partitioning.expiration_ms)).replace(
-            tzinfo=None
-        )
-        self._conn.execute(
-            f"DELETE FROM {self._storage_sql(table.ref)} "
-            f"WHERE date_trunc('{unit}', {as_utc}) + INTERVAL 1 {unit} <= ?",
-            [threshold],
-        )
+        expired = expired_rows_filter(table.spec, self.clock.now(), ingest_column=INGEST_COL)
+        if expired is not None:
+            condition, params = expired
+            self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)} WHERE {condition}", params)
 
     def _bytes_estimate(self, statement: ParsedStatement, tables: list[Table]) -> Callable[[], int]:
         """``totalBytesProcessed`` with BigQuery's per-type sizes over the referenced columns,
@@ -750,57 +705,3 @@ def _with_insert_columns(statement: ParsedStatement, columns: tuple[str, ...]) -
         "this", exp.Schema(this=tree.this, expressions=[exp.to_identifier(c, quoted=True) for c in columns])
     )
     return replace(statement, tree=tree)
-
-
-def _result_schema(description: Sequence[Any], referenced: list[Table]) -> tuple[FieldSpec, ...]:
-    """Result columns typed from DuckDB, except where a column is a plain read of a table column
-    whose BigQuery type DuckDB cannot carry (GEOGRAPHY, BIGNUMERIC as text; JSON; descriptions)."""
-    known: dict[str, FieldSpec] = {}
-    ambiguous: set[str] = set()
-    for table in referenced:
-        for spec in table.spec.schema:
-            key = spec.name.lower()
-            if key in known and known[key] != spec:
-                ambiguous.add(key)
-            known[key] = spec
-    fields: list[FieldSpec] = []
-    for column in description:
-        name, duck = column[0], column[1]
-        derived = field_from_duck(name, duck)
-        source = known.get(name.lower())
-        if (
-            source is not None
-            and name.lower() not in ambiguous
-            and _storage_shape(source) == _storage_shape(derived)
-        ):
-            mode = FieldMode.REPEATED if source.is_repeated else FieldMode.NULLABLE
-            derived = replace(source, name=name, mode=mode, description=None)
-        fields.append(derived)
-    return tuple(fields)
-
-
-def _storage_shape(spec: FieldSpec) -> tuple[Any, ...]:
-    stored_as_text = (FieldType.GEOGRAPHY, FieldType.BIGNUMERIC)
-    kind = FieldType.STRING if spec.type in stored_as_text else spec.type
-    return (kind, spec.is_repeated, tuple(_storage_shape(f) for f in spec.fields))
-
-
-_NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.]+\.(?P<column>\S+)")
-_MISSING_COLUMN = re.compile(r'Referenced column "?(?P<column>[^"\s]+)"? not found')
-
-
-def _map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
-    """DuckDB's failures as BigQuery's 400s; never a DuckDB traceback."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
-    if match := _NOT_NULL.search(str(exc)):
-        return invalid_query(f"Required field {match.group('column')} cannot be null")
-    if match := _MISSING_COLUMN.search(str(exc)):
-        return invalid_query(f"Unrecognized name: {match.group('column')}")
-    if isinstance(
-        exc, duckdb.ConversionException | duckdb.OutOfRangeException | duckdb.InvalidInputException
-    ):
-        return invalid_query(text)
-    if isinstance(exc, duckdb.BinderException | duckdb.ParserException | duckdb.CatalogException):
-        return invalid_query(text)
-    return invalid_query(f"The BigQuery fake could not run this statement: {text}")

@@ -1,0 +1,71 @@
+"""BigQuery's partition rules as the fake applies them: ``requirePartitionFilter`` on every scan,
+and partition expiration on the injected clock (a partition's data goes when the partition's
+upper boundary plus the expiration has passed: daily partitions with a 6 h expiration expire at
+06:00 UTC the next day)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlglot import exp
+
+from fakes.bigquery.sql import ParsedStatement, StatementKind, TableRef, invalid_query
+from fakes.bigquery.types import quote_ident
+from harness.schema.spec import FieldType, TableSpec
+
+PSEUDO_COLUMNS = "_PARTITION_LOAD_TIME, _PARTITIONDATE, _PARTITIONTIME"
+
+
+def check_partition_filters(statement: ParsedStatement, spec_for: Callable[[TableRef], TableSpec]) -> None:
+    """Every scan of a ``requirePartitionFilter`` table must filter on its partition column."""
+    for node in statement.tree.find_all(exp.Table):
+        ref = node.meta.get("bq_ref")
+        if ref is None or (ref == statement.target and statement.kind is StatementKind.INSERT):
+            continue
+        spec = spec_for(ref)
+        partitioning = spec.time_partitioning
+        if not spec.require_partition_filter or partitioning is None:
+            continue
+        column = (partitioning.field or "_PARTITIONTIME").lower()
+        names = {node.alias_or_name.lower(), ref.table.lower()}
+        if not any(
+            col.name.lower() == column and (not col.table or col.table.lower() in names)
+            for condition in _filters(node)
+            for col in condition.find_all(exp.Column)
+        ):
+            raise invalid_query(
+                f"Cannot query over table '{ref.dotted}' without a filter over column(s) "
+                f"'{partitioning.field or PSEUDO_COLUMNS}' that can be used for partition elimination"
+            )
+
+
+def _filters(table: exp.Table) -> list[exp.Expression]:
+    """The WHERE / ON / JOIN ... ON conditions of the statement scope that reads ``table``."""
+    scope = table.find_ancestor(exp.Select, exp.Update, exp.Delete, exp.Merge)
+    if scope is None:
+        return []
+    filters = [scope.args[key] for key in ("where", "on") if scope.args.get(key) is not None]
+    filters.extend(join.args["on"] for join in scope.args.get("joins") or [] if join.args.get("on"))
+    return filters
+
+
+def expired_rows_filter(
+    spec: TableSpec, now: datetime, *, ingest_column: str
+) -> tuple[str, list[Any]] | None:
+    """A SQL condition (and its parameters) matching the rows of expired partitions, or ``None``
+    when the table has no partition expiration."""
+    partitioning = spec.time_partitioning
+    if partitioning is None or not partitioning.expiration_ms:
+        return None
+    column = quote_ident(partitioning.field or ingest_column)
+    field = spec.field(partitioning.field) if partitioning.field else None
+    as_utc = (
+        f"timezone('UTC', {column})"
+        if field is None or field.type is FieldType.TIMESTAMP
+        else f"CAST({column} AS TIMESTAMP)"
+    )
+    unit = partitioning.type.value.lower()
+    threshold = (now - timedelta(milliseconds=partitioning.expiration_ms)).replace(tzinfo=None)
+    return f"date_trunc('{unit}', {as_utc}) + INTERVAL 1 {unit} <= ?", [threshold]

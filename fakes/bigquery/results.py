@@ -1,0 +1,71 @@
+"""What leaves the engine: result schemas in BigQuery's types, and DuckDB failures as BigQuery's 400s."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import duckdb
+
+from fakes.bigquery.sql import invalid_query
+from fakes.bigquery.types import field_from_duck
+from harness.ports import InvalidRequestError
+from harness.schema.spec import FieldMode, FieldSpec, FieldType
+
+
+def result_schema(
+    description: Sequence[Any], referenced: Iterable[tuple[FieldSpec, ...]]
+) -> tuple[FieldSpec, ...]:
+    """Result columns typed from DuckDB, except where a column is a plain read of a table column
+    whose BigQuery type DuckDB cannot carry (GEOGRAPHY, BIGNUMERIC as text; JSON; descriptions)."""
+    known: dict[str, FieldSpec] = {}
+    ambiguous: set[str] = set()
+    for schema in referenced:
+        for spec in schema:
+            key = spec.name.lower()
+            if key in known and known[key] != spec:
+                ambiguous.add(key)
+            known[key] = spec
+    fields: list[FieldSpec] = []
+    for column in description:
+        name, duck = column[0], column[1]
+        derived = field_from_duck(name, duck)
+        source = known.get(name.lower())
+        if (
+            source is not None
+            and name.lower() not in ambiguous
+            and _storage_shape(source) == _storage_shape(derived)
+        ):
+            mode = FieldMode.REPEATED if source.is_repeated else FieldMode.NULLABLE
+            derived = replace(source, name=name, mode=mode, description=None)
+        fields.append(derived)
+    return tuple(fields)
+
+
+def _storage_shape(spec: FieldSpec) -> tuple[Any, ...]:
+    stored_as_text = (FieldType.GEOGRAPHY, FieldType.BIGNUMERIC)
+    kind = FieldType.STRING if spec.type in stored_as_text else spec.type
+    return (kind, spec.is_repeated, tuple(_storage_shape(f) for f in spec.fields))
+
+
+_NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.]+\.(?P<column>\S+)")
+_MISSING_COLUMN = re.compile(r'Referenced column "?(?P<column>[^"\s]+)"? not found')
+
+
+def map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
+    """DuckDB's failures as BigQuery's 400s; never a DuckDB traceback."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    if match := _NOT_NULL.search(str(exc)):
+        return invalid_query(f"Required field {match.group('column')} cannot be null")
+    if match := _MISSING_COLUMN.search(str(exc)):
+        return invalid_query(f"Unrecognized name: {match.group('column')}")
+    if isinstance(
+        exc, duckdb.ConversionException | duckdb.OutOfRangeException | duckdb.InvalidInputException
+    ):
+        return invalid_query(text)
+    if isinstance(exc, duckdb.BinderException | duckdb.ParserException | duckdb.CatalogException):
+        return invalid_query(text)
+    return invalid_query(f"The BigQuery fake could not run this statement: {text}")
