@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # run_e2e.sh — the one entry point of the CloudAct harness.
 #
-#   ./run_e2e.sh            set up if needed, then run the seed flow on the in-process fakes
-#   ./run_e2e.sh setup      create .venv and install the project (skipped when nothing changed)
-#   ./run_e2e.sh test ...   set up if needed, then run the test suite (extra args go to pytest)
-#   ./run_e2e.sh help       usage
+#   ./run_e2e.sh [full]        set up if needed, then run scenarios/full_onboarding.yml (harness run)
+#   ./run_e2e.sh bootstrap|onboard|integration|pipeline    one seed scenario
+#   ./run_e2e.sh all           every scenario under scenarios/
+#   ./run_e2e.sh ... --backend fake|emulator|gcp   --live   (tier; against running services)
+#   ./run_e2e.sh test ...      set up if needed, then run the test suite (extra args go to pytest)
+#   ./run_e2e.sh replay FILE   re-run a run record or scenario offline (harness replay)
+#   ./run_e2e.sh serve ...     both services on 8000/8001 over the fakes (harness serve)
+#   ./run_e2e.sh setup | help
 #
+# Preflight runs before anything else: --live needs both services to answer /health, --backend gcp
+# needs every required variable. Exit status: 0 pass, 1 scenario failure, 2 usage or preflight error.
 # Colour only when stdout is a terminal and NO_COLOR is unset or empty (https://no-color.org).
 set -euo pipefail
 
@@ -21,7 +27,14 @@ readonly VENV="$ROOT/.venv"
 readonly VENV_PY="$VENV/bin/python"
 readonly STAMP="$VENV/.harness-install-stamp"
 readonly PYTHON_CANDIDATES=(python3.11 python3.12 python3.13 python3)
-readonly MODES="main setup test help"
+readonly MODES="full bootstrap onboard integration pipeline all test replay serve setup help"
+readonly BACKENDS="fake emulator gcp"
+readonly GCP_REQUIRED=(GCP_PROJECT_ID KMS_KEY_NAME GOOGLE_APPLICATION_CREDENTIALS CA_ROOT_API_KEY OPENAI_API_KEY)
+readonly DEFAULT_API_URL="http://127.0.0.1:8000"
+readonly DEFAULT_PIPELINE_URL="http://127.0.0.1:8001"
+
+# Options shared by the scenario modes (set by parse_args).
+BACKEND="" BACKEND_SOURCE="" LIVE=0
 
 # ---------------------------------------------------------------------------------------- output
 C_RESET="" C_BOLD="" C_RED="" C_GREEN="" C_YELLOW=""
@@ -46,27 +59,51 @@ die() { # die EXIT_CODE MESSAGE...
 
 usage() {
     cat <<EOF
-${C_BOLD}Usage:${C_RESET} ./run_e2e.sh [MODE] [ARGS...]
+${C_BOLD}Usage:${C_RESET} ./run_e2e.sh [MODE] [--backend fake|emulator|gcp] [--live] [ARGS...]
 
-${C_BOLD}Modes:${C_RESET}
-  (none), main     set up if needed, then run the seed flow on the in-process
-                   fakes: bootstrap the 15 meta tables, onboard an org, set up an
-                   OpenAI integration, check quota and subscription, clean up
-                   (harness e2e)
+${C_BOLD}Modes${C_RESET} (each sets up .venv first if needed):
+  full (default)   scenarios/full_onboarding.yml through the scenario runner: bootstrap,
+                   onboard, OpenAI integration, pipeline, quota, subscription, cleanup;
+                   one line per step (harness run). Until the runner and that file are
+                   in this checkout it falls back to the built-in seed flow (harness e2e)
+                   and says so. "main" is an alias.
+  bootstrap        scenarios/bootstrap_only.yml
+  onboard          scenarios/onboarding_only.yml
+  integration      scenarios/integration_only.yml
+  pipeline         scenarios/pipeline_flow.yml
+  all              every scenario under scenarios/ (harness run scenarios/)
+  test [ARGS...]   the test suite in parallel (pytest -n auto -q ARGS...),
+                   e.g. ./run_e2e.sh test -k rules
+  replay FILE      re-run a run record or scenario file on the fake tier
+                   (harness replay FILE)
+  serve [ARGS...]  the api-service and pipeline-service on 8000/8001 in one process
+                   over the fakes, until Ctrl-C (harness serve ARGS...)
   setup            create .venv (Python >= 3.11) and install the project with its
                    dev + containers extras, pinned by constraints.txt; skipped when
                    pyproject.toml and constraints.txt have not changed
-  test [ARGS...]   set up if needed, then run the test suite in parallel
-                   (pytest -n auto -q ARGS...), e.g. ./run_e2e.sh test -k rules
   help, --help     show this help
+
+${C_BOLD}Options${C_RESET} (scenario modes):
+  --backend TIER   fake (in-process fakes), emulator or gcp; passed to harness run
+                   [default: \$HARNESS_BACKEND, else the runner's default, fake]
+  --live           run against services that are already running (e.g. ./run_e2e.sh
+                   serve in another terminal): --api-url \$API_URL --pipeline-url
+                   \$PIPELINE_URL [default: $DEFAULT_API_URL and $DEFAULT_PIPELINE_URL]
+
+${C_BOLD}Preflight${C_RESET} (before anything is installed or run):
+  --live           both services must answer GET /health
+  --backend gcp    GCP_PROJECT_ID, KMS_KEY_NAME, GOOGLE_APPLICATION_CREDENTIALS (a file),
+                   CA_ROOT_API_KEY and OPENAI_API_KEY must be set; each missing one is named
 
 ${C_BOLD}Environment:${C_RESET}
   NO_COLOR=1                          plain output even on a terminal
+  HARNESS_BACKEND=TIER                default for --backend
+  API_URL, PIPELINE_URL               service URLs for --live
   HARNESS_HYPOTHESIS_PROFILE=NAME     hypothesis profile for tests: default, ci, nightly
 
 ${C_BOLD}Exit status:${C_RESET}
-  0 success; 2 usage error or no Python >= 3.11; 5 no tests collected;
-  otherwise the failing step's status (pip, harness or pytest).
+  0 success; 1 a scenario failed; 2 usage or preflight error, or no Python >= 3.11;
+  5 no tests collected; otherwise the failing step's status (pip, harness or pytest).
 EOF
 }
 
@@ -169,9 +206,132 @@ mode_setup() {
     ensure_setup
 }
 
-mode_main() {
-    (($# == 0)) || usage_error "main takes no arguments (got: $*)"
+# ---------------------------------------------------------------------------------- preflight
+# Prints the body of GET URL; fails (with the reason on stdout) when nothing answers 2xx in time.
+http_get() {
+    local url="$1" python=""
+    if command -v curl >/dev/null 2>&1; then
+        curl --silent --show-error --fail --connect-timeout 3 --max-time 5 "$url" 2>&1
+        return
+    fi
+    if [[ -x "$VENV_PY" ]]; then
+        python="$VENV_PY"
+    else
+        python="$(command -v python3 2>/dev/null)" || python=""
+    fi
+    [[ -n "$python" ]] || die 2 "Cannot check $url: neither curl nor python3 is on PATH."
+    "$python" - "$url" <<'PY' 2>&1
+import sys
+import urllib.request
+
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=5) as response:
+        print(response.read().decode("utf-8", "replace"))
+except Exception as error:  # any failure means "not answering"
+    print(f"{type(error).__name__}: {error}")
+    sys.exit(1)
+PY
+}
+
+# check_service NAME BASE_URL VARIABLE: prints a problem line per failure, returns 1 on any.
+check_service() {
+    local name="$1" base="${2%/}" variable="$3" body other
+    if ! body="$(http_get "$base/health")"; then
+        body="${body//$'\n'/ }"
+        printf '%s is not answering at %s/health (%s); start it with ./run_e2e.sh serve, or set %s\n' \
+            "$name" "$base" "${body:-no answer}" "$variable"
+        return 1
+    fi
+    for other in api-service pipeline-service; do
+        if [[ "$other" != "$name" && "$body" =~ \"service\"[[:space:]]*:[[:space:]]*\"$other\" ]]; then
+            printf '%s: %s/health is answered by the %s; check %s\n' "$name" "$base" "$other" "$variable"
+            return 1
+        fi
+    done
+}
+
+# Everything a scenario mode needs that can be checked before installing or running anything.
+preflight() {
+    local -a problems=()
+    local name line
+    if [[ "$BACKEND" == gcp ]]; then
+        for name in "${GCP_REQUIRED[@]}"; do
+            if [[ -z "${!name:-}" ]]; then
+                problems+=("$name is not set (required by --backend gcp)")
+            fi
+        done
+        if [[ -n "${GOOGLE_APPLICATION_CREDENTIALS:-}" && ! -f "$GOOGLE_APPLICATION_CREDENTIALS" ]]; then
+            problems+=("GOOGLE_APPLICATION_CREDENTIALS names $GOOGLE_APPLICATION_CREDENTIALS, which is not a file")
+        fi
+    fi
+    if ((LIVE)); then
+        line="$(check_service api-service "$(api_url)" API_URL)" || problems+=("$line")
+        line="$(check_service pipeline-service "$(pipeline_url)" PIPELINE_URL)" || problems+=("$line")
+    fi
+    if ((${#problems[@]})); then
+        error "Preflight failed; nothing was run:"
+        for line in "${problems[@]}"; do
+            error "  $line"
+        done
+        exit 2
+    fi
+    if ((LIVE)); then
+        ok "api-service at $(api_url) and pipeline-service at $(pipeline_url) answer /health"
+    fi
+    if [[ "$BACKEND" == gcp ]]; then
+        ok "gcp variables set: ${GCP_REQUIRED[*]}"
+    fi
+}
+
+api_url() { printf '%s\n' "${API_URL:-$DEFAULT_API_URL}"; }
+pipeline_url() { printf '%s\n' "${PIPELINE_URL:-$DEFAULT_PIPELINE_URL}"; }
+
+# ------------------------------------------------------------------------------ scenario modes
+harness_has() { # harness_has COMMAND: the installed harness knows this command
+    "$VENV/bin/harness" "$1" --help >/dev/null 2>&1
+}
+
+# mode_scenarios MODE TARGET [ARGS...]: harness run TARGET with the shared options.
+mode_scenarios() {
+    local mode="$1" target="$2"
+    shift 2
+    (($# == 0)) || usage_error "$mode takes no arguments (got: $*)"
+    preflight
     ensure_setup
+
+    if [[ ! -e "$target" ]] || ! harness_has run; then
+        if [[ ("$mode" == full || "$mode" == main) && "$LIVE" == 0 && "${BACKEND:-fake}" == fake ]]; then
+            if [[ ! -e "$target" ]]; then
+                warn "$target is not in this checkout yet; running the built-in seed flow (harness e2e) instead."
+            else
+                warn "this harness has no 'run' command yet; running the built-in seed flow (harness e2e) instead."
+            fi
+            seed_flow
+            return
+        fi
+        [[ -e "$target" ]] || die 2 "$target does not exist; is this a complete checkout?"
+        die 2 "$mode needs the scenario runner (harness run), which this checkout does not have yet."
+    fi
+
+    local -a cmd=("$VENV/bin/harness" run "$target")
+    local where="in-process services"
+    [[ -z "$BACKEND" ]] || cmd+=(--backend "$BACKEND")
+    if ((LIVE)); then
+        cmd+=(--api-url "$(api_url)" --pipeline-url "$(pipeline_url)")
+        where="live services at $(api_url) and $(pipeline_url)"
+    fi
+    heading "harness run $target (${BACKEND:-default} tier, $where)"
+    local rc=0
+    "${cmd[@]}" || rc=$?
+    case "$rc" in
+        0) ok "$target passed" ;;
+        1) die 1 "$target failed (harness run exit 1); the failing step is shown above." ;;
+        *) die "$rc" "harness run failed (exit $rc)." ;;
+    esac
+}
+
+# The built-in seed flow: what "full" runs until the scenario runner lands.
+seed_flow() {
     heading "Seed flow on the in-process fakes: bootstrap, onboard, OpenAI integration, quota, subscription, cleanup"
     local rc=0
     "$VENV/bin/harness" e2e || rc=$?
@@ -179,6 +339,28 @@ mode_main() {
         die "$rc" "harness e2e failed (exit $rc)."
     fi
     ok "seed flow finished"
+}
+
+mode_replay() {
+    (($# == 1)) || usage_error "replay takes exactly one run record or scenario file (got: ${*:-none})"
+    local target="$1"
+    [[ -e "$target" ]] || usage_error "replay: $target does not exist"
+    ensure_setup
+    harness_has replay || die 2 "replay needs 'harness replay', which this checkout does not have yet."
+    heading "harness replay $target (fake tier)"
+    local rc=0
+    "$VENV/bin/harness" replay "$target" || rc=$?
+    case "$rc" in
+        0) ok "replay of $target passed" ;;
+        1) die 1 "replay of $target failed (harness replay exit 1)." ;;
+        *) die "$rc" "harness replay failed (exit $rc)." ;;
+    esac
+}
+
+mode_serve() {
+    ensure_setup
+    heading "harness serve${*:+ $*} (Ctrl-C to stop)"
+    exec "$VENV/bin/harness" serve "$@"
 }
 
 mode_test() {
@@ -195,15 +377,81 @@ mode_test() {
 }
 
 # --------------------------------------------------------------------------------------- dispatch
+set_backend() { # set_backend VALUE SOURCE
+    case " $BACKENDS " in
+        *" $1 "*) BACKEND="$1" BACKEND_SOURCE="$2" ;;
+        *) usage_error "unknown backend '$1' from $2 (backends: $BACKENDS)" ;;
+    esac
+}
+
 main() {
-    local mode="${1:-main}"
-    (($# == 0)) || shift
+    local mode="" arg
+    local -a args=()
+    if [[ -n "${HARNESS_BACKEND:-}" ]]; then
+        set_backend "$HARNESS_BACKEND" HARNESS_BACKEND
+    fi
+
+    while (($#)); do
+        arg="$1"
+        shift
+        case "$arg" in
+            --backend)
+                (($#)) || usage_error "--backend needs a value (backends: $BACKENDS)"
+                set_backend "$1" --backend
+                shift
+                ;;
+            --backend=*) set_backend "${arg#*=}" --backend ;;
+            --live) LIVE=1 ;;
+            -h | --help)
+                usage
+                exit 0
+                ;;
+            -*) usage_error "unknown option '$arg'${mode:+ for $mode}" ;;
+            *)
+                if [[ -n "$mode" ]]; then
+                    args+=("$arg")
+                    continue
+                fi
+                mode="$arg"
+                # test and serve hand everything after them to pytest / harness serve untouched.
+                if [[ "$mode" == test || "$mode" == serve ]]; then
+                    args=("$@")
+                    break
+                fi
+                ;;
+        esac
+    done
+    mode="${mode:-full}"
+
+    local explicit_backend=""
+    [[ "$BACKEND_SOURCE" == --backend ]] && explicit_backend="$BACKEND"
     case "$mode" in
-        main) mode_main "$@" ;;
-        setup) mode_setup "$@" ;;
-        test) mode_test "$@" ;;
-        help | -h | --help) usage ;;
+        full | main | bootstrap | onboard | integration | pipeline | all) ;;
+        test)
+            ((LIVE == 0)) || usage_error "--live applies to the scenario modes, not to test"
+            [[ -z "$explicit_backend" ]] || args=(--backend "$explicit_backend" ${args[@]+"${args[@]}"})
+            ;;
+        setup | replay | serve | help)
+            ((LIVE == 0)) || usage_error "--live applies to the scenario modes, not to $mode"
+            if [[ -n "$explicit_backend" && ! ("$mode" == serve && "$explicit_backend" == fake) ]]; then
+                usage_error "--backend applies to the scenario modes and test, not to $mode"
+            fi
+            ;;
         *) usage_error "unknown mode '$mode' (modes: $MODES)" ;;
+    esac
+
+    case "$mode" in
+        full | main) mode_scenarios "$mode" scenarios/full_onboarding.yml ${args[@]+"${args[@]}"} ;;
+        bootstrap) mode_scenarios "$mode" scenarios/bootstrap_only.yml ${args[@]+"${args[@]}"} ;;
+        onboard) mode_scenarios "$mode" scenarios/onboarding_only.yml ${args[@]+"${args[@]}"} ;;
+        integration) mode_scenarios "$mode" scenarios/integration_only.yml ${args[@]+"${args[@]}"} ;;
+        pipeline) mode_scenarios "$mode" scenarios/pipeline_flow.yml ${args[@]+"${args[@]}"} ;;
+        all) mode_scenarios "$mode" scenarios/ ${args[@]+"${args[@]}"} ;;
+        setup) mode_setup ${args[@]+"${args[@]}"} ;;
+        test) mode_test ${args[@]+"${args[@]}"} ;;
+        replay) mode_replay ${args[@]+"${args[@]}"} ;;
+        serve) mode_serve ${args[@]+"${args[@]}"} ;;
+        help) usage ;;
     esac
 }
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich import box
@@ -122,6 +122,45 @@ def e2e_command(
         raise typer.Exit(1)
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    api_port: Annotated[
+        int, typer.Option("--api-port", min=0, max=65535, help="api-service port (0: a free one).")
+    ] = 8000,
+    pipeline_port: Annotated[
+        int, typer.Option("--pipeline-port", min=0, max=65535, help="pipeline-service port (0: a free one).")
+    ] = 8001,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for the fakes' keys and data (repeatable runs).")
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable; '*' for any)."),
+    ] = None,
+) -> None:
+    """Serve the api-service and the pipeline-service over one set of fake backends until Ctrl-C.
+
+    Prints the URLs, the root key and provider admin keys the fakes accept. Exit status: 0 after
+    Ctrl-C / SIGTERM, 1 if the services died, 2 if they could not start (e.g. a port in use).
+    """
+    from harness.serve import serve_forever
+
+    status = serve_forever(
+        host=host,
+        api_port=api_port,
+        pipeline_port=pipeline_port,
+        seed=seed,
+        access_log=access_log,
+        cors_origins=cors_origin or (),
+    )
+    if status:
+        raise typer.Exit(status)
+
+
 def _console() -> Console:
     """Logs are not terminals: give them room so summary rows never fold (rich assumes 80)."""
     console = Console()
@@ -196,3 +235,394 @@ def _expiration(spec: TableSpec) -> str:
         if ms > 0 and ms % size == 0:
             return f"{ms // size}{unit}"
     return f"{ms}ms"
+
+
+# ------------------------------------------------------------------------------ harness scenario
+
+scenario_app = typer.Typer(no_args_is_help=True, help="Scenario files: their JSON Schema and a linter.")
+app.add_typer(scenario_app, name="scenario")
+
+
+@scenario_app.command("schema")
+def scenario_schema_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file instead of stdout.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check that --output is up to date (exit 1 if it is not).")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of scenario files, for editors (yaml-language-server, VS Code, PyCharm)."""
+    from harness.scenario.loader import scenario_json_schema_text
+
+    text = scenario_json_schema_text()
+    if output is None:
+        if check:
+            raise typer.BadParameter("--check needs --output FILE", param_hint="--check")
+        typer.echo(text, nl=False)
+        return
+    if check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else None
+        if current != text:
+            typer.echo(f"{output} is out of date; run: harness scenario schema --output {output}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{output} is up to date.")
+        return
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
+
+
+@scenario_app.command("lint")
+def scenario_lint_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Scenario files, or directories searched for *.yml / *.yaml.",
+            exists=True,
+            metavar="PATHS...",
+        ),
+    ],
+) -> None:
+    """Check scenario files and print every problem as path:line: field: message.
+
+    Exit codes: 0 all valid, 1 some file has problems, 2 usage error (no such path, no files).
+    """
+    from harness.scenario.loader import lint_scenario, scenario_files
+
+    files = scenario_files(paths)
+    if not files:
+        typer.echo(f"no scenario files (*.yml, *.yaml) in: {', '.join(map(str, paths))}", err=True)
+        raise typer.Exit(2)
+    problems = 0
+    bad_files = 0
+    for path in files:
+        errors = lint_scenario(path)
+        for error in errors:
+            typer.echo(str(error))
+        problems += len(errors)
+        bad_files += bool(errors)
+    if problems:
+        typer.echo(f"{problems} problem(s) in {bad_files} of {len(files)} scenario file(s).")
+        raise typer.Exit(1)
+    typer.echo(f"{len(files)} scenario file(s) OK.")
+
+
+# ----------------------------------------------------------------------- harness run / replay
+# Exit codes: 0 every scenario passed (or was skipped: not for this tier), 1 a scenario failed,
+# 2 usage or preflight error (bad path/shard, a file that does not load, tier not available,
+# services not answering /health, an action live mode cannot do), 130 interrupted (Ctrl-C).
+
+_RUNS_DIR_OPTION = typer.Option("--runs-dir", help="Where run records go (<runs-dir>/<run_id>/record.json).")
+
+
+@app.command("run")
+def run_command(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files or directories (searched for *.yml recursively).")
+    ],
+    backend: Annotated[
+        str,
+        typer.Option("--backend", envvar="HARNESS_BACKEND", help="Tier: fake (in-process), emulator or gcp."),
+    ] = "fake",
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="Run against a live api-service (with --pipeline-url).")
+    ] = None,
+    pipeline_url: Annotated[
+        str | None, typer.Option("--pipeline-url", help="Run against a live pipeline-service.")
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Keep provider responses (scrubbed) in the run record.")
+    ] = False,
+    junit_xml_path: Annotated[
+        Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report (one testcase per scenario).")
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="Run only shard i of n (1-based), e.g. 2/4.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for the fakes (overrides the file's).")
+    ] = None,
+    runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
+) -> None:
+    """Run scenario files: one line per step, a summary, a failure report with a replay command."""
+    from harness.scenario.model import Tier
+    from harness.scenario.reporting import SelectionError, expand_paths, parse_shard, select_shard
+
+    out, err = _console(), Console(stderr=True, highlight=False)
+    try:
+        tier = Tier(backend)
+    except ValueError:
+        _usage_error(err, f"--backend {backend!r}: expected one of {', '.join(t.value for t in Tier)}")
+    if (api_url is None) != (pipeline_url is None):
+        _usage_error(err, "--api-url and --pipeline-url go together")
+    try:
+        paths = expand_paths(scenarios)
+        if not paths:
+            _usage_error(err, "no scenario files found in " + ", ".join(str(p) for p in scenarios))
+        if shard is not None:
+            index, count = parse_shard(shard)
+            paths = select_shard(paths, index, count)
+            out.print(f"shard {index}/{count}: {len(paths)} scenario(s)", markup=False, highlight=False)
+    except SelectionError as exc:
+        _usage_error(err, str(exc))
+    loaded = _load_scenarios(paths, err)
+    if api_url is not None and pipeline_url is not None:
+        _preflight_live(err, api_url, pipeline_url)
+    status = _run_all(
+        loaded,
+        out=out,
+        err=err,
+        tier=tier,
+        api_url=api_url,
+        pipeline_url=pipeline_url,
+        record=record,
+        seed=seed,
+        runs_dir=runs_dir,
+        junit_path=junit_xml_path,
+    )
+    if status:
+        raise typer.Exit(status)
+
+
+@app.command("replay")
+def replay_command(
+    target: Annotated[
+        Path, typer.Argument(help="A run record (record.json or its directory), or a scenario file.")
+    ],
+    record: Annotated[
+        bool, typer.Option("--record", help="Keep provider responses in the replay's own record.")
+    ] = False,
+    runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
+) -> None:
+    """Re-run a run record offline: fake tier, same run id, seed, clock and provider responses."""
+    from harness.scenario.records import is_record, read_record
+    from harness.scenario.runner import RunInterrupted, ScenarioUsageError, replay
+
+    out, err = _console(), Console(stderr=True, highlight=False)
+    if not target.exists():
+        _usage_error(err, f"{target}: no such file or directory")
+    original = None
+    if is_record(target):
+        try:
+            original = read_record(target)
+        except ValueError as exc:
+            _usage_error(err, f"{target}: not a readable run record: {exc}")
+        recorded = sum(1 for call in original.provider_calls if call.recorded)
+        out.print(
+            f"replaying {original.scenario_name} from {target}: run {original.run_id}, seed {original.seed}, "
+            f"clock {original.clock_start.isoformat()}, {recorded} recorded provider response(s); "
+            f"originally {original.outcome} ({original.tier}, {original.mode})",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        _load_scenarios([target], err)
+    try:
+        outcome = replay(target, runs_dir=runs_dir, record=record, on_step=_step_printer(out))
+    except ScenarioUsageError as exc:
+        _usage_error(err, str(exc))
+    except RunInterrupted as exc:
+        out.print(exc.outcome.failure_report(), markup=False, highlight=False)
+        raise typer.Exit(130) from exc
+    except Exception as exc:
+        from harness.scenario.loader import ScenarioError
+
+        if isinstance(exc, ScenarioError | ValueError):
+            _usage_error(err, str(exc))
+        raise
+    _print_outcome(out, outcome)
+    if original is not None and original.failure is not None:
+        replayed = outcome.failed_step
+        same = (
+            replayed is not None
+            and not replayed.cleanup
+            and replayed.index == original.failure.step_index
+            and outcome.scrub_text("\n".join(replayed.failures)) == "\n".join(original.failure.messages)
+        )
+        verdict = "reproduced" if same else "NOT reproduced"
+        where = original.failure.step or "?"
+        out.print(f"{verdict}: the original run failed at {where}", markup=False, highlight=False)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+def _usage_error(err: Console, message: str) -> NoReturn:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _load_scenarios(paths: list[Path], err: Console) -> list[tuple[Path, object]]:
+    """Every file loads, or exit 2 listing every problem (file:line: field: message)."""
+    from harness.scenario.loader import ScenarioError
+    from harness.scenario.runner import load_scenario_file
+
+    loaded: list[tuple[Path, object]] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_scenario_file(path)))
+        except ScenarioError as exc:
+            problems.extend(str(e) for e in exc.errors)
+    if problems:
+        for problem in problems:
+            err.print(problem, markup=False, highlight=False, soft_wrap=True)
+        _usage_error(err, f"{len(problems)} problem(s) in scenario files; nothing was run")
+    return loaded
+
+
+def _preflight_live(err: Console, api_url: str, pipeline_url: str) -> None:
+    import httpx
+
+    for name, url in (("api-service", api_url), ("pipeline-service", pipeline_url)):
+        try:
+            response = httpx.get(f"{url.rstrip('/')}/health", timeout=5.0)
+            healthy = response.status_code == 200
+            detail = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            healthy, detail = False, f"{type(exc).__name__}: {exc}"
+        if not healthy:
+            _usage_error(err, f"{name} at {url} does not answer GET /health ({detail})")
+
+
+def _step_printer(out: Console):  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
+    def show(step) -> None:  # type: ignore[no-untyped-def]
+        mark = "[green]ok  [/green]" if step.ok else "[bold red]FAIL[/bold red]"
+        number = "   " if step.cleanup else f"{step.index + 1:>3}"
+        status = str(step.status) if step.status is not None else "—"
+        label = step.label if len(step.label) <= 44 else step.label[:43] + "…"
+        out.print(
+            f"  {mark} {number} {escape(f'{label:<44}')} {status:>4} {step.elapsed_ms:8.1f} ms  "
+            f"[dim]{escape(step.detail)}[/dim]",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    return show
+
+
+def _print_outcome(out: Console, outcome) -> None:  # type: ignore[no-untyped-def]
+    from harness.scenario.runner import PASSED, SKIPPED
+
+    if outcome.status == SKIPPED:
+        out.print(f"  [yellow]skipped[/yellow]: {outcome.reason}", highlight=False)
+        return
+    colour = "green" if outcome.status == PASSED else "bold red"
+    steps = f"{len(outcome.steps)}/{len(outcome.scenario.steps)} steps"
+    calls = f", {outcome.provider_calls} provider call(s)" if outcome.provider_calls else ""
+    if outcome.provider_responses_replayed:
+        calls += f" ({outcome.provider_responses_replayed} served from the record)"
+    out.print(
+        f"  [{colour}]{outcome.status}[/{colour}] {outcome.scenario.name}: {steps} in "
+        f"{outcome.duration_ms:.0f} ms{calls} (run {outcome.run_id}, seed {outcome.seed}, {outcome.mode})",
+        highlight=False,
+    )
+    if outcome.status != PASSED:
+        out.print(outcome.failure_report(), markup=False, highlight=False, soft_wrap=True)
+    elif outcome.record_path is not None:
+        out.print(f"  [dim]record: {outcome.record_path}[/dim]", highlight=False)
+
+
+def _run_all(
+    loaded: list[tuple[Path, object]],
+    *,
+    out: Console,
+    err: Console,
+    tier,  # type: ignore[no-untyped-def]
+    api_url: str | None,
+    pipeline_url: str | None,
+    record: bool,
+    seed: int | None,
+    runs_dir: Path,
+    junit_path: Path | None,
+) -> int:
+    from rich.markup import escape
+
+    from harness.scenario.reporting import CaseResult, junit_xml
+    from harness.scenario.runner import (
+        FAILED,
+        INTERRUPTED,
+        PASSED,
+        SKIPPED,
+        LiveUnsupported,
+        RunInterrupted,
+        ScenarioUsageError,
+        check_scenario,
+        run_scenario,
+        skip_reason,
+    )
+
+    live = api_url is not None
+    usage: list[str] = []
+    for path, scenario in loaded:
+        if skip_reason(scenario, tier=tier, live=live) is not None:  # type: ignore[arg-type]
+            continue
+        try:
+            check_scenario(scenario, tier=tier, live=live)  # type: ignore[arg-type]
+        except ScenarioUsageError as exc:
+            usage.append(f"{path}: {exc}")
+    if usage:
+        for line in usage:
+            err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    if record and live:
+        out.print("note: --record keeps provider responses of in-process runs only", highlight=False)
+
+    cases: list[CaseResult] = []
+    status = 0
+    started = time.perf_counter()
+    try:
+        for path, scenario in loaded:
+            name = scenario.name  # type: ignore[attr-defined]
+            out.print(f"[bold]{name}[/bold] [dim]{path}[/dim]", highlight=False)
+            case = CaseResult(path, name)
+            cases.append(case)
+            try:
+                case.outcome = run_scenario(
+                    scenario,  # type: ignore[arg-type]
+                    source=path,
+                    tier=tier,
+                    api_url=api_url,
+                    pipeline_url=pipeline_url,
+                    record=record,
+                    runs_dir=runs_dir,
+                    seed=seed,
+                    on_step=_step_printer(out),
+                )
+            except LiveUnsupported as exc:
+                case.skipped = str(exc)
+                out.print(f"  [yellow]skipped[/yellow]: {escape(str(exc))}", highlight=False)
+                continue
+            except ScenarioUsageError as exc:
+                case.error = str(exc)
+                err.print(f"error: {path}: {exc}", markup=False, highlight=False, soft_wrap=True)
+                status = 2
+                continue
+            _print_outcome(out, case.outcome)
+            if case.outcome.status == FAILED and status == 0:
+                status = 1
+    except RunInterrupted as exc:
+        cases[-1].outcome = exc.outcome
+        _print_outcome(out, exc.outcome)
+        status = 130
+    finally:
+        if junit_path is not None:
+            junit_path.parent.mkdir(parents=True, exist_ok=True)
+            junit_path.write_text(junit_xml(cases), encoding="utf-8")
+    counts = {
+        key: sum(1 for c in cases if c.outcome is not None and c.outcome.status == key)
+        for key in (PASSED, FAILED, SKIPPED, INTERRUPTED)
+    }
+    counts[SKIPPED] += sum(1 for c in cases if c.skipped is not None)
+    errors = sum(1 for c in cases if c.outcome is None and c.skipped is None)
+    parts = [f"{n} {key}" for key, n in counts.items() if n] + ([f"{errors} error(s)"] if errors else [])
+    colour = "green" if status == 0 else "bold red"
+    out.print(
+        f"[{colour}]{len(cases)} scenario(s): {', '.join(parts) or 'none run'}[/{colour}] "
+        f"in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
+    if junit_path is not None:
+        out.print(f"[dim]JUnit XML: {junit_path}[/dim]", highlight=False)
+    return status

@@ -6,12 +6,36 @@ the project is installed loads it (pytester runs included).
 Options
     ``--backend {fake,emulator,gcp}``  tier the tests run against (default: ``$HARNESS_BACKEND`` or
     ``fake``). ``--run-integration``  enable tests that need real cloud services; ``--backend gcp``
-    without it is a usage error.
+    without it is a usage error. ``--api-url URL --pipeline-url URL``  point ``api_client``,
+    ``pipeline_client``, ``onboarded_org`` and the scenario items at running services instead of
+    in-process apps (the two go together). ``--scenario PATTERN``  run only the scenario items whose
+    name or path matches (a glob, else a substring; repeatable); other tests are unaffected.
 
 Markers
     ``gcp``, ``integration`` (skipped unless ``--run-integration``; ``gcp`` also needs
     ``--backend gcp``), ``emulator``, ``requires_docker`` (skipped when no Docker daemon answers),
-    ``slow``.
+    ``slow``, ``scenario`` (set on every scenario item).
+
+Fixtures (for the harness's tests and a user's own suite)
+    ``harness_backends``  the fake tier (:class:`~harness.backends.fake.FakeBackends`), bootstrapped,
+                       fresh per test, on the ``clock`` fixture's clock; skipped on other tiers
+                       and against live services.
+    ``api_client``, ``pipeline_client``  httpx clients of the two services: ``TestClient`` over the
+                       shared ``harness_backends``, or clients of ``--api-url``/``--pipeline-url``.
+    ``onboarded_org``  factory: ``onboarded_org(plan="STARTER", slug=None)`` onboards an org and
+                       returns an :class:`OnboardedOrg` (``slug``, ``api_key``, ``headers``); every
+                       org it made is offboarded (``DELETE`` with the root key) at teardown.
+    ``clock``          a :class:`~harness.clock.ManualClock`; the backends' clock when
+                       ``harness_backends`` is used, so ``clock.advance(...)`` moves quotas, TTLs and
+                       the streaming buffer.
+    ``openai_fake``, ``anthropic_fake``  the provider fakes' state (mint keys, inject faults).
+    ``harness_settings``  the service :class:`~harness.services.settings.Settings` (from the env).
+
+Scenario files
+    :func:`collect_scenario_file` turns a scenario YAML file into a :class:`ScenarioItem` that loads
+    it (:mod:`harness.scenario.loader`), runs it (:func:`harness.scenario.runner.run_scenario`) on
+    the selected tier and shows the run's failure report when it fails. The repository's root
+    ``conftest.py`` uses it for ``scenarios/**/*.yml``; a user's conftest can do the same.
 
 Hypothesis profiles (registered at import, chosen with ``$HARNESS_HYPOTHESIS_PROFILE``)
     ``default``  50 examples, no deadline, ``too_slow`` health check suppressed.
@@ -25,14 +49,29 @@ Hypothesis profiles (registered at import, chosen with ``$HARNESS_HYPOTHESIS_PRO
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import secrets
 import socket
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
 from harness.clock import ManualClock
+
+if TYPE_CHECKING:
+    from fakes.anthropic import AnthropicState
+    from fakes.openai import OpenAIState
+    from harness.backends.fake import FakeBackends
+    from harness.scenario.model import Scenario
+    from harness.services.settings import Settings
 
 BACKENDS = ("fake", "emulator", "gcp")
 BACKEND_ENV = "HARNESS_BACKEND"
@@ -45,7 +84,9 @@ MARKERS = {
     "emulator": "needs the emulator tier (real google-cloud clients against the local REST emulators)",
     "requires_docker": "needs a Docker daemon; skipped when none answers",
     "slow": "slow test; deselect with -m 'not slow'",
+    "scenario": "a scenario file run as a test (select with --scenario PATTERN or -m scenario)",
 }
+SCENARIO_SUFFIXES = (".yml", ".yaml")
 
 # --------------------------------------------------------------------------- hypothesis profiles
 # Registered at import time (pytest imports entry-point plugins before collecting anything). The
@@ -98,6 +139,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run tests marked gcp/integration (they need real cloud services and credentials)",
     )
+    group.addoption(
+        "--api-url",
+        dest="harness_api_url",
+        default=None,
+        metavar="URL",
+        help="run against a running api-service (e.g. http://127.0.0.1:8000) instead of in-process; "
+        "needs --pipeline-url too",
+    )
+    group.addoption(
+        "--pipeline-url",
+        dest="harness_pipeline_url",
+        default=None,
+        metavar="URL",
+        help="run against a running pipeline-service (e.g. http://127.0.0.1:8001); needs --api-url too",
+    )
+    group.addoption(
+        "--scenario",
+        dest="harness_scenario",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only the scenario items whose name or path matches PATTERN: a glob "
+        "(full_*, regressions/*) or else a substring; repeatable; other tests are not affected",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin, so --hypothesis-profile still wins
@@ -116,6 +181,14 @@ def pytest_configure(config: pytest.Config) -> None:
             "--backend gcp talks to real BigQuery and Cloud KMS, so it needs --run-integration too" + hint
         )
 
+    api_url, pipeline_url = _live_urls(config)
+    if (api_url is None) != (pipeline_url is None):
+        given, missing = ("--api-url", "--pipeline-url") if api_url else ("--pipeline-url", "--api-url")
+        raise pytest.UsageError(
+            f"{given} needs {missing} too: both services must share one set of backends, so both run "
+            "live or both in-process"
+        )
+
     profile = _profile_name()
     config.stash[_PREVIOUS_PROFILE] = settings.get_current_profile_name()
     settings.load_profile(profile)
@@ -130,14 +203,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     integration = "on" if config.getoption("harness_run_integration") else "off"
-    return (
+    header = (
         f"harness: backend={config.getoption('harness_backend')}, integration={integration}, "
         f"hypothesis profile={settings.get_current_profile_name()}"
     )
+    api_url, pipeline_url = _live_urls(config)
+    if api_url:
+        header += f", live services: api={api_url} pipeline={pipeline_url}"
+    return header
+
+
+def _live_urls(config: pytest.Config) -> tuple[str | None, str | None]:
+    return config.getoption("harness_api_url"), config.getoption("harness_pipeline_url")
 
 
 # ------------------------------------------------------------------------------------ collection
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _select_scenarios(config, items)
     run_integration = config.getoption("harness_run_integration")
     backend = config.getoption("harness_backend")
 
@@ -199,7 +281,364 @@ def _socket_problem() -> str | None:
 
 
 # -------------------------------------------------------------------------------------- fixtures
+ROOT_HEADER = "X-CA-Root-Key"
+ORG_HEADER = "X-API-Key"
+_LIVE_BOOTSTRAPPED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
 def clock() -> ManualClock:
-    """A fresh ManualClock (2025-01-01T00:00:00Z) that only moves when the test advances it."""
+    """A fresh ManualClock (2025-01-01T00:00:00Z) that only moves when the test advances it.
+
+    ``harness_backends`` runs on this clock, so advancing it moves the fakes' time (quotas, TTLs,
+    the streaming buffer) too."""
     return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def harness_settings() -> Settings:
+    """The services' settings, from the environment (``CA_ROOT_API_KEY``, ``ENVIRONMENT``...)."""
+    from harness.services.settings import Settings
+
+    return Settings()
+
+
+@pytest.fixture
+def harness_backends(
+    request: pytest.FixtureRequest, clock: ManualClock, harness_settings: Settings
+) -> Iterator[FakeBackends]:
+    """The fake tier, bootstrapped (15 meta tables), fresh for each test, on the ``clock`` fixture.
+
+    Its seed comes from the test's node id, so a test gets the same provider keys on every run."""
+    config = request.config
+    if _live_urls(config)[0]:
+        pytest.skip(
+            "harness_backends are in-process fakes, but this run targets live services "
+            f"(--api-url {_live_urls(config)[0]}), which have backends of their own"
+        )
+    backend = config.getoption("harness_backend")
+    if backend != "fake":
+        pytest.skip(
+            f"harness_backends supports --backend fake only: the {backend} tier has no in-process "
+            "backends yet (use --api-url/--pipeline-url against services running on that tier)"
+        )
+    from harness.backends.fake import build_fake
+    from harness.onboarding.bootstrap import bootstrap
+
+    backends = build_fake(harness_settings, clock=clock, seed=zlib.crc32(request.node.nodeid.encode()))
+    try:
+        bootstrap(backends.platform.warehouse, backends.platform.config)
+        yield backends
+    finally:
+        backends.close()
+
+
+@pytest.fixture
+def api_client(request: pytest.FixtureRequest, harness_settings: Settings) -> Iterator[httpx.Client]:
+    """An httpx client of the api-service: in-process over ``harness_backends``, or ``--api-url``."""
+    yield from _service_client(request, harness_settings, "api")
+
+
+@pytest.fixture
+def pipeline_client(request: pytest.FixtureRequest, harness_settings: Settings) -> Iterator[httpx.Client]:
+    """An httpx client of the pipeline-service, sharing ``api_client``'s backends (or ``--pipeline-url``)."""
+    yield from _service_client(request, harness_settings, "pipeline")
+
+
+def _service_client(
+    request: pytest.FixtureRequest, harness_settings: Settings, service: str
+) -> Iterator[httpx.Client]:
+    api_url, pipeline_url = _live_urls(request.config)
+    url = api_url if service == "api" else pipeline_url
+    if url:
+        with httpx.Client(base_url=url, timeout=httpx.Timeout(60.0, connect=5.0)) as client:
+            yield client
+        return
+    from fastapi.testclient import TestClient
+
+    from harness.services.api import create_api_app
+    from harness.services.pipeline import create_pipeline_app
+
+    backends: FakeBackends = request.getfixturevalue("harness_backends")
+    create = create_api_app if service == "api" else create_pipeline_app
+    with TestClient(create(backends.platform, harness_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def openai_fake(harness_backends: FakeBackends) -> OpenAIState:
+    """The fake OpenAI's state: ``issue_admin_key()``, ``add_fault(...)``, ``revoke(...)``..."""
+    return harness_backends.openai
+
+
+@pytest.fixture
+def anthropic_fake(harness_backends: FakeBackends) -> AnthropicState:
+    """The fake Anthropic's state (same interface as ``openai_fake``)."""
+    return harness_backends.anthropic
+
+
+@dataclass(frozen=True)
+class OnboardedOrg:
+    """An org made by the ``onboarded_org`` factory."""
+
+    slug: str
+    api_key: str
+    plan: str
+    onboarding: dict[str, Any] = field(repr=False, default_factory=dict)
+    """The onboarding response body (subscription, quota, dataset_id...)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The org key header, for requests as the org: ``api_client.get(url, headers=org.headers)``."""
+        return {ORG_HEADER: self.api_key}
+
+    @property
+    def dataset_id(self) -> str:
+        return str(self.onboarding.get("dataset_id", ""))
+
+
+class OnboardingFailed(Exception):
+    """The ``onboarded_org`` factory could not onboard (the service refused or did not answer)."""
+
+
+@pytest.fixture
+def onboarded_org(
+    request: pytest.FixtureRequest, api_client: httpx.Client, harness_settings: Settings
+) -> Iterator[Callable[..., OnboardedOrg]]:
+    """Factory: ``onboarded_org(plan="STARTER", slug=None)`` onboards an org through the API.
+
+    ``slug`` defaults to a fresh ``t_<hex>``; ``company_name`` and ``admin_email`` may be given as
+    keywords. At teardown every org the factory made is offboarded (``DELETE`` with the root key);
+    an org that cannot be removed fails the test's teardown, naming it, so nothing is left behind
+    silently. Offboarding an org the test already removed is harmless."""
+    root = {ROOT_HEADER: harness_settings.ca_root_api_key.get_secret_value()}
+    created: list[str] = []
+
+    def onboard(
+        plan: str = "STARTER",
+        slug: str | None = None,
+        *,
+        company_name: str | None = None,
+        admin_email: str | None = None,
+    ) -> OnboardedOrg:
+        if _live_urls(request.config)[0]:
+            _bootstrap_live_once(request.config, api_client, root)
+        slug = slug or f"t_{secrets.token_hex(6)}"
+        body = {
+            "org_slug": slug,
+            "company_name": company_name or f"Test org {slug}",
+            "admin_email": admin_email or f"{slug}@example.com",
+            "plan": plan,
+        }
+        response = api_client.post("/api/v1/organizations/onboard", headers=root, json=body)
+        if response.status_code != 201:
+            raise OnboardingFailed(
+                f"onboarding {slug!r} ({plan}) failed: HTTP {response.status_code}: {response.text[:500]}"
+            )
+        created.append(slug)
+        data = response.json()
+        return OnboardedOrg(slug=slug, api_key=data["api_key"], plan=plan, onboarding=data)
+
+    yield onboard
+
+    problems: list[str] = []
+    for slug in reversed(created):
+        try:
+            response = api_client.delete(f"/api/v1/organizations/{slug}", headers=root)
+        except Exception as exc:
+            problems.append(f"{slug}: {type(exc).__name__}: {exc}")
+            continue
+        if response.status_code != 200:
+            problems.append(f"{slug}: HTTP {response.status_code}: {response.text[:300]}")
+    if problems:
+        pytest.fail(
+            "onboarded_org could not offboard every org it made:\n  " + "\n  ".join(problems), pytrace=False
+        )
+
+
+def _bootstrap_live_once(config: pytest.Config, client: httpx.Client, root: dict[str, str]) -> None:
+    """Live services may not be bootstrapped yet; bootstrap is idempotent, so do it once per session."""
+    if config.stash.get(_LIVE_BOOTSTRAPPED, False):
+        return
+    response = client.post("/api/v1/admin/bootstrap", headers=root)
+    if response.status_code != 200:
+        raise OnboardingFailed(
+            f"bootstrapping {client.base_url} failed: HTTP {response.status_code}: {response.text[:500]}"
+        )
+    config.stash[_LIVE_BOOTSTRAPPED] = True
+
+
+# -------------------------------------------------------------------------------- scenario items
+def collect_scenario_file(file_path: Path, parent: pytest.Collector, root: Path) -> ScenarioFile | None:
+    """For a ``pytest_collect_file`` hook: a :class:`ScenarioFile` for a ``*.yml``/``*.yaml`` file
+    under ``root``, else None. Directories whose names start with ``_`` or ``.`` hold what scenarios
+    use (bootstrap configs, fixtures), not scenarios, and are skipped."""
+    if file_path.suffix not in SCENARIO_SUFFIXES:
+        return None
+    try:
+        relative = file_path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    if any(part.startswith(("_", ".")) for part in relative.parts[:-1]):
+        return None
+    file = ScenarioFile.from_parent(parent, path=file_path)
+    file.scenario_root = root
+    return file
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file: collects one :class:`ScenarioItem` named after the scenario."""
+
+    scenario_root: Path | None = None
+
+    def collect(self) -> Iterator[ScenarioItem]:
+        try:
+            from harness.scenario.loader import ScenarioError, load_scenario
+        except ImportError as exc:  # the loader is part of the product; say so rather than crash
+            yield ScenarioItem.from_parent(
+                self, name=self.path.stem, scenario=None, problem=f"cannot load scenarios: {exc}"
+            )
+            return
+        try:
+            scenario = load_scenario(self.path)
+        except ScenarioError as exc:
+            problems = getattr(exc, "errors", (exc,)) or (exc,)
+            report = "\n".join(str(problem) for problem in problems)
+            try:  # name the file as the run shows it: relative to the rootdir
+                shown = self.path.relative_to(self.config.rootpath).as_posix()
+                report = report.replace(str(self.path), shown)
+            except ValueError:
+                pass
+            yield ScenarioItem.from_parent(self, name=self.path.stem, scenario=None, problem=report)
+            return
+        yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+
+
+class ScenarioFailed(Exception):
+    """A scenario run did not pass; carries the runner's outcome."""
+
+    def __init__(self, outcome: Any) -> None:
+        super().__init__("scenario failed")
+        self.outcome = outcome
+
+
+class ScenarioNotLoadable(Exception):
+    """The scenario file does not load; the message names file, line and field."""
+
+
+class ScenarioNotRunnable(Exception):
+    """The runner refused the scenario before running it (an unknown table, a fault naming no step)."""
+
+
+class ScenarioItem(pytest.Item):
+    """Runs one scenario on the selected tier (``--backend``), in-process or against
+    ``--api-url``/``--pipeline-url``; a failure shows the runner's failure report (failing step,
+    expected vs actual, replay command). Skipped when the scenario's ``tiers`` exclude the tier."""
+
+    def __init__(self, *, scenario: Scenario | None, problem: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.problem = problem
+        self.outcome: Any = None
+        self.add_marker("scenario")
+        backend = self.config.getoption("harness_backend")
+        if scenario is not None:
+            # Tags are keywords (-k smoke), not markers: `tiers` says where a scenario may run, and
+            # a tag such as `integration` must not pick up that marker's skip.
+            self.extra_keyword_matches.update(scenario.tags)
+            tiers = [str(tier) for tier in scenario.tiers]
+            if backend not in tiers:
+                self.add_marker(
+                    pytest.mark.skip(
+                        reason=f"scenario {scenario.name} runs on {', '.join(tiers)}; "
+                        f"this run uses --backend {backend}"
+                    )
+                )
+
+    @property
+    def relative_path(self) -> str:
+        """The file's path under the scenario root (``regressions/x.yml``), for ``--scenario``."""
+        root = getattr(self.parent, "scenario_root", None)
+        if root is not None:
+            try:
+                return self.path.resolve().relative_to(Path(root).resolve()).as_posix()
+            except ValueError:
+                pass
+        return self.path.name
+
+    def runtest(self) -> None:
+        if self.problem is not None or self.scenario is None:
+            raise ScenarioNotLoadable(self.problem or "scenario did not load")
+        from harness.scenario.model import Tier
+        from harness.scenario.runner import ScenarioUsageError, run_scenario
+
+        api_url, pipeline_url = _live_urls(self.config)
+        backend = self.config.getoption("harness_backend")
+        if not api_url and backend != "fake":
+            _skip_at_item(
+                f"the {backend} tier has no in-process services yet: run scenarios on it against "
+                "services running on that tier with --api-url and --pipeline-url"
+            )
+        options: dict[str, Any] = {"source": self.path, "tier": Tier(backend)}
+        if api_url:
+            options.update(api_url=api_url, pipeline_url=pipeline_url)
+        try:
+            self.outcome = run_scenario(self.scenario, **options)
+        except ScenarioUsageError as exc:
+            if api_url:  # what the live services cannot do (pinned clock, reaching behind the API)
+                _skip_at_item(f"scenario {self.name} cannot run against live services: {exc}")
+            raise ScenarioNotRunnable(str(exc)) from exc
+        if getattr(self.outcome, "status", None) == "skipped":
+            _skip_at_item(f"scenario {self.name} {self.outcome.reason}")
+        if not self.outcome.ok:
+            raise ScenarioFailed(self.outcome)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value.outcome.failure_report())
+        if isinstance(excinfo.value, ScenarioNotLoadable):
+            return f"scenario file does not load:\n{excinfo.value}"
+        if isinstance(excinfo.value, ScenarioNotRunnable):
+            return f"scenario cannot run: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario: {self.name}"  # a line number: skip reports need one
+
+
+def _skip_at_item(reason: str) -> NoReturn:
+    """``pytest.skip`` reported at the scenario file (as a skip marker is), not at this module."""
+    try:
+        error = pytest.skip.Exception(reason, _use_item_location=True)
+    except TypeError:  # a pytest without the flag: the location is this module, the reason is intact
+        pytest.skip(reason)
+    raise error
+
+
+def _select_scenarios(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--scenario PATTERN``: keep the scenario items whose name, file name or path under the
+    scenario root matches any pattern (glob if it has ``*?[``, else substring); others stay."""
+    patterns: list[str] = config.getoption("harness_scenario")
+    if not patterns:
+        return
+    scenarios = [item for item in items if isinstance(item, ScenarioItem)]
+
+    def matches(item: ScenarioItem) -> bool:
+        names = (item.name, item.path.name, item.path.stem, item.relative_path)
+        for pattern in patterns:
+            if any(ch in pattern for ch in "*?["):
+                if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+                    return True
+            elif any(pattern in name for name in names):
+                return True
+        return False
+
+    selected = [item for item in scenarios if matches(item)]
+    if not selected:
+        known = ", ".join(sorted(item.name for item in scenarios)) or "none were collected"
+        raise pytest.UsageError(f"--scenario {' '.join(patterns)}: no scenario matches (scenarios: {known})")
+    deselected = [item for item in scenarios if item not in selected]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        drop = set(map(id, deselected))
+        items[:] = [item for item in items if id(item) not in drop]

@@ -8,24 +8,51 @@ chosen exit code, everything else goes to the real interpreter.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from harness.serve import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "run_e2e.sh"
 CI_RUN = ROOT / ".ci" / "run"
 BASH = shutil.which("bash") or "/bin/bash"
 ANSI = "\x1b["
-MODES = ("main", "setup", "test", "help")
+MODES = (
+    "full",
+    "main",
+    "bootstrap",
+    "onboard",
+    "integration",
+    "pipeline",
+    "all",
+    "test",
+    "replay",
+    "serve",
+    "setup",
+    "help",
+)
+GCP_VARIABLES = (
+    "GCP_PROJECT_ID",
+    "KMS_KEY_NAME",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "CA_ROOT_API_KEY",
+    "OPENAI_API_KEY",
+)
 
 
 def _env(**overrides: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    # A developer's own tier and service URLs must not leak into the script under test.
+    inherited = {"NO_COLOR", "HARNESS_BACKEND", "API_URL", "PIPELINE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)
@@ -89,8 +116,11 @@ def test_help_lists_the_modes(flag: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
     for mode in MODES:
-        assert mode in result.stdout
-    assert "NO_COLOR" in result.stdout
+        assert re.search(rf"^  {mode}\b", result.stdout, re.MULTILINE) or f'"{mode}"' in result.stdout, mode
+    for text in ("--backend", "--live", "API_URL", "PIPELINE_URL", "HARNESS_BACKEND", "NO_COLOR"):
+        assert text in result.stdout
+    for variable in GCP_VARIABLES:
+        assert variable in result.stdout
 
 
 def test_unknown_mode_is_a_usage_error() -> None:
@@ -100,7 +130,46 @@ def test_unknown_mode_is_a_usage_error() -> None:
     assert "Usage:" in result.stderr
 
 
-@pytest.mark.parametrize("mode", ["setup", "main"])
+@pytest.mark.parametrize(
+    "args",
+    [["--frobnicate"], ["full", "--frobnicate"], ["bootstrap", "-x"], ["setup", "--verbose"]],
+    ids=["alone", "after-full", "short", "after-setup"],
+)
+def test_an_unknown_option_is_a_usage_error(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert f"unknown option '{args[-1]}'" in result.stderr
+    assert "Usage:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "bigquery"], "unknown backend 'bigquery'"),
+        (["--backend=local"], "unknown backend 'local'"),
+        (["full", "--backend"], "--backend needs a value"),
+        (["--live", "test"], "--live applies to the scenario modes, not to test"),
+        (["--live", "serve"], "--live applies to the scenario modes, not to serve"),
+        (["--backend", "gcp", "setup"], "--backend applies to the scenario modes and test, not to setup"),
+        (["--backend", "emulator", "serve"], "not to serve"),
+        (["replay"], "replay takes exactly one"),
+        (["replay", "a.yml", "b.yml"], "replay takes exactly one"),
+        (["replay", "no/such/record.json"], "replay: no/such/record.json does not exist"),
+    ],
+)
+def test_flags_and_arguments_are_checked_before_anything_runs(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+
+
+def test_an_unknown_harness_backend_variable_is_named() -> None:
+    result = run("full", env=_env(HARNESS_BACKEND="bq"))
+    assert result.returncode == 2
+    assert "unknown backend 'bq' from HARNESS_BACKEND" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["setup", "main", "full", "bootstrap", "all"])
 def test_modes_without_arguments_reject_extra_ones(mode: str) -> None:
     result = run(mode, "extra")
     assert result.returncode == 2
@@ -183,10 +252,16 @@ if [ "$1" = "-m" ] && [ "$2" = "pytest" ]; then exit "${{FAKE_PYTEST_RC:-0}}"; f
 exec "{real}" "$@"
 """
 FAKE_HARNESS = """#!/bin/sh
+# "harness CMD --help" probes succeed for the commands in $FAKE_HARNESS_COMMANDS (unlogged);
+# every other call is logged and answered with $FAKE_HARNESS_RC.
+if [ "$#" -eq 2 ] && [ "$2" = "--help" ]; then
+    case " ${{FAKE_HARNESS_COMMANDS:-e2e}} " in *" $1 "*) exit 0 ;; *) exit 2 ;; esac
+fi
 echo "harness $*" >> "{log}"
 echo "bootstrapped 15 tables"
 exit "${{FAKE_HARNESS_RC:-0}}"
 """
+RUNNER = "e2e run replay serve"
 
 
 class FakeRepo:
@@ -199,9 +274,18 @@ class FakeRepo:
         _write_executable(bin_dir / "harness", FAKE_HARNESS.format(log=self.log))
         self.stamp = self.root / ".venv" / ".harness-install-stamp"
 
-    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, **env: str | None) -> subprocess.CompletedProcess[str]:
         self.log.write_text("")
         return run(*args, script=self.root / "run_e2e.sh", env=_env(NO_COLOR="1", **env))
+
+    def add_scenarios(self, *names: str) -> None:
+        for name in names:
+            path = self.root / "scenarios" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"name: {Path(name).stem}\n")
+
+    def installed(self) -> bool:
+        return self.stamp.exists() or bool(self.calls("pip"))
 
     def calls(self, tool: str) -> list[str]:
         prefix = "harness " if tool == "harness" else f"-m {tool} "
@@ -281,3 +365,222 @@ def test_broken_venv_is_reported_not_silently_reused(tmp_path: Path) -> None:
     result = run("setup", script=repo / "run_e2e.sh", env=_env(NO_COLOR="1"))
     assert result.returncode == 1
     assert "rm -rf .venv" in result.stderr
+
+
+# ------------------------------------------------------------- scenario modes (faked venv + runner)
+SEED_SCENARIOS = (
+    "full_onboarding.yml",
+    "bootstrap_only.yml",
+    "onboarding_only.yml",
+    "integration_only.yml",
+    "pipeline_flow.yml",
+)
+
+
+@pytest.fixture
+def runner_repo(fake_repo: FakeRepo) -> FakeRepo:
+    """A faked checkout whose harness has the scenario runner and whose scenarios/ holds the seed flows."""
+    fake_repo.add_scenarios(*SEED_SCENARIOS)
+    return fake_repo
+
+
+def _no_gcp_variables() -> dict[str, None]:
+    return dict.fromkeys(GCP_VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("args", "target"),
+    [
+        ([], "scenarios/full_onboarding.yml"),
+        (["full"], "scenarios/full_onboarding.yml"),
+        (["main"], "scenarios/full_onboarding.yml"),
+        (["bootstrap"], "scenarios/bootstrap_only.yml"),
+        (["onboard"], "scenarios/onboarding_only.yml"),
+        (["integration"], "scenarios/integration_only.yml"),
+        (["pipeline"], "scenarios/pipeline_flow.yml"),
+        (["all"], "scenarios/"),
+    ],
+    ids=["default", "full", "main", "bootstrap", "onboard", "integration", "pipeline", "all"],
+)
+def test_scenario_modes_run_their_scenarios_through_harness_run(
+    runner_repo: FakeRepo, args: list[str], target: str
+) -> None:
+    result = runner_repo.run(*args, FAKE_HARNESS_COMMANDS=RUNNER)
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == [f"harness run {target}"]
+    assert f"{target} passed" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["fake", "emulator"])
+def test_backend_is_passed_to_harness_run(runner_repo: FakeRepo, backend: str) -> None:
+    result = runner_repo.run("onboard", "--backend", backend, FAKE_HARNESS_COMMANDS=RUNNER)
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == [f"harness run scenarios/onboarding_only.yml --backend {backend}"]
+
+
+def test_harness_backend_variable_is_the_default_backend(runner_repo: FakeRepo) -> None:
+    result = runner_repo.run("full", FAKE_HARNESS_COMMANDS=RUNNER, HARNESS_BACKEND="emulator")
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == ["harness run scenarios/full_onboarding.yml --backend emulator"]
+
+
+@pytest.mark.parametrize(("rc", "message"), [("1", "failed (harness run exit 1)"), ("4", "exit 4")])
+def test_a_failing_scenario_run_sets_the_exit_status(runner_repo: FakeRepo, rc: str, message: str) -> None:
+    result = runner_repo.run("integration", FAKE_HARNESS_COMMANDS=RUNNER, FAKE_HARNESS_RC=rc)
+    assert result.returncode == int(rc)
+    assert message in result.stderr
+
+
+def test_full_falls_back_to_the_seed_flow_until_the_runner_lands(runner_repo: FakeRepo) -> None:
+    result = runner_repo.run("full", FAKE_HARNESS_COMMANDS="e2e")
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == ["harness e2e"]
+    assert "no 'run' command yet" in result.stderr and "harness e2e" in result.stderr
+
+
+def test_full_falls_back_when_its_scenario_file_is_missing(fake_repo: FakeRepo) -> None:
+    result = fake_repo.run(FAKE_HARNESS_COMMANDS=RUNNER)
+    assert result.returncode == 0, result.stderr
+    assert fake_repo.calls("harness") == ["harness e2e"]
+    assert "scenarios/full_onboarding.yml is not in this checkout yet" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bootstrap"], "bootstrap needs the scenario runner"),
+        (["full", "--backend", "emulator"], "full needs the scenario runner"),
+    ],
+)
+def test_other_modes_need_the_runner(runner_repo: FakeRepo, args: list[str], message: str) -> None:
+    result = runner_repo.run(*args, FAKE_HARNESS_COMMANDS="e2e")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert runner_repo.calls("harness") == []
+
+
+def test_a_missing_scenario_file_is_named(fake_repo: FakeRepo) -> None:
+    result = fake_repo.run("pipeline", FAKE_HARNESS_COMMANDS=RUNNER)
+    assert result.returncode == 2
+    assert "scenarios/pipeline_flow.yml does not exist" in result.stderr
+
+
+# ------------------------------------------------------------------------------ preflight: gcp
+def test_gcp_preflight_names_every_missing_variable_and_runs_nothing(runner_repo: FakeRepo) -> None:
+    env = {**_no_gcp_variables(), "CA_ROOT_API_KEY": "set-by-the-user"}
+    result = runner_repo.run("--backend", "gcp", FAKE_HARNESS_COMMANDS=RUNNER, **env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Preflight failed; nothing was run" in result.stderr
+    for variable in ("GCP_PROJECT_ID", "KMS_KEY_NAME", "GOOGLE_APPLICATION_CREDENTIALS", "OPENAI_API_KEY"):
+        assert f"{variable} is not set" in result.stderr
+    assert "CA_ROOT_API_KEY" not in result.stderr
+    assert runner_repo.calls("harness") == []
+    assert not runner_repo.installed()
+
+
+def test_gcp_preflight_also_applies_to_harness_backend_and_names_a_missing_credentials_file(
+    runner_repo: FakeRepo, tmp_path: Path
+) -> None:
+    env = {name: "x" for name in GCP_VARIABLES}
+    env["GOOGLE_APPLICATION_CREDENTIALS"] = str(tmp_path / "missing.json")
+    result = runner_repo.run("full", FAKE_HARNESS_COMMANDS=RUNNER, HARNESS_BACKEND="gcp", **env)
+    assert result.returncode == 2
+    assert "missing.json, which is not a file" in result.stderr
+    assert not runner_repo.installed()
+
+
+def test_gcp_preflight_passes_when_everything_is_set(runner_repo: FakeRepo, tmp_path: Path) -> None:
+    credentials = tmp_path / "sa.json"
+    credentials.write_text("{}")
+    env = {name: "x" for name in GCP_VARIABLES}
+    env["GOOGLE_APPLICATION_CREDENTIALS"] = str(credentials)
+    result = runner_repo.run("full", "--backend", "gcp", FAKE_HARNESS_COMMANDS=RUNNER, **env)
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == ["harness run scenarios/full_onboarding.yml --backend gcp"]
+
+
+# ----------------------------------------------------------------------------- preflight: --live
+def _dead_url() -> str:
+    """A loopback URL nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture(scope="module")
+def live_services() -> Iterator[ServiceProcess]:
+    with ServiceProcess() as served:
+        yield served
+
+
+def test_live_with_nothing_listening_names_the_services_and_runs_nothing(runner_repo: FakeRepo) -> None:
+    api, pipeline = _dead_url(), _dead_url()
+    result = runner_repo.run(
+        "full", "--live", FAKE_HARNESS_COMMANDS=RUNNER, API_URL=api, PIPELINE_URL=pipeline
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"api-service is not answering at {api}/health" in result.stderr
+    assert f"pipeline-service is not answering at {pipeline}/health" in result.stderr
+    assert "./run_e2e.sh serve" in result.stderr
+    assert runner_repo.calls("harness") == []
+    assert not runner_repo.installed()
+
+
+def test_live_names_only_the_service_that_is_down(
+    runner_repo: FakeRepo, live_services: ServiceProcess
+) -> None:
+    result = runner_repo.run(
+        "--live", API_URL=live_services.api_url, PIPELINE_URL=_dead_url(), FAKE_HARNESS_COMMANDS=RUNNER
+    )
+    assert result.returncode == 2
+    assert "pipeline-service is not answering" in result.stderr
+    assert "api-service is not answering" not in result.stderr
+
+
+def test_live_notices_urls_pointing_at_the_wrong_service(
+    runner_repo: FakeRepo, live_services: ServiceProcess
+) -> None:
+    result = runner_repo.run(
+        "--live",
+        API_URL=live_services.pipeline_url,
+        PIPELINE_URL=live_services.pipeline_url,
+        FAKE_HARNESS_COMMANDS=RUNNER,
+    )
+    assert result.returncode == 2
+    assert "api-service" in result.stderr and "answered by the pipeline-service" in result.stderr
+
+
+def test_live_runs_the_scenario_against_the_running_services(
+    runner_repo: FakeRepo, live_services: ServiceProcess
+) -> None:
+    api, pipeline = live_services.api_url, live_services.pipeline_url
+    result = runner_repo.run(
+        "integration", "--live", API_URL=api + "/", PIPELINE_URL=pipeline, FAKE_HARNESS_COMMANDS=RUNNER
+    )
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == [
+        f"harness run scenarios/integration_only.yml --api-url {api}/ --pipeline-url {pipeline}"
+    ]
+
+
+# ------------------------------------------------------------------------------ replay and serve
+def test_replay_hands_the_file_to_harness_replay(runner_repo: FakeRepo) -> None:
+    record = runner_repo.root / "scenarios" / "regressions" / "bug.yml"
+    runner_repo.add_scenarios("regressions/bug.yml")
+    result = runner_repo.run("replay", str(record), FAKE_HARNESS_COMMANDS=RUNNER)
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == [f"harness replay {record}"]
+    failed = runner_repo.run("replay", str(record), FAKE_HARNESS_COMMANDS=RUNNER, FAKE_HARNESS_RC="1")
+    assert failed.returncode == 1
+
+
+def test_serve_execs_harness_serve_with_its_arguments(runner_repo: FakeRepo) -> None:
+    result = runner_repo.run("serve", "--api-port", "9000", "--seed", "3", FAKE_HARNESS_COMMANDS=RUNNER)
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == ["harness serve --api-port 9000 --seed 3"]
+
+
+def test_test_mode_forwards_an_explicit_backend_to_pytest(fake_repo: FakeRepo) -> None:
+    result = fake_repo.run("--backend", "emulator", "test", "-k", "rules")
+    assert result.returncode == 0, result.stderr
+    assert fake_repo.calls("pytest") == ["-m pytest -n auto -q --backend emulator -k rules"]

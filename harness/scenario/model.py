@@ -64,8 +64,17 @@ class KeyChoice(StrEnum):
 # ----------------------------------------------------------------------------------- actions
 
 
-class NoArgs(_Strict):
-    """An action that takes no arguments (write ``{}``)."""
+class BootstrapArgs(_Strict):
+    config: str | None = Field(
+        default=None,
+        description="Another bootstrap.yml (relative to the scenario file); default: the packaged one.",
+    )
+
+
+class DescribeDataset(_Strict):
+    """Whether a dataset exists, its tables and their columns (in-process runs only)."""
+
+    dataset: str
 
 
 class Authed(_Strict):
@@ -159,7 +168,7 @@ class Http(_Strict):
 
 
 ACTIONS: dict[str, type[BaseModel]] = {
-    "bootstrap": NoArgs,
+    "bootstrap": BootstrapArgs,
     "onboard": Onboard,
     "get_org": Authed,
     "rotate_key": Authed,
@@ -175,6 +184,7 @@ ACTIONS: dict[str, type[BaseModel]] = {
     "offboard": Onboard,
     "advance_clock": AdvanceClock,
     "count_rows": CountRows,
+    "describe_dataset": DescribeDataset,
     "http": Http,
 }
 
@@ -204,7 +214,7 @@ class Step(BaseModel):
     save: dict[str, str] = Field(
         default_factory=dict, description="Variables to set from the response: {var: dotted.path}."
     )
-    bootstrap: NoArgs | None = None
+    bootstrap: BootstrapArgs | None = None
     onboard: Onboard | None = None
     get_org: Authed | None = None
     rotate_key: Authed | None = None
@@ -220,6 +230,7 @@ class Step(BaseModel):
     offboard: Onboard | None = None
     advance_clock: AdvanceClock | None = None
     count_rows: CountRows | None = None
+    describe_dataset: DescribeDataset | None = None
     http: Http | None = None
 
     @model_validator(mode="before")

@@ -1,0 +1,234 @@
+"""Where a scenario's requests go: the in-process services over fake backends, or live URLs.
+
+Both drivers answer the same calls — ``send`` a request, read and ``advance`` the clock, mint a
+valid provider credential, ``arm`` a provider fault, ``count_rows``, ``describe_dataset``,
+``bootstrap_config`` — so the runner does not care which one it has. The live driver reaches
+behind running services through the root-key-protected ``/_harness`` test controls of
+``harness serve`` (``controls`` says whether they answered).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.scenario.actions import ORG_DATASET_TABLES, ActionError, Request
+from harness.scenario.model import ProviderFault
+from harness.services.settings import Settings
+
+CONTROL_PREFIX = "/_harness"
+LIVE_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+
+
+class InProcess:
+    """Both apps over one set of fake backends, through TestClient. Given ``backends`` are used
+    as they are (their clock and seed) and left open; otherwise fresh ones are built and closed."""
+
+    mode = "in-process"
+
+    def __init__(
+        self, settings: Settings, seed: int, clock_start: datetime, backends: Any | None = None
+    ) -> None:
+        from fastapi.testclient import TestClient
+
+        from harness.backends.fake import build_fake
+        from harness.clock import ManualClock
+        from harness.services.api import create_api_app
+        from harness.services.pipeline import create_pipeline_app
+
+        self._stack = contextlib.ExitStack()
+        try:
+            self.backends = backends or self._stack.enter_context(
+                build_fake(settings, clock=ManualClock(clock_start), seed=seed)
+            )
+            platform = self.backends.platform
+            self.clients = {
+                "api": self._stack.enter_context(
+                    TestClient(create_api_app(platform, settings), raise_server_exceptions=False)
+                ),
+                "pipeline": self._stack.enter_context(
+                    TestClient(create_pipeline_app(platform, settings), raise_server_exceptions=False)
+                ),
+            }
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def send(self, request: Request) -> httpx.Response:
+        return _send(self.clients[request.service], request)
+
+    def now(self) -> datetime:
+        return self.backends.clock.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        return self.backends.clock.advance(delta)
+
+    def mint_credential(self, provider: str) -> str:
+        return self._state(provider).issue_admin_key()
+
+    def arm(self, fault: ProviderFault) -> None:
+        state = self._state(fault.provider.value)
+        if fault.timeout:
+            state.add_timeout(times=fault.times)
+        else:
+            state.add_fault(fault.status, times=fault.times, retry_after=fault.retry_after)
+
+    def count_rows(self, table: str, org: str) -> dict[str, Any]:
+        from harness.ports import NotFoundError
+
+        platform = self.backends.platform
+        if table in ORG_DATASET_TABLES:
+            dataset = f"{platform.warehouse.project}.{platform.org_dataset(org)}"
+            sql = f"SELECT COUNT(*) AS n FROM `{dataset}.{table}`"
+            params: dict[str, Any] = {}
+        else:
+            sql = f"SELECT COUNT(*) AS n FROM {platform.table(table)} WHERE org_slug = @org"
+            params = {"org": org}
+        try:
+            rows = int(platform.select(sql, params).rows[0]["n"])
+        except NotFoundError:
+            return {"table": table, "org_slug": org, "rows": 0, "exists": False}
+        return {"table": table, "org_slug": org, "rows": rows, "exists": True}
+
+    def describe_dataset(self, dataset: str) -> dict[str, Any]:
+        """``{dataset_id, exists, table_count, tables, columns: {table: [column...]}}``; nested
+        RECORD columns read ``parent.child``."""
+        from harness.ports import NotFoundError
+
+        warehouse = self.backends.platform.warehouse
+        try:
+            warehouse.get_dataset(dataset)
+        except NotFoundError:
+            return {"dataset_id": dataset, "exists": False, "table_count": 0, "tables": [], "columns": {}}
+        infos = sorted(warehouse.list_tables(dataset), key=lambda t: t.table_id)
+        columns = {info.table_id: _column_names(info.spec.schema) for info in infos}
+        return {
+            "dataset_id": dataset,
+            "exists": True,
+            "table_count": len(infos),
+            "tables": list(columns),
+            "columns": columns,
+        }
+
+    def bootstrap_config(self, config: Path, request: Request, settings: Settings) -> httpx.Response:
+        """POST /api/v1/admin/bootstrap on an api-service whose platform carries another config
+        (same warehouse, keys and clock): the real route's answer, for a config under test."""
+        from dataclasses import replace
+
+        from fastapi.testclient import TestClient
+
+        from harness.schema.loader import SchemaConfigError, load_config
+        from harness.services.api import create_api_app
+
+        try:
+            loaded = load_config(config)
+        except SchemaConfigError as exc:
+            raise ActionError(f"bootstrap config {config}: {exc}") from exc
+        platform = replace(self.backends.platform, config=loaded)
+        with TestClient(create_api_app(platform, settings), raise_server_exceptions=False) as client:
+            return _send(client, request)
+
+    def _state(self, provider: str) -> Any:
+        return self.backends.openai if provider == "openai" else self.backends.anthropic
+
+
+class Live:
+    """Plain HTTP to running services; reaches behind them through ``/_harness`` when served."""
+
+    mode = "live"
+
+    def __init__(self, api_url: str, pipeline_url: str, settings: Settings) -> None:
+        self.clients = {
+            "api": httpx.Client(base_url=api_url, timeout=LIVE_TIMEOUT),
+            "pipeline": httpx.Client(base_url=pipeline_url, timeout=LIVE_TIMEOUT),
+        }
+        self._root = {"X-CA-Root-Key": settings.ca_root_api_key.get_secret_value()}
+        self._settings = settings
+        self.controls = self._probe()
+
+    def _probe(self) -> bool:
+        try:
+            return self.clients["api"].get(CONTROL_PREFIX, headers=self._root).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+    def send(self, request: Request) -> httpx.Response:
+        return _send(self.clients[request.service], request)
+
+    def _control(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self.clients["api"].request(method, CONTROL_PREFIX + path, headers=self._root, **kwargs)
+        if response.status_code >= 300:
+            raise ActionError(
+                f"{method} {CONTROL_PREFIX}{path} answered {response.status_code}: {response.text}"
+            )
+        return response.json()
+
+    def now(self) -> datetime:
+        if self.controls:
+            return datetime.fromisoformat(self._control("GET", "/clock")["now"])
+        return datetime.now(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        body = self._control("POST", "/clock/advance", json={"seconds": delta.total_seconds()})
+        return datetime.fromisoformat(body["now"])
+
+    def mint_credential(self, provider: str) -> str:
+        if self.controls:
+            return self._control("POST", f"/providers/{provider}/keys", json={"admin": True})["key"]
+        secret = env_credential(self._settings, provider)
+        if secret is None:
+            raise ActionError(f"no {provider.upper()}_API_KEY for a valid {provider} credential")
+        return secret
+
+    def arm(self, fault: ProviderFault) -> None:
+        body: dict[str, Any] = {"times": fault.times}
+        if fault.timeout:
+            body["timeout"] = True
+        else:
+            body["status"] = fault.status
+            if fault.retry_after is not None:
+                body["retry_after"] = fault.retry_after
+        self._control("POST", f"/providers/{fault.provider.value}/faults", json=body)
+
+    def describe_dataset(self, dataset: str) -> dict[str, Any]:
+        raise ActionError("describe_dataset needs an in-process run")
+
+    def bootstrap_config(self, config: Path, request: Request, settings: Settings) -> httpx.Response:
+        raise ActionError("bootstrap with a config needs an in-process run")
+
+    def count_rows(self, table: str, org: str) -> dict[str, Any]:
+        body = self._control("GET", f"/rows/{table}", params={"org_slug": org})
+        return {"table": table, "org_slug": org, "rows": int(body["rows"]), "exists": True}
+
+
+def _column_names(fields: Any, prefix: str = "") -> list[str]:
+    names: list[str] = []
+    for spec in fields:
+        names.append(prefix + spec.name)
+        names.extend(_column_names(spec.fields, f"{prefix}{spec.name}."))
+    return names
+
+
+def env_credential(settings: Settings, provider: str) -> str | None:
+    secret = settings.openai_api_key if provider == "openai" else settings.anthropic_api_key
+    return secret.get_secret_value() if secret is not None else None
+
+
+def _send(client: httpx.Client, request: Request) -> httpx.Response:
+    kwargs: dict[str, Any] = {"headers": request.headers}
+    if request.content is not None:
+        kwargs["content"] = request.content
+    elif request.json is not None:
+        kwargs["json"] = request.json
+    return client.request(request.method, request.path, **kwargs)

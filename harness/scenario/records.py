@@ -1,0 +1,269 @@
+"""Run records: what one scenario run did, as JSON under ``.harness/runs/<record_id>/record.json``.
+
+A record holds everything needed to understand and replay a run: the scenario as written
+(``scenario``, templates intact) and as resolved (``resolved``: every variable and each step's
+concrete arguments), the run id its values derive from, the seed, the clock start, every request
+and response (with timings), the provider exchanges, the armed faults, the cleanup and the outcome.
+``scenario.yml`` next to it is a copy of the file that was run.
+
+Secrets never reach the file. The :class:`Scrubber` learns each secret as it appears (the root key,
+org API keys from onboard/rotate responses, provider credentials, Stripe signatures, anything in a
+secret header or a field named like one) and replaces it everywhere with a numbered placeholder —
+``<root_key:1>``, ``<api_key:2>``, ``<credential:1>``, ``<stripe_signature:3>`` (LocalStack-style
+reference placeholders) — so the same key reads the same throughout and the record still tells
+the story. The masked form providers echo in error messages (``sk-admin***…abcd``) is replaced too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RECORD_FORMAT = 1
+RECORD_FILE = "record.json"
+SCENARIO_COPY = "scenario.yml"
+
+SECRET_HEADERS = {
+    "x-ca-root-key": "root_key",
+    "x-api-key": "api_key",
+    "authorization": "credential",
+    "stripe-signature": "stripe_signature",
+}
+SECRET_FIELDS = {"api_key": "api_key", "credential": "credential", "root_key": "root_key"}
+# Keys the provider fakes (and the real providers) issue: caught even when nothing announced them.
+PROVIDER_KEY = re.compile(r"sk-(?:proj|admin|ant-admin\d*|ant-api\d*|ant)-[A-Za-z0-9_-]{16,}")
+_PLACEHOLDER = re.compile(r"^<[a-z_]+:\d+>$")
+
+
+def _mask(key: str) -> str:
+    """How OpenAI masks a key in its 401 message (mirrors ``fakes.providers_common.mask_key``)."""
+    return key if len(key) <= 12 else key[:8] + "*" * (len(key) - 12) + key[-4:]
+
+
+class Scrubber:
+    """Replaces known secrets with stable, numbered placeholders."""
+
+    def __init__(self) -> None:
+        self._secrets: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
+
+    def add(self, secret: Any, kind: str) -> str | None:
+        """Register a secret (idempotent); returns its placeholder."""
+        if not isinstance(secret, str) or len(secret) < 6 or _PLACEHOLDER.match(secret):
+            return None
+        if secret in self._secrets:
+            return self._secrets[secret]
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+        placeholder = f"<{kind}:{self._counts[kind]}>"
+        self._secrets[secret] = placeholder
+        masked = _mask(secret)
+        if masked != secret:
+            self._secrets.setdefault(masked, f"<{kind}:{self._counts[kind]}:masked>")
+        return placeholder
+
+    @property
+    def placeholders(self) -> list[str]:
+        return sorted(set(self._secrets.values()))
+
+    def learn(self, data: Any) -> None:
+        """Register secrets found by shape: fields named like secrets, provider-style keys."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                kind = SECRET_FIELDS.get(str(key).lower())
+                if kind and isinstance(value, str):
+                    self.add(value, kind)
+                else:
+                    self.learn(value)
+        elif isinstance(data, list):
+            for item in data:
+                self.learn(item)
+        elif isinstance(data, str):
+            for match in PROVIDER_KEY.finditer(data):
+                self.add(match.group(0), "credential")
+
+    def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """Headers with secret values registered and replaced (``Bearer <credential:1>``)."""
+        clean: dict[str, str] = {}
+        for name, value in headers.items():
+            kind = SECRET_HEADERS.get(name.lower())
+            if kind:
+                _scheme, _, rest = value.partition(" ")
+                secret = rest if rest and name.lower() == "authorization" else value
+                self.add(secret, kind)
+            clean[name] = self.text(value)
+        return clean
+
+    def text(self, text: str) -> str:
+        if not self._secrets:
+            return text
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, self._secrets[secret])
+        return text
+
+    def __call__(self, data: Any) -> Any:
+        """``data`` (JSON-shaped) with every known secret replaced, keys included."""
+        if isinstance(data, str):
+            return self.text(data)
+        if isinstance(data, dict):
+            return {self(k): self(v) for k, v in data.items()}
+        if isinstance(data, list | tuple):
+            return [self(item) for item in data]
+        return data
+
+
+# ------------------------------------------------------------------------------------ model
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class HttpExchange(_Record):
+    service: str
+    method: str
+    path: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = None
+    status: int | None = None
+    response_headers: dict[str, str] = Field(default_factory=dict)
+    response: Any = None
+    """The response body: parsed JSON, or text."""
+
+
+class ProviderExchange(_Record):
+    """One request a service made to OpenAI / Anthropic. ``body`` is kept with ``--record``;
+    without it only the line (method, path, status) is listed."""
+
+    step: int | None
+    provider: str
+    method: str
+    path: str
+    query: str = ""
+    request_headers: dict[str, str] = Field(default_factory=dict)
+    status: int | None = None
+    headers: dict[str, str] | None = None
+    body: str | None = None
+    error: str | None = None
+    """An exception instead of a response (``ReadTimeout: ...``)."""
+    elapsed_ms: float = 0.0
+
+    @property
+    def recorded(self) -> bool:
+        return self.body is not None or self.error is not None
+
+
+class StepRecord(_Record):
+    index: int
+    name: str
+    action: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    clock: datetime | None = None
+    exchange: HttpExchange | None = None
+    result: Any = None
+    """The outcome of a local action (count_rows, advance_clock)."""
+    ok: bool
+    failures: list[str] = Field(default_factory=list)
+    error: str | None = None
+    saved: dict[str, Any] = Field(default_factory=dict)
+    elapsed_ms: float
+
+
+class FaultRecord(_Record):
+    fault: dict[str, Any]
+    armed_before_step: int | None
+
+
+class CleanupRecord(_Record):
+    policy: str
+    ran: bool
+    reason: str = ""
+    ok: bool = True
+    orgs: dict[str, str] = Field(default_factory=dict)
+    """org slug → what happened (``offboarded`` or the error)."""
+    steps: list[StepRecord] = Field(default_factory=list)
+
+
+class Failure(_Record):
+    step_index: int | None
+    step: str | None
+    action: str | None
+    messages: list[str]
+
+
+class RunRecord(_Record):
+    format: int = RECORD_FORMAT
+    record_id: str
+    run_id: str
+    scenario_name: str
+    source: str | None = None
+    scenario: dict[str, Any]
+    """The scenario as written (templates intact); replay re-runs this."""
+    resolved: dict[str, Any] = Field(default_factory=dict)
+    """Concrete values: ``variables`` and per-step ``steps`` arguments."""
+    tier: str
+    mode: str
+    """``in-process`` or ``live``."""
+    api_url: str | None = None
+    pipeline_url: str | None = None
+    seed: int
+    clock_start: datetime
+    clock_end: datetime | None = None
+    recorded_provider_responses: bool = False
+    replay_of: str | None = None
+    started_at: datetime
+    duration_ms: float = 0.0
+    faults: list[FaultRecord] = Field(default_factory=list)
+    steps: list[StepRecord] = Field(default_factory=list)
+    provider_calls: list[ProviderExchange] = Field(default_factory=list)
+    cleanup: CleanupRecord | None = None
+    outcome: str
+    failure: Failure | None = None
+    placeholders: list[str] = Field(default_factory=list)
+
+
+def record_dir(runs_dir: Path, run_id: str, *, replay: bool = False) -> tuple[str, Path]:
+    """A fresh directory for a record: ``<run_id>`` or, for a replay, ``<run_id>-replay[-n]``."""
+    base = f"{run_id}-replay" if replay else run_id
+    candidate, n = base, 1
+    while (runs_dir / candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate, runs_dir / candidate
+
+
+def write_record(record: RunRecord, directory: Path, scrub: Scrubber, source: Path | None = None) -> Path:
+    """Scrub and write ``record.json`` (+ ``scenario.yml``, a copy of the source file)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data = scrub(json.loads(record.model_dump_json()))
+    data["placeholders"] = scrub.placeholders
+    path = directory / RECORD_FILE
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if source is not None and source.is_file():
+        (directory / SCENARIO_COPY).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+def read_record(path: Path) -> RunRecord:
+    """A record from ``record.json`` (or its directory)."""
+    if path.is_dir():
+        path = path / RECORD_FILE
+    return RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def is_record(path: Path) -> bool:
+    """Whether ``path`` is a run record (a ``.json`` file with a record's shape, or its directory)."""
+    if path.is_dir():
+        return (path / RECORD_FILE).is_file()
+    if path.suffix != ".json" or not path.is_file():
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "run_id" in data and "scenario" in data
