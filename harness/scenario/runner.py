@@ -59,6 +59,7 @@ from harness.scenario.actions import (
 )
 from harness.scenario.drivers import CONTROL_PREFIX, InProcess, Live, env_credential
 from harness.scenario.expectations import MISSING, check_response, compare, resolve_path
+from harness.scenario.loader import BUILTIN_VARIABLES
 from harness.scenario.model import CleanupPolicy, ProviderFault, Scenario, Step, Tier
 from harness.scenario.outcome import (
     FAILED,
@@ -345,7 +346,6 @@ def _fault_step(scenario: Scenario, fault: ProviderFault) -> int | None:
 # ---------------------------------------------------------------------------------------- run
 
 
-_BUILTINS = ("run_id", "org", "api_key", "root_key", "last_run_id", "last_event_id")
 
 
 class _Run:
@@ -382,7 +382,7 @@ class _Run:
         self.started_at = datetime.now(UTC)
         self.perf_start = time.perf_counter()
 
-        builtins: dict[str, Any] = dict.fromkeys(_BUILTINS)
+        builtins: dict[str, Any] = dict.fromkeys(sorted(BUILTIN_VARIABLES))
         builtins.update(run_id=run_id, root_key=root_key)
         # The org slug is the built-in ``org``: a variable named ``org`` is the slug unless org.slug
         # says otherwise; without one, org.slug (default ``scn_{run_id}``) may use the variables.
