@@ -64,9 +64,7 @@ ${C_BOLD}Usage:${C_RESET} ./run_e2e.sh [MODE] [--backend fake|emulator|gcp] [--l
 ${C_BOLD}Modes${C_RESET} (each sets up .venv first if needed):
   full (default)   scenarios/full_onboarding.yml through the scenario runner: bootstrap,
                    onboard, OpenAI integration, pipeline, quota, subscription, cleanup;
-                   one line per step (harness run). Until the runner and that file are
-                   in this checkout it falls back to the built-in seed flow (harness e2e)
-                   and says so. "main" is an alias.
+                   one line per step (harness run). "main" is an alias.
   bootstrap        scenarios/bootstrap_only.yml
   onboard          scenarios/onboarding_only.yml
   integration      scenarios/integration_only.yml
@@ -287,10 +285,6 @@ api_url() { printf '%s\n' "${API_URL:-$DEFAULT_API_URL}"; }
 pipeline_url() { printf '%s\n' "${PIPELINE_URL:-$DEFAULT_PIPELINE_URL}"; }
 
 # ------------------------------------------------------------------------------ scenario modes
-harness_has() { # harness_has COMMAND: the installed harness knows this command
-    "$VENV/bin/harness" "$1" --help >/dev/null 2>&1
-}
-
 # mode_scenarios MODE TARGET [ARGS...]: harness run TARGET with the shared options.
 mode_scenarios() {
     local mode="$1" target="$2"
@@ -299,19 +293,7 @@ mode_scenarios() {
     preflight
     ensure_setup
 
-    if [[ ! -e "$target" ]] || ! harness_has run; then
-        if [[ ("$mode" == full || "$mode" == main) && "$LIVE" == 0 && "${BACKEND:-fake}" == fake ]]; then
-            if [[ ! -e "$target" ]]; then
-                warn "$target is not in this checkout yet; running the built-in seed flow (harness e2e) instead."
-            else
-                warn "this harness has no 'run' command yet; running the built-in seed flow (harness e2e) instead."
-            fi
-            seed_flow
-            return
-        fi
-        [[ -e "$target" ]] || die 2 "$target does not exist; is this a complete checkout?"
-        die 2 "$mode needs the scenario runner (harness run), which this checkout does not have yet."
-    fi
+    [[ -e "$target" ]] || die 2 "$target does not exist; is this a complete checkout?"
 
     local -a cmd=("$VENV/bin/harness" run "$target")
     local where="in-process services"
@@ -330,23 +312,11 @@ mode_scenarios() {
     esac
 }
 
-# The built-in seed flow: what "full" runs until the scenario runner lands.
-seed_flow() {
-    heading "Seed flow on the in-process fakes: bootstrap, onboard, OpenAI integration, quota, subscription, cleanup"
-    local rc=0
-    "$VENV/bin/harness" e2e || rc=$?
-    if ((rc != 0)); then
-        die "$rc" "harness e2e failed (exit $rc)."
-    fi
-    ok "seed flow finished"
-}
-
 mode_replay() {
     (($# == 1)) || usage_error "replay takes exactly one run record or scenario file (got: ${*:-none})"
     local target="$1"
     [[ -e "$target" ]] || usage_error "replay: $target does not exist"
     ensure_setup
-    harness_has replay || die 2 "replay needs 'harness replay', which this checkout does not have yet."
     heading "harness replay $target (fake tier)"
     local rc=0
     "$VENV/bin/harness" replay "$target" || rc=$?

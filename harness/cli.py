@@ -23,7 +23,6 @@ from rich.table import Table
 
 from harness.backends import DEFAULT_PROJECT, Backend, build_warehouse
 from harness.clock import SystemClock
-from harness.flow import StepResult
 from harness.onboarding.bootstrap import BootstrapConfigError, BootstrapReport, bootstrap
 from harness.schema.loader import SchemaConfigError, load_config
 from harness.schema.rules import Violation, validate_config
@@ -95,30 +94,6 @@ def bootstrap_command(
         for table_id, differences in report.drift.items():
             for difference in differences:
                 err.print(f"drift: {table_id}: {difference}", markup=False, soft_wrap=True)
-        raise typer.Exit(1)
-
-
-@app.command("e2e")
-def e2e_command(
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the fakes' keys (replayable).")] = None,
-) -> None:
-    """Run the seed flow on the fake tier through the api-service and print each step."""
-    from harness.flow import run_seed_flow
-
-    out = _console()
-    width = 28
-
-    def show(step: StepResult) -> None:
-        mark = "[green]ok[/green]  " if step.ok else "[red]FAIL[/red]"
-        out.print(f"{mark} {step.name:<{width}} {step.elapsed_ms:8.1f} ms  ", end="")
-        out.print(step.detail, markup=False, highlight=False)
-
-    report = run_seed_flow(seed=seed, on_step=show)
-    verdict = "[green]passed[/green]" if report.ok else "[red]failed[/red]"
-    out.print(
-        f"seed flow {verdict}: {len(report.steps)} steps in {report.total_ms:.0f} ms (org {report.org_slug})"
-    )
-    if not report.ok:
         raise typer.Exit(1)
 
 

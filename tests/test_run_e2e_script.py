@@ -255,13 +255,13 @@ FAKE_HARNESS = """#!/bin/sh
 # "harness CMD --help" probes succeed for the commands in $FAKE_HARNESS_COMMANDS (unlogged);
 # every other call is logged and answered with $FAKE_HARNESS_RC.
 if [ "$#" -eq 2 ] && [ "$2" = "--help" ]; then
-    case " ${{FAKE_HARNESS_COMMANDS:-e2e}} " in *" $1 "*) exit 0 ;; *) exit 2 ;; esac
+    case " ${{FAKE_HARNESS_COMMANDS:-run}} " in *" $1 "*) exit 0 ;; *) exit 2 ;; esac
 fi
 echo "harness $*" >> "{log}"
 echo "bootstrapped 15 tables"
 exit "${{FAKE_HARNESS_RC:-0}}"
 """
-RUNNER = "e2e run replay serve"
+RUNNER = "run replay serve"
 
 
 class FakeRepo:
@@ -328,17 +328,18 @@ def test_failed_install_exits_non_zero_and_leaves_no_stamp(fake_repo: FakeRepo) 
     assert fake_repo.calls("pip")
 
 
-def test_main_mode_bootstraps_the_fake_backend(fake_repo: FakeRepo) -> None:
-    result = fake_repo.run()
-    assert result.returncode == 0, result.stderr
-    assert fake_repo.calls("harness") == ["harness e2e"]
-    assert "bootstrapped 15 tables" in result.stdout
-
-
-def test_main_mode_propagates_a_bootstrap_failure(fake_repo: FakeRepo) -> None:
-    result = fake_repo.run(FAKE_HARNESS_RC="3")
+def test_main_mode_propagates_a_scenario_failure(runner_repo: FakeRepo) -> None:
+    result = runner_repo.run(FAKE_HARNESS_RC="3")
     assert result.returncode == 3
-    assert "harness e2e failed" in result.stderr
+    assert runner_repo.calls("harness") == ["harness run scenarios/full_onboarding.yml"]
+    assert "harness run failed (exit 3)" in result.stderr
+
+
+def test_full_without_its_scenario_file_is_a_clear_error(fake_repo: FakeRepo) -> None:
+    result = fake_repo.run()
+    assert result.returncode == 2
+    assert "scenarios/full_onboarding.yml does not exist" in result.stderr
+    assert fake_repo.calls("harness") == []
 
 
 def test_test_mode_runs_pytest_in_parallel_and_passes_arguments_through(fake_repo: FakeRepo) -> None:
@@ -429,34 +430,6 @@ def test_a_failing_scenario_run_sets_the_exit_status(runner_repo: FakeRepo, rc: 
     result = runner_repo.run("integration", FAKE_HARNESS_COMMANDS=RUNNER, FAKE_HARNESS_RC=rc)
     assert result.returncode == int(rc)
     assert message in result.stderr
-
-
-def test_full_falls_back_to_the_seed_flow_until_the_runner_lands(runner_repo: FakeRepo) -> None:
-    result = runner_repo.run("full", FAKE_HARNESS_COMMANDS="e2e")
-    assert result.returncode == 0, result.stderr
-    assert runner_repo.calls("harness") == ["harness e2e"]
-    assert "no 'run' command yet" in result.stderr and "harness e2e" in result.stderr
-
-
-def test_full_falls_back_when_its_scenario_file_is_missing(fake_repo: FakeRepo) -> None:
-    result = fake_repo.run(FAKE_HARNESS_COMMANDS=RUNNER)
-    assert result.returncode == 0, result.stderr
-    assert fake_repo.calls("harness") == ["harness e2e"]
-    assert "scenarios/full_onboarding.yml is not in this checkout yet" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["bootstrap"], "bootstrap needs the scenario runner"),
-        (["full", "--backend", "emulator"], "full needs the scenario runner"),
-    ],
-)
-def test_other_modes_need_the_runner(runner_repo: FakeRepo, args: list[str], message: str) -> None:
-    result = runner_repo.run(*args, FAKE_HARNESS_COMMANDS="e2e")
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert runner_repo.calls("harness") == []
 
 
 def test_a_missing_scenario_file_is_named(fake_repo: FakeRepo) -> None:

@@ -1,9 +1,5 @@
-"""Wall time of the whole seed flow on the fake tier (``harness e2e``), and of a pipeline run
-ingesting 30 days × 20 models.
-
-The seed flow builds fresh fakes each run (bootstrap → onboard → OpenAI integration → pipeline →
-quota → subscription → offboard), as ``./run_e2e.sh`` does, minus interpreter start-up.
-"""
+"""Wall time of one pipeline run ingesting 30 days × 20 models through the pipeline-service on
+the fake tier (OpenAI usage and costs, pagination, load, data-quality checks)."""
 
 from __future__ import annotations
 
@@ -16,23 +12,11 @@ from fastapi.testclient import TestClient
 
 from harness.backends.fake import build_fake
 from harness.clock import ManualClock
-from harness.flow import run_seed_flow
 from harness.onboarding.bootstrap import bootstrap
 from harness.services.api import create_api_app
 from harness.services.pipeline import create_pipeline_app
 
 ROOT = {"X-CA-Root-Key": "local-root-key"}
-
-
-def seed_flow(runs: int) -> dict[str, object]:
-    run_seed_flow(seed=0)  # warm imports
-    samples = []
-    for run in range(runs):
-        started = time.perf_counter()
-        report = run_seed_flow(seed=run)
-        samples.append(time.perf_counter() - started)
-        assert report.ok, [s for s in report.steps if not s.ok]
-    return summarize(samples)
 
 
 def big_pipeline(runs: int, days: int, models: int) -> dict[str, object]:
@@ -76,16 +60,9 @@ def big_pipeline(runs: int, days: int, models: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    write(
-        "seed_flow",
-        {
-            "tier": "fake",
-            "seed_flow": seed_flow(args.runs),
-            "pipeline_30_days_20_models": big_pipeline(max(3, args.runs // 2), 30, 20),
-        },
-    )
+    write("pipeline", {"tier": "fake", "pipeline_30_days_20_models": big_pipeline(args.runs, 30, 20)})
 
 
 if __name__ == "__main__":
