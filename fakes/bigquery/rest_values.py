@@ -1,0 +1,203 @@
+"""BigQuery REST v2 value encoding: engine rows as ``{"f": [{"v": ...}]}`` and REST query
+parameters as the engine's Python values.
+
+Cells follow what BigQuery returns (and google-cloud-bigquery parses): INT64 as decimal strings,
+BOOL as ``"true"``/``"false"``, FLOAT as strings, NUMERIC as plain decimal text, TIMESTAMP as
+float seconds text or, with ``formatOptions.useInt64Timestamp``, integer microseconds text,
+BYTES as base64, RECORD as nested ``{"f": [...]}``, REPEATED as ``[{"v": ...}]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from harness.ports import InvalidRequestError, QueryParam
+from harness.schema.spec import FieldSpec, FieldType
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def encode_rows(
+    schema: Sequence[FieldSpec], rows: Sequence[Mapping[str, Any]], *, int64_timestamp: bool
+) -> list[dict[str, Any]]:
+    return [encode_row(schema, row, int64_timestamp=int64_timestamp) for row in rows]
+
+
+def encode_row(
+    schema: Sequence[FieldSpec], row: Mapping[str, Any], *, int64_timestamp: bool
+) -> dict[str, Any]:
+    values = list(row.values()) if len(row) == len(schema) else [row.get(f.name) for f in schema]
+    return {
+        "f": [
+            {"v": _encode_field(spec, value, int64_timestamp)}
+            for spec, value in zip(schema, values, strict=True)
+        ]
+    }
+
+
+def _encode_field(spec: FieldSpec, value: Any, int64_timestamp: bool) -> Any:
+    if spec.is_repeated:
+        return [{"v": _encode_scalar(spec, item, int64_timestamp)} for item in (value or [])]
+    return _encode_scalar(spec, value, int64_timestamp)
+
+
+def _encode_scalar(spec: FieldSpec, value: Any, int64_timestamp: bool) -> Any:
+    if value is None:
+        return None
+    t = spec.type
+    if t is FieldType.RECORD:
+        if isinstance(value, Mapping):
+            if len(value) == len(spec.fields) and list(value) != [f.name for f in spec.fields]:
+                items = list(value.values())
+            else:
+                items = [value.get(f.name) for f in spec.fields]
+        else:
+            items = list(value)
+        return {
+            "f": [
+                {"v": _encode_field(f, v, int64_timestamp)} for f, v in zip(spec.fields, items, strict=False)
+            ]
+        }
+    if t is FieldType.BOOLEAN:
+        return "true" if value else "false"
+    if t is FieldType.INTEGER:
+        return str(int(value))
+    if t is FieldType.FLOAT:
+        number = float(value)
+        if math.isnan(number):
+            return "NaN"
+        if math.isinf(number):
+            return "Infinity" if number > 0 else "-Infinity"
+        return repr(number)
+    if t in (FieldType.NUMERIC, FieldType.BIGNUMERIC):
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        text = format(number, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text or "0"
+    if t is FieldType.TIMESTAMP:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        micros = (moment - _EPOCH) // timedelta(microseconds=1)
+        if int64_timestamp:
+            return str(micros)
+        return repr(micros / 1_000_000)
+    if t is FieldType.BYTES:
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if t is FieldType.DATETIME and isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat()
+    if t in (FieldType.DATE, FieldType.TIME) and isinstance(value, date | time):
+        return value.isoformat()
+    if t is FieldType.JSON:
+        return json.dumps(value, separators=(",", ":"), default=str)
+    if t is FieldType.INTERVAL and isinstance(value, timedelta):
+        return _interval_text(value)
+    return str(value)
+
+
+def _interval_text(delta: timedelta) -> str:
+    sign = "-" if delta < timedelta(0) else ""
+    delta = abs(delta)
+    seconds = delta.seconds
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    fraction = f".{delta.microseconds:06d}".rstrip("0") if delta.microseconds else ""
+    return f"0-0 {sign}{delta.days} {sign}{hours}:{minutes}:{secs}{fraction}"
+
+
+# ----------------------------------------------------------------------- query parameters
+
+
+def decode_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``queryParameters`` of a QueryRequest / JobConfigurationQuery as engine parameters."""
+    params = body.get("queryParameters") or []
+    if not params:
+        return {}
+    mode = (body.get("parameterMode") or "NAMED").upper()
+    result: dict[str, Any] = {}
+    for param in params:
+        name = param.get("name")
+        if mode == "POSITIONAL" or not name:
+            raise InvalidRequestError(
+                "Positional query parameters are not supported by the emulator; use named parameters",
+                reason="invalidQuery",
+            )
+        if "parameterType" not in param:
+            raise InvalidRequestError(f"Query parameter {name} has no parameterType", reason="invalid")
+        result[name] = _decode_value(param["parameterType"], param.get("parameterValue"))
+    return result
+
+
+def _decode_value(ptype: Mapping[str, Any], pvalue: Mapping[str, Any] | None) -> Any:
+    type_name = str(ptype.get("type", "")).upper()
+    pvalue = pvalue or {}
+    if type_name == "ARRAY":
+        element = ptype.get("arrayType") or {}
+        items = pvalue.get("arrayValues") or []
+        element_name = str(element.get("type", "")).upper()
+        if element_name in ("STRUCT", "RECORD", "ARRAY"):
+            return [_decode_value(element, item) for item in items]
+        values = [_scalar_value(element_name, item.get("value")) for item in items]
+        return QueryParam(f"ARRAY<{element_name}>", values)
+    if type_name in ("STRUCT", "RECORD"):
+        struct_values = pvalue.get("structValues")
+        if struct_values is None and "value" not in pvalue and not pvalue:
+            return None
+        struct_values = struct_values or {}
+        record: dict[str, Any] = {}
+        for field in ptype.get("structTypes") or []:
+            fname = field.get("name")
+            record[fname] = _decode_value(field.get("type") or {}, struct_values.get(fname))
+        return record
+    return QueryParam(type_name, _scalar_value(type_name, pvalue.get("value")))
+
+
+def _scalar_value(type_name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if type_name == "JSON" and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequestError(
+                f"Invalid JSON query parameter value: {value}", reason="invalidQuery"
+            ) from exc
+    return value
+
+
+# ------------------------------------------------------------------------ insertAll rows
+
+
+def wire_row(schema: Sequence[FieldSpec], row: Mapping[str, Any]) -> dict[str, Any]:
+    """An insertAll ``json`` row as engine input: on the wire a JSON column carries JSON *text*
+    (google-cloud-bigquery serialises it), which BigQuery parses; the engine takes the value."""
+    by_name = {f.name.lower(): f for f in schema}
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        spec = by_name.get(key.lower()) if isinstance(key, str) else None
+        out[key] = value if spec is None else _wire_field(spec, value)
+    return out
+
+
+def _wire_field(spec: FieldSpec, value: Any) -> Any:
+    if spec.is_repeated and isinstance(value, list):
+        return [_wire_scalar(spec, item) for item in value]
+    return _wire_scalar(spec, value)
+
+
+def _wire_scalar(spec: FieldSpec, value: Any) -> Any:
+    if spec.type is FieldType.JSON and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    if spec.type is FieldType.RECORD and isinstance(value, Mapping):
+        return wire_row(spec.fields, value)
+    return value
