@@ -346,8 +346,6 @@ def _fault_step(scenario: Scenario, fault: ProviderFault) -> int | None:
 # ---------------------------------------------------------------------------------------- run
 
 
-
-
 class _Run:
     def __init__(
         self,
