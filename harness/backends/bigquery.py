@@ -1,0 +1,499 @@
+"""The ``Warehouse`` port on the real google-cloud-bigquery client.
+
+The same adapter serves the ``emulator`` tier (the client pointed at our BigQuery REST v2 emulator
+through ``endpoint``) and the ``gcp`` tier (real BigQuery). Google's exceptions are mapped onto the
+port's error taxonomy from the error body's ``reason`` and ``message``, so domain code sees the
+same errors as on the in-process fake.
+
+This module never imports ``fakes``: it is what runs against real BigQuery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import bigquery
+
+from harness.ports import (
+    AlreadyExistsError,
+    DatasetInfo,
+    InsertMode,
+    InsertRowsError,
+    InvalidRequestError,
+    NotFoundError,
+    QueryParam,
+    QueryResult,
+    ResourceInUseError,
+    RowError,
+    StreamingBufferError,
+    StreamingBufferInfo,
+    TableInfo,
+    TransientError,
+    WarehouseError,
+)
+from harness.schema.spec import FieldMode, FieldSpec, FieldType, TableSpec
+
+STREAMING_BUFFER_MARKER = "would affect rows in the streaming buffer"
+_TRANSIENT_REASONS = frozenset(
+    {"rateLimitExceeded", "quotaExceeded", "backendError", "internalError", "jobRateLimitExceeded"}
+)
+_MAX_PARAMS_PER_INSERT = 5000
+
+# -------------------------------------------------------------------------------- errors
+
+
+def _error_detail(exc: gexc.GoogleAPICallError) -> tuple[str | None, str]:
+    """``(reason, message)`` from the error body (``error.errors[0]``), falling back to the
+    exception's own message without the ``METHOD url:`` prefix the client adds."""
+    reason: str | None = None
+    message: str | None = None
+    for err in exc.errors or ():
+        if isinstance(err, Mapping):
+            reason = reason or err.get("reason")
+            message = message or err.get("message")
+    if message is None:
+        message = exc.message or str(exc)
+        response = getattr(exc, "response", None)
+        request = getattr(response, "request", None)
+        if request is not None:
+            prefix = f"{request.method} {request.url}: "
+            if message.startswith(prefix):
+                message = message[len(prefix) :]
+    return reason, message
+
+
+def map_google_error(exc: gexc.GoogleAPICallError) -> WarehouseError:
+    """The port's error for a Google API error (status, reason and message kept)."""
+    reason, message = _error_detail(exc)
+    status = int(exc.code) if exc.code is not None else 500
+    if STREAMING_BUFFER_MARKER in message:
+        return StreamingBufferError(message, reason=reason or "invalidQuery", status=status)
+    if status >= 500 or status == 429 or (reason in _TRANSIENT_REASONS):
+        return TransientError(message, reason=reason or "backendError", status=status)
+    if status == 404 or isinstance(exc, gexc.NotFound):
+        return NotFoundError(message, reason=reason or "notFound")
+    if status == 409 or isinstance(exc, gexc.Conflict):
+        return AlreadyExistsError(message, reason=reason or "duplicate")
+    if reason == "resourceInUse":
+        return ResourceInUseError(message)
+    if status == 400:
+        return InvalidRequestError(message, reason=reason or "invalid")
+    return WarehouseError(message, reason=reason or "invalid", status=status)
+
+
+@contextmanager
+def _mapped() -> Iterator[None]:
+    try:
+        yield
+    except gexc.GoogleAPICallError as exc:
+        raise map_google_error(exc) from exc
+
+
+# -------------------------------------------------------------------------------- params
+
+_PYTHON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "BOOL"),
+    (int, "INT64"),
+    (float, "FLOAT64"),
+    (Decimal, "NUMERIC"),
+    (str, "STRING"),
+    (bytes, "BYTES"),
+    (datetime, "DATETIME"),  # refined to TIMESTAMP when aware
+    (date, "DATE"),
+    (time, "TIME"),
+)
+
+
+def _scalar_type(value: Any) -> str:
+    if value is None:
+        return "STRING"
+    if isinstance(value, datetime):
+        return "TIMESTAMP" if value.tzinfo is not None else "DATETIME"
+    for python_type, name in _PYTHON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    raise InvalidRequestError(
+        f"Cannot infer a query parameter type for {type(value).__name__}; use QueryParam",
+        reason="invalidQuery",
+    )
+
+
+def _standard_type(field_type: FieldType) -> str:
+    return {
+        FieldType.INTEGER: "INT64",
+        FieldType.FLOAT: "FLOAT64",
+        FieldType.BOOLEAN: "BOOL",
+        FieldType.RECORD: "STRUCT",
+    }.get(field_type, field_type.value)
+
+
+def _scalar_value(type_name: str, value: Any) -> Any:
+    """Datetimes shaped for the parameter type: TIMESTAMP aware (naive = UTC), DATETIME naive."""
+    if isinstance(value, datetime):
+        if type_name == "TIMESTAMP" and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        if type_name == "DATETIME" and value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def to_query_parameter(name: str | None, value: Any) -> Any:
+    """A client query parameter typed as the google-cloud-bigquery DB-API types Python values."""
+    if isinstance(value, QueryParam):
+        type_name = value.type.strip().upper()
+        if type_name.startswith("ARRAY<") and type_name.endswith(">"):
+            element = FieldType.parse(type_name[len("ARRAY<") : -1].strip())
+            element_name = _standard_type(element)
+            return bigquery.ArrayQueryParameter(
+                name, element_name, [_scalar_value(element_name, v) for v in (value.value or [])]
+            )
+        element_name = _standard_type(FieldType.parse(type_name))
+        return bigquery.ScalarQueryParameter(name, element_name, _scalar_value(element_name, value.value))
+    if isinstance(value, Mapping):
+        return bigquery.StructQueryParameter(name, *(to_query_parameter(k, v) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        items = list(value)
+        sample = next((item for item in items if item is not None), None)
+        if isinstance(sample, Mapping):
+            return bigquery.ArrayQueryParameter(
+                name, "STRUCT", [to_query_parameter(None, item) for item in items]
+            )
+        return bigquery.ArrayQueryParameter(name, _scalar_type(sample), items)
+    return bigquery.ScalarQueryParameter(name, _scalar_type(value), value)
+
+
+def _field_parameter(name: str | None, spec: FieldSpec, value: Any) -> Any:
+    """A parameter typed by a column's schema (for DML inserts)."""
+    if spec.is_repeated:
+        items = list(value or [])
+        if spec.is_record:
+            struct_type = _struct_type(spec)
+            return bigquery.ArrayQueryParameter(
+                name,
+                struct_type,
+                [_record_parameter(None, spec, item) for item in items],
+            )
+        type_name = _standard_type(spec.type)
+        return bigquery.ArrayQueryParameter(name, type_name, [_scalar_value(type_name, v) for v in items])
+    if spec.is_record:
+        return _record_parameter(name, spec, value)
+    type_name = _standard_type(spec.type)
+    return bigquery.ScalarQueryParameter(name, type_name, _scalar_value(type_name, value))
+
+
+def _struct_type(spec: FieldSpec) -> Any:
+    return bigquery.StructQueryParameterType(
+        *(_param_type(f) for f in spec.fields),
+    )
+
+
+def _param_type(spec: FieldSpec) -> Any:
+    if spec.is_record:
+        inner = bigquery.StructQueryParameterType(*(_param_type(f) for f in spec.fields), name=spec.name)
+    else:
+        inner = bigquery.ScalarQueryParameterType(_standard_type(spec.type), name=spec.name)
+    if spec.is_repeated:
+        return bigquery.ArrayQueryParameterType(inner, name=spec.name)
+    return inner
+
+
+def _record_parameter(name: str | None, spec: FieldSpec, value: Any) -> Any:
+    value = value or {}
+    lowered = {str(k).lower(): v for k, v in value.items()}
+    subs = [_field_parameter(f.name, f, lowered.get(f.name.lower())) for f in spec.fields]
+    return bigquery.StructQueryParameter(name, *subs)
+
+
+# ------------------------------------------------------------------------------- adapter
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.fromtimestamp(0, UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _quote(ident: str) -> str:
+    return "`" + ident.replace("`", "\\`") + "`"
+
+
+class BigQueryWarehouse:
+    """``Warehouse`` on google-cloud-bigquery, bound to one project."""
+
+    def __init__(
+        self,
+        project: str,
+        *,
+        credentials: Any = None,
+        endpoint: str | None = None,
+        location: str = "US",
+        client: bigquery.Client | None = None,
+    ) -> None:
+        self.project = project
+        self.location = location
+        if client is None:
+            options = {"api_endpoint": endpoint} if endpoint else None
+            client = bigquery.Client(
+                project=project, credentials=credentials, location=location, client_options=options
+            )
+        self.client = client
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ----------------------------------------------------------------------- datasets
+
+    def _dataset_ref(self, dataset_id: str) -> str:
+        return f"{self.project}.{dataset_id}"
+
+    def _table_ref(self, dataset_id: str, table_id: str) -> str:
+        return f"{self.project}.{dataset_id}.{table_id}"
+
+    def _dataset_info(self, ds: bigquery.Dataset) -> DatasetInfo:
+        return DatasetInfo(
+            project=ds.project,
+            dataset_id=ds.dataset_id,
+            location=ds.location or self.location,
+            description=ds.description,
+            labels=dict(ds.labels or {}),
+            created=_utc(ds.created),
+            modified=_utc(ds.modified),
+        )
+
+    def create_dataset(
+        self,
+        dataset_id: str,
+        *,
+        location: str = "US",
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        exists_ok: bool = False,
+    ) -> DatasetInfo:
+        ds = bigquery.Dataset(self._dataset_ref(dataset_id))
+        ds.location = location
+        if description is not None:
+            ds.description = description
+        if labels:
+            ds.labels = dict(labels)
+        with _mapped():
+            return self._dataset_info(self.client.create_dataset(ds, exists_ok=exists_ok))
+
+    def get_dataset(self, dataset_id: str) -> DatasetInfo:
+        with _mapped():
+            return self._dataset_info(self.client.get_dataset(self._dataset_ref(dataset_id)))
+
+    def list_datasets(self) -> list[DatasetInfo]:
+        with _mapped():
+            items = list(self.client.list_datasets(self.project))
+            return [self.get_dataset(item.dataset_id) for item in items]
+
+    def delete_dataset(
+        self, dataset_id: str, *, delete_contents: bool = False, not_found_ok: bool = False
+    ) -> None:
+        with _mapped():
+            self.client.delete_dataset(
+                self._dataset_ref(dataset_id), delete_contents=delete_contents, not_found_ok=not_found_ok
+            )
+
+    # ------------------------------------------------------------------------- tables
+
+    def _table_info(self, table: bigquery.Table) -> TableInfo:
+        buffer = table.streaming_buffer
+        return TableInfo(
+            project=table.project,
+            dataset_id=table.dataset_id,
+            spec=TableSpec.from_api(table.to_api_repr()),
+            num_rows=int(table.num_rows or 0),
+            created=_utc(table.created),
+            modified=_utc(table.modified),
+            streaming_buffer=(
+                StreamingBufferInfo(
+                    estimated_rows=int(buffer.estimated_rows or 0),
+                    oldest_entry_time=_utc(buffer.oldest_entry_time),
+                )
+                if buffer is not None
+                else None
+            ),
+        )
+
+    def create_table(self, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False) -> TableInfo:
+        table = bigquery.Table.from_api_repr(spec.to_api(self.project, dataset_id))
+        with _mapped():
+            return self._table_info(self.client.create_table(table, exists_ok=exists_ok))
+
+    def _get(self, dataset_id: str, table_id: str) -> bigquery.Table:
+        with _mapped():
+            return self.client.get_table(self._table_ref(dataset_id, table_id))
+
+    def get_table(self, dataset_id: str, table_id: str) -> TableInfo:
+        return self._table_info(self._get(dataset_id, table_id))
+
+    def list_tables(self, dataset_id: str) -> list[TableInfo]:
+        with _mapped():
+            items = list(self.client.list_tables(self._dataset_ref(dataset_id)))
+        return [self.get_table(dataset_id, item.table_id) for item in items]
+
+    def patch_table(
+        self,
+        dataset_id: str,
+        table_id: str,
+        *,
+        schema: Sequence[FieldSpec] | None = None,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        require_partition_filter: bool | None = None,
+    ) -> TableInfo:
+        table = self._get(dataset_id, table_id)
+        fields: list[str] = []
+        if schema is not None:
+            table.schema = [bigquery.SchemaField.from_api_repr(f.to_api()) for f in schema]
+            fields.append("schema")
+        if description is not None:
+            table.description = description
+            fields.append("description")
+        if labels is not None:
+            table.labels = dict(labels)
+            fields.append("labels")
+        if require_partition_filter is not None:
+            table.require_partition_filter = require_partition_filter
+            fields.append("require_partition_filter")
+        if not fields:
+            return self._table_info(table)
+        with _mapped():
+            return self._table_info(self.client.update_table(table, fields))
+
+    def delete_table(self, dataset_id: str, table_id: str, *, not_found_ok: bool = False) -> None:
+        with _mapped():
+            self.client.delete_table(self._table_ref(dataset_id, table_id), not_found_ok=not_found_ok)
+
+    # ---------------------------------------------------------------------- inserting
+
+    def insert_rows(
+        self,
+        dataset_id: str,
+        table_id: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        mode: InsertMode = InsertMode.DML,
+    ) -> int:
+        if not rows:
+            # Still report a missing table, as the fake does.
+            self._get(dataset_id, table_id)
+            return 0
+        table = self._get(dataset_id, table_id)
+        if InsertMode(mode) is InsertMode.STREAMING:
+            return self._stream(table, rows)
+        return self._dml_insert(dataset_id, table_id, TableSpec.from_api(table.to_api_repr()), rows)
+
+    def _stream(self, table: bigquery.Table, rows: Sequence[Mapping[str, Any]]) -> int:
+        with _mapped():
+            errors = self.client.insert_rows(table, [dict(row) for row in rows])
+        row_errors: list[RowError] = []
+        for entry in errors:
+            for detail in entry.get("errors") or ():
+                if detail.get("reason") == "stopped":
+                    continue
+                row_errors.append(
+                    RowError(
+                        index=int(entry["index"]),
+                        reason=detail.get("reason") or "invalid",
+                        message=detail.get("message") or "",
+                        location=detail.get("location") or None,
+                    )
+                )
+        if errors:
+            bad = len({e.index for e in row_errors}) or len(errors)
+            raise InsertRowsError(f"{bad} of {len(rows)} rows were rejected", row_errors)
+        return len(rows)
+
+    def _dml_insert(
+        self, dataset_id: str, table_id: str, spec: TableSpec, rows: Sequence[Mapping[str, Any]]
+    ) -> int:
+        """``INSERT INTO t (cols) VALUES (...), ...`` with one typed named parameter per cell;
+        NULLs are literal so their type comes from the column."""
+        by_name = {f.name.lower(): f for f in spec.schema}
+        required = [f for f in spec.schema if f.mode is FieldMode.REQUIRED]
+        row_errors: list[RowError] = []
+        for index, row in enumerate(rows):
+            lowered = {str(k).lower(): v for k, v in row.items()}
+            for key in row:
+                if str(key).lower() not in by_name:
+                    row_errors.append(RowError(index, "invalid", f"no such field: {key}.", str(key)))
+            for f in required:
+                if lowered.get(f.name.lower()) is None:
+                    row_errors.append(
+                        RowError(index, "invalid", f"Missing required field: {f.name}.", f.name)
+                    )
+        if row_errors:
+            # Refused before any statement runs, with the per-row errors the fake and insertAll give.
+            bad = len({e.index for e in row_errors})
+            raise InsertRowsError(f"{bad} of {len(rows)} rows were rejected", row_errors)
+        columns = [f for f in spec.schema if any(f.name.lower() in {str(k).lower() for k in r} for r in rows)]
+        if not columns:
+            columns = list(spec.schema)
+        per_row = max(1, len(columns))
+        chunk = max(1, _MAX_PARAMS_PER_INSERT // per_row)
+        total = 0
+        target = f"{_quote(self.project)}.{_quote(dataset_id)}.{_quote(table_id)}"
+        column_sql = ", ".join(_quote(c.name) for c in columns)
+        for start in range(0, len(rows), chunk):
+            params: list[Any] = []
+            tuples: list[str] = []
+            for offset, row in enumerate(rows[start : start + chunk]):
+                lowered = {str(k).lower(): v for k, v in row.items()}
+                cells: list[str] = []
+                for position, column in enumerate(columns):
+                    value = lowered.get(column.name.lower())
+                    if value is None:
+                        cells.append("[]" if column.is_repeated else "NULL")
+                        continue
+                    name = f"r{offset}_c{position}"
+                    params.append(_field_parameter(name, column, value))
+                    cells.append(f"@{name}")
+                tuples.append("(" + ", ".join(cells) + ")")
+            sql = f"INSERT INTO {target} ({column_sql}) VALUES " + ", ".join(tuples)
+            total += self._run(sql, params).affected_rows or 0
+        return total
+
+    # ------------------------------------------------------------------------ queries
+
+    def _run(self, sql: str, params: list[Any]) -> QueryResult:
+        config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
+        with _mapped():
+            job = self.client.query(sql, job_config=config)
+            rows_iter = job.result()
+            schema = tuple(FieldSpec.from_api(f.to_api_repr()) for f in (rows_iter.schema or ()))
+            rows = [dict(row.items()) for row in rows_iter]
+        statement_type = job.statement_type or "SELECT"
+        affected = job.num_dml_affected_rows
+        return QueryResult(
+            rows=[{k: _plain(v) for k, v in row.items()} for row in rows],
+            schema=schema,
+            statement_type=statement_type,
+            affected_rows=int(affected) if affected is not None else None,
+            job_id=job.job_id,
+            bytes_processed=int(job.total_bytes_processed or 0),
+        )
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        query_params = [to_query_parameter(name, value) for name, value in (params or {}).items()]
+        return self._run(sql, query_params)
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        return self.query(sql, params).affected_rows or 0
+
+
+def _plain(value: Any) -> Any:
+    """Client values as the port promises: tz-aware UTC datetimes, dicts and lists."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime) and value.tzinfo is not None and value.tzinfo is not UTC:
+        return value.astimezone(UTC)
+    return value
