@@ -601,3 +601,74 @@ def _run_all(
     if junit_path is not None:
         out.print(f"[dim]JUnit XML: {junit_path}[/dim]", highlight=False)
     return status
+
+
+emulators_app = typer.Typer(no_args_is_help=True, help="The emulator tier's local emulators.")
+app.add_typer(emulators_app, name="emulators")
+
+
+@emulators_app.command("up")
+def emulators_up_command(
+    port_base: Annotated[
+        int,
+        typer.Option(
+            "--port-base",
+            min=0,
+            max=65532,
+            help="BigQuery on N, KMS on N+1, OpenAI on N+2, Anthropic on N+3 (0: free ports).",
+        ),
+    ] = 9050,
+    print_env: Annotated[
+        bool, typer.Option("--print-env", help="Print only `export VAR=value` lines (for eval).")
+    ] = False,
+) -> None:
+    """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
+    import shlex
+    import signal
+    import sys
+    import threading
+
+    from harness.emulators import Emulators
+    from harness.serve import ServeError
+
+    stop = threading.Event()
+    emulators: Emulators | None = None
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set() and emulators is not None:
+            emulators.force_exit()
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
+    try:
+        try:
+            emulators = Emulators(port_base=port_base).start()
+        except ServeError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise typer.Exit(2) from exc
+        env = emulators.env()
+        if print_env:
+            for name, value in env.items():
+                print(f"export {name}={shlex.quote(value)}", flush=True)
+            print(f"# emulators started in {emulators.startup_seconds:.3f} s", file=sys.stderr, flush=True)
+        else:
+            print(f"CloudAct emulators, started in {emulators.startup_seconds:.3f} s:", flush=True)
+            for name in ("bigquery", "kms", "openai", "anthropic"):
+                print(f"  {name:<10} {emulators.url(name)}", flush=True)
+            for name, value in env.items():
+                print(f"export {name}={shlex.quote(value)}", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+        while not stop.wait(0.5):
+            if not emulators.running:
+                print("error: the emulators stopped unexpectedly", file=sys.stderr, flush=True)
+                status = 1
+                break
+    finally:
+        if emulators is not None:
+            emulators.stop()
+            print("Stopped.", file=sys.stderr, flush=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if status:
+        raise typer.Exit(status)

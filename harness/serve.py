@@ -238,7 +238,46 @@ def _url(host: str, port: int) -> str:
     return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
 
-class ServiceProcess:
+class ServerThread:
+    """Several uvicorn servers on pre-bound sockets, run by one event loop in a background thread;
+    shared by ``ServiceProcess`` and the emulators. Subclasses fill ``_servers`` / ``_sockets`` and
+    name what they serve in ``what`` (for error messages)."""
+
+    what = "services"
+    _servers: dict[str, uvicorn.Server]
+    _sockets: dict[str, socket.socket]
+    _thread: threading.Thread | None
+    _error: BaseException | None
+    _startup_timeout: float
+
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self._serve_all())
+        except BaseException as exc:  # a uvicorn startup failure is a SystemExit
+            self._error = exc
+
+    async def _serve_all(self) -> None:
+        tasks = [
+            asyncio.create_task(server.serve(sockets=[self._sockets[name]]), name=name)
+            for name, server in self._servers.items()
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for server in self._servers.values():  # one ended: stop the others too
+            server.should_exit = True
+        await asyncio.gather(*tasks)
+
+    def _wait_started(self) -> None:
+        deadline = time.monotonic() + self._startup_timeout
+        while not all(server.started for server in self._servers.values()):
+            thread = self._thread
+            if thread is None or not thread.is_alive():
+                raise ServeError(f"the {self.what} stopped while starting: {self._error!r}") from self._error
+            if time.monotonic() > deadline:
+                raise ServeError(f"the {self.what} did not start within {self._startup_timeout:g} s")
+            time.sleep(0.01)
+
+
+class ServiceProcess(ServerThread):
     """Both services on their ports over one set of fake backends, served from a background thread.
 
     Ports default to 0 (a free port each); read the chosen ones from ``api_url`` / ``pipeline_url``.
@@ -407,32 +446,6 @@ class ServiceProcess:
                 timeout_graceful_shutdown=5,
             )
             self._servers[service] = uvicorn.Server(config)
-
-    def _thread_main(self) -> None:
-        try:
-            asyncio.run(self._serve_all())
-        except BaseException as exc:  # a uvicorn startup failure is a SystemExit
-            self._error = exc
-
-    async def _serve_all(self) -> None:
-        tasks = [
-            asyncio.create_task(server.serve(sockets=[self._sockets[service]]), name=service)
-            for service, server in self._servers.items()
-        ]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for server in self._servers.values():  # one ended: stop the other too
-            server.should_exit = True
-        await asyncio.gather(*tasks)
-
-    def _wait_started(self) -> None:
-        deadline = time.monotonic() + self._startup_timeout
-        while not all(server.started for server in self._servers.values()):
-            thread = self._thread
-            if thread is None or not thread.is_alive():
-                raise ServeError(f"the services stopped while starting: {self._error!r}") from self._error
-            if time.monotonic() > deadline:
-                raise ServeError(f"the services did not start within {self._startup_timeout:g} s")
-            time.sleep(0.01)
 
 
 # ---------------------------------------------------------------------------------- the command

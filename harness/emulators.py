@@ -1,0 +1,201 @@
+"""The emulator tier's servers: BigQuery REST v2, Cloud KMS REST v1, and the OpenAI / Anthropic fake
+apps, each on its own loopback port, served from one process in a background thread, on one clock.
+
+    with Emulators() as emulators:            # free ports
+        os.environ.update(emulators.env())    # BIGQUERY_EMULATOR_HOST, KMS_ENDPOINT, ...
+
+``port_base=N`` serves them on N (BigQuery), N+1 (KMS), N+2 (OpenAI), N+3 (Anthropic); 0 picks
+free ports. The KMS key ring and crypto key named by ``Settings.kms_key_name`` exist from the start.
+Sockets are bound up front with :func:`harness.serve._bind` (a port in use is a clear
+:class:`~harness.serve.ServeError` before anything starts).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from fakes.anthropic import AnthropicState
+from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.rest import create_app as create_bigquery_app
+from fakes.kms import KmsBackend
+from fakes.kms.rest import create_app as create_kms_app
+from fakes.openai import OpenAIState
+from harness.clock import ManualClock
+from harness.serve import DEFAULT_HOST, ServeError, ServerThread, WallClock, _bind, _url
+from harness.services.settings import Settings
+
+EMULATORS = ("bigquery", "kms", "openai", "anthropic")
+DEFAULT_PORT_BASE = 9050
+
+_KEY_NAME = re.compile(
+    r"^(?P<location>projects/[^/]+/locations/[^/]+)/keyRings/(?P<ring>[^/]+)/cryptoKeys/(?P<key>[^/]+)$"
+)
+
+
+class Emulators(ServerThread):
+    """All four emulators on loopback ports in a background thread; a context manager."""
+
+    what = "emulators"
+
+    def __init__(
+        self,
+        *,
+        port_base: int = 0,
+        host: str = DEFAULT_HOST,
+        settings: Settings | None = None,
+        clock: ManualClock | None = None,
+        seed: int | None = None,
+        startup_timeout: float = 15.0,
+    ) -> None:
+        if port_base and not 0 < port_base <= 65535 - 3:
+            raise ServeError(f"port base {port_base} leaves no room for four ports")
+        self.host = host
+        self.port_base = port_base
+        self.settings = settings or Settings()
+        self.clock = clock or WallClock()
+        self.seed = seed
+        self._startup_timeout = startup_timeout
+        self.engine: BigQueryEngine | None = None
+        self.kms: KmsBackend | None = None
+        self.openai: OpenAIState | None = None
+        self.anthropic: AnthropicState | None = None
+        self.ports: dict[str, int] = {}
+        self.startup_seconds: float | None = None
+        self._sockets: dict[str, socket.socket] = {}
+        self._servers: dict[str, uvicorn.Server] = {}
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    # ------------------------------------------------------------------ URLs
+
+    def url(self, name: str) -> str:
+        if name not in self.ports:
+            raise RuntimeError("Emulators are not started")
+        return _url(self.host, self.ports[name])
+
+    @property
+    def bigquery_url(self) -> str:
+        return self.url("bigquery")
+
+    @property
+    def kms_url(self) -> str:
+        return self.url("kms")
+
+    @property
+    def openai_url(self) -> str:
+        """Root URL (no ``/v1``): what the harness's provider clients take as ``base_url``."""
+        return self.url("openai")
+
+    @property
+    def anthropic_url(self) -> str:
+        return self.url("anthropic")
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def env(self) -> dict[str, str]:
+        """The variables a user exports. ``OPENAI_BASE_URL`` ends in ``/v1`` as the openai SDK
+        expects; ``ANTHROPIC_BASE_URL`` is the root, as the anthropic SDK expects."""
+        return {
+            "BIGQUERY_EMULATOR_HOST": self.bigquery_url.removeprefix("http://"),
+            "KMS_ENDPOINT": self.kms_url,
+            "OPENAI_BASE_URL": self.openai_url + "/v1",
+            "ANTHROPIC_BASE_URL": self.anthropic_url,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Emulators:
+        if self._thread is not None:
+            raise RuntimeError("Emulators are already started")
+        began = time.perf_counter()
+        try:
+            for offset, name in enumerate(EMULATORS):
+                port = self.port_base + offset if self.port_base else 0
+                sock = _bind(f"{name} emulator", self.host, port)
+                self._sockets[name] = sock
+                self.ports[name] = sock.getsockname()[1]
+            self._build()
+            self._thread = threading.Thread(target=self._thread_main, name="harness-emulators", daemon=True)
+            self._thread.start()
+            self._wait_started()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.perf_counter() - began
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for server in self._servers.values():
+            server.should_exit = True
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                self.force_exit()
+                thread.join(5.0)
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def force_exit(self) -> None:
+        for server in self._servers.values():
+            server.should_exit = True
+            server.force_exit = True
+
+    def __enter__(self) -> Emulators:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ internals
+
+    def _build(self) -> None:
+        match = _KEY_NAME.match(self.settings.kms_key_name)
+        if match is None:
+            raise ServeError(f"KMS_KEY_NAME {self.settings.kms_key_name!r} is not a crypto key name")
+        self.engine = BigQueryEngine(self.clock)
+        self.kms = KmsBackend(self.clock, seed=self.seed)
+        ring = self.kms.create_key_ring(match["location"], match["ring"])
+        self.kms.create_crypto_key(ring["name"], match["key"])
+        self.openai = OpenAIState(clock=self.clock, seed=self.seed or 0)
+        self.anthropic = AnthropicState(clock=self.clock, seed=self.seed or 0)
+        apps: dict[str, Any] = {
+            "bigquery": create_bigquery_app(self.engine),
+            "kms": create_kms_app(self.kms),
+            "openai": _provider_app("openai", self.openai),
+            "anthropic": _provider_app("anthropic", self.anthropic),
+        }
+        for name, app in apps.items():
+            config = uvicorn.Config(
+                app,
+                host=self.host,
+                port=self.ports[name],
+                lifespan="off",
+                access_log=False,
+                log_level="warning",
+                timeout_graceful_shutdown=5,
+            )
+            self._servers[name] = uvicorn.Server(config)
+
+
+def _provider_app(name: str, state: Any) -> Any:
+    if name == "openai":
+        from fakes.openai.app import create_app
+    else:
+        from fakes.anthropic.app import create_app
+    return create_app(state)
+
+
+__all__ = ["DEFAULT_PORT_BASE", "EMULATORS", "Emulators"]
