@@ -123,9 +123,7 @@ class Emulators(ServerThread):
                 self._sockets[name] = sock
                 self.ports[name] = sock.getsockname()[1]
             self._build()
-            self._thread = threading.Thread(target=self._thread_main, name="harness-emulators", daemon=True)
-            self._thread.start()
-            self._wait_started()
+            self._launch("harness-emulators")
         except BaseException:
             self.stop()
             raise
@@ -133,25 +131,10 @@ class Emulators(ServerThread):
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        for server in self._servers.values():
-            server.should_exit = True
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                self.force_exit()
-                thread.join(5.0)
-        for sock in self._sockets.values():
-            sock.close()
-        self._sockets.clear()
+        self._stop_servers(timeout)
         if self.engine is not None:
             self.engine.close()
             self.engine = None
-
-    def force_exit(self) -> None:
-        for server in self._servers.values():
-            server.should_exit = True
-            server.force_exit = True
 
     def __enter__(self) -> Emulators:
         return self.start()

@@ -250,6 +250,31 @@ class ServerThread:
     _error: BaseException | None
     _startup_timeout: float
 
+    def _launch(self, thread_name: str) -> None:
+        self._thread = threading.Thread(target=self._thread_main, name=thread_name, daemon=True)
+        self._thread.start()
+        self._wait_started()
+
+    def _stop_servers(self, timeout: float) -> None:
+        """Graceful shutdown (in-flight requests finish), forced after ``timeout``; idempotent."""
+        for server in self._servers.values():
+            server.should_exit = True
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                self.force_exit()
+                thread.join(5.0)
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+
+    def force_exit(self) -> None:
+        """Stop without waiting for open connections (a second Ctrl-C)."""
+        for server in self._servers.values():
+            server.should_exit = True
+            server.force_exit = True
+
     def _thread_main(self) -> None:
         try:
             asyncio.run(self._serve_all())
@@ -363,9 +388,7 @@ class ServiceProcess(ServerThread):
                 self._sockets[service] = sock
                 self.ports[service] = sock.getsockname()[1]
             self._build()
-            self._thread = threading.Thread(target=self._thread_main, name="harness-serve", daemon=True)
-            self._thread.start()
-            self._wait_started()
+            self._launch("harness-serve")
         except BaseException:
             self.stop()
             raise
@@ -373,25 +396,9 @@ class ServiceProcess(ServerThread):
 
     def stop(self, timeout: float = 15.0) -> None:
         """Graceful shutdown (in-flight requests finish); idempotent."""
-        for server in self._servers.values():
-            server.should_exit = True
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                self.force_exit()
-                thread.join(5.0)
-        for sock in self._sockets.values():
-            sock.close()
-        self._sockets.clear()
+        self._stop_servers(timeout)
         if self.backends is not None and self._given_backends is None:
             self.backends.close()
-
-    def force_exit(self) -> None:
-        """Stop without waiting for open connections (a second Ctrl-C)."""
-        for server in self._servers.values():
-            server.should_exit = True
-            server.force_exit = True
 
     def __enter__(self) -> ServiceProcess:
         return self.start()
