@@ -38,7 +38,6 @@ class Fault:
 @dataclass
 class FaultPlan:
     faults: list[Fault] = field(default_factory=list)
-    calls: list[tuple[str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, fault: Fault) -> Fault:
@@ -47,7 +46,6 @@ class FaultPlan:
 
     def check(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         with self._lock:
-            self.calls.append((operation, " ".join(str(a) for a in args)[:200]))
             for fault in self.faults:
                 if fault.applies(operation, args, kwargs):
                     fault.fired += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from fakes.bigquery.engine import BigQueryEngine
@@ -48,3 +50,15 @@ def api(fake):  # type: ignore[no-untyped-def]
 
     with TestClient(create_api_app(fake.platform)) as client:
         yield client
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to connect anywhere fails the test: in-process fakes must open no socket."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a socket connection was attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import Iterator
 
 import anthropic
@@ -38,16 +37,7 @@ from harness.clock import ManualClock
 OPENAI_KEY_URL = "https://platform.openai.com/account/api-keys"
 
 
-@pytest.fixture(autouse=True)
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to connect anywhere fails the test: the fakes must be reached in-process."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"a socket connection was attempted: {args!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ suites. Errors marked "not confirmed" in the fakes' modules follow each provider
 from __future__ import annotations
 
 import re
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -56,16 +55,7 @@ START, MID, END = date(2025, 2, 26), date(2025, 2, 27), date(2025, 2, 28)
 OPENAI_SCOPE_MESSAGE = "You have insufficient permissions for this operation. Missing scopes: api.usage.read."
 
 
-@pytest.fixture(autouse=True)
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to connect anywhere fails the test."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"a socket connection was attempted: {args!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
 
 @pytest.fixture

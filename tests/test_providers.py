@@ -5,7 +5,6 @@ Every validator gets a recording ``sleep``: retries are asserted by the waits th
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -34,16 +33,7 @@ from harness.providers.http import MALFORMED_KEY_MESSAGE, ModelsEndpointValidato
 VALIDATORS = [OpenAIValidator, AnthropicValidator]
 
 
-@pytest.fixture(autouse=True)
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to connect anywhere fails the test."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"a socket connection was attempted: {args!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
 
 @pytest.fixture

@@ -467,7 +467,7 @@ class BigQueryEngine:
             tables = referenced + ([target] if target else [])
             for table in tables:
                 self._expire_partitions(table)
-            self._check_partition_filters(statement)
+            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
             translation = self._translate(statement, target)
             duck_params = {
                 name: param_types.to_duckdb(value)
@@ -579,11 +579,6 @@ class BigQueryEngine:
         return len(touched)
 
     # ------------------------------------------------------------------------- BigQuery rules
-
-    def _check_partition_filters(self, statement: ParsedStatement) -> None:
-        check_partition_filters(
-            statement, lambda ref: self._tables[(ref.project, ref.dataset, ref.table)].spec
-        )
 
     def _expire_partitions(self, table: Table) -> None:
         """Delete partitions whose end + expiration has passed on the injected clock."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from harness.ports import InsertMode, QueryResult, Warehouse
+from harness.ports import QueryResult, Warehouse
 
 MIB = 1024 * 1024
 MIN_BILLED_BYTES = 10 * MIB
@@ -24,7 +24,6 @@ class MeteredWarehouse:
         self.project = inner.project
         self.bytes_processed = 0
         self.bytes_billed = 0
-        self.queries = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -32,7 +31,6 @@ class MeteredWarehouse:
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
         result = self._inner.query(sql, params)
         processed = result.total_bytes_processed
-        self.queries += 1
         self.bytes_processed += processed
         if processed:
             self.bytes_billed += max(MIN_BILLED_BYTES, math.ceil(processed / MIB) * MIB)
@@ -40,16 +38,6 @@ class MeteredWarehouse:
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         return self.query(sql, params).affected_rows or 0
-
-    def insert_rows(
-        self,
-        dataset_id: str,
-        table_id: str,
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        mode: InsertMode = InsertMode.DML,
-    ) -> int:
-        return self._inner.insert_rows(dataset_id, table_id, rows, mode=mode)
 
     @property
     def estimated_cost_usd(self) -> Decimal:
