@@ -73,7 +73,13 @@ def bootstrap_command(
     """Create the meta dataset and its tables (idempotent) and print what was created."""
     out = _console()
     loaded = _load(config)
-    warehouse = build_warehouse(backend, clock=SystemClock(), project=_project(project), data_dir=data_dir)
+    try:
+        warehouse = build_warehouse(
+            backend, clock=SystemClock(), project=_project(project), data_dir=data_dir
+        )
+    except ValueError as error:  # a tier the settings cannot reach (no emulators, no GCP project)
+        Console(stderr=True, highlight=False).print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from error
     started = time.perf_counter()
     try:
         report = bootstrap(warehouse, loaded)
@@ -109,6 +115,15 @@ def serve_command(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed for the fakes' keys and data (repeatable runs).")
     ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            "--backend",
+            envvar="HARNESS_BACKEND",
+            help="fake (in-process fakes), emulator (real Google clients against emulators served "
+            "by this process) or gcp.",
+        ),
+    ] = Backend.FAKE,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
     ] = True,
@@ -117,7 +132,7 @@ def serve_command(
         typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable; '*' for any)."),
     ] = None,
 ) -> None:
-    """Serve the api-service and the pipeline-service over one set of fake backends until Ctrl-C.
+    """Serve the api-service and the pipeline-service over one set of backends until Ctrl-C.
 
     Prints the URLs, the root key and provider admin keys the fakes accept. Exit status: 0 after
     Ctrl-C / SIGTERM, 1 if the services died, 2 if they could not start (e.g. a port in use).
@@ -129,6 +144,7 @@ def serve_command(
         api_port=api_port,
         pipeline_port=pipeline_port,
         seed=seed,
+        tier=backend,
         access_log=access_log,
         cors_origins=cors_origin or (),
     )
@@ -621,6 +637,9 @@ def emulators_up_command(
     print_env: Annotated[
         bool, typer.Option("--print-env", help="Print only `export VAR=value` lines (for eval).")
     ] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 inside a container).")
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
     import shlex
@@ -643,7 +662,7 @@ def emulators_up_command(
     status = 0
     try:
         try:
-            emulators = Emulators(port_base=port_base).start()
+            emulators = Emulators(port_base=port_base, host=host).start()
         except ServeError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise typer.Exit(2) from exc

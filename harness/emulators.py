@@ -101,10 +101,11 @@ class Emulators(ServerThread):
         return self._thread is not None and self._thread.is_alive()
 
     def env(self) -> dict[str, str]:
-        """The variables a user exports. ``OPENAI_BASE_URL`` ends in ``/v1`` as the openai SDK
+        """The variables a user exports. ``BIGQUERY_EMULATOR_HOST`` is a whole URL: google-cloud-bigquery
+        uses it as its API endpoint; ``OPENAI_BASE_URL`` ends in ``/v1`` as the openai SDK
         expects; ``ANTHROPIC_BASE_URL`` is the root, as the anthropic SDK expects."""
         return {
-            "BIGQUERY_EMULATOR_HOST": self.bigquery_url.removeprefix("http://"),
+            "BIGQUERY_EMULATOR_HOST": self.bigquery_url,
             "KMS_ENDPOINT": self.kms_url,
             "OPENAI_BASE_URL": self.openai_url + "/v1",
             "ANTHROPIC_BASE_URL": self.anthropic_url,
@@ -174,11 +175,17 @@ class Emulators(ServerThread):
 
 
 def _provider_app(name: str, state: Any) -> Any:
+    """The provider fake's app, its recorded delays enacted on the wire (a timeout fault makes the
+    client's own read timeout fire)."""
+    from fakes.providers_served import DelayedResponses
+
     if name == "openai":
         from fakes.openai.app import create_app
-    else:
-        from fakes.anthropic.app import create_app
-    return create_app(state)
+
+        return DelayedResponses(create_app(state), state, "x-request-id")
+    from fakes.anthropic.app import create_app
+
+    return DelayedResponses(create_app(state), state, "request-id")
 
 
 __all__ = ["DEFAULT_PORT_BASE", "EMULATORS", "Emulators"]

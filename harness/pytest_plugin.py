@@ -4,22 +4,26 @@ Registered as the ``harness`` pytest11 entry point, so every pytest run in an en
 the project is installed loads it (pytester runs included).
 
 Options
-    ``--backend {fake,emulator,gcp}``  tier the tests run against (default: ``$HARNESS_BACKEND`` or
-    ``fake``). ``--run-integration``  enable tests that need real cloud services; ``--backend gcp``
-    without it is a usage error. ``--api-url URL --pipeline-url URL``  point ``api_client``,
+    ``--backend {fake,emulator,gcp}[,...]``  tier(s) the tests run against (default:
+    ``$HARNESS_BACKEND`` or ``fake``); with several, tier-aware tests and scenario items run on each.
+    ``--run-integration``  enable tests that need real cloud services; ``--backend gcp`` without it
+    is a usage error. ``--api-url URL --pipeline-url URL``  point ``api_client``,
     ``pipeline_client``, ``onboarded_org`` and the scenario items at running services instead of
     in-process apps (the two go together). ``--scenario PATTERN``  run only the scenario items whose
     name or path matches (a glob, else a substring; repeatable); other tests are unaffected.
 
 Markers
     ``gcp``, ``integration`` (skipped unless ``--run-integration``; ``gcp`` also needs
-    ``--backend gcp``), ``emulator``, ``requires_docker`` (skipped when no Docker daemon answers),
+    ``--backend gcp``), ``emulator``, ``requires_docker`` (when no Docker daemon answers: an error,
+    or a skip with ``HARNESS_SKIP_DOCKER=1``),
     ``slow``, ``scenario`` (set on every scenario item).
 
 Fixtures (for the harness's tests and a user's own suite)
-    ``harness_backends``  the fake tier (:class:`~harness.backends.fake.FakeBackends`), bootstrapped,
-                       fresh per test, on the ``clock`` fixture's clock; skipped on other tiers
-                       and against live services.
+    ``harness_tier``   the tier a test runs on; with several ``--backend`` tiers, every test that
+                       uses it (directly or through the fixtures below) runs once per tier.
+    ``harness_backends``  the tier's backends (:func:`harness.backends.build_backends`), bootstrapped,
+                       fresh per test, on the ``clock`` fixture's clock (not on gcp); skipped
+                       against live services.
     ``api_client``, ``pipeline_client``  httpx clients of the two services: ``TestClient`` over the
                        shared ``harness_backends``, or clients of ``--api-url``/``--pipeline-url``.
     ``onboarded_org``  factory: ``onboarded_org(plan="STARTER", slug=None)`` onboards an org and
@@ -28,7 +32,8 @@ Fixtures (for the harness's tests and a user's own suite)
     ``clock``          a :class:`~harness.clock.ManualClock`; the backends' clock when
                        ``harness_backends`` is used, so ``clock.advance(...)`` moves quotas, TTLs and
                        the streaming buffer.
-    ``openai_fake``, ``anthropic_fake``  the provider fakes' state (mint keys, inject faults).
+    ``openai_fake``, ``anthropic_fake``  the provider fakes' state (mint keys, inject faults); the
+                       emulators' on the emulator tier; skipped on gcp.
     ``harness_settings``  the service :class:`~harness.services.settings.Settings` (from the env).
 
 Scenario files
@@ -69,7 +74,7 @@ from harness.clock import ManualClock
 if TYPE_CHECKING:
     from fakes.anthropic import AnthropicState
     from fakes.openai import OpenAIState
-    from harness.backends.fake import FakeBackends
+    from harness.backends import TierBackends
     from harness.scenario.model import Scenario
     from harness.services.settings import Settings
 
@@ -77,12 +82,14 @@ BACKENDS = ("fake", "emulator", "gcp")
 BACKEND_ENV = "HARNESS_BACKEND"
 PROFILE_ENV = "HARNESS_HYPOTHESIS_PROFILE"
 DOCKER_SOCKET = "/var/run/docker.sock"
+SKIP_DOCKER_ENV = "HARNESS_SKIP_DOCKER"
 
 MARKERS = {
     "gcp": "needs real GCP (BigQuery, Cloud KMS); runs only with --run-integration and --backend gcp",
     "integration": "talks to real external services; runs only with --run-integration",
     "emulator": "needs the emulator tier (real google-cloud clients against the local REST emulators)",
-    "requires_docker": "needs a Docker daemon; skipped when none answers",
+    "requires_docker": "needs a Docker daemon; when none answers it errors, or is skipped with "
+    "HARNESS_SKIP_DOCKER=1",
     "slow": "slow test; deselect with -m 'not slow'",
     "scenario": "a scenario file run as a test (select with --scenario PATTERN or -m scenario)",
 }
@@ -108,6 +115,7 @@ for _name, _profile in PROFILES.items():
     settings.register_profile(_name, _profile)
 
 _PREVIOUS_PROFILE = pytest.StashKey[str]()
+_TIERS = pytest.StashKey[list[str]]()
 
 
 def _profile_name() -> str:
@@ -128,9 +136,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--backend",
         dest="harness_backend",
-        choices=BACKENDS,
         default=os.environ.get(BACKEND_ENV) or "fake",
-        help=f"tier to run against: {', '.join(BACKENDS)} (default: ${BACKEND_ENV} or fake)",
+        metavar="TIER[,TIER]",
+        help=f"tier(s) to run against: {', '.join(BACKENDS)}, or several comma-separated "
+        "(fake,emulator runs every tier-aware test and scenario on both) (default: "
+        f"${BACKEND_ENV} or fake)",
     )
     group.addoption(
         "--run-integration",
@@ -170,12 +180,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
 
-    backend = config.getoption("harness_backend")
-    if backend not in BACKENDS:  # argparse does not check defaults, i.e. $HARNESS_BACKEND
-        raise pytest.UsageError(
-            f"{BACKEND_ENV}={backend!r} is not a backend; choose one of: {', '.join(BACKENDS)}"
-        )
-    if backend == "gcp" and not config.getoption("harness_run_integration"):
+    config.stash[_TIERS] = tiers = _parse_tiers(config.getoption("harness_backend"))
+    if "gcp" in tiers and not config.getoption("harness_run_integration"):
         hint = f" ({BACKEND_ENV}=gcp is set in the environment)" if os.environ.get(BACKEND_ENV) else ""
         raise pytest.UsageError(
             "--backend gcp talks to real BigQuery and Cloud KMS, so it needs --run-integration too" + hint
@@ -194,6 +200,25 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(profile)
 
 
+def _parse_tiers(value: str) -> list[str]:
+    tiers = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [tier for tier in tiers if tier not in BACKENDS]
+    if unknown or not tiers:
+        source = (
+            f"--backend {value!r}" if value != os.environ.get(BACKEND_ENV) else f"{BACKEND_ENV}={value!r}"
+        )
+        raise pytest.UsageError(
+            f"{source}: {', '.join(map(repr, unknown)) or 'no tier'} is not a backend; choose from "
+            f"{', '.join(BACKENDS)} (several comma-separated)"
+        )
+    return tiers
+
+
+def harness_tiers(config: pytest.Config) -> list[str]:
+    """The tiers this run covers (``--backend``), in the order given."""
+    return config.stash[_TIERS]
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     # Restore the process-wide profile so in-process pytester runs do not leak theirs.
     previous = config.stash.get(_PREVIOUS_PROFILE, None)
@@ -204,7 +229,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     integration = "on" if config.getoption("harness_run_integration") else "off"
     header = (
-        f"harness: backend={config.getoption('harness_backend')}, integration={integration}, "
+        f"harness: backend={','.join(harness_tiers(config))}, integration={integration}, "
         f"hypothesis profile={settings.get_current_profile_name()}"
     )
     api_url, pipeline_url = _live_urls(config)
@@ -221,7 +246,7 @@ def _live_urls(config: pytest.Config) -> tuple[str | None, str | None]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _select_scenarios(config, items)
     run_integration = config.getoption("harness_run_integration")
-    backend = config.getoption("harness_backend")
+    tiers = harness_tiers(config)
 
     if not run_integration:
         skip_gcp = pytest.mark.skip(
@@ -231,9 +256,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip_integration = pytest.mark.skip(
             reason="integration test: needs real external services; pass --run-integration to run it"
         )
-    elif backend != "gcp":
+    elif "gcp" not in tiers:
         skip_gcp = pytest.mark.skip(
-            reason=f"needs real GCP: pass --backend gcp (this run uses --backend {backend})"
+            reason=f"needs real GCP: pass --backend gcp (this run uses --backend {','.join(tiers)})"
         )
         skip_integration = None
     else:
@@ -246,8 +271,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_integration)
         if item.get_closest_marker("requires_docker"):
             problem = _docker_problem()
-            if problem is not None:
-                item.add_marker(pytest.mark.skip(reason=f"needs a Docker daemon: {problem}"))
+            if problem is not None and os.environ.get(SKIP_DOCKER_ENV) == "1":
+                item.add_marker(
+                    pytest.mark.skip(reason=f"needs a Docker daemon: {problem}; {SKIP_DOCKER_ENV}=1 skips it")
+                )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``requires_docker`` test with no daemon is an error, not a silent skip, so a machine that
+    should run it notices; ``HARNESS_SKIP_DOCKER=1`` made it a skip at collection instead."""
+    if item.get_closest_marker("requires_docker") and (problem := _docker_problem()) is not None:
+        pytest.fail(
+            f"needs a Docker daemon: {problem}. Start Docker, or set {SKIP_DOCKER_ENV}=1 to skip "
+            "the container tests",
+            pytrace=False,
+        )
 
 
 @cache
@@ -303,29 +341,47 @@ def harness_settings() -> Settings:
     return Settings()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Several tiers (``--backend fake,emulator``): every test that uses ``harness_tier`` (through
+    ``harness_backends``, ``api_client``, ``onboarded_org``...) runs once per tier."""
+    tiers = harness_tiers(metafunc.config)
+    if len(tiers) > 1 and "harness_tier" in metafunc.fixturenames:
+        metafunc.parametrize("harness_tier", tiers, indirect=True, ids=tiers)
+
+
+@pytest.fixture
+def harness_tier(request: pytest.FixtureRequest) -> str:
+    """The tier this test runs on: ``fake``, ``emulator`` or ``gcp``."""
+    return str(getattr(request, "param", harness_tiers(request.config)[0]))
+
+
 @pytest.fixture
 def harness_backends(
-    request: pytest.FixtureRequest, clock: ManualClock, harness_settings: Settings
-) -> Iterator[FakeBackends]:
-    """The fake tier, bootstrapped (15 meta tables), fresh for each test, on the ``clock`` fixture.
+    request: pytest.FixtureRequest, harness_tier: str, harness_settings: Settings
+) -> Iterator[TierBackends]:
+    """The tier's backends, bootstrapped (15 meta tables), fresh for each test: the in-process
+    fakes, embedded emulators reached through the real Google clients, or real GCP.
 
-    Its seed comes from the test's node id, so a test gets the same provider keys on every run."""
+    On fake and emulator they run on the ``clock`` fixture's clock and their seed comes from the
+    test's node id (the same provider keys on every run); a test that uses ``clock`` is skipped
+    on gcp, which keeps real time."""
     config = request.config
     if _live_urls(config)[0]:
         pytest.skip(
-            "harness_backends are in-process fakes, but this run targets live services "
+            "harness_backends are in-process, but this run targets live services "
             f"(--api-url {_live_urls(config)[0]}), which have backends of their own"
         )
-    backend = config.getoption("harness_backend")
-    if backend != "fake":
-        pytest.skip(
-            f"harness_backends supports --backend fake only: the {backend} tier has no in-process "
-            "backends yet (use --api-url/--pipeline-url against services running on that tier)"
-        )
-    from harness.backends.fake import build_fake
+    from harness.backends import build_backends
     from harness.onboarding.bootstrap import bootstrap
 
-    backends = build_fake(harness_settings, clock=clock, seed=zlib.crc32(request.node.nodeid.encode()))
+    if harness_tier == "gcp":
+        if "clock" in request.fixturenames:
+            pytest.skip("this test moves the manual clock; the gcp tier runs on real time")
+        backends = build_backends("gcp", harness_settings)
+    else:
+        clock: ManualClock = request.getfixturevalue("clock")
+        seed = zlib.crc32(request.node.nodeid.encode())
+        backends = build_backends(harness_tier, harness_settings, clock=clock, seed=seed)
     try:
         bootstrap(backends.platform.warehouse, backends.platform.config)
         yield backends
@@ -359,22 +415,29 @@ def _service_client(
     from harness.services.api import create_api_app
     from harness.services.pipeline import create_pipeline_app
 
-    backends: FakeBackends = request.getfixturevalue("harness_backends")
+    backends: TierBackends = request.getfixturevalue("harness_backends")
     create = create_api_app if service == "api" else create_pipeline_app
     with TestClient(create(backends.platform, harness_settings)) as client:
         yield client
 
 
 @pytest.fixture
-def openai_fake(harness_backends: FakeBackends) -> OpenAIState:
-    """The fake OpenAI's state: ``issue_admin_key()``, ``add_fault(...)``, ``revoke(...)``..."""
-    return harness_backends.openai
+def openai_fake(harness_backends: TierBackends) -> OpenAIState:
+    """The fake OpenAI's state: ``issue_admin_key()``, ``add_fault(...)``, ``revoke(...)``... (the
+    in-process fake, or the emulator's); skipped on gcp, which talks to the real OpenAI."""
+    return _provider_state(harness_backends.openai, "OpenAI")
 
 
 @pytest.fixture
-def anthropic_fake(harness_backends: FakeBackends) -> AnthropicState:
+def anthropic_fake(harness_backends: TierBackends) -> AnthropicState:
     """The fake Anthropic's state (same interface as ``openai_fake``)."""
-    return harness_backends.anthropic
+    return _provider_state(harness_backends.anthropic, "Anthropic")
+
+
+def _provider_state(state: Any, provider: str) -> Any:
+    if state is None:
+        pytest.skip(f"needs the {provider} fake; this tier talks to the real {provider}")
+    return state
 
 
 @dataclass(frozen=True)
@@ -511,7 +574,10 @@ class ScenarioFile(pytest.File):
                 pass
             yield ScenarioItem.from_parent(self, name=self.path.stem, scenario=None, problem=report)
             return
-        yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+        tiers = harness_tiers(self.config)
+        for tier in tiers:
+            name = scenario.name if len(tiers) == 1 else f"{scenario.name}[{tier}]"
+            yield ScenarioItem.from_parent(self, name=name, scenario=scenario, tier=tier)
 
 
 class ScenarioFailed(Exception):
@@ -531,17 +597,25 @@ class ScenarioNotRunnable(Exception):
 
 
 class ScenarioItem(pytest.Item):
-    """Runs one scenario on the selected tier (``--backend``), in-process or against
-    ``--api-url``/``--pipeline-url``; a failure shows the runner's failure report (failing step,
-    expected vs actual, replay command). Skipped when the scenario's ``tiers`` exclude the tier."""
+    """Runs one scenario on one tier (one item per ``--backend`` tier, named ``name[tier]`` when
+    there are several), in-process or against ``--api-url``/``--pipeline-url``; a failure shows the
+    runner's failure report (failing step, expected vs actual, replay command). Skipped when the
+    scenario's ``tiers`` exclude the tier."""
 
-    def __init__(self, *, scenario: Scenario | None, problem: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        scenario: Scenario | None,
+        problem: str | None = None,
+        tier: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
         self.problem = problem
+        self.tier = backend = tier or harness_tiers(self.config)[0]
         self.outcome: Any = None
         self.add_marker("scenario")
-        backend = self.config.getoption("harness_backend")
         if scenario is not None:
             # Tags are keywords (-k smoke), not markers: `tiers` says where a scenario may run, and
             # a tag such as `integration` must not pick up that marker's skip.
@@ -573,13 +647,7 @@ class ScenarioItem(pytest.Item):
         from harness.scenario.runner import ScenarioUsageError, run_scenario
 
         api_url, pipeline_url = _live_urls(self.config)
-        backend = self.config.getoption("harness_backend")
-        if not api_url and backend != "fake":
-            _skip_at_item(
-                f"the {backend} tier has no in-process services yet: run scenarios on it against "
-                "services running on that tier with --api-url and --pipeline-url"
-            )
-        options: dict[str, Any] = {"source": self.path, "tier": Tier(backend)}
+        options: dict[str, Any] = {"source": self.path, "tier": Tier(self.tier)}
         if api_url:
             options.update(api_url=api_url, pipeline_url=pipeline_url)
         try:

@@ -1,10 +1,11 @@
 """``harness serve``: the api-service and the pipeline-service on their ports, in one process, over
-one set of fake backends: for manual testing, for a frontend, and for live-mode scenario runs.
+one set of backends: for manual testing, for a frontend, and for live-mode scenario runs.
 
-Both apps share one :class:`~harness.backends.fake.FakeBackends` (the DuckDB BigQuery engine, the
-KMS keyring, the provider fakes mounted through respx), so an org onboarded on the api-service can run
-a pipeline on the pipeline-service. The meta tables are bootstrapped before the ports open, so
-``/health/ready`` is green from the first request.
+Both apps share one set of backends of the chosen tier — on ``fake`` the DuckDB BigQuery engine,
+the KMS keyring and the provider fakes mounted through respx; on ``emulator`` the real Google and
+provider clients against emulators served by the same process — so an org onboarded on the
+api-service can run a pipeline on the pipeline-service. The meta tables are bootstrapped before
+the ports open, so ``/health/ready`` is green from the first request.
 
 Two ``uvicorn.Server`` instances run in one asyncio event loop on a background thread, on sockets
 bound up front (a port in use is a clear error before anything starts; port 0 picks a free one).
@@ -43,7 +44,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.backends.fake import FakeBackends, build_fake
+from harness.backends import Backend, TierBackends, build_backends
 from harness.clock import ManualClock
 from harness.onboarding.bootstrap import BootstrapConfigError, bootstrap
 from harness.onboarding.errors import DomainError
@@ -139,8 +140,9 @@ class FaultRequest(BaseModel):
     retry_after: float | None = Field(default=None, ge=0)
 
 
-def control_router(backends: FakeBackends, info: Callable[[], dict[str, Any]]) -> APIRouter:
-    """Root-key-protected controls of the served fakes, for live-mode runs and manual testing."""
+def control_router(backends: TierBackends, info: Callable[[], dict[str, Any]]) -> APIRouter:
+    """Root-key-protected controls of the served fakes, for live-mode runs and manual testing. On
+    gcp (real time, real providers) the clock and provider controls answer 409."""
     router = APIRouter(
         prefix=CONTROL_PREFIX,
         tags=["harness"],
@@ -149,7 +151,14 @@ def control_router(backends: FakeBackends, info: Callable[[], dict[str, Any]]) -
     )
 
     def state(provider: Provider) -> Any:
-        return backends.openai if provider is Provider.OPENAI else backends.anthropic
+        fake = backends.openai if provider is Provider.OPENAI else backends.anthropic
+        if fake is None:
+            raise DomainError(
+                f"this tier talks to the real {provider.value}: no fake to control",
+                code="CONFLICT",
+                status=409,
+            )
+        return fake
 
     @router.get("")
     def describe() -> dict[str, Any]:
@@ -162,6 +171,10 @@ def control_router(backends: FakeBackends, info: Callable[[], dict[str, Any]]) -
     @router.post("/clock/advance")
     def advance_clock(body: ClockAdvance) -> dict[str, str]:
         delta = timedelta(days=body.days, hours=body.hours, minutes=body.minutes, seconds=body.seconds)
+        if not hasattr(backends.clock, "advance"):
+            raise DomainError(
+                "this tier runs on real time: the clock cannot move", code="CONFLICT", status=409
+            )
         return {"now": backends.clock.advance(delta).isoformat()}
 
     @router.post("/providers/{provider}/keys", status_code=201)
@@ -303,7 +316,8 @@ class ServerThread:
 
 
 class ServiceProcess(ServerThread):
-    """Both services on their ports over one set of fake backends, served from a background thread.
+    """Both services on their ports over one set of backends of ``tier``, served from a background
+    thread (on the emulator tier the emulators are served by the same process, on their own ports).
 
     Ports default to 0 (a free port each); read the chosen ones from ``api_url`` / ``pipeline_url``.
     ``start()`` returns once both servers accept connections; ``stop()`` shuts them down gracefully
@@ -318,7 +332,8 @@ class ServiceProcess(ServerThread):
         pipeline_port: int = 0,
         seed: int | None = None,
         settings: Settings | None = None,
-        backends: FakeBackends | None = None,
+        backends: TierBackends | None = None,
+        tier: Backend = Backend.FAKE,
         access_log: bool = False,
         log_config: dict[str, Any] | None = None,
         cors_origins: Sequence[str] = (),
@@ -331,11 +346,12 @@ class ServiceProcess(ServerThread):
         self.settings = settings or Settings()
         self._requested_ports = {"api-service": api_port, "pipeline-service": pipeline_port}
         self._given_backends = backends
+        self.tier = Backend(tier)
         self._access_log = access_log
         self._log_config = log_config
         self._cors_origins = list(cors_origins)
         self._startup_timeout = startup_timeout
-        self.backends: FakeBackends | None = None
+        self.backends: TierBackends | None = None
         self.apps: dict[str, FastAPI] = {}
         self.ports: dict[str, int] = {}
         self.tables_created = 0
@@ -366,11 +382,15 @@ class ServiceProcess(ServerThread):
         """A fresh admin key the provider fake accepts (integration setup, usage and cost reads)."""
         backends = self._require_backends()
         fake = backends.openai if Provider(provider) is Provider.OPENAI else backends.anthropic
+        if fake is None:
+            raise ServeError(
+                f"the {self.tier.value} tier has no {Provider(provider).value} fake to mint keys"
+            )
         return fake.issue_admin_key()
 
     def info(self) -> dict[str, Any]:
         return {
-            "tier": "fake",
+            "tier": self.tier.value,
             "seed": self.seed,
             "api_url": self.api_url if self.ports else None,
             "pipeline_url": self.pipeline_url if self.ports else None,
@@ -413,21 +433,29 @@ class ServiceProcess(ServerThread):
             raise RuntimeError("ServiceProcess is not started")
         return self.ports[service]
 
-    def _require_backends(self) -> FakeBackends:
+    def _require_backends(self) -> TierBackends:
         if self.backends is None:
             raise RuntimeError("ServiceProcess is not started")
         return self.backends
 
     def _build(self) -> None:
-        backends = self._given_backends or build_fake(self.settings, clock=WallClock(), seed=self.seed)
+        if self._given_backends is not None:
+            backends = self._given_backends
+        else:
+            clock = None if self.tier is Backend.GCP else WallClock()
+            try:
+                backends = build_backends(self.tier, self.settings, clock=clock, seed=self.seed)
+            except ValueError as exc:  # settings that do not reach the tier (no GCP project...)
+                raise ServeError(f"the {self.tier.value} tier: {exc}") from exc
         self.backends = backends
         try:
             report = bootstrap(backends.platform.warehouse, backends.platform.config)
         except BootstrapConfigError as exc:
             raise ServeError(f"bootstrapping the meta tables failed: {exc.message}") from exc
         self.tables_created = len(report.created)
-        for host in dict.fromkeys((self.host, *LOOPBACK_HOSTS)):
-            backends.mocks.router.route(host=host).pass_through()
+        mocks = getattr(backends, "mocks", None)  # the fake tier's respx router intercepts httpx
+        for host in dict.fromkeys((self.host, *LOOPBACK_HOSTS)) if mocks is not None else ():
+            mocks.router.route(host=host).pass_through()
 
         api = create_api_app(backends.platform, self.settings)
         api.include_router(control_router(backends, self.info))
@@ -480,8 +508,13 @@ def _banner(services: ServiceProcess, keys: dict[str, str]) -> list[str]:
         ),
     ]
     width = max(len(label) for label, _ in rows)
+    where = {
+        Backend.FAKE: "one set of in-process fakes",
+        Backend.EMULATOR: "the real Google clients against emulators in the same process",
+        Backend.GCP: "real BigQuery, Cloud KMS and providers",
+    }[services.tier]
     return [
-        f"CloudAct services on the fake tier: one process, one set of fake backends, {seed}",
+        f"CloudAct services on the {services.tier.value} tier: one process, {where}, {seed}",
         *(f"  {label:<{width}}  {value}" for label, value in rows),
         "Press Ctrl-C to stop.",
     ]
@@ -501,6 +534,7 @@ def serve_forever(
     api_port: int = DEFAULT_API_PORT,
     pipeline_port: int = DEFAULT_PIPELINE_PORT,
     seed: int | None = None,
+    tier: Backend = Backend.FAKE,
     access_log: bool = True,
     cors_origins: Iterable[str] = (),
     out: Callable[[str], None] | None = None,
@@ -526,6 +560,7 @@ def serve_forever(
                 pipeline_port=pipeline_port,
                 seed=seed,
                 settings=Settings(),
+                tier=tier,
                 access_log=access_log,
                 log_config=_log_config(access_log),
                 cors_origins=list(cors_origins),
@@ -537,10 +572,11 @@ def serve_forever(
         except ValidationError as exc:  # a settings variable (ENVIRONMENT, HARNESS_BACKEND...) is invalid
             err(f"error: invalid settings in the environment: {exc}")
             return 2
-        keys = {
-            "OpenAI": services.mint_admin_key("openai"),
-            "Anthropic": services.mint_admin_key("anthropic"),
-        }
+        keys = (
+            {"OpenAI": services.mint_admin_key("openai"), "Anthropic": services.mint_admin_key("anthropic")}
+            if tier is not Backend.GCP
+            else {}
+        )
         for line in _banner(services, keys):
             out(line)
         status = 0

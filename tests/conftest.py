@@ -31,24 +31,19 @@ def warehouse(engine: BigQueryEngine) -> FakeWarehouse:
 
 
 @pytest.fixture
-def fake(manual_clock: ManualClock):  # type: ignore[no-untyped-def]
-    """The whole fake tier (warehouse, KMS, provider fakes) on the manual clock, bootstrapped."""
-    from harness.backends.fake import build_fake
-    from harness.onboarding.bootstrap import bootstrap
-
-    backends = build_fake(clock=manual_clock, seed=7)
-    bootstrap(backends.platform.warehouse, backends.platform.config)
-    yield backends
-    backends.close()
+def backends(harness_backends):  # type: ignore[no-untyped-def]
+    """The tier's backends (``--backend``; this repository runs fake and emulator), bootstrapped:
+    the onboarding, pipeline and service tests take this, so they run on every tier."""
+    return harness_backends
 
 
 @pytest.fixture
-def api(fake):  # type: ignore[no-untyped-def]
+def api(backends):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from harness.services.api import create_api_app
 
-    with TestClient(create_api_app(fake.platform)) as client:
+    with TestClient(create_api_app(backends.platform)) as client:
         yield client
 
 

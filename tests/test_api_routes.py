@@ -1,11 +1,11 @@
-"""The api-service's routes, end to end on the fake tier, through the real FastAPI app.
+"""The api-service's routes, end to end on each tier (fake, emulator), through the real FastAPI app.
 
 Every route in DESIGN.md's "Public surface": its happy path and each documented error, checked
 against the warehouse rows behind it (an error changes nothing; an org key never reaches another
 org). Hypothesis drives the onboarding payloads and the org slug in the path; the clean-shutdown
 test runs the app and the fake backends with logging pointed at a StringIO.
 
-Each test builds its own fake backends (``make_env``). To keep the file fast, the bootstrap config
+Each test builds its own backends (``make_env``). To keep the file fast, the bootstrap config
 is parsed once per module (its YAML is the expensive part of ``build_fake``) and one app built by
 ``create_api_app`` is pointed at each test's fresh platform; the 500 and shutdown tests build their
 own app. Hypothesis tests build one env per test, not per example.
@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.backends.fake import FakeBackends, build_fake
+from harness.backends import TierBackends, build_backends
 from harness.clock import ManualClock
 from harness.onboarding import integrations, orgs
 from harness.onboarding.billing import sign
@@ -91,18 +91,18 @@ def onboard_body(slug: str, **overrides: Any) -> dict[str, Any]:
 
 @dataclass
 class Env:
-    fake: FakeBackends
+    backends: TierBackends
     client: TestClient
     keys: dict[str, str] = field(default_factory=dict)
     """The current API key of each org this env onboarded."""
 
     @property
     def clock(self) -> ManualClock:
-        return self.fake.clock
+        return self.backends.clock
 
     @property
     def warehouse(self) -> Any:
-        return self.fake.platform.warehouse
+        return self.backends.platform.warehouse
 
     def onboard(self, slug: str, **overrides: Any) -> dict[str, Any]:
         response = self.client.post(
@@ -161,34 +161,38 @@ _SHARED_APP: list[FastAPI] = []
 
 @contextmanager
 def make_env(
-    *, bootstrapped: bool = True, raise_server_exceptions: bool = True, fresh_app: bool = False
+    tier: str = "fake",
+    *,
+    bootstrapped: bool = True,
+    raise_server_exceptions: bool = True,
+    fresh_app: bool = False,
 ) -> Iterator[Env]:
-    """Fresh fake backends (seed 7, manual clock at 2025-01-01) and a TestClient on the api app.
+    """Fresh backends of the tier (seed 7, manual clock at 2025-01-01) and a TestClient on the api app.
 
     The app holds nothing but its platform (``app.state.platform``) and default settings, so tests
     share one app built by ``create_api_app`` and point it at their own fresh platform: building
     the FastAPI routes is half the cost of an env. ``fresh_app`` builds a dedicated one.
     """
-    fake = build_fake(clock=ManualClock(START), seed=7, config=CONFIG)
+    backends = build_backends(tier, clock=ManualClock(START), seed=7, config=CONFIG)
     try:
         if bootstrapped:
-            bootstrap(fake.platform.warehouse, fake.platform.config)
+            bootstrap(backends.platform.warehouse, backends.platform.config)
         if fresh_app:
-            app = create_api_app(fake.platform)
+            app = create_api_app(backends.platform)
         else:
             if not _SHARED_APP:
-                _SHARED_APP.append(create_api_app(fake.platform))
+                _SHARED_APP.append(create_api_app(backends.platform))
             app = _SHARED_APP[0]
-            app.state.platform = fake.platform
+            app.state.platform = backends.platform
         with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
-            yield Env(fake, client)
+            yield Env(backends, client)
     finally:
-        fake.close()
+        backends.close()
 
 
 @pytest.fixture
-def env() -> Iterator[Env]:
-    with make_env() as e:
+def env(harness_tier: str) -> Iterator[Env]:
+    with make_env(harness_tier) as e:
         yield e
 
 
@@ -609,7 +613,7 @@ def test_offboarding_the_reserved_platform_slug_is_refused(env: Env) -> None:
 
 def test_offboard_removes_every_row_twice_is_safe_and_the_key_dies_at_once(two_orgs: Env) -> None:
     env = two_orgs
-    assert env.setup("org_a", "openai", env.fake.openai.issue_key()).status_code == 201
+    assert env.setup("org_a", "openai", env.backends.openai.issue_key()).status_code == 201
     for _ in range(2):
         rotated = env.client.post("/api/v1/organizations/org_a/api-key/rotate", headers=env.h("org_a"))
         assert rotated.status_code == 200, rotated.text
@@ -809,7 +813,7 @@ def test_quota_errors(two_orgs: Env) -> None:
 # ------------------------------------------------------------------------------------- integrations
 def test_integration_setup_validates_encrypts_and_never_returns_the_credential(env: Env) -> None:
     env.onboard("acme")
-    credential = env.fake.openai.issue_key()
+    credential = env.backends.openai.issue_key()
     response = env.client.post(
         "/api/v1/integrations/acme/openai/setup",
         json={"credential": credential, "credential_name": "prod key"},
@@ -826,7 +830,7 @@ def test_integration_setup_validates_encrypts_and_never_returns_the_credential(e
     assert row["provider"] == "OPENAI" and row["credential_id"] == view["credential_id"]
     assert credential not in repr(env.snapshot("acme"))
     assert credential.encode() not in row["encrypted_credential"]
-    assert integrations.decrypt_credential(env.fake.platform, "acme", Provider.OPENAI) == credential
+    assert integrations.decrypt_credential(env.backends.platform, "acme", Provider.OPENAI) == credential
 
     listed = env.client.get("/api/v1/integrations/acme", headers=env.h("acme"))
     assert listed.status_code == 200
@@ -850,8 +854,8 @@ def test_integration_setup_with_a_rejected_credential_is_400_and_stores_nothing(
 ) -> None:
     env.onboard("acme")
     if credential == "revoked":
-        credential = env.fake.openai.issue_key()
-        env.fake.openai.revoke(credential)
+        credential = env.backends.openai.issue_key()
+        env.backends.openai.revoke(credential)
     response = env.setup("acme", "openai", credential)
     body = assert_error(response, 400, "INTEGRATION_VALIDATION_FAILED")
     assert body["details"]["provider"] == "openai" and body["details"]["provider_status"] == 401
@@ -865,8 +869,8 @@ def test_integration_setup_with_a_rejected_credential_is_400_and_stores_nothing(
 
 def test_integration_setup_when_the_provider_stays_down_is_503_and_stores_nothing(env: Env) -> None:
     env.onboard("acme")
-    credential = env.fake.openai.issue_key()
-    env.fake.openai.add_fault(503, times=20)
+    credential = env.backends.openai.issue_key()
+    env.backends.openai.add_fault(503, times=20)
     body = assert_error(env.setup("acme", "openai", credential), 503, "PROVIDER_UNAVAILABLE")
     assert body["details"] == {"provider": "openai", "provider_status": 503}
     assert env.rows("org_integration_credentials", "acme") == []
@@ -875,8 +879,8 @@ def test_integration_setup_when_the_provider_stays_down_is_503_and_stores_nothin
 
 def test_integration_setup_survives_a_single_provider_blip(env: Env) -> None:
     env.onboard("acme")
-    env.fake.openai.add_fault(503, times=1, retry_after=1)
-    response = env.setup("acme", "openai", env.fake.openai.issue_key())
+    env.backends.openai.add_fault(503, times=1, retry_after=1)
+    response = env.setup("acme", "openai", env.backends.openai.issue_key())
     assert response.status_code == 201, response.text
     assert len(env.rows("org_integration_credentials", "acme")) == 1
 
@@ -900,21 +904,21 @@ def test_integration_setup_body_errors_are_422_without_echo(env: Env) -> None:
         assert_error(response, 422, "VALIDATION_ERROR")
         assert secret not in response.text
     assert env.rows("org_integration_credentials", "acme") == []
-    assert env.fake.openai.requests == []
+    assert env.backends.openai.requests == []
 
 
 def test_provider_limit_and_re_setup_replacing_the_credential(env: Env) -> None:
     env.onboard("acme")  # STARTER: one provider
-    first_key, second_key = env.fake.openai.issue_key(), env.fake.openai.issue_key()
+    first_key, second_key = env.backends.openai.issue_key(), env.backends.openai.issue_key()
     first = env.setup("acme", "openai", first_key)
     assert first.status_code == 201
 
-    calls = len(env.fake.anthropic.requests)
+    calls = len(env.backends.anthropic.requests)
     body = assert_error(
-        env.setup("acme", "anthropic", env.fake.anthropic.issue_key()), 403, "PROVIDER_LIMIT_EXCEEDED"
+        env.setup("acme", "anthropic", env.backends.anthropic.issue_key()), 403, "PROVIDER_LIMIT_EXCEEDED"
     )
     assert body["details"] == {"provider_limit": 1, "configured": ["OPENAI"]}
-    assert len(env.fake.anthropic.requests) == calls  # refused before calling the provider
+    assert len(env.backends.anthropic.requests) == calls  # refused before calling the provider
     assert [r["provider"] for r in env.rows("org_integration_credentials", "acme")] == ["OPENAI"]
 
     again = env.setup("acme", "OpenAI", second_key)
@@ -922,18 +926,18 @@ def test_provider_limit_and_re_setup_replacing_the_credential(env: Env) -> None:
     (row,) = env.rows("org_integration_credentials", "acme")
     assert row["credential_id"] == again.json()["credential_id"] != first.json()["credential_id"]
     assert row["credential_fingerprint"] == integrations.fingerprint(second_key)
-    assert integrations.decrypt_credential(env.fake.platform, "acme", Provider.OPENAI) == second_key
+    assert integrations.decrypt_credential(env.backends.platform, "acme", Provider.OPENAI) == second_key
 
     # A bigger plan allows a second provider.
     env.client.put("/api/v1/organizations/acme/subscription", json={"plan": "PROFESSIONAL"}, headers=ROOT)
-    assert env.setup("acme", "anthropic", env.fake.anthropic.issue_key()).status_code == 201
+    assert env.setup("acme", "anthropic", env.backends.anthropic.issue_key()).status_code == 201
     listed = env.client.get("/api/v1/integrations/acme", headers=env.h("acme")).json()["integrations"]
     assert sorted(i["provider"] for i in listed) == ["anthropic", "openai"]
 
 
 def test_integration_delete_then_404(env: Env) -> None:
     env.onboard("acme")
-    assert env.setup("acme", "openai", env.fake.openai.issue_key()).status_code == 201
+    assert env.setup("acme", "openai", env.backends.openai.issue_key()).status_code == 201
     url = "/api/v1/integrations/acme/openai"
     assert_error(env.client.delete(url), 401, "UNAUTHENTICATED")
     response = env.client.delete(url, headers=env.h("acme"))
@@ -952,9 +956,9 @@ def test_integration_delete_then_404(env: Env) -> None:
 # ---------------------------------------------------------------------------------------- cross-org
 def test_an_org_key_never_reads_or_writes_another_org(two_orgs: Env) -> None:
     env = two_orgs
-    assert env.setup("org_b", "openai", env.fake.openai.issue_key()).status_code == 201
+    assert env.setup("org_b", "openai", env.backends.openai.issue_key()).status_code == 201
     before_b, before_a = env.snapshot("org_b"), env.snapshot("org_a")
-    provider_calls = len(env.fake.openai.requests)
+    provider_calls = len(env.backends.openai.requests)
     a = env.h("org_a")
     attempts = [
         ("GET", "/api/v1/organizations/org_b", None),
@@ -962,7 +966,7 @@ def test_an_org_key_never_reads_or_writes_another_org(two_orgs: Env) -> None:
         ("GET", "/api/v1/organizations/org_b/subscription", None),
         ("PUT", "/api/v1/organizations/org_b/subscription", {"plan": "SCALE"}),
         ("GET", "/api/v1/organizations/org_b/quota", None),
-        ("POST", "/api/v1/integrations/org_b/openai/setup", {"credential": env.fake.openai.issue_key()}),
+        ("POST", "/api/v1/integrations/org_b/openai/setup", {"credential": env.backends.openai.issue_key()}),
         ("POST", "/api/v1/integrations/org_b/anthropic/setup", {"credential": "sk-ant-x"}),
         ("GET", "/api/v1/integrations/org_b", None),
         ("DELETE", "/api/v1/integrations/org_b/openai", None),
@@ -977,7 +981,7 @@ def test_an_org_key_never_reads_or_writes_another_org(two_orgs: Env) -> None:
 
     assert env.snapshot("org_b") == before_b
     assert env.snapshot("org_a") == before_a
-    assert len(env.fake.openai.requests) == provider_calls
+    assert len(env.backends.openai.requests) == provider_calls
     # Both keys still work on their own org.
     assert env.client.get("/api/v1/organizations/org_b", headers=env.h("org_b")).status_code == 200
     assert env.client.get("/api/v1/organizations/org_a", headers=a).status_code == 200
@@ -1110,18 +1114,18 @@ def test_clean_shutdown_with_no_logging_errors(
     root.setLevel(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
     try:
-        fake = build_fake(clock=ManualClock(START), seed=7, config=CONFIG)
-        bootstrap(fake.platform.warehouse, fake.platform.config)
-        with TestClient(create_api_app(fake.platform)) as client:
+        backends = build_backends("fake", clock=ManualClock(START), seed=7, config=CONFIG)
+        bootstrap(backends.platform.warehouse, backends.platform.config)
+        with TestClient(create_api_app(backends.platform)) as client:
             onboarded = client.post("/api/v1/organizations/onboard", json=onboard_body("acme"), headers=ROOT)
             headers = key(onboarded.json()["api_key"])
             client.post(
                 "/api/v1/integrations/acme/openai/setup",
-                json={"credential": fake.openai.issue_key()},
+                json={"credential": backends.openai.issue_key()},
                 headers=headers,
             )
             assert client.get("/nope").status_code == 404
-            fake.openai.add_fault(503, times=20)
+            backends.openai.add_fault(503, times=20)
             assert (
                 client.post(
                     "/api/v1/integrations/acme/openai/setup", json={"credential": "sk-x"}, headers=headers
@@ -1129,8 +1133,8 @@ def test_clean_shutdown_with_no_logging_errors(
                 == 503
             )
             assert client.get("/health/ready").status_code == 200
-        fake.close()
-        fake.close()  # closing twice is harmless
+        backends.close()
+        backends.close()  # closing twice is harmless
         logging.getLogger("harness.services").info("after shutdown")
         handler.flush()
     finally:

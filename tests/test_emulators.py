@@ -42,7 +42,7 @@ def emulators() -> Iterator[Emulators]:
 def test_env_names_the_four_emulators(emulators: Emulators) -> None:
     env = emulators.env()
     assert set(env) == {"BIGQUERY_EMULATOR_HOST", "KMS_ENDPOINT", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"}
-    assert env["BIGQUERY_EMULATOR_HOST"] == f"127.0.0.1:{emulators.ports['bigquery']}"
+    assert env["BIGQUERY_EMULATOR_HOST"] == f"http://127.0.0.1:{emulators.ports['bigquery']}"
     assert len(set(emulators.ports.values())) == 4
     assert emulators.startup_seconds is not None and emulators.startup_seconds < 10
     key = emulators.openai.issue_admin_key()  # type: ignore[union-attr]

@@ -32,14 +32,14 @@ def onboard(api, slug: str = "acme", key: str | None = None, **overrides: Any): 
     return api.post(ONBOARD, json=onboard_body(slug, **overrides), headers=headers)
 
 
-def rows(fake, table: str, where: str = "TRUE", **params: Any) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    platform = fake.platform
+def rows(backends, table: str, where: str = "TRUE", **params: Any) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    platform = backends.platform
     return platform.select(f"SELECT * FROM {platform.table(table)} WHERE {where}", params).rows
 
 
-def counts(fake) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def counts(backends) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Row count of every meta table, to prove a refused request wrote nothing anywhere."""
-    platform = fake.platform
+    platform = backends.platform
     return {
         table.table_id: platform.select(
             f"SELECT COUNT(*) AS n FROM {platform.table(table.table_id)}"
@@ -59,7 +59,7 @@ def assert_error(response, status: int, code: str) -> None:  # type: ignore[no-u
 # ------------------------------------------------------------------------------ onboarding replay
 
 
-def test_onboard_replay_returns_the_first_response_and_writes_once(api, fake) -> None:
+def test_onboard_replay_returns_the_first_response_and_writes_once(api, backends) -> None:
     first = onboard(api, key="onboard-acme-1")
     assert first.status_code == 201, first.text
     assert first.headers[REPLAYED] == "false"
@@ -71,52 +71,52 @@ def test_onboard_replay_returns_the_first_response_and_writes_once(api, fake) ->
     assert second.json()["api_key"] == first.json()["api_key"]
 
     for table in ("org_profiles", "org_api_keys", "org_subscriptions", "org_usage_quotas", "org_kms_keys"):
-        assert len(rows(fake, table, "org_slug = @s", s="acme")) == 1, table
-    assert len(rows(fake, "org_audit_logs", "action = 'org.onboard'")) == 1
-    assert len(rows(fake, "org_idempotency_keys")) == 1
+        assert len(rows(backends, table, "org_slug = @s", s="acme")) == 1, table
+    assert len(rows(backends, "org_audit_logs", "action = 'org.onboard'")) == 1
+    assert len(rows(backends, "org_idempotency_keys")) == 1
     # The replayed key is the one that works.
     got = api.get("/api/v1/organizations/acme", headers={"X-API-Key": second.json()["api_key"]})
     assert got.status_code == 200
 
 
-def test_reused_key_with_a_different_body_is_422_and_writes_nothing(api, fake) -> None:
+def test_reused_key_with_a_different_body_is_422_and_writes_nothing(api, backends) -> None:
     assert onboard(api, key="k-reuse").status_code == 201
-    before = counts(fake)
+    before = counts(backends)
 
     refused = onboard(api, key="k-reuse", company_name="Someone Else")
     assert_error(refused, 422, "IDEMPOTENCY_KEY_REUSED")
     assert REPLAYED not in refused.headers
 
-    assert counts(fake) == before
-    assert rows(fake, "org_profiles", "org_slug = 'acme'")[0]["company_name"] == "Acme Inc"
+    assert counts(backends) == before
+    assert rows(backends, "org_profiles", "org_slug = 'acme'")[0]["company_name"] == "Acme Inc"
 
 
-def test_reused_key_for_another_org_is_422(api, fake) -> None:
+def test_reused_key_for_another_org_is_422(api, backends) -> None:
     assert onboard(api, "acme", key="k-shared").status_code == 201
-    before = counts(fake)
+    before = counts(backends)
 
     refused = onboard(api, "beta", key="k-shared")
 
     assert_error(refused, 422, "IDEMPOTENCY_KEY_REUSED")
-    assert counts(fake) == before
+    assert counts(backends) == before
 
 
-def test_reused_key_on_another_endpoint_is_422(api, fake) -> None:
+def test_reused_key_on_another_endpoint_is_422(api, backends) -> None:
     org_key = onboard(api).json()["api_key"]
     headers = {"X-API-Key": org_key, "Idempotency-Key": "k-endpoint"}
     rotated = api.post("/api/v1/organizations/acme/api-key/rotate", headers=headers)
     assert rotated.status_code == 200
     headers["X-API-Key"] = rotated.json()["api_key"]
-    before = counts(fake)
+    before = counts(backends)
 
     refused = api.put("/api/v1/organizations/acme/subscription", json={"plan": "SCALE"}, headers=headers)
 
     assert_error(refused, 422, "IDEMPOTENCY_KEY_REUSED")
-    assert counts(fake) == before
-    assert rows(fake, "org_subscriptions", "org_slug = 'acme'")[0]["plan_name"] == "STARTER"
+    assert counts(backends) == before
+    assert rows(backends, "org_subscriptions", "org_slug = 'acme'")[0]["plan_name"] == "STARTER"
 
 
-def test_keys_are_scoped_per_org(api, fake) -> None:
+def test_keys_are_scoped_per_org(api, backends) -> None:
     """The same key used by two orgs is two independent keys (each org is its own caller)."""
     keys = {slug: onboard(api, slug).json()["api_key"] for slug in ("acme", "beta")}
     for slug, key in keys.items():
@@ -127,17 +127,17 @@ def test_keys_are_scoped_per_org(api, fake) -> None:
         assert response.status_code == 200, response.text
         assert response.headers[REPLAYED] == "false"
         assert response.json()["org_slug"] == slug
-    assert len(rows(fake, "org_idempotency_keys", "idempotency_key = 'same-key'")) == 2
+    assert len(rows(backends, "org_idempotency_keys", "idempotency_key = 'same-key'")) == 2
 
 
 # -------------------------------------------------------------------------------------- expiry
 
 
-def test_key_lives_24_hours_on_the_injected_clock(api, fake) -> None:
+def test_key_lives_24_hours_on_the_injected_clock(api, backends) -> None:
     first = onboard(api, key="k-ttl")
     assert first.status_code == 201
 
-    fake.clock.advance(timedelta(hours=24) - timedelta(seconds=1))
+    backends.clock.advance(timedelta(hours=24) - timedelta(seconds=1))
     replay = onboard(api, key="k-ttl")
     assert replay.status_code == 201
     assert replay.headers[REPLAYED] == "true"
@@ -145,19 +145,19 @@ def test_key_lives_24_hours_on_the_injected_clock(api, fake) -> None:
     # Still live: another body with the key is still a reuse.
     assert_error(onboard(api, key="k-ttl", company_name="Other"), 422, "IDEMPOTENCY_KEY_REUSED")
 
-    fake.clock.advance(timedelta(seconds=2))  # 24 h + 1 s after the first request
+    backends.clock.advance(timedelta(seconds=2))  # 24 h + 1 s after the first request
     again = onboard(api, key="k-ttl")
     # Treated as new: onboarding runs again and finds the org it created the first time.
     assert_error(again, 409, "ORG_ALREADY_EXISTS")
     assert REPLAYED not in again.headers
-    assert len(rows(fake, "org_profiles", "org_slug = 'acme'")) == 1
-    assert len(rows(fake, "org_api_keys", "org_slug = 'acme'")) == 1
+    assert len(rows(backends, "org_profiles", "org_slug = 'acme'")) == 1
+    assert len(rows(backends, "org_api_keys", "org_slug = 'acme'")) == 1
 
 
 # ---------------------------------------------------------------------------------- rotation
 
 
-def test_idempotent_rotate_replays_the_new_key_and_revokes_once(api, fake) -> None:
+def test_idempotent_rotate_replays_the_new_key_and_revokes_once(api, backends) -> None:
     created = onboard(api).json()
     original = created["api_key"]
     url = "/api/v1/organizations/acme/api-key/rotate"
@@ -176,20 +176,20 @@ def test_idempotent_rotate_replays_the_new_key_and_revokes_once(api, fake) -> No
         assert replay.headers[REPLAYED] == "true"
         assert replay.json() == first.json()
 
-    keys = rows(fake, "org_api_keys", "org_slug = 'acme'")
+    keys = rows(backends, "org_api_keys", "org_slug = 'acme'")
     assert len(keys) == 2
     active = [k for k in keys if k["is_active"]]
     assert [k["org_api_key_id"] for k in active] == [first.json()["api_key_id"]]
     revoked = next(k for k in keys if not k["is_active"])
     assert revoked["org_api_key_id"] == created["api_key_id"]
-    assert revoked["revoked_at"] == fake.clock.now()
-    assert len(rows(fake, "org_audit_logs", "action = 'api_key.rotate'")) == 1
+    assert revoked["revoked_at"] == backends.clock.now()
+    assert len(rows(backends, "org_audit_logs", "action = 'api_key.rotate'")) == 1
 
     assert api.get("/api/v1/organizations/acme", headers={"X-API-Key": new_key}).status_code == 200
     assert api.get("/api/v1/organizations/acme", headers={"X-API-Key": original}).status_code == 401
 
 
-def test_revoked_key_cannot_replay_its_rotation_but_root_recovers(api, fake) -> None:
+def test_revoked_key_cannot_replay_its_rotation_but_root_recovers(api, backends) -> None:
     """A revoked key is refused everywhere, replays included (a stolen old key must not be able to
     fetch the new one). A client that lost the rotation response recovers with the root key."""
     original = onboard(api).json()["api_key"]
@@ -214,9 +214,9 @@ def test_revoked_key_cannot_replay_its_rotation_but_root_recovers(api, fake) -> 
 # ------------------------------------------------------------------------------- integrations
 
 
-def test_idempotent_integration_setup_validates_and_stores_once(api, fake) -> None:
+def test_idempotent_integration_setup_validates_and_stores_once(api, backends) -> None:
     org_key = onboard(api).json()["api_key"]
-    credential = fake.openai.issue_key()
+    credential = backends.openai.issue_key()
     url = "/api/v1/integrations/acme/openai/setup"
     headers = {"X-API-Key": org_key, "Idempotency-Key": "setup-openai-1"}
     body = {"credential": credential, "credential_name": "prod"}
@@ -224,7 +224,7 @@ def test_idempotent_integration_setup_validates_and_stores_once(api, fake) -> No
     first = api.post(url, json=body, headers=headers)
     assert first.status_code == 201, first.text
     assert first.headers[REPLAYED] == "false"
-    provider_calls = len(fake.openai.requests)
+    provider_calls = len(backends.openai.requests)
     assert provider_calls >= 1
 
     replay = api.post(url, json=body, headers=headers)
@@ -232,10 +232,10 @@ def test_idempotent_integration_setup_validates_and_stores_once(api, fake) -> No
     assert replay.headers[REPLAYED] == "true"
     assert replay.json() == first.json()
 
-    assert len(fake.openai.requests) == provider_calls  # not validated again
-    creds = rows(fake, "org_integration_credentials", "org_slug = 'acme'")
+    assert len(backends.openai.requests) == provider_calls  # not validated again
+    creds = rows(backends, "org_integration_credentials", "org_slug = 'acme'")
     assert [c["credential_id"] for c in creds] == [first.json()["credential_id"]]
-    assert len(rows(fake, "org_audit_logs", "action = 'integration.setup'")) == 1
+    assert len(rows(backends, "org_audit_logs", "action = 'integration.setup'")) == 1
     assert credential not in first.text
 
     refused = api.post(url, json={**body, "credential_name": "other"}, headers=headers)
@@ -250,21 +250,21 @@ def test_idempotent_integration_setup_validates_and_stores_once(api, fake) -> No
     ["x" * 256, "x" * 300, "", "tab\there", "del\x7fchar"],
     ids=["256-chars", "300-chars", "empty", "tab", "control-char"],
 )
-def test_invalid_idempotency_key_is_400_and_writes_nothing(api, fake, key: str) -> None:
-    before = counts(fake)
+def test_invalid_idempotency_key_is_400_and_writes_nothing(api, backends, key: str) -> None:
+    before = counts(backends)
     response = onboard(api, key=key)
     assert_error(response, 400, "INVALID_IDEMPOTENCY_KEY")
-    assert counts(fake) == before
+    assert counts(backends) == before
 
 
-def test_key_of_255_printable_characters_is_accepted(api, fake) -> None:
+def test_key_of_255_printable_characters_is_accepted(api, backends) -> None:
     key = "k" * 254 + "~"
     assert onboard(api, key=key).headers[REPLAYED] == "false"
     assert onboard(api, key=key).headers[REPLAYED] == "true"
-    assert rows(fake, "org_idempotency_keys")[0]["idempotency_key"] == key
+    assert rows(backends, "org_idempotency_keys")[0]["idempotency_key"] == key
 
 
-def test_requests_without_the_header_are_not_recorded(api, fake) -> None:
+def test_requests_without_the_header_are_not_recorded(api, backends) -> None:
     first = onboard(api)
     assert first.status_code == 201
     assert REPLAYED not in first.headers
@@ -277,19 +277,19 @@ def test_requests_without_the_header_are_not_recorded(api, fake) -> None:
     assert REPLAYED not in one.headers and REPLAYED not in two.headers
     assert one.json()["api_key"] != two.json()["api_key"]
 
-    assert rows(fake, "org_idempotency_keys") == []
+    assert rows(backends, "org_idempotency_keys") == []
 
 
 # ------------------------------------------------------------------------------ at rest
 
 
-def test_stored_response_is_not_plaintext(api, fake) -> None:
+def test_stored_response_is_not_plaintext(api, backends) -> None:
     created = onboard(api, key="k-secret").json()
     rotated = api.post(
         "/api/v1/organizations/acme/api-key/rotate",
         headers={"X-API-Key": created["api_key"], "Idempotency-Key": "k-secret-rotate"},
     ).json()
-    stored = rows(fake, "org_idempotency_keys")
+    stored = rows(backends, "org_idempotency_keys")
     assert len(stored) == 2
     dumped = json.dumps(stored, default=str)
     for secret in (created["api_key"], rotated["api_key"]):

@@ -25,8 +25,8 @@ def rows_for(platform, org_slug: str) -> dict[str, int]:  # type: ignore[no-unty
     return counts
 
 
-def nothing_left(fake) -> None:  # type: ignore[no-untyped-def]
-    platform = fake.platform
+def nothing_left(backends) -> None:  # type: ignore[no-untyped-def]
+    platform = backends.platform
     assert set(rows_for(platform, REQUEST.org_slug).values()) == {0}
     with pytest.raises(NotFoundError):
         platform.warehouse.get_dataset(platform.org_dataset(REQUEST.org_slug))
@@ -46,46 +46,46 @@ WAREHOUSE_STEPS = [
 @pytest.mark.parametrize(
     ("operation", "table"), WAREHOUSE_STEPS, ids=[f"{o}:{t}" for o, t in WAREHOUSE_STEPS]
 )
-def test_warehouse_failure_at_each_step_leaves_nothing(fake, operation: str, table: str) -> None:  # type: ignore[no-untyped-def]
+def test_warehouse_failure_at_each_step_leaves_nothing(backends, operation: str, table: str) -> None:  # type: ignore[no-untyped-def]
     plan = FaultPlan()
     plan.add(Fault(operation, lambda: TransientError("backendError injected"), match=table))
-    platform = replace(fake.platform, warehouse=FaultyWarehouse(fake.platform.warehouse, plan))
+    platform = replace(backends.platform, warehouse=FaultyWarehouse(backends.platform.warehouse, plan))
     with pytest.raises(TransientError, match="injected"):
         orgs.onboard(platform, REQUEST, SYSTEM)
     assert plan.faults[0].fired == 1
-    nothing_left(fake)
+    nothing_left(backends)
     # A retry after the fault clears starts clean and succeeds.
-    result = orgs.onboard(fake.platform, REQUEST, SYSTEM)
+    result = orgs.onboard(backends.platform, REQUEST, SYSTEM)
     assert result.org.org_slug == REQUEST.org_slug
-    assert rows_for(fake.platform, REQUEST.org_slug)["org_profiles"] == 1
+    assert rows_for(backends.platform, REQUEST.org_slug)["org_profiles"] == 1
 
 
-def test_kms_failure_leaves_nothing(fake) -> None:  # type: ignore[no-untyped-def]
+def test_kms_failure_leaves_nothing(backends) -> None:  # type: ignore[no-untyped-def]
     plan = FaultPlan()
     plan.add(Fault("encrypt", lambda: KeyManagerUnavailableError("UNAVAILABLE injected")))
-    platform = replace(fake.platform, keys=FaultyKeyManager(fake.platform.keys, plan))
+    platform = replace(backends.platform, keys=FaultyKeyManager(backends.platform.keys, plan))
     with pytest.raises(KeyManagerUnavailableError):
         orgs.onboard(platform, REQUEST, SYSTEM)
-    nothing_left(fake)
+    nothing_left(backends)
 
 
-def test_duplicate_slug_is_409_and_changes_nothing(fake) -> None:  # type: ignore[no-untyped-def]
-    orgs.onboard(fake.platform, REQUEST, SYSTEM)
-    before = rows_for(fake.platform, REQUEST.org_slug)
+def test_duplicate_slug_is_409_and_changes_nothing(backends) -> None:  # type: ignore[no-untyped-def]
+    orgs.onboard(backends.platform, REQUEST, SYSTEM)
+    before = rows_for(backends.platform, REQUEST.org_slug)
     with pytest.raises(Conflict) as info:
-        orgs.onboard(fake.platform, replace_request(company_name="Other"), SYSTEM)
+        orgs.onboard(backends.platform, replace_request(company_name="Other"), SYSTEM)
     assert (info.value.status, info.value.code) == (409, "ORG_ALREADY_EXISTS")
-    assert rows_for(fake.platform, REQUEST.org_slug) == before
-    assert orgs.get(fake.platform, REQUEST.org_slug).company_name == "Atomic"
+    assert rows_for(backends.platform, REQUEST.org_slug) == before
+    assert orgs.get(backends.platform, REQUEST.org_slug).company_name == "Atomic"
 
 
-def test_leftover_dataset_is_a_conflict_not_an_overwrite(fake) -> None:  # type: ignore[no-untyped-def]
-    fake.platform.warehouse.create_dataset(fake.platform.org_dataset(REQUEST.org_slug))
+def test_leftover_dataset_is_a_conflict_not_an_overwrite(backends) -> None:  # type: ignore[no-untyped-def]
+    backends.platform.warehouse.create_dataset(backends.platform.org_dataset(REQUEST.org_slug))
     with pytest.raises(Conflict) as info:
-        orgs.onboard(fake.platform, REQUEST, SYSTEM)
+        orgs.onboard(backends.platform, REQUEST, SYSTEM)
     assert info.value.code == "ORG_DATASET_EXISTS"
-    assert set(rows_for(fake.platform, REQUEST.org_slug).values()) == {0}
-    assert fake.platform.warehouse.get_dataset(fake.platform.org_dataset(REQUEST.org_slug))
+    assert set(rows_for(backends.platform, REQUEST.org_slug).values()) == {0}
+    assert backends.platform.warehouse.get_dataset(backends.platform.org_dataset(REQUEST.org_slug))
 
 
 def replace_request(**changes: object) -> OnboardRequest:

@@ -25,7 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fakes.providers_common import CORRUPTION_KINDS, ProviderState
-from harness.backends.fake import FakeBackends, build_fake
+from harness.backends import TierBackends, build_backends
 from harness.clock import ManualClock
 from harness.onboarding import audit, quotas, subscriptions
 from harness.onboarding.bootstrap import bootstrap
@@ -77,20 +77,20 @@ class Org:
 
 @dataclass
 class Env:
-    fake: FakeBackends
+    backends: TierBackends
     api: TestClient
     pipe: TestClient
 
     @property
     def clock(self) -> ManualClock:
-        return self.fake.clock
+        return self.backends.clock
 
     @property
     def platform(self) -> Any:
-        return self.fake.platform
+        return self.backends.platform
 
     def state(self, provider: str) -> ProviderState:
-        return self.fake.openai if provider == "openai" else self.fake.anthropic
+        return self.backends.openai if provider == "openai" else self.backends.anthropic
 
     # ---- setup through the api-service
     def org(
@@ -170,14 +170,16 @@ class Env:
 
 
 @pytest.fixture
-def env(manual_clock: ManualClock) -> Iterator[Env]:
+def env(manual_clock: ManualClock, harness_tier: str) -> Iterator[Env]:
     manual_clock.set(NOW)
     with ExitStack() as stack:
-        fake = stack.enter_context(build_fake(clock=manual_clock, seed=7, config=CONFIG))
-        bootstrap(fake.platform.warehouse, fake.platform.config)
-        api = stack.enter_context(TestClient(create_api_app(fake.platform)))
-        pipe = stack.enter_context(TestClient(create_pipeline_app(fake.platform)))
-        yield Env(fake, api, pipe)
+        backends = stack.enter_context(
+            build_backends(harness_tier, clock=manual_clock, seed=7, config=CONFIG)
+        )
+        bootstrap(backends.platform.warehouse, backends.platform.config)
+        api = stack.enter_context(TestClient(create_api_app(backends.platform)))
+        pipe = stack.enter_context(TestClient(create_pipeline_app(backends.platform)))
+        yield Env(backends, api, pipe)
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -348,7 +350,7 @@ def test_run_records_run_steps_dq_and_cost_rows(env: Env) -> None:
         assert log["end_time"] >= log["start_time"]
         assert log["duration_ms"] is not None and log["duration_ms"] >= 0
         assert log["error_message"] is None
-    expected = env.fake.openai.expected_usage(org.credentials["openai"], YESTERDAY, YESTERDAY)
+    expected = env.backends.openai.expected_usage(org.credentials["openai"], YESTERDAY, YESTERDAY)
     for name in ("fetch_usage", "fetch_costs", "load_usage", "load_costs"):
         assert next(s for s in logs if s["step_name"] == name)["rows_processed"] == len(expected), name
 
@@ -381,7 +383,7 @@ def test_started_runs_consume_quota_and_count_outcomes(env: Env) -> None:
         0,
     )
     assert env.run_ok(org)["status"] == "SUCCESS"
-    env.fake.openai.add_fault(500, times=100)
+    env.backends.openai.add_fault(500, times=100)
     assert env.run_ok(org)["status"] == "FAILED"
     after = env.quota(org)
     assert after["pipelines_run_today"] == 2 and after["pipelines_run_month"] == 2
@@ -555,7 +557,7 @@ def test_a_running_range_blocks_an_overlapping_date(env: Env) -> None:
 # ------------------------------------------------------------------------------ provider failures
 def test_revoked_key_fails_the_run_and_marks_the_integration_invalid(env: Env) -> None:
     org = env.org()
-    env.fake.openai.revoke(org.credentials["openai"])
+    env.backends.openai.revoke(org.credentials["openai"])
 
     run = env.run_ok(org)
     assert run["status"] == "FAILED" and run["error_code"] == "PROVIDER_AUTH_FAILED"
@@ -581,24 +583,24 @@ def test_revoked_key_fails_the_run_and_marks_the_integration_invalid(env: Env) -
 
 def test_retry_then_success_advances_the_clock_by_the_waits(env: Env) -> None:
     org = env.org()
-    env.fake.openai.add_fault(429, times=2, retry_after=1)
+    env.backends.openai.add_fault(429, times=2, retry_after=1)
     run = env.run_ok(org)
     assert run["status"] == "SUCCESS", run
     assert env.clock.now() == NOW + timedelta(seconds=2)  # two retry-after: 1 waits, on the clock
     assert step(run, "fetch_usage")["metadata"] == {"pages": 1, "requests": 3}
     assert step(run, "fetch_usage")["duration_ms"] == 2000
     assert run["duration_ms"] == 2000
-    assert env.fake.openai.pending_faults == []
+    assert env.backends.openai.pending_faults == []
     assert_loaded_exactly(env, org, "openai", YESTERDAY, YESTERDAY, run["run_id"])
 
 
 def test_retry_then_failure_fails_the_run_as_provider_unavailable(env: Env) -> None:
     org = env.org()
-    env.fake.openai.add_fault(500, times=100)
+    env.backends.openai.add_fault(500, times=100)
     run = env.run_ok(org)
     assert run["status"] == "FAILED" and run["error_code"] == "PROVIDER_UNAVAILABLE"
     assert env.clock.now() == NOW + timedelta(seconds=0.5 + 1 + 2)  # backoff between 4 attempts
-    assert env.fake.openai.pending_faults[0].remaining == 96
+    assert env.backends.openai.pending_faults[0].remaining == 96
     assert [(s["step_name"], s["status"]) for s in run["steps"]] == [
         ("decrypt_credential", "SUCCESS"),
         ("fetch_usage", "FAILED"),
@@ -737,7 +739,7 @@ def test_dq_failures_fail_the_run_and_are_recorded(
 ) -> None:
     assert kind in CORRUPTION_KINDS
     org = env.org()
-    env.fake.openai.corrupt(YESTERDAY, kind)
+    env.backends.openai.corrupt(YESTERDAY, kind)
     run = env.run_ok(org)
     assert run["status"] == "FAILED" and run["error_code"] == "DATA_QUALITY_FAILED"
     for name, _ in failing:

@@ -16,8 +16,15 @@ import httpx
 import pytest
 from hypothesis import settings
 
+import harness.backends.emulator
+import harness.backends.fake  # noqa: F401 - see below
 from harness import pytest_plugin
 from harness.serve import ServiceProcess
+
+# In-process pytester runs drop the modules first imported during a run when it ends; a second
+# import of cryptography's Python layer then no longer matches its native bindings. Importing
+# every tier's backends here, in the outer session, keeps those modules loaded across runs.
+assert harness.backends.emulator
 
 pytest_plugins = ["pytester"]
 
@@ -134,7 +141,10 @@ def test_unknown_backend_is_a_usage_error(pytester: pytest.Pytester, monkeypatch
     monkeypatch.setenv("HARNESS_BACKEND", "aws")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*HARNESS_BACKEND='aws' is not a backend*fake, emulator, gcp*"])
+    result.stderr.fnmatch_lines(["*HARNESS_BACKEND='aws': 'aws' is not a backend*fake, emulator, gcp*"])
+    result = pytester.runpytest("--backend", "fake,moon")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--backend 'fake,moon': 'moon' is not a backend*"])
 
 
 @pytest.mark.parametrize(("env", "expected"), [(None, "fake"), ("emulator", "emulator")])
@@ -154,14 +164,21 @@ def test_backend_default_comes_from_the_environment(
     result.stdout.fnmatch_lines([f"harness: backend={expected}, integration=off, *"])
 
 
-def test_requires_docker_is_skipped_with_a_reason_when_no_daemon_answers(
+def test_requires_docker_without_a_daemon_errors_unless_skipping_is_asked_for(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pytest_plugin, "_docker_problem", lambda: "none answered (test)")
+    monkeypatch.delenv("HARNESS_SKIP_DOCKER", raising=False)
     pytester.makepyfile(test_marked=MARKED_TESTS)
     result = pytester.runpytest("-rs", "-k", "docker")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*needs a Docker daemon: none answered (test)*HARNESS_SKIP_DOCKER=1*"])
+    monkeypatch.setenv("HARNESS_SKIP_DOCKER", "1")
+    result = pytester.runpytest("-rs", "-k", "docker")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED * needs a Docker daemon: none answered (test)*"])
+    result.stdout.fnmatch_lines(
+        ["SKIPPED * needs a Docker daemon: none answered (test); HARNESS_SKIP_DOCKER=1*"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -424,20 +441,44 @@ def test_a_failing_offboarding_fails_the_teardown_naming_the_org(pytester: pytes
     )
 
 
-@pytest.mark.parametrize("backend", ["emulator", "gcp"])
-def test_in_process_fixtures_are_skipped_on_other_tiers(pytester: pytest.Pytester, backend: str) -> None:
+def test_several_tiers_run_every_tier_aware_test_once_per_tier(pytester: pytest.Pytester) -> None:
+    """fake,emulator: the same test body runs on the in-process fakes and, through the real Google
+    clients, on emulators; tests that do not use the tier fixtures run once."""
     pytester.makepyfile(
         """
-        def test_backends(harness_backends): pass
-        def test_org(onboarded_org): pass
-        def test_fake(openai_fake): pass
+        def test_org(harness_tier, harness_backends, onboarded_org, api_client, openai_fake, clock):
+            org = onboarded_org()
+            key = openai_fake.issue_admin_key()
+            setup = api_client.post(
+                f"/api/v1/integrations/{org.slug}/openai/setup", json={"credential": key}, headers=org.headers
+            )
+            assert setup.status_code == 201, setup.text
+            kind = type(harness_backends.platform.warehouse).__name__
+            assert kind == {"fake": "FakeWarehouse", "emulator": "BigQueryWarehouse"}[harness_tier]
+            assert harness_backends.clock is clock
+
+        def test_plain(): pass
         """
     )
-    result = pytester.runpytest("-rs", "--backend", backend, "--run-integration")
-    result.assert_outcomes(skipped=3)
+    result = pytester.runpytest("-v", "--backend", "fake,emulator", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
-        [f"SKIPPED * harness_backends supports --backend fake only: the {backend} tier has no in-process*"]
+        ["*test_org?fake? PASSED*", "*test_org?emulator? PASSED*", "*test_plain PASSED*"]
     )
+    result.stdout.fnmatch_lines(["harness: backend=fake,emulator, *"])
+
+
+def test_on_gcp_tests_that_move_the_clock_or_need_a_provider_fake_are_skipped(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_clock(harness_backends, clock): pass
+        """
+    )
+    result = pytester.runpytest("-rs", "--backend", "gcp", "--run-integration")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED * the gcp tier runs on real time"])
 
 
 def test_live_urls_go_together(pytester: pytest.Pytester) -> None:
@@ -646,13 +687,15 @@ def test_scenario_items_run_against_live_services(
     assert record["mode"] == "live" and record["api_url"] == live_services.api_url
 
 
-def test_scenario_items_skip_on_a_tier_without_in_process_services(pytester: pytest.Pytester) -> None:
+def test_scenario_items_run_once_per_tier(pytester: pytest.Pytester) -> None:
     _scenario_project(pytester, {"alpha.yml": PASSING_SCENARIO.format(name="alpha")})
-    result = pytester.runpytest("-rs", "--backend", "emulator")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(
-        ["SKIPPED * scenarios/alpha.yml:1: the emulator tier has no in-process services yet: *--api-url*"]
-    )
+    result = pytester.runpytest("-v", "--backend", "fake,emulator")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*alpha.yml::alpha?fake? PASSED*", "*alpha.yml::alpha?emulator? PASSED*"])
+    records = [
+        json.loads(path.read_text()) for path in (pytester.path / ".harness" / "runs").glob("*/record.json")
+    ]
+    assert sorted(record["tier"] for record in records) == ["emulator", "fake"]
 
 
 def test_live_scenario_items_skip_what_live_services_cannot_do(

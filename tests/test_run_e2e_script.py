@@ -150,8 +150,11 @@ def test_an_unknown_option_is_a_usage_error(args: list[str]) -> None:
         (["full", "--backend"], "--backend needs a value"),
         (["--live", "test"], "--live applies to the scenario modes, not to test"),
         (["--live", "serve"], "--live applies to the scenario modes, not to serve"),
-        (["--backend", "gcp", "setup"], "--backend applies to the scenario modes and test, not to setup"),
-        (["--backend", "emulator", "serve"], "not to serve"),
+        (
+            ["--backend", "gcp", "setup"],
+            "--backend applies to the scenario modes, test and serve, not to setup",
+        ),
+        (["--backend", "emulator", "replay", "x.json"], "not to replay"),
         (["replay"], "replay takes exactly one"),
         (["replay", "a.yml", "b.yml"], "replay takes exactly one"),
         (["replay", "no/such/record.json"], "replay: no/such/record.json does not exist"),

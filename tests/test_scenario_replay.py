@@ -155,7 +155,7 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ["run", str(bad)],
         ["run", str(good), "--shard", "3/2"],
         ["run", str(good), "--shard", "x"],
-        ["run", str(good), "--backend", "emulator"],
+        ["run", str(good), "--backend", "gcp"],  # GCP_PROJECT_ID unset: refused before it runs
         ["run", str(good), "--backend", "moon"],
         ["run", str(good), "--api-url", "http://127.0.0.1:9"],
         ["run", str(good), "--api-url", "http://127.0.0.1:9", "--pipeline-url", "http://127.0.0.1:9"],

@@ -98,12 +98,47 @@ def test_a_whole_flow_passes_on_the_fake_tier(tmp_path: Path) -> None:
     assert (outcome.record_path.parent / "scenario.yml").read_text() == path.read_text()  # type: ignore[union-attr]
 
 
-def test_a_scenario_for_other_tiers_is_skipped_and_unbuilt_tiers_are_refused(tmp_path: Path) -> None:
+def test_a_scenario_for_other_tiers_is_skipped(tmp_path: Path) -> None:
     only_gcp = Scenario.model_validate({"name": "x", "tiers": ["gcp"], "steps": [{"bootstrap": {}}]})
     assert run_scenario(only_gcp, runs_dir=None).status == SKIPPED
-    anywhere = Scenario.model_validate({"name": "x", "steps": [{"bootstrap": {}}]})
-    with pytest.raises(ScenarioUsageError, match="emulator tier is not available"):
-        run_scenario(anywhere, tier=Tier.EMULATOR, runs_dir=None)
+
+
+def test_on_the_emulator_tier_the_services_reach_emulators_over_http(tmp_path: Path) -> None:
+    """Same steps, same seed: the emulator run goes through the real clients (no respx tape) and
+    moves the emulators' clock with advance_clock, as the fake tier moves its own."""
+    tail = "  - advance_clock: {days: 1}\n  - check_quota: {}\n    expect: {body: {pipelines_run_today: 0}}\n"
+    path = flow(tmp_path, tail=tail)
+    outcome = run_scenario(
+        load_scenario_file(path), source=path, tier=Tier.EMULATOR, runs_dir=tmp_path / "runs"
+    )
+    assert outcome.ok, outcome.failure_report()
+    assert outcome.tier is Tier.EMULATOR
+    record = read_record(outcome.record_path)  # type: ignore[arg-type]
+    assert record.tier == "emulator" and record.provider_calls == []
+
+
+def test_the_gcp_tier_refuses_what_real_services_cannot_do_before_anything_runs() -> None:
+    moves_time = Scenario.model_validate(
+        {
+            "name": "x",
+            "faults": [{"provider": "openai", "status": 503}],
+            "steps": [
+                {"bootstrap": {}},
+                {"advance_clock": {"days": 1}},
+                {"setup_integration": {"provider": "openai"}},
+            ],
+        }
+    )
+    with pytest.raises(ScenarioUsageError) as caught:
+        run_scenario(moves_time, tier=Tier.GCP, runs_dir=None, settings=Settings(openai_api_key=None))
+    message = str(caught.value)
+    assert "cannot run on gcp" in message
+    assert "advance_clock needs a tier with a manual clock" in message
+    assert "OPENAI_API_KEY" in message and "faults" in message
+    pinned = Scenario.model_validate(
+        {"name": "x", "clock": "2025-01-01T00:00:00Z", "steps": [{"bootstrap": {}}]}
+    )
+    assert "real time" in (run_scenario(pinned, tier=Tier.GCP, runs_dir=None).reason or "")
 
 
 # ------------------------------------------------------------------------- failure + record

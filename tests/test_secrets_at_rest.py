@@ -67,9 +67,9 @@ def text_forms(value: Any) -> Iterator[str]:
                     yield from text_forms(decode(stripped + "=" * (-len(stripped) % 4)))
 
 
-def warehouse_text(fake) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def warehouse_text(backends) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """``dataset.table`` → all text forms of all its rows, for every table of every dataset."""
-    warehouse = fake.platform.warehouse
+    warehouse = backends.platform.warehouse
     found: dict[str, str] = {}
     for dataset in warehouse.list_datasets():
         for table in warehouse.list_tables(dataset.dataset_id):
@@ -95,7 +95,7 @@ def test_text_forms_see_through_encodings() -> None:
 
 
 @pytest.fixture
-def journey(api, fake) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def journey(api, backends) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Two orgs onboarded (one idempotently), provider credentials set up, a key rotated
     idempotently and replayed, a billing webhook applied. Returns every secret handed out."""
     acme = api.post(
@@ -117,14 +117,14 @@ def journey(api, fake) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     )
     assert org_b.status_code == 201, org_b.text
 
-    openai_credential = fake.openai.issue_key()
+    openai_credential = backends.openai.issue_key()
     setup = api.post(
         "/api/v1/integrations/acme/openai/setup",
         json={"credential": openai_credential, "credential_name": "prod"},
         headers={"X-API-Key": acme.json()["api_key"], "Idempotency-Key": "setup-acme-openai"},
     )
     assert setup.status_code == 201, setup.text
-    anthropic_credential = fake.anthropic.issue_key()
+    anthropic_credential = backends.anthropic.issue_key()
     setup_b = api.post(
         "/api/v1/integrations/org_b/anthropic/setup",
         json={"credential": anthropic_credential},
@@ -156,10 +156,10 @@ def journey(api, fake) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             },
         }
     ).encode()
-    header = sign(payload, "whsec_local_harness", int(fake.clock.now().timestamp()))
+    header = sign(payload, "whsec_local_harness", int(backends.clock.now().timestamp()))
     webhook = api.post("/api/v1/billing/webhook", content=payload, headers={"Stripe-Signature": header})
     assert webhook.status_code == 200, webhook.text
-    fake.clock.advance(timedelta(minutes=5))
+    backends.clock.advance(timedelta(minutes=5))
 
     return {
         "api_keys": {
@@ -171,14 +171,16 @@ def journey(api, fake) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     }
 
 
-def test_no_table_anywhere_holds_a_plaintext_secret(fake, journey) -> None:
-    tables = warehouse_text(fake)
-    meta = fake.platform.meta_dataset
+def test_no_table_anywhere_holds_a_plaintext_secret(backends, journey) -> None:
+    tables = warehouse_text(backends)
+    meta = backends.platform.meta_dataset
     assert f"{meta}.org_api_keys" in tables
     assert f"{meta}.org_idempotency_keys" in tables
     assert len([name for name in tables if name.startswith(f"{meta}.")]) == 15
     # The org datasets are scanned too (whatever tables they hold by now).
-    assert {"acme_local", "org_b_local"} <= {d.dataset_id for d in fake.platform.warehouse.list_datasets()}
+    assert {"acme_local", "org_b_local"} <= {
+        d.dataset_id for d in backends.platform.warehouse.list_datasets()
+    }
 
     secrets = {f"api key {kid}": key for kid, (_, key) in journey["api_keys"].items()}
     secrets |= {f"{provider} credential": value for provider, value in journey["credentials"].items()}
@@ -196,8 +198,8 @@ def test_no_table_anywhere_holds_a_plaintext_secret(fake, journey) -> None:
         assert holding == [f"{meta}.org_api_keys"]
 
 
-def test_api_key_ciphertext_decrypts_to_the_issued_key_only_for_its_org(fake, journey) -> None:
-    platform = fake.platform
+def test_api_key_ciphertext_decrypts_to_the_issued_key_only_for_its_org(backends, journey) -> None:
+    platform = backends.platform
     stored = platform.select(
         f"SELECT org_api_key_id, org_slug, encrypted_api_key FROM {platform.table('org_api_keys')}"
     ).rows
@@ -212,8 +214,8 @@ def test_api_key_ciphertext_decrypts_to_the_issued_key_only_for_its_org(fake, jo
             platform.keys.decrypt(row["encrypted_api_key"], aad=other.encode())
 
 
-def test_credential_copied_to_another_org_does_not_decrypt(fake, journey) -> None:
-    platform = fake.platform
+def test_credential_copied_to_another_org_does_not_decrypt(backends, journey) -> None:
+    platform = backends.platform
     table = platform.table("org_integration_credentials")
     (row_a,) = platform.select(f"SELECT * FROM {table} WHERE org_slug = 'acme' AND provider = 'OPENAI'").rows
     stolen = {**row_a, "credential_id": str(uuid.uuid4()), "org_slug": "org_b"}
@@ -235,7 +237,7 @@ def test_credential_copied_to_another_org_does_not_decrypt(fake, journey) -> Non
     )
 
 
-def test_listing_integrations_shows_a_fingerprint_not_the_secret(api, fake, journey) -> None:
+def test_listing_integrations_shows_a_fingerprint_not_the_secret(api, backends, journey) -> None:
     org_b_key = next(key for slug, key in journey["api_keys"].values() if slug == "org_b")
     listed = api.get("/api/v1/integrations/org_b", headers={"X-API-Key": org_b_key})
     assert listed.status_code == 200, listed.text

@@ -89,6 +89,8 @@ ERROR_TYPES = {
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
+# The anthropic-version whose ModelInfo requires ``lifecycle`` (the one anthropic SDK 2.x sends).
+LIFECYCLE_VERSION = "2026-10-21"
 
 Reply = tuple[int, dict[str, Any], dict[str, str]]
 
@@ -259,6 +261,18 @@ def fault_reply(fault: Fault, request_id: str) -> Reply:
     return status, error_body(type_, HTTPStatus(status).phrase, request_id), headers
 
 
+def model_object(model: Mapping[str, Any], version: str | None) -> dict[str, Any]:
+    """A model as served under ``anthropic-version: version``. Under :data:`LIFECYCLE_VERSION` the
+    object carries ``lifecycle`` (``"active"`` unless the stored model says otherwise): the anthropic
+    SDK 2.x pins that version and its ``ModelInfo`` type requires the field, so a strict client
+    (``_strict_response_validation=True``) rejects a model without it. Under older versions the
+    stored object is served as is (whether they omit ``lifecycle`` is not confirmed)."""
+    served = dict(model)
+    if version == LIFECYCLE_VERSION:
+        served.setdefault("lifecycle", "active")
+    return served
+
+
 def page(
     models: list[dict[str, Any]], *, limit: int, after_id: str | None, before_id: str | None
 ) -> dict[str, Any]:
@@ -368,8 +382,9 @@ def create_app(state: AnthropicState) -> FastAPI:
                 # Not confirmed against the real API.
                 message = f"limit: Input should be between 1 and {MAX_LIMIT}"
                 return 400, error_body("invalid_request_error", message, request_id)
+            version = request.headers.get("anthropic-version")
             body = page(
-                state.sorted_models(),
+                [model_object(m, version) for m in state.sorted_models()],
                 limit=limit,
                 after_id=params.get("after_id"),
                 before_id=params.get("before_id"),
@@ -383,7 +398,7 @@ def create_app(state: AnthropicState) -> FastAPI:
         def route(request_id: str) -> tuple[int, dict[str, Any]]:
             model = state.model(model_id)
             if model is not None:
-                return 200, dict(model)
+                return 200, model_object(model, request.headers.get("anthropic-version"))
             # The Messages API answers an unknown model like this; not confirmed for /v1/models.
             return 404, error_body("not_found_error", f"model: {model_id}", request_id)
 

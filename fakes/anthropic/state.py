@@ -29,7 +29,8 @@ from fakes.providers_common import ID_ALPHABET, ProviderState, UsageRow, random_
 from harness.ports import UsageRecord
 
 # The four documented ModelInfo fields (platform.claude.com/docs/en/api/models). Newer API
-# versions add optional fields (capabilities, max_tokens...); a test can add them per model.
+# versions add optional fields (capabilities, max_tokens...); a test can add them per model. Under
+# anthropic-version 2026-10-21 the app also serves ``lifecycle`` (see ``app.model_object``).
 DEFAULT_MODELS: tuple[dict[str, Any], ...] = (
     {
         "type": "model",

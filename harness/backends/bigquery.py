@@ -10,6 +10,7 @@ This module never imports ``fakes``: it is what runs against real BigQuery.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
@@ -463,21 +464,31 @@ class BigQueryWarehouse:
     # ------------------------------------------------------------------------ queries
 
     def _run(self, sql: str, params: list[Any]) -> QueryResult:
+        """Queries and DML go through ``jobs.query`` (``query_and_wait``: one round trip when the
+        answer fits a page); its response carries no statement type, so the leading keyword names
+        it. Anything else (DDL, scripts) is a query job, which reports its own type."""
         config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
+        keyword = _leading_keyword(sql)
         with _mapped():
-            job = self.client.query(sql, job_config=config)
-            rows_iter = job.result()
+            if keyword in _QUERY_AND_WAIT:
+                rows_iter = self.client.query_and_wait(sql, job_config=config)
+                statement_type = _QUERY_AND_WAIT[keyword]
+                stats: Any = rows_iter
+            else:
+                job = self.client.query(sql, job_config=config)
+                rows_iter = job.result()
+                statement_type = job.statement_type or "SELECT"
+                stats = job
             schema = tuple(FieldSpec.from_api(f.to_api_repr()) for f in (rows_iter.schema or ()))
             rows = [dict(row.items()) for row in rows_iter]
-        statement_type = job.statement_type or "SELECT"
-        affected = job.num_dml_affected_rows
+        affected = stats.num_dml_affected_rows
         return QueryResult(
             rows=[{k: _plain(v) for k, v in row.items()} for row in rows],
             schema=schema,
             statement_type=statement_type,
             affected_rows=int(affected) if affected is not None else None,
-            job_id=job.job_id,
-            bytes_processed=int(job.total_bytes_processed or 0),
+            job_id=stats.job_id,
+            bytes_processed=int(stats.total_bytes_processed or 0),
         )
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
@@ -486,6 +497,30 @@ class BigQueryWarehouse:
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         return self.query(sql, params).affected_rows or 0
+
+
+# Leading keyword -> BigQuery's statementType, for the statements that run through jobs.query.
+_QUERY_AND_WAIT = {
+    "SELECT": "SELECT",
+    "WITH": "SELECT",
+    "INSERT": "INSERT",
+    "UPDATE": "UPDATE",
+    "DELETE": "DELETE",
+    "MERGE": "MERGE",
+}
+_COMMENT_OR_SPACE = re.compile(r"(?:\s+|--[^\n]*|#[^\n]*|/\*.*?\*/)*", re.DOTALL)
+
+
+def _leading_keyword(sql: str) -> str:
+    """The first word after whitespace, comments and opening parentheses, upper-cased."""
+    rest = sql
+    while True:
+        rest = rest[_COMMENT_OR_SPACE.match(rest).end() :]  # type: ignore[union-attr]
+        if not rest.startswith("("):
+            break
+        rest = rest[1:]
+    match = re.match(r"[A-Za-z_]+", rest)
+    return match.group(0).upper() if match else ""
 
 
 def _plain(value: Any) -> Any:

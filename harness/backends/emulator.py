@@ -1,24 +1,98 @@
 """The ``emulator`` tier: the REAL adapters (google-cloud-bigquery, google-cloud-kms over REST, the
-httpx provider clients) pointed at the local emulators of :class:`harness.emulators.Emulators`."""
+httpx provider clients) pointed at local emulators over HTTP.
+
+Two ways to get them:
+
+* **embedded** (default): :func:`build_emulator` starts :class:`harness.emulators.Emulators` on free
+  loopback ports in a background thread, on the caller's manual clock and seed, so scenarios and
+  tests can move time, arm provider faults and mint provider keys exactly as on the fake tier;
+* **external**: with ``BIGQUERY_EMULATOR_HOST`` set (e.g. ``eval "$(harness emulators up
+  --print-env)"``), the platform talks to emulators some other process serves, found through
+  ``BIGQUERY_EMULATOR_HOST``, ``KMS_ENDPOINT``, ``OPENAI_BASE_URL`` and ``ANTHROPIC_BASE_URL``.
+  Nothing behind them is reachable from here (no clock, no provider fakes).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from google.auth.credentials import AnonymousCredentials
 
-from harness.backends.bigquery import BigQueryWarehouse
-from harness.backends.kms import CloudKmsKeyManager
+from harness.backends.real import build_real_platform
+from harness.clock import ManualClock, SystemClock
 from harness.onboarding.platform import Platform
-from harness.ports import Provider
-from harness.providers import validator_for
-from harness.providers.usage import usage_source_for
-from harness.schema.loader import load_config
+from harness.ports import Clock, Provider
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
 
 if TYPE_CHECKING:
     from harness.emulators import Emulators
+
+# The provider clients' timeout against embedded emulators. A timeout fault holds the response
+# until the client gives up, so each timed-out attempt costs this much real time; loopback
+# answers arrive in milliseconds, so one second leaves a wide margin on a loaded machine.
+EMULATED_PROVIDER_TIMEOUT = httpx.Timeout(1.0)
+
+
+class EmulatorConfigError(ValueError):
+    """The external emulators are named only in part (e.g. BigQuery without KMS)."""
+
+
+@dataclass
+class EmulatorBackends:
+    """The emulator tier's parts. ``emulators`` is None when they are served by another process."""
+
+    clock: Clock
+    platform: Platform
+    emulators: Emulators | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def openai(self) -> Any:
+        """The OpenAI emulator's state (keys, faults), or None for external emulators."""
+        return self.emulators.openai if self.emulators is not None else None
+
+    @property
+    def anthropic(self) -> Any:
+        return self.emulators.anthropic if self.emulators is not None else None
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self.emulators is not None:
+                self.emulators.stop()
+
+    def __enter__(self) -> EmulatorBackends:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def build_emulator(
+    settings: Settings | None = None,
+    *,
+    clock: ManualClock | None = None,
+    seed: int | None = None,
+    config: BootstrapConfig | None = None,
+) -> EmulatorBackends:
+    """Emulator-tier backends: embedded emulators, or the external ones the settings name."""
+    settings = settings or Settings()
+    if settings.bigquery_emulator_host:
+        return EmulatorBackends(SystemClock(), _external_platform(settings, config))
+    from harness.emulators import Emulators
+
+    clock = clock or ManualClock(datetime.now(UTC).replace(microsecond=0))
+    emulators = Emulators(settings=settings, clock=clock, seed=seed).start()
+    try:
+        platform = build_emulator_platform(settings, emulators, config=config)
+    except BaseException:
+        emulators.stop()
+        raise
+    return EmulatorBackends(clock, platform, emulators)
 
 
 def build_emulator_platform(
@@ -27,24 +101,54 @@ def build_emulator_platform(
     *,
     config: BootstrapConfig | None = None,
 ) -> Platform:
-    """A Platform whose every backend is reached over HTTP on the emulators' ports."""
-    settings = settings or emulators.settings
+    """A Platform whose every backend is reached over HTTP on the emulators' ports. A retry wait
+    advances the emulators' clock, as on the fake tier, instead of sleeping."""
     clock = emulators.clock
-    base_urls = {Provider.OPENAI: emulators.openai_url, Provider.ANTHROPIC: emulators.anthropic_url}
-    return Platform(
-        warehouse=BigQueryWarehouse(
-            settings.gcp_project_id, credentials=AnonymousCredentials(), endpoint=emulators.bigquery_url
-        ),
-        keys=CloudKmsKeyManager(
-            settings.kms_key_name, credentials=AnonymousCredentials(), endpoint=emulators.kms_url
-        ),
+
+    def advance(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+    return build_real_platform(
+        settings or emulators.settings,
         clock=clock,
-        validators={p: validator_for(p, base_url=base_urls[p], clock=clock) for p in Provider},
-        usage_sources={p: usage_source_for(p, base_url=base_urls[p], clock=clock) for p in Provider},
-        config=config or load_config(),
-        environment=settings.environment,
-        api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,
+        credentials=AnonymousCredentials(),
+        bigquery_endpoint=emulators.bigquery_url,
+        kms_endpoint=emulators.kms_url,
+        provider_urls={Provider.OPENAI: emulators.openai_url, Provider.ANTHROPIC: emulators.anthropic_url},
+        sleep=advance,
+        provider_timeout=EMULATED_PROVIDER_TIMEOUT,
+        config=config,
     )
 
 
-__all__ = ["build_emulator_platform"]
+def _external_platform(settings: Settings, config: BootstrapConfig | None) -> Platform:
+    missing = [
+        name
+        for name, value in (
+            ("KMS_ENDPOINT", settings.kms_endpoint),
+            ("OPENAI_BASE_URL", settings.openai_base_url),
+            ("ANTHROPIC_BASE_URL", settings.anthropic_base_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise EmulatorConfigError(
+            f"BIGQUERY_EMULATOR_HOST is set but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+            'not: export all four, e.g. eval "$(harness emulators up --print-env)"'
+        )
+    host = settings.bigquery_emulator_host or ""
+    return build_real_platform(
+        settings,
+        clock=SystemClock(),
+        credentials=AnonymousCredentials(),
+        bigquery_endpoint=host if "://" in host else f"http://{host}",
+        kms_endpoint=settings.kms_endpoint,
+        provider_urls={
+            Provider.OPENAI: settings.openai_base_url,
+            Provider.ANTHROPIC: settings.anthropic_base_url,
+        },
+        config=config,
+    )
+
+
+__all__ = ["EmulatorBackends", "EmulatorConfigError", "build_emulator", "build_emulator_platform"]

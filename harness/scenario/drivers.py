@@ -1,4 +1,4 @@
-"""Where a scenario's requests go: the in-process services over fake backends, or live URLs.
+"""Where a scenario's requests go: the in-process services over a tier's backends, or live URLs.
 
 Both drivers answer the same calls — ``send`` a request, read and ``advance`` the clock, mint a
 valid provider credential, ``arm`` a provider fault, ``count_rows``, ``describe_dataset``,
@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from harness.backends import Backend
 from harness.scenario.actions import ORG_DATASET_TABLES, ActionError, Request
 from harness.scenario.model import ProviderFault
 from harness.services.settings import Settings
@@ -25,25 +26,34 @@ LIVE_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 
 class InProcess:
-    """Both apps over one set of fake backends, through TestClient. Given ``backends`` are used
-    as they are (their clock and seed) and left open; otherwise fresh ones are built and closed."""
+    """Both apps over one set of backends of the tier, through TestClient. Given ``backends`` are
+    used as they are (their clock and seed) and left open; otherwise fresh ones are built and
+    closed. On gcp there is no manual clock and no provider fake behind the services."""
 
     mode = "in-process"
 
     def __init__(
-        self, settings: Settings, seed: int, clock_start: datetime, backends: Any | None = None
+        self,
+        settings: Settings,
+        seed: int,
+        clock_start: datetime,
+        backends: Any | None = None,
+        *,
+        tier: Backend = Backend.FAKE,
     ) -> None:
         from fastapi.testclient import TestClient
 
-        from harness.backends.fake import build_fake
+        from harness.backends import build_backends
         from harness.clock import ManualClock
         from harness.services.api import create_api_app
         from harness.services.pipeline import create_pipeline_app
 
+        self._settings = settings
         self._stack = contextlib.ExitStack()
         try:
+            clock = None if tier is Backend.GCP else ManualClock(clock_start)
             self.backends = backends or self._stack.enter_context(
-                build_fake(settings, clock=ManualClock(clock_start), seed=seed)
+                build_backends(tier, settings, clock=clock, seed=seed)
             )
             platform = self.backends.platform
             self.clients = {
@@ -68,13 +78,23 @@ class InProcess:
         return self.backends.clock.now()
 
     def advance(self, delta: timedelta) -> datetime:
+        if not hasattr(self.backends.clock, "advance"):
+            raise ActionError("advance_clock needs a tier with a manual clock (fake or emulator)")
         return self.backends.clock.advance(delta)
 
     def mint_credential(self, provider: str) -> str:
-        return self._state(provider).issue_admin_key()
+        state = self._state(provider)
+        if state is not None:
+            return state.issue_admin_key()
+        secret = env_credential(self._settings, provider)
+        if secret is None:
+            raise ActionError(f"no {provider.upper()}_API_KEY for a valid {provider} credential")
+        return secret
 
     def arm(self, fault: ProviderFault) -> None:
         state = self._state(fault.provider.value)
+        if state is None:
+            raise ActionError("provider faults need the provider fakes (fake or emulator tier)")
         if fault.timeout:
             state.add_timeout(times=fault.times)
         else:

@@ -33,17 +33,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from harness.backends import Backend as Tier
 from harness.ports import Provider
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Tier(StrEnum):
-    FAKE = "fake"
-    EMULATOR = "emulator"
-    GCP = "gcp"
 
 
 class CleanupPolicy(StrEnum):

@@ -2,17 +2,21 @@
 
 :func:`run_scenario` runs one :class:`~harness.scenario.model.Scenario`:
 
-* **in-process** (default): one set of fake backends (seed: ``--seed``, else the scenario's
-  ``seed``, else derived from the run id; clock: the scenario's ``clock``, else now) shared by the
-  api-service and the pipeline-service, both driven through Starlette's ``TestClient``;
+* **in-process** (default): one set of backends for the tier (seed: ``--seed``, else the
+  scenario's ``seed``, else derived from the run id; clock: the scenario's ``clock``, else now)
+  shared by the api-service and the pipeline-service, both driven through Starlette's
+  ``TestClient``. On ``fake`` everything is in-process; on ``emulator`` the services reach
+  embedded emulators over HTTP through the real Google and provider clients (same clock, seed,
+  faults); on ``gcp`` real services (real time: ``advance_clock`` and faults are refused, a
+  ``valid`` credential comes from ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``);
 * **live**: plain HTTP to ``api_url`` / ``pipeline_url``. Actions that reach behind the API
   (``advance_clock``, ``count_rows`` of meta tables, a ``valid`` provider credential, ``faults``)
   use the root-key-protected ``/_harness`` controls of ``harness serve``; against services without
   them such a scenario is refused before it starts (a ``valid`` credential then comes from
   ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY`` when set). ``describe_dataset``, ``bootstrap:
   {config}`` and row counts of the org dataset are in-process only. A scenario that pins the
-  ``clock`` is skipped live (services keep their own time). The emulator and gcp tiers are not
-  built in-process yet: refused (:class:`ScenarioUsageError`), unless run against live URLs.
+  ``clock`` is skipped live and on gcp (services keep their own time). Provider exchanges are
+  listed in the run record (and replayable) on the fake tier only.
 
 Built-in variables: ``run_id`` (8 lowercase hex digits, valid in slugs), ``org`` (the resolved org
 slug), ``api_key`` (the org's current key: set by onboard, replaced by rotate_key), ``root_key``,
@@ -93,7 +97,7 @@ from harness.scenario.templates import TemplateError, render, resolve_variables
 from harness.services.settings import Settings
 
 if TYPE_CHECKING:
-    from harness.backends.fake import FakeBackends
+    from harness.backends import TierBackends
 
 DEFAULT_RUNS_DIR = Path(".harness/runs")
 
@@ -120,14 +124,14 @@ def run_scenario(
     seed: int | None = None,
     settings: Settings | None = None,
     run_id: str | None = None,
-    backends: FakeBackends | None = None,
+    backends: TierBackends | None = None,
 ) -> RunOutcome:
     """Run ``scenario`` and return what happened (see the module docstring).
 
     ``record`` keeps provider response bodies in the run record (``harness run --record``);
     ``replay_from`` re-runs a record (its run id, seed, clock start and provider responses);
-    ``runs_dir=None`` writes no record; ``backends`` runs in-process on fake backends the caller
-    owns (their clock and seed; left open, e.g. to inspect them afterwards). Raises
+    ``runs_dir=None`` writes no record; ``backends`` runs in-process on backends of ``tier`` the
+    caller owns (their clock and seed; left open, e.g. to inspect them afterwards). Raises
     :class:`ScenarioUsageError` before anything runs when the scenario cannot run as asked, and
     :class:`RunInterrupted` (a ``KeyboardInterrupt``) after cleanup when interrupted.
     """
@@ -158,7 +162,7 @@ def run_scenario(
             reason=skip,
         )
     if replay_from is None:
-        check_scenario(scenario, tier=tier, live=live)
+        check_scenario(scenario, tier=tier, live=live, settings=settings)
     else:
         _check_static(scenario)
 
@@ -181,7 +185,10 @@ def run_scenario(
     else:
         if backends is not None:
             clock_start = backends.clock.now()
-        driver = InProcess(settings, seed, clock_start, backends)
+        try:
+            driver = InProcess(settings, seed, clock_start, backends, tier=tier)
+        except ValueError as exc:  # settings that do not reach the tier (no GCP project, ...)
+            raise ScenarioUsageError(f"the {tier.value} tier: {exc}") from exc
     try:
         run = _Run(
             scenario,
@@ -209,19 +216,32 @@ def skip_reason(scenario: Scenario, *, tier: Tier = Tier.FAKE, live: bool = Fals
         return f"runs on {', '.join(t.value for t in scenario.tiers)}, not {tier.value}"
     if live and scenario.clock is not None:
         return f"pins the clock at {scenario.clock.isoformat()}; live services keep their own time"
+    if tier is Tier.GCP and scenario.clock is not None:
+        return f"pins the clock at {scenario.clock.isoformat()}; the gcp tier runs on real time"
     return None
 
 
-def check_scenario(scenario: Scenario, *, tier: Tier = Tier.FAKE, live: bool = False) -> None:
-    """What can be known without running: the tier is available, tables and fault targets exist.
-    Raises :class:`ScenarioUsageError`. (Live mode is checked against the services when the run
-    starts.)"""
-    if not live and tier is not Tier.FAKE:
-        raise ScenarioUsageError(
-            f"the {tier.value} tier is not available in-process yet; run on the fake tier, or against "
-            "services running on that tier with --api-url and --pipeline-url"
-        )
+def check_scenario(
+    scenario: Scenario, *, tier: Tier = Tier.FAKE, live: bool = False, settings: Settings | None = None
+) -> None:
+    """What can be known without running: tables and fault targets exist, and on gcp nothing asks
+    for what real services cannot do. Raises :class:`ScenarioUsageError`. (Live mode is checked
+    against the services when the run starts.)"""
     _check_static(scenario)
+    if tier is Tier.GCP and not live:
+        _check_gcp(scenario, settings or Settings())
+
+
+def _check_gcp(scenario: Scenario, settings: Settings) -> None:
+    problems: list[str] = []
+    for index, step in enumerate(scenario.steps):
+        if step.action == "advance_clock":
+            problems.append(f"{_step_title(index, step)}: advance_clock needs a tier with a manual clock")
+    problems.extend(_credential_problems(scenario, settings))
+    if scenario.faults:
+        problems.append("faults are injected into the provider fakes, which the gcp tier does not have")
+    if problems:
+        raise ScenarioUsageError(f"scenario {scenario.name} cannot run on gcp: " + "; ".join(problems))
 
 
 def replay(
@@ -318,13 +338,7 @@ def _check_live(scenario: Scenario, driver: Live, settings: Settings) -> None:
             problems.append(f"{_step_title(index, step)}: {step.action} reaches behind the API")
         if step.action == "bootstrap" and getattr(step.args, "config", None):
             problems.append(f"{_step_title(index, step)}: bootstrap with a config needs an in-process run")
-        if step.setup_integration is not None and step.setup_integration.credential == "valid":
-            provider = step.setup_integration.provider.value
-            if env_credential(settings, provider) is None:
-                problems.append(
-                    f"{_step_title(index, step)}: a valid {provider} credential needs "
-                    f"{provider.upper()}_API_KEY"
-                )
+    problems.extend(_credential_problems(scenario, settings))
     if scenario.faults:
         problems.append("faults are injected into the provider fakes")
     if problems:
@@ -332,6 +346,20 @@ def _check_live(scenario: Scenario, driver: Live, settings: Settings) -> None:
             f"scenario {scenario.name} cannot run live: {why} (start them with `harness serve`): "
             + "; ".join(problems)
         )
+
+
+def _credential_problems(scenario: Scenario, settings: Settings) -> list[str]:
+    """Steps that need a valid provider credential no provider fake can mint here."""
+    problems = []
+    for index, step in enumerate(scenario.steps):
+        if step.setup_integration is not None and step.setup_integration.credential == "valid":
+            provider = step.setup_integration.provider.value
+            if env_credential(settings, provider) is None:
+                problems.append(
+                    f"{_step_title(index, step)}: a valid {provider} credential needs "
+                    f"{provider.upper()}_API_KEY"
+                )
+    return problems
 
 
 def _fault_step(scenario: Scenario, fault: ProviderFault) -> int | None:
@@ -370,7 +398,7 @@ class _Run:
         self.on_step = on_step
         self.runs_dir = runs_dir
         self.replay_from = replay_from
-        self.record = record and isinstance(driver, InProcess)
+        self.record = record and isinstance(driver, InProcess) and tier is Tier.FAKE
         self.urls = urls
         self.scrub = Scrubber()
         root_key = settings.ca_root_api_key.get_secret_value()
@@ -400,11 +428,12 @@ class _Run:
             raise ScenarioUsageError(f"scenario {scenario.name}: variables: {exc}") from exc
         self.initial_variables = dict(self.variables)
         self.tape = None
-        if isinstance(driver, InProcess):
+        mocks = getattr(driver.backends, "mocks", None) if isinstance(driver, InProcess) else None
+        if mocks is not None:  # the fake tier's respx routes: the only provider traffic seen here
             from harness.scenario.tape import ProviderTape
 
             recorded = replay_from.provider_calls if replay_from is not None else ()
-            self.tape = ProviderTape(driver.backends.mocks, self.scrub, keep_bodies=record, replay=recorded)
+            self.tape = ProviderTape(mocks, self.scrub, keep_bodies=record, replay=recorded)
 
         record_id = ""
         self.record_directory: Path | None = None

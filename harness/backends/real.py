@@ -1,0 +1,64 @@
+"""The platform on the real adapters: what the ``emulator`` and ``gcp`` tiers have in common.
+
+Both tiers run google-cloud-bigquery, google-cloud-kms (REST transport) and the httpx provider
+clients; they differ only in where those point (loopback emulators or Google and the providers)
+and in how a retry wait passes (the emulators' manual clock is advanced; on gcp it is slept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import httpx
+from google.auth.credentials import Credentials
+
+from harness.backends.bigquery import BigQueryWarehouse
+from harness.backends.kms import CloudKmsKeyManager
+from harness.onboarding.platform import Platform
+from harness.ports import Clock, Provider
+from harness.providers import validator_for
+from harness.providers.usage import usage_source_for
+from harness.schema.loader import load_config
+from harness.schema.spec import BootstrapConfig
+from harness.services.settings import Settings
+
+
+def build_real_platform(
+    settings: Settings,
+    *,
+    clock: Clock,
+    credentials: Credentials | None,
+    bigquery_endpoint: str | None = None,
+    kms_endpoint: str | None = None,
+    provider_urls: Mapping[Provider, str | None] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    provider_timeout: httpx.Timeout | None = None,
+    config: BootstrapConfig | None = None,
+) -> Platform:
+    """A Platform on the real clients; ``None`` endpoints and URLs mean the real services, ``None``
+    sleep and timeout the provider clients' defaults."""
+    # OPENAI_BASE_URL ends in /v1 by the openai SDK's convention; the harness's clients add it.
+    urls = {
+        provider: url.rstrip("/").removesuffix("/v1") if url else None
+        for provider, url in (provider_urls or {}).items()
+    }
+    options: dict[str, object] = {"clock": clock}
+    if sleep is not None:
+        options["sleep"] = sleep
+    if provider_timeout is not None:
+        options["timeout"] = provider_timeout
+    return Platform(
+        warehouse=BigQueryWarehouse(
+            settings.gcp_project_id, credentials=credentials, endpoint=bigquery_endpoint
+        ),
+        keys=CloudKmsKeyManager(settings.kms_key_name, credentials=credentials, endpoint=kms_endpoint),
+        clock=clock,
+        validators={p: validator_for(p, base_url=urls.get(p), **options) for p in Provider},
+        usage_sources={p: usage_source_for(p, base_url=urls.get(p), **options) for p in Provider},
+        config=config or load_config(),
+        environment=settings.environment,
+        api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,
+    )
+
+
+__all__ = ["build_real_platform"]
