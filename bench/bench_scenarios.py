@@ -1,5 +1,7 @@
-"""Median wall time of the ``full_onboarding`` scenario through the runner: in-process (fresh fake
-backends per run, as ``./run_e2e.sh`` does) and live (against ``harness serve``'s services,
+"""Median wall time of the ``full_onboarding`` scenario through the runner: in-process on the fake
+tier (fresh fake backends per run, as ``./run_e2e.sh`` does), in-process on the emulator tier
+(the real google-cloud and provider clients over HTTP to emulators in the same process, fresh
+state per run on reused servers), and live (against ``harness serve``'s fake-tier services,
 started once on free ports)."""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from _results import summarize, write
 
+from harness.backends import Backend
 from harness.scenario.loader import load_scenario
 from harness.scenario.runner import run_scenario
 from harness.serve import ServiceProcess
@@ -33,10 +36,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    in_process = timed(args.runs)
+    in_process = timed(args.runs, tier=Backend.FAKE)
+    emulator = timed(args.runs, tier=Backend.EMULATOR)
     with ServiceProcess(seed=1) as services:
         live = timed(args.runs, api_url=services.api_url, pipeline_url=services.pipeline_url)
-    write("full_onboarding", {"scenario": "full_onboarding", "in_process": in_process, "live": live})
+    ratio = emulator["median_ms"] / in_process["median_ms"]  # type: ignore[operator]
+    print(f"emulator tier / fake tier: {ratio:.2f}x")
+    write(
+        "full_onboarding",
+        {
+            "scenario": "full_onboarding",
+            "in_process": in_process,
+            "emulator_in_process": emulator,
+            "emulator_vs_fake": round(ratio, 2),
+            "live": live,
+        },
+    )
 
 
 if __name__ == "__main__":

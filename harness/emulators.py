@@ -69,6 +69,7 @@ class Emulators(ServerThread):
         self.startup_seconds: float | None = None
         self._sockets: dict[str, socket.socket] = {}
         self._servers: dict[str, uvicorn.Server] = {}
+        self._apps: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -145,7 +146,33 @@ class Emulators(ServerThread):
 
     # ------------------------------------------------------------------ internals
 
+    def reset(self, *, clock: ManualClock | None = None, seed: int | None = None) -> Emulators:
+        """Fresh state behind the running servers (a new engine, key ring and provider fakes on
+        ``clock`` and ``seed``): what a new ``Emulators`` would serve, without new servers."""
+        if not self.running:
+            raise RuntimeError("Emulators are not started")
+        if self.engine is not None:
+            self.engine.close()
+        self.clock = clock or self.clock
+        self.seed = seed
+        self._fill_state()
+        return self
+
     def _build(self) -> None:
+        self._fill_state()
+        for name in EMULATORS:
+            config = uvicorn.Config(
+                _Current(self._apps, name),
+                host=self.host,
+                port=self.ports[name],
+                lifespan="off",
+                access_log=False,
+                log_level="warning",
+                timeout_graceful_shutdown=5,
+            )
+            self._servers[name] = uvicorn.Server(config)
+
+    def _fill_state(self) -> None:
         match = _KEY_NAME.match(self.settings.kms_key_name)
         if match is None:
             raise ServeError(f"KMS_KEY_NAME {self.settings.kms_key_name!r} is not a crypto key name")
@@ -155,23 +182,23 @@ class Emulators(ServerThread):
         self.kms.create_crypto_key(ring["name"], match["key"])
         self.openai = OpenAIState(clock=self.clock, seed=self.seed or 0)
         self.anthropic = AnthropicState(clock=self.clock, seed=self.seed or 0)
-        apps: dict[str, Any] = {
-            "bigquery": create_bigquery_app(self.engine),
-            "kms": create_kms_app(self.kms),
-            "openai": _provider_app("openai", self.openai),
-            "anthropic": _provider_app("anthropic", self.anthropic),
-        }
-        for name, app in apps.items():
-            config = uvicorn.Config(
-                app,
-                host=self.host,
-                port=self.ports[name],
-                lifespan="off",
-                access_log=False,
-                log_level="warning",
-                timeout_graceful_shutdown=5,
-            )
-            self._servers[name] = uvicorn.Server(config)
+        self._apps.update(
+            bigquery=create_bigquery_app(self.engine),
+            kms=create_kms_app(self.kms),
+            openai=_provider_app("openai", self.openai),
+            anthropic=_provider_app("anthropic", self.anthropic),
+        )
+
+
+class _Current:
+    """The app a server serves is looked up per request, so :meth:`Emulators.reset` can swap it."""
+
+    def __init__(self, apps: dict[str, Any], name: str) -> None:
+        self._apps = apps
+        self._name = name
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._apps[self._name](scope, receive, send)
 
 
 def _provider_app(name: str, state: Any) -> Any:

@@ -60,10 +60,12 @@ class EmulatorBackends:
         return self.emulators.anthropic if self.emulators is not None else None
 
     def close(self) -> None:
+        """Embedded emulators go back to this process's idle pool, still serving (the next
+        :func:`build_emulator` resets their state instead of starting new servers)."""
         if not self._closed:
             self._closed = True
             if self.emulators is not None:
-                self.emulators.stop()
+                _IDLE.append(self.emulators)
 
     def __enter__(self) -> EmulatorBackends:
         return self
@@ -86,13 +88,29 @@ def build_emulator(
     from harness.emulators import Emulators
 
     clock = clock or ManualClock(datetime.now(UTC).replace(microsecond=0))
-    emulators = Emulators(settings=settings, clock=clock, seed=seed).start()
+    emulators = _reuse(settings, clock, seed) or Emulators(settings=settings, clock=clock, seed=seed).start()
     try:
         platform = build_emulator_platform(settings, emulators, config=config)
     except BaseException:
         emulators.stop()
         raise
     return EmulatorBackends(clock, platform, emulators)
+
+
+# Started emulators no longer used by anyone: starting and stopping four servers per test costs
+# more than the test, so closed backends leave theirs here (daemon threads: they end with the
+# process). Each is reset to fresh state before it is handed out again.
+_IDLE: list[Emulators] = []
+
+
+def _reuse(settings: Settings, clock: ManualClock, seed: int | None) -> Emulators | None:
+    while _IDLE:
+        emulators = _IDLE.pop()
+        if emulators.running and emulators.settings.kms_key_name == settings.kms_key_name:
+            emulators.settings = settings
+            return emulators.reset(clock=clock, seed=seed)
+        emulators.stop()
+    return None
 
 
 def build_emulator_platform(
