@@ -506,7 +506,8 @@ def _print_outcome(out: Console, outcome) -> None:  # type: ignore[no-untyped-de
         calls += f" ({outcome.provider_responses_replayed} served from the record)"
     out.print(
         f"  [{colour}]{outcome.status}[/{colour}] {outcome.scenario.name}: {steps} in "
-        f"{outcome.duration_ms:.0f} ms{calls} (run {outcome.run_id}, seed {outcome.seed}, {outcome.mode})",
+        f"{outcome.duration_ms:.0f} ms{calls} (run {outcome.run_id}, seed {outcome.seed}, "
+        f"{outcome.mode}, {outcome.tier.value} tier)",
         highlight=False,
     )
     if outcome.status != PASSED:
