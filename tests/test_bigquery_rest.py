@@ -484,8 +484,6 @@ def test_dml_and_ddl_through_query_and_wait(client: bigquery.Client, dataset: st
     deleted = client.query(f"DELETE FROM `{dataset}.ddl_made` WHERE id = 1")
     deleted.result()
     assert deleted.num_dml_affected_rows == 1 and deleted.statement_type == "DELETE"
-    with pytest.raises(gexc.BadRequest):
-        client.query("SELECT 1", job_config=bigquery.QueryJobConfig(dry_run=True))
 
 
 def test_struct_and_typed_parameters(client: bigquery.Client) -> None:
@@ -573,3 +571,178 @@ def test_jobs_query_request_id_is_idempotent(url: str, client: bigquery.Client, 
     again = httpx.post(f"{url}/bigquery/v2/projects/{PROJECT}/queries", json=request).json()
     assert first["jobReference"] == again["jobReference"] and again["numDmlAffectedRows"] == "1"
     assert client.get_table(f"{dataset}.once").num_rows == 1
+
+
+# ------------------------------------------------------------------ insertAll options
+
+
+def test_insert_all_skip_invalid_rows_and_ignore_unknown_values(
+    client: bigquery.Client, dataset: str, url: str, discovery: dict[str, Any]
+) -> None:
+    table = _make_table(client, dataset)
+    rows = [
+        {"id": 1, "name": "ok"},
+        {"id": "not-a-number"},
+        {"id": 3, "extra": "x", "address": {"city": "Oslo", "floor": 2}},
+    ]
+    # Default: one bad row (and the unknown values) stop the whole request; the rest are "stopped".
+    errors = {e["index"]: e["errors"] for e in client.insert_rows_json(table, rows)}
+    assert errors[0] == [{"reason": "stopped", "location": "", "message": ""}]
+    assert errors[1][0]["reason"] == "invalid" and errors[1][0]["location"] == "id"
+    assert errors[2][0] == {"reason": "invalid", "location": "extra", "message": "no such field: extra."}
+    assert client.get_table(table).num_rows == 0
+
+    # ignoreUnknownValues drops unknown values at every level; the bad row still stops the rest.
+    errors = client.insert_rows_json(table, rows, ignore_unknown_values=True)
+    assert sorted((e["index"], e["errors"][0]["reason"]) for e in errors) == [
+        (0, "stopped"),
+        (1, "invalid"),
+        (2, "stopped"),
+    ]
+    assert client.get_table(table).num_rows == 0
+
+    # skipInvalidRows: the valid rows go in, only the invalid ones are reported (no "stopped").
+    errors = client.insert_rows_json(table, rows, skip_invalid_rows=True, ignore_unknown_values=True)
+    assert [(e["index"], e["errors"][0]["location"]) for e in errors] == [(1, "id")]
+    got = {r["id"]: r for r in client.list_rows(table)}
+    assert sorted(got) == [1, 3] and got[3]["address"] == {"city": "Oslo", "zip": None}
+
+    body = httpx.post(
+        f"{url}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}/tables/events/insertAll",
+        json={"rows": [{"json": {"id": 4}}, {"json": {"id": "x"}}], "skipInvalidRows": True},
+    ).json()
+    validate(discovery, "TableDataInsertAllResponse", body)
+    assert [e["index"] for e in body["insertErrors"]] == [1]
+    assert client.get_table(table).num_rows == 3
+
+
+# ----------------------------------------------------------------------------- dry run
+
+
+def test_dry_run_validates_and_estimates_without_running(
+    client: bigquery.Client, dataset: str, url: str, discovery: dict[str, Any]
+) -> None:
+    table = _make_table(client, dataset)
+    client.insert_rows_json(table, ROWS)
+    sql = f"SELECT id, name FROM `{dataset}.events` WHERE id > @min"
+    params = [bigquery.ScalarQueryParameter("min", "INT64", 0)]
+    dry = client.query(sql, job_config=bigquery.QueryJobConfig(dry_run=True, query_parameters=params))
+    assert dry.dry_run is True and dry.state == "DONE" and dry.statement_type == "SELECT"
+    assert [(f.name, f.field_type) for f in dry.schema] == [("id", "INTEGER"), ("name", "STRING")]
+    real = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params))
+    real.result()
+    assert dry.total_bytes_processed == real.total_bytes_processed > 0
+    assert list(dry.result()) == []
+
+    assert dry.job_id is None  # BigQuery creates no job for a dry run (checked by id below)
+
+    # DML is validated, not run.
+    delete = client.query(
+        f"DELETE FROM `{dataset}.events` WHERE name = 'alice'",
+        job_config=bigquery.QueryJobConfig(dry_run=True),
+    )
+    assert delete.statement_type == "DELETE" and delete.num_dml_affected_rows is None
+    assert client.get_table(table).num_rows == 2
+
+    # jobs.query (query_and_wait) dry runs answer with the estimate and no rows.
+    rows = client.query_and_wait(
+        f"SELECT * FROM `{dataset}.events`", job_config=bigquery.QueryJobConfig(dry_run=True)
+    )
+    assert list(rows) == [] and rows.total_bytes_processed > 0 and len(rows.schema) == len(SCHEMA)
+
+    # An invalid statement fails the request itself.
+    with pytest.raises(gexc.BadRequest) as bad:
+        client.query(f"SELECT nope FROM `{dataset}.events`", job_config=bigquery.QueryJobConfig(dry_run=True))
+    assert bad.value.errors[0]["message"] == "Unrecognized name: nope"
+    with pytest.raises(gexc.NotFound):
+        client.query_and_wait(
+            f"SELECT * FROM `{dataset}.missing`", job_config=bigquery.QueryJobConfig(dry_run=True)
+        )
+
+    base = f"{url}/bigquery/v2/projects/{PROJECT}"
+    job = httpx.post(
+        f"{base}/jobs",
+        json={
+            "jobReference": {"jobId": "dry_1"},
+            "configuration": {"dryRun": True, "query": {"query": sql.replace("@min", "0")}},
+        },
+    ).json()
+    validate(discovery, "Job", job)
+    assert "jobId" not in job["jobReference"] and job["status"] == {"state": "DONE"}
+    assert httpx.get(f"{base}/jobs/dry_1").status_code == 404
+    assert job["statistics"]["query"]["statementType"] == "SELECT"
+    assert job["statistics"]["query"]["totalBytesProcessed"] == str(real.total_bytes_processed)
+    answer = httpx.post(
+        f"{base}/queries", json={"query": sql.replace("@min", "0"), "useLegacySql": False, "dryRun": True}
+    ).json()
+    validate(discovery, "QueryResponse", answer)
+    assert answer["jobComplete"] is True and "rows" not in answer and "jobId" not in answer["jobReference"]
+
+
+# ------------------------------------------------------------------ positional params
+
+
+def test_positional_parameters(client: bigquery.Client, dataset: str, url: str) -> None:
+    table = _make_table(client, dataset)
+    client.insert_rows_json(table, ROWS)
+    config = bigquery.QueryJobConfig(
+        query_parameters=[
+            bigquery.ScalarQueryParameter(None, "INT64", 1),
+            bigquery.ArrayQueryParameter(None, "STRING", ["alice", "bob"]),
+        ]
+    )
+    # A ? inside a string literal or a comment is text, not a parameter.
+    sql = f"SELECT id, '?' AS q FROM `{dataset}.events` -- ?\nWHERE id >= ? AND name IN UNNEST(?) ORDER BY id"
+    assert [tuple(r.values()) for r in client.query_and_wait(sql, job_config=config)] == [(1, "?"), (2, "?")]
+    job = client.query(sql, job_config=config)
+    assert [r["id"] for r in job.result()] == [1, 2]
+
+    with pytest.raises(gexc.BadRequest) as few:
+        client.query_and_wait(
+            "SELECT ? + ?", job_config=bigquery.QueryJobConfig(query_parameters=config.query_parameters[:1])
+        )
+    assert few.value.errors[0]["reason"] == "invalidQuery"
+    with pytest.raises(gexc.BadRequest) as named_mode:
+        client.query_and_wait("SELECT ? AS x")
+    assert named_mode.value.errors[0]["message"] == "Positional parameters are not supported at [1:8]"
+    mixed = httpx.post(
+        f"{url}/bigquery/v2/projects/{PROJECT}/queries",
+        json={
+            "query": "SELECT ?",
+            "parameterMode": "NAMED",
+            "queryParameters": [{"parameterType": {"type": "INT64"}, "parameterValue": {"value": "1"}}],
+        },
+    ).json()
+    assert mixed["error"]["message"] == "POSITIONAL query parameters cannot be used in NAMED parameter mode"
+
+
+# ------------------------------------------------------------------------- tables.get
+
+
+def test_table_resource_sizes_and_times(
+    client: bigquery.Client,
+    dataset: str,
+    url: str,
+    discovery: dict[str, Any],
+    server,  # type: ignore[no-untyped-def]
+) -> None:
+    table = _make_table(client, dataset)
+    empty = httpx.get(f"{url}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}/tables/events").json()
+    validate(discovery, "Table", empty)
+    assert (empty["type"], empty["numRows"], empty["numBytes"]) == ("TABLE", "0", "0")
+    created = empty["creationTime"]
+    assert created.isdigit() and empty["lastModifiedTime"].isdigit()
+    assert int(created) == int(server[2].now().timestamp() * 1000)
+
+    client.insert_rows_json(table, ROWS)
+    body = httpx.get(f"{url}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}/tables/events").json()
+    validate(discovery, "Table", body)
+    scan = client.query(f"SELECT * FROM `{dataset}.events`", job_config=bigquery.QueryJobConfig(dry_run=True))
+    assert body["numRows"] == "2" and int(body["numBytes"]) == scan.total_bytes_processed > 0
+    fetched = client.get_table(table)
+    assert (fetched.num_rows, fetched.num_bytes, fetched.table_type) == (
+        2,
+        scan.total_bytes_processed,
+        "TABLE",
+    )
+    assert fetched.created == datetime.fromtimestamp(int(created) / 1000, UTC)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import settings
 
 import harness.backends.emulator
-import harness.backends.fake  # noqa: F401 - see below
+import harness.backends.fake
 from harness import pytest_plugin
 from harness.serve import ServiceProcess
 

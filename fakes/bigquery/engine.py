@@ -30,7 +30,7 @@ from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import Dataset, MetadataStore, Table
 from fakes.bigquery.partitions import check_partition_filters, expired_rows_filter
-from fakes.bigquery.results import map_duckdb_error, result_schema
+from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema
 from fakes.bigquery.sql import (
     ParsedStatement,
     StatementKind,
@@ -95,8 +95,6 @@ class BigQueryEngine:
         self._datasets: dict[tuple[str, str], Dataset] = {}
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._stores: dict[str, MetadataStore] = {}
-        self._parsed: LRUCache[tuple[str, str], ParsedStatement] = LRUCache(maxsize=2048)
-        self._translations: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=2048)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             for file in sorted(self.path.glob("*.duckdb")):
@@ -457,9 +455,7 @@ class BigQueryEngine:
         """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports."""
         params = dict(params or {})
         with self._lock:
-            statement = self._parsed.get((sql, project))
-            if statement is None:
-                statement = self._parsed[(sql, project)] = parse(sql, default_project=project)
+            statement = _parse_cached(sql, project)
             if statement.kind.is_ddl:
                 return ddl.run(self, project, statement)
             referenced = [self._resolve(ref) for ref in statement.tables]
@@ -479,17 +475,58 @@ class BigQueryEngine:
             assert target is not None
             return self._dml(statement, duck_sql, duck_params, target, referenced)
 
+    def dry_run(self, project: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Validate a statement and estimate it without running it (``dryRun``): the same parse,
+        table, parameter and partition-filter checks as :meth:`query`, DuckDB's binder for names
+        and types, the result schema of a SELECT and ``totalBytesProcessed`` of the tables as
+        they are. Nothing is written, and errors that only rows can raise (division by zero, a
+        bad cast of a value) are not found, as in BigQuery."""
+        params = dict(params or {})
+        with self._lock:
+            statement = _parse_cached(sql, project)
+            if statement.kind.is_ddl:
+                return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
+            referenced = [self._resolve(ref) for ref in statement.tables]
+            target = self._resolve(statement.target) if statement.target else None
+            for table in referenced + ([target] if target else []):
+                self._expire_partitions(table)
+            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
+            translation = self._translate(statement, target)
+            duck_params = {
+                name: param_types.to_duckdb(value)
+                for name, value in bind(statement, translation, params, self.clock.now()).items()
+            }
+            schema: tuple[FieldSpec, ...] = ()
+            try:
+                if statement.kind is StatementKind.SELECT:
+                    relation = self._conn.sql(translation.sql, params=duck_params)
+                    description = list(zip(relation.columns, relation.types, strict=True))
+                    schema = result_schema(description, [t.spec.schema for t in referenced])
+                else:
+                    self._conn.execute(f"EXPLAIN {translation.sql}", duck_params)
+            except duckdb.Error as exc:
+                raise map_duckdb_error(exc) from exc
+            scanned = referenced + ([target] if target and statement.kind is not StatementKind.INSERT else [])
+            return QueryResult(
+                rows=[],
+                schema=schema,
+                statement_type=statement.kind.value,
+                bytes_processed=self._bytes_estimate(statement, scanned)(),
+            )
+
     def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
         """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
         key = (statement.sql, statement.default_project, columns)
-        translation = self._translations.get(key)
+        with _CACHE_LOCK:
+            translation = _TRANSLATIONS.get(key)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
             translation = to_duckdb(source, map_table=lambda ref, write: self._storage_name(ref, write=write))
-            self._translations[key] = translation
+            with _CACHE_LOCK:
+                _TRANSLATIONS[key] = translation
         return translation
 
     def _resolve(self, ref: TableRef) -> Table:
@@ -517,6 +554,7 @@ class BigQueryEngine:
             raise map_duckdb_error(exc) from exc
         schema = result_schema(description, [t.spec.schema for t in referenced])
         rows = [row_from_storage(schema, values) for values in raw]
+        check_no_null_elements(schema, rows)
         return QueryResult(
             rows=rows,
             schema=schema,
@@ -598,6 +636,13 @@ class BigQueryEngine:
         unique = list({id(t): t for t in tables}.values())
         return lambda: self._bytes_processed(unique, star, referenced_names)
 
+    def num_bytes(self, project: str, dataset_id: str, table_id: str) -> int:
+        """The table's logical size (``numBytes``), with the per-type sizes of ``totalBytesProcessed``:
+        what ``SELECT *`` over it would process."""
+        with self._lock:
+            table = self._table(project, dataset_id, table_id)
+            return self._bytes_processed([table], True, set())
+
     def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
         total = 0
         for table in tables:
@@ -619,6 +664,26 @@ class BigQueryEngine:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+
+# Parsing and translating cost more than running a small query, and neither depends on an engine:
+# a statement parses the same everywhere, and storage names are a pure function of the project,
+# dataset and table ids (a translation only ever runs after every table it names was resolved,
+# so its project's catalog is attached). One process-wide cache serves every engine, so a fresh
+# engine per test starts warm.
+_CACHE_LOCK = threading.Lock()
+_PARSED: LRUCache[tuple[str, str], ParsedStatement] = LRUCache(maxsize=4096)
+_TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
+
+
+def _parse_cached(sql: str, project: str) -> ParsedStatement:
+    with _CACHE_LOCK:
+        statement = _PARSED.get((sql, project))
+    if statement is None:
+        statement = parse(sql, default_project=project)
+        with _CACHE_LOCK:
+            _PARSED[(sql, project)] = statement
+    return statement
 
 
 def _case_safe(name: str) -> str:

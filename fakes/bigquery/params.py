@@ -8,23 +8,56 @@ BigQuery type when the Python value alone is ambiguous (JSON, BIGNUMERIC, a stri
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from fakes.bigquery.types import ValueRejected, field_to_storage
 from harness.ports import InvalidRequestError, QueryParam
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
+_PYTHON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "BOOL"),
+    (int, "INT64"),
+    (float, "FLOAT64"),
+    (Decimal, "NUMERIC"),
+    (str, "STRING"),
+    (bytes, "BYTES"),
+    (date, "DATE"),
+    (time, "TIME"),
+)
+
 
 def to_duckdb(value: Any) -> Any:
+    """The DuckDB value of one parameter, typed and checked as the port's real-client adapter
+    (harness/backends/bigquery.py) types it, so a value the real client path refuses is refused
+    here too, with the same message."""
     if isinstance(value, QueryParam):
         return _typed(value)
-    if isinstance(value, tuple):
-        return [to_duckdb(item) for item in value]
-    if isinstance(value, list):
-        return [to_duckdb(item) for item in value]
     if isinstance(value, Mapping):
         return {key: to_duckdb(item) for key, item in value.items()}
-    return value
+    if isinstance(value, list | tuple):
+        items = list(value)
+        sample = next((item for item in items if item is not None), None)
+        if isinstance(sample, Mapping):
+            return [to_duckdb(item) for item in items]
+        return _typed(QueryParam(f"ARRAY<{scalar_type(sample)}>", items))
+    return _typed(QueryParam(scalar_type(value), value))
+
+
+def scalar_type(value: Any) -> str:
+    """The BigQuery type google-cloud-bigquery's DB-API gives a Python value (None → STRING)."""
+    if value is None:
+        return "STRING"
+    if isinstance(value, datetime):
+        return "TIMESTAMP" if value.tzinfo is not None else "DATETIME"
+    for python_type, name in _PYTHON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    raise InvalidRequestError(
+        f"Cannot infer a query parameter type for {type(value).__name__}; use QueryParam",
+        reason="invalidQuery",
+    )
 
 
 def _typed(param: QueryParam) -> Any:
@@ -38,10 +71,14 @@ def _typed(param: QueryParam) -> Any:
         raise InvalidRequestError(
             f"Unsupported query parameter type: {param.type}", reason="invalidQuery"
         ) from exc
-    spec = FieldSpec(
-        name="param", type=field_type, mode=FieldMode.REPEATED if repeated else FieldMode.NULLABLE
-    )
+    spec = FieldSpec(name="param", type=field_type)
     try:
+        if repeated and isinstance(param.value, list | tuple):
+            # A NULL element is allowed in an array *parameter* (BigQuery only refuses an array
+            # holding NULL when it is written to a result or a table).
+            return [None if item is None else field_to_storage(spec, item, "param") for item in param.value]
+        if repeated:
+            spec = FieldSpec(name="param", type=field_type, mode=FieldMode.REPEATED)
         return field_to_storage(spec, param.value, "param")
     except ValueRejected as exc:
         raise InvalidRequestError(

@@ -22,7 +22,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.bigquery.engine import BigQueryEngine
-from fakes.bigquery.rest_values import decode_parameters, encode_rows, wire_row
+from fakes.bigquery.rest_values import decode_parameters, encode_rows, known_values, wire_row
+from fakes.bigquery.sql import POSITIONAL_PREFIX, name_positional_parameters
 from harness.ports import (
     AlreadyExistsError,
     DatasetInfo,
@@ -135,8 +136,10 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 @dataclass
 class _Job:
+    """A query job; ``job_id`` is None for a dry run, which BigQuery neither names nor keeps."""
+
     project: str
-    job_id: str
+    job_id: str | None
     location: str
     configuration: dict[str, Any]
     created: datetime
@@ -145,6 +148,8 @@ class _Job:
     rows_cache: list[dict[str, Any]] = field(default_factory=list)
 
     def reference(self) -> dict[str, Any]:
+        if self.job_id is None:
+            return {"projectId": self.project, "location": self.location}
         return {"projectId": self.project, "jobId": self.job_id, "location": self.location}
 
 
@@ -218,7 +223,10 @@ class RestEmulator:
                 ),
                 "type": "TABLE",
                 "numRows": str(info.num_rows),
-                "numBytes": "0",
+                # An empty table has no bytes; measuring one costs a scan the count already did.
+                "numBytes": str(self.engine.num_bytes(info.project, info.dataset_id, info.table_id))
+                if info.num_rows
+                else "0",
                 "numLongTermBytes": "0",
                 "creationTime": _ms(info.created),
                 "lastModifiedTime": _ms(info.modified),
@@ -244,8 +252,8 @@ class RestEmulator:
     def run_query(
         self, project: str, configuration: dict[str, Any], job_id: str | None, location: str | None
     ) -> _Job:
-        if configuration.get("dryRun"):
-            raise InvalidRequestError("dryRun is not supported by the emulator yet")
+        """Run a query job (stored, for jobs.get / getQueryResults). A dry run is validated and
+        estimated by the engine without running, is not stored, and fails the request itself."""
         query_config = configuration.get("query") or {}
         sql = query_config.get("query")
         if not isinstance(sql, str) or not sql.strip():
@@ -253,6 +261,16 @@ class RestEmulator:
         if query_config.get("useLegacySql") is True:
             raise InvalidRequestError(
                 "The emulator supports GoogleSQL only; set useLegacySql to false", reason="invalidQuery"
+            )
+        if configuration.get("dryRun"):
+            statement, params = _statement(sql, query_config)
+            return _Job(
+                project=project,
+                job_id=None,
+                location=location or DEFAULT_LOCATION,
+                configuration={"jobType": "QUERY", **configuration},
+                created=self.engine.clock.now(),
+                result=self.engine.dry_run(project, statement, params),
             )
         job_id = job_id or f"job_{uuid.uuid4().hex}"
         with self._lock:
@@ -269,11 +287,8 @@ class RestEmulator:
             )
             self._jobs[(project, job_id)] = job
         try:
-            try:
-                params = decode_parameters(query_config)
-            except (AttributeError, TypeError, KeyError, ValueError) as exc:
-                raise InvalidRequestError(f"Invalid query parameters: {exc}") from exc
-            job.result = self.engine.query(project, sql, params)
+            statement, params = _statement(sql, query_config)
+            job.result = self.engine.query(project, statement, params)
         except WarehouseError as exc:
             job.error = exc
         return job
@@ -286,6 +301,8 @@ class RestEmulator:
 
     def job_resource(self, job: _Job) -> dict[str, Any]:
         created = _ms(job.created)
+        if job.job_id is None:
+            return self._dry_run_resource(job)
         statistics: dict[str, Any] = {"creationTime": created, "startTime": created, "endTime": created}
         status: dict[str, Any] = {"state": "DONE"}
         if job.error is not None:
@@ -318,6 +335,33 @@ class RestEmulator:
             "statistics": statistics,
         }
 
+    def _dry_run_resource(self, job: _Job) -> dict[str, Any]:
+        """A dry run's Job: DONE at once, no id (BigQuery creates no job), the estimate and the
+        result schema in ``statistics.query``; nothing was billed."""
+        assert job.result is not None
+        result = job.result
+        processed = str(result.total_bytes_processed)
+        return {
+            "kind": "bigquery#job",
+            "etag": _etag(job.created),
+            "user_email": "emulator@harness.local",
+            "jobReference": job.reference(),
+            "configuration": job.configuration,
+            "status": {"state": "DONE"},
+            "statistics": {
+                "creationTime": _ms(job.created),
+                "totalBytesProcessed": processed,
+                "query": {
+                    "totalBytesProcessed": processed,
+                    "totalBytesBilled": "0",
+                    "totalBytesProcessedAccuracy": "PRECISE",
+                    "cacheHit": False,
+                    "statementType": result.statement_type,
+                    "schema": {"fields": [f.to_api() for f in result.schema]},
+                },
+            },
+        }
+
     def query_page(
         self,
         job: _Job,
@@ -342,6 +386,8 @@ class RestEmulator:
             "totalBytesProcessed": str(result.total_bytes_processed),
             "cacheHit": False,
         }
+        if job.job_id is None:
+            del body["totalRows"]  # a dry run has no result set
         if start < end:
             body["rows"] = encode_rows(result.schema, result.rows[start:end], int64_timestamp=int64_timestamp)
         if end < total:
@@ -356,6 +402,24 @@ class RestEmulator:
         else:
             body["etag"] = _etag(job.created)
         return body
+
+
+def _statement(sql: str, query_config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The SQL and engine parameters of a query: POSITIONAL parameters bind the ``?`` markers in
+    text order, through named parameters the markers are rewritten to."""
+    try:
+        params = decode_parameters(query_config)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        raise InvalidRequestError(f"Invalid query parameters: {exc}") from exc
+    if isinstance(params, dict):
+        return sql, params
+    named, count = name_positional_parameters(sql)
+    if count > len(params):
+        raise InvalidRequestError(
+            f"The query has {count} positional parameters (?) and the request gives {len(params)}",
+            reason="invalidQuery",
+        )
+    return named, {f"{POSITIONAL_PREFIX}{index}": params[index] for index in range(count)}
 
 
 def _dml_stats(result: QueryResult) -> dict[str, str]:
@@ -590,10 +654,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
         positions = emulator.fresh_rows(project, dataset_id, table_id, entries)
         rows: list[Mapping[str, Any]] = [wire_row(table_schema, entries[i]["json"]) for i in positions]
         if body.get("ignoreUnknownValues"):
-            schema_names = {
-                f.name.lower() for f in engine.get_table(project, dataset_id, table_id).spec.schema
-            }
-            rows = [{k: v for k, v in row.items() if k.lower() in schema_names} for row in rows]
+            rows = [known_values(table_schema, row) for row in rows]
         response: dict[str, Any] = {"kind": "bigquery#tableDataInsertAllResponse"}
         try:
             engine.insert_rows(project, dataset_id, table_id, rows, streaming=True)

@@ -115,19 +115,24 @@ def _interval_text(delta: timedelta) -> str:
 # ----------------------------------------------------------------------- query parameters
 
 
-def decode_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``queryParameters`` of a QueryRequest / JobConfigurationQuery as engine parameters."""
+def decode_parameters(body: Mapping[str, Any]) -> dict[str, Any] | list[Any]:
+    """``queryParameters`` of a QueryRequest / JobConfigurationQuery as engine parameters: a dict
+    by name (``parameterMode`` NAMED, the default), or a list in order for POSITIONAL (``?``)."""
     params = body.get("queryParameters") or []
-    if not params:
-        return {}
     mode = (body.get("parameterMode") or "NAMED").upper()
+    if mode not in ("NAMED", "POSITIONAL"):
+        raise InvalidRequestError(f"Invalid value for parameterMode: {body.get('parameterMode')}")
+    if mode == "POSITIONAL":
+        for param in params:
+            if "parameterType" not in param:
+                raise InvalidRequestError("Query parameter has no parameterType", reason="invalid")
+        return [_decode_value(p["parameterType"], p.get("parameterValue")) for p in params]
     result: dict[str, Any] = {}
     for param in params:
         name = param.get("name")
-        if mode == "POSITIONAL" or not name:
+        if not name:
             raise InvalidRequestError(
-                "Positional query parameters are not supported by the emulator; use named parameters",
-                reason="invalidQuery",
+                "POSITIONAL query parameters cannot be used in NAMED parameter mode", reason="invalid"
             )
         if "parameterType" not in param:
             raise InvalidRequestError(f"Query parameter {name} has no parameterType", reason="invalid")
@@ -201,3 +206,20 @@ def _wire_scalar(spec: FieldSpec, value: Any) -> Any:
     if spec.type is FieldType.RECORD and isinstance(value, Mapping):
         return wire_row(spec.fields, value)
     return value
+
+
+def known_values(schema: Sequence[FieldSpec], row: Mapping[str, Any]) -> dict[str, Any]:
+    """``ignoreUnknownValues``: the row without the values the schema has no field for, at every
+    nesting level (names compared case-insensitively, as BigQuery does)."""
+    by_name = {f.name.lower(): f for f in schema}
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        spec = by_name.get(key.lower()) if isinstance(key, str) else None
+        if spec is None:
+            continue
+        if spec.is_record and isinstance(value, Mapping):
+            value = known_values(spec.fields, value)
+        elif spec.is_record and spec.is_repeated and isinstance(value, list):
+            value = [known_values(spec.fields, v) if isinstance(v, Mapping) else v for v in value]
+        out[key] = value
+    return out

@@ -38,16 +38,49 @@ def result_schema(
             and name.lower() not in ambiguous
             and _storage_shape(source) == _storage_shape(derived)
         ):
-            mode = FieldMode.REPEATED if source.is_repeated else FieldMode.NULLABLE
-            derived = replace(source, name=name, mode=mode, description=None)
+            derived = _as_result_field(replace(source, name=name))
         fields.append(derived)
     return tuple(fields)
+
+
+def _as_result_field(spec: FieldSpec) -> FieldSpec:
+    """A table column as a query result reports it: BigQuery's result schemas say NULLABLE where
+    the table says REQUIRED, at every nesting level, and carry no descriptions. (The client also
+    relies on it: it refuses a NULL under a REQUIRED field, and a NULL record has NULL sub-fields.)"""
+    mode = FieldMode.REPEATED if spec.is_repeated else FieldMode.NULLABLE
+    return replace(spec, mode=mode, description=None, fields=tuple(_as_result_field(f) for f in spec.fields))
 
 
 def _storage_shape(spec: FieldSpec) -> tuple[Any, ...]:
     stored_as_text = (FieldType.GEOGRAPHY, FieldType.BIGNUMERIC)
     kind = FieldType.STRING if spec.type in stored_as_text else spec.type
     return (kind, spec.is_repeated, tuple(_storage_shape(f) for f in spec.fields))
+
+
+def check_no_null_elements(schema: Sequence[FieldSpec], rows: Sequence[dict[str, Any]]) -> None:
+    """BigQuery lets an array hold NULL inside a query but refuses to write one to a result:
+    "Array cannot have a null element; error in writing field <name>"."""
+    if not any(_has_array(f) for f in schema):
+        return
+    for row in rows:
+        for spec in schema:
+            _check_value(spec, row.get(spec.name), spec.name)
+
+
+def _has_array(spec: FieldSpec) -> bool:
+    return spec.is_repeated or any(_has_array(f) for f in spec.fields)
+
+
+def _check_value(spec: FieldSpec, value: Any, path: str) -> None:
+    if value is None:
+        return
+    items = value if spec.is_repeated else [value]
+    if spec.is_repeated and any(item is None for item in items):
+        raise invalid_query(f"Array cannot have a null element; error in writing field {path}")
+    if spec.is_record:
+        for item in items:
+            for sub in spec.fields:
+                _check_value(sub, item.get(sub.name), f"{path}.{sub.name}")
 
 
 _NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.]+\.(?P<column>\S+)")

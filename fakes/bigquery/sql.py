@@ -17,6 +17,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
+from sqlglot.tokens import TokenType
 
 from fakes.bigquery.functions import apply_semantic_fixes
 from harness.ports import InvalidRequestError
@@ -97,10 +98,43 @@ def parse(sql: str, *, default_project: str) -> ParsedStatement:
     kind = _classify(tree)
     statement = ParsedStatement(kind=kind, tree=tree, sql=sql, default_project=default_project)
     statement.params = {p.name for p in tree.find_all(exp.Parameter)} | {
-        p.name for p in tree.find_all(exp.Placeholder) if p.name
+        p.name for p in tree.find_all(exp.Placeholder) if p.name and p.name != "?"
     }
+    if any(p.name in ("", "?") for p in tree.find_all(exp.Placeholder)):
+        markers = positional_markers(sql)
+        where = f" at [{markers[0][1]}:{markers[0][2]}]" if markers else ""
+        raise invalid_query(f"Positional parameters are not supported{where}")
     _resolve_tables(statement, default_project)
     return statement
+
+
+POSITIONAL_PREFIX = "__hx_pos_"
+"""``?`` number ``i`` becomes ``@__hx_pos_<i>`` (a name a BigQuery parameter can have but a caller
+of the fake is very unlikely to choose)."""
+
+
+def positional_markers(sql: str) -> list[tuple[int, int, int]]:
+    """The ``?`` parameter markers of ``sql`` in text order, as (offset, line, column), found by
+    sqlglot's BigQuery tokenizer, so a ``?`` in a string literal or a comment is not one."""
+    try:
+        tokens = sqlglot.Dialect.get_or_raise("bigquery").tokenize(sql)
+    except (TokenError, ParseError):
+        return []
+    return [
+        (token.start, token.line, token.col - (token.end - token.start))
+        for token in tokens
+        if token.token_type is TokenType.PLACEHOLDER and token.text == "?"
+    ]
+
+
+def name_positional_parameters(sql: str) -> tuple[str, int]:
+    """``sql`` with its ``?`` markers replaced by named parameters (``@__hx_pos_0``, ...) and the
+    number of markers: positional parameters become named ones, which the engine binds."""
+    markers = positional_markers(sql)
+    for index in range(len(markers) - 1, -1, -1):
+        offset = markers[index][0]
+        sql = f"{sql[:offset]}@{POSITIONAL_PREFIX}{index}{sql[offset + 1 :]}"
+    return sql, len(markers)
 
 
 def _first_line(exc: Exception) -> str:
@@ -250,7 +284,9 @@ def bind(
     missing = sorted(statement.params - set(params))
     if missing:
         raise invalid_query(f"Query parameter '{missing[0]}' not found")
-    values = {name: params[name] for name in statement.params}
+    # In the order given (the request's order on the REST path), so that of several bad values
+    # the same one is reported every time.
+    values = {name: value for name, value in params.items() if name in statement.params}
     values.update(
         {name: CLOCK_PLACEHOLDERS[name](now) for name in translation.placeholders & CLOCK_PLACEHOLDERS.keys()}
     )
