@@ -35,6 +35,8 @@ Fixtures (for the harness's tests and a user's own suite)
     ``openai_fake``, ``anthropic_fake``  the provider fakes' state (mint keys, inject faults); the
                        emulators' on the emulator tier; skipped on gcp.
     ``harness_settings``  the service :class:`~harness.services.settings.Settings` (from the env).
+    ``harness_emulators``  session-wide :class:`~harness.emulators.Emulators` on free ports in a
+                       background thread, for a user's own clients (``.env()``).
 
 Scenario files
     :func:`collect_scenario_file` turns a scenario YAML file into a :class:`ScenarioItem` that loads
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
     from fakes.anthropic import AnthropicState
     from fakes.openai import OpenAIState
     from harness.backends import TierBackends
+    from harness.emulators import Emulators
     from harness.scenario.model import Scenario
     from harness.services.settings import Settings
 
@@ -347,6 +350,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     tiers = harness_tiers(metafunc.config)
     if len(tiers) > 1 and "harness_tier" in metafunc.fixturenames:
         metafunc.parametrize("harness_tier", tiers, indirect=True, ids=tiers)
+
+
+@pytest.fixture(scope="session")
+def harness_emulators() -> Iterator[Emulators]:
+    """The BigQuery, Cloud KMS, OpenAI and Anthropic emulators on free loopback ports, served from a
+    background thread for the whole session: ``.env()`` gives ``BIGQUERY_EMULATOR_HOST`` and the
+    rest for your own clients, ``.openai`` / ``.anthropic`` the provider fakes' state."""
+    from harness.emulators import Emulators
+
+    with Emulators() as emulators:
+        yield emulators
 
 
 @pytest.fixture

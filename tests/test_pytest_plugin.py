@@ -706,3 +706,27 @@ def test_live_scenario_items_skip_what_live_services_cannot_do(
     result = pytester.runpytest("-rs", *_live_args(live_services))
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["SKIPPED * scenario pinned pins the clock at 2025-03-10T09:00:00*"])
+
+
+def test_harness_emulators_serve_the_real_google_client_for_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import bigquery
+
+        def client(emulators):
+            return bigquery.Client(
+                project="p",
+                credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": emulators.env()["BIGQUERY_EMULATOR_HOST"]},
+            )
+
+        def test_create(harness_emulators):
+            client(harness_emulators).create_dataset("ds")
+
+        def test_same_emulators_later(harness_emulators):
+            assert [d.dataset_id for d in client(harness_emulators).list_datasets()] == ["ds"]
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2)
