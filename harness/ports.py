@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -121,6 +121,35 @@ class QueryParam:
 
     type: str
     value: Any
+
+
+_PYTHON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "BOOL"),  # before int: a bool is an int
+    (int, "INT64"),
+    (float, "FLOAT64"),
+    (Decimal, "NUMERIC"),
+    (str, "STRING"),
+    (bytes, "BYTES"),
+    (date, "DATE"),
+    (time, "TIME"),
+)
+
+
+def scalar_type(value: Any) -> str:
+    """The BigQuery type of a plain Python parameter value, as google-cloud-bigquery's DB-API types
+    it (None → STRING, aware datetime → TIMESTAMP, naive → DATETIME): one rule for every backend,
+    so a value one tier refuses, every tier refuses with the same message."""
+    if value is None:
+        return "STRING"
+    if isinstance(value, datetime):
+        return "TIMESTAMP" if value.tzinfo is not None else "DATETIME"
+    for python_type, name in _PYTHON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    raise InvalidRequestError(
+        f"Cannot infer a query parameter type for {type(value).__name__}; use QueryParam",
+        reason="invalidQuery",
+    )
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,11 @@ BigQuery type when the Python value alone is ambiguous (JSON, BIGNUMERIC, a stri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 from fakes.bigquery.types import ValueRejected, field_to_storage
-from harness.ports import InvalidRequestError, QueryParam
+from harness.ports import InvalidRequestError, QueryParam, scalar_type
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
-
-_PYTHON_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "BOOL"),
-    (int, "INT64"),
-    (float, "FLOAT64"),
-    (Decimal, "NUMERIC"),
-    (str, "STRING"),
-    (bytes, "BYTES"),
-    (date, "DATE"),
-    (time, "TIME"),
-)
 
 
 def to_duckdb(value: Any) -> Any:
@@ -43,21 +30,6 @@ def to_duckdb(value: Any) -> Any:
             return [to_duckdb(item) for item in items]
         return _typed(QueryParam(f"ARRAY<{scalar_type(sample)}>", items))
     return _typed(QueryParam(scalar_type(value), value))
-
-
-def scalar_type(value: Any) -> str:
-    """The BigQuery type google-cloud-bigquery's DB-API gives a Python value (None → STRING)."""
-    if value is None:
-        return "STRING"
-    if isinstance(value, datetime):
-        return "TIMESTAMP" if value.tzinfo is not None else "DATETIME"
-    for python_type, name in _PYTHON_TYPES:
-        if isinstance(value, python_type):
-            return name
-    raise InvalidRequestError(
-        f"Cannot infer a query parameter type for {type(value).__name__}; use QueryParam",
-        reason="invalidQuery",
-    )
 
 
 def _typed(param: QueryParam) -> Any:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -36,6 +35,7 @@ from harness.ports import (
     TableInfo,
     TransientError,
     WarehouseError,
+    scalar_type,
 )
 from harness.schema.spec import FieldMode, FieldSpec, FieldType, TableSpec
 
@@ -97,32 +97,6 @@ def _mapped() -> Iterator[None]:
 
 # -------------------------------------------------------------------------------- params
 
-_PYTHON_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "BOOL"),
-    (int, "INT64"),
-    (float, "FLOAT64"),
-    (Decimal, "NUMERIC"),
-    (str, "STRING"),
-    (bytes, "BYTES"),
-    (datetime, "DATETIME"),  # refined to TIMESTAMP when aware
-    (date, "DATE"),
-    (time, "TIME"),
-)
-
-
-def _scalar_type(value: Any) -> str:
-    if value is None:
-        return "STRING"
-    if isinstance(value, datetime):
-        return "TIMESTAMP" if value.tzinfo is not None else "DATETIME"
-    for python_type, name in _PYTHON_TYPES:
-        if isinstance(value, python_type):
-            return name
-    raise InvalidRequestError(
-        f"Cannot infer a query parameter type for {type(value).__name__}; use QueryParam",
-        reason="invalidQuery",
-    )
-
 
 def _standard_type(field_type: FieldType) -> str:
     return {
@@ -164,8 +138,8 @@ def to_query_parameter(name: str | None, value: Any) -> Any:
             return bigquery.ArrayQueryParameter(
                 name, "STRUCT", [to_query_parameter(None, item) for item in items]
             )
-        return bigquery.ArrayQueryParameter(name, _scalar_type(sample), items)
-    return bigquery.ScalarQueryParameter(name, _scalar_type(value), value)
+        return bigquery.ArrayQueryParameter(name, scalar_type(sample), items)
+    return bigquery.ScalarQueryParameter(name, scalar_type(value), value)
 
 
 def _field_parameter(name: str | None, spec: FieldSpec, value: Any) -> Any:

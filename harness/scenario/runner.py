@@ -398,7 +398,6 @@ class _Run:
         self.on_step = on_step
         self.runs_dir = runs_dir
         self.replay_from = replay_from
-        self.record = record and isinstance(driver, InProcess) and tier is Tier.FAKE
         self.urls = urls
         self.scrub = Scrubber()
         root_key = settings.ca_root_api_key.get_secret_value()
@@ -434,6 +433,7 @@ class _Run:
 
             recorded = replay_from.provider_calls if replay_from is not None else ()
             self.tape = ProviderTape(mocks, self.scrub, keep_bodies=record, replay=recorded)
+        self.record = record and self.tape is not None
 
         record_id = ""
         self.record_directory: Path | None = None
