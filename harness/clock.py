@@ -47,3 +47,43 @@ class ManualClock:
                 raise ValueError("time only moves forward")
             self._now = moment
             return self._now
+
+
+class WallClock(ManualClock):
+    """Wall-clock time plus however far it has been advanced; never goes backwards.
+
+    A served process (``harness serve``, ``harness emulators up``) should move on its own, yet a
+    test control must still be able to push it ahead; being a ``ManualClock`` means everything
+    built for the fake tier accepts it (retry waits advance it instead of sleeping).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(datetime.now(UTC))
+        self._offset = timedelta(0)
+        self._last = self._now
+
+    def _read(self) -> datetime:
+        """Caller holds the lock. The high-water mark hides a wall clock stepped back (NTP)."""
+        self._last = max(self._last, datetime.now(UTC) + self._offset)
+        return self._last
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._read()
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("time only moves forward")
+        with self._lock:
+            self._offset += delta
+            return self._read()
+
+    def set(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            raise ValueError("WallClock.set needs a timezone-aware time")
+        with self._lock:
+            current = self._read()
+            if moment < current:
+                raise ValueError("time only moves forward")
+            self._offset += moment - current
+            return self._read()

@@ -6,8 +6,8 @@ apps, each on its own loopback port, served from one process in a background thr
 
 ``port_base=N`` serves them on N (BigQuery), N+1 (KMS), N+2 (OpenAI), N+3 (Anthropic); 0 picks
 free ports. The KMS key ring and crypto key named by ``Settings.kms_key_name`` exist from the start.
-Sockets are bound up front with :func:`harness.serve._bind` (a port in use is a clear
-:class:`~harness.serve.ServeError` before anything starts).
+Sockets are bound up front with :func:`harness.servers.bind_socket` (a port in use is a clear
+:class:`~harness.servers.ServeError` before anything starts).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from fakes.bigquery.rest import create_app as create_bigquery_app
 from fakes.kms import KmsBackend
 from fakes.kms.rest import create_app as create_kms_app
 from fakes.openai import OpenAIState
-from harness.clock import ManualClock
-from harness.serve import DEFAULT_HOST, ServeError, ServerThread, WallClock, _bind, _url
+from harness.clock import ManualClock, WallClock
+from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
 from harness.services.settings import Settings
 
 EMULATORS = ("bigquery", "kms", "openai", "anthropic")
@@ -78,7 +78,7 @@ class Emulators(ServerThread):
     def url(self, name: str) -> str:
         if name not in self.ports:
             raise RuntimeError("Emulators are not started")
-        return _url(self.host, self.ports[name])
+        return server_url(self.host, self.ports[name])
 
     @property
     def bigquery_url(self) -> str:
@@ -96,10 +96,6 @@ class Emulators(ServerThread):
     @property
     def anthropic_url(self) -> str:
         return self.url("anthropic")
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def env(self) -> dict[str, str]:
         """The variables a user exports. ``BIGQUERY_EMULATOR_HOST`` is a whole URL: google-cloud-bigquery
@@ -121,7 +117,7 @@ class Emulators(ServerThread):
         try:
             for offset, name in enumerate(EMULATORS):
                 port = self.port_base + offset if self.port_base else 0
-                sock = _bind(f"{name} emulator", self.host, port)
+                sock = bind_socket(f"{name} emulator", self.host, port)
                 self._sockets[name] = sock
                 self.ports[name] = sock.getsockname()[1]
             self._build()

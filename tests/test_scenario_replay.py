@@ -1,11 +1,11 @@
 """Replay of run records, and the ``harness run`` / ``harness replay`` commands: exit codes,
-failure output with a replay command that reproduces the failure, ``--shard``, ``--junit-xml``."""
+failure output with a replay command that reproduces the failure, directories expanded once each.
+JUnit XML and sharding are pytest's (tests/test_ci_runner.py), not ``harness run``'s."""
 
 from __future__ import annotations
 
 import json
 import textwrap
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.scenario.records import read_record
-from harness.scenario.reporting import SelectionError, expand_paths, parse_shard, select_shard
 from harness.scenario.runner import FAILED, PASSED, load_scenario_file, replay, run_scenario
 
 cli = CliRunner()
@@ -153,8 +152,8 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     cases = [
         ["run", "missing.yml"],
         ["run", str(bad)],
-        ["run", str(good), "--shard", "3/2"],
-        ["run", str(good), "--shard", "x"],
+        ["run", str(good), "--shard", "1/2"],  # CI options are pytest's (--splits/--group, --junit-xml)
+        ["run", str(good), "--junit-xml", "out.xml"],
         ["run", str(good), "--backend", "gcp"],  # GCP_PROJECT_ID unset: refused before it runs
         ["run", str(good), "--backend", "moon"],
         ["run", str(good), "--api-url", "http://127.0.0.1:9"],
@@ -172,56 +171,33 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "does not answer GET /health" in live.output
 
 
-# ------------------------------------------------------------------------------ shards, junit
+# ----------------------------------------------------------------------- selection, summary
 
 
-def test_directories_expand_and_shards_split_deterministically(tmp_path: Path) -> None:
+def test_directories_expand_once_each_in_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
     names = [f"s{i:02d}" for i in range(7)]
     for i, name in enumerate(names):
-        write(tmp_path / ("a" if i % 2 else "b"), name, QUICK.format(name=name, status=200))
-    write(tmp_path / "b" / "_fixtures", "not_a_scenario", "dataset: {}\n")
-    found = expand_paths([tmp_path, tmp_path / "a" / "s01.yml"])
-    assert len(found) == 7 and found == sorted(found, key=lambda p: p.as_posix())
-    shards = [select_shard(found, i, 3) for i in (1, 2, 3)]
-    assert sorted(p for shard in shards for p in shard) == found  # covers all, no overlap
-    assert sum(len(s) for s in shards) == 7 and [len(s) for s in shards] == [3, 2, 2]
-    assert select_shard(list(reversed(found)), 2, 3) == shards[1]  # order of the input is irrelevant
-    assert parse_shard("2/3") == (2, 3)
-    for bad in ("0/3", "4/3", "1/0", "1-3"):
-        with pytest.raises(SelectionError):
-            parse_shard(bad)
+        write(tmp_path / "scn" / ("a" if i % 2 else "b"), name, QUICK.format(name=name, status=200))
+    write(tmp_path / "scn" / "b" / "_fixtures", "not_a_scenario", "dataset: {}\n")
+    result = cli.invoke(app, ["run", "scn", "scn/a/s01.yml"])  # s01 named twice, run once
+    assert result.exit_code == 0, result.output
+    assert "7 scenario(s): 7 passed" in result.output
+    ran = [line.split()[0] for line in result.output.splitlines() if line.startswith("s0")]
+    assert ran == ["s01", "s03", "s05", "s00", "s02", "s04", "s06"]  # scn/a/... before scn/b/...
+    assert "not_a_scenario" not in result.output
 
 
-def test_shard_option_and_junit_xml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_summarises_passed_failed_and_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
     write(tmp_path / "scn", "a_pass", QUICK.format(name="a_pass", status=200))
     write(tmp_path / "scn", "b_fail", QUICK.format(name="b_fail", status=418))
     write(tmp_path / "scn", "c_pass", QUICK.format(name="c_pass", status=200))
     write(tmp_path / "scn", "d_skip", "name: d_skip\ntiers: [gcp]\nsteps: [{bootstrap: {}}]\n")
-    result = cli.invoke(app, ["run", "scn", "--junit-xml", "out/junit.xml"])
+    result = cli.invoke(app, ["run", "scn"])
     assert result.exit_code == 1, result.output
-    suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
-    assert suite is not None
-    assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
-        "tests": "4",
-        "failures": "1",
-        "errors": "0",
-        "skipped": "1",
-    }
-    cases = {case.get("name"): case for case in suite.iter("testcase")}
-    assert list(cases) == ["a_pass", "b_fail", "c_pass", "d_skip"]
-    failure = cases["b_fail"].find("failure")
-    assert failure is not None and failure.get("message") == "status: expected 418, got 200"
-    assert "harness replay" in (failure.text or "")
-    assert cases["d_skip"].find("skipped") is not None
-
-    shard = cli.invoke(app, ["run", "scn", "--shard", "1/2", "--junit-xml", "s1.xml"])
-    assert shard.exit_code == 0 and "shard 1/2: 2 scenario(s)" in shard.output  # a_pass, c_pass
-    other = cli.invoke(app, ["run", "scn", "--shard", "2/2", "--junit-xml", "s2.xml"])
-    assert other.exit_code == 1, other.output  # b_fail, d_skip
-    names = [
-        case.get("name")
-        for xml in ("s1.xml", "s2.xml")
-        for case in ET.parse(tmp_path / xml).getroot().iter("testcase")
-    ]
-    assert sorted(names) == ["a_pass", "b_fail", "c_pass", "d_skip"]
+    assert "4 scenario(s): 2 passed, 1 failed, 1 skipped" in result.output
+    assert "status: expected 418, got 200" in result.output
+    assert "replay: harness replay" in result.output

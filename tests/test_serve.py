@@ -18,7 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.serve import ServeError, ServiceProcess, WallClock
+from harness.clock import WallClock
+from harness.serve import ServiceProcess
+from harness.servers import ServeError
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = Path(sys.executable).parent / "harness"

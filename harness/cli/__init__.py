@@ -1,0 +1,60 @@
+"""The ``harness`` command (``harness = "harness.cli:app"``): one module per command group.
+
+=====================================  ===========================
+``harness check-schema`` / ``bootstrap``  :mod:`harness.cli.schema`
+``harness serve``                       :mod:`harness.cli.serve`
+``harness scenario schema|lint``        :mod:`harness.cli.scenario`
+``harness run`` / ``replay``            :mod:`harness.cli.run`
+``harness emulators up``                :mod:`harness.cli.emulators`
+=====================================  ===========================
+
+Each module imports what its command needs when the command runs, so ``harness --help`` and the
+light commands do not pay for FastAPI, uvicorn or the fakes.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import typer
+
+from harness.cli.emulators import emulators_app
+from harness.cli.run import replay_command, run_command
+from harness.cli.scenario import scenario_app
+from harness.cli.schema import bootstrap_command, check_schema
+from harness.cli.serve import serve_command
+
+DISTRIBUTION = "cloudact-harness"
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"harness {version(DISTRIBUTION)}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("harness (not installed: version unknown)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_show_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """CloudAct test harness and emulator suite."""
+
+
+app.command("check-schema")(check_schema)
+app.command("bootstrap")(bootstrap_command)
+app.command("serve")(serve_command)
+app.add_typer(scenario_app, name="scenario")
+app.command("run")(run_command)
+app.command("replay")(replay_command)
+app.add_typer(emulators_app, name="emulators")
+
+__all__ = ["app"]

@@ -1,0 +1,87 @@
+"""``harness emulators up``: the emulator tier's four emulators served from this process.
+
+What a developer runs beside the real Google clients (``eval "$(harness emulators up
+--print-env)"``), and what the container image runs. Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the
+emulators died, 2 if they could not start (e.g. a port in use).
+"""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+emulators_app = typer.Typer(no_args_is_help=True, help="The emulator tier's local emulators.")
+
+
+@emulators_app.command("up")
+def emulators_up_command(
+    port_base: Annotated[
+        int,
+        typer.Option(
+            "--port-base",
+            min=0,
+            max=65532,
+            help="BigQuery on N, KMS on N+1, OpenAI on N+2, Anthropic on N+3 (0: free ports).",
+        ),
+    ] = 9050,
+    print_env: Annotated[
+        bool, typer.Option("--print-env", help="Print only `export VAR=value` lines (for eval).")
+    ] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 inside a container).")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
+    # Imported here: the fakes behind the emulators load only when a command needs them.
+    from harness.emulators import Emulators
+    from harness.servers import ServeError
+
+    stop = threading.Event()
+    emulators: Emulators | None = None
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set() and emulators is not None:
+            emulators.force_exit()
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
+    try:
+        try:
+            emulators = Emulators(port_base=port_base, host=host).start()
+        except ServeError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise typer.Exit(2) from exc
+        env = emulators.env()
+        if print_env:
+            for name, value in env.items():
+                print(f"export {name}={shlex.quote(value)}", flush=True)
+            print(f"# emulators started in {emulators.startup_seconds:.3f} s", file=sys.stderr, flush=True)
+        else:
+            print(f"CloudAct emulators, started in {emulators.startup_seconds:.3f} s:", flush=True)
+            for name in ("bigquery", "kms", "openai", "anthropic"):
+                print(f"  {name:<10} {emulators.url(name)}", flush=True)
+            for name, value in env.items():
+                print(f"export {name}={shlex.quote(value)}", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+        while not stop.wait(0.5):
+            if not emulators.running:
+                print("error: the emulators stopped unexpectedly", file=sys.stderr, flush=True)
+                status = 1
+                break
+    finally:
+        if emulators is not None:
+            emulators.stop()
+            print("Stopped.", file=sys.stderr, flush=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if status:
+        raise typer.Exit(status)
+
+
+__all__ = ["emulators_app"]

@@ -1,0 +1,312 @@
+"""``harness run`` and ``harness replay``: the human front end for one or a few scenarios.
+
+One line per step, a summary, and on failure the runner's report with a replay command; every run
+leaves its run record. CI runs scenarios through pytest instead (each scenario file is a test item
+there, made by the same runner): ``pytest scenarios --junit-xml=report.xml``, sharded with
+pytest-split's ``--splits N --group I``.
+
+Exit codes: 0 every scenario passed (or was skipped: not for this tier), 1 a scenario failed,
+2 usage or preflight error (bad path, a file that does not load, tier not available, services not
+answering /health, an action live mode cannot do), 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from harness.cli.console import stderr_console, stdout_console, usage_error
+
+if TYPE_CHECKING:
+    from harness.scenario.model import Scenario, Tier
+    from harness.scenario.outcome import RunOutcome, StepOutcome
+
+_RUNS_DIR_OPTION = typer.Option("--runs-dir", help="Where run records go (<runs-dir>/<run_id>/record.json).")
+
+
+def run_command(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files or directories (searched for *.yml recursively).")
+    ],
+    backend: Annotated[
+        str,
+        typer.Option("--backend", envvar="HARNESS_BACKEND", help="Tier: fake (in-process), emulator or gcp."),
+    ] = "fake",
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="Run against a live api-service (with --pipeline-url).")
+    ] = None,
+    pipeline_url: Annotated[
+        str | None, typer.Option("--pipeline-url", help="Run against a live pipeline-service.")
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Keep provider responses (scrubbed) in the run record.")
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for the fakes (overrides the file's).")
+    ] = None,
+    runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
+) -> None:
+    """Run scenario files: one line per step, a summary, a failure report with a replay command.
+
+    For CI (JUnit XML, shards, parallel workers) run them through pytest:
+    pytest scenarios --junit-xml=report.xml --splits N --group I.
+    """
+    from harness.scenario.loader import ScenarioError, scenario_files
+    from harness.scenario.model import Tier
+
+    out, err = stdout_console(), stderr_console()
+    try:
+        tier = Tier(backend)
+    except ValueError:
+        usage_error(err, f"--backend {backend!r}: expected one of {', '.join(t.value for t in Tier)}")
+    if (api_url is None) != (pipeline_url is None):
+        usage_error(err, "--api-url and --pipeline-url go together")
+    try:
+        paths = sorted(set(scenario_files(scenarios)), key=lambda p: p.as_posix())
+    except ScenarioError as exc:
+        usage_error(err, str(exc))
+    if not paths:
+        usage_error(err, "no scenario files found in " + ", ".join(str(p) for p in scenarios))
+    loaded = _load_scenarios(paths, err)
+    if api_url is not None and pipeline_url is not None:
+        _preflight_live(err, api_url, pipeline_url)
+    status = _run_all(
+        loaded,
+        out=out,
+        err=err,
+        tier=tier,
+        api_url=api_url,
+        pipeline_url=pipeline_url,
+        record=record,
+        seed=seed,
+        runs_dir=runs_dir,
+    )
+    if status:
+        raise typer.Exit(status)
+
+
+def replay_command(
+    target: Annotated[
+        Path, typer.Argument(help="A run record (record.json or its directory), or a scenario file.")
+    ],
+    record: Annotated[
+        bool, typer.Option("--record", help="Keep provider responses in the replay's own record.")
+    ] = False,
+    runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
+) -> None:
+    """Re-run a run record offline: fake tier, same run id, seed, clock and provider responses."""
+    from harness.scenario.loader import ScenarioError
+    from harness.scenario.outcome import RunInterrupted, ScenarioUsageError
+    from harness.scenario.records import is_record, read_record
+    from harness.scenario.runner import replay
+
+    out, err = stdout_console(), stderr_console()
+    if not target.exists():
+        usage_error(err, f"{target}: no such file or directory")
+    original = None
+    if is_record(target):
+        try:
+            original = read_record(target)
+        except ValueError as exc:
+            usage_error(err, f"{target}: not a readable run record: {exc}")
+        recorded = sum(1 for call in original.provider_calls if call.recorded)
+        out.print(
+            f"replaying {original.scenario_name} from {target}: run {original.run_id}, seed {original.seed}, "
+            f"clock {original.clock_start.isoformat()}, {recorded} recorded provider response(s); "
+            f"originally {original.outcome} ({original.tier}, {original.mode})",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        _load_scenarios([target], err)
+    try:
+        outcome = replay(target, runs_dir=runs_dir, record=record, on_step=_step_printer(out))
+    except ScenarioUsageError as exc:
+        usage_error(err, str(exc))
+    except RunInterrupted as exc:
+        out.print(exc.outcome.failure_report(), markup=False, highlight=False)
+        raise typer.Exit(130) from exc
+    except (ScenarioError, ValueError) as exc:
+        usage_error(err, str(exc))
+    _print_outcome(out, outcome)
+    if original is not None and original.failure is not None:
+        replayed = outcome.failed_step
+        same = (
+            replayed is not None
+            and not replayed.cleanup
+            and replayed.index == original.failure.step_index
+            and outcome.scrub_text("\n".join(replayed.failures)) == "\n".join(original.failure.messages)
+        )
+        verdict = "reproduced" if same else "NOT reproduced"
+        where = original.failure.step or "?"
+        out.print(f"{verdict}: the original run failed at {where}", markup=False, highlight=False)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+def _load_scenarios(paths: list[Path], err: Console) -> list[tuple[Path, Scenario]]:
+    """Every file loads, or exit 2 listing every problem (file:line: field: message)."""
+    from harness.scenario.loader import ScenarioError
+    from harness.scenario.runner import load_scenario_file
+
+    loaded: list[tuple[Path, Scenario]] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_scenario_file(path)))
+        except ScenarioError as exc:
+            problems.extend(str(e) for e in exc.errors)
+    if problems:
+        for problem in problems:
+            err.print(problem, markup=False, highlight=False, soft_wrap=True)
+        usage_error(err, f"{len(problems)} problem(s) in scenario files; nothing was run")
+    return loaded
+
+
+def _preflight_live(err: Console, api_url: str, pipeline_url: str) -> None:
+    import httpx
+
+    for name, url in (("api-service", api_url), ("pipeline-service", pipeline_url)):
+        try:
+            response = httpx.get(f"{url.rstrip('/')}/health", timeout=5.0)
+            healthy = response.status_code == 200
+            detail = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            healthy, detail = False, f"{type(exc).__name__}: {exc}"
+        if not healthy:
+            usage_error(err, f"{name} at {url} does not answer GET /health ({detail})")
+
+
+def _step_printer(out: Console) -> Callable[[StepOutcome], None]:
+    def show(step: StepOutcome) -> None:
+        mark = "[green]ok  [/green]" if step.ok else "[bold red]FAIL[/bold red]"
+        number = "   " if step.cleanup else f"{step.index + 1:>3}"
+        status = str(step.status) if step.status is not None else "—"
+        label = step.label if len(step.label) <= 44 else step.label[:43] + "…"
+        out.print(
+            f"  {mark} {number} {escape(f'{label:<44}')} {status:>4} {step.elapsed_ms:8.1f} ms  "
+            f"[dim]{escape(step.detail)}[/dim]",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    return show
+
+
+def _print_outcome(out: Console, outcome: RunOutcome) -> None:
+    from harness.scenario.outcome import PASSED, SKIPPED
+
+    if outcome.status == SKIPPED:
+        out.print(f"  [yellow]skipped[/yellow]: {outcome.reason}", highlight=False)
+        return
+    colour = "green" if outcome.status == PASSED else "bold red"
+    steps = f"{len(outcome.steps)}/{len(outcome.scenario.steps)} steps"
+    calls = f", {outcome.provider_calls} provider call(s)" if outcome.provider_calls else ""
+    if outcome.provider_responses_replayed:
+        calls += f" ({outcome.provider_responses_replayed} served from the record)"
+    out.print(
+        f"  [{colour}]{outcome.status}[/{colour}] {outcome.scenario.name}: {steps} in "
+        f"{outcome.duration_ms:.0f} ms{calls} (run {outcome.run_id}, seed {outcome.seed}, "
+        f"{outcome.mode}, {outcome.tier.value} tier)",
+        highlight=False,
+    )
+    if outcome.status != PASSED:
+        out.print(outcome.failure_report(), markup=False, highlight=False, soft_wrap=True)
+    elif outcome.record_path is not None:
+        out.print(f"  [dim]record: {outcome.record_path}[/dim]", highlight=False)
+
+
+def _run_all(
+    loaded: list[tuple[Path, Scenario]],
+    *,
+    out: Console,
+    err: Console,
+    tier: Tier,
+    api_url: str | None,
+    pipeline_url: str | None,
+    record: bool,
+    seed: int | None,
+    runs_dir: Path,
+) -> int:
+    from harness.scenario.outcome import (
+        FAILED,
+        INTERRUPTED,
+        PASSED,
+        SKIPPED,
+        LiveUnsupported,
+        RunInterrupted,
+        ScenarioUsageError,
+    )
+    from harness.scenario.runner import check_scenario, run_scenario, skip_reason
+
+    live = api_url is not None
+    usage: list[str] = []
+    for path, scenario in loaded:
+        if skip_reason(scenario, tier=tier, live=live) is not None:
+            continue
+        try:
+            check_scenario(scenario, tier=tier, live=live)
+        except ScenarioUsageError as exc:
+            usage.append(f"{path}: {exc}")
+    if usage:
+        for line in usage:
+            err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    if record and live:
+        out.print("note: --record keeps provider responses of in-process runs only", highlight=False)
+
+    tally: Counter[str] = Counter()  # scenarios by outcome status; "error" for those that could not run
+    status = 0
+    started = time.perf_counter()
+    try:
+        for path, scenario in loaded:
+            out.print(f"[bold]{scenario.name}[/bold] [dim]{path}[/dim]", highlight=False)
+            try:
+                outcome = run_scenario(
+                    scenario,
+                    source=path,
+                    tier=tier,
+                    api_url=api_url,
+                    pipeline_url=pipeline_url,
+                    record=record,
+                    runs_dir=runs_dir,
+                    seed=seed,
+                    on_step=_step_printer(out),
+                )
+            except LiveUnsupported as exc:
+                tally[SKIPPED] += 1
+                out.print(f"  [yellow]skipped[/yellow]: {escape(str(exc))}", highlight=False)
+                continue
+            except ScenarioUsageError as exc:
+                tally["error"] += 1
+                err.print(f"error: {path}: {exc}", markup=False, highlight=False, soft_wrap=True)
+                status = 2
+                continue
+            _print_outcome(out, outcome)
+            tally[outcome.status] += 1
+            if outcome.status == FAILED and status == 0:
+                status = 1
+    except RunInterrupted as exc:
+        _print_outcome(out, exc.outcome)
+        tally[exc.outcome.status] += 1
+        status = 130
+    parts = [f"{tally[key]} {key}" for key in (PASSED, FAILED, SKIPPED, INTERRUPTED) if tally[key]]
+    if tally["error"]:
+        parts.append(f"{tally['error']} error(s)")
+    colour = "green" if status == 0 else "bold red"
+    out.print(
+        f"[{colour}]{sum(tally.values())} scenario(s): {', '.join(parts) or 'none run'}[/{colour}] "
+        f"in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
+    return status
+
+
+__all__ = ["replay_command", "run_command"]

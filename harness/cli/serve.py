@@ -1,0 +1,198 @@
+"""``harness serve``: the api-service and the pipeline-service on their ports, in one process, over
+one set of backends (:class:`harness.serve.ServiceProcess`): for manual testing, for a frontend,
+and for live-mode scenario runs.
+
+It prints the URLs and the keys to use, then waits for Ctrl-C or SIGTERM and shuts both servers
+down gracefully (a second Ctrl-C stops at once). Exit status: 0 after Ctrl-C / SIGTERM, 1 if the
+services died, 2 if they could not start (e.g. a port in use).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from harness.backends import Backend
+from harness.servers import DEFAULT_HOST, ServeError
+
+if TYPE_CHECKING:
+    from harness.serve import ServiceProcess
+
+DEFAULT_API_PORT = 8000
+DEFAULT_PIPELINE_PORT = 8001
+
+
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = DEFAULT_HOST,
+    api_port: Annotated[
+        int, typer.Option("--api-port", min=0, max=65535, help="api-service port (0: a free one).")
+    ] = DEFAULT_API_PORT,
+    pipeline_port: Annotated[
+        int, typer.Option("--pipeline-port", min=0, max=65535, help="pipeline-service port (0: a free one).")
+    ] = DEFAULT_PIPELINE_PORT,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for the fakes' keys and data (repeatable runs).")
+    ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            "--backend",
+            envvar="HARNESS_BACKEND",
+            help="fake (in-process fakes), emulator (real Google clients against emulators served "
+            "by this process) or gcp.",
+        ),
+    ] = Backend.FAKE,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable; '*' for any)."),
+    ] = None,
+) -> None:
+    """Serve the api-service and the pipeline-service over one set of backends until Ctrl-C.
+
+    Prints the URLs, the root key and provider admin keys the fakes accept. Exit status: 0 after
+    Ctrl-C / SIGTERM, 1 if the services died, 2 if they could not start (e.g. a port in use).
+    """
+    status = serve_forever(
+        host=host,
+        api_port=api_port,
+        pipeline_port=pipeline_port,
+        seed=seed,
+        tier=backend,
+        access_log=access_log,
+        cors_origins=cors_origin or (),
+    )
+    if status:
+        raise typer.Exit(status)
+
+
+def _banner(services: ServiceProcess, keys: dict[str, str]) -> list[str]:
+    from harness.control import CONTROL_PREFIX
+
+    backends = services.require_backends()
+    tables = len(backends.platform.config)
+    seed = f"seed {services.seed}" if services.seed is not None else "random seed (--seed N to repeat)"
+    rows = [
+        ("api-service", f"{services.api_url}   (docs {services.api_url}/docs)"),
+        ("pipeline-service", f"{services.pipeline_url}   (docs {services.pipeline_url}/docs)"),
+        (
+            "meta tables",
+            f"{tables} in dataset {backends.platform.meta_dataset} "
+            f"({services.tables_created} created at start); GET /health/ready is green",
+        ),
+        ("root key", f"X-CA-Root-Key: {services.root_key}"),
+        *((f"{provider} admin key", key) for provider, key in keys.items()),
+        ("", "(accepted by the provider fakes: integration setup, usage and cost pipelines)"),
+        (
+            "test controls",
+            f"{services.api_url}{CONTROL_PREFIX} (root key): mint provider keys, queue provider "
+            "faults, advance the clock, count rows",
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    where = {
+        Backend.FAKE: "one set of in-process fakes",
+        Backend.EMULATOR: "the real Google clients against emulators in the same process",
+        Backend.GCP: "real BigQuery, Cloud KMS and providers",
+    }[services.tier]
+    return [
+        f"CloudAct services on the {services.tier.value} tier: one process, {where}, {seed}",
+        *(f"  {label:<{width}}  {value}" for label, value in rows),
+        "Press Ctrl-C to stop.",
+    ]
+
+
+def _log_config(access_log: bool) -> dict[str, Any]:
+    """uvicorn's own format; its per-server lifecycle lines (doubled here) only from WARNING up."""
+    import uvicorn
+
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    return config
+
+
+def serve_forever(
+    *,
+    host: str = DEFAULT_HOST,
+    api_port: int = DEFAULT_API_PORT,
+    pipeline_port: int = DEFAULT_PIPELINE_PORT,
+    seed: int | None = None,
+    tier: Backend = Backend.FAKE,
+    access_log: bool = True,
+    cors_origins: Iterable[str] = (),
+    out: Callable[[str], None] | None = None,
+    err: Callable[[str], None] | None = None,
+) -> int:
+    """Serve until Ctrl-C / SIGTERM; returns the exit status (0 clean stop, 1 died, 2 cannot start)."""
+    # The serving stack (FastAPI, uvicorn, both services) loads only here, so that every other
+    # command starts in a fraction of the time.
+    from pydantic import ValidationError
+
+    from harness.serve import ServiceProcess
+    from harness.services.settings import Settings
+
+    out = out or (lambda line: print(line, flush=True))
+    err = err or (lambda line: print(line, file=sys.stderr, flush=True))
+    stop = threading.Event()
+    services: ServiceProcess | None = None
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set() and services is not None:
+            services.force_exit()
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            candidate = ServiceProcess(
+                host=host,
+                api_port=api_port,
+                pipeline_port=pipeline_port,
+                seed=seed,
+                settings=Settings(),
+                tier=tier,
+                access_log=access_log,
+                log_config=_log_config(access_log),
+                cors_origins=list(cors_origins),
+            )
+            services = candidate.start()
+        except ServeError as exc:
+            err(f"error: {exc}")
+            return 2
+        except ValidationError as exc:  # a settings variable (ENVIRONMENT, HARNESS_BACKEND...) is invalid
+            err(f"error: invalid settings in the environment: {exc}")
+            return 2
+        keys = (
+            {"OpenAI": services.mint_admin_key("openai"), "Anthropic": services.mint_admin_key("anthropic")}
+            if tier is not Backend.GCP
+            else {}
+        )
+        for line in _banner(services, keys):
+            out(line)
+        status = 0
+        while not stop.wait(0.5):
+            if not services.running:
+                err(f"error: the services stopped unexpectedly: {services.error!r}")
+                status = 1
+                break
+        return status
+    finally:
+        if services is not None:
+            services.stop()
+            out("Stopped.")
+        for sig, handler in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, handler)
+
+
+__all__ = ["serve_command", "serve_forever"]
