@@ -386,8 +386,10 @@ def replay_command(
     runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
 ) -> None:
     """Re-run a run record offline: fake tier, same run id, seed, clock and provider responses."""
+    from harness.scenario.outcome import RunInterrupted, ScenarioUsageError
+    from harness.scenario.progress import step_printer
     from harness.scenario.records import is_record, read_record
-    from harness.scenario.runner import RunInterrupted, ScenarioUsageError, replay
+    from harness.scenario.replay import replay
 
     out, err = _console(), Console(stderr=True, highlight=False)
     if not target.exists():
@@ -409,7 +411,7 @@ def replay_command(
     else:
         _load_scenarios([target], err)
     try:
-        outcome = replay(target, runs_dir=runs_dir, record=record, on_step=_step_printer(out))
+        outcome = replay(target, runs_dir=runs_dir, record=record, on_step=step_printer(out))
     except ScenarioUsageError as exc:
         _usage_error(err, str(exc))
     except RunInterrupted as exc:
@@ -444,14 +446,13 @@ def _usage_error(err: Console, message: str) -> NoReturn:
 
 def _load_scenarios(paths: list[Path], err: Console) -> list[tuple[Path, object]]:
     """Every file loads, or exit 2 listing every problem (file:line: field: message)."""
-    from harness.scenario.loader import ScenarioError
-    from harness.scenario.runner import load_scenario_file
+    from harness.scenario.loader import ScenarioError, load_scenario
 
     loaded: list[tuple[Path, object]] = []
     problems: list[str] = []
     for path in paths:
         try:
-            loaded.append((path, load_scenario_file(path)))
+            loaded.append((path, load_scenario(path)))
         except ScenarioError as exc:
             problems.extend(str(e) for e in exc.errors)
     if problems:
@@ -475,26 +476,8 @@ def _preflight_live(err: Console, api_url: str, pipeline_url: str) -> None:
             _usage_error(err, f"{name} at {url} does not answer GET /health ({detail})")
 
 
-def _step_printer(out: Console):  # type: ignore[no-untyped-def]
-    from rich.markup import escape
-
-    def show(step) -> None:  # type: ignore[no-untyped-def]
-        mark = "[green]ok  [/green]" if step.ok else "[bold red]FAIL[/bold red]"
-        number = "   " if step.cleanup else f"{step.index + 1:>3}"
-        status = str(step.status) if step.status is not None else "—"
-        label = step.label if len(step.label) <= 44 else step.label[:43] + "…"
-        out.print(
-            f"  {mark} {number} {escape(f'{label:<44}')} {status:>4} {step.elapsed_ms:8.1f} ms  "
-            f"[dim]{escape(step.detail)}[/dim]",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-    return show
-
-
 def _print_outcome(out: Console, outcome) -> None:  # type: ignore[no-untyped-def]
-    from harness.scenario.runner import PASSED, SKIPPED
+    from harness.scenario.outcome import PASSED, SKIPPED
 
     if outcome.status == SKIPPED:
         out.print(f"  [yellow]skipped[/yellow]: {outcome.reason}", highlight=False)
@@ -531,8 +514,7 @@ def _run_all(
 ) -> int:
     from rich.markup import escape
 
-    from harness.scenario.reporting import CaseResult, junit_xml
-    from harness.scenario.runner import (
+    from harness.scenario.outcome import (
         FAILED,
         INTERRUPTED,
         PASSED,
@@ -540,10 +522,11 @@ def _run_all(
         LiveUnsupported,
         RunInterrupted,
         ScenarioUsageError,
-        check_scenario,
-        run_scenario,
-        skip_reason,
     )
+    from harness.scenario.preflight import check_scenario, skip_reason
+    from harness.scenario.progress import step_printer
+    from harness.scenario.reporting import CaseResult, junit_xml
+    from harness.scenario.runner import run_scenario
 
     live = api_url is not None
     usage: list[str] = []
@@ -580,7 +563,7 @@ def _run_all(
                     record=record,
                     runs_dir=runs_dir,
                     seed=seed,
-                    on_step=_step_printer(out),
+                    on_step=step_printer(out),
                 )
             except LiveUnsupported as exc:
                 case.skipped = str(exc)

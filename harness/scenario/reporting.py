@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.scenario.runner import FAILED, INTERRUPTED, SKIPPED, RunOutcome, iter_failures
+from harness.scenario.outcome import FAILED, INTERRUPTED, SKIPPED, RunOutcome, iter_failures
 
 SUFFIXES = (".yml", ".yaml")
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
