@@ -244,7 +244,7 @@ def scenario_schema_command(
     ] = False,
 ) -> None:
     """Print the JSON Schema of scenario files, for editors (yaml-language-server, VS Code, PyCharm)."""
-    from harness.scenario.loader import scenario_json_schema_text
+    from harness.scenario.json_schema import scenario_json_schema_text
 
     text = scenario_json_schema_text()
     if output is None:
@@ -418,7 +418,7 @@ def replay_command(
         out.print(exc.outcome.failure_report(), markup=False, highlight=False)
         raise typer.Exit(130) from exc
     except Exception as exc:
-        from harness.scenario.loader import ScenarioError
+        from harness.scenario.problems import ScenarioError
 
         if isinstance(exc, ScenarioError | ValueError):
             _usage_error(err, str(exc))
@@ -446,7 +446,8 @@ def _usage_error(err: Console, message: str) -> NoReturn:
 
 def _load_scenarios(paths: list[Path], err: Console) -> list[tuple[Path, object]]:
     """Every file loads, or exit 2 listing every problem (file:line: field: message)."""
-    from harness.scenario.loader import ScenarioError, load_scenario
+    from harness.scenario.loader import load_scenario
+    from harness.scenario.problems import ScenarioError
 
     loaded: list[tuple[Path, object]] = []
     problems: list[str] = []

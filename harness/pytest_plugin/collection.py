@@ -54,7 +54,8 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[ScenarioItem]:
         try:
-            from harness.scenario.loader import ScenarioError, load_scenario
+            from harness.scenario.loader import load_scenario
+            from harness.scenario.problems import ScenarioError
         except ImportError as exc:  # the loader is part of the product; say so rather than crash
             yield ScenarioItem.from_parent(
                 self, name=self.path.stem, scenario=None, problem=f"cannot load scenarios: {exc}"

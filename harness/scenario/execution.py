@@ -36,9 +36,9 @@ from harness.scenario.actions import (
     event_id_of,
 )
 from harness.scenario.cleanup import clean_up, offboard
+from harness.scenario.consistency import BUILTIN_VARIABLES
 from harness.scenario.drivers import InProcess, Live, env_credential
 from harness.scenario.expectations import MISSING, check_response, compare, resolve_path
-from harness.scenario.loader import BUILTIN_VARIABLES
 from harness.scenario.model import ProviderFault, Scenario, Step, Tier
 from harness.scenario.outcome import (
     FAILED,
