@@ -199,7 +199,6 @@ def test_hypothesis_profile_is_chosen_by_environment(
     pytester.makepyfile(
         f"""
         from hypothesis import settings
-from typer.testing import CliRunner
 
         def test_profile():
             assert settings.get_current_profile_name() == {profile!r}
@@ -221,7 +220,6 @@ def test_unset_profile_variable_means_default_outside_ci(
     pytester.makepyfile(
         """
         from hypothesis import settings
-from typer.testing import CliRunner
 
         def test_profile():
             assert settings.get_current_profile_name() == "default"
@@ -239,7 +237,6 @@ def test_unset_profile_variable_means_ci_in_ci(
     pytester.makepyfile(
         """
         from hypothesis import settings
-from typer.testing import CliRunner
 
         def test_profile():
             assert settings.get_current_profile_name() == "ci"
