@@ -87,8 +87,6 @@ class ScenarioRun:
         self.driver = driver
         self.settings = settings
         self.on_step = on_step
-        self.runs_dir = runs_dir
-        self.replay_from = replay_from
         self.urls = urls
         self.scrub = Scrubber()
         root_key = settings.ca_root_api_key.get_secret_value()
@@ -163,6 +161,8 @@ class ScenarioRun:
     # ------------------------------------------------------------------ the run
 
     def execute(self) -> RunOutcome:
+        """Run the steps until one fails, then (always) the cleanup and the record. Raises
+        :class:`~harness.scenario.outcome.RunInterrupted` after both when Ctrl-C came."""
         outcome = self.outcome
         try:
             try:
