@@ -479,3 +479,44 @@ def test_in_process_driver_describes_datasets_and_bootstraps_other_configs() -> 
         assert "daily_pipeline_limit" in described["columns"]["org_subscriptions"]
     finally:
         driver.close()
+
+
+def test_one_step_line_plain_and_coloured() -> None:
+    """``harness run`` prints the coloured line and a failing pytest item shows the plain one: once
+    rich renders the markup, they read the same, even when a label or a detail holds ``[...]``."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from harness.scenario.outcome import StepOutcome
+    from harness.scenario.progress import step_line
+
+    steps = [
+        StepOutcome(
+            index=1, name="onboard [STARTER]", action="onboard", ok=True, elapsed_ms=12.34, status=201
+        ),
+        StepOutcome(
+            index=2, name="get_org", action="get_org", ok=False, elapsed_ms=4.0, status=404, detail="[x] gone"
+        ),
+        StepOutcome(
+            index=0, name="cleanup: offboard t_1", action="offboard", ok=True, elapsed_ms=1.0, cleanup=True
+        ),
+    ]
+    for step in steps:
+        out = StringIO()
+        Console(file=out, width=200, color_system=None).print(
+            step_line(step, markup=True), highlight=False, soft_wrap=True
+        )
+        assert out.getvalue().rstrip() == step_line(step)
+    assert step_line(steps[0]).split() == [
+        "ok",
+        "2",
+        "onboard",
+        "[STARTER]",
+        "[onboard]",
+        "201",
+        "12.3",
+        "ms",
+    ]
+    assert step_line(steps[1]).startswith("  FAIL   3 get_org ")
+    assert step_line(steps[2]).split() == ["ok", "cleanup:", "offboard", "t_1", "—", "1.0", "ms"]  # no number
