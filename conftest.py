@@ -2,7 +2,8 @@
 
 The ``harness`` package is installed editable (``./run_e2e.sh setup``), so nothing is added to
 ``sys.path`` here; options, markers, hypothesis profiles and fixtures live in the
-``harness.pytest_plugin`` entry point, which also serves pytester runs.
+``harness.pytest_plugin`` entry point (a package, one module per job), which also serves pytester
+runs.
 
 Every scenario file under ``scenarios/`` (``*.yml``, regressions included) is a test item: it is
 loaded with the scenario loader, run with the scenario runner on the selected tier (``--backend``,
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.pytest_plugin import collect_scenario_file
+from harness.pytest_plugin.collection import collect_scenario_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

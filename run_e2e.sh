@@ -347,7 +347,7 @@ mode_test() {
     # daemon, skips them out loud (HARNESS_SKIP_DOCKER=0 keeps the failure).
     local problem
     if [[ -z "${HARNESS_SKIP_DOCKER:-}" ]] &&
-        problem="$("$VENV_PY" -c 'from harness.pytest_plugin import _docker_problem as p; print(p() or "")')" &&
+        problem="$("$VENV_PY" -c 'from harness.pytest_plugin.probes import docker_problem as p; print(p() or "")')" &&
         [[ -n "$problem" ]]; then
         warn "no Docker daemon ($problem): the requires_docker tests are skipped (HARNESS_SKIP_DOCKER=1)"
         export HARNESS_SKIP_DOCKER=1

@@ -9,16 +9,19 @@ entry point, exactly as it reaches a user's run.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import settings
+from typer.testing import CliRunner
 
 import harness.backends.emulator
 import harness.backends.fake
-from harness import pytest_plugin
+from harness.cli import app
+from harness.pytest_plugin import markers, probes
 from harness.serve import ServiceProcess
 
 # In-process pytester runs drop the modules first imported during a run when it ends; a second
@@ -77,7 +80,7 @@ def test_plain(): pass
 def test_markers_are_registered_under_strict_markers(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pytest_plugin, "_docker_problem", lambda: None)  # pretend a daemon answers
+    monkeypatch.setattr(probes, "docker_problem", lambda: None)  # pretend a daemon answers
     pytester.makepyfile(test_marked=MARKED_TESTS)
     result = pytester.runpytest("--strict-markers")
     result.assert_outcomes(passed=4, skipped=2)
@@ -87,7 +90,7 @@ def test_markers_are_registered_under_strict_markers(
 
 def test_markers_are_listed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
-    for marker in pytest_plugin.MARKERS:
+    for marker in markers.MARKERS:
         result.stdout.fnmatch_lines([f"@pytest.mark.{marker}: *"])
 
 
@@ -167,7 +170,7 @@ def test_backend_default_comes_from_the_environment(
 def test_requires_docker_without_a_daemon_errors_unless_skipping_is_asked_for(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pytest_plugin, "_docker_problem", lambda: "none answered (test)")
+    monkeypatch.setattr(probes, "docker_problem", lambda: "none answered (test)")
     monkeypatch.delenv("HARNESS_SKIP_DOCKER", raising=False)
     pytester.makepyfile(test_marked=MARKED_TESTS)
     result = pytester.runpytest("-rs", "-k", "docker")
@@ -411,7 +414,7 @@ def test_onboarding_failure_names_the_org_and_the_answer(pytester: pytest.Pytest
     pytester.makepyfile(
         """
         import pytest
-        from harness.pytest_plugin import OnboardingFailed
+        from harness.pytest_plugin.fixtures import OnboardingFailed
 
         def test_bad_plan(onboarded_org):
             expected = "onboarding 'gold_org' .GOLD. failed: HTTP 400: .*INVALID_PLAN"
@@ -654,6 +657,27 @@ def test_a_failing_scenario_shows_the_failure_report(pytester: pytest.Pytester) 
     )
     output = result.stdout.str()
     assert "Traceback" not in output and "def runtest" not in output  # the report, not pytest's trace
+
+
+def _step_lines(output: str) -> list[str]:
+    """The step lines of an output, without what differs between two runs (timings, run ids)."""
+    lines = [line.rstrip() for line in output.splitlines() if line.startswith(("  ok  ", "  FAIL "))]
+    return [re.sub(r"scn_[0-9a-f]{8}", "scn_<run>", re.sub(r"\d+\.\d ms", "<t> ms", line)) for line in lines]
+
+
+def test_a_failing_scenario_item_shows_the_step_lines_harness_run_prints(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    _scenario_project(pytester, {"wrong_plan.yml": FAILING_SCENARIO})
+    item = pytester.runpytest()
+    item.assert_outcomes(failed=1)
+    path = pytester.path / "scenarios" / "wrong_plan.yml"
+    cli = CliRunner().invoke(app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])
+    assert cli.exit_code == 1, cli.output
+    shown = _step_lines(item.stdout.str())
+    assert shown == _step_lines(cli.output)
+    assert [line.split()[0] for line in shown] == ["ok", "FAIL", "ok"]  # bootstrap, onboard, cleanup
+    assert "onboard expecting SCALE [onboard]" in shown[1] and 'expected "SCALE", got "STARTER"' in shown[1]
 
 
 def test_scenario_items_are_skipped_outside_their_tiers(pytester: pytest.Pytester) -> None:

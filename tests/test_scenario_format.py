@@ -21,19 +21,17 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.scenario.consistency import BUILTIN_VARIABLES, template_names
+from harness.scenario.json_schema import scenario_json_schema, scenario_json_schema_text
 from harness.scenario.loader import (
-    BUILTIN_VARIABLES,
-    ScenarioError,
     lint_scenario,
     load_scenario,
     load_scenarios,
     parse_scenario,
     scenario_files,
-    scenario_json_schema,
-    scenario_json_schema_text,
-    template_names,
 )
 from harness.scenario.model import ACTIONS, CleanupPolicy, Scenario, Tier
+from harness.scenario.problems import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

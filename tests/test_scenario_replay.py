@@ -12,8 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.scenario.loader import load_scenario
+from harness.scenario.outcome import FAILED, PASSED
 from harness.scenario.records import read_record
-from harness.scenario.runner import FAILED, PASSED, load_scenario_file, replay, run_scenario
+from harness.scenario.replay import replay
+from harness.scenario.runner import run_scenario
 
 cli = CliRunner()
 
@@ -63,7 +66,7 @@ def integration(directory: Path, *, name: str = "integration", rows: str = ">= 1
 
 def test_replaying_a_record_reproduces_the_failure(tmp_path: Path) -> None:
     path = integration(tmp_path, rows="> 100000")
-    first = run_scenario(load_scenario_file(path), source=path, runs_dir=tmp_path / "runs")
+    first = run_scenario(load_scenario(path), source=path, runs_dir=tmp_path / "runs")
     assert first.status == FAILED
     again = replay(first.record_path, runs_dir=tmp_path / "runs")  # type: ignore[arg-type]
     assert again.status == FAILED
@@ -81,7 +84,7 @@ def test_replaying_a_record_reproduces_the_failure(tmp_path: Path) -> None:
 
 def test_replay_serves_the_recorded_provider_responses(tmp_path: Path) -> None:
     path = integration(tmp_path)
-    first = run_scenario(load_scenario_file(path), source=path, runs_dir=tmp_path / "runs", record=True)
+    first = run_scenario(load_scenario(path), source=path, runs_dir=tmp_path / "runs", record=True)
     assert first.status == PASSED, first.failure_report()
     # Same record, replayed: every provider request is answered from it.
     same = replay(first.record_path, runs_dir=tmp_path / "runs")  # type: ignore[arg-type]

@@ -14,18 +14,11 @@ from harness.onboarding import orgs
 from harness.onboarding.bootstrap import bootstrap
 from harness.scenario import actions
 from harness.scenario.expectations import MISSING, compare, resolve_path
+from harness.scenario.loader import load_scenario
 from harness.scenario.model import Scenario, Tier
+from harness.scenario.outcome import FAILED, INTERRUPTED, PASSED, SKIPPED, RunInterrupted, ScenarioUsageError
 from harness.scenario.records import read_record
-from harness.scenario.runner import (
-    FAILED,
-    INTERRUPTED,
-    PASSED,
-    SKIPPED,
-    RunInterrupted,
-    ScenarioUsageError,
-    load_scenario_file,
-    run_scenario,
-)
+from harness.scenario.runner import run_scenario
 from harness.scenario.templates import TemplateError, render, resolve_variables
 from harness.services.settings import Settings
 
@@ -80,7 +73,7 @@ def test_a_whole_flow_passes_on_the_fake_tier(tmp_path: Path) -> None:
     path = flow(tmp_path, tail="  - offboard: {}\n    expect: {body: {dataset_deleted: true}}\n")
     seen: list[str] = []
     outcome = run_scenario(
-        load_scenario_file(path),
+        load_scenario(path),
         source=path,
         runs_dir=tmp_path / "runs",
         on_step=lambda s: seen.append(s.name),
@@ -108,9 +101,7 @@ def test_on_the_emulator_tier_the_services_reach_emulators_over_http(tmp_path: P
     moves the emulators' clock with advance_clock, as the fake tier moves its own."""
     tail = "  - advance_clock: {days: 1}\n  - check_quota: {}\n    expect: {body: {pipelines_run_today: 0}}\n"
     path = flow(tmp_path, tail=tail)
-    outcome = run_scenario(
-        load_scenario_file(path), source=path, tier=Tier.EMULATOR, runs_dir=tmp_path / "runs"
-    )
+    outcome = run_scenario(load_scenario(path), source=path, tier=Tier.EMULATOR, runs_dir=tmp_path / "runs")
     assert outcome.ok, outcome.failure_report()
     assert outcome.tier is Tier.EMULATOR
     record = read_record(outcome.record_path)  # type: ignore[arg-type]
@@ -146,7 +137,7 @@ def test_the_gcp_tier_refuses_what_real_services_cannot_do_before_anything_runs(
 
 def test_a_failing_expectation_reports_step_expected_actual_and_replay(tmp_path: Path) -> None:
     path = flow(tmp_path, today=2, tail="  - get_org: {}\n")
-    outcome = run_scenario(load_scenario_file(path), source=path, runs_dir=tmp_path / "runs")
+    outcome = run_scenario(load_scenario(path), source=path, runs_dir=tmp_path / "runs")
     assert outcome.status == FAILED
     failed = outcome.failed_step
     assert failed is not None and failed.name == "quota" and failed.index == 4
@@ -162,7 +153,7 @@ def test_a_failing_expectation_reports_step_expected_actual_and_replay(tmp_path:
 
 def test_the_record_reads_without_any_plaintext_secret(tmp_path: Path) -> None:
     path = flow(tmp_path, today=2)
-    outcome = run_scenario(load_scenario_file(path), source=path, runs_dir=tmp_path / "runs", record=True)
+    outcome = run_scenario(load_scenario(path), source=path, runs_dir=tmp_path / "runs", record=True)
     onboard, integration = outcome.steps[1], outcome.steps[2]
     api_key = onboard.body["api_key"]
     credential = integration.request.json["credential"]  # type: ignore[union-attr]
@@ -191,7 +182,7 @@ def test_cleanup_after_a_failing_step_follows_the_policy(
     tmp_path: Path, backends, policy: str, kept: bool
 ) -> None:  # type: ignore[no-untyped-def]
     path = flow(tmp_path, cleanup=policy, today=5)
-    outcome = run_scenario(load_scenario_file(path), backends=backends, runs_dir=None)
+    outcome = run_scenario(load_scenario(path), backends=backends, runs_dir=None)
     assert outcome.status == FAILED
     assert orgs.exists(backends.platform, outcome.org) is kept
     assert outcome.cleanup is not None and outcome.cleanup.ran is not kept
@@ -201,7 +192,7 @@ def test_cleanup_after_a_failing_step_follows_the_policy(
 
 def test_on_success_cleans_up_a_passing_run(tmp_path: Path, backends) -> None:  # type: ignore[no-untyped-def]
     path = flow(tmp_path, cleanup="on_success")
-    outcome = run_scenario(load_scenario_file(path), backends=backends, runs_dir=None)
+    outcome = run_scenario(load_scenario(path), backends=backends, runs_dir=None)
     assert outcome.status == PASSED
     assert outcome.cleanup is not None and outcome.cleanup.orgs == {outcome.org: "offboarded"}
     assert not orgs.exists(backends.platform, outcome.org)
@@ -217,7 +208,7 @@ def test_cleanup_runs_after_ctrl_c(
     monkeypatch.setitem(actions._BUILDERS, "check_quota", interrupt)
     path = flow(tmp_path, cleanup=policy)
     with pytest.raises(KeyboardInterrupt) as caught:
-        run_scenario(load_scenario_file(path), backends=backends, runs_dir=tmp_path / "runs")
+        run_scenario(load_scenario(path), backends=backends, runs_dir=tmp_path / "runs")
     assert isinstance(caught.value, RunInterrupted)
     outcome = caught.value.outcome
     assert outcome.status == INTERRUPTED and len(outcome.steps) == 4
@@ -228,15 +219,15 @@ def test_cleanup_runs_after_ctrl_c(
 def test_ctrl_c_during_cleanup_says_what_was_left(
     tmp_path: Path, backends, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from harness.scenario import runner
+    from harness.scenario import execution
 
     def interrupt(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner._Run, "_offboard", interrupt)
+    monkeypatch.setattr(execution.ScenarioRun, "_offboard", interrupt)
     path = flow(tmp_path, today=9)  # fails, then cleanup is interrupted
     with pytest.raises(RunInterrupted) as caught:
-        run_scenario(load_scenario_file(path), backends=backends, runs_dir=None)
+        run_scenario(load_scenario(path), backends=backends, runs_dir=None)
     outcome = caught.value.outcome
     assert outcome.status == INTERRUPTED
     assert outcome.cleanup is not None and not outcome.cleanup.ok
@@ -266,7 +257,7 @@ steps:
 
 def test_a_fault_armed_before_a_step_fails_that_pipeline_run(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, FAULTED % "FAILED")
-    outcome = run_scenario(load_scenario_file(path), runs_dir=tmp_path / "runs")
+    outcome = run_scenario(load_scenario(path), runs_dir=tmp_path / "runs")
     assert outcome.status == PASSED, outcome.failure_report()
     run = outcome.steps[3].body
     assert run["status"] == "FAILED" and run["error_code"] == "PROVIDER_UNAVAILABLE"
@@ -278,7 +269,7 @@ def test_a_fault_armed_before_a_step_fails_that_pipeline_run(tmp_path: Path) -> 
 
 def test_an_unexpected_provider_outage_fails_the_step(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, FAULTED % "SUCCESS")
-    outcome = run_scenario(load_scenario_file(path), runs_dir=None)
+    outcome = run_scenario(load_scenario(path), runs_dir=None)
     assert outcome.status == FAILED
     assert outcome.failed_step.failures == ['body.status: expected "SUCCESS", got "FAILED"']  # type: ignore[union-attr]
 
@@ -333,7 +324,7 @@ def test_save_templates_and_builtins(tmp_path: Path) -> None:
             expect: {rows: ">= 1"}
         """,
     )
-    outcome = run_scenario(load_scenario_file(path), runs_dir=None)
+    outcome = run_scenario(load_scenario(path), runs_dir=None)
     assert outcome.status == PASSED, outcome.failure_report()
     variables = outcome.variables
     assert variables["other"] == f"s_{outcome.run_id}_b"
@@ -452,7 +443,7 @@ def test_live_mode_against_harness_serve(tmp_path: Path) -> None:
     )
     with ServiceProcess() as services:
         urls = {"api_url": services.api_url, "pipeline_url": services.pipeline_url}
-        outcome = run_scenario(load_scenario_file(path), runs_dir=tmp_path / "runs", **urls)
+        outcome = run_scenario(load_scenario(path), runs_dir=tmp_path / "runs", **urls)
         assert outcome.status == PASSED, outcome.failure_report()
         assert outcome.mode == "live"
         assert not orgs.exists(services.backends.platform, outcome.org)  # type: ignore[union-attr]
@@ -488,3 +479,44 @@ def test_in_process_driver_describes_datasets_and_bootstraps_other_configs() -> 
         assert "daily_pipeline_limit" in described["columns"]["org_subscriptions"]
     finally:
         driver.close()
+
+
+def test_one_step_line_plain_and_coloured() -> None:
+    """``harness run`` prints the coloured line and a failing pytest item shows the plain one: once
+    rich renders the markup, they read the same, even when a label or a detail holds ``[...]``."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from harness.scenario.outcome import StepOutcome
+    from harness.scenario.progress import step_line
+
+    steps = [
+        StepOutcome(
+            index=1, name="onboard [STARTER]", action="onboard", ok=True, elapsed_ms=12.34, status=201
+        ),
+        StepOutcome(
+            index=2, name="get_org", action="get_org", ok=False, elapsed_ms=4.0, status=404, detail="[x] gone"
+        ),
+        StepOutcome(
+            index=0, name="cleanup: offboard t_1", action="offboard", ok=True, elapsed_ms=1.0, cleanup=True
+        ),
+    ]
+    for step in steps:
+        out = StringIO()
+        Console(file=out, width=200, color_system=None).print(
+            step_line(step, markup=True), highlight=False, soft_wrap=True
+        )
+        assert out.getvalue().rstrip() == step_line(step)
+    assert step_line(steps[0]).split() == [
+        "ok",
+        "2",
+        "onboard",
+        "[STARTER]",
+        "[onboard]",
+        "201",
+        "12.3",
+        "ms",
+    ]
+    assert step_line(steps[1]).startswith("  FAIL   3 get_org ")
+    assert step_line(steps[2]).split() == ["ok", "cleanup:", "offboard", "t_1", "—", "1.0", "ms"]  # no number

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +25,7 @@ from harness.cli.console import stderr_console, stdout_console, usage_error
 
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario, Tier
-    from harness.scenario.outcome import RunOutcome, StepOutcome
+    from harness.scenario.outcome import RunOutcome
 
 _RUNS_DIR_OPTION = typer.Option("--runs-dir", help="Where run records go (<runs-dir>/<run_id>/record.json).")
 
@@ -58,8 +57,9 @@ def run_command(
     For CI (JUnit XML, shards, parallel workers) run them through pytest:
     pytest scenarios --junit-xml=report.xml --splits N --group I.
     """
-    from harness.scenario.loader import ScenarioError, scenario_files
+    from harness.scenario.loader import scenario_files
     from harness.scenario.model import Tier
+    from harness.scenario.problems import ScenarioError
 
     out, err = stdout_console(), stderr_console()
     try:
@@ -102,10 +102,11 @@ def replay_command(
     runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
 ) -> None:
     """Re-run a run record offline: fake tier, same run id, seed, clock and provider responses."""
-    from harness.scenario.loader import ScenarioError
     from harness.scenario.outcome import RunInterrupted, ScenarioUsageError
+    from harness.scenario.problems import ScenarioError
+    from harness.scenario.progress import step_printer
     from harness.scenario.records import is_record, read_record
-    from harness.scenario.runner import replay
+    from harness.scenario.replay import replay
 
     out, err = stdout_console(), stderr_console()
     if not target.exists():
@@ -127,7 +128,7 @@ def replay_command(
     else:
         _load_scenarios([target], err)
     try:
-        outcome = replay(target, runs_dir=runs_dir, record=record, on_step=_step_printer(out))
+        outcome = replay(target, runs_dir=runs_dir, record=record, on_step=step_printer(out))
     except ScenarioUsageError as exc:
         usage_error(err, str(exc))
     except RunInterrupted as exc:
@@ -153,14 +154,14 @@ def replay_command(
 
 def _load_scenarios(paths: list[Path], err: Console) -> list[tuple[Path, Scenario]]:
     """Every file loads, or exit 2 listing every problem (file:line: field: message)."""
-    from harness.scenario.loader import ScenarioError
-    from harness.scenario.runner import load_scenario_file
+    from harness.scenario.loader import load_scenario
+    from harness.scenario.problems import ScenarioError
 
     loaded: list[tuple[Path, Scenario]] = []
     problems: list[str] = []
     for path in paths:
         try:
-            loaded.append((path, load_scenario_file(path)))
+            loaded.append((path, load_scenario(path)))
         except ScenarioError as exc:
             problems.extend(str(e) for e in exc.errors)
     if problems:
@@ -182,22 +183,6 @@ def _preflight_live(err: Console, api_url: str, pipeline_url: str) -> None:
             healthy, detail = False, f"{type(exc).__name__}: {exc}"
         if not healthy:
             usage_error(err, f"{name} at {url} does not answer GET /health ({detail})")
-
-
-def _step_printer(out: Console) -> Callable[[StepOutcome], None]:
-    def show(step: StepOutcome) -> None:
-        mark = "[green]ok  [/green]" if step.ok else "[bold red]FAIL[/bold red]"
-        number = "   " if step.cleanup else f"{step.index + 1:>3}"
-        status = str(step.status) if step.status is not None else "—"
-        label = step.label if len(step.label) <= 44 else step.label[:43] + "…"
-        out.print(
-            f"  {mark} {number} {escape(f'{label:<44}')} {status:>4} {step.elapsed_ms:8.1f} ms  "
-            f"[dim]{escape(step.detail)}[/dim]",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-    return show
 
 
 def _print_outcome(out: Console, outcome: RunOutcome) -> None:
@@ -244,7 +229,9 @@ def _run_all(
         RunInterrupted,
         ScenarioUsageError,
     )
-    from harness.scenario.runner import check_scenario, run_scenario, skip_reason
+    from harness.scenario.preflight import check_scenario, skip_reason
+    from harness.scenario.progress import step_printer
+    from harness.scenario.runner import run_scenario
 
     live = api_url is not None
     usage: list[str] = []
@@ -278,7 +265,7 @@ def _run_all(
                     record=record,
                     runs_dir=runs_dir,
                     seed=seed,
-                    on_step=_step_printer(out),
+                    on_step=step_printer(out),
                 )
             except LiveUnsupported as exc:
                 tally[SKIPPED] += 1

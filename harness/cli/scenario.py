@@ -23,7 +23,7 @@ def scenario_schema_command(
     ] = False,
 ) -> None:
     """Print the JSON Schema of scenario files, for editors (yaml-language-server, VS Code, PyCharm)."""
-    from harness.scenario.loader import scenario_json_schema_text
+    from harness.scenario.json_schema import scenario_json_schema_text
 
     text = scenario_json_schema_text()
     if output is None:

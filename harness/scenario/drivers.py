@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 
 from harness.backends import Backend
+from harness.control import CONTROL_PREFIX
 from harness.scenario.actions import ORG_DATASET_TABLES, ActionError, Request
 from harness.scenario.model import ProviderFault
 from harness.services.settings import Settings
 
-CONTROL_PREFIX = "/_harness"
 LIVE_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 

@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from harness.scenario.actions import Request
 from harness.scenario.expectations import MISSING, resolve_path
 from harness.scenario.model import CleanupPolicy, Scenario, Tier
@@ -65,6 +67,18 @@ class StepOutcome:
     saved: dict[str, Any] = field(default_factory=dict)
     clock: datetime | None = None
     cleanup: bool = False
+
+    def take_response(self, response: httpx.Response) -> None:
+        """Status, text, headers (without the volatile length and date) and body (JSON, else text)."""
+        self.status = response.status_code
+        self.text = response.text
+        self.response_headers = {
+            k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "date")
+        }
+        try:
+            self.body = response.json()
+        except ValueError:
+            self.body = response.text
 
     @property
     def label(self) -> str:

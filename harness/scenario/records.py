@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 RECORD_FORMAT = 1
+DEFAULT_RUNS_DIR = Path(".harness/runs")
 RECORD_FILE = "record.json"
 SCENARIO_COPY = "scenario.yml"
 
@@ -225,6 +227,12 @@ class RunRecord(_Record):
     outcome: str
     failure: Failure | None = None
     placeholders: list[str] = Field(default_factory=list)
+
+
+def new_run_id() -> str:
+    """8 lowercase hex digits: short, unique enough, valid inside an org slug, and the name of the
+    run's record directory (so it is minted here, beside the directories it names)."""
+    return secrets.token_hex(4)
 
 
 def record_dir(runs_dir: Path, run_id: str, *, replay: bool = False) -> tuple[str, Path]:
