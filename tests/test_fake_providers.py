@@ -30,8 +30,8 @@ from fakes.anthropic import AnthropicState
 from fakes.anthropic import create_app as create_anthropic_app
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
-from fakes.providers_common import mask_key
-from fakes.providers_mount import ProviderMocks
+from fakes.providers.keys import mask_key
+from fakes.providers.mount import ProviderMocks
 from harness.clock import ManualClock
 
 OPENAI_KEY_URL = "https://platform.openai.com/account/api-keys"

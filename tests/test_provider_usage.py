@@ -32,8 +32,9 @@ from fakes.anthropic import AnthropicState
 from fakes.anthropic import create_app as create_anthropic_app
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
-from fakes.providers_common import CORRUPTION_KINDS, COST_MISMATCH_USD, decode_cursor, encode_cursor
-from fakes.providers_mount import ProviderMocks
+from fakes.providers.mount import ProviderMocks
+from fakes.providers.paging import decode_cursor, encode_cursor
+from fakes.providers.usage import CORRUPTION_KINDS, COST_MISMATCH_USD
 from harness.clock import ManualClock
 from harness.ports import (
     CostRecord,

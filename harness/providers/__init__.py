@@ -1,7 +1,7 @@
 """Provider clients: credential validators for OpenAI and Anthropic over httpx.
 
 ``validator_for(Provider.OPENAI, base_url=..., client=..., sleep=...)`` builds the validator the
-domain asks for; tests point it at the fakes (``fakes.providers_mount.ProviderMocks``) and pass a
+domain asks for; tests point it at the fakes (``fakes.providers.mount.ProviderMocks``) and pass a
 recording ``sleep`` so retries are asserted without waiting.
 """
 

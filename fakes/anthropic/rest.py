@@ -1,8 +1,8 @@
 """The fake Anthropic API as a FastAPI app: ``create_app(state)``.
 
 Only the wire format lives here; keys, faults and the request log live in
-:class:`~fakes.anthropic.state.AnthropicState`. No respx here: the same app is mounted in-process by
-:mod:`fakes.providers_mount` or served on a port.
+:class:`~fakes.anthropic.models.AnthropicState`. No respx here: the same app is mounted in-process by
+:mod:`fakes.providers.mount` or served on a port.
 
 Pipeline per request: queued fault → API key (and its scope: admin key on an Admin API endpoint)
 → ``anthropic-version`` → per-key rate limit → the route. The key is read from ``x-api-key`` (the
@@ -39,7 +39,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from fakes.anthropic.state import (
+from fakes.anthropic.models import (
     COST_DIMS,
     COST_GROUP_BY,
     DESCRIPTION_DIMS,
@@ -47,19 +47,17 @@ from fakes.anthropic.state import (
     USAGE_DIMS,
     AnthropicState,
 )
-from fakes.providers_common import (
+from fakes.providers.faults import Fault
+from fakes.providers.paging import (
     BUCKET_WIDTHS,
-    Fault,
-    UsageRow,
     bucket_day,
     bucket_page,
     decode_cursor,
     encode_cursor,
-    format_decimal,
-    group_rows,
     query_list,
-    retry_after_headers,
 )
+from fakes.providers.ratelimits import retry_after_headers
+from fakes.providers.usage import UsageRow, format_decimal, group_rows
 
 # Messages copied from real responses (sources in the module docstring of the tests and the report):
 MISSING_KEY_MESSAGE = "x-api-key header is required"  # n8n-io/n8n#37930, karthink/gptel#354

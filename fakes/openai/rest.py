@@ -1,8 +1,8 @@
 """The fake OpenAI API as a FastAPI app: ``create_app(state)``.
 
 Only the wire format lives here (paths, status codes, error bodies, headers); keys, faults and the
-request log live in :class:`~fakes.openai.state.OpenAIState`. The app knows nothing about respx, so
-it is mounted in-process by :mod:`fakes.providers_mount` and can equally be served on a port.
+request log live in :class:`~fakes.openai.models.OpenAIState`. The app knows nothing about respx, so
+it is mounted in-process by :mod:`fakes.providers.mount` and can equally be served on a port.
 
 Every request goes through the same pipeline, in this order: queued fault → authentication →
 key scope (admin key on an admin endpoint) → per-key rate limit → the route. Error bodies are
@@ -39,20 +39,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from fakes.openai.state import COST_DIMS, USAGE_DIMS, OpenAIState
-from fakes.providers_common import (
+from fakes.openai.models import COST_DIMS, USAGE_DIMS, OpenAIState
+from fakes.providers.faults import Fault
+from fakes.providers.keys import mask_key
+from fakes.providers.paging import (
     BUCKET_WIDTHS,
-    Fault,
-    UsageRow,
     bucket_day,
     bucket_page,
     decode_cursor,
     encode_cursor,
-    group_rows,
-    mask_key,
     query_list,
-    retry_after_headers,
 )
+from fakes.providers.ratelimits import retry_after_headers
+from fakes.providers.usage import UsageRow, group_rows
 
 API_KEYS_URL = "https://platform.openai.com/account/api-keys"
 
