@@ -50,9 +50,9 @@ from harness.ports import (
     UsageRecord,
     UsageSource,
 )
-from harness.providers import validator_for
+from harness.providers import usage_source_for, validator_for
 from harness.providers.http import MALFORMED_KEY_MESSAGE, RetryPolicy
-from harness.providers.usage import ProviderRequestError, ReportSource, usage_source_for
+from harness.providers.reports import ProviderRequestError, ReportSource
 from harness.providers.usage_anthropic import AnthropicUsageSource, cents_to_dollars
 from harness.providers.usage_openai import OpenAIUsageSource, line_item_model
 

@@ -20,8 +20,7 @@ from fakes.providers.mount import ProviderMocks
 from harness.clock import ManualClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
-from harness.providers import validator_for
-from harness.providers.usage import usage_source_for
+from harness.providers import usage_source_for, validator_for
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
