@@ -91,7 +91,11 @@ class MissingUsageScope(OpenAIError):
 class InvalidUrl(OpenAIError):
     status = 404
     template = "Invalid URL ({method} {path})"
-    confirmed = 'OpenAI\'s answer to an unknown path, e.g. "Invalid URL (POST /v1/chat/completion)"'
+    confirmed = (
+        "verbatim 404 bodies (type invalid_request_error, param and code null) in "
+        "chatboxai/chatbox#199 and ChatGPTNextWeb/NextChat#423; a later report shows code "
+        '"unknown_url" with "Unknown request URL: ..." (artificial-julien/docker-nginx-openai-api-cache#2)'
+    )
 
 
 class ModelNotFound(OpenAIError):
@@ -128,7 +132,10 @@ class ServerError(OpenAIError):
     status = 500
     error_type = "server_error"
     template = "The server had an error while processing your request. Sorry about that!"
-    confirmed = 'the 500 text clients match on ("...Sorry about that!"), type server_error'
+    confirmed = (
+        "verbatim 500 body (type server_error, param and code null) in github/gh-models#98; the "
+        "same text in langbot-app/LangBot#126 and LlmKira/Openaibot#177"
+    )
 
 
 class Overloaded(OpenAIError):
