@@ -6,7 +6,7 @@ adapter built on it) runs unchanged against it::
     KeyManagementServiceClient(transport="rest", credentials=AnonymousCredentials(),
                                client_options={"api_endpoint": "http://127.0.0.1:PORT"})
 
-Wire format (proto3 JSON, as Google's REST endpoints use it):
+Wire format (proto3 JSON, as Google's REST endpoints use it; the codec is ``fakes.kms.protojson``):
 
 * requests carry ``$alt=json;enum-encoding=int``: enums are then answered as integers (their proto
   numbers), otherwise as names; in requests both are accepted;
