@@ -200,13 +200,13 @@ class _Current:
 def _provider_app(name: str, state: Any) -> Any:
     """The provider fake's app, its recorded delays enacted on the wire (a timeout fault makes the
     client's own read timeout fire)."""
-    from fakes.providers_served import DelayedResponses
+    from fakes.providers.served import DelayedResponses
 
     if name == "openai":
-        from fakes.openai.app import create_app
+        from fakes.openai.rest import create_app
 
         return DelayedResponses(create_app(state), state, "x-request-id")
-    from fakes.anthropic.app import create_app
+    from fakes.anthropic.rest import create_app
 
     return DelayedResponses(create_app(state), state, "request-id")
 

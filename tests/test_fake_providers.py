@@ -28,10 +28,13 @@ from starlette.testclient import TestClient
 
 from fakes.anthropic import AnthropicState
 from fakes.anthropic import create_app as create_anthropic_app
+from fakes.anthropic import exceptions as anthropic_errors
+from fakes.errors import error_classes, text_is_confirmed
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
-from fakes.providers_common import mask_key
-from fakes.providers_mount import ProviderMocks
+from fakes.openai import exceptions as openai_errors
+from fakes.providers.keys import mask_key
+from fakes.providers.mount import ProviderMocks
 from harness.clock import ManualClock
 
 OPENAI_KEY_URL = "https://platform.openai.com/account/api-keys"
@@ -559,3 +562,37 @@ class TestOfficialSDKs:
         with pytest.raises(anthropic.APIStatusError) as caught:
             client.models.list()
         assert caught.value.status_code == 529
+
+
+# ------------------------------------------------------------------------------ error classes
+@pytest.mark.parametrize(
+    ("module", "base"),
+    [(openai_errors, openai_errors.OpenAIError), (anthropic_errors, anthropic_errors.AnthropicError)],
+)
+def test_every_provider_error_class_states_its_provenance(module: object, base: type) -> None:
+    classes = list(error_classes(module))  # type: ignore[arg-type]
+    assert len(classes) >= 10
+    for cls in classes:
+        assert issubclass(cls, base), cls
+        assert cls.confirmed or cls.searched, cls
+        assert cls.template, cls
+
+
+def test_the_bodies_asserted_verbatim_here_are_confirmed() -> None:
+    """This module writes out these classes' texts; each must be one seen from the real API."""
+    for cls in (
+        openai_errors.MissingApiKey,
+        openai_errors.IncorrectApiKey,
+        openai_errors.RateLimitReached,
+        openai_errors.ServerError,
+        openai_errors.Overloaded,
+        openai_errors.InvalidUrl,
+        anthropic_errors.MissingApiKey,
+        anthropic_errors.InvalidApiKey,
+        anthropic_errors.MissingVersion,
+        anthropic_errors.InvalidVersion,
+        anthropic_errors.RateLimited,
+        anthropic_errors.ApiError,
+        anthropic_errors.Overloaded,
+    ):
+        assert text_is_confirmed(cls), cls

@@ -33,13 +33,13 @@ from google.protobuf import field_mask_pb2
 
 from fakes.kms.keymanager import FakeKeyManager
 from fakes.kms.models import KmsBackend
-from fakes.kms.rest import (
+from fakes.kms.protojson import (
     CRYPTO_KEY_PURPOSE,
     CRYPTO_KEY_VERSION_ALGORITHM,
     CRYPTO_KEY_VERSION_STATE,
     PROTECTION_LEVEL,
-    create_app,
 )
+from fakes.kms.rest import create_app
 from harness.backends.kms import CloudKmsKeyManager, map_google_error
 from harness.clock import ManualClock
 from harness.ports import (
@@ -248,11 +248,9 @@ def test_wrong_aad_is_invalid_argument(client: kms_v1.KeyManagementServiceClient
     encrypted = _encrypt(client, key_name, b"secret", aad=b"org_a")
     with pytest.raises(gexc.BadRequest) as info:
         _decrypt(client, key_name, encrypted.ciphertext, aad=b"org_b")
-    assert _error_body(info.value) == {
-        "code": 400,
-        "message": "Decryption failed: the ciphertext is invalid.",
-        "status": "INVALID_ARGUMENT",
-    }
+    body = _error_body(info.value)
+    # Which decryption text Cloud KMS gives for a wrong AAD is not confirmed: status and code only.
+    assert (body["code"], body["status"]) == (400, "INVALID_ARGUMENT")
 
 
 @pytest.mark.parametrize("field", ["plaintext_crc32c", "additional_authenticated_data_crc32c"])
@@ -445,9 +443,9 @@ def test_adapter_gives_the_same_bytes_and_errors_as_the_fake(
     for manager in (adapter, fake):
         with pytest.raises(KeyManagerError) as info:
             manager.decrypt(ciphertext, aad=b"org_b")
-        errors.append((type(info.value), info.value.status, info.value.code, info.value.message))
+        assert isinstance(info.value, DecryptionError)
+        errors.append((info.value.status, info.value.code, info.value.message))
     assert errors[0] == errors[1]
-    assert errors[0][0] is DecryptionError
 
 
 def test_adapter_maps_disabled_version_and_missing_key(
@@ -573,7 +571,10 @@ def test_key_without_initial_version_has_no_primary(
     assert not key.primary.name
     assert list(client.list_crypto_key_versions(request={"parent": key.name})) == []
     adapter = CloudKmsKeyManager(key.name, AnonymousCredentials(), emulator.url)
-    with pytest.raises(KeyStateError, match="has no primary CryptoKeyVersion"):
+    # "has no primary CryptoKeyVersion" is not a confirmed Cloud KMS text (NoPrimaryVersion).
+    with pytest.raises(KeyStateError) as info:
         adapter.primary_version()
-    with pytest.raises(KeyStateError, match="has no primary CryptoKeyVersion"):
+    assert info.value.code == "FAILED_PRECONDITION"
+    with pytest.raises(KeyStateError) as info:
         adapter.encrypt(b"x")
+    assert info.value.code == "FAILED_PRECONDITION"

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fakes.providers_common import CORRUPTION_KINDS, ProviderState
+from fakes.providers.base import ProviderState
+from fakes.providers.usage import CORRUPTION_KINDS
 from harness.backends import TierBackends, build_backends
 from harness.clock import ManualClock
 from harness.onboarding import audit, quotas, subscriptions

@@ -10,7 +10,9 @@ Sources for shapes and errors: the ``openai`` SDK's ``types/admin/organization/u
 limits per bucket width); Anthropic's API reference and its cookbook
 ``anthropics/claude-cookbooks:observability/usage_cost_api.ipynb`` (fields, cents as decimal
 strings, ``group_by[]``); OpenAI's missing-scope 403 body as quoted verbatim by public client test
-suites. Errors marked "not confirmed" in the fakes' modules follow each provider's usual wording.
+suites. The fakes' errors are asserted by class (``fakes/<provider>/exceptions.py``): a message is
+written out here only when its class is confirmed; an unconfirmed one follows the provider's usual
+wording and is compared only through the class that renders it.
 """
 
 from __future__ import annotations
@@ -30,10 +32,14 @@ from starlette.testclient import TestClient
 
 from fakes.anthropic import AnthropicState
 from fakes.anthropic import create_app as create_anthropic_app
+from fakes.anthropic import exceptions as anthropic_errors
+from fakes.errors import text_is_confirmed
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
-from fakes.providers_common import CORRUPTION_KINDS, COST_MISMATCH_USD, decode_cursor, encode_cursor
-from fakes.providers_mount import ProviderMocks
+from fakes.openai import exceptions as openai_errors
+from fakes.providers.mount import ProviderMocks
+from fakes.providers.paging import decode_cursor, encode_cursor
+from fakes.providers.usage import CORRUPTION_KINDS, COST_MISMATCH_USD
 from harness.clock import ManualClock
 from harness.ports import (
     CostRecord,
@@ -44,9 +50,9 @@ from harness.ports import (
     UsageRecord,
     UsageSource,
 )
-from harness.providers import validator_for
+from harness.providers import usage_source_for, validator_for
 from harness.providers.http import MALFORMED_KEY_MESSAGE, RetryPolicy
-from harness.providers.usage import ProviderRequestError, ReportSource, usage_source_for
+from harness.providers.reports import ProviderRequestError, ReportSource
 from harness.providers.usage_anthropic import AnthropicUsageSource, cents_to_dollars
 from harness.providers.usage_openai import OpenAIUsageSource, line_item_model
 
@@ -56,6 +62,18 @@ OPENAI_SCOPE_MESSAGE = "You have insufficient permissions for this operation. Mi
 
 
 pytestmark = pytest.mark.usefixtures("no_sockets")
+
+
+def assert_openai_error(response: httpx.Response, error: openai_errors.OpenAIError) -> None:
+    """The fake sent exactly the body of ``error``'s class (its text stands for the class only)."""
+    assert response.status_code == error.status
+    assert response.json() == error.body()
+
+
+def assert_anthropic_error(response: httpx.Response, error: anthropic_errors.AnthropicError) -> None:
+    """The fake sent exactly the body of ``error``'s class (its text stands for the class only)."""
+    assert response.status_code == error.status
+    assert response.json() == error.body(response.headers["request-id"])
 
 
 @pytest.fixture
@@ -490,15 +508,10 @@ class TestOpenAIQueryForms:
     def test_invalid_bucket_width(self, openai_app, path, width, supported) -> None:
         _, client, _ = openai_app
         response = client.get(path, params={"start_time": unix(START), "bucket_width": width})
-        assert response.status_code == 400
-        assert response.json() == {
-            "error": {
-                "message": f"Invalid value: '{width}'. Supported values are: {supported}.",
-                "type": "invalid_request_error",
-                "param": "bucket_width",
-                "code": "invalid_value",
-            }
-        }
+        assert_openai_error(
+            response, openai_errors.InvalidValue(param="bucket_width", value=width, supported=supported)
+        )
+        assert response.json()["error"]["type"] == "invalid_request_error"
 
     @pytest.mark.parametrize(
         ("path", "width", "span", "default", "maximum"),
@@ -517,26 +530,21 @@ class TestOpenAIQueryForms:
         assert len(body["data"]) == default and body["has_more"] is True
         assert len(client.get(path, params={**params, "limit": maximum}).json()["data"]) == maximum
         too_many = client.get(path, params={**params, "limit": maximum + 1})
-        assert too_many.status_code == 400
-        assert too_many.json()["error"] == {
-            "message": f"Invalid 'limit': integer above maximum value. Expected a value <= {maximum}, "
-            f"but got {maximum + 1} instead.",
-            "type": "invalid_request_error",
-            "param": "limit",
-            "code": "integer_above_max_value",
-        }
-        assert (
-            client.get(path, params={**params, "limit": 0}).json()["error"]["code"]
-            == "integer_below_min_value"
+        assert_openai_error(
+            too_many, openai_errors.IntegerAboveMaxValue(param="limit", value=maximum + 1, maximum=maximum)
+        )
+        assert too_many.json()["error"]["code"] == "integer_above_max_value"
+        assert_openai_error(
+            client.get(path, params={**params, "limit": 0}),
+            openai_errors.IntegerBelowMinValue(param="limit", value=0),
         )
 
     def test_group_by_is_validated_per_endpoint(self, openai_app) -> None:
         _, client, _ = openai_app
         bad = client.get(COSTS, params={"start_time": unix(START), "group_by[]": "model"})
-        assert bad.status_code == 400
-        assert bad.json()["error"]["message"] == (
-            "Invalid value: 'model'. Supported values are: "
-            "'project_id', 'user_id', 'line_item', 'api_key_id', and 'api_source'."
+        supported = "'project_id', 'user_id', 'line_item', 'api_key_id', and 'api_source'"
+        assert_openai_error(
+            bad, openai_errors.InvalidValue(param="group_by", value="model", supported=supported)
         )
         assert (
             client.get(USAGE, params={"start_time": unix(START), "group_by[]": "line_item"}).status_code
@@ -549,15 +557,18 @@ class TestOpenAIQueryForms:
 
     def test_missing_and_malformed_parameters(self, openai_app) -> None:
         _, client, _ = openai_app
-        missing = client.get(USAGE).json()["error"]
-        assert (missing["message"], missing["param"], missing["code"]) == (
-            "Missing required parameter: 'start_time'.",
+        missing = client.get(USAGE)
+        assert_openai_error(
+            missing, openai_errors.MissingRequiredParameter(param="start_time", name="start_time")
+        )
+        assert (missing.json()["error"]["param"], missing.json()["error"]["code"]) == (
             "start_time",
             "missing_required_parameter",
         )
         assert client.get(USAGE, params={"start_time": "yesterday"}).json()["error"]["code"] == "invalid_type"
         bad_page = client.get(USAGE, params={"start_time": unix(START), "page": "page_nonsense"})
         assert bad_page.status_code == 400 and bad_page.json()["error"]["param"] == "page"
+        assert_openai_error(bad_page, openai_errors.InvalidPage(param="page", page="page_nonsense"))
 
     def test_ungrouped_results_sum_every_model(self, openai_app) -> None:
         state, client, key = openai_app
@@ -596,21 +607,16 @@ class TestOpenAIQueryForms:
 
 class TestAnthropicQueryForms:
     @pytest.mark.parametrize(
-        ("path", "width", "message"),
-        [
-            (A_USAGE, "1w", "bucket_width: Input should be '1d', '1h' or '1m'"),
-            (A_COSTS, "1h", "bucket_width: Input should be '1d'"),
-        ],
+        ("path", "width", "choices"),
+        [(A_USAGE, "1w", "'1d', '1h' or '1m'"), (A_COSTS, "1h", "'1d'")],
     )
-    def test_invalid_bucket_width(self, anthropic_app, path, width, message) -> None:
+    def test_invalid_bucket_width(self, anthropic_app, path, width, choices) -> None:
         _, client, _ = anthropic_app
         response = client.get(path, params={"starting_at": rfc(START), "bucket_width": width})
-        assert response.status_code == 400
-        assert response.json() == {
-            "type": "error",
-            "error": {"type": "invalid_request_error", "message": message},
-            "request_id": response.headers["request-id"],
-        }
+        assert_anthropic_error(
+            response, anthropic_errors.InvalidLiteral(name="bucket_width", choices=choices)
+        )
+        assert response.json()["error"]["type"] == "invalid_request_error"
 
     @pytest.mark.parametrize(
         ("path", "width", "span", "default", "maximum"),
@@ -634,15 +640,13 @@ class TestAnthropicQueryForms:
         assert body["next_page"].startswith("page_")
         assert len(client.get(path, params={**params, "limit": maximum}).json()["data"]) == maximum
         too_many = client.get(path, params={**params, "limit": maximum + 1})
-        assert too_many.status_code == 400
-        assert (
-            too_many.json()["error"]["message"] == f"limit: Input should be less than or equal to {maximum}"
-        )
+        assert_anthropic_error(too_many, anthropic_errors.LimitAboveMaximum(maximum=maximum))
 
     def test_array_parameters_need_brackets(self, anthropic_app) -> None:
         _, client, _ = anthropic_app
         response = client.get(A_USAGE, params={"starting_at": rfc(START), "group_by": "model"})
-        assert response.status_code == 400
+        assert_anthropic_error(response, anthropic_errors.BracketsRequired(name="group_by"))
+        assert text_is_confirmed(anthropic_errors.BracketsRequired)
         assert response.json()["error"]["message"] == (
             "Invalid parameter `group_by`. Use `group_by[]` for array parameters."
         )
@@ -650,8 +654,8 @@ class TestAnthropicQueryForms:
     def test_group_by_is_validated_per_endpoint(self, anthropic_app) -> None:
         _, client, _ = anthropic_app
         bad = client.get(A_COSTS, params={"starting_at": rfc(START), "group_by[]": "model"})
-        assert bad.status_code == 400
-        assert bad.json()["error"]["message"] == "group_by.0: Input should be 'workspace_id' or 'description'"
+        choices = "'workspace_id' or 'description'"
+        assert_anthropic_error(bad, anthropic_errors.InvalidLiteral(name="group_by.0", choices=choices))
         assert (
             client.get(A_USAGE, params={"starting_at": rfc(START), "group_by[]": "description"}).status_code
             == 400
@@ -659,11 +663,14 @@ class TestAnthropicQueryForms:
 
     def test_missing_and_malformed_parameters(self, anthropic_app) -> None:
         _, client, _ = anthropic_app
-        assert client.get(A_USAGE).json()["error"]["message"] == "starting_at: Field required"
-        assert client.get(A_USAGE, params={"starting_at": "soon"}).json()["error"]["message"] == (
-            "starting_at: Input should be a valid datetime"
+        assert_anthropic_error(client.get(A_USAGE), anthropic_errors.FieldRequired(name="starting_at"))
+        assert_anthropic_error(
+            client.get(A_USAGE, params={"starting_at": "soon"}),
+            anthropic_errors.InvalidDatetime(name="starting_at"),
         )
-        assert client.get(A_USAGE, params={"starting_at": rfc(START), "page": "x"}).status_code == 400
+        bad_page = client.get(A_USAGE, params={"starting_at": rfc(START), "page": "x"})
+        assert bad_page.status_code == 400
+        assert_anthropic_error(bad_page, anthropic_errors.InvalidPageToken())
 
     def test_only_whole_buckets_before_ending_at(self, anthropic_app) -> None:
         _, client, _ = anthropic_app

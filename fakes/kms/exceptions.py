@@ -1,13 +1,18 @@
-"""Cloud KMS's own errors, one builder per error, returning the ``harness.ports`` error to raise.
+"""Cloud KMS's own errors, one class per real error (moto's discipline).
 
-The fake is only worth something if it fails the way Cloud KMS fails, so each message is Cloud
-KMS's text, word for word, with the public report it was taken from. Where no real response could
-be found the builder says so ("not confirmed") and names what was searched; those messages are
-our wording and must not be asserted on as Cloud KMS's.
+The fake is only worth something if it fails the way Cloud KMS fails, so each class carries Cloud
+KMS's gRPC canonical code, HTTP status and message template, and says where the text was seen
+(``confirmed``) or, when no real response could be found, what was searched (``searched``); those
+messages are our wording and must not be asserted on as Cloud KMS's
+(:func:`fakes.errors.text_is_confirmed`). Each class subclasses the ``harness.ports`` error the
+domain catches, so code written against the port keeps working on every tier.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from fakes.errors import RealError
 from harness.ports import (
     DecryptionError,
     KeyAlreadyExistsError,
@@ -20,114 +25,220 @@ MAX_FIELD_LENGTH = 65536
 """Plaintext and AAD limit for SOFTWARE keys (64 KiB, EncryptRequest reference docs)."""
 
 
+class KmsError(RealError, KeyManagerError):
+    """A Cloud KMS error whose message is its class's ``template`` filled with the call's values."""
+
+    template: ClassVar[str] = ""
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(self.template.format(**values))
+
+
 # ----------------------------------------------------------------------------------- NOT_FOUND
-def key_ring_not_found(name: str) -> KeyNotFoundError:
-    # jsign GoogleCloudSigningServiceTest; gcloud kms keys versions list output in public repos.
-    return KeyNotFoundError(f"KeyRing {name} not found.")
+class KeyRingNotFound(KmsError, KeyNotFoundError):
+    template = "KeyRing {name} not found."
+    confirmed = "jsign GoogleCloudSigningServiceTest; gcloud kms keys versions list output in public repos"
 
 
-def crypto_key_not_found(name: str) -> KeyNotFoundError:
-    # `ERROR: (gcloud.kms.encrypt) NOT_FOUND: CryptoKey projects/.../cryptoKeys/default not found.`
-    return KeyNotFoundError(f"CryptoKey {name} not found.")
+class CryptoKeyNotFound(KmsError, KeyNotFoundError):
+    template = "CryptoKey {name} not found."
+    confirmed = (
+        "`ERROR: (gcloud.kms.encrypt) NOT_FOUND: CryptoKey projects/.../cryptoKeys/default not found.`"
+    )
 
 
-def crypto_key_version_not_found(name: str) -> KeyNotFoundError:
-    # Not confirmed: no real response found (searched "CryptoKeyVersion projects/ ... not found");
-    # follows the confirmed KeyRing/CryptoKey pattern.
-    return KeyNotFoundError(f"CryptoKeyVersion {name} not found.")
+class CryptoKeyVersionNotFound(KmsError, KeyNotFoundError):
+    template = "CryptoKeyVersion {name} not found."
+    searched = (
+        'no real response found for "CryptoKeyVersion projects/ ... not found"; the wording follows '
+        "the confirmed KeyRing/CryptoKey pattern"
+    )
 
 
 # ------------------------------------------------------------------------------ ALREADY_EXISTS
-def key_ring_already_exists(name: str) -> KeyAlreadyExistsError:
-    # terraform-provider-google#1214: "Error 409: KeyRing projects/.../keyRings/x already exists."
-    return KeyAlreadyExistsError(f"KeyRing {name} already exists.")
+class KeyRingAlreadyExists(KmsError, KeyAlreadyExistsError):
+    template = "KeyRing {name} already exists."
+    confirmed = 'terraform-provider-google#1214: "Error 409: KeyRing projects/.../keyRings/x already exists."'
 
 
-def crypto_key_already_exists(name: str) -> KeyAlreadyExistsError:
-    # Not confirmed: no real response found (searched "CryptoKey projects/ already exists");
-    # follows the confirmed KeyRing pattern.
-    return KeyAlreadyExistsError(f"CryptoKey {name} already exists.")
+class CryptoKeyAlreadyExists(KmsError, KeyAlreadyExistsError):
+    template = "CryptoKey {name} already exists."
+    searched = (
+        'no real response found for "CryptoKey projects/ already exists"; the wording follows the '
+        "confirmed KeyRing pattern"
+    )
 
 
 # ------------------------------------------------------------------------- FAILED_PRECONDITION
-def version_not_enabled(name: str, state: str) -> KeyStateError:
-    # Encrypt/decrypt with a version that is not ENABLED: getsops/sops#1421 (DISABLED),
-    # sethvargo/vault-on-gke#56 (DESTROYED), gcloud kms encrypt output (DISABLED).
-    return KeyStateError(f"{name} is not enabled, current state is: {state}.")
+class VersionNotEnabled(KmsError, KeyStateError):
+    """Encrypt or decrypt with a version that is not ENABLED."""
 
-
-def version_state_precondition(name: str, state: str) -> KeyStateError:
-    # Destroying a version already DESTROY_SCHEDULED/DESTROYED (Config Connector test notes,
-    # terraform destroy reports) and patching a DESTROY_SCHEDULED one ("failed to update key
-    # version"). Also used for restoring a version that is not DESTROY_SCHEDULED: not confirmed
-    # for restore (searched "is not scheduled for destruction").
-    return KeyStateError(
-        f"The request cannot be fulfilled. Resource {name} has value {state} "
-        "in field crypto_key_version.state."
+    template = "{name} is not enabled, current state is: {state}."
+    confirmed = (
+        "getsops/sops#1421 (DISABLED), sethvargo/vault-on-gke#56 (DESTROYED), "
+        "gcloud kms encrypt output (DISABLED)"
     )
 
 
-def no_primary_version(name: str) -> KeyStateError:
-    # Not confirmed: no real response found for encrypting with a key created with
-    # skip_initial_version_creation (searched "has no primary", "no primary version").
-    return KeyStateError(f"CryptoKey {name} has no primary CryptoKeyVersion.")
+class VersionStatePrecondition(KmsError, KeyStateError):
+    """Destroying a version already DESTROY_SCHEDULED/DESTROYED, or patching a DESTROY_SCHEDULED one."""
+
+    template = (
+        "The request cannot be fulfilled. Resource {name} has value {state} "
+        "in field crypto_key_version.state."
+    )
+    confirmed = (
+        "Config Connector test notes and terraform destroy reports (destroying twice); "
+        '"failed to update key version" reports (patching a DESTROY_SCHEDULED version)'
+    )
+
+
+class VersionNotScheduledForDestruction(KmsError, KeyStateError):
+    """Restoring a version that is not DESTROY_SCHEDULED."""
+
+    template = VersionStatePrecondition.template
+    searched = (
+        'no real response found for restore (searched "is not scheduled for destruction"); the '
+        "wording follows the confirmed state precondition for destroy and patch"
+    )
+
+
+class NoPrimaryVersion(KmsError, KeyStateError):
+    """Encrypting with, or asking the primary of, a key created with skip_initial_version_creation."""
+
+    template = "CryptoKey {name} has no primary CryptoKeyVersion."
+    searched = 'no real response found (searched "has no primary", "no primary version"); our wording'
 
 
 # ---------------------------------------------------------------------------- INVALID_ARGUMENT
-def ciphertext_invalid() -> DecryptionError:
-    # Garbage or tampered ciphertext: "400 Decryption failed: the ciphertext is invalid." (public
-    # test suites and logs run against real Cloud KMS). Also used for a wrong AAD: not confirmed
-    # which of the two decryption texts Cloud KMS gives for that (searched "wrong additional
-    # authenticated data", "Decryption failed").
-    return DecryptionError("Decryption failed: the ciphertext is invalid.")
+class CiphertextInvalid(KmsError, DecryptionError):
+    """Garbage or tampered ciphertext; AES-GCM cannot tell a tampered body from a wrong AAD, so a
+    wrong AAD raises this too, for which the text is not confirmed (searched "wrong additional
+    authenticated data", "Decryption failed"): tests compare the text only for garbage/tampering."""
 
-
-def wrong_crypto_key() -> DecryptionError:
-    # A ciphertext of another CryptoKey: googleapis/nodejs-kms#145, GoogleCloudPlatform/
-    # dotnet-docs-samples#1122, gcloud kms decrypt output trying the wrong keys.
-    return DecryptionError("Decryption failed: verify that 'name' refers to the correct CryptoKey.")
-
-
-def checksum_mismatch(checksum_field: str, data_field: str) -> KeyManagerError:
-    # Cloud KMS data-integrity guidelines: "The checksum in field plaintext_crc32c did not match
-    # the data in field plaintext."; gcloud matches "The checksum in field .* did not match ...".
-    return KeyManagerError(
-        f"The checksum in field {checksum_field} did not match the data in field {data_field}."
+    template = "Decryption failed: the ciphertext is invalid."
+    confirmed = (
+        '"400 Decryption failed: the ciphertext is invalid." in public test suites and logs run '
+        "against real Cloud KMS"
     )
 
 
-def field_too_long(field: str, length: int) -> KeyManagerError:
-    # sourcegraph/sourcegraph#56651: "Request field plaintext must have length of at least 0, but
-    # not more than 65536. Provided value had length 87579." The AAD wording is the same pattern.
-    return KeyManagerError(
-        f"Request field {field} must have length of at least 0, but not more than "
-        f"{MAX_FIELD_LENGTH}. Provided value had length {length}."
+class WrongCryptoKey(KmsError, DecryptionError):
+    """A ciphertext of another CryptoKey."""
+
+    template = "Decryption failed: verify that 'name' refers to the correct CryptoKey."
+    confirmed = (
+        "googleapis/nodejs-kms#145, GoogleCloudPlatform/dotnet-docs-samples#1122, "
+        "gcloud kms decrypt output trying the wrong keys"
     )
 
 
-def invalid_resource_type(name: str) -> KeyManagerError:
-    # tink-crypto/tink-py#31: decrypt with a CryptoKeyVersion name gives
-    # "400 projects/.../cryptoKeyVersions/1 is not a valid resource type for this request."
-    return KeyManagerError(f"{name} is not a valid resource type for this request.")
-
-
-def invalid_resource_id(field: str, value: str) -> KeyManagerError:
-    # Not confirmed: the rule is the documented `[a-zA-Z0-9_-]{1,63}`, the wording is ours
-    # (searched "key_ring_id must match", "crypto_key_id must match").
-    return KeyManagerError(
-        f"Invalid {field} {value!r}: it must match the regular expression [a-zA-Z0-9_-]{{1,63}}."
+class ChecksumMismatch(KmsError):
+    template = "The checksum in field {checksum_field} did not match the data in field {data_field}."
+    confirmed = (
+        'Cloud KMS data-integrity guidelines: "The checksum in field plaintext_crc32c did not match '
+        'the data in field plaintext."; gcloud matches "The checksum in field .* did not match ..."'
     )
 
 
-def invalid_version_state(state: str) -> KeyManagerError:
-    # Not confirmed: UpdateCryptoKeyVersion only moves between ENABLED and DISABLED (API reference);
-    # the wording for asking for another state is ours.
-    return KeyManagerError(
-        f"Invalid value {state} for field crypto_key_version.state: "
+class PlaintextTooLong(KmsError):
+    template = (
+        "Request field {field} must have length of at least 0, but not more than "
+        f"{MAX_FIELD_LENGTH}. Provided value had length {{length}}."
+    )
+    confirmed = (
+        'sourcegraph/sourcegraph#56651: "Request field plaintext must have length of at least 0, but '
+        'not more than 65536. Provided value had length 87579."'
+    )
+
+
+class AdditionalDataTooLong(KmsError):
+    template = PlaintextTooLong.template
+    searched = (
+        "only the plaintext text was found (sourcegraph/sourcegraph#56651); the AAD wording follows "
+        "the same pattern"
+    )
+
+
+class InvalidResourceType(KmsError):
+    template = "{name} is not a valid resource type for this request."
+    confirmed = (
+        "tink-crypto/tink-py#31: decrypt with a CryptoKeyVersion name gives "
+        '"400 projects/.../cryptoKeyVersions/1 is not a valid resource type for this request."'
+    )
+
+
+class InvalidResourceId(KmsError):
+    template = "Invalid {field} {value!r}: it must match the regular expression [a-zA-Z0-9_-]{{1,63}}."
+    searched = (
+        'searched "key_ring_id must match", "crypto_key_id must match"; the rule is the documented '
+        "`[a-zA-Z0-9_-]{1,63}`, the wording is ours"
+    )
+
+
+class InvalidVersionState(KmsError):
+    template = (
+        "Invalid value {state} for field crypto_key_version.state: "
         "UpdateCryptoKeyVersion can only set ENABLED or DISABLED."
     )
+    searched = (
+        "UpdateCryptoKeyVersion only moves between ENABLED and DISABLED (API reference); no real "
+        "response found for asking another state, the wording is ours"
+    )
 
 
-def unsupported_purpose(purpose: str) -> KeyManagerError:
-    # A limit of this fake, not a Cloud KMS error: only symmetric ENCRYPT_DECRYPT keys exist here.
-    return KeyManagerError(f"The fake Cloud KMS supports only purpose ENCRYPT_DECRYPT, not {purpose}.")
+class UnsupportedPurpose(KmsError):
+    """A limit of this fake, not a Cloud KMS error: only symmetric ENCRYPT_DECRYPT keys exist here."""
+
+    template = "The fake Cloud KMS supports only purpose ENCRYPT_DECRYPT, not {purpose}."
+    searched = "nothing to search: Cloud KMS supports every purpose; a limit of this fake in our wording"
+
+
+# ------------------------------------------------------------------------- the REST face's own
+class InvalidJsonValue(KmsError):
+    """A request field the JSON parser refuses (bad base64, not an int64, unknown enum...)."""
+
+    template = "Invalid value at '{field}' ({kind}), {detail}"
+    confirmed = (
+        "Google's JSON-parsing error shape, e.g. `Invalid value at 'plaintext' (TYPE_BYTES), Base64 "
+        'decoding failed for "..."`, seen in public issue threads for several Google REST APIs'
+    )
+
+
+class InvalidJsonPayload(KmsError):
+    template = "Invalid JSON payload received. {detail}"
+    searched = (
+        'Google front ends begin a body they cannot parse with "Invalid JSON payload received."; '
+        "the detail after it is the parser's, not Google's"
+    )
+
+
+class InvalidPageToken(KmsError):
+    template = "Invalid page token or page size."
+    searched = "no real response found for a bad pageToken/pageSize in Cloud KMS list calls; our wording"
+
+
+class UpdateMaskMissing(KmsError):
+    template = "The request must specify update_mask."
+    searched = "no real response found for a PATCH without updateMask; our wording"
+
+
+class UpdateMaskInvalid(KmsError):
+    template = "Invalid update_mask paths: {paths}."
+    searched = "no real response found for an update mask naming other fields; our wording"
+
+
+class UnsupportedVersionTemplate(KmsError):
+    """A limit of the emulator, not a Cloud KMS error."""
+
+    template = "The CloudAct KMS emulator supports only SOFTWARE GOOGLE_SYMMETRIC_ENCRYPTION versions."
+    searched = (
+        "nothing to search: Cloud KMS supports other algorithms; a limit of the emulator in our wording"
+    )
+
+
+class MethodNotFound(KmsError, KeyNotFoundError):
+    """A path or verb the emulator does not serve (Google's front end answers both with 404)."""
+
+    template = "The CloudAct KMS emulator has no {method}method at /v1/{path}."
+    searched = "Google's front end answers an unknown path with 404 NOT_FOUND; the wording is the emulator's"

@@ -9,8 +9,9 @@ retryable ``KeyManagerUnavailableError``.
 
 from __future__ import annotations
 
-from fakes.kms.exceptions import no_primary_version
-from fakes.kms.models import KmsBackend, crc32c
+from fakes.kms.envelope import crc32c
+from fakes.kms.exceptions import NoPrimaryVersion
+from fakes.kms.models import KmsBackend
 from harness.ports import Clock, EncryptResult, KeyManagerUnavailableError
 
 
@@ -62,5 +63,5 @@ class FakeKeyManager:
     def primary_version(self) -> str:
         primary = self.backend.get_crypto_key(self.key_name).get("primary")
         if primary is None:
-            raise no_primary_version(self.key_name)
+            raise NoPrimaryVersion(name=self.key_name)
         return primary["name"]

@@ -12,23 +12,22 @@ key material gone, from the first call at or after its ``destroyTime``.
 
 from __future__ import annotations
 
-import os
 import re
-import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NotRequired, TypedDict
-
-import google_crc32c
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from fakes.kms import exceptions as errors
+from fakes.kms.envelope import KEY_ID_LENGTH, NONCE_LENGTH, Entropy, Envelope, crc32c, seal
+from fakes.kms.resources import (
+    CryptoKeyResource,
+    CryptoKeyVersionResource,
+    DecryptResponse,
+    EncryptResponse,
+    KeyRingResource,
+)
 from harness.ports import Clock
 
 PROTECTION_LEVEL = "SOFTWARE"
@@ -46,49 +45,6 @@ class VersionState(StrEnum):
     DESTROYED = "DESTROYED"
 
 
-# ----------------------------------------------------------------------------- REST resources
-class KeyRingResource(TypedDict):
-    name: str
-    createTime: datetime
-
-
-class CryptoKeyVersionResource(TypedDict):
-    name: str
-    state: str
-    protectionLevel: str
-    algorithm: str
-    createTime: datetime
-    generateTime: datetime
-    destroyTime: NotRequired[datetime]
-    destroyEventTime: NotRequired[datetime]
-
-
-class CryptoKeyResource(TypedDict):
-    name: str
-    purpose: str
-    createTime: datetime
-    labels: dict[str, str]
-    versionTemplate: dict[str, str]
-    destroyScheduledDuration: timedelta
-    primary: NotRequired[CryptoKeyVersionResource]
-
-
-class EncryptResponse(TypedDict):
-    name: str
-    ciphertext: bytes
-    ciphertextCrc32c: int
-    verifiedPlaintextCrc32c: bool
-    verifiedAdditionalAuthenticatedDataCrc32c: bool
-    protectionLevel: str
-
-
-class DecryptResponse(TypedDict):
-    plaintext: bytes
-    plaintextCrc32c: int
-    usedPrimary: bool
-    protectionLevel: str
-
-
 # ---------------------------------------------------------------------------------------- names
 _LOCATION = r"projects/[^/]+/locations/[^/]+"
 _KEY_RING = _LOCATION + r"/keyRings/[^/]+"
@@ -104,73 +60,12 @@ _RESOURCE_ID = re.compile(r"[a-zA-Z0-9_-]{1,63}")
 
 def _require(name: str, kind: str) -> None:
     if not _PATTERNS[kind].fullmatch(name):
-        raise errors.invalid_resource_type(name)
+        raise errors.InvalidResourceType(name=name)
 
 
 def _require_id(field_name: str, value: str) -> None:
     if not _RESOURCE_ID.fullmatch(value):
-        raise errors.invalid_resource_id(field_name, value)
-
-
-def crc32c(data: bytes) -> int:
-    """CRC32C as Cloud KMS puts it in ``*Crc32c`` fields (an unsigned 32-bit int)."""
-    return google_crc32c.value(data)
-
-
-# ----------------------------------------------------------------------------------- ciphertext
-# magic | key id (16) | version number (uint32) | nonce (12) | AES-256-GCM ciphertext + tag (16).
-# The header is authenticated with the caller's AAD, so no byte of it can be changed unnoticed.
-_MAGIC = b"CAK\x01"
-_HEADER = struct.Struct(">4s16sI")
-_KEY_ID_LENGTH = 16
-_NONCE_LENGTH = 12
-_MIN_CIPHERTEXT = _HEADER.size + _NONCE_LENGTH + 16
-
-
-def _seal(key_id: bytes, number: int, material: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    header = _HEADER.pack(_MAGIC, key_id, number)
-    return header + nonce + AESGCM(material).encrypt(nonce, plaintext, header + aad)
-
-
-@dataclass(frozen=True)
-class _Envelope:
-    header: bytes
-    key_id: bytes
-    number: int
-    nonce: bytes
-    body: bytes
-
-    @classmethod
-    def parse(cls, ciphertext: bytes) -> _Envelope:
-        if len(ciphertext) < _MIN_CIPHERTEXT or not ciphertext.startswith(_MAGIC):
-            raise errors.ciphertext_invalid()
-        header = ciphertext[: _HEADER.size]
-        _, key_id, number = _HEADER.unpack(header)
-        nonce = ciphertext[_HEADER.size : _HEADER.size + _NONCE_LENGTH]
-        return cls(header, key_id, number, nonce, ciphertext[_HEADER.size + _NONCE_LENGTH :])
-
-    def open(self, material: bytes, aad: bytes) -> bytes:
-        try:
-            return AESGCM(material).decrypt(self.nonce, self.body, self.header + aad)
-        except InvalidTag:
-            raise errors.ciphertext_invalid() from None
-
-
-class _Entropy:
-    """Key material, key ids and nonces: HKDF-SHA256 over the seed (replayable), else os.urandom.
-
-    Everything derived is bound to a resource name, so the same seed and the same calls give the
-    same ciphertexts, and two keys never share material.
-    """
-
-    def __init__(self, seed: bytes | None) -> None:
-        self._seed = seed
-
-    def derive(self, purpose: str, name: str, length: int) -> bytes:
-        if self._seed is None:
-            return os.urandom(length)
-        hkdf = HKDF(hashes.SHA256(), length, salt=b"cloudact-fake-kms", info=f"{purpose}\0{name}".encode())
-        return hkdf.derive(self._seed)
+        raise errors.InvalidResourceId(field=field_name, value=value)
 
 
 # ---------------------------------------------------------------------------------------- state
@@ -240,7 +135,7 @@ class KmsBackend:
 
     def __init__(self, clock: Clock, seed: int | str | bytes | None = None) -> None:
         self.clock = clock
-        self._entropy = _Entropy(seed if isinstance(seed, bytes) or seed is None else str(seed).encode())
+        self._entropy = Entropy(seed if isinstance(seed, bytes) or seed is None else str(seed).encode())
         self._lock = threading.RLock()
         self._key_rings: dict[str, KeyRingResource] = {}
         self._crypto_keys: dict[str, _CryptoKey] = {}
@@ -258,7 +153,7 @@ class KmsBackend:
         name = f"{parent}/keyRings/{key_ring_id}"
         with self._lock:
             if name in self._key_rings:
-                raise errors.key_ring_already_exists(name)
+                raise errors.KeyRingAlreadyExists(name=name)
             self._key_rings[name] = KeyRingResource(name=name, createTime=self.clock.now())
             return KeyRingResource(**self._key_rings[name])
 
@@ -284,15 +179,15 @@ class KmsBackend:
         """Like CreateCryptoKey: version 1 is created and made primary unless skipped."""
         _require_id("crypto_key_id", crypto_key_id)
         if purpose != ENCRYPT_DECRYPT:
-            raise errors.unsupported_purpose(purpose)
+            raise errors.UnsupportedPurpose(purpose=purpose)
         name = f"{key_ring_name}/cryptoKeys/{crypto_key_id}"
         with self._lock:
             self._key_ring(key_ring_name)
             if name in self._crypto_keys:
-                raise errors.crypto_key_already_exists(name)
+                raise errors.CryptoKeyAlreadyExists(name=name)
             key = _CryptoKey(
                 name=name,
-                key_id=self._entropy.derive("key-id", name, _KEY_ID_LENGTH),
+                key_id=self._entropy.derive("key-id", name, KEY_ID_LENGTH),
                 purpose=purpose,
                 labels=dict(labels or {}),
                 create_time=self.clock.now(),
@@ -346,7 +241,7 @@ class KmsBackend:
     def update_version_state(self, version_name: str, state: str) -> CryptoKeyVersionResource:
         """UpdateCryptoKeyVersion (patch ``state``): only between ENABLED and DISABLED."""
         if state not in (VersionState.ENABLED, VersionState.DISABLED):
-            raise errors.invalid_version_state(state)
+            raise errors.InvalidVersionState(state=state)
         with self._lock:
             version = self._version(version_name)[1]
             self._expect_state(version, VersionState.ENABLED, VersionState.DISABLED)
@@ -366,7 +261,9 @@ class KmsBackend:
         """Cancels a scheduled destruction; the version comes back DISABLED, as in Cloud KMS."""
         with self._lock:
             version = self._version(version_name)[1]
-            self._expect_state(version, VersionState.DESTROY_SCHEDULED)
+            self._expect_state(
+                version, VersionState.DESTROY_SCHEDULED, error=errors.VersionNotScheduledForDestruction
+            )
             version.state = VersionState.DISABLED
             version.destroy_time = None
             return version.resource()
@@ -388,10 +285,10 @@ class KmsBackend:
         with self._lock:
             key, version = self._encryption_version(name)
             if version.state is not VersionState.ENABLED or version.material is None:
-                raise errors.version_not_enabled(version.name, version.state)
-            nonce = self._entropy.derive("nonce", f"{version.name}#{version.encryptions}", _NONCE_LENGTH)
+                raise errors.VersionNotEnabled(name=version.name, state=version.state)
+            nonce = self._entropy.derive("nonce", f"{version.name}#{version.encryptions}", NONCE_LENGTH)
             version.encryptions += 1
-            ciphertext = _seal(key.key_id, version.number, version.material, nonce, plaintext, aad)
+            ciphertext = seal(key.key_id, version.number, version.material, nonce, plaintext, aad)
         return EncryptResponse(
             name=version.name,
             ciphertext=ciphertext,
@@ -415,14 +312,14 @@ class KmsBackend:
         _verify_checksum("additional_authenticated_data", aad, aad_crc32c)
         with self._lock:
             key = self._crypto_key(name)
-            envelope = _Envelope.parse(ciphertext)
+            envelope = Envelope.parse(ciphertext)
             if envelope.key_id != key.key_id:
-                raise errors.wrong_crypto_key()
+                raise errors.WrongCryptoKey()
             version = key.versions.get(envelope.number)
             if version is None:
-                raise errors.ciphertext_invalid()
+                raise errors.CiphertextInvalid()
             if version.state is not VersionState.ENABLED or version.material is None:
-                raise errors.version_not_enabled(version.name, version.state)
+                raise errors.VersionNotEnabled(name=version.name, state=version.state)
             plaintext = envelope.open(version.material, aad)
             used_primary = version.number == key.primary
         return DecryptResponse(
@@ -438,7 +335,7 @@ class KmsBackend:
     def _key_ring(self, name: str) -> KeyRingResource:
         _require(name, "KeyRing")
         if name not in self._key_rings:
-            raise errors.key_ring_not_found(name)
+            raise errors.KeyRingNotFound(name=name)
         return self._key_rings[name]
 
     def _crypto_key(self, name: str) -> _CryptoKey:
@@ -446,7 +343,7 @@ class KmsBackend:
         self._key_ring(name.rpartition("/cryptoKeys/")[0])
         key = self._crypto_keys.get(name)
         if key is None:
-            raise errors.crypto_key_not_found(name)
+            raise errors.CryptoKeyNotFound(name=name)
         now = self.clock.now()
         for version in key.versions.values():
             version.settle(now)
@@ -458,7 +355,7 @@ class KmsBackend:
         key = self._crypto_key(key_name)
         version = key.versions.get(int(number))
         if version is None:
-            raise errors.crypto_key_version_not_found(name)
+            raise errors.CryptoKeyVersionNotFound(name=name)
         return key, version
 
     def _encryption_version(self, name: str) -> tuple[_CryptoKey, _Version]:
@@ -466,7 +363,7 @@ class KmsBackend:
             return self._version(name)
         key = self._crypto_key(name)
         if key.primary is None:
-            raise errors.no_primary_version(name)
+            raise errors.NoPrimaryVersion(name=name)
         return key, key.versions[key.primary]
 
     def _add_version(self, key: _CryptoKey) -> _Version:
@@ -478,16 +375,21 @@ class KmsBackend:
         return version
 
     @staticmethod
-    def _expect_state(version: _Version, *allowed: VersionState) -> None:
+    def _expect_state(
+        version: _Version,
+        *allowed: VersionState,
+        error: type[errors.KmsError] = errors.VersionStatePrecondition,
+    ) -> None:
         if version.state not in allowed:
-            raise errors.version_state_precondition(version.name, version.state)
+            raise error(name=version.name, state=version.state)
 
 
 def _check_length(field_name: str, data: bytes) -> None:
     if len(data) > errors.MAX_FIELD_LENGTH:
-        raise errors.field_too_long(field_name, len(data))
+        error = errors.PlaintextTooLong if field_name == "plaintext" else errors.AdditionalDataTooLong
+        raise error(field=field_name, length=len(data))
 
 
 def _verify_checksum(field_name: str, data: bytes, checksum: int | None) -> None:
     if checksum is not None and checksum != crc32c(data):
-        raise errors.checksum_mismatch(f"{field_name}_crc32c", field_name)
+        raise errors.ChecksumMismatch(checksum_field=f"{field_name}_crc32c", data_field=field_name)

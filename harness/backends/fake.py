@@ -16,12 +16,11 @@ from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
 from fakes.kms.keymanager import FakeKeyManager
 from fakes.openai import OpenAIState
-from fakes.providers_mount import ProviderMocks
+from fakes.providers.mount import ProviderMocks
 from harness.clock import ManualClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
-from harness.providers import validator_for
-from harness.providers.usage import usage_source_for
+from harness.providers import usage_source_for, validator_for
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings

@@ -173,7 +173,7 @@ class CloudKmsKeyManager:
     def primary_version(self) -> str:
         key = self._call(self.client.get_crypto_key, name=self.key_name)
         if not key.primary.name:
-            # Same wording as the fake (fakes/kms/exceptions.no_primary_version; not confirmed text).
+            # Same wording as the fake (fakes.kms.exceptions.NoPrimaryVersion; not confirmed text).
             raise KeyStateError(f"CryptoKey {self.key_name} has no primary CryptoKeyVersion.")
         return key.primary.name
 

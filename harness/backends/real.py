@@ -16,8 +16,7 @@ from harness.backends.bigquery import BigQueryWarehouse
 from harness.backends.kms import CloudKmsKeyManager
 from harness.onboarding.platform import Platform
 from harness.ports import Clock, Provider
-from harness.providers import validator_for
-from harness.providers.usage import usage_source_for
+from harness.providers import usage_source_for, validator_for
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings

@@ -31,7 +31,7 @@ So Anthropic's total input is ``input_tokens + cached_input_tokens``, where Open
 ("123.45" USD = $1.2345), converted exactly (``Decimal(amount).scaleb(-2)``); the model is the row's
 ``model``, else its ``description`` (non-token costs such as web search carry no model), else
 ``"unknown"``; ``line_item`` is None because rows are summed. A currency other than ``USD`` is a
-:class:`~harness.providers.usage.UsageFormatError`.
+:class:`~harness.providers.reports.UsageFormatError`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from typing import Any
 
 from harness.ports import CostRecord, Provider, UsageRecord
 from harness.providers.anthropic import ANTHROPIC_BASE_URL, ANTHROPIC_VERSION
-from harness.providers.usage import (
+from harness.providers.reports import (
     UNKNOWN_MODEL,
     ReportSource,
     UsageFormatError,

@@ -25,7 +25,7 @@ keys, users, batch and non-batch, line items):
 ``Decimal``, never a float) over the line items of the model; the model is the ``line_item`` up to
 its last ``", "`` (``"gpt-4o-2024-08-06, input"`` → ``gpt-4o-2024-08-06``; a line item without a
 comma is its own model, a null one is ``"unknown"``); ``line_item`` is None because items are summed.
-A currency other than ``usd`` is a :class:`~harness.providers.usage.UsageFormatError`.
+A currency other than ``usd`` is a :class:`~harness.providers.reports.UsageFormatError`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 
 from harness.ports import CostRecord, Provider, UsageRecord
 from harness.providers.openai import OPENAI_BASE_URL
-from harness.providers.usage import (
+from harness.providers.reports import (
     UNKNOWN_MODEL,
     ReportSource,
     UsageFormatError,

@@ -43,7 +43,7 @@ _PLACEHOLDER = re.compile(r"^<[a-z_]+:\d+>$")
 
 
 def _mask(key: str) -> str:
-    """How OpenAI masks a key in its 401 message (mirrors ``fakes.providers_common.mask_key``)."""
+    """How OpenAI masks a key in its 401 message (mirrors ``fakes.providers.keys.mask_key``)."""
     return key if len(key) <= 12 else key[:8] + "*" * (len(key) - 12) + key[-4:]
 
 

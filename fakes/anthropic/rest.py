@@ -1,8 +1,10 @@
 """The fake Anthropic API as a FastAPI app: ``create_app(state)``.
 
 Only the wire format lives here; keys, faults and the request log live in
-:class:`~fakes.anthropic.state.AnthropicState`. No respx here: the same app is mounted in-process by
-:mod:`fakes.providers_mount` or served on a port.
+:class:`~fakes.anthropic.models.AnthropicState`, the error bodies in ``fakes.anthropic.exceptions``
+(one class per real error, with its provenance) and the report parameters in
+``fakes.anthropic.reports``. No respx here: the same app is mounted in-process by
+:mod:`fakes.providers.mount` or served on a port.
 
 Pipeline per request: queued fault → API key (and its scope: admin key on an Admin API endpoint)
 → ``anthropic-version`` → per-key rate limit → the route. The key is read from ``x-api-key`` (the
@@ -31,61 +33,50 @@ empty ones with ``"results": []``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from fakes.anthropic.state import (
+from fakes.anthropic.exceptions import (
+    AnthropicError,
+    ApiError,
+    InjectedStatus,
+    InvalidApiKey,
+    InvalidVersion,
+    MissingApiKey,
+    MissingVersion,
+    ModelNotFound,
+    ModelsLimitOutOfRange,
+    NotFound,
+    Overloaded,
+    RateLimited,
+)
+from fakes.anthropic.models import (
     COST_DIMS,
-    COST_GROUP_BY,
     DESCRIPTION_DIMS,
     SUPPORTED_VERSIONS,
     USAGE_DIMS,
     AnthropicState,
 )
-from fakes.providers_common import (
-    BUCKET_WIDTHS,
-    Fault,
-    UsageRow,
+from fakes.anthropic.reports import (
+    COST_REPORT,
+    MESSAGES_USAGE,
+    ReportSpec,
+    cost_result,
+    kept,
+    parse_query,
+    usage_result,
+)
+from fakes.providers.faults import Fault
+from fakes.providers.paging import (
     bucket_day,
     bucket_page,
-    decode_cursor,
     encode_cursor,
-    format_decimal,
-    group_rows,
-    query_list,
-    retry_after_headers,
 )
-
-# Messages copied from real responses (sources in the module docstring of the tests and the report):
-MISSING_KEY_MESSAGE = "x-api-key header is required"  # n8n-io/n8n#37930, karthink/gptel#354
-INVALID_KEY_MESSAGE = "invalid x-api-key"  # abi/screenshot-to-code#272
-MISSING_VERSION_MESSAGE = "anthropic-version: header is required"  # envoyproxy/ai-gateway#1909
-INVALID_VERSION_MESSAGE = (
-    'anthropic-version: "{version}" is not a valid version'  # directus-labs/extensions#285
-)
-RATE_LIMIT_MESSAGE = (
-    "This request would exceed your account's rate limit. Please try again later."  # gsd-2#32
-)
-OVERLOADED_MESSAGE = "Overloaded"  # anthropics/claude-code#35792 (529)
-API_ERROR_MESSAGE = "Internal server error"  # anthropics/claude-code#61368 (500)
-
-# Documented error type per status (platform.claude.com/docs/en/api/errors).
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
+from fakes.providers.ratelimits import retry_after_headers
+from fakes.providers.usage import UsageRow, group_rows
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -95,144 +86,8 @@ LIFECYCLE_VERSION = "2026-10-21"
 Reply = tuple[int, dict[str, Any], dict[str, str]]
 
 
-# ------------------------------------------------------------------------ usage & cost queries
-
-# Seen quoted (as the API's answer to ``group_by=model``) in a public client's test suite; not in
-# Anthropic's docs.
-BRACKETS_MESSAGE = "Invalid parameter `{name}`. Use `{name}[]` for array parameters."
-
-
-@dataclass(frozen=True)
-class ReportSpec:
-    widths: Mapping[str, tuple[int, int]]
-    group_by: tuple[str, ...]
-    filters: Mapping[str, str]
-
-
-MESSAGES_USAGE = ReportSpec(
-    widths={"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)},
-    group_by=USAGE_DIMS,
-    filters={
-        "models": "model",
-        "workspace_ids": "workspace_id",
-        "api_key_ids": "api_key_id",
-        "service_tiers": "service_tier",
-        "context_window": "context_window",
-        "inference_geos": "inference_geo",
-    },
-)
-COST_REPORT = ReportSpec(
-    widths={"1d": (7, 31)}, group_by=COST_GROUP_BY, filters={"workspace_ids": "workspace_id"}
-)
-
-
-class BadRequest(Exception):
-    """A 400 ``invalid_request_error``. The wording copies the ``field: problem`` validation style
-    of Anthropic's other endpoints (e.g. "max_tokens: Field required"); not confirmed for these."""
-
-
-@dataclass(frozen=True)
-class ReportQuery:
-    start: datetime
-    stop: datetime
-    width: timedelta
-    limit: int
-    group_by: list[str]
-    cursor: datetime | None
-    filters: dict[str, set[Any]]
-
-
-def literal_list(values: Sequence[str]) -> str:
-    quoted = [f"'{v}'" for v in values]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
-
-
-def timestamp_param(params: Any, name: str, *, required: bool = False) -> datetime | None:
-    raw = params.get(name)
-    if raw is None:
-        if required:
-            raise BadRequest(f"{name}: Field required")
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name}: Input should be a valid datetime") from None
-    if moment.tzinfo is None:
-        raise BadRequest(f"{name}: Input should have timezone info")
-    return moment.astimezone(UTC)
-
-
-def array_param(params: Any, name: str) -> list[str] | None:
-    if name in params:
-        raise BadRequest(BRACKETS_MESSAGE.format(name=name))
-    return query_list(params, name)
-
-
-def parse_query(params: Any, spec: ReportSpec, now: datetime) -> ReportQuery:
-    start = timestamp_param(params, "starting_at", required=True)
-    assert start is not None
-    stop = timestamp_param(params, "ending_at") or now
-    width_name = params.get("bucket_width", "1d")
-    if width_name not in spec.widths:
-        raise BadRequest(f"bucket_width: Input should be {literal_list(list(spec.widths))}")
-    default_limit, max_limit = spec.widths[width_name]
-    limit = default_limit
-    if (raw_limit := params.get("limit")) is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            raise BadRequest(
-                "limit: Input should be a valid integer, unable to parse string as an integer"
-            ) from None
-        if limit < 1:
-            raise BadRequest("limit: Input should be greater than or equal to 1")
-        if limit > max_limit:
-            raise BadRequest(f"limit: Input should be less than or equal to {max_limit}")
-    group_by = array_param(params, "group_by") or []
-    for index, value in enumerate(group_by):
-        if value not in spec.group_by:
-            raise BadRequest(f"group_by.{index}: Input should be {literal_list(spec.group_by)}")
-    cursor = None
-    if (page := params.get("page")) is not None:
-        cursor = decode_cursor(page)
-        if cursor is None:  # Not confirmed against the real API.
-            raise BadRequest("page: Invalid page token")
-    filters: dict[str, set[Any]] = {}
-    for name, dim in spec.filters.items():
-        values = array_param(params, name)
-        if values is not None:
-            filters[dim] = set(values)
-    return ReportQuery(start, stop, BUCKET_WIDTHS[width_name], limit, group_by, cursor, filters)
-
-
-def kept(row: UsageRow, filters: Mapping[str, set[Any]]) -> bool:
-    return all(row.dims.get(dim) in values for dim, values in filters.items())
-
-
-def usage_result(dims: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        **dims,
-        "uncached_input_tokens": metrics["uncached_input_tokens"],
-        "cache_creation": {
-            "ephemeral_1h_input_tokens": metrics["cache_creation.ephemeral_1h_input_tokens"],
-            "ephemeral_5m_input_tokens": metrics["cache_creation.ephemeral_5m_input_tokens"],
-        },
-        "cache_read_input_tokens": metrics["cache_read_input_tokens"],
-        "output_tokens": metrics["output_tokens"],
-        "server_tool_use": {"web_search_requests": metrics["server_tool_use.web_search_requests"]},
-    }
-
-
-def cost_result(dims: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
-    return {"currency": "USD", "amount": format_decimal(metrics["amount"]), **dims}
-
-
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def error_body(type_: str, message: str, request_id: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": type_, "message": message}, "request_id": request_id}
 
 
 def rate_limit_headers(retry_after: float | str | None) -> dict[str, str]:
@@ -250,15 +105,17 @@ def fault_reply(fault: Fault, request_id: str) -> Reply:
     status = fault.status
     assert status is not None
     headers = {**retry_after_headers(fault.retry_after, fault.retry_after_ms), **fault.headers}
+    error: AnthropicError
     if status == 429:
         headers = {**rate_limit_headers(fault.retry_after), **headers}
-        return 429, error_body("rate_limit_error", RATE_LIMIT_MESSAGE, request_id), headers
-    if status == 529:
-        return 529, error_body("overloaded_error", OVERLOADED_MESSAGE, request_id), headers
-    if status >= 500:
-        return status, error_body("api_error", API_ERROR_MESSAGE, request_id), headers
-    type_ = ERROR_TYPES.get(status, "invalid_request_error")
-    return status, error_body(type_, HTTPStatus(status).phrase, request_id), headers
+        error = RateLimited()
+    elif status == 529:
+        error = Overloaded()
+    elif status >= 500:
+        error = ApiError(status=status)
+    else:
+        error = InjectedStatus(status)
+    return error.status, error.body(request_id), headers
 
 
 def model_object(model: Mapping[str, Any], version: str | None) -> dict[str, Any]:
@@ -333,27 +190,29 @@ def create_app(state: AnthropicState) -> FastAPI:
             return finish(request, request_id, fault_reply(fault, request_id), delay, fault=True)
         key = api_key(request)
         version = request.headers.get("anthropic-version")
+        refused: AnthropicError | None = None
         if not key:
-            reply: Reply = 401, error_body("authentication_error", MISSING_KEY_MESSAGE, request_id), {}
+            refused = MissingApiKey()
         elif (
             not state.is_valid(key)
             or (admin and not state.is_admin(key))
             or (admin is False and state.is_admin(key) and not state.admin_keys_list_models)
         ):
-            # A key of the wrong kind is answered like an unknown key: Anthropic documents admin
-            # keys as a separate kind that only the Admin API accepts, and a public client treats
-            # "401 invalid x-api-key" from cost_report as "not an Admin API key". Not confirmed.
-            reply = 401, error_body("authentication_error", INVALID_KEY_MESSAGE, request_id), {}
+            # A key of the wrong kind is answered like an unknown key (see InvalidApiKey).
+            refused = InvalidApiKey()
         elif version is None:
-            reply = 400, error_body("invalid_request_error", MISSING_VERSION_MESSAGE, request_id), {}
+            refused = MissingVersion()
         elif version not in SUPPORTED_VERSIONS:
-            message = INVALID_VERSION_MESSAGE.format(version=version)
-            reply = 400, error_body("invalid_request_error", message, request_id), {}
+            refused = InvalidVersion(version=version)
+        if refused is not None:
+            reply: Reply = refused.status, refused.body(request_id), {}
         elif (limit := state.rate_limit_for(key)) is not None:
-            body = error_body("rate_limit_error", RATE_LIMIT_MESSAGE, request_id)
-            reply = 429, body, rate_limit_headers(limit.retry_after)
+            reply = 429, RateLimited().body(request_id), rate_limit_headers(limit.retry_after)
         else:
-            status, body = route(request_id)
+            try:
+                status, body = route(request_id)
+            except AnthropicError as exc:
+                status, body = exc.status, exc.body(request_id)
             reply = status, body, {"anthropic-organization-id": state.organization_id}
         return finish(request, request_id, reply, delay)
 
@@ -379,9 +238,7 @@ def create_app(state: AnthropicState) -> FastAPI:
             params = request.query_params
             limit = parse_limit(params.get("limit"))
             if limit is None:
-                # Not confirmed against the real API.
-                message = f"limit: Input should be between 1 and {MAX_LIMIT}"
-                return 400, error_body("invalid_request_error", message, request_id)
+                raise ModelsLimitOutOfRange(maximum=MAX_LIMIT)
             version = request.headers.get("anthropic-version")
             body = page(
                 [model_object(m, version) for m in state.sorted_models()],
@@ -397,10 +254,9 @@ def create_app(state: AnthropicState) -> FastAPI:
     def retrieve_model(model_id: str, request: Request) -> Response:
         def route(request_id: str) -> tuple[int, dict[str, Any]]:
             model = state.model(model_id)
-            if model is not None:
-                return 200, model_object(model, request.headers.get("anthropic-version"))
-            # The Messages API answers an unknown model like this; not confirmed for /v1/models.
-            return 404, error_body("not_found_error", f"model: {model_id}", request_id)
+            if model is None:
+                raise ModelNotFound(model_id=model_id)
+            return 200, model_object(model, request.headers.get("anthropic-version"))
 
         return serve(request, route)
 
@@ -412,10 +268,7 @@ def create_app(state: AnthropicState) -> FastAPI:
         result: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]],
     ) -> Response:
         def route(request_id: str) -> tuple[int, dict[str, Any]]:
-            try:
-                query = parse_query(request.query_params, spec, state.now())
-            except BadRequest as exc:
-                return 400, error_body("invalid_request_error", str(exc), request_id)
+            query = parse_query(request.query_params, spec, state.now())
             key = api_key(request)
             group_by = list(query.group_by)
             if "description" in group_by:
@@ -453,11 +306,9 @@ def create_app(state: AnthropicState) -> FastAPI:
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     def unknown(path: str, request: Request) -> Response:
-        # Not confirmed against the real API.
-        return serve(
-            request,
-            lambda request_id: (404, error_body("not_found_error", "Not Found", request_id)),
-            admin=None,
-        )
+        def route(request_id: str) -> tuple[int, dict[str, Any]]:
+            raise NotFound()
+
+        return serve(request, route, admin=None)
 
     return app

@@ -42,7 +42,7 @@ from fakes.anthropic import AnthropicState
 from fakes.anthropic import create_app as create_anthropic_app
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
-from fakes.providers_common import ProviderState
+from fakes.providers.base import ProviderState
 
 OPENAI_BASE_URL = "https://api.openai.com"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"

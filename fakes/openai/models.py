@@ -25,7 +25,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from fakes.providers_common import ID_ALPHABET, ProviderState, UsageRow, random_chars, usage_rng
+from fakes.providers.base import ProviderState
+from fakes.providers.keys import ID_ALPHABET, random_chars
+from fakes.providers.usage import UsageRow, usage_rng
 from harness.ports import UsageRecord
 
 # Illustrative catalogue in the real shape (id, object, created, owned_by); the ids are real

@@ -1,10 +1,12 @@
-"""Usage and cost pulls from the providers' organization report APIs, over httpx.
+"""Usage and cost pulls from the providers' organization report APIs, over httpx: what both
+providers' sources share (:class:`ReportSource`, the errors, the value helpers).
 
-``usage_source_for(Provider.OPENAI, base_url=..., client=..., sleep=...)`` builds the
-:class:`~harness.ports.UsageSource` for a provider (OpenAI: :mod:`harness.providers.usage_openai`,
-Anthropic: :mod:`harness.providers.usage_anthropic`; each module documents its field mapping).
+Each provider's source subclasses it (OpenAI: :mod:`harness.providers.usage_openai`, Anthropic:
+:mod:`harness.providers.usage_anthropic`; each module documents its field mapping) and
+``harness.providers.usage_source_for`` picks one; this module imports neither, so the sources can
+import it without an import circle.
 
-What both do, and how (:class:`ReportSource`):
+What both do, and how:
 
 * one query per report, day buckets (``bucket_width=1d``) from ``start`` 00:00 UTC to the day after
   ``end`` (both inclusive), grouped by model, ``limit`` = ``page_size`` buckets per page (default:
@@ -42,7 +44,6 @@ from harness.ports import (
     ProviderResponseError,
     UsagePull,
     UsageRecord,
-    UsageSource,
 )
 from harness.providers.http import (
     MALFORMED_KEY_MESSAGE,
@@ -280,24 +281,10 @@ def decimal_amount(value: Any) -> Decimal:
     raise UsageFormatError(f"amount is not a number: {value!r}")
 
 
-def usage_source_for(provider: Provider | str, **options: Any) -> UsageSource:
-    """The usage source for ``provider``; ``options`` go to its constructor (``base_url``,
-    ``client``, ``timeout``, ``retry``, ``sleep``, ``clock``, ``page_size``, ``group_by``)."""
-    from harness.providers.usage_anthropic import AnthropicUsageSource
-    from harness.providers.usage_openai import OpenAIUsageSource
-
-    sources: dict[Provider, type[ReportSource]] = {
-        Provider.OPENAI: OpenAIUsageSource,
-        Provider.ANTHROPIC: AnthropicUsageSource,
-    }
-    return sources[Provider(provider)](**options)
-
-
 __all__ = [
     "UNKNOWN_MODEL",
     "ProviderRequestError",
     "ReportSource",
     "UsageFormatError",
     "error_details",
-    "usage_source_for",
 ]

@@ -13,7 +13,7 @@ import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fakes.providers_common import ProviderState
+from fakes.providers.base import ProviderState
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

@@ -1,0 +1,171 @@
+"""Proto3 JSON as Google's REST endpoints speak it for Cloud KMS: enum numbers, and encoding and
+decoding the model's values.
+
+Kept apart from the routes (``rest``) because it is the one place that knows the wire encoding:
+``bytes`` are base64 (standard or URL-safe alphabet), ``int64`` (the ``*Crc32c`` wrappers) are
+strings, timestamps are RFC 3339 UTC, durations are ``"<seconds>s"``, enums are names or (with
+``$alt=json;enum-encoding=int``) their proto numbers. A value the parser refuses raises
+:class:`~fakes.kms.exceptions.InvalidJsonValue`, Google's JSON-parsing error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fakes.kms.exceptions import InvalidJsonValue
+
+# ----------------------------------------------------------------------------------- enums
+# Proto numbers from google/cloud/kms/v1/resources.proto (checked against google.cloud.kms_v1 in
+# tests/test_kms_rest.py; the emulator itself does not import the client library).
+CRYPTO_KEY_VERSION_STATE = {
+    "CRYPTO_KEY_VERSION_STATE_UNSPECIFIED": 0,
+    "PENDING_GENERATION": 5,
+    "ENABLED": 1,
+    "DISABLED": 2,
+    "DESTROYED": 3,
+    "DESTROY_SCHEDULED": 4,
+    "PENDING_IMPORT": 6,
+    "IMPORT_FAILED": 7,
+    "GENERATION_FAILED": 8,
+    "PENDING_EXTERNAL_DESTRUCTION": 9,
+    "EXTERNAL_DESTRUCTION_FAILED": 10,
+}
+PROTECTION_LEVEL = {
+    "PROTECTION_LEVEL_UNSPECIFIED": 0,
+    "SOFTWARE": 1,
+    "HSM": 2,
+    "EXTERNAL": 3,
+    "EXTERNAL_VPC": 4,
+    "HSM_SINGLE_TENANT": 5,
+}
+CRYPTO_KEY_PURPOSE = {
+    "CRYPTO_KEY_PURPOSE_UNSPECIFIED": 0,
+    "ENCRYPT_DECRYPT": 1,
+    "ASYMMETRIC_SIGN": 5,
+    "ASYMMETRIC_DECRYPT": 6,
+    "RAW_ENCRYPT_DECRYPT": 7,
+    "MAC": 9,
+}
+CRYPTO_KEY_VERSION_ALGORITHM = {
+    "CRYPTO_KEY_VERSION_ALGORITHM_UNSPECIFIED": 0,
+    "GOOGLE_SYMMETRIC_ENCRYPTION": 1,
+}
+"""Only the algorithm the model has; other numbers are passed through as numbers."""
+
+_ENUM_FIELDS: dict[str, dict[str, int]] = {
+    "state": CRYPTO_KEY_VERSION_STATE,
+    "protectionLevel": PROTECTION_LEVEL,
+    "purpose": CRYPTO_KEY_PURPOSE,
+    "algorithm": CRYPTO_KEY_VERSION_ALGORITHM,
+}
+
+_INT32_FIELDS = {"totalSize"}
+
+
+def _invalid(proto_name: str, kind: str, detail: str) -> InvalidJsonValue:
+    return InvalidJsonValue(field=proto_name, kind=kind, detail=detail)
+
+
+# ---------------------------------------------------------------------------- JSON encoding
+def _timestamp(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
+
+
+def _duration(delta: timedelta) -> str:
+    micros = delta // timedelta(microseconds=1)
+    seconds, rest = divmod(micros, 1_000_000)
+    return f"{seconds}.{rest:06d}s" if rest else f"{seconds}s"
+
+
+def to_json(value: Any, *, int_enums: bool, key: str | None = None) -> Any:
+    """A model value (dict with camelCase keys and Python values) as proto3 JSON."""
+    if isinstance(value, Mapping):
+        return {k: to_json(v, int_enums=int_enums, key=k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v, int_enums=int_enums) for v in value]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, int):
+        # int32 fields are JSON numbers; every other int is an int64 (the *Crc32c wrappers): a string
+        return value if key in _INT32_FIELDS else str(value)
+    if isinstance(value, datetime):
+        return _timestamp(value)
+    if isinstance(value, timedelta):
+        return _duration(value)
+    if isinstance(value, str) and key in _ENUM_FIELDS:
+        return _ENUM_FIELDS[key].get(value, value) if int_enums else value
+    return value
+
+
+# ---------------------------------------------------------------------------- JSON decoding
+def field(body: Mapping[str, Any], camel: str) -> Any:
+    """proto3 JSON parsers accept the lowerCamel name and the original snake_case one."""
+    if camel in body:
+        return body[camel]
+    snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel)
+    return body.get(snake)
+
+
+def bytes_field(body: Mapping[str, Any], camel: str, proto_name: str) -> bytes:
+    value = field(body, camel)
+    if value is None:
+        return b""
+    if not isinstance(value, str):
+        raise _invalid(proto_name, "TYPE_BYTES", json.dumps(value))
+    text = value.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid(proto_name, "TYPE_BYTES", f'Base64 decoding failed for "{value}"') from None
+
+
+def int64_field(body: Mapping[str, Any], camel: str, proto_name: str) -> int | None:
+    value = field(body, camel)
+    if value is None:
+        return None
+    if isinstance(value, Mapping):  # a wrapper written as {"value": ...}
+        value = value.get("value", 0)
+    if isinstance(value, bool):
+        raise _invalid(proto_name, "TYPE_INT64", f"{json.dumps(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    raise _invalid(proto_name, "TYPE_INT64", f"{json.dumps(value)}")
+
+
+def enum_field(value: Any, table: Mapping[str, int], proto_name: str, enum_name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value in table:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        for name, number in table.items():
+            if number == value:
+                return name
+    raise _invalid(
+        proto_name, "TYPE_ENUM", f'Invalid value for enum type: "{enum_name}": {json.dumps(value)}'
+    )
+
+
+def duration_field(value: Any, proto_name: str) -> timedelta | None:
+    if value is None:
+        return None
+    match = re.fullmatch(r"(-?\d+)(?:\.(\d{1,9}))?s", value) if isinstance(value, str) else None
+    if match is None:
+        raise _invalid(proto_name, "TYPE_MESSAGE", "Illegal duration format; duration must end with 's'")
+    fraction = (match.group(2) or "").ljust(9, "0")
+    return timedelta(seconds=int(match.group(1)), microseconds=int(fraction) // 1000)
