@@ -33,8 +33,8 @@ from fakes.errors import error_classes, text_is_confirmed
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
 from fakes.openai import exceptions as openai_errors
+from fakes.provider_mocks import ProviderMocks
 from fakes.providers.keys import mask_key
-from fakes.providers.mount import ProviderMocks
 from harness.clock import ManualClock
 
 OPENAI_KEY_URL = "https://platform.openai.com/account/api-keys"

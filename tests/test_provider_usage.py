@@ -37,7 +37,7 @@ from fakes.errors import text_is_confirmed
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
 from fakes.openai import exceptions as openai_errors
-from fakes.providers.mount import ProviderMocks
+from fakes.provider_mocks import ProviderMocks
 from fakes.providers.paging import decode_cursor, encode_cursor
 from fakes.providers.usage import CORRUPTION_KINDS, COST_MISMATCH_USD
 from harness.clock import ManualClock

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from fakes.anthropic import AnthropicState
 from fakes.openai import OpenAIState
-from fakes.providers.mount import ProviderMocks
+from fakes.provider_mocks import ProviderMocks
 from harness.clock import ManualClock
 from harness.ports import CredentialCheck, CredentialValidator, Provider, ProviderUnavailableError
 from harness.providers import (

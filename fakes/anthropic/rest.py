@@ -4,7 +4,7 @@ Only the wire format lives here; keys, faults and the request log live in
 :class:`~fakes.anthropic.models.AnthropicState`, the error bodies in ``fakes.anthropic.exceptions``
 (one class per real error, with its provenance) and the report parameters in
 ``fakes.anthropic.reports``. No respx here: the same app is mounted in-process by
-:mod:`fakes.providers.mount` or served on a port.
+:mod:`fakes.provider_mocks` or served on a port.
 
 Pipeline per request: queued fault → API key (and its scope: admin key on an Admin API endpoint)
 → ``anthropic-version`` → per-key rate limit → the route. The key is read from ``x-api-key`` (the

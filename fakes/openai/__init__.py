@@ -1,6 +1,6 @@
 """Fake OpenAI API: :class:`OpenAIState` (keys, faults, request log) + ``create_app(state)``.
 
-The app is plain FastAPI: :mod:`fakes.providers.mount` mounts it in-process through respx, the
+The app is plain FastAPI: :mod:`fakes.provider_mocks` mounts it in-process through respx, the
 emulator tier serves it on a port. Paths and bodies are the real ones, so the official ``openai``
 SDK works against it.
 """

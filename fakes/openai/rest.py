@@ -4,7 +4,7 @@ Only the wire format lives here (paths, status codes, headers); keys, faults and
 live in :class:`~fakes.openai.models.OpenAIState`, the error bodies in ``fakes.openai.exceptions``
 (one class per real error, with its provenance) and the report parameters in
 ``fakes.openai.reports``. The app knows nothing about respx, so
-it is mounted in-process by :mod:`fakes.providers.mount` and can equally be served on a port.
+it is mounted in-process by :mod:`fakes.provider_mocks` and can equally be served on a port.
 
 Every request goes through the same pipeline, in this order: queued fault → authentication →
 key scope (admin key on an admin endpoint) → per-key rate limit → the route. Error bodies are

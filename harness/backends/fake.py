@@ -16,7 +16,7 @@ from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
 from fakes.kms.keymanager import FakeKeyManager
 from fakes.openai import OpenAIState
-from fakes.providers.mount import ProviderMocks
+from fakes.provider_mocks import ProviderMocks
 from harness.clock import ManualClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider

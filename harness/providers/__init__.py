@@ -3,7 +3,7 @@
 ``validator_for(Provider.OPENAI, base_url=..., client=..., sleep=...)`` builds the validator the
 domain asks for, ``usage_source_for(...)`` the :class:`~harness.ports.UsageSource` (its shared
 client is :mod:`harness.providers.reports`); tests point them at the fakes
-(``fakes.providers.mount.ProviderMocks``) and pass a recording ``sleep`` so retries are asserted
+(``fakes.provider_mocks.ProviderMocks``) and pass a recording ``sleep`` so retries are asserted
 without waiting. The choice of class per provider lives here, above the provider modules, so no
 provider module imports another's.
 """
