@@ -344,8 +344,7 @@ def _field(model: type[BaseModel], key: object) -> Any:
 
 def _member_tagged(union: Any, tag: object) -> Any:
     """The union member pydantic names ``tag``: a model by class name or discriminator value."""
-    for member in get_args(union):
-        member = _unwrap(member)
+    for member in map(_unwrap, get_args(union)):
         if not _is_model(member):
             continue
         if member.__name__ == tag:

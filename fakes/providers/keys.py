@@ -37,8 +37,11 @@ def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         lower = name.lower()
         if lower in SECRET_HEADERS:
             scheme, _, secret = value.partition(" ")
-            value = f"{scheme} {mask_key(secret)}" if secret and lower == "authorization" else mask_key(value)
-        masked[lower] = value
+            masked[lower] = (
+                f"{scheme} {mask_key(secret)}" if secret and lower == "authorization" else mask_key(value)
+            )
+        else:
+            masked[lower] = value
     return masked
 
 

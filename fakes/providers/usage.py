@@ -159,10 +159,10 @@ class UsageGenerator(ABC):
         for index, model in enumerate(self.usage_models()):
             for row in self._clean_rows(key, day, model, index):
                 if model in negated:
-                    metrics = dict(row.metrics)
-                    metrics["output_tokens"] = -abs(metrics["output_tokens"])
-                    row = UsageRow(row.dims, metrics)
-                rows.append(row)
+                    metrics = {**row.metrics, "output_tokens": -abs(row.metrics["output_tokens"])}
+                    rows.append(UsageRow(row.dims, metrics))
+                else:
+                    rows.append(row)
         return rows
 
     def cost_rows(self, key: str, day: date, *, clean: bool = False) -> list[UsageRow]:
@@ -176,9 +176,10 @@ class UsageGenerator(ABC):
                 for row in self._cost_rows(model, usage):
                     if model in shifted and row.dims.get("token_kind") == "output":
                         metrics = {**row.metrics, "amount": row.metrics["amount"] + self.cost_mismatch_delta}
-                        row = UsageRow(row.dims, metrics)
+                        rows.append(UsageRow(row.dims, metrics))
                         shifted.discard(model)
-                    rows.append(row)
+                    else:
+                        rows.append(row)
         return rows
 
     def bucket_copies(self, day: date) -> int:

@@ -224,16 +224,16 @@ def _check_names(doc: Document, loc: Loc, mapping: object, errors: list[Scenario
     """Variable names must be usable in a template."""
     if not isinstance(mapping, dict):
         return
-    for name in mapping:
-        if isinstance(name, str) and not IDENTIFIER.match(name):
-            errors.append(
-                problem_at(
-                    doc,
-                    (*loc, name),
-                    f"variable name {name!r} cannot be used as {{{name}}}: "
-                    "use letters, digits and underscores, not starting with a digit",
-                )
-            )
+    errors.extend(
+        problem_at(
+            doc,
+            (*loc, name),
+            f"variable name {name!r} cannot be used as {{{name}}}: "
+            "use letters, digits and underscores, not starting with a digit",
+        )
+        for name in mapping
+        if isinstance(name, str) and not IDENTIFIER.match(name)
+    )
 
 
 def _check_strings(

@@ -58,9 +58,11 @@ def check_static(scenario: Scenario) -> None:
             problems.append(
                 f"{step_title(index, step)}: unknown table {table!r}; tables: {', '.join(sorted(tables))}"
             )
-    for fault in scenario.faults:
-        if fault.before_step is not None and fault_step(scenario, fault) is None:
-            problems.append(f"fault before_step {fault.before_step!r} names no step")
+    problems.extend(
+        f"fault before_step {fault.before_step!r} names no step"
+        for fault in scenario.faults
+        if fault.before_step is not None and fault_step(scenario, fault) is None
+    )
     if problems:
         raise ScenarioUsageError(f"scenario {scenario.name}: " + "; ".join(problems))
 
