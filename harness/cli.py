@@ -25,8 +25,9 @@ from harness.backends import DEFAULT_PROJECT, Backend, build_warehouse
 from harness.clock import SystemClock
 from harness.onboarding.bootstrap import BootstrapConfigError, BootstrapReport, bootstrap
 from harness.schema.loader import SchemaConfigError, load_config
-from harness.schema.rules import Violation, validate_config
+from harness.schema.rules import validate_config
 from harness.schema.spec import BootstrapConfig, TableSpec
+from harness.schema.violations import Violation
 
 app = typer.Typer(no_args_is_help=True)
 

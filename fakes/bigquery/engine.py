@@ -29,6 +29,23 @@ from cachetools import LRUCache
 from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import Dataset, MetadataStore, Table
+from fakes.bigquery.exceptions import (
+    DatasetAlreadyExists,
+    DatasetInUse,
+    DatasetNotFound,
+    FieldModeChanged,
+    FieldRemoved,
+    FieldTypeChanged,
+    InsertRowsRejected,
+    NestedFieldsChangeUnsupported,
+    QueryDatasetNotFound,
+    QueryTableNotFound,
+    RequiredFieldAdded,
+    StreamingBufferRefusal,
+    TableAlreadyExists,
+    TableNotFound,
+    raise_first,
+)
 from fakes.bigquery.partitions import check_partition_filters, expired_rows_filter
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema
 from fakes.bigquery.sql import (
@@ -51,12 +68,8 @@ from fakes.bigquery.types import (
 from harness.ports import (
     Clock,
     DatasetInfo,
-    InsertRowsError,
-    InvalidRequestError,
-    NotFoundError,
     QueryResult,
     RowError,
-    StreamingBufferError,
     StreamingBufferInfo,
     TableInfo,
 )
@@ -141,13 +154,13 @@ class BigQueryEngine:
     # ------------------------------------------------------------------------------- datasets
 
     def create_dataset(self, project: str, spec: DatasetSpec, *, exists_ok: bool = False) -> DatasetInfo:
-        rules.check_dataset_id(spec.dataset_id)
+        raise_first(rules.validate_dataset_id(spec.dataset_id))
         with self._lock:
             existing = self._datasets.get((project, spec.dataset_id))
             if existing is not None:
                 if exists_ok:
                     return existing.info()
-                raise rules.dataset_exists(project, spec.dataset_id)
+                raise DatasetAlreadyExists(project=project, dataset_id=spec.dataset_id)
             catalog = self._catalog(project)
             self._conn.execute(
                 f"CREATE SCHEMA {quote_ident(catalog)}.{quote_ident(_case_safe(spec.dataset_id))}"
@@ -193,10 +206,10 @@ class BigQueryEngine:
             if (project, dataset_id) not in self._datasets:
                 if not_found_ok:
                     return
-                raise rules.dataset_not_found(project, dataset_id)
+                raise DatasetNotFound(project=project, dataset_id=dataset_id)
             tables = [key for key in self._tables if key[:2] == (project, dataset_id)]
             if tables and not delete_contents:
-                raise rules.dataset_in_use(project, dataset_id)
+                raise DatasetInUse(project=project, dataset_id=dataset_id)
             catalog = quote_ident(self._catalog(project))
             self._conn.execute(f"DROP SCHEMA {catalog}.{quote_ident(_case_safe(dataset_id))} CASCADE")
             if store := self._stores.get(project):
@@ -208,7 +221,7 @@ class BigQueryEngine:
     def _dataset(self, project: str, dataset_id: str) -> Dataset:
         dataset = self._datasets.get((project, dataset_id))
         if dataset is None:
-            raise rules.dataset_not_found(project, dataset_id)
+            raise DatasetNotFound(project=project, dataset_id=dataset_id)
         return dataset
 
     # --------------------------------------------------------------------------------- tables
@@ -216,14 +229,16 @@ class BigQueryEngine:
     def create_table(
         self, project: str, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False
     ) -> TableInfo:
-        rules.check_table(spec)
+        raise_first(rules.validate_table(spec))
         with self._lock:
             self._dataset(project, dataset_id)
             existing = self._tables.get((project, dataset_id, spec.table_id))
             if existing is not None:
                 if exists_ok:
                     return self._info(existing)
-                raise rules.table_exists(project, dataset_id, spec.table_id)
+                raise TableAlreadyExists.of(
+                    "tableId", project=project, dataset_id=dataset_id, table_id=spec.table_id
+                )
             ref = TableRef(project, dataset_id, spec.table_id)
             columns = [f"{quote_ident(f.name)} {duck_type(f)}{_not_null(f)}" for f in spec.schema]
             columns.append(f"{quote_ident(STREAM_COL)} TIMESTAMPTZ")
@@ -266,7 +281,7 @@ class BigQueryEngine:
                 new_schema = tuple(schema)
                 added = _schema_additions(spec, new_schema, project, dataset_id, table_id)
                 candidate = replace(spec, schema=new_schema)
-                rules.check_table(candidate)
+                raise_first(rules.validate_table(candidate))
                 for column in added:
                     self._conn.execute(
                         f"ALTER TABLE {self._storage_sql(table.ref)} ADD COLUMN "
@@ -295,7 +310,7 @@ class BigQueryEngine:
                 if not_found_ok:
                     return
                 self._dataset(project, dataset_id)
-                raise rules.table_not_found(project, dataset_id, table_id)
+                raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
             table = self._tables.pop(key)
             self._conn.execute(f"DROP VIEW {self._view_sql(table.ref)}")
             self._conn.execute(f"DROP TABLE {self._storage_sql(table.ref)}")
@@ -315,7 +330,7 @@ class BigQueryEngine:
         table = self._tables.get((project, dataset_id, table_id))
         if table is None:
             self._dataset(project, dataset_id)
-            raise rules.table_not_found(project, dataset_id, table_id)
+            raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
         return table
 
     def _info(self, table: Table) -> TableInfo:
@@ -389,7 +404,7 @@ class BigQueryEngine:
                         RowError(index=index, reason="invalid", message=exc.message, location=exc.location)
                     )
             if errors:
-                raise InsertRowsError(f"{len(errors)} of {len(rows)} rows were rejected", errors)
+                raise InsertRowsRejected(errors, len(rows))
             if not converted:
                 return 0
             now = self.clock.now()
@@ -535,12 +550,9 @@ class BigQueryEngine:
             return table
         dataset = self._datasets.get((ref.project, ref.dataset))
         if dataset is None:
-            raise NotFoundError(
-                f"Not found: Dataset {ref.project}:{ref.dataset} was not found in location US"
-            )
-        raise NotFoundError(
-            f"Not found: Table {ref.project}:{ref.dataset}.{ref.table} was not found in location "
-            f"{dataset.spec.location}"
+            raise QueryDatasetNotFound(project=ref.project, dataset_id=ref.dataset)
+        raise QueryTableNotFound(
+            project=ref.project, dataset_id=ref.dataset, table_id=ref.table, location=dataset.spec.location
         )
 
     def _select(
@@ -609,10 +621,7 @@ class BigQueryEngine:
             raise
         if any(until is not None and _utc(until) > now for (until,) in touched):
             self._conn.execute("ROLLBACK")
-            raise StreamingBufferError(
-                f"UPDATE or DELETE statement over table {target.ref.dotted} would affect rows in the "
-                "streaming buffer, which is not supported"
-            )
+            raise StreamingBufferRefusal(table=target.ref.dotted)
         self._conn.execute("COMMIT")
         return len(touched)
 
@@ -715,40 +724,30 @@ def _schema_additions(
     spec: TableSpec, new_schema: tuple[FieldSpec, ...], project: str, dataset_id: str, table_id: str
 ) -> list[FieldSpec]:
     """Columns a schema patch adds; anything else it changes is refused as BigQuery refuses it."""
+    table = f"{project}:{dataset_id}.{table_id}"
     old = {f.name.lower(): f for f in spec.schema}
     new_names = {f.name.lower() for f in new_schema}
     for name, column in old.items():
         if name not in new_names:
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Cannot remove field: {column.name}"
-            )
+            raise FieldRemoved(table=table, field=column.name)
     added: list[FieldSpec] = []
     for column in new_schema:
         before = old.get(column.name.lower())
         if before is None:
             if column.mode is FieldMode.REQUIRED:
-                raise InvalidRequestError(
-                    f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                    f"Cannot add required fields to an existing schema. (field: {column.name})"
-                )
+                raise RequiredFieldAdded(table=table, field=column.name)
             added.append(column)
             continue
         if before.type is not column.type:
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Field {column.name} has changed type from {before.type.value} to {column.type.value}"
+            raise FieldTypeChanged(
+                table=table, field=column.name, old=before.type.value, new=column.type.value
             )
         if before.mode is not column.mode:
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Field {column.name} has changed mode from {before.mode.value} to {column.mode.value}"
+            raise FieldModeChanged(
+                table=table, field=column.name, old=before.mode.value, new=column.mode.value
             )
         if before.fields != column.fields and _strip(before.fields) != _strip(column.fields):
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Field {column.name} has changed its nested fields, which the BigQuery fake does not support"
-            )
+            raise NestedFieldsChangeUnsupported(table=table, field=column.name)
     return added
 
 

@@ -615,7 +615,11 @@ def _concat_null_takes_the_other_arguments_type(node: exp.Expression) -> exp.Exp
     if not nulls:
         return node
     typed = [_type_of(arg) for arg in node.expressions if not isinstance(arg, exp.Null)]
-    kind = "BLOB" if typed and all(t in (DType.VARBINARY, DType.BINARY, DType.BLOB) for t in typed) else "VARCHAR"
+    kind = (
+        "BLOB"
+        if typed and all(t in (DType.VARBINARY, DType.BINARY, DType.BLOB) for t in typed)
+        else "VARCHAR"
+    )
     for arg in nulls:
         arg.replace(_done(exp.cast(exp.Null(), exp.DataType.build(kind))))
     return node

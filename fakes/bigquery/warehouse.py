@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.exceptions import InsertRowsRejected
 from fakes.bigquery.params import to_duckdb
 from harness.ports import (
     Clock,
@@ -147,8 +148,7 @@ def dml_insert_error(
             if lowered.get(f.name.lower()) is None
         )
     if row_errors:
-        bad = len({e.index for e in row_errors})
-        return InsertRowsError(f"{bad} of {len(rows)} rows were rejected", row_errors)
+        return InsertRowsRejected(row_errors, len(rows))
     present = {str(k).lower() for row in rows for k in row}
     columns = [f for f in schema if f.name.lower() in present]
     for row in rows:
