@@ -29,3 +29,12 @@ def assert_real_error(error: BaseException, cls: type[RealError], message: str |
     assert (actual.status, actual.reason) == (expected.status, expected.reason), error
     if message is not None and text_is_confirmed(cls):
         assert actual.message == message
+
+
+def assert_wire_error(detail: dict[str, Any], cls: type[RealError], message: str | None = None) -> None:
+    """One entry of a Google error body's ``errors`` (what the REST API sends) is ``cls``'s:
+    its reason always, its message only when ``cls``'s text is confirmed."""
+    expected: Any = cls
+    assert detail["reason"] == expected.reason, detail
+    if message is not None and text_is_confirmed(cls):
+        assert detail["message"] == message
