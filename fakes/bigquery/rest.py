@@ -13,7 +13,6 @@ moto's split: this module parses requests, calls the engine and the emulator's m
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -26,13 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fakes.bigquery import rest_resources as render
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
-    InvalidArgument,
-    InvalidJsonPayload,
-    InvalidPageToken,
     InvalidTableResource,
     InvalidTableSchema,
     MethodNotAllowed,
-    NotAnObject,
     RequiredParameterMissing,
     RowsNotAList,
     RowWithoutJson,
@@ -40,6 +35,15 @@ from fakes.bigquery.exceptions import (
     UrlNotFound,
 )
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
+from fakes.bigquery.rest_requests import (
+    flag,
+    int_arg,
+    json_body,
+    merged_labels,
+    object_at,
+    page_of,
+    token_offset,
+)
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
 from harness.ports import InsertRowsError, TableInfo, WarehouseError
 from harness.schema.spec import DatasetSpec, FieldSpec, TableSpec
@@ -51,76 +55,6 @@ def _error_response(error: WarehouseError) -> JSONResponse:
     return JSONResponse(
         render.error_body(error.status, error.reason, error.message), status_code=error.status
     )
-
-
-def _flag(value: str | None) -> bool:
-    return value is not None and value.lower() in ("1", "true", "yes")
-
-
-def _int_arg(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        number = int(raw)
-    except ValueError as exc:
-        raise InvalidArgument(name=name, value=raw) from exc
-    if number < 0:
-        raise InvalidArgument(name=name, value=raw)
-    return number
-
-
-def _page(items: list[Any], request: Request) -> tuple[list[Any], str | None]:
-    start = _token_offset(request.query_params.get("pageToken"))
-    limit = _int_arg(request, "maxResults")
-    end = len(items) if limit is None else start + limit
-    token = str(end) if end < len(items) else None
-    return items[start:end], token
-
-
-def _token_offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = int(token)
-    except ValueError as exc:
-        raise InvalidPageToken(token=token) from exc
-    if offset < 0:
-        raise InvalidPageToken(token=token)
-    return offset
-
-
-def _object(body: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = body.get(key) or {}
-    if not isinstance(value, dict):
-        raise NotAnObject(key=key)
-    return value
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidJsonPayload(detail=exc) from exc
-    if not isinstance(body, dict):
-        raise InvalidJsonPayload(detail="Expected an object.")
-    return body
-
-
-def _merged_labels(
-    current: Mapping[str, str], update: Mapping[str, Any] | None, *, replace: bool
-) -> dict[str, str]:
-    """PATCH merges labels (a null value removes one); PUT replaces them."""
-    merged = {} if replace else dict(current)
-    for key, value in (update or {}).items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = str(value)
-    return merged
 
 
 def _table_resource(engine: BigQueryEngine, info: TableInfo) -> dict[str, Any]:
@@ -180,8 +114,8 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.post(f"{base}/datasets")
     async def datasets_insert(project: str, request: Request) -> JSONResponse:
-        body = await _json_body(request)
-        ref = _object(body, "datasetReference")
+        body = await json_body(request)
+        ref = object_at(body, "datasetReference")
         dataset_id = ref.get("datasetId")
         if not dataset_id:
             raise RequiredParameterMissing(name="datasetReference.datasetId")
@@ -197,7 +131,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.get(f"{base}/datasets")
     async def datasets_list(project: str, request: Request) -> JSONResponse:
-        page, token = _page(engine.list_datasets(project), request)
+        page, token = page_of(engine.list_datasets(project), request)
         return JSONResponse(render.dataset_list(page, token))
 
     @app.get(f"{base}/datasets/{{dataset_id}}")
@@ -207,11 +141,11 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     @app.patch(f"{base}/datasets/{{dataset_id}}")
     @app.put(f"{base}/datasets/{{dataset_id}}")
     async def datasets_patch(project: str, dataset_id: str, request: Request) -> JSONResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         current = engine.get_dataset(project, dataset_id)
         labels = None
         if "labels" in body:
-            labels = _merged_labels(current.labels, body.get("labels"), replace=request.method == "PUT")
+            labels = merged_labels(current.labels, body.get("labels"), replace=request.method == "PUT")
         info = engine.patch_dataset(
             project,
             dataset_id,
@@ -223,7 +157,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     @app.delete(f"{base}/datasets/{{dataset_id}}")
     async def datasets_delete(project: str, dataset_id: str, request: Request) -> Response:
         engine.delete_dataset(
-            project, dataset_id, delete_contents=_flag(request.query_params.get("deleteContents"))
+            project, dataset_id, delete_contents=flag(request.query_params.get("deleteContents"))
         )
         return Response(status_code=204)
 
@@ -231,8 +165,8 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.post(f"{base}/datasets/{{dataset_id}}/tables")
     async def tables_insert(project: str, dataset_id: str, request: Request) -> JSONResponse:
-        body = await _json_body(request)
-        ref = _object(body, "tableReference")
+        body = await json_body(request)
+        ref = object_at(body, "tableReference")
         if not ref.get("tableId"):
             raise RequiredParameterMissing(name="tableReference.tableId")
         unsupported = ("view", "materializedView", "externalDataConfiguration", "rangePartitioning")
@@ -252,7 +186,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     @app.get(f"{base}/datasets/{{dataset_id}}/tables")
     async def tables_list(project: str, dataset_id: str, request: Request) -> JSONResponse:
         infos = engine.list_tables(project, dataset_id)
-        page, token = _page(infos, request)
+        page, token = page_of(infos, request)
         return JSONResponse(render.table_list(page, token, len(infos)))
 
     @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
@@ -262,7 +196,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     @app.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     @app.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_patch(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         current = engine.get_table(project, dataset_id, table_id)
         schema = None
         if body.get("schema") is not None:
@@ -272,7 +206,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
                 raise InvalidTableSchema(detail=exc) from exc
         labels = None
         if "labels" in body:
-            labels = _merged_labels(current.spec.labels, body.get("labels"), replace=request.method == "PUT")
+            labels = merged_labels(current.spec.labels, body.get("labels"), replace=request.method == "PUT")
         require = body.get("requirePartitionFilter")
         info = engine.patch_table(
             project,
@@ -296,7 +230,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     async def tabledata_insert_all(
         project: str, dataset_id: str, table_id: str, request: Request
     ) -> JSONResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         entries = body.get("rows") or []
         if not isinstance(entries, list):
             raise RowsNotAList()
@@ -346,10 +280,10 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}/data")
     async def tabledata_list(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
         info = engine.get_table(project, dataset_id, table_id)
-        start = _int_arg(request, "startIndex") or 0
+        start = int_arg(request, "startIndex") or 0
         if request.query_params.get("pageToken"):
-            start = _token_offset(request.query_params.get("pageToken"))
-        max_results = _int_arg(request, "maxResults")
+            start = token_offset(request.query_params.get("pageToken"))
+        max_results = int_arg(request, "maxResults")
         rows, total = engine.list_rows(
             project, dataset_id, table_id, start_index=start, max_results=max_results
         )
@@ -359,7 +293,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
             wanted = [name.strip().lower() for name in selected.split(",") if name.strip()]
             schema = [f for f in info.spec.schema if f.name.lower() in wanted]
             rows = [{f.name: row[f.name] for f in schema} for row in rows]
-        int64_ts = _flag(request.query_params.get("formatOptions.useInt64Timestamp"))
+        int64_ts = flag(request.query_params.get("formatOptions.useInt64Timestamp"))
         body: dict[str, Any] = {
             "kind": "bigquery#tableDataList",
             "etag": render.etag(info.modified),
@@ -375,7 +309,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.post(f"{base}/queries")
     async def jobs_query(project: str, request: Request) -> JSONResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         request_id = body.get("requestId")
         job_id = f"job_{uuid.uuid5(uuid.NAMESPACE_URL, request_id).hex}" if request_id else None
         job = jobs.find(project, job_id) if job_id is not None else None
@@ -413,28 +347,28 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     @app.get(f"{base}/queries/{{job_id}}")
     async def jobs_get_query_results(project: str, job_id: str, request: Request) -> JSONResponse:
         job = jobs.get(project, job_id, request.query_params.get("location"))
-        start = _int_arg(request, "startIndex") or 0
+        start = int_arg(request, "startIndex") or 0
         if request.query_params.get("pageToken"):
-            start = _token_offset(request.query_params.get("pageToken"))
+            start = token_offset(request.query_params.get("pageToken"))
         return JSONResponse(
             _query_page(
                 job,
                 kind="bigquery#getQueryResultsResponse",
                 start=start,
-                max_results=_int_arg(request, "maxResults"),
-                int64_timestamp=_flag(request.query_params.get("formatOptions.useInt64Timestamp")),
+                max_results=int_arg(request, "maxResults"),
+                int64_timestamp=flag(request.query_params.get("formatOptions.useInt64Timestamp")),
             )
         )
 
     @app.post(f"{base}/jobs")
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
-        body = await _json_body(request)
-        configuration = _object(body, "configuration")
+        body = await json_body(request)
+        configuration = object_at(body, "configuration")
         if not isinstance(configuration.get("query"), Mapping):
             raise UnsupportedByFake(
                 "The emulator supports query jobs only (configuration.query)", reason="invalid"
             )
-        ref = _object(body, "jobReference")
+        ref = object_at(body, "jobReference")
         job = jobs.run_query(project, configuration, ref.get("jobId"), ref.get("location"))
         return JSONResponse(render.job_resource(job))
 

@@ -384,3 +384,8 @@ _DUCK_SCALAR_BACK: dict[str, FieldType] = {
     '"NULL"': FieldType.INTEGER,
     "NULL": FieldType.INTEGER,
 }
+
+
+def as_utc(moment: datetime) -> datetime:
+    """DuckDB hands back naive UTC or zoned timestamps; BigQuery's are UTC instants."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
