@@ -25,7 +25,9 @@ from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app
 from fakes.bigquery.warehouse import FakeWarehouse
-from harness.backends.bigquery import BigQueryWarehouse, map_google_error, to_query_parameter
+from harness.backends.bigquery import BigQueryWarehouse
+from harness.backends.bigquery_errors import map_google_error
+from harness.backends.bigquery_params import to_query_parameter
 from harness.clock import ManualClock
 from harness.ports import (
     AlreadyExistsError,
