@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from fakes.bigquery.warehouse import FakeWarehouse
+from fakes.errors import text_is_confirmed
 from harness.clock import ManualClock
 from harness.ports import InvalidRequestError
 from harness.schema.spec import FieldType
@@ -1022,6 +1023,7 @@ def test_function_matches_bigquery_documentation(
     if isinstance(expected, Error):
         with pytest.raises(InvalidRequestError) as raised:
             _run(wh, sql)
+        assert text_is_confirmed(raised.value), f"{type(raised.value).__name__}'s text is not confirmed"
         assert str(raised.value).startswith(expected.message), source
         return
     actual = _run(wh, sql)

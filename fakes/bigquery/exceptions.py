@@ -408,6 +408,19 @@ class InvalidPartitionExpression(BigQueryError, InvalidRequestError):
     searched = _NOT_SEARCHED
 
 
+class DivisionByZero(BigQueryError, InvalidRequestError):
+    """``x / 0``, ``DIV(x, 0)`` or ``MOD(x, 0)`` (the fake names the last ``MOD(x, y)``)."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "division by zero: {expression}"
+    confirmed = (
+        "Google's GoogleSQL reference implementation, shared/reference/zetasql/testdata/"
+        'arithmetic_functions.test ("division by zero: 1 / 0"); BigQuery\'s 400 for SELECT 1 / 0 '
+        'reads "division by zero" in ibis-project/ibis#1390'
+    )
+
+
 class QueryFailed(BigQueryError, InvalidRequestError):
     """A statement DuckDB refused (a bad cast, a value out of range, division by zero...)."""
 

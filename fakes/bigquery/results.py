@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from fakes.bigquery.exceptions import (
+    DivisionByZero,
     NullArrayElement,
     QueryFailed,
     RequiredFieldNull,
@@ -89,6 +90,7 @@ def _check_value(spec: FieldSpec, value: Any, path: str) -> None:
                 _check_value(sub, item.get(sub.name), f"{path}.{sub.name}")
 
 
+_DIVISION_BY_ZERO = "division by zero: "
 _NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.]+\.(?P<column>\S+)")
 _MISSING_COLUMN = re.compile(r'Referenced column "?(?P<column>[^"\s]+)"? not found')
 
@@ -97,6 +99,8 @@ def map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
     """DuckDB's failures as BigQuery's 400s; never a DuckDB traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    if text.startswith(_DIVISION_BY_ZERO):
+        return DivisionByZero(expression=text[len(_DIVISION_BY_ZERO) :])
     if match := _NOT_NULL.search(str(exc)):
         return RequiredFieldNull(column=match.group("column"))
     if match := _MISSING_COLUMN.search(str(exc)):
