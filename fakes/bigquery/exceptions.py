@@ -263,7 +263,12 @@ class FieldRemoved(BigQueryError, InvalidRequestError):
     status = 400
     reason = "invalid"
     template = "Provided Schema does not match Table {table}. Cannot remove field: {field}"
-    searched = _NOT_SEARCHED + ', after the "Provided Schema does not match Table" prefix (confirmed)'
+    searched = (
+        'BigQuery words it differently: "Provided Schema does not match Table harmonica-dev:'
+        'Analytics.scammer_table. Field user_id is missing in new schema" '
+        "(GoogleCloudPlatform/spring-cloud-gcp#544, from a load job); ours is kept until a "
+        "tables.patch refusal is seen"
+    )
 
 
 class FieldTypeChanged(BigQueryError, InvalidRequestError):
@@ -284,7 +289,10 @@ class FieldModeChanged(BigQueryError, InvalidRequestError):
     template = (
         "Provided Schema does not match Table {table}. Field {field} has changed mode from {old} to {new}"
     )
-    searched = _NOT_SEARCHED + ', after the "Provided Schema does not match Table" prefix (confirmed)'
+    searched = (
+        '"Field <Field> has changed mode from REQUIRED to NULLABLE" is quoted without its prefix in '
+        "GoogleCloudDataproc/spark-bigquery-connector#356; the whole text was not seen"
+    )
 
 
 class NestedFieldsChangeUnsupported(BigQueryError, InvalidRequestError):
@@ -367,7 +375,10 @@ class RequiredFieldNull(BigQueryError, InvalidRequestError):
     status = 400
     reason = "invalidQuery"
     template = "Required field {column} cannot be null"
-    searched = _NOT_SEARCHED
+    confirmed = (
+        'googleapis/python-bigquery-sqlalchemy#844 ("400 Required field updated_at cannot be null"), '
+        "erezsh/Preql#37"
+    )
 
 
 class PositionalParametersNotSupported(BigQueryError, InvalidRequestError):
@@ -383,7 +394,10 @@ class QueryParameterNotFound(BigQueryError, InvalidRequestError):
     status = 400
     reason = "invalidQuery"
     template = "Query parameter '{name}' not found"
-    searched = _NOT_SEARCHED
+    searched = (
+        "BigQuery's text adds the position, \"Query parameter 'param_16' not found at [9:25]\" "
+        "(ibis-project/ibis#3953); ours has none"
+    )
 
 
 class ColumnAlreadyExists(BigQueryError, InvalidRequestError):
@@ -516,7 +530,10 @@ class RequiredParameterMissing(BigQueryError, InvalidRequestError):
     status = 400
     reason = "required"
     template = "Required parameter is missing: {name}"
-    searched = _NOT_SEARCHED
+    searched = (
+        'BigQuery\'s 400 reason "required" reads "Required parameter is missing" in '
+        'googleapis/google-api-ruby-client#281; the ": <name>" suffix was not seen from BigQuery itself'
+    )
 
 
 class InvalidJsonPayload(BigQueryError, InvalidRequestError):
