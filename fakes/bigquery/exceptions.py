@@ -436,12 +436,12 @@ class DivisionByZero(BigQueryError, InvalidRequestError):
 
 
 class QueryFailed(BigQueryError, InvalidRequestError):
-    """A statement DuckDB refused (a bad cast, a value out of range, division by zero...)."""
+    """A statement DuckDB refused (a bad cast, a value out of range, a binder error...)."""
 
     status = 400
     reason = "invalidQuery"
     template = "{detail}"
-    searched = "not BigQuery's text: the message is DuckDB's (or the fake's division-by-zero guard)"
+    searched = "not BigQuery's text: the message is DuckDB's (a bad cast, a value out of range...)"
 
 
 class UnsupportedByFake(BigQueryError, InvalidRequestError):
