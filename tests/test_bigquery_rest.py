@@ -281,7 +281,7 @@ def test_insert_all_per_row_errors(
     by_index = {e["index"]: e["errors"][0] for e in errors}
     assert set(by_index) == {0, 1, 2}
     assert by_index[0]["reason"] == "stopped"
-    assert by_index[1]["reason"] == "invalid" and "not-a-number" in by_index[1]["message"]
+    assert by_index[1]["reason"] == "invalid" and by_index[1]["location"] == "id"  # bq.CannotConvert
     assert by_index[2]["reason"] == "invalid"
     assert client.get_table(table).num_rows == 0
 

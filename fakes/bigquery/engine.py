@@ -39,6 +39,7 @@ from fakes.bigquery.exceptions import (
     InsertRowsRejected,
     TableAlreadyExists,
     TableNotFound,
+    ValueRejected,
     raise_first,
 )
 from fakes.bigquery.partitions import expired_rows_filter
@@ -50,7 +51,6 @@ from fakes.bigquery.sql import (
     TableRef,
 )
 from fakes.bigquery.types import (
-    ValueRejected,
     as_utc,
     duck_type,
     quote_ident,
@@ -380,9 +380,7 @@ class BigQueryEngine(StatementRunner):
                 try:
                     converted.append(row_to_storage(schema, row))
                 except ValueRejected as exc:
-                    errors.append(
-                        RowError(index=index, reason="invalid", message=exc.message, location=exc.location)
-                    )
+                    errors.append(exc.row_error(index))
             if errors:
                 raise InsertRowsRejected(errors, len(rows))
             if not converted:

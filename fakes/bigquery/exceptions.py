@@ -626,3 +626,74 @@ class InsertRowsRejected(BigQueryError, InsertRowsError):
         bad = len({error.index for error in row_errors})
         self.values = {"bad": bad, "total": total}
         InsertRowsError.__init__(self, self.template.format(bad=bad, total=total), row_errors)
+
+
+# ----------------------------------------------------------------- values refused in a row
+
+
+class ValueRejected(RealError, ValueError):
+    """A value BigQuery refuses for a column: reported per row (``insertErrors``, reason
+    ``invalid``) with the dotted field path as ``location``; a query parameter's bad value
+    becomes :class:`InvalidParameterValue`."""
+
+    reason: ClassVar[str] = "invalid"
+    template: ClassVar[str]
+
+    def __init__(self, location: str, **values: object) -> None:
+        self.location = location
+        self.message = self.template.format(**values)
+        super().__init__(self.message)
+
+    def row_error(self, index: int) -> RowError:
+        """This refusal as the ``insertErrors`` entry of row ``index``."""
+        return RowError(index=index, reason=self.reason, message=self.message, location=self.location)
+
+
+class NoSuchField(ValueRejected):
+    template = "no such field: {field}."
+    confirmed = "google/weather-tools#94 (insertErrors: reason invalid, location = the field)"
+
+
+class MissingRequiredField(ValueRejected):
+    template = "Missing required field: {field}."
+    searched = 'searched issues for insertAll "Missing required field"; no real text found. Our wording'
+
+
+class ArrayForNonRepeatedField(ValueRejected):
+    template = "Array specified for non-repeated field: {field}."
+    searched = _NOT_SEARCHED
+
+
+class NullInRepeatedField(ValueRejected):
+    template = "Cannot insert null into repeated field {field}."
+    searched = _NOT_SEARCHED
+
+
+class NotARecord(ValueRejected):
+    template = "This field: {field} is not a record."
+    searched = _NOT_SEARCHED
+
+
+class InvalidDecimal(ValueRejected):
+    template = "Invalid {type} value: {value}"
+    searched = _NOT_SEARCHED
+
+
+class InvalidDatetimeString(ValueRejected):
+    template = 'Invalid datetime string "{value}"'
+    searched = _NOT_SEARCHED
+
+
+class UnparsableTimestamp(ValueRejected):
+    template = "Could not parse '{value}' as a timestamp. Required format is YYYY-MM-DD HH:MM[:SS[.SSSSSS]]"
+    searched = _NOT_SEARCHED
+
+
+class CannotConvert(ValueRejected):
+    template = "Cannot convert value to {kind} (bad value):{value}"
+    searched = _NOT_SEARCHED
+
+
+class UnsupportedColumnType(ValueRejected):
+    template = "Unsupported type {type}"
+    searched = _FAKE_LIMIT

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fakes.bigquery.exceptions import InvalidParameterValue, UnsupportedParameterType
-from fakes.bigquery.types import ValueRejected, field_to_storage
+from fakes.bigquery.exceptions import InvalidParameterValue, UnsupportedParameterType, ValueRejected
+from fakes.bigquery.types import field_to_storage
 from harness.ports import QueryParam, scalar_type
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
