@@ -540,7 +540,11 @@ class InvalidJsonPayload(BigQueryError, InvalidRequestError):
     status = 400
     reason = "parseError"
     template = "Invalid JSON payload received. {detail}"
-    searched = _NOT_SEARCHED + "; the detail is Python's JSON decoder's"
+    searched = (
+        'the prefix is BigQuery\'s (parseError "Invalid JSON payload received. Expected a value." in '
+        'apache/beam#21621, "... Unknown name ..." in r-dbi/bigrquery#280); the detail after it is '
+        "Python's JSON decoder's"
+    )
 
 
 class NotAnObject(BigQueryError, InvalidRequestError):
@@ -676,7 +680,7 @@ class NotARecord(ValueRejected):
 
 class InvalidDecimal(ValueRejected):
     template = "Invalid {type} value: {value}"
-    searched = _NOT_SEARCHED
+    confirmed = 'airbytehq/airbyte#62106 ("Invalid NUMERIC value: 37,5"); BIGNUMERIC is worded alike'
 
 
 class InvalidDatetimeString(ValueRejected):
