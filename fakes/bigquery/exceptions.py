@@ -680,7 +680,7 @@ class NotARecord(ValueRejected):
 
 class InvalidDecimal(ValueRejected):
     template = "Invalid {type} value: {value}"
-    confirmed = 'airbytehq/airbyte#62106 ("Invalid NUMERIC value: 37,5"); BIGNUMERIC is worded alike'
+    confirmed = 'airbytehq/airbyte#62106 ("Invalid NUMERIC value: 37,5"; the BIGNUMERIC form was not seen)'
 
 
 class InvalidDatetimeString(ValueRejected):
