@@ -9,7 +9,9 @@ class is confirmed (:func:`fakes.errors.text_is_confirmed`).
 
 The table and dataset rules keep their texts in :mod:`harness.schema.violations`, because the
 preflight reports them on every tier; here each rule gets its class (:class:`RuleViolation`
-subclasses) and :func:`error_for` maps a violation to it by code.
+subclasses) and :func:`error_for` maps a violation to it by code. A value refused inside one
+row is a :class:`ValueRejected` subclass: not raised to the caller but reported per row
+(``insertErrors``), with the same provenance.
 
 This module is longer than the house's ~400 lines on purpose: it is the catalogue of the
 service's errors, read top to bottom, and splitting it would scatter what a newcomer looks up
