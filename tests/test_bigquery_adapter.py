@@ -19,11 +19,15 @@ import google.auth.credentials
 import pytest
 import uvicorn
 from google.api_core import exceptions as gexc
+from real_errors import assert_real_error, port_class
 
+from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app
 from fakes.bigquery.warehouse import FakeWarehouse
-from harness.backends.bigquery import BigQueryWarehouse, map_google_error, to_query_parameter
+from harness.backends.bigquery import BigQueryWarehouse
+from harness.backends.bigquery_errors import map_google_error
+from harness.backends.bigquery_params import to_query_parameter
 from harness.clock import ManualClock
 from harness.ports import (
     AlreadyExistsError,
@@ -183,10 +187,6 @@ def event(slug: str, clock: ManualClock, **extra: object) -> dict[str, object]:
     return {"org_slug": slug, "created_at": clock.now(), **extra}
 
 
-def assert_error(exc: WarehouseError, status: int, reason: str, message: str) -> None:
-    assert (exc.status, exc.reason, exc.message) == (status, reason, message)
-
-
 # ------------------------------------------------------------------------------ behaviours
 
 
@@ -200,7 +200,7 @@ def test_dataset_lifecycle_and_duplicate_is_409(wh: Warehouse) -> None:
     assert dict(info.labels) == {"env": "t"} and info.created.tzinfo is not None
     with pytest.raises(AlreadyExistsError) as exc:
         wh.create_dataset("ds")
-    assert_error(exc.value, 409, "duplicate", f"Already Exists: Dataset {P}:ds")
+    assert_real_error(exc.value, bq.DatasetAlreadyExists, f"Already Exists: Dataset {P}:ds")
     assert wh.create_dataset("ds", exists_ok=True).dataset_id == "ds"
     assert [d.dataset_id for d in wh.list_datasets()] == ["ds"]
     assert wh.get_dataset("ds").description == "d"
@@ -208,7 +208,7 @@ def test_dataset_lifecycle_and_duplicate_is_409(wh: Warehouse) -> None:
     wh.delete_dataset("ds", not_found_ok=True)
     with pytest.raises(NotFoundError) as exc:
         wh.get_dataset("ds")
-    assert_error(exc.value, 404, "notFound", f"Not found: Dataset {P}:ds")
+    assert_real_error(exc.value, bq.DatasetNotFound, f"Not found: Dataset {P}:ds")
 
 
 def test_table_lifecycle_duplicate_and_missing(ds: Warehouse) -> None:
@@ -217,14 +217,14 @@ def test_table_lifecycle_duplicate_and_missing(ds: Warehouse) -> None:
     assert [t.table_id for t in ds.list_tables("ds")] == ["events"]
     with pytest.raises(AlreadyExistsError) as exc:
         ds.create_table("ds", EVENTS)
-    assert_error(exc.value, 409, "duplicate", f"Already Exists: Table {P}:ds.events")
+    assert_real_error(exc.value, bq.TableAlreadyExists, f"Already Exists: Table {P}:ds.events")
     assert ds.create_table("ds", EVENTS, exists_ok=True).spec == EVENTS
     with pytest.raises(NotFoundError) as exc:
         ds.get_table("ds", "nope")
-    assert_error(exc.value, 404, "notFound", f"Not found: Table {P}:ds.nope")
+    assert_real_error(exc.value, bq.TableNotFound, f"Not found: Table {P}:ds.nope")
     with pytest.raises(NotFoundError) as exc:
         ds.insert_rows("ds", "nope", [{"a": 1}])
-    assert exc.value.message == f"Not found: Table {P}:ds.nope"
+    assert_real_error(exc.value, bq.TableNotFound, f"Not found: Table {P}:ds.nope")
     ds.delete_table("ds", "events")
     ds.delete_table("ds", "events", not_found_ok=True)
     with pytest.raises(NotFoundError):
@@ -234,7 +234,7 @@ def test_table_lifecycle_duplicate_and_missing(ds: Warehouse) -> None:
 def test_delete_dataset_in_use_then_with_contents(ds: Warehouse) -> None:
     with pytest.raises(ResourceInUseError) as exc:
         ds.delete_dataset("ds")
-    assert_error(exc.value, 400, "resourceInUse", f"Dataset {P}:ds is still in use")
+    assert_real_error(exc.value, bq.DatasetInUse, f"Dataset {P}:ds is still in use")
     ds.delete_dataset("ds", delete_contents=True)
     with pytest.raises(NotFoundError):
         ds.get_table("ds", "events")
@@ -246,8 +246,10 @@ def test_partition_field_missing_is_400_and_creates_nothing(ds: Warehouse) -> No
     )
     with pytest.raises(InvalidRequestError) as exc:
         ds.create_table("ds", spec)
-    assert_error(
-        exc.value, 400, "invalid", "The field specified for partitioning cannot be found in the schema."
+    assert_real_error(
+        exc.value,
+        bq.PartitionFieldNotFound,
+        "The field specified for partitioning cannot be found in the schema.",
     )
     with pytest.raises(NotFoundError):
         ds.get_table("ds", "bad")
@@ -279,8 +281,8 @@ def test_streaming_insert_reports_per_row_errors_and_inserts_nothing(
     with pytest.raises(InsertRowsError) as exc:
         ds.insert_rows("ds", "events", rows, mode=InsertMode.STREAMING)
     errors = {e.index: (e.reason, e.location, e.message) for e in exc.value.row_errors}
-    assert errors[1] == ("invalid", "created_at", "Missing required field: created_at.")
-    assert errors[2] == ("invalid", "nope", "no such field: nope.")
+    assert errors[1][:2] == ("invalid", "created_at")  # bq.MissingRequiredField: text unconfirmed
+    assert errors[2] == ("invalid", "nope", "no such field: nope.")  # bq.NoSuchField: confirmed
     assert 0 not in errors
     assert ds.get_table("ds", "events").num_rows == 0
 
@@ -291,10 +293,9 @@ def test_dml_insert_refuses_missing_required_and_unknown_fields_per_row(
     with pytest.raises(InsertRowsError) as exc:
         ds.insert_rows("ds", "events", [event("ok", clock), {"org_slug": "x"}, event("y", clock, nope=1)])
     errors = {e.index: (e.reason, e.location, e.message) for e in exc.value.row_errors}
-    assert errors == {
-        1: ("invalid", "created_at", "Missing required field: created_at."),
-        2: ("invalid", "nope", "no such field: nope."),
-    }
+    assert sorted(errors) == [1, 2]
+    assert errors[1][:2] == ("invalid", "created_at")  # bq.MissingRequiredField: text unconfirmed
+    assert errors[2] == ("invalid", "nope", "no such field: nope.")  # bq.NoSuchField: confirmed
     assert ds.get_table("ds", "events").num_rows == 0
 
 
@@ -304,7 +305,7 @@ def test_dml_insert_of_a_bad_value_fails_the_statement_on_both(ds: Warehouse, cl
     with pytest.raises(InvalidRequestError) as exc:
         ds.insert_rows("ds", "events", [event("z", clock, amount="abc")])
     assert not isinstance(exc.value, InsertRowsError)
-    assert exc.value.status == 400 and exc.value.reason == "invalidQuery" and "abc" in exc.value.message
+    assert_real_error(exc.value, bq.InvalidParameterValue)
     assert ds.get_table("ds", "events").num_rows == 0
 
 
@@ -342,15 +343,14 @@ def test_parameter_types_follow_the_python_values() -> None:
 
 
 def test_missing_parameter_and_bad_sql_are_invalid_query(ds: Warehouse) -> None:
-    for sql, fragment in [
-        ("SELECT * FROM ds.events WHERE org_slug = @slug", "Query parameter 'slug' not found"),
-        ("SELEC 1", "Syntax error"),
-        ("SELECT nope FROM ds.events", "Unrecognized name: nope"),
+    for sql, error in [
+        ("SELECT * FROM ds.events WHERE org_slug = @slug", bq.QueryParameterNotFound),
+        ("SELEC 1", bq.QuerySyntaxError),
+        ("SELECT nope FROM ds.events", bq.UnrecognizedName),
     ]:
         with pytest.raises(InvalidRequestError) as exc:
             ds.query(sql)
-        assert exc.value.status == 400 and exc.value.reason == "invalidQuery"
-        assert fragment in exc.value.message
+        assert_real_error(exc.value, error)
 
 
 def test_dml_affected_rows_and_statement_types(ds: Warehouse, clock: ManualClock) -> None:
@@ -371,7 +371,7 @@ def test_streaming_buffer_refuses_update_until_the_clock_moves(ds: Warehouse, cl
     )
     with pytest.raises(StreamingBufferError) as exc:
         ds.execute("UPDATE ds.events SET amount = 1 WHERE org_slug = 'streamed'")
-    assert_error(exc.value, 400, "invalidQuery", message)
+    assert_real_error(exc.value, bq.StreamingBufferRefusal, message)
     assert ds.get_table("ds", "events").streaming_buffer is not None
     assert ds.execute("UPDATE ds.events SET amount = 3 WHERE org_slug = 'dml'") == 1
     clock.advance(timedelta(minutes=30))
@@ -386,10 +386,16 @@ def test_patch_table_adds_a_nullable_column(ds: Warehouse, clock: ManualClock) -
     assert info.spec.column_names[-1] == "note" and info.spec.description == "patched"
     assert dict(info.spec.labels) == {"x": "y"}
     assert ds.query("SELECT note FROM ds.events").rows == [{"note": None}]
-    with pytest.raises(InvalidRequestError, match="Cannot add required fields"):
+    with pytest.raises(InvalidRequestError) as exc:
         ds.patch_table(
             "ds", "events", schema=[*grown, FieldSpec("req", FieldType.STRING, FieldMode.REQUIRED)]
         )
+    assert_real_error(
+        exc.value,
+        bq.RequiredFieldAdded,
+        f"Provided Schema does not match Table {P}:ds.events. Cannot add required fields to an existing "
+        "schema. (field: req)",
+    )
 
 
 # ------------------------------------------------------------------------------ differential
@@ -399,7 +405,7 @@ def _outcome(call: Callable[[], Any]) -> Any:
     try:
         value = call()
     except WarehouseError as exc:
-        return ("error", type(exc).__name__, exc.status, exc.reason, exc.message)
+        return ("error", port_class(exc).__name__, exc.status, exc.reason, exc.message)
     if hasattr(value, "rows"):
         return ("rows", value.rows, value.schema, value.statement_type, value.affected_rows)
     if hasattr(value, "spec"):

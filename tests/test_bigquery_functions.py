@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from fakes.bigquery.warehouse import FakeWarehouse
+from fakes.errors import text_is_confirmed
 from harness.clock import ManualClock
 from harness.ports import InvalidRequestError
 from harness.schema.spec import FieldType
@@ -764,6 +765,7 @@ ROWS = [
     row("CONCAT('T.P.', ' ', 'Bar')", "T.P. Bar", f"{STR} › CONCAT example"),
     row("CONCAT('Summer', ' ', 1923)", "Summer 1923", f"{STR} › CONCAT example"),
     row("CONCAT('a', NULL)", None, f"{STR} › CONCAT rule: NULL if any argument is NULL"),
+    row("CONCAT(NULL, 'b', NULL)", None, f"{STR} › CONCAT rule: NULL if any argument is NULL"),
     row("LOWER('FOO BAR BAZ')", "foo bar baz", f"{STR} › LOWER example"),
     row("UPPER('foo')", "FOO", f"{STR} › UPPER example"),
     row("SUBSTR('apple', 2)", "pple", f"{STR} › SUBSTR example"),
@@ -1021,6 +1023,7 @@ def test_function_matches_bigquery_documentation(
     if isinstance(expected, Error):
         with pytest.raises(InvalidRequestError) as raised:
             _run(wh, sql)
+        assert text_is_confirmed(raised.value), f"{type(raised.value).__name__}'s text is not confirmed"
         assert str(raised.value).startswith(expected.message), source
         return
     actual = _run(wh, sql)
@@ -1140,6 +1143,24 @@ def test_fixes_hold_on_column_values(
 ) -> None:
     result = table.query(f"SELECT {expr} AS v FROM ds.t ORDER BY id")
     assert all(map(_same, [r["v"] for r in result.rows], expected)), [r["v"] for r in result.rows]
+    assert result.schema[0].type is field_type
+
+
+@pytest.mark.parametrize(
+    ("expr", "field_type"),
+    [
+        ("CONCAT('a', NULL)", FieldType.STRING),
+        ("CONCAT(NULL, 'b', NULL)", FieldType.STRING),
+        ("CONCAT(b'a', NULL)", FieldType.BYTES),
+    ],
+)
+def test_concat_with_a_null_argument_keeps_the_functions_type(
+    wh: FakeWarehouse, expr: str, field_type: FieldType
+) -> None:
+    """String functions › CONCAT returns STRING (BYTES for BYTES arguments); a NULL argument makes
+    the value NULL, not the type NULL (DuckDB's untyped NULL came out as INT64)."""
+    result = wh.query(f"SELECT {expr} AS v")
+    assert result.rows == [{"v": None}]
     assert result.schema[0].type is field_type
 
 

@@ -18,7 +18,9 @@ import pytest
 import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
+from real_errors import assert_wire_error
 
+from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
@@ -279,7 +281,7 @@ def test_insert_all_per_row_errors(
     by_index = {e["index"]: e["errors"][0] for e in errors}
     assert set(by_index) == {0, 1, 2}
     assert by_index[0]["reason"] == "stopped"
-    assert by_index[1]["reason"] == "invalid" and "not-a-number" in by_index[1]["message"]
+    assert by_index[1]["reason"] == "invalid" and by_index[1]["location"] == "id"  # bq.CannotConvert
     assert by_index[2]["reason"] == "invalid"
     assert client.get_table(table).num_rows == 0
 
@@ -653,7 +655,7 @@ def test_dry_run_validates_and_estimates_without_running(
     # An invalid statement fails the request itself.
     with pytest.raises(gexc.BadRequest) as bad:
         client.query(f"SELECT nope FROM `{dataset}.events`", job_config=bigquery.QueryJobConfig(dry_run=True))
-    assert bad.value.errors[0]["message"] == "Unrecognized name: nope"
+    assert_wire_error(bad.value.errors[0], bq.UnrecognizedName)
     with pytest.raises(gexc.NotFound):
         client.query_and_wait(
             f"SELECT * FROM `{dataset}.missing`", job_config=bigquery.QueryJobConfig(dry_run=True)
@@ -704,7 +706,7 @@ def test_positional_parameters(client: bigquery.Client, dataset: str, url: str) 
     assert few.value.errors[0]["reason"] == "invalidQuery"
     with pytest.raises(gexc.BadRequest) as named_mode:
         client.query_and_wait("SELECT ? AS x")
-    assert named_mode.value.errors[0]["message"] == "Positional parameters are not supported at [1:8]"
+    assert_wire_error(named_mode.value.errors[0], bq.PositionalParametersNotSupported)
     mixed = httpx.post(
         f"{url}/bigquery/v2/projects/{PROJECT}/queries",
         json={
@@ -713,7 +715,8 @@ def test_positional_parameters(client: bigquery.Client, dataset: str, url: str) 
             "queryParameters": [{"parameterType": {"type": "INT64"}, "parameterValue": {"value": "1"}}],
         },
     ).json()
-    assert mixed["error"]["message"] == "POSITIONAL query parameters cannot be used in NAMED parameter mode"
+    assert mixed["error"]["code"] == 400
+    assert_wire_error(mixed["error"]["errors"][0], bq.PositionalInNamedMode)
 
 
 # ------------------------------------------------------------------------- tables.get

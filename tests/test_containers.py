@@ -667,11 +667,6 @@ class Difference:
 _GOCCY_DML = "goccy reports every query job as statementType SELECT with no numDmlAffectedRows"
 _GOCCY_ERRORS = "goccy answers every failed query with HTTP 400, reason jobInternalError"
 EXPECTED_DIFFERENCES: dict[str, Difference] = {
-    "concat with null": Difference(
-        "OUR BUG: our emulator types CONCAT(string, NULL) as INT64 (the untyped NULL's type); "
-        "BigQuery coerces the NULL to STRING",
-        ours=result("c:INTEGER", (None,)),
-    ),
     "insert rows with DML": Difference(_GOCCY_DML, goccy=dml("SELECT", None)),
     "update": Difference(_GOCCY_DML, goccy=dml("SELECT", None)),
     "delete": Difference(_GOCCY_DML, goccy=dml("SELECT", None)),

@@ -44,6 +44,7 @@ import pytest
 import uvicorn
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
+from real_errors import port_class
 
 from fakes.bigquery.engine import STREAMING_BUFFER_TTL, BigQueryEngine
 from fakes.bigquery.rest import create_app
@@ -180,7 +181,7 @@ def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
     try:
         value = call()
     except WarehouseError as exc:
-        detail: tuple[Any, ...] = ("error", type(exc).__name__, exc.status, exc.reason, exc.message)
+        detail: tuple[Any, ...] = ("error", port_class(exc).__name__, exc.status, exc.reason, exc.message)
         if isinstance(exc, InsertRowsError):
             detail += (sorted((e.index, e.reason, e.location or "", e.message) for e in exc.row_errors),)
         return detail

@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from real_errors import assert_real_error
 
+from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
@@ -44,10 +46,6 @@ EVENTS = TableSpec(
 )
 
 
-def assert_error(exc: WarehouseError, status: int, reason: str, message: str) -> None:
-    assert (exc.status, exc.reason, exc.message) == (status, reason, message)
-
-
 @pytest.fixture
 def ds(warehouse: FakeWarehouse) -> FakeWarehouse:
     warehouse.create_dataset("ds")
@@ -66,32 +64,34 @@ def test_duplicate_dataset_is_409_duplicate(warehouse: FakeWarehouse) -> None:
     warehouse.create_dataset("ds")
     with pytest.raises(AlreadyExistsError) as info:
         warehouse.create_dataset("ds")
-    assert_error(info.value, 409, "duplicate", f"Already Exists: Dataset {P}:ds")
+    assert_real_error(info.value, bq.DatasetAlreadyExists, f"Already Exists: Dataset {P}:ds")
     assert warehouse.create_dataset("ds", exists_ok=True).dataset_id == "ds"
 
 
 def test_duplicate_table_is_409(ds: FakeWarehouse) -> None:
     with pytest.raises(AlreadyExistsError) as info:
         ds.create_table("ds", EVENTS)
-    assert_error(info.value, 409, "duplicate", f"Already Exists: Table {P}:ds.events")
+    assert_real_error(info.value, bq.TableAlreadyExists, f"Already Exists: Table {P}:ds.events")
 
 
 def test_missing_table_and_dataset_are_404(ds: FakeWarehouse) -> None:
     with pytest.raises(NotFoundError) as info:
         ds.get_table("ds", "nope")
-    assert_error(info.value, 404, "notFound", f"Not found: Table {P}:ds.nope")
+    assert_real_error(info.value, bq.TableNotFound, f"Not found: Table {P}:ds.nope")
     with pytest.raises(NotFoundError) as info:
         ds.get_dataset("nods")
-    assert_error(info.value, 404, "notFound", f"Not found: Dataset {P}:nods")
+    assert_real_error(info.value, bq.DatasetNotFound, f"Not found: Dataset {P}:nods")
     with pytest.raises(NotFoundError) as info:
         ds.query("SELECT * FROM ds.nope")
-    assert_error(info.value, 404, "notFound", f"Not found: Table {P}:ds.nope was not found in location US")
+    assert_real_error(
+        info.value, bq.QueryTableNotFound, f"Not found: Table {P}:ds.nope was not found in location US"
+    )
 
 
 def test_delete_dataset_in_use_then_with_contents(ds: FakeWarehouse) -> None:
     with pytest.raises(ResourceInUseError) as info:
         ds.delete_dataset("ds")
-    assert_error(info.value, 400, "resourceInUse", f"Dataset {P}:ds is still in use")
+    assert_real_error(info.value, bq.DatasetInUse, f"Dataset {P}:ds is still in use")
     assert ds.get_table("ds", "events")  # nothing was dropped
     ds.delete_dataset("ds", delete_contents=True)
     with pytest.raises(NotFoundError):
@@ -105,8 +105,8 @@ def test_delete_dataset_in_use_then_with_contents(ds: FakeWarehouse) -> None:
 def test_invalid_dataset_ids_are_refused(warehouse: FakeWarehouse, bad: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
         warehouse.create_dataset(bad)
-    assert info.value.status == 400 and info.value.reason == "invalid"
-    assert info.value.message.startswith(f'Invalid dataset ID "{bad}".')
+    assert_real_error(info.value, bq.InvalidDatasetId)
+    assert info.value.message.startswith(f'Invalid dataset ID "{bad}".')  # confirmed text
     assert warehouse.list_datasets() == []
 
 
@@ -118,8 +118,10 @@ def test_partition_field_missing_creates_nothing(ds: FakeWarehouse) -> None:
     )
     with pytest.raises(InvalidRequestError) as info:
         ds.create_table("ds", spec)
-    assert_error(
-        info.value, 400, "invalid", "The field specified for partitioning cannot be found in the schema."
+    assert_real_error(
+        info.value,
+        bq.PartitionFieldNotFound,
+        "The field specified for partitioning cannot be found in the schema.",
     )
     assert [t.table_id for t in ds.list_tables("ds")] == ["events"]
 
@@ -130,9 +132,11 @@ def test_partition_field_of_wrong_type(ds: FakeWarehouse) -> None:
     )
     with pytest.raises(InvalidRequestError) as info:
         ds.create_table("ds", spec)
-    assert info.value.message == (
+    assert_real_error(
+        info.value,
+        bq.PartitionFieldType,
         "The field specified for time partitioning can only be of type TIMESTAMP, DATE or DATETIME. "
-        "The type found is: STRING."
+        "The type found is: STRING.",
     )
 
 
@@ -140,17 +144,25 @@ def test_too_many_clustering_fields(ds: FakeWarehouse) -> None:
     cols = tuple(FieldSpec(f"c{i}", FieldType.STRING) for i in range(5))
     with pytest.raises(InvalidRequestError) as info:
         ds.create_table("ds", TableSpec("t", cols, clustering_fields=tuple(c.name for c in cols)))
-    assert_error(info.value, 400, "invalid", "5 clustering fields specified, exceeding the limit of 4.")
+    assert_real_error(
+        info.value, bq.TooManyClusteringFields, "5 clustering fields specified, exceeding the limit of 4."
+    )
 
 
 def test_clustering_on_missing_or_unclusterable_field(ds: FakeWarehouse) -> None:
     cols = (FieldSpec("a", FieldType.STRING), FieldSpec("j", FieldType.JSON))
     with pytest.raises(InvalidRequestError) as info:
         ds.create_table("ds", TableSpec("t", cols, clustering_fields=("zzz",)))
-    assert "cannot be found in the schema" in info.value.message
+    assert_real_error(
+        info.value,
+        bq.ClusteringFieldNotFound,
+        "The field specified for clustering cannot be found in the schema. Invalid field: zzz.",
+    )
     with pytest.raises(InvalidRequestError) as info:
         ds.create_table("ds", TableSpec("t", cols, clustering_fields=("j",)))
-    assert info.value.message == "Field j has type JSON, which is not supported for clustering."
+    assert_real_error(
+        info.value, bq.ClusteringFieldType, "Field j has type JSON, which is not supported for clustering."
+    )
 
 
 def test_patch_adds_nullable_columns_only(ds: FakeWarehouse, manual_clock: ManualClock) -> None:
@@ -159,11 +171,17 @@ def test_patch_adds_nullable_columns_only(ds: FakeWarehouse, manual_clock: Manua
     info = ds.patch_table("ds", "events", schema=grown)
     assert info.spec.column_names[-1] == "note"
     assert ds.query("SELECT note FROM ds.events").rows == [{"note": None}]
-    with pytest.raises(InvalidRequestError, match="Cannot add required fields"):
+    with pytest.raises(bq.RequiredFieldAdded) as info:
         ds.patch_table(
             "ds", "events", schema=[*grown, FieldSpec("req", FieldType.STRING, FieldMode.REQUIRED)]
         )
-    with pytest.raises(InvalidRequestError, match="changed type"):
+    assert_real_error(
+        info.value,
+        bq.RequiredFieldAdded,
+        f"Provided Schema does not match Table {P}:ds.events. Cannot add required fields to an existing "
+        "schema. (field: req)",
+    )
+    with pytest.raises(bq.FieldTypeChanged):
         changed = [FieldSpec("org_slug", FieldType.INTEGER, FieldMode.REQUIRED), *grown[1:]]
         ds.patch_table("ds", "events", schema=changed)
 
@@ -198,8 +216,8 @@ def test_streaming_insert_reports_per_row_errors_and_inserts_nothing(
     with pytest.raises(InsertRowsError) as info:
         ds.insert_rows("ds", "events", rows, mode=InsertMode.STREAMING)
     errors = {e.index: (e.reason, e.location, e.message) for e in info.value.row_errors}
-    assert errors[1] == ("invalid", "created_at", "Missing required field: created_at.")
-    assert errors[2] == ("invalid", "nope", "no such field: nope.")
+    assert errors[1][:2] == ("invalid", "created_at")  # bq.MissingRequiredField: text unconfirmed
+    assert errors[2] == ("invalid", "nope", "no such field: nope.")  # bq.NoSuchField: confirmed
     assert errors[3][0:2] == ("invalid", "amount")
     assert 0 not in errors
     assert ds.get_table("ds", "events").num_rows == 0
@@ -219,26 +237,29 @@ def test_query_parameters_typed_like_the_google_client(ds: FakeWarehouse, manual
 
 
 def test_missing_parameter_and_bad_sql_are_invalid_query(ds: FakeWarehouse) -> None:
-    for sql, fragment in [
-        ("SELECT * FROM ds.events WHERE org_slug = @slug", "Query parameter 'slug' not found"),
-        ("SELEC 1", "Syntax error"),
-        ("SELECT nope FROM ds.events", "Unrecognized name: nope"),
-        ("SELECT * FROM events", 'Table "events" must be qualified with a dataset'),
+    for sql, error, message in [
+        ("SELECT * FROM ds.events WHERE org_slug = @slug", bq.QueryParameterNotFound, None),
+        ("SELEC 1", bq.QuerySyntaxError, None),
+        ("SELECT nope FROM ds.events", bq.UnrecognizedName, None),
+        (
+            "SELECT * FROM events",
+            bq.UnqualifiedTable,
+            'Table "events" must be qualified with a dataset (e.g. dataset.table).',
+        ),
     ]:
         with pytest.raises(InvalidRequestError) as info:
             ds.query(sql)
-        assert info.value.status == 400 and info.value.reason == "invalidQuery"
-        assert fragment in info.value.message
+        assert_real_error(info.value, error, message)
 
 
 def test_untranslatable_construct_is_a_clear_400_not_a_traceback(ds: FakeWarehouse) -> None:
     with pytest.raises(InvalidRequestError) as info:
         ds.query("SELECT 1; SELECT 2")
-    assert info.value.reason == "invalidQuery" and "Multi-statement" in info.value.message
+    assert_real_error(info.value, bq.UnsupportedByFake)
     with pytest.raises(InvalidRequestError) as info:
         ds.query("GRANT `roles/bigquery.dataViewer` ON SCHEMA ds TO 'user:a@b.c'")
+    assert isinstance(info.value, bq.UnsupportedByFake | bq.QuerySyntaxError)
     assert info.value.status == 400 and info.value.reason == "invalidQuery"
-    assert "not supported by the BigQuery fake" in info.value.message or "Syntax error" in info.value.message
 
 
 def test_client_errors_are_never_5xx(ds: FakeWarehouse) -> None:
@@ -267,7 +288,7 @@ def test_streamed_rows_block_update_delete_merge_for_30_minutes(
     ]:
         with pytest.raises(StreamingBufferError) as info:
             ds.execute(sql)
-        assert_error(info.value, 400, "invalidQuery", message)
+        assert_real_error(info.value, bq.StreamingBufferRefusal, message)
     assert ds.get_table("ds", "events").num_rows == 1
     assert ds.get_table("ds", "events").streaming_buffer is not None
     manual_clock.advance(timedelta(minutes=29, seconds=59))
@@ -325,10 +346,9 @@ def test_require_partition_filter(warehouse: FakeWarehouse, manual_clock: Manual
     warehouse.create_table("ds", spec)
     with pytest.raises(InvalidRequestError) as info:
         warehouse.query("SELECT * FROM ds.t WHERE a = 'x'")
-    assert_error(
+    assert_real_error(
         info.value,
-        400,
-        "invalidQuery",
+        bq.PartitionFilterRequired,
         f"Cannot query over table '{P}.ds.t' without a filter over column(s) 'day' "
         "that can be used for partition elimination",
     )
@@ -364,7 +384,7 @@ def test_ddl_goes_through_the_same_rules(warehouse: FakeWarehouse) -> None:
     assert spec.time_partitioning == TimePartitioning(field="ts", expiration_ms=86_400_000)
     assert spec.clustering_fields == ("org_slug",) and spec.description == "d"
     assert spec.schema[0].mode is FieldMode.REQUIRED
-    with pytest.raises(InvalidRequestError, match="cannot be found in the schema"):
+    with pytest.raises(bq.PartitionFieldNotFound):
         warehouse.query("CREATE TABLE ds.t2 (a STRING) PARTITION BY DATE(effective_date)")
     warehouse.query("ALTER TABLE ds.t ADD COLUMN note STRING")
     assert warehouse.get_table("ds", "t").spec.column_names[-1] == "note"
@@ -386,7 +406,7 @@ def test_current_timestamp_comes_from_the_injected_clock(
 def test_required_column_null_in_dml(ds: FakeWarehouse) -> None:
     with pytest.raises(InvalidRequestError) as info:
         ds.execute("INSERT INTO ds.events (org_slug) VALUES ('x')")
-    assert info.value.reason == "invalidQuery" and "created_at" in info.value.message
+    assert_real_error(info.value, bq.RequiredFieldNull, "Required field created_at cannot be null")
 
 
 # ------------------------------------------------------------------------------- persistence

@@ -33,7 +33,9 @@ from typing import Any
 import pytest
 from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
+from real_errors import assert_real_error
 
+from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
@@ -437,9 +439,8 @@ def assert_rules_and_fake_agree_with_oracle(spec: TableSpec) -> None:
             return
         with pytest.raises(InvalidRequestError) as refused:
             warehouse.create_table(DATASET, spec)
-        assert refused.value.status == 400
-        assert refused.value.reason == "invalid"
-        assert refused.value.message == violations[0].message
+        assert_real_error(refused.value, bq.RULE_ERRORS[violations[0].code])
+        assert refused.value.violation == violations[0]  # the fake reports the rules' first violation
         assert warehouse.list_tables(DATASET) == before == []
         with pytest.raises(NotFoundError):
             warehouse.get_table(DATASET, spec.table_id)
@@ -527,11 +528,7 @@ def test_streamed_rows_refuse_dml_until_30_minutes_pass(
         if wait < 30 * 60:
             with pytest.raises(StreamingBufferError) as refused:
                 warehouse.execute(sql, params)
-            assert (refused.value.status, refused.value.reason, refused.value.message) == (
-                400,
-                "invalidQuery",
-                BUFFER_MESSAGE,
-            )
+            assert_real_error(refused.value, bq.StreamingBufferRefusal, BUFFER_MESSAGE)
         else:
             assert warehouse.execute(sql, params) == len(streamed)
             content = _apply(statement, content, "streamed", note_text)

@@ -17,7 +17,9 @@ import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from real_errors import assert_real_error
 
+from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
@@ -95,11 +97,7 @@ class StreamingBufferMachine(RuleBasedStateMachine):
             event("DELETE/UPDATE refused: a matching row is buffered")
             with pytest.raises(StreamingBufferError) as refused:
                 self.warehouse.execute(sql, params)
-            assert (refused.value.status, refused.value.reason, refused.value.message) == (
-                400,
-                "invalidQuery",
-                BUFFER_MESSAGE,
-            )
+            assert_real_error(refused.value, bq.StreamingBufferRefusal, BUFFER_MESSAGE)
             return False
         event("DELETE/UPDATE ran" + (" while other rows were buffered" if self.buffered() else ""))
         assert self.warehouse.execute(sql, params) == len(matching)

@@ -20,6 +20,10 @@ from harness.ports import DatasetInfo
 from harness.schema.spec import DatasetSpec, TableSpec
 
 META_SCHEMA = "$harness"
+#: Hidden storage column: until when a row streamed by insertAll sits in the streaming buffer.
+STREAM_COL = "$hx_stream_until"
+#: Hidden storage column of an ingestion-time partitioned table: when the row arrived.
+INGEST_COL = "$hx_ingest_time"
 
 
 @dataclass

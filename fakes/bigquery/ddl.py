@@ -2,16 +2,20 @@
 
 Going through the engine means DDL obeys the same BigQuery rules as the REST calls: a
 ``PARTITION BY`` on a missing column fails with BigQuery's message whichever way it arrives.
+The engine is reached through :class:`DdlTarget`, the few calls DDL needs, so this module does not
+import the engine that imports it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlglot import exp
 
-from fakes.bigquery.sql import ParsedStatement, StatementKind, invalid_query, listed_tables
-from harness.ports import QueryResult
+from fakes.bigquery.exceptions import ColumnAlreadyExists, InvalidPartitionExpression, UnsupportedByFake
+from fakes.bigquery.sql import ParsedStatement, StatementKind, listed_tables
+from harness.ports import DatasetInfo, QueryResult, TableInfo
 from harness.schema.spec import (
     DatasetSpec,
     FieldMode,
@@ -22,8 +26,38 @@ from harness.schema.spec import (
     TimePartitioning,
 )
 
-if TYPE_CHECKING:
-    from fakes.bigquery.engine import BigQueryEngine
+
+class DdlTarget(Protocol):
+    """What DDL asks of the engine (:class:`fakes.bigquery.engine.BigQueryEngine` provides it)."""
+
+    def create_dataset(self, project: str, spec: DatasetSpec, *, exists_ok: bool = False) -> DatasetInfo: ...
+
+    def delete_dataset(
+        self, project: str, dataset_id: str, *, delete_contents: bool = False, not_found_ok: bool = False
+    ) -> None: ...
+
+    def create_table(
+        self, project: str, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False
+    ) -> TableInfo: ...
+
+    def get_table(self, project: str, dataset_id: str, table_id: str) -> TableInfo: ...
+
+    def patch_table(
+        self, project: str, dataset_id: str, table_id: str, *, schema: Sequence[FieldSpec] | None = None
+    ) -> TableInfo: ...
+
+    def delete_table(
+        self, project: str, dataset_id: str, table_id: str, *, not_found_ok: bool = False
+    ) -> None: ...
+
+    def truncate(self, project: str, dataset_id: str, table_id: str) -> None: ...
+
+    def insert_rows(
+        self, project: str, dataset_id: str, table_id: str, rows: Sequence[Mapping[str, Any]]
+    ) -> int: ...
+
+    def query(self, project: str, sql: str) -> QueryResult: ...
+
 
 _SQL_TYPES: dict[str, FieldType] = {
     "VARCHAR": FieldType.STRING,
@@ -49,7 +83,7 @@ _SQL_TYPES: dict[str, FieldType] = {
 }
 
 
-def run(engine: BigQueryEngine, project: str, statement: ParsedStatement) -> QueryResult:
+def run(engine: DdlTarget, project: str, statement: ParsedStatement) -> QueryResult:
     tree = statement.tree
     kind = statement.kind
     if kind in (StatementKind.CREATE_SCHEMA, StatementKind.DROP_SCHEMA):
@@ -85,7 +119,7 @@ def run(engine: BigQueryEngine, project: str, statement: ParsedStatement) -> Que
     return _create_table(engine, statement)
 
 
-def _create_table(engine: BigQueryEngine, statement: ParsedStatement) -> QueryResult:
+def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
     tree = statement.tree
     ref = statement.target
     assert ref is not None
@@ -118,20 +152,20 @@ def _create_table(engine: BigQueryEngine, statement: ParsedStatement) -> QueryRe
     )
 
 
-def _alter(engine: BigQueryEngine, statement: ParsedStatement) -> QueryResult:
+def _alter(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
     ref = statement.target
     assert ref is not None
     info = engine.get_table(ref.project, ref.dataset, ref.table)
     schema = list(info.spec.schema)
     for action in statement.tree.args.get("actions") or []:
         if not isinstance(action, exp.ColumnDef):
-            raise invalid_query(f"ALTER TABLE {action.key.upper()} is not supported by the BigQuery fake")
+            raise UnsupportedByFake(f"ALTER TABLE {action.key.upper()} is not supported by the BigQuery fake")
         column = _column(action)
         exists = any(f.name.lower() == column.name.lower() for f in schema)
         if exists and action.args.get("exists"):
             continue
         if exists:
-            raise invalid_query(f"Column already exists: {column.name}")
+            raise ColumnAlreadyExists(name=column.name)
         schema.append(column)
     engine.patch_table(ref.project, ref.dataset, ref.table, schema=schema)
     return QueryResult(rows=[], statement_type=statement.kind.value)
@@ -169,7 +203,7 @@ def _field_type(data_type: exp.DataType) -> tuple[FieldType, tuple[FieldSpec, ..
     try:
         return _SQL_TYPES[type_name], (), False
     except KeyError as exc:
-        raise invalid_query(f"Type {type_name} is not supported by the BigQuery fake") from exc
+        raise UnsupportedByFake(f"Type {type_name} is not supported by the BigQuery fake") from exc
 
 
 def _options(tree: exp.Create) -> dict[str, Any]:
@@ -228,13 +262,7 @@ def _partitioning(tree: exp.Create, options: dict[str, Any]) -> TimePartitioning
         column = partition.this
         unit = PartitionType(partition.unit.name.upper())
     if not isinstance(column, exp.Column):
-        raise invalid_query(
-            "PARTITION BY expression must be DATE(<timestamp_column>), DATE(<datetime_column>), "
-            "DATETIME_TRUNC(<datetime_column>, DAY/HOUR/MONTH/YEAR), a DATE column, "
-            "TIMESTAMP_TRUNC(<timestamp_column>, DAY/HOUR/MONTH/YEAR), "
-            "DATE_TRUNC(<date_column>, MONTH/YEAR), "
-            "or RANGE_BUCKET(<int64_column>, GENERATE_ARRAY(<int64_value>, <int64_value>[, <int64_value>]))"
-        )
+        raise InvalidPartitionExpression()
     days = options.get("partition_expiration_days")
     expiration = int(float(days) * 86_400_000) if days is not None else None
     return TimePartitioning(type=unit, field=column.name, expiration_ms=expiration)

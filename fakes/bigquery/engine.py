@@ -11,38 +11,47 @@ BigQuery's rules are enforced here, once, with BigQuery's status, reason and mes
 rules of :mod:`harness.schema.rules`, the streaming buffer (rows from ``insertAll`` refuse
 UPDATE/DELETE/MERGE for 30 minutes of the injected clock), partition expiration and
 ``requirePartitionFilter``. DuckDB errors never leave the engine as they are.
+
+Two modules make the engine: this one owns storage and the catalog (projects, datasets, tables,
+rows); :mod:`fakes.bigquery.queries` runs statements over it; what a schema update may change is
+:mod:`fakes.bigquery.schema_changes`. This half stays over ~400 lines because datasets, tables
+and rows share one DuckDB connection, one lock and the catalog dictionaries; cutting it further
+would hand those private members to more modules.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from cachetools import LRUCache
 
-from fakes.bigquery import ddl
-from fakes.bigquery import params as param_types
-from fakes.bigquery.catalog import Dataset, MetadataStore, Table
-from fakes.bigquery.partitions import check_partition_filters, expired_rows_filter
-from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema
+from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
+from fakes.bigquery.exceptions import (
+    DatasetAlreadyExists,
+    DatasetInUse,
+    DatasetNotFound,
+    InsertRowsRejected,
+    TableAlreadyExists,
+    TableNotFound,
+    ValueRejected,
+    raise_first,
+)
+from fakes.bigquery.partitions import expired_rows_filter
+from fakes.bigquery.queries import StatementRunner
+from fakes.bigquery.results import map_duckdb_error
+from fakes.bigquery.schema_changes import schema_additions
 from fakes.bigquery.sql import (
-    ParsedStatement,
-    StatementKind,
     StorageName,
     TableRef,
-    Translation,
-    bind,
-    parse,
-    to_duckdb,
 )
 from fakes.bigquery.types import (
-    ValueRejected,
+    as_utc,
     duck_type,
     quote_ident,
     row_from_storage,
@@ -51,39 +60,23 @@ from fakes.bigquery.types import (
 from harness.ports import (
     Clock,
     DatasetInfo,
-    InsertRowsError,
-    InvalidRequestError,
-    NotFoundError,
-    QueryResult,
     RowError,
-    StreamingBufferError,
     StreamingBufferInfo,
     TableInfo,
 )
 from harness.schema import rules
-from harness.schema.spec import DatasetSpec, FieldMode, FieldSpec, FieldType, TableSpec
+from harness.schema.spec import DatasetSpec, FieldMode, FieldSpec, TableSpec
 
 STREAMING_BUFFER_TTL = timedelta(minutes=30)
-STREAM_COL = "$hx_stream_until"
-INGEST_COL = "$hx_ingest_time"
 DATA_SUFFIX = "$data"
 
-_FIXED_BYTES: dict[FieldType, int] = {
-    FieldType.INTEGER: 8,
-    FieldType.FLOAT: 8,
-    FieldType.NUMERIC: 16,
-    FieldType.BIGNUMERIC: 32,
-    FieldType.BOOLEAN: 1,
-    FieldType.DATE: 8,
-    FieldType.DATETIME: 8,
-    FieldType.TIME: 8,
-    FieldType.TIMESTAMP: 8,
-    FieldType.INTERVAL: 16,
-}
 
+class BigQueryEngine(StatementRunner):
+    """BigQuery semantics over one DuckDB connection; thread-safe (one lock, DuckDB is fast).
 
-class BigQueryEngine:
-    """BigQuery semantics over one DuckDB connection; thread-safe (one lock, DuckDB is fast)."""
+    This half owns storage and the catalog (projects, datasets, tables, rows); running statements
+    is :class:`~fakes.bigquery.queries.StatementRunner`'s.
+    """
 
     def __init__(self, clock: Clock, path: str | Path | None = None) -> None:
         self.clock = clock
@@ -141,13 +134,13 @@ class BigQueryEngine:
     # ------------------------------------------------------------------------------- datasets
 
     def create_dataset(self, project: str, spec: DatasetSpec, *, exists_ok: bool = False) -> DatasetInfo:
-        rules.check_dataset_id(spec.dataset_id)
+        raise_first(rules.validate_dataset_id(spec.dataset_id))
         with self._lock:
             existing = self._datasets.get((project, spec.dataset_id))
             if existing is not None:
                 if exists_ok:
                     return existing.info()
-                raise rules.dataset_exists(project, spec.dataset_id)
+                raise DatasetAlreadyExists(project=project, dataset_id=spec.dataset_id)
             catalog = self._catalog(project)
             self._conn.execute(
                 f"CREATE SCHEMA {quote_ident(catalog)}.{quote_ident(_case_safe(spec.dataset_id))}"
@@ -193,10 +186,10 @@ class BigQueryEngine:
             if (project, dataset_id) not in self._datasets:
                 if not_found_ok:
                     return
-                raise rules.dataset_not_found(project, dataset_id)
+                raise DatasetNotFound(project=project, dataset_id=dataset_id)
             tables = [key for key in self._tables if key[:2] == (project, dataset_id)]
             if tables and not delete_contents:
-                raise rules.dataset_in_use(project, dataset_id)
+                raise DatasetInUse(project=project, dataset_id=dataset_id)
             catalog = quote_ident(self._catalog(project))
             self._conn.execute(f"DROP SCHEMA {catalog}.{quote_ident(_case_safe(dataset_id))} CASCADE")
             if store := self._stores.get(project):
@@ -208,7 +201,7 @@ class BigQueryEngine:
     def _dataset(self, project: str, dataset_id: str) -> Dataset:
         dataset = self._datasets.get((project, dataset_id))
         if dataset is None:
-            raise rules.dataset_not_found(project, dataset_id)
+            raise DatasetNotFound(project=project, dataset_id=dataset_id)
         return dataset
 
     # --------------------------------------------------------------------------------- tables
@@ -216,14 +209,16 @@ class BigQueryEngine:
     def create_table(
         self, project: str, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False
     ) -> TableInfo:
-        rules.check_table(spec)
+        raise_first(rules.validate_table(spec))
         with self._lock:
             self._dataset(project, dataset_id)
             existing = self._tables.get((project, dataset_id, spec.table_id))
             if existing is not None:
                 if exists_ok:
                     return self._info(existing)
-                raise rules.table_exists(project, dataset_id, spec.table_id)
+                raise TableAlreadyExists.of(
+                    "tableId", project=project, dataset_id=dataset_id, table_id=spec.table_id
+                )
             ref = TableRef(project, dataset_id, spec.table_id)
             columns = [f"{quote_ident(f.name)} {duck_type(f)}{_not_null(f)}" for f in spec.schema]
             columns.append(f"{quote_ident(STREAM_COL)} TIMESTAMPTZ")
@@ -264,9 +259,9 @@ class BigQueryEngine:
             spec = table.spec
             if schema is not None:
                 new_schema = tuple(schema)
-                added = _schema_additions(spec, new_schema, project, dataset_id, table_id)
+                added = schema_additions(spec, new_schema, project, dataset_id, table_id)
                 candidate = replace(spec, schema=new_schema)
-                rules.check_table(candidate)
+                raise_first(rules.validate_table(candidate))
                 for column in added:
                     self._conn.execute(
                         f"ALTER TABLE {self._storage_sql(table.ref)} ADD COLUMN "
@@ -295,7 +290,7 @@ class BigQueryEngine:
                 if not_found_ok:
                     return
                 self._dataset(project, dataset_id)
-                raise rules.table_not_found(project, dataset_id, table_id)
+                raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
             table = self._tables.pop(key)
             self._conn.execute(f"DROP VIEW {self._view_sql(table.ref)}")
             self._conn.execute(f"DROP TABLE {self._storage_sql(table.ref)}")
@@ -315,7 +310,7 @@ class BigQueryEngine:
         table = self._tables.get((project, dataset_id, table_id))
         if table is None:
             self._dataset(project, dataset_id)
-            raise rules.table_not_found(project, dataset_id, table_id)
+            raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
         return table
 
     def _info(self, table: Table) -> TableInfo:
@@ -330,7 +325,7 @@ class BigQueryEngine:
         buffer = None
         if buffered:
             buffer = StreamingBufferInfo(
-                estimated_rows=buffered, oldest_entry_time=_utc(oldest) - STREAMING_BUFFER_TTL
+                estimated_rows=buffered, oldest_entry_time=as_utc(oldest) - STREAMING_BUFFER_TTL
             )
         return TableInfo(
             project=table.ref.project,
@@ -385,11 +380,9 @@ class BigQueryEngine:
                 try:
                     converted.append(row_to_storage(schema, row))
                 except ValueRejected as exc:
-                    errors.append(
-                        RowError(index=index, reason="invalid", message=exc.message, location=exc.location)
-                    )
+                    errors.append(exc.row_error(index))
             if errors:
-                raise InsertRowsError(f"{len(errors)} of {len(rows)} rows were rejected", errors)
+                raise InsertRowsRejected(errors, len(rows))
             if not converted:
                 return 0
             now = self.clock.now()
@@ -449,173 +442,6 @@ class BigQueryEngine:
             schema = table.spec.schema
             return [row_from_storage(schema, values) for values in result], total
 
-    # ---------------------------------------------------------------------------------- query
-
-    def query(self, project: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
-        """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports."""
-        params = dict(params or {})
-        with self._lock:
-            statement = _parse_cached(sql, project)
-            if statement.kind.is_ddl:
-                return ddl.run(self, project, statement)
-            referenced = [self._resolve(ref) for ref in statement.tables]
-            target = self._resolve(statement.target) if statement.target else None
-            tables = referenced + ([target] if target else [])
-            for table in tables:
-                self._expire_partitions(table)
-            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-            translation = self._translate(statement, target)
-            duck_params = {
-                name: param_types.to_duckdb(value)
-                for name, value in bind(statement, translation, params, self.clock.now()).items()
-            }
-            duck_sql = translation.sql
-            if statement.kind is StatementKind.SELECT:
-                return self._select(statement, duck_sql, duck_params, referenced)
-            assert target is not None
-            return self._dml(statement, duck_sql, duck_params, target, referenced)
-
-    def dry_run(self, project: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
-        """Validate a statement and estimate it without running it (``dryRun``): the same parse,
-        table, parameter and partition-filter checks as :meth:`query`, DuckDB's binder for names
-        and types, the result schema of a SELECT and ``totalBytesProcessed`` of the tables as
-        they are. Nothing is written, and errors that only rows can raise (division by zero, a
-        bad cast of a value) are not found, as in BigQuery."""
-        params = dict(params or {})
-        with self._lock:
-            statement = _parse_cached(sql, project)
-            if statement.kind.is_ddl:
-                return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
-            referenced = [self._resolve(ref) for ref in statement.tables]
-            target = self._resolve(statement.target) if statement.target else None
-            for table in referenced + ([target] if target else []):
-                self._expire_partitions(table)
-            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-            translation = self._translate(statement, target)
-            duck_params = {
-                name: param_types.to_duckdb(value)
-                for name, value in bind(statement, translation, params, self.clock.now()).items()
-            }
-            schema: tuple[FieldSpec, ...] = ()
-            try:
-                if statement.kind is StatementKind.SELECT:
-                    relation = self._conn.sql(translation.sql, params=duck_params)
-                    description = list(zip(relation.columns, relation.types, strict=True))
-                    schema = result_schema(description, [t.spec.schema for t in referenced])
-                else:
-                    self._conn.execute(f"EXPLAIN {translation.sql}", duck_params)
-            except duckdb.Error as exc:
-                raise map_duckdb_error(exc) from exc
-            scanned = referenced + ([target] if target and statement.kind is not StatementKind.INSERT else [])
-            return QueryResult(
-                rows=[],
-                schema=schema,
-                statement_type=statement.kind.value,
-                bytes_processed=self._bytes_estimate(statement, scanned)(),
-            )
-
-    def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
-        """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
-        columns = None
-        if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
-            columns = target.spec.column_names
-        key = (statement.sql, statement.default_project, columns)
-        with _CACHE_LOCK:
-            translation = _TRANSLATIONS.get(key)
-        if translation is None:
-            source = _with_insert_columns(statement, columns) if columns else statement
-            translation = to_duckdb(source, map_table=lambda ref, write: self._storage_name(ref, write=write))
-            with _CACHE_LOCK:
-                _TRANSLATIONS[key] = translation
-        return translation
-
-    def _resolve(self, ref: TableRef) -> Table:
-        table = self._tables.get((ref.project, ref.dataset, ref.table))
-        if table is not None:
-            return table
-        dataset = self._datasets.get((ref.project, ref.dataset))
-        if dataset is None:
-            raise NotFoundError(
-                f"Not found: Dataset {ref.project}:{ref.dataset} was not found in location US"
-            )
-        raise NotFoundError(
-            f"Not found: Table {ref.project}:{ref.dataset}.{ref.table} was not found in location "
-            f"{dataset.spec.location}"
-        )
-
-    def _select(
-        self, statement: ParsedStatement, duck_sql: str, duck_params: dict[str, Any], referenced: list[Table]
-    ) -> QueryResult:
-        try:
-            cursor = self._conn.execute(duck_sql, duck_params)
-            description = cursor.description or []
-            raw = cursor.fetchall()
-        except duckdb.Error as exc:
-            raise map_duckdb_error(exc) from exc
-        schema = result_schema(description, [t.spec.schema for t in referenced])
-        rows = [row_from_storage(schema, values) for values in raw]
-        check_no_null_elements(schema, rows)
-        return QueryResult(
-            rows=rows,
-            schema=schema,
-            statement_type=StatementKind.SELECT.value,
-            bytes_processed=self._bytes_estimate(statement, referenced),
-        )
-
-    def _dml(
-        self,
-        statement: ParsedStatement,
-        duck_sql: str,
-        duck_params: dict[str, Any],
-        target: Table,
-        referenced: list[Table],
-    ) -> QueryResult:
-        now = self.clock.now()
-        guarded = (
-            statement.kind in (StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE)
-            and target.buffer_until is not None
-            and target.buffer_until > now
-        )
-        try:
-            if guarded:
-                alias = statement.target_alias or target.ref.table
-                affected = self._guarded_dml(duck_sql, duck_params, target, alias, now)
-            else:
-                affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
-        except duckdb.Error as exc:
-            raise map_duckdb_error(exc) from exc
-        if affected:
-            target.modified = now
-            self._save_table(target)
-        scanned = referenced + ([] if statement.kind is StatementKind.INSERT else [target])
-        return QueryResult(
-            rows=[],
-            statement_type=statement.kind.value,
-            affected_rows=affected,
-            bytes_processed=self._bytes_estimate(statement, scanned),
-        )
-
-    def _guarded_dml(
-        self, duck_sql: str, duck_params: dict[str, Any], target: Table, alias: str, now: datetime
-    ) -> int:
-        """Run DML in a transaction and undo it if it touched a row still in the streaming buffer."""
-        self._conn.execute("BEGIN TRANSACTION")
-        try:
-            touched = self._conn.execute(
-                f"{duck_sql} RETURNING {quote_ident(alias)}.{quote_ident(STREAM_COL)}", duck_params
-            ).fetchall()
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        if any(until is not None and _utc(until) > now for (until,) in touched):
-            self._conn.execute("ROLLBACK")
-            raise StreamingBufferError(
-                f"UPDATE or DELETE statement over table {target.ref.dotted} would affect rows in the "
-                "streaming buffer, which is not supported"
-            )
-        self._conn.execute("COMMIT")
-        return len(touched)
-
     # ------------------------------------------------------------------------- BigQuery rules
 
     def _expire_partitions(self, table: Table) -> None:
@@ -625,65 +451,8 @@ class BigQueryEngine:
             condition, params = expired
             self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)} WHERE {condition}", params)
 
-    def _bytes_estimate(self, statement: ParsedStatement, tables: list[Table]) -> Callable[[], int]:
-        """``totalBytesProcessed`` with BigQuery's per-type sizes over the referenced columns,
-        measured when first asked for (the tables' sizes at that moment)."""
-        from sqlglot import exp
-
-        tree = statement.tree
-        star = any(True for _ in tree.find_all(exp.Star))
-        referenced_names = {col.name.lower() for col in tree.find_all(exp.Column)}
-        unique = list({id(t): t for t in tables}.values())
-        return lambda: self._bytes_processed(unique, star, referenced_names)
-
-    def num_bytes(self, project: str, dataset_id: str, table_id: str) -> int:
-        """The table's logical size (``numBytes``), with the per-type sizes of ``totalBytesProcessed``:
-        what ``SELECT *`` over it would process."""
-        with self._lock:
-            table = self._table(project, dataset_id, table_id)
-            return self._bytes_processed([table], True, set())
-
-    def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
-        total = 0
-        for table in tables:
-            if (table.ref.project, table.ref.dataset, table.ref.table) not in self._tables:
-                continue
-            columns = [f for f in table.spec.schema if star or f.name.lower() in referenced_names]
-            if not columns:
-                continue
-            fixed = [f for f in columns if f.type in _FIXED_BYTES and not f.is_repeated]
-            variable = [f for f in columns if f not in fixed]
-            expressions = ["count(*)"] + [f"coalesce(sum({_byte_length(f)} + 2), 0)" for f in variable]
-            with self._lock:
-                counts = self._conn.execute(
-                    f"SELECT {', '.join(expressions)} FROM {self._storage_sql(table.ref)}"
-                ).fetchone()
-            rows = int(counts[0])
-            total += rows * sum(_FIXED_BYTES[f.type] for f in fixed) + sum(int(v) for v in counts[1:])
-        return total
-
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-# Parsing and translating cost more than running a small query, and neither depends on an engine:
-# a statement parses the same everywhere, and storage names are a pure function of the project,
-# dataset and table ids (a translation only ever runs after every table it names was resolved,
-# so its project's catalog is attached). One process-wide cache serves every engine, so a fresh
-# engine per test starts warm.
-_CACHE_LOCK = threading.Lock()
-_PARSED: LRUCache[tuple[str, str], ParsedStatement] = LRUCache(maxsize=4096)
-_TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
-
-
-def _parse_cached(sql: str, project: str) -> ParsedStatement:
-    with _CACHE_LOCK:
-        statement = _PARSED.get((sql, project))
-    if statement is None:
-        statement = parse(sql, default_project=project)
-        with _CACHE_LOCK:
-            _PARSED[(sql, project)] = statement
-    return statement
 
 
 def _case_safe(name: str) -> str:
@@ -692,76 +461,9 @@ def _case_safe(name: str) -> str:
     return f"{name}#{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _byte_length(spec: FieldSpec) -> str:
-    column = quote_ident(spec.name)
-    if spec.type is FieldType.BYTES and not spec.is_repeated:
-        return f"octet_length({column})"
-    return f"strlen(CAST({column} AS VARCHAR))"
-
-
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def _not_null(spec: FieldSpec) -> str:
     return " NOT NULL" if spec.mode is FieldMode.REQUIRED else ""
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _schema_additions(
-    spec: TableSpec, new_schema: tuple[FieldSpec, ...], project: str, dataset_id: str, table_id: str
-) -> list[FieldSpec]:
-    """Columns a schema patch adds; anything else it changes is refused as BigQuery refuses it."""
-    old = {f.name.lower(): f for f in spec.schema}
-    new_names = {f.name.lower() for f in new_schema}
-    for name, column in old.items():
-        if name not in new_names:
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Cannot remove field: {column.name}"
-            )
-    added: list[FieldSpec] = []
-    for column in new_schema:
-        before = old.get(column.name.lower())
-        if before is None:
-            if column.mode is FieldMode.REQUIRED:
-                raise InvalidRequestError(
-                    f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                    f"Cannot add required fields to an existing schema. (field: {column.name})"
-                )
-            added.append(column)
-            continue
-        if before.type is not column.type:
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Field {column.name} has changed type from {before.type.value} to {column.type.value}"
-            )
-        if before.mode is not column.mode:
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Field {column.name} has changed mode from {before.mode.value} to {column.mode.value}"
-            )
-        if before.fields != column.fields and _strip(before.fields) != _strip(column.fields):
-            raise InvalidRequestError(
-                f"Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-                f"Field {column.name} has changed its nested fields, which the BigQuery fake does not support"
-            )
-    return added
-
-
-def _strip(fields: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
-    return tuple(replace(f, description=None, fields=_strip(f.fields)) for f in fields)
-
-
-def _with_insert_columns(statement: ParsedStatement, columns: tuple[str, ...]) -> ParsedStatement:
-    """``INSERT t VALUES`` names no columns; the storage table has hidden ones, so name them."""
-    from sqlglot import exp
-
-    tree = statement.tree.copy()
-    tree.set(
-        "this", exp.Schema(this=tree.this, expressions=[exp.to_identifier(c, quoted=True) for c in columns])
-    )
-    return replace(statement, tree=tree)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fakes.bigquery.types import ValueRejected, field_to_storage
-from harness.ports import InvalidRequestError, QueryParam, scalar_type
+from fakes.bigquery.exceptions import InvalidParameterValue, UnsupportedParameterType, ValueRejected
+from fakes.bigquery.types import field_to_storage
+from harness.ports import QueryParam, scalar_type
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
 
@@ -40,9 +41,7 @@ def _typed(param: QueryParam) -> Any:
     try:
         field_type = FieldType.parse(type_name)
     except ValueError as exc:
-        raise InvalidRequestError(
-            f"Unsupported query parameter type: {param.type}", reason="invalidQuery"
-        ) from exc
+        raise UnsupportedParameterType(type=param.type) from exc
     spec = FieldSpec(name="param", type=field_type)
     try:
         if repeated and isinstance(param.value, list | tuple):
@@ -53,6 +52,4 @@ def _typed(param: QueryParam) -> Any:
             spec = FieldSpec(name="param", type=field_type, mode=FieldMode.REPEATED)
         return field_to_storage(spec, param.value, "param")
     except ValueRejected as exc:
-        raise InvalidRequestError(
-            f"Invalid value for query parameter of type {param.type}: {exc.message}", reason="invalidQuery"
-        ) from exc
+        raise InvalidParameterValue(type=param.type, detail=exc.message) from exc

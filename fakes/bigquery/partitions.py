@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from fakes.bigquery.sql import ParsedStatement, StatementKind, TableRef, invalid_query
+from fakes.bigquery.exceptions import PartitionFilterRequired
+from fakes.bigquery.sql import ParsedStatement, StatementKind, TableRef
 from fakes.bigquery.types import quote_ident
 from harness.schema.spec import FieldType, TableSpec
 
@@ -35,10 +36,7 @@ def check_partition_filters(statement: ParsedStatement, spec_for: Callable[[Tabl
             for condition in _filters(node)
             for col in condition.find_all(exp.Column)
         ):
-            raise invalid_query(
-                f"Cannot query over table '{ref.dotted}' without a filter over column(s) "
-                f"'{partitioning.field or PSEUDO_COLUMNS}' that can be used for partition elimination"
-            )
+            raise PartitionFilterRequired(table=ref.dotted, columns=partitioning.field or PSEUDO_COLUMNS)
 
 
 def _filters(table: exp.Table) -> list[exp.Expression]:

@@ -17,7 +17,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from harness.ports import InvalidRequestError, QueryParam
+from fakes.bigquery.exceptions import (
+    InvalidJsonParameterValue,
+    InvalidParameterMode,
+    ParameterTypeMissing,
+    PositionalInNamedMode,
+    PositionalParameterTypeMissing,
+)
+from harness.ports import QueryParam
 from harness.schema.spec import FieldSpec, FieldType
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -121,21 +128,19 @@ def decode_parameters(body: Mapping[str, Any]) -> dict[str, Any] | list[Any]:
     params = body.get("queryParameters") or []
     mode = (body.get("parameterMode") or "NAMED").upper()
     if mode not in ("NAMED", "POSITIONAL"):
-        raise InvalidRequestError(f"Invalid value for parameterMode: {body.get('parameterMode')}")
+        raise InvalidParameterMode(mode=body.get("parameterMode"))
     if mode == "POSITIONAL":
         for param in params:
             if "parameterType" not in param:
-                raise InvalidRequestError("Query parameter has no parameterType", reason="invalid")
+                raise PositionalParameterTypeMissing()
         return [_decode_value(p["parameterType"], p.get("parameterValue")) for p in params]
     result: dict[str, Any] = {}
     for param in params:
         name = param.get("name")
         if not name:
-            raise InvalidRequestError(
-                "POSITIONAL query parameters cannot be used in NAMED parameter mode", reason="invalid"
-            )
+            raise PositionalInNamedMode()
         if "parameterType" not in param:
-            raise InvalidRequestError(f"Query parameter {name} has no parameterType", reason="invalid")
+            raise ParameterTypeMissing(name=name)
         result[name] = _decode_value(param["parameterType"], param.get("parameterValue"))
     return result
 
@@ -171,9 +176,7 @@ def _scalar_value(type_name: str, value: Any) -> Any:
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            raise InvalidRequestError(
-                f"Invalid JSON query parameter value: {value}", reason="invalidQuery"
-            ) from exc
+            raise InvalidJsonParameterValue(value=value) from exc
     return value
 
 

@@ -9,7 +9,14 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery.sql import invalid_query
+from fakes.bigquery.exceptions import (
+    DivisionByZero,
+    NullArrayElement,
+    QueryFailed,
+    RequiredFieldNull,
+    UnrecognizedName,
+    UnsupportedByFake,
+)
 from fakes.bigquery.types import field_from_duck
 from harness.ports import InvalidRequestError
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
@@ -76,13 +83,14 @@ def _check_value(spec: FieldSpec, value: Any, path: str) -> None:
         return
     items = value if spec.is_repeated else [value]
     if spec.is_repeated and any(item is None for item in items):
-        raise invalid_query(f"Array cannot have a null element; error in writing field {path}")
+        raise NullArrayElement(path=path)
     if spec.is_record:
         for item in items:
             for sub in spec.fields:
                 _check_value(sub, item.get(sub.name), f"{path}.{sub.name}")
 
 
+_DIVISION_BY_ZERO = "division by zero: "
 _NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.]+\.(?P<column>\S+)")
 _MISSING_COLUMN = re.compile(r'Referenced column "?(?P<column>[^"\s]+)"? not found')
 
@@ -91,14 +99,16 @@ def map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
     """DuckDB's failures as BigQuery's 400s; never a DuckDB traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    if text.startswith(_DIVISION_BY_ZERO):
+        return DivisionByZero(expression=text[len(_DIVISION_BY_ZERO) :])
     if match := _NOT_NULL.search(str(exc)):
-        return invalid_query(f"Required field {match.group('column')} cannot be null")
+        return RequiredFieldNull(column=match.group("column"))
     if match := _MISSING_COLUMN.search(str(exc)):
-        return invalid_query(f"Unrecognized name: {match.group('column')}")
+        return UnrecognizedName(name=match.group("column"))
     if isinstance(
         exc, duckdb.ConversionException | duckdb.OutOfRangeException | duckdb.InvalidInputException
     ):
-        return invalid_query(text)
+        return QueryFailed(detail=text)
     if isinstance(exc, duckdb.BinderException | duckdb.ParserException | duckdb.CatalogException):
-        return invalid_query(text)
-    return invalid_query(f"The BigQuery fake could not run this statement: {text}")
+        return QueryFailed(detail=text)
+    return UnsupportedByFake(f"The BigQuery fake could not run this statement: {text}")

@@ -19,8 +19,14 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
+from fakes.bigquery.exceptions import (
+    PositionalParametersNotSupported,
+    QueryParameterNotFound,
+    QuerySyntaxError,
+    UnqualifiedTable,
+    UnsupportedByFake,
+)
 from fakes.bigquery.functions import apply_semantic_fixes
-from harness.ports import InvalidRequestError
 
 
 class StatementKind(StrEnum):
@@ -78,20 +84,16 @@ class ParsedStatement:
         return isinstance(self.tree, exp.Insert) and isinstance(self.tree.this, exp.Schema)
 
 
-def invalid_query(message: str) -> InvalidRequestError:
-    return InvalidRequestError(message, reason="invalidQuery")
-
-
 def parse(sql: str, *, default_project: str) -> ParsedStatement:
     """Parse one statement and resolve its table references; errors are BigQuery's 400s."""
     try:
         trees = [t for t in sqlglot.parse(sql, read="bigquery", error_level=ErrorLevel.RAISE) if t]
     except (ParseError, TokenError) as exc:
-        raise invalid_query(f"Syntax error: {_first_line(exc)}") from exc
+        raise QuerySyntaxError(detail=_first_line(exc)) from exc
     if not trees:
-        raise invalid_query("Syntax error: Unexpected end of script at [1:1]")
+        raise QuerySyntaxError(detail="Unexpected end of script at [1:1]")
     if len(trees) > 1:
-        raise invalid_query(
+        raise UnsupportedByFake(
             "Multi-statement scripts are not supported by the BigQuery fake; send one statement per query"
         )
     tree = trees[0]
@@ -103,7 +105,7 @@ def parse(sql: str, *, default_project: str) -> ParsedStatement:
     if any(p.name in ("", "?") for p in tree.find_all(exp.Placeholder)):
         markers = positional_markers(sql)
         where = f" at [{markers[0][1]}:{markers[0][2]}]" if markers else ""
-        raise invalid_query(f"Positional parameters are not supported{where}")
+        raise PositionalParametersNotSupported(where=where)
     _resolve_tables(statement, default_project)
     return statement
 
@@ -169,7 +171,7 @@ def _classify(tree: exp.Expression) -> StatementKind:
     if isinstance(tree, exp.Alter):
         return StatementKind.ALTER_TABLE
     construct = tree.key.upper() if tree.key else type(tree).__name__
-    raise invalid_query(f"Statement {construct} is not supported by the BigQuery fake")
+    raise UnsupportedByFake(f"Statement {construct} is not supported by the BigQuery fake")
 
 
 def _resolve_tables(statement: ParsedStatement, default_project: str) -> None:
@@ -182,9 +184,7 @@ def _resolve_tables(statement: ParsedStatement, default_project: str) -> None:
         if not table.args.get("db"):
             if table.name.lower() in cte_names:
                 continue
-            raise invalid_query(
-                f'Table "{table.name}" must be qualified with a dataset (e.g. dataset.table).'
-            )
+            raise UnqualifiedTable(table=table.name)
         ref = TableRef(
             project=table.args["catalog"].name if table.args.get("catalog") else default_project,
             dataset=table.args["db"].name,
@@ -272,9 +272,11 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
     except UnsupportedError as exc:
-        raise invalid_query(f"The BigQuery fake cannot translate this construct: {_first_line(exc)}") from exc
+        raise UnsupportedByFake(
+            f"The BigQuery fake cannot translate this construct: {_first_line(exc)}"
+        ) from exc
     except SqlglotError as exc:
-        raise invalid_query(f"The BigQuery fake cannot translate this query: {_first_line(exc)}") from exc
+        raise UnsupportedByFake(f"The BigQuery fake cannot translate this query: {_first_line(exc)}") from exc
 
 
 def bind(
@@ -283,7 +285,7 @@ def bind(
     """DuckDB parameter values: the query's own (each must be given) and the injected clock's."""
     missing = sorted(statement.params - set(params))
     if missing:
-        raise invalid_query(f"Query parameter '{missing[0]}' not found")
+        raise QueryParameterNotFound(name=missing[0])
     # In the order given (the request's order on the REST path), so that of several bad values
     # the same one is reported every time.
     values = {name: value for name, value in params.items() if name in statement.params}

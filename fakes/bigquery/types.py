@@ -19,6 +19,19 @@ from typing import Any
 
 import duckdb
 
+from fakes.bigquery.exceptions import (
+    ArrayForNonRepeatedField,
+    CannotConvert,
+    InvalidDatetimeString,
+    InvalidDecimal,
+    MissingRequiredField,
+    NoSuchField,
+    NotARecord,
+    NullInRepeatedField,
+    UnparsableTimestamp,
+    UnsupportedColumnType,
+    ValueRejected,
+)
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
 _SCALAR_DUCK: dict[FieldType, str] = {
@@ -60,15 +73,6 @@ def duck_type(spec: FieldSpec, *, element: bool = False) -> str:
     return base
 
 
-class ValueRejected(ValueError):
-    """A value BigQuery would refuse for a column; ``location`` is the dotted field path."""
-
-    def __init__(self, message: str, location: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.location = location
-
-
 # ------------------------------------------------------------------------------- into storage
 
 
@@ -83,12 +87,12 @@ def row_to_storage(schema: tuple[FieldSpec, ...], row: Mapping[str, Any]) -> dic
     for key, value in row.items():
         spec = by_lower.get(key.lower())
         if spec is None:
-            raise ValueRejected("no such field: " + key + ".", key)
+            raise NoSuchField(key, field=key)
         out[spec.name] = field_to_storage(spec, value, spec.name)
     for spec in schema:
         if spec.name not in out:
             if spec.mode is FieldMode.REQUIRED:
-                raise ValueRejected(f"Missing required field: {spec.name}.", spec.name)
+                raise MissingRequiredField(spec.name, field=spec.name)
             out[spec.name] = [] if spec.mode is FieldMode.REPEATED else None
     return out
 
@@ -98,19 +102,19 @@ def field_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
         if value is None:
             return []
         if not isinstance(value, list | tuple):
-            raise ValueRejected(f"Array specified for non-repeated field: {location}.", location)
+            raise ArrayForNonRepeatedField(location, field=location)
         items = []
         for item in value:
             if item is None:
-                raise ValueRejected(f"Cannot insert null into repeated field {location}.", location)
+                raise NullInRepeatedField(location, field=location)
             items.append(_scalar_to_storage(spec, item, location))
         return items
     if value is None:
         if spec.mode is FieldMode.REQUIRED:
-            raise ValueRejected(f"Missing required field: {location}.", location)
+            raise MissingRequiredField(location, field=location)
         return None
     if isinstance(value, list | tuple) and spec.type is not FieldType.JSON:
-        raise ValueRejected(f"Array specified for non-repeated field: {location}.", location)
+        raise ArrayForNonRepeatedField(location, field=location)
     return _scalar_to_storage(spec, value, location)
 
 
@@ -119,7 +123,7 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
     try:
         if t is FieldType.RECORD:
             if not isinstance(value, Mapping):
-                raise ValueRejected(f"This field: {location} is not a record.", location)
+                raise NotARecord(location, field=location)
             by_lower = {f.name.lower(): f for f in spec.fields}
             record: dict[str, Any] = {f.name: None for f in spec.fields}
             for f in spec.fields:
@@ -128,13 +132,11 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
             for key, sub in value.items():
                 sub_spec = by_lower.get(key.lower())
                 if sub_spec is None:
-                    raise ValueRejected("no such field: " + key + ".", f"{location}.{key}")
+                    raise NoSuchField(f"{location}.{key}", field=key)
                 record[sub_spec.name] = field_to_storage(sub_spec, sub, f"{location}.{sub_spec.name}")
             for f in spec.fields:
                 if f.mode is FieldMode.REQUIRED and record[f.name] is None:
-                    raise ValueRejected(
-                        f"Missing required field: {location}.{f.name}.", f"{location}.{f.name}"
-                    )
+                    raise MissingRequiredField(f"{location}.{f.name}", field=f"{location}.{f.name}")
             return record
         if t is FieldType.STRING:
             if isinstance(value, bytes | Mapping | list):
@@ -165,10 +167,10 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
                 raise _bad(value, t.value.lower(), location)
             if t is FieldType.NUMERIC:
                 if number.copy_abs() > NUMERIC_MAX or _scale(number) > 9:
-                    raise ValueRejected(f"Invalid NUMERIC value: {value}", location)
+                    raise InvalidDecimal(location, type="NUMERIC", value=value)
                 return number
             if not BIGNUMERIC_MIN <= number <= BIGNUMERIC_MAX or _scale(number) > 38:
-                raise ValueRejected(f"Invalid BIGNUMERIC value: {value}", location)
+                raise InvalidDecimal(location, type="BIGNUMERIC", value=value)
             return _decimal_text(number)
         if t is FieldType.BOOLEAN:
             if isinstance(value, bool):
@@ -181,7 +183,7 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
         if t is FieldType.DATETIME:
             if isinstance(value, datetime):
                 if value.tzinfo is not None:
-                    raise ValueRejected(f'Invalid datetime string "{value.isoformat()}"', location)
+                    raise InvalidDatetimeString(location, value=value.isoformat())
                 return value
             if isinstance(value, str):
                 return datetime.fromisoformat(value.replace(" ", "T"))
@@ -216,11 +218,11 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
         raise
     except (ValueError, TypeError, InvalidOperation, OverflowError, json.JSONDecodeError) as exc:
         raise _bad(value, t.value.lower(), location) from exc
-    raise ValueRejected(f"Unsupported type {t.value}", location)  # pragma: no cover - enum is closed
+    raise UnsupportedColumnType(location, type=t.value)  # pragma: no cover - enum is closed
 
 
 def _bad(value: Any, kind: str, location: str) -> ValueRejected:
-    return ValueRejected(f"Cannot convert value to {kind} (bad value):{value}", location)
+    return CannotConvert(location, kind=kind, value=value)
 
 
 def _to_int(value: Any, location: str) -> int:
@@ -251,11 +253,7 @@ def _to_timestamp(value: Any, location: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
         except ValueError as exc:
-            raise ValueRejected(
-                f"Could not parse '{value}' as a timestamp. "
-                "Required format is YYYY-MM-DD HH:MM[:SS[.SSSSSS]]",
-                location,
-            ) from exc
+            raise UnparsableTimestamp(location, value=value) from exc
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise _bad(value, "timestamp", location)
 
@@ -384,3 +382,8 @@ _DUCK_SCALAR_BACK: dict[str, FieldType] = {
     '"NULL"': FieldType.INTEGER,
     "NULL": FieldType.INTEGER,
 }
+
+
+def as_utc(moment: datetime) -> datetime:
+    """DuckDB hands back naive UTC or zoned timestamps; BigQuery's are UTC instants."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.exceptions import InsertRowsRejected, MissingRequiredField, NoSuchField
 from fakes.bigquery.params import to_duckdb
 from harness.ports import (
     Clock,
@@ -137,18 +138,17 @@ def dml_insert_error(
     for index, row in enumerate(rows):
         lowered = {str(k).lower(): v for k, v in row.items()}
         row_errors.extend(
-            RowError(index, "invalid", f"no such field: {key}.", str(key))
+            NoSuchField(str(key), field=key).row_error(index)
             for key in row
             if str(key).lower() not in by_name
         )
         row_errors.extend(
-            RowError(index, "invalid", f"Missing required field: {f.name}.", f.name)
+            MissingRequiredField(f.name, field=f.name).row_error(index)
             for f in required
             if lowered.get(f.name.lower()) is None
         )
     if row_errors:
-        bad = len({e.index for e in row_errors})
-        return InsertRowsError(f"{bad} of {len(rows)} rows were rejected", row_errors)
+        return InsertRowsRejected(row_errors, len(rows))
     present = {str(k).lower() for row in rows for k in row}
     columns = [f for f in schema if f.name.lower() in present]
     for row in rows:

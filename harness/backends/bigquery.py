@@ -3,7 +3,8 @@
 The same adapter serves the ``emulator`` tier (the client pointed at our BigQuery REST v2 emulator
 through ``endpoint``) and the ``gcp`` tier (real BigQuery). Google's exceptions are mapped onto the
 port's error taxonomy from the error body's ``reason`` and ``message``, so domain code sees the
-same errors as on the in-process fake.
+same errors as on the in-process fake (:mod:`harness.backends.bigquery_errors`); values become
+typed query parameters in :mod:`harness.backends.bigquery_params`.
 
 This module never imports ``fakes``: it is what runs against real BigQuery.
 """
@@ -11,178 +12,26 @@ This module never imports ``fakes``: it is what runs against real BigQuery.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
+from harness.backends.bigquery_errors import mapped
+from harness.backends.bigquery_params import field_parameter, to_query_parameter
 from harness.ports import (
-    AlreadyExistsError,
     DatasetInfo,
     InsertMode,
     InsertRowsError,
-    InvalidRequestError,
-    NotFoundError,
-    QueryParam,
     QueryResult,
-    ResourceInUseError,
     RowError,
-    StreamingBufferError,
     StreamingBufferInfo,
     TableInfo,
-    TransientError,
-    WarehouseError,
-    scalar_type,
 )
-from harness.schema.spec import FieldMode, FieldSpec, FieldType, TableSpec
+from harness.schema.spec import FieldMode, FieldSpec, TableSpec
 
-STREAMING_BUFFER_MARKER = "would affect rows in the streaming buffer"
-_TRANSIENT_REASONS = frozenset(
-    {"rateLimitExceeded", "quotaExceeded", "backendError", "internalError", "jobRateLimitExceeded"}
-)
 _MAX_PARAMS_PER_INSERT = 5000
-
-# -------------------------------------------------------------------------------- errors
-
-
-def _error_detail(exc: gexc.GoogleAPICallError) -> tuple[str | None, str]:
-    """``(reason, message)`` from the error body (``error.errors[0]``), falling back to the
-    exception's own message without the ``METHOD url:`` prefix the client adds."""
-    reason: str | None = None
-    message: str | None = None
-    for err in exc.errors or ():
-        if isinstance(err, Mapping):
-            reason = reason or err.get("reason")
-            message = message or err.get("message")
-    if message is None:
-        message = exc.message or str(exc)
-        response = getattr(exc, "response", None)
-        request = getattr(response, "request", None)
-        if request is not None:
-            prefix = f"{request.method} {request.url}: "
-            if message.startswith(prefix):
-                message = message[len(prefix) :]
-    return reason, message
-
-
-def map_google_error(exc: gexc.GoogleAPICallError) -> WarehouseError:
-    """The port's error for a Google API error (status, reason and message kept)."""
-    reason, message = _error_detail(exc)
-    status = int(exc.code) if exc.code is not None else 500
-    if STREAMING_BUFFER_MARKER in message:
-        return StreamingBufferError(message, reason=reason or "invalidQuery", status=status)
-    if status >= 500 or status == 429 or (reason in _TRANSIENT_REASONS):
-        return TransientError(message, reason=reason or "backendError", status=status)
-    if status == 404 or isinstance(exc, gexc.NotFound):
-        return NotFoundError(message, reason=reason or "notFound")
-    if status == 409 or isinstance(exc, gexc.Conflict):
-        return AlreadyExistsError(message, reason=reason or "duplicate")
-    if reason == "resourceInUse":
-        return ResourceInUseError(message)
-    if status == 400:
-        return InvalidRequestError(message, reason=reason or "invalid")
-    return WarehouseError(message, reason=reason or "invalid", status=status)
-
-
-@contextmanager
-def _mapped() -> Iterator[None]:
-    try:
-        yield
-    except gexc.GoogleAPICallError as exc:
-        raise map_google_error(exc) from exc
-
-
-# -------------------------------------------------------------------------------- params
-
-
-def _standard_type(field_type: FieldType) -> str:
-    return {
-        FieldType.INTEGER: "INT64",
-        FieldType.FLOAT: "FLOAT64",
-        FieldType.BOOLEAN: "BOOL",
-        FieldType.RECORD: "STRUCT",
-    }.get(field_type, field_type.value)
-
-
-def _scalar_value(type_name: str, value: Any) -> Any:
-    """Datetimes shaped for the parameter type: TIMESTAMP aware (naive = UTC), DATETIME naive."""
-    if isinstance(value, datetime):
-        if type_name == "TIMESTAMP" and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        if type_name == "DATETIME" and value.tzinfo is not None:
-            return value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def to_query_parameter(name: str | None, value: Any) -> Any:
-    """A client query parameter typed as the google-cloud-bigquery DB-API types Python values."""
-    if isinstance(value, QueryParam):
-        type_name = value.type.strip().upper()
-        if type_name.startswith("ARRAY<") and type_name.endswith(">"):
-            element = FieldType.parse(type_name[len("ARRAY<") : -1].strip())
-            element_name = _standard_type(element)
-            return bigquery.ArrayQueryParameter(
-                name, element_name, [_scalar_value(element_name, v) for v in (value.value or [])]
-            )
-        element_name = _standard_type(FieldType.parse(type_name))
-        return bigquery.ScalarQueryParameter(name, element_name, _scalar_value(element_name, value.value))
-    if isinstance(value, Mapping):
-        return bigquery.StructQueryParameter(name, *(to_query_parameter(k, v) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        items = list(value)
-        sample = next((item for item in items if item is not None), None)
-        if isinstance(sample, Mapping):
-            return bigquery.ArrayQueryParameter(
-                name, "STRUCT", [to_query_parameter(None, item) for item in items]
-            )
-        return bigquery.ArrayQueryParameter(name, scalar_type(sample), items)
-    return bigquery.ScalarQueryParameter(name, scalar_type(value), value)
-
-
-def _field_parameter(name: str | None, spec: FieldSpec, value: Any) -> Any:
-    """A parameter typed by a column's schema (for DML inserts)."""
-    if spec.is_repeated:
-        items = list(value or [])
-        if spec.is_record:
-            struct_type = _struct_type(spec)
-            return bigquery.ArrayQueryParameter(
-                name,
-                struct_type,
-                [_record_parameter(None, spec, item) for item in items],
-            )
-        type_name = _standard_type(spec.type)
-        return bigquery.ArrayQueryParameter(name, type_name, [_scalar_value(type_name, v) for v in items])
-    if spec.is_record:
-        return _record_parameter(name, spec, value)
-    type_name = _standard_type(spec.type)
-    return bigquery.ScalarQueryParameter(name, type_name, _scalar_value(type_name, value))
-
-
-def _struct_type(spec: FieldSpec) -> Any:
-    return bigquery.StructQueryParameterType(
-        *(_param_type(f) for f in spec.fields),
-    )
-
-
-def _param_type(spec: FieldSpec) -> Any:
-    if spec.is_record:
-        inner = bigquery.StructQueryParameterType(*(_param_type(f) for f in spec.fields), name=spec.name)
-    else:
-        inner = bigquery.ScalarQueryParameterType(_standard_type(spec.type), name=spec.name)
-    if spec.is_repeated:
-        return bigquery.ArrayQueryParameterType(inner, name=spec.name)
-    return inner
-
-
-def _record_parameter(name: str | None, spec: FieldSpec, value: Any) -> Any:
-    value = value or {}
-    lowered = {str(k).lower(): v for k, v in value.items()}
-    subs = [_field_parameter(f.name, f, lowered.get(f.name.lower())) for f in spec.fields]
-    return bigquery.StructQueryParameter(name, *subs)
-
 
 # ------------------------------------------------------------------------------- adapter
 
@@ -255,22 +104,22 @@ class BigQueryWarehouse:
             ds.description = description
         if labels:
             ds.labels = dict(labels)
-        with _mapped():
+        with mapped():
             return self._dataset_info(self.client.create_dataset(ds, exists_ok=exists_ok))
 
     def get_dataset(self, dataset_id: str) -> DatasetInfo:
-        with _mapped():
+        with mapped():
             return self._dataset_info(self.client.get_dataset(self._dataset_ref(dataset_id)))
 
     def list_datasets(self) -> list[DatasetInfo]:
-        with _mapped():
+        with mapped():
             items = list(self.client.list_datasets(self.project))
             return [self.get_dataset(item.dataset_id) for item in items]
 
     def delete_dataset(
         self, dataset_id: str, *, delete_contents: bool = False, not_found_ok: bool = False
     ) -> None:
-        with _mapped():
+        with mapped():
             self.client.delete_dataset(
                 self._dataset_ref(dataset_id), delete_contents=delete_contents, not_found_ok=not_found_ok
             )
@@ -298,18 +147,18 @@ class BigQueryWarehouse:
 
     def create_table(self, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False) -> TableInfo:
         table = bigquery.Table.from_api_repr(spec.to_api(self.project, dataset_id))
-        with _mapped():
+        with mapped():
             return self._table_info(self.client.create_table(table, exists_ok=exists_ok))
 
     def _get(self, dataset_id: str, table_id: str) -> bigquery.Table:
-        with _mapped():
+        with mapped():
             return self.client.get_table(self._table_ref(dataset_id, table_id))
 
     def get_table(self, dataset_id: str, table_id: str) -> TableInfo:
         return self._table_info(self._get(dataset_id, table_id))
 
     def list_tables(self, dataset_id: str) -> list[TableInfo]:
-        with _mapped():
+        with mapped():
             items = list(self.client.list_tables(self._dataset_ref(dataset_id)))
         return [self.get_table(dataset_id, item.table_id) for item in items]
 
@@ -339,11 +188,11 @@ class BigQueryWarehouse:
             fields.append("require_partition_filter")
         if not fields:
             return self._table_info(table)
-        with _mapped():
+        with mapped():
             return self._table_info(self.client.update_table(table, fields))
 
     def delete_table(self, dataset_id: str, table_id: str, *, not_found_ok: bool = False) -> None:
-        with _mapped():
+        with mapped():
             self.client.delete_table(self._table_ref(dataset_id, table_id), not_found_ok=not_found_ok)
 
     # ---------------------------------------------------------------------- inserting
@@ -366,7 +215,7 @@ class BigQueryWarehouse:
         return self._dml_insert(dataset_id, table_id, TableSpec.from_api(table.to_api_repr()), rows)
 
     def _stream(self, table: bigquery.Table, rows: Sequence[Mapping[str, Any]]) -> int:
-        with _mapped():
+        with mapped():
             errors = self.client.insert_rows(table, [dict(row) for row in rows])
         row_errors: list[RowError] = []
         for entry in errors:
@@ -428,7 +277,7 @@ class BigQueryWarehouse:
                         cells.append("[]" if column.is_repeated else "NULL")
                         continue
                     name = f"r{offset}_c{position}"
-                    params.append(_field_parameter(name, column, value))
+                    params.append(field_parameter(name, column, value))
                     cells.append(f"@{name}")
                 tuples.append("(" + ", ".join(cells) + ")")
             sql = f"INSERT INTO {target} ({column_sql}) VALUES " + ", ".join(tuples)
@@ -443,7 +292,7 @@ class BigQueryWarehouse:
         it. Anything else (DDL, scripts) is a query job, which reports its own type."""
         config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
         keyword = _leading_keyword(sql)
-        with _mapped():
+        with mapped():
             if keyword in _QUERY_AND_WAIT:
                 rows_iter = self.client.query_and_wait(sql, job_config=config)
                 statement_type = _QUERY_AND_WAIT[keyword]

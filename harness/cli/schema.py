@@ -25,8 +25,9 @@ from harness.cli.console import stderr_console, stdout_console
 from harness.clock import SystemClock
 from harness.onboarding.bootstrap import BootstrapConfigError, BootstrapReport, bootstrap
 from harness.schema.loader import SchemaConfigError, load_config
-from harness.schema.rules import Violation, validate_config
+from harness.schema.rules import validate_config
 from harness.schema.spec import BootstrapConfig, TableSpec
+from harness.schema.violations import Violation
 
 ConfigOption = Annotated[
     Path | None,

@@ -13,8 +13,9 @@ from enum import StrEnum
 
 from harness.ports import InvalidRequestError, NotFoundError, TableInfo, Warehouse
 from harness.schema.loader import load_config
-from harness.schema.rules import Violation, validate_config
+from harness.schema.rules import validate_config
 from harness.schema.spec import BootstrapConfig, FieldMode, FieldSpec, TableSpec, TimePartitioning
+from harness.schema.violations import Violation
 
 
 class TableStatus(StrEnum):

@@ -1,15 +1,16 @@
 """BigQuery's table and dataset rules, written once.
 
-The in-process fake, the REST emulator and the preflight config check (``harness check-schema``)
-all call these functions, so a schema mistake fails the same way, with the same HTTP status, error
-reason and message, on every tier — and the same way real BigQuery fails it.
+The in-process fake, the REST emulator and the preflight config check (``harness check-schema``,
+the bootstrap's preflight) all call these functions, so a schema mistake fails the same way, with
+the same HTTP status, error reason and message, on every tier — and the same way real BigQuery
+fails it.
 
-Every message below was taken from a real BigQuery error that someone pasted into a public issue
-or quoted from an API response; the source is named next to each one. Where no real text could be
-found, the comment says what was searched and the message uses the closest documented wording, so
-that it is easy to spot and correct once the real service has been asked.
+Each check returns :class:`~harness.schema.violations.Violation` values built from the rule
+catalogue in :mod:`harness.schema.violations` (stable code, status, reason, message, provenance).
+The fake maps a violation to its exception class by code (``fakes/bigquery/exceptions.py``).
 
-Rules are pure functions over :mod:`harness.schema.spec` objects: no I/O, no state.
+Rules are pure functions over :mod:`harness.schema.spec` objects: no I/O, no state, and no
+import from the rest of ``harness`` (the schema is data and rules).
 """
 
 from __future__ import annotations
@@ -17,15 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from harness.ports import (
-    AlreadyExistsError,
-    InvalidRequestError,
-    NotFoundError,
-    ResourceInUseError,
-    WarehouseError,
-)
 from harness.schema.spec import (
     BootstrapConfig,
     FieldSpec,
@@ -33,6 +26,30 @@ from harness.schema.spec import (
     PartitionType,
     TableSpec,
     TimePartitioning,
+)
+from harness.schema.violations import (
+    CLUSTERED_TABLE_WITHOUT_SCHEMA,
+    CLUSTERING_FIELD_NOT_FOUND,
+    CLUSTERING_FIELD_REPEATED,
+    CLUSTERING_FIELD_TYPE,
+    DATE_PARTITIONED_BY_HOUR,
+    DUPLICATE_CLUSTERING_FIELD,
+    DUPLICATE_FIELD,
+    DUPLICATE_TABLE,
+    INVALID_DATASET_ID,
+    INVALID_FIELD_NAME,
+    INVALID_TABLE_ID,
+    PARTITION_EXPIRATION_NOT_POSITIVE,
+    PARTITION_FIELD_NOT_FOUND,
+    PARTITION_FIELD_REPEATED,
+    PARTITION_FIELD_TYPE,
+    PARTITION_FILTER_WITHOUT_PARTITIONING,
+    PARTITIONED_TABLE_WITHOUT_SCHEMA,
+    RECORD_WITHOUT_FIELDS,
+    RESERVED_FIELD_PREFIX,
+    SCHEMA_TOO_DEEP,
+    TOO_MANY_CLUSTERING_FIELDS,
+    Violation,
 )
 
 # ----------------------------------------------------------------------------------- limits
@@ -88,89 +105,14 @@ _TABLE_ID_CATEGORIES = frozenset({"Pc", "Pd", "Zs"})
 _DATASET_ID = re.compile(r"[A-Za-z0-9_]+")
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-# --------------------------------------------------------------------------------- violation
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule, in BigQuery's terms, plus the field (column or setting) it concerns."""
-
-    status: int
-    reason: str
-    message: str
-    field: str | None = None
-
-    def to_error(self) -> WarehouseError:
-        """The :mod:`harness.ports` error a backend raises for this violation."""
-        if self.status == 404:
-            return NotFoundError(self.message)
-        if self.status == 409:
-            return AlreadyExistsError(self.message, reason=self.reason)
-        if self.reason == ResourceInUseError.reason:
-            return ResourceInUseError(self.message, status=self.status)
-        return InvalidRequestError(self.message, reason=self.reason, status=self.status)
-
-    @classmethod
-    def from_error(cls, error: WarehouseError, field: str | None = None) -> Violation:
-        """The violation behind one of the message builders below (e.g. a duplicate table)."""
-        return cls(error.status, error.reason, error.message, field)
-
-    def __str__(self) -> str:
-        return f"{self.status} {self.reason}: {self.message}"
-
-
-def _invalid(message: str, field: str | None = None) -> Violation:
-    return Violation(400, "invalid", message, field)
-
-
-# ---------------------------------------------------------------- errors every backend phrases
-# Real texts, as the REST API returns them for datasets.get/tables.get/insert/delete:
-# "Not found: Dataset p:d" / "Not found: Table p:d.t" (404s quoted in many public logs; a *query*
-# that names a missing table adds " was not found in location US", which these builders do not
-# cover); "Already Exists: Dataset p:d" and "Dataset p:d is still in use" (400 resourceInUse) from
-# terraform-provider-google#6688 and terraform-google-log-export#135; "Already Exists: Table
-# p:d.t" (409 duplicate) from mozilla/bigquery-etl#852 and google/adk-python#4746.
-
-
-def dataset_not_found(project: str, dataset_id: str) -> NotFoundError:
-    return NotFoundError(f"Not found: Dataset {project}:{dataset_id}")
-
-
-def table_not_found(project: str, dataset_id: str, table_id: str) -> NotFoundError:
-    return NotFoundError(f"Not found: Table {project}:{dataset_id}.{table_id}")
-
-
-def dataset_exists(project: str, dataset_id: str) -> AlreadyExistsError:
-    return AlreadyExistsError(f"Already Exists: Dataset {project}:{dataset_id}")
-
-
-def table_exists(project: str, dataset_id: str, table_id: str) -> AlreadyExistsError:
-    return AlreadyExistsError(f"Already Exists: Table {project}:{dataset_id}.{table_id}")
-
-
-def dataset_in_use(project: str, dataset_id: str) -> ResourceInUseError:
-    """Deleting a dataset that still holds tables without ``deleteContents``."""
-    return ResourceInUseError(f"Dataset {project}:{dataset_id} is still in use")
-
-
 # --------------------------------------------------------------------------------------- ids
 
 
 def validate_dataset_id(dataset_id: str) -> list[Violation]:
-    """Dataset IDs: ASCII letters, digits and underscores, 1 to 1024 characters.
-
-    The message is BigQuery's own, dashes included even though dashes are refused (pulumi#7417,
-    2021; GoogleCloudPlatform/DataflowTemplates#407, 2022; k8s-config-connector#3615, 2025).
-    """
+    """Dataset IDs: ASCII letters, digits and underscores, 1 to 1024 characters."""
     if _DATASET_ID.fullmatch(dataset_id) and len(dataset_id) <= MAX_DATASET_ID_LENGTH:
         return []
-    return [
-        _invalid(
-            f'Invalid dataset ID "{dataset_id}". Dataset IDs must be alphanumeric (plus underscores '
-            "and dashes) and must be at most 1024 characters long.",
-            "datasetId",
-        )
-    ]
+    return [INVALID_DATASET_ID.violation("datasetId", dataset_id=dataset_id)]
 
 
 def is_valid_table_id(table_id: str) -> bool:
@@ -190,20 +132,11 @@ def _table_id_char(ch: str) -> bool:
 def validate_table_id(table_id: str) -> list[Violation]:
     """Table IDs per BigQuery's "Table naming" rules.
 
-    Message from a real 400 (GoogleCloudPlatform/dlp-dataflow-deidentification#51, 2020). It
-    predates Unicode table names, so its "alphanumeric (plus underscores)" undersells what is
-    accepted; no later wording was found (searched issues/pages/code for "Invalid table ID").
     Reserved table-name prefixes exist but BigQuery does not publish the list, so none is checked.
     """
     if is_valid_table_id(table_id):
         return []
-    return [
-        _invalid(
-            f'Invalid table ID "{table_id}". Table IDs must be alphanumeric (plus underscores) and '
-            "must be at most 1024 characters long. Also, Table decorators cannot be used.",
-            "tableId",
-        )
-    ]
+    return [INVALID_TABLE_ID.violation("tableId", table_id=table_id)]
 
 
 # ------------------------------------------------------------------------------------ schema
@@ -222,21 +155,12 @@ def _validate_fields(fields: tuple[FieldSpec, ...], *, prefix: str, depth: int) 
         violations.extend(_validate_column_name(spec.name, path))
         lowered = spec.name.lower()
         if lowered in seen:
-            # bxparks/bigquery-schema-generator#39 ("Field resource.data.allowed.ipProtocol already
-            # exists in schema", for IPProtocol vs ipProtocol) and z3z1ma/target-bigquery#120.
-            violations.append(_invalid(f"Field {path} already exists in schema", path))
+            violations.append(DUPLICATE_FIELD.violation(path, path=path))
         seen.add(lowered)
         if spec.is_record and not spec.fields:
-            # bxparks/bigquery-schema-generator#55.
-            violations.append(_invalid(f"Field {path} is type RECORD but has no schema.", path))
+            violations.append(RECORD_WITHOUT_FIELDS.violation(path, path=path))
         if spec.fields and depth >= MAX_FIELD_DEPTH:
-            # bxparks/bigquery-schema-generator#51 (from `bq load`).
-            violations.append(
-                _invalid(
-                    f"Schema nested too deeply for field {path}, maximum allowed depth is {MAX_FIELD_DEPTH}.",
-                    path,
-                )
-            )
+            violations.append(SCHEMA_TOO_DEEP.violation(path, path=path, depth=MAX_FIELD_DEPTH))
         elif spec.fields:
             violations.extend(_validate_fields(spec.fields, prefix=f"{path}.", depth=depth + 1))
     return violations
@@ -244,27 +168,9 @@ def _validate_fields(fields: tuple[FieldSpec, ...], *, prefix: str, depth: int) 
 
 def _validate_column_name(name: str, path: str) -> list[Violation]:
     if not _COLUMN_NAME.fullmatch(name) or len(name) > MAX_COLUMN_NAME_LENGTH:
-        # metabase/metabase#17918 (2021). BigQuery now also offers "flexible column names"
-        # (Unicode, spaces...), whose refusal reads "Fields must contain the allowed characters,
-        # and be at most 300 characters long." (running-elephant/datart#2192); the harness keeps
-        # the strict rule the project's schemas follow.
-        return [
-            _invalid(
-                f'Invalid field name "{name}". Fields must contain only letters, numbers, and '
-                "underscores, start with a letter or underscore, and be at most 300 characters long.",
-                path,
-            )
-        ]
+        return [INVALID_FIELD_NAME.violation(path, name=name)]
     if name.upper().startswith(RESERVED_COLUMN_PREFIXES):
-        # dbt-labs/dbt-external-tables#175 (2022).
-        return [
-            _invalid(
-                f'Invalid field name "{name}". Field names are not allowed to start with the '
-                "(case-insensitive) prefixes _PARTITION, _TABLE_, _FILE_, _ROW_TIMESTAMP, __ROOT__ "
-                "and _COLIDENTIFIER",
-                path,
-            )
-        ]
+        return [RESERVED_FIELD_PREFIX.violation(path, name=name)]
     return []
 
 
@@ -276,26 +182,13 @@ def validate_partitioning(spec: TableSpec) -> list[Violation]:
     partitioning = spec.time_partitioning
     if partitioning is None:
         if spec.require_partition_filter:
-            # googleapis/google-cloud-ruby#3708: "invalid: Either interval partition or range
-            # partition should be specified." when requirePartitionFilter is set without one.
-            return [
-                _invalid(
-                    "Either interval partition or range partition should be specified.",
-                    "requirePartitionFilter",
-                )
-            ]
+            return [PARTITION_FILTER_WITHOUT_PARTITIONING.violation("requirePartitionFilter")]
         return []
     violations = _validate_partition_field(spec, partitioning)
     if partitioning.expiration_ms is not None and partitioning.expiration_ms <= 0:
-        # Not confirmed: no real refusal of a non-positive timePartitioning.expirationMs was
-        # found (searched issues/code for "expirationMs" negative, "partition expiration must be").
-        # The REST reference documents it as "Number of milliseconds for which to keep the storage
-        # for a partition"; this wording is ours.
         violations.append(
-            _invalid(
-                f"Invalid value for timePartitioning.expirationMs: {partitioning.expiration_ms}. "
-                "The number of milliseconds to keep a partition must be positive.",
-                "timePartitioning.expirationMs",
+            PARTITION_EXPIRATION_NOT_POSITIVE.violation(
+                "timePartitioning.expirationMs", expiration_ms=partitioning.expiration_ms
             )
         )
     return violations
@@ -306,44 +199,17 @@ def _validate_partition_field(spec: TableSpec, partitioning: TimePartitioning) -
     if name is None:  # ingestion-time partitioning: any type, no column to check
         return []
     if not spec.schema:
-        # ebiznext/comet-data-pipeline#217.
-        return [_invalid("Table with field based partitioning must have a schema.", name)]
+        return [PARTITIONED_TABLE_WITHOUT_SCHEMA.violation(name)]
     column = spec.field(name)
     if column is None:
-        # memiiso/debezium-server-bigquery#291; also the 400 that CloudAct's own bootstrap hit
-        # when org_subscriptions partitioned on effective_date. A dotted path ("a.b") is not a
-        # top-level column, so it is "not found" as well.
-        return [_invalid("The field specified for partitioning cannot be found in the schema.", name)]
+        # A dotted path ("a.b") is not a top-level column, so it is "not found" as well.
+        return [PARTITION_FIELD_NOT_FOUND.violation(name)]
     if column.type not in PARTITIONABLE_TYPES:
-        # A googleapi 400 quoted in a public terraform example ("...The type found is: STRING.").
-        return [
-            _invalid(
-                "The field specified for time partitioning can only be of type TIMESTAMP, DATE or "
-                f"DATETIME. The type found is: {column.type.value}.",
-                name,
-            )
-        ]
+        return [PARTITION_FIELD_TYPE.violation(name, type=column.type.value)]
     if column.is_repeated:
-        # Not confirmed: no real error text was found for a REPEATED partitioning column
-        # (searched issues for partitioning + REPEATED/ARRAY). Wording from the docs:
-        # "While the mode of the column may be REQUIRED or NULLABLE, it cannot be REPEATED".
-        return [
-            _invalid(
-                f"The partitioning column {column.name} cannot be REPEATED (array-based); its mode "
-                "may be REQUIRED or NULLABLE.",
-                name,
-            )
-        ]
+        return [PARTITION_FIELD_REPEATED.violation(name, name=column.name)]
     if column.type is FieldType.DATE and partitioning.type is PartitionType.HOUR:
-        # Not confirmed: searched issues/code for HOUR partitioning of a DATE column; only the
-        # rule was found (docs: a DATE column is partitioned daily, monthly or yearly). Our wording.
-        return [
-            _invalid(
-                f"The field specified for time partitioning, {column.name}, is of type DATE and "
-                "cannot be partitioned by HOUR; DATE columns support DAY, MONTH or YEAR.",
-                name,
-            )
-        ]
+        return [DATE_PARTITIONED_BY_HOUR.violation(name, name=column.name)]
     return []
 
 
@@ -361,23 +227,18 @@ def validate_clustering(spec: TableSpec) -> list[Violation]:
     if not names:
         return []
     if len(names) > MAX_CLUSTERING_FIELDS:
-        # jmriego/pipelinewise-target-bigquery#133 (a PATCH refused by BigQuery).
         return [
-            _invalid(
-                f"{len(names)} clustering fields specified, exceeding the limit of {MAX_CLUSTERING_FIELDS}.",
-                "clustering.fields",
+            TOO_MANY_CLUSTERING_FIELDS.violation(
+                "clustering.fields", count=len(names), limit=MAX_CLUSTERING_FIELDS
             )
         ]
     if not spec.schema:
-        # r-dbi/bigrquery#472: "Table with clustering must have a schema. [invalid]".
-        return [_invalid("Table with clustering must have a schema.", "clustering.fields")]
+        return [CLUSTERED_TABLE_WITHOUT_SCHEMA.violation("clustering.fields")]
     violations: list[Violation] = []
     seen: set[str] = set()
     for name in names:
         if name.lower() in seen:
-            # Not confirmed: no real text found for a column named twice in clustering.fields
-            # (searched issues for duplicate clustering fields). Our wording.
-            violations.append(_invalid(f"Duplicate clustering field: {name}.", name))
+            violations.append(DUPLICATE_CLUSTERING_FIELD.violation(name, name=name))
             continue
         seen.add(name.lower())
         violations.extend(_validate_clustering_field(spec, name))
@@ -387,33 +248,12 @@ def validate_clustering(spec: TableSpec) -> list[Violation]:
 def _validate_clustering_field(spec: TableSpec, name: str) -> list[Violation]:
     column = spec.field(name)
     if column is None:
-        # GoogleCloudDataproc/spark-bigquery-connector#809, memiiso/debezium-server-bigquery#342
-        # and a 400 on tables.insert in CloudAct's own history. Nested paths ("a.b") get the same
-        # answer: clustering columns must be top-level.
-        return [
-            _invalid(
-                f"The field specified for clustering cannot be found in the schema. Invalid field: {name}.",
-                name,
-            )
-        ]
+        # Nested paths ("a.b") get the same answer: clustering columns must be top-level.
+        return [CLUSTERING_FIELD_NOT_FOUND.violation(name, name=name)]
     if column.type not in CLUSTERABLE_TYPES:
-        # firebase/extensions#2134 (JSON), airbytehq/airbyte#30720 (TIME); FLOAT is reported under
-        # its legacy name, e.g. "Field importance_score has type FLOAT, ...".
-        return [
-            _invalid(
-                f"Field {column.name} has type {column.type.value}, which is not supported for clustering.",
-                name,
-            )
-        ]
+        return [CLUSTERING_FIELD_TYPE.violation(name, name=column.name, type=column.type.value)]
     if column.is_repeated:
-        # Not confirmed: no real text found for clustering on a REPEATED column (searched issues
-        # for clustering + REPEATED/ARRAY). Modelled on the type refusal above.
-        return [
-            _invalid(
-                f"Field {column.name} has mode REPEATED, which is not supported for clustering.",
-                name,
-            )
-        ]
+        return [CLUSTERING_FIELD_REPEATED.violation(name, name=column.name)]
     return []
 
 
@@ -428,20 +268,6 @@ def validate_table(spec: TableSpec) -> list[Violation]:
         *validate_partitioning(spec),
         *validate_clustering(spec),
     ]
-
-
-def check_table(spec: TableSpec) -> None:
-    """Raise the first violation as the :mod:`harness.ports` error a backend would raise."""
-    violations = validate_table(spec)
-    if violations:
-        raise violations[0].to_error()
-
-
-def check_dataset_id(dataset_id: str) -> None:
-    """Raise :class:`InvalidRequestError` if BigQuery would refuse this dataset ID."""
-    violations = validate_dataset_id(dataset_id)
-    if violations:
-        raise violations[0].to_error()
 
 
 def validate_config(config: BootstrapConfig, project: str) -> dict[str, list[Violation]]:
@@ -460,7 +286,9 @@ def validate_config(config: BootstrapConfig, project: str) -> dict[str, list[Vio
         violations = validate_table(spec)
         if spec.table_id in seen:
             violations.append(
-                Violation.from_error(table_exists(project, dataset_id, spec.table_id), "tableId")
+                DUPLICATE_TABLE.violation(
+                    "tableId", project=project, dataset_id=dataset_id, table_id=spec.table_id
+                )
             )
         seen.add(spec.table_id)
         if violations:

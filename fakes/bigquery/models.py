@@ -1,0 +1,161 @@
+"""The REST emulator's state beside the engine (moto's models): query jobs and the insertId window.
+
+The engine holds datasets, tables and rows; what only the REST face has — jobs a client polls by
+id, and the ``insertId`` de-duplication of ``tabledata.insertAll`` — lives here, with its
+behaviour, so ``rest.py`` only parses requests, calls these and renders the answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.exceptions import (
+    InvalidQueryParameters,
+    JobAlreadyExists,
+    JobNotFound,
+    PositionalParameterCount,
+    RequiredParameterMissing,
+    UnsupportedByFake,
+)
+from fakes.bigquery.rest_values import decode_parameters
+from fakes.bigquery.sql import POSITIONAL_PREFIX, name_positional_parameters
+from harness.ports import QueryResult, WarehouseError
+
+DEFAULT_LOCATION = "US"
+INSERT_ID_WINDOW = timedelta(minutes=1)
+
+
+@dataclass
+class Job:
+    """A query job; ``job_id`` is None for a dry run, which BigQuery neither names nor keeps."""
+
+    project: str
+    job_id: str | None
+    location: str
+    configuration: dict[str, Any]
+    created: datetime
+    result: QueryResult | None = None
+    error: WarehouseError | None = None
+
+    def reference(self) -> dict[str, Any]:
+        if self.job_id is None:
+            return {"projectId": self.project, "location": self.location}
+        return {"projectId": self.project, "jobId": self.job_id, "location": self.location}
+
+
+class JobStore:
+    """Query jobs by (project, job id): run on the engine when inserted, kept for jobs.get and
+    getQueryResults. A failed query is a DONE job carrying its error, as in BigQuery."""
+
+    def __init__(self, engine: BigQueryEngine) -> None:
+        self.engine = engine
+        self._jobs: dict[tuple[str, str], Job] = {}
+        self._lock = threading.Lock()
+
+    def run_query(
+        self, project: str, configuration: dict[str, Any], job_id: str | None, location: str | None
+    ) -> Job:
+        """Run a query job (stored, for jobs.get / getQueryResults). A dry run is validated and
+        estimated by the engine without running, is not stored, and fails the request itself."""
+        query_config = configuration.get("query") or {}
+        sql = query_config.get("query")
+        if not isinstance(sql, str) or not sql.strip():
+            raise RequiredParameterMissing(name="query")
+        if query_config.get("useLegacySql") is True:
+            raise UnsupportedByFake("The emulator supports GoogleSQL only; set useLegacySql to false")
+        location = location or DEFAULT_LOCATION
+        if configuration.get("dryRun"):
+            statement, params = _statement(sql, query_config)
+            return Job(
+                project=project,
+                job_id=None,
+                location=location,
+                configuration={"jobType": "QUERY", **configuration},
+                created=self.engine.clock.now(),
+                result=self.engine.dry_run(project, statement, params),
+            )
+        job_id = job_id or f"job_{uuid.uuid4().hex}"
+        with self._lock:
+            if (project, job_id) in self._jobs:
+                raise JobAlreadyExists(project=project, location=location, job_id=job_id)
+            job = Job(
+                project=project,
+                job_id=job_id,
+                location=location,
+                configuration={"jobType": "QUERY", **configuration},
+                created=self.engine.clock.now(),
+            )
+            self._jobs[(project, job_id)] = job
+        try:
+            statement, params = _statement(sql, query_config)
+            job.result = self.engine.query(project, statement, params)
+        except WarehouseError as exc:
+            job.error = exc
+        return job
+
+    def find(self, project: str, job_id: str) -> Job | None:
+        return self._jobs.get((project, job_id))
+
+    def get(self, project: str, job_id: str, location: str | None) -> Job:
+        job = self.find(project, job_id)
+        if job is None:
+            raise JobNotFound(project=project, location=location or DEFAULT_LOCATION, job_id=job_id)
+        return job
+
+
+class InsertIdWindow:
+    """``insertId`` de-duplication of ``tabledata.insertAll``: best effort, as in BigQuery, over
+    one minute of the engine's clock, per table."""
+
+    def __init__(self, engine: BigQueryEngine) -> None:
+        self.engine = engine
+        self._seen: dict[tuple[str, str, str, str], datetime] = {}
+        self._lock = threading.Lock()
+
+    def fresh_rows(
+        self, project: str, dataset_id: str, table_id: str, entries: list[Mapping[str, Any]]
+    ) -> list[int]:
+        """Indices of rows whose ``insertId`` was not seen for this table within the window."""
+        now = self.engine.clock.now()
+        keep: list[int] = []
+        batch: set[str] = set()
+        with self._lock:
+            for index, entry in enumerate(entries):
+                insert_id = entry.get("insertId")
+                if not insert_id:
+                    keep.append(index)
+                    continue
+                seen = self._seen.get((project, dataset_id, table_id, str(insert_id)))
+                if str(insert_id) in batch or (seen is not None and now - seen < INSERT_ID_WINDOW):
+                    continue
+                batch.add(str(insert_id))
+                keep.append(index)
+        return keep
+
+    def remember(self, project: str, dataset_id: str, table_id: str, insert_ids: list[Any]) -> None:
+        now = self.engine.clock.now()
+        with self._lock:
+            for insert_id in insert_ids:
+                if insert_id:
+                    self._seen[(project, dataset_id, table_id, str(insert_id))] = now
+
+
+def _statement(sql: str, query_config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The SQL and engine parameters of a query: POSITIONAL parameters bind the ``?`` markers in
+    text order, through named parameters the markers are rewritten to."""
+    try:
+        params = decode_parameters(query_config)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        raise InvalidQueryParameters(detail=exc) from exc
+    if isinstance(params, dict):
+        return sql, params
+    named, count = name_positional_parameters(sql)
+    if count > len(params):
+        raise PositionalParameterCount(count=count, given=len(params))
+    return named, {f"{POSITIONAL_PREFIX}{index}": params[index] for index in range(count)}

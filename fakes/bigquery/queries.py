@@ -1,0 +1,319 @@
+"""Running one BigQuery statement on the engine's storage: SELECT, DML and the DDL the fake accepts.
+
+A statement is parsed and translated once per text (process-wide caches), its tables resolved,
+BigQuery's query rules applied (``requirePartitionFilter``, the streaming buffer for UPDATE,
+DELETE and MERGE, partition expiry before reading) and DuckDB's errors turned into BigQuery's.
+``totalBytesProcessed`` is estimated with BigQuery's per-type sizes.
+
+:class:`StatementRunner` is the query half of :class:`fakes.bigquery.engine.BigQueryEngine`; the
+engine, which owns storage and the catalog, provides the abstract members.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, cast
+
+import duckdb
+from cachetools import LRUCache
+
+from fakes.bigquery import ddl
+from fakes.bigquery import params as param_types
+from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
+from fakes.bigquery.exceptions import QueryDatasetNotFound, QueryTableNotFound, StreamingBufferRefusal
+from fakes.bigquery.partitions import check_partition_filters
+from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema
+from fakes.bigquery.sql import (
+    ParsedStatement,
+    StatementKind,
+    StorageName,
+    TableRef,
+    Translation,
+    bind,
+    parse,
+    to_duckdb,
+)
+from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
+from harness.ports import Clock, QueryResult
+from harness.schema.spec import FieldSpec, FieldType
+
+_FIXED_BYTES: dict[FieldType, int] = {
+    FieldType.INTEGER: 8,
+    FieldType.FLOAT: 8,
+    FieldType.NUMERIC: 16,
+    FieldType.BIGNUMERIC: 32,
+    FieldType.BOOLEAN: 1,
+    FieldType.DATE: 8,
+    FieldType.DATETIME: 8,
+    FieldType.TIME: 8,
+    FieldType.TIMESTAMP: 8,
+    FieldType.INTERVAL: 16,
+}
+
+
+class StatementRunner(ABC):
+    """``query``, ``dry_run`` and the size estimates, over the storage the engine owns."""
+
+    clock: Clock
+    _conn: duckdb.DuckDBPyConnection
+    _lock: threading.RLock
+    _datasets: dict[tuple[str, str], Dataset]
+    _tables: dict[tuple[str, str, str], Table]
+
+    @abstractmethod
+    def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
+        """The table, or BigQuery's 404."""
+
+    @abstractmethod
+    def _storage_name(self, ref: TableRef, *, write: bool) -> StorageName:
+        """Where a table's rows live (``write``) or the view of its user columns."""
+
+    @abstractmethod
+    def _storage_sql(self, ref: TableRef) -> str:
+        """The quoted name of a table's storage."""
+
+    @abstractmethod
+    def _save_table(self, table: Table) -> None:
+        """Write a table's metadata through (file-backed engines)."""
+
+    @abstractmethod
+    def _expire_partitions(self, table: Table) -> None:
+        """Drop the partitions whose expiration passed on the injected clock."""
+
+    def query(self, project: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports."""
+        params = dict(params or {})
+        with self._lock:
+            statement = _parse_cached(sql, project)
+            if statement.kind.is_ddl:
+                return ddl.run(cast(ddl.DdlTarget, self), project, statement)
+            referenced = [self._resolve(ref) for ref in statement.tables]
+            target = self._resolve(statement.target) if statement.target else None
+            tables = referenced + ([target] if target else [])
+            for table in tables:
+                self._expire_partitions(table)
+            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
+            translation = self._translate(statement, target)
+            duck_params = {
+                name: param_types.to_duckdb(value)
+                for name, value in bind(statement, translation, params, self.clock.now()).items()
+            }
+            duck_sql = translation.sql
+            if statement.kind is StatementKind.SELECT:
+                return self._select(statement, duck_sql, duck_params, referenced)
+            assert target is not None
+            return self._dml(statement, duck_sql, duck_params, target, referenced)
+
+    def dry_run(self, project: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Validate a statement and estimate it without running it (``dryRun``): the same parse,
+        table, parameter and partition-filter checks as :meth:`query`, DuckDB's binder for names
+        and types, the result schema of a SELECT and ``totalBytesProcessed`` of the tables as
+        they are. Nothing is written, and errors that only rows can raise (division by zero, a
+        bad cast of a value) are not found, as in BigQuery."""
+        params = dict(params or {})
+        with self._lock:
+            statement = _parse_cached(sql, project)
+            if statement.kind.is_ddl:
+                return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
+            referenced = [self._resolve(ref) for ref in statement.tables]
+            target = self._resolve(statement.target) if statement.target else None
+            for table in referenced + ([target] if target else []):
+                self._expire_partitions(table)
+            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
+            translation = self._translate(statement, target)
+            duck_params = {
+                name: param_types.to_duckdb(value)
+                for name, value in bind(statement, translation, params, self.clock.now()).items()
+            }
+            schema: tuple[FieldSpec, ...] = ()
+            try:
+                if statement.kind is StatementKind.SELECT:
+                    relation = self._conn.sql(translation.sql, params=duck_params)
+                    description = list(zip(relation.columns, relation.types, strict=True))
+                    schema = result_schema(description, [t.spec.schema for t in referenced])
+                else:
+                    self._conn.execute(f"EXPLAIN {translation.sql}", duck_params)
+            except duckdb.Error as exc:
+                raise map_duckdb_error(exc) from exc
+            scanned = referenced + ([target] if target and statement.kind is not StatementKind.INSERT else [])
+            return QueryResult(
+                rows=[],
+                schema=schema,
+                statement_type=statement.kind.value,
+                bytes_processed=self._bytes_estimate(statement, scanned)(),
+            )
+
+    def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
+        """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
+        columns = None
+        if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
+            columns = target.spec.column_names
+        key = (statement.sql, statement.default_project, columns)
+        with _CACHE_LOCK:
+            translation = _TRANSLATIONS.get(key)
+        if translation is None:
+            source = _with_insert_columns(statement, columns) if columns else statement
+            translation = to_duckdb(source, map_table=lambda ref, write: self._storage_name(ref, write=write))
+            with _CACHE_LOCK:
+                _TRANSLATIONS[key] = translation
+        return translation
+
+    def _resolve(self, ref: TableRef) -> Table:
+        table = self._tables.get((ref.project, ref.dataset, ref.table))
+        if table is not None:
+            return table
+        dataset = self._datasets.get((ref.project, ref.dataset))
+        if dataset is None:
+            raise QueryDatasetNotFound(project=ref.project, dataset_id=ref.dataset)
+        raise QueryTableNotFound(
+            project=ref.project, dataset_id=ref.dataset, table_id=ref.table, location=dataset.spec.location
+        )
+
+    def _select(
+        self, statement: ParsedStatement, duck_sql: str, duck_params: dict[str, Any], referenced: list[Table]
+    ) -> QueryResult:
+        try:
+            cursor = self._conn.execute(duck_sql, duck_params)
+            description = cursor.description or []
+            raw = cursor.fetchall()
+        except duckdb.Error as exc:
+            raise map_duckdb_error(exc) from exc
+        schema = result_schema(description, [t.spec.schema for t in referenced])
+        rows = [row_from_storage(schema, values) for values in raw]
+        check_no_null_elements(schema, rows)
+        return QueryResult(
+            rows=rows,
+            schema=schema,
+            statement_type=StatementKind.SELECT.value,
+            bytes_processed=self._bytes_estimate(statement, referenced),
+        )
+
+    def _dml(
+        self,
+        statement: ParsedStatement,
+        duck_sql: str,
+        duck_params: dict[str, Any],
+        target: Table,
+        referenced: list[Table],
+    ) -> QueryResult:
+        now = self.clock.now()
+        guarded = (
+            statement.kind in (StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE)
+            and target.buffer_until is not None
+            and target.buffer_until > now
+        )
+        try:
+            if guarded:
+                alias = statement.target_alias or target.ref.table
+                affected = self._guarded_dml(duck_sql, duck_params, target, alias, now)
+            else:
+                affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
+        except duckdb.Error as exc:
+            raise map_duckdb_error(exc) from exc
+        if affected:
+            target.modified = now
+            self._save_table(target)
+        scanned = referenced + ([] if statement.kind is StatementKind.INSERT else [target])
+        return QueryResult(
+            rows=[],
+            statement_type=statement.kind.value,
+            affected_rows=affected,
+            bytes_processed=self._bytes_estimate(statement, scanned),
+        )
+
+    def _guarded_dml(
+        self, duck_sql: str, duck_params: dict[str, Any], target: Table, alias: str, now: datetime
+    ) -> int:
+        """Run DML in a transaction and undo it if it touched a row still in the streaming buffer."""
+        self._conn.execute("BEGIN TRANSACTION")
+        try:
+            touched = self._conn.execute(
+                f"{duck_sql} RETURNING {quote_ident(alias)}.{quote_ident(STREAM_COL)}", duck_params
+            ).fetchall()
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        if any(until is not None and as_utc(until) > now for (until,) in touched):
+            self._conn.execute("ROLLBACK")
+            raise StreamingBufferRefusal(table=target.ref.dotted)
+        self._conn.execute("COMMIT")
+        return len(touched)
+
+    def _bytes_estimate(self, statement: ParsedStatement, tables: list[Table]) -> Callable[[], int]:
+        """``totalBytesProcessed`` with BigQuery's per-type sizes over the referenced columns,
+        measured when first asked for (the tables' sizes at that moment)."""
+        from sqlglot import exp
+
+        tree = statement.tree
+        star = any(True for _ in tree.find_all(exp.Star))
+        referenced_names = {col.name.lower() for col in tree.find_all(exp.Column)}
+        unique = list({id(t): t for t in tables}.values())
+        return lambda: self._bytes_processed(unique, star, referenced_names)
+
+    def num_bytes(self, project: str, dataset_id: str, table_id: str) -> int:
+        """The table's logical size (``numBytes``), with the per-type sizes of ``totalBytesProcessed``:
+        what ``SELECT *`` over it would process."""
+        with self._lock:
+            table = self._table(project, dataset_id, table_id)
+            return self._bytes_processed([table], True, set())
+
+    def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
+        total = 0
+        for table in tables:
+            if (table.ref.project, table.ref.dataset, table.ref.table) not in self._tables:
+                continue
+            columns = [f for f in table.spec.schema if star or f.name.lower() in referenced_names]
+            if not columns:
+                continue
+            fixed = [f for f in columns if f.type in _FIXED_BYTES and not f.is_repeated]
+            variable = [f for f in columns if f not in fixed]
+            expressions = ["count(*)"] + [f"coalesce(sum({_byte_length(f)} + 2), 0)" for f in variable]
+            with self._lock:
+                counts = self._conn.execute(
+                    f"SELECT {', '.join(expressions)} FROM {self._storage_sql(table.ref)}"
+                ).fetchone()
+            rows = int(counts[0])
+            total += rows * sum(_FIXED_BYTES[f.type] for f in fixed) + sum(int(v) for v in counts[1:])
+        return total
+
+
+# Parsing and translating cost more than running a small query, and neither depends on an engine:
+# a statement parses the same everywhere, and storage names are a pure function of the project,
+# dataset and table ids (a translation only ever runs after every table it names was resolved,
+# so its project's catalog is attached). One process-wide cache serves every engine, so a fresh
+# engine per test starts warm.
+_CACHE_LOCK = threading.Lock()
+_PARSED: LRUCache[tuple[str, str], ParsedStatement] = LRUCache(maxsize=4096)
+_TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
+
+
+def _parse_cached(sql: str, project: str) -> ParsedStatement:
+    with _CACHE_LOCK:
+        statement = _PARSED.get((sql, project))
+    if statement is None:
+        statement = parse(sql, default_project=project)
+        with _CACHE_LOCK:
+            _PARSED[(sql, project)] = statement
+    return statement
+
+
+def _byte_length(spec: FieldSpec) -> str:
+    column = quote_ident(spec.name)
+    if spec.type is FieldType.BYTES and not spec.is_repeated:
+        return f"octet_length({column})"
+    return f"strlen(CAST({column} AS VARCHAR))"
+
+
+def _with_insert_columns(statement: ParsedStatement, columns: tuple[str, ...]) -> ParsedStatement:
+    """``INSERT t VALUES`` names no columns; the storage table has hidden ones, so name them."""
+    from sqlglot import exp
+
+    tree = statement.tree.copy()
+    tree.set(
+        "this", exp.Schema(this=tree.this, expressions=[exp.to_identifier(c, quoted=True) for c in columns])
+    )
+    return replace(statement, tree=tree)

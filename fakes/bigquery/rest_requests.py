@@ -1,0 +1,85 @@
+"""Reading the REST emulator's requests: JSON bodies, query-string arguments, paging, labels.
+
+What a request carries, checked the way the API checks it (a bad value is a 400 with BigQuery's
+reason), before :mod:`fakes.bigquery.rest` calls the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+
+from fakes.bigquery.exceptions import InvalidArgument, InvalidJsonPayload, InvalidPageToken, NotAnObject
+
+
+def flag(value: str | None) -> bool:
+    return value is not None and value.lower() in ("1", "true", "yes")
+
+
+def int_arg(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        number = int(raw)
+    except ValueError as exc:
+        raise InvalidArgument(name=name, value=raw) from exc
+    if number < 0:
+        raise InvalidArgument(name=name, value=raw)
+    return number
+
+
+def page_of(items: list[Any], request: Request) -> tuple[list[Any], str | None]:
+    start = token_offset(request.query_params.get("pageToken"))
+    limit = int_arg(request, "maxResults")
+    end = len(items) if limit is None else start + limit
+    token = str(end) if end < len(items) else None
+    return items[start:end], token
+
+
+def token_offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = int(token)
+    except ValueError as exc:
+        raise InvalidPageToken(token=token) from exc
+    if offset < 0:
+        raise InvalidPageToken(token=token)
+    return offset
+
+
+def object_at(body: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key) or {}
+    if not isinstance(value, dict):
+        raise NotAnObject(key=key)
+    return value
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidJsonPayload(detail=exc) from exc
+    if not isinstance(body, dict):
+        raise InvalidJsonPayload(detail="Expected an object.")
+    return body
+
+
+def merged_labels(
+    current: Mapping[str, str], update: Mapping[str, Any] | None, *, replace: bool
+) -> dict[str, str]:
+    """PATCH merges labels (a null value removes one); PUT replaces them."""
+    merged = {} if replace else dict(current)
+    for key, value in (update or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = str(value)
+    return merged
