@@ -462,7 +462,7 @@ def _script(wh: Warehouse, clock: ManualClock) -> list[Callable[[], Any]]:
         lambda: wh.patch_table("d1", "events", schema=[*EVENTS.schema, FieldSpec("n", FieldType.INTEGER)]),
         lambda: wh.delete_table("d1", "events"),
         lambda: wh.delete_dataset("d1"),
-        lambda: wh.list_datasets(),
+        wh.list_datasets,
     ]
 
 

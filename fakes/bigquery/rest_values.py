@@ -221,8 +221,9 @@ def known_values(schema: Sequence[FieldSpec], row: Mapping[str, Any]) -> dict[st
         if spec is None:
             continue
         if spec.is_record and isinstance(value, Mapping):
-            value = known_values(spec.fields, value)
+            out[key] = known_values(spec.fields, value)
         elif spec.is_record and spec.is_repeated and isinstance(value, list):
-            value = [known_values(spec.fields, v) if isinstance(v, Mapping) else v for v in value]
-        out[key] = value
+            out[key] = [known_values(spec.fields, v) if isinstance(v, Mapping) else v for v in value]
+        else:
+            out[key] = value
     return out

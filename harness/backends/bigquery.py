@@ -245,14 +245,16 @@ class BigQueryWarehouse:
         row_errors: list[RowError] = []
         for index, row in enumerate(rows):
             lowered = {str(k).lower(): v for k, v in row.items()}
-            for key in row:
-                if str(key).lower() not in by_name:
-                    row_errors.append(RowError(index, "invalid", f"no such field: {key}.", str(key)))
-            for f in required:
-                if lowered.get(f.name.lower()) is None:
-                    row_errors.append(
-                        RowError(index, "invalid", f"Missing required field: {f.name}.", f.name)
-                    )
+            row_errors.extend(
+                RowError(index, "invalid", f"no such field: {key}.", str(key))
+                for key in row
+                if str(key).lower() not in by_name
+            )
+            row_errors.extend(
+                RowError(index, "invalid", f"Missing required field: {f.name}.", f.name)
+                for f in required
+                if lowered.get(f.name.lower()) is None
+            )
         if row_errors:
             # Refused before any statement runs, with the per-row errors the fake and insertAll give.
             bad = len({e.index for e in row_errors})
