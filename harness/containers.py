@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -134,7 +135,7 @@ def _timed(strategy: WaitStrategy, timeout: float) -> WaitStrategy:
     return strategy.with_startup_timeout(timedelta(seconds=timeout)).with_poll_interval(0.2)
 
 
-class _Container:
+class _Container(ABC):
     """Start/stop and context management shared by the two containers. The testcontainers object is
     made in :meth:`start`, so constructing one of these needs neither testcontainers nor Docker."""
 
@@ -142,8 +143,9 @@ class _Container:
         self.startup_timeout = startup_timeout
         self._container: DockerContainer | None = None
 
+    @abstractmethod
     def _make(self) -> DockerContainer:
-        raise NotImplementedError
+        """The testcontainers object to start, configured but not started."""
 
     @property
     def container(self) -> DockerContainer:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -196,7 +197,7 @@ def sendable_header_value(value: str) -> bool:
     return all(" " <= ch <= "~" for ch in value)
 
 
-class ProviderHttpClient:
+class ProviderHttpClient(ABC):
     """What every provider client shares: a base URL, an httpx client (built lazily, or the
     caller's, which is never closed here), timeouts, the retry policy, and an injectable sleep and
     clock so retry waits are asserted, not waited for."""
@@ -222,8 +223,9 @@ class ProviderHttpClient:
         self._sleep = sleep
         self._clock = clock or SystemClock()
 
+    @abstractmethod
     def auth_headers(self, api_key: str) -> dict[str, str]:
-        raise NotImplementedError
+        """The provider's authentication headers for ``api_key``."""
 
     @property
     def client(self) -> httpx.Client:

@@ -29,6 +29,7 @@ What both do, and how:
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -127,23 +128,28 @@ class ReportSource(ProviderHttpClient):
 
     # ------------------------------------------------------------------ subclass hooks
 
+    @abstractmethod
     def range_params(self, start: date, end: date) -> list[tuple[str, str]]:
-        raise NotImplementedError
+        """The query parameters selecting ``start`` to ``end`` (exclusive) in whole days."""
 
     def usage_params(self) -> list[tuple[str, str]]:
         return [("group_by[]", name) for name in self.usage_group_by]
 
+    @abstractmethod
     def costs_params(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
+        """The cost report's own query parameters (grouping)."""
 
+    @abstractmethod
     def bucket_day(self, bucket: dict[str, Any]) -> date:
-        raise NotImplementedError
+        """The UTC day a report bucket covers."""
 
+    @abstractmethod
     def usage_records(self, day: date, results: list[dict[str, Any]]) -> list[UsageRecord]:
-        raise NotImplementedError
+        """One day's usage results as records (one per model)."""
 
+    @abstractmethod
     def cost_records(self, day: date, results: list[dict[str, Any]]) -> list[CostRecord]:
-        raise NotImplementedError
+        """One day's cost results as records."""
 
     # ------------------------------------------------------------------ UsageSource
 
