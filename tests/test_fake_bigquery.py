@@ -10,6 +10,7 @@ from real_errors import assert_real_error
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.types import row_to_storage
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
 from harness.ports import (
@@ -221,6 +222,30 @@ def test_streaming_insert_reports_per_row_errors_and_inserts_nothing(
     assert errors[3][0:2] == ("invalid", "amount")
     assert 0 not in errors
     assert ds.get_table("ds", "events").num_rows == 0
+
+
+def test_row_refusals_read_as_bigquery_words_them() -> None:
+    """The confirmed insertAll texts: the leaf field's name in the message and the indexed path in
+    ``location`` (glific/glific#3477), "floating point" for FLOAT (DataflowTemplates#22)."""
+    fields = FieldSpec(
+        name="fields",
+        type=FieldType.RECORD,
+        mode=FieldMode.REPEATED,
+        fields=(FieldSpec(name="value", type=FieldType.STRING),),
+    )
+    schema = (fields, FieldSpec(name="n", type=FieldType.INTEGER), FieldSpec(name="x", type=FieldType.FLOAT))
+    with pytest.raises(bq.ArrayForNonRepeatedField) as array:
+        row_to_storage(schema, {"fields": [{"value": ["a"]}]})
+    assert (array.value.location, array.value.message) == (
+        "fields[0].value",
+        "Array specified for non-repeated field: value.",
+    )
+    with pytest.raises(bq.CannotConvert) as integer:
+        row_to_storage(schema, {"n": "abc"})
+    assert integer.value.message == "Cannot convert value to integer (bad value): abc"
+    with pytest.raises(bq.CannotConvert) as double:
+        row_to_storage(schema, {"x": "abc"})
+    assert double.value.message == "Cannot convert value to floating point (bad value): abc"
 
 
 def test_query_parameters_typed_like_the_google_client(ds: FakeWarehouse, manual_clock: ManualClock) -> None:

@@ -129,7 +129,11 @@ class ModelNotFound(AnthropicError):
     status = 404
     error_type = "not_found_error"
     template = "model: {model_id}"
-    searched = "the Messages API answers an unknown model like this; not confirmed for GET /v1/models/{id}"
+    searched = (
+        'the Messages API answers an unknown model like this (404 not_found_error "model: sonnet4", '
+        "anthropics/claude-code#5349); searched issues for GET /v1/models/{id} with an unknown id and "
+        "found no body, so not confirmed for that endpoint"
+    )
 
 
 class NotFound(AnthropicError):

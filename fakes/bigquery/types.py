@@ -102,19 +102,22 @@ def field_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
         if value is None:
             return []
         if not isinstance(value, list | tuple):
-            raise ArrayForNonRepeatedField(location, field=location)
+            raise ArrayForNonRepeatedField(location, field=spec.name)
         items = []
-        for item in value:
+        for index, item in enumerate(value):
             if item is None:
                 raise NullInRepeatedField(location, field=location)
-            items.append(_scalar_to_storage(spec, item, location))
+            # BigQuery locates a refusal inside a repeated RECORD by the element's index
+            # ("fields[0].value", glific/glific#3477).
+            where = f"{location}[{index}]" if spec.type is FieldType.RECORD else location
+            items.append(_scalar_to_storage(spec, item, where))
         return items
     if value is None:
         if spec.mode is FieldMode.REQUIRED:
             raise MissingRequiredField(location, field=location)
         return None
     if isinstance(value, list | tuple) and spec.type is not FieldType.JSON:
-        raise ArrayForNonRepeatedField(location, field=location)
+        raise ArrayForNonRepeatedField(location, field=spec.name)
     return _scalar_to_storage(spec, value, location)
 
 
@@ -155,7 +158,7 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
             return number
         if t is FieldType.FLOAT:
             if isinstance(value, bool):
-                raise _bad(value, "double", location)
+                raise _bad(value, _kind(t), location)
             if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
                 return float(value.replace("Infinity", "inf"))
             return float(value)
@@ -217,8 +220,17 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
     except ValueRejected:
         raise
     except (ValueError, TypeError, InvalidOperation, OverflowError, json.JSONDecodeError) as exc:
-        raise _bad(value, t.value.lower(), location) from exc
+        raise _bad(value, _kind(t), location) from exc
     raise UnsupportedColumnType(location, type=t.value)  # pragma: no cover - enum is closed
+
+
+#: How BigQuery names a type in "Cannot convert value to <kind>" where that differs from the
+#: lower-cased type ("floating point": GoogleCloudPlatform/DataflowTemplates#22).
+_KINDS = {FieldType.FLOAT: "floating point"}
+
+
+def _kind(field_type: FieldType) -> str:
+    return _KINDS.get(field_type, field_type.value.lower())
 
 
 def _bad(value: Any, kind: str, location: str) -> ValueRejected:

@@ -50,8 +50,9 @@ class CryptoKeyNotFound(KmsError, KeyNotFoundError):
 class CryptoKeyVersionNotFound(KmsError, KeyNotFoundError):
     template = "CryptoKeyVersion {name} not found."
     searched = (
-        'no real response found for "CryptoKeyVersion projects/ ... not found"; the wording follows '
-        "the confirmed KeyRing/CryptoKey pattern"
+        'no real response found for "CryptoKeyVersion projects/ ... not found" (searched issues and '
+        "find_string; only another emulator's test expects it); the wording follows the confirmed "
+        "KeyRing/CryptoKey pattern"
     )
 
 
@@ -64,8 +65,8 @@ class KeyRingAlreadyExists(KmsError, KeyAlreadyExistsError):
 class CryptoKeyAlreadyExists(KmsError, KeyAlreadyExistsError):
     template = "CryptoKey {name} already exists."
     searched = (
-        'no real response found for "CryptoKey projects/ already exists"; the wording follows the '
-        "confirmed KeyRing pattern"
+        'no real response found for "CryptoKey projects/ already exists" (searched issues for KMS '
+        "409 ALREADY_EXISTS on cryptoKeys.create); the wording follows the confirmed KeyRing pattern"
     )
 
 

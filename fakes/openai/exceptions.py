@@ -103,8 +103,10 @@ class ModelNotFound(OpenAIError):
     code = "model_not_found"
     template = "The model '{model_id}' does not exist"
     searched = (
-        "no real GET /v1/models/{id} 404 body was found; the wording follows OpenAI's model_not_found "
-        "errors on inference endpoints"
+        "no real GET /v1/models/{id} 404 body was found (searched issues and find_string for "
+        'model_not_found bodies); inference endpoints word it "The model `gpt-4o` does not exist or you '
+        'do not have access to it." (rd-1-2022/ai-openai-helloworld#9, Aider-AI/aider#2030), with '
+        "backticks, so ours follows their opening only"
     )
 
 
