@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fakes.anthropic.exceptions import (
@@ -25,7 +25,7 @@ from fakes.anthropic.exceptions import (
     MissingTimezone,
 )
 from fakes.anthropic.models import COST_GROUP_BY, USAGE_DIMS
-from fakes.providers.paging import BUCKET_WIDTHS, decode_cursor, query_list
+from fakes.providers.paging import BUCKET_WIDTHS, ReportQuery, decode_cursor, query_list
 from fakes.providers.usage import UsageRow, format_decimal
 
 
@@ -51,17 +51,6 @@ MESSAGES_USAGE = ReportSpec(
 COST_REPORT = ReportSpec(
     widths={"1d": (7, 31)}, group_by=COST_GROUP_BY, filters={"workspace_ids": "workspace_id"}
 )
-
-
-@dataclass(frozen=True)
-class ReportQuery:
-    start: datetime
-    stop: datetime
-    width: timedelta
-    limit: int
-    group_by: list[str]
-    cursor: datetime | None
-    filters: dict[str, set[Any]]
 
 
 def literal_list(values: Sequence[str]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fakes.openai.exceptions import (
@@ -23,7 +23,7 @@ from fakes.openai.exceptions import (
     MissingRequiredParameter,
 )
 from fakes.openai.models import COST_DIMS, USAGE_DIMS
-from fakes.providers.paging import BUCKET_WIDTHS, decode_cursor, query_list
+from fakes.providers.paging import BUCKET_WIDTHS, ReportQuery, decode_cursor, query_list
 from fakes.providers.usage import UsageRow
 
 
@@ -52,17 +52,6 @@ COSTS = ReportSpec(
     dims=COST_DIMS,
     filters={"project_ids": "project_id", "api_key_ids": "api_key_id", "line_items": "line_item"},
 )
-
-
-@dataclass(frozen=True)
-class ReportQuery:
-    start: datetime
-    stop: datetime
-    width: timedelta
-    limit: int
-    group_by: list[str]
-    cursor: datetime | None
-    filters: dict[str, set[Any]]
 
 
 def supported(values: Sequence[str]) -> str:

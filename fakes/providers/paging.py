@@ -12,6 +12,19 @@ from typing import Any
 BUCKET_WIDTHS = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 
 
+@dataclass(frozen=True)
+class ReportQuery:
+    """A usage or cost report request, parsed and checked by the provider's ``reports`` module."""
+
+    start: datetime
+    stop: datetime
+    width: timedelta
+    limit: int
+    group_by: list[str]
+    cursor: datetime | None
+    filters: dict[str, set[Any]]
+
+
 def snap(moment: datetime, width: timedelta) -> datetime:
     """``moment`` (tz-aware) floored to the start of its minute/hour/day in UTC."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
