@@ -91,17 +91,7 @@ class StatementRunner(ABC):
             statement = _parse_cached(sql, project)
             if statement.kind.is_ddl:
                 return ddl.run(cast(ddl.DdlTarget, self), project, statement)
-            referenced = [self._resolve(ref) for ref in statement.tables]
-            target = self._resolve(statement.target) if statement.target else None
-            tables = referenced + ([target] if target else [])
-            for table in tables:
-                self._expire_partitions(table)
-            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-            translation = self._translate(statement, target)
-            duck_params = {
-                name: param_types.to_duckdb(value)
-                for name, value in bind(statement, translation, params, self.clock.now()).items()
-            }
+            referenced, target, translation, duck_params = self._prepare(statement, params)
             duck_sql = translation.sql
             if statement.kind is StatementKind.SELECT:
                 return self._select(statement, duck_sql, duck_params, referenced)
@@ -119,16 +109,7 @@ class StatementRunner(ABC):
             statement = _parse_cached(sql, project)
             if statement.kind.is_ddl:
                 return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
-            referenced = [self._resolve(ref) for ref in statement.tables]
-            target = self._resolve(statement.target) if statement.target else None
-            for table in referenced + ([target] if target else []):
-                self._expire_partitions(table)
-            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-            translation = self._translate(statement, target)
-            duck_params = {
-                name: param_types.to_duckdb(value)
-                for name, value in bind(statement, translation, params, self.clock.now()).items()
-            }
+            referenced, target, translation, duck_params = self._prepare(statement, params)
             schema: tuple[FieldSpec, ...] = ()
             try:
                 if statement.kind is StatementKind.SELECT:
@@ -146,6 +127,23 @@ class StatementRunner(ABC):
                 statement_type=statement.kind.value,
                 bytes_processed=self._bytes_estimate(statement, scanned)(),
             )
+
+    def _prepare(
+        self, statement: ParsedStatement, params: dict[str, Any]
+    ) -> tuple[list[Table], Table | None, Translation, dict[str, Any]]:
+        """What running and dry-running share: the tables (their expired partitions dropped), the
+        partition-filter check, the translation and the DuckDB parameters."""
+        referenced = [self._resolve(ref) for ref in statement.tables]
+        target = self._resolve(statement.target) if statement.target else None
+        for table in referenced + ([target] if target else []):
+            self._expire_partitions(table)
+        check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
+        translation = self._translate(statement, target)
+        duck_params = {
+            name: param_types.to_duckdb(value)
+            for name, value in bind(statement, translation, params, self.clock.now()).items()
+        }
+        return referenced, target, translation, duck_params
 
     def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
         """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
