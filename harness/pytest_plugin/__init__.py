@@ -65,6 +65,8 @@ pytest_plugins = [
     "harness.pytest_plugin.options",
     "harness.pytest_plugin.tiers",
     "harness.pytest_plugin.markers",
+    "harness.pytest_plugin.mark",
     "harness.pytest_plugin.fixtures",
+    "harness.pytest_plugin.clients",
     "harness.pytest_plugin.collection",
 ]
