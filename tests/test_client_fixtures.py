@@ -88,6 +88,17 @@ def test_a_users_three_tests_pass_on_fake_and_emulator_with_no_setup(pytester: p
     )
 
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readmes_example_test_file_passes_as_it_is_written(pytester: pytest.Pytester) -> None:
+    section = README.read_text(encoding="utf-8").split("## Use it in your project", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert example.startswith("# tests/test_my_app.py: the whole file")
+    pytester.makepyfile(test_my_app=example)
+    pytester.runpytest(*INNER, "--backend", "fake,emulator").assert_outcomes(passed=6)
+
+
 def test_anthropic_client_is_the_official_sdk_on_the_emulator(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -4,7 +4,8 @@
 the config's stash; :func:`harness_tiers` reads it back for the fixtures and the scenario items.
 Every test that uses the ``harness_tier`` fixture — directly or through ``harness_backends``,
 ``api_client``, ``onboarded_org``... — is parametrised over the tiers, so the same assertions run
-against the in-process fakes and against the emulators through the real Google clients.
+against the in-process fakes and against the emulators through the real Google clients. A test
+marked ``@pytest.mark.harness(tier=...)`` runs on the marker's tiers instead.
 """
 
 from __future__ import annotations
