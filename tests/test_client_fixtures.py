@@ -317,14 +317,19 @@ def test_the_markers_seed_sets_the_fakes_seed(pytester: pytest.Pytester) -> None
         ('"fake"', "*test_x: @pytest.mark.harness takes keywords only (tier, seed, data), got ('fake',)*"),
     ],
 )
+@pytest.mark.parametrize("fixture", ["", "harness_tier"], ids=["plain-test", "tier-aware-test"])
 def test_a_bad_marker_is_a_usage_error_naming_the_test(
-    pytester: pytest.Pytester, marker: str, message: str
+    pytester: pytest.Pytester, marker: str, message: str, fixture: str
 ) -> None:
-    # No tier-aware fixture: the marker is checked for every test, not only those it would affect.
-    pytester.makepyfile(f"import pytest\n\n@pytest.mark.harness({marker})\ndef test_x():\n    pass\n")
-    result = pytester.runpytest(*INNER)
+    # A plain test too: the marker is checked for every test, not only those it would affect.
+    pytester.makepyfile(
+        f"import pytest\n\n@pytest.mark.harness({marker})\ndef test_x({fixture}):\n    pass\n"
+    )
+    result = pytester.runpytest(*INNER, "--backend", "fake,emulator")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert "harness/pytest_plugin" not in result.stdout.str()
 
 
 def test_a_marker_seed_under_session_isolation_is_refused(pytester: pytest.Pytester) -> None:

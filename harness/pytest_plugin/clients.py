@@ -77,7 +77,6 @@ def bigquery_client(
     anonymous credentials, or real BigQuery with real credentials on gcp."""
     from google.cloud import bigquery
 
-    project = harness_settings.gcp_project_id
     if harness_tier == "gcp":
         client = bigquery.Client(
             project=_gcp_project(harness_settings), credentials=_gcp_credentials(harness_settings)
@@ -87,7 +86,7 @@ def bigquery_client(
 
         emulators = _emulators(request)
         client = bigquery.Client(
-            project=project,
+            project=harness_settings.gcp_project_id,
             credentials=AnonymousCredentials(),
             client_options={"api_endpoint": emulators.bigquery_url},
         )

@@ -55,7 +55,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     says (gcp still needs ``--run-integration --backend gcp``: see :func:`harness_tier`)."""
     if "harness_tier" not in metafunc.fixturenames:
         return
-    marked = harness_mark(metafunc.definition).tiers
+    try:
+        marked = harness_mark(metafunc.definition).tiers
+    except pytest.UsageError:
+        return  # reported without a traceback by the marker's check of every collected test
     tiers = list(marked) or harness_tiers(metafunc.config)
     if marked or len(tiers) > 1:
         metafunc.parametrize("harness_tier", tiers, indirect=True, ids=tiers)
