@@ -344,7 +344,8 @@ def test_a_marker_seed_under_session_isolation_is_refused(pytester: pytest.Pytes
     )
     result = pytester.runpytest(*INNER, "--harness-isolation=session")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*harness(seed=...) needs function isolation*"])
+    result.stdout.fnmatch_lines(["*test_x: @pytest.mark.harness(seed=...) needs function isolation*"])
+    assert "Traceback" not in result.stdout.str()
 
 
 def test_the_harness_marker_is_registered_under_strict_markers(pytester: pytest.Pytester) -> None:

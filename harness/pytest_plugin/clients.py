@@ -61,9 +61,10 @@ def harness_emulator_state(request: pytest.FixtureRequest, harness_tier: str, ha
     emulators: Emulators = request.getfixturevalue("harness_emulators")
     if isolation(request.config) == "session":
         if harness_mark(request.node).seed is not None:
-            raise pytest.UsageError(
+            pytest.fail(
                 f"{request.node.nodeid}: @pytest.mark.harness(seed=...) needs function isolation; "
-                "under --harness-isolation=session the emulators are seeded once for the session"
+                "under --harness-isolation=session the emulators are seeded once for the session",
+                pytrace=False,
             )
         return emulators
     return emulators.reset(clock=request.getfixturevalue("clock"), seed=harness_seed)
