@@ -3,7 +3,9 @@
 isolation modes; and the ``@pytest.mark.harness(tier=, seed=, data=)`` marker.
 
 Each test runs an outside project with pytester, which reaches the plugin through its pytest11 entry
-point as a user's run does, and uses no set-up of its own: the fixtures are the whole set-up.
+point as a user's run does, and uses no set-up of its own: the fixtures are the whole set-up. The
+module is over 400 lines because each test carries the outside project's test file inline, so what
+a user writes is read next to what it proves.
 """
 
 from __future__ import annotations
