@@ -14,12 +14,18 @@ Options (:mod:`~harness.pytest_plugin.options`)
     ``pipeline_client``, ``onboarded_org`` and the scenario items at running services instead of
     in-process apps (the two go together). ``--scenario PATTERN``  run only the scenario items whose
     name or path matches (a glob, else a substring; repeatable); other tests are unaffected.
+    ``--harness-isolation {function,session}`` (ini ``harness_isolation``)  whether the emulators
+    behind the client fixtures are reset before every test (default) or kept for the run.
 
 Markers (:mod:`~harness.pytest_plugin.markers`)
     ``gcp``, ``integration`` (skipped unless ``--run-integration``; ``gcp`` also needs
     ``--backend gcp``), ``emulator``, ``requires_docker`` (when no Docker daemon answers: an error,
     or a skip with ``HARNESS_SKIP_DOCKER=1``; the probe is :mod:`~harness.pytest_plugin.probes`),
     ``slow``, ``scenario`` (set on every scenario item).
+    ``harness(tier=..., seed=..., data=...)`` (:mod:`~harness.pytest_plugin.mark`)  run the test on
+    those tiers only (whatever ``--backend`` says; gcp still needs ``--run-integration --backend
+    gcp``), with that seed for the fakes (the ``harness_seed`` fixture); ``data=`` (a seed file) is
+    a usage error until seed files exist. Every marked test is checked at collection.
 
 Fixtures (:mod:`~harness.pytest_plugin.fixtures`; for the harness's tests and a user's own suite)
     ``harness_tier``   the tier a test runs on; with several ``--backend`` tiers, every test that
@@ -41,6 +47,17 @@ Fixtures (:mod:`~harness.pytest_plugin.fixtures`; for the harness's tests and a 
     ``harness_settings``  the service :class:`~harness.services.settings.Settings` (from the env).
     ``harness_emulators``  session-wide :class:`~harness.emulators.Emulators` on free ports in a
                        background thread, for a user's own clients (``.env()``).
+
+Fixtures for a user's own clients (:mod:`~harness.pytest_plugin.clients`; tier-aware)
+    ``bigquery_client``, ``kms_client``  the official Google clients on the session's emulators
+                       (anonymous credentials) on fake and emulator, on real GCP on gcp.
+    ``kms_key_name``   a symmetric key for the test (new on the emulators; one reused key on gcp,
+                       where keys cannot be deleted). ``bigquery_dataset``  a unique dataset,
+                       deleted with its contents afterwards on every tier.
+    ``openai_client``, ``anthropic_client``  the official SDKs (imported only when used) on the
+                       provider emulators with keys they minted, or with the real keys on gcp.
+    ``harness_emulator_state``  the emulators behind them, reset for the test under function
+                       isolation (``.openai.add_fault(...)``...); skipped on gcp.
 
 Scenario files (:mod:`~harness.pytest_plugin.collection`)
     :func:`~harness.pytest_plugin.collection.collect_scenario_file` turns a scenario YAML file into
@@ -65,6 +82,8 @@ pytest_plugins = [
     "harness.pytest_plugin.options",
     "harness.pytest_plugin.tiers",
     "harness.pytest_plugin.markers",
+    "harness.pytest_plugin.mark",
     "harness.pytest_plugin.fixtures",
+    "harness.pytest_plugin.clients",
     "harness.pytest_plugin.collection",
 ]

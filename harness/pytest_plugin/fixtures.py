@@ -12,7 +12,6 @@ none of them does not pay for them.
 from __future__ import annotations
 
 import secrets
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -56,23 +55,25 @@ def harness_settings() -> Settings:
 def harness_emulators() -> Iterator[Emulators]:
     """The BigQuery, Cloud KMS, OpenAI and Anthropic emulators on free loopback ports, served from a
     background thread for the whole session: ``.env()`` gives ``BIGQUERY_EMULATOR_HOST`` and the
-    rest for your own clients, ``.openai`` / ``.anthropic`` the provider fakes' state."""
+    rest for your own clients, ``.openai`` / ``.anthropic`` the provider fakes' state. They run on a
+    manual clock (``.clock``), which moves only when a test moves it; the client fixtures
+    (:mod:`~harness.pytest_plugin.clients`) reset them onto the test's ``clock``."""
     from harness.emulators import Emulators
 
-    with Emulators() as emulators:
+    with Emulators(clock=ManualClock()) as emulators:
         yield emulators
 
 
 @pytest.fixture
 def harness_backends(
-    request: pytest.FixtureRequest, harness_tier: str, harness_settings: Settings
+    request: pytest.FixtureRequest, harness_tier: str, harness_settings: Settings, harness_seed: int
 ) -> Iterator[TierBackends]:
     """The tier's backends, bootstrapped (15 meta tables), fresh for each test: the in-process
     fakes, embedded emulators reached through the real Google clients, or real GCP.
 
-    On fake and emulator they run on the ``clock`` fixture's clock and their seed comes from the
-    test's node id (the same provider keys on every run); a test that uses ``clock`` is skipped
-    on gcp, which keeps real time."""
+    On fake and emulator they run on the ``clock`` fixture's clock and seed with ``harness_seed``
+    (the marker's, else one from the test's node id: the same provider keys on every run); a test
+    that uses ``clock`` is skipped on gcp, which keeps real time."""
     config = request.config
     if live_urls(config)[0]:
         pytest.skip(
@@ -88,8 +89,7 @@ def harness_backends(
         backends = build_backends("gcp", harness_settings)
     else:
         clock: ManualClock = request.getfixturevalue("clock")
-        seed = zlib.crc32(request.node.nodeid.encode())
-        backends = build_backends(harness_tier, harness_settings, clock=clock, seed=seed)
+        backends = build_backends(harness_tier, harness_settings, clock=clock, seed=harness_seed)
     try:
         bootstrap(backends.platform.warehouse, backends.platform.config)
         yield backends

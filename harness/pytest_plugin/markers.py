@@ -4,7 +4,7 @@
 (``--run-integration``; ``gcp`` also needs ``--backend gcp``). A ``requires_docker`` test with no
 Docker daemon is an error, not a silent skip, so a machine that should run it notices;
 ``HARNESS_SKIP_DOCKER=1`` turns that into a skip at collection. ``emulator``, ``slow`` and
-``scenario`` only select.
+``scenario`` only select. ``harness(tier=, seed=, data=)`` is :mod:`~harness.pytest_plugin.mark`'s.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import pytest
 
 from harness.pytest_plugin import probes
+from harness.pytest_plugin.mark import MARKER, MARKER_HELP
 from harness.pytest_plugin.tiers import harness_tiers
 
 SKIP_DOCKER_ENV = "HARNESS_SKIP_DOCKER"
@@ -26,12 +27,14 @@ MARKERS = {
     "HARNESS_SKIP_DOCKER=1",
     "slow": "slow test; deselect with -m 'not slow'",
     "scenario": "a scenario file run as a test (select with --scenario PATTERN or -m scenario)",
+    MARKER: MARKER_HELP,
 }
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
-        config.addinivalue_line("markers", f"{name}: {description}")
+        line = description if description.startswith(f"{name}(") else f"{name}: {description}"
+        config.addinivalue_line("markers", line)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

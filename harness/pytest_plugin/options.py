@@ -3,6 +3,7 @@
 Options that contradict each other are usage errors before anything is collected: ``--backend
 gcp`` needs ``--run-integration`` (it talks to real BigQuery and Cloud KMS), and ``--api-url`` /
 ``--pipeline-url`` go together (both services must share one set of backends).
+``--harness-isolation`` (or the ``harness_isolation`` ini value) is ``function`` or ``session``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pytest
 from hypothesis import settings
 
 from harness.pytest_plugin.tiers import BACKEND_ENV, BACKENDS, harness_tiers, parse_tiers, store_tiers
+
+ISOLATION_MODES = ("function", "session")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,6 +60,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the scenario items whose name or path matches PATTERN: a glob "
         "(full_*, regressions/*) or else a substring; repeatable; other tests are not affected",
     )
+    isolation_help = (
+        "emulator state behind bigquery_client, kms_client, openai_client...: 'function' resets it "
+        "before every test (default), 'session' keeps it for the whole run (faster; tests must not "
+        "depend on each other's data)"
+    )
+    group.addoption(
+        "--harness-isolation",
+        dest="harness_isolation",
+        default=None,
+        metavar="{function,session}",
+        help=isolation_help + " (default: the harness_isolation ini value, else function)",
+    )
+    parser.addini("harness_isolation", isolation_help, default="function")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -69,6 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "--backend gcp talks to real BigQuery and Cloud KMS, so it needs --run-integration too" + hint
         )
 
+    isolation(config)  # a bad value stops the run here, not at the first client fixture
     api_url, pipeline_url = live_urls(config)
     if (api_url is None) != (pipeline_url is None):
         given, missing = ("--api-url", "--pipeline-url") if api_url else ("--pipeline-url", "--api-url")
@@ -88,6 +105,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     if api_url:
         header += f", live services: api={api_url} pipeline={pipeline_url}"
     return header
+
+
+def isolation(config: pytest.Config) -> str:
+    """``function`` or ``session``: ``--harness-isolation``, else the ``harness_isolation`` ini value."""
+    option = config.getoption("harness_isolation")
+    value = str(option if option is not None else config.getini("harness_isolation")).strip()
+    if value not in ISOLATION_MODES:
+        source = "--harness-isolation" if option is not None else "the harness_isolation ini value"
+        raise pytest.UsageError(f"{source} {value!r}: choose {' or '.join(ISOLATION_MODES)}")
+    return value
 
 
 def live_urls(config: pytest.Config) -> tuple[str | None, str | None]:
