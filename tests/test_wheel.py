@@ -1,0 +1,192 @@
+"""The built wheel works on its own: installed with no extras in a fresh virtual environment that
+holds only it and its runtime dependency closure, ``harness --version``, ``harness run`` of the
+onboarding scenario and a user's own pytest suite on the plugin's fixtures all work, from a
+directory outside the checkout.
+
+All offline: the wheel is built with the dev environment's setuptools (``--no-build-isolation``),
+and the closure of the wheel's own ``Requires-Dist`` (no extras) is linked from the dev environment
+(tests/freshenv.py), never the dev extra or this checkout. A runtime dependency missing from
+pyproject.toml therefore fails here, as it would for a user.
+"""
+
+from __future__ import annotations
+
+import email
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from freshenv import FreshEnv
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from harness.distribution import PACKAGES, PROJECT, requirement_closure
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = ("pyproject.toml", "README.md", "harness", "fakes")
+"""What the wheel is built from (pyproject: readme, ``packages.find include harness*, fakes*``)."""
+
+if sys.prefix == sys.base_prefix:
+    pytest.skip(
+        "not running in a virtual environment: nothing to link a fresh one from", allow_module_level=True
+    )
+
+USER_SUITE = """
+from datetime import timedelta
+
+from harness.clock import ManualClock
+
+
+def test_an_org_through_the_api(onboarded_org, api_client):
+    org = onboarded_org(plan="PROFESSIONAL")
+    profile = api_client.get(f"/api/v1/organizations/{org.slug}", headers=org.headers)
+    assert profile.status_code == 200, profile.text
+
+
+def test_backends_run_on_the_clock_fixture(harness_backends, clock):
+    assert isinstance(clock, ManualClock) and harness_backends.clock is clock
+    before = clock.now()
+    clock.advance(timedelta(days=1))
+    assert harness_backends.clock.now() - before == timedelta(days=1)
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built once per module from a copy of the sources (so the build's ``build/`` and
+    ``*.egg-info`` never land in the checkout a parallel worker is reading)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(REPO / name, source / name)
+    out = tmp_path_factory.mktemp("dist")
+    started = time.monotonic()
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--disable-pip-version-check", "--wheel-dir", str(out), str(source)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, f"pip wheel failed:\n{build.stdout}\n{build.stderr}"
+    print(f"wheel built in {time.monotonic() - started:.1f}s")
+    (built,) = out.glob("*.whl")
+    return built
+
+
+def wheel_requirements(wheel: Path) -> list[str]:
+    """The wheel's own ``Requires-Dist`` lines (the dev environment's editable install may differ)."""
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = (name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
+        message = email.message_from_bytes(archive.read(metadata))
+    return message.get_all("Requires-Dist") or []
+
+
+@pytest.fixture(scope="module")
+def runtime(wheel: Path) -> dict[str, object]:
+    closure = requirement_closure(wheel_requirements(wheel))
+    assert canonicalize_name(PROJECT) not in closure
+    return closure
+
+
+def _fresh(root: Path, wheel: Path, *closures: dict[str, object]) -> FreshEnv:
+    env = FreshEnv(root)
+    for closure in closures:
+        env.link(closure.values())  # type: ignore[arg-type]
+    env.install_wheel(wheel)
+    return env
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory, wheel: Path, runtime: dict[str, object]) -> FreshEnv:
+    """A venv with the wheel and its runtime closure only."""
+    return _fresh(tmp_path_factory.mktemp("venv"), wheel, runtime)
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A working directory outside the checkout, so nothing is imported from it."""
+    assert not tmp_path.resolve().is_relative_to(REPO)
+    return tmp_path
+
+
+# ============================================================================ what the wheel holds
+
+
+def test_the_wheel_ships_every_data_file_of_the_packages(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    data = {
+        path.relative_to(REPO).as_posix()
+        for package in PACKAGES
+        for path in (REPO / package).rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+    }
+    assert "harness/schema/bootstrap.yml" in data and "harness/onboarding/plans.yml" in data
+    assert data <= names, sorted(data - names)
+    modules = {p.relative_to(REPO).as_posix() for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
+
+
+def test_the_wheel_requires_no_extra_and_declares_its_entry_points(wheel: Path) -> None:
+    requirements = wheel_requirements(wheel)
+    runtime = [req for req in requirements if "extra ==" not in req]
+    assert {"respx", "httpx2"} <= {Requirement(req).name for req in runtime}
+    with zipfile.ZipFile(wheel) as archive:
+        (entry_points,) = (n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
+        text = archive.read(entry_points).decode()
+    assert "harness = harness.cli:app" in text and "harness = harness.pytest_plugin" in text
+
+
+# ======================================================================== the fresh environment
+
+
+def test_the_fresh_environment_holds_only_the_wheel_and_its_runtime_closure(
+    fresh: FreshEnv, runtime: dict[str, object]
+) -> None:
+    assert fresh.installed() == {*runtime, canonicalize_name(PROJECT)}
+    for leak in ("pytest", "ruff", "openai", "anthropic", "testcontainers", "docker", "jsonschema"):
+        assert leak not in runtime, f"{leak} is not a runtime dependency"
+    where = fresh.run(
+        "python", "-c", "import harness, fakes; print(harness.__file__, fakes.__file__)", cwd=fresh.root
+    )
+    assert where.returncode == 0, where.stderr
+    assert all(Path(p).is_relative_to(fresh.site_packages) for p in where.stdout.split())
+
+
+def test_harness_version_from_the_wheel(fresh: FreshEnv, wheel: Path, outside: Path) -> None:
+    result = fresh.run("harness", "--version", cwd=outside)
+    assert result.returncode == 0, result.stderr
+    version = wheel.name.split("-")[1]  # name-version-python-abi-platform.whl
+    assert result.stdout == f"harness {version}\n"
+
+
+def test_harness_run_of_the_onboarding_scenario_from_the_wheel(fresh: FreshEnv, outside: Path) -> None:
+    scenario = outside / "full_onboarding.yml"
+    shutil.copy2(REPO / "scenarios" / "full_onboarding.yml", scenario)
+    result = fresh.run("harness", "run", scenario.name, cwd=outside, timeout=300)
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+
+
+# ============================================================== a user's own suite on the plugin
+
+
+@pytest.fixture(scope="module")
+def user_env(
+    tmp_path_factory: pytest.TempPathFactory, wheel: Path, runtime: dict[str, object]
+) -> Iterator[FreshEnv]:
+    """The wheel, its runtime closure and pytest (with pytest's own closure): a user's test setup."""
+    tools = requirement_closure(["pytest"])
+    yield _fresh(tmp_path_factory.mktemp("user-venv"), wheel, runtime, tools)
+
+
+def test_a_user_suite_runs_on_the_plugin_fixtures(user_env: FreshEnv, outside: Path) -> None:
+    (outside / "test_user_suite.py").write_text(USER_SUITE)
+    result = user_env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=outside, timeout=300)
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert "2 passed" in result.stdout
