@@ -56,11 +56,12 @@ class FreshEnv:
     def install_wheel(self, wheel: Path) -> None:
         """Install ``wheel`` alone (``--no-deps``, no index) with the running pip, for this
         environment's interpreter: pip writes its console scripts and RECORD as for any user."""
-        subprocess.run(
+        result = subprocess.run(
             [sys.executable, "-m", "pip", "--python", str(self.python), "install", "--quiet",
              "--no-deps", "--no-index", "--disable-pip-version-check", str(wheel)],
-            check=True, capture_output=True, text=True, env=self.env(), timeout=120,
+            capture_output=True, text=True, env=self.env(), timeout=120, check=False,
         )  # fmt: skip
+        assert result.returncode == 0, f"pip could not install {wheel.name}:\n{result.stdout}{result.stderr}"
 
     def env(self) -> dict[str, str]:
         """The environment for commands run in this venv: this venv's bin first on ``PATH``, and

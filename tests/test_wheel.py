@@ -190,3 +190,40 @@ def test_a_user_suite_runs_on_the_plugin_fixtures(user_env: FreshEnv, outside: P
     result = user_env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=outside, timeout=300)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     assert "2 passed" in result.stdout
+
+
+# ================================================== the emulator image's context, from the wheel
+
+CONTEXT_PROBE = """
+import sys
+from harness.containers import emulator_build_context
+print(emulator_build_context(sys.argv[1]))
+"""
+
+
+def test_the_image_context_assembled_from_the_installed_wheel_is_complete(
+    fresh: FreshEnv, wheel: Path, runtime: dict[str, object], tmp_path: Path
+) -> None:
+    """What :class:`harness.containers.EmulatorContainer` builds, assembled where only the wheel is
+    installed: the packaged Dockerfile, the wheel rebuilt from the installed files (the same files as
+    the built one, and installable: the image pip-installs it) and the pins of the runtime closure."""
+    result = fresh.run("python", "-c", CONTEXT_PROBE, tmp_path / "context", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    context = Path(result.stdout.strip())
+    (rebuilt,) = context.glob("cloudact_harness-*.whl")
+    assert rebuilt.name == wheel.name
+    with zipfile.ZipFile(wheel) as built_archive, zipfile.ZipFile(rebuilt) as rebuilt_archive:
+        built_files = {n for n in built_archive.namelist() if ".dist-info/" not in n}
+        rebuilt_files = {n for n in rebuilt_archive.namelist() if ".dist-info/" not in n}
+        assert rebuilt_files == built_files
+        assert all(rebuilt_archive.read(n) == built_archive.read(n) for n in built_files)
+    assert "harness/image/Dockerfile" in built_files
+    pinned = {line.split("==")[0] for line in (context / "constraints.txt").read_text().splitlines()}
+    assert pinned == set(runtime)
+    copied = (context / "Dockerfile").read_text()
+    assert "COPY constraints.txt cloudact_harness-*.whl /tmp/build/" in copied
+
+    image_like = _fresh(tmp_path / "image-venv", rebuilt, runtime)  # as the image's pip install does
+    version = image_like.run("harness", "--version", cwd=tmp_path)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout == f"harness {wheel.name.split('-')[1]}\n"
