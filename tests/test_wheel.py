@@ -12,6 +12,7 @@ pyproject.toml therefore fails here, as it would for a user.
 from __future__ import annotations
 
 import email
+import re
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,7 @@ def test_harness_run_of_the_onboarding_scenario_from_the_wheel(fresh: FreshEnv, 
     shutil.copy2(REPO / "scenarios" / "full_onboarding.yml", scenario)
     result = fresh.run("harness", "run", scenario.name, cwd=outside, timeout=300)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert re.search(r"passed full_onboarding: (\d+)/\1 steps .*fake tier", result.stdout), result.stdout
 
 
 # ============================================================== a user's own suite on the plugin
