@@ -27,6 +27,9 @@ PACKAGES = ("harness", "fakes")
 """The import packages the project ships (pyproject: ``packages.find include harness*, fakes*``)."""
 
 _DIST_INFO_FILES = ("METADATA", "WHEEL", "entry_points.txt", "top_level.txt")
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""Every archive entry's timestamp (the zip format's earliest): the same files give the same wheel
+bytes, so Docker's layer cache keeps the image's ``pip install`` layer across rebuilds."""
 
 
 class DependencyError(LookupError):
@@ -94,7 +97,8 @@ def package_files() -> dict[str, Path]:
 def pack_wheel(dest_dir: Path, project: str = PROJECT) -> Path:
     """A wheel of the installed ``project`` in ``dest_dir``: the files :func:`package_files` finds and
     the installed metadata (``METADATA``, ``WHEEL``, entry points), with a fresh ``RECORD``. The
-    project is pure Python, so the wheel is ``py3-none-any``, installable in any image."""
+    project is pure Python, so the wheel is ``py3-none-any``, installable in any image. The bytes
+    depend only on the files (fixed order and timestamps)."""
     dist = distribution(project)
     stem = f"{canonicalize_name(project).replace('-', '_')}-{dist.version}"
     info = f"{stem}.dist-info"
@@ -110,5 +114,7 @@ def pack_wheel(dest_dir: Path, project: str = PROJECT) -> Path:
     wheel = Path(dest_dir) / f"{stem}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries.items():
-            archive.writestr(name, data)
+            entry = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            entry.external_attr = 0o644 << 16  # rw-r--r--, as a wheel's files are installed
+            archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
     return wheel

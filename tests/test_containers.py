@@ -184,6 +184,13 @@ def test_the_context_wheel_holds_the_packages_their_data_and_entry_points(build_
     assert "harness = harness.cli:app" in entry_points
 
 
+def test_the_context_is_the_same_bytes_each_time(build_context: Path, tmp_path: Path) -> None:
+    # Docker's layer cache keys COPY on the bytes: an unchanged package must not re-run pip install.
+    again = containers.emulator_build_context(tmp_path)
+    for name in (path.name for path in build_context.iterdir()):
+        assert (again / name).read_bytes() == (build_context / name).read_bytes(), name
+
+
 def test_build_image_assembles_a_context_and_builds_it(monkeypatch: pytest.MonkeyPatch) -> None:
     # The docker build as testcontainers runs it, with a stand-in for its DockerImage.
     from testcontainers.core import image

@@ -16,7 +16,8 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib.metadata import packages_distributions
+from functools import cache
+from importlib.metadata import distribution, packages_distributions
 from pathlib import Path
 
 import pytest
@@ -94,15 +95,18 @@ def distributions_of(module: str) -> set[str]:
     """The installed distributions that provide import name ``module`` (several for a namespace
     package's parent; ``google.cloud`` is told apart below)."""
     top, _, sub = module.partition(".")
-    providers = {canonicalize_name(dist) for dist in packages_distributions().get(top, [])}
+    providers = {canonicalize_name(dist) for dist in _import_names().get(top, [])}
     if not sub:
         return providers
     return {dist for dist in providers if _provides(dist, f"{top}/{sub}/")}
 
 
-def _provides(dist: str, prefix: str) -> bool:
-    from importlib.metadata import distribution
+@cache
+def _import_names() -> dict[str, list[str]]:
+    return packages_distributions()
 
+
+def _provides(dist: str, prefix: str) -> bool:
     return any(str(file).startswith(prefix) for file in distribution(dist).files or ())
 
 
