@@ -16,9 +16,8 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
-from collections.abc import Iterator
+from importlib.metadata import Distribution
 from pathlib import Path
 
 import pytest
@@ -49,7 +48,8 @@ def test_an_org_through_the_api(onboarded_org, api_client):
     assert profile.status_code == 200, profile.text
 
 
-def test_backends_run_on_the_clock_fixture(harness_backends, clock):
+def test_backends_run_on_the_clock_fixture(harness_backends, clock, harness_tier):
+    assert harness_tier == "fake"  # the default tier, with no option or variable set
     assert isinstance(clock, ManualClock) and harness_backends.clock is clock
     before = clock.now()
     clock.advance(timedelta(days=1))
@@ -68,14 +68,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             shutil.copy2(REPO / name, source / name)
     out = tmp_path_factory.mktemp("dist")
-    started = time.monotonic()
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
          "--disable-pip-version-check", "--wheel-dir", str(out), str(source)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert build.returncode == 0, f"pip wheel failed:\n{build.stdout}\n{build.stderr}"
-    print(f"wheel built in {time.monotonic() - started:.1f}s")
     (built,) = out.glob("*.whl")
     return built
 
@@ -89,22 +87,24 @@ def wheel_requirements(wheel: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def runtime(wheel: Path) -> dict[str, object]:
+def runtime(wheel: Path) -> dict[str, Distribution]:
     closure = requirement_closure(wheel_requirements(wheel))
     assert canonicalize_name(PROJECT) not in closure
     return closure
 
 
-def _fresh(root: Path, wheel: Path, *closures: dict[str, object]) -> FreshEnv:
+def _fresh(root: Path, wheel: Path, *closures: dict[str, Distribution]) -> FreshEnv:
     env = FreshEnv(root)
     for closure in closures:
-        env.link(closure.values())  # type: ignore[arg-type]
+        env.link(closure.values())
     env.install_wheel(wheel)
     return env
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory, wheel: Path, runtime: dict[str, object]) -> FreshEnv:
+def fresh(
+    tmp_path_factory: pytest.TempPathFactory, wheel: Path, runtime: dict[str, Distribution]
+) -> FreshEnv:
     """A venv with the wheel and its runtime closure only."""
     return _fresh(tmp_path_factory.mktemp("venv"), wheel, runtime)
 
@@ -134,7 +134,7 @@ def test_the_wheel_ships_every_data_file_of_the_packages(wheel: Path) -> None:
     assert modules <= names, sorted(modules - names)
 
 
-def test_the_wheel_requires_no_extra_and_declares_its_entry_points(wheel: Path) -> None:
+def test_the_wheel_needs_no_extra_for_the_provider_mount_and_declares_its_entry_points(wheel: Path) -> None:
     requirements = wheel_requirements(wheel)
     runtime = [req for req in requirements if "extra ==" not in req]
     assert {"respx", "httpx2"} <= {Requirement(req).name for req in runtime}
@@ -148,7 +148,7 @@ def test_the_wheel_requires_no_extra_and_declares_its_entry_points(wheel: Path) 
 
 
 def test_the_fresh_environment_holds_only_the_wheel_and_its_runtime_closure(
-    fresh: FreshEnv, runtime: dict[str, object]
+    fresh: FreshEnv, runtime: dict[str, Distribution]
 ) -> None:
     assert fresh.installed() == {*runtime, canonicalize_name(PROJECT)}
     for leak in ("pytest", "ruff", "openai", "anthropic", "testcontainers", "docker", "jsonschema"):
@@ -180,11 +180,11 @@ def test_harness_run_of_the_onboarding_scenario_from_the_wheel(fresh: FreshEnv, 
 
 @pytest.fixture(scope="module")
 def user_env(
-    tmp_path_factory: pytest.TempPathFactory, wheel: Path, runtime: dict[str, object]
-) -> Iterator[FreshEnv]:
+    tmp_path_factory: pytest.TempPathFactory, wheel: Path, runtime: dict[str, Distribution]
+) -> FreshEnv:
     """The wheel, its runtime closure and pytest (with pytest's own closure): a user's test setup."""
     tools = requirement_closure(["pytest"])
-    yield _fresh(tmp_path_factory.mktemp("user-venv"), wheel, runtime, tools)
+    return _fresh(tmp_path_factory.mktemp("user-venv"), wheel, runtime, tools)
 
 
 def test_a_user_suite_runs_on_the_plugin_fixtures(user_env: FreshEnv, outside: Path) -> None:
@@ -204,7 +204,7 @@ print(emulator_build_context(sys.argv[1]))
 
 
 def test_the_image_context_assembled_from_the_installed_wheel_is_complete(
-    fresh: FreshEnv, wheel: Path, runtime: dict[str, object], tmp_path: Path
+    fresh: FreshEnv, wheel: Path, runtime: dict[str, Distribution], tmp_path: Path
 ) -> None:
     """What :class:`harness.containers.EmulatorContainer` builds, assembled where only the wheel is
     installed: the packaged Dockerfile, the wheel rebuilt from the installed files (the same files as
