@@ -229,3 +229,13 @@ def test_the_image_context_assembled_from_the_installed_wheel_is_complete(
     version = image_like.run("harness", "--version", cwd=tmp_path)
     assert version.returncode == 0, version.stderr
     assert version.stdout == f"harness {wheel.name.split('-')[1]}\n"
+
+
+def test_containers_without_the_extra_say_which_extra_to_install(fresh: FreshEnv, tmp_path: Path) -> None:
+    # testcontainers is the containers extra: importing harness.containers needs none of it, and
+    # starting a container says what to install instead of failing on an import deep inside.
+    program = "from harness.containers import EmulatorContainer\nEmulatorContainer().start()\n"
+    result = fresh.run("python", "-c", program, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "RuntimeError: harness.containers needs testcontainers" in result.stderr
+    assert "pip install 'cloudact-harness[containers]'" in result.stderr
