@@ -230,18 +230,18 @@ class EmulatorContainer(_Container):
         """Build the image from :attr:`context` (else from an assembled one) and return its tag."""
         if self.context is None:
             with tempfile.TemporaryDirectory(prefix="harness-image-") as tmp:
-                return self._build(emulator_build_context(tmp))
+                return self._build(emulator_build_context(tmp), "Dockerfile")
         if not (self.context / self.dockerfile).is_file():
             raise FileNotFoundError(
                 f"no {self.dockerfile} in {self.context}: pass a context from emulator_build_context(), "
                 "image=, or neither"
             )
-        return self._build(self.context)
+        return self._build(self.context, self.dockerfile)
 
-    def _build(self, context: Path) -> str:
+    def _build(self, context: Path, dockerfile: str) -> str:
         from testcontainers.core.image import DockerImage
 
-        DockerImage(path=context, tag=self.tag, dockerfile_path=self.dockerfile, clean_up=False).build()
+        DockerImage(path=context, tag=self.tag, dockerfile_path=dockerfile, clean_up=False).build()
         return self.tag
 
     def _make(self) -> DockerContainer:
