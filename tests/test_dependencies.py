@@ -24,6 +24,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from harness.distribution import requirement_closure
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("harness", "fakes")
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -180,3 +182,24 @@ def test_the_docker_probe_fails_soft_without_the_docker_package(
     finally:
         probes.docker_problem.cache_clear()
     assert problem is not None and "the docker package is not installed" in problem
+
+
+def test_constraints_pin_exactly_the_installed_closure_of_every_dependency_list() -> None:
+    # ./run_e2e.sh setup installs with -c constraints.txt: every distribution the runtime and the
+    # extras need is pinned there, at the version installed here, and nothing else is.
+    pinned = {
+        canonicalize_name(name): version
+        for name, _, version in (
+            line.strip().partition("==")
+            for line in (REPO / "constraints.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        )
+    }
+    everything = [
+        *PROJECT["dependencies"],
+        *(req for reqs in PROJECT["optional-dependencies"].values() for req in reqs),
+    ]
+    closure = requirement_closure(everything)
+    assert sorted(set(closure) - set(pinned)) == [], "installed but not pinned"
+    assert sorted(set(pinned) - set(closure)) == [], "pinned but needed by nothing"
+    assert {name: dist.version for name, dist in closure.items() if dist.version != pinned[name]} == {}
