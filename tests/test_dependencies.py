@@ -5,8 +5,8 @@ An AST scan of ``harness/`` and ``fakes/`` finds every third-party import. One a
 (outside ``if TYPE_CHECKING:``) runs whenever its module is imported, so its distribution must be a
 runtime dependency named directly (not only reached through another one, which may drop it). An
 import inside a function runs only when called: those are the optional ones, and each must be in an
-extra and fail soft where the module says it does. tests/test_wheel.py proves the same by installing
-the wheel with exactly its runtime closure.
+extra and fail soft where the module says it does. constraints.txt pins exactly what all the lists
+need. tests/test_wheel.py proves the runtime list by installing the wheel with exactly its closure.
 """
 
 from __future__ import annotations
