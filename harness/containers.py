@@ -1,6 +1,7 @@
 """The emulators in Docker containers, through testcontainers: the harness's own four emulators from
-an image built from the repository's ``Dockerfile``, and goccy's BigQuery emulator for side-by-side
-comparisons of our BigQuery emulator against an independent implementation.
+an image built from the ``Dockerfile`` shipped in the package (``harness/image/``), and goccy's
+BigQuery emulator for side-by-side comparisons of our BigQuery emulator against an independent
+implementation.
 
     with EmulatorContainer() as emulators:       # builds the image (cached by Docker), starts it
         os.environ.update(emulators.env())       # the same variables as harness.emulators.Emulators
@@ -11,6 +12,10 @@ comparisons of our BigQuery emulator against an independent implementation.
 Why containers when :class:`harness.emulators.Emulators` serves the same emulators in-process: the
 image is what a service under test (or a CI job in another language) runs, so it must build,
 install without a checkout and answer on its published ports; only a container proves that.
+
+The image's build context is assembled from the installed package (:func:`emulator_build_context`:
+the Dockerfile, a wheel of the installed harness, pins of its installed runtime dependencies), not
+taken from a checkout, so it builds the same from an installed wheel as from the repository.
 
 Nothing here needs a Docker daemon until :meth:`start`: testcontainers is imported lazily (it is the
 ``containers`` extra) and the testcontainers container object is only made when starting, so this
@@ -27,19 +32,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Self
 
+from harness.distribution import pack_wheel, pins, runtime_closure
 from harness.emulators import DEFAULT_PORT_BASE, EMULATORS
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.waiting_utils import WaitStrategy
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = Path(__file__).resolve().with_name("image") / "Dockerfile"
+"""The emulator image's Dockerfile, package data (so it is in the wheel)."""
 EMULATOR_IMAGE_TAG = "cloudact-harness-emulators:dev"
 """The tag :class:`EmulatorContainer` gives the image it builds (kept, so Docker's cache reuses it)."""
 
@@ -105,6 +113,19 @@ class EmulatorEndpoints:
             "OPENAI_BASE_URL": self.openai_url + "/v1",
             "ANTHROPIC_BASE_URL": self.anthropic_url,
         }
+
+
+def emulator_build_context(dest: str | Path) -> Path:
+    """Write the emulator image's build context into ``dest`` (created if need be) and return it:
+    ``Dockerfile`` (:data:`DOCKERFILE`), a wheel of the installed harness
+    (:func:`harness.distribution.pack_wheel`) and ``constraints.txt`` pinning the installed versions
+    of its runtime dependencies, so the image runs what this environment runs."""
+    context = Path(dest)
+    context.mkdir(parents=True, exist_ok=True)
+    (context / "Dockerfile").write_bytes(DOCKERFILE.read_bytes())
+    (context / "constraints.txt").write_text(pins(runtime_closure()))
+    pack_wheel(context)
+    return context
 
 
 def goccy_image() -> str:
@@ -181,38 +202,46 @@ class _Container(ABC):
 
 
 class EmulatorContainer(_Container):
-    """The harness's four emulators in a container from the repository's ``Dockerfile``.
+    """The harness's four emulators in a container from the packaged ``Dockerfile``.
 
     ``image`` runs an existing image (built elsewhere, e.g. once per CI job); without it
-    :meth:`start` builds ``context`` (the repository root) and tags the result ``tag``, kept
-    afterwards so Docker's layer cache makes the next build quick. Ready once the CLI has printed
-    its ``export`` lines and all four published ports answer HTTP.
+    :meth:`start` builds one and tags it ``tag``, kept afterwards so Docker's layer cache makes the
+    next build quick. It builds ``context`` when given (a directory with ``dockerfile`` in it), else
+    a context :func:`emulator_build_context` assembles in a temporary directory. Ready once the CLI
+    has printed its ``export`` lines and all four published ports answer HTTP.
     """
 
     def __init__(
         self,
         image: str | None = None,
         *,
-        context: str | Path = REPO_ROOT,
+        context: str | Path | None = None,
         dockerfile: str = "Dockerfile",
         tag: str = EMULATOR_IMAGE_TAG,
         startup_timeout: float = 60.0,
     ) -> None:
         super().__init__(startup_timeout=startup_timeout)
         self.image = image
-        self.context = Path(context)
+        self.context = None if context is None else Path(context)
         self.dockerfile = dockerfile
         self.tag = tag
 
     def build_image(self) -> str:
-        """Build the image from :attr:`context` and return its tag."""
+        """Build the image from :attr:`context` (else from an assembled one) and return its tag."""
+        if self.context is None:
+            with tempfile.TemporaryDirectory(prefix="harness-image-") as tmp:
+                return self._build(emulator_build_context(tmp), "Dockerfile")
         if not (self.context / self.dockerfile).is_file():
             raise FileNotFoundError(
-                f"no {self.dockerfile} in {self.context}: pass context= (the repository root) or image="
+                f"no {self.dockerfile} in {self.context}: pass a context from emulator_build_context(), "
+                "image=, or neither"
             )
+        return self._build(self.context, self.dockerfile)
+
+    def _build(self, context: Path, dockerfile: str) -> str:
         from testcontainers.core.image import DockerImage
 
-        DockerImage(path=self.context, tag=self.tag, dockerfile_path=self.dockerfile, clean_up=False).build()
+        DockerImage(path=context, tag=self.tag, dockerfile_path=dockerfile, clean_up=False).build()
         return self.tag
 
     def _make(self) -> DockerContainer:

@@ -1,4 +1,4 @@
-"""The emulators in containers (:mod:`harness.containers`) and the ``Dockerfile`` they come from.
+"""The emulators in containers (:mod:`harness.containers`) and the packaged ``Dockerfile`` they come from.
 
 Two groups:
 
@@ -7,7 +7,9 @@ Two groups:
   Known differences between the two are explicit :data:`EXPECTED_DIFFERENCES` entries: each says
   what each side returns and why, and is asserted exactly, so a difference that goes away (or a new
   one) fails instead of hiding.
-* everything else runs without Docker: the Dockerfile and ``.dockerignore`` read sensibly, the
+* everything else runs without Docker: the Dockerfile reads sensibly and the build context
+  assembled from the installed package holds what it copies (tests/test_wheel.py assembles one
+  from an installed wheel), the
   address mapping gives ``Emulators.env()``'s variables, the readiness strategy works against the
   real ``harness emulators up`` process, the goccy image override, and the case list holds on our
   in-process emulator (so the side-by-side has a checked baseline).
@@ -16,6 +18,7 @@ Two groups:
 from __future__ import annotations
 
 import builtins
+import fnmatch
 import json
 import os
 import re
@@ -24,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -47,6 +51,7 @@ from harness.containers import (
     GoccyBigQueryContainer,
     goccy_image,
 )
+from harness.distribution import runtime_closure
 from harness.emulators import DEFAULT_PORT_BASE, EMULATORS, Emulators
 from harness.services.settings import Settings
 
@@ -80,7 +85,7 @@ def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def dockerfile() -> list[tuple[str, str]]:
-    return dockerfile_instructions((REPO / "Dockerfile").read_text())
+    return dockerfile_instructions(containers.DOCKERFILE.read_text())
 
 
 def _only(instructions: list[tuple[str, str]], keyword: str) -> str:
@@ -126,7 +131,8 @@ def test_dockerfile_installs_with_the_constraints_and_runs_unprivileged(
     runs = [args for kw, args in dockerfile if kw == "RUN"]
     pip = [args.split() for args in runs if args.startswith("pip install")]
     assert len(pip) == 1
-    assert pip[0][pip[0].index("-c") + 1] == "constraints.txt" and "." in pip[0]
+    assert pip[0][pip[0].index("-c") + 1] == "/tmp/build/constraints.txt"
+    assert "/tmp/build/cloudact_harness-*.whl" in pip[0]  # the wheel alone: no extra
     user = _only(dockerfile, "USER")
     assert user not in ("root", "0")
     keywords = [kw for kw, _ in dockerfile]
@@ -135,19 +141,77 @@ def test_dockerfile_installs_with_the_constraints_and_runs_unprivileged(
     assert keywords.index("CMD") > keywords.index("USER")
 
 
-def test_dockerfile_copies_what_the_package_build_reads(dockerfile: list[tuple[str, str]]) -> None:
-    copied = {
-        source.rstrip("/")
-        for args in (a for kw, a in dockerfile if kw == "COPY")
-        for source in args.split()[:-1]
-    }
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())
-    packages = {
-        pattern.rstrip("*") for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]
-    }
-    assert packages == {"harness", "fakes"}
-    needed = {"pyproject.toml", "constraints.txt", project["project"]["readme"], *packages}
-    assert needed <= copied, f"not copied into the image: {sorted(needed - copied)}"
+def copy_sources(instructions: list[tuple[str, str]]) -> list[str]:
+    """The source patterns of every ``COPY`` (its last argument is the destination)."""
+    return [source for args in (a for kw, a in instructions if kw == "COPY") for source in args.split()[:-1]]
+
+
+@pytest.fixture(scope="module")
+def build_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return containers.emulator_build_context(tmp_path_factory.mktemp("context"))
+
+
+def test_the_assembled_context_holds_what_the_dockerfile_copies_and_nothing_else(
+    build_context: Path, dockerfile: list[tuple[str, str]]
+) -> None:
+    files = sorted(path.name for path in build_context.iterdir())
+    assert files[0] == "Dockerfile" and files[2] == "constraints.txt"
+    assert re.fullmatch(r"cloudact_harness-[^-]+-py3-none-any\.whl", files[1]) and len(files) == 3
+    assert (build_context / "Dockerfile").read_text() == containers.DOCKERFILE.read_text()
+    for source in copy_sources(dockerfile):
+        assert fnmatch.filter(files, source), f"COPY {source}: nothing in the context matches"
+
+
+def test_the_context_pins_the_installed_runtime_closure(build_context: Path) -> None:
+    pinned = dict(line.split("==") for line in (build_context / "constraints.txt").read_text().splitlines())
+    closure = runtime_closure()
+    assert set(pinned) == set(closure) and "google-cloud-bigquery" in pinned
+    assert all(pinned[name] == dist.version for name, dist in closure.items())
+
+
+def test_the_context_wheel_holds_the_packages_their_data_and_entry_points(build_context: Path) -> None:
+    (wheel,) = build_context.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        assert archive.testzip() is None
+        (info,) = {name.split("/")[0] for name in names if ".dist-info/" in name}
+        record = archive.read(f"{info}/RECORD").decode()
+        entry_points = archive.read(f"{info}/entry_points.txt").decode()
+    assert {"harness/emulators.py", "fakes/bigquery/rest.py", "harness/schema/bootstrap.yml"} <= names
+    assert "harness/image/Dockerfile" in names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    assert {line.split(",")[0] for line in record.splitlines()} == names  # RECORD lists every file
+    assert "harness = harness.cli:app" in entry_points
+
+
+def test_the_context_is_the_same_bytes_each_time(build_context: Path, tmp_path: Path) -> None:
+    # Docker's layer cache keys COPY on the bytes: an unchanged package must not re-run pip install.
+    again = containers.emulator_build_context(tmp_path)
+    for name in (path.name for path in build_context.iterdir()):
+        assert (again / name).read_bytes() == (build_context / name).read_bytes(), name
+
+
+def test_build_image_assembles_a_context_and_builds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The docker build as testcontainers runs it, with a stand-in for its DockerImage.
+    from testcontainers.core import image
+
+    builds: list[dict[str, object]] = []
+
+    class Recorder:
+        def __init__(self, *, path: Path, tag: str, dockerfile_path: str, clean_up: bool) -> None:
+            self.args = {"tag": tag, "dockerfile": dockerfile_path, "clean_up": clean_up}
+            self.path = Path(path)
+
+        def build(self) -> None:
+            builds.append({**self.args, "files": sorted(p.name for p in self.path.iterdir())})
+
+    monkeypatch.setattr(image, "DockerImage", Recorder)
+    assert EmulatorContainer().build_image() == containers.EMULATOR_IMAGE_TAG
+    (build,) = builds
+    assert build["tag"] == "cloudact-harness-emulators:dev" and build["dockerfile"] == "Dockerfile"
+    assert build["clean_up"] is False  # kept, so Docker's layer cache serves the next build
+    files = build["files"]
+    assert isinstance(files, list) and files[0] == "Dockerfile" and files[2] == "constraints.txt"
 
 
 def test_dockerfile_healthcheck_connects_to_the_four_ports_without_curl(
@@ -170,33 +234,6 @@ def test_dockerfile_healthcheck_connects_to_the_four_ports_without_curl(
     monkeypatch.setattr(socket, "create_connection", create_connection)
     exec(compile(argv[2], "HEALTHCHECK", "exec"), {"__builtins__": builtins})
     assert tried == [("127.0.0.1", port) for port in CONTAINER_PORTS.values()]
-
-
-def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
-    # The context exactly as docker-py (which testcontainers' DockerImage builds with) sends it.
-    from docker.utils.build import exclude_paths
-
-    patterns = [
-        line.strip()
-        for line in (REPO / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    for must in (".venv", ".git", ".harness", "bench/results"):
-        assert must in patterns
-    context = exclude_paths(str(REPO), patterns, dockerfile="Dockerfile")
-    leaked = sorted(
-        path
-        for path in context
-        if path.split("/")[0] in {".venv", ".git", ".harness", ".hypothesis", ".pytest_cache", ".ruff_cache"}
-        or path.startswith("bench/results/")
-        or "__pycache__" in path.split("/")
-        or ".egg-info" in path
-    )
-    assert not leaked, leaked[:10]
-    for needed in ("Dockerfile", "pyproject.toml", "README.md", "constraints.txt"):
-        assert needed in context
-    assert "harness/emulators.py" in context and "fakes/bigquery/rest.py" in context
-    assert "harness/schema/bootstrap.yml" in context  # package data travels too
 
 
 # ============================================================== address mapping (stand-in container)
@@ -264,7 +301,7 @@ def test_container_env_matches_the_in_process_emulators_env() -> None:
 
 def test_containers_need_no_docker_until_started(tmp_path: Path) -> None:
     container = EmulatorContainer()
-    assert container.context == REPO and container.image is None
+    assert container.context is None and container.image is None
     with pytest.raises(RuntimeError, match="EmulatorContainer is not started"):
         container.env()
     with pytest.raises(RuntimeError, match="GoccyBigQueryContainer is not started"):
@@ -381,8 +418,8 @@ def test_readiness_fails_at_once_when_the_emulators_exit(local_process: Any) -> 
 
 
 def _dev_only_modules() -> set[str]:
-    """Top-level modules of what pyproject lists only as extras (dev, containers), plus httpx2 which
-    only the openai/anthropic SDKs bring in: none of them is in the image."""
+    """Top-level modules of what pyproject lists only as extras (dev, containers): none of them is
+    in the image."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     runtime = {re.split(r"[<>=!~\[; ]", dep)[0].lower() for dep in project["dependencies"]}
     extras = {
@@ -391,14 +428,14 @@ def _dev_only_modules() -> set[str]:
         for dep in deps
     }
     modules = {"pytest-xdist": "xdist"}
-    return {modules.get(name, name.replace("-", "_")) for name in extras - runtime} | {"httpx2"}
+    return {modules.get(name, name.replace("-", "_")) for name in extras - runtime}
 
 
 def test_emulators_up_needs_only_the_runtime_dependencies(local_process: Any) -> None:
     """The image installs the package without extras: `harness emulators up` must start with every
     extra-only module unimportable (as it is in the image)."""
     blocked = sorted(_dev_only_modules())
-    assert {"respx", "openai", "anthropic", "pytest", "testcontainers", "httpx2"} <= set(blocked)
+    assert {"openai", "anthropic", "pytest", "testcontainers", "docker"} <= set(blocked)
     program = (
         "import sys\n"
         f"BLOCKED = {blocked!r}\n"
