@@ -54,6 +54,23 @@ def test_backends_run_on_the_clock_fixture(harness_backends, clock, harness_tier
     before = clock.now()
     clock.advance(timedelta(days=1))
     assert harness_backends.clock.now() - before == timedelta(days=1)
+
+
+def test_my_tables(bigquery_client, bigquery_dataset):
+    table = f"{bigquery_dataset.project}.{bigquery_dataset.dataset_id}.events"
+    bigquery_client.query(f"CREATE TABLE `{table}` (name STRING, n INT64)").result()
+    assert bigquery_client.insert_rows_json(table, [{"name": "a", "n": 2}, {"name": "b", "n": 3}]) == []
+    rows = bigquery_client.query(f"SELECT SUM(n) AS total FROM `{table}`").result()
+    assert [row.total for row in rows] == [5]
+
+
+def test_my_secrets(kms_client, kms_key_name):
+    sealed = kms_client.encrypt(request={"name": kms_key_name, "plaintext": b"s3cret"}).ciphertext
+    assert kms_client.decrypt(request={"name": kms_key_name, "ciphertext": sealed}).plaintext == b"s3cret"
+
+
+def test_my_models(openai_client):
+    assert [model.id for model in openai_client.models.list()]
 """
 
 
@@ -182,16 +199,17 @@ def test_harness_run_of_the_onboarding_scenario_from_the_wheel(fresh: FreshEnv, 
 def user_env(
     tmp_path_factory: pytest.TempPathFactory, wheel: Path, runtime: dict[str, Distribution]
 ) -> FreshEnv:
-    """The wheel, its runtime closure and pytest (with pytest's own closure): a user's test setup."""
-    tools = requirement_closure(["pytest"])
+    """The wheel, its runtime closure, and a user's own tools with theirs: pytest and the openai SDK
+    (the harness does not depend on the SDK; the ``openai_client`` fixture uses the user's)."""
+    tools = requirement_closure(["pytest", "openai"])
     return _fresh(tmp_path_factory.mktemp("user-venv"), wheel, runtime, tools)
 
 
-def test_a_user_suite_runs_on_the_plugin_fixtures(user_env: FreshEnv, outside: Path) -> None:
+def test_a_user_suite_runs_on_the_plugin_and_client_fixtures(user_env: FreshEnv, outside: Path) -> None:
     (outside / "test_user_suite.py").write_text(USER_SUITE)
     result = user_env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=outside, timeout=300)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
-    assert "2 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 # ================================================== the emulator image's context, from the wheel
