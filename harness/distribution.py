@@ -26,7 +26,11 @@ PROJECT = "cloudact-harness"
 PACKAGES = ("harness", "fakes")
 """The import packages the project ships (pyproject: ``packages.find include harness*, fakes*``)."""
 
-_DIST_INFO_FILES = ("METADATA", "WHEEL", "entry_points.txt", "top_level.txt")
+_DIST_INFO_FILES = ("entry_points.txt", "top_level.txt")
+#: The project is pure Python: its wheel's ``WHEEL`` file is always this. It is written here rather
+#: than copied because a source checkout's metadata (``*.egg-info``, found first on ``sys.path``
+#: when running from the checkout) has none.
+_WHEEL = "Wheel-Version: 1.0\nGenerator: harness.distribution\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 """Every archive entry's timestamp (the zip format's earliest): the same files give the same wheel
 bytes, so Docker's layer cache keeps the image's ``pip install`` layer across rebuilds."""
@@ -96,19 +100,23 @@ def package_files() -> dict[str, Path]:
 
 def pack_wheel(dest_dir: Path, project: str = PROJECT) -> Path:
     """A wheel of the installed ``project`` in ``dest_dir``: the files :func:`package_files` finds and
-    the installed metadata (``METADATA``, ``WHEEL``, entry points), with a fresh ``RECORD``. The
+    the installed metadata (``METADATA`` — an egg-info's ``PKG-INFO`` is the same format — and
+    entry points), with a fresh ``WHEEL`` and ``RECORD``. The
     project is pure Python, so the wheel is ``py3-none-any``, installable in any image. The bytes
     depend only on the files (fixed order and timestamps)."""
     dist = distribution(project)
     stem = f"{canonicalize_name(project).replace('-', '_')}-{dist.version}"
     info = f"{stem}.dist-info"
     entries = {name: path.read_bytes() for name, path in package_files().items()}
+    metadata = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if metadata is None:
+        raise DependencyError(f"{project} {dist.version} has no METADATA to pack")
+    entries[f"{info}/METADATA"] = metadata.encode()
+    entries[f"{info}/WHEEL"] = _WHEEL.encode()
     for name in _DIST_INFO_FILES:
         text = dist.read_text(name)
         if text is not None:
             entries[f"{info}/{name}"] = text.encode()
-    if f"{info}/METADATA" not in entries or f"{info}/WHEEL" not in entries:
-        raise DependencyError(f"{project} {dist.version} has no METADATA or WHEEL to pack")
     record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in entries.items())
     entries[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
     wheel = Path(dest_dir) / f"{stem}-py3-none-any.whl"

@@ -16,6 +16,7 @@ from pathlib import Path
 import anthropic
 import google.cloud.bigquery
 import google.cloud.kms_v1
+import httpcore2
 import openai
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -25,8 +26,12 @@ import harness.emulators
 
 # In-process pytester runs drop the modules first imported during a run when it ends; importing the
 # clients and the emulators here, in the outer session, keeps them loaded across runs (and saves
-# importing them again for every run).
-assert google.cloud.bigquery and google.cloud.kms_v1 and openai and anthropic and harness.emulators
+# importing them again for every run). httpcore2 above all: httpx2 imports it on the first request
+# and caches its exception classes, so a copy dropped and imported again afterwards raises classes
+# httpx2 no longer maps (the SDKs' later timeouts escape as raw httpcore2.ReadTimeout).
+assert (
+    google.cloud.bigquery and google.cloud.kms_v1 and httpcore2 and openai and anthropic and harness.emulators
+)
 
 pytest_plugins = ["pytester"]
 
