@@ -105,9 +105,9 @@ class TestKeys:
         state = AnthropicState()
         key = state.issue_key()
         state.revoke(key)
-        assert not state.is_valid(key) and key in state.revoked_keys
+        assert not state.is_valid(key) and state.is_revoked(key)
         state.add_key(key)
-        assert state.is_valid(key) and key not in state.revoked_keys
+        assert state.is_valid(key) and not state.is_revoked(key)
 
     def test_faults_queue_in_order_and_count_down(self) -> None:
         state = OpenAIState()

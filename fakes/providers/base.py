@@ -9,6 +9,11 @@ so the same state drives the in-process mount and a fake served on a port. Threa
 since the emulator serves threads.
 
 Time: request timestamps come from the injected :class:`~harness.ports.Clock`.
+
+Persistence: with ``state_path`` the keys (as digests), mint counts, rate limits and usage
+corruptions are loaded from that file and saved to it after every change
+(:mod:`fakes.providers.persistence`); queued faults and the request log stay in memory, they
+describe the requests of one run.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import threading
 from abc import ABC
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fakes.providers.faults import FaultQueue
 from fakes.providers.keys import KeyStore
+from fakes.providers.persistence import load_provider, save_provider
 from fakes.providers.ratelimits import RateLimits
 from fakes.providers.requests import RequestLog
 from fakes.providers.usage import UsageGenerator
@@ -43,6 +50,8 @@ class ProviderState(KeyStore, RateLimits, FaultQueue, RequestLog, UsageGenerator
     """Whether admin keys are accepted by ``GET /v1/models``. True so one credential both validates
     and pulls usage in our flow; both real providers document that admin keys work only on
     administration endpoints, so set False for the real behaviour."""
+    state_path: Path | None = None
+    """Where the state persists (loaded at start, saved at every change); None: in memory only."""
 
     def __post_init__(self) -> None:
         if self.usage_model_count < 1:
@@ -54,6 +63,12 @@ class ProviderState(KeyStore, RateLimits, FaultQueue, RequestLog, UsageGenerator
             self.models = self.default_models()
         self._initial_models = [dict(m) for m in self.models]
         self._clear()
+        if self.state_path is not None:
+            load_provider(self, self.state_path)
+
+    def _changed(self) -> None:
+        if self.state_path is not None:
+            save_provider(self, self.state_path)
 
     def default_models(self) -> list[dict[str, Any]]:
         """The model catalogue ``GET /v1/models`` serves when none is given."""
@@ -71,6 +86,7 @@ class ProviderState(KeyStore, RateLimits, FaultQueue, RequestLog, UsageGenerator
         with self._lock:
             self.models = [dict(m) for m in self._initial_models]
             self._clear()
+            self._changed()
 
     def now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)

@@ -3,10 +3,14 @@
 A fake provider answers "is this key issued, revoked, an admin key?" the same way for OpenAI and
 Anthropic; only the key format differs, so minting is the provider's hook
 (:meth:`KeyStore._mint_key`, :meth:`KeyStore._mint_admin_key`).
+
+Keys are held as SHA-256 digests (:func:`key_digest`), never as plaintext, and validation compares
+digests: a fake that persists its state (``--data-dir``) then writes no usable key to disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 import threading
@@ -45,16 +49,26 @@ def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return masked
 
 
+def key_digest(key: str) -> str:
+    """What the fake keeps of a key: its SHA-256, hex."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def random_chars(rng: random.Random, n: int, alphabet: str = KEY_ALPHABET) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
 class KeyStore(ABC):
-    """Issued, revoked and admin keys of one fake provider; minted keys are deterministic from the
-    seed so a scenario replays with the same keys."""
+    """Issued, revoked and admin keys of one fake provider (as digests); minted keys are
+    deterministic from the seed so a scenario replays with the same keys, and the mint counts are
+    kept so a restored fake goes on with the next keys instead of minting the same ones again."""
 
     seed: int
     _lock: threading.RLock
+
+    @abstractmethod
+    def _changed(self) -> None:
+        """Called after every change (a persistent fake saves itself)."""
 
     @abstractmethod
     def _mint_key(self, rng: random.Random) -> str:
@@ -65,24 +79,38 @@ class KeyStore(ABC):
         """An admin key in the provider's format."""
 
     def _clear_keys(self) -> None:
-        self._key_rng = random.Random(f"{self.seed}:keys")
-        self._admin_rng = random.Random(f"{self.seed}:admin-keys")
+        self._restore_mint_counts(0, 0)
         self.valid_keys: set[str] = set()
         self.revoked_keys: set[str] = set()
         self.admin_keys: set[str] = set()
+        """Digests (:func:`key_digest`), as are ``valid_keys`` and ``revoked_keys``."""
+
+    def _restore_mint_counts(self, keys: int, admin_keys: int) -> None:
+        """The mint generators as they are after ``keys`` and ``admin_keys`` mints from the seed."""
+        self._key_rng = random.Random(f"{self.seed}:keys")
+        self._admin_rng = random.Random(f"{self.seed}:admin-keys")
+        for _ in range(keys):
+            self._mint_key(self._key_rng)
+        for _ in range(admin_keys):
+            self._mint_admin_key(self._admin_rng)
+        self.keys_minted = keys
+        self.admin_keys_minted = admin_keys
 
     def issue_key(self) -> str:
         """Mint a realistic-looking key (deterministic from the seed) and make it valid."""
         with self._lock:
             key = self._mint_key(self._key_rng)
-            self.valid_keys.add(key)
+            self.keys_minted += 1
+            self.valid_keys.add(key_digest(key))
+            self._changed()
             return key
 
     def add_key(self, key: str) -> str:
         """Accept a key chosen by the caller (e.g. one quoted in a scenario file)."""
         with self._lock:
-            self.valid_keys.add(key)
-            self.revoked_keys.discard(key)
+            self.valid_keys.add(key_digest(key))
+            self.revoked_keys.discard(key_digest(key))
+            self._changed()
             return key
 
     def issue_admin_key(self) -> str:
@@ -90,27 +118,36 @@ class KeyStore(ABC):
         endpoints, and on ``GET /v1/models`` while ``admin_keys_list_models`` is True."""
         with self._lock:
             key = self._mint_admin_key(self._admin_rng)
-            self.valid_keys.add(key)
-            self.admin_keys.add(key)
+            self.admin_keys_minted += 1
+            self.valid_keys.add(key_digest(key))
+            self.admin_keys.add(key_digest(key))
+            self._changed()
             return key
 
     def add_admin_key(self, key: str) -> str:
         """Accept a caller-chosen key as an admin key."""
         with self._lock:
-            self.valid_keys.add(key)
-            self.revoked_keys.discard(key)
-            self.admin_keys.add(key)
+            digest = key_digest(key)
+            self.valid_keys.add(digest)
+            self.revoked_keys.discard(digest)
+            self.admin_keys.add(digest)
+            self._changed()
             return key
 
     def is_admin(self, key: str) -> bool:
         with self._lock:
-            return key in self.admin_keys
+            return key_digest(key) in self.admin_keys
 
     def revoke(self, key: str) -> None:
         with self._lock:
-            self.valid_keys.discard(key)
-            self.revoked_keys.add(key)
+            self.valid_keys.discard(key_digest(key))
+            self.revoked_keys.add(key_digest(key))
+            self._changed()
+
+    def is_revoked(self, key: str) -> bool:
+        with self._lock:
+            return key_digest(key) in self.revoked_keys
 
     def is_valid(self, key: str) -> bool:
         with self._lock:
-            return key in self.valid_keys
+            return key_digest(key) in self.valid_keys

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
+
+from fakes.providers.keys import key_digest
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,15 @@ def retry_after_headers(retry_after: float | str | None, retry_after_ms: int | N
     return headers
 
 
-class RateLimits:
-    """Keys that answer 429 until cleared (unlike a queued fault, which hits any key once)."""
+class RateLimits(ABC):
+    """Keys that answer 429 until cleared (unlike a queued fault, which hits any key once); keyed
+    by the key's digest, like the key store."""
 
     _lock: threading.RLock
+
+    @abstractmethod
+    def _changed(self) -> None:
+        """Called after every change (a persistent fake saves itself)."""
 
     def _clear_rate_limits(self) -> None:
         self.rate_limited: dict[str, RateLimit] = {}
@@ -39,12 +47,14 @@ class RateLimits:
     def rate_limit(self, key: str, *, retry_after: float | None = None) -> None:
         """Every request with ``key`` answers 429 until :meth:`clear_rate_limit`."""
         with self._lock:
-            self.rate_limited[key] = RateLimit(retry_after)
+            self.rate_limited[key_digest(key)] = RateLimit(retry_after)
+            self._changed()
 
     def clear_rate_limit(self, key: str) -> None:
         with self._lock:
-            self.rate_limited.pop(key, None)
+            self.rate_limited.pop(key_digest(key), None)
+            self._changed()
 
     def rate_limit_for(self, key: str) -> RateLimit | None:
         with self._lock:
-            return self.rate_limited.get(key)
+            return self.rate_limited.get(key_digest(key))

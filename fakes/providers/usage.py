@@ -104,6 +104,10 @@ class UsageGenerator(ABC):
     activity_rate: float
     _lock: threading.RLock
 
+    @abstractmethod
+    def _changed(self) -> None:
+        """Called after every change (a persistent fake saves itself)."""
+
     cost_mismatch_delta: ClassVar[Decimal] = COST_MISMATCH_USD
     """``cost_mismatch`` in the provider's amount unit (dollars; Anthropic overrides: cents)."""
 
@@ -223,6 +227,7 @@ class UsageGenerator(ABC):
         corruption = Corruption(day, kind, target)
         with self._lock:
             self._corruptions.append(corruption)
+            self._changed()
         return corruption
 
     @property
