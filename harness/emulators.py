@@ -8,6 +8,10 @@ apps, each on its own loopback port, served from one process in a background thr
 free ports. The KMS key ring and crypto key named by ``Settings.kms_key_name`` exist from the start.
 Sockets are bound up front with :func:`harness.servers.bind_socket` (a port in use is a clear
 :class:`~harness.servers.ServeError` before anything starts).
+
+State is in memory unless ``data_dir`` is given: then BigQuery, the KMS keyring and the provider
+fakes persist there at every change, and a process started again on the directory (even after a
+``kill -9``) serves what the last one had (:mod:`harness.datadir`).
 """
 
 from __future__ import annotations
@@ -16,17 +20,22 @@ import re
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import uvicorn
 
 from fakes.anthropic import AnthropicState
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app as create_bigquery_app
 from fakes.kms import KmsBackend
+from fakes.kms.persistence import PersistentKmsBackend
 from fakes.kms.rest import create_app as create_kms_app
 from fakes.openai import OpenAIState
+from fakes.statefile import StateFileError
 from harness.clock import ManualClock, WallClock
+from harness.datadir import DataDir, SavingWallClock
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
 from harness.services.settings import Settings
 
@@ -34,7 +43,8 @@ EMULATORS = ("bigquery", "kms", "openai", "anthropic")
 DEFAULT_PORT_BASE = 9050
 
 _KEY_NAME = re.compile(
-    r"^(?P<location>projects/[^/]+/locations/[^/]+)/keyRings/(?P<ring>[^/]+)/cryptoKeys/(?P<key>[^/]+)$"
+    r"^(?P<ring_name>(?P<location>projects/[^/]+/locations/[^/]+)/keyRings/(?P<ring>[^/]+))"
+    r"/cryptoKeys/(?P<key>[^/]+)$"
 )
 
 
@@ -51,6 +61,7 @@ class Emulators(ServerThread):
         settings: Settings | None = None,
         clock: ManualClock | None = None,
         seed: int | None = None,
+        data_dir: str | Path | None = None,
         startup_timeout: float = 15.0,
     ) -> None:
         if port_base and not 0 < port_base <= 65535 - 3:
@@ -58,7 +69,8 @@ class Emulators(ServerThread):
         self.host = host
         self.port_base = port_base
         self.settings = settings or Settings()
-        self.clock = clock or WallClock()
+        self.data_dir = DataDir(data_dir) if data_dir is not None else None
+        self.clock = clock or (SavingWallClock(self.data_dir) if self.data_dir else WallClock())
         self.seed = seed
         self._startup_timeout = startup_timeout
         self.engine: BigQueryEngine | None = None
@@ -115,6 +127,8 @@ class Emulators(ServerThread):
             raise RuntimeError("Emulators are already started")
         began = time.perf_counter()
         try:
+            if self.data_dir is not None:
+                self.seed = self.data_dir.open(self.seed, self.clock)
             for offset, name in enumerate(EMULATORS):
                 port = self.port_base + offset if self.port_base else 0
                 sock = bind_socket(f"{name} emulator", self.host, port)
@@ -133,6 +147,8 @@ class Emulators(ServerThread):
         if self.engine is not None:
             self.engine.close()
             self.engine = None
+        if self.data_dir is not None:
+            self.data_dir.close(self.clock)
 
     def __enter__(self) -> Emulators:
         return self.start()
@@ -144,13 +160,17 @@ class Emulators(ServerThread):
 
     def reset(self, *, clock: ManualClock | None = None, seed: int | None = None) -> Emulators:
         """Fresh state behind the running servers (a new engine, key ring and provider fakes on
-        ``clock`` and ``seed``): what a new ``Emulators`` would serve, without new servers."""
+        ``clock`` and ``seed``): what a new ``Emulators`` would serve, without new servers. With a
+        data directory its files are emptied too."""
         if not self.running:
             raise RuntimeError("Emulators are not started")
         if self.engine is not None:
             self.engine.close()
         self.clock = clock or self.clock
         self.seed = seed
+        if self.data_dir is not None:
+            self.seed = self.data_dir.clear(seed)
+            self.data_dir.save_clock(self.clock)
         self._fill_state()
         return self
 
@@ -172,18 +192,41 @@ class Emulators(ServerThread):
         match = _KEY_NAME.match(self.settings.kms_key_name)
         if match is None:
             raise ServeError(f"KMS_KEY_NAME {self.settings.kms_key_name!r} is not a crypto key name")
-        self.engine = BigQueryEngine(self.clock)
-        self.kms = KmsBackend(self.clock, seed=self.seed)
-        ring = self.kms.create_key_ring(match["location"], match["ring"])
-        self.kms.create_crypto_key(ring["name"], match["key"])
-        self.openai = OpenAIState(clock=self.clock, seed=self.seed or 0)
-        self.anthropic = AnthropicState(clock=self.clock, seed=self.seed or 0)
+        if self.data_dir is None:
+            self.engine = BigQueryEngine(self.clock)
+            self.kms = KmsBackend(self.clock, seed=self.seed)
+            self.openai = OpenAIState(clock=self.clock, seed=self.seed or 0)
+            self.anthropic = AnthropicState(clock=self.clock, seed=self.seed or 0)
+        else:
+            self._open_state(self.data_dir)
+        if not any(ring["name"] == match["ring_name"] for ring in self.kms.list_key_rings(match["location"])):
+            self.kms.create_key_ring(match["location"], match["ring"])
+        if not any(key["name"] == match[0] for key in self.kms.list_crypto_keys(match["ring_name"])):
+            self.kms.create_crypto_key(match["ring_name"], match["key"])
         self._apps.update(
             bigquery=create_bigquery_app(self.engine),
             kms=create_kms_app(self.kms),
             openai=_provider_app("openai", self.openai),
             anthropic=_provider_app("anthropic", self.anthropic),
         )
+
+    def _open_state(self, data_dir: DataDir) -> None:
+        """Every service's state from ``data_dir`` (empty the first time); a file that cannot be
+        read is a :class:`ServeError` naming it, never a silently empty service."""
+        seed = data_dir.seed
+        assert seed is not None, "the data dir is opened in start()"
+        try:
+            self.engine = BigQueryEngine(self.clock, data_dir.bigquery)
+        except duckdb.Error as exc:
+            raise ServeError(f"{data_dir.bigquery}: the BigQuery data cannot be opened ({exc})") from None
+        try:
+            self.kms = PersistentKmsBackend(self.clock, seed, data_dir.kms)
+            self.openai = OpenAIState(clock=self.clock, seed=seed, state_path=data_dir.provider("openai"))
+            self.anthropic = AnthropicState(
+                clock=self.clock, seed=seed, state_path=data_dir.provider("anthropic")
+            )
+        except StateFileError as exc:
+            raise ServeError(str(exc)) from None
 
 
 class _Current:

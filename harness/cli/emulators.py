@@ -1,8 +1,10 @@
 """``harness emulators up``: the emulator tier's four emulators served from this process.
 
 What a developer runs beside the real Google clients (``eval "$(harness emulators up
---print-env)"``), and what the container image runs. Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the
-emulators died, 2 if they could not start (e.g. a port in use).
+--print-env)"``), and what the container image runs. State is in memory unless ``--data-dir`` names
+a directory to keep it in (:mod:`harness.datadir`). Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the
+emulators died, 2 if they could not start (a port in use, a data dir in use by another process or
+holding a damaged file).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import shlex
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,6 +38,15 @@ def emulators_up_command(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (0.0.0.0 inside a container).")
     ] = "127.0.0.1",
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            file_okay=False,
+            help="Keep BigQuery tables and rows, KMS keys and provider keys here, across restarts "
+            "(created if missing; one process at a time). Without it, state is in memory.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
     # Imported here: the fakes behind the emulators load only when a command needs them.
@@ -53,7 +65,7 @@ def emulators_up_command(
     status = 0
     try:
         try:
-            emulators = Emulators(port_base=port_base, host=host).start()
+            emulators = Emulators(port_base=port_base, host=host, data_dir=data_dir).start()
         except ServeError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise typer.Exit(2) from exc
@@ -68,6 +80,8 @@ def emulators_up_command(
                 print(f"  {name:<10} {emulators.url(name)}", flush=True)
             for name, value in env.items():
                 print(f"export {name}={shlex.quote(value)}", flush=True)
+            where = f"kept in {data_dir}" if data_dir is not None else "in memory (--data-dir DIR keeps it)"
+            print(f"State: {where}.", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             if not emulators.running:

@@ -1,0 +1,124 @@
+"""The data directory of an emulator process started with ``--data-dir``: its layout, its lock,
+its seed and its clock.
+
+::
+
+    DIR/.lock            held (flock) while a process serves from DIR; a second one refuses
+    DIR/emulators.json   the seed the fakes derive keys and key material from, and the clock
+    DIR/bigquery/        one DuckDB file per project (DuckDB's own WAL makes it crash-safe)
+    DIR/kms.json         key rings, keys, versions: metadata only (material comes from the seed)
+    DIR/openai.json      provider keys as SHA-256 digests, mint counts, rate limits, corruptions
+    DIR/anthropic.json
+
+The seed is fixed when the directory is first used (the one given, else a random one) and read
+back at every start, so a restarted KMS derives the same key material and old ciphertexts decrypt;
+starting on an existing directory with a different seed is refused. The clock is saved with its
+lead over wall time whenever it is moved and at a clean stop, so a restarted process's clock
+resumes from where it was and never goes back. Every problem is a
+:class:`~harness.servers.ServeError` naming the file.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fakes.statefile import DataDirLock, StateFileError, field, read_state, write_state
+from harness.clock import ManualClock, WallClock
+from harness.servers import ServeError
+
+PROVIDERS = ("openai", "anthropic")
+
+
+class SavingWallClock(WallClock):
+    """A :class:`WallClock` that saves itself to the data directory every time it is moved."""
+
+    def __init__(self, data_dir: DataDir) -> None:
+        super().__init__()
+        self._data_dir = data_dir
+
+    def advance(self, delta: timedelta) -> datetime:
+        moment = super().advance(delta)
+        self._data_dir.save_clock(self)
+        return moment
+
+    def set(self, moment: datetime) -> datetime:
+        moment = super().set(moment)
+        self._data_dir.save_clock(self)
+        return moment
+
+
+class DataDir:
+    """One emulator process's persistent state on disk (see the module docstring for the layout)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).absolute()
+        self.manifest = self.path / "emulators.json"
+        self.bigquery = self.path / "bigquery"
+        self.kms = self.path / "kms.json"
+        self._lock = DataDirLock(self.path)
+        self.seed: int | None = None
+
+    def provider(self, name: str) -> Path:
+        return self.path / f"{name}.json"
+
+    def open(self, seed: int | None, clock: ManualClock) -> int:
+        """Lock the directory, settle the seed, move ``clock`` to where the last run left it."""
+        if self.path.exists() and not self.path.is_dir():
+            raise ServeError(f"--data-dir {self.path} is not a directory")
+        try:
+            self._lock.acquire()
+            saved = read_state(self.manifest)
+            if saved is not None:
+                stored = field(self.manifest, saved, "seed", int)
+                if seed is not None and seed != stored:
+                    raise StateFileError(
+                        self.manifest, f"was written with seed {stored}, not {seed}; use that seed or a new dir"
+                    )
+                seed = stored
+                _restore_clock(clock, self.manifest, field(self.manifest, saved, "clock", dict))
+        except StateFileError as exc:
+            self._lock.release()
+            raise ServeError(str(exc)) from None
+        self.seed = seed if seed is not None else secrets.randbits(63)
+        self.save_clock(clock)
+        return self.seed
+
+    def save_clock(self, clock: ManualClock) -> None:
+        if self.seed is None:  # not opened yet: nothing to save the clock beside
+            return
+        clock_data = {"now": clock.now().isoformat(), "wall": datetime.now(UTC).isoformat()}
+        write_state(self.manifest, {"seed": self.seed, "clock": clock_data})
+
+    def clear(self, seed: int | None) -> int:
+        """Forget every service's state (a reset): the BigQuery files and the state files go; the
+        lock is kept. Returns the seed now in force (``seed``, else a fresh random one)."""
+        shutil.rmtree(self.bigquery, ignore_errors=True)
+        for path in (self.kms, *(self.provider(name) for name in PROVIDERS)):
+            path.unlink(missing_ok=True)
+        self.seed = seed if seed is not None else secrets.randbits(63)
+        return self.seed
+
+    def close(self, clock: ManualClock) -> None:
+        self.save_clock(clock)
+        self._lock.release()
+
+
+def _restore_clock(clock: ManualClock, path: Path, data: dict[str, Any]) -> None:
+    """A wall clock gets its saved lead over wall time back; any clock is moved up to the saved
+    time if it is behind it (a manual clock resumes exactly, a wall clock never goes back)."""
+    try:
+        now = datetime.fromisoformat(field(path, data, "now", str))
+        wall = datetime.fromisoformat(field(path, data, "wall", str))
+    except ValueError as exc:
+        raise StateFileError(path, f"field 'clock' holds an invalid time ({exc})") from None
+    if isinstance(clock, WallClock) and now > wall:
+        clock.advance(now - wall)
+    if clock.now() < now:
+        clock.set(now)
+
+
+__all__ = ["DataDir", "SavingWallClock"]
