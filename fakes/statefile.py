@@ -97,7 +97,8 @@ class DataDirLock:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise StateFileError(
-                self.path.parent, f"is in use by process {holder} (lock {self.path}); one process per data dir"
+                self.path.parent,
+                f"is in use by process {holder} (lock {self.path}); one process per data dir",
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

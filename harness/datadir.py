@@ -76,7 +76,8 @@ class DataDir:
                 stored = field(self.manifest, saved, "seed", int)
                 if seed is not None and seed != stored:
                     raise StateFileError(
-                        self.manifest, f"was written with seed {stored}, not {seed}; use that seed or a new dir"
+                        self.manifest,
+                        f"was written with seed {stored}, not {seed}; use it or another dir",
                     )
                 seed = stored
                 _restore_clock(clock, self.manifest, field(self.manifest, saved, "clock", dict))

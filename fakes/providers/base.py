@@ -27,7 +27,7 @@ from typing import Any
 
 from fakes.providers.faults import FaultQueue
 from fakes.providers.keys import KeyStore
-from fakes.providers.persistence import load_provider, save_provider
+from fakes.providers.persistence import PersistedState
 from fakes.providers.ratelimits import RateLimits
 from fakes.providers.requests import RequestLog
 from fakes.providers.usage import UsageGenerator
@@ -35,7 +35,7 @@ from harness.ports import Clock
 
 
 @dataclass
-class ProviderState(KeyStore, RateLimits, FaultQueue, RequestLog, UsageGenerator, ABC):
+class ProviderState(KeyStore, RateLimits, FaultQueue, RequestLog, UsageGenerator, PersistedState, ABC):
     """Keys, faults, the request log and usage data of one fake provider. A provider subclasses it
     and implements the abstract hooks (key and request-id formats, usage rows, prices)."""
 
@@ -64,11 +64,11 @@ class ProviderState(KeyStore, RateLimits, FaultQueue, RequestLog, UsageGenerator
         self._initial_models = [dict(m) for m in self.models]
         self._clear()
         if self.state_path is not None:
-            load_provider(self, self.state_path)
+            self._load_state(self.state_path)
 
     def _changed(self) -> None:
         if self.state_path is not None:
-            save_provider(self, self.state_path)
+            self._save_state(self.state_path)
 
     def default_models(self) -> list[dict[str, Any]]:
         """The model catalogue ``GET /v1/models`` serves when none is given."""

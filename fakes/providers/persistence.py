@@ -4,67 +4,81 @@ Saved: the key digests (issued, revoked, admin), how many keys and admin keys we
 restored fake mints the next ones, not the same ones again), per-key rate limits (by digest) and
 the usage corruptions. Never saved: a key's plaintext (the fake does not hold it), queued faults
 and the request log (they belong to one run's requests). Writes are atomic (:mod:`fakes.statefile`).
+A mixin of :class:`~fakes.providers.base.ProviderState`, like the other parts of its state.
 """
 
 from __future__ import annotations
 
+import threading
+from abc import ABC, abstractmethod
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fakes.providers.ratelimits import RateLimit
 from fakes.providers.usage import Corruption
 from fakes.statefile import StateFileError, field, read_state, write_state
 
-if TYPE_CHECKING:
-    from fakes.providers.base import ProviderState
+
+class PersistedState(ABC):
+    """Saves and loads the lasting part of the state the other mixins keep."""
+
+    _lock: threading.RLock
+    valid_keys: set[str]
+    revoked_keys: set[str]
+    admin_keys: set[str]
+    keys_minted: int
+    admin_keys_minted: int
+    rate_limited: dict[str, RateLimit]
+    _corruptions: list[Corruption]
+
+    @abstractmethod
+    def _restore_mint_counts(self, keys: int, admin_keys: int) -> None:
+        """The key store's: its mint generators as after that many mints."""
+
+    def _save_state(self, path: Path) -> None:
+        """Write the lasting part to ``path``; called under the lock after each change."""
+        with self._lock:
+            data = {
+                "valid_keys": sorted(self.valid_keys),
+                "revoked_keys": sorted(self.revoked_keys),
+                "admin_keys": sorted(self.admin_keys),
+                "keys_minted": self.keys_minted,
+                "admin_keys_minted": self.admin_keys_minted,
+                "rate_limited": {digest: limit.retry_after for digest, limit in self.rate_limited.items()},
+                "corruptions": [
+                    {"day": c.day.isoformat(), "kind": c.kind, "model": c.model} for c in self._corruptions
+                ],
+            }
+            write_state(path, data)
+
+    def _load_state(self, path: Path) -> None:
+        """Fill a freshly built state from ``path`` if it exists; a damaged file is a
+        :class:`~fakes.statefile.StateFileError` naming it."""
+        data = read_state(path)
+        if data is None:
+            return
+        try:
+            self._fill(path, data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateFileError(path, f"holds invalid provider state ({exc!r})") from None
+
+    def _fill(self, path: Path, data: dict[str, Any]) -> None:
+        with self._lock:
+            self.valid_keys = set(field(path, data, "valid_keys", list))
+            self.revoked_keys = set(field(path, data, "revoked_keys", list))
+            self.admin_keys = set(field(path, data, "admin_keys", list))
+            self._restore_mint_counts(
+                field(path, data, "keys_minted", int), field(path, data, "admin_keys_minted", int)
+            )
+            self.rate_limited = {
+                digest: RateLimit(retry_after)
+                for digest, retry_after in field(path, data, "rate_limited", dict).items()
+            }
+            self._corruptions = [
+                Corruption(date.fromisoformat(c["day"]), c["kind"], c["model"])
+                for c in field(path, data, "corruptions", list)
+            ]
 
 
-def save_provider(state: ProviderState, path: Path) -> None:
-    """Write ``state``'s lasting part to ``path``; called under the state's lock after each change."""
-    with state._lock:
-        data = {
-            "valid_keys": sorted(state.valid_keys),
-            "revoked_keys": sorted(state.revoked_keys),
-            "admin_keys": sorted(state.admin_keys),
-            "keys_minted": state.keys_minted,
-            "admin_keys_minted": state.admin_keys_minted,
-            "rate_limited": {digest: limit.retry_after for digest, limit in state.rate_limited.items()},
-            "corruptions": [
-                {"day": c.day.isoformat(), "kind": c.kind, "model": c.model} for c in state.corruptions
-            ],
-        }
-    write_state(path, data)
-
-
-def load_provider(state: ProviderState, path: Path) -> None:
-    """Fill a freshly built ``state`` from ``path`` if it exists; a damaged file is a
-    :class:`~fakes.statefile.StateFileError` naming it."""
-    data = read_state(path)
-    if data is None:
-        return
-    try:
-        _fill(state, path, data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StateFileError(path, f"holds invalid provider state ({exc!r})") from None
-
-
-def _fill(state: ProviderState, path: Path, data: dict[str, Any]) -> None:
-    with state._lock:
-        state.valid_keys = set(field(path, data, "valid_keys", list))
-        state.revoked_keys = set(field(path, data, "revoked_keys", list))
-        state.admin_keys = set(field(path, data, "admin_keys", list))
-        state._restore_mint_counts(
-            field(path, data, "keys_minted", int), field(path, data, "admin_keys_minted", int)
-        )
-        state.rate_limited = {
-            digest: RateLimit(retry_after)
-            for digest, retry_after in field(path, data, "rate_limited", dict).items()
-        }
-        state._corruptions = [
-            Corruption(date.fromisoformat(c["day"]), c["kind"], c["model"])
-            for c in field(path, data, "corruptions", list)
-        ]
-
-
-__all__ = ["load_provider", "save_provider"]
+__all__ = ["PersistedState"]
