@@ -18,6 +18,7 @@ from fakes.openai import OpenAIState
 from fakes.statefile import StateFileError, read_state, write_state
 from harness.cli import app
 from harness.clock import ManualClock, WallClock
+from harness.containers import DOCKERFILE
 from harness.datadir import DataDir, SavingWallClock
 from harness.emulators import Emulators
 from harness.schema.spec import (
@@ -263,3 +264,25 @@ def test_the_state_files_hold_digests_not_keys(tmp_path: Path) -> None:
     key = state.issue_key()
     stored = json.loads((tmp_path / "openai.json").read_text())
     assert key not in json.dumps(stored) and len(stored["valid_keys"][0]) == 64
+
+
+def test_harness_data_dir_in_the_environment_is_the_data_dir(tmp_path: Path) -> None:
+    """What the container image documents: ``-e HARNESS_DATA_DIR=/data`` (here: a damaged dir, so
+    the command stops at once, naming the file it read)."""
+    (tmp_path / "kms.json").write_text("{")
+    env = {"HARNESS_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(app, ["emulators", "up", "--port-base", "0"], env=env)
+    assert result.exit_code == 2 and result.output.startswith(f"error: {tmp_path / 'kms.json'}")
+
+
+def test_the_image_declares_a_data_volume_the_user_owns() -> None:
+    lines = DOCKERFILE.read_text().replace("\\\n", " ").splitlines()
+    instructions = [line.split(None, 1) for line in lines if line.strip() and not line.startswith("#")]
+    keywords = [keyword for keyword, _ in instructions]
+    volume = keywords.index("VOLUME")
+    assert json.loads(instructions[volume][1]) == ["/data"]
+    user = instructions[keywords.index("USER")][1]
+    made = [args for keyword, args in instructions[:volume] if keyword == "RUN" and "mkdir /data" in args]
+    assert made and f"chown {user}:{user} /data" in made[0]
+    assert "HARNESS_DATA_DIR=/data" in DOCKERFILE.read_text()  # documented, off by default
+    assert not [args for keyword, args in instructions if keyword == "ENV" and "HARNESS_DATA_DIR" in args]

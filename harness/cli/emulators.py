@@ -42,6 +42,7 @@ def emulators_up_command(
         Path | None,
         typer.Option(
             "--data-dir",
+            envvar="HARNESS_DATA_DIR",
             file_okay=False,
             help="Keep BigQuery tables and rows, KMS keys and provider keys here, across restarts "
             "(created if missing; one process at a time). Without it, state is in memory.",
