@@ -22,15 +22,32 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from fakes.anthropic import AnthropicState
+from fakes.bigquery.engine import BigQueryEngine
+from fakes.kms.persistence import PersistentKmsBackend
+from fakes.openai import OpenAIState
 from fakes.statefile import DataDirLock, StateFileError, field, read_state, write_state
 from harness.clock import ManualClock, WallClock
 from harness.servers import ServeError
 
 PROVIDERS = ("openai", "anthropic")
+
+
+@dataclass
+class PersistedState:
+    """Every service's state, opened from a data directory."""
+
+    engine: BigQueryEngine
+    kms: PersistentKmsBackend
+    openai: OpenAIState
+    anthropic: AnthropicState
 
 
 class SavingWallClock(WallClock):
@@ -88,6 +105,26 @@ class DataDir:
         self.save_clock(clock)
         return self.seed
 
+    def open_state(self, clock: ManualClock) -> PersistedState:
+        """Every service's state from the directory (empty the first time); a file that cannot be
+        read is a :class:`ServeError` naming it, never a silently empty service."""
+        if self.seed is None:
+            raise RuntimeError("DataDir.open() first: the seed is settled there")
+        try:
+            engine = BigQueryEngine(clock, self.bigquery)
+        except duckdb.Error as exc:
+            raise ServeError(f"{self.bigquery}: the BigQuery data cannot be opened ({exc})") from None
+        try:
+            return PersistedState(
+                engine=engine,
+                kms=PersistentKmsBackend(clock, self.seed, self.kms),
+                openai=OpenAIState(clock=clock, seed=self.seed, state_path=self.provider("openai")),
+                anthropic=AnthropicState(clock=clock, seed=self.seed, state_path=self.provider("anthropic")),
+            )
+        except StateFileError as exc:
+            engine.close()
+            raise ServeError(str(exc)) from None
+
     def save_clock(self, clock: ManualClock) -> None:
         if self.seed is None:  # not opened yet: nothing to save the clock beside
             return
@@ -122,4 +159,4 @@ def _restore_clock(clock: ManualClock, path: Path, data: dict[str, Any]) -> None
         clock.set(now)
 
 
-__all__ = ["DataDir", "SavingWallClock"]
+__all__ = ["DataDir", "PersistedState", "SavingWallClock"]

@@ -23,17 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import uvicorn
 
 from fakes.anthropic import AnthropicState
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app as create_bigquery_app
 from fakes.kms import KmsBackend
-from fakes.kms.persistence import PersistentKmsBackend
 from fakes.kms.rest import create_app as create_kms_app
 from fakes.openai import OpenAIState
-from fakes.statefile import StateFileError
 from harness.clock import ManualClock, WallClock
 from harness.datadir import DataDir, SavingWallClock
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
@@ -61,7 +58,7 @@ class Emulators(ServerThread):
         settings: Settings | None = None,
         clock: ManualClock | None = None,
         seed: int | None = None,
-        data_dir: str | Path | None = None,
+        data_dir: str | Path | DataDir | None = None,
         startup_timeout: float = 15.0,
     ) -> None:
         if port_base and not 0 < port_base <= 65535 - 3:
@@ -69,7 +66,7 @@ class Emulators(ServerThread):
         self.host = host
         self.port_base = port_base
         self.settings = settings or Settings()
-        self.data_dir = DataDir(data_dir) if data_dir is not None else None
+        self.data_dir = DataDir(data_dir) if isinstance(data_dir, str | Path) else data_dir
         self.clock = clock or (SavingWallClock(self.data_dir) if self.data_dir else WallClock())
         self.seed = seed
         self._startup_timeout = startup_timeout
@@ -198,7 +195,13 @@ class Emulators(ServerThread):
             self.openai = OpenAIState(clock=self.clock, seed=self.seed or 0)
             self.anthropic = AnthropicState(clock=self.clock, seed=self.seed or 0)
         else:
-            self._open_state(self.data_dir)
+            state = self.data_dir.open_state(self.clock)
+            self.engine, self.kms, self.openai, self.anthropic = (
+                state.engine,
+                state.kms,
+                state.openai,
+                state.anthropic,
+            )
         if not any(ring["name"] == match["ring_name"] for ring in self.kms.list_key_rings(match["location"])):
             self.kms.create_key_ring(match["location"], match["ring"])
         if not any(key["name"] == match[0] for key in self.kms.list_crypto_keys(match["ring_name"])):
@@ -209,24 +212,6 @@ class Emulators(ServerThread):
             openai=_provider_app("openai", self.openai),
             anthropic=_provider_app("anthropic", self.anthropic),
         )
-
-    def _open_state(self, data_dir: DataDir) -> None:
-        """Every service's state from ``data_dir`` (empty the first time); a file that cannot be
-        read is a :class:`ServeError` naming it, never a silently empty service."""
-        seed = data_dir.seed
-        assert seed is not None, "the data dir is opened in start()"
-        try:
-            self.engine = BigQueryEngine(self.clock, data_dir.bigquery)
-        except duckdb.Error as exc:
-            raise ServeError(f"{data_dir.bigquery}: the BigQuery data cannot be opened ({exc})") from None
-        try:
-            self.kms = PersistentKmsBackend(self.clock, seed, data_dir.kms)
-            self.openai = OpenAIState(clock=self.clock, seed=seed, state_path=data_dir.provider("openai"))
-            self.anthropic = AnthropicState(
-                clock=self.clock, seed=seed, state_path=data_dir.provider("anthropic")
-            )
-        except StateFileError as exc:
-            raise ServeError(str(exc)) from None
 
 
 class _Current:

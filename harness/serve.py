@@ -22,6 +22,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -31,6 +32,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from harness.backends import Backend, TierBackends, build_backends
 from harness.clock import WallClock
 from harness.control import control_router
+from harness.datadir import DataDir, SavingWallClock
 from harness.onboarding.bootstrap import BootstrapConfigError, bootstrap
 from harness.ports import Provider
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
@@ -68,6 +70,7 @@ class ServiceProcess(ServerThread):
         log_config: dict[str, Any] | None = None,
         cors_origins: Sequence[str] = (),
         startup_timeout: float = 15.0,
+        data_dir: str | Path | None = None,
     ) -> None:
         if api_port and api_port == pipeline_port:
             raise ServeError(f"the api-service and the pipeline-service cannot share port {api_port}")
@@ -77,6 +80,7 @@ class ServiceProcess(ServerThread):
         self._requested_ports = {"api-service": api_port, "pipeline-service": pipeline_port}
         self._given_backends = backends
         self.tier = Backend(tier)
+        self.data_dir = DataDir(data_dir) if data_dir is not None else None
         self._access_log = access_log
         self._log_config = log_config
         self._cors_origins = list(cors_origins)
@@ -170,8 +174,12 @@ class ServiceProcess(ServerThread):
             backends = self._given_backends
         else:
             clock = None if self.tier is Backend.GCP else WallClock()
+            if self.data_dir is not None and clock is not None:
+                clock = SavingWallClock(self.data_dir)
             try:
-                backends = build_backends(self.tier, self.settings, clock=clock, seed=self.seed)
+                backends = build_backends(
+                    self.tier, self.settings, clock=clock, seed=self.seed, data_dir=self.data_dir
+                )
             except ValueError as exc:  # settings that do not reach the tier (no GCP project...)
                 raise ServeError(f"the {self.tier.value} tier: {exc}") from exc
         self.backends = backends

@@ -31,12 +31,21 @@ class FakeKeyManager:
         key_ring: str = "cloudact",
         key: str = "org-secrets",
         seed: int | str | bytes | None = None,
+        backend: KmsBackend | None = None,
     ) -> FakeKeyManager:
-        """A fresh backend holding one key ring and one key with an ENABLED primary version."""
-        backend = KmsBackend(clock, seed=seed)
-        ring = backend.create_key_ring(f"projects/{project}/locations/{location}", key_ring)
-        crypto_key = backend.create_crypto_key(ring["name"], key)
-        return cls(backend, crypto_key["name"])
+        """A fresh backend holding one key ring and one key with an ENABLED primary version; or
+        ``backend`` (a persisted one), given them unless it already has them."""
+        backend = backend if backend is not None else KmsBackend(clock, seed=seed)
+        parent = f"projects/{project}/locations/{location}"
+        ring_name, key_name = (
+            f"{parent}/keyRings/{key_ring}",
+            f"{parent}/keyRings/{key_ring}/cryptoKeys/{key}",
+        )
+        if ring_name not in {ring["name"] for ring in backend.list_key_rings(parent)}:
+            backend.create_key_ring(parent, key_ring)
+        if key_name not in {k["name"] for k in backend.list_crypto_keys(ring_name)}:
+            backend.create_crypto_key(ring_name, key)
+        return cls(backend, key_name)
 
     def encrypt(self, plaintext: bytes, *, aad: bytes = b"") -> EncryptResult:
         response = self.backend.encrypt(

@@ -20,6 +20,7 @@ from harness.ports import Clock, Warehouse
 
 if TYPE_CHECKING:
     from harness.clock import ManualClock
+    from harness.datadir import DataDir
     from harness.onboarding.platform import Platform
     from harness.schema.spec import BootstrapConfig
     from harness.services.settings import Settings
@@ -58,20 +59,25 @@ def build_backends(
     clock: ManualClock | None = None,
     seed: int | None = None,
     config: BootstrapConfig | None = None,
+    data_dir: DataDir | None = None,
 ) -> TierBackends:
     """Fresh backends for the tier. ``clock`` and ``seed`` apply to the fake and embedded-emulator
-    tiers; gcp keeps real time and refuses a manual clock rather than silently ignoring it."""
+    tiers; gcp keeps real time and refuses a manual clock rather than silently ignoring it.
+    ``data_dir`` (not yet opened) keeps the fake or embedded emulators' state across restarts;
+    gcp keeps its state in Google Cloud and refuses one."""
     backend = Backend(backend)
     if backend is Backend.FAKE:
         from harness.backends.fake import build_fake
 
-        return build_fake(settings, clock=clock, seed=seed, config=config)
+        return build_fake(settings, clock=clock, seed=seed, config=config, data_dir=data_dir)
     if backend is Backend.EMULATOR:
         from harness.backends.emulator import build_emulator
 
-        return build_emulator(settings, clock=clock, seed=seed, config=config)
+        return build_emulator(settings, clock=clock, seed=seed, config=config, data_dir=data_dir)
     if clock is not None:
         raise ValueError("the gcp tier runs on real time; it cannot take a manual clock")
+    if data_dir is not None:
+        raise ValueError("the gcp tier keeps its state in Google Cloud; it takes no data dir")
     from harness.backends.gcp import build_gcp
 
     return build_gcp(settings, config=config)

@@ -29,6 +29,7 @@ from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
 
 if TYPE_CHECKING:
+    from harness.datadir import DataDir
     from harness.emulators import Emulators
 
 # The provider clients' timeout against embedded emulators. A timeout fault holds the response
@@ -61,10 +62,13 @@ class EmulatorBackends:
 
     def close(self) -> None:
         """Embedded emulators go back to this process's idle pool, still serving (the next
-        :func:`build_emulator` resets their state instead of starting new servers)."""
+        :func:`build_emulator` resets their state instead of starting new servers); those on a
+        data directory stop, releasing it, since a reset would empty it."""
         if not self._closed:
             self._closed = True
-            if self.emulators is not None:
+            if self.emulators is not None and self.emulators.data_dir is not None:
+                self.emulators.stop()
+            elif self.emulators is not None:
                 _IDLE.append(self.emulators)
 
     def __enter__(self) -> EmulatorBackends:
@@ -80,15 +84,24 @@ def build_emulator(
     clock: ManualClock | None = None,
     seed: int | None = None,
     config: BootstrapConfig | None = None,
+    data_dir: DataDir | None = None,
 ) -> EmulatorBackends:
-    """Emulator-tier backends: embedded emulators, or the external ones the settings name."""
+    """Emulator-tier backends: embedded emulators, or the external ones the settings name.
+    Embedded emulators on a ``data_dir`` are started for these backends alone (never pooled)."""
     settings = settings or Settings()
     if settings.bigquery_emulator_host:
+        if data_dir is not None:
+            raise ValueError("external emulators keep their own state; start them with --data-dir")
         return EmulatorBackends(SystemClock(), _external_platform(settings, config))
     from harness.emulators import Emulators
 
     clock = clock or ManualClock(datetime.now(UTC).replace(microsecond=0))
-    emulators = _reuse(settings, clock, seed) or Emulators(settings=settings, clock=clock, seed=seed).start()
+    if data_dir is not None:
+        emulators = Emulators(settings=settings, clock=clock, seed=seed, data_dir=data_dir).start()
+    else:
+        emulators = (
+            _reuse(settings, clock, seed) or Emulators(settings=settings, clock=clock, seed=seed).start()
+        )
     try:
         platform = build_emulator_platform(settings, emulators, config=config)
     except BaseException:

@@ -2,14 +2,14 @@
 
 BigQuery is the DuckDB engine, Cloud KMS the local AES-GCM keyring, and the OpenAI / Anthropic
 fakes are mounted through respx so the real httpx provider clients reach them in-process. A retry
-wait on this tier advances the manual clock instead of sleeping.
+wait on this tier advances the manual clock instead of sleeping. With a data directory
+(``harness serve --data-dir``) the engine, the keyring and the provider fakes persist there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from fakes.anthropic import AnthropicState
 from fakes.bigquery.engine import BigQueryEngine
@@ -18,6 +18,7 @@ from fakes.kms.keymanager import FakeKeyManager
 from fakes.openai import OpenAIState
 from fakes.provider_mocks import ProviderMocks
 from harness.clock import ManualClock
+from harness.datadir import DataDir
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
 from harness.providers import usage_source_for, validator_for
@@ -37,6 +38,7 @@ class FakeBackends:
     anthropic: AnthropicState
     mocks: ProviderMocks
     platform: Platform
+    data_dir: DataDir | None = None
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -44,6 +46,8 @@ class FakeBackends:
             self._closed = True
             self.mocks.__exit__(None, None, None)
             self.engine.close()
+            if self.data_dir is not None:
+                self.data_dir.close(self.clock)
 
     def __enter__(self) -> FakeBackends:
         return self
@@ -57,16 +61,27 @@ def build_fake(
     *,
     clock: ManualClock | None = None,
     seed: int | None = None,
-    data_dir: Path | None = None,
+    data_dir: DataDir | None = None,
     config: BootstrapConfig | None = None,
 ) -> FakeBackends:
-    """Fresh fake backends; the same ``seed`` gives the same KMS keys and provider keys."""
+    """Fresh fake backends; the same ``seed`` gives the same KMS keys and provider keys. With
+    ``data_dir`` (opened and locked here, released by ``close()``) they hold what it holds."""
     settings = settings or Settings()
     clock = clock or ManualClock(datetime.now(UTC).replace(microsecond=0))
-    engine = BigQueryEngine(clock, data_dir)
-    keys = FakeKeyManager.create(clock, project=settings.gcp_project_id, seed=seed)
-    openai_state = OpenAIState(clock=clock, seed=seed or 0)
-    anthropic_state = AnthropicState(clock=clock, seed=seed or 0)
+    if data_dir is None:
+        engine = BigQueryEngine(clock)
+        keys = FakeKeyManager.create(clock, project=settings.gcp_project_id, seed=seed)
+        openai_state = OpenAIState(clock=clock, seed=seed or 0)
+        anthropic_state = AnthropicState(clock=clock, seed=seed or 0)
+    else:
+        data_dir.open(seed, clock)
+        try:
+            state = data_dir.open_state(clock)
+        except BaseException:
+            data_dir.close(clock)
+            raise
+        engine, openai_state, anthropic_state = state.engine, state.openai, state.anthropic
+        keys = FakeKeyManager.create(clock, project=settings.gcp_project_id, backend=state.kms)
     mocks = ProviderMocks(openai_state, anthropic_state).__enter__()
 
     def advance(seconds: float) -> None:
@@ -84,4 +99,4 @@ def build_fake(
         environment=settings.environment,
         api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,
     )
-    return FakeBackends(clock, engine, keys, openai_state, anthropic_state, mocks, platform)
+    return FakeBackends(clock, engine, keys, openai_state, anthropic_state, mocks, platform, data_dir)

@@ -4,7 +4,8 @@ and for live-mode scenario runs.
 
 It prints the URLs and the keys to use, then waits for Ctrl-C or SIGTERM and shuts both servers
 down gracefully (a second Ctrl-C stops at once). Exit status: 0 after Ctrl-C / SIGTERM, 1 if the
-services died, 2 if they could not start (e.g. a port in use).
+services died, 2 if they could not start (e.g. a port in use, a data dir in use or damaged).
+State (warehouse, keyring, provider fakes) is in memory unless ``--data-dir`` keeps it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -56,6 +58,16 @@ def serve_command(
         list[str] | None,
         typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable; '*' for any)."),
     ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            envvar="HARNESS_DATA_DIR",
+            file_okay=False,
+            help="fake and emulator tiers: keep the warehouse (orgs included), KMS keys and provider "
+            "keys here across restarts (one process at a time). Without it, state is in memory.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the api-service and the pipeline-service over one set of backends until Ctrl-C.
 
@@ -70,6 +82,7 @@ def serve_command(
         tier=backend,
         access_log=access_log,
         cors_origins=cors_origin or (),
+        data_dir=data_dir,
     )
     if status:
         raise typer.Exit(status)
@@ -80,7 +93,9 @@ def _banner(services: ServiceProcess, keys: dict[str, str]) -> list[str]:
 
     backends = services.require_backends()
     tables = len(backends.platform.config)
-    seed = f"seed {services.seed}" if services.seed is not None else "random seed (--seed N to repeat)"
+    data_dir = services.data_dir
+    chosen = data_dir.seed if data_dir is not None else services.seed  # a data dir keeps its seed
+    seed = f"seed {chosen}" if chosen is not None else "random seed (--seed N to repeat)"
     rows = [
         ("api-service", f"{services.api_url}   (docs {services.api_url}/docs)"),
         ("pipeline-service", f"{services.pipeline_url}   (docs {services.pipeline_url}/docs)"),
@@ -90,6 +105,7 @@ def _banner(services: ServiceProcess, keys: dict[str, str]) -> list[str]:
             f"({services.tables_created} created at start); GET /health/ready is green",
         ),
         ("root key", f"X-CA-Root-Key: {services.root_key}"),
+        ("state", f"kept in {data_dir.path}" if data_dir else "in memory (--data-dir keeps it)"),
         *((f"{provider} admin key", key) for provider, key in keys.items()),
         ("", "(accepted by the provider fakes: integration setup, usage and cost pipelines)"),
         (
@@ -130,6 +146,7 @@ def serve_forever(
     tier: Backend = Backend.FAKE,
     access_log: bool = True,
     cors_origins: Iterable[str] = (),
+    data_dir: Path | None = None,
     out: Callable[[str], None] | None = None,
     err: Callable[[str], None] | None = None,
 ) -> int:
@@ -164,6 +181,7 @@ def serve_forever(
                 access_log=access_log,
                 log_config=_log_config(access_log),
                 cors_origins=list(cors_origins),
+                data_dir=data_dir,
             )
             services = candidate.start()
         except ServeError as exc:
