@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 from google.auth.credentials import AnonymousCredentials
@@ -29,30 +30,30 @@ LOCATION = f"projects/{PROJECT}/locations/global"
 STARTUP_DEADLINE = 30.0
 
 
-class EmulatorProcess:
-    """``harness emulators up --port-base 0 --print-env --data-dir D`` and the variables it printed."""
+class Served:
+    """A ``harness`` command serving in a child process; its stdout read line by line, each wait
+    bounded by :data:`STARTUP_DEADLINE`."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, *argv: str) -> None:
         self.proc = subprocess.Popen(
-            [HARNESS, "emulators", "up", "--port-base", "0", "--print-env", "--data-dir", str(data_dir)],
+            [HARNESS, *argv],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        lines: queue.Queue[str] = queue.Queue()
-        reader = threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True)  # type: ignore[union-attr]
-        reader.start()
-        self.env: dict[str, str] = {}
-        while len(self.env) < 4:
-            try:
-                line = lines.get(timeout=STARTUP_DEADLINE)
-            except queue.Empty:
-                self.kill()
-                pytest.fail(f"the emulators did not start: {self.proc.stderr.read()}")  # type: ignore[union-attr]
-            name, _, value = line.strip().removeprefix("export ").partition("=")
-            self.env[name] = value
+        self._lines: queue.Queue[str] = queue.Queue()
+        stdout = self.proc.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: [self._lines.put(line) for line in stdout], daemon=True).start()
+
+    def line(self) -> str:
+        try:
+            return self._lines.get(timeout=STARTUP_DEADLINE)
+        except queue.Empty:
+            self.kill()
+            pytest.fail(f"{self.proc.args} did not start: {self.proc.stderr.read()}")  # type: ignore[union-attr]
 
     def kill(self) -> None:
         """SIGKILL: no clean stop, no final save."""
@@ -60,6 +61,17 @@ class EmulatorProcess:
         self.proc.wait(timeout=STARTUP_DEADLINE)
         for stream in (self.proc.stdout, self.proc.stderr):
             stream.close()  # type: ignore[union-attr]
+
+
+class EmulatorProcess(Served):
+    """``harness emulators up --port-base 0 --print-env --data-dir D`` and the variables it printed."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__("emulators", "up", "--port-base", "0", "--print-env", "--data-dir", str(data_dir))
+        self.env: dict[str, str] = {}
+        while len(self.env) < 4:
+            name, _, value = self.line().strip().removeprefix("export ").partition("=")
+            self.env[name] = value
 
     def bigquery(self) -> bigquery.Client:
         return bigquery.Client(
@@ -80,8 +92,8 @@ class EmulatorProcess:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[EmulatorProcess]]:
-    started: list[EmulatorProcess] = []
+def processes() -> Iterator[list[Served]]:
+    started: list[Served] = []
     yield started
     for process in started:
         if process.proc.poll() is None:
@@ -89,7 +101,7 @@ def processes() -> Iterator[list[EmulatorProcess]]:
 
 
 def test_emulators_up_survives_kill_9_with_tables_keys_and_provider_keys(
-    tmp_path: Path, processes: list[EmulatorProcess]
+    tmp_path: Path, processes: list[Served]
 ) -> None:
     # A provider key minted into the directory (there is no HTTP mint on `emulators up` here).
     with Emulators(data_dir=tmp_path) as emulators:
@@ -150,3 +162,52 @@ def test_emulators_up_survives_kill_9_with_tables_keys_and_provider_keys(
     assert "Traceback" not in refused.stderr
     # No file the runs wrote holds the provider key.
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and minted.encode() in p.read_bytes()]
+
+
+class ServeProcess(Served):
+    """``harness serve --data-dir D`` on free ports, and the URLs and keys its banner printed."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__("serve", "--api-port", "0", "--pipeline-port", "0", "--data-dir", str(data_dir))
+        self.banner: dict[str, str] = {}
+        # The banner is printed once both services accept connections.
+        while not (line := self.line()).startswith("Press Ctrl-C"):
+            label, _, value = line.strip().partition("  ")
+            self.banner[label] = value.strip().split()[0] if value.strip() else ""
+
+
+def test_harness_serve_survives_kill_9_with_an_onboarded_org(tmp_path: Path, processes: list[Served]) -> None:
+    first = ServeProcess(tmp_path)
+    processes.append(first)
+    api, pipelines = first.banner["api-service"], first.banner["pipeline-service"]
+    root = {"X-CA-Root-Key": "local-root-key"}
+    with httpx.Client(timeout=30) as http:
+        onboarded = http.post(
+            f"{api}/api/v1/organizations/onboard",
+            headers=root,
+            json={"org_slug": "kept_co", "company_name": "Kept Co", "admin_email": "a@example.com"},
+        )
+        assert onboarded.status_code == 201, onboarded.text
+        org = {"X-API-Key": onboarded.json()["api_key"]}
+        setup = http.post(
+            f"{api}/api/v1/integrations/kept_co/openai/setup",
+            headers=org,
+            json={"credential": first.banner["OpenAI admin key"]},
+        )
+        assert setup.status_code == 201, setup.text
+    first.kill()
+
+    second = ServeProcess(tmp_path)
+    processes.append(second)
+    api, pipelines = second.banner["api-service"], second.banner["pipeline-service"]
+    with httpx.Client(timeout=30) as http:
+        assert http.get(f"{api}/api/v1/organizations/kept_co", headers=org).json()["status"] == "ACTIVE"
+        # The pipeline decrypts the credential stored before the kill and the provider fake accepts it.
+        run = http.post(
+            f"{pipelines}/api/v1/pipelines/run/kept_co/openai/cost/usage_cost", headers=org, json={}
+        )
+        assert run.status_code == 201, run.text
+        assert run.json()["status"] == "SUCCESS", run.json()
+    stored = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()]
+    assert not [c for c in stored if first.banner["OpenAI admin key"].encode() in c]
+    assert not [c for c in stored if org["X-API-Key"].encode() in c]
