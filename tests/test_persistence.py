@@ -9,6 +9,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from fakes.anthropic import AnthropicState
 from fakes.kms.persistence import PersistentKmsBackend
 from fakes.openai import OpenAIState
 from fakes.statefile import StateFileError, read_state, write_state
+from harness.backends import Backend, build_backends
 from harness.cli import app
 from harness.clock import ManualClock, WallClock
 from harness.containers import DOCKERFILE
@@ -29,7 +31,9 @@ from harness.schema.spec import (
     TableSpec,
     TimePartitioning,
 )
+from harness.serve import ServiceProcess
 from harness.servers import ServeError
+from harness.services.settings import Settings
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 RING = "projects/p/locations/global/keyRings/ring"
@@ -286,3 +290,20 @@ def test_the_image_declares_a_data_volume_the_user_owns() -> None:
     assert made and f"chown {user}:{user} /data" in made[0]
     assert "HARNESS_DATA_DIR=/data" in DOCKERFILE.read_text()  # documented, off by default
     assert not [args for keyword, args in instructions if keyword == "ENV" and "HARNESS_DATA_DIR" in args]
+
+
+def test_serve_on_the_emulator_tier_keeps_an_org_in_its_data_dir(tmp_path: Path) -> None:
+    root = {"X-CA-Root-Key": "local-root-key"}
+    body = {"org_slug": "kept_em", "company_name": "Kept", "admin_email": "k@example.com"}
+    with ServiceProcess(tier=Backend.EMULATOR, data_dir=tmp_path) as services:
+        onboarded = httpx.post(f"{services.api_url}/api/v1/organizations/onboard", headers=root, json=body)
+        assert onboarded.status_code == 201, onboarded.text
+    org = {"X-API-Key": onboarded.json()["api_key"]}
+    with ServiceProcess(tier=Backend.EMULATOR, data_dir=tmp_path) as services:
+        got = httpx.get(f"{services.api_url}/api/v1/organizations/kept_em", headers=org)
+        assert got.status_code == 200 and got.json()["status"] == "ACTIVE"
+
+
+def test_gcp_takes_no_data_dir(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="takes no data dir"):
+        build_backends(Backend.GCP, Settings(gcp_project_id="p"), data_dir=DataDir(tmp_path))
