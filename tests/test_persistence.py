@@ -307,3 +307,9 @@ def test_serve_on_the_emulator_tier_keeps_an_org_in_its_data_dir(tmp_path: Path)
 def test_gcp_takes_no_data_dir(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="takes no data dir"):
         build_backends(Backend.GCP, Settings(gcp_project_id="p"), data_dir=DataDir(tmp_path))
+
+
+def test_a_data_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ServeError, match="cannot be used as a data dir"):
+        Emulators(data_dir=tmp_path / "a-file" / "data").start()
