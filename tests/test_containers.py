@@ -1,18 +1,26 @@
-"""The emulators in containers (:mod:`harness.containers`) and the packaged ``Dockerfile`` they come from.
+"""The emulators in containers (:mod:`harness.containers`), the plugin's container fixtures and the
+packaged ``Dockerfile`` they come from.
 
 Two groups:
 
-* ``requires_docker`` tests build and run the image and drive it with the real google-cloud clients,
-  and run goccy's BigQuery emulator side by side with ours over a fixed list of cases (:data:`CASES`).
-  Known differences between the two are explicit :data:`EXPECTED_DIFFERENCES` entries: each says
-  what each side returns and why, and is asserted exactly, so a difference that goes away (or a new
-  one) fails instead of hiding.
+* ``requires_docker`` tests (through the plugin's ``harness_emulator_container`` and
+  ``harness_goccy_container``) build and run the image and drive it with the real google-cloud
+  clients, and run goccy's BigQuery emulator side by side with ours over a fixed list of cases
+  (:data:`CASES`). Known differences between the two are explicit :data:`EXPECTED_DIFFERENCES`
+  entries: each says what each side returns and why, and is asserted exactly, so a difference that
+  goes away (or a new one) fails instead of hiding.
 * everything else runs without Docker: the Dockerfile reads sensibly and the build context
   assembled from the installed package holds what it copies (tests/test_wheel.py assembles one
-  from an installed wheel), the
-  address mapping gives ``Emulators.env()``'s variables, the readiness strategy works against the
-  real ``harness emulators up`` process, the goccy image override, and the case list holds on our
-  in-process emulator (so the side-by-side has a checked baseline).
+  from an installed wheel); the containers made with a stand-in Docker client (exposed ports,
+  command, image choice, wait strategies, accessors over a stubbed port mapping, a failed start);
+  the address mapping gives ``Emulators.env()``'s variables; the fixtures mark their tests and skip
+  without a daemon (pytester); the readiness strategy works against the real ``harness emulators
+  up`` process; and the case list holds on our in-process emulator (so the side-by-side has a
+  checked baseline).
+
+Why one file of this length: every part reads the same Dockerfile, container classes and case
+list, and the Docker tests are the Docker-free ones' counterparts; split, each half would import the
+other's helpers.
 """
 
 from __future__ import annotations
