@@ -483,6 +483,7 @@ def test_emulator_container_accessors_follow_the_port_mapping(
     assert container.get_control_url() == "http://127.0.0.1:32771/_harness"
     assert container.get_client_env() == EmulatorEndpoints.of(published).env()
     assert list(container.get_client_env()) == ENV_NAMES
+    assert container.get_endpoints().openai_url == container.get_openai_url()
     assert container.env == {}  # testcontainers' own attribute, untouched
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from harness.containers.context import emulator_build_context
 from harness.containers.endpoints import CONTAINER_PORTS, EmulatorEndpoints
-from harness.containers.extra import DockerContainer, all_of, answers, build_image, logged
+from harness.containers.extra import DockerContainer, all_of, answers, build_image, http_url, logged
 
 if TYPE_CHECKING:
     from harness.containers.extra import WaitStrategy
@@ -120,21 +120,25 @@ class EmulatorContainer(DockerContainer):
         """The host-side URLs of the four emulators (the container must be started)."""
         return EmulatorEndpoints.of(self)
 
+    def _url(self, emulator: str) -> str:
+        """One emulator's host-side URL: one port lookup, not four."""
+        return http_url(self.get_container_host_ip(), int(self.get_exposed_port(CONTAINER_PORTS[emulator])))
+
     def get_bigquery_url(self) -> str:
         """For ``bigquery.Client(client_options={"api_endpoint": ...})``."""
-        return self.get_endpoints().bigquery_url
+        return self._url("bigquery")
 
     def get_kms_url(self) -> str:
         """For ``KeyManagementServiceClient(transport="rest", client_options={"api_endpoint": ...})``."""
-        return self.get_endpoints().kms_url
+        return self._url("kms")
 
     def get_openai_url(self) -> str:
         """The root URL; the OpenAI SDK's ``base_url`` is this plus ``/v1``."""
-        return self.get_endpoints().openai_url
+        return self._url("openai")
 
     def get_anthropic_url(self) -> str:
         """The Anthropic SDK's ``base_url``."""
-        return self.get_endpoints().anthropic_url
+        return self._url("anthropic")
 
     def get_control_url(self) -> str:
         """The emulators' HTTP control plane (reset, keys, faults, clock, seed, state)."""
