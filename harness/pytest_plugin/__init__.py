@@ -85,5 +85,6 @@ pytest_plugins = [
     "harness.pytest_plugin.mark",
     "harness.pytest_plugin.fixtures",
     "harness.pytest_plugin.clients",
+    "harness.pytest_plugin.containers",
     "harness.pytest_plugin.collection",
 ]
