@@ -59,6 +59,11 @@ Fixtures for a user's own clients (:mod:`~harness.pytest_plugin.clients`; tier-a
     ``harness_emulator_state``  the emulators behind them, reset for the test under function
                        isolation (``.openai.add_fault(...)``...); skipped on gcp.
 
+Containers (:mod:`~harness.pytest_plugin.containers`; need Docker and the ``containers`` extra)
+    ``harness_emulator_container``, ``harness_goccy_container``  session-wide testcontainers of
+                       this repo's emulator image and of goccy's BigQuery emulator; a test that uses
+                       one is marked ``requires_docker``.
+
 Scenario files (:mod:`~harness.pytest_plugin.collection`)
     :func:`~harness.pytest_plugin.collection.collect_scenario_file` turns a scenario YAML file into
     a ``ScenarioItem`` that loads it (:mod:`harness.scenario.loader`), runs it
