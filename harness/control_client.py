@@ -119,7 +119,7 @@ class ControlClient:
     ) -> None:
         key = root_key or os.environ.get(ROOT_KEY_ENV) or DEFAULT_ROOT_KEY
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/") + CONTROL_PREFIX,
+            base_url=base_url.rstrip("/"),
             headers={ROOT_KEY_HEADER: key},
             timeout=timeout,
             transport=transport,
@@ -235,7 +235,7 @@ class ControlClient:
     # ------------------------------------------------------------------ internals
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._http.request(method, path, **kwargs)
+        response = self._http.request(method, CONTROL_PREFIX + path, **kwargs)
         try:
             body = response.json()
         except ValueError:
