@@ -114,7 +114,7 @@ class ControlClient:
         base_url: str,
         *,
         root_key: str | None = None,
-        timeout: float = 10.0,
+        timeout: float | httpx.Timeout = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         key = root_key or os.environ.get(ROOT_KEY_ENV) or DEFAULT_ROOT_KEY
@@ -231,6 +231,11 @@ class ControlClient:
             )
             for ring in body["key_rings"]
         ]
+
+    def org_rows(self, table: str, org_slug: str) -> int:
+        """``harness serve`` only: an org's rows in a meta table, or all rows of a table in the
+        org's own dataset (0 for a table that does not exist)."""
+        return int(self._call("GET", f"/rows/{table}", params={"org_slug": org_slug})["rows"])
 
     # ------------------------------------------------------------------ internals
 
