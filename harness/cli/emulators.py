@@ -35,9 +35,20 @@ def emulators_up_command(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (0.0.0.0 inside a container).")
     ] = "127.0.0.1",
+    edge_port: Annotated[
+        int | None,
+        typer.Option(
+            "--edge-port",
+            min=0,
+            max=65535,
+            help="Also serve one port that routes every emulator by path and credentials "
+            "(0: a free port); the printed variables then all name it.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
     # Imported here: the fakes behind the emulators load only when a command needs them.
+    from harness.control import CONTROL_PREFIX
     from harness.emulators import Emulators
     from harness.servers import ServeError
 
@@ -53,7 +64,7 @@ def emulators_up_command(
     status = 0
     try:
         try:
-            emulators = Emulators(port_base=port_base, host=host).start()
+            emulators = Emulators(port_base=port_base, host=host, edge_port=edge_port).start()
         except ServeError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise typer.Exit(2) from exc
@@ -64,8 +75,9 @@ def emulators_up_command(
             print(f"# emulators started in {emulators.startup_seconds:.3f} s", file=sys.stderr, flush=True)
         else:
             print(f"CloudAct emulators, started in {emulators.startup_seconds:.3f} s:", flush=True)
-            for name in ("bigquery", "kms", "openai", "anthropic"):
+            for name in emulators.ports:
                 print(f"  {name:<10} {emulators.url(name)}", flush=True)
+            print(f"  {'controls':<10} {CONTROL_PREFIX} on every port (X-CA-Root-Key)", flush=True)
             for name, value in env.items():
                 print(f"export {name}={shlex.quote(value)}", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
