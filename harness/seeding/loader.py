@@ -86,5 +86,6 @@ def _first_error(document: Document, exc: ValidationError) -> SeedError:
     for detail in exc.errors(include_url=False):
         loc, _ = resolve_loc(SeedFile, tuple(detail["loc"]))
         found.append((document.line_of(loc) or 0, loc, detail))
-    _, loc, detail = min(found, key=lambda item: item[0])
+    # On one line, an unknown key comes first: it is usually the missing one misspelt.
+    _, loc, detail = min(found, key=lambda item: (item[0], item[2]["type"] != "extra_forbidden"))
     return SeedError(document.path, document.line_of(loc), dotted(loc), describe_error(detail, SeedFile))
