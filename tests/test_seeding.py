@@ -389,6 +389,34 @@ def test_an_existing_crypto_key_is_a_conflict_naming_the_key(emulators: Emulator
         )
 
 
+# ---------------------------------------------------------------------------------- the README
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_section() -> str:
+    return README.read_text(encoding="utf-8").split("## Seeding from files", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readmes_example_seed_file_seeds_what_it_says(emulators: Emulators, bq: bigquery.Client) -> None:
+    example = _readme_section().split("```yaml\n", 1)[1].split("```", 1)[0]
+    report = apply_seed(load_seed_text(example, "seeds/shop.yml"), emulators)
+    assert report.summary().startswith(
+        "seeded seeds/shop.yml: 1 dataset, 1 table (2 rows), 1 key ring, 1 crypto key, openai 3 keys; "
+        "minted openai billing=sk-admin..."
+    )
+    assert [row.customer for row in bq.list_rows("cloudact-local.shop.orders")] == ["acme", "globex"]
+    # The README's two error lines are what the loader says for those two mistakes in that file.
+    shown = [line for line in _readme_section().splitlines() if line.startswith("seeds/shop.yml:")]
+    said = []
+    for wrong, written in (("field: placed,", "field: created,"), ("{id: 2,", "{id: x,")):
+        with pytest.raises(SeedError) as caught:
+            load_seed_text(example.replace(wrong, written), "seeds/shop.yml")
+        said.append(str(caught.value))
+    assert shown == said
+
+
 # ---------------------------------------------------------------------------- the CLI's --seed-file
 
 
@@ -423,7 +451,7 @@ def test_emulators_up_seed_file_serves_the_seeded_data(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
         stderr = proc.stderr.read()  # type: ignore[union-attr]
-        assert f"# seeded {seed}: 1 datasets, 1 tables (2 rows), 1 key rings, 1 crypto keys" in stderr
+        assert f"# seeded {seed}: 1 dataset, 1 table (2 rows), 1 key ring, 1 crypto key" in stderr
         assert USER_KEY not in stderr
     finally:
         if proc.poll() is None:

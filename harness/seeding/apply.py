@@ -56,11 +56,11 @@ class SeedReport:
         """One line for a terminal or a log; keys masked."""
         rows = sum(self.tables.values())
         parts = [
-            f"{len(self.datasets)} datasets",
-            f"{len(self.tables)} tables ({rows} rows)",
-            f"{len(self.key_rings)} key rings",
-            f"{len(self.crypto_keys)} crypto keys",
-            *(f"{provider} {count} keys" for provider, count in self.provider_keys.items()),
+            _count(len(self.datasets), "dataset"),
+            f"{_count(len(self.tables), 'table')} ({_count(rows, 'row')})",
+            _count(len(self.key_rings), "key ring"),
+            _count(len(self.crypto_keys), "crypto key"),
+            *(f"{provider} {_count(count, 'key')}" for provider, count in self.provider_keys.items()),
         ]
         minted = [
             f"{provider} {name}={_masked(key)}"
@@ -111,6 +111,10 @@ def apply_seed(document: SeedDocument, emulators: Emulators) -> SeedReport:
                 step()
         raise
     return report
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _masked(key: str) -> str:
