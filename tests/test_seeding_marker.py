@@ -23,6 +23,15 @@ assert (
 pytest_plugins = ["pytester"]
 
 INNER = ("-p", "no:randomly", "-p", "no:cacheprovider")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The inner runs must not inherit the outer run's tier, emulators or keys.
+    for name in ("HARNESS_BACKEND", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "OPENAI_API_KEY", "GCP_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+
 RING = "projects/cloudact-local/locations/global/keyRings/seeded"
 
 SEED = f"""\
@@ -119,3 +128,48 @@ def test_the_markers_data_under_session_isolation_is_refused(pytester: pytest.Py
     result = pytester.runpytest(*INNER, "--harness-isolation=session")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*test_x: @pytest.mark.harness(data=...) needs function isolation*"])
+
+
+def test_data_on_a_test_that_reaches_no_emulator_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.path.joinpath("seed.yml").write_text(MORE)
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.harness(data="seed.yml")
+        def test_x(harness_tier):
+            pass
+        """
+    )
+    result = pytester.runpytest(*INNER)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*test_x: @pytest.mark.harness(data=...): the seed files go into the emulators behind *; "
+            "this test uses none of them"
+        ]
+    )
+
+
+def test_a_seeded_test_is_skipped_on_gcp_where_nothing_is_seeded(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai")
+    pytester.path.joinpath("seed.yml").write_text(MORE)
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.harness(data="seed.yml")
+        def test_seeded(openai_client):
+            pass
+
+        def test_plain(openai_client):
+            assert openai_client.api_key == "sk-real-openai"
+        """
+    )
+    result = pytester.runpytest(*INNER, "-rs", "--run-integration", "--backend", "gcp")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["SKIPPED * @pytest.mark.harness(data=...) seeds the emulators; on gcp nothing is seeded"]
+    )

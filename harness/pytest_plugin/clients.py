@@ -99,6 +99,7 @@ def bigquery_client(
     from google.cloud import bigquery
 
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         client = bigquery.Client(
             project=_gcp_project(harness_settings), credentials=_gcp_credentials(harness_settings)
         )
@@ -143,6 +144,7 @@ def kms_client(
     from google.cloud import kms_v1
 
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         client = kms_v1.KeyManagementServiceClient(
             transport="rest", credentials=_gcp_credentials(harness_settings)
         )
@@ -201,6 +203,7 @@ def openai_client(
     real API with ``OPENAI_API_KEY`` (and ``OPENAI_BASE_URL`` when set) on gcp."""
     openai = _sdk("openai", "openai_client")
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         key = _provider_key(harness_settings.openai_api_key, "OPENAI_API_KEY", "openai_client")
         client = openai.OpenAI(api_key=key, base_url=harness_settings.openai_base_url)
     else:
@@ -218,6 +221,7 @@ def anthropic_client(
     or the real API with ``ANTHROPIC_API_KEY`` (and ``ANTHROPIC_BASE_URL`` when set) on gcp."""
     anthropic = _sdk("anthropic", "anthropic_client")
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         key = _provider_key(harness_settings.anthropic_api_key, "ANTHROPIC_API_KEY", "anthropic_client")
         client = anthropic.Anthropic(api_key=key, base_url=harness_settings.anthropic_base_url)
     else:
@@ -232,6 +236,12 @@ def anthropic_client(
 def _emulators(request: pytest.FixtureRequest) -> Emulators:
     emulators: Emulators = request.getfixturevalue("harness_emulator_state")
     return emulators
+
+
+def _skip_seeded_on_gcp(request: pytest.FixtureRequest) -> None:
+    """Seed files go into the emulators; the real services behind the gcp clients hold none of it."""
+    if harness_mark(request.node).data:
+        pytest.skip("@pytest.mark.harness(data=...) seeds the emulators; on gcp nothing is seeded")
 
 
 def _sdk(module: str, fixture: str) -> Any:

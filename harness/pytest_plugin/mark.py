@@ -29,6 +29,16 @@ MARKER_HELP = (
 )
 TIERS = tuple(backend.value for backend in Backend)
 KEYWORDS = ("tier", "seed", "data")
+#: The fixtures whose emulators ``data=`` seeds; a test with ``data=`` must use one of them.
+SEEDED_FIXTURES = (
+    "harness_emulator_state",
+    "bigquery_client",
+    "bigquery_dataset",
+    "kms_client",
+    "kms_key_name",
+    "openai_client",
+    "anthropic_client",
+)
 
 
 @dataclass(frozen=True)
@@ -54,10 +64,11 @@ def harness_mark(node: pytest.Item) -> HarnessMark:
         raise pytest.UsageError(
             f"{where}: unknown keyword {', '.join(map(repr, unknown))}; it takes {', '.join(KEYWORDS)}"
         )
+    data = _data(where, Path(node.path).parent, marker.kwargs.get("data"))
+    if data:
+        _check_seeded_fixtures(where, node)
     return HarnessMark(
-        tiers=_tiers(where, marker.kwargs.get("tier")),
-        seed=_seed(where, marker.kwargs),
-        data=_data(where, Path(node.path).parent, marker.kwargs.get("data")),
+        tiers=_tiers(where, marker.kwargs.get("tier")), seed=_seed(where, marker.kwargs), data=data
     )
 
 
@@ -100,6 +111,15 @@ def _data(where: str, base: Path, value: object) -> tuple[Path, ...]:
     if missing:
         raise pytest.UsageError(f"{where}(data={value!r}): no such seed file: {', '.join(missing)}")
     return paths
+
+
+def _check_seeded_fixtures(where: str, node: pytest.Item) -> None:
+    """``data=`` on a test that reaches no emulator would seed nothing the test could see."""
+    if not set(SEEDED_FIXTURES) & set(getattr(node, "fixturenames", ())):
+        raise pytest.UsageError(
+            f"{where}(data=...): the seed files go into the emulators behind {', '.join(SEEDED_FIXTURES)}; "
+            "this test uses none of them"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
