@@ -9,7 +9,9 @@ Order matters because Cloud KMS cannot delete key rings or keys (neither can the
 first (datasets and tables can be dropped), then the provider fakes (their keys and settings are
 restored), and KMS last, when nothing that can fail is left — every KMS name was checked by the
 loader and every conflict above, so only a concurrent writer could still make it fail half-way.
-Seeded rows are loaded like a load job, not streamed: they are not in the streaming buffer.
+Seeded rows are loaded like a load job, not streamed: they are not in the streaming buffer. One
+thing an undo cannot take back: keys minted for ``name:`` entries advance the fake's key sequence,
+so after a failed seed the next minted key differs from what a fresh emulator would mint.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ BigQuery's own JSON does (``schema`` as ``bq show --schema`` prints it, ``timePa
 --format=prettyjson``. Only structure is checked here (``extra="forbid"``, strict types); BigQuery's
 rules and row values are :mod:`harness.seeding.checks`'.
 
-A provider key written in the file is a secret the user chose to write down; the harness keeps it
-in memory only and shows it masked (:func:`fakes.providers.keys.mask_key`) wherever it reports.
+A provider key written in the file is a secret the user chose to write down: no error quotes a
+key's value, and the seeding summary shows keys masked (:meth:`~harness.seeding.apply.SeedReport.summary`).
 """
 
 from __future__ import annotations
