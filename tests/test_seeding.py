@@ -6,6 +6,7 @@ The marker's ``data=`` is in ``test_seeding_marker.py``."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -487,3 +488,39 @@ def test_emulators_up_refuses_a_bad_seed_file_before_starting(tmp_path: Path) ->
         result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_undo_keeps_a_dataset_that_was_there_and_drops_the_tables_the_seed_added(
+    emulators: Emulators,
+) -> None:
+    assert emulators.engine is not None
+    emulators.engine.create_dataset("seed-proj", DatasetSpec("sales"))
+    text = SEED.replace("kind: duplicate_row}", "kind: cost_mismatch, model: gpt-5}")
+    with pytest.raises(SeedError, match=r"openai\.usage\.corruptions\[0\]\.model"):
+        apply_seed(load_seed_text(text, "seed.yml"), emulators)
+    assert [d.dataset_id for d in emulators.engine.list_datasets("seed-proj")] == ["sales"]
+    assert emulators.engine.list_tables("seed-proj", "sales") == []
+
+
+def test_a_json_seed_file_loads_like_yaml(tmp_path: Path, emulators: Emulators) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(
+        json.dumps(
+            {
+                "anthropic": {
+                    "keys": [{"key": "sk-ant-test-json-key-0001", "admin": True}],
+                    "usage": {"models": 1, "corruptions": [{"day": "2025-01-02", "kind": "negative_tokens"}]},
+                }
+            },
+            indent=2,
+        )
+    )
+    report = apply_seed(load_seed_file(path), emulators)
+    state = emulators.anthropic
+    assert state is not None
+    assert report.provider_keys == {"anthropic": 1}
+    assert state.is_admin("sk-ant-test-json-key-0001")
+    # No model given: the fake's first usage model, the one active every day.
+    assert [(c.day, c.kind, c.model) for c in state.corruptions] == [
+        (date(2025, 1, 2), "negative_tokens", "claude-sonnet-4-20250514")
+    ]

@@ -90,10 +90,10 @@ def apply_seed(document: SeedDocument, emulators: Emulators) -> SeedReport:
     """Seed running ``emulators`` (their BigQuery engine, KMS backend and provider fakes) with
     ``document``; a :class:`SeedError` at the place in the file if it conflicts or fails, with
     everything this call created removed again."""
-    engine, kms = emulators.engine, emulators.kms
-    states = {"openai": emulators.openai, "anthropic": emulators.anthropic}
-    if engine is None or kms is None or None in states.values():
+    engine, kms, openai, anthropic = emulators.engine, emulators.kms, emulators.openai, emulators.anthropic
+    if engine is None or kms is None or openai is None or anthropic is None:
         raise RuntimeError("the emulators are not started")
+    states: dict[str, ProviderState] = {"openai": openai, "anthropic": anthropic}
     seed = document.seed
     _check_conflicts(document, engine, kms)
     report = SeedReport(document.source)
@@ -104,7 +104,7 @@ def apply_seed(document: SeedDocument, emulators: Emulators) -> SeedReport:
         for provider in PROVIDERS:
             section: ProviderSeed | None = getattr(seed, provider)
             if section is not None:
-                _seed_provider(document, provider, section, states[provider], report, undo)  # type: ignore[arg-type]
+                _seed_provider(document, provider, section, states[provider], report, undo)
         if seed.kms is not None:
             _seed_kms(document, seed.kms, kms, report)
     except BaseException:
