@@ -2,7 +2,10 @@
 field; a seeded emulator answers the real google-cloud-bigquery, google-cloud-kms and openai clients
 with what the file declared; a seed that fails leaves nothing behind; ``harness emulators up
 --seed-file`` seeds before it prints the environment and refuses a bad file before it starts.
-The marker's ``data=`` is in ``test_seeding_marker.py``."""
+The marker's ``data=`` is in ``test_seeding_marker.py``.
+
+Over 400 lines because every bad file is written inline beside the exact ``line: field: message``
+it must produce, so what a user writes is read next to what they are told."""
 
 from __future__ import annotations
 
