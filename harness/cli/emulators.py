@@ -1,8 +1,11 @@
 """``harness emulators up``: the emulator tier's four emulators served from this process.
 
 What a developer runs beside the real Google clients (``eval "$(harness emulators up
---print-env)"``), and what the container image runs. Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the
-emulators died, 2 if they could not start (e.g. a port in use).
+--print-env)"``), and what the container image runs. ``--seed-file F`` (repeatable) loads seed files
+(:mod:`harness.seeding`): every file is checked before anything starts, and seeded after the start,
+before the environment is printed, so a reader of the printed variables finds the data there.
+Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the emulators died, 2 if they could not start (e.g. a
+port in use) or a seed file is wrong (``path:line: field: message`` on stderr).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import shlex
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -45,12 +49,26 @@ def emulators_up_command(
             "(0: a free port); the printed variables then all name it.",
         ),
     ] = None,
+    seed_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--seed-file",
+            help="Seed the emulators from this YAML/JSON file after they start (repeatable, in order).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
     # Imported here: the fakes behind the emulators load only when a command needs them.
     from harness.control import CONTROL_PREFIX
     from harness.emulators import Emulators
+    from harness.seeding import SeedError, apply_seed, load_seed_files
     from harness.servers import ServeError
+
+    try:
+        documents = load_seed_files(seed_files or ())
+    except SeedError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise typer.Exit(2) from None
 
     stop = threading.Event()
     emulators: Emulators | None = None
@@ -65,9 +83,14 @@ def emulators_up_command(
     try:
         try:
             emulators = Emulators(port_base=port_base, host=host, edge_port=edge_port).start()
-        except ServeError as exc:
+            seeded = [apply_seed(document, emulators).summary() for document in documents]
+        except (ServeError, SeedError) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise typer.Exit(2) from exc
+        for line in seeded:
+            print(
+                f"# {line}" if print_env else line, file=sys.stderr if print_env else sys.stdout, flush=True
+            )
         env = emulators.env()
         if print_env:
             for name, value in env.items():

@@ -24,8 +24,9 @@ Markers (:mod:`~harness.pytest_plugin.markers`)
     ``slow``, ``scenario`` (set on every scenario item).
     ``harness(tier=..., seed=..., data=...)`` (:mod:`~harness.pytest_plugin.mark`)  run the test on
     those tiers only (whatever ``--backend`` says; gcp still needs ``--run-integration --backend
-    gcp``), with that seed for the fakes (the ``harness_seed`` fixture); ``data=`` (a seed file) is
-    a usage error until seed files exist. Every marked test is checked at collection.
+    gcp``), with that seed for the fakes (the ``harness_seed`` fixture), the emulators behind the
+    client fixtures seeded from the ``data=`` files (:mod:`harness.seeding`; skipped on gcp). Every
+    marked test is checked at collection.
 
 Fixtures (:mod:`~harness.pytest_plugin.fixtures`; for the harness's tests and a user's own suite)
     ``harness_tier``   the tier a test runs on; with several ``--backend`` tiers, every test that
