@@ -19,6 +19,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -31,7 +32,7 @@ from fakes.kms.rest import create_app as create_kms_app
 from fakes.openai import OpenAIState
 from harness.clock import ManualClock, WallClock
 from harness.control.app import WithControls, control_app
-from harness.control.target import Controlled
+from harness.control.target import Controlled, conflict
 from harness.edge import EdgeRouter
 from harness.ports import Provider
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
@@ -69,6 +70,10 @@ class Emulators(ServerThread):
         self.clock = clock or WallClock()
         self.seed = seed
         self.edge_port = edge_port
+        #: What ``POST /_harness/seed`` calls with the body's text and a source name; set by
+        #: :func:`harness.seeding.serve_seed_files` (seeding sits above this module, so it plugs
+        #: itself in rather than being imported here). Unset, the route answers 409.
+        self.seeder: Callable[[str, str], dict[str, Any]] | None = None
         self._startup_timeout = startup_timeout
         self.engine: BigQueryEngine | None = None
         self.kms: KmsBackend | None = None
@@ -143,9 +148,15 @@ class Emulators(ServerThread):
             kms=lambda: self.kms,
             providers=lambda: {Provider.OPENAI: self.openai, Provider.ANTHROPIC: self.anthropic},
             reset=self._reset_keeping_seed,
+            seed=self._seed_from_text,
             project=self.settings.gcp_project_id,
             kms_location=self.settings.kms_key_name.partition("/keyRings/")[0],
         )
+
+    def _seed_from_text(self, text: str, source: str) -> dict[str, Any]:
+        if self.seeder is None:
+            raise conflict("these emulators take no seed files: nothing wired harness.seeding to them")
+        return self.seeder(text, source)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -21,6 +21,7 @@ from harness.control.app import control_app
 from harness.control.target import Controlled
 from harness.control_client import ControlClient, ControlError
 from harness.emulators import EMULATORS, Emulators
+from harness.seeding import serve_seed_files
 from harness.services.settings import Settings
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -311,8 +312,74 @@ def test_a_process_with_nothing_of_ours_behind_it_answers_409() -> None:
             ("DELETE", "/_harness/providers/anthropic/faults"),
             ("GET", "/_harness/bigquery/datasets"),
             ("GET", "/_harness/kms/keyRings"),
+            ("POST", "/_harness/seed"),
         ]:
             response = http.request(method, path, headers=root, json={} if method == "POST" else None)
             assert response.status_code == 409, (path, response.text)
             assert response.json()["error"] == "CONFLICT" and response.json()["error_id"]
         assert http.get("/openapi.json").status_code == 404
+
+
+SEED = f"""
+bigquery:
+  projects:
+    {PROJECT}:
+      datasets:
+        shop:
+          tables:
+            orders:
+              schema: [{{name: id, type: INT64, mode: REQUIRED}}, {{name: customer, type: STRING}}]
+              rows: [{{id: 1, customer: acme}}, {{id: 2, customer: globex}}]
+kms:
+  key_rings:
+    - name: {LOCATION}/keyRings/seeded
+      keys: [{{id: payments}}]
+openai:
+  keys: [{{name: billing, admin: true}}]
+"""
+
+
+def test_seed_files_over_http_are_read_back_and_their_keys_work(
+    emulators: Emulators, control: ControlClient
+) -> None:
+    with pytest.raises(ControlError) as refused:
+        control.seed(SEED)
+    assert refused.value.status == 409, "emulators nothing wired seeding to refuse seed files"
+
+    serve_seed_files(emulators)
+    try:
+        report = control.seed(SEED)
+    finally:
+        emulators.seeder = None
+    assert report["tables"] == {f"{PROJECT}:shop.orders": 2}
+    assert report["crypto_keys"] == [f"{LOCATION}/keyRings/seeded/cryptoKeys/payments"]
+    assert [row["customer"] for row in control.rows("shop", "orders").rows] == ["acme", "globex"]
+    assert any(
+        key.name.startswith(report["crypto_keys"][0]) for ring in control.key_rings() for key in ring.keys
+    )
+    minted = report["minted"]["openai"]["billing"]
+    client = openai.OpenAI(api_key=minted, base_url=f"{emulators.openai_url}/v1", max_retries=0)
+    assert [model.id for model in client.models.list()]
+
+
+def test_a_broken_seed_over_http_is_a_structured_400_naming_the_line_and_creates_nothing(
+    emulators: Emulators, control: ControlClient
+) -> None:
+    broken = SEED.replace("rows: [{id: 1,", "rows: [{id: x,")
+    serve_seed_files(emulators)
+    try:
+        with pytest.raises(ControlError) as refused:
+            control.seed(broken)
+        with pytest.raises(ControlError) as refused_json:
+            control.seed(
+                json.dumps({"bigquery": {"projects": {PROJECT: {"datasets": {"shop": {"nope": 1}}}}}}),
+                json=True,
+            )
+    finally:
+        emulators.seeder = None
+    assert (refused.value.status, refused.value.code) == (400, "SEED_INVALID")
+    assert refused.value.message.startswith("POST /_harness/seed body.yml:10: ")
+    assert "rows[0].id" in refused.value.message and refused.value.error_id
+    assert refused_json.value.code == "SEED_INVALID" and "body.json:1: " in refused_json.value.message
+    assert control.datasets() == []
+    assert [ring.name for ring in control.key_rings() if ring.name.endswith("/seeded")] == []

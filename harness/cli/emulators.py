@@ -61,7 +61,7 @@ def emulators_up_command(
     # Imported here: the fakes behind the emulators load only when a command needs them.
     from harness.control import CONTROL_PREFIX
     from harness.emulators import Emulators
-    from harness.seeding import SeedError, apply_seed, load_seed_files
+    from harness.seeding import SeedError, apply_seed, load_seed_files, serve_seed_files
     from harness.servers import ServeError
 
     try:
@@ -82,7 +82,9 @@ def emulators_up_command(
     status = 0
     try:
         try:
-            emulators = Emulators(port_base=port_base, host=host, edge_port=edge_port).start()
+            emulators = serve_seed_files(
+                Emulators(port_base=port_base, host=host, edge_port=edge_port)
+            ).start()
             seeded = [apply_seed(document, emulators).summary() for document in documents]
         except (ServeError, SeedError) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)

@@ -4,8 +4,9 @@ and (:mod:`harness.control.reads`) read BigQuery and KMS state.
 
 Root-key protected (``X-CA-Root-Key``), never part of an OpenAPI document, errors in the one
 ``{"error", "message", "error_id"}`` shape; a control that makes no sense on the process (the gcp
-tier's real time and real providers) answers 409. A new control is one more route here, e.g. the
-seed-file loader's ``POST /seed`` beside ``POST /reset``.
+tier's real time and real providers) answers 409. ``POST /seed`` takes a seed file's text (the
+format of :mod:`harness.seeding`) as the body: ``Content-Type: application/json`` for JSON,
+anything else for YAML.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from fakes.providers.keys import mask_key
 from harness.control import CONTROL_PREFIX
@@ -50,6 +51,18 @@ def control_router(controlled: Controlled) -> APIRouter:
             raise conflict("this process talks to real services: there is no state to reset")
         controlled.reset()
         return {"reset": True, "clock": now()}
+
+    @router.post("/seed", status_code=201)
+    async def seed(request: Request) -> dict[str, Any]:
+        """Seed the emulators from a seed file sent as the body; all or nothing."""
+        if controlled.seed is None:
+            raise conflict(
+                "this process has no seed-file loader: seed the emulators of `harness emulators up`"
+            )
+        json_body = request.headers.get("content-type", "").startswith("application/json")
+        source = "POST /_harness/seed body" + (".json" if json_body else ".yml")
+        text = (await request.body()).decode("utf-8", "replace")
+        return controlled.seed(text, source)
 
     @router.get("/clock")
     def read_clock() -> dict[str, str]:

@@ -29,7 +29,10 @@ class Controlled:
 
     ``info`` describes the process for ``GET /_harness`` (tier, seed, the four services' URLs...);
     ``reset`` puts every emulator back to fresh state (None where there is nothing to reset);
-    ``project`` and ``kms_location`` are the defaults of the state reads' ``project`` / ``location``.
+    ``project`` and ``kms_location`` are the defaults of the state reads' ``project`` / ``location``;
+    ``seed`` applies a seed file's text (YAML or JSON, named by ``source``) and answers its report
+    (None where no seed-file loader was wired: the process knows no :mod:`harness.seeding`, which
+    sits above it).
     """
 
     info: Callable[[], dict[str, Any]]
@@ -40,6 +43,7 @@ class Controlled:
     reset: Callable[[], None] | None
     project: str
     kms_location: str
+    seed: Callable[[str, str], dict[str, Any]] | None = None
 
     def provider(self, provider: Provider) -> ProviderState:
         return _present(self.providers().get(provider), f"the real {provider.value}")

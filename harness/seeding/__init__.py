@@ -8,6 +8,7 @@ control plane's ``POST /_harness/seed`` all use them)::
     report = apply_seed(document, emulators)     # onto running harness.emulators.Emulators
 
 Both raise :class:`SeedError` (``path:line: field: message``) for anything wrong in the file.
+:func:`serve_seed_files` lets the control plane's ``POST /_harness/seed`` do the same over HTTP.
 
 :mod:`~harness.seeding.model` is the format, :mod:`~harness.seeding.loader` reads it,
 :mod:`~harness.seeding.checks` holds what is checked before the emulators are touched,
@@ -17,6 +18,7 @@ Both raise :class:`SeedError` (``path:line: field: message``) for anything wrong
 from harness.seeding.apply import SeedReport, apply_seed
 from harness.seeding.document import SeedDocument, SeedError
 from harness.seeding.loader import load_seed_file, load_seed_files, load_seed_text
+from harness.seeding.served import serve_seed_files
 
 __all__ = [
     "SeedDocument",
@@ -26,4 +28,5 @@ __all__ = [
     "load_seed_file",
     "load_seed_files",
     "load_seed_text",
+    "serve_seed_files",
 ]
