@@ -78,6 +78,8 @@ class DataDir:
         self.kms = self.path / "kms.json"
         self._lock = DataDirLock(self.path)
         self.seed: int | None = None
+        self.fresh = False
+        """Whether :meth:`open` found no state here (a new directory): what seed files wait for."""
 
     def provider(self, name: str) -> Path:
         return self.path / f"{name}.json"
@@ -89,6 +91,7 @@ class DataDir:
         try:
             self._lock.acquire()
             saved = read_state(self.manifest)
+            self.fresh = saved is None
             if saved is not None:
                 stored = field(self.manifest, saved, "seed", int)
                 if seed is not None and seed != stored:

@@ -5,7 +5,10 @@ apps, each on its own loopback port, served from one process in a background thr
         os.environ.update(emulators.env())    # BIGQUERY_EMULATOR_HOST, KMS_ENDPOINT, ...
 
 ``port_base=N`` serves them on N (BigQuery), N+1 (KMS), N+2 (OpenAI), N+3 (Anthropic); 0 picks
-free ports. The KMS key ring and crypto key named by ``Settings.kms_key_name`` exist from the start.
+free ports. ``edge_port=N`` (0: a free port) also serves one port that routes every emulator by path
+and credentials (:mod:`harness.edge`). Every port answers the control plane under ``/_harness``
+(:mod:`harness.control`): whichever URL a client has, the controls are there. The KMS key ring
+and crypto key named by ``Settings.kms_key_name`` exist from the start.
 Sockets are bound up front with :func:`harness.servers.bind_socket` (a port in use is a clear
 :class:`~harness.servers.ServeError` before anything starts).
 
@@ -20,6 +23,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,11 @@ from fakes.kms import KmsBackend
 from fakes.kms.rest import create_app as create_kms_app
 from fakes.openai import OpenAIState
 from harness.clock import ManualClock, WallClock
+from harness.control.app import WithControls, control_app
+from harness.control.target import Controlled, conflict
 from harness.datadir import DataDir, SavingWallClock
+from harness.edge import EdgeRouter
+from harness.ports import Provider
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
 from harness.services.settings import Settings
 
@@ -58,6 +66,7 @@ class Emulators(ServerThread):
         settings: Settings | None = None,
         clock: ManualClock | None = None,
         seed: int | None = None,
+        edge_port: int | None = None,
         data_dir: str | Path | DataDir | None = None,
         startup_timeout: float = 15.0,
     ) -> None:
@@ -69,6 +78,11 @@ class Emulators(ServerThread):
         self.data_dir = DataDir(data_dir) if isinstance(data_dir, str | Path) else data_dir
         self.clock = clock or (SavingWallClock(self.data_dir) if self.data_dir else WallClock())
         self.seed = seed
+        self.edge_port = edge_port
+        #: What ``POST /_harness/seed`` calls with the body's text and a source name; set by
+        #: :func:`harness.seeding.serve_seed_files` (seeding sits above this module, so it plugs
+        #: itself in rather than being imported here). Unset, the route answers 409.
+        self.seeder: Callable[[str, str], dict[str, Any]] | None = None
         self._startup_timeout = startup_timeout
         self.engine: BigQueryEngine | None = None
         self.kms: KmsBackend | None = None
@@ -106,16 +120,52 @@ class Emulators(ServerThread):
     def anthropic_url(self) -> str:
         return self.url("anthropic")
 
+    @property
+    def edge_url(self) -> str | None:
+        """The one URL that routes every emulator, when the edge port is on."""
+        return self.url("edge") if "edge" in self.ports else None
+
     def env(self) -> dict[str, str]:
         """The variables a user exports. ``BIGQUERY_EMULATOR_HOST`` is a whole URL: google-cloud-bigquery
         uses it as its API endpoint; ``OPENAI_BASE_URL`` ends in ``/v1`` as the openai SDK
-        expects; ``ANTHROPIC_BASE_URL`` is the root, as the anthropic SDK expects."""
-        return {
-            "BIGQUERY_EMULATOR_HOST": self.bigquery_url,
-            "KMS_ENDPOINT": self.kms_url,
-            "OPENAI_BASE_URL": self.openai_url + "/v1",
-            "ANTHROPIC_BASE_URL": self.anthropic_url,
+        expects; ``ANTHROPIC_BASE_URL`` is the root, as the anthropic SDK expects. With the edge
+        port on, all four name it (and ``HARNESS_EDGE_URL`` too)."""
+        edge = self.edge_url
+        env = {
+            "BIGQUERY_EMULATOR_HOST": edge or self.bigquery_url,
+            "KMS_ENDPOINT": edge or self.kms_url,
+            "OPENAI_BASE_URL": (edge or self.openai_url) + "/v1",
+            "ANTHROPIC_BASE_URL": edge or self.anthropic_url,
         }
+        return {**env, "HARNESS_EDGE_URL": edge} if edge else env
+
+    def info(self) -> dict[str, Any]:
+        """What ``GET /_harness`` says about this process."""
+        return {
+            "tier": "emulator",
+            "seed": self.seed,
+            "urls": {name: self.url(name) for name in self.ports},
+        }
+
+    def controlled(self) -> Controlled:
+        """The state the control plane reaches: this object's current engine, key ring and
+        provider fakes (looked up per request, since :meth:`reset` replaces them)."""
+        return Controlled(
+            info=self.info,
+            clock=lambda: self.clock,
+            bigquery=lambda: self.engine,
+            kms=lambda: self.kms,
+            providers=lambda: {Provider.OPENAI: self.openai, Provider.ANTHROPIC: self.anthropic},
+            reset=self._reset_keeping_seed,
+            seed=self._seed_from_text,
+            project=self.settings.gcp_project_id,
+            kms_location=self.settings.kms_key_name.partition("/keyRings/")[0],
+        )
+
+    def _seed_from_text(self, text: str, source: str) -> dict[str, Any]:
+        if self.seeder is None:
+            raise conflict("these emulators take no seed files: nothing wired harness.seeding to them")
+        return self.seeder(text, source)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -131,6 +181,10 @@ class Emulators(ServerThread):
                 sock = bind_socket(f"{name} emulator", self.host, port)
                 self._sockets[name] = sock
                 self.ports[name] = sock.getsockname()[1]
+            if self.edge_port is not None:
+                sock = bind_socket("edge port", self.host, self.edge_port)
+                self._sockets["edge"] = sock
+                self.ports["edge"] = sock.getsockname()[1]
             self._build()
             self._launch("harness-emulators")
         except BaseException:
@@ -171,11 +225,20 @@ class Emulators(ServerThread):
         self._fill_state()
         return self
 
+    def _reset_keeping_seed(self) -> None:
+        """The control plane's reset: fresh state on the same clock and seed."""
+        self.reset(seed=self.seed)
+
     def _build(self) -> None:
         self._fill_state()
-        for name in EMULATORS:
+        controls = control_app(self.controlled(), self.settings)
+        apps: dict[str, Any] = {name: _Current(self._apps, name) for name in EMULATORS}
+        served = {name: WithControls(controls, app) for name, app in apps.items()}
+        if "edge" in self.ports:
+            served["edge"] = EdgeRouter({**apps, "control": controls})
+        for name, app in served.items():
             config = uvicorn.Config(
-                _Current(self._apps, name),
+                app,
                 host=self.host,
                 port=self.ports[name],
                 lifespan="off",

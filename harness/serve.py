@@ -11,10 +11,11 @@ api-service can run a pipeline on the pipeline-service. The meta tables are boot
 the ports open, so ``/health/ready`` is green from the first request.
 
 The clock of a served process follows wall time (quotas reset at midnight UTC, the streaming buffer
-drains after 30 real minutes) and can be moved ahead, never back, through the ``/_harness`` test
-controls (:mod:`harness.control`) on the api-service port. The two uvicorn servers run on one event
-loop in a background thread (:mod:`harness.servers`); the command around them is
-:mod:`harness.cli.serve`.
+drains after 30 real minutes) and can be moved ahead, never back, through the ``/_harness`` control
+plane (:mod:`harness.control`) on the api-service port, which also resets all state (and
+re-bootstraps the meta tables), mints provider keys, queues faults and reads BigQuery and KMS state.
+The two uvicorn servers run on one event loop in a background thread (:mod:`harness.servers`);
+the command around them is :mod:`harness.cli.serve`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from harness.backends import Backend, TierBackends, build_backends
+from harness.backends.fake import FakeBackends
 from harness.clock import WallClock
-from harness.control import control_router
+from harness.control.org_rows import org_rows_router
+from harness.control.routes import control_router
+from harness.control.target import Controlled
 from harness.datadir import DataDir, SavingWallClock
 from harness.onboarding.bootstrap import BootstrapConfigError, bootstrap
 from harness.ports import Provider
@@ -125,13 +130,57 @@ class ServiceProcess(ServerThread):
         return fake.issue_admin_key()
 
     def info(self) -> dict[str, Any]:
+        emulators = getattr(self.require_backends(), "emulators", None)
         return {
             "tier": self.tier.value,
             "seed": self.seed,
             "api_url": self.api_url if self.ports else None,
             "pipeline_url": self.pipeline_url if self.ports else None,
             "meta_tables": len(self.require_backends().platform.config),
+            "urls": emulators.info()["urls"] if emulators is not None else {},
         }
+
+    def reset(self) -> None:
+        """All state back to fresh (the control plane's ``POST /_harness/reset``): every table,
+        KMS key and provider key gone, the configured KMS key and the meta tables made again, on
+        the same clock and seed. Only a tier with state of ours behind it can be reset."""
+        backends = self.require_backends()
+        emulators = getattr(backends, "emulators", None)
+        if emulators is not None:
+            emulators.reset(clock=emulators.clock, seed=emulators.seed)
+        elif isinstance(backends, FakeBackends):
+            backends.engine.reset()
+            kms = backends.keys.backend
+            kms.reset()
+            ring, _, key = backends.keys.key_name.rpartition("/cryptoKeys/")
+            kms.create_key_ring(*ring.rsplit("/keyRings/", 1))
+            kms.create_crypto_key(ring, key)
+            backends.openai.reset()
+            backends.anthropic.reset()
+        else:
+            raise ServeError(f"the {self.tier.value} tier has no state of ours to reset")
+        backends.platform.api_key_cache.clear()
+        bootstrap(backends.platform.warehouse, backends.platform.config)
+
+    def controlled(self) -> Controlled:
+        """What the control plane on the api-service port reaches: the fake tier's in-process state,
+        the embedded emulators' on the emulator tier, nothing (409s) on gcp or external emulators."""
+        backends = self.require_backends()
+        emulators = getattr(backends, "emulators", None)
+        if emulators is not None:
+            return replace(emulators.controlled(), info=self.info, reset=self.reset)
+        fake = backends if isinstance(backends, FakeBackends) else None
+        key_name = fake.keys.key_name if fake is not None else self.settings.kms_key_name
+        return Controlled(
+            info=self.info,
+            clock=lambda: backends.clock,
+            bigquery=lambda: fake.engine if fake is not None else None,
+            kms=lambda: fake.keys.backend if fake is not None else None,
+            providers=lambda: {Provider.OPENAI: backends.openai, Provider.ANTHROPIC: backends.anthropic},
+            reset=self.reset if fake is not None else None,
+            project=self.settings.gcp_project_id,
+            kms_location=key_name.partition("/keyRings/")[0],
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -193,7 +242,8 @@ class ServiceProcess(ServerThread):
             mocks.router.route(host=host).pass_through()
 
         api = create_api_app(backends.platform, self.settings)
-        api.include_router(control_router(backends, self.info))
+        api.include_router(control_router(self.controlled()))
+        api.include_router(org_rows_router(backends.platform))
         pipeline = create_pipeline_app(backends.platform, self.settings)
         self.apps = {"api-service": api, "pipeline-service": pipeline}
         for service, app in self.apps.items():

@@ -311,9 +311,10 @@ def test_the_markers_seed_sets_the_fakes_seed(pytester: pytest.Pytester) -> None
     ("marker", "message"),
     [
         (
-            'data="seed.yml"',
-            "*test_x: @pytest.mark.harness(data=...) is not supported yet: seeding from a file is not built*",
+            'data="nosuch.yml"',
+            "*test_x: @pytest.mark.harness(data='nosuch.yml'): no such seed file: *nosuch.yml",
         ),
+        ("data=3", "*test_x: @pytest.mark.harness(data=3): give a seed file's path or a list of them"),
         (
             'tier="aws"',
             "*test_x: @pytest.mark.harness(tier='aws'): 'aws' is not a tier; choose from fake, emulator, gcp",

@@ -1,18 +1,26 @@
-"""The emulators in containers (:mod:`harness.containers`) and the packaged ``Dockerfile`` they come from.
+"""The emulators in containers (:mod:`harness.containers`), the plugin's container fixtures and the
+packaged ``Dockerfile`` they come from.
 
 Two groups:
 
-* ``requires_docker`` tests build and run the image and drive it with the real google-cloud clients,
-  and run goccy's BigQuery emulator side by side with ours over a fixed list of cases (:data:`CASES`).
-  Known differences between the two are explicit :data:`EXPECTED_DIFFERENCES` entries: each says
-  what each side returns and why, and is asserted exactly, so a difference that goes away (or a new
-  one) fails instead of hiding.
+* ``requires_docker`` tests (through the plugin's ``harness_emulator_container`` and
+  ``harness_goccy_container``) build and run the image and drive it with the real google-cloud
+  clients, and run goccy's BigQuery emulator side by side with ours over a fixed list of cases
+  (:data:`CASES`). Known differences between the two are explicit :data:`EXPECTED_DIFFERENCES`
+  entries: each says what each side returns and why, and is asserted exactly, so a difference that
+  goes away (or a new one) fails instead of hiding.
 * everything else runs without Docker: the Dockerfile reads sensibly and the build context
   assembled from the installed package holds what it copies (tests/test_wheel.py assembles one
-  from an installed wheel), the
-  address mapping gives ``Emulators.env()``'s variables, the readiness strategy works against the
-  real ``harness emulators up`` process, the goccy image override, and the case list holds on our
-  in-process emulator (so the side-by-side has a checked baseline).
+  from an installed wheel); the containers made with a stand-in Docker client (exposed ports,
+  command, image choice, wait strategies, accessors over a stubbed port mapping, a failed start);
+  the address mapping gives ``Emulators.env()``'s variables; the fixtures mark their tests and skip
+  without a daemon (pytester); the readiness strategy works against the real ``harness emulators
+  up`` process; and the case list holds on our in-process emulator (so the side-by-side has a
+  checked baseline).
+
+Why one file of this length: every part reads the same Dockerfile, container classes and case
+list, and the Docker tests are the Docker-free ones' counterparts; split, each half would import the
+other's helpers.
 """
 
 from __future__ import annotations
@@ -44,20 +52,30 @@ from google.cloud import bigquery
 from harness import containers
 from harness.containers import (
     CONTAINER_PORTS,
+    EMULATOR_IMAGE_ENV,
+    EMULATOR_IMAGE_TAG,
     GOCCY_DEFAULT_IMAGE,
+    GOCCY_GRPC_PORT,
+    GOCCY_HTTP_PORT,
     GOCCY_IMAGE_ENV,
     EmulatorContainer,
     EmulatorEndpoints,
     GoccyBigQueryContainer,
+    emulator_image,
+    emulator_readiness,
     goccy_image,
 )
+from harness.containers.emulators import READY_LOG
 from harness.distribution import runtime_closure
 from harness.emulators import DEFAULT_PORT_BASE, EMULATORS, Emulators
+from harness.pytest_plugin import probes
+from harness.pytest_plugin.markers import SKIP_DOCKER_ENV
 from harness.services.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 HARNESS = str(Path(sys.executable).parent / "harness")
 PROJECT = Settings().gcp_project_id
+pytest_plugins = ["pytester"]
 ENV_NAMES = ["BIGQUERY_EMULATOR_HOST", "KMS_ENDPOINT", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"]
 
 
@@ -191,7 +209,9 @@ def test_the_context_is_the_same_bytes_each_time(build_context: Path, tmp_path: 
         assert (again / name).read_bytes() == (build_context / name).read_bytes(), name
 
 
-def test_build_image_assembles_a_context_and_builds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_image_assembles_a_context_and_builds_it(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The docker build as testcontainers runs it, with a stand-in for its DockerImage.
     from testcontainers.core import image
 
@@ -212,6 +232,13 @@ def test_build_image_assembles_a_context_and_builds_it(monkeypatch: pytest.Monke
     assert build["clean_up"] is False  # kept, so Docker's layer cache serves the next build
     files = build["files"]
     assert isinstance(files, list) and files[0] == "Dockerfile" and files[2] == "constraints.txt"
+
+
+def test_build_image_from_a_given_context_needs_its_dockerfile(no_daemon: None, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no Dockerfile in"):
+        EmulatorContainer(context=tmp_path).build_image()
+    with pytest.raises(FileNotFoundError, match="no Containerfile in"):
+        EmulatorContainer(context=tmp_path, dockerfile="Containerfile").build_image()
 
 
 def test_dockerfile_healthcheck_connects_to_the_four_ports_without_curl(
@@ -299,40 +326,290 @@ def test_container_env_matches_the_in_process_emulators_env() -> None:
         assert list(EmulatorEndpoints.of(published).env()) == ENV_NAMES
 
 
-def test_containers_need_no_docker_until_started(tmp_path: Path) -> None:
-    container = EmulatorContainer()
-    assert container.context is None and container.image is None
-    with pytest.raises(RuntimeError, match="EmulatorContainer is not started"):
-        container.env()
-    with pytest.raises(RuntimeError, match="GoccyBigQueryContainer is not started"):
-        _ = GoccyBigQueryContainer().url
-    with pytest.raises(FileNotFoundError, match="no Dockerfile in"):
-        EmulatorContainer(context=tmp_path).build_image()
-    container.stop()  # stopping what never started is harmless
+# ======================================= the containers, configured (a stand-in for the Docker client)
 
 
-# ====================================================================================== goccy image
+class StubDockerClient:
+    """Stands in for testcontainers' ``DockerClient`` (which asks the daemon for its API version when
+    made): containers can be made and inspected here, never started."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
 
 
-def test_goccy_image_defaults_to_the_plain_name(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def no_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    from testcontainers.core import container
+
+    monkeypatch.setattr(container, "DockerClient", StubDockerClient)
+    monkeypatch.delenv(EMULATOR_IMAGE_ENV, raising=False)
     monkeypatch.delenv(GOCCY_IMAGE_ENV, raising=False)
+
+
+def _publish(container: Any, published: Published, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker's port mapping for ``container``, from ``published``."""
+    monkeypatch.setattr(container, "get_container_host_ip", published.get_container_host_ip)
+    monkeypatch.setattr(container, "get_exposed_port", published.get_exposed_port)
+
+
+def test_emulator_container_is_a_testcontainers_container_on_the_images_command(no_daemon: None) -> None:
+    from testcontainers.core.container import DockerContainer
+
+    container = EmulatorContainer()
+    assert isinstance(container, DockerContainer)
+    assert container.ports == {str(port): None for port in CONTAINER_PORTS.values()}  # free host ports
+    assert container._command is None  # the image's CMD (read above: emulators up on 0.0.0.0:9050+)
+    assert container.env == {}  # the container's own environment: nothing set
+
+
+def test_emulator_container_waits_for_the_cli_and_each_port(no_daemon: None) -> None:
+    from testcontainers.core.wait_strategies import (
+        CompositeWaitStrategy,
+        HttpWaitStrategy,
+        LogMessageWaitStrategy,
+    )
+
+    strategy = EmulatorContainer(startup_timeout=12)._wait_strategy
+    assert isinstance(strategy, CompositeWaitStrategy)
+    log, *http = strategy._strategies
+    assert isinstance(log, LogMessageWaitStrategy) and log._message.pattern == READY_LOG
+    assert log._message.search("serving\nexport ANTHROPIC_BASE_URL=http://0.0.0.0:9053\n")
+    assert all(isinstance(each, HttpWaitStrategy) for each in http)
+    assert [(each._port, each._path) for each in http] == [(port, "/") for port in CONTAINER_PORTS.values()]
+    assert [http[0]._status_code_predicate(code) for code in (200, 401, 404, 500, 503)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    for each in (strategy, *strategy._strategies):
+        assert (each._startup_timeout, each._poll_interval) == (12, 0.2)
+
+
+def test_emulator_container_builds_its_own_tag_unless_an_image_is_named(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testcontainers.core.config import testcontainers_config
+
+    monkeypatch.setattr(testcontainers_config, "hub_image_name_prefix", "mirror/")
+    built = EmulatorContainer()
+    assert built.builds and built.image == EMULATOR_IMAGE_TAG  # a tag built here: no mirror prefix
+    assert EmulatorContainer(tag="mine:1").image == "mine:1"
+    named = EmulatorContainer("team/emulators:1")
+    assert not named.builds and named.image == "mirror/team/emulators:1"  # pulled: the prefix applies
+    monkeypatch.setenv(EMULATOR_IMAGE_ENV, "ci/emulators:abc")
+    assert emulator_image() == "ci/emulators:abc"
+    assert not EmulatorContainer().builds and EmulatorContainer().image == "mirror/ci/emulators:abc"
+    assert EmulatorContainer("explicit:2").image == "mirror/explicit:2"  # an explicit image wins
+    monkeypatch.setenv(EMULATOR_IMAGE_ENV, "  ")
+    assert emulator_image() is None and EmulatorContainer().builds  # blank is unset
+
+
+def test_start_builds_first_and_only_when_no_image_is_named(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testcontainers.core.container import DockerContainer
+
+    events: list[str] = []
+    monkeypatch.setattr(EmulatorContainer, "build_image", lambda self: events.append("build") or self.image)
+    monkeypatch.setattr(DockerContainer, "start", lambda self: events.append(f"start {self.image}") or self)
+    container = EmulatorContainer()
+    assert container.start() is container
+    assert events == ["build", f"start {EMULATOR_IMAGE_TAG}"]
+    events.clear()
+    EmulatorContainer("team/emulators:1").start()
+    assert events == ["start team/emulators:1"]
+
+
+class Exited:
+    """A docker-py container that exited at once on a bad option."""
+
+    def logs(self, stdout: bool = True, stderr: bool = True) -> bytes:
+        return (b"usage: harness emulators up\n" if stdout else b"") + (
+            b"Error: No such option: --bad\n" if stderr else b""
+        )
+
+
+def test_a_failed_start_removes_the_container_and_reports_its_logs(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testcontainers.core.container import DockerContainer
+
+    stopped: list[str] = []
+
+    def exits(self: DockerContainer) -> DockerContainer:
+        self._container = Exited()  # type: ignore[assignment]
+        raise RuntimeError("Container exited (status: exited, exit code: 2) before emitting logs")
+
+    monkeypatch.setattr(DockerContainer, "start", exits)
+    monkeypatch.setattr(DockerContainer, "stop", lambda self: stopped.append(self.image))
+    container = EmulatorContainer("team/emulators:1")
+    with pytest.raises(RuntimeError, match="Container exited") as raised:
+        container.start()
+    assert stopped == ["team/emulators:1"]
+    (note,) = raised.value.__notes__
+    assert "usage: harness emulators up" in note and "Error: No such option: --bad" in note
+
+
+def test_a_start_time_out_keeps_testcontainers_logs_note(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testcontainers.core.container import DockerContainer
+
+    def times_out(self: DockerContainer) -> DockerContainer:
+        self._container = Exited()  # type: ignore[assignment]
+        error = TimeoutError("Container did not emit logs")
+        error.add_note("the logs, added by testcontainers")
+        raise error
+
+    monkeypatch.setattr(DockerContainer, "start", times_out)
+    monkeypatch.setattr(DockerContainer, "stop", lambda self: None)
+    with pytest.raises(TimeoutError) as raised:
+        EmulatorContainer("team/emulators:1").start()
+    assert raised.value.__notes__ == ["the logs, added by testcontainers"]  # not twice
+
+
+def test_emulator_container_accessors_follow_the_port_mapping(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container = EmulatorContainer()
+    published = Published("127.0.0.1", {9050: 32771, 9051: 32768, 9052: 32790, 9053: 32769})
+    _publish(container, published, monkeypatch)
+    assert container.get_bigquery_url() == "http://127.0.0.1:32771"
+    assert container.get_kms_url() == "http://127.0.0.1:32768"
+    assert container.get_openai_url() == "http://127.0.0.1:32790"
+    assert container.get_anthropic_url() == "http://127.0.0.1:32769"
+    assert container.get_control_url() == "http://127.0.0.1:32771/_harness"
+    assert container.get_client_env() == EmulatorEndpoints.of(published).env()
+    assert list(container.get_client_env()) == ENV_NAMES
+    assert container.get_endpoints().openai_url == container.get_openai_url()
+    assert container.env == {}  # testcontainers' own attribute, untouched
+
+
+def test_goccy_image_defaults_to_the_plain_name(no_daemon: None, monkeypatch: pytest.MonkeyPatch) -> None:
     assert goccy_image() == GOCCY_DEFAULT_IMAGE == "goccy/bigquery-emulator:latest"
     assert GoccyBigQueryContainer().image == GOCCY_DEFAULT_IMAGE
     monkeypatch.setenv(GOCCY_IMAGE_ENV, "   ")
     assert goccy_image() == GOCCY_DEFAULT_IMAGE  # blank is unset
 
 
-def test_goccy_image_from_the_environment_and_explicit_image_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_goccy_image_from_the_environment_and_explicit_image_wins(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(GOCCY_IMAGE_ENV, "mirror/goccy-bigquery-emulator:0.6.6")
     assert goccy_image() == "mirror/goccy-bigquery-emulator:0.6.6"
     assert GoccyBigQueryContainer().image == "mirror/goccy-bigquery-emulator:0.6.6"
     assert GoccyBigQueryContainer(image="other/bq:1").image == "other/bq:1"
 
 
-def test_goccy_command_serves_the_project_on_its_ports() -> None:
-    goccy = GoccyBigQueryContainer(project="p-1")
-    assert goccy.command == ["--project=p-1", "--port=9050", "--grpc-port=9060"]
-    assert containers.GOCCY_HTTP_PORT == 9050 and containers.GOCCY_GRPC_PORT == 9060
+def test_goccy_container_serves_the_project_on_its_ports(no_daemon: None) -> None:
+    from testcontainers.core.wait_strategies import HttpWaitStrategy, LogMessageWaitStrategy
+
+    goccy = GoccyBigQueryContainer(project="p-1", startup_timeout=7)
+    assert goccy._command == ["--project=p-1", "--port=9050", "--grpc-port=9060"]
+    assert goccy.ports == {"9050": None, "9060": None}
+    log, http = goccy._wait_strategy._strategies  # type: ignore[union-attr]
+    assert isinstance(log, LogMessageWaitStrategy) and log._message.pattern == "REST server listening"
+    assert isinstance(http, HttpWaitStrategy)
+    assert (http._port, http._path) == (GOCCY_HTTP_PORT, "/bigquery/v2/projects/p-1/datasets")
+    assert (http._startup_timeout, http._poll_interval) == (7, 0.2)
+
+
+def test_goccy_container_accessors_follow_the_port_mapping(
+    no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    goccy = GoccyBigQueryContainer()
+    _publish(goccy, Published("::1", {GOCCY_HTTP_PORT: 40001, GOCCY_GRPC_PORT: 40002}), monkeypatch)
+    assert goccy.get_bigquery_url() == "http://[::1]:40001"
+    assert goccy.get_client_env() == {"BIGQUERY_EMULATOR_HOST": "http://[::1]:40001"}
+
+
+def test_without_the_extra_the_package_imports_and_a_container_says_what_to_install(tmp_path: Path) -> None:
+    program = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('testcontainers', 'docker'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from harness.containers import GoccyBigQueryContainer, emulator_build_context\n"
+        "print(emulator_build_context(sys.argv[1]).name)\n"
+        "GoccyBigQueryContainer()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "ctx")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1 and result.stdout == "ctx\n"  # the build context needs none of it
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "RuntimeError: harness.containers needs testcontainers: pip install 'cloudact-harness[containers]'"
+    )
+
+
+# ================================================================= the plugin's container fixtures
+
+CONTAINER_TESTS = """
+def test_emulators(harness_emulator_container, request):
+    assert request.node.get_closest_marker("requires_docker") is not None
+    assert harness_emulator_container.image == "ci/emulators:1"
+
+def test_goccy(harness_goccy_container):
+    assert harness_goccy_container._command[0] == "--project=cloudact-local"
+
+def test_plain(request):
+    assert request.node.get_closest_marker("requires_docker") is None
+"""
+
+
+def test_container_fixtures_without_a_daemon_error_or_skip_before_touching_docker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testcontainers.core import container
+
+    def no_docker(**kwargs: Any) -> None:
+        raise AssertionError("a container was made")
+
+    monkeypatch.setattr(container, "DockerClient", no_docker)
+    monkeypatch.setattr(probes, "docker_problem", lambda: "none answered (test)")
+    monkeypatch.delenv(SKIP_DOCKER_ENV, raising=False)
+    pytester.makepyfile(test_user_containers=CONTAINER_TESTS)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines(["*needs a Docker daemon: none answered (test)*HARNESS_SKIP_DOCKER=1*"])
+    assert "a container was made" not in result.stdout.str()
+
+    monkeypatch.setenv(SKIP_DOCKER_ENV, "1")
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(passed=1, skipped=2)
+    result.stdout.fnmatch_lines(
+        ["*needs a Docker daemon: none answered (test); HARNESS_SKIP_DOCKER=1 skips it*"]
+    )
+
+
+def test_container_fixtures_start_once_per_session_and_stop_at_its_end(
+    pytester: pytest.Pytester, no_daemon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testcontainers.core.container import DockerContainer
+
+    events: list[str] = []
+    monkeypatch.setattr(DockerContainer, "start", lambda self: events.append(f"start {self.image}") or self)
+    monkeypatch.setattr(DockerContainer, "stop", lambda self: events.append(f"stop {self.image}"))
+    monkeypatch.setattr(probes, "docker_problem", lambda: None)  # pretend a daemon answers
+    monkeypatch.setenv(EMULATOR_IMAGE_ENV, "ci/emulators:1")
+    pytester.makepyfile(
+        test_user_containers=CONTAINER_TESTS
+        + "\ndef test_same_session(harness_emulator_container):\n    assert harness_emulator_container\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=4)
+    assert sorted(events) == sorted(
+        [
+            "start ci/emulators:1",
+            "stop ci/emulators:1",
+            f"start {GOCCY_DEFAULT_IMAGE}",
+            f"stop {GOCCY_DEFAULT_IMAGE}",
+        ]
+    )
 
 
 # ============================================== readiness, against the real CLI in a local process
@@ -405,7 +682,7 @@ def local_process(tmp_path: Path) -> Iterator[Any]:
 
 def test_readiness_waits_for_the_cli_and_all_four_ports(local_process: Any) -> None:
     process = local_process(HARNESS, "emulators", "up", "--port-base", "0")
-    EmulatorContainer(startup_timeout=30).readiness().wait_until_ready(process)
+    emulator_readiness(30).wait_until_ready(process)
     env = EmulatorEndpoints.of(process).env()
     assert httpx.get(f"{env['KMS_ENDPOINT']}/v1/{Settings().kms_key_name}").status_code == 200
     assert process.stop() == 0
@@ -414,7 +691,7 @@ def test_readiness_waits_for_the_cli_and_all_four_ports(local_process: Any) -> N
 def test_readiness_fails_at_once_when_the_emulators_exit(local_process: Any) -> None:
     process = local_process(HARNESS, "emulators", "up", "--port-base", "0", "--no-such-option")
     with pytest.raises(RuntimeError, match="exited"):
-        EmulatorContainer(startup_timeout=30).readiness().wait_until_ready(process)
+        emulator_readiness(30).wait_until_ready(process)
 
 
 def _dev_only_modules() -> set[str]:
@@ -448,7 +725,7 @@ def test_emulators_up_needs_only_the_runtime_dependencies(local_process: Any) ->
         "app(['emulators', 'up', '--port-base', '0'])\n"
     )
     process = local_process(sys.executable, "-c", program)
-    EmulatorContainer(startup_timeout=30).readiness().wait_until_ready(process)
+    emulator_readiness(30).wait_until_ready(process)
     assert process.stop() == 0
 
 
@@ -459,7 +736,7 @@ def test_the_dockerfile_cmd_runs_and_becomes_ready(
     cmd = _exec_form(_only(dockerfile, "CMD"))
     cmd[cmd.index("--port-base") + 1] = "0"
     process = local_process(HARNESS, *cmd[1:])
-    EmulatorContainer(startup_timeout=30).readiness().wait_until_ready(process)
+    emulator_readiness(30).wait_until_ready(process)
     assert process.stop() == 0
 
 
@@ -786,27 +1063,16 @@ def test_the_cases_hold_on_our_in_process_emulator() -> None:
 # ================================================================= with Docker: the image, for real
 
 
-@pytest.fixture(scope="module")
-def _containers() -> Iterator[dict[str, Any]]:
-    """The module's containers, started on first use and stopped at its end. Function-scoped
-    fixtures hand them out, so nothing touches Docker before the plugin's ``requires_docker``
-    handling (a module-scoped fixture would be set up before any function-scoped one)."""
-    started: dict[str, Any] = {}
-    yield started
-    for container in started.values():
-        container.stop()
-
-
 @pytest.fixture
-def emulator_container(_containers: dict[str, Any]) -> EmulatorContainer:
-    if "emulators" not in _containers:
-        _containers["emulators"] = EmulatorContainer().start()
-    return _containers["emulators"]
+def emulator_container(harness_emulator_container: EmulatorContainer) -> EmulatorContainer:
+    """The plugin's session container (:mod:`harness.pytest_plugin.containers`), which also marks
+    these tests ``requires_docker``."""
+    return harness_emulator_container
 
 
 @pytest.mark.requires_docker
 def test_image_serves_bigquery_to_the_real_client(emulator_container: EmulatorContainer) -> None:
-    client = bigquery_client(emulator_container.bigquery_url)
+    client = bigquery_client(emulator_container.get_bigquery_url())
     dataset = f"{PROJECT}.container_smoke"
     client.create_dataset(dataset)
     table = client.create_table(
@@ -858,7 +1124,7 @@ def test_image_serves_kms_to_the_real_client(emulator_container: EmulatorContain
 
     key_name = Settings().kms_key_name
     keys = CloudKmsKeyManager(
-        key_name, credentials=AnonymousCredentials(), endpoint=emulator_container.kms_url
+        key_name, credentials=AnonymousCredentials(), endpoint=emulator_container.get_kms_url()
     )
     sealed = keys.encrypt(b"org secret", aad=b"acme")
     assert keys.decrypt(sealed.ciphertext, aad=b"acme") == b"org secret"
@@ -866,7 +1132,7 @@ def test_image_serves_kms_to_the_real_client(emulator_container: EmulatorContain
     client = kms_v1.KeyManagementServiceClient(
         transport="rest",
         credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emulator_container.kms_url},
+        client_options={"api_endpoint": emulator_container.get_kms_url()},
     )
     response = client.encrypt(request={"name": key_name, "plaintext": b"raw"})
     assert client.decrypt(request={"name": key_name, "ciphertext": response.ciphertext}).plaintext == b"raw"
@@ -874,7 +1140,7 @@ def test_image_serves_kms_to_the_real_client(emulator_container: EmulatorContain
 
 @pytest.mark.requires_docker
 def test_image_serves_the_provider_emulators(emulator_container: EmulatorContainer) -> None:
-    env = emulator_container.env()
+    env = emulator_container.get_client_env()
     openai = httpx.get(f"{env['OPENAI_BASE_URL']}/models")
     assert openai.status_code == 401 and "API key" in openai.json()["error"]["message"]
     anthropic = httpx.get(f"{env['ANTHROPIC_BASE_URL']}/v1/models")
@@ -890,7 +1156,7 @@ def test_the_emulator_tier_runs_on_the_container_through_its_env(
     from harness.backends.emulator import build_emulator
     from harness.onboarding.bootstrap import bootstrap
 
-    for name, value in emulator_container.env().items():
+    for name, value in emulator_container.get_client_env().items():
         monkeypatch.setenv(name, value)
     with build_emulator(Settings()) as backends:
         assert backends.emulators is None  # external: the container's
@@ -902,8 +1168,8 @@ def test_the_emulator_tier_runs_on_the_container_through_its_env(
 def test_image_is_healthy_and_unprivileged(emulator_container: EmulatorContainer) -> None:
     from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
-    HealthcheckWaitStrategy().with_startup_timeout(60).wait_until_ready(emulator_container.container)
-    uid = emulator_container.container.exec(["id", "-u"])
+    HealthcheckWaitStrategy().with_startup_timeout(60).wait_until_ready(emulator_container)
+    uid = emulator_container.exec(["id", "-u"])
     assert uid.exit_code == 0 and uid.output.decode().strip() not in ("", "0")
 
 
@@ -911,10 +1177,8 @@ def test_image_is_healthy_and_unprivileged(emulator_container: EmulatorContainer
 
 
 @pytest.fixture
-def goccy(_containers: dict[str, Any]) -> GoccyBigQueryContainer:
-    if "goccy" not in _containers:
-        _containers["goccy"] = GoccyBigQueryContainer(project=PROJECT).start()
-    return _containers["goccy"]
+def goccy(harness_goccy_container: GoccyBigQueryContainer) -> GoccyBigQueryContainer:
+    return harness_goccy_container
 
 
 @pytest.mark.requires_docker
@@ -922,8 +1186,8 @@ def test_side_by_side_with_goccy(
     emulator_container: EmulatorContainer, goccy: GoccyBigQueryContainer
 ) -> None:
     """The same cases through the same client against both; every difference must be listed."""
-    ours = run_cases(emulator_container.bigquery_url, "side_by_side")
-    theirs = run_cases(goccy.url, "side_by_side")
+    ours = run_cases(emulator_container.get_bigquery_url(), "side_by_side")
+    theirs = run_cases(goccy.get_bigquery_url(), "side_by_side")
     report = []
     for case in CASES:
         if case.name in EXPECTED_DIFFERENCES:

@@ -32,10 +32,10 @@ PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
 OPTIONAL_IMPORTS = {
     "docker": ("containers", "harness/pytest_plugin/probes.py"),
-    "testcontainers": ("containers", "harness/containers.py"),
+    "testcontainers": ("containers", "harness/containers/extra.py"),
 }
 """The imports allowed to be missing at run time: the extra that provides each, and the only module
-that may import it (lazily, inside a function)."""
+that may import it (lazily: inside a function, or guarded by ``except ImportError``)."""
 
 PYTEST_PLUGIN = "harness/pytest_plugin/"
 """pytest itself is the user's own tool: the plugin is only loaded by a running pytest."""
@@ -48,7 +48,8 @@ class Import:
     path: str
     line: int
     lazy: bool
-    """Inside a function or under ``if TYPE_CHECKING:``: not run when the module is imported."""
+    """Inside a function or under ``if TYPE_CHECKING:`` (not run when the module is imported), or in
+    a ``try`` that catches ``ImportError`` (the module imports without it)."""
 
 
 def _import_name(dotted: str) -> str:
@@ -68,6 +69,10 @@ def _walk(node: ast.AST, path: str, lazy: bool) -> Iterator[Import]:
             yield Import(_import_name(name), path, child.lineno, lazy)
         inner_lazy = lazy or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
         if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            inner_lazy = True
+        if isinstance(child, ast.Try) and any(
+            handler.type and "ImportError" in ast.unparse(handler.type) for handler in child.handlers
+        ):
             inner_lazy = True
         yield from _walk(child, path, inner_lazy)
 
@@ -120,7 +125,7 @@ def test_the_scan_sees_the_imports_it_must() -> None:
     by_module = {(imp.module, imp.path): imp.lazy for imp in IMPORTS}
     assert by_module[("docker", "harness/pytest_plugin/probes.py")] is True
     assert by_module[("httpx2", "fakes/provider_mocks.py")] is False
-    assert by_module[("testcontainers", "harness/containers.py")] is True
+    assert by_module[("testcontainers", "harness/containers/extra.py")] is True
     assert by_module[("google.cloud", "harness/backends/bigquery.py")] is False
 
 

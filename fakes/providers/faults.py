@@ -76,6 +76,13 @@ class FaultQueue:
                 self._faults.pop(0)
             return replace(head, headers=dict(head.headers))
 
+    def clear_faults(self) -> int:
+        """Drop every queued fault (the control plane's ``DELETE``); returns how many there were."""
+        with self._lock:
+            cleared = len(self._faults)
+            self._faults.clear()
+            return cleared
+
     @property
     def pending_faults(self) -> list[Fault]:
         with self._lock:

@@ -54,6 +54,12 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def key_label(key: str) -> str:
+    """How a held key is listed (and stored beside its digest): masked as :func:`mask_key` does,
+    and a short key, which that would show whole, all stars."""
+    return mask_key(key) if len(key) > 12 else "*" * len(key)
+
+
 def random_chars(rng: random.Random, n: int, alphabet: str = KEY_ALPHABET) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
 
@@ -84,6 +90,8 @@ class KeyStore(ABC):
         self.revoked_keys: set[str] = set()
         self.admin_keys: set[str] = set()
         """Digests (:func:`key_digest`), as are ``valid_keys`` and ``revoked_keys``."""
+        self.key_labels: dict[str, str] = {}
+        """Digest -> :func:`key_label`, for listing the keys without holding them."""
 
     def _restore_mint_counts(self, keys: int, admin_keys: int) -> None:
         """The mint generators as they are after ``keys`` and ``admin_keys`` mints from the seed."""
@@ -101,14 +109,14 @@ class KeyStore(ABC):
         with self._lock:
             key = self._mint_key(self._key_rng)
             self.keys_minted += 1
-            self.valid_keys.add(key_digest(key))
+            self._hold(key)
             self._changed()
             return key
 
     def add_key(self, key: str) -> str:
         """Accept a key chosen by the caller (e.g. one quoted in a scenario file)."""
         with self._lock:
-            self.valid_keys.add(key_digest(key))
+            self._hold(key)
             self.revoked_keys.discard(key_digest(key))
             self._changed()
             return key
@@ -119,20 +127,37 @@ class KeyStore(ABC):
         with self._lock:
             key = self._mint_admin_key(self._admin_rng)
             self.admin_keys_minted += 1
-            self.valid_keys.add(key_digest(key))
-            self.admin_keys.add(key_digest(key))
+            self.admin_keys.add(self._hold(key))
             self._changed()
             return key
 
     def add_admin_key(self, key: str) -> str:
         """Accept a caller-chosen key as an admin key."""
         with self._lock:
-            digest = key_digest(key)
-            self.valid_keys.add(digest)
+            digest = self._hold(key)
             self.revoked_keys.discard(digest)
             self.admin_keys.add(digest)
             self._changed()
             return key
+
+    def _hold(self, key: str) -> str:
+        """Make ``key`` valid; returns its digest."""
+        digest = key_digest(key)
+        self.valid_keys.add(digest)
+        self.key_labels[digest] = key_label(key)
+        return digest
+
+    def restore_keys(self, valid: set[str], revoked: set[str], admin: set[str]) -> None:
+        """Put back key digest sets read earlier from ``valid_keys``, ``revoked_keys`` and
+        ``admin_keys`` (an undo), and save them as any change is saved."""
+        with self._lock:
+            self.valid_keys, self.revoked_keys, self.admin_keys = set(valid), set(revoked), set(admin)
+            self._changed()
+
+    def listed_keys(self) -> list[tuple[str, bool]]:
+        """``(label, is admin)`` of every valid key, by label: what a listing may show."""
+        with self._lock:
+            return sorted((self.key_labels[d], d in self.admin_keys) for d in self.valid_keys)
 
     def is_admin(self, key: str) -> bool:
         with self._lock:

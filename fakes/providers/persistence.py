@@ -1,10 +1,11 @@
 """A provider fake's lasting state as a state file: what survives a restart, and nothing secret.
 
-Saved: the key digests (issued, revoked, admin), how many keys and admin keys were minted (so a
-restored fake mints the next ones, not the same ones again), per-key rate limits (by digest) and
-the usage corruptions. Never saved: a key's plaintext (the fake does not hold it), queued faults
-and the request log (they belong to one run's requests). Writes are atomic (:mod:`fakes.statefile`).
-A mixin of :class:`~fakes.providers.base.ProviderState`, like the other parts of its state.
+Saved: the key digests (issued, revoked, admin) with masked labels for listing, how many keys and
+admin keys were minted (so a restored fake mints the next ones, not the same ones again), per-key
+rate limits (by digest) and the usage corruptions. Never saved: a key's plaintext (the fake does
+not hold it), queued faults and the request log (they belong to one run's requests). Writes are
+atomic (:mod:`fakes.statefile`). A mixin of :class:`~fakes.providers.base.ProviderState`, like
+the other parts of its state.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class PersistedState(ABC):
     valid_keys: set[str]
     revoked_keys: set[str]
     admin_keys: set[str]
+    key_labels: dict[str, str]
     keys_minted: int
     admin_keys_minted: int
     rate_limited: dict[str, RateLimit]
@@ -43,6 +45,7 @@ class PersistedState(ABC):
                 "valid_keys": sorted(self.valid_keys),
                 "revoked_keys": sorted(self.revoked_keys),
                 "admin_keys": sorted(self.admin_keys),
+                "key_labels": dict(sorted(self.key_labels.items())),
                 "keys_minted": self.keys_minted,
                 "admin_keys_minted": self.admin_keys_minted,
                 "rate_limited": {digest: limit.retry_after for digest, limit in self.rate_limited.items()},
@@ -68,6 +71,7 @@ class PersistedState(ABC):
             self.valid_keys = set(field(path, data, "valid_keys", list))
             self.revoked_keys = set(field(path, data, "revoked_keys", list))
             self.admin_keys = set(field(path, data, "admin_keys", list))
+            self.key_labels = dict(field(path, data, "key_labels", dict))
             self._restore_mint_counts(
                 field(path, data, "keys_minted", int), field(path, data, "admin_keys_minted", int)
             )

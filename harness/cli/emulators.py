@@ -1,10 +1,14 @@
 """``harness emulators up``: the emulator tier's four emulators served from this process.
 
 What a developer runs beside the real Google clients (``eval "$(harness emulators up
---print-env)"``), and what the container image runs. State is in memory unless ``--data-dir`` names
-a directory to keep it in (:mod:`harness.datadir`). Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the
-emulators died, 2 if they could not start (a port in use, a data dir in use by another process or
-holding a damaged file).
+--print-env)"``), and what the container image runs. ``--seed-file F`` (repeatable) loads seed files
+(:mod:`harness.seeding`): every file is checked before anything starts, and seeded after the start,
+before the environment is printed, so a reader of the printed variables finds the data there.
+State is in memory unless ``--data-dir`` names a directory to keep it in (:mod:`harness.datadir`);
+seed files then seed it when it is new only, so the same command restarts on its own data.
+Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the emulators died, 2 if they could not start (e.g. a
+port in use, a data dir in use by another process or holding a damaged file) or a seed file is
+wrong (``path:line: field: message`` on stderr).
 """
 
 from __future__ import annotations
@@ -38,6 +42,23 @@ def emulators_up_command(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (0.0.0.0 inside a container).")
     ] = "127.0.0.1",
+    edge_port: Annotated[
+        int | None,
+        typer.Option(
+            "--edge-port",
+            min=0,
+            max=65535,
+            help="Also serve one port that routes every emulator by path and credentials "
+            "(0: a free port); the printed variables then all name it.",
+        ),
+    ] = None,
+    seed_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--seed-file",
+            help="Seed the emulators from this YAML/JSON file after they start (repeatable, in order).",
+        ),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -51,8 +72,16 @@ def emulators_up_command(
 ) -> None:
     """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
     # Imported here: the fakes behind the emulators load only when a command needs them.
+    from harness.control import CONTROL_PREFIX
     from harness.emulators import Emulators
+    from harness.seeding import SeedError, apply_seed, load_seed_files, serve_seed_files
     from harness.servers import ServeError
+
+    try:
+        documents = load_seed_files(seed_files or ())
+    except SeedError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise typer.Exit(2) from None
 
     stop = threading.Event()
     emulators: Emulators | None = None
@@ -66,10 +95,20 @@ def emulators_up_command(
     status = 0
     try:
         try:
-            emulators = Emulators(port_base=port_base, host=host, data_dir=data_dir).start()
-        except ServeError as exc:
+            emulators = serve_seed_files(
+                Emulators(port_base=port_base, host=host, edge_port=edge_port, data_dir=data_dir)
+            ).start()
+            if emulators.data_dir is None or emulators.data_dir.fresh:
+                seeded = [apply_seed(document, emulators).summary() for document in documents]
+            else:  # like a database's init scripts: a data dir is seeded once, when it is new
+                seeded = [f"{data_dir} holds state already: seed files not applied"] if documents else []
+        except (ServeError, SeedError) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise typer.Exit(2) from exc
+        for line in seeded:
+            print(
+                f"# {line}" if print_env else line, file=sys.stderr if print_env else sys.stdout, flush=True
+            )
         env = emulators.env()
         if print_env:
             for name, value in env.items():
@@ -77,8 +116,9 @@ def emulators_up_command(
             print(f"# emulators started in {emulators.startup_seconds:.3f} s", file=sys.stderr, flush=True)
         else:
             print(f"CloudAct emulators, started in {emulators.startup_seconds:.3f} s:", flush=True)
-            for name in ("bigquery", "kms", "openai", "anthropic"):
+            for name in emulators.ports:
                 print(f"  {name:<10} {emulators.url(name)}", flush=True)
+            print(f"  {'controls':<10} {CONTROL_PREFIX} on every port (X-CA-Root-Key)", flush=True)
             for name, value in env.items():
                 print(f"export {name}={shlex.quote(value)}", flush=True)
             where = f"kept in {data_dir}" if data_dir is not None else "in memory (--data-dir DIR keeps it)"

@@ -109,9 +109,9 @@ def _banner(services: ServiceProcess, keys: dict[str, str]) -> list[str]:
         *((f"{provider} admin key", key) for provider, key in keys.items()),
         ("", "(accepted by the provider fakes: integration setup, usage and cost pipelines)"),
         (
-            "test controls",
-            f"{services.api_url}{CONTROL_PREFIX} (root key): mint provider keys, queue provider "
-            "faults, advance the clock, count rows",
+            "control plane",
+            f"{services.api_url}{CONTROL_PREFIX} (root key): reset, clock, provider keys and "
+            "faults, BigQuery and KMS state, org rows",
         ),
     ]
     width = max(len(label) for label, _ in rows)

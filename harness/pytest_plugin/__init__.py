@@ -24,8 +24,9 @@ Markers (:mod:`~harness.pytest_plugin.markers`)
     ``slow``, ``scenario`` (set on every scenario item).
     ``harness(tier=..., seed=..., data=...)`` (:mod:`~harness.pytest_plugin.mark`)  run the test on
     those tiers only (whatever ``--backend`` says; gcp still needs ``--run-integration --backend
-    gcp``), with that seed for the fakes (the ``harness_seed`` fixture); ``data=`` (a seed file) is
-    a usage error until seed files exist. Every marked test is checked at collection.
+    gcp``), with that seed for the fakes (the ``harness_seed`` fixture), the emulators behind the
+    client fixtures seeded from the ``data=`` files (:mod:`harness.seeding`; skipped on gcp). Every
+    marked test is checked at collection.
 
 Fixtures (:mod:`~harness.pytest_plugin.fixtures`; for the harness's tests and a user's own suite)
     ``harness_tier``   the tier a test runs on; with several ``--backend`` tiers, every test that
@@ -59,6 +60,11 @@ Fixtures for a user's own clients (:mod:`~harness.pytest_plugin.clients`; tier-a
     ``harness_emulator_state``  the emulators behind them, reset for the test under function
                        isolation (``.openai.add_fault(...)``...); skipped on gcp.
 
+Containers (:mod:`~harness.pytest_plugin.containers`; need Docker and the ``containers`` extra)
+    ``harness_emulator_container``, ``harness_goccy_container``  session-wide testcontainers of
+                       this repo's emulator image and of goccy's BigQuery emulator; a test that uses
+                       one is marked ``requires_docker``.
+
 Scenario files (:mod:`~harness.pytest_plugin.collection`)
     :func:`~harness.pytest_plugin.collection.collect_scenario_file` turns a scenario YAML file into
     a ``ScenarioItem`` that loads it (:mod:`harness.scenario.loader`), runs it
@@ -85,5 +91,6 @@ pytest_plugins = [
     "harness.pytest_plugin.mark",
     "harness.pytest_plugin.fixtures",
     "harness.pytest_plugin.clients",
+    "harness.pytest_plugin.containers",
     "harness.pytest_plugin.collection",
 ]

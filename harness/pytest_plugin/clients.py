@@ -14,7 +14,8 @@ and ``bigquery_dataset`` are what a team's own code takes, built for the test's 
 Isolation (``--harness-isolation`` / ini ``harness_isolation``): ``function`` (default) resets the
 emulators before every test that uses one of these fixtures — datasets, tables, jobs, KMS keys,
 provider keys, faults and request logs are gone — onto the test's ``clock`` and ``harness_seed``;
-``session`` resets nothing, for speed, so tests must not depend on each other's data.
+``session`` resets nothing, for speed, so tests must not depend on each other's data. The marker's
+``data=`` seed files are applied after the reset (function isolation only).
 
 Nothing here is imported until a fixture is used; ``openai`` and ``anthropic`` are the user's
 dependencies, not the harness's, and a test that asks for their client without them installed fails
@@ -28,6 +29,7 @@ import importlib
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -59,15 +61,33 @@ def harness_emulator_state(request: pytest.FixtureRequest, harness_tier: str, ha
     if harness_tier == "gcp":
         pytest.skip("the gcp tier talks to real services; there are no emulators to reach")
     emulators: Emulators = request.getfixturevalue("harness_emulators")
+    mark = harness_mark(request.node)
     if isolation(request.config) == "session":
-        if harness_mark(request.node).seed is not None:
-            pytest.fail(
-                f"{request.node.nodeid}: @pytest.mark.harness(seed=...) needs function isolation; "
-                "under --harness-isolation=session the emulators are seeded once for the session",
-                pytrace=False,
-            )
+        for keyword, value in (("seed", mark.seed), ("data", mark.data or None)):
+            if value is not None:
+                pytest.fail(
+                    f"{request.node.nodeid}: @pytest.mark.harness({keyword}=...) needs function isolation; "
+                    "under --harness-isolation=session the emulators are shared by the whole session",
+                    pytrace=False,
+                )
         return emulators
-    return emulators.reset(clock=request.getfixturevalue("clock"), seed=harness_seed)
+    emulators.reset(clock=request.getfixturevalue("clock"), seed=harness_seed)
+    _seed_from_files(request, emulators, mark.data)
+    return emulators
+
+
+def _seed_from_files(request: pytest.FixtureRequest, emulators: Emulators, paths: tuple[Path, ...]) -> None:
+    """The marker's ``data=`` files, applied in order; a bad file fails the test with its
+    ``path:line: field: message``."""
+    if not paths:
+        return
+    from harness.seeding import SeedError, apply_seed, load_seed_file
+
+    try:
+        for path in paths:
+            apply_seed(load_seed_file(path), emulators)
+    except SeedError as exc:
+        pytest.fail(f"{request.node.nodeid}: @pytest.mark.harness(data=...): {exc}", pytrace=False)
 
 
 @pytest.fixture
@@ -79,6 +99,7 @@ def bigquery_client(
     from google.cloud import bigquery
 
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         client = bigquery.Client(
             project=_gcp_project(harness_settings), credentials=_gcp_credentials(harness_settings)
         )
@@ -123,6 +144,7 @@ def kms_client(
     from google.cloud import kms_v1
 
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         client = kms_v1.KeyManagementServiceClient(
             transport="rest", credentials=_gcp_credentials(harness_settings)
         )
@@ -181,6 +203,7 @@ def openai_client(
     real API with ``OPENAI_API_KEY`` (and ``OPENAI_BASE_URL`` when set) on gcp."""
     openai = _sdk("openai", "openai_client")
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         key = _provider_key(harness_settings.openai_api_key, "OPENAI_API_KEY", "openai_client")
         client = openai.OpenAI(api_key=key, base_url=harness_settings.openai_base_url)
     else:
@@ -198,6 +221,7 @@ def anthropic_client(
     or the real API with ``ANTHROPIC_API_KEY`` (and ``ANTHROPIC_BASE_URL`` when set) on gcp."""
     anthropic = _sdk("anthropic", "anthropic_client")
     if harness_tier == "gcp":
+        _skip_seeded_on_gcp(request)
         key = _provider_key(harness_settings.anthropic_api_key, "ANTHROPIC_API_KEY", "anthropic_client")
         client = anthropic.Anthropic(api_key=key, base_url=harness_settings.anthropic_base_url)
     else:
@@ -212,6 +236,12 @@ def anthropic_client(
 def _emulators(request: pytest.FixtureRequest) -> Emulators:
     emulators: Emulators = request.getfixturevalue("harness_emulator_state")
     return emulators
+
+
+def _skip_seeded_on_gcp(request: pytest.FixtureRequest) -> None:
+    """Seed files go into the emulators; the real services behind the gcp clients hold none of it."""
+    if harness_mark(request.node).data:
+        pytest.skip("@pytest.mark.harness(data=...) seeds the emulators; on gcp nothing is seeded")
 
 
 def _sdk(module: str, fixture: str) -> Any:

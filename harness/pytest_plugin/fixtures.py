@@ -57,10 +57,12 @@ def harness_emulators() -> Iterator[Emulators]:
     background thread for the whole session: ``.env()`` gives ``BIGQUERY_EMULATOR_HOST`` and the
     rest for your own clients, ``.openai`` / ``.anthropic`` the provider fakes' state. They run on a
     manual clock (``.clock``), which moves only when a test moves it; the client fixtures
-    (:mod:`~harness.pytest_plugin.clients`) reset them onto the test's ``clock``."""
+    (:mod:`~harness.pytest_plugin.clients`) reset them onto the test's ``clock``. Their control
+    plane (``/_harness`` on every port) takes seed files too."""
     from harness.emulators import Emulators
+    from harness.seeding import serve_seed_files
 
-    with Emulators(clock=ManualClock()) as emulators:
+    with serve_seed_files(Emulators(clock=ManualClock())) as emulators:
         yield emulators
 
 

@@ -3,13 +3,15 @@
 Both drivers answer the same calls — ``send`` a request, read and ``advance`` the clock, mint a
 valid provider credential, ``arm`` a provider fault, ``count_rows``, ``describe_dataset``,
 ``bootstrap_config`` — so the runner does not care which one it has. The live driver reaches
-behind running services through the root-key-protected ``/_harness`` test controls of
-``harness serve`` (``controls`` says whether they answered).
+behind running services through the root-key-protected ``/_harness`` control plane of
+``harness serve``, with :class:`harness.control_client.ControlClient` (``controls`` says whether
+it answered).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import httpx
 
 from harness.backends import Backend
 from harness.control import CONTROL_PREFIX
+from harness.control_client import ControlClient, ControlError
 from harness.scenario.actions import ORG_DATASET_TABLES, ActionError, Request
 from harness.scenario.model import ProviderFault
 from harness.services.settings import Settings
@@ -169,57 +172,55 @@ class Live:
             "api": httpx.Client(base_url=api_url, timeout=LIVE_TIMEOUT),
             "pipeline": httpx.Client(base_url=pipeline_url, timeout=LIVE_TIMEOUT),
         }
-        self._root = {"X-CA-Root-Key": settings.ca_root_api_key.get_secret_value()}
+        self.control = ControlClient(
+            api_url, root_key=settings.ca_root_api_key.get_secret_value(), timeout=LIVE_TIMEOUT
+        )
         self._settings = settings
         self.controls = self._probe()
 
     def _probe(self) -> bool:
         try:
-            return self.clients["api"].get(CONTROL_PREFIX, headers=self._root).status_code == 200
-        except httpx.HTTPError:
+            self.control.info()
+        except (ControlError, httpx.HTTPError):
             return False
+        return True
 
     def close(self) -> None:
         for client in self.clients.values():
             client.close()
+        self.control.close()
 
     def send(self, request: Request) -> httpx.Response:
         return _send(self.clients[request.service], request)
 
-    def _control(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self.clients["api"].request(method, CONTROL_PREFIX + path, headers=self._root, **kwargs)
-        if response.status_code >= 300:
-            raise ActionError(
-                f"{method} {CONTROL_PREFIX}{path} answered {response.status_code}: {response.text}"
-            )
-        return response.json()
-
     def now(self) -> datetime:
         if self.controls:
-            return datetime.fromisoformat(self._control("GET", "/clock")["now"])
+            with _refused():
+                return self.control.now()
         return datetime.now(UTC)
 
     def advance(self, delta: timedelta) -> datetime:
-        body = self._control("POST", "/clock/advance", json={"seconds": delta.total_seconds()})
-        return datetime.fromisoformat(body["now"])
+        with _refused():
+            return self.control.advance(delta)
 
     def mint_credential(self, provider: str) -> str:
         if self.controls:
-            return self._control("POST", f"/providers/{provider}/keys", json={"admin": True})["key"]
+            with _refused():
+                return self.control.mint_key(provider)
         secret = env_credential(self._settings, provider)
         if secret is None:
             raise ActionError(f"no {provider.upper()}_API_KEY for a valid {provider} credential")
         return secret
 
     def arm(self, fault: ProviderFault) -> None:
-        body: dict[str, Any] = {"times": fault.times}
-        if fault.timeout:
-            body["timeout"] = True
-        else:
-            body["status"] = fault.status
-            if fault.retry_after is not None:
-                body["retry_after"] = fault.retry_after
-        self._control("POST", f"/providers/{fault.provider.value}/faults", json=body)
+        with _refused():
+            self.control.add_fault(
+                fault.provider.value,
+                status=None if fault.timeout else fault.status,
+                timeout=fault.timeout,
+                times=fault.times,
+                retry_after=None if fault.timeout else fault.retry_after,
+            )
 
     def describe_dataset(self, dataset: str) -> dict[str, Any]:
         raise ActionError("describe_dataset needs an in-process run")
@@ -228,8 +229,18 @@ class Live:
         raise ActionError("bootstrap with a config needs an in-process run")
 
     def count_rows(self, table: str, org: str) -> dict[str, Any]:
-        body = self._control("GET", f"/rows/{table}", params={"org_slug": org})
-        return {"table": table, "org_slug": org, "rows": int(body["rows"]), "exists": True}
+        with _refused():
+            rows = self.control.org_rows(table, org)
+        return {"table": table, "org_slug": org, "rows": rows, "exists": True}
+
+
+@contextlib.contextmanager
+def _refused() -> Iterator[None]:
+    """A control the services refused becomes the step's failure, saying what they answered."""
+    try:
+        yield
+    except ControlError as exc:
+        raise ActionError(f"the {CONTROL_PREFIX} control plane answered {exc}") from exc
 
 
 def _column_names(fields: Any, prefix: str = "") -> list[str]:

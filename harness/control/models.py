@@ -1,0 +1,32 @@
+"""Request bodies of the control routes: closed shapes (an unknown field is a 422 naming it)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ClockAdvance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=0, ge=0)
+    hours: int = Field(default=0, ge=0)
+    minutes: int = Field(default=0, ge=0)
+    seconds: float = Field(default=0, ge=0)
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    admin: bool = Field(default=True, description="An admin key also reads usage and costs.")
+
+
+class FaultRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: int | None = Field(default=None, description="HTTP status to answer (4xx/5xx).")
+    timeout: bool = Field(default=False, description="Never answer (the client times out).")
+    times: int = Field(default=1, ge=1)
+    retry_after: float | None = Field(default=None, ge=0)
+
+
+__all__ = ["ClockAdvance", "FaultRequest", "KeyRequest"]
