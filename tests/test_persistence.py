@@ -122,12 +122,21 @@ def test_provider_state_reopens_and_minting_goes_on_where_it_was(tmp_path: Path,
     state = cls(seed=3, state_path=path)
     issued, admin = state.issue_key(), state.issue_admin_key()
     chosen = state.add_key("test-chosen-key")
+    state.add_key("short-key")  # listed all stars: mask_key would show it whole
+    assert ("*********", False) in state.listed_keys()
     revoked = state.issue_key()
     state.revoke(revoked)
     state.rate_limit(chosen, retry_after=7)
     state.corrupt(date(2025, 3, 1), "duplicate_row")
+    setattr(state, state.organization_attribute, "org-kept")
+    state.usage_model_count, state.activity_rate = 2, 0.25
+    state.save()  # attributes set directly are saved on request
 
     again = cls(seed=3, state_path=path)
+    assert getattr(again, again.organization_attribute) == "org-kept"
+    assert (again.usage_model_count, again.activity_rate) == (2, 0.25)
+    assert again.listed_keys() == state.listed_keys()
+    assert sorted(admin for _, admin in again.listed_keys()) == [False, False, False, True]
     assert again.is_valid(issued) and again.is_valid(chosen) and again.is_admin(admin)
     assert again.is_revoked(revoked) and not again.is_valid(revoked)
     assert again.rate_limit_for(chosen).retry_after == 7  # type: ignore[union-attr]

@@ -104,6 +104,7 @@ class AnthropicState(ProviderState):
     """Keys, faults and request log of the fake Anthropic API (see :class:`ProviderState`)."""
 
     organization_id: str = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
+    organization_attribute: ClassVar[str] = "organization_id"
 
     def default_models(self) -> list[dict[str, Any]]:
         return [dict(m) for m in DEFAULT_MODELS]

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from fakes.providers.base import ProviderState
 from fakes.providers.keys import ID_ALPHABET, random_chars
@@ -64,6 +64,7 @@ class OpenAIState(ProviderState):
     """Keys, faults and request log of the fake OpenAI API (see :class:`ProviderState`)."""
 
     organization: str = "org-harnessfake000000000000"
+    organization_attribute: ClassVar[str] = "organization"
 
     def default_models(self) -> list[dict[str, Any]]:
         return [dict(m) for m in DEFAULT_MODELS]

@@ -70,6 +70,12 @@ class ProviderState(KeyStore, RateLimits, FaultQueue, RequestLog, UsageGenerator
         if self.state_path is not None:
             self._save_state(self.state_path)
 
+    def save(self) -> None:
+        """Persist now, after attributes were set directly (organization id, usage settings);
+        every method that changes state saves by itself. Nothing to do in memory."""
+        with self._lock:
+            self._changed()
+
     def default_models(self) -> list[dict[str, Any]]:
         """The model catalogue ``GET /v1/models`` serves when none is given."""
         return []

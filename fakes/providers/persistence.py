@@ -2,10 +2,10 @@
 
 Saved: the key digests (issued, revoked, admin) with masked labels for listing, how many keys and
 admin keys were minted (so a restored fake mints the next ones, not the same ones again), per-key
-rate limits (by digest) and the usage corruptions. Never saved: a key's plaintext (the fake does
-not hold it), queued faults and the request log (they belong to one run's requests). Writes are
-atomic (:mod:`fakes.statefile`). A mixin of :class:`~fakes.providers.base.ProviderState`, like
-the other parts of its state.
+rate limits (by digest), the organization id, the usage settings and corruptions. Never saved: a
+key's plaintext (the fake does not hold it), queued faults and the request log (they belong to one
+run's requests). Writes are atomic (:mod:`fakes.statefile`). A mixin of
+:class:`~fakes.providers.base.ProviderState`, like the other parts of its state.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 from abc import ABC, abstractmethod
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fakes.providers.ratelimits import RateLimit
 from fakes.providers.usage import Corruption
@@ -33,6 +33,10 @@ class PersistedState(ABC):
     admin_keys_minted: int
     rate_limited: dict[str, RateLimit]
     _corruptions: list[Corruption]
+    usage_model_count: int
+    activity_rate: float
+    organization_attribute: ClassVar[str]
+    """The provider's attribute holding its organization id (sent in response headers)."""
 
     @abstractmethod
     def _restore_mint_counts(self, keys: int, admin_keys: int) -> None:
@@ -49,6 +53,9 @@ class PersistedState(ABC):
                 "keys_minted": self.keys_minted,
                 "admin_keys_minted": self.admin_keys_minted,
                 "rate_limited": {digest: limit.retry_after for digest, limit in self.rate_limited.items()},
+                "organization": getattr(self, self.organization_attribute),
+                "usage_model_count": self.usage_model_count,
+                "activity_rate": self.activity_rate,
                 "corruptions": [
                     {"day": c.day.isoformat(), "kind": c.kind, "model": c.model} for c in self._corruptions
                 ],
@@ -79,6 +86,9 @@ class PersistedState(ABC):
                 digest: RateLimit(retry_after)
                 for digest, retry_after in field(path, data, "rate_limited", dict).items()
             }
+            setattr(self, self.organization_attribute, field(path, data, "organization", str))
+            self.usage_model_count = field(path, data, "usage_model_count", int)
+            self.activity_rate = float(data["activity_rate"])
             self._corruptions = [
                 Corruption(date.fromisoformat(c["day"]), c["kind"], c["model"])
                 for c in field(path, data, "corruptions", list)

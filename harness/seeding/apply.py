@@ -224,6 +224,7 @@ def _seed_provider(
     report.provider_keys[provider] = len(seed.keys)
     usage = seed.usage
     if usage is None:
+        state.save()  # the organization id, on a fake that persists itself
         return
     if usage.models is not None:
         state.usage_model_count = usage.models
@@ -238,6 +239,7 @@ def _seed_provider(
             )
     for corruption in usage.corruptions:  # all checked first: a corruption cannot be taken back
         state.corrupt(corruption.day, corruption.kind, model=corruption.model)
+    state.save()
 
 
 def _restorer(provider: str, state: ProviderState) -> Callable[[], None]:
@@ -250,6 +252,7 @@ def _restorer(provider: str, state: ProviderState) -> Callable[[], None]:
         state.restore_keys(valid, revoked, admin)
         setattr(state, _ORGANIZATION[provider], organization)
         state.usage_model_count, state.activity_rate = count, rate
+        state.save()
 
     return restore
 
