@@ -21,7 +21,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, kms_v1
 
-from harness.emulators import Emulators
+from harness.control_client import ControlClient
 
 REPO = Path(__file__).resolve().parents[1]
 HARNESS = str(Path(sys.executable).parent / "harness")
@@ -66,8 +66,10 @@ class Served:
 class EmulatorProcess(Served):
     """``harness emulators up --port-base 0 --print-env --data-dir D`` and the variables it printed."""
 
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__("emulators", "up", "--port-base", "0", "--print-env", "--data-dir", str(data_dir))
+    def __init__(self, data_dir: Path, *options: str) -> None:
+        super().__init__(
+            "emulators", "up", "--port-base", "0", "--print-env", "--data-dir", str(data_dir), *options
+        )
         self.env: dict[str, str] = {}
         while len(self.env) < 4:
             name, _, value = self.line().strip().removeprefix("export ").partition("=")
@@ -103,12 +105,10 @@ def processes() -> Iterator[list[Served]]:
 def test_emulators_up_survives_kill_9_with_tables_keys_and_provider_keys(
     tmp_path: Path, processes: list[Served]
 ) -> None:
-    # A provider key minted into the directory (there is no HTTP mint on `emulators up` here).
-    with Emulators(data_dir=tmp_path) as emulators:
-        minted = emulators.openai.issue_key()  # type: ignore[union-attr]
-
     first = EmulatorProcess(tmp_path)
     processes.append(first)
+    with ControlClient(first.env["OPENAI_BASE_URL"].removesuffix("/v1")) as control:
+        minted = control.mint_key("openai", admin=False)
     bq = first.bigquery()
     bq.create_dataset("sales")
     table = bigquery.Table(
@@ -211,3 +211,68 @@ def test_harness_serve_survives_kill_9_with_an_onboarded_org(tmp_path: Path, pro
     stored = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()]
     assert not [c for c in stored if first.banner["OpenAI admin key"].encode() in c]
     assert not [c for c in stored if org["X-API-Key"].encode() in c]
+
+
+SEED_FILE = f"""\
+bigquery:
+  projects:
+    {PROJECT}:
+      datasets:
+        shop:
+          tables:
+            items:
+              schema:
+                - {{name: id, type: INT64, mode: REQUIRED}}
+                - {{name: name, type: STRING}}
+              rows:
+                - {{id: 1, name: tea}}
+                - {{id: 2, name: cake}}
+kms:
+  key_rings:
+    - name: {LOCATION}/keyRings/seeded
+      keys:
+        - id: app
+openai:
+  keys:
+    - key: sk-test-seeded-user-key-000000000001
+"""
+
+
+def test_the_seed_file_and_data_dir_flow_with_the_control_client(
+    tmp_path: Path, processes: list[Served]
+) -> None:
+    """The issue's "done when": ``emulators up --seed-file F --data-dir D`` serves the seeded data,
+    survives kill -9 and a restart with the same command (the seed is not applied twice), and is
+    faulted, reset and seeded over HTTP by the Python control client."""
+    seed_file, data = tmp_path / "seed.yml", tmp_path / "data"
+    seed_file.write_text(SEED_FILE)
+    first = EmulatorProcess(data, "--seed-file", str(seed_file))
+    processes.append(first)
+    with ControlClient(first.env["KMS_ENDPOINT"]) as control:
+        minted = control.mint_key("openai", admin=False)
+        assert [r["name"] for r in control.rows("shop", "items", project=PROJECT).rows] == ["tea", "cake"]
+    kms = first.kms()
+    key_name = f"{LOCATION}/keyRings/seeded/cryptoKeys/app"
+    ciphertext = kms.encrypt(request={"name": key_name, "plaintext": b"kept"}).ciphertext
+    kms.transport.close()
+    first.kill()
+
+    second = EmulatorProcess(data, "--seed-file", str(seed_file))  # the same command again
+    processes.append(second)
+    with ControlClient(second.env["BIGQUERY_EMULATOR_HOST"]) as control:
+        assert [r["name"] for r in control.rows("shop", "items", project=PROJECT).rows] == ["tea", "cake"]
+        kms = second.kms()
+        assert kms.decrypt(request={"name": key_name, "ciphertext": ciphertext}).plaintext == b"kept"
+        kms.transport.close()
+        for key in (minted, "sk-test-seeded-user-key-000000000001"):
+            assert second.openai(key).models.list().data
+
+        control.add_fault("openai", status=503)
+        with pytest.raises(openai.InternalServerError):
+            second.openai(minted).models.list()
+        control.reset()
+        assert control.datasets(PROJECT) == []
+        with pytest.raises(openai.AuthenticationError):
+            second.openai(minted).models.list()
+        control.seed(SEED_FILE)
+        assert control.rows("shop", "items", project=PROJECT).total_rows == 2
