@@ -1,8 +1,9 @@
-"""Persistence end to end: ``harness emulators up --data-dir D`` as a separate process, written to
-through the official clients, killed with SIGKILL, started again on D, and read back.
+"""Persistence end to end: ``harness emulators up --data-dir D`` (and ``harness serve --data-dir D``)
+as a separate process, written to through the official clients and the control client, killed with
+SIGKILL, started again on D, and read back.
 
-Readiness is the ``--print-env`` lines, which the command prints only once every server accepts
-connections; every wait has a bounded deadline, nothing sleeps."""
+Readiness is the ``--print-env`` lines (the banner for ``serve``), which the command prints only
+once every server accepts connections; every wait has a bounded deadline, nothing sleeps."""
 
 from __future__ import annotations
 
