@@ -54,6 +54,15 @@ def write_state(path: Path, data: dict[str, Any]) -> None:
         os.close(directory)
 
 
+def discard_temporary_files(directory: Path) -> list[Path]:
+    """Remove what a write killed before its rename left behind (never read: the rename is the
+    commit). Only safe under the data-dir lock, when no other writer can be mid-write."""
+    stale = sorted(directory.glob(".*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def read_state(path: Path) -> dict[str, Any] | None:
     """The data in ``path`` without the format field; None if there is no such file yet."""
     try:
@@ -115,4 +124,12 @@ class DataDirLock:
             self._fd = None
 
 
-__all__ = ["FORMAT", "DataDirLock", "StateFileError", "field", "read_state", "write_state"]
+__all__ = [
+    "FORMAT",
+    "DataDirLock",
+    "StateFileError",
+    "discard_temporary_files",
+    "field",
+    "read_state",
+    "write_state",
+]

@@ -33,7 +33,14 @@ from fakes.anthropic import AnthropicState
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.kms.persistence import PersistentKmsBackend
 from fakes.openai import OpenAIState
-from fakes.statefile import DataDirLock, StateFileError, field, read_state, write_state
+from fakes.statefile import (
+    DataDirLock,
+    StateFileError,
+    discard_temporary_files,
+    field,
+    read_state,
+    write_state,
+)
 from harness.clock import ManualClock, WallClock
 from harness.servers import ServeError
 
@@ -90,6 +97,7 @@ class DataDir:
             raise ServeError(f"--data-dir {self.path} is not a directory")
         try:
             self._lock.acquire()
+            discard_temporary_files(self.path)
             saved = read_state(self.manifest)
             self.fresh = saved is None
             if saved is not None:

@@ -322,3 +322,15 @@ def test_a_data_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ServeError, match="cannot be used as a data dir"):
         Emulators(data_dir=tmp_path / "a-file" / "data").start()
+
+
+def test_a_write_killed_before_its_rename_leaves_the_old_state_and_its_temp_file_is_dropped(
+    tmp_path: Path,
+) -> None:
+    Emulators(data_dir=tmp_path, clock=ManualClock(NOW)).start().stop()
+    before = (tmp_path / "kms.json").read_bytes()
+    (tmp_path / ".kms.json.abc123.tmp").write_bytes(b'{"format": 1, "key_ri')  # half of a next write
+    with Emulators(data_dir=tmp_path, clock=ManualClock(NOW)) as emulators:
+        assert emulators.kms and emulators.kms.get_crypto_key(emulators.settings.kms_key_name)
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert (tmp_path / "kms.json").read_bytes() == before
