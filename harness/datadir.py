@@ -137,7 +137,7 @@ class DataDir:
             raise ServeError(str(exc)) from None
 
     def save_clock(self, clock: ManualClock) -> None:
-        if self.seed is None:  # not opened yet: nothing to save the clock beside
+        if self.seed is None or not self._lock.held:  # not (or no longer) this process's directory
             return
         clock_data = {"now": clock.now().isoformat(), "wall": datetime.now(UTC).isoformat()}
         write_state(self.manifest, {"seed": self.seed, "clock": clock_data})
@@ -152,8 +152,11 @@ class DataDir:
         return self.seed
 
     def close(self, clock: ManualClock) -> None:
-        self.save_clock(clock)
-        self._lock.release()
+        """Save the clock and release the directory; idempotent (nothing is written once released,
+        when another process may own the directory)."""
+        if self._lock.held:
+            self.save_clock(clock)
+            self._lock.release()
 
 
 def _restore_clock(clock: ManualClock, path: Path, data: dict[str, Any]) -> None:
