@@ -81,9 +81,11 @@ def _one_of(members: type[_E], parse: Callable[[str], _E]) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-_PartitionTypeName = Annotated[PartitionType, _one_of(PartitionType, lambda v: PartitionType(v.upper()))]
-_FieldTypeName = Annotated[FieldType, _one_of(FieldType, FieldType.parse)]
-_FieldModeName = Annotated[FieldMode, _one_of(FieldMode, lambda v: FieldMode(v.upper()))]
+#: BigQuery's enum names as a config file writes them (case-insensitive, legacy and standard-SQL type
+#: names), with an error listing the accepted values; the seed-file model uses the same ones.
+PartitionTypeName = Annotated[PartitionType, _one_of(PartitionType, lambda v: PartitionType(v.upper()))]
+FieldTypeName = Annotated[FieldType, _one_of(FieldType, FieldType.parse)]
+FieldModeName = Annotated[FieldMode, _one_of(FieldMode, lambda v: FieldMode(v.upper()))]
 
 
 class _Model(BaseModel):
@@ -100,7 +102,7 @@ class _DatasetModel(_Model):
 
 
 class _PartitioningModel(_Model):
-    type: _PartitionTypeName
+    type: PartitionTypeName
     field: str | None = None
     expiration_ms: int | None = None  # positivity is a BigQuery rule (rules.py)
 
@@ -124,8 +126,8 @@ class _FieldModel(_Model):
     """One column in BigQuery's JSON schema format (``bq show --schema``)."""
 
     name: str = Field(min_length=1)
-    type: _FieldTypeName
-    mode: _FieldModeName = FieldMode.NULLABLE
+    type: FieldTypeName
+    mode: FieldModeName = FieldMode.NULLABLE
     description: str | None = None
     fields: list[_FieldModel] = Field(default_factory=list)
 

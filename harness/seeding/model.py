@@ -39,16 +39,15 @@ key's value, and the seeding summary shows keys masked (:meth:`~harness.seeding.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from harness.schema.loader import FieldModeName, FieldTypeName, PartitionTypeName
 from harness.schema.spec import (
     DatasetSpec,
     FieldMode,
     FieldSpec,
-    FieldType,
     PartitionType,
     TableSpec,
     TimePartitioning,
@@ -72,28 +71,6 @@ __all__ = [
 ]
 
 
-def _enum(members: type[FieldType] | type[FieldMode] | type[PartitionType], parse: Any) -> BeforeValidator:
-    """An enum written as text, case-insensitively, whose error lists the accepted values."""
-    choices = ", ".join(member.value for member in members)
-
-    def check(value: object) -> Any:
-        if isinstance(value, str):
-            try:
-                return parse(value)
-            except ValueError:
-                pass
-        raise PydanticCustomError(
-            "not_one_of", "{given} is not one of {choices}", {"given": repr(value), "choices": choices}
-        )
-
-    return BeforeValidator(check)
-
-
-_FieldTypeName = Annotated[FieldType, _enum(FieldType, FieldType.parse)]
-_FieldModeName = Annotated[FieldMode, _enum(FieldMode, lambda v: FieldMode(v.upper()))]
-_PartitionTypeName = Annotated[PartitionType, _enum(PartitionType, lambda v: PartitionType(v.upper()))]
-
-
 class _Model(BaseModel):
     """Unknown keys are errors and scalars are not coerced (``2025`` is no string)."""
 
@@ -107,8 +84,8 @@ class Column(_Model):
     """One column in BigQuery's JSON schema format (``TableFieldSchema``)."""
 
     name: str = Field(min_length=1)
-    type: _FieldTypeName
-    mode: _FieldModeName = FieldMode.NULLABLE
+    type: FieldTypeName
+    mode: FieldModeName = FieldMode.NULLABLE
     description: str | None = None
     fields: list[Column] = Field(default_factory=list)
 
@@ -121,7 +98,7 @@ class Column(_Model):
 class Partitioning(_Model):
     """``timePartitioning``; no ``field`` means ingestion-time partitioning."""
 
-    type: _PartitionTypeName = PartitionType.DAY
+    type: PartitionTypeName = PartitionType.DAY
     field: str | None = None
     expiration_ms: int | None = Field(default=None, alias="expirationMs")
 
