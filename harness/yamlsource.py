@@ -178,7 +178,17 @@ class _Builder:
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             return self.mapping(node, loc)
-        return self.loader.construct_object(node, deep=True)
+        return self.scalar(node, loc)
+
+    def scalar(self, node: Node, loc: Loc) -> Any:
+        """Construct one scalar; PyYAML raises a bare ValueError for an unquoted impossible date
+        or time (``2026-13-45``), which must become an error naming file, line and field."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:
+            kind = {"timestamp": "date or time"}.get(tag := node.tag.rsplit(":", 1)[-1], tag)
+            message = f"{node.value!r} is not a valid {kind} ({exc}); quote it to keep it a string"
+            raise self.make_error(self.path, node.start_mark.line + 1, dotted(loc), message) from None
 
     def mapping(self, node: MappingNode, loc: Loc) -> dict[Any, Any]:
         self.loader.flatten_mapping(node)  # resolve `<<: *anchor` merge keys like safe_load does
@@ -187,7 +197,7 @@ class _Builder:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode):
                 raise self.make_error(self.path, line, dotted(loc), "mapping keys must be plain scalars")
-            key = self.loader.construct_object(key_node)
+            key = self.scalar(key_node, (*loc, key_node.value))
             if key in result:
                 raise self.make_error(self.path, line, dotted((*loc, key)), f"duplicate key {key!r}")
             self.lines[(*loc, key)] = line

@@ -7,14 +7,20 @@ pytest-split's ``--splits N --group I``.
 
 Exit codes: 0 every scenario passed (or was skipped: not for this tier), 1 a scenario failed,
 2 usage or preflight error (bad path, a file that does not load, tier not available, services not
-answering /health, an action live mode cannot do), 130 interrupted (Ctrl-C).
+answering /health, an action live mode cannot do), 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM: what ``timeout``, CI cancellation and ``docker stop`` send). SIGTERM is handled exactly
+like Ctrl-C: the running scenario stops, its orgs are cleaned up and its record is written; a
+second signal stops the cleanup and names the orgs it kept.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections import Counter
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -26,6 +32,35 @@ from harness.cli.console import stderr_console, stdout_console, usage_error
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario, Tier
     from harness.scenario.outcome import RunOutcome
+
+INTERRUPTED_EXIT = 128 + signal.SIGINT
+
+
+class _Signals:
+    """While a command runs, SIGTERM raises ``KeyboardInterrupt`` like Ctrl-C does, so one path
+    (the runner's) cleans up and records for both; remembers which signal came, for the exit code.
+
+    Python's default for SIGTERM is to die at once: no cleanup, no record, the org stays."""
+
+    def __init__(self) -> None:
+        self.exit_code = INTERRUPTED_EXIT
+        self._previous: signal.Handlers | object = None
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():  # signal() works there only
+            self._previous = signal.signal(signal.SIGTERM, self._terminate)
+        return self
+
+    def _terminate(self, signum: int, frame: FrameType | None) -> None:
+        self.exit_code = 128 + signum
+        raise KeyboardInterrupt
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)  # type: ignore[arg-type]
+
 
 _RUNS_DIR_OPTION = typer.Option("--runs-dir", help="Where run records go (<runs-dir>/<run_id>/record.json).")
 
@@ -57,11 +92,46 @@ def run_command(
     For CI (JUnit XML, shards, parallel workers) run them through pytest:
     pytest scenarios --junit-xml=report.xml --splits N --group I.
     """
+    out, err = stdout_console(), stderr_console()
+    with _Signals() as signals:
+        try:
+            status = _run_command(
+                scenarios,
+                out,
+                err,
+                backend,
+                (api_url, pipeline_url),
+                record=record,
+                seed=seed,
+                runs_dir=runs_dir,
+            )
+        except KeyboardInterrupt:  # before a scenario started (loading, preflight): nothing to undo
+            err.print("interrupted before any scenario started; nothing to clean up", highlight=False)
+            status = INTERRUPTED_EXIT
+        if status == INTERRUPTED_EXIT:
+            status = signals.exit_code
+    if status:
+        raise typer.Exit(status)
+
+
+def _run_command(
+    scenarios: list[Path],
+    out: Console,
+    err: Console,
+    backend: str,
+    urls: tuple[str | None, str | None],
+    *,
+    record: bool,
+    seed: int | None,
+    runs_dir: Path,
+) -> int:
+    """``harness run`` without its signal handling: the exit status. ``urls`` are the live
+    api-service and pipeline-service (both or neither)."""
+    api_url, pipeline_url = urls
     from harness.scenario.loader import scenario_files
     from harness.scenario.model import Tier
     from harness.scenario.problems import ScenarioError
 
-    out, err = stdout_console(), stderr_console()
     try:
         tier = Tier(backend)
     except ValueError:
@@ -77,7 +147,7 @@ def run_command(
     loaded = _load_scenarios(paths, err)
     if api_url is not None and pipeline_url is not None:
         _preflight_live(err, api_url, pipeline_url)
-    status = _run_all(
+    return _run_all(
         loaded,
         out=out,
         err=err,
@@ -88,8 +158,6 @@ def run_command(
         seed=seed,
         runs_dir=runs_dir,
     )
-    if status:
-        raise typer.Exit(status)
 
 
 def replay_command(
@@ -127,15 +195,16 @@ def replay_command(
         )
     else:
         _load_scenarios([target], err)
-    try:
-        outcome = replay(target, runs_dir=runs_dir, record=record, on_step=step_printer(out))
-    except ScenarioUsageError as exc:
-        usage_error(err, str(exc))
-    except RunInterrupted as exc:
-        out.print(exc.outcome.failure_report(), markup=False, highlight=False)
-        raise typer.Exit(130) from exc
-    except (ScenarioError, ValueError) as exc:
-        usage_error(err, str(exc))
+    with _Signals() as signals:
+        try:
+            outcome = replay(target, runs_dir=runs_dir, record=record, on_step=step_printer(out))
+        except ScenarioUsageError as exc:
+            usage_error(err, str(exc))
+        except RunInterrupted as exc:
+            out.print(exc.outcome.failure_report(), markup=False, highlight=False)
+            raise typer.Exit(signals.exit_code) from exc
+        except (ScenarioError, ValueError) as exc:
+            usage_error(err, str(exc))
     _print_outcome(out, outcome)
     if original is not None and original.failure is not None:
         replayed = outcome.failed_step
@@ -283,7 +352,11 @@ def _run_all(
     except RunInterrupted as exc:
         _print_outcome(out, exc.outcome)
         tally[exc.outcome.status] += 1
-        status = 130
+        status = INTERRUPTED_EXIT
+    except KeyboardInterrupt:  # while a scenario was being set up, before its first step
+        out.print("  [yellow]interrupted[/yellow] before its first step, nothing to undo", highlight=False)
+        tally[INTERRUPTED] += 1
+        status = INTERRUPTED_EXIT
     parts = [f"{tally[key]} {key}" for key in (PASSED, FAILED, SKIPPED, INTERRUPTED) if tally[key]]
     if tally["error"]:
         parts.append(f"{tally['error']} error(s)")

@@ -7,15 +7,33 @@ OpenAPI document come from one definition.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from harness.ports import Provider
 
-SLUG_PATTERN = r"^[a-z0-9_]{3,50}$"
+SLUG_PATTERN = r"^[a-z][a-z0-9_]{2,49}$"
+"""A letter first: BigQuery hides datasets whose id starts with '_'; a digit-first slug reads as a number."""
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 RESERVED_PREFIX = "__"
+"""The platform's own rows (audit trail of offboarded orgs) live under slugs with this prefix."""
+RESERVED_SLUGS_FILE = Path(__file__).with_name("reserved_slugs.yml")
+
+
+class _ReservedSlugsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reserved: frozenset[str]
+
+
+@cache
+def reserved_slugs(path: Path = RESERVED_SLUGS_FILE) -> frozenset[str]:
+    """The names onboarding refuses; kept as data so adding one is a one-line change to the YAML file."""
+    return _ReservedSlugsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).reserved
 
 
 class _Model(BaseModel):
@@ -23,7 +41,10 @@ class _Model(BaseModel):
 
 
 class OnboardRequest(_Model):
-    org_slug: str = Field(pattern=SLUG_PATTERN, description="Lowercase letters, digits, underscore; 3-50.")
+    org_slug: str = Field(
+        pattern=SLUG_PATTERN,
+        description="A lowercase letter, then lowercase letters, digits, underscore; 3-50; not reserved.",
+    )
     company_name: str = Field(min_length=1, max_length=200)
     admin_email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
     plan: str = Field(default="STARTER", description="STARTER, PROFESSIONAL or SCALE.")
@@ -32,8 +53,8 @@ class OnboardRequest(_Model):
     @field_validator("org_slug")
     @classmethod
     def _not_reserved(cls, value: str) -> str:
-        if value.startswith(RESERVED_PREFIX):
-            raise ValueError(f"org slugs starting with '{RESERVED_PREFIX}' are reserved for the platform")
+        if value in reserved_slugs():
+            raise ValueError(f"reserved_slug: '{value}' is a reserved name ({RESERVED_SLUGS_FILE.name})")
         return value
 
     @field_validator("company_name")

@@ -8,6 +8,7 @@
   the slug) unless a variable named ``org`` is defined;
 * variable names (``variables``, ``save``) can be used in a template;
 * step names are unique, and a fault's ``before_step`` names a step (by name or action);
+* ``count_rows`` names a table that exists, and ``expect.rows`` is only on ``count_rows``;
 * ``tiers`` is not empty.
 
 The checks work on the raw YAML data, not the model, so these problems are reported together with
@@ -21,6 +22,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from harness.scenario.actions import ORG_DATASET_TABLES
 from harness.scenario.model import ACTIONS, Tier
 from harness.scenario.problems import IDENTIFIER, ScenarioError, problem_at, step_mappings
 from harness.yamlsource import Document, Loc, dotted
@@ -63,7 +65,31 @@ def check_consistency(doc: Document, errors: list[ScenarioError]) -> None:
         )
     _check_step_names(doc, steps, errors)
     _check_before_step(doc, steps, errors)
+    _check_count_rows(doc, steps, errors)
     _check_templates(doc, steps, errors)
+
+
+def _check_count_rows(
+    doc: Document, steps: list[tuple[int, dict[Any, Any]]], errors: list[ScenarioError]
+) -> None:
+    """Here rather than only in the pre-run check, so ``scenario lint`` finds it and names the line."""
+    from harness.schema.loader import load_config
+
+    tables = sorted(set(load_config().table_names) | ORG_DATASET_TABLES)
+    for i, step in steps:
+        expect = step.get("expect")
+        if isinstance(expect, dict) and "rows" in expect and "count_rows" not in step:
+            errors.append(
+                problem_at(doc, ("steps", i, "expect", "rows"), "expect.rows applies to count_rows only")
+            )
+        args = step.get("count_rows")
+        table = args.get("table") if isinstance(args, dict) else None
+        if not isinstance(table, str) or table in tables or template_names(table):
+            continue
+        message = f"unknown table {table!r}; tables: {', '.join(tables)}"
+        close = difflib.get_close_matches(table, tables, n=1)
+        message += f" (did you mean {close[0]!r}?)" if close else ""
+        errors.append(problem_at(doc, ("steps", i, "count_rows", "table"), message))
 
 
 def _check_step_names(

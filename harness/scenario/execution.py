@@ -11,11 +11,13 @@ A step passes when its expectations hold (with no ``status`` and no ``error`` ex
 required; local actions answer like a 200); the run stops at the first failing step. A step that
 cannot be sent (unknown variable, no key yet, a transport error) fails with that error. Cleanup
 runs in a ``finally`` — after a failing step and after Ctrl-C too — and offboards (``DELETE`` with
-the root key) every org the run onboarded and did not offboard itself, as the scenario's policy
+the root key) every org the run onboarded (or sent an onboard for that got no answer: the server
+may have created it) and did not offboard itself, as the scenario's policy
 says: ``always``, ``on_success`` (a failed run keeps its orgs for inspection) or ``never``. A
 failing cleanup fails a passing run; Ctrl-C during cleanup stops it and names what was kept.
 After Ctrl-C, :class:`~harness.scenario.outcome.RunInterrupted` (a ``KeyboardInterrupt`` carrying
-the outcome) is raised once cleanup and the record are done.
+the outcome) is raised once cleanup and the record are done. (``harness run`` turns SIGTERM into
+the same ``KeyboardInterrupt``.)
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from harness.scenario.actions import (
     LOCAL_ACTIONS,
@@ -222,7 +226,7 @@ class ScenarioRun:
                     config = self._relative(Path(str(args["config"])))
                     response = self.driver.bootstrap_config(config, request, self.settings)
                 else:
-                    response = self.driver.send(request)
+                    response = self._send(step.action, request)
                 result.take_response(response)
                 self.scrub.learn(result.body)
                 self._effects(step.action, args, request, result)
@@ -247,6 +251,20 @@ class ScenarioRun:
         if self.tape is not None:
             self.tape.step = None
         return result
+
+    def _send(self, action: str, request: Request) -> httpx.Response:
+        """Send one request. An onboard counts as onboarded from the moment it is sent: when Ctrl-C,
+        SIGTERM or a transport error cuts it off, the server may have created the org all the same,
+        so cleanup offboards it (offboarding an org that does not exist deletes nothing). Only an
+        answer that is not a 2xx takes it back."""
+        slug = (request.json or {}).get("org_slug") if action == "onboard" else None
+        tentative = isinstance(slug, str) and slug not in self.onboarded
+        if tentative:
+            self.onboarded.append(slug)
+        response = self.driver.send(request)
+        if tentative and not 200 <= response.status_code < 300:
+            self.onboarded.remove(slug)
+        return response
 
     def _relative(self, path: Path) -> Path:
         """A path in a scenario is relative to the scenario file."""
