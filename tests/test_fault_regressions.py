@@ -318,3 +318,26 @@ def test_pipeline_start_failure_does_not_consume_quota(env: Env) -> None:
     with pytest.raises(TransientError):
         run(env.faulty(plan))
     assert quota_used(env) == used
+
+
+def test_integration_delete_failing_at_every_port_call_changes_nothing(env: Env) -> None:
+    """Found by the loop: a failing audit write after the delete answered 5xx with the
+    credential gone, and the retry then said 404. Now the audit row comes first and is taken
+    back if the delete fails, so a failed delete changes nothing and its retry deletes."""
+    env.onboarded()
+    plan = FaultPlan()
+    integrations.delete(env.faulty(plan), SLUG, Provider.OPENAI, SYSTEM)
+    calls = plan.calls
+    env.integrate(env.platform)
+    changed: dict[int, dict[str, int]] = {}
+    for n in range(1, calls + 1):
+        before = env.rows()
+        plan = FaultPlan()
+        plan.add(Fault(ANY, backend_error, after=n - 1))
+        with pytest.raises(TransientError):
+            integrations.delete(env.faulty(plan), SLUG, Provider.OPENAI, SYSTEM)
+        if env.rows() != before:
+            changed[n] = env.rows()
+    assert changed == {}
+    assert integrations.delete(env.platform, SLUG, Provider.OPENAI, SYSTEM) == 1
+    assert integrations.list_integrations(env.platform, SLUG) == []
