@@ -14,6 +14,9 @@ from typing import Any, TypeVar
 
 from harness.ports import KeyManager, Warehouse
 
+ANY = "*"
+"""A trigger's ``operation`` that matches every call of the port."""
+
 
 @dataclass
 class Trigger:
@@ -40,10 +43,6 @@ class Trigger:
             return False
         self.fired += 1
         return True
-
-
-ANY = "*"
-"""A trigger's ``operation`` that matches every call of the port."""
 
 
 @dataclass

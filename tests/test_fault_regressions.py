@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from harness.backends import TierBackends, build_backends
 from harness.clock import ManualClock
@@ -33,12 +34,14 @@ from harness.pipelines import runner
 from harness.pipelines.models import RunRequest
 from harness.ports import KeyManagerUnavailableError, NotFoundError, Provider, TransientError
 from harness.schema.loader import load_config
+from harness.services.api import create_api_app
 
 CONFIG = load_config()
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 YESTERDAY = date(2025, 3, 9)
 SLUG = "fault_org"
 REQUEST = OnboardRequest(org_slug=SLUG, company_name="Fault", admin_email="ops@fault.example")
+ROOT = {"X-CA-Root-Key": "local-root-key"}
 PIPELINE = runner.find("openai", "cost", "usage_cost")
 
 
@@ -137,6 +140,23 @@ def test_onboarding_read_back_failure_leaves_no_org_and_a_retry_succeeds(env: En
         "org_kms_keys": 1,
         "org_audit_logs": 1,
     }
+
+
+def test_onboarding_read_back_failure_over_http_is_a_503_and_the_retry_is_201(env: Env) -> None:
+    """The same defect as the caller saw it: a structured 503, then the retry is 201 with a key,
+    not 409 ORG_ALREADY_EXISTS."""
+    plan = FaultPlan()
+    plan.add(Fault("query", backend_error, match="org_profiles", after=1))
+    body = {"org_slug": SLUG, "company_name": "Fault", "admin_email": "ops@fault.example"}
+    with TestClient(create_api_app(env.faulty(plan))) as api:
+        failed = api.post("/api/v1/organizations/onboard", headers=ROOT, json=body)
+        assert failed.status_code == 503, failed.text
+        assert failed.json()["error"] == "WAREHOUSE_UNAVAILABLE"
+        retried = api.post("/api/v1/organizations/onboard", headers=ROOT, json=body)
+        assert retried.status_code == 201, retried.text
+        assert retried.json()["api_key"]
+        org = api.get(f"/api/v1/organizations/{SLUG}", headers={"X-API-Key": retried.json()["api_key"]})
+        assert org.status_code == 200, org.text
 
 
 def test_integration_audit_failure_keeps_no_credential(env: Env) -> None:
