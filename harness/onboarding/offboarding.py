@@ -1,7 +1,9 @@
 """Offboarding (cleanup): remove an org from every meta table and drop its dataset.
 
 The tables come from the bootstrap config, so a table added there is cleaned up too. Running it
-twice is safe: the second run deletes nothing and says so.
+twice is safe: the second run deletes nothing and says so, and one that failed half-way is
+finished by its retry. The profile row goes first: it is what a pipeline run still in flight
+checks after its last write to know it must remove its own rows (harness.pipelines.runner).
 """
 
 from __future__ import annotations
