@@ -10,46 +10,82 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.ports import KeyManager, Warehouse
 
+ANY = "*"
+"""A trigger's ``operation`` that matches every call of the port."""
+
 
 @dataclass
-class Fault:
-    """Fail calls of ``operation`` whose arguments mention ``match`` (all calls when empty)."""
+class Trigger:
+    """Which calls something happens at: ``operation`` calls whose arguments mention ``match`` (all
+    of them when empty), skipping the first ``after`` of those, then ``times`` of them."""
 
     operation: str
-    error: Callable[[], BaseException]
-    match: str = ""
-    times: int | None = 1
-    """How many matching calls fail; ``None`` = every one."""
-    fired: int = 0
+    match: str = field(default="", kw_only=True)
+    times: int | None = field(default=1, kw_only=True)
+    """How many matching calls it fires at; ``None`` = every one."""
+    after: int = field(default=0, kw_only=True)
+    """How many matching calls pass untouched first (aim at the N-th call with ``after=N-1``)."""
+    seen: int = field(default=0, kw_only=True)
+    fired: int = field(default=0, kw_only=True)
 
     def applies(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-        if operation != self.operation or (self.times is not None and self.fired >= self.times):
+        """Count a matching call and say whether this one fires (call under the plan's lock)."""
+        if operation != self.operation and self.operation != ANY:
             return False
-        if not self.match:
-            return True
-        text = " ".join(str(a) for a in (*args, *kwargs.values()))
-        return self.match in text
+        if self.match and self.match not in " ".join(str(a) for a in (*args, *kwargs.values())):
+            return False
+        self.seen += 1
+        if self.seen <= self.after or (self.times is not None and self.fired >= self.times):
+            return False
+        self.fired += 1
+        return True
+
+
+@dataclass
+class Fault(Trigger):
+    """Make the matching call fail with ``error()`` instead of reaching the port."""
+
+    error: Callable[[], BaseException]
+
+
+@dataclass
+class Hook(Trigger):
+    """Run ``action`` just before the matching call reaches the port: how a test drives an
+    interleaving (another request landing mid-flow) deterministically, without threads or sleeps."""
+
+    action: Callable[[], object]
+
+
+_T = TypeVar("_T", Fault, Hook)
 
 
 @dataclass
 class FaultPlan:
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[Fault | Hook] = field(default_factory=list)
+    calls: int = 0
+    """Every call that went through the plan, fired or not: how a test learns how many port calls
+    a flow makes, to then fail each of them in turn."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, fault: Fault) -> Fault:
+    def add(self, fault: _T) -> _T:
         self.faults.append(fault)
         return fault
 
     def check(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         with self._lock:
-            for fault in self.faults:
-                if fault.applies(operation, args, kwargs):
-                    fault.fired += 1
-                    raise fault.error()
+            self.calls += 1
+            fired = [f for f in self.faults if f.applies(operation, args, kwargs)]
+        # Hooks run outside the lock: they may call the port themselves (through the inner port).
+        for trigger in fired:
+            if isinstance(trigger, Hook):
+                trigger.action()
+        for trigger in fired:
+            if isinstance(trigger, Fault):
+                raise trigger.error()
 
 
 class _Faulty:

@@ -43,12 +43,14 @@ def record(
     outcome: str = "SUCCESS",
     error_code: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
+) -> str:
+    """Write one audit row; its id, so a flow that fails after recording can take it back."""
+    audit_log_id = str(uuid.uuid4())
     platform.insert(
         "org_audit_logs",
         [
             {
-                "audit_log_id": str(uuid.uuid4()),
+                "audit_log_id": audit_log_id,
                 "org_slug": org_slug,
                 "actor_type": actor.type.value,
                 "actor_id": actor.id,
@@ -64,4 +66,14 @@ def record(
                 "created_at": platform.clock.now(),
             }
         ],
+    )
+    return audit_log_id
+
+
+def retract(platform: Platform, org_slug: str, audit_log_id: str) -> None:
+    """Remove an audit row of an action that was then undone: the trail records what happened."""
+    platform.execute(
+        f"DELETE FROM {platform.table('org_audit_logs')} "
+        "WHERE org_slug = @org_slug AND audit_log_id = @audit_log_id",
+        {"org_slug": org_slug, "audit_log_id": audit_log_id},
     )

@@ -8,7 +8,9 @@ does not decrypt. Listing never returns the secret, only a fingerprint.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from harness.onboarding import audit, subscriptions
@@ -17,6 +19,8 @@ from harness.onboarding.errors import DomainError, InvalidRequest, NotFound, Ups
 from harness.onboarding.models import IntegrationSetup, IntegrationView
 from harness.onboarding.platform import Platform
 from harness.ports import CredentialCheck, Provider, ProviderUnavailableError
+
+log = logging.getLogger(__name__)
 
 VALID = "VALID"
 INVALID = "INVALID"
@@ -120,26 +124,41 @@ def setup(
         "created_at": now,
         "updated_at": now,
     }
+    # New row, then its audit row, then the old rows go: a failure at any write undoes the
+    # earlier ones, so the org keeps exactly what it had (old credential, no audit) or the new one.
     platform.insert("org_integration_credentials", [row])
-    if existing:
-        platform.execute(
-            f"DELETE FROM {platform.table('org_integration_credentials')} "
-            "WHERE org_slug = @org_slug AND provider = @provider AND credential_id != @credential_id",
-            {"org_slug": org_slug, "provider": row["provider"], "credential_id": row["credential_id"]},
+    audit_log_id: str | None = None
+    try:
+        audit_log_id = audit.record(
+            platform,
+            org_slug=org_slug,
+            actor=actor,
+            action="integration.setup",
+            target_type="INTEGRATION",
+            target_id=provider.value,
+            details={
+                "credential_id": row["credential_id"],
+                "replaced": len(existing),
+                "kms_key_version": encrypted.key_version,
+            },
         )
-    audit.record(
-        platform,
-        org_slug=org_slug,
-        actor=actor,
-        action="integration.setup",
-        target_type="INTEGRATION",
-        target_id=provider.value,
-        details={
-            "credential_id": row["credential_id"],
-            "replaced": len(existing),
-            "kms_key_version": encrypted.key_version,
-        },
-    )
+        if existing:
+            platform.execute(
+                f"DELETE FROM {platform.table('org_integration_credentials')} "
+                "WHERE org_slug = @org_slug AND provider = @provider AND credential_id != @credential_id",
+                {"org_slug": org_slug, "provider": row["provider"], "credential_id": row["credential_id"]},
+            )
+    except BaseException:
+        _undo(
+            org_slug,
+            lambda: platform.execute(
+                f"DELETE FROM {platform.table('org_integration_credentials')} "
+                "WHERE org_slug = @org_slug AND credential_id = @credential_id",
+                {"org_slug": org_slug, "credential_id": row["credential_id"]},
+            ),
+            (lambda: audit.retract(platform, org_slug, audit_log_id)) if audit_log_id else None,
+        )
+        raise
     return _view(row)
 
 
@@ -158,14 +177,11 @@ def _validate(platform: Platform, provider: Provider, credential: str) -> Creden
 
 
 def delete(platform: Platform, org_slug: str, provider: Provider, actor: Actor) -> int:
-    deleted = platform.execute(
-        f"DELETE FROM {platform.table('org_integration_credentials')} "
-        "WHERE org_slug = @org_slug AND provider = @provider",
-        {"org_slug": org_slug, "provider": provider.value.upper()},
-    )
-    if not deleted:
+    """Audit first, then delete, taking the audit row back if the delete fails: the trail never
+    misses a delete that happened, and never claims one that did not."""
+    if not _rows(platform, org_slug, provider):
         raise NotFound(f"No {provider.value} integration for '{org_slug}'", code="INTEGRATION_NOT_FOUND")
-    audit.record(
+    audit_log_id = audit.record(
         platform,
         org_slug=org_slug,
         actor=actor,
@@ -173,7 +189,26 @@ def delete(platform: Platform, org_slug: str, provider: Provider, actor: Actor) 
         target_type="INTEGRATION",
         target_id=provider.value,
     )
-    return deleted
+    try:
+        return platform.execute(
+            f"DELETE FROM {platform.table('org_integration_credentials')} "
+            "WHERE org_slug = @org_slug AND provider = @provider",
+            {"org_slug": org_slug, "provider": provider.value.upper()},
+        )
+    except BaseException:
+        _undo(org_slug, lambda: audit.retract(platform, org_slug, audit_log_id))
+        raise
+
+
+def _undo(org_slug: str, *actions: Callable[[], object] | None) -> None:
+    """Best effort, in order: the caller re-raises the original error, which is what it sees."""
+    for action in actions:
+        if action is None:
+            continue
+        try:
+            action()
+        except Exception:
+            log.exception("undoing a failed integration change for %s failed", org_slug)
 
 
 def decrypt_credential(platform: Platform, org_slug: str, provider: Provider) -> str:

@@ -1,7 +1,9 @@
 """Offboarding (cleanup): remove an org from every meta table and drop its dataset.
 
 The tables come from the bootstrap config, so a table added there is cleaned up too. Running it
-twice is safe: the second run deletes nothing and says so.
+twice is safe: the second run deletes nothing and says so, and one that failed half-way is
+finished by its retry. The profile row goes first: it is what a pipeline run still in flight
+checks after its last write to know it must remove its own rows (harness.pipelines.runner).
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from harness.onboarding.models import RESERVED_PREFIX, OffboardResult
 from harness.onboarding.platform import Platform
 from harness.ports import NotFoundError
 
+PROFILES = "org_profiles"
+
 
 def offboard(platform: Platform, org_slug: str, actor: Actor) -> OffboardResult:
     if org_slug.startswith(RESERVED_PREFIX):
         raise InvalidRequest(f"'{org_slug}' is reserved for the platform's own records", code="RESERVED_SLUG")
     api_keys.invalidate(platform, org_slug)
-    deleted = {
-        spec.table_id: platform.delete_org_rows(spec.table_id, org_slug) for spec in platform.config.tables
-    }
+    # The profile goes first: a pipeline run in flight checks it after its last write and, once
+    # it is gone, removes its own rows (harness.pipelines.runner), so no interleaving leaves any.
+    tables = sorted((spec.table_id for spec in platform.config.tables), key=lambda t: t != PROFILES)
+    deleted = {table: platform.delete_org_rows(table, org_slug) for table in tables}
     dataset_id = platform.org_dataset(org_slug)
     try:
         platform.warehouse.delete_dataset(dataset_id, delete_contents=True)

@@ -1,8 +1,9 @@
 """Onboarding an org, all or nothing.
 
-Onboarding writes to six meta tables, creates the org's dataset and encrypts an API key. If any
-step fails, everything already written for the org is removed again and the original error is
-raised: a failed onboarding never leaves a half-onboarded org behind, and a retry starts clean.
+Onboarding writes to six meta tables, creates the org's dataset and encrypts an API key, then reads
+the org back for the response. If any step up to the response fails, everything already written
+for the org is removed again and the original error is raised: a failed onboarding never leaves a
+half-onboarded org behind, and a retry starts clean.
 """
 
 from __future__ import annotations
@@ -112,19 +113,22 @@ def onboard(platform: Platform, request: OnboardRequest, actor: Actor) -> Onboar
             target_id=slug,
             details={"plan": plan.name, "dataset_id": dataset_id, "api_key_id": key.key_id},
         )
+        # The read-back is part of the request: if it fails, the caller never sees the API key,
+        # so the org must go too, or a retry would meet 409 ORG_ALREADY_EXISTS for an org whose
+        # key nobody holds.
+        return OnboardResult(
+            org=get(platform, slug),
+            api_key=key.api_key,
+            api_key_id=key.key_id,
+            api_key_prefix=key.key_prefix,
+            subscription=subscriptions.view(subscription),
+            quota=quotas.get(platform, slug, (plan.daily_pipeline_limit, plan.monthly_pipeline_limit)),
+            dataset_id=dataset_id,
+            kms_key_version=key.key_version,
+        )
     except BaseException:
         _roll_back(undo, slug)
         raise
-    return OnboardResult(
-        org=get(platform, slug),
-        api_key=key.api_key,
-        api_key_id=key.key_id,
-        api_key_prefix=key.key_prefix,
-        subscription=subscriptions.view(subscription),
-        quota=quotas.get(platform, slug, (plan.daily_pipeline_limit, plan.monthly_pipeline_limit)),
-        dataset_id=dataset_id,
-        kms_key_version=key.key_version,
-    )
 
 
 def _deleter(platform: Platform, table: str, org_slug: str) -> Callable[[], None]:

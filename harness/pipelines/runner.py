@@ -2,7 +2,8 @@
 
 Before a run: the org exists, its subscription is ACTIVE, the integration is configured and
 valid, no run of the same org / pipeline / date is RUNNING, and the quota is not exhausted. A
-started run consumes quota. Whatever happens inside, the run row ends SUCCESS or FAILED.
+started run consumes quota. Whatever happens inside, the run row ends SUCCESS or FAILED, and a
+run whose org was offboarded meanwhile leaves no rows behind.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from harness.pipelines.models import RunRequest, RunStatus, RunView
 from harness.ports import Provider
 
 log = logging.getLogger(__name__)
+
+FINISH_ATTEMPTS = 3
+"""How often ending a run (one idempotent UPDATE) is tried before the error goes to the caller."""
 
 STALE_AFTER = timedelta(hours=1)
 """A RUNNING row older than this on the clock is from a process that died; it no longer blocks."""
@@ -100,7 +104,6 @@ def run_pipeline(
             trigger_type="API" if actor.type.value != "SYSTEM" else "SYSTEM",
             triggered_by=actor.id,
         )
-        recorder.running()
     metered = MeteredWarehouse(platform.warehouse)
     context = usage_cost.RunContext(
         platform=replace(platform, warehouse=metered),
@@ -113,11 +116,22 @@ def run_pipeline(
     )
     error: BaseException | None = None
     try:
+        recorder.running()
         pipeline.run(context)
     except BaseException as exc:  # a crash in any step must still end the run as FAILED
         error = exc
     finally:
-        _close_run(platform, recorder, metered, error, actor, pipeline, parameters, org_slug)
+        try:
+            _close_run(platform, recorder, metered, error, actor, pipeline, parameters, org_slug)
+        finally:
+            swept = _sweep_if_offboarded(platform, org_slug)
+    if swept:
+        raise NotFound(
+            f"Organization '{org_slug}' was offboarded while run {recorder.run_id} was in flight; "
+            "the run's records were removed with it",
+            code="ORG_NOT_FOUND",
+            details={"run_id": recorder.run_id},
+        ) from error
     if error is not None and not isinstance(error, Exception):
         raise error  # KeyboardInterrupt / SystemExit: recorded as FAILED, then let it through
     return load_run(platform, org_slug, recorder.run_id)
@@ -134,8 +148,21 @@ def _close_run(
     org_slug: str,
 ) -> None:
     """End the run first (a run row must never stay RUNNING), then the bookkeeping, each part on
-    its own so one failing write cannot stop the others."""
-    recorder.finish(error=error)
+    its own so one failing write cannot stop the others.
+
+    Ending the run is an idempotent UPDATE, so it is tried up to ``FINISH_ATTEMPTS`` times: one
+    failed write must not leave a RUNNING row that blocks every retry of those dates with
+    ``409 PIPELINE_ALREADY_RUNNING``. If every attempt fails, the bookkeeping still runs and the
+    last error goes to the caller."""
+    finish_error: Exception | None = None
+    for _ in range(FINISH_ATTEMPTS):
+        try:
+            recorder.finish(error=error)
+            finish_error = None
+            break
+        except Exception as exc:
+            finish_error = exc
+            log.warning("ending run %s failed; trying again", recorder.run_id, exc_info=True)
     code = (error.code if isinstance(error, DomainError) else "INTERNAL_ERROR") if error else None
     for action in (
         lambda: recorder.record_cost(
@@ -160,6 +187,32 @@ def _close_run(
             action()
         except Exception:  # the run's own outcome is already recorded; report and carry on
             log.exception("bookkeeping for run %s failed", recorder.run_id)
+    if finish_error is not None:
+        raise finish_error
+
+
+def _sweep_if_offboarded(platform: Platform, org_slug: str) -> bool:
+    """Remove what the run wrote if the org was offboarded while it ran; say whether it was.
+
+    Offboarding deletes the org's profile row before anything else, and this check comes after
+    the run's last write. Either the check still sees the profile, so every write of the run came
+    before offboarding's deletes and they removed it, or it does not, and the run removes its
+    own rows here (including a quota row its start created anew). No interleaving leaves rows."""
+    try:
+        if orgs.exists(platform, org_slug):
+            return False
+    except Exception:  # cannot tell; the run's own outcome is what the caller sees
+        log.exception("checking whether org %s still exists after a run failed", org_slug)
+        return False
+    try:
+        for spec in platform.config.tables:
+            platform.delete_org_rows(spec.table_id, org_slug)
+        platform.warehouse.delete_dataset(
+            platform.org_dataset(org_slug), delete_contents=True, not_found_ok=True
+        )
+    except Exception:  # best effort: the run's own outcome is what the caller sees
+        log.exception("sweeping the rows of offboarded org %s failed", org_slug)
+    return True
 
 
 def _require_integration(platform: Platform, org_slug: str, provider: Provider) -> None:
