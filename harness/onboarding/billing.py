@@ -120,13 +120,13 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
     applied = _applied_events(platform, org_slug, obj.id)
     if any(item.get("event_id") == event_id for item in applied):
         return duplicate
-    newest = max(applied, key=lambda item: int(item.get("event_created", 0)), default=None)
-    if newest is not None and event.created < int(newest.get("event_created", 0)):
+    newest = max(applied, key=lambda item: int(item["event_created"]), default=None)
+    if newest is not None and event.created < int(newest["event_created"]):
         return {
             "received": True,
             "event_id": event_id,
             "applied": False,
-            "reason": f"older than {newest.get('event_id')}, already applied to {obj.id}",
+            "reason": f"older than {newest['event_id']}, already applied to {obj.id}",
         }
     updated = _apply(platform, org_slug, event_type, obj)
     result = {
