@@ -1015,7 +1015,7 @@ def _webhook(env: Env, event: Any, *, secret: str = WEBHOOK_SECRET, signature: s
 
 
 def _event(event_id: str, obj: Any, event_type: str = "customer.subscription.updated") -> dict[str, Any]:
-    return {"id": event_id, "type": event_type, "data": {"object": obj}}
+    return {"id": event_id, "type": event_type, "created": 1_780_000_000, "data": {"object": obj}}
 
 
 def _subscription(slug: str, **extra: Any) -> dict[str, Any]:

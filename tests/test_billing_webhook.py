@@ -65,13 +65,23 @@ def subscription_object(
     }
 
 
+CREATED = 1_780_000_000
+"""Stripe's ``Event.created`` of the helper's events unless a test says otherwise (seconds since
+the epoch); only the order of two events' ``created`` matters to the handler."""
+
+
 def event(
-    obj: Any = None, *, event_type: str = "customer.subscription.updated", event_id: str = "evt_1"
+    obj: Any = None,
+    *,
+    event_type: str = "customer.subscription.updated",
+    event_id: str = "evt_1",
+    created: int = CREATED,
 ) -> bytes:
     body = {
         "id": event_id,
         "object": "event",
         "type": event_type,
+        "created": created,
         "data": {"object": subscription_object() if obj is None else obj},
     }
     return json.dumps(body).encode()
@@ -317,6 +327,82 @@ def test_redelivery_is_a_duplicate_and_does_not_revert_later_changes(client, bac
     assert quota["daily_limit"] == 100
     assert len(rows(backends, "org_audit_logs", "action LIKE 'billing.%'")) == 1
     assert len(rows(backends, "org_idempotency_keys", "idempotency_key = 'evt_1'")) == 1
+
+
+def test_an_older_event_delivered_late_does_not_undo_a_newer_one(client, backends, org_key) -> None:
+    """Stripe does not guarantee order: ``past_due`` (created first) arrives after ``active``."""
+    newer = event(subscription_object(status="active", plan="SCALE"), event_id="evt_new", created=CREATED)
+    older = event(
+        subscription_object(status="past_due", plan="PROFESSIONAL"), event_id="evt_old", created=CREATED - 60
+    )
+    assert deliver(client, backends, newer).json()["applied"] is True
+
+    late = deliver(client, backends, older)
+
+    assert late.status_code == 200, late.text  # acknowledged, so Stripe stops retrying it
+    body = late.json()
+    assert (body["applied"], body["duplicate"]) == (False, None)
+    assert "evt_new" in body["reason"]
+    sub = subscription(client, org_key)
+    assert (sub["plan_name"], sub["status"]) == ("SCALE", "ACTIVE")
+    assert len(rows(backends, "org_audit_logs", "action LIKE 'billing.%'")) == 1
+
+
+def test_events_of_the_same_second_apply_in_arrival_order(client, backends, org_key) -> None:
+    """``created`` has one-second resolution; two events of one second cannot be ordered by it, so
+    the later arrival wins (a strict ``<`` refuses only events known to be older)."""
+    deliver(client, backends, event(subscription_object(plan="SCALE"), event_id="evt_a"))
+    second = deliver(client, backends, event(subscription_object(plan="STARTER"), event_id="evt_b"))
+    assert second.json()["applied"] is True
+    assert subscription(client, org_key)["plan_name"] == "STARTER"
+
+
+def test_order_is_per_stripe_subscription(client, backends, org_key) -> None:
+    """A new subscription's first event is not compared with the events of the one it replaced."""
+    deliver(client, backends, event(subscription_object(status="canceled"), event_id="evt_end"))
+    replacement = subscription_object(status="active", plan="SCALE") | {"id": "sub_456"}
+    response = deliver(client, backends, event(replacement, event_id="evt_new_sub", created=CREATED - 5))
+    assert response.json()["applied"] is True
+    assert subscription(client, org_key)["billing_subscription_id"] == "sub_456"
+
+
+@pytest.mark.parametrize("hours", [25, 71])
+def test_de_duplication_lasts_as_long_as_stripe_retries(client, backends, org_key, hours: int) -> None:
+    """Stripe retries an event for up to three days; the 24 h idempotency row alone forgot it
+    after a day, and the redelivered ``past_due`` undid the ``active`` that followed it."""
+    lapsed = event(subscription_object(status="past_due"), event_id="evt_lapsed", created=CREATED)
+    renewed = event(subscription_object(status="active"), event_id="evt_renewed", created=CREATED + 60)
+    assert deliver(client, backends, lapsed).json()["applied"] is True
+    assert deliver(client, backends, renewed).json()["applied"] is True
+    backends.clock.advance(timedelta(hours=hours))
+
+    again = deliver(client, backends, lapsed)
+
+    assert again.status_code == 200, again.text
+    assert (again.json()["applied"], again.json()["duplicate"]) == (False, True)
+    assert subscription(client, org_key)["status"] == "ACTIVE"
+    assert len(rows(backends, "org_audit_logs", "action LIKE 'billing.%'")) == 2
+
+
+def test_a_failed_idempotency_write_is_still_de_duplicated_on_retry(client, backends, org_key) -> None:
+    """The audit row, written first, is the record: an event whose idempotency row was never
+    written (a failure after the audit) is a duplicate when Stripe retries it."""
+    assert deliver(client, backends, event()).json()["applied"] is True
+    platform = backends.platform
+    platform.execute(f"DELETE FROM {platform.table('org_idempotency_keys')} WHERE TRUE", {})
+
+    again = deliver(client, backends, event())
+
+    assert (again.json()["applied"], again.json()["duplicate"]) == (False, True)
+    assert len(rows(backends, "org_audit_logs", "action LIKE 'billing.%'")) == 1
+
+
+def test_an_event_without_created_is_400(client, backends, org_key) -> None:
+    payload = json.loads(event())
+    del payload["created"]
+    before = state(backends)
+    assert_error(deliver(client, backends, json.dumps(payload).encode()), 400, "INVALID_EVENT")
+    assert state(backends) == before
 
 
 def test_distinct_event_ids_each_apply(client, backends, org_key) -> None:

@@ -147,6 +147,7 @@ def journey(api, backends) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         {
             "id": "evt_secrets",
             "type": "customer.subscription.updated",
+            "created": 1_780_000_000,
             "data": {
                 "object": {
                     "id": "sub_1",

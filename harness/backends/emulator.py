@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from google.auth.credentials import AnonymousCredentials
 
 from harness.backends.real import build_real_platform
@@ -31,11 +30,6 @@ from harness.services.settings import Settings
 if TYPE_CHECKING:
     from harness.datadir import DataDir
     from harness.emulators import Emulators
-
-# The provider clients' timeout against embedded emulators. A timeout fault holds the response
-# until the client gives up, so each timed-out attempt costs this much real time; loopback
-# answers arrive in milliseconds, so one second leaves a wide margin on a loaded machine.
-EMULATED_PROVIDER_TIMEOUT = httpx.Timeout(1.0)
 
 
 class EmulatorConfigError(ValueError):
@@ -147,7 +141,12 @@ def build_emulator_platform(
         kms_endpoint=emulators.kms_url,
         provider_urls={Provider.OPENAI: emulators.openai_url, Provider.ANTHROPIC: emulators.anthropic_url},
         sleep=advance,
-        provider_timeout=EMULATED_PROVIDER_TIMEOUT,
+        # The provider clients keep their production timeouts (providers/http.py DEFAULT_TIMEOUT).
+        # A 1 s read timeout here once made a loaded machine's slow but correct answer a timeout
+        # and a retry (``requests 6 != 5``). A timeout fault holds its response until the client
+        # gives up, so it times out at any limit; the limit only decides how long a real answer
+        # may take, and that must not be a race with the machine's load. The price: each
+        # timed-out attempt on this tier costs the full read timeout in real time.
         config=config,
     )
 

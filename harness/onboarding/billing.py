@@ -2,14 +2,32 @@
 
 Signature: ``Stripe-Signature: t=<unix>,v1=<hex>`` where ``v1`` is HMAC-SHA256 of ``t.payload``
 under the endpoint secret; the timestamp must be within 300 s of the injected clock and the
-comparison is constant-time. A bad signature changes nothing. Event ids are recorded in
-``org_idempotency_keys`` (source ``BILLING_WEBHOOK``), so a redelivered event is acknowledged, not re-applied.
+comparison is constant-time. A bad signature changes nothing.
+
+Stripe delivers at least once and in no guaranteed order, and retries an undelivered event with
+exponential backoff for up to three days (docs.stripe.com/webhooks, "Event ordering" and
+"Automatic retries"; docs.stripe.com/webhooks/process-undelivered-events: "automatically resends
+the undelivered events to your endpoint for up to three days"). So:
+
+* an event is applied only if its ``created`` time (Event.created, seconds since the epoch) is not
+  older than the newest event already applied to the same Stripe subscription; an older one is
+  acknowledged (2xx, so Stripe stops retrying) and changes nothing;
+* de-duplication outlives the retries. Each applied event's id, ``created`` and Stripe
+  subscription id are kept in its audit row (``org_audit_logs``, kept for the org's life), which
+  is therefore the record of what was applied: no new meta table and no schema change. The
+  ``org_idempotency_keys`` row (source ``BILLING_WEBHOOK``, 24 h) stays as the fast path and the
+  check that a reused event id carries the same payload.
+
+The audit row is written before the idempotency row: if either write fails, Stripe's retry finds
+the event unrecorded (or recorded in the audit) and re-applies the same absolute state or
+acknowledges it, never a half-recorded event that is later taken for new.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,6 +42,7 @@ from harness.onboarding.platform import Platform
 
 TOLERANCE_SECONDS = 300
 SOURCE = "BILLING_WEBHOOK"
+ACTION_PREFIX = "billing."
 HANDLED = ("customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted")
 STATUSES: dict[str, SubscriptionStatus] = {
     "active": SubscriptionStatus.ACTIVE,
@@ -95,8 +114,20 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
         raise InvalidRequest("Subscription metadata.org_slug is missing", code="INVALID_EVENT")
     orgs.get(platform, org_slug)  # 404 for an unknown org, so the sender retries visibly
     fingerprint = hashlib.sha256(payload).hexdigest()
+    duplicate = {"received": True, "event_id": event_id, "applied": False, "duplicate": True}
     if idempotency.lookup(platform, scope=org_slug, source=SOURCE, key=event_id, fingerprint=fingerprint):
-        return {"received": True, "event_id": event_id, "applied": False, "duplicate": True}
+        return duplicate
+    applied = _applied_events(platform, org_slug, obj.id)
+    if any(item.get("event_id") == event_id for item in applied):
+        return duplicate
+    newest = max(applied, key=lambda item: int(item["event_created"]), default=None)
+    if newest is not None and event.created < int(newest["event_created"]):
+        return {
+            "received": True,
+            "event_id": event_id,
+            "applied": False,
+            "reason": f"older than {newest['event_id']}, already applied to {obj.id}",
+        }
     updated = _apply(platform, org_slug, event_type, obj)
     result = {
         "received": True,
@@ -105,6 +136,21 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
         "plan": updated.plan_name,
         "status": updated.status,
     }
+    audit.record(
+        platform,
+        org_slug=org_slug,
+        actor=Actor(ActorType.WEBHOOK, "stripe"),
+        action=f"{ACTION_PREFIX}{event_type}",
+        target_type="SUBSCRIPTION",
+        target_id=updated.subscription_id,
+        details={
+            "event_id": event_id,
+            "event_created": event.created,
+            "billing_subscription_id": obj.id,
+            "plan": updated.plan_name,
+            "status": updated.status,
+        },
+    )
     idempotency.store(
         platform,
         scope=org_slug,
@@ -114,16 +160,26 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
         status=200,
         body=result,
     )
-    audit.record(
-        platform,
-        org_slug=org_slug,
-        actor=Actor(ActorType.WEBHOOK, "stripe"),
-        action=f"billing.{event_type}",
-        target_type="SUBSCRIPTION",
-        target_id=updated.subscription_id,
-        details={"event_id": event_id, "plan": updated.plan_name, "status": updated.status},
-    )
     return result
+
+
+def _applied_events(platform: Platform, org_slug: str, subscription_id: str) -> list[dict[str, Any]]:
+    """The audit details of every event applied to this Stripe subscription of the org. A
+    subscription sees a handful of events a month, so they are read whole and filtered here
+    rather than with JSON functions that the warehouse tiers spell differently."""
+    found = platform.select(
+        f"SELECT details FROM {platform.table('org_audit_logs')} WHERE org_slug = @org_slug "
+        "AND actor_type = @actor_type AND STARTS_WITH(action, @prefix)",
+        {"org_slug": org_slug, "actor_type": ActorType.WEBHOOK.value, "prefix": ACTION_PREFIX},
+    ).rows
+    details = (_as_dict(row["details"]) for row in found)
+    return [item for item in details if item.get("billing_subscription_id") == subscription_id]
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A JSON column comes back parsed from some clients and as text from others."""
+    parsed = json.loads(value) if isinstance(value, str) else value
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _apply(platform: Platform, org_slug: str, event_type: str, obj: _Subscription) -> SubscriptionView:
@@ -202,4 +258,5 @@ class _EventData(_Loose):
 class _Event(_Loose):
     id: str = Field(min_length=1, max_length=255)
     type: str
+    created: UnixTime
     data: _EventData
