@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import httpx
 from google.auth.credentials import Credentials
 
 from harness.backends.bigquery import BigQueryWarehouse
@@ -31,11 +30,10 @@ def build_real_platform(
     kms_endpoint: str | None = None,
     provider_urls: Mapping[Provider, str | None] | None = None,
     sleep: Callable[[float], None] | None = None,
-    provider_timeout: httpx.Timeout | None = None,
     config: BootstrapConfig | None = None,
 ) -> Platform:
     """A Platform on the real clients; ``None`` endpoints and URLs mean the real services, ``None``
-    sleep and timeout the provider clients' defaults."""
+    sleep the provider clients' default."""
     # OPENAI_BASE_URL ends in /v1 by the openai SDK's convention; the harness's clients add it.
     urls = {
         provider: url.rstrip("/").removesuffix("/v1") if url else None
@@ -44,8 +42,6 @@ def build_real_platform(
     options: dict[str, object] = {"clock": clock}
     if sleep is not None:
         options["sleep"] = sleep
-    if provider_timeout is not None:
-        options["timeout"] = provider_timeout
     return Platform(
         warehouse=BigQueryWarehouse(
             settings.gcp_project_id, credentials=credentials, endpoint=bigquery_endpoint
