@@ -29,7 +29,7 @@ from harness.onboarding.models import (
     SubscriptionUpdate,
     SubscriptionView,
 )
-from harness.onboarding.offboarding import offboard
+from harness.onboarding.offboarding import erase, offboard
 from harness.onboarding.plans import get_plan
 from harness.onboarding.platform import Platform
 from harness.services import idempotent
@@ -146,7 +146,12 @@ def _organizations() -> APIRouter:
     def onboard_org(body: OnboardRequest, platform: PlatformDep, actor: Root, meta: Meta) -> JSONResponse:
         # Root-level keys are scoped to the platform: one key cannot onboard two orgs.
         return idempotent.respond(
-            platform, meta, PLATFORM_ORG, 201, lambda: orgs.onboard(platform, body, actor)
+            platform,
+            meta,
+            PLATFORM_ORG,
+            201,
+            lambda: orgs.onboard(platform, body, actor),
+            undo=lambda: erase(platform, body.org_slug),
         )
 
     @router.get("/{org_slug}", response_model=OrgView)
