@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from harness.faults import Fault, FaultPlan, FaultyKeyManager
-from harness.onboarding import idempotency
+from harness.faults import Fault, FaultPlan, FaultyKeyManager, FaultyWarehouse
+from harness.onboarding import api_keys, idempotency
 from harness.onboarding.errors import Conflict
-from harness.ports import KeyManagerUnavailableError, NotFoundError
+from harness.ports import KeyManagerUnavailableError, NotFoundError, TransientError
 from harness.services.api import create_api_app
 
 ROOT = {"X-CA-Root-Key": "local-root-key"}
@@ -233,3 +233,57 @@ def test_kms_failure_storing_the_onboarding_response_undoes_the_org_and_the_retr
     counts = org_rows(platform, "sealed")
     for table in ("org_profiles", "org_api_keys", "org_subscriptions", "org_usage_quotas", "org_kms_keys"):
         assert counts[table] == 1, table
+
+
+# ------------------------------------------------ a rotation whose response the caller never gets
+
+
+def rotate(client: TestClient, slug: str, api_key: str, key: str | None = None):  # type: ignore[no-untyped-def]
+    headers = {"X-API-Key": api_key} | ({"Idempotency-Key": key} if key else {})
+    return client.post(f"/api/v1/organizations/{slug}/api-key/rotate", headers=headers)
+
+
+def active_key_ids(platform, slug: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [row["org_api_key_id"] for row in api_keys.active_keys(platform, slug)]
+
+
+def test_kms_failure_storing_the_rotation_response_keeps_the_old_key(backends) -> None:  # type: ignore[no-untyped-def]
+    """The new key was swapped in, then sealing the response that carries it failed: the caller
+    never saw it, so the old key must still be the one that works, and the retry rotates."""
+    platform = backends.platform
+    with client_for(platform) as plain:
+        created = onboard(plain, "keeper", "onboard-keeper").json()
+    plan = FaultPlan()
+    unavailable = KeyManagerUnavailableError("UNAVAILABLE injected")
+    plan.add(Fault("encrypt", lambda: unavailable, match="rotate-keeper"))
+    faulty = replace(platform, keys=FaultyKeyManager(platform.keys, plan))
+    with client_for(faulty) as client:
+        failed = rotate(client, "keeper", created["api_key"], key="rotate-keeper")
+        assert_error(failed, 503, "KMS_ERROR")
+        assert plan.faults[0].fired == 1
+        assert works(client, "keeper", created["api_key"])
+        assert active_key_ids(platform, "keeper") == [created["api_key_id"]]
+        assert org_rows(platform, "keeper")["org_api_keys"] == 1
+
+        retry = rotate(client, "keeper", created["api_key"], key="rotate-keeper")
+        assert retry.status_code == 200, retry.text
+        assert retry.json()["revoked_key_ids"] == [created["api_key_id"]]
+        assert works(client, "keeper", retry.json()["api_key"])
+        assert not works(client, "keeper", created["api_key"])
+
+
+def test_audit_failure_after_a_rotation_keeps_the_old_key(backends) -> None:  # type: ignore[no-untyped-def]
+    platform = backends.platform
+    with client_for(platform) as plain:
+        created = onboard(plain, "audited", "onboard-audited").json()
+    plan = FaultPlan()
+    plan.add(Fault("insert_rows", lambda: TransientError("backendError injected"), match="org_audit_logs"))
+    faulty = replace(platform, warehouse=FaultyWarehouse(platform.warehouse, plan))
+    with client_for(faulty) as client:
+        failed = rotate(client, "audited", created["api_key"])
+        assert failed.status_code >= 500, failed.text
+        assert failed.json()["error_id"]
+        assert plan.faults[0].fired == 1
+        assert works(client, "audited", created["api_key"])
+    assert active_key_ids(platform, "audited") == [created["api_key_id"]]
+    assert org_rows(platform, "audited")["org_api_keys"] == 1

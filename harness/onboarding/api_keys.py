@@ -34,6 +34,14 @@ class IssuedKey:
 
 
 @dataclass(frozen=True)
+class Rotation:
+    key: IssuedKey
+    """The new, now only active key."""
+    revoked: list[str]
+    """Ids of the keys this rotation revoked."""
+
+
+@dataclass(frozen=True)
 class KeyIdentity:
     org_slug: str
     key_id: str
@@ -117,7 +125,7 @@ def active_keys(platform: Platform, org_slug: str) -> list[dict]:
     ).rows
 
 
-def rotate(platform: Platform, org_slug: str) -> IssuedKey:
+def rotate(platform: Platform, org_slug: str) -> Rotation:
     """A new key; every previous key of the org is revoked at once (and dropped from the cache).
 
     Rotation is a compare-and-swap in the warehouse, so it holds across api-service processes
@@ -162,7 +170,24 @@ def rotate(platform: Platform, org_slug: str) -> IssuedKey:
             "its response holds the org's only valid key",
             code="ROTATION_CONFLICT",
         )
-    return issued
+    return Rotation(key=issued, revoked=previous)
+
+
+def undo_rotation(platform: Platform, org_slug: str, rotation: Rotation) -> None:
+    """Put the revoked keys back and drop the new one, for a rotation whose response the caller
+    will not get (a later step of the request failed): otherwise the only working key would be
+    one nobody holds. A compare-and-swap like :func:`rotate`: it does nothing if the new key is no
+    longer the org's only active key (a later rotation already replaced it)."""
+    table = platform.table("org_api_keys")
+    platform.execute(
+        f"UPDATE {table} SET is_active = (org_api_key_id IN UNNEST(@previous)), revoked_at = NULL "
+        "WHERE org_slug = @org_slug AND (org_api_key_id = @key_id OR org_api_key_id IN UNNEST(@previous)) "
+        f"AND (SELECT COUNT(*) FROM {table} WHERE org_slug = @org_slug AND is_active) = 1 "
+        f"AND (SELECT COUNT(*) FROM {table} WHERE org_api_key_id = @key_id AND is_active) = 1",
+        {"org_slug": org_slug, "key_id": rotation.key.key_id, "previous": rotation.revoked},
+    )
+    _discard(platform, rotation.key.key_id)
+    invalidate(platform, org_slug)
 
 
 def _discard(platform: Platform, key_id: str) -> None:
