@@ -1,5 +1,5 @@
 """Issue 14 regressions: concurrent key rotations, concurrent requests sharing an Idempotency-Key,
-and an onboarding whose idempotent response cannot be stored.
+an onboarding or key rotation whose response cannot be stored (or whose audit row fails).
 
 Concurrency is driven deterministically: a gate around the warehouse holds a request at a chosen
 port call (a barrier or an event), so the interleaving that broke is forced, not hoped for; the
