@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from harness.onboarding.errors import Conflict, Forbidden, Unauthenticated
 from harness.onboarding.platform import Platform
+from harness.ports import QueryParam
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def rotate(platform: Platform, org_slug: str) -> Rotation:
                 "org_slug": org_slug,
                 "key_id": issued.key_id,
                 "now": platform.clock.now(),
-                "previous": previous,
+                "previous": QueryParam("ARRAY<STRING>", previous),
                 "count": len(previous),
             },
         )
@@ -184,7 +185,11 @@ def undo_rotation(platform: Platform, org_slug: str, rotation: Rotation) -> None
         "WHERE org_slug = @org_slug AND (org_api_key_id = @key_id OR org_api_key_id IN UNNEST(@previous)) "
         f"AND (SELECT COUNT(*) FROM {table} WHERE org_slug = @org_slug AND is_active) = 1 "
         f"AND (SELECT COUNT(*) FROM {table} WHERE org_api_key_id = @key_id AND is_active) = 1",
-        {"org_slug": org_slug, "key_id": rotation.key.key_id, "previous": rotation.revoked},
+        {
+            "org_slug": org_slug,
+            "key_id": rotation.key.key_id,
+            "previous": QueryParam("ARRAY<STRING>", rotation.revoked),
+        },
     )
     _discard(platform, rotation.key.key_id)
     invalidate(platform, org_slug)
