@@ -111,10 +111,16 @@ def test_concurrent_rotations_leave_exactly_the_winners_key_working(backends) ->
         if operation == "execute" and str(args[0]).startswith("UPDATE") and "org_api_keys" in str(args[0]):
             all_written.wait()
 
-    gated = replace(backends.platform, warehouse=GatedWarehouse(backends.platform.warehouse, hold))
+    # Two api-service instances (each its own Platform: own key cache, own locks) over one
+    # warehouse, as in a deployment: the rotations alternate between them.
+    def instance() -> TestClient:
+        gated = GatedWarehouse(backends.platform.warehouse, hold)
+        return client_for(replace(backends.platform, warehouse=gated))
+
     url = "/api/v1/organizations/rotor/api-key/rotate"
-    with client_for(gated) as client, ThreadPoolExecutor(ROTATIONS) as pool:
-        responses = list(pool.map(lambda _: client.post(url, headers=ROOT), range(ROTATIONS)))
+    with instance() as one, instance() as two, ThreadPoolExecutor(ROTATIONS) as pool:
+        clients = (one, two)
+        responses = list(pool.map(lambda i: clients[i % 2].post(url, headers=ROOT), range(ROTATIONS)))
 
     winners = [r for r in responses if r.status_code == 200]
     assert len(winners) == 1, [r.status_code for r in responses]
@@ -163,10 +169,11 @@ def test_a_key_whose_first_request_is_in_flight_is_409_in_use_then_replays(backe
     with client_for(gated) as client, ThreadPoolExecutor(1) as pool:
         first = pool.submit(onboard, client, "twin", "onboard-twin")
         assert inside.wait(SAFETY_TIMEOUT)
-        second = onboard(client, "twin", "onboard-twin")
-        assert_error(second, 409, "IDEMPOTENCY_KEY_IN_USE")
-        other_body = onboard(client, "twin", "onboard-twin", company_name="Other")
-        assert_error(other_body, 422, "IDEMPOTENCY_KEY_REUSED")
+        with client_for(backends.platform) as other_instance:  # a second api-service instance
+            second = onboard(other_instance, "twin", "onboard-twin")
+            assert_error(second, 409, "IDEMPOTENCY_KEY_IN_USE")
+            other_body = onboard(other_instance, "twin", "onboard-twin", company_name="Other")
+            assert_error(other_body, 422, "IDEMPOTENCY_KEY_REUSED")
         resume.set()
         done = first.result(SAFETY_TIMEOUT)
         assert done.status_code == 201, done.text
