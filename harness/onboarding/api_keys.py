@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from harness.onboarding.errors import Forbidden, Unauthenticated
+from harness.onboarding.errors import Conflict, Forbidden, Unauthenticated
 from harness.onboarding.platform import Platform
+from harness.ports import QueryParam
+
+log = logging.getLogger(__name__)
 
 KEY_MARKER = "_api_"
 PREFIX_CHARS = 4
@@ -28,6 +32,14 @@ class IssuedKey:
     key_prefix: str
     key_version: str
     row: dict
+
+
+@dataclass(frozen=True)
+class Rotation:
+    key: IssuedKey
+    """The new, now only active key."""
+    revoked: list[str]
+    """Ids of the keys this rotation revoked."""
 
 
 @dataclass(frozen=True)
@@ -114,26 +126,82 @@ def active_keys(platform: Platform, org_slug: str) -> list[dict]:
     ).rows
 
 
-def rotate(platform: Platform, org_slug: str) -> IssuedKey:
+def rotate(platform: Platform, org_slug: str) -> Rotation:
     """A new key; every previous key of the org is revoked at once (and dropped from the cache).
 
-    The new key is written first, so a failure can never leave the org with no working key.
+    Rotation is a compare-and-swap in the warehouse, so it holds across api-service processes
+    that share it (an in-process lock would not): the new key is first written inactive, then one
+    UPDATE activates it and revokes the previous keys *only if the org's active keys are still
+    the ones read at the start*. Of concurrent rotations exactly one wins; the others find the
+    set changed, delete their unused key and are refused with a 409 ``ROTATION_CONFLICT``, so the
+    org always ends with one working key: the one the successful response returned. A failure
+    before the swap leaves the previous key working.
     """
-    previous = active_keys(platform, org_slug)
-    issued = issue(platform, org_slug, rotated_from=previous[-1]["org_api_key_id"] if previous else None)
-    platform.insert("org_api_keys", [issued.row])
+    previous = [row["org_api_key_id"] for row in active_keys(platform, org_slug)]
+    issued = issue(platform, org_slug, rotated_from=previous[-1] if previous else None)
+    pending = {**issued.row, "is_active": False}
+    platform.insert("org_api_keys", [pending])
     try:
-        platform.execute(
-            f"UPDATE {platform.table('org_api_keys')} SET is_active = FALSE, revoked_at = @now "
-            "WHERE org_slug = @org_slug AND is_active AND org_api_key_id != @key_id",
-            {"org_slug": org_slug, "now": platform.clock.now(), "key_id": issued.key_id},
+        swapped = platform.execute(
+            f"UPDATE {platform.table('org_api_keys')} "
+            "SET is_active = (org_api_key_id = @key_id), "
+            "revoked_at = IF(org_api_key_id = @key_id, NULL, @now) "
+            "WHERE org_slug = @org_slug AND (org_api_key_id = @key_id OR is_active) "
+            f"AND (SELECT COUNT(*) FROM {platform.table('org_api_keys')} "
+            "WHERE org_slug = @org_slug AND is_active) = @count "
+            f"AND (SELECT COUNT(*) FROM {platform.table('org_api_keys')} "
+            "WHERE org_slug = @org_slug AND is_active AND org_api_key_id IN UNNEST(@previous)) = @count",
+            {
+                "org_slug": org_slug,
+                "key_id": issued.key_id,
+                "now": platform.clock.now(),
+                "previous": QueryParam("ARRAY<STRING>", previous),
+                "count": len(previous),
+            },
         )
     except Exception:
-        platform.execute(
-            f"DELETE FROM {platform.table('org_api_keys')} WHERE org_api_key_id = @key_id",
-            {"key_id": issued.key_id},
-        )
+        _discard(platform, issued.key_id)
         raise
     finally:
         invalidate(platform, org_slug)
-    return issued
+    if not swapped:
+        _discard(platform, issued.key_id)
+        raise Conflict(
+            f"Another API-key rotation of organization '{org_slug}' finished first; "
+            "its response holds the org's only valid key",
+            code="ROTATION_CONFLICT",
+        )
+    return Rotation(key=issued, revoked=previous)
+
+
+def undo_rotation(platform: Platform, org_slug: str, rotation: Rotation) -> None:
+    """Put the revoked keys back and drop the new one, for a rotation whose response the caller
+    will not get (a later step of the request failed): otherwise the only working key would be
+    one nobody holds. A compare-and-swap like :func:`rotate`: it does nothing if the new key is no
+    longer the org's only active key (a later rotation already replaced it)."""
+    table = platform.table("org_api_keys")
+    platform.execute(
+        f"UPDATE {table} SET is_active = (org_api_key_id IN UNNEST(@previous)), revoked_at = NULL "
+        "WHERE org_slug = @org_slug AND (org_api_key_id = @key_id OR org_api_key_id IN UNNEST(@previous)) "
+        f"AND (SELECT COUNT(*) FROM {table} WHERE org_slug = @org_slug AND is_active) = 1 "
+        f"AND (SELECT COUNT(*) FROM {table} WHERE org_api_key_id = @key_id AND is_active) = 1",
+        {
+            "org_slug": org_slug,
+            "key_id": rotation.key.key_id,
+            "previous": QueryParam("ARRAY<STRING>", rotation.revoked),
+        },
+    )
+    _discard(platform, rotation.key.key_id)
+    invalidate(platform, org_slug)
+
+
+def _discard(platform: Platform, key_id: str) -> None:
+    """Remove a key that was never activated (a lost or failed rotation); best effort, since the
+    caller is already failing with the error that matters, and an inactive key grants nothing."""
+    try:
+        platform.execute(
+            f"DELETE FROM {platform.table('org_api_keys')} WHERE org_api_key_id = @key_id AND NOT is_active",
+            {"key_id": key_id},
+        )
+    except Exception:
+        log.exception("could not remove the unused API key %s", key_id)

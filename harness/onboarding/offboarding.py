@@ -21,18 +21,7 @@ PROFILES = "org_profiles"
 def offboard(platform: Platform, org_slug: str, actor: Actor) -> OffboardResult:
     if org_slug.startswith(RESERVED_PREFIX):
         raise InvalidRequest(f"'{org_slug}' is reserved for the platform's own records", code="RESERVED_SLUG")
-    api_keys.invalidate(platform, org_slug)
-    # The profile goes first: a pipeline run in flight checks it after its last write and, once
-    # it is gone, removes its own rows (harness.pipelines.runner), so no interleaving leaves any.
-    tables = sorted((spec.table_id for spec in platform.config.tables), key=lambda t: t != PROFILES)
-    deleted = {table: platform.delete_org_rows(table, org_slug) for table in tables}
-    dataset_id = platform.org_dataset(org_slug)
-    try:
-        platform.warehouse.delete_dataset(dataset_id, delete_contents=True)
-        dataset_deleted = True
-    except NotFoundError:
-        dataset_deleted = False
-    api_keys.invalidate(platform, org_slug)
+    deleted, dataset_deleted = erase(platform, org_slug)
     audit.record(
         platform,
         org_slug=PLATFORM_ORG,
@@ -43,3 +32,21 @@ def offboard(platform: Platform, org_slug: str, actor: Actor) -> OffboardResult:
         details={"deleted_rows": deleted, "dataset_deleted": dataset_deleted},
     )
     return OffboardResult(org_slug=org_slug, deleted_rows=deleted, dataset_deleted=dataset_deleted)
+
+
+def erase(platform: Platform, org_slug: str) -> tuple[dict[str, int], bool]:
+    """The org's rows in every meta table (deleted counts) and its dataset (whether it existed),
+    without an audit entry: offboarding records one; undoing an onboarding whose response could
+    not be stored must leave nothing at all."""
+    api_keys.invalidate(platform, org_slug)
+    # The profile goes first: a pipeline run in flight checks it after its last write and, once
+    # it is gone, removes its own rows (harness.pipelines.runner), so no interleaving leaves any.
+    tables = sorted((spec.table_id for spec in platform.config.tables), key=lambda t: t != PROFILES)
+    deleted = {table: platform.delete_org_rows(table, org_slug) for table in tables}
+    try:
+        platform.warehouse.delete_dataset(platform.org_dataset(org_slug), delete_contents=True)
+        dataset_deleted = True
+    except NotFoundError:
+        dataset_deleted = False
+    api_keys.invalidate(platform, org_slug)
+    return deleted, dataset_deleted

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from harness.onboarding import audit, integrations, orgs, quotas, subscriptions
+from harness.onboarding import audit, integrations, offboarding, orgs, quotas, subscriptions
 from harness.onboarding.audit import Actor
 from harness.onboarding.errors import Conflict, DomainError, InvalidRequest, NotFound
 from harness.onboarding.plans import SubscriptionStatus
@@ -205,11 +205,7 @@ def _sweep_if_offboarded(platform: Platform, org_slug: str) -> bool:
         log.exception("checking whether org %s still exists after a run failed", org_slug)
         return False
     try:
-        for spec in platform.config.tables:
-            platform.delete_org_rows(spec.table_id, org_slug)
-        platform.warehouse.delete_dataset(
-            platform.org_dataset(org_slug), delete_contents=True, not_found_ok=True
-        )
+        offboarding.erase(platform, org_slug)
     except Exception:  # best effort: the run's own outcome is what the caller sees
         log.exception("sweeping the rows of offboarded org %s failed", org_slug)
     return True

@@ -29,7 +29,7 @@ from harness.onboarding.models import (
     SubscriptionUpdate,
     SubscriptionView,
 )
-from harness.onboarding.offboarding import offboard
+from harness.onboarding.offboarding import erase, offboard
 from harness.onboarding.plans import get_plan
 from harness.onboarding.platform import Platform
 from harness.services import idempotent
@@ -146,7 +146,12 @@ def _organizations() -> APIRouter:
     def onboard_org(body: OnboardRequest, platform: PlatformDep, actor: Root, meta: Meta) -> JSONResponse:
         # Root-level keys are scoped to the platform: one key cannot onboard two orgs.
         return idempotent.respond(
-            platform, meta, PLATFORM_ORG, 201, lambda: orgs.onboard(platform, body, actor)
+            platform,
+            meta,
+            PLATFORM_ORG,
+            201,
+            lambda: orgs.onboard(platform, body, actor),
+            undo=lambda: erase(platform, body.org_slug),
         )
 
     @router.get("/{org_slug}", response_model=OrgView)
@@ -159,28 +164,38 @@ def _organizations() -> APIRouter:
 
     @router.post("/{org_slug}/api-key/rotate", response_model=RotatedKey)
     def rotate_key(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor, meta: Meta) -> JSONResponse:
+        done: list[api_keys.Rotation] = []
+
+        def undo() -> None:
+            for rotation in done:
+                api_keys.undo_rotation(platform, org_slug, rotation)
+
         def produce() -> RotatedKey:
             orgs.get(platform, org_slug)
-            before = [row["org_api_key_id"] for row in api_keys.active_keys(platform, org_slug)]
-            issued = api_keys.rotate(platform, org_slug)
-            audit.record(
-                platform,
-                org_slug=org_slug,
-                actor=actor,
-                action="api_key.rotate",
-                target_type="API_KEY",
-                target_id=issued.key_id,
-                details={"revoked": before},
-            )
+            rotation = api_keys.rotate(platform, org_slug)
+            done.append(rotation)
+            try:
+                audit.record(
+                    platform,
+                    org_slug=org_slug,
+                    actor=actor,
+                    action="api_key.rotate",
+                    target_type="API_KEY",
+                    target_id=rotation.key.key_id,
+                    details={"revoked": rotation.revoked},
+                )
+            except BaseException:
+                undo()
+                raise
             return RotatedKey(
                 org_slug=org_slug,
-                api_key=issued.api_key,
-                api_key_id=issued.key_id,
-                api_key_prefix=issued.key_prefix,
-                revoked_key_ids=before,
+                api_key=rotation.key.api_key,
+                api_key_id=rotation.key.key_id,
+                api_key_prefix=rotation.key.key_prefix,
+                revoked_key_ids=rotation.revoked,
             )
 
-        return idempotent.respond(platform, meta, org_slug, 200, produce)
+        return idempotent.respond(platform, meta, org_slug, 200, produce, undo=undo)
 
     @router.get("/{org_slug}/subscription", response_model=SubscriptionView)
     def get_subscription(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor) -> SubscriptionView:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -12,23 +13,54 @@ from harness.onboarding import idempotency
 from harness.onboarding.platform import Platform
 from harness.services.deps import RequestMeta
 
+log = logging.getLogger(__name__)
+
 SOURCE = "API"
 REPLAYED = "Idempotent-Replayed"
 
 
 def respond(
-    platform: Platform, meta: RequestMeta, scope: str, status: int, produce: Callable[[], Any]
+    platform: Platform,
+    meta: RequestMeta,
+    scope: str,
+    status: int,
+    produce: Callable[[], Any],
+    undo: Callable[[], None] | None = None,
 ) -> JSONResponse:
-    """``produce()`` runs unless this key already has a stored response, which is replayed."""
+    """``produce()`` runs unless this key already has a stored response, which is replayed.
+
+    If the response cannot be stored after ``produce()`` succeeded (KMS or the warehouse fails),
+    the caller gets the error, so ``undo()`` reverses what ``produce()`` did and the claim is
+    released: a retry with the same key then runs again and gets what a run without the fault
+    gets, instead of a conflict with an effect whose response (say, a new org's API key) it
+    never saw.
+    """
     if meta.idempotency_key is None:
         return JSONResponse(jsonable_encoder(produce()), status_code=status)
     key = idempotency.check_key(meta.idempotency_key)
     fingerprint = idempotency.request_hash(meta.method, meta.path, meta.body)
-    stored = idempotency.lookup(platform, scope=scope, source=SOURCE, key=key, fingerprint=fingerprint)
+    where = {"scope": scope, "source": SOURCE, "key": key}
+    stored = idempotency.claim(platform, **where, fingerprint=fingerprint)
     if stored is not None:
         return JSONResponse(stored.body, status_code=stored.status, headers={REPLAYED: "true"})
-    body = jsonable_encoder(produce())
-    idempotency.store(
-        platform, scope=scope, source=SOURCE, key=key, fingerprint=fingerprint, status=status, body=body
-    )
+    try:
+        body = jsonable_encoder(produce())
+    except BaseException:
+        idempotency.release(platform, **where)
+        raise
+    try:
+        idempotency.finish(platform, **where, status=status, body=body)
+    except BaseException:
+        if undo is not None:
+            _undo(undo, scope)
+        idempotency.release(platform, **where)
+        raise
     return JSONResponse(body, status_code=status, headers={REPLAYED: "false"})
+
+
+def _undo(undo: Callable[[], None], scope: str) -> None:
+    """Best effort: the error that made the response unstorable is the one the caller sees."""
+    try:
+        undo()
+    except Exception:
+        log.exception("could not undo a request in scope %s whose response could not be stored", scope)
