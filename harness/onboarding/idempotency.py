@@ -61,9 +61,10 @@ def claim(
     The claim is a conditional INSERT of a row with no response yet, so of concurrent requests
     with one key exactly one runs, also across api-service processes sharing the warehouse. The
     others get what Stripe answers for a key whose first request is still in flight: a 409
-    ``IDEMPOTENCY_KEY_IN_USE`` (Stripe's ``idempotency_key_in_use``; docs.stripe.com/error-codes
-    and docs.stripe.com/idempotency: a request that conflicts with a concurrent one saves no
-    result, so it is safe to retry), and the replay once the first one finished. A claim left by
+    ``IDEMPOTENCY_KEY_IN_USE`` (Stripe's error code ``idempotency_key_in_use``, as the official
+    stripe-go SDK lists it among its ``ErrorCode`` constants; docs.stripe.com/idempotency: a
+    request that conflicts with a concurrent one saves no result, so it is safe to retry), and the
+    replay once the first one finished. A claim left by
     a request that died (older than ``LEASE``) is taken over.
     """
     table = platform.table("org_idempotency_keys")
