@@ -7,6 +7,7 @@ without any reset job; the monthly counter is the sum of the month's days.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -86,8 +87,20 @@ class QuotaExceeded(DomainError):
     status = 429
 
 
-def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> QuotaView:
-    """Count one pipeline start, or refuse with 429 if the daily or monthly limit is reached."""
+@dataclass(frozen=True)
+class Start:
+    """One counted pipeline start: what :func:`give_back` needs to undo it."""
+
+    org_slug: str
+    usage_date: date
+    new_row: bool
+
+
+def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> Start:
+    """Count one pipeline start, or refuse with 429 if the daily or monthly limit is reached.
+
+    The count is the last call that can fail here (no read-back), so a caller whose next step
+    fails gives the start back with :func:`give_back` and no quota is burnt."""
     quota = get(platform, org_slug, plan_limits)
     for scope, used, limit, resets in (
         ("daily", quota.pipelines_run_today, quota.daily_limit, quota.daily_resets_at),
@@ -107,14 +120,30 @@ def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> 
         limits = (quota.daily_limit, quota.monthly_limit)
         row = new_row(platform, org_slug, limits, month_total=quota.pipelines_run_month + 1)
         platform.insert("org_usage_quotas", [{**row, "pipelines_run_today": 1, "last_pipeline_at": now}])
-    else:
-        platform.execute(
-            f"UPDATE {platform.table('org_usage_quotas')} SET pipelines_run_today = pipelines_run_today + 1, "
-            "pipelines_run_month = @month, last_pipeline_at = @now, updated_at = @now "
-            "WHERE org_slug = @org_slug AND usage_date = @today",
-            {"org_slug": org_slug, "today": today, "now": now, "month": quota.pipelines_run_month + 1},
-        )
-    return get(platform, org_slug, plan_limits)
+        return Start(org_slug, today, new_row=True)
+    platform.execute(
+        f"UPDATE {platform.table('org_usage_quotas')} SET pipelines_run_today = pipelines_run_today + 1, "
+        "pipelines_run_month = @month, last_pipeline_at = @now, updated_at = @now "
+        "WHERE org_slug = @org_slug AND usage_date = @today",
+        {"org_slug": org_slug, "today": today, "now": now, "month": quota.pipelines_run_month + 1},
+    )
+    return Start(org_slug, today, new_row=False)
+
+
+def give_back(platform: Platform, start: Start) -> None:
+    """Undo :func:`consume` for a start whose run was never created: the day's row it made goes,
+    or the counters it raised come down."""
+    params = {"org_slug": start.org_slug, "day": start.usage_date}
+    table = platform.table("org_usage_quotas")
+    if start.new_row:
+        platform.execute(f"DELETE FROM {table} WHERE org_slug = @org_slug AND usage_date = @day", params)
+        return
+    platform.execute(
+        f"UPDATE {table} SET pipelines_run_today = pipelines_run_today - 1, "
+        "pipelines_run_month = pipelines_run_month - 1 "
+        "WHERE org_slug = @org_slug AND usage_date = @day AND pipelines_run_today > 0",
+        params,
+    )
 
 
 def record_outcome(platform: Platform, org_slug: str, *, succeeded: bool) -> None:

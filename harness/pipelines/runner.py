@@ -92,18 +92,22 @@ def run_pipeline(
     parameters = {"start_date": start.isoformat(), "end_date": end.isoformat()}
     with platform.run_lock:
         _refuse_concurrent(platform, org_slug, pipeline, start, end)
-        quotas.consume(platform, org_slug, limits)
-        recorder = RunRecorder(
-            platform,
-            org_slug=org_slug,
-            pipeline_id=pipeline.pipeline_id,
-            provider=pipeline.provider.value.upper(),
-            domain=pipeline.domain,
-            run_date=start,
-            parameters=parameters,
-            trigger_type="API" if actor.type.value != "SYSTEM" else "SYSTEM",
-            triggered_by=actor.id,
-        )
+        counted = quotas.consume(platform, org_slug, limits)
+        try:
+            recorder = RunRecorder(
+                platform,
+                org_slug=org_slug,
+                pipeline_id=pipeline.pipeline_id,
+                provider=pipeline.provider.value.upper(),
+                domain=pipeline.domain,
+                run_date=start,
+                parameters=parameters,
+                trigger_type="API" if actor.type.value != "SYSTEM" else "SYSTEM",
+                triggered_by=actor.id,
+            )
+        except BaseException:
+            _give_back(platform, counted)
+            raise
     metered = MeteredWarehouse(platform.warehouse)
     context = usage_cost.RunContext(
         platform=replace(platform, warehouse=metered),
@@ -189,6 +193,14 @@ def _close_run(
             log.exception("bookkeeping for run %s failed", recorder.run_id)
     if finish_error is not None:
         raise finish_error
+
+
+def _give_back(platform: Platform, counted: quotas.Start) -> None:
+    """A start whose run row was never written does not count against the quota."""
+    try:
+        quotas.give_back(platform, counted)
+    except Exception:  # best effort: the caller sees the run's own failure
+        log.exception("giving back the quota of a failed start of org %s failed", counted.org_slug)
 
 
 def _sweep_if_offboarded(platform: Platform, org_slug: str) -> bool:
