@@ -14,13 +14,13 @@ wrong (``path:line: field: message`` on stderr).
 from __future__ import annotations
 
 import shlex
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from harness.cli.signals import stop_on_signals
 
 emulators_app = typer.Typer(no_args_is_help=True, help="The emulator tier's local emulators.")
 
@@ -83,58 +83,60 @@ def emulators_up_command(
         print(f"error: {exc}", file=sys.stderr, flush=True)
         raise typer.Exit(2) from None
 
-    stop = threading.Event()
     emulators: Emulators | None = None
 
-    def on_signal(signum: int, frame: object) -> None:
-        if stop.is_set() and emulators is not None:
-            emulators.force_exit()
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    status = 0
-    try:
-        try:
-            emulators = serve_seed_files(
-                Emulators(port_base=port_base, host=host, edge_port=edge_port, data_dir=data_dir)
-            ).start()
-            if emulators.data_dir is None or emulators.data_dir.fresh:
-                seeded = [apply_seed(document, emulators).summary() for document in documents]
-            else:  # like a database's init scripts: a data dir is seeded once, when it is new
-                seeded = [f"{data_dir} holds state already: seed files not applied"] if documents else []
-        except (ServeError, SeedError) as exc:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
-            raise typer.Exit(2) from exc
-        for line in seeded:
-            print(
-                f"# {line}" if print_env else line, file=sys.stderr if print_env else sys.stdout, flush=True
-            )
-        env = emulators.env()
-        if print_env:
-            for name, value in env.items():
-                print(f"export {name}={shlex.quote(value)}", flush=True)
-            print(f"# emulators started in {emulators.startup_seconds:.3f} s", file=sys.stderr, flush=True)
-        else:
-            print(f"CloudAct emulators, started in {emulators.startup_seconds:.3f} s:", flush=True)
-            for name in emulators.ports:
-                print(f"  {name:<10} {emulators.url(name)}", flush=True)
-            print(f"  {'controls':<10} {CONTROL_PREFIX} on every port (X-CA-Root-Key)", flush=True)
-            for name, value in env.items():
-                print(f"export {name}={shlex.quote(value)}", flush=True)
-            where = f"kept in {data_dir}" if data_dir is not None else "in memory (--data-dir DIR keeps it)"
-            print(f"State: {where}.", flush=True)
-            print("Press Ctrl-C to stop.", flush=True)
-        while not stop.wait(0.5):
-            if not emulators.running:
-                print("error: the emulators stopped unexpectedly", file=sys.stderr, flush=True)
-                status = 1
-                break
-    finally:
+    def force_exit() -> None:
         if emulators is not None:
-            emulators.stop()
-            print("Stopped.", file=sys.stderr, flush=True)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            emulators.force_exit()
+
+    status = 0
+    with stop_on_signals(force_exit) as stop:
+        try:
+            try:
+                emulators = serve_seed_files(
+                    Emulators(port_base=port_base, host=host, edge_port=edge_port, data_dir=data_dir)
+                ).start()
+                if emulators.data_dir is None or emulators.data_dir.fresh:
+                    seeded = [apply_seed(document, emulators).summary() for document in documents]
+                else:  # like a database's init scripts: a data dir is seeded once, when it is new
+                    seeded = [f"{data_dir} holds state already: seed files not applied"] if documents else []
+            except (ServeError, SeedError) as exc:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                raise typer.Exit(2) from exc
+            for line in seeded:
+                print(
+                    f"# {line}" if print_env else line,
+                    file=sys.stderr if print_env else sys.stdout,
+                    flush=True,
+                )
+            env = emulators.env()
+            if print_env:
+                for name, value in env.items():
+                    print(f"export {name}={shlex.quote(value)}", flush=True)
+                print(
+                    f"# emulators started in {emulators.startup_seconds:.3f} s", file=sys.stderr, flush=True
+                )
+            else:
+                print(f"CloudAct emulators, started in {emulators.startup_seconds:.3f} s:", flush=True)
+                for name in emulators.ports:
+                    print(f"  {name:<10} {emulators.url(name)}", flush=True)
+                print(f"  {'controls':<10} {CONTROL_PREFIX} on every port (X-CA-Root-Key)", flush=True)
+                for name, value in env.items():
+                    print(f"export {name}={shlex.quote(value)}", flush=True)
+                where = (
+                    f"kept in {data_dir}" if data_dir is not None else "in memory (--data-dir DIR keeps it)"
+                )
+                print(f"State: {where}.", flush=True)
+                print("Press Ctrl-C to stop.", flush=True)
+            while not stop.wait(0.5):
+                if not emulators.running:
+                    print("error: the emulators stopped unexpectedly", file=sys.stderr, flush=True)
+                    status = 1
+                    break
+        finally:
+            if emulators is not None:
+                emulators.stop()
+                print("Stopped.", file=sys.stderr, flush=True)
     if status:
         raise typer.Exit(status)
 

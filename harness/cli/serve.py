@@ -10,11 +10,8 @@ State (warehouse, keyring, provider fakes) is in memory unless ``--data-dir`` ke
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.backends import Backend
+from harness.cli.signals import stop_on_signals
 from harness.servers import DEFAULT_HOST, ServeError
 
 if TYPE_CHECKING:
@@ -160,57 +158,55 @@ def serve_forever(
 
     out = out or (lambda line: print(line, flush=True))
     err = err or (lambda line: print(line, file=sys.stderr, flush=True))
-    stop = threading.Event()
     services: ServiceProcess | None = None
 
-    def on_signal(signum: int, frame: object) -> None:
-        if stop.is_set() and services is not None:
-            services.force_exit()
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            candidate = ServiceProcess(
-                host=host,
-                api_port=api_port,
-                pipeline_port=pipeline_port,
-                seed=seed,
-                settings=Settings(),
-                tier=tier,
-                access_log=access_log,
-                log_config=_log_config(access_log),
-                cors_origins=list(cors_origins),
-                data_dir=data_dir,
-            )
-            services = candidate.start()
-        except ServeError as exc:
-            err(f"error: {exc}")
-            return 2
-        except ValidationError as exc:  # a settings variable (ENVIRONMENT, HARNESS_BACKEND...) is invalid
-            err(f"error: invalid settings in the environment: {exc}")
-            return 2
-        keys = (
-            {"OpenAI": services.mint_admin_key("openai"), "Anthropic": services.mint_admin_key("anthropic")}
-            if tier is not Backend.GCP
-            else {}
-        )
-        for line in _banner(services, keys):
-            out(line)
-        status = 0
-        while not stop.wait(0.5):
-            if not services.running:
-                err(f"error: the services stopped unexpectedly: {services.error!r}")
-                status = 1
-                break
-        return status
-    finally:
+    def force_exit() -> None:
         if services is not None:
-            services.stop()
-            out("Stopped.")
-        for sig, handler in previous.items():
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(sig, handler)
+            services.force_exit()
+
+    with stop_on_signals(force_exit) as stop:
+        try:
+            try:
+                candidate = ServiceProcess(
+                    host=host,
+                    api_port=api_port,
+                    pipeline_port=pipeline_port,
+                    seed=seed,
+                    settings=Settings(),
+                    tier=tier,
+                    access_log=access_log,
+                    log_config=_log_config(access_log),
+                    cors_origins=list(cors_origins),
+                    data_dir=data_dir,
+                )
+                services = candidate.start()
+            except ServeError as exc:
+                err(f"error: {exc}")
+                return 2
+            except ValidationError as exc:  # a settings variable (ENVIRONMENT, HARNESS_BACKEND...) is invalid
+                err(f"error: invalid settings in the environment: {exc}")
+                return 2
+            keys = (
+                {
+                    "OpenAI": services.mint_admin_key("openai"),
+                    "Anthropic": services.mint_admin_key("anthropic"),
+                }
+                if tier is not Backend.GCP
+                else {}
+            )
+            for line in _banner(services, keys):
+                out(line)
+            status = 0
+            while not stop.wait(0.5):
+                if not services.running:
+                    err(f"error: the services stopped unexpectedly: {services.error!r}")
+                    status = 1
+                    break
+            return status
+        finally:
+            if services is not None:
+                services.stop()
+                out("Stopped.")
 
 
 __all__ = ["serve_command", "serve_forever"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -247,11 +247,3 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{b['dataset_id']}: " + (f"{b['table_count']} tables" if b["exists"] else "does not exist")
     ),
 }
-
-
-def iter_failures(outcome: RunOutcome) -> Iterator[str]:
-    """Every failure line of a run (steps, then cleanup)."""
-    for step in [*outcome.steps, *(outcome.cleanup.steps if outcome.cleanup else [])]:
-        yield from step.failures
-        if step.error:
-            yield step.error
