@@ -82,10 +82,11 @@ def _one_of(members: type[_E], parse: Callable[[str], _E]) -> BeforeValidator:
 
 
 #: BigQuery's enum names as a config file writes them (case-insensitive, legacy and standard-SQL type
-#: names), with an error listing the accepted values; the seed-file model uses the same ones.
+#: names), with an error listing the accepted values; seed files read partitioning and columns
+#: (:class:`ColumnModel`) through the same ones.
 PartitionTypeName = Annotated[PartitionType, _one_of(PartitionType, lambda v: PartitionType(v.upper()))]
-FieldTypeName = Annotated[FieldType, _one_of(FieldType, FieldType.parse)]
-FieldModeName = Annotated[FieldMode, _one_of(FieldMode, lambda v: FieldMode(v.upper()))]
+_FieldTypeName = Annotated[FieldType, _one_of(FieldType, FieldType.parse)]
+_FieldModeName = Annotated[FieldMode, _one_of(FieldMode, lambda v: FieldMode(v.upper()))]
 
 
 class _Model(BaseModel):
@@ -122,18 +123,27 @@ class _BootstrapModel(_Model):
     tables: list[_TableModel]
 
 
-class _FieldModel(_Model):
-    """One column in BigQuery's JSON schema format (``bq show --schema``)."""
+class ColumnModel(_Model):
+    """One column in BigQuery's JSON schema format (``bq show --schema``); seed files use it too."""
 
     name: str = Field(min_length=1)
-    type: FieldTypeName
-    mode: FieldModeName = FieldMode.NULLABLE
+    type: _FieldTypeName
+    mode: _FieldModeName = FieldMode.NULLABLE
     description: str | None = None
-    fields: list[_FieldModel] = Field(default_factory=list)
+    fields: list[ColumnModel] = Field(default_factory=list)
+
+    def spec(self) -> FieldSpec:
+        return FieldSpec(
+            name=self.name,
+            type=self.type,
+            mode=self.mode,
+            description=self.description,
+            fields=tuple(f.spec() for f in self.fields),
+        )
 
 
 _BOOTSTRAP = TypeAdapter(_BootstrapModel)
-_SCHEMA = TypeAdapter(list[_FieldModel])
+_SCHEMA = TypeAdapter(list[ColumnModel])
 
 
 # --------------------------------------------------------------------------------- validation
@@ -149,7 +159,7 @@ def _validate(adapter: TypeAdapter[_T], root: type[BaseModel], doc: Document) ->
     raise doc.error(tuple(first["loc"]), describe_error(first, root)) from None
 
 
-def _check_unique_columns(doc: Document, fields: Sequence[_FieldModel], loc: Loc = ()) -> None:
+def _check_unique_columns(doc: Document, fields: Sequence[ColumnModel], loc: Loc = ()) -> None:
     """BigQuery column names are case-insensitive, so ``Id`` and ``id`` collide at one level."""
     seen: dict[str, int] = {}
     for i, column in enumerate(fields):
@@ -171,16 +181,6 @@ def _check_unique_tables(doc: Document, tables: Sequence[_TableModel]) -> None:
 
 
 # ------------------------------------------------------------------------------- conversion
-
-
-def _field_spec(model: _FieldModel) -> FieldSpec:
-    return FieldSpec(
-        name=model.name,
-        type=model.type,
-        mode=model.mode,
-        description=model.description,
-        fields=tuple(_field_spec(f) for f in model.fields),
-    )
 
 
 def _table_spec(model: _TableModel, schema: tuple[FieldSpec, ...]) -> TableSpec:
@@ -220,9 +220,9 @@ def default_config_path() -> Path:
 def load_table_schema(path: str | Path) -> tuple[FieldSpec, ...]:
     """One table's columns from a BigQuery JSON schema file (a list of ``TableFieldSchema``)."""
     doc = _parse_json(Path(path))
-    fields = _validate(_SCHEMA, _FieldModel, doc)
+    fields = _validate(_SCHEMA, ColumnModel, doc)
     _check_unique_columns(doc, fields)
-    return tuple(_field_spec(f) for f in fields)
+    return tuple(f.spec() for f in fields)
 
 
 def load_config(path: str | Path | None = None) -> BootstrapConfig:

@@ -17,9 +17,10 @@ from collections.abc import Iterator, Sequence
 from fakes.bigquery.exceptions import ValueRejected
 from fakes.bigquery.types import row_to_storage
 from harness.schema import rules
+from harness.schema.loader import ColumnModel
 from harness.schema.violations import Violation
 from harness.seeding.document import SeedDocument, SeedError
-from harness.seeding.model import Column, CryptoKeySeed, KeyRingSeed, ProviderSeed, TableSeed
+from harness.seeding.model import CryptoKeySeed, KeyRingSeed, ProviderSeed, TableSeed
 from harness.yamlsource import Loc
 
 __all__ = ["KEY_RING_NAME", "check_seed"]
@@ -97,7 +98,7 @@ def _violation_loc(table: TableSeed, violation: Violation) -> Loc:
     return ("schema", *_column_loc(table.schema_, violation.field or ""))
 
 
-def _column_loc(columns: Sequence[Column], path: str) -> Loc:
+def _column_loc(columns: Sequence[ColumnModel], path: str) -> Loc:
     """``a.b`` -> ``(i, "fields", j, "name")``: the last column of that name at each level, so a
     duplicate points at its second occurrence."""
     loc: list[object] = []

@@ -43,11 +43,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from harness.schema.loader import FieldModeName, FieldTypeName, PartitionTypeName
+from harness.schema.loader import ColumnModel, PartitionTypeName
 from harness.schema.spec import (
     DatasetSpec,
-    FieldMode,
-    FieldSpec,
     PartitionType,
     TableSpec,
     TimePartitioning,
@@ -55,7 +53,6 @@ from harness.schema.spec import (
 
 __all__ = [
     "BigQuerySeed",
-    "Column",
     "Corruption",
     "CryptoKeySeed",
     "DatasetSeed",
@@ -80,21 +77,6 @@ class _Model(BaseModel):
 # ------------------------------------------------------------------------------------ BigQuery
 
 
-class Column(_Model):
-    """One column in BigQuery's JSON schema format (``TableFieldSchema``)."""
-
-    name: str = Field(min_length=1)
-    type: FieldTypeName
-    mode: FieldModeName = FieldMode.NULLABLE
-    description: str | None = None
-    fields: list[Column] = Field(default_factory=list)
-
-    def spec(self) -> FieldSpec:
-        return FieldSpec(
-            self.name, self.type, self.mode, self.description, tuple(f.spec() for f in self.fields)
-        )
-
-
 class Partitioning(_Model):
     """``timePartitioning``; no ``field`` means ingestion-time partitioning."""
 
@@ -111,7 +93,7 @@ class TableSeed(_Model):
     """A table and its rows. Rows are loaded like a load job, not streamed: they are not in the
     streaming buffer, so DML may change them at once."""
 
-    schema_: list[Column] = Field(alias="schema", min_length=1)
+    schema_: list[ColumnModel] = Field(alias="schema", min_length=1)
     description: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     time_partitioning: Partitioning | None = Field(default=None, alias="timePartitioning")
