@@ -334,7 +334,7 @@ def test_key_manager_treats_a_corrupted_response_as_a_retryable_failure(clock: M
     with pytest.raises(KeyManagerUnavailableError) as info:
         FakeKeyManager(kms, KEY).encrypt(b"x")
     assert info.value.retryable
-    assert_error(info.value, 503, "UNAVAILABLE", "Encrypt: response corrupted in-transit")
+    assert_error(info.value, 503, "DATA_LOSS", "Encrypt: response corrupted in-transit")
 
 
 # --------------------------------------------------------------------------------- determinism

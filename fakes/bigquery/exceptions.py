@@ -32,6 +32,7 @@ from harness.ports import (
     ResourceInUseError,
     RowError,
     StreamingBufferError,
+    TransientError,
     WarehouseError,
 )
 from harness.schema import violations as rules
@@ -113,6 +114,75 @@ class JobAlreadyExists(BigQueryError, AlreadyExistsError):
     reason = "duplicate"
     template = "Already Exists: Job {project}:{location}.{job_id}"
     confirmed = 'googleapis/google-cloud-java#2867 (409 duplicate, "Already Exists: Job p:EU.id")'
+
+
+# ------------------------------------------------------- service-side failures (fault injection)
+# BigQuery answers these on its own, not because of the request; the harness answers them when a
+# scenario or a test arms a warehouse fault (``harness.faults``). The google-cloud-bigquery client
+# retries rateLimitExceeded and backendError; a failed query job is re-run on jobBackendError.
+
+
+class RateLimitExceeded(BigQueryError, TransientError):
+    status = 403
+    reason = "rateLimitExceeded"
+    template = (
+        "Exceeded rate limits: too many table update operations for this table. For more "
+        "information, see https://cloud.google.com/bigquery/docs/troubleshoot-quotas"
+    )
+    confirmed = "trinodb/trino#16416 and googleapis/google-cloud-ruby#19876 (403 rateLimitExceeded)"
+
+
+class QuotaExceeded(BigQueryError, TransientError):
+    status = 403
+    reason = "quotaExceeded"
+    template = (
+        "Quota exceeded: Your project exceeded quota for free query bytes scanned. For more "
+        "information, see https://cloud.google.com/bigquery/docs/troubleshoot-quotas"
+    )
+    confirmed = "xlang-ai/Spider2#5 (403, reason: quotaExceeded, the full message)"
+
+
+class BackendError(BigQueryError, TransientError):
+    status = 500
+    reason = "backendError"
+    template = "Error encountered during execution. Retrying may solve the problem."
+    confirmed = (
+        "mozilla/redash-stmo#63 and googleapis/google-cloud-go#690 (the text with reason "
+        "backendError); the 500 status itself is from BigQuery's error table, the texts seen were 503s"
+    )
+
+
+class ServiceUnavailable(BigQueryError, TransientError):
+    status = 503
+    reason = "backendError"
+    template = "Error encountered during execution. Retrying may solve the problem."
+    confirmed = 'unum-io/tyda#86 (code 503, reason backendError, status "UNAVAILABLE")'
+
+
+class JobBackendError(BigQueryError, TransientError):
+    """A query job that was accepted and then failed; the client re-runs the query."""
+
+    status = 400
+    reason = "jobBackendError"
+    template = (
+        "The job encountered an error during execution. Retrying the job may solve the problem."
+    )
+    confirmed = (
+        "googleapis/python-bigquery#1991 (400 from jobs.getQueryResults, the text); the reason is "
+        "the one googleapis/python-bigquery#2256 retries"
+    )
+
+
+class JobTimeout(BigQueryError, InvalidRequestError):
+    """A job that ran past BigQuery's execution limit: permanent, the client does not retry it."""
+
+    status = 400
+    reason = "timeout"
+    template = (
+        "Operation timed out after 6.0 hours. Consider reducing the amount of work performed by "
+        "your operation so that it can complete within this limit."
+    )
+    confirmed = "mozilla/redash#991 (the text); m-lab/telescope#25 (HTTP 400 for the query variant)"
 
 
 # ------------------------------------------------------------------------- table and dataset rules

@@ -17,6 +17,7 @@ from harness.ports import (
     DecryptionError,
     KeyAlreadyExistsError,
     KeyManagerError,
+    KeyManagerUnavailableError,
     KeyNotFoundError,
     KeyStateError,
 )
@@ -67,6 +68,40 @@ class CryptoKeyAlreadyExists(KmsError, KeyAlreadyExistsError):
     searched = (
         'no real response found for "CryptoKey projects/ already exists" (searched issues for KMS '
         "409 ALREADY_EXISTS on cryptoKeys.create); the wording follows the confirmed KeyRing pattern"
+    )
+
+
+# ---------------------------------------------------- service-side failures (fault injection)
+# Cloud KMS answers these on its own; the harness answers them when a KMS fault is armed. The
+# google-cloud-kms client retries UNAVAILABLE and DEADLINE_EXCEEDED, not RESOURCE_EXHAUSTED.
+class ServiceUnavailable(KmsError, KeyManagerUnavailableError):
+    status = 503
+    code = "UNAVAILABLE"
+    template = "The service is currently unavailable."
+    confirmed = (
+        "Google APIs' 503 UNAVAILABLE body, googleapis/google-api-php-client#1945 and "
+        "googleapis/google-cloud-python#5410; not seen from cloudkms itself"
+    )
+
+
+class DeadlineExceeded(KmsError, KeyManagerUnavailableError):
+    status = 504
+    code = "DEADLINE_EXCEEDED"
+    template = "Deadline Exceeded"
+    confirmed = "googleapis/python-datastore#432 and oppia/oppia#22814 (504 Deadline Exceeded)"
+
+
+class QuotaExhausted(KmsError, KeyManagerUnavailableError):
+    status = 429
+    code = "RESOURCE_EXHAUSTED"
+    template = (
+        "Quota exceeded for quota metric 'cloudkms.googleapis.com/crypto_requests' and limit "
+        "'CryptoRequestsPerMinutePerProject' of service 'cloudkms.googleapis.com' for consumer "
+        "'project_number:{project_number}'."
+    )
+    confirmed = (
+        "mozilla-services/foxsec-pipeline#97 (crypto_requests, RESOURCE_EXHAUSTED); "
+        "GoogleCloudPlatform/python-docs-samples#3482 (the 429 and the trailing consumer)"
     )
 
 

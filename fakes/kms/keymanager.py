@@ -58,7 +58,7 @@ class FakeKeyManager:
         ):
             raise KeyManagerUnavailableError("Encrypt: request corrupted in-transit")
         if response["ciphertextCrc32c"] != crc32c(response["ciphertext"]):
-            raise KeyManagerUnavailableError("Encrypt: response corrupted in-transit")
+            raise KeyManagerUnavailableError("Encrypt: response corrupted in-transit", code="DATA_LOSS")
         return EncryptResult(ciphertext=response["ciphertext"], key_version=response["name"])
 
     def decrypt(self, ciphertext: bytes, *, aad: bytes = b"") -> bytes:
@@ -66,7 +66,7 @@ class FakeKeyManager:
             self.key_name, ciphertext, aad, ciphertext_crc32c=crc32c(ciphertext), aad_crc32c=crc32c(aad)
         )
         if response["plaintextCrc32c"] != crc32c(response["plaintext"]):
-            raise KeyManagerUnavailableError("Decrypt: response corrupted in-transit")
+            raise KeyManagerUnavailableError("Decrypt: response corrupted in-transit", code="DATA_LOSS")
         return response["plaintext"]
 
     def primary_version(self) -> str:

@@ -12,13 +12,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from fakes.anthropic import AnthropicState
+from fakes.bigquery import faults as bigquery_faults
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
+from fakes.kms import faults as kms_faults
 from fakes.kms.keymanager import FakeKeyManager
 from fakes.openai import OpenAIState
 from fakes.provider_mocks import ProviderMocks
+from harness.backends.client_retry import RetryingKeyManager, RetryingWarehouse
 from harness.clock import ManualClock
 from harness.datadir import DataDir
+from harness.faults.backend import BackendFault, FaultQueue, PortCall
+from harness.faults.wrappers import FaultingKeyManager, FaultingWarehouse
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
 from harness.providers import usage_source_for, validator_for
@@ -38,6 +43,8 @@ class FakeBackends:
     anthropic: AnthropicState
     mocks: ProviderMocks
     platform: Platform
+    faults: FaultQueue
+    """Warehouse and KMS faults armed at the platform's ports (behind the clients' retry)."""
     data_dir: DataDir | None = None
     _closed: bool = field(default=False, repr=False)
 
@@ -89,9 +96,18 @@ def build_fake(
 
     validators = {p: validator_for(p, clock=clock, sleep=advance) for p in Provider}
     usage_sources = {p: usage_source_for(p, clock=clock, sleep=advance) for p in Provider}
+    faults = FaultQueue(lambda: clock)
+
+    def kms_error(fault: BackendFault, call: PortCall) -> BaseException:
+        return kms_faults.error_for(fault, call, version=keys.primary_version())
+
+    # Faults sit under the retry, as on the wire: the fake tier's "client" retries them too.
+    warehouse = FaultingWarehouse(
+        FakeWarehouse(engine, settings.gcp_project_id), faults, bigquery_faults.error_for
+    )
     platform = Platform(
-        warehouse=FakeWarehouse(engine, settings.gcp_project_id),
-        keys=keys,
+        warehouse=RetryingWarehouse(warehouse, clock, advance),
+        keys=RetryingKeyManager(FaultingKeyManager(keys, faults, kms_error), clock, advance),
         clock=clock,
         validators=validators,
         usage_sources=usage_sources,
@@ -99,4 +115,4 @@ def build_fake(
         environment=settings.environment,
         api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,
     )
-    return FakeBackends(clock, engine, keys, openai_state, anthropic_state, mocks, platform, data_dir)
+    return FakeBackends(clock, engine, keys, openai_state, anthropic_state, mocks, platform, faults, data_dir)

@@ -151,7 +151,7 @@ class CloudKmsKeyManager:
         ):
             raise KeyManagerUnavailableError("Encrypt: request corrupted in-transit")
         if response.ciphertext_crc32c != crc32c(response.ciphertext):
-            raise KeyManagerUnavailableError("Encrypt: response corrupted in-transit")
+            raise KeyManagerUnavailableError("Encrypt: response corrupted in-transit", code="DATA_LOSS")
         return EncryptResult(ciphertext=response.ciphertext, key_version=response.name)
 
     def decrypt(self, ciphertext: bytes, *, aad: bytes = b"") -> bytes:
@@ -167,7 +167,7 @@ class CloudKmsKeyManager:
             },
         )
         if response.plaintext_crc32c != crc32c(response.plaintext):
-            raise KeyManagerUnavailableError("Decrypt: response corrupted in-transit")
+            raise KeyManagerUnavailableError("Decrypt: response corrupted in-transit", code="DATA_LOSS")
         return response.plaintext
 
     def primary_version(self) -> str:

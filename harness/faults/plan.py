@@ -2,7 +2,7 @@
 
 Wrappers, not patches: the domain code runs unchanged against a ``FaultyWarehouse`` or
 ``FaultyKeyManager`` exactly as against the real thing, which is how tests prove that a failure
-at any step leaves nothing behind, and how scenario files will inject backend faults.
+at any step leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from harness.faults.backend import ANY
 from harness.ports import KeyManager, Warehouse
-
-ANY = "*"
-"""A trigger's ``operation`` that matches every call of the port."""
 
 
 @dataclass
