@@ -159,7 +159,6 @@ class ServiceProcess(ServerThread):
             backends.anthropic.reset()
         else:
             raise ServeError(f"the {self.tier.value} tier has no state of ours to reset")
-        backends.platform.api_key_cache.clear()
         bootstrap(backends.platform.warehouse, backends.platform.config)
 
     def controlled(self) -> Controlled:

@@ -193,7 +193,7 @@ def test_pipeline_finalise_failure_leaves_no_running_run_and_a_retry_runs(env: E
     env.onboarded()
     plan = FaultPlan()
     # UPDATEs of the run row: RUNNING first, then the end of the run.
-    fault = plan.add(Fault("execute", backend_error, match="org_meta_pipeline_runs", after=1))
+    fault = plan.add(Fault("execute", backend_error, match="org_meta_pipeline_runs` SET", after=1))
     result = run(env.faulty(plan))
     assert fault.fired == 1
     assert result.status == "SUCCESS"
@@ -209,7 +209,7 @@ def test_pipeline_failure_to_mark_running_leaves_no_live_run(env: Env) -> None:
     retry for an hour. Now the run ends FAILED and the retry runs."""
     env.onboarded()
     plan = FaultPlan()
-    plan.add(Fault("execute", backend_error, match="org_meta_pipeline_runs"))
+    plan.add(Fault("execute", backend_error, match="org_meta_pipeline_runs` SET"))
     result = run(env.faulty(plan))
     assert (result.status, result.error_code) == ("FAILED", "INTERNAL_ERROR")
     assert env.runs("RUNNING") == env.runs("PENDING") == []
@@ -335,7 +335,7 @@ def test_pipeline_start_failure_does_not_consume_quota(env: Env, earlier_runs_to
     for _ in range(earlier_runs_today):
         run(env.platform)
     plan = FaultPlan()
-    plan.add(Fault("insert_rows", backend_error, match="org_meta_pipeline_runs"))
+    plan.add(Fault("execute", backend_error, match="org_meta_pipeline_runs` (run_id"))
     used = quota_used(env)
     with pytest.raises(TransientError):
         run(env.faulty(plan))

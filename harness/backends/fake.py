@@ -113,6 +113,5 @@ def build_fake(
         usage_sources=usage_sources,
         config=config or load_config(),
         environment=settings.environment,
-        api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,
     )
     return FakeBackends(clock, engine, keys, openai_state, anthropic_state, mocks, platform, faults, data_dir)

@@ -52,7 +52,6 @@ def build_real_platform(
         usage_sources={p: usage_source_for(p, base_url=urls.get(p), **options) for p in Provider},
         config=config or load_config(),
         environment=settings.environment,
-        api_key_cache_ttl_seconds=settings.api_key_cache_ttl_seconds,
     )
 
 

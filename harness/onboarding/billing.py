@@ -18,9 +18,13 @@ the undelivered events to your endpoint for up to three days"). So:
   ``org_idempotency_keys`` row (source ``BILLING_WEBHOOK``, 24 h) stays as the fast path and the
   check that a reused event id carries the same payload.
 
-The audit row is written before the idempotency row: if either write fails, Stripe's retry finds
-the event unrecorded (or recorded in the audit) and re-applies the same absolute state or
-acknowledges it, never a half-recorded event that is later taken for new.
+A delivery first claims the event id in ``org_idempotency_keys`` (a row with no response yet, as an
+API request claims its ``Idempotency-Key``), so concurrent deliveries of one event, on one service
+process or several, apply it once: the others get a 409 ``IDEMPOTENCY_KEY_IN_USE`` and Stripe's
+retry then finds it applied. The audit row is written before the claim is completed: if either
+write fails the claim is released, and Stripe's retry finds the event unrecorded (or recorded in
+the audit) and re-applies the same absolute state or acknowledges it, never a half-recorded event
+that is later taken for new.
 """
 
 from __future__ import annotations
@@ -115,8 +119,25 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
     orgs.get(platform, org_slug)  # 404 for an unknown org, so the sender retries visibly
     fingerprint = hashlib.sha256(payload).hexdigest()
     duplicate = {"received": True, "event_id": event_id, "applied": False, "duplicate": True}
-    if idempotency.lookup(platform, scope=org_slug, source=SOURCE, key=event_id, fingerprint=fingerprint):
+    where = {"scope": org_slug, "source": SOURCE, "key": event_id}
+    # The claim (not a lock in one process) makes concurrent deliveries of one event on several
+    # service processes apply it once; a delivery that finds it in flight gets a 409, and Stripe's
+    # retry then finds it applied.
+    if idempotency.claim(platform, **where, fingerprint=fingerprint):
         return duplicate
+    try:
+        result = _apply_once(platform, event, obj, org_slug)
+        idempotency.finish(platform, **where, status=200, body=result)
+    except BaseException:
+        idempotency.release(platform, **where)
+        raise
+    return result
+
+
+def _apply_once(platform: Platform, event: _Event, obj: _Subscription, org_slug: str) -> dict[str, Any]:
+    """Apply the event unless its audit rows say it (or a newer one) already was."""
+    event_id, event_type = event.id, event.type
+    duplicate = {"received": True, "event_id": event_id, "applied": False, "duplicate": True}
     applied = _applied_events(platform, org_slug, obj.id)
     if any(item.get("event_id") == event_id for item in applied):
         return duplicate
@@ -150,15 +171,6 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
             "plan": updated.plan_name,
             "status": updated.status,
         },
-    )
-    idempotency.store(
-        platform,
-        scope=org_slug,
-        source=SOURCE,
-        key=event_id,
-        fingerprint=fingerprint,
-        status=200,
-        body=result,
     )
     return result
 

@@ -170,25 +170,3 @@ def _seal(platform: Platform, body: Any, *, scope: str, source: str, key: str) -
     plaintext = json.dumps(body, default=str, separators=(",", ":")).encode("utf-8")
     sealed = platform.keys.encrypt(plaintext, aad=_aad(scope, source, key)).ciphertext
     return {"ciphertext": base64.b64encode(sealed).decode("ascii")}
-
-
-def store(
-    platform: Platform, *, scope: str, source: str, key: str, fingerprint: str, status: int, body: Any
-) -> None:
-    """Store a response in one write, for callers that de-duplicate without a claim (webhooks)."""
-    now = platform.clock.now()
-    platform.insert(
-        "org_idempotency_keys",
-        [
-            {
-                "idempotency_key": key,
-                "org_slug": scope,
-                "source": source,
-                "request_hash": fingerprint,
-                "response_status": status,
-                "response_body": _seal(platform, body, scope=scope, source=source, key=key),
-                "created_at": now,
-                "expires_at": now + TTL,
-            }
-        ],
-    )

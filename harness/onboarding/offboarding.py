@@ -8,7 +8,7 @@ checks after its last write to know it must remove its own rows (harness.pipelin
 
 from __future__ import annotations
 
-from harness.onboarding import api_keys, audit
+from harness.onboarding import audit
 from harness.onboarding.audit import PLATFORM_ORG, Actor
 from harness.onboarding.errors import InvalidRequest
 from harness.onboarding.models import RESERVED_PREFIX, OffboardResult
@@ -38,7 +38,6 @@ def erase(platform: Platform, org_slug: str) -> tuple[dict[str, int], bool]:
     """The org's rows in every meta table (deleted counts) and its dataset (whether it existed),
     without an audit entry: offboarding records one; undoing an onboarding whose response could
     not be stored must leave nothing at all."""
-    api_keys.invalidate(platform, org_slug)
     # The profile goes first: a pipeline run in flight checks it after its last write and, once
     # it is gone, removes its own rows (harness.pipelines.runner), so no interleaving leaves any.
     tables = sorted((spec.table_id for spec in platform.config.tables), key=lambda t: t != PROFILES)
@@ -48,5 +47,4 @@ def erase(platform: Platform, org_slug: str) -> tuple[dict[str, int], bool]:
         dataset_deleted = True
     except NotFoundError:
         dataset_deleted = False
-    api_keys.invalidate(platform, org_slug)
     return deleted, dataset_deleted

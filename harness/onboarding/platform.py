@@ -1,18 +1,18 @@
 """What the domain logic runs on: the ports, the clock, the meta-table config and a few settings.
 
 One ``Platform`` is built per tier (fake, emulator, gcp) by ``harness.backends``; the onboarding,
-pipeline and service code only ever sees this object.
+pipeline and service code only ever sees this object. It is one service *process*: several of them
+(:meth:`Platform.instance`) share the warehouse, keys and clock, so every state that must hold
+across processes (API keys, running pipelines, idempotency claims) lives in the warehouse and
+nothing here caches it.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
-
-from cachetools import TTLCache
 
 from harness.ports import (
     Clock,
@@ -39,18 +39,15 @@ class Platform:
     config: BootstrapConfig = field(default_factory=load_config)
     usage_sources: Mapping[Provider, UsageSource] = field(default_factory=dict)
     environment: str = "local"
-    api_key_cache_ttl_seconds: float = 60.0
-    api_key_cache: TTLCache = field(init=False, repr=False)
-    run_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    """Serialises the "is a run of this pipeline already RUNNING?" check with the run's creation."""
 
     def __post_init__(self) -> None:
         if not ENVIRONMENT_PATTERN.match(self.environment):
             raise ValueError(f"environment {self.environment!r} must match {ENVIRONMENT_PATTERN.pattern}")
-        # The cache's clock is the injected one; expiry happens on access, with no background thread.
-        self.api_key_cache = TTLCache(
-            maxsize=10_000, ttl=self.api_key_cache_ttl_seconds, timer=lambda: self.clock.now().timestamp()
-        )
+
+    def instance(self) -> Platform:
+        """Another service process over the same warehouse, keys, clock and providers: what a
+        deployment with several api-service (or pipeline-service) replicas looks like."""
+        return Platform(**{f.name: getattr(self, f.name) for f in fields(self) if f.init})
 
     @property
     def meta_dataset(self) -> str:

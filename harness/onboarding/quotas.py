@@ -116,34 +116,59 @@ def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> 
             )
     now = platform.clock.now()
     today = now.date()
-    if _today_row(platform, org_slug, today) is None:
-        limits = (quota.daily_limit, quota.monthly_limit)
-        row = new_row(platform, org_slug, limits, month_total=quota.pipelines_run_month + 1)
-        platform.insert("org_usage_quotas", [{**row, "pipelines_run_today": 1, "last_pipeline_at": now}])
+    if _today_row(platform, org_slug, today) is None and _insert_today(
+        platform,
+        new_row(
+            platform,
+            org_slug,
+            (quota.daily_limit, quota.monthly_limit),
+            month_total=quota.pipelines_run_month + 1,
+        ),
+    ):
         return Start(org_slug, today, new_row=True)
     platform.execute(
         f"UPDATE {platform.table('org_usage_quotas')} SET pipelines_run_today = pipelines_run_today + 1, "
-        "pipelines_run_month = @month, last_pipeline_at = @now, updated_at = @now "
+        "pipelines_run_month = pipelines_run_month + 1, last_pipeline_at = @now, updated_at = @now "
         "WHERE org_slug = @org_slug AND usage_date = @today",
-        {"org_slug": org_slug, "today": today, "now": now, "month": quota.pipelines_run_month + 1},
+        {"org_slug": org_slug, "today": today, "now": now},
     )
     return Start(org_slug, today, new_row=False)
 
 
+def _insert_today(platform: Platform, row: dict[str, Any]) -> bool:
+    """Today's first start, counted in a new row, unless another start (on this or another
+    service process) wrote today's row meanwhile: one conditional INSERT, so a day never gets
+    two rows; ``False`` means count in the existing one."""
+    table = platform.table("org_usage_quotas")
+    row = {**row, "pipelines_run_today": 1, "last_pipeline_at": row["created_at"]}
+    columns = ", ".join(row)
+    return bool(
+        platform.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {', '.join(f'@{c}' for c in row)} FROM UNNEST([1]) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} "
+            "WHERE org_slug = @org_slug AND usage_date = @usage_date)",
+            row,
+        )
+    )
+
+
 def give_back(platform: Platform, start: Start) -> None:
-    """Undo :func:`consume` for a start whose run was never created: the day's row it made goes,
-    or the counters it raised come down."""
+    """Undo :func:`consume` for a start whose run was never created: the counters it raised come
+    down, and the day's row it made goes unless another start counted in it meanwhile."""
     params = {"org_slug": start.org_slug, "day": start.usage_date}
     table = platform.table("org_usage_quotas")
-    if start.new_row:
-        platform.execute(f"DELETE FROM {table} WHERE org_slug = @org_slug AND usage_date = @day", params)
-        return
     platform.execute(
         f"UPDATE {table} SET pipelines_run_today = pipelines_run_today - 1, "
         "pipelines_run_month = pipelines_run_month - 1 "
         "WHERE org_slug = @org_slug AND usage_date = @day AND pipelines_run_today > 0",
         params,
     )
+    if start.new_row:
+        platform.execute(
+            f"DELETE FROM {table} "
+            "WHERE org_slug = @org_slug AND usage_date = @day AND pipelines_run_today = 0",
+            params,
+        )
 
 
 def record_outcome(platform: Platform, org_slug: str, *, succeeded: bool) -> None:

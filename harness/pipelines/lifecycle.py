@@ -51,8 +51,14 @@ class DqCheck:
     sample: Any = None
 
 
+class RunOverlaps(Exception):
+    """A live run of the same pipeline for the org already covers some of the days asked for."""
+
+
 class RunRecorder:
-    """Writes one run's rows. Times come from the injected clock; durations from it too."""
+    """Writes one run's rows. Times come from the injected clock; durations from it too.
+
+    Creating one claims the run's days (see :meth:`_claim`) or raises :class:`RunOverlaps`."""
 
     def __init__(
         self,
@@ -66,6 +72,7 @@ class RunRecorder:
         parameters: dict[str, str | None],
         trigger_type: str,
         triggered_by: str | None,
+        live_since: datetime,
     ) -> None:
         self.platform = platform
         self.org_slug = org_slug
@@ -76,29 +83,54 @@ class RunRecorder:
         self._step_index = 0
         self._wall = time.perf_counter()
         self.rows_processed = 0
-        platform.insert(
-            "org_meta_pipeline_runs",
-            [
-                {
-                    "run_id": self.run_id,
-                    "org_slug": org_slug,
-                    "pipeline_id": pipeline_id,
-                    "provider": provider,
-                    "domain": domain,
-                    "status": RunStatus.PENDING.value,
-                    "trigger_type": trigger_type,
-                    "triggered_by": triggered_by,
-                    "run_date": run_date,
-                    "parameters": [{"name": k, "value": v} for k, v in sorted(parameters.items())],
-                    "start_time": self.start,
-                    "end_time": None,
-                    "duration_ms": None,
-                    "rows_processed": None,
-                    "error_code": None,
-                    "error_message": None,
-                }
-            ],
+        self._claim(provider, domain, parameters, trigger_type, triggered_by, live_since)
+
+    def _claim(
+        self,
+        provider: str,
+        domain: str,
+        parameters: dict[str, str | None],
+        trigger_type: str,
+        triggered_by: str | None,
+        live_since: datetime,
+    ) -> None:
+        """Write the PENDING run row unless a live run (PENDING or RUNNING, started after
+        ``live_since``) of the pipeline for the org covers one of its days.
+
+        One conditional INSERT, like the idempotency claim: the warehouse, not a lock in one
+        process, decides which of two concurrent starts on two service processes gets the days."""
+        table = self.platform.table("org_meta_pipeline_runs")
+        names = sorted(parameters)
+        array = ", ".join(f"STRUCT(@name_{i} AS name, @value_{i} AS value)" for i in range(len(names)))
+        first, last = _param_day("start_date"), _param_day("end_date")
+        claimed = self.platform.execute(
+            f"INSERT INTO {table} (run_id, org_slug, pipeline_id, provider, domain, status, trigger_type, "
+            "triggered_by, run_date, parameters, start_time) "
+            "SELECT @run_id, @org_slug, @pipeline_id, @provider, @domain, @status, @trigger_type, "
+            f"@triggered_by, @run_date, [{array}], @start_time FROM UNNEST([1]) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS r WHERE r.org_slug = @org_slug "
+            "AND r.pipeline_id = @pipeline_id AND r.status IN ('PENDING', 'RUNNING') "
+            f"AND r.start_time > @live_since AND {first} <= @end_date AND @start_date <= {last})",
+            {
+                "run_id": self.run_id,
+                "org_slug": self.org_slug,
+                "pipeline_id": self.pipeline_id,
+                "provider": provider,
+                "domain": domain,
+                "status": RunStatus.PENDING.value,
+                "trigger_type": trigger_type,
+                "triggered_by": triggered_by,
+                "run_date": self.run_date,
+                "start_time": self.start,
+                "live_since": live_since,
+                "start_date": parameters.get("start_date") or self.run_date.isoformat(),
+                "end_date": parameters.get("end_date") or self.run_date.isoformat(),
+                **{f"name_{i}": name for i, name in enumerate(names)},
+                **{f"value_{i}": parameters[name] for i, name in enumerate(names)},
+            },
         )
+        if not claimed:
+            raise RunOverlaps(self.pipeline_id)
 
     def _update(self, **values: Any) -> None:
         sets = ", ".join(f"{column} = @{column}" for column in values)
@@ -217,6 +249,14 @@ class RunRecorder:
             values["error_code"] = error.code if isinstance(error, DomainError) else "INTERNAL_ERROR"
             values["error_message"] = _describe(error)
         self._update(**values)
+
+
+def _param_day(name: str) -> str:
+    """A run row's first or last day, as the ISO text its ``parameters`` hold (``run_date`` if absent)."""
+    return (
+        f"COALESCE((SELECT p.value FROM UNNEST(r.parameters) AS p WHERE p.name = '{name}'), "
+        "CAST(r.run_date AS STRING))"
+    )
 
 
 def _duration_ms(start: datetime, end: datetime, wall_started: float) -> int:

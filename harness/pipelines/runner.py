@@ -19,7 +19,7 @@ from harness.onboarding.errors import Conflict, DomainError, InvalidRequest, Not
 from harness.onboarding.plans import SubscriptionStatus
 from harness.onboarding.platform import Platform
 from harness.pipelines import usage_cost
-from harness.pipelines.lifecycle import RunRecorder, load_run
+from harness.pipelines.lifecycle import RunOverlaps, RunRecorder, load_run
 from harness.pipelines.metering import MeteredWarehouse
 from harness.pipelines.models import RunRequest, RunStatus, RunView
 from harness.ports import Provider
@@ -90,24 +90,27 @@ def run_pipeline(
     _require_integration(platform, org_slug, pipeline.provider)
     limits = (subscription.daily_pipeline_limit, subscription.monthly_pipeline_limit)
     parameters = {"start_date": start.isoformat(), "end_date": end.isoformat()}
-    with platform.run_lock:
-        _refuse_concurrent(platform, org_slug, pipeline, start, end)
-        counted = quotas.consume(platform, org_slug, limits)
-        try:
-            recorder = RunRecorder(
-                platform,
-                org_slug=org_slug,
-                pipeline_id=pipeline.pipeline_id,
-                provider=pipeline.provider.value.upper(),
-                domain=pipeline.domain,
-                run_date=start,
-                parameters=parameters,
-                trigger_type="API" if actor.type.value != "SYSTEM" else "SYSTEM",
-                triggered_by=actor.id,
-            )
-        except BaseException:
-            _give_back(platform, counted)
-            raise
+    _refuse_concurrent(platform, org_slug, pipeline, start, end)
+    counted = quotas.consume(platform, org_slug, limits)
+    try:
+        recorder = RunRecorder(
+            platform,
+            org_slug=org_slug,
+            pipeline_id=pipeline.pipeline_id,
+            provider=pipeline.provider.value.upper(),
+            domain=pipeline.domain,
+            run_date=start,
+            parameters=parameters,
+            trigger_type="API" if actor.type.value != "SYSTEM" else "SYSTEM",
+            triggered_by=actor.id,
+            live_since=platform.clock.now() - STALE_AFTER,
+        )
+    except BaseException as exc:
+        _give_back(platform, counted)
+        if isinstance(exc, RunOverlaps):  # another process started these days since the check
+            _refuse_concurrent(platform, org_slug, pipeline, start, end)
+            raise _already_running(pipeline, org_slug, start, end, None) from None
+        raise
     metered = MeteredWarehouse(platform.warehouse)
     context = usage_cost.RunContext(
         platform=replace(platform, warehouse=metered),
@@ -246,7 +249,9 @@ def _refuse_concurrent(
     platform: Platform, org_slug: str, pipeline: PipelineDef, start: date, end: date
 ) -> None:
     """No live run of the pipeline for the org may overlap ``start``..``end``: two runs replacing
-    the same days would leave duplicates."""
+    the same days would leave duplicates. A read, so it answers the common case early (409
+    before a quota is counted) and ends stale runs; the claim in :class:`RunRecorder` is what
+    decides between concurrent starts, on one service process or several."""
     running = platform.select(
         f"SELECT run_id, start_time, run_date, parameters FROM {platform.table('org_meta_pipeline_runs')} "
         "WHERE org_slug = @org_slug AND pipeline_id = @pipeline_id AND status IN ('PENDING', 'RUNNING')",
@@ -256,12 +261,7 @@ def _refuse_concurrent(
     overlapping = [r for r in running if _overlaps(r, start, end)]
     live = [r for r in overlapping if now - r["start_time"] < STALE_AFTER]
     if live:
-        raise Conflict(
-            f"Pipeline {pipeline.pipeline_id} is already running for {org_slug} over "
-            f"{start}..{end} (run {live[0]['run_id']})",
-            code="PIPELINE_ALREADY_RUNNING",
-            details={"run_id": live[0]["run_id"]},
-        )
+        raise _already_running(pipeline, org_slug, start, end, live[0]["run_id"])
     running = [r for r in overlapping if r not in live]
     for stale in running:
         platform.execute(
@@ -271,6 +271,18 @@ def _refuse_concurrent(
             "WHERE run_id = @run_id AND org_slug = @org_slug",
             {"failed": RunStatus.FAILED.value, "now": now, "run_id": stale["run_id"], "org_slug": org_slug},
         )
+
+
+def _already_running(
+    pipeline: PipelineDef, org_slug: str, start: date, end: date, run_id: str | None
+) -> Conflict:
+    """The 409; ``run_id`` is the live run's, when it could still be read."""
+    return Conflict(
+        f"Pipeline {pipeline.pipeline_id} is already running for {org_slug} over {start}..{end}"
+        + (f" (run {run_id})" if run_id else ""),
+        code="PIPELINE_ALREADY_RUNNING",
+        details={"run_id": run_id} if run_id else None,
+    )
 
 
 def _overlaps(run: dict[str, object], start: date, end: date) -> bool:

@@ -20,7 +20,16 @@ A scenario names a flow of public-API actions, each with optional expectations::
         expect: {body: {pipelines_run_today: 1}}
 
 Every step is a mapping with exactly one action key (its arguments as the value) plus the optional
-``name``, ``expect`` and ``save`` keys. Strings may use ``{variable}`` templates: the scenario's
+``name``, ``expect``, ``save`` and ``instance`` keys. With ``instances: 2`` the run has two
+api-service and two pipeline-service processes over one set of backends, and ``instance: 2``
+sends a step to the second pair. A ``parallel:`` step holds sub-steps (each with its own
+``expect``, ``save`` and ``instance``) that are sent at once::
+
+      - parallel:
+          - run_pipeline: {provider: openai, date: 2026-01-05}
+          - run_pipeline: {provider: openai, date: 2026-01-05}
+            instance: 2
+ Strings may use ``{variable}`` templates: the scenario's
 ``variables`` and the runner's built-ins (``run_id``, ``org``, ``api_key``, ``last_run_id``...).
 Unknown keys anywhere are errors, not ignored.
 """
@@ -209,6 +218,15 @@ class Step(BaseModel):
     save: dict[str, str] = Field(
         default_factory=dict, description="Variables to set from the response: {var: dotted.path}."
     )
+    instance: int = Field(
+        default=1, ge=1, description="Which service instance gets the request (see the scenario's instances)."
+    )
+    parallel: list[Step] | None = Field(
+        default=None,
+        min_length=2,
+        description="Sub-steps sent at once (threads started together), each with its own expect, "
+        "save and instance; in place of an action.",
+    )
     bootstrap: BootstrapArgs | None = None
     onboard: Onboard | None = None
     get_org: Authed | None = None
@@ -238,15 +256,17 @@ class Step(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one_action(self) -> Step:
-        chosen = [name for name in ACTIONS if getattr(self, name) is not None]
+        chosen = [name for name in STEP_KINDS if getattr(self, name) is not None]
         if len(chosen) != 1:
             found = ", ".join(chosen) or "none"
-            raise ValueError(f"a step needs exactly one action ({', '.join(ACTIONS)}); found: {found}")
+            raise ValueError(f"a step needs exactly one action ({', '.join(STEP_KINDS)}); found: {found}")
+        if self.parallel is not None:
+            _check_parallel(self)
         return self
 
     @property
     def action(self) -> str:
-        return next(name for name in ACTIONS if getattr(self, name) is not None)
+        return next(name for name in STEP_KINDS if getattr(self, name) is not None)
 
     @property
     def args(self) -> BaseModel:
@@ -255,6 +275,29 @@ class Step(BaseModel):
     @property
     def label(self) -> str:
         return self.name or self.action
+
+
+PARALLEL = "parallel"
+STEP_KINDS: tuple[str, ...] = (*ACTIONS, PARALLEL)
+"""What a step can hold: one action, or a ``parallel`` list of sub-steps."""
+
+NOT_IN_PARALLEL: dict[str, str] = {
+    PARALLEL: "parallel steps do not nest",
+    "advance_clock": "the clock is shared, so moving it in parallel with requests decides nothing",
+}
+"""Actions a sub-step of ``parallel`` cannot hold, and why."""
+
+PARALLEL_OWN_KEYS: tuple[str, ...] = ("expect", "save", "instance")
+"""Keys that belong on each sub-step of ``parallel``, not on the parallel step itself."""
+
+
+def _check_parallel(step: Step) -> None:
+    own = [key for key in PARALLEL_OWN_KEYS if key in step.model_fields_set]
+    if own:
+        raise ValueError(f"{', '.join(own)}: put it on each sub-step of parallel, not on the parallel step")
+    for sub in step.parallel or ():
+        if sub.action in NOT_IN_PARALLEL:
+            raise ValueError(f"{sub.action} cannot be a sub-step of parallel: {NOT_IN_PARALLEL[sub.action]}")
 
 
 # ------------------------------------------------------------------------------------ faults
@@ -295,6 +338,9 @@ class OrgSpec(_Strict):
     plan: str = "STARTER"
 
 
+MAX_INSTANCES = 4
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     description: str = ""
@@ -308,4 +354,11 @@ class Scenario(_Strict):
     clock: datetime | None = Field(default=None, description="Start of the injected clock on the fake tier.")
     faults: list[Fault] = Field(default_factory=list)
     cleanup: CleanupPolicy = CleanupPolicy.ALWAYS
+    instances: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_INSTANCES,
+        description="Service processes (api-service + pipeline-service pairs) over one set of "
+        "backends, in-process runs only; a step picks one with instance: N.",
+    )
     steps: list[Step] = Field(min_length=1)

@@ -20,7 +20,6 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     environment: str = Field(default="local", pattern=r"^[a-z0-9_]{1,20}$")
     stripe_webhook_secret: SecretStr = SecretStr("whsec_local_harness")
-    api_key_cache_ttl_seconds: float = Field(default=60.0, ge=0)
     # Where the emulator tier finds emulators served by another process (``harness emulators up
     # --print-env``); unset, the emulator tier starts its own. The provider URLs also redirect gcp.
     bigquery_emulator_host: str | None = None
