@@ -7,7 +7,9 @@
 * variables do not use each other in a cycle, and ``org.slug`` does not use ``{org}`` (which is
   the slug) unless a variable named ``org`` is defined;
 * variable names (``variables``, ``save``) can be used in a template;
-* step names are unique, and a fault's ``before_step`` names a step (by name or action);
+* step names are unique (sub-steps of ``parallel`` included), and a fault's ``before_step`` names
+  a step (by name or action);
+* a step's ``instance`` is one the scenario has (``instances``);
 * ``count_rows`` names a table that exists, and ``expect.rows`` is only on ``count_rows``;
 * ``tiers`` is not empty.
 
@@ -23,8 +25,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness.scenario.actions import ORG_DATASET_TABLES
-from harness.scenario.model import ACTIONS, Tier
-from harness.scenario.problems import IDENTIFIER, ScenarioError, problem_at, step_mappings
+from harness.scenario.model import ACTIONS, PARALLEL, STEP_KINDS, Tier
+from harness.scenario.problems import IDENTIFIER, ScenarioError, all_steps, problem_at, step_mappings
 from harness.yamlsource import Document, Loc, dotted
 
 #: Variables every run defines, whatever the scenario says.
@@ -63,25 +65,39 @@ def check_consistency(doc: Document, errors: list[ScenarioError]) -> None:
         errors.append(
             problem_at(doc, ("tiers",), f"list at least one tier ({', '.join(t.value for t in Tier)})")
         )
-    _check_step_names(doc, steps, errors)
+    _check_step_names(doc, errors)
     _check_before_step(doc, steps, errors)
-    _check_count_rows(doc, steps, errors)
+    _check_count_rows(doc, errors)
+    _check_instances(doc, errors)
     _check_templates(doc, steps, errors)
 
 
-def _check_count_rows(
-    doc: Document, steps: list[tuple[int, dict[Any, Any]]], errors: list[ScenarioError]
-) -> None:
+def _check_instances(doc: Document, errors: list[ScenarioError]) -> None:
+    instances = doc.data.get("instances", 1)
+    if not isinstance(instances, int) or isinstance(instances, bool):
+        return  # the structural check says what is wrong with it
+    for loc, step in all_steps(doc):
+        instance = step.get("instance")
+        if isinstance(instance, int) and not isinstance(instance, bool) and instance > instances:
+            errors.append(
+                problem_at(
+                    doc,
+                    (*loc, "instance"),
+                    f"instance {instance}, but the scenario has instances: {instances} "
+                    f"(set instances: {instance} at the top)",
+                )
+            )
+
+
+def _check_count_rows(doc: Document, errors: list[ScenarioError]) -> None:
     """Here rather than only in the pre-run check, so ``scenario lint`` finds it and names the line."""
     from harness.schema.loader import load_config
 
     tables = sorted(set(load_config().table_names) | ORG_DATASET_TABLES)
-    for i, step in steps:
+    for loc, step in all_steps(doc):
         expect = step.get("expect")
         if isinstance(expect, dict) and "rows" in expect and "count_rows" not in step:
-            errors.append(
-                problem_at(doc, ("steps", i, "expect", "rows"), "expect.rows applies to count_rows only")
-            )
+            errors.append(problem_at(doc, (*loc, "expect", "rows"), "expect.rows applies to count_rows only"))
         args = step.get("count_rows")
         table = args.get("table") if isinstance(args, dict) else None
         if not isinstance(table, str) or table in tables or template_names(table):
@@ -89,24 +105,21 @@ def _check_count_rows(
         message = f"unknown table {table!r}; tables: {', '.join(tables)}"
         close = difflib.get_close_matches(table, tables, n=1)
         message += f" (did you mean {close[0]!r}?)" if close else ""
-        errors.append(problem_at(doc, ("steps", i, "count_rows", "table"), message))
+        errors.append(problem_at(doc, (*loc, "count_rows", "table"), message))
 
 
-def _check_step_names(
-    doc: Document, steps: list[tuple[int, dict[Any, Any]]], errors: list[ScenarioError]
-) -> None:
-    seen: dict[str, int] = {}
-    for i, step in steps:
+def _check_step_names(doc: Document, errors: list[ScenarioError]) -> None:
+    seen: dict[str, Loc] = {}
+    for loc, step in all_steps(doc):
         name = step.get("name")
         if not isinstance(name, str):
             continue
         if name in seen:
-            first = dotted(("steps", seen[name]))
             errors.append(
-                problem_at(doc, ("steps", i, "name"), f"duplicate step name {name!r} (also {first})")
+                problem_at(doc, (*loc, "name"), f"duplicate step name {name!r} (also {dotted(seen[name])})")
             )
         else:
-            seen[name] = i
+            seen[name] = loc
 
 
 def _check_before_step(
@@ -119,7 +132,7 @@ def _check_before_step(
     for _, step in steps:
         name = step.get("name")
         labels.extend([name] if isinstance(name, str) else [])
-        labels.extend(key for key in step if key in ACTIONS)
+        labels.extend(key for key in step if key in STEP_KINDS)
     labels = list(dict.fromkeys(labels))
     for i, fault in enumerate(faults):
         target = fault.get("before_step") if isinstance(fault, dict) else None
@@ -152,12 +165,12 @@ def _check_templates(
     _check_variables(doc, variables, start, not_yet, errors)
     _check_org(doc, data.get("org"), declared, start, not_yet, errors)
 
-    saved_by: dict[str, int] = {}
-    for i, step in steps:
+    saved_by: dict[str, Loc] = {}
+    for loc, step in all_steps(doc):
         save = step.get("save")
         for name in save if isinstance(save, dict) else ():
             if isinstance(name, str):
-                saved_by.setdefault(name, i)
+                saved_by.setdefault(name, loc)
     _check_strings(
         doc, ("faults",), data.get("faults"), start | BUILTIN_VARIABLES | set(saved_by), {}, errors
     )
@@ -165,7 +178,7 @@ def _check_templates(
     defined = set(start)
     for i, step in steps:
         later = {
-            name: f"it is saved by a later step ({dotted(('steps', saved_by[name]))})"
+            name: f"it is saved by a later step ({dotted(saved_by[name])})"
             for name in saved_by
             if name not in defined
         }
@@ -174,17 +187,45 @@ def _check_templates(
             for name in SET_BY
             if name not in defined
         )
-        actions = {key for key in step if key in ACTIONS}
-        sets_now = {name for name, setters in SET_BY.items() if actions & set(setters)}
-        for key, value in step.items():
-            # a step's response (and what it sets) is there for its expectations, not its request
-            scope = defined | sets_now if key in ("expect", "save") else defined
-            _check_strings(doc, ("steps", i, key), value, scope, later, errors)
-        defined |= sets_now
-        save = step.get("save")
-        _check_names(doc, ("steps", i, "save"), save, errors)
-        if isinstance(save, dict):
-            defined.update(name for name in save if isinstance(name, str))
+        subs = step.get(PARALLEL)
+        group = (
+            [(("steps", i, PARALLEL, j), sub) for j, sub in enumerate(subs) if isinstance(sub, dict)]
+            if isinstance(subs, list)
+            else [(("steps", i), step)]
+        )
+        # sub-steps of parallel run at once: none sees what another sets or saves
+        siblings = {
+            name: f"it is saved by {dotted(where)}, which runs at the same time"
+            for name, where in saved_by.items()
+            if where[:3] == ("steps", i, PARALLEL) and name not in defined
+        }
+        after = set(defined)
+        for loc, each in group:
+            after |= _check_step_templates(doc, loc, each, defined, {**later, **siblings}, errors)
+        defined = after
+
+
+def _check_step_templates(
+    doc: Document,
+    loc: Loc,
+    step: dict[Any, Any],
+    defined: set[str],
+    later: dict[str, str],
+    errors: list[ScenarioError],
+) -> set[str]:
+    """One step's templates against what is ``defined`` before it; returns what it defines."""
+    actions = {key for key in step if key in ACTIONS}
+    sets_now = {name for name, setters in SET_BY.items() if actions & set(setters)}
+    for key, value in step.items():
+        if key == PARALLEL:
+            continue
+        # a step's response (and what it sets) is there for its expectations, not its request
+        scope = defined | sets_now if key in ("expect", "save") else defined
+        _check_strings(doc, (*loc, key), value, scope, later, errors)
+    save = step.get("save")
+    _check_names(doc, (*loc, "save"), save, errors)
+    saved = {name for name in save if isinstance(name, str)} if isinstance(save, dict) else set()
+    return sets_now | saved
 
 
 def _check_variables(

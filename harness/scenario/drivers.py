@@ -31,7 +31,12 @@ LIVE_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 class InProcess:
     """Both apps over one set of backends of the tier, through TestClient. Given ``backends`` are
     used as they are (their clock and seed) and left open; otherwise fresh ones are built and
-    closed. On gcp there is no manual clock and no provider fake behind the services."""
+    closed. On gcp there is no manual clock and no provider fake behind the services.
+
+    With ``instances`` > 1 there are that many api-service + pipeline-service pairs, each its own
+    process as far as the services can tell (:meth:`Platform.instance`: own in-memory state) over
+    the same warehouse, keys, clock and provider fakes; instance 1 runs on the backends' own
+    platform."""
 
     mode = "in-process"
 
@@ -43,13 +48,10 @@ class InProcess:
         backends: Any | None = None,
         *,
         tier: Backend = Backend.FAKE,
+        instances: int = 1,
     ) -> None:
-        from fastapi.testclient import TestClient
-
         from harness.backends import build_backends
         from harness.clock import ManualClock
-        from harness.services.api import create_api_app
-        from harness.services.pipeline import create_pipeline_app
 
         self._settings = settings
         self._stack = contextlib.ExitStack()
@@ -59,23 +61,35 @@ class InProcess:
                 build_backends(tier, settings, clock=clock, seed=seed)
             )
             platform = self.backends.platform
-            self.clients = {
-                "api": self._stack.enter_context(
-                    TestClient(create_api_app(platform, settings), raise_server_exceptions=False)
-                ),
-                "pipeline": self._stack.enter_context(
-                    TestClient(create_pipeline_app(platform, settings), raise_server_exceptions=False)
-                ),
-            }
+            platforms = [platform, *(platform.instance() for _ in range(instances - 1))]
+            self.instances = [self._clients(each) for each in platforms]
+            self.clients = self.instances[0]
         except BaseException:
             self._stack.close()
             raise
 
+    def _clients(self, platform: Any) -> dict[str, Any]:
+        from fastapi.testclient import TestClient
+
+        from harness.services.api import create_api_app
+        from harness.services.pipeline import create_pipeline_app
+
+        apps = {
+            "api": create_api_app(platform, self._settings),
+            "pipeline": create_pipeline_app(platform, self._settings),
+        }
+        return {
+            service: self._stack.enter_context(TestClient(app, raise_server_exceptions=False))
+            for service, app in apps.items()
+        }
+
     def close(self) -> None:
         self._stack.close()
 
-    def send(self, request: Request) -> httpx.Response:
-        return _send(self.clients[request.service], request)
+    def send(self, request: Request, instance: int = 1) -> httpx.Response:
+        if not 1 <= instance <= len(self.instances):
+            raise ActionError(f"no instance {instance}: this run has instances: {len(self.instances)}")
+        return _send(self.instances[instance - 1][request.service], request)
 
     def now(self) -> datetime:
         return self.backends.clock.now()
@@ -190,7 +204,9 @@ class Live:
             client.close()
         self.control.close()
 
-    def send(self, request: Request) -> httpx.Response:
+    def send(self, request: Request, instance: int = 1) -> httpx.Response:
+        if instance != 1:
+            raise ActionError("instance: N needs an in-process run; live mode reaches one pair of services")
         return _send(self.clients[request.service], request)
 
     def now(self) -> datetime:

@@ -22,9 +22,13 @@ the same ``KeyboardInterrupt``.)
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +47,7 @@ from harness.scenario.cleanup import clean_up, offboard
 from harness.scenario.consistency import BUILTIN_VARIABLES
 from harness.scenario.drivers import InProcess, Live, env_credential
 from harness.scenario.expectations import MISSING, check_response, compare, resolve_path
-from harness.scenario.model import ProviderFault, Scenario, Step, Tier
+from harness.scenario.model import PARALLEL, ProviderFault, Scenario, Step, Tier
 from harness.scenario.outcome import (
     FAILED,
     INTERRUPTED,
@@ -157,6 +161,7 @@ class ScenarioRun:
             valid_credential=driver.mint_credential,
         )
         self.onboarded: list[str] = []
+        self._onboarding = threading.Lock()
         self.faults: list[FaultRecord] = []
         self.pending_faults: dict[int, list[ProviderFault]] = {}
         for fault in scenario.faults:
@@ -203,67 +208,150 @@ class ScenarioRun:
             )
 
     def _step(self, index: int, step: Step) -> StepOutcome:
+        if step.parallel is not None:
+            return self._parallel(index, step)
         started = time.perf_counter()
-        result = StepOutcome(index=index, name=step.label, action=step.action, ok=False, elapsed_ms=0.0)
+        result = StepOutcome(
+            index=index, name=step.label, action=step.action, ok=False, elapsed_ms=0.0, instance=step.instance
+        )
         if self.tape is not None:
             self.tape.step = index
-        try:
+        with _reported(result):
             self._arm_faults(index)
             result.clock = self.driver.now()
             self.ctx.api_key = self.variables.get("api_key")
-            args = render(step.args.model_dump(mode="json"), self.variables)
-            result.args = args
-            expect = render(step.expect.model_dump(mode="json"), self.variables)
-            if step.action in LOCAL_ACTIONS:
-                self._local(step.action, args, result)
-                result.failures = self._check_local(step.action, expect, result.body)
-            else:
-                request = build_request(step.action, args, self.ctx)
-                result.request = request
-                self.scrub.headers(request.headers)
-                self.scrub.learn(request.body)
-                if step.action == "bootstrap" and args.get("config"):
-                    config = self._relative(Path(str(args["config"])))
-                    response = self.driver.bootstrap_config(config, request, self.settings)
-                else:
-                    response = self._send(step.action, request)
-                result.take_response(response)
-                self.scrub.learn(result.body)
-                self._effects(step.action, args, request, result)
-                result.failures = check_response(
-                    status=result.status,
-                    body=result.body,
-                    text=result.text,
-                    expected_status=expect["status"],
-                    expected_error=expect["error"],
-                    expected_body=expect["body"],
-                    absent=[str(s) for s in expect["absent"]],
-                )
-            if not result.failures:
-                result.failures = self._save(step, result)
-        except (TemplateError, ActionError) as exc:
-            result.error = str(exc)
-        except Exception as exc:  # a transport error, or a harness bug: the run still reports
-            result.error = f"{type(exc).__name__}: {exc}"
-        result.ok = not result.failures and result.error is None
+            prepared = self._prepare(step, result)
+            self._perform(step, prepared, result)
+            self._conclude(step, prepared, result)
+        self._close_step(result, started)
+        return result
+
+    def _parallel(self, index: int, step: Step) -> StepOutcome:
+        """The sub-steps' requests are built first (templates filled in from the variables as they
+        stand), then sent from one thread each, released together by a barrier; their responses
+        are checked, and their ``save`` and effects applied, in the order written."""
+        started = time.perf_counter()
+        result = StepOutcome(index=index, name=step.label, action=PARALLEL, ok=False, elapsed_ms=0.0)
+        if self.tape is not None:
+            self.tape.step = index
+        subs = step.parallel or []
+        with _reported(result):
+            self._arm_faults(index)
+            result.clock = self.driver.now()
+            self.ctx.api_key = self.variables.get("api_key")
+        result.parallel = [
+            StepOutcome(
+                index=index,
+                sub_index=j,
+                name=sub.label,
+                action=sub.action,
+                ok=False,
+                elapsed_ms=0.0,
+                instance=sub.instance,
+                clock=result.clock,
+            )
+            for j, sub in enumerate(subs)
+        ]
+        prepared: dict[int, _Prepared] = {}
+        if result.error is None:
+            for j, (sub, outcome) in enumerate(zip(subs, result.parallel, strict=True)):
+                with _reported(outcome):
+                    prepared[j] = self._prepare(sub, outcome)
+        if prepared:
+            barrier = threading.Barrier(len(prepared))
+
+            def send(j: int) -> None:
+                outcome = result.parallel[j]
+                with _reported(outcome):
+                    barrier.wait(BARRIER_TIMEOUT)
+                    sent = time.perf_counter()
+                    try:
+                        self._perform(subs[j], prepared[j], outcome)
+                    finally:
+                        outcome.elapsed_ms = (time.perf_counter() - sent) * 1000
+
+            with ThreadPoolExecutor(max_workers=len(prepared), thread_name_prefix="parallel") as pool:
+                list(pool.map(send, prepared))
+        for j, outcome in enumerate(result.parallel):
+            if j in prepared and outcome.error is None:
+                with _reported(outcome):
+                    self._conclude(subs[j], prepared[j], outcome)
+            outcome.ok = not outcome.failures and outcome.error is None
+            outcome.detail = step_detail(outcome, self.scrub.text)
+        passed = sum(outcome.ok for outcome in result.parallel)
+        result.body = {"sub_steps": len(subs), "passed": passed}
+        result.ok = result.error is None and passed == len(subs)
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         result.detail = step_detail(result, self.scrub.text)
         if self.tape is not None:
             self.tape.step = None
         return result
 
-    def _send(self, action: str, request: Request) -> httpx.Response:
+    def _prepare(self, step: Step, result: StepOutcome) -> _Prepared:
+        """Fill in the step's templates and build its request (none for a local action)."""
+        args = render(step.args.model_dump(mode="json"), self.variables)
+        result.args = args
+        expect = render(step.expect.model_dump(mode="json"), self.variables)
+        if step.action in LOCAL_ACTIONS:
+            return _Prepared(args, expect, None)
+        request = build_request(step.action, args, self.ctx)
+        result.request = request
+        self.scrub.headers(request.headers)
+        self.scrub.learn(request.body)
+        return _Prepared(args, expect, request)
+
+    def _perform(self, step: Step, prepared: _Prepared, result: StepOutcome) -> None:
+        """Send the request (or run the local action); safe to run in parallel with others."""
+        request = prepared.request
+        if request is None:
+            self._local(step.action, prepared.args, result)
+        elif step.action == "bootstrap" and prepared.args.get("config"):
+            config = self._relative(Path(str(prepared.args["config"])))
+            result.take_response(self.driver.bootstrap_config(config, request, self.settings))
+        else:
+            result.take_response(self._send(step.action, request, step.instance))
+
+    def _conclude(self, step: Step, prepared: _Prepared, result: StepOutcome) -> None:
+        """What the response changes for later steps, the expectations, then ``save``."""
+        expect = prepared.expect
+        if prepared.request is None:
+            result.failures = self._check_local(step.action, expect, result.body)
+        else:
+            self.scrub.learn(result.body)
+            self._effects(step.action, prepared.args, prepared.request, result)
+            result.failures = check_response(
+                status=result.status,
+                body=result.body,
+                text=result.text,
+                expected_status=expect["status"],
+                expected_error=expect["error"],
+                expected_body=expect["body"],
+                absent=[str(s) for s in expect["absent"]],
+            )
+        if not result.failures:
+            result.failures = self._save(step, result)
+
+    def _close_step(self, result: StepOutcome, started: float) -> None:
+        result.ok = not result.failures and result.error is None
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+        result.detail = step_detail(result, self.scrub.text)
+        if self.tape is not None:
+            self.tape.step = None
+
+    def _send(self, action: str, request: Request, instance: int = 1) -> httpx.Response:
         """Send one request. An onboard counts as onboarded from the moment it is sent: when Ctrl-C,
         SIGTERM or a transport error cuts it off, the server may have created the org all the same,
         so cleanup offboards it (offboarding an org that does not exist deletes nothing). Only an
-        answer that is not a 2xx takes it back."""
+        answer that is not a 2xx takes it back. (Sub-steps of ``parallel`` call this at once.)"""
         slug = (request.json or {}).get("org_slug") if action == "onboard" else None
-        tentative = isinstance(slug, str) and slug not in self.onboarded
-        if tentative:
-            self.onboarded.append(slug)
-        response = self.driver.send(request)
+        with self._onboarding:
+            tentative = isinstance(slug, str) and slug not in self.onboarded
+            if tentative:
+                self.onboarded.append(slug)
+        response = self.driver.send(request, instance)
         if tentative and not 200 <= response.status_code < 300:
-            self.onboarded.remove(slug)
+            with self._onboarding:
+                self.onboarded.remove(slug)
         return response
 
     def _relative(self, path: Path) -> Path:
@@ -379,6 +467,32 @@ class ScenarioRun:
         self.outcome.record_path = write_record(
             record, self.record_directory, self.scrub, self.outcome.source
         )
+
+
+BARRIER_TIMEOUT = 60.0
+"""Seconds a sub-step of ``parallel`` waits for the others to be ready: they start together, so
+this only ends a run whose threads could not start (it never decides an outcome)."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A step ready to go: its arguments and expectations filled in, and its request if it sends one."""
+
+    args: dict[str, Any]
+    expect: dict[str, Any]
+    request: Request | None
+
+
+@contextlib.contextmanager
+def _reported(result: StepOutcome) -> Iterator[None]:
+    """A step's template error, refused action, transport error or harness bug becomes its
+    ``error``: the run still reports and cleans up."""
+    try:
+        yield
+    except (TemplateError, ActionError) as exc:
+        result.error = str(exc)
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
 
 
 def _safe_now(driver: InProcess | Live) -> datetime | None:

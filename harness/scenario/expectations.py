@@ -203,7 +203,7 @@ def check_response(
     status: int | None,
     body: Any,
     text: str,
-    expected_status: int | None,
+    expected_status: int | list[int] | None,
     expected_error: str | None,
     expected_body: dict[str, Any],
     absent: list[str],
@@ -212,7 +212,11 @@ def check_response(
 
     With neither ``status`` nor ``error`` expected, a 2xx is required."""
     failures: list[str] = []
-    if expected_status is not None:
+    if isinstance(expected_status, list):
+        if status not in expected_status:
+            allowed = " or ".join(str(s) for s in expected_status)
+            failures.append(f"status: expected {allowed}, got {status}{_error_hint(body)}")
+    elif expected_status is not None:
         if status != expected_status:
             failures.append(f"status: expected {expected_status}, got {status}{_error_hint(body)}")
     elif expected_error is None and (status is None or not 200 <= status < 300):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.scenario.model import ACTIONS, Scenario
+from harness.scenario.model import STEP_KINDS, Scenario
 
 _SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SCHEMA_TITLE = "CloudAct harness scenario"
@@ -24,12 +24,12 @@ def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file, for editors and other tools.
 
     It is pydantic's schema of :class:`Scenario` plus what the model checks in code: a step has
-    exactly one action key, and ``tiers`` is not empty. Key order is stable.
+    exactly one action key (or ``parallel``), and ``tiers`` is not empty. Key order is stable.
     """
     generated = Scenario.model_json_schema()
     definitions = {name: generated["$defs"][name] for name in sorted(generated["$defs"])}
     step = definitions["Step"]
-    step["oneOf"] = [{"required": [action]} for action in ACTIONS]
+    step["oneOf"] = [{"required": [kind]} for kind in STEP_KINDS]
     generated["properties"]["tiers"]["minItems"] = 1
     schema: dict[str, Any] = {
         "$schema": _SCHEMA_DIALECT,

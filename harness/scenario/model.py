@@ -95,6 +95,9 @@ class Onboard(_Strict):
     admin_email: str | None = None
     plan: str | None = None
     auth: KeyChoice | str = KeyChoice.ROOT
+    idempotency_key: str | None = Field(
+        default=None, description="Sent as the Idempotency-Key header (onboard only)."
+    )
 
 
 class SetupIntegration(Authed):
@@ -201,7 +204,11 @@ class Expect(_Strict):
     ``steps.0.status``) to an exact value or a comparison string: ``">= 1"``, ``"< 10"``,
     ``"!= null"``, ``"contains text"``, ``"matches ^regex$"``, ``"len 3"``."""
 
-    status: int | None = None
+    status: int | list[int] | None = Field(
+        default=None,
+        description="The HTTP status, or a list of the ones allowed (e.g. [201, 409] for one of two "
+        "concurrent requests).",
+    )
     error: str | None = Field(default=None, description="The error code of a structured error body.")
     body: dict[str, Any] = Field(default_factory=dict)
     rows: int | str | None = Field(default=None, description="For count_rows: the count or a comparison.")

@@ -67,6 +67,12 @@ class StepOutcome:
     saved: dict[str, Any] = field(default_factory=dict)
     clock: datetime | None = None
     cleanup: bool = False
+    instance: int = 1
+    """Which service instance the request went to (scenarios with ``instances``)."""
+    parallel: list[StepOutcome] = field(default_factory=list)
+    """A ``parallel`` step's sub-steps, in the order written (they share the step's ``index``)."""
+    sub_index: int | None = None
+    """A sub-step's place in its ``parallel`` step."""
 
     def take_response(self, response: httpx.Response) -> None:
         """Status, text, headers (without the volatile length and date) and body (JSON, else text)."""
@@ -82,9 +88,21 @@ class StepOutcome:
 
     @property
     def label(self) -> str:
-        if self.cleanup or self.name == self.action:
-            return self.name
-        return f"{self.name} [{self.action}]"
+        label = self.name if self.cleanup or self.name == self.action else f"{self.name} [{self.action}]"
+        return label if self.instance == 1 else f"{label} @instance {self.instance}"
+
+    @property
+    def number(self) -> str:
+        """``3`` for the third step, ``3.2`` for the second sub-step of a parallel third step."""
+        return str(self.index + 1) + (f".{self.sub_index + 1}" if self.sub_index is not None else "")
+
+    @property
+    def first_failure(self) -> StepOutcome | None:
+        """The step, or for a parallel step its first failing sub-step (the step itself when
+        every sub-step passed but the step did not)."""
+        if self.ok:
+            return None
+        return next((sub for sub in self.parallel if not sub.ok), self)
 
 
 @dataclass
@@ -130,7 +148,7 @@ class RunOutcome:
         failed = next((s for s in self.steps if not s.ok), None)
         if failed is None and self.cleanup is not None:
             failed = next((s for s in self.cleanup.steps if not s.ok), None)
-        return failed
+        return failed.first_failure if failed is not None else None
 
     def scrub_text(self, text: str) -> str:
         """``text`` with this run's secrets replaced by their record placeholders."""
@@ -151,7 +169,7 @@ class RunOutcome:
         if self.status == INTERRUPTED:
             lines.append(f"  interrupted after {len(self.steps)} of {len(self.scenario.steps)} steps")
         if step is not None:
-            where = "cleanup" if step.cleanup else f"step {step.index + 1}/{len(self.scenario.steps)}"
+            where = "cleanup" if step.cleanup else f"step {step.number}/{len(self.scenario.steps)}"
             lines.append(f"  failing {where}: {step.label}")
             if step.request is not None:
                 lines.append(f"  request: {step.request.method} {step.request.path}")
@@ -243,6 +261,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "advance_clock": lambda b: f"clock now {b['now']}",
     "count_rows": lambda b: f"{b['rows']} rows in {b['table']}",
+    "parallel": lambda b: f"{b['passed']}/{b['sub_steps']} sub-steps passed",
     "describe_dataset": lambda b: (
         f"{b['dataset_id']}: " + (f"{b['table_count']} tables" if b["exists"] else "does not exist")
     ),

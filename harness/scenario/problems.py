@@ -41,3 +41,17 @@ def step_mappings(doc: Document) -> list[tuple[int, dict[Any, Any]]]:
     if not isinstance(steps, list):
         return []
     return [(i, step) for i, step in enumerate(steps) if isinstance(step, dict)]
+
+
+def all_steps(doc: Document) -> list[tuple[Loc, dict[Any, Any]]]:
+    """Every step that is a mapping, with its place in the file: the steps, and after a
+    ``parallel`` step its sub-steps (``steps.3.parallel.0``), in the order they are written."""
+    found: list[tuple[Loc, dict[Any, Any]]] = []
+    for i, step in step_mappings(doc):
+        found.append((("steps", i), step))
+        subs = step.get("parallel")
+        if isinstance(subs, list):
+            found.extend(
+                (("steps", i, "parallel", j), sub) for j, sub in enumerate(subs) if isinstance(sub, dict)
+            )
+    return found

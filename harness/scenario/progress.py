@@ -7,6 +7,8 @@ formatter, so a step reads the same in a terminal and in a CI log::
       ok    2 onboard expecting SCALE [onboard]             201     12.3 ms  org scn_1a2b3c4d, plan STARTER
       FAIL  3 get_org                                       404      4.1 ms  ORG_NOT_FOUND: ...
       ok      cleanup: offboard scn_1a2b3c4d                200      8.0 ms  12 rows deleted, ...
+
+A ``parallel`` step is its own line, then one line per sub-step, numbered ``4.1``, ``4.2``...
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ LABEL_WIDTH = 44
 def step_line(step: StepOutcome, *, markup: bool = False) -> str:
     """One step: mark, number (blank for cleanup), label, HTTP status, time, detail. With
     ``markup`` the mark is coloured and the rest escaped, for rich's ``Console.print``."""
-    number = "   " if step.cleanup else f"{step.index + 1:>3}"
+    number = "   " if step.cleanup else f"{step.number:>3}"
     status = str(step.status) if step.status is not None else "—"
     label = step.label if len(step.label) <= LABEL_WIDTH else step.label[: LABEL_WIDTH - 1] + "…"
     label = f"{label:<{LABEL_WIDTH}}"
@@ -41,7 +43,11 @@ def step_line(step: StepOutcome, *, markup: bool = False) -> str:
 def step_lines(outcome: RunOutcome) -> list[str]:
     """Every step of a finished run as :func:`step_line` shows it (plain), cleanup included."""
     cleanup = outcome.cleanup.steps if outcome.cleanup is not None else []
-    return [step_line(step) for step in [*outcome.steps, *cleanup]]
+    return [step_line(line) for step in [*outcome.steps, *cleanup] for line in _with_sub_steps(step)]
+
+
+def _with_sub_steps(step: StepOutcome) -> list[StepOutcome]:
+    return [step, *step.parallel]
 
 
 def step_printer(out: Console) -> Callable[[StepOutcome], None]:
@@ -49,6 +55,7 @@ def step_printer(out: Console) -> Callable[[StepOutcome], None]:
     step's line on ``out`` as it finishes (``harness run``, ``harness replay``)."""
 
     def show(step: StepOutcome) -> None:
-        out.print(step_line(step, markup=True), highlight=False, soft_wrap=True)
+        for line in _with_sub_steps(step):
+            out.print(step_line(line, markup=True), highlight=False, soft_wrap=True)
 
     return show

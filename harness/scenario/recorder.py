@@ -47,7 +47,7 @@ def run_record(
         resolved={
             "org": org_spec,
             "variables": variables,
-            "steps": [{"name": s.name, "action": s.action, "args": s.args} for s in outcome.steps],
+            "steps": [_resolved(s) for s in outcome.steps],
         },
         tier=outcome.tier.value,
         mode=outcome.mode,
@@ -105,7 +105,18 @@ def step_record(step: StepOutcome) -> StepRecord:
         error=step.error,
         saved=step.saved,
         elapsed_ms=round(step.elapsed_ms, 3),
+        instance=step.instance,
+        parallel=[step_record(sub) for sub in step.parallel],
     )
+
+
+def _resolved(step: StepOutcome) -> dict[str, Any]:
+    resolved: dict[str, Any] = {"name": step.name, "action": step.action, "args": step.args}
+    if step.instance != 1:
+        resolved["instance"] = step.instance
+    if step.parallel:
+        resolved["parallel"] = [_resolved(sub) for sub in step.parallel]
+    return resolved
 
 
 def _failure(outcome: RunOutcome) -> Failure | None:
@@ -119,4 +130,5 @@ def _failure(outcome: RunOutcome) -> Failure | None:
         messages=(failed.failures + ([failed.error] if failed.error else []))
         if failed is not None
         else ["interrupted"],
+        sub_step=failed.sub_index if failed is not None else None,
     )

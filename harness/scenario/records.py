@@ -174,6 +174,9 @@ class StepRecord(_Record):
     error: str | None = None
     saved: dict[str, Any] = Field(default_factory=dict)
     elapsed_ms: float
+    instance: int = 1
+    parallel: list[StepRecord] = Field(default_factory=list)
+    """A ``parallel`` step's sub-steps, each recorded like a step."""
 
 
 class FaultRecord(_Record):
@@ -196,6 +199,8 @@ class Failure(_Record):
     step: str | None
     action: str | None
     messages: list[str]
+    sub_step: int | None = None
+    """The failing sub-step's place in its ``parallel`` step."""
 
 
 class RunRecord(_Record):

@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING
 from harness.scenario.drivers import InProcess, Live
 from harness.scenario.execution import ScenarioRun
 from harness.scenario.model import Scenario, Tier
-from harness.scenario.outcome import SKIPPED, RunOutcome, ScenarioUsageError, StepOutcome
+from harness.scenario.outcome import (
+    SKIPPED,
+    LiveUnsupported,
+    RunOutcome,
+    ScenarioUsageError,
+    StepOutcome,
+)
 from harness.scenario.preflight import check_live, check_scenario, check_static, skip_reason
 from harness.scenario.records import DEFAULT_RUNS_DIR, RunRecord, new_run_id
 from harness.services.settings import Settings
@@ -107,6 +113,11 @@ def run_scenario(
     else:
         clock_start = datetime.now(UTC).replace(microsecond=0)
 
+    if live and scenario.instances > 1:
+        raise LiveUnsupported(
+            f"instances: {scenario.instances} needs an in-process run; live mode reaches one "
+            "api-service and one pipeline-service"
+        )
     if live:
         assert api_url is not None and pipeline_url is not None
         driver: InProcess | Live = Live(api_url, pipeline_url, settings)
@@ -120,7 +131,7 @@ def run_scenario(
         if backends is not None:
             clock_start = backends.clock.now()
         try:
-            driver = InProcess(settings, seed, clock_start, backends, tier=tier)
+            driver = InProcess(settings, seed, clock_start, backends, tier=tier, instances=scenario.instances)
         except ValueError as exc:  # settings that do not reach the tier (no GCP project, ...)
             raise ScenarioUsageError(f"the {tier.value} tier: {exc}") from exc
     try:

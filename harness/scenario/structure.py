@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from harness.scenario.model import ACTIONS, Scenario, Step
-from harness.scenario.problems import IDENTIFIER, ScenarioError, problem_at, step_mappings
+from harness.scenario.model import (
+    ACTIONS,
+    NOT_IN_PARALLEL,
+    PARALLEL,
+    PARALLEL_OWN_KEYS,
+    STEP_KINDS,
+    Scenario,
+    Step,
+)
+from harness.scenario.problems import IDENTIFIER, ScenarioError, all_steps, problem_at
 from harness.yamlsource import (
     EXPECTED,
     Document,
@@ -29,31 +38,55 @@ from harness.yamlsource import (
 )
 
 
-def check_actions(doc: Document, errors: list[ScenarioError]) -> set[int]:
-    """A step has exactly one action key; returns the indexes of steps that do not."""
-    bad: set[int] = set()
-    for i, step in step_mappings(doc):
-        chosen = [key for key in step if key in ACTIONS]
-        if len(chosen) == 1:
-            continue
-        bad.add(i)
-        if chosen:
-            message = (
-                f"a step has exactly one action, found {len(chosen)}: {', '.join(chosen)}; "
-                "split them into separate steps"
-            )
-        else:
-            unknown = [str(key) for key in step if key not in Step.model_fields]
-            plain = [key for key in Step.model_fields if key not in ACTIONS]
-            if any(not difflib.get_close_matches(key, plain, n=1) for key in unknown):
-                continue  # an unknown key meant as the action: its own error lists the actions
-            message = f"a step needs an action, found none; actions: {', '.join(ACTIONS)}"
-        errors.append(problem_at(doc, ("steps", i), message))
+def check_actions(doc: Document, errors: list[ScenarioError]) -> set[Loc]:
+    """A step has exactly one action key (or ``parallel``), and a ``parallel`` step holds what it
+    can; returns the places of the steps that do not (their model errors say the same, less well)."""
+    bad: set[Loc] = set()
+    for loc, step in all_steps(doc):
+        sub_step = len(loc) > 2
+        problems = _parallel_problems(loc, step, sub_step)
+        chosen = [key for key in step if key in STEP_KINDS]
+        if len(chosen) != 1:
+            if chosen:
+                message = (
+                    f"a step has exactly one action, found {len(chosen)}: {', '.join(chosen)}; "
+                    "split them into separate steps"
+                )
+                problems.append((loc, message))
+            else:
+                unknown = [str(key) for key in step if key not in Step.model_fields]
+                plain = [key for key in Step.model_fields if key not in STEP_KINDS]
+                if all(difflib.get_close_matches(key, plain, n=1) for key in unknown):
+                    # otherwise an unknown key meant as the action: its own error lists the actions
+                    problems.append(
+                        (loc, f"a step needs an action, found none; actions: {', '.join(STEP_KINDS)}")
+                    )
+        if problems:
+            bad.add(loc)
+            errors.extend(problem_at(doc, where, message) for where, message in problems)
     return bad
 
 
+def _parallel_problems(loc: Loc, step: dict[Any, Any], sub_step: bool) -> list[tuple[Loc, str]]:
+    """What a ``parallel`` step or its sub-step holds that it cannot (the model says so for the
+    whole step; here it is said at the key)."""
+    if sub_step:
+        return [
+            ((*loc, key), f"{key} cannot be a sub-step of parallel: {NOT_IN_PARALLEL[key]}")
+            for key in step
+            if key in NOT_IN_PARALLEL
+        ]
+    if PARALLEL not in step:
+        return []
+    return [
+        ((*loc, key), f"{key} goes on each sub-step of parallel, not on the parallel step")
+        for key in step
+        if key in PARALLEL_OWN_KEYS
+    ]
+
+
 def report_validation(
-    doc: Document, details: list[ErrorDetails], bad_steps: set[int], errors: list[ScenarioError]
+    doc: Document, details: list[ErrorDetails], bad_steps: set[Loc], errors: list[ScenarioError]
 ) -> None:
     """pydantic's errors, one message per place in the file, in the words of the file (the keys
     allowed there, the closest one, the accepted values), skipping what :func:`check_actions`
@@ -61,8 +94,8 @@ def report_validation(
     groups: dict[Loc, list[ErrorDetails]] = {}
     for detail in details:
         loc, _ = resolve_loc(Scenario, tuple(detail["loc"]))
-        if detail["type"] == "value_error" and len(loc) == 2 and loc[0] == "steps" and loc[1] in bad_steps:
-            continue  # the action count, already reported in the file's words
+        if detail["type"] == "value_error" and loc in bad_steps:
+            continue  # the action count or a parallel step's contents, already reported in the file's words
         groups.setdefault(loc, []).append(detail)
     for loc, group in groups.items():
         error = problem_at(doc, loc, _describe(loc, group))
