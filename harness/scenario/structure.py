@@ -63,6 +63,8 @@ def check_actions(doc: Document, errors: list[ScenarioError]) -> set[Loc]:
                     )
         if problems:
             bad.add(loc)
+            if sub_step and problems[0][0] != loc:  # the parallel step's own check says it too
+                bad.add(loc[:2])
             errors.extend(problem_at(doc, where, message) for where, message in problems)
     return bad
 
@@ -146,6 +148,8 @@ def _explain(loc: Loc, group: list[ErrorDetails]) -> str:
         return f"{value!r} does not match {pattern}{hint}"
     if kind == "too_short" and isinstance(value, list) and not value:
         return "must not be empty"
+    if kind == "too_short" and loc[-1:] == (PARALLEL,) and isinstance(value, list):
+        return f"parallel needs at least 2 sub-steps, got {len(value)}"
     if kind in EXPECTED:
         return f"expected {EXPECTED[kind]}, got {_shown(value)}"
     return describe_error(detail, Scenario)
