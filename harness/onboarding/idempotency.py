@@ -123,17 +123,6 @@ def release(platform: Platform, *, scope: str, source: str, key: str) -> None:
         log.exception("could not release Idempotency-Key claim in scope %s", scope)
 
 
-def lookup(
-    platform: Platform, *, scope: str, source: str, key: str, fingerprint: str
-) -> StoredResponse | None:
-    """The stored response for a live key, ``None`` for a new one; a reused key with another
-    request is a 422 ``IDEMPOTENCY_KEY_REUSED``."""
-    row = _live_row(platform, scope=scope, source=source, key=key)
-    if row is None:
-        return None
-    return _decode(platform, row, scope=scope, source=source, key=key, fingerprint=fingerprint)
-
-
 def _live_row(platform: Platform, *, scope: str, source: str, key: str) -> dict[str, Any] | None:
     rows = platform.select(
         f"SELECT request_hash, response_status, response_body FROM {platform.table('org_idempotency_keys')} "

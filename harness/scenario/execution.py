@@ -8,7 +8,11 @@ slug), ``api_key`` (the org's current key: set by onboard, replaced by rotate_ke
 templates (arguments and expectations) are filled in just before it runs.
 
 A step passes when its expectations hold (with no ``status`` and no ``error`` expected, a 2xx is
-required; local actions answer like a 200); the run stops at the first failing step. A step that
+required; local actions answer like a 200); the run stops at the first failing step. A step goes
+to the service instance its ``instance`` names (scenarios with ``instances: N``). A ``parallel``
+step builds its sub-steps' requests, sends them from one thread each (released together), then
+checks each sub-step and applies its effects and ``save`` in the order written; it passes when
+every sub-step does. A step that
 cannot be sent (unknown variable, no key yet, a transport error) fails with that error. Cleanup
 runs in a ``finally`` — after a failing step and after Ctrl-C too — and offboards (``DELETE`` with
 the root key) every org the run onboarded (or sent an onboard for that got no answer: the server

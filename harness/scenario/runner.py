@@ -8,14 +8,17 @@
   ``TestClient``. On ``fake`` everything is in-process; on ``emulator`` the services reach
   embedded emulators over HTTP through the real Google and provider clients (same clock, seed,
   faults); on ``gcp`` real services (real time: ``advance_clock`` and faults are refused, a
-  ``valid`` credential comes from ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``);
+  ``valid`` credential comes from ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``). With
+  ``instances: N`` there are N api-service + pipeline-service pairs over those backends, each
+  its own process as far as the services can tell;
 * **live**: plain HTTP to ``api_url`` / ``pipeline_url``. Actions that reach behind the API
   (``advance_clock``, ``count_rows`` of meta tables, a ``valid`` provider credential, ``faults``)
   use the root-key-protected ``/_harness`` controls of ``harness serve``; against services without
   them such a scenario is refused before it starts (a ``valid`` credential then comes from
   ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY`` when set). ``describe_dataset``, ``bootstrap:
   {config}`` and row counts of the org dataset are in-process only. A scenario that pins the
-  ``clock`` is skipped live and on gcp (services keep their own time). Provider exchanges are
+  ``clock`` is skipped live and on gcp (services keep their own time); ``instances`` > 1 is
+  refused live (one URL per service). Provider exchanges are
   listed in the run record (and replayable) on the fake tier only.
 
 The steps themselves, their variables and the cleanup are :mod:`harness.scenario.execution`;
