@@ -678,7 +678,7 @@ def test_schema_rejects_what_the_loader_rejects(
 def test_schema_requires_exactly_one_action_per_step() -> None:
     step = scenario_json_schema()["$defs"]["Step"]
     assert step["additionalProperties"] is False
-    assert step["oneOf"] == [{"required": [action]} for action in ACTIONS]
+    assert step["oneOf"] == [{"required": [kind]} for kind in [*ACTIONS, "parallel"]]
 
 
 # --------------------------------------------------------------------------------------- CLI
