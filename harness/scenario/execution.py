@@ -11,8 +11,8 @@ A step passes when its expectations hold (with no ``status`` and no ``error`` ex
 required; local actions answer like a 200); the run stops at the first failing step. A step goes
 to the service instance its ``instance`` names (scenarios with ``instances: N``). A ``parallel``
 step builds its sub-steps' requests, sends them from one thread each (released together), then
-checks each sub-step and applies its effects and ``save`` in the order written; it passes when
-every sub-step does. A step that
+checks each sub-step and applies its effects and ``save`` in the order the answers arrived; it
+passes when every sub-step does. A step that
 cannot be sent (unknown variable, no key yet, a transport error) fails with that error. Cleanup
 runs in a ``finally`` — after a failing step and after Ctrl-C too — and offboards (``DELETE`` with
 the root key) every org the run onboarded (or sent an onboard for that got no answer: the server
@@ -233,7 +233,8 @@ class ScenarioRun:
     def _parallel(self, index: int, step: Step) -> StepOutcome:
         """The sub-steps' requests are built first (templates filled in from the variables as they
         stand), then sent from one thread each, released together by a barrier; their responses
-        are checked, and their ``save`` and effects applied, in the order written."""
+        are checked, and their effects and ``save`` applied, in the order they arrived: of two
+        rotations that both succeeded (one after the other), the key kept is the later one's."""
         started = time.perf_counter()
         result = StepOutcome(index=index, name=step.label, action=PARALLEL, ok=False, elapsed_ms=0.0)
         if self.tape is not None:
@@ -257,6 +258,7 @@ class ScenarioRun:
             for j, sub in enumerate(subs)
         ]
         prepared: dict[int, _Prepared] = {}
+        arrived: list[int] = []
         if result.error is None:
             for j, (sub, outcome) in enumerate(zip(subs, result.parallel, strict=True)):
                 with _reported(outcome):
@@ -273,13 +275,15 @@ class ScenarioRun:
                         self._perform(subs[j], prepared[j], outcome)
                     finally:
                         outcome.elapsed_ms = (time.perf_counter() - sent) * 1000
+                        arrived.append(j)
 
             with ThreadPoolExecutor(max_workers=len(prepared), thread_name_prefix="parallel") as pool:
                 list(pool.map(send, prepared))
-        for j, outcome in enumerate(result.parallel):
-            if j in prepared and outcome.error is None:
-                with _reported(outcome):
-                    self._conclude(subs[j], prepared[j], outcome)
+        for j in arrived:
+            if result.parallel[j].error is None:
+                with _reported(result.parallel[j]):
+                    self._conclude(subs[j], prepared[j], result.parallel[j])
+        for outcome in result.parallel:
             outcome.ok = not outcome.failures and outcome.error is None
             outcome.detail = step_detail(outcome, self.scrub.text)
         passed = sum(outcome.ok for outcome in result.parallel)
