@@ -138,6 +138,8 @@ def _onboard(args: dict[str, Any], ctx: ActionContext, org: str) -> Request:
         "plan": args.get("plan") or spec["plan"],
     }
     headers = auth_headers(args["auth"], ctx, body["org_slug"])
+    if args.get("idempotency_key"):
+        headers["Idempotency-Key"] = str(args["idempotency_key"])
     return Request(API, "POST", "/api/v1/organizations/onboard", headers, json=body)
 
 

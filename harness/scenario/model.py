@@ -96,6 +96,15 @@ class Onboard(_Strict):
     admin_email: str | None = None
     plan: str | None = None
     auth: KeyChoice | str = KeyChoice.ROOT
+    idempotency_key: str | None = Field(
+        default=None,
+        description="Sent as Idempotency-Key: a retry with the same key replays the first success.",
+    )
+
+
+class Offboard(_Strict):
+    org_slug: str | None = None
+    auth: KeyChoice | str = KeyChoice.ROOT
 
 
 class SetupIntegration(Authed):
@@ -186,7 +195,7 @@ ACTIONS: dict[str, type[BaseModel]] = {
     "run_pipeline": RunPipeline,
     "get_run": GetRun,
     "send_webhook": SendWebhook,
-    "offboard": Onboard,
+    "offboard": Offboard,
     "advance_clock": AdvanceClock,
     "count_rows": CountRows,
     "describe_dataset": DescribeDataset,
@@ -232,7 +241,7 @@ class Step(BaseModel):
     run_pipeline: RunPipeline | None = None
     get_run: GetRun | None = None
     send_webhook: SendWebhook | None = None
-    offboard: Onboard | None = None
+    offboard: Offboard | None = None
     advance_clock: AdvanceClock | None = None
     count_rows: CountRows | None = None
     describe_dataset: DescribeDataset | None = None
