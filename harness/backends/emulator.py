@@ -30,6 +30,7 @@ from harness.services.settings import Settings
 if TYPE_CHECKING:
     from harness.datadir import DataDir
     from harness.emulators import Emulators
+    from harness.faults.backend import FaultQueue
 
 
 class EmulatorConfigError(ValueError):
@@ -44,6 +45,12 @@ class EmulatorBackends:
     platform: Platform
     emulators: Emulators | None = None
     _closed: bool = field(default=False, repr=False)
+
+    @property
+    def faults(self) -> FaultQueue | None:
+        """The warehouse and KMS faults the emulators answer on the wire (None for external ones:
+        arm those through their control plane)."""
+        return self.emulators.faults if self.emulators is not None else None
 
     @property
     def openai(self) -> Any:
