@@ -276,6 +276,16 @@ def test_a_crc32c_mismatch_is_caught_by_the_adapters_own_check(
     assert error.message == f"{method}: response corrupted in-transit"
 
 
+def test_a_crc32c_mismatch_aimed_at_every_call_hits_the_first_checksummed_one(tier: Tier) -> None:
+    """A GetCryptoKey response has no checksum to get wrong: the fault waits for encrypt."""
+    tier.arm("kms", "crc32c_mismatch")
+    version = tier.platform.keys.primary_version()
+    _, error = _moved(tier, lambda: tier.platform.keys.encrypt(b"secret"))
+    assert version.endswith("/cryptoKeyVersions/1") and error.code == "DATA_LOSS"
+    with pytest.raises(ValueError, match="crc32c_mismatch hits only decrypt, encrypt"):
+        BackendFault("kms", "crc32c_mismatch", operation="get_crypto_key")  # type: ignore[arg-type]
+
+
 def test_a_crc32c_mismatch_on_the_wire_is_a_wrong_response_checksum(emulator: Tier) -> None:
     emulator.arm("kms", "crc32c_mismatch", operation="encrypt")
     answer = httpx.post(f"{_kms(emulator)}:encrypt", json={"plaintext": "c2VjcmV0"})
