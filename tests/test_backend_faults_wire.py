@@ -432,5 +432,7 @@ def test_serves_control_arms_faults_at_the_fake_tiers_ports() -> None:
         assert control.faults()["backend"] == []  # spent
         control.add_backend_fault("kms", error="unavailable", times=3)
         assert [f["error"] for f in control.faults()["backend"]] == ["unavailable"]
+        assert control.clear_faults("kms") == 1 and control.faults()["backend"] == []
+        control.add_backend_fault("warehouse", error="backend_error")
         control.reset()
         assert control.faults()["backend"] == []
