@@ -128,9 +128,7 @@ class RetryingWarehouse(_Retrying):
 
     def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[BaseException], bool]]:
         job = name in _JOB_METHODS
-        return (BIGQUERY_JOB_RETRY if job else BIGQUERY_RETRY), (
-            lambda exc: bigquery_retryable(exc, job=job)
-        )
+        return (BIGQUERY_JOB_RETRY if job else BIGQUERY_RETRY), (lambda exc: bigquery_retryable(exc, job=job))
 
 
 class RetryingKeyManager(_Retrying):
