@@ -47,7 +47,7 @@ WAREHOUSE_ERRORS: dict[str, str] = {
 
 KMS_ERRORS: dict[str, str] = {
     "unavailable": "503 UNAVAILABLE (retried by the Cloud KMS client)",
-    "deadline_exceeded": "504 DEADLINE_EXCEEDED (retried)",
+    "deadline_exceeded": "504 DEADLINE_EXCEEDED (not retried over REST, the adapters' transport)",
     "resource_exhausted": "429 RESOURCE_EXHAUSTED (not retried)",
     "key_disabled": "400 FAILED_PRECONDITION: the key version is DISABLED",
     "key_destroyed": "400 FAILED_PRECONDITION: the key version is DESTROYED",
