@@ -7,6 +7,7 @@
         control.reset()
         key = control.mint_key("openai")
         control.add_fault("openai", status=429, times=2, retry_after=1)
+        control.add_backend_fault("warehouse", error="service_unavailable", for_seconds=20)
         rows = control.rows("my_dataset", "events").rows
 
 One method per control; results are typed (frozen dataclasses); a refusal raises
@@ -19,13 +20,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 import httpx
 
 from harness.control import CONTROL_PREFIX, ROOT_KEY_HEADER
 
 DEFAULT_ROOT_KEY = "local-root-key"
+BACKEND_PORTS = ("warehouse", "kms")
+"""The ports whose faults the control plane arms as ``harness.faults.BackendFault`` (kept as
+words here so this client needs only httpx)."""
 ROOT_KEY_ENV = "CA_ROOT_API_KEY"
 
 
@@ -189,13 +193,38 @@ class ControlClient:
             body["retry_after"] = retry_after
         return int(self._call("POST", f"/providers/{provider}/faults", json=body)["pending_faults"])
 
-    def faults(self, provider: str) -> list[Fault]:
+    @overload
+    def faults(self) -> dict[str, Any]: ...
+
+    @overload
+    def faults(self, provider: str) -> list[Fault]: ...
+
+    def faults(self, provider: str | None = None) -> dict[str, Any] | list[Fault]:
+        """A provider's pending faults; without one, every pending fault of the process:
+        ``{"backend": [warehouse and KMS faults], "providers": {name: [faults]}}``."""
+        if provider is None:
+            return self._call("GET", "/faults")
         body = self._call("GET", f"/providers/{provider}/faults")
         return [Fault(f["status"], f["timeout"], f["remaining"], f["retry_after"]) for f in body["faults"]]
 
-    def clear_faults(self, provider: str) -> int:
-        """Drop every queued fault; returns how many there were."""
-        return int(self._call("DELETE", f"/providers/{provider}/faults")["cleared"])
+    def clear_faults(self, port: str | None = None) -> int:
+        """Drop the queued faults of one port (``warehouse``, ``kms``, or a provider), or of every
+        port with None; returns how many were pending."""
+        if port is None:
+            path = "/faults"
+        elif port in BACKEND_PORTS:
+            path = f"/faults/{port}"
+        else:
+            path = f"/providers/{port}/faults"
+        return int(self._call("DELETE", path)["cleared"])
+
+    # ------------------------------------------------------------------ warehouse and KMS faults
+
+    def add_backend_fault(self, port: str, **spec: Any) -> dict[str, Any]:
+        """Arm a warehouse or KMS fault (``port`` is ``warehouse`` or ``kms``; ``spec``: ``error``,
+        ``operation``, ``table``, ``times``, ``after``, ``for_seconds``). Returns
+        ``{"port", "pending": [...]}``: that port's faults still pending."""
+        return self._call("POST", f"/faults/{port}", json=spec)
 
     # ------------------------------------------------------------------ state reads
 

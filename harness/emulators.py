@@ -8,7 +8,9 @@ apps, each on its own loopback port, served from one process in a background thr
 free ports. ``edge_port=N`` (0: a free port) also serves one port that routes every emulator by path
 and credentials (:mod:`harness.edge`). Every port answers the control plane under ``/_harness``
 (:mod:`harness.control`): whichever URL a client has, the controls are there. The KMS key ring
-and crypto key named by ``Settings.kms_key_name`` exist from the start.
+and crypto key named by ``Settings.kms_key_name`` exist from the start. Warehouse and KMS faults
+armed on :attr:`Emulators.faults` are answered on the wire by the BigQuery and KMS emulators (one
+queue for both, on the emulators' clock; a reset clears it).
 Sockets are bound up front with :func:`harness.servers.bind_socket` (a port in use is a clear
 :class:`~harness.servers.ServeError` before anything starts).
 
@@ -40,6 +42,7 @@ from harness.control.app import WithControls, control_app
 from harness.control.target import Controlled, conflict
 from harness.datadir import DataDir, SavingWallClock
 from harness.edge import EdgeRouter
+from harness.faults.backend import FaultQueue
 from harness.ports import Provider
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
 from harness.services.settings import Settings
@@ -84,6 +87,8 @@ class Emulators(ServerThread):
         #: itself in rather than being imported here). Unset, the route answers 409.
         self.seeder: Callable[[str, str], dict[str, Any]] | None = None
         self._startup_timeout = startup_timeout
+        #: The warehouse and KMS faults the BigQuery and KMS emulators answer on the wire.
+        self.faults = FaultQueue(lambda: self.clock)
         self.engine: BigQueryEngine | None = None
         self.kms: KmsBackend | None = None
         self.openai: OpenAIState | None = None
@@ -158,6 +163,7 @@ class Emulators(ServerThread):
             providers=lambda: {Provider.OPENAI: self.openai, Provider.ANTHROPIC: self.anthropic},
             reset=self._reset_keeping_seed,
             seed=self._seed_from_text,
+            faults=lambda: self.faults,
             project=self.settings.gcp_project_id,
             kms_location=self.settings.kms_key_name.partition("/keyRings/")[0],
         )
@@ -211,14 +217,16 @@ class Emulators(ServerThread):
 
     def reset(self, *, clock: ManualClock | None = None, seed: int | None = None) -> Emulators:
         """Fresh state behind the running servers (a new engine, key ring and provider fakes on
-        ``clock`` and ``seed``): what a new ``Emulators`` would serve, without new servers. With a
-        data directory its files are emptied too."""
+        ``clock`` and ``seed``, no armed fault): what a new ``Emulators`` would serve, without new
+        servers. With a data directory its files are emptied too."""
         if not self.running:
             raise RuntimeError("Emulators are not started")
         if self.engine is not None:
             self.engine.close()
         self.clock = clock or self.clock
         self.seed = seed
+        self.faults.clear()
+        self.faults.fired.clear()
         if self.data_dir is not None:
             self.seed = self.data_dir.clear(seed)
             self.data_dir.save_clock(self.clock)
@@ -270,8 +278,8 @@ class Emulators(ServerThread):
         if not any(key["name"] == match[0] for key in self.kms.list_crypto_keys(match["ring_name"])):
             self.kms.create_crypto_key(match["ring_name"], match["key"])
         self._apps.update(
-            bigquery=create_bigquery_app(self.engine),
-            kms=create_kms_app(self.kms),
+            bigquery=create_bigquery_app(self.engine, self.faults),
+            kms=create_kms_app(self.kms, self.faults),
             openai=_provider_app("openai", self.openai),
             anthropic=_provider_app("anthropic", self.anthropic),
         )

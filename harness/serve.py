@@ -13,7 +13,9 @@ the ports open, so ``/health/ready`` is green from the first request.
 The clock of a served process follows wall time (quotas reset at midnight UTC, the streaming buffer
 drains after 30 real minutes) and can be moved ahead, never back, through the ``/_harness`` control
 plane (:mod:`harness.control`) on the api-service port, which also resets all state (and
-re-bootstraps the meta tables), mints provider keys, queues faults and reads BigQuery and KMS state.
+re-bootstraps the meta tables), mints provider keys, queues faults (provider faults, and warehouse
+and KMS faults: at the ports on the fake tier, on the wire of the embedded emulators) and reads
+BigQuery and KMS state.
 The two uvicorn servers run on one event loop in a background thread (:mod:`harness.servers`);
 the command around them is :mod:`harness.cli.serve`.
 """
@@ -142,8 +144,8 @@ class ServiceProcess(ServerThread):
 
     def reset(self) -> None:
         """All state back to fresh (the control plane's ``POST /_harness/reset``): every table,
-        KMS key and provider key gone, the configured KMS key and the meta tables made again, on
-        the same clock and seed. Only a tier with state of ours behind it can be reset."""
+        KMS key, provider key and armed fault gone, the configured KMS key and the meta tables made
+        again, on the same clock and seed. Only a tier with state of ours behind it can be reset."""
         backends = self.require_backends()
         emulators = getattr(backends, "emulators", None)
         if emulators is not None:
@@ -157,6 +159,8 @@ class ServiceProcess(ServerThread):
             kms.create_crypto_key(ring, key)
             backends.openai.reset()
             backends.anthropic.reset()
+            backends.faults.clear()
+            backends.faults.fired.clear()
         else:
             raise ServeError(f"the {self.tier.value} tier has no state of ours to reset")
         bootstrap(backends.platform.warehouse, backends.platform.config)
@@ -179,6 +183,7 @@ class ServiceProcess(ServerThread):
             reset=self.reset if fake is not None else None,
             project=self.settings.gcp_project_id,
             kms_location=key_name.partition("/keyRings/")[0],
+            faults=lambda: fake.faults if fake is not None else None,
         )
 
     # ------------------------------------------------------------------ lifecycle

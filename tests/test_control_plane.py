@@ -313,10 +313,15 @@ def test_a_process_with_nothing_of_ours_behind_it_answers_409() -> None:
             ("GET", "/_harness/bigquery/datasets"),
             ("GET", "/_harness/kms/keyRings"),
             ("POST", "/_harness/seed"),
+            ("GET", "/_harness/faults"),
+            ("DELETE", "/_harness/faults"),
+            ("DELETE", "/_harness/faults/kms"),
         ]:
             response = http.request(method, path, headers=root, json={} if method == "POST" else None)
             assert response.status_code == 409, (path, response.text)
             assert response.json()["error"] == "CONFLICT" and response.json()["error_id"]
+        armed = http.post("/_harness/faults/warehouse", headers=root, json={"error": "backend_error"})
+        assert armed.status_code == 409 and armed.json()["error"] == "CONFLICT"
         assert http.get("/openapi.json").status_code == 404
 
 

@@ -121,3 +121,10 @@ def test_on_the_emulator_tier_the_controls_reach_the_embedded_emulators() -> Non
             assert on_kms.datasets() == [meta] and len(on_kms.tables(meta)) == 15
             key = on_api.mint_key("openai")
             assert on_kms.keys("openai")[0].key[:8] == key[:8]
+            on_api.add_backend_fault("warehouse", error="quota_exceeded", operation="get_dataset")
+            assert [f["error"] for f in on_kms.faults()["backend"]] == ["quota_exceeded"]
+            refused = httpx.get(f"{emulators.bigquery_url}/bigquery/v2/projects/p/datasets/{meta}")
+            assert refused.json()["error"]["errors"][0]["reason"] == "quotaExceeded"
+            on_api.add_backend_fault("kms", error="unavailable")
+            on_api.reset()
+            assert on_kms.faults()["backend"] == []

@@ -206,12 +206,12 @@ def test_pipeline_finalise_failure_leaves_no_running_run_and_a_retry_runs(env: E
 
 def test_pipeline_failure_to_mark_running_leaves_no_live_run(env: Env) -> None:
     """The UPDATE to RUNNING fails (found by failing each call): the PENDING row blocked every
-    retry for an hour. Now the run ends FAILED and the retry runs."""
+    retry for an hour. Now the run ends FAILED, saying the warehouse failed, and the retry runs."""
     env.onboarded()
     plan = FaultPlan()
     plan.add(Fault("execute", backend_error, match="org_meta_pipeline_runs` SET"))
     result = run(env.faulty(plan))
-    assert (result.status, result.error_code) == ("FAILED", "INTERNAL_ERROR")
+    assert (result.status, result.error_code) == ("FAILED", "WAREHOUSE_UNAVAILABLE")
     assert env.runs("RUNNING") == env.runs("PENDING") == []
     assert run(env.platform).status == "SUCCESS"
 

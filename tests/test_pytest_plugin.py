@@ -456,8 +456,8 @@ def test_several_tiers_run_every_tier_aware_test_once_per_tier(pytester: pytest.
                 f"/api/v1/integrations/{org.slug}/openai/setup", json={"credential": key}, headers=org.headers
             )
             assert setup.status_code == 201, setup.text
-            kind = type(harness_backends.platform.warehouse).__name__
-            assert kind == {"fake": "FakeWarehouse", "emulator": "BigQueryWarehouse"}[harness_tier]
+            kind = type(harness_backends).__name__
+            assert kind == {"fake": "FakeBackends", "emulator": "EmulatorBackends"}[harness_tier]
             assert harness_backends.clock is clock
 
         def test_plain(): pass

@@ -421,10 +421,16 @@ def test_live_mode_against_harness_serve(tmp_path: Path) -> None:
         tmp_path,
         """
         name: live
-        faults: [{provider: openai, status: 503, times: 4, before_step: outage}]
+        faults:
+          - {provider: openai, status: 503, times: 4, before_step: outage}
+          - {kind: warehouse, error: service_unavailable, operation: create_dataset, for_seconds: 20}
+          - {kind: kms, error: resource_exhausted, operation: encrypt, before_step: kms over quota}
         steps:
           - bootstrap: {}
           - onboard: {}
+          - name: kms over quota
+            setup_integration: {provider: openai}
+            expect: {status: 503, error: KMS_ERROR}
           - setup_integration: {provider: openai}
           - name: outage
             run_pipeline: {provider: openai}
@@ -446,6 +452,8 @@ def test_live_mode_against_harness_serve(tmp_path: Path) -> None:
         outcome = run_scenario(load_scenario(path), runs_dir=tmp_path / "runs", **urls)
         assert outcome.status == PASSED, outcome.failure_report()
         assert outcome.mode == "live"
+        fired = [(armed.spec.error, armed.fired) for armed in services.backends.faults.armed]  # type: ignore[union-attr]
+        assert fired == [("service_unavailable", 5), ("resource_exhausted", 1)]  # over the control plane
         assert not orgs.exists(services.backends.platform, outcome.org)  # type: ignore[union-attr]
         with pytest.raises(ScenarioUsageError, match="needs an in-process run"):
             run_scenario(in_process_only, runs_dir=None, **urls)

@@ -164,9 +164,7 @@ class JobBackendError(BigQueryError, TransientError):
 
     status = 400
     reason = "jobBackendError"
-    template = (
-        "The job encountered an error during execution. Retrying the job may solve the problem."
-    )
+    template = "The job encountered an error during execution. Retrying the job may solve the problem."
     confirmed = (
         "googleapis/python-bigquery#1991 (400 from jobs.getQueryResults, the text); the reason is "
         "the one googleapis/python-bigquery#2256 retries"

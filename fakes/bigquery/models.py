@@ -99,6 +99,32 @@ class JobStore:
             job.error = exc
         return job
 
+    def fail_query(
+        self,
+        project: str,
+        configuration: dict[str, Any],
+        job_id: str | None,
+        location: str | None,
+        error: WarehouseError,
+    ) -> Job:
+        """Accept a query job that fails without running (a warehouse fault, :mod:`fakes.bigquery.
+        rest_faults`): stored like any job, so jobs.get and getQueryResults report ``error``."""
+        location = location or DEFAULT_LOCATION
+        job_id = job_id or f"job_{uuid.uuid4().hex}"
+        job = Job(
+            project=project,
+            job_id=job_id,
+            location=location,
+            configuration={"jobType": "QUERY", **configuration},
+            created=self.engine.clock.now(),
+            error=error,
+        )
+        with self._lock:
+            if (project, job_id) in self._jobs:
+                raise JobAlreadyExists(project=project, location=location, job_id=job_id)
+            self._jobs[(project, job_id)] = job
+        return job
+
     def find(self, project: str, job_id: str) -> Job | None:
         return self._jobs.get((project, job_id))
 

@@ -3,8 +3,10 @@
 Served under ``/bigquery/v2/...`` so both ``client_options={"api_endpoint": url}`` and
 ``BIGQUERY_EMULATOR_HOST`` work. First slice: datasets insert/get/list/patch/delete, tables
 insert/get/list/patch/delete, ``tabledata.insertAll`` / ``tabledata.list``, ``jobs.query``,
-``jobs.insert`` (query), ``jobs.get`` and ``jobs.getQueryResults``. Every error leaves in
-Google's JSON error format with the engine's status, reason and message.
+``jobs.insert`` (query), ``jobs.get``, ``jobs.getQueryResults`` and ``jobs.cancel``. Every error
+leaves in Google's JSON error format with the engine's status, reason and message. Warehouse faults
+armed on the app's queue are answered on the wire (:mod:`fakes.bigquery.rest_faults`), so the real
+client sees them and applies its own retries.
 
 moto's split: this module parses requests, calls the engine and the emulator's models
 (:mod:`fakes.bigquery.models`: jobs, insertId window) and renders with
@@ -34,7 +36,9 @@ from fakes.bigquery.exceptions import (
     UnsupportedByFake,
     UrlNotFound,
 )
+from fakes.bigquery.faults import error_for
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
+from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
     flag,
     int_arg,
@@ -45,6 +49,8 @@ from fakes.bigquery.rest_requests import (
     token_offset,
 )
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
+from harness.faults.backend import FaultQueue
+from harness.faults.calls import sql_call
 from harness.ports import InsertRowsError, TableInfo, WarehouseError
 from harness.schema.spec import DatasetSpec, FieldSpec, TableSpec
 
@@ -81,12 +87,13 @@ def _query_page(
 # ---------------------------------------------------------------------------------- app
 
 
-def create_app(engine: BigQueryEngine) -> FastAPI:
+def create_app(engine: BigQueryEngine, faults: FaultQueue | None = None) -> FastAPI:
     """The REST v2 emulator as an ASGI app; ``app.state.jobs`` and ``app.state.insert_ids`` hold
-    the emulator's own state beside the engine."""
+    the emulator's own state beside the engine; ``faults`` are the warehouse faults it answers."""
     app = FastAPI(title="BigQuery REST v2 emulator", docs_url=None, redoc_url=None, openapi_url=None)
     jobs = JobStore(engine)
     insert_ids = InsertIdWindow(engine)
+    wire = WireFaults(faults)
     app.state.jobs = jobs
     app.state.insert_ids = insert_ids
 
@@ -115,6 +122,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     @app.post(f"{base}/datasets")
     async def datasets_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
+        wire.check(call("create_dataset"))
         ref = object_at(body, "datasetReference")
         dataset_id = ref.get("datasetId")
         if not dataset_id:
@@ -131,11 +139,13 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.get(f"{base}/datasets")
     async def datasets_list(project: str, request: Request) -> JSONResponse:
+        wire.check(call("list_datasets"))
         page, token = page_of(engine.list_datasets(project), request)
         return JSONResponse(render.dataset_list(page, token))
 
     @app.get(f"{base}/datasets/{{dataset_id}}")
     async def datasets_get(project: str, dataset_id: str) -> JSONResponse:
+        wire.check(call("get_dataset"))
         return JSONResponse(render.dataset_resource(engine.get_dataset(project, dataset_id)))
 
     @app.patch(f"{base}/datasets/{{dataset_id}}")
@@ -156,6 +166,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.delete(f"{base}/datasets/{{dataset_id}}")
     async def datasets_delete(project: str, dataset_id: str, request: Request) -> Response:
+        wire.check(call("delete_dataset"))
         engine.delete_dataset(
             project, dataset_id, delete_contents=flag(request.query_params.get("deleteContents"))
         )
@@ -169,6 +180,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
         ref = object_at(body, "tableReference")
         if not ref.get("tableId"):
             raise RequiredParameterMissing(name="tableReference.tableId")
+        wire.check(call("create_table", [str(ref["tableId"])]))
         unsupported = ("view", "materializedView", "externalDataConfiguration", "rangePartitioning")
         for key in unsupported:
             if body.get(key):
@@ -185,18 +197,21 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.get(f"{base}/datasets/{{dataset_id}}/tables")
     async def tables_list(project: str, dataset_id: str, request: Request) -> JSONResponse:
+        wire.check(call("list_tables"))
         infos = engine.list_tables(project, dataset_id)
         page, token = page_of(infos, request)
         return JSONResponse(render.table_list(page, token, len(infos)))
 
     @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_get(project: str, dataset_id: str, table_id: str) -> JSONResponse:
+        wire.check(call("get_table", [table_id]))
         return JSONResponse(_table_resource(engine, engine.get_table(project, dataset_id, table_id)))
 
     @app.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     @app.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_patch(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
         body = await json_body(request)
+        wire.check(call("patch_table", [table_id]))
         current = engine.get_table(project, dataset_id, table_id)
         schema = None
         if body.get("schema") is not None:
@@ -221,6 +236,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
 
     @app.delete(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_delete(project: str, dataset_id: str, table_id: str) -> Response:
+        wire.check(call("delete_table", [table_id]))
         engine.delete_table(project, dataset_id, table_id)
         return Response(status_code=204)
 
@@ -231,6 +247,7 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
         project: str, dataset_id: str, table_id: str, request: Request
     ) -> JSONResponse:
         body = await json_body(request)
+        wire.check(call("insert_rows", [table_id]))
         entries = body.get("rows") or []
         if not isinstance(entries, list):
             raise RowsNotAList()
@@ -313,24 +330,36 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
         request_id = body.get("requestId")
         job_id = f"job_{uuid.uuid5(uuid.NAMESPACE_URL, request_id).hex}" if request_id else None
         job = jobs.find(project, job_id) if job_id is not None else None
-        if job is None:
-            configuration = {
-                "query": {
-                    key: body[key]
-                    for key in (
-                        "query",
-                        "useLegacySql",
-                        "parameterMode",
-                        "queryParameters",
-                        "defaultDataset",
-                        "labels",
-                    )
-                    if key in body
-                }
+        configuration = {
+            "query": {
+                key: body[key]
+                for key in (
+                    "query",
+                    "useLegacySql",
+                    "parameterMode",
+                    "queryParameters",
+                    "defaultDataset",
+                    "labels",
+                )
+                if key in body
             }
-            configuration["query"].setdefault("useLegacySql", False)
-            if body.get("dryRun"):
-                configuration["dryRun"] = True
+        }
+        configuration["query"].setdefault("useLegacySql", False)
+        if body.get("dryRun"):
+            configuration["dryRun"] = True
+        statement = sql_call(str(body.get("query") or ""))
+        fault = wire.check(statement)
+        if fault is not None:
+            # Accepted, not finished: the client polls the job and is told it failed.
+            failed = jobs.fail_query(
+                project,
+                configuration,
+                job_id if job is None else None,
+                body.get("location"),
+                error_for(fault, statement),
+            )
+            return JSONResponse(render.pending_query_page(failed))
+        if job is None:
             job = jobs.run_query(project, configuration, job_id, body.get("location"))
         max_results = body.get("maxResults")
         int64_ts = bool((body.get("formatOptions") or {}).get("useInt64Timestamp"))
@@ -369,6 +398,12 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
                 "The emulator supports query jobs only (configuration.query)", reason="invalid"
             )
         ref = object_at(body, "jobReference")
+        statement = sql_call(str(configuration["query"].get("query") or ""))
+        fault = wire.check(statement)
+        if fault is not None:
+            error = error_for(fault, statement)
+            job = jobs.fail_query(project, configuration, ref.get("jobId"), ref.get("location"), error)
+            return JSONResponse(render.job_resource(job, running=True))
         job = jobs.run_query(project, configuration, ref.get("jobId"), ref.get("location"))
         return JSONResponse(render.job_resource(job))
 
@@ -376,5 +411,11 @@ def create_app(engine: BigQueryEngine) -> FastAPI:
     async def jobs_get(project: str, job_id: str, request: Request) -> JSONResponse:
         job = jobs.get(project, job_id, request.query_params.get("location"))
         return JSONResponse(render.job_resource(job))
+
+    @app.post(f"{base}/jobs/{{job_id}}/cancel")
+    async def jobs_cancel(project: str, job_id: str, request: Request) -> JSONResponse:
+        """Every job of the emulator is finished when it is polled: cancelling answers it as is."""
+        job = jobs.get(project, job_id, request.query_params.get("location"))
+        return JSONResponse({"kind": "bigquery#jobCancelResponse", "job": render.job_resource(job)})
 
     return app

@@ -148,13 +148,17 @@ def table_list(page: list[TableInfo], token: str | None, total: int) -> dict[str
 # ------------------------------------------------------------------------------------- jobs
 
 
-def job_resource(job: Job) -> dict[str, Any]:
+def job_resource(job: Job, *, running: bool = False) -> dict[str, Any]:
+    """The Job; ``running``: as jobs.insert answers a job it accepted and has not finished."""
     created = ms(job.created)
     if job.job_id is None:
         return _dry_run_resource(job)
     statistics: dict[str, Any] = {"creationTime": created, "startTime": created, "endTime": created}
     status: dict[str, Any] = {"state": "DONE"}
-    if job.error is not None:
+    if running:
+        status = {"state": "RUNNING"}
+        del statistics["endTime"]
+    elif job.error is not None:
         err = {"reason": job.error.reason, "message": job.error.message, "location": "query"}
         status["errorResult"] = err
         status["errors"] = [err]
@@ -210,6 +214,16 @@ def _dry_run_resource(job: Job) -> dict[str, Any]:
                 "schema": {"fields": [f.to_api() for f in result.schema]},
             },
         },
+    }
+
+
+def pending_query_page(job: Job) -> dict[str, Any]:
+    """jobs.query's answer for a job that has not finished: the client polls it by reference."""
+    return {
+        "kind": "bigquery#queryResponse",
+        "jobReference": job.reference(),
+        "jobComplete": False,
+        "location": job.location,
     }
 
 

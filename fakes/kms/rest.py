@@ -21,6 +21,11 @@ The routes are one catch-all under ``/v1/`` dispatched on the resource-name shap
 ``:verb`` suffix, since Cloud KMS's custom methods (``...cryptoKeys/k:encrypt``) do not fit
 path-parameter routing. A path or verb the emulator does not serve (including Cloud KMS methods
 the model lacks, e.g. ``:asymmetricSign``) answers 404 ``NOT_FOUND`` in the same error format.
+
+KMS faults armed on the app's queue (``encrypt``, ``decrypt``, ``get_crypto_key``) are answered on
+the wire with the real error, so the real client applies its own retry; ``crc32c_mismatch`` answers
+the call with a response checksum that does not match its bytes (a GetCryptoKey response carries
+no checksum, so there it changes nothing).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from fakes.kms import exceptions as errors
+from fakes.kms.faults import CORRUPTED, error_for
 from fakes.kms.models import KmsBackend
 from fakes.kms.protojson import (
     CRYPTO_KEY_PURPOSE,
@@ -48,6 +54,7 @@ from fakes.kms.protojson import (
     int64_field,
     to_json,
 )
+from harness.faults.backend import FaultQueue, Port, PortCall
 from harness.ports import KeyManagerError
 
 # ----------------------------------------------------------------------------------- names
@@ -55,6 +62,7 @@ _LOCATION = r"projects/[^/:]+/locations/[^/:]+"
 _KEY_RING = _LOCATION + r"/keyRings/[^/:]+"
 _CRYPTO_KEY = _KEY_RING + r"/cryptoKeys/[^/:]+"
 _VERSION = _CRYPTO_KEY + r"/cryptoKeyVersions/[^/:]+"
+_CRYPTO_KEY_NAME = re.compile(_CRYPTO_KEY)
 
 # ---------------------------------------------------------------------------------- routing
 Handler = Callable[["_Call"], Any]
@@ -210,6 +218,34 @@ def _routes(backend: KmsBackend) -> list[tuple[str, str, str, Handler]]:
     ]
 
 
+def _operation(method: str, name: str, verb: str) -> str | None:
+    """The KMS fault vocabulary's name for a request, None for one faults do not aim at."""
+    if method == "POST" and verb in ("encrypt", "decrypt"):
+        return verb
+    if method == "GET" and not verb and _CRYPTO_KEY_NAME.fullmatch(name):
+        return "get_crypto_key"
+    return None
+
+
+def _version_of(backend: KmsBackend, name: str) -> str:
+    """The version a request on ``name`` uses: the named one, else the key's primary."""
+    if "/cryptoKeyVersions/" in name:
+        return name
+    try:
+        primary = backend.get_crypto_key(name).get("primary")
+    except KeyManagerError:
+        return name
+    return primary["name"] if primary else name
+
+
+def _corrupted(result: Any) -> Any:
+    """The response with its checksum off by one: what bytes changed in transit look like."""
+    for checksum in ("ciphertextCrc32c", "plaintextCrc32c"):
+        if checksum in result:
+            return {**result, checksum: (result[checksum] + 1) % 2**32}
+    return result
+
+
 def _parent(call: _Call) -> _Call:
     """For collection URLs (``.../keyRings``): the parent is the path without the collection."""
     return _Call(call.name.rpartition("/")[0], call.params, call.body)
@@ -221,8 +257,8 @@ def _error(exc: KeyManagerError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status)
 
 
-def create_app(backend: KmsBackend) -> FastAPI:
-    """The Cloud KMS REST v1 app over ``backend``."""
+def create_app(backend: KmsBackend, faults: FaultQueue | None = None) -> FastAPI:
+    """The Cloud KMS REST v1 app over ``backend``, answering the KMS faults armed on ``faults``."""
     app = FastAPI(title="CloudAct Cloud KMS emulator", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.backend = backend
     routes = [(m, re.compile(p), verb, h) for m, p, verb, h in _routes(backend)]
@@ -242,10 +278,17 @@ def create_app(backend: KmsBackend) -> FastAPI:
             return _error(errors.InvalidJsonPayload(detail=exc))
         if not isinstance(body, dict):
             return _error(errors.InvalidJsonPayload(detail="Expected an object."))
+        operation = _operation(method, name, verb)
+        request = PortCall(Port.KMS, frozenset({operation})) if operation else None
+        fault = faults.take(request) if faults is not None and request is not None else None
+        if fault is not None and fault.error != CORRUPTED:
+            return _error(error_for(fault, request, version=_version_of(backend, name)))
         try:
             result = handler(_Call(name, params, body))
         except KeyManagerError as exc:
             return _error(exc)
+        if fault is not None:
+            result = _corrupted(result)
         alt = params.get("$alt", "")
         return JSONResponse(to_json(result, int_enums="enum-encoding=int" in alt))
 

@@ -4,7 +4,9 @@ The same adapter serves the ``emulator`` tier (the client pointed at our BigQuer
 through ``endpoint``) and the ``gcp`` tier (real BigQuery). Google's exceptions are mapped onto the
 port's error taxonomy from the error body's ``reason`` and ``message``, so domain code sees the
 same errors as on the in-process fake (:mod:`harness.backends.bigquery_errors`); values become
-typed query parameters in :mod:`harness.backends.bigquery_params`.
+typed query parameters in :mod:`harness.backends.bigquery_params`. Every call carries the client's
+own retry policies (``DEFAULT_RETRY`` for API calls, ``DEFAULT_JOB_RETRY`` for query jobs) waiting
+on the injected clock (:mod:`harness.backends.clock_retry`).
 
 This module never imports ``fakes``: it is what runs against real BigQuery.
 """
@@ -12,15 +14,20 @@ This module never imports ``fakes``: it is what runs against real BigQuery.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
 from harness.backends.bigquery_errors import mapped
 from harness.backends.bigquery_params import field_parameter, to_query_parameter
+from harness.backends.clock_retry import clock_retry
+from harness.clock import SystemClock
 from harness.ports import (
+    Clock,
     DatasetInfo,
     InsertMode,
     InsertRowsError,
@@ -47,7 +54,8 @@ def _quote(ident: str) -> str:
 
 
 class BigQueryWarehouse:
-    """``Warehouse`` on google-cloud-bigquery, bound to one project."""
+    """``Warehouse`` on google-cloud-bigquery, bound to one project. ``clock`` and ``sleep`` are how
+    the client's retries wait: real time by default (gcp), the manual clock on the emulator tier."""
 
     def __init__(
         self,
@@ -57,9 +65,14 @@ class BigQueryWarehouse:
         endpoint: str | None = None,
         location: str = "US",
         client: bigquery.Client | None = None,
+        clock: Clock | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.project = project
         self.location = location
+        on_clock = clock_retry(clock or SystemClock(), sleep)
+        self._retry = on_clock(bigquery.DEFAULT_RETRY)
+        self._job_retry = on_clock(DEFAULT_JOB_RETRY)
         if client is None:
             options = {"api_endpoint": endpoint} if endpoint else None
             client = bigquery.Client(
@@ -105,15 +118,17 @@ class BigQueryWarehouse:
         if labels:
             ds.labels = dict(labels)
         with mapped():
-            return self._dataset_info(self.client.create_dataset(ds, exists_ok=exists_ok))
+            return self._dataset_info(self.client.create_dataset(ds, exists_ok=exists_ok, retry=self._retry))
 
     def get_dataset(self, dataset_id: str) -> DatasetInfo:
         with mapped():
-            return self._dataset_info(self.client.get_dataset(self._dataset_ref(dataset_id)))
+            return self._dataset_info(
+                self.client.get_dataset(self._dataset_ref(dataset_id), retry=self._retry)
+            )
 
     def list_datasets(self) -> list[DatasetInfo]:
         with mapped():
-            items = list(self.client.list_datasets(self.project))
+            items = list(self.client.list_datasets(self.project, retry=self._retry))
             return [self.get_dataset(item.dataset_id) for item in items]
 
     def delete_dataset(
@@ -121,7 +136,10 @@ class BigQueryWarehouse:
     ) -> None:
         with mapped():
             self.client.delete_dataset(
-                self._dataset_ref(dataset_id), delete_contents=delete_contents, not_found_ok=not_found_ok
+                self._dataset_ref(dataset_id),
+                delete_contents=delete_contents,
+                not_found_ok=not_found_ok,
+                retry=self._retry,
             )
 
     # ------------------------------------------------------------------------- tables
@@ -148,18 +166,18 @@ class BigQueryWarehouse:
     def create_table(self, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False) -> TableInfo:
         table = bigquery.Table.from_api_repr(spec.to_api(self.project, dataset_id))
         with mapped():
-            return self._table_info(self.client.create_table(table, exists_ok=exists_ok))
+            return self._table_info(self.client.create_table(table, exists_ok=exists_ok, retry=self._retry))
 
     def _get(self, dataset_id: str, table_id: str) -> bigquery.Table:
         with mapped():
-            return self.client.get_table(self._table_ref(dataset_id, table_id))
+            return self.client.get_table(self._table_ref(dataset_id, table_id), retry=self._retry)
 
     def get_table(self, dataset_id: str, table_id: str) -> TableInfo:
         return self._table_info(self._get(dataset_id, table_id))
 
     def list_tables(self, dataset_id: str) -> list[TableInfo]:
         with mapped():
-            items = list(self.client.list_tables(self._dataset_ref(dataset_id)))
+            items = list(self.client.list_tables(self._dataset_ref(dataset_id), retry=self._retry))
         return [self.get_table(dataset_id, item.table_id) for item in items]
 
     def patch_table(
@@ -189,11 +207,13 @@ class BigQueryWarehouse:
         if not fields:
             return self._table_info(table)
         with mapped():
-            return self._table_info(self.client.update_table(table, fields))
+            return self._table_info(self.client.update_table(table, fields, retry=self._retry))
 
     def delete_table(self, dataset_id: str, table_id: str, *, not_found_ok: bool = False) -> None:
         with mapped():
-            self.client.delete_table(self._table_ref(dataset_id, table_id), not_found_ok=not_found_ok)
+            self.client.delete_table(
+                self._table_ref(dataset_id, table_id), not_found_ok=not_found_ok, retry=self._retry
+            )
 
     # ---------------------------------------------------------------------- inserting
 
@@ -216,7 +236,7 @@ class BigQueryWarehouse:
 
     def _stream(self, table: bigquery.Table, rows: Sequence[Mapping[str, Any]]) -> int:
         with mapped():
-            errors = self.client.insert_rows(table, [dict(row) for row in rows])
+            errors = self.client.insert_rows(table, [dict(row) for row in rows], retry=self._retry)
         row_errors: list[RowError] = []
         for entry in errors:
             for detail in entry.get("errors") or ():
@@ -296,12 +316,13 @@ class BigQueryWarehouse:
         keyword = _leading_keyword(sql)
         with mapped():
             if keyword in _QUERY_AND_WAIT:
-                rows_iter = self.client.query_and_wait(sql, job_config=config)
+                rows_iter = self.client.query_and_wait(
+                    sql, job_config=config, retry=self._retry, job_retry=self._job_retry
+                )
                 statement_type = _QUERY_AND_WAIT[keyword]
                 stats: Any = rows_iter
             else:
-                job = self.client.query(sql, job_config=config)
-                rows_iter = job.result()
+                job, rows_iter = self._job_retry(self._query_job)(sql, config)
                 statement_type = job.statement_type or "SELECT"
                 stats = job
             schema = tuple(FieldSpec.from_api(f.to_api_repr()) for f in (rows_iter.schema or ()))
@@ -315,6 +336,14 @@ class BigQueryWarehouse:
             job_id=stats.job_id,
             bytes_processed=int(stats.total_bytes_processed or 0),
         )
+
+    def _query_job(self, sql: str, config: bigquery.QueryJobConfig) -> tuple[bigquery.QueryJob, Any]:
+        """A query job and its rows, re-run whole by the job retry around it. The client is given
+        no ``job_retry`` of its own: with one it would also wrap ``jobs.insert`` in a private retry
+        that sleeps in real time, while this one waits on the clock and re-runs the job as the
+        client's does (a new job when the last one failed for a retryable reason)."""
+        job = self.client.query(sql, job_config=config, retry=self._retry, job_retry=None)
+        return job, job.result(retry=self._retry)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
         query_params = [to_query_parameter(name, value) for name, value in (params or {}).items()]

@@ -24,8 +24,21 @@ from harness.ports import (
 
 STREAMING_BUFFER_MARKER = "would affect rows in the streaming buffer"
 _TRANSIENT_REASONS = frozenset(
-    {"rateLimitExceeded", "quotaExceeded", "backendError", "internalError", "jobRateLimitExceeded"}
+    {
+        "rateLimitExceeded",
+        "quotaExceeded",
+        "backendError",
+        "internalError",
+        "jobRateLimitExceeded",
+        "jobBackendError",
+        "jobInternalError",
+    }
 )
+_JOB_ERROR_STATUS = {"jobBackendError": 400, "jobInternalError": 400, "timeout": 400}
+"""A failed job's ``errorResult`` reaches the caller through the client as the exception of the
+reason's status in google-cloud-bigquery's own table, where these reasons are missing (so 500).
+BigQuery answers them with 400 (``jobs.getQueryResults``); the port reports that status, as the
+in-process fake does."""
 
 
 def _error_detail(exc: gexc.GoogleAPICallError) -> tuple[str | None, str]:
@@ -51,7 +64,7 @@ def _error_detail(exc: gexc.GoogleAPICallError) -> tuple[str | None, str]:
 def map_google_error(exc: gexc.GoogleAPICallError) -> WarehouseError:
     """The port's error for a Google API error (status, reason and message kept)."""
     reason, message = _error_detail(exc)
-    status = int(exc.code) if exc.code is not None else 500
+    status = _JOB_ERROR_STATUS.get(reason or "") or (int(exc.code) if exc.code is not None else 500)
     if STREAMING_BUFFER_MARKER in message:
         return StreamingBufferError(message, reason=reason or "invalidQuery", status=status)
     if status >= 500 or status == 429 or (reason in _TRANSIENT_REASONS):
@@ -69,7 +82,13 @@ def map_google_error(exc: gexc.GoogleAPICallError) -> WarehouseError:
 
 @contextmanager
 def mapped() -> Iterator[None]:
+    """Google's errors as the port's. A retry that ran out of time (``RetryError``) is the error of
+    its last attempt: the caller sees the same error with or without the client's retries."""
     try:
         yield
     except gexc.GoogleAPICallError as exc:
         raise map_google_error(exc) from exc
+    except gexc.RetryError as exc:
+        if isinstance(exc.cause, gexc.GoogleAPICallError):
+            raise map_google_error(exc.cause) from exc
+        raise TransientError(f"BigQuery did not answer: {exc.message}") from exc

@@ -43,8 +43,10 @@ BIGQUERY_RETRY_REASONS = frozenset({"rateLimitExceeded", "backendError", "intern
 """google.cloud.bigquery.retry._RETRYABLE_REASONS."""
 BIGQUERY_JOB_RETRY_REASONS = frozenset({"jobBackendError", "jobInternalError", "jobRateLimitExceeded"})
 """google.cloud.bigquery.retry.job_retry_reasons (on top of the API reasons)."""
-KMS_RETRY_CODES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED"})
-"""The KMS methods' predicate: ServiceUnavailable and DeadlineExceeded."""
+KMS_RETRY_CODES = frozenset({"UNAVAILABLE"})
+"""What the KMS methods' predicate (ServiceUnavailable, DeadlineExceeded) matches over REST, the
+transport the adapters use: a 504 DEADLINE_EXCEEDED arrives as ``GatewayTimeout``, which it does
+not match, so the real client does not retry it (the gRPC transport would)."""
 
 _JOB_METHODS = frozenset({"query", "execute", "insert_rows"})
 """Port methods that run a query job (``insert_rows`` writes with an INSERT job by default)."""
@@ -128,9 +130,7 @@ class RetryingWarehouse(_Retrying):
 
     def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[BaseException], bool]]:
         job = name in _JOB_METHODS
-        return (BIGQUERY_JOB_RETRY if job else BIGQUERY_RETRY), (
-            lambda exc: bigquery_retryable(exc, job=job)
-        )
+        return (BIGQUERY_JOB_RETRY if job else BIGQUERY_RETRY), (lambda exc: bigquery_retryable(exc, job=job))
 
 
 class RetryingKeyManager(_Retrying):

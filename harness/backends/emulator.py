@@ -5,11 +5,14 @@ Two ways to get them:
 
 * **embedded** (default): :func:`build_emulator` starts :class:`harness.emulators.Emulators` on free
   loopback ports in a background thread, on the caller's manual clock and seed, so scenarios and
-  tests can move time, arm provider faults and mint provider keys exactly as on the fake tier;
+  tests can move time, arm provider faults and mint provider keys exactly as on the fake tier, and
+  arm warehouse and KMS faults (``faults``), which the emulators answer on the wire to the real
+  clients, whose retries wait on that clock;
 * **external**: with ``BIGQUERY_EMULATOR_HOST`` set (e.g. ``eval "$(harness emulators up
   --print-env)"``), the platform talks to emulators some other process serves, found through
   ``BIGQUERY_EMULATOR_HOST``, ``KMS_ENDPOINT``, ``OPENAI_BASE_URL`` and ``ANTHROPIC_BASE_URL``.
-  Nothing behind them is reachable from here (no clock, no provider fakes).
+  Nothing behind them is reachable from here (no clock, no provider fakes, no fault queue: arm
+  faults through their control plane).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from harness.services.settings import Settings
 if TYPE_CHECKING:
     from harness.datadir import DataDir
     from harness.emulators import Emulators
+    from harness.faults.backend import FaultQueue
 
 
 class EmulatorConfigError(ValueError):
@@ -44,6 +48,12 @@ class EmulatorBackends:
     platform: Platform
     emulators: Emulators | None = None
     _closed: bool = field(default=False, repr=False)
+
+    @property
+    def faults(self) -> FaultQueue | None:
+        """The warehouse and KMS faults the emulators answer on the wire (None for external ones:
+        arm those through their control plane)."""
+        return self.emulators.faults if self.emulators is not None else None
 
     @property
     def openai(self) -> Any:

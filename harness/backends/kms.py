@@ -16,13 +16,18 @@ code cannot tell the tiers apart:
   INVALID_ARGUMENT and FAILED_PRECONDITION), so the canonical code is read from the JSON error body
   when there is one, else from the exception class (gRPC).
 
+* The client's own retry of each method (its default: UNAVAILABLE and DEADLINE_EXCEEDED, 60 s)
+  waits on the injected clock (:mod:`harness.backends.clock_retry`); running out of time is the
+  port error of the last attempt.
+
 Domain code never imports this module; tier selection (``harness.backends``) does.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import google_crc32c
 from google.api_core import exceptions as gexc
@@ -30,7 +35,10 @@ from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import Credentials
 from google.cloud import kms_v1
 
+from harness.backends.clock_retry import clock_retry
+from harness.clock import SystemClock
 from harness.ports import (
+    Clock,
     DecryptionError,
     EncryptResult,
     KeyAlreadyExistsError,
@@ -40,8 +48,6 @@ from harness.ports import (
     KeyPermissionError,
     KeyStateError,
 )
-
-T = TypeVar("T")
 
 _RETRYABLE_CODES = {
     "UNAVAILABLE",
@@ -96,6 +102,13 @@ def map_google_error(exc: gexc.GoogleAPICallError, *, decrypting: bool = False) 
     return KeyManagerError(message, status=status, code=code)
 
 
+def default_retry(client: kms_v1.KeyManagementServiceClient, method: str) -> Any:
+    """The retry the client applies to ``method`` when the caller gives none: the one its
+    transport wrapped the method with (the library keeps it nowhere public)."""
+    transport = client._transport
+    return transport._wrapped_methods[getattr(transport, method)]._retry
+
+
 class CloudKmsKeyManager:
     """The ``KeyManager`` port bound to one Cloud KMS crypto key, through the real client."""
 
@@ -107,8 +120,11 @@ class CloudKmsKeyManager:
         *,
         client: kms_v1.KeyManagementServiceClient | None = None,
         timeout: float | None = 30.0,
+        clock: Clock | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``endpoint`` is e.g. ``http://127.0.0.1:9011`` for the emulator; ``None`` is Cloud KMS."""
+        """``endpoint`` is e.g. ``http://127.0.0.1:9011`` for the emulator; ``None`` is Cloud KMS.
+        ``clock`` and ``sleep`` are how the client's retries wait (real time by default)."""
         self.key_name = key_name
         self.timeout = timeout
         if client is None:
@@ -118,13 +134,20 @@ class CloudKmsKeyManager:
                 client_options={"api_endpoint": endpoint} if endpoint else None,
             )
         self.client = client
+        on_clock = clock_retry(clock or SystemClock(), sleep)
+        self._retries = {
+            method: on_clock(default_retry(client, method))
+            for method in ("encrypt", "decrypt", "get_crypto_key")
+        }
 
-    def _call(self, fn: Callable[..., T], *, decrypting: bool = False, **kwargs: Any) -> T:
+    def _call(self, method: str, *, decrypting: bool = False, **kwargs: Any) -> Any:
         try:
-            return fn(**kwargs, timeout=self.timeout)
+            return getattr(self.client, method)(**kwargs, timeout=self.timeout, retry=self._retries[method])
         except gexc.GoogleAPICallError as exc:
             raise map_google_error(exc, decrypting=decrypting) from exc
         except gexc.RetryError as exc:
+            if isinstance(exc.cause, gexc.GoogleAPICallError):
+                raise map_google_error(exc.cause, decrypting=decrypting) from exc
             raise KeyManagerUnavailableError(f"Cloud KMS did not answer: {exc.message}") from exc
         except auth_exceptions.GoogleAuthError as exc:
             raise KeyPermissionError(
@@ -135,7 +158,7 @@ class CloudKmsKeyManager:
 
     def encrypt(self, plaintext: bytes, *, aad: bytes = b"") -> EncryptResult:
         response = self._call(
-            self.client.encrypt,
+            "encrypt",
             request={
                 "name": self.key_name,
                 "plaintext": plaintext,
@@ -156,7 +179,7 @@ class CloudKmsKeyManager:
 
     def decrypt(self, ciphertext: bytes, *, aad: bytes = b"") -> bytes:
         response = self._call(
-            self.client.decrypt,
+            "decrypt",
             decrypting=True,
             request={
                 "name": self.key_name,
@@ -171,11 +194,11 @@ class CloudKmsKeyManager:
         return response.plaintext
 
     def primary_version(self) -> str:
-        key = self._call(self.client.get_crypto_key, name=self.key_name)
+        key = self._call("get_crypto_key", name=self.key_name)
         if not key.primary.name:
             # Same wording as the fake (fakes.kms.exceptions.NoPrimaryVersion; not confirmed text).
             raise KeyStateError(f"CryptoKey {self.key_name} has no primary CryptoKeyVersion.")
         return key.primary.name
 
 
-__all__ = ["CloudKmsKeyManager", "map_google_error"]
+__all__ = ["CloudKmsKeyManager", "default_retry", "map_google_error"]

@@ -8,6 +8,7 @@ and in how a retry wait passes (the emulators' manual clock is advanced; on gcp 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from google.auth.credentials import Credentials
 
@@ -32,21 +33,23 @@ def build_real_platform(
     sleep: Callable[[float], None] | None = None,
     config: BootstrapConfig | None = None,
 ) -> Platform:
-    """A Platform on the real clients; ``None`` endpoints and URLs mean the real services, ``None``
-    sleep the provider clients' default."""
+    """A Platform on the real clients; ``None`` endpoints and URLs mean the real services. Every
+    client's retries wait on ``clock`` by ``sleep`` (``None``: really sleep, as on gcp)."""
     # OPENAI_BASE_URL ends in /v1 by the openai SDK's convention; the harness's clients add it.
     urls = {
         provider: url.rstrip("/").removesuffix("/v1") if url else None
         for provider, url in (provider_urls or {}).items()
     }
-    options: dict[str, object] = {"clock": clock}
+    options: dict[str, Any] = {"clock": clock}
     if sleep is not None:
         options["sleep"] = sleep
     return Platform(
         warehouse=BigQueryWarehouse(
-            settings.gcp_project_id, credentials=credentials, endpoint=bigquery_endpoint
+            settings.gcp_project_id, credentials=credentials, endpoint=bigquery_endpoint, **options
         ),
-        keys=CloudKmsKeyManager(settings.kms_key_name, credentials=credentials, endpoint=kms_endpoint),
+        keys=CloudKmsKeyManager(
+            settings.kms_key_name, credentials=credentials, endpoint=kms_endpoint, **options
+        ),
         clock=clock,
         validators={p: validator_for(p, base_url=urls.get(p), **options) for p in Provider},
         usage_sources={p: usage_source_for(p, base_url=urls.get(p), **options) for p in Provider},

@@ -15,6 +15,7 @@ second signal stops the cleanup and names the orgs it kept.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -147,17 +148,25 @@ def _run_command(
     loaded = _load_scenarios(paths, err)
     if api_url is not None and pipeline_url is not None:
         _preflight_live(err, api_url, pipeline_url)
-    return _run_all(
-        loaded,
-        out=out,
-        err=err,
-        tier=tier,
-        api_url=api_url,
-        pipeline_url=pipeline_url,
-        record=record,
-        seed=seed,
-        runs_dir=runs_dir,
-    )
+    # In-process services log a known upstream failure (a structured 5xx) as a warning; here that
+    # is the step's own result, already on its line. Unexpected errors (tracebacks) still print.
+    services_log = logging.getLogger("harness.services")
+    level = services_log.level
+    services_log.setLevel(max(level, logging.ERROR))
+    try:
+        return _run_all(
+            loaded,
+            out=out,
+            err=err,
+            tier=tier,
+            api_url=api_url,
+            pipeline_url=pipeline_url,
+            record=record,
+            seed=seed,
+            runs_dir=runs_dir,
+        )
+    finally:
+        services_log.setLevel(level)
 
 
 def replay_command(

@@ -2,7 +2,7 @@
 harness serves (each ``harness emulators up`` port, the container image, ``harness serve``'s
 api-service port), so a test suite outside this process can do over HTTP what an in-process test
 does: reset all state, read and move the clock, mint provider keys, queue and clear provider
-faults, and read BigQuery and KMS state.
+faults and warehouse / KMS faults, and read BigQuery and KMS state.
 
 * :mod:`harness.control.target`: what a process lets the controls reach (:class:`Controlled`);
 * :mod:`harness.control.routes`: the router factory, :mod:`harness.control.reads` the state reads,

@@ -29,4 +29,20 @@ class FaultRequest(BaseModel):
     retry_after: float | None = Field(default=None, ge=0)
 
 
-__all__ = ["ClockAdvance", "FaultRequest", "KeyRequest"]
+class BackendFaultRequest(BaseModel):
+    """A warehouse or KMS fault (:class:`harness.faults.BackendFault`): the error, which calls it
+    aims at, and how many of them or for how long it lasts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: str = Field(description="The fault kind, e.g. service_unavailable or unavailable.")
+    operation: str = Field(default="*", description="The operation it aims at; * for every one.")
+    table: str | None = Field(default=None, description="Only calls touching this table (warehouse).")
+    times: int | None = Field(default=1, ge=1, description="How many matching calls fail.")
+    after: int = Field(default=0, ge=0, description="Matching calls let through first.")
+    for_seconds: float | None = Field(
+        default=None, gt=0, description="Fail every matching call for this long on the clock."
+    )
+
+
+__all__ = ["BackendFaultRequest", "ClockAdvance", "FaultRequest", "KeyRequest"]

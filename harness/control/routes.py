@@ -1,5 +1,6 @@
 """The control router every served process mounts under ``/_harness``: describe the process, reset
-it, read and move its clock, mint and list provider keys, queue, list and clear provider faults,
+it, read and move its clock, mint and list provider keys, queue, list and clear provider faults
+and warehouse / KMS faults (answered on the wire by the emulators, at the ports on the fake tier),
 and (:mod:`harness.control.reads`) read BigQuery and KMS state.
 
 Root-key protected (``X-CA-Root-Key``), never part of an OpenAPI document, errors in the one
@@ -18,9 +19,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from harness.control import CONTROL_PREFIX
-from harness.control.models import ClockAdvance, FaultRequest, KeyRequest
+from harness.control.models import BackendFaultRequest, ClockAdvance, FaultRequest, KeyRequest
 from harness.control.reads import state_router
 from harness.control.target import Controlled, conflict
+from harness.faults.backend import BackendFault, FaultSpecError, Port
 from harness.onboarding.errors import DomainError
 from harness.ports import Provider
 from harness.services.deps import require_root
@@ -105,23 +107,61 @@ def control_router(controlled: Controlled) -> APIRouter:
 
     @router.get("/providers/{provider}/faults")
     def list_faults(provider: Provider) -> dict[str, Any]:
-        faults = [
-            {
-                "status": fault.status,
-                "timeout": fault.status is None and math.isinf(fault.delay),
-                "remaining": fault.remaining,
-                "retry_after": fault.retry_after,
-            }
-            for fault in controlled.provider(provider).pending_faults
-        ]
-        return {"provider": provider.value, "faults": faults}
+        return {"provider": provider.value, "faults": _provider_faults(controlled.provider(provider))}
 
     @router.delete("/providers/{provider}/faults")
     def clear_faults(provider: Provider) -> dict[str, Any]:
         return {"provider": provider.value, "cleared": controlled.provider(provider).clear_faults()}
 
+    @router.post("/faults/{port}", status_code=201)
+    def add_backend_fault(port: Port, body: BackendFaultRequest) -> dict[str, Any]:
+        """Arm a warehouse or KMS fault; answers the port's faults still pending."""
+        queue = controlled.fault_queue()
+        try:
+            fault = BackendFault(port=port, **body.model_dump())
+        except FaultSpecError as exc:
+            raise DomainError(str(exc), code="INVALID_REQUEST") from exc
+        queue.arm(fault)
+        return {"port": port.value, "pending": queue.pending(port)}
+
+    @router.get("/faults")
+    def all_faults() -> dict[str, Any]:
+        """Every fault still pending: warehouse and KMS, and each provider fake's."""
+        queue = controlled.fault_queue()
+        providers = {
+            provider.value: _provider_faults(fake)
+            for provider, fake in controlled.providers().items()
+            if fake is not None
+        }
+        return {"backend": queue.pending(), "providers": providers}
+
+    @router.delete("/faults/{port}")
+    def clear_backend_faults(port: Port) -> dict[str, Any]:
+        return {"port": port.value, "cleared": controlled.fault_queue().clear(port)}
+
+    @router.delete("/faults")
+    def clear_all_faults() -> dict[str, Any]:
+        """Drop every queued fault, the providers' included; answers how many were pending."""
+        cleared = controlled.fault_queue().clear()
+        for fake in controlled.providers().values():
+            if fake is not None:
+                cleared += fake.clear_faults()
+        return {"cleared": cleared}
+
     router.include_router(state_router(controlled))
     return router
+
+
+def _provider_faults(fake: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "status": fault.status,
+            "timeout": fault.status is None and math.isinf(fault.delay),
+            "remaining": fault.remaining,
+            "retry_after": fault.retry_after,
+        }
+        for fault in fake.pending_faults
+    ]
 
 
 __all__ = ["control_router"]

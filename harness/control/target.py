@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from fakes.bigquery.engine import BigQueryEngine
     from fakes.kms import KmsBackend
     from fakes.providers.base import ProviderState
+    from harness.faults.backend import FaultQueue
 
 T = TypeVar("T")
 
@@ -32,7 +33,8 @@ class Controlled:
     ``project`` and ``kms_location`` are the defaults of the state reads' ``project`` / ``location``;
     ``seed`` applies a seed file's text (YAML or JSON, named by ``source``) and answers its report
     (None where no seed-file loader was wired: the process knows no :mod:`harness.seeding`, which
-    sits above it).
+    sits above it); ``faults`` is the queue of warehouse and KMS faults the process's BigQuery and
+    KMS answer (None where they are real, or served by another process).
     """
 
     info: Callable[[], dict[str, Any]]
@@ -44,6 +46,7 @@ class Controlled:
     project: str
     kms_location: str
     seed: Callable[[str, str], dict[str, Any]] | None = None
+    faults: Callable[[], FaultQueue | None] = lambda: None
 
     def provider(self, provider: Provider) -> ProviderState:
         return _present(self.providers().get(provider), f"the real {provider.value}")
@@ -53,6 +56,9 @@ class Controlled:
 
     def key_rings(self) -> KmsBackend:
         return _present(self.kms(), "real Cloud KMS")
+
+    def fault_queue(self) -> FaultQueue:
+        return _present(self.faults(), "BigQuery and Cloud KMS it does not serve")
 
 
 def conflict(message: str) -> Conflict:

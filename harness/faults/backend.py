@@ -47,12 +47,16 @@ WAREHOUSE_ERRORS: dict[str, str] = {
 
 KMS_ERRORS: dict[str, str] = {
     "unavailable": "503 UNAVAILABLE (retried by the Cloud KMS client)",
-    "deadline_exceeded": "504 DEADLINE_EXCEEDED (retried)",
+    "deadline_exceeded": "504 DEADLINE_EXCEEDED (not retried over REST, the adapters' transport)",
     "resource_exhausted": "429 RESOURCE_EXHAUSTED (not retried)",
     "key_disabled": "400 FAILED_PRECONDITION: the key version is DISABLED",
     "key_destroyed": "400 FAILED_PRECONDITION: the key version is DESTROYED",
     "crc32c_mismatch": "a response whose CRC32C does not match its bytes (discarded by the adapter)",
 }
+
+ONLY_ON: dict[str, frozenset[str]] = {"crc32c_mismatch": frozenset({"encrypt", "decrypt"})}
+"""Kinds only some operations can show (a GetCryptoKey response carries no checksum to get wrong):
+such a fault lets the other calls through, even aimed at every operation."""
 
 WAREHOUSE_OPERATIONS: dict[str, str] = {
     "query": "a SELECT job",
@@ -111,6 +115,9 @@ class BackendFault:
                 f"unknown {port.value} operation {self.operation!r}; one of: "
                 f"{', '.join([ANY, *OPERATIONS[port]])}"
             )
+        only = ONLY_ON.get(self.error)
+        if only is not None and self.operation != ANY and self.operation not in only:
+            raise FaultSpecError(f"{self.error} hits only {', '.join(sorted(only))}, not {self.operation}")
         if self.table is not None and port is not Port.WAREHOUSE:
             raise FaultSpecError("table: aims warehouse faults only")
         if self.times is not None and self.times < 1:
@@ -149,6 +156,9 @@ class ArmedFault:
         if spec.port is not call.port:
             return False
         if spec.operation != ANY and spec.operation not in call.operations:
+            return False
+        only = ONLY_ON.get(spec.error)
+        if only is not None and not only & call.operations:
             return False
         return spec.table is None or spec.table in call.tables
 
@@ -239,6 +249,7 @@ __all__ = [
     "ERRORS",
     "KMS_ERRORS",
     "KMS_OPERATIONS",
+    "ONLY_ON",
     "OPERATIONS",
     "WAREHOUSE_ERRORS",
     "WAREHOUSE_OPERATIONS",

@@ -20,6 +20,7 @@ from typing import Any
 from harness.onboarding.errors import DomainError, NotFound
 from harness.onboarding.platform import Platform
 from harness.pipelines.models import DqView, RunStatus, RunView, StepView
+from harness.ports import KeyManagerError, WarehouseError
 
 
 class PipelineFailure(DomainError):
@@ -246,7 +247,7 @@ class RunRecorder:
             "error_message": None,
         }
         if error is not None:
-            values["error_code"] = error.code if isinstance(error, DomainError) else "INTERNAL_ERROR"
+            values["error_code"] = run_error_code(error)
             values["error_message"] = _describe(error)
         self._update(**values)
 
@@ -263,6 +264,18 @@ def _duration_ms(start: datetime, end: datetime, wall_started: float) -> int:
     """Clock time when the injected clock moved (retry waits on a manual clock), else wall time."""
     clock_ms = int((end - start).total_seconds() * 1000)
     return clock_ms if clock_ms > 0 else int((time.perf_counter() - wall_started) * 1000)
+
+
+def run_error_code(error: BaseException) -> str:
+    """The code a failed run reports: the one the services would answer for the same error, so a
+    run that failed on a KMS or warehouse outage says so rather than ``INTERNAL_ERROR``."""
+    if isinstance(error, DomainError):
+        return error.code
+    if isinstance(error, WarehouseError):
+        return "WAREHOUSE_UNAVAILABLE" if error.retryable else "WAREHOUSE_ERROR"
+    if isinstance(error, KeyManagerError):
+        return "KMS_ERROR"
+    return "INTERNAL_ERROR"
 
 
 def _describe(exc: BaseException) -> str:

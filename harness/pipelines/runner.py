@@ -19,7 +19,7 @@ from harness.onboarding.errors import Conflict, DomainError, InvalidRequest, Not
 from harness.onboarding.plans import SubscriptionStatus
 from harness.onboarding.platform import Platform
 from harness.pipelines import usage_cost
-from harness.pipelines.lifecycle import RunOverlaps, RunRecorder, load_run
+from harness.pipelines.lifecycle import RunOverlaps, RunRecorder, load_run, run_error_code
 from harness.pipelines.metering import MeteredWarehouse
 from harness.pipelines.models import RunRequest, RunStatus, RunView
 from harness.ports import Provider
@@ -170,7 +170,7 @@ def _close_run(
         except Exception as exc:
             finish_error = exc
             log.warning("ending run %s failed; trying again", recorder.run_id, exc_info=True)
-    code = (error.code if isinstance(error, DomainError) else "INTERNAL_ERROR") if error else None
+    code = run_error_code(error) if error else None
     for action in (
         lambda: recorder.record_cost(
             bytes_processed=metered.bytes_processed,

@@ -1,7 +1,7 @@
 """Where a scenario's requests go: the in-process services over a tier's backends, or live URLs.
 
 Both drivers answer the same calls — ``send`` a request, read and ``advance`` the clock, mint a
-valid provider credential, ``arm`` a provider fault, ``count_rows``, ``describe_dataset``,
+valid provider credential, ``arm`` a provider, warehouse or KMS fault, ``count_rows``, ``describe_dataset``,
 ``bootstrap_config`` — so the runner does not care which one it has. The live driver reaches
 behind running services through the root-key-protected ``/_harness`` control plane of
 ``harness serve``, with :class:`harness.control_client.ControlClient` (``controls`` says whether
@@ -22,7 +22,7 @@ from harness.backends import Backend
 from harness.control import CONTROL_PREFIX
 from harness.control_client import ControlClient, ControlError
 from harness.scenario.actions import ORG_DATASET_TABLES, ActionError, Request
-from harness.scenario.model import ProviderFault
+from harness.scenario.model import Fault, ProviderFault
 from harness.services.settings import Settings
 
 LIVE_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
@@ -108,7 +108,16 @@ class InProcess:
             raise ActionError(f"no {provider.upper()}_API_KEY for a valid {provider} credential")
         return secret
 
-    def arm(self, fault: ProviderFault) -> None:
+    def arm(self, fault: Fault) -> Any:
+        """Arm ``fault``; a warehouse or KMS fault answers its armed handle (how often it fired)."""
+        if not isinstance(fault, ProviderFault):
+            queue = getattr(self.backends, "faults", None)
+            if queue is None:
+                raise ActionError(
+                    "warehouse and KMS faults need the fake tier or embedded emulators (with external "
+                    "emulators, queue them over their control plane: POST /_harness/faults/{port})"
+                )
+            return queue.arm(fault.spec())
         state = self._state(fault.provider.value)
         if state is None:
             raise ActionError("provider faults need the provider fakes (fake or emulator tier)")
@@ -116,6 +125,7 @@ class InProcess:
             state.add_timeout(times=fault.times)
         else:
             state.add_fault(fault.status, times=fault.times, retry_after=fault.retry_after)
+        return None
 
     def count_rows(self, table: str, org: str) -> dict[str, Any]:
         from harness.ports import NotFoundError
@@ -228,8 +238,12 @@ class Live:
             raise ActionError(f"no {provider.upper()}_API_KEY for a valid {provider} credential")
         return secret
 
-    def arm(self, fault: ProviderFault) -> None:
+    def arm(self, fault: Fault) -> None:
         with _refused():
+            if not isinstance(fault, ProviderFault):
+                spec = fault.spec().describe()
+                self.control.add_backend_fault(spec.pop("port"), **spec)
+                return
             self.control.add_fault(
                 fault.provider.value,
                 status=None if fault.timeout else fault.status,

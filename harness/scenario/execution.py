@@ -51,7 +51,7 @@ from harness.scenario.cleanup import clean_up, offboard
 from harness.scenario.consistency import BUILTIN_VARIABLES
 from harness.scenario.drivers import InProcess, Live, env_credential
 from harness.scenario.expectations import MISSING, check_response, compare, resolve_path
-from harness.scenario.model import PARALLEL, ProviderFault, Scenario, Step, Tier
+from harness.scenario.model import PARALLEL, Fault, Scenario, Step, Tier
 from harness.scenario.outcome import (
     FAILED,
     INTERRUPTED,
@@ -167,7 +167,8 @@ class ScenarioRun:
         self.onboarded: list[str] = []
         self._onboarding = threading.Lock()
         self.faults: list[FaultRecord] = []
-        self.pending_faults: dict[int, list[ProviderFault]] = {}
+        self.pending_faults: dict[int, list[Fault]] = {}
+        self.armed: list[tuple[FaultRecord, Any]] = []
         for fault in scenario.faults:
             self.pending_faults.setdefault(fault_step(scenario, fault) or 0, []).append(fault)
 
@@ -206,10 +207,13 @@ class ScenarioRun:
 
     def _arm_faults(self, index: int) -> None:
         for fault in self.pending_faults.pop(index, []):
-            self.driver.arm(fault)
-            self.faults.append(
-                FaultRecord(fault=fault.model_dump(mode="json", exclude_none=True), armed_before_step=index)
+            handle = self.driver.arm(fault)
+            record = FaultRecord(
+                fault=fault.model_dump(mode="json", exclude_none=True), armed_before_step=index
             )
+            self.faults.append(record)
+            if handle is not None:
+                self.armed.append((record, handle))
 
     def _step(self, index: int, step: Step) -> StepOutcome:
         if step.parallel is not None:
@@ -461,6 +465,8 @@ class ScenarioRun:
     def _write_record(self) -> None:
         if self.record_directory is None:
             return
+        for record, handle in self.armed:
+            record.fired = handle.fired
         record = run_record(
             self.outcome,
             org_spec=self.org_spec,

@@ -38,11 +38,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from harness.backends import Backend as Tier
+from harness.faults.backend import (
+    ANY,
+    KMS_ERRORS,
+    KMS_OPERATIONS,
+    WAREHOUSE_ERRORS,
+    WAREHOUSE_OPERATIONS,
+    BackendFault,
+    FaultSpecError,
+    Port,
+)
 from harness.ports import Provider
 
 
@@ -96,8 +106,14 @@ class Onboard(_Strict):
     plan: str | None = None
     auth: KeyChoice | str = KeyChoice.ROOT
     idempotency_key: str | None = Field(
-        default=None, description="Sent as the Idempotency-Key header (onboard only)."
+        default=None,
+        description="Sent as Idempotency-Key: a retry with the same key replays the first success.",
     )
+
+
+class Offboard(_Strict):
+    org_slug: str | None = None
+    auth: KeyChoice | str = KeyChoice.ROOT
 
 
 class SetupIntegration(Authed):
@@ -188,7 +204,7 @@ ACTIONS: dict[str, type[BaseModel]] = {
     "run_pipeline": RunPipeline,
     "get_run": GetRun,
     "send_webhook": SendWebhook,
-    "offboard": Onboard,
+    "offboard": Offboard,
     "advance_clock": AdvanceClock,
     "count_rows": CountRows,
     "describe_dataset": DescribeDataset,
@@ -247,7 +263,7 @@ class Step(BaseModel):
     run_pipeline: RunPipeline | None = None
     get_run: GetRun | None = None
     send_webhook: SendWebhook | None = None
-    offboard: Onboard | None = None
+    offboard: Offboard | None = None
     advance_clock: AdvanceClock | None = None
     count_rows: CountRows | None = None
     describe_dataset: DescribeDataset | None = None
@@ -310,7 +326,13 @@ def _check_parallel(step: Step) -> None:
 # ------------------------------------------------------------------------------------ faults
 
 
-class ProviderFault(_Strict):
+class _Armed(_Strict):
+    before_step: str | None = Field(
+        default=None, description="Arm it just before this step (name or action; default: at start)."
+    )
+
+
+class ProviderFault(_Armed):
     """Make a provider fake fail: ``times`` requests answer ``status`` (or time out)."""
 
     kind: Literal["provider"] = "provider"
@@ -319,9 +341,6 @@ class ProviderFault(_Strict):
     timeout: bool = False
     times: int = Field(default=1, ge=1)
     retry_after: float | None = None
-    before_step: str | None = Field(
-        default=None, description="Arm it just before this step (default: at start)."
-    )
 
     @model_validator(mode="after")
     def _status_or_timeout(self) -> ProviderFault:
@@ -330,9 +349,74 @@ class ProviderFault(_Strict):
         return self
 
 
-Fault = ProviderFault
-"""One kind today; warehouse and KMS faults join as further members of a discriminated union
-(``kind: warehouse`` / ``kind: kms``) over ``harness.faults``."""
+class _BackendFault(_Armed):
+    """A warehouse or KMS fault (``harness.faults.backend``): on the fake tier raised at the port,
+    on the emulator tier answered on the wire by the emulator, behind the clients' own retries."""
+
+    times: int | None = Field(default=None, ge=1, description="How many matching calls fail (default 1).")
+    after: int = Field(default=0, ge=0, description="Matching calls that pass first (N-th call: N-1).")
+    for_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Fail every matching call for this long on the clock (not with times).",
+    )
+
+    @model_validator(mode="after")
+    def _one_end(self) -> _BackendFault:
+        if self.times is not None and self.for_seconds is not None:
+            raise ValueError("give times or for_seconds, not both")
+        try:
+            self.spec()
+        except FaultSpecError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+    def spec(self) -> BackendFault:
+        return BackendFault(
+            port=Port(self.kind),  # type: ignore[attr-defined]
+            error=self.error,  # type: ignore[attr-defined]
+            operation=self.operation,  # type: ignore[attr-defined]
+            table=getattr(self, "table", None),
+            times=None if self.for_seconds is not None else (self.times or 1),
+            after=self.after,
+            for_seconds=self.for_seconds,
+        )
+
+
+class WarehouseFault(_BackendFault):
+    """Make BigQuery fail: ``error`` is one of ``harness.faults.backend.WAREHOUSE_ERRORS``."""
+
+    kind: Literal["warehouse"]
+    error: Literal[tuple(WAREHOUSE_ERRORS)]  # type: ignore[valid-type]
+    operation: Literal[(ANY, *WAREHOUSE_OPERATIONS)] = Field(  # type: ignore[valid-type]
+        default=ANY, description="Which calls: an operation (query, dml, create_dataset...), * for all."
+    )
+    table: str | None = Field(default=None, description="Only calls touching this table.")
+
+
+class KmsFault(_BackendFault):
+    """Make Cloud KMS fail: ``error`` is one of ``harness.faults.backend.KMS_ERRORS``."""
+
+    kind: Literal["kms"]
+    error: Literal[tuple(KMS_ERRORS)]  # type: ignore[valid-type]
+    operation: Literal[(ANY, *KMS_OPERATIONS)] = Field(  # type: ignore[valid-type]
+        default=ANY, description="Which calls: encrypt, decrypt, get_crypto_key, or * for all."
+    )
+
+
+def _fault_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "provider"))
+    return str(getattr(value, "kind", "provider"))
+
+
+Fault = Annotated[
+    Annotated[ProviderFault, Tag("provider")]
+    | Annotated[WarehouseFault, Tag("warehouse")]
+    | Annotated[KmsFault, Tag("kms")],
+    Discriminator(_fault_kind),
+]
+"""A scenario's fault: ``kind: provider`` (the default), ``warehouse`` or ``kms``."""
 
 
 # ---------------------------------------------------------------------------------- scenario

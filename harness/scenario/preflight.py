@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from harness.scenario.actions import LOCAL_ACTIONS, ORG_DATASET_TABLES
 from harness.scenario.drivers import CONTROL_PREFIX, Live, env_credential
-from harness.scenario.model import ProviderFault, Scenario, Step, Tier
+from harness.scenario.model import Fault, Scenario, Step, Tier
 from harness.scenario.outcome import LiveUnsupported, ScenarioUsageError
 from harness.services.settings import Settings
 
@@ -92,7 +92,7 @@ def check_live(scenario: Scenario, driver: Live, settings: Settings) -> None:
             problems.append(f"{step_title(index, step)}: bootstrap with a config needs an in-process run")
     problems.extend(credential_problems(scenario, settings))
     if scenario.faults:
-        problems.append("faults are injected into the provider fakes")
+        problems.append("faults are armed in the fakes behind the services, through the control plane")
     if problems:
         raise LiveUnsupported(
             f"scenario {scenario.name} cannot run live: {why} (start them with `harness serve`): "
@@ -114,7 +114,7 @@ def credential_problems(scenario: Scenario, settings: Settings) -> list[str]:
     return problems
 
 
-def fault_step(scenario: Scenario, fault: ProviderFault) -> int | None:
+def fault_step(scenario: Scenario, fault: Fault) -> int | None:
     """The index of the step a fault is armed before (0 without ``before_step``), or None when
     ``before_step`` names no step — the run arms faults by the same rule this check applies."""
     if fault.before_step is None:
@@ -136,7 +136,11 @@ def _check_gcp(scenario: Scenario, settings: Settings) -> None:
         if step.action == "advance_clock":
             problems.append(f"{step_title(index, step)}: advance_clock needs a tier with a manual clock")
     problems.extend(credential_problems(scenario, settings))
-    if scenario.faults:
-        problems.append("faults are injected into the provider fakes, which the gcp tier does not have")
+    kinds = sorted({fault.kind for fault in scenario.faults})
+    if kinds:
+        problems.append(
+            f"{' and '.join(kinds)} faults are armed in the fakes and emulators; the gcp tier talks to "
+            "the real services, which cannot be made to fail on demand"
+        )
     if problems:
         raise ScenarioUsageError(f"scenario {scenario.name} cannot run on gcp: " + "; ".join(problems))

@@ -182,6 +182,8 @@ class StepRecord(_Record):
 class FaultRecord(_Record):
     fault: dict[str, Any]
     armed_before_step: int | None
+    fired: int | None = None
+    """How many calls a warehouse or KMS fault failed (None where the run cannot see it)."""
 
 
 class CleanupRecord(_Record):

@@ -45,8 +45,11 @@ def error_response(
     body: dict[str, Any] = {"error": code, "message": message, "error_id": error_id}
     if details is not None:
         body["details"] = details
-    if status >= 500:
+    if code == "INTERNAL_ERROR":
         log.error("error_id=%s status=%s code=%s: %s", error_id, status, code, message, exc_info=exc)
+    elif status >= 500:
+        # A known failure upstream (warehouse, KMS, provider): the message says it all, no traceback.
+        log.warning("error_id=%s status=%s code=%s: %s", error_id, status, code, message)
     else:
         log.info("error_id=%s status=%s code=%s: %s", error_id, status, code, message)
     return JSONResponse(body, status_code=status, headers=headers)
