@@ -142,3 +142,19 @@ def test_a_failing_sub_step_is_the_failing_step_of_the_report(tmp_path: Path) ->
 def test_live_mode_refuses_more_than_one_instance() -> None:
     with pytest.raises(LiveUnsupported, match="instances: 2 needs an in-process run"):
         run_scenario(parse_scenario(GOOD), api_url="http://127.0.0.1:9", pipeline_url="http://127.0.0.1:9")
+
+
+def test_the_gcp_preflight_looks_inside_parallel_steps() -> None:
+    """A sub-step needing what gcp cannot give is refused before the run starts, like a step."""
+    from harness.backends import Backend
+    from harness.scenario.outcome import ScenarioUsageError
+    from harness.scenario.preflight import check_scenario
+    from harness.services.settings import Settings
+
+    scenario = parse_scenario(
+        "name: gcp_parallel\nsteps:\n  - onboard: {}\n  - parallel:\n"
+        "      - setup_integration: {provider: openai}\n      - get_org: {}\n"
+    )
+    settings = Settings(openai_api_key=None)
+    with pytest.raises(ScenarioUsageError, match=r"step 2 \(setup_integration\): a valid openai credential"):
+        check_scenario(scenario, tier=Backend.GCP, settings=settings)

@@ -15,6 +15,8 @@ scenario fails the same way from the CLI and from a pytest item:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from harness.scenario.actions import LOCAL_ACTIONS, ORG_DATASET_TABLES
 from harness.scenario.drivers import CONTROL_PREFIX, Live, env_credential
 from harness.scenario.model import Fault, Scenario, Step, Tier
@@ -50,7 +52,7 @@ def check_static(scenario: Scenario) -> None:
 
     tables = set(load_config().table_names) | ORG_DATASET_TABLES
     problems: list[str] = []
-    for index, step in enumerate(scenario.steps):
+    for index, step in each_step(scenario):
         if step.expect.rows is not None and step.action != "count_rows":
             problems.append(f"{step_title(index, step)}: expect.rows applies to count_rows only")
         table = getattr(step.args, "table", None) if step.action == "count_rows" else None
@@ -71,7 +73,7 @@ def check_live(scenario: Scenario, driver: Live, settings: Settings) -> None:
     """What the services behind ``driver`` cannot do for this scenario. Raises
     :class:`LiveUnsupported` naming the step (``harness run`` reports it as a skip)."""
     if driver.controls:
-        for index, step in enumerate(scenario.steps):
+        for index, step in each_step(scenario):
             in_process_only = (
                 step.action == "describe_dataset"
                 or (step.action == "bootstrap" and getattr(step.args, "config", None))
@@ -85,7 +87,7 @@ def check_live(scenario: Scenario, driver: Live, settings: Settings) -> None:
         return
     problems: list[str] = []
     why = f"the services at {driver.clients['api'].base_url} have no {CONTROL_PREFIX} test controls"
-    for index, step in enumerate(scenario.steps):
+    for index, step in each_step(scenario):
         if step.action in LOCAL_ACTIONS:
             problems.append(f"{step_title(index, step)}: {step.action} reaches behind the API")
         if step.action == "bootstrap" and getattr(step.args, "config", None):
@@ -103,7 +105,7 @@ def check_live(scenario: Scenario, driver: Live, settings: Settings) -> None:
 def credential_problems(scenario: Scenario, settings: Settings) -> list[str]:
     """Steps that need a valid provider credential no provider fake can mint here."""
     problems = []
-    for index, step in enumerate(scenario.steps):
+    for index, step in each_step(scenario):
         if step.setup_integration is not None and step.setup_integration.credential == "valid":
             provider = step.setup_integration.provider.value
             if env_credential(settings, provider) is None:
@@ -125,6 +127,15 @@ def fault_step(scenario: Scenario, fault: Fault) -> int | None:
     return None
 
 
+def each_step(scenario: Scenario) -> Iterator[tuple[int, Step]]:
+    """Every step with its index, the sub-steps of a ``parallel`` step under their parent's index:
+    what a check must look at, since a sub-step does everything a step does."""
+    for index, step in enumerate(scenario.steps):
+        yield index, step
+        for sub in step.parallel or ():
+            yield index, sub
+
+
 def step_title(index: int, step: Step) -> str:
     """How a problem names a step: ``step 3 (onboard)``, numbered from 1 as the files are read."""
     return f"step {index + 1} ({step.label})"
@@ -132,7 +143,7 @@ def step_title(index: int, step: Step) -> str:
 
 def _check_gcp(scenario: Scenario, settings: Settings) -> None:
     problems: list[str] = []
-    for index, step in enumerate(scenario.steps):
+    for index, step in each_step(scenario):
         if step.action == "advance_clock":
             problems.append(f"{step_title(index, step)}: advance_clock needs a tier with a manual clock")
     problems.extend(credential_problems(scenario, settings))
