@@ -80,18 +80,7 @@ class JobStore:
                 created=self.engine.clock.now(),
                 result=self.engine.dry_run(project, statement, params),
             )
-        job_id = job_id or f"job_{uuid.uuid4().hex}"
-        with self._lock:
-            if (project, job_id) in self._jobs:
-                raise JobAlreadyExists(project=project, location=location, job_id=job_id)
-            job = Job(
-                project=project,
-                job_id=job_id,
-                location=location,
-                configuration={"jobType": "QUERY", **configuration},
-                created=self.engine.clock.now(),
-            )
-            self._jobs[(project, job_id)] = job
+        job = self._store(project, configuration, job_id, location)
         try:
             statement, params = _statement(sql, query_config)
             job.result = self.engine.query(project, statement, params)
@@ -109,19 +98,23 @@ class JobStore:
     ) -> Job:
         """Accept a query job that fails without running (a warehouse fault, :mod:`fakes.bigquery.
         rest_faults`): stored like any job, so jobs.get and getQueryResults report ``error``."""
-        location = location or DEFAULT_LOCATION
+        job = self._store(project, configuration, job_id, location or DEFAULT_LOCATION)
+        job.error = error
+        return job
+
+    def _store(self, project: str, configuration: dict[str, Any], job_id: str | None, location: str) -> Job:
+        """A new query job under its id (a fresh one when None); an id in use is BigQuery's 409."""
         job_id = job_id or f"job_{uuid.uuid4().hex}"
-        job = Job(
-            project=project,
-            job_id=job_id,
-            location=location,
-            configuration={"jobType": "QUERY", **configuration},
-            created=self.engine.clock.now(),
-            error=error,
-        )
         with self._lock:
             if (project, job_id) in self._jobs:
                 raise JobAlreadyExists(project=project, location=location, job_id=job_id)
+            job = Job(
+                project=project,
+                job_id=job_id,
+                location=location,
+                configuration={"jobType": "QUERY", **configuration},
+                created=self.engine.clock.now(),
+            )
             self._jobs[(project, job_id)] = job
         return job
 

@@ -12,12 +12,13 @@ injected clock (slept only on gcp, where the clock is real).
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from harness.faults.proxy import PortProxy
 from harness.ports import Clock, KeyManager, KeyManagerError, Warehouse, WarehouseError
 
 T = TypeVar("T")
@@ -93,9 +94,9 @@ def kms_retryable(exc: BaseException) -> bool:
     return isinstance(exc, KeyManagerError) and exc.code in KMS_RETRY_CODES
 
 
-class _Retrying(ABC):
+class _Retrying(PortProxy):
     def __init__(self, inner: Any, clock: Clock, sleep: Callable[[float], None]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._clock = clock
         self._sleep = sleep
 
@@ -103,22 +104,19 @@ class _Retrying(ABC):
     def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[BaseException], bool]]:
         """The policy and predicate the client applies to the port method ``name``."""
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._inner, name)
-        if not callable(attribute) or name.startswith("_") or name == "close":
-            return attribute
+    def _call(
+        self, name: str, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        if name == "close":
+            return method(*args, **kwargs)
         policy, retryable = self._policy(name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return call_with_retry(
-                lambda: attribute(*args, **kwargs),
-                policy=policy,
-                retryable=retryable,
-                clock=self._clock,
-                sleep=self._sleep,
-            )
-
-        return call
+        return call_with_retry(
+            lambda: method(*args, **kwargs),
+            policy=policy,
+            retryable=retryable,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
 
 
 class RetryingWarehouse(_Retrying):

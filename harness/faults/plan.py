@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from harness.faults.backend import ANY
+from harness.faults.proxy import PortProxy
 from harness.ports import KeyManager, Warehouse
 
 
@@ -86,21 +87,16 @@ class FaultPlan:
                 raise trigger.error()
 
 
-class _Faulty:
+class _Faulty(PortProxy):
     def __init__(self, inner: Any, plan: FaultPlan) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.plan = plan
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._inner, name)
-        if not callable(attribute) or name.startswith("_"):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.plan.check(name, args, kwargs)
-            return attribute(*args, **kwargs)
-
-        return call
+    def _call(
+        self, name: str, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        self.plan.check(name, args, kwargs)
+        return method(*args, **kwargs)
 
 
 class FaultyWarehouse(_Faulty):

@@ -9,13 +9,14 @@ from typing import Any
 
 from harness.faults.backend import BackendFault, FaultQueue, PortCall
 from harness.faults.calls import kms_call, warehouse_call
+from harness.faults.proxy import PortProxy
 from harness.ports import KeyManager, Warehouse
 
 ErrorFactory = Callable[[BackendFault, PortCall], BaseException]
 """Builds the exception a fault raises at the port for the call it hit."""
 
 
-class _Faulting:
+class _Faulting(PortProxy):
     def __init__(
         self,
         inner: Any,
@@ -23,24 +24,19 @@ class _Faulting:
         error: ErrorFactory,
         classify: Callable[[str, tuple[Any, ...], dict[str, Any]], PortCall | None],
     ) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._queue = queue
         self._error = error
         self._classify = classify
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._inner, name)
-        if not callable(attribute) or name.startswith("_"):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            port_call = self._classify(name, args, kwargs)
-            fault = self._queue.take(port_call) if port_call is not None else None
-            if fault is not None and port_call is not None:
-                raise self._error(fault, port_call)
-            return attribute(*args, **kwargs)
-
-        return call
+    def _call(
+        self, name: str, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        port_call = self._classify(name, args, kwargs)
+        fault = self._queue.take(port_call) if port_call is not None else None
+        if fault is not None and port_call is not None:
+            raise self._error(fault, port_call)
+        return method(*args, **kwargs)
 
 
 class FaultingWarehouse(_Faulting):
