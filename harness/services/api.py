@@ -267,14 +267,19 @@ def _integrations() -> APIRouter:
         meta: Meta,
     ) -> JSONResponse:
         parsed = integrations.parse_provider(provider)
-        undo: list[Callable[[], None]] = []
+        take_back: list[Callable[[], None]] = []
+
+        def undo() -> None:
+            for action in take_back:
+                action()
+
         return idempotent.respond(
             platform,
             meta,
             org_slug,
             201,
-            lambda: integrations.setup(platform, org_slug, parsed, body, actor, undo=undo),
-            undo=lambda: [action() for action in undo],
+            lambda: integrations.setup(platform, org_slug, parsed, body, actor, undo=take_back),
+            undo=undo,
         )
 
     @router.get("/{org_slug}", response_model=IntegrationList)
