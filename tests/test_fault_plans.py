@@ -34,9 +34,7 @@ Per-step definitions (what "as before or as the success would leave it" means):
 * **onboarding**, **rotation**, **integration setup and removal**, **plan change**: exactly that;
   ``org_idempotency_keys`` rows are not org state, but no claim of the request's key may be left
   unfinished (it would answer 409 ``IDEMPOTENCY_KEY_IN_USE`` to the retry);
-* **billing webhook**: a failed delivery may leave the event partly applied, since it writes
-  absolute values (plan, status, period) and its audit row, the record that it was applied, last:
-  Stripe redelivers it, and the redelivery must complete it ((c)). The retry is a redelivery; the event's
+* **billing webhook**: the same; the retry is a redelivery, and the event's
   ``org_idempotency_keys`` row is the fast path of de-duplication (the audit row is its record,
   see ``harness.onboarding.billing``), so it is not compared;
 * **pipeline run**: a run the request started is recorded whatever happens (SUCCESS or FAILED:
@@ -618,8 +616,6 @@ def check_failed_state(
         return
     if step.name == "offboard" and not after.profile:
         return  # the rest goes with the retry, checked by (c)
-    if step.name == "billing_webhook":
-        return  # a delivery applies absolute values and records itself last: the redelivery completes it, (c)
     assert _same(step, after, before) or _same(step, after, success), (
         f"(b) {plan}: a failed {step.name} ({answer}) left\n{after}\n"
         f"which is neither\n{before}\nnor\n{success}"

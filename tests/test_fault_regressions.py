@@ -11,6 +11,7 @@ test. Time is the manual clock; nothing sleeps and nothing runs in a thread.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from fastapi.testclient import TestClient
 from harness.backends import TierBackends, build_backends
 from harness.clock import ManualClock
 from harness.faults import ANY, Fault, FaultPlan, FaultyKeyManager, FaultyWarehouse, Hook
-from harness.onboarding import integrations, orgs
+from harness.onboarding import billing, integrations, orgs, subscriptions
 from harness.onboarding.audit import SYSTEM
 from harness.onboarding.bootstrap import bootstrap
 from harness.onboarding.errors import DomainError
@@ -444,3 +445,37 @@ def test_integration_setup_whose_response_cannot_be_stored_changes_nothing(env: 
         assert retried.status_code == 201, retried.text
     assert integrations.decrypt_credential(env.platform, SLUG, Provider.OPENAI) == body["credential"]
     assert audit_actions(env).count("integration.setup") == 1 + replacing
+
+
+def test_billing_event_failing_at_its_audit_row_changes_nothing(env: Env) -> None:
+    """A subscription event fails at the audit row that records it: before the fix the plan had
+    changed (profile and quota too) though Stripe got an error, and a newer event applied before
+    the redelivery would have been overwritten by it. Now the event is taken back; the
+    redelivery applies it."""
+    orgs.onboard(env.platform, REQUEST, SYSTEM)
+    subscription = {
+        "id": "sub_fault",
+        "customer": "cus_fault",
+        "status": "active",
+        "metadata": {"org_slug": SLUG, "plan": "PROFESSIONAL"},
+    }
+    event = {
+        "id": "evt_fault",
+        "type": "customer.subscription.updated",
+        "created": int(NOW.timestamp()),
+        "data": {"object": subscription},
+    }
+    payload = json.dumps(event).encode()
+    secret = "whsec_regression"
+    signature = billing.sign(payload, secret, int(NOW.timestamp()))
+    before = env.rows()
+    plan = FaultPlan()
+    plan.add(Fault(AUDIT_ROW[0], backend_error, match=AUDIT_ROW[1]))
+    with pytest.raises(TransientError):
+        billing.handle(env.faulty(plan), payload, signature, secret)
+    assert env.rows() == before
+    assert subscriptions.get(env.platform, SLUG).plan_name == "STARTER"
+    assert orgs.get(env.platform, SLUG).subscription_plan == "STARTER"
+
+    assert billing.handle(env.platform, payload, signature, secret)["applied"] is True
+    assert subscriptions.get(env.platform, SLUG).plan_name == "PROFESSIONAL"

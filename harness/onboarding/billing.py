@@ -20,7 +20,9 @@ the undelivered events to your endpoint for up to three days"). So:
 
 The audit row is written before the idempotency row: if either write fails, Stripe's retry finds
 the event unrecorded (or recorded in the audit) and re-applies the same absolute state or
-acknowledges it, never a half-recorded event that is later taken for new.
+acknowledges it, never a half-recorded event that is later taken for new. An event that fails
+before its audit row is written is taken back (the subscription as it was), so a delivery
+answered with an error changes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -39,6 +42,8 @@ from harness.onboarding.errors import InvalidRequest
 from harness.onboarding.models import SubscriptionView
 from harness.onboarding.plans import SubscriptionStatus, get_plan
 from harness.onboarding.platform import Platform
+
+log = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
 SOURCE = "BILLING_WEBHOOK"
@@ -128,7 +133,15 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
             "applied": False,
             "reason": f"older than {newest['event_id']}, already applied to {obj.id}",
         }
-    updated = _apply(platform, org_slug, event_type, obj)
+    previous = subscriptions.get(platform, org_slug)
+    try:
+        updated = _apply(platform, org_slug, event_type, obj)
+        _record(platform, org_slug, event_id, event_type, event.created, obj.id, updated)
+    except BaseException:
+        # Unrecorded, the event must not stay half applied: a newer event applied before its
+        # redelivery would otherwise be overwritten by what is left of it.
+        _put_back(platform, org_slug, previous)
+        raise
     result = {
         "received": True,
         "event_id": event_id,
@@ -136,21 +149,6 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
         "plan": updated.plan_name,
         "status": updated.status,
     }
-    audit.record(
-        platform,
-        org_slug=org_slug,
-        actor=Actor(ActorType.WEBHOOK, "stripe"),
-        action=f"{ACTION_PREFIX}{event_type}",
-        target_type="SUBSCRIPTION",
-        target_id=updated.subscription_id,
-        details={
-            "event_id": event_id,
-            "event_created": event.created,
-            "billing_subscription_id": obj.id,
-            "plan": updated.plan_name,
-            "status": updated.status,
-        },
-    )
     idempotency.store(
         platform,
         scope=org_slug,
@@ -161,6 +159,41 @@ def handle(platform: Platform, payload: bytes, signature: str | None, secret: st
         body=result,
     )
     return result
+
+
+def _record(
+    platform: Platform,
+    org_slug: str,
+    event_id: str,
+    event_type: str,
+    created: int,
+    subscription_id: str,
+    updated: SubscriptionView,
+) -> None:
+    """The audit row that records the event as applied (see the module docstring)."""
+    audit.record(
+        platform,
+        org_slug=org_slug,
+        actor=Actor(ActorType.WEBHOOK, "stripe"),
+        action=f"{ACTION_PREFIX}{event_type}",
+        target_type="SUBSCRIPTION",
+        target_id=updated.subscription_id,
+        details={
+            "event_id": event_id,
+            "event_created": created,
+            "billing_subscription_id": subscription_id,
+            "plan": updated.plan_name,
+            "status": updated.status,
+        },
+    )
+
+
+def _put_back(platform: Platform, org_slug: str, previous: SubscriptionView) -> None:
+    """Best effort: the error that stopped the event is what Stripe sees, and it redelivers."""
+    try:
+        subscriptions.restore(platform, org_slug, previous)
+    except Exception:
+        log.exception("could not put back the subscription of %s after a failed billing event", org_slug)
 
 
 def _applied_events(platform: Platform, org_slug: str, subscription_id: str) -> list[dict[str, Any]]:

@@ -220,7 +220,7 @@ def _organizations() -> APIRouter:
             for audit_log_id in recorded:
                 audit.retract(platform, org_slug, audit_log_id)
             for subscription in previous:
-                subscriptions.update(platform, org_slug, plan=get_plan(subscription.plan_name))
+                subscriptions.restore(platform, org_slug, subscription)
 
         def produce() -> SubscriptionView:
             plan = get_plan(body.plan)
