@@ -92,8 +92,13 @@ SETTINGS = Settings()
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 RUN_DATE = (NOW - timedelta(days=1)).date()
 ROOT = {"X-CA-Root-Key": SETTINGS.ca_root_api_key.get_secret_value()}
-OUTAGE_SECONDS = 3000.0
-"""Longer than the longest client retry deadline (BigQuery's job retry, 2400 s)."""
+OUTAGE_SECONDS = 2500.0
+"""Longer than the longest client retry deadline (BigQuery's job retry, 2400 s), so the aimed call
+fails, and shorter than an API call's retries (600 s) followed by a job's (2400 s), so the step's
+cleanup after it gets through. An outage that outlasts the cleanup's own retries too (3000 s
+failing onboarding's ``create_dataset``) leaves the ``Idempotency-Key`` claim, and the retry meets
+409 ``IDEMPOTENCY_KEY_IN_USE`` until the claim's lease ends: the same gap as an outage of a kind
+the client does not retry (see ``OUTLASTED``)."""
 BLOCK_HOURS = 6
 """Each plan runs in its own block of the clock this long, aligned to midnight."""
 PLANS_PROPERTY = "fault_plans"
