@@ -3,14 +3,15 @@
 A **plan** is ``(step, mode, port, call index, fault kind, persistence)``: the step's request is
 sent once with that one fault armed, then, with the faults cleared, the same request is retried
 (same ``Idempotency-Key`` where the step sends one; a billing webhook is redelivered, re-signed at
-the time of delivery as Stripe does). Two modes reach the ports:
+the time of delivery as Stripe does). Keyed requests and webhooks are retried after a success too
+(the replay must change nothing); the others only after a failure. Two modes reach the ports:
 
 * ``queue``: a :class:`BackendFault` armed on the fake tier's :class:`FaultQueue`, *under* the
   clients' retry, as the tier arms it for a scenario. ``once`` fails one call (a retryable kind
-  is retried away and the request succeeds); ``outage`` fails every call from the aimed one on
-  for ``OUTAGE_SECONDS`` of the clock, longer than any client retry deadline, so the aimed call
-  fails; a retryable outage ends while the retries move the clock, so what the step does about
-  its failure runs against a healthy warehouse again.
+  is retried away and the request succeeds); ``outage`` (of a kind the clients retry, see
+  ``OUTLASTED``) fails every call from the aimed one on for ``OUTAGE_SECONDS`` of the clock,
+  longer than any client retry deadline, so the aimed call fails; the outage ends while the
+  retries move the clock, so what the step does about its failure meets a healthy backend.
 * ``direct``: a :class:`Fault` of :mod:`harness.faults.plan` wrapped *outside* the retry: the
   error reaches the domain at exactly the aimed call, which the retry would otherwise hide.
 
@@ -46,8 +47,9 @@ Per-step definitions (what "as before or as the success would leave it" means):
   first, so what is left answers 404); its retry removes the rest: nothing of the org remains.
 
 Plans run on one module-scoped set of fake backends (bootstrapped once), each on a fresh org slug
-with the clock moved on to a block of its own; the checks read only that org. The number of distinct plans
-each step explored goes to the test report (``record_property``) and the session summary.
+with the clock moved on to a block of its own; the checks read only that org. The number of
+distinct plans each step explored goes to the test report (``record_property``) and the session
+summary line of ``tests/conftest.py``.
 """
 
 from __future__ import annotations
