@@ -57,3 +57,20 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line with the number of fault plans tests/test_fault_plans.py explored (summed from
+    the reports' ``fault_plans`` property, so it also counts plans run on xdist workers)."""
+    per_test: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "fault_plans":
+                    per_test[report.nodeid] = int(value)
+    if per_test:
+        terminalreporter.write_line(
+            f"fault plans explored: {sum(per_test.values())} distinct plans in {len(per_test)} steps"
+        )

@@ -11,6 +11,7 @@ test. Time is the manual clock; nothing sleeps and nothing runs in a thread.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from fastapi.testclient import TestClient
 from harness.backends import TierBackends, build_backends
 from harness.clock import ManualClock
 from harness.faults import ANY, Fault, FaultPlan, FaultyKeyManager, FaultyWarehouse, Hook
-from harness.onboarding import integrations, orgs
+from harness.onboarding import billing, integrations, orgs, subscriptions
 from harness.onboarding.audit import SYSTEM
 from harness.onboarding.bootstrap import bootstrap
 from harness.onboarding.errors import DomainError
@@ -363,3 +364,118 @@ def test_integration_delete_failing_at_every_port_call_changes_nothing(env: Env)
     assert changed == {}
     assert integrations.delete(env.platform, SLUG, Provider.OPENAI, SYSTEM) == 1
     assert integrations.list_integrations(env.platform, SLUG) == []
+
+
+# ------------------------------------------- found by the fault plans (tests/test_fault_plans.py)
+STORE_RESPONSE = ("execute", "SET response_status")
+"""The UPDATE that stores an idempotent request's response, after the request did its work."""
+AUDIT_ROW = ("insert_rows", "org_audit_logs")
+
+
+def audit_actions(env: Env) -> list[str]:
+    return [
+        row["action"]
+        for row in env.platform.select(
+            f"SELECT action FROM {env.platform.table('org_audit_logs')} WHERE org_slug = @s ORDER BY action",
+            {"s": SLUG},
+        ).rows
+    ]
+
+
+def test_rotation_whose_response_cannot_be_stored_leaves_no_audit_row(env: Env) -> None:
+    """Storing the rotation's response fails: the rotation was undone, but before the fix its
+    audit row stayed, so the trail recorded a rotation that never took effect."""
+    key = orgs.onboard(env.platform, REQUEST, SYSTEM).api_key
+    before = audit_actions(env)
+    plan = FaultPlan()
+    plan.add(Fault(STORE_RESPONSE[0], backend_error, match=STORE_RESPONSE[1]))
+    headers = {**ROOT, "Idempotency-Key": "rotate-once"}
+    with TestClient(create_api_app(env.faulty(plan))) as api:
+        failed = api.post(f"/api/v1/organizations/{SLUG}/api-key/rotate", headers=headers)
+        assert failed.status_code == 503, failed.text
+        assert audit_actions(env) == before
+        assert api.get(f"/api/v1/organizations/{SLUG}", headers={"X-API-Key": key}).status_code == 200
+        retried = api.post(f"/api/v1/organizations/{SLUG}/api-key/rotate", headers=headers)
+        assert retried.status_code == 200, retried.text
+    assert audit_actions(env) == sorted([*before, "api_key.rotate"])
+
+
+@pytest.mark.parametrize("failing", [AUDIT_ROW, STORE_RESPONSE], ids=["audit-row", "stored-response"])
+def test_plan_change_that_fails_keeps_the_old_plan(env: Env, failing: tuple[str, str]) -> None:
+    """A plan change fails after the subscription was updated: before the fix the org kept the
+    new plan (its profile and quota too) though the caller got a 503, with no audit row, or with
+    one for a change the retry then made again."""
+    key = orgs.onboard(env.platform, REQUEST, SYSTEM).api_key
+    before = (env.rows(), audit_actions(env))
+    plan = FaultPlan()
+    plan.add(Fault(failing[0], backend_error, match=failing[1]))
+    headers = {"X-API-Key": key, "Idempotency-Key": "plan-once"}
+    path = f"/api/v1/organizations/{SLUG}/subscription"
+    with TestClient(create_api_app(env.faulty(plan))) as api:
+        failed = api.put(path, headers=headers, json={"plan": "PROFESSIONAL"})
+        assert failed.status_code == 503, failed.text
+        assert (env.rows(), audit_actions(env)) == before
+        assert api.get(path, headers={"X-API-Key": key}).json()["plan_name"] == "STARTER"
+        assert orgs.get(env.platform, SLUG).subscription_plan == "STARTER"
+        retried = api.put(path, headers=headers, json={"plan": "PROFESSIONAL"})
+        assert retried.status_code == 200, retried.text
+    assert orgs.get(env.platform, SLUG).subscription_plan == "PROFESSIONAL"
+    assert audit_actions(env) == sorted([*before[1], "subscription.change_plan"])
+
+
+@pytest.mark.parametrize("replacing", [False, True], ids=["new", "replacing"])
+def test_integration_setup_whose_response_cannot_be_stored_changes_nothing(env: Env, replacing: bool) -> None:
+    """Storing the setup's response fails: before the fix the new credential and its audit row
+    stayed (the retry then set it up again, with a second audit row); now the setup is taken
+    back, and a replaced credential returns."""
+    key = orgs.onboard(env.platform, REQUEST, SYSTEM).api_key
+    old = env.integrate(env.platform) if replacing else None
+    before = (env.rows(), integrations.list_integrations(env.platform, SLUG))
+    plan = FaultPlan()
+    plan.add(Fault(STORE_RESPONSE[0], backend_error, match=STORE_RESPONSE[1]))
+    headers = {"X-API-Key": key, "Idempotency-Key": "setup-once"}
+    body = {"credential": env.backends.openai.issue_admin_key()}
+    with TestClient(create_api_app(env.faulty(plan))) as api:
+        failed = api.post(f"/api/v1/integrations/{SLUG}/openai/setup", headers=headers, json=body)
+        assert failed.status_code == 503, failed.text
+        assert (env.rows(), integrations.list_integrations(env.platform, SLUG)) == before
+        if old is not None:
+            assert integrations.decrypt_credential(env.platform, SLUG, Provider.OPENAI) == old
+        retried = api.post(f"/api/v1/integrations/{SLUG}/openai/setup", headers=headers, json=body)
+        assert retried.status_code == 201, retried.text
+    assert integrations.decrypt_credential(env.platform, SLUG, Provider.OPENAI) == body["credential"]
+    assert audit_actions(env).count("integration.setup") == 1 + replacing
+
+
+def test_billing_event_failing_at_its_audit_row_changes_nothing(env: Env) -> None:
+    """A subscription event fails at the audit row that records it: before the fix the plan had
+    changed (profile and quota too) though Stripe got an error, and a newer event applied before
+    the redelivery would have been overwritten by it. Now the event is taken back; the
+    redelivery applies it."""
+    orgs.onboard(env.platform, REQUEST, SYSTEM)
+    subscription = {
+        "id": "sub_fault",
+        "customer": "cus_fault",
+        "status": "active",
+        "metadata": {"org_slug": SLUG, "plan": "PROFESSIONAL"},
+    }
+    event = {
+        "id": "evt_fault",
+        "type": "customer.subscription.updated",
+        "created": int(NOW.timestamp()),
+        "data": {"object": subscription},
+    }
+    payload = json.dumps(event).encode()
+    secret = "whsec_regression"
+    signature = billing.sign(payload, secret, int(NOW.timestamp()))
+    before = env.rows()
+    plan = FaultPlan()
+    plan.add(Fault(AUDIT_ROW[0], backend_error, match=AUDIT_ROW[1]))
+    with pytest.raises(TransientError):
+        billing.handle(env.faulty(plan), payload, signature, secret)
+    assert env.rows() == before
+    assert subscriptions.get(env.platform, SLUG).plan_name == "STARTER"
+    assert orgs.get(env.platform, SLUG).subscription_plan == "STARTER"
+
+    assert billing.handle(env.platform, payload, signature, secret)["applied"] is True
+    assert subscriptions.get(env.platform, SLUG).plan_name == "PROFESSIONAL"

@@ -24,7 +24,8 @@ process or several, apply it once: the others get a 409 ``IDEMPOTENCY_KEY_IN_USE
 retry then finds it applied. The audit row is written before the claim is completed: if either
 write fails the claim is released, and Stripe's retry finds the event unrecorded (or recorded in
 the audit) and re-applies the same absolute state or acknowledges it, never a half-recorded event
-that is later taken for new.
+that is later taken for new. An event that fails before its audit row is written is taken back
+(the subscription as it was), so a delivery answered with an error changes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -43,6 +45,8 @@ from harness.onboarding.errors import InvalidRequest
 from harness.onboarding.models import SubscriptionView
 from harness.onboarding.plans import SubscriptionStatus, get_plan
 from harness.onboarding.platform import Platform
+
+log = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
 SOURCE = "BILLING_WEBHOOK"
@@ -149,7 +153,15 @@ def _apply_once(platform: Platform, event: _Event, obj: _Subscription, org_slug:
             "applied": False,
             "reason": f"older than {newest['event_id']}, already applied to {obj.id}",
         }
-    updated = _apply(platform, org_slug, event_type, obj)
+    previous = subscriptions.get(platform, org_slug)
+    try:
+        updated = _apply(platform, org_slug, event_type, obj)
+        _record(platform, org_slug, event_id, event_type, event.created, obj.id, updated)
+    except BaseException:
+        # Unrecorded, the event must not stay half applied: a newer event applied before its
+        # redelivery would otherwise be overwritten by what is left of it.
+        _put_back(platform, org_slug, previous)
+        raise
     result = {
         "received": True,
         "event_id": event_id,
@@ -157,6 +169,19 @@ def _apply_once(platform: Platform, event: _Event, obj: _Subscription, org_slug:
         "plan": updated.plan_name,
         "status": updated.status,
     }
+    return result
+
+
+def _record(
+    platform: Platform,
+    org_slug: str,
+    event_id: str,
+    event_type: str,
+    created: int,
+    subscription_id: str,
+    updated: SubscriptionView,
+) -> None:
+    """The audit row that records the event as applied (see the module docstring)."""
     audit.record(
         platform,
         org_slug=org_slug,
@@ -166,13 +191,20 @@ def _apply_once(platform: Platform, event: _Event, obj: _Subscription, org_slug:
         target_id=updated.subscription_id,
         details={
             "event_id": event_id,
-            "event_created": event.created,
-            "billing_subscription_id": obj.id,
+            "event_created": created,
+            "billing_subscription_id": subscription_id,
             "plan": updated.plan_name,
             "status": updated.status,
         },
     )
-    return result
+
+
+def _put_back(platform: Platform, org_slug: str, previous: SubscriptionView) -> None:
+    """Best effort: the error that stopped the event is what Stripe sees, and it redelivers."""
+    try:
+        subscriptions.restore(platform, org_slug, previous)
+    except Exception:
+        log.exception("could not put back the subscription of %s after a failed billing event", org_slug)
 
 
 def _applied_events(platform: Platform, org_slug: str, subscription_id: str) -> list[dict[str, Any]]:

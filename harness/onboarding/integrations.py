@@ -70,8 +70,19 @@ def list_integrations(platform: Platform, org_slug: str) -> list[IntegrationView
 
 
 def setup(
-    platform: Platform, org_slug: str, provider: Provider, request: IntegrationSetup, actor: Actor
+    platform: Platform,
+    org_slug: str,
+    provider: Provider,
+    request: IntegrationSetup,
+    actor: Actor,
+    *,
+    undo: list[Callable[[], None]] | None = None,
 ) -> IntegrationView:
+    """Validate, encrypt and store the credential (replacing the provider's previous one).
+
+    ``undo``, when given, receives the action that takes a successful setup back (the new row
+    and its audit row go, the replaced rows return): for a caller that fails after it, e.g.
+    because its response cannot be stored, so a retry meets the org as it was."""
     subscription = subscriptions.get(platform, org_slug)
     existing = _rows(platform, org_slug, provider)
     others = {row["provider"] for row in _rows(platform, org_slug) if row["is_active"]} - {
@@ -159,7 +170,29 @@ def setup(
             (lambda: audit.retract(platform, org_slug, audit_log_id)) if audit_log_id else None,
         )
         raise
+    if undo is not None:
+        undo.append(lambda: _take_back(platform, org_slug, row["credential_id"], audit_log_id, existing))
     return _view(row)
+
+
+def _take_back(
+    platform: Platform,
+    org_slug: str,
+    credential_id: str,
+    audit_log_id: str | None,
+    replaced: list[dict[str, Any]],
+) -> None:
+    """Undo a finished setup: the replaced rows first (the provider is never left without a
+    credential it had), then the new row and its audit row."""
+    if replaced:
+        platform.insert("org_integration_credentials", replaced)
+    platform.execute(
+        f"DELETE FROM {platform.table('org_integration_credentials')} "
+        "WHERE org_slug = @org_slug AND credential_id = @credential_id",
+        {"org_slug": org_slug, "credential_id": credential_id},
+    )
+    if audit_log_id is not None:
+        audit.retract(platform, org_slug, audit_log_id)
 
 
 def _validate(platform: Platform, provider: Provider, credential: str) -> CredentialCheck:

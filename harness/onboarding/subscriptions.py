@@ -9,7 +9,7 @@ from typing import Any
 from harness.onboarding import quotas
 from harness.onboarding.errors import NotFound
 from harness.onboarding.models import SubscriptionView
-from harness.onboarding.plans import Plan, SubscriptionStatus
+from harness.onboarding.plans import Plan, SubscriptionStatus, get_plan
 from harness.onboarding.platform import Platform
 
 
@@ -101,3 +101,36 @@ def update(
         )
         quotas.apply_limits(platform, org_slug, plan)
     return get(platform, org_slug)
+
+
+RESTORED = (
+    "plan_name",
+    "status",
+    "daily_pipeline_limit",
+    "monthly_pipeline_limit",
+    "provider_limit",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at_period_end",
+    "canceled_at",
+    "billing_customer_id",
+    "billing_subscription_id",
+    "updated_at",
+)
+
+
+def restore(platform: Platform, org_slug: str, previous: SubscriptionView) -> None:
+    """Put the subscription back as ``previous`` (read before a change whose request then
+    failed), with the plan on the profile and its limits on today's quota, as :func:`update` set
+    them: the caller was told the change failed, so it must not stay half made."""
+    values = {column: getattr(previous, column) for column in RESTORED}
+    sets = ", ".join(f"{column} = @{column}" for column in RESTORED)
+    platform.execute(
+        f"UPDATE {platform.table('org_subscriptions')} SET {sets} WHERE subscription_id = @subscription_id",
+        {**values, "subscription_id": previous.subscription_id},
+    )
+    platform.execute(
+        f"UPDATE {platform.table('org_profiles')} SET subscription_plan = @plan WHERE org_slug = @org_slug",
+        {"plan": previous.plan_name, "org_slug": org_slug},
+    )
+    quotas.apply_limits(platform, org_slug, get_plan(previous.plan_name))

@@ -6,6 +6,7 @@ in-process under test. Routes stay thin: parse, authorize, call the domain, shap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -165,8 +166,12 @@ def _organizations() -> APIRouter:
     @router.post("/{org_slug}/api-key/rotate", response_model=RotatedKey)
     def rotate_key(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor, meta: Meta) -> JSONResponse:
         done: list[api_keys.Rotation] = []
+        recorded: list[str] = []
 
         def undo() -> None:
+            # The audit row goes with the rotation it records: the trail says what happened.
+            for audit_log_id in recorded:
+                audit.retract(platform, org_slug, audit_log_id)
             for rotation in done:
                 api_keys.undo_rotation(platform, org_slug, rotation)
 
@@ -175,17 +180,19 @@ def _organizations() -> APIRouter:
             rotation = api_keys.rotate(platform, org_slug)
             done.append(rotation)
             try:
-                audit.record(
-                    platform,
-                    org_slug=org_slug,
-                    actor=actor,
-                    action="api_key.rotate",
-                    target_type="API_KEY",
-                    target_id=rotation.key.key_id,
-                    details={"revoked": rotation.revoked},
+                recorded.append(
+                    audit.record(
+                        platform,
+                        org_slug=org_slug,
+                        actor=actor,
+                        action="api_key.rotate",
+                        target_type="API_KEY",
+                        target_id=rotation.key.key_id,
+                        details={"revoked": rotation.revoked},
+                    )
                 )
             except BaseException:
-                undo()
+                idempotent.best_effort(undo, org_slug)
                 raise
             return RotatedKey(
                 org_slug=org_slug,
@@ -205,21 +212,38 @@ def _organizations() -> APIRouter:
     def change_plan(
         org_slug: OrgSlug, body: SubscriptionUpdate, platform: PlatformDep, actor: OrgActor, meta: Meta
     ) -> JSONResponse:
+        previous: list[SubscriptionView] = []
+        recorded: list[str] = []
+
+        def undo() -> None:
+            """Back to the plan the org had, and no audit row for a change that did not stay."""
+            for audit_log_id in recorded:
+                audit.retract(platform, org_slug, audit_log_id)
+            for subscription in previous:
+                subscriptions.restore(platform, org_slug, subscription)
+
         def produce() -> SubscriptionView:
             plan = get_plan(body.plan)
-            updated = subscriptions.update(platform, org_slug, plan=plan)
-            audit.record(
-                platform,
-                org_slug=org_slug,
-                actor=actor,
-                action="subscription.change_plan",
-                target_type="SUBSCRIPTION",
-                target_id=updated.subscription_id,
-                details={"plan": plan.name},
-            )
+            previous.append(subscriptions.get(platform, org_slug))
+            try:
+                updated = subscriptions.update(platform, org_slug, plan=plan)
+                recorded.append(
+                    audit.record(
+                        platform,
+                        org_slug=org_slug,
+                        actor=actor,
+                        action="subscription.change_plan",
+                        target_type="SUBSCRIPTION",
+                        target_id=updated.subscription_id,
+                        details={"plan": plan.name},
+                    )
+                )
+            except BaseException:
+                idempotent.best_effort(undo, org_slug)
+                raise
             return updated
 
-        return idempotent.respond(platform, meta, org_slug, 200, produce)
+        return idempotent.respond(platform, meta, org_slug, 200, produce, undo=undo)
 
     @router.get("/{org_slug}/quota", response_model=QuotaView)
     def get_quota(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor) -> QuotaView:
@@ -243,8 +267,19 @@ def _integrations() -> APIRouter:
         meta: Meta,
     ) -> JSONResponse:
         parsed = integrations.parse_provider(provider)
+        take_back: list[Callable[[], None]] = []
+
+        def undo() -> None:
+            for action in take_back:
+                action()
+
         return idempotent.respond(
-            platform, meta, org_slug, 201, lambda: integrations.setup(platform, org_slug, parsed, body, actor)
+            platform,
+            meta,
+            org_slug,
+            201,
+            lambda: integrations.setup(platform, org_slug, parsed, body, actor, undo=take_back),
+            undo=undo,
         )
 
     @router.get("/{org_slug}", response_model=IntegrationList)

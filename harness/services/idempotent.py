@@ -52,14 +52,15 @@ def respond(
         idempotency.finish(platform, **where, status=status, body=body)
     except BaseException:
         if undo is not None:
-            _undo(undo, scope)
+            best_effort(undo, scope)
         idempotency.release(platform, **where)
         raise
     return JSONResponse(body, status_code=status, headers={REPLAYED: "false"})
 
 
-def _undo(undo: Callable[[], None], scope: str) -> None:
-    """Best effort: the error that made the response unstorable is the one the caller sees."""
+def best_effort(undo: Callable[[], None], scope: str) -> None:
+    """Undo a request that is failing; best effort: the error that made it fail (the response
+    could not be produced or stored) is the one the caller sees."""
     try:
         undo()
     except Exception:
