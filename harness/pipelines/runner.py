@@ -233,6 +233,9 @@ def _require_integration(platform: Platform, org_slug: str, provider: Provider) 
         if i.provider is provider and i.is_active
     ]
     if not configured:
+        # An org being offboarded loses its integrations after its profile: say it is gone (404),
+        # not that it should set one up.
+        orgs.get(platform, org_slug)
         raise InvalidRequest(
             f"No {provider.value} integration is configured for '{org_slug}'; set one up first",
             code="INTEGRATION_NOT_CONFIGURED",
