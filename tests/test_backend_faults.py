@@ -14,15 +14,19 @@ from pathlib import Path
 import pytest
 
 from fakes.bigquery import exceptions as bq
+from fakes.bigquery import faults as bigquery_faults
 from fakes.kms import exceptions as kms
+from fakes.kms import faults as kms_faults
 from harness.backends import build_backends
 from harness.backends.client_retry import BIGQUERY_JOB_RETRY, BIGQUERY_RETRY, KMS_RETRY, backoff
 from harness.clock import ManualClock
 from harness.faults import BackendFault, FaultQueue, FaultSpecError, Port, PortCall
+from harness.faults.backend import KMS_ERRORS, WAREHOUSE_ERRORS
 from harness.faults.calls import sql_call, warehouse_call
 from harness.ports import (
     InsertMode,
     InvalidRequestError,
+    KeyManagerError,
     KeyManagerUnavailableError,
     KeyStateError,
     TransientError,
@@ -34,6 +38,7 @@ from harness.services.settings import Settings
 from tests.real_errors import assert_real_error as assert_error
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+VERSION = "projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1"
 
 
 def _queue() -> tuple[FaultQueue, ManualClock]:
@@ -61,6 +66,19 @@ def _call(*operations: str, tables: tuple[str, ...] = ()) -> PortCall:
 def test_a_fault_that_cannot_fire_as_asked_is_refused(fields: dict, message: str) -> None:
     with pytest.raises(FaultSpecError, match=message):
         BackendFault(port=Port.WAREHOUSE, **fields)
+
+
+@pytest.mark.parametrize(
+    ("port", "kind"), [(Port.WAREHOUSE, k) for k in WAREHOUSE_ERRORS] + [(Port.KMS, k) for k in KMS_ERRORS]
+)
+def test_every_fault_kind_answers_the_services_error(port: Port, kind: str) -> None:
+    fault = BackendFault(port=port, error=kind)
+    if port is Port.WAREHOUSE:
+        warehouse_error = bigquery_faults.error_for(fault)
+        assert isinstance(warehouse_error, bq.BigQueryError) and warehouse_error.reason  # type: ignore[attr-defined]
+    else:
+        kms_error = kms_faults.error_for(fault, None, version=VERSION)
+        assert isinstance(kms_error, KeyManagerError) and kms_error.code
 
 
 def test_kms_faults_are_not_aimed_at_tables() -> None:

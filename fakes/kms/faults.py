@@ -7,7 +7,7 @@ the bytes (what corruption in transit looks like to the client)."""
 from __future__ import annotations
 
 from fakes.kms import exceptions as kms
-from harness.faults.backend import KMS_ERRORS, BackendFault, PortCall
+from harness.faults.backend import BackendFault, PortCall
 from harness.ports import KeyManagerError, KeyManagerUnavailableError
 
 CORRUPTED = "crc32c_mismatch"
@@ -34,14 +34,5 @@ def error_for(fault: BackendFault, call: PortCall | None, *, version: str) -> Ke
         return KeyManagerUnavailableError(f"{method}: response corrupted in-transit", code="DATA_LOSS")
     raise AssertionError(f"no error for KMS fault {kind!r}")
 
-
-assert {
-    "unavailable",
-    "deadline_exceeded",
-    "resource_exhausted",
-    "key_disabled",
-    "key_destroyed",
-    CORRUPTED,
-} == set(KMS_ERRORS), "every KMS fault kind answers a real error"
 
 __all__ = ["CORRUPTED", "PROJECT_NUMBER", "error_for"]

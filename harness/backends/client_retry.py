@@ -12,6 +12,7 @@ injected clock (slept only on gcp, where the clock is real).
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -65,32 +66,41 @@ def call_with_retry(
     fn: Callable[[], T],
     *,
     policy: RetryPolicy,
-    retryable: Callable[[BaseException], bool],
+    retryable: Callable[[Exception], bool],
     clock: Clock,
     sleep: Callable[[float], None],
+    on_error: Callable[[Exception], object] | None = None,
+    give_up: Callable[[Exception], BaseException] | None = None,
 ) -> T:
     """``fn()`` until it succeeds, fails with what the policy does not retry, or the next attempt
-    would start past the deadline (then the last error is raised, as the clients do with the
-    ``RetryError``'s cause)."""
-    deadline = clock.now() + timedelta(seconds=policy.deadline)
+    would start past the deadline (an infinite deadline never passes). Past the deadline the
+    error ``give_up`` builds from the last one is raised (the real clients' ``RetryError``), else
+    the last error itself, as the port sees it once the ``RetryError`` is unwrapped."""
+    deadline = clock.now() + timedelta(seconds=policy.deadline) if math.isfinite(policy.deadline) else None
     for delay in backoff(policy):
         try:
             return fn()
         except Exception as exc:
-            if not retryable(exc) or clock.now() + timedelta(seconds=delay) > deadline:
+            if not retryable(exc):
                 raise
+            if on_error is not None:
+                on_error(exc)
+            if deadline is not None and clock.now() + timedelta(seconds=delay) > deadline:
+                if give_up is None:
+                    raise
+                raise give_up(exc) from exc
         sleep(delay)
     raise AssertionError("unreachable: backoff() never ends")
 
 
-def bigquery_retryable(exc: BaseException, *, job: bool) -> bool:
+def bigquery_retryable(exc: Exception, *, job: bool) -> bool:
     if not isinstance(exc, WarehouseError):
         return False
     reasons = BIGQUERY_RETRY_REASONS | (BIGQUERY_JOB_RETRY_REASONS if job else frozenset())
     return exc.reason in reasons
 
 
-def kms_retryable(exc: BaseException) -> bool:
+def kms_retryable(exc: Exception) -> bool:
     return isinstance(exc, KeyManagerError) and exc.code in KMS_RETRY_CODES
 
 
@@ -101,7 +111,7 @@ class _Retrying(PortProxy):
         self._sleep = sleep
 
     @abstractmethod
-    def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[BaseException], bool]]:
+    def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[Exception], bool]]:
         """The policy and predicate the client applies to the port method ``name``."""
 
     def _call(
@@ -126,7 +136,7 @@ class RetryingWarehouse(_Retrying):
         super().__init__(inner, clock, sleep)
         self.project = inner.project
 
-    def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[BaseException], bool]]:
+    def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[Exception], bool]]:
         job = name in _JOB_METHODS
         return (BIGQUERY_JOB_RETRY if job else BIGQUERY_RETRY), (lambda exc: bigquery_retryable(exc, job=job))
 
@@ -138,7 +148,7 @@ class RetryingKeyManager(_Retrying):
         super().__init__(inner, clock, sleep)
         self.key_name = inner.key_name
 
-    def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[BaseException], bool]]:
+    def _policy(self, name: str) -> tuple[RetryPolicy, Callable[[Exception], bool]]:
         return KMS_RETRY, kms_retryable
 
 

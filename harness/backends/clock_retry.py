@@ -8,8 +8,8 @@ cost 20 real seconds, and a replay would not wait the same as the run it replays
 :func:`clock_retry` gives the adapters a ``Retry`` that keeps everything the client decides (its
 predicate, its initial / maximum / multiplier and its deadline, read from the client's own
 default retry) and changes only how time passes: the waits are
-:func:`harness.backends.client_retry.backoff` (no jitter, the schedule the fake tier's ports wait
-by too), the deadline is measured on the injected clock, and a wait is ``sleep(delay)``, which
+:func:`harness.backends.client_retry.call_with_retry` (no jitter: the loop the fake tier's ports
+retry by too), the deadline is measured on the injected clock, and a wait is ``sleep(delay)``, which
 advances the manual clock on the emulator tier and really sleeps on gcp. Giving up past the
 deadline raises ``RetryError`` with the last error as its cause, as the library does (the
 clients' job retry looks inside it).
@@ -20,13 +20,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from google.api_core import exceptions
 from google.api_core.retry import Retry
 
-from harness.backends.client_retry import RetryPolicy, backoff
+from harness.backends.client_retry import RetryPolicy, call_with_retry
 from harness.ports import Clock
 
 Sleep = Callable[[float], None]
@@ -53,22 +52,19 @@ class ClockRetry(Retry):
 
     def _run(self, target: Callable[[], Any], on_error: Callable[[Exception], Any] | None) -> Any:
         """``retry_target`` of google.api_core, with the clock's time and no jitter."""
-        clock = type(self).clock
         timeout = self._timeout
-        deadline = clock.now() + timedelta(seconds=timeout) if timeout is not None else None
-        delays = backoff(RetryPolicy(self._initial, self._maximum, self._multiplier, timeout or math.inf))
-        for delay in delays:
-            try:
-                return target()
-            except Exception as exc:
-                if not self._predicate(exc):
-                    raise
-                if on_error is not None:
-                    on_error(exc)
-                if deadline is not None and clock.now() + timedelta(seconds=delay) > deadline:
-                    raise exceptions.RetryError(f"Timeout of {timeout:0.1f}s exceeded", exc) from exc
-            type(self).sleep(delay)
-        raise AssertionError("unreachable: backoff() never ends")
+        policy = RetryPolicy(
+            self._initial, self._maximum, self._multiplier, math.inf if timeout is None else timeout
+        )
+        return call_with_retry(
+            target,
+            policy=policy,
+            retryable=self._predicate,
+            clock=type(self).clock,
+            sleep=type(self).sleep,
+            on_error=on_error,
+            give_up=lambda exc: exceptions.RetryError(f"Timeout of {timeout:0.1f}s exceeded", exc),
+        )
 
 
 def clock_retry(clock: Clock, sleep: Sleep) -> Callable[[Retry], ClockRetry]:
