@@ -579,6 +579,7 @@ def run_plan(world: World, plan: Plan) -> None:
     fired = arm(world, plan)
     first = step.send(world, org)
     world.clear()
+    assert fired(), f"{plan}: the fault never fired, so the plan proved nothing"
     problem = structured(first)
     assert problem is None, f"(a) {plan}: {problem}"
     after_failure = read_state(world, org.slug)
