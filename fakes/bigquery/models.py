@@ -78,12 +78,16 @@ class JobStore:
                 location=location,
                 configuration={"jobType": "QUERY", **configuration},
                 created=self.engine.clock.now(),
-                result=self.engine.dry_run(project, statement, params),
+                result=self.engine.dry_run(
+                    project, statement, params, default_dataset=_default_dataset(query_config)
+                ),
             )
         job = self._store(project, configuration, job_id, location)
         try:
             statement, params = _statement(sql, query_config)
-            job.result = self.engine.query(project, statement, params)
+            job.result = self.engine.query(
+                project, statement, params, default_dataset=_default_dataset(query_config)
+            )
         except WarehouseError as exc:
             job.error = exc
         return job
@@ -163,6 +167,14 @@ class InsertIdWindow:
             for insert_id in insert_ids:
                 if insert_id:
                     self._seen[(project, dataset_id, table_id, str(insert_id))] = now
+
+
+def _default_dataset(query_config: Mapping[str, Any]) -> str | None:
+    """``defaultDataset.datasetId``: where the query's unqualified table names live."""
+    default = query_config.get("defaultDataset")
+    if isinstance(default, Mapping) and default.get("datasetId"):
+        return str(default["datasetId"])
+    return None
 
 
 def _statement(sql: str, query_config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

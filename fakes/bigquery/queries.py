@@ -26,7 +26,7 @@ from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.exceptions import QueryDatasetNotFound, QueryTableNotFound, StreamingBufferRefusal
 from fakes.bigquery.partitions import check_partition_filters
-from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema
+from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
 from fakes.bigquery.sql import (
     ParsedStatement,
     StatementKind,
@@ -84,11 +84,19 @@ class StatementRunner(ABC):
     def _expire_partitions(self, table: Table) -> None:
         """Drop the partitions whose expiration passed on the injected clock."""
 
-    def query(self, project: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
-        """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports."""
+    def query(
+        self,
+        project: str,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        default_dataset: str | None = None,
+    ) -> QueryResult:
+        """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports.
+        ``default_dataset`` is the job's ``defaultDataset`` (unqualified table names)."""
         params = dict(params or {})
         with self._lock:
-            statement = _parse_cached(sql, project)
+            statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return ddl.run(cast(ddl.DdlTarget, self), project, statement)
             referenced, target, translation, duck_params = self._prepare(statement, params)
@@ -98,7 +106,14 @@ class StatementRunner(ABC):
             assert target is not None
             return self._dml(statement, duck_sql, duck_params, target, referenced)
 
-    def dry_run(self, project: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+    def dry_run(
+        self,
+        project: str,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        default_dataset: str | None = None,
+    ) -> QueryResult:
         """Validate a statement and estimate it without running it (``dryRun``): the same parse,
         table, parameter and partition-filter checks as :meth:`query`, DuckDB's binder for names
         and types, the result schema of a SELECT and ``totalBytesProcessed`` of the tables as
@@ -106,7 +121,7 @@ class StatementRunner(ABC):
         bad cast of a value) are not found, as in BigQuery."""
         params = dict(params or {})
         with self._lock:
-            statement = _parse_cached(sql, project)
+            statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
             referenced, target, translation, duck_params = self._prepare(statement, params)
@@ -150,7 +165,7 @@ class StatementRunner(ABC):
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
-        key = (statement.sql, statement.default_project, columns)
+        key = (statement.sql, statement.default_project, statement.default_dataset, columns)
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
@@ -180,7 +195,7 @@ class StatementRunner(ABC):
             raw = cursor.fetchall()
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
-        schema = result_schema(description, [t.spec.schema for t in referenced])
+        schema = unique_names(result_schema(description, [t.spec.schema for t in referenced]))
         rows = [row_from_storage(schema, values) for values in raw]
         check_no_null_elements(schema, rows)
         return QueryResult(
@@ -285,17 +300,18 @@ class StatementRunner(ABC):
 # so its project's catalog is attached). One process-wide cache serves every engine, so a fresh
 # engine per test starts warm.
 _CACHE_LOCK = threading.Lock()
-_PARSED: LRUCache[tuple[str, str], ParsedStatement] = LRUCache(maxsize=4096)
+_PARSED: LRUCache[tuple[str, str, str | None], ParsedStatement] = LRUCache(maxsize=4096)
 _TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
 
 
-def _parse_cached(sql: str, project: str) -> ParsedStatement:
+def _parse_cached(sql: str, project: str, default_dataset: str | None) -> ParsedStatement:
+    key = (sql, project, default_dataset)
     with _CACHE_LOCK:
-        statement = _PARSED.get((sql, project))
+        statement = _PARSED.get(key)
     if statement is None:
-        statement = parse(sql, default_project=project)
+        statement = parse(sql, default_project=project, default_dataset=default_dataset)
         with _CACHE_LOCK:
-            _PARSED[(sql, project)] = statement
+            _PARSED[key] = statement
     return statement
 
 

@@ -50,6 +50,29 @@ def result_schema(
     return tuple(fields)
 
 
+def unique_names(schema: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
+    """A query that yields one name twice (``SELECT a.id, b.id``) gets ``id`` and ``id_1``, as
+    BigQuery names them, so no column is lost when rows are keyed by name."""
+    seen: dict[str, int] = {}
+    taken = {spec.name.lower() for spec in schema}
+    named: list[FieldSpec] = []
+    for spec in schema:
+        key = spec.name.lower()
+        if key not in seen:
+            seen[key] = 0
+            named.append(spec)
+            continue
+        count = seen[key]
+        candidate = f"{spec.name}_{count + 1}"
+        while candidate.lower() in taken:
+            count += 1
+            candidate = f"{spec.name}_{count + 1}"
+        seen[key] = count + 1
+        taken.add(candidate.lower())
+        named.append(replace(spec, name=candidate))
+    return tuple(named)
+
+
 def _as_result_field(spec: FieldSpec) -> FieldSpec:
     """A table column as a query result reports it: BigQuery's result schemas say NULLABLE where
     the table says REQUIRED, at every nesting level, and carry no descriptions. (The client also

@@ -73,6 +73,7 @@ class ParsedStatement:
     tree: exp.Expression
     sql: str = ""
     default_project: str = ""
+    default_dataset: str | None = None
     tables: list[TableRef] = field(default_factory=list)
     target: TableRef | None = None
     target_alias: str | None = None
@@ -84,8 +85,10 @@ class ParsedStatement:
         return isinstance(self.tree, exp.Insert) and isinstance(self.tree.this, exp.Schema)
 
 
-def parse(sql: str, *, default_project: str) -> ParsedStatement:
-    """Parse one statement and resolve its table references; errors are BigQuery's 400s."""
+def parse(sql: str, *, default_project: str, default_dataset: str | None = None) -> ParsedStatement:
+    """Parse one statement and resolve its table references; errors are BigQuery's 400s.
+
+    ``default_dataset`` is the query's ``defaultDataset``: what an unqualified table name means."""
     try:
         trees = [t for t in sqlglot.parse(sql, read="bigquery", error_level=ErrorLevel.RAISE) if t]
     except (ParseError, TokenError) as exc:
@@ -98,7 +101,9 @@ def parse(sql: str, *, default_project: str) -> ParsedStatement:
         )
     tree = trees[0]
     kind = _classify(tree)
-    statement = ParsedStatement(kind=kind, tree=tree, sql=sql, default_project=default_project)
+    statement = ParsedStatement(
+        kind=kind, tree=tree, sql=sql, default_project=default_project, default_dataset=default_dataset
+    )
     statement.params = {p.name for p in tree.find_all(exp.Parameter)} | {
         p.name for p in tree.find_all(exp.Placeholder) if p.name and p.name != "?"
     }
@@ -106,7 +111,7 @@ def parse(sql: str, *, default_project: str) -> ParsedStatement:
         markers = positional_markers(sql)
         where = f" at [{markers[0][1]}:{markers[0][2]}]" if markers else ""
         raise PositionalParametersNotSupported(where=where)
-    _resolve_tables(statement, default_project)
+    _resolve_tables(statement, default_project, default_dataset)
     return statement
 
 
@@ -174,7 +179,7 @@ def _classify(tree: exp.Expression) -> StatementKind:
     raise UnsupportedByFake(f"Statement {construct} is not supported by the BigQuery fake")
 
 
-def _resolve_tables(statement: ParsedStatement, default_project: str) -> None:
+def _resolve_tables(statement: ParsedStatement, default_project: str, default_dataset: str | None) -> None:
     tree = statement.tree
     cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     target_node = _target_table(tree)
@@ -184,10 +189,11 @@ def _resolve_tables(statement: ParsedStatement, default_project: str) -> None:
         if not table.args.get("db"):
             if table.name.lower() in cte_names:
                 continue
-            raise UnqualifiedTable(table=table.name)
+            if default_dataset is None:
+                raise UnqualifiedTable(table=table.name)
         ref = TableRef(
             project=table.args["catalog"].name if table.args.get("catalog") else default_project,
-            dataset=table.args["db"].name,
+            dataset=table.args["db"].name if table.args.get("db") else str(default_dataset),
             table=table.name,
         )
         table.meta["bq_ref"] = ref
@@ -265,6 +271,8 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
             # Storage names differ from table ids: keep `table.col` references working.
             renamed.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
         table.replace(renamed)
+    if statement.kind is StatementKind.SELECT:
+        _name_anonymous_columns(tree)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_semantic_fixes(tree)
@@ -277,6 +285,27 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
         ) from exc
     except SqlglotError as exc:
         raise UnsupportedByFake(f"The BigQuery fake cannot translate this query: {_first_line(exc)}") from exc
+
+
+def _name_anonymous_columns(tree: exp.Expression) -> None:
+    """BigQuery names a result column that has neither an alias nor an implicit one (a column or
+    field path's last name) ``f0_``, ``f1_``, ...: counting those columns only, in select-list
+    order. DuckDB would name it after its expression text (``avg(x)``)."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Subquery):
+        select = select.unnest()
+    if not isinstance(select, exp.Select):
+        return
+    anonymous = 0
+    for expression in list(select.expressions):
+        if isinstance(expression, exp.Alias) or isinstance(expression, exp.Star):
+            continue
+        if isinstance(expression, exp.Column | exp.Dot) and not expression.is_star:
+            continue
+        expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
+        anonymous += 1
 
 
 def bind(

@@ -30,6 +30,7 @@ class FieldType(StrEnum):
     GEOGRAPHY = "GEOGRAPHY"
     JSON = "JSON"
     INTERVAL = "INTERVAL"
+    RANGE = "RANGE"
     RECORD = "RECORD"
 
     @classmethod
@@ -71,6 +72,8 @@ class FieldSpec:
     mode: FieldMode = FieldMode.NULLABLE
     description: str | None = None
     fields: tuple[FieldSpec, ...] = ()
+    range_element: FieldType | None = None
+    """A RANGE column's element type (``rangeElementType``: DATE, DATETIME or TIMESTAMP)."""
 
     @property
     def is_repeated(self) -> bool:
@@ -86,6 +89,8 @@ class FieldSpec:
             body["description"] = self.description
         if self.fields:
             body["fields"] = [f.to_api() for f in self.fields]
+        if self.range_element is not None:
+            body["rangeElementType"] = {"type": self.range_element.value}
         return body
 
     @classmethod
@@ -96,6 +101,7 @@ class FieldSpec:
             mode=FieldMode(body.get("mode") or "NULLABLE"),
             description=body.get("description"),
             fields=tuple(cls.from_api(f) for f in body.get("fields") or ()),
+            range_element=FieldType.parse(body["rangeElementType"]["type"]) if body.get("rangeElementType") else None,
         )
 
 
