@@ -6,6 +6,7 @@
 ``harness scenario schema|lint``        :mod:`harness.cli.scenario`
 ``harness run`` / ``replay``            :mod:`harness.cli.run`
 ``harness emulators up``                :mod:`harness.cli.emulators`
+``harness conformance``                 :mod:`harness.cli.conformance`
 =====================================  ===========================
 
 Each module imports what its command needs when the command runs, so ``harness --help`` and the
@@ -19,6 +20,7 @@ from typing import Annotated
 
 import typer
 
+from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
 from harness.cli.run import replay_command, run_command
 from harness.cli.scenario import scenario_app
@@ -56,5 +58,6 @@ app.add_typer(scenario_app, name="scenario")
 app.command("run")(run_command)
 app.command("replay")(replay_command)
 app.add_typer(emulators_app, name="emulators")
+app.command("conformance")(conformance_command)
 
 __all__ = ["app"]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.conformance.compare import Outcome
-from harness.ports import QueryResult, WarehouseError
+from harness.ports import QueryParam, QueryResult, WarehouseError
 from harness.schema.spec import DatasetSpec, FieldSpec, TableSpec
 
 PROJECT = "conformance"
@@ -78,11 +78,11 @@ class RestFace(Face):
         from google.api_core import exceptions as google_errors
 
         bigquery = self._bigquery
-        config = bigquery.QueryJobConfig(
-            default_dataset=f"{PROJECT}.{dataset}",
-            query_parameters=[_parameter(bigquery, name, value) for name, value in params.items()],
-        )
         try:
+            config = bigquery.QueryJobConfig(
+                default_dataset=f"{PROJECT}.{dataset}",
+                query_parameters=[_parameter(bigquery, name, value) for name, value in params.items()],
+            )
             job = self.client.query(sql, job_config=config, retry=None, job_retry=None)
             rows = job.result(retry=None)
             if dml_target is not None:
@@ -101,16 +101,11 @@ class RestFace(Face):
             return Outcome(error=f"client error {type(exc).__name__}: {exc}", internal=True)
 
 
-def _parameter(bigquery: Any, name: str, value: Any) -> Any:
-    """A typed query parameter for the client from the engine's (type, value) pair."""
-    spec, python = value
-    if spec.is_repeated:
-        return bigquery.ArrayQueryParameter(name, _scalar_type(spec), python)
-    return bigquery.ScalarQueryParameter(name, _scalar_type(spec), python)
-
-
-def _scalar_type(spec: FieldSpec) -> str:
-    return {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL"}.get(spec.type.value, spec.type.value)
+def _parameter(bigquery: Any, name: str, param: QueryParam) -> Any:
+    """The client's typed query parameter for one of the engine's."""
+    if param.type.startswith("ARRAY<"):
+        return bigquery.ArrayQueryParameter(name, param.type[len("ARRAY<") : -1], param.value)
+    return bigquery.ScalarQueryParameter(name, param.type, param.value)
 
 
 def new_dataset(engine: Any, dataset: str) -> None:

@@ -41,6 +41,7 @@ class _Worker:
     current: int | None = None
     resume_at: int = 0
     deadline: float = 0.0
+    died: bool = False
 
 
 def run_corpus(options: RunOptions, progress: Callable[[dict[str, Any]], None] = lambda r: None) -> list[dict[str, Any]]:
@@ -83,8 +84,10 @@ def run_corpus(options: RunOptions, progress: Callable[[dict[str, Any]], None] =
                         record = {
                             "id": f"{stem}#{worker.current}",
                             "file": stem,
-                            "status": "timeout",
-                            "detail": f"no answer within {options.timeout:g} s (the worker was killed)",
+                            "status": "crash" if worker.died else "timeout",
+                            "detail": "the worker process died"
+                            if worker.died
+                            else f"no answer within {options.timeout:g} s (the worker was killed)",
                         }
                         records[(stem, worker.current)] = record
                         progress(record)
@@ -119,7 +122,8 @@ def _receive(worker: _Worker, records: dict[tuple[str, int], dict[str, Any]], op
         worker.task = None
         worker.current = None
     elif kind == "died":
-        worker.deadline = 0.0  # handled as a timeout of the current case
+        worker.died = True
+        worker.deadline = 0.0  # handled with the other workers that stopped answering
 
 
 def _start(context: Any, options: RunOptions) -> _Worker:
