@@ -104,7 +104,7 @@ def conformance_command(
         if not ({"engine", "rest"} <= set(faces)):
             typer.echo("error: --update-ratchet needs both faces", err=True)
             raise typer.Exit(2)
-        write_ratchet(ratchet, known | new)
+        write_ratchet(ratchet, known | set(new))
         console.print(f"added {len(new)} cases to {ratchet}", markup=False)
     if regressed:
         raise typer.Exit(1)
