@@ -181,7 +181,8 @@ def column_names() -> SearchStrategy[str]:
 _MAX_COLUMNS = 6
 _MAX_DEPTH = 3
 _MAX_CLUSTERING = 4
-_COLUMN_TYPES = tuple(t for t in FieldType if t not in (FieldType.RECORD, FieldType.INTERVAL, FieldType.RANGE))
+_UNGENERATED = (FieldType.RECORD, FieldType.INTERVAL, FieldType.RANGE)
+_COLUMN_TYPES = tuple(t for t in FieldType if t not in _UNGENERATED)
 _PARTITIONABLE = (FieldType.DATE, FieldType.TIMESTAMP, FieldType.DATETIME)
 _CLUSTERABLE = (
     FieldType.STRING,
