@@ -81,7 +81,7 @@ def test_sections_carry_options_defaults_sql_and_expected(tmp_path: Path) -> Non
 
 def test_printouts_are_read_by_type() -> None:
     printout = read_printout(
-        'ARRAY<STRUCT<a INT64, d DOUBLE, j JSON, s STRUCT<x STRING>, arr ARRAY<>>>[unknown order:\n'
+        "ARRAY<STRUCT<a INT64, d DOUBLE, j JSON, s STRUCT<x STRING>, arr ARRAY<>>>[unknown order:\n"
         '  {1, nan, {"k":[1,2.5]}, {"a\\x01"}, ARRAY<INT64>[known order:1, NULL]},\n'
         "  {NULL, -inf, null, NULL, ARRAY<INT64>(NULL)}\n]"
     )
@@ -127,13 +127,10 @@ def test_unknown_order_is_a_multiset_and_known_order_is_not() -> None:
 
 def test_types_are_bigquery_result_types() -> None:
     expected = read_printout("ARRAY<STRUCT<x DOUBLE, a ARRAY<INT64>>>[{1, ARRAY<INT64>[2]}]")
-    right = Outcome(
-        (FieldSpec("x", FieldType.FLOAT), FieldSpec("a", FieldType.INTEGER, mode=FieldMode.REPEATED)), [(1.0, [2])]
-    )
+    repeated = FieldSpec("a", FieldType.INTEGER, mode=FieldMode.REPEATED)
+    right = Outcome((FieldSpec("x", FieldType.FLOAT), repeated), [(1.0, [2])])
     assert result_difference(expected, right, dml=False) is None
-    integer = Outcome(
-        (FieldSpec("x", FieldType.INTEGER), FieldSpec("a", FieldType.INTEGER, mode=FieldMode.REPEATED)), [(1, [2])]
-    )
+    integer = Outcome((FieldSpec("x", FieldType.INTEGER), repeated), [(1, [2])])
     assert "expected DOUBLE" in str(result_difference(expected, integer, dml=False))
 
 
@@ -178,8 +175,8 @@ def test_every_feature_of_the_corpus_is_decided_with_a_reason() -> None:
             for name in section.required_features | section.forbidden_features:
                 feature = scope._feature(name)
                 assert feature.get("reason") or feature.get("bigquery"), name
-    for entry in [*scope.types.values(), *scope.files.values(), *scope.options.values(), *scope.rules.values()]:
-        assert entry["reason"]
+    for section in (scope.types, scope.files, scope.options, scope.rules):
+        assert all(entry["reason"] for entry in section.values())
 
 
 # ------------------------------------------------------------------------------ the runner
