@@ -15,6 +15,9 @@ nested queries), applied with the other semantic fixes of :mod:`fakes.bigquery.f
   ``RESPECT NULLS`` (NULLs first; a NULL beside a value gives the value); DuckDB's
   ``quantile_cont`` sorts NaN last and refuses the modifiers. It becomes the ``bq_percentile_cont``
   macro (:data:`MACROS`, registered on the engine's connection) over ``list(x) OVER (...)``;
+* ``SUM(x) OVER (...)``: BigQuery raises "int64 overflow" where DuckDB's sum (a HUGEINT) leaves
+  the INT64 range, and "double overflow" where a FLOAT64 sum of finite values comes out infinite;
+  the window sum is wrapped in the ``bq_window_sum`` check;
 * checks BigQuery makes that DuckDB does not: framing on a numbering or navigation function, a
   LAG/LEAD default that is not constant (both when the query is analysed), and a NULL, negative
   or NaN frame offset, LAG/LEAD offset or NTILE bucket count given as a query parameter (when the
@@ -58,6 +61,12 @@ MACROS = (
     "+ (s[floor(pos)::BIGINT + 2] - s[floor(pos)::BIGINT + 1]) * (pos - floor(pos)) "
     "ELSE s[floor(pos)::BIGINT + 1] * (1 - (pos - floor(pos))) "
     "+ s[floor(pos)::BIGINT + 2] * (pos - floor(pos)) END",
+    # A window SUM, refused where BigQuery's overflows; written to bind whatever the sum's type.
+    "CREATE OR REPLACE MACRO bq_window_sum(s, has_inf) AS CASE "
+    "WHEN typeof(s) = 'HUGEINT' AND TRY_CAST(CAST(s AS VARCHAR) AS BIGINT) IS NULL "
+    "AND s IS NOT NULL THEN error('int64 overflow') "
+    "WHEN typeof(s) = 'DOUBLE' AND CAST(s AS VARCHAR) IN ('inf', '-inf') AND NOT coalesce(has_inf, false) "
+    "THEN error('double overflow') ELSE s END",
     "CREATE OR REPLACE MACRO bq_percentile_cont(l, p, respect) AS "
     "bq_percentile_at(bq_percentile_sorted(l, respect), p * (len(bq_percentile_sorted(l, respect)) - 1))",
 )
@@ -102,7 +111,19 @@ def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
     for window in calls:
         if isinstance(_function(window), exp.PercentileCont):
             window.replace(_percentile_cont(window))
+        elif isinstance(window.this, exp.Sum):
+            window.replace(_checked_sum(window))
     return node
+
+
+def _checked_sum(window: exp.Window) -> exp.Expression:
+    """``SUM(x) OVER w`` → ``bq_window_sum(SUM(x) OVER w, bool_or(x is ±inf) OVER w)``."""
+    summed = window.this.this
+    if isinstance(summed, exp.Distinct):
+        summed = summed.expressions[0]
+    infinite = window.copy()
+    infinite.set("this", _substitute("bool_or(CAST(_v_ AS VARCHAR) IN ('inf', '-inf'))", summed))
+    return exp.Anonymous(this="bq_window_sum", expressions=[window.copy(), infinite])
 
 
 def _percentile_cont(window: exp.Window) -> exp.Expression:
