@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery import windows
+from fakes.bigquery import window_aggregates
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -84,7 +84,7 @@ class BigQueryEngine(StatementRunner):
         self.path = Path(path) if path is not None else None
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
-        windows.register(self._conn)
+        window_aggregates.register(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

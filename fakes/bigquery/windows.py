@@ -10,26 +10,21 @@ nested queries), applied with the other semantic fixes of :mod:`fakes.bigquery.f
   DuckDB after ``+inf``. A key gets a leading NaN flag; a RANGE frame with an offset allows one
   key only, so there the key is negated and its direction flipped instead (same frames, and
   DuckDB's "NaN is largest" then lands where BigQuery puts NaN);
-* ``PERCENTILE_CONT(x, p) OVER (...)``: GoogleSQL sorts NaN first, interpolates as
-  ``left * (1 - f) + right * f`` (so ``-inf`` next to a finite value stays ``-inf``) and takes
-  ``RESPECT NULLS`` (NULLs first; a NULL beside a value gives the value); DuckDB's
-  ``quantile_cont`` sorts NaN last and refuses the modifiers. It becomes the ``bq_percentile_cont``
-  macro (:data:`MACROS`, registered on the engine's connection) over ``list(x) OVER (...)``;
-* ``SUM(x) OVER (...)``: BigQuery raises "int64 overflow" where DuckDB's sum (a HUGEINT) leaves
-  the INT64 range, and "double overflow" where a FLOAT64 sum of finite values comes out infinite;
-  the window sum is wrapped in the ``bq_window_sum`` check;
 * checks BigQuery makes that DuckDB does not: framing on a numbering or navigation function, a
   LAG/LEAD default that is not constant (both when the query is analysed), and a NULL, negative
   or NaN frame offset, LAG/LEAD offset or NTILE bucket count given as a query parameter (when the
   query runs, through DuckDB's ``error``).
+
+Aggregate functions over a window that need more than the window itself (PERCENTILE_CONT, SUM,
+the statistics) are :mod:`fakes.bigquery.window_aggregates`'.
 """
 
 from __future__ import annotations
 
-import duckdb
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import LagDefaultNotConstant, WindowFramingNotAllowed
+from fakes.bigquery.window_aggregates import aggregate_like_bigquery
 
 _WIDENED = "bq_window_widened"
 """Meta flag on an ORDER BY key this module already rewrote (the fixes may see a node twice)."""
@@ -45,38 +40,6 @@ _NO_FRAMING = {
     exp.Lead: "lead",
 }
 """Numbering and navigation functions, which BigQuery refuses a window frame for."""
-
-
-MACROS = (
-    # The values to interpolate between, in GoogleSQL's order: NULLs (RESPECT NULLS only), NaN, the rest.
-    "CREATE OR REPLACE MACRO bq_percentile_sorted(l, respect) AS list_concat("
-    "CASE WHEN respect THEN list_filter(l, lambda v: v IS NULL) ELSE [] END, "
-    "list_filter(l, lambda v: isnan(v)), list_sort(list_filter(l, lambda v: NOT isnan(v))))",
-    # The value at 0-based position ``pos`` of the sorted list ``s``, interpolated.
-    "CREATE OR REPLACE MACRO bq_percentile_at(s, pos) AS CASE "
-    "WHEN len(s) = 0 THEN NULL "
-    "WHEN pos = floor(pos) THEN s[floor(pos)::BIGINT + 1] "
-    "WHEN s[floor(pos)::BIGINT + 1] IS NULL THEN s[floor(pos)::BIGINT + 2] "
-    "WHEN typeof(s[1]) LIKE 'DECIMAL%' THEN s[floor(pos)::BIGINT + 1] "
-    "+ (s[floor(pos)::BIGINT + 2] - s[floor(pos)::BIGINT + 1]) * (pos - floor(pos)) "
-    "ELSE s[floor(pos)::BIGINT + 1] * (1 - (pos - floor(pos))) "
-    "+ s[floor(pos)::BIGINT + 2] * (pos - floor(pos)) END",
-    # A window SUM, refused where BigQuery's overflows; written to bind whatever the sum's type.
-    "CREATE OR REPLACE MACRO bq_window_sum(s, has_inf) AS CASE "
-    "WHEN typeof(s) = 'HUGEINT' AND TRY_CAST(CAST(s AS VARCHAR) AS BIGINT) IS NULL "
-    "AND s IS NOT NULL THEN error('int64 overflow') "
-    "WHEN typeof(s) = 'DOUBLE' AND CAST(s AS VARCHAR) IN ('inf', '-inf') AND NOT coalesce(has_inf, false) "
-    "THEN error('double overflow') ELSE s END",
-    "CREATE OR REPLACE MACRO bq_percentile_cont(l, p, respect) AS "
-    "bq_percentile_at(bq_percentile_sorted(l, respect), p * (len(bq_percentile_sorted(l, respect)) - 1))",
-)
-"""DuckDB macros the rewrites call; :func:`register` creates them on a connection."""
-
-
-def register(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create :data:`MACROS` on the engine's connection (once, when it opens)."""
-    for macro in MACROS:
-        conn.execute(macro)
 
 
 def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
@@ -109,32 +72,10 @@ def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
         else:
             _nan_first(order)
     for window in calls:
-        if isinstance(_function(window), exp.PercentileCont):
-            window.replace(_percentile_cont(window))
-        elif isinstance(window.this, exp.Sum):
-            window.replace(_checked_sum(window))
+        replacement = aggregate_like_bigquery(window)
+        if replacement is not window:
+            window.replace(replacement)
     return node
-
-
-def _checked_sum(window: exp.Window) -> exp.Expression:
-    """``SUM(x) OVER w`` → ``bq_window_sum(SUM(x) OVER w, bool_or(x is ±inf) OVER w)``."""
-    summed = window.this.this
-    if isinstance(summed, exp.Distinct):
-        summed = summed.expressions[0]
-    infinite = window.copy()
-    infinite.set("this", _substitute("bool_or(CAST(_v_ AS VARCHAR) IN ('inf', '-inf'))", summed))
-    return exp.Anonymous(this="bq_window_sum", expressions=[window.copy(), infinite])
-
-
-def _percentile_cont(window: exp.Window) -> exp.Expression:
-    """``PERCENTILE_CONT(x, p [RESPECT|IGNORE NULLS]) OVER w`` → ``bq_percentile_cont(list(x)
-    OVER w, p, respect)``."""
-    func = _function(window)
-    respect = isinstance(window.this, exp.RespectNulls)
-    listed = window.copy()
-    listed.set("this", exp.Anonymous(this="list", expressions=[func.this.copy()]))
-    args = [listed, func.expression.copy(), exp.Boolean(this=respect)]
-    return exp.Anonymous(this="bq_percentile_cont", expressions=args)
 
 
 def _is_definition(window: exp.Window, named: dict[str, exp.Window]) -> bool:
