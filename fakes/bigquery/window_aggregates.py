@@ -17,6 +17,11 @@ inside), usually by a DuckDB macro of :data:`MACROS` (registered on the engine's
   infinite or NaN (DuckDB: 0 or ``-inf``), and a variance of huge finite values computed on
   scaled values (DuckDB overflows to ``inf`` where BigQuery's result is finite).
 
+* ``APPROX_QUANTILES``, ``APPROX_TOP_COUNT``, ``APPROX_TOP_SUM`` and ``ARRAY_CONCAT_AGG`` over a
+  window: DuckDB has no window form of them (sqlglot puts the OVER on the wrong call or refuses);
+  they are computed exactly (what BigQuery's approximations give on small inputs) from
+  ``list(...)`` / ``histogram(...)`` over the window, APPROX_QUANTILES in GoogleSQL's order.
+
 Not covered: NUMERIC inputs keep DuckDB's DOUBLE result for the statistics (BigQuery: NUMERIC),
 and PERCENTILE_CONT of NUMERIC values near the type's limits overflows DuckDB's DECIMAL(38).
 """
@@ -42,6 +47,20 @@ MACROS = (
     "+ s[floor(pos)::BIGINT + 2] * (pos - floor(pos)) END",
     "CREATE OR REPLACE MACRO bq_percentile_cont(l, p, respect) AS "
     "bq_percentile_at(bq_percentile_sorted(l, respect), p * (len(bq_percentile_sorted(l, respect)) - 1))",
+    # n+1 quantile boundaries of the list ``l``, exact (APPROX_QUANTILES).
+    "CREATE OR REPLACE MACRO bq_quantiles_of(s, n) AS CASE WHEN len(s) = 0 THEN NULL ELSE "
+    "list_transform(range(n + 1), lambda i: s[floor(i * (len(s) - 1) / n)::BIGINT + 1]) END",
+    "CREATE OR REPLACE MACRO bq_approx_quantiles(l, n, respect) AS "
+    "bq_quantiles_of(bq_percentile_sorted(l, respect), n)",
+    # The n most frequent values of a histogram (a MAP value -> count), most frequent first.
+    "CREATE OR REPLACE MACRO bq_approx_top_count(h, n) AS list_transform(list_slice(list_sort("
+    "list_transform(map_entries(h), lambda e: {'c': -CAST(e.value AS BIGINT), 'v': e.key})), 1, n), "
+    "lambda e: {'value': e.v, 'count': -e.c})",
+    # The n values of largest summed weight of a list of {v, w}, largest first.
+    "CREATE OR REPLACE MACRO bq_approx_top_sum(l, n) AS list_transform(list_slice(list_sort("
+    "list_transform(list_distinct(list_transform(l, lambda e: e.v)), lambda d: {'s': -list_sum("
+    "list_transform(list_filter(l, lambda e: e.v IS NOT DISTINCT FROM d), lambda e: e.w)), 'v': d})), "
+    "1, n), lambda e: {'value': e.v, 'sum': -e.s})",
     # A window SUM, refused where BigQuery's overflows; written to bind whatever the sum's type.
     "CREATE OR REPLACE MACRO bq_window_sum(s, has_inf) AS CASE "
     "WHEN typeof(s) = 'HUGEINT' AND TRY_CAST(CAST(s AS VARCHAR) AS BIGINT) IS NULL "
@@ -87,6 +106,23 @@ def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:
         return _percentile_cont(window, func, respect=False)
     if isinstance(func, exp.Sum):
         return _checked_sum(window)
+    if isinstance(func, exp.IgnoreNulls | exp.RespectNulls) and isinstance(func.this, exp.ApproxQuantiles):
+        return _approx_quantiles(window, func.this, respect=isinstance(func, exp.RespectNulls))
+    if isinstance(func, exp.ApproxQuantiles):
+        return _approx_quantiles(window, func, respect=False)
+    if isinstance(func, exp.ApproxTopK):
+        top = _over(window, _call("histogram", func.this.copy()))
+        return _call("bq_approx_top_count", top, func.expression.copy())
+    if isinstance(func, exp.ApproxTopSum):
+        pair = exp.Struct(
+            expressions=[
+                exp.PropertyEQ(this=exp.to_identifier("v"), expression=func.this.copy()),
+                exp.PropertyEQ(this=exp.to_identifier("w"), expression=func.expression.copy()),
+            ]
+        )
+        return _call("bq_approx_top_sum", _over(window, _call("list", pair)), func.args["count"].copy())
+    if isinstance(func, exp.ArrayConcatAgg):
+        return _call("flatten", _over(window, _call("list", func.this.copy())))
     if type(func) in _STATS:
         return _statistic(window)
     return window
@@ -107,6 +143,11 @@ def _percentile_cont(window: exp.Window, func: exp.Expression, *, respect: bool)
     """``PERCENTILE_CONT(x, p) OVER w`` → ``bq_percentile_cont(list(x) OVER w, p, respect)``."""
     listed = _over(window, _call("list", func.this.copy()))
     return _call("bq_percentile_cont", listed, func.expression.copy(), exp.Boolean(this=respect))
+
+
+def _approx_quantiles(window: exp.Window, func: exp.Expression, *, respect: bool) -> exp.Expression:
+    listed = _over(window, _call("list", func.this.copy()))
+    return _call("bq_approx_quantiles", listed, func.expression.copy(), exp.Boolean(this=respect))
 
 
 def _checked_sum(window: exp.Window) -> exp.Expression:
