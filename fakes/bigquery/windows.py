@@ -13,7 +13,8 @@ nested queries), applied with the other semantic fixes of :mod:`fakes.bigquery.f
 * checks BigQuery makes that DuckDB does not: framing on a numbering or navigation function, a
   LAG/LEAD default that is not constant (both when the query is analysed), and a NULL, negative
   or NaN frame offset, LAG/LEAD offset or NTILE bucket count given as a query parameter (when the
-  query runs, through DuckDB's ``error``).
+  query runs, through DuckDB's ``error``), and a +inf RANGE offset facing an infinite key of the
+  wrong sign (BigQuery's bound would be ``inf - inf``).
 
 Aggregate functions over a window that need more than the window itself (PERCENTILE_CONT, SUM,
 the statistics) are :mod:`fakes.bigquery.window_aggregates`'.
@@ -54,6 +55,8 @@ def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
     own = [w for w in node.find_all(exp.Window) if w.find_ancestor(exp.Select) is node]
     calls = [w for w in own if not _is_definition(w, named)]
     range_orders: set[int] = set()
+    checked_specs: set[int] = set()
+    guards: dict[int, list[exp.Expression]] = {}
     for window in calls:
         _check_call(window, named)
         spec = _spec(window, named)
@@ -61,7 +64,9 @@ def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
             order = _order(window, named)
             if order is not None:
                 range_orders.add(id(order))
-        if spec is not None:
+                guards[id(window)] = _infinity_guards(window, named, spec, order)
+        if spec is not None and id(spec) not in checked_specs:
+            checked_specs.add(id(spec))
             _check_frame_offsets(spec)
     for window in own:
         order = window.args.get("order")
@@ -73,9 +78,52 @@ def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
             _nan_first(order)
     for window in calls:
         replacement = aggregate_like_bigquery(window)
+        whens = guards.get(id(window))
+        if whens:
+            replacement = exp.Case(
+                ifs=whens, default=replacement if replacement is not window else window.copy()
+            )
         if replacement is not window:
             window.replace(replacement)
     return node
+
+
+def _infinity_guards(
+    window: exp.Window, named: dict[str, exp.Window], spec: exp.WindowSpec, order: exp.Order
+) -> list[exp.Expression]:
+    """BigQuery refuses a +inf RANGE offset whose bound would be ``inf - inf`` (an infinite key of
+    the wrong sign in the partition); DuckDB computes NaN. One ``WHEN`` raising that error per
+    offset that is not a number literal."""
+    if len(order.expressions) != 1 or not isinstance(order.expressions[0], exp.Ordered):
+        return []
+    key = order.expressions[0].this
+    descending = bool(order.expressions[0].args.get("desc"))
+    partition = window.args.get("partition_by")
+    if not partition and (base := _base(window, named)) is not None:
+        partition = base.args.get("partition_by")
+    whens: list[exp.Expression] = []
+    for bound in ("start", "end"):
+        offset = spec.args.get(bound)
+        side = str(spec.args.get(f"{bound}_side") or "").upper()
+        if not isinstance(offset, exp.Expression) or isinstance(offset, exp.Literal) or not side:
+            continue
+        negative = (side == "FOLLOWING") != descending
+        sign = "negative" if negative else "positive"
+        direction = "a descending" if descending else "an ascending"
+        message = (
+            f"Offset value cannot be positive infinity when there exists a {sign} infinity order key "
+            f"for an offset {side} on {direction} partition"
+        )
+        infinite = _substitute(f"_v_ = CAST('{'-' if negative else ''}inf' AS DOUBLE)", key)
+        exists = exp.Window(
+            this=exp.Anonymous(this="bool_or", expressions=[infinite]),
+            partition_by=[p.copy() for p in partition or []],
+            over="OVER",
+        )
+        condition = exp.and_(_substitute("_v_ = CAST('inf' AS DOUBLE)", offset), exists)
+        raised = exp.Anonymous(this="error", expressions=[exp.Literal.string(message)])
+        whens.append(exp.If(this=condition, true=raised))
+    return whens
 
 
 def _is_definition(window: exp.Window, named: dict[str, exp.Window]) -> bool:
