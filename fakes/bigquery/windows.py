@@ -221,9 +221,10 @@ def _checked(value: exp.Expression, *rules: tuple[str, str | None]) -> exp.Expre
 def _substitute(template: str, value: exp.Expression) -> exp.Expression:
     """DuckDB ``template`` with each ``_v_`` replaced by a copy of ``value``."""
     snippet = exp.maybe_parse(template, dialect="duckdb")
+    simple = isinstance(value, exp.Column | exp.Literal | exp.Placeholder | exp.Parameter | exp.Paren)
     for column in list(snippet.find_all(exp.Column)):
         if column.name == "_v_" and not column.table:
-            column.replace(value.copy())
+            column.replace(value.copy() if simple else exp.Paren(this=value.copy()))
     return snippet
 
 
@@ -276,7 +277,7 @@ def _nan_first(order: exp.Order) -> None:
 
 def _may_be_float(key: exp.Expression) -> bool:
     """Whether ``key`` can be a FLOAT64 (literals and casts say; a column might be)."""
-    if isinstance(key, exp.Literal):
+    if isinstance(key, exp.Literal | exp.Collate):
         return False
     if isinstance(key, exp.Cast):
         return key.to.this in (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
