@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fakes.bigquery import hll
 from fakes.bigquery.exceptions import LagDefaultNotConstant, WindowFramingNotAllowed
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
@@ -120,3 +121,40 @@ def test_approx_quantiles_over_a_window(wh: FakeWarehouse) -> None:
         "FROM UNNEST([1, 1, 1, 4, 5, 6, 7, 8, 9, 10]) AS x LIMIT 1",
     )
     assert rows == [{"q": [1, 5, 10]}]
+
+
+# ------------------------------------------------------------------ HLL++ sketches over a window
+
+
+def _sketch(*sparse_values: int, num_values: int = 3) -> bytes:
+    """A sparse BigQuery HLL++ sketch (precision 15, sparse precision 25) holding ``sparse_values``."""
+    sketch = hll.Sketch(num_values=num_values, precision=15, sparse_precision=25)
+    for value in sparse_values:
+        sketch.sparse[value] = value
+    return hll.serialize(sketch)
+
+
+def test_hll_merge_partial_over_a_window_unions_the_sketches(wh: FakeWarehouse) -> None:
+    """HyperLogLog++ functions › HLL_COUNT.MERGE_PARTIAL / MERGE: the merged sketch counts the
+    union; NULL sketches are skipped (rule)."""
+    a, b = _sketch(10, 20, 30), _sketch(20, 40, num_values=2)
+    rows = _rows(
+        wh,
+        "SELECT HLL_COUNT.MERGE(s) OVER () AS n, HLL_COUNT.MERGE_PARTIAL(s) OVER () AS merged "
+        "FROM UNNEST([@a, CAST(NULL AS BYTES), @b]) AS s LIMIT 1",
+        {"a": a, "b": b},
+    )
+    assert rows[0]["n"] == 4
+    merged = hll.parse(rows[0]["merged"])
+    assert (sorted(merged.sparse), merged.num_values) == ([10, 20, 30, 40], 5)
+
+
+def test_hll_merge_of_only_null_sketches_is_zero(wh: FakeWarehouse) -> None:
+    """HyperLogLog++ functions › HLL_COUNT.MERGE: "If the input is NULL, returns 0" (rule)."""
+    rows = _rows(wh, "SELECT HLL_COUNT.MERGE(s) OVER () AS n FROM UNNEST([CAST(NULL AS BYTES)]) AS s")
+    assert rows == [{"n": 0}]
+
+
+def test_a_bad_sketch_is_refused() -> None:
+    with pytest.raises(hll.SketchError, match="Invalid or incompatible sketch"):
+        hll.merge_partial([b"\x08p"])

@@ -33,8 +33,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB).
-* windows: RANGE frames near the INT64 limits, NaN ordering, BigQuery's frame/offset checks
-  (:mod:`fakes.bigquery.windows`).
+* windows: RANGE frames near the INT64 limits, NaN ordering, BigQuery's frame/offset checks,
+  aggregates over a window (:mod:`fakes.bigquery.windows`, :mod:`fakes.bigquery.window_aggregates`).
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on

@@ -17,6 +17,9 @@ inside), usually by a DuckDB macro of :data:`MACROS` (registered on the engine's
   infinite or NaN (DuckDB: 0 or ``-inf``), and a variance of huge finite values computed on
   scaled values (DuckDB overflows to ``inf`` where BigQuery's result is finite).
 
+* ``HLL_COUNT.MERGE_PARTIAL`` / ``HLL_COUNT.MERGE`` over a window: the sketches of the window are
+  merged by :mod:`fakes.bigquery.hll` (Python functions on the connection); ``HLL_COUNT.INIT``
+  over a window gives NULL for a window of NULLs and is refused otherwise (no Fingerprint2011);
 * ``APPROX_QUANTILES``, ``APPROX_TOP_COUNT``, ``APPROX_TOP_SUM`` and ``ARRAY_CONCAT_AGG`` over a
   window: DuckDB has no window form of them (sqlglot puts the OVER on the wrong call or refuses);
   they are computed exactly (what BigQuery's approximations give on small inputs) from
@@ -30,6 +33,8 @@ from __future__ import annotations
 
 import duckdb
 from sqlglot import exp
+
+from fakes.bigquery import hll
 
 MACROS = (
     # The values to interpolate between, in GoogleSQL's order: NULLs (RESPECT NULLS only), NaN, the rest.
@@ -95,6 +100,7 @@ def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Create :data:`MACROS` on the engine's connection (once, when it opens)."""
     for macro in MACROS:
         conn.execute(macro)
+    hll.register(conn)
 
 
 def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:
@@ -121,6 +127,8 @@ def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:
             ]
         )
         return _call("bq_approx_top_sum", _over(window, _call("list", pair)), func.args["count"].copy())
+    if isinstance(func, exp.Dot) and func.this.name.upper() == "HLL_COUNT":
+        return _hll(window, func.expression)
     if isinstance(func, exp.ArrayConcatAgg):
         return _call("flatten", _over(window, _call("list", func.this.copy())))
     if type(func) in _STATS:
@@ -143,6 +151,27 @@ def _percentile_cont(window: exp.Window, func: exp.Expression, *, respect: bool)
     """``PERCENTILE_CONT(x, p) OVER w`` → ``bq_percentile_cont(list(x) OVER w, p, respect)``."""
     listed = _over(window, _call("list", func.this.copy()))
     return _call("bq_percentile_cont", listed, func.expression.copy(), exp.Boolean(this=respect))
+
+
+_HLL_INIT_UNSUPPORTED = (
+    "HLL_COUNT.INIT over a window is not supported by the BigQuery fake (it needs BigQuery's "
+    "Fingerprint2011 hashing)"
+)
+
+
+def _hll(window: exp.Window, call: exp.Expression) -> exp.Expression:
+    """``HLL_COUNT.<f>(x) OVER w`` → ``bq_hll_<f>(list(x) OVER w)`` (INIT: NULL or refused)."""
+    name = call.name.upper() if isinstance(call, exp.Anonymous) else ""
+    args = call.expressions if isinstance(call, exp.Anonymous) else []
+    if not args or name not in ("MERGE_PARTIAL", "MERGE", "INIT"):
+        return window
+    if name == "INIT":
+        values = _over(window, exp.Count(this=args[0].copy()))
+        refused = _call("error", exp.Literal.string(_HLL_INIT_UNSUPPORTED))
+        is_empty = exp.EQ(this=values, expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=is_empty, true=exp.cast(exp.Null(), "BLOB"))], default=refused)
+    listed = _over(window, _call("list", args[0].copy()))
+    return _call("bq_hll_merge_partial" if name == "MERGE_PARTIAL" else "bq_hll_merge", listed)
 
 
 def _approx_quantiles(window: exp.Window, func: exp.Expression, *, respect: bool) -> exp.Expression:
