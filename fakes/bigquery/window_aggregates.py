@@ -20,6 +20,8 @@ inside), usually by a DuckDB macro of :data:`MACROS` (registered on the engine's
 * ``HLL_COUNT.MERGE_PARTIAL`` / ``HLL_COUNT.MERGE`` over a window: the sketches of the window are
   merged by :mod:`fakes.bigquery.hll` (Python functions on the connection); ``HLL_COUNT.INIT``
   over a window gives NULL for a window of NULLs and is refused otherwise (no Fingerprint2011);
+* ``KLL_QUANTILES.*`` over a window: NULL (of the function's type) over a window of NULLs; refused
+  otherwise, as the fake has no KLL sketch format;
 * ``APPROX_QUANTILES``, ``APPROX_TOP_COUNT``, ``APPROX_TOP_SUM`` and ``ARRAY_CONCAT_AGG`` over a
   window: DuckDB has no window form of them (sqlglot puts the OVER on the wrong call or refuses);
   they are computed exactly (what BigQuery's approximations give on small inputs) from
@@ -129,6 +131,8 @@ def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:
         return _call("bq_approx_top_sum", _over(window, _call("list", pair)), func.args["count"].copy())
     if isinstance(func, exp.Dot) and func.this.name.upper() == "HLL_COUNT":
         return _hll(window, func.expression)
+    if isinstance(func, exp.Dot) and func.this.name.upper() == "KLL_QUANTILES":
+        return _kll(window, func.expression)
     if isinstance(func, exp.ArrayConcatAgg):
         return _call("flatten", _over(window, _call("list", func.this.copy())))
     if type(func) in _STATS:
@@ -159,6 +163,38 @@ _HLL_INIT_UNSUPPORTED = (
 )
 
 
+_KLL_TYPES = {
+    "INIT_INT64": "BLOB",
+    "INIT_FLOAT64": "BLOB",
+    "MERGE_PARTIAL": "BLOB",
+    "MERGE_INT64": "BIGINT[]",
+    "MERGE_FLOAT64": "DOUBLE[]",
+    "MERGE_POINT_INT64": "BIGINT",
+    "MERGE_POINT_FLOAT64": "DOUBLE",
+}
+"""BigQuery's KLL_QUANTILES aggregates (its names: FLOAT64, not GoogleSQL's DOUBLE) and the DuckDB type
+of their result."""
+
+
+def _kll(window: exp.Window, call: exp.Expression) -> exp.Expression:
+    """``KLL_QUANTILES.<f>(x, ...) OVER w``: NULL over a window of NULLs, else refused."""
+    name = call.name.upper() if isinstance(call, exp.Anonymous) else ""
+    if name not in _KLL_TYPES or not call.expressions:
+        return window
+    message = f"KLL_QUANTILES.{name} is not supported by the BigQuery fake (it has no KLL sketch format)"
+    return _null_or_refused(window, call.expressions[0], _KLL_TYPES[name], message)
+
+
+def _null_or_refused(window: exp.Window, arg: exp.Expression, type_name: str, message: str) -> exp.Expression:
+    """NULL of ``type_name`` where the window holds no non-NULL ``arg``, else ``error(message)``."""
+    values = _over(window, exp.Count(this=arg.copy()))
+    is_empty = exp.EQ(this=values, expression=exp.Literal.number(0))
+    null = exp.cast(exp.Null(), exp.DataType.build(type_name, dialect="duckdb"))
+    return exp.Case(
+        ifs=[exp.If(this=is_empty, true=null)], default=_call("error", exp.Literal.string(message))
+    )
+
+
 def _hll(window: exp.Window, call: exp.Expression) -> exp.Expression:
     """``HLL_COUNT.<f>(x) OVER w`` → ``bq_hll_<f>(list(x) OVER w)`` (INIT: NULL or refused)."""
     name = call.name.upper() if isinstance(call, exp.Anonymous) else ""
@@ -166,10 +202,7 @@ def _hll(window: exp.Window, call: exp.Expression) -> exp.Expression:
     if not args or name not in ("MERGE_PARTIAL", "MERGE", "INIT"):
         return window
     if name == "INIT":
-        values = _over(window, exp.Count(this=args[0].copy()))
-        refused = _call("error", exp.Literal.string(_HLL_INIT_UNSUPPORTED))
-        is_empty = exp.EQ(this=values, expression=exp.Literal.number(0))
-        return exp.Case(ifs=[exp.If(this=is_empty, true=exp.cast(exp.Null(), "BLOB"))], default=refused)
+        return _null_or_refused(window, args[0], "BLOB", _HLL_INIT_UNSUPPORTED)
     listed = _over(window, _call("list", args[0].copy()))
     return _call("bq_hll_merge_partial" if name == "MERGE_PARTIAL" else "bq_hll_merge", listed)
 
