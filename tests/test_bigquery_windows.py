@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fakes.bigquery import hll
-from fakes.bigquery.exceptions import LagDefaultNotConstant, WindowFramingNotAllowed
+from fakes.bigquery.exceptions import LagDefaultNotConstant, UnsupportedByFake, WindowFramingNotAllowed
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
 from harness.ports import InvalidRequestError
@@ -158,3 +158,12 @@ def test_hll_merge_of_only_null_sketches_is_zero(wh: FakeWarehouse) -> None:
 def test_a_bad_sketch_is_refused() -> None:
     with pytest.raises(hll.SketchError, match="Invalid or incompatible sketch"):
         hll.merge_partial([b"\x08p"])
+
+
+def test_sketch_init_over_a_window_is_a_limit_of_the_fake(wh: FakeWarehouse) -> None:
+    """HLL_COUNT.INIT needs BigQuery's hashing: the fake says it cannot, as its own limit."""
+    assert _rows(wh, "SELECT HLL_COUNT.INIT(x) OVER () AS s FROM UNNEST([CAST(NULL AS INT64)]) AS x") == [
+        {"s": None}
+    ]
+    with pytest.raises(UnsupportedByFake, match="not supported by the BigQuery fake"):
+        _rows(wh, "SELECT HLL_COUNT.INIT(x) OVER () AS s FROM UNNEST([1]) AS x")

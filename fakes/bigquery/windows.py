@@ -17,7 +17,8 @@ nested queries), applied with the other semantic fixes of :mod:`fakes.bigquery.f
   wrong sign (BigQuery's bound would be ``inf - inf``).
 
 Aggregate functions over a window that need more than the window itself (PERCENTILE_CONT, SUM,
-the statistics) are :mod:`fakes.bigquery.window_aggregates`'.
+the statistics, APPROX_*, ARRAY_CONCAT_AGG, the HLL_COUNT / KLL_QUANTILES sketches) are
+:mod:`fakes.bigquery.window_aggregates`'.
 """
 
 from __future__ import annotations
