@@ -167,3 +167,11 @@ def test_sketch_init_over_a_window_is_a_limit_of_the_fake(wh: FakeWarehouse) -> 
     ]
     with pytest.raises(UnsupportedByFake, match="not supported by the BigQuery fake"):
         _rows(wh, "SELECT HLL_COUNT.INIT(x) OVER () AS s FROM UNNEST([1]) AS x")
+
+
+def test_und_ci_collation_ranks_case_insensitively(wh: FakeWarehouse) -> None:
+    """Collation › 'und:ci' compares strings case-insensitively (rule)."""
+    rows = _rows(
+        wh, "SELECT x, RANK() OVER (ORDER BY x COLLATE 'und:ci') AS r FROM UNNEST(['b', 'A', 'a']) AS x"
+    )
+    assert sorted((r["x"], r["r"]) for r in rows) == [("A", 1), ("a", 1), ("b", 3)]

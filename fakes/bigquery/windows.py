@@ -10,6 +10,8 @@ nested queries), applied with the other semantic fixes of :mod:`fakes.bigquery.f
   DuckDB after ``+inf``. A key gets a leading NaN flag; a RANGE frame with an offset allows one
   key only, so there the key is negated and its direction flipped instead (same frames, and
   DuckDB's "NaN is largest" then lands where BigQuery puts NaN);
+* ``COLLATE`` on a window ORDER BY key: BigQuery's two collations, ``'und:ci'`` (DuckDB's
+  ``NOCASE``) and ``''`` (binary, DuckDB's default); other names are left for DuckDB to refuse;
 * checks BigQuery makes that DuckDB does not: framing on a numbering or navigation function, a
   LAG/LEAD default that is not constant (both when the query is analysed), and a NULL, negative
   or NaN frame offset, LAG/LEAD offset or NTILE bucket count given as a query parameter (when the
@@ -73,6 +75,7 @@ def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
         order = window.args.get("order")
         if not isinstance(order, exp.Order):
             continue
+        _collations(order)
         if id(order) in range_orders:
             _widen_range_key(order)
         else:
@@ -229,6 +232,26 @@ def _substitute(template: str, value: exp.Expression) -> exp.Expression:
     return snippet
 
 
+_COLLATIONS = {"und:ci": "NOCASE", "": None}
+"""BigQuery's collation names and DuckDB's collation for each (``None``: binary, no COLLATE)."""
+
+
+def _collations(order: exp.Order) -> None:
+    """``k COLLATE 'und:ci'`` → ``(k COLLATE NOCASE)``, ``k COLLATE ''`` → ``k``."""
+    for ordered in order.expressions:
+        collate = ordered.this if isinstance(ordered, exp.Ordered) else None
+        if not isinstance(collate, exp.Collate) or not isinstance(collate.expression, exp.Literal):
+            continue
+        name = collate.expression.name.lower()
+        if name not in _COLLATIONS:
+            continue
+        duck = _COLLATIONS[name]
+        key = collate.this.copy()
+        if duck is not None:
+            key = exp.Paren(this=exp.Collate(this=key, expression=exp.Var(this=duck)))
+        ordered.set("this", key)
+
+
 def _has_range_offset(spec: exp.WindowSpec) -> bool:
     if str(spec.args.get("kind") or "").upper() != "RANGE":
         return False
@@ -278,6 +301,7 @@ def _nan_first(order: exp.Order) -> None:
 
 def _may_be_float(key: exp.Expression) -> bool:
     """Whether ``key`` can be a FLOAT64 (literals and casts say; a column might be)."""
+    key = key.unnest()
     if isinstance(key, exp.Literal | exp.Collate):
         return False
     if isinstance(key, exp.Cast):
