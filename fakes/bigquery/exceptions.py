@@ -881,3 +881,29 @@ class CannotConvert(ValueRejected):
 class UnsupportedColumnType(ValueRejected):
     template = "Unsupported type {type}"
     searched = _FAKE_LIMIT
+
+
+# ------------------------------------------------------------------------ window functions
+
+_ZETASQL_ANALYTIC = "Google's GoogleSQL reference implementation, shared/reference/zetasql/testdata/"
+
+
+class WindowFramingNotAllowed(BigQueryError, InvalidRequestError):
+    """A window frame on a numbering or navigation function (ROW_NUMBER, RANK, LAG, ...)."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "Window framing clause is not allowed for analytic function {function}"
+    confirmed = (
+        f"{_ZETASQL_ANALYTIC}analytic_row_number.test and analytic_lag.test (the text; BigQuery adds "
+        "the position, ours has none)"
+    )
+
+
+class LagDefaultNotConstant(BigQueryError, InvalidRequestError):
+    """LAG / LEAD with a default (third argument) that reads a column."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "The third argument (the default expression) to {function} must be constant"
+    confirmed = f"{_ZETASQL_ANALYTIC}analytic_lag.test (lag_non_constant_default_expr)"

@@ -122,6 +122,8 @@ def map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
     """DuckDB's failures as BigQuery's 400s; never a DuckDB traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    if "not supported by the BigQuery fake" in text:  # a rewrite's run-time refusal (error('...'))
+        return UnsupportedByFake(text)
     if text.startswith(_DIVISION_BY_ZERO):
         return DivisionByZero(expression=text[len(_DIVISION_BY_ZERO) :])
     if match := _NOT_NULL.search(str(exc)):
