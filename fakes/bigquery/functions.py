@@ -32,7 +32,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``BYTE_LENGTH`` of a STRING; ``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
-  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB).
+  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB); ``MIN`` of FLOAT64 is
+  NaN when a value is and ``x > 0`` is false for NaN (:mod:`fakes.bigquery.aggregates`, which also
+  rewrites ``HAVING MAX/MIN``).
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -64,6 +66,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
+
+from fakes.bigquery.aggregates import min_is_nan_when_any_value_is, nan_is_not_above_a_number
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -758,6 +762,8 @@ FIXES: list[Fix] = [
     _byte_length_counts_bytes,
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
+    min_is_nan_when_any_value_is,
+    nan_is_not_above_a_number,
     _safe_prefix_is_try,
 ]
 

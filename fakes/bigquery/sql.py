@@ -19,6 +19,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
+from fakes.bigquery.aggregates import rewrite_aggregates
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
     QueryParameterNotFound,
@@ -275,7 +276,7 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
         _name_anonymous_columns(tree)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
-    tree = apply_semantic_fixes(tree)
+    tree = apply_semantic_fixes(rewrite_aggregates(tree))
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
