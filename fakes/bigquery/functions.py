@@ -34,7 +34,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB); ``MIN`` of FLOAT64 is
   NaN when a value is and ``x > 0`` is false for NaN (:mod:`fakes.bigquery.aggregates`, which also
-  rewrites ``HAVING MAX/MIN``).
+  rewrites ``HAVING MAX/MIN``);
+* structs: ``(3, 4)`` beside ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT
+  (:mod:`fakes.bigquery.structs`).
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -68,6 +70,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from fakes.bigquery.aggregates import min_is_nan_when_any_value_is, nan_is_not_above_a_number
+from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -765,6 +768,7 @@ FIXES: list[Fix] = [
     min_is_nan_when_any_value_is,
     nan_is_not_above_a_number,
     _safe_prefix_is_try,
+    tuples_in_struct_arrays_are_structs,
 ]
 
 
