@@ -119,3 +119,12 @@ def nan_is_not_above_a_number(node: exp.Expression) -> exp.Expression:
 def _is_number(node: exp.Expression) -> bool:
     inner = node.this if isinstance(node, exp.Cast | exp.Neg) else node
     return isinstance(inner, exp.Literal) and not inner.is_string
+
+
+def respect_nulls_is_the_default(node: exp.Expression) -> exp.Expression:
+    """``ARRAY_AGG(x RESPECT NULLS)`` keeps NULLs, as ``ARRAY_AGG(x)`` does (and a NULL in the result
+    array is then refused on output); sqlglot refuses to write RESPECT NULLS for DuckDB outside a
+    window, so the modifier is dropped there (window calls keep it)."""
+    if isinstance(node, exp.RespectNulls) and not isinstance(node.parent, exp.Window):
+        return node.this
+    return node

@@ -32,11 +32,13 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``BYTE_LENGTH`` of a STRING; ``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
-  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB); ``MIN`` of FLOAT64 is
-  NaN when a value is and ``x > 0`` is false for NaN (:mod:`fakes.bigquery.aggregates`, which also
-  rewrites ``HAVING MAX/MIN``);
-* structs: ``(3, 4)`` beside ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT
-  (:mod:`fakes.bigquery.structs`).
+  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
+* in :mod:`fakes.bigquery.aggregates`: ``MIN`` of FLOAT64 is NaN when a value is, ``x > 0`` is
+  false for NaN, ``RESPECT NULLS`` outside a window is the default (and ``HAVING MAX/MIN`` is
+  rewritten there before these fixes run); in :mod:`fakes.bigquery.structs`: ``(3, 4)`` beside
+  ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.statistics`:
+  ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
+  NaN for NaN or infinite inputs.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -69,7 +71,12 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery.aggregates import min_is_nan_when_any_value_is, nan_is_not_above_a_number
+from fakes.bigquery.aggregates import (
+    min_is_nan_when_any_value_is,
+    nan_is_not_above_a_number,
+    respect_nulls_is_the_default,
+)
+from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 
 Fix = Callable[[exp.Expression], exp.Expression]
@@ -766,9 +773,11 @@ FIXES: list[Fix] = [
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
     min_is_nan_when_any_value_is,
+    respect_nulls_is_the_default,
     nan_is_not_above_a_number,
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,
+    statistics_like_bigquery,
 ]
 
 
