@@ -38,7 +38,7 @@ What is fixed (one small function per divergence, applied in the order of :data:
   rewritten there before these fixes run); in :mod:`fakes.bigquery.structs`: ``(3, 4)`` beside
   ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.statistics`:
   ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
-  NaN for NaN or infinite inputs.
+  NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -76,6 +76,7 @@ from fakes.bigquery.aggregates import (
     nan_is_not_above_a_number,
     respect_nulls_is_the_default,
 )
+from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 
@@ -778,6 +779,7 @@ FIXES: list[Fix] = [
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,
     statistics_like_bigquery,
+    hll_count_functions,
 ]
 
 
