@@ -21,6 +21,9 @@ from sqlglot import exp
 
 _ROW = "__hx_row"
 _NAN_CHECKED = "bq_min_nan"
+_TYPE = "bq_type"
+"""The meta key where :mod:`fakes.bigquery.functions` records a node's known BigQuery type."""
+_BYTES_TYPES = {exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY, exp.DataType.Type.BLOB}
 """The struct column the subquery's unnested rows are read through."""
 
 
@@ -128,3 +131,55 @@ def respect_nulls_is_the_default(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.RespectNulls) and not isinstance(node.parent, exp.Window):
         return node.this
     return node
+
+
+def string_agg_like_bigquery(node: exp.Expression) -> exp.Expression:
+    """``STRING_AGG`` of BYTES joins BYTES (DuckDB's ``string_agg`` takes VARCHAR only: the values
+    and the separator go through ``HEX`` and the result back through ``UNHEX``; BYTES is known from
+    a BYTES separator or a ``CAST(... AS BYTES)`` value), and a NULL separator is an error: BigQuery
+    refuses a literal NULL when it analyses the query and a NULL parameter when it runs it."""
+    if not isinstance(node, exp.GroupConcat) or node.meta.get(_NAN_CHECKED):
+        return node
+    node.meta[_NAN_CHECKED] = True
+    separator = node.args.get("separator")
+    holder, value = _aggregated_value(node)
+    if _is_bytes(separator) or _is_bytes(value):
+        if separator is None:
+            separator = exp.cast(exp.Literal.string(","), exp.DataType.build("BLOB"))
+        hexed = exp.Anonymous(this="HEX", expressions=[value.copy()])
+        if holder is node:
+            node.set("this", hexed)
+        else:
+            value.replace(hexed)
+        node.set("separator", exp.Anonymous(this="HEX", expressions=[separator.copy()]))
+        node = exp.Anonymous(this="UNHEX", expressions=[node])
+        node.meta[_TYPE] = exp.DataType.Type.VARBINARY
+    if isinstance(separator, exp.Null):
+        return _failing_when_null(separator, "Argument 2 to STRING_AGG must be non-NULL", node)
+    if isinstance(separator, exp.Placeholder | exp.Parameter):
+        return _failing_when_null(separator, "Illegal NULL separator in STRING_AGG", node)
+    return node
+
+
+def _aggregated_value(call: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    """The node holding an aggregate call's value (through ORDER BY and DISTINCT) and the value."""
+    holder = call
+    value = call.this
+    while isinstance(value, exp.Order | exp.Distinct):
+        holder = value
+        value = value.this if isinstance(value, exp.Order) else value.expressions[0]
+    return holder, value
+
+
+def _is_bytes(node: exp.Expression | None) -> bool:
+    if node is None:
+        return False
+    if isinstance(node, exp.ByteString) or node.meta.get(_TYPE) in _BYTES_TYPES:
+        return True
+    return isinstance(node, exp.Cast) and node.to.this in _BYTES_TYPES
+
+
+def _failing_when_null(separator: exp.Expression, message: str, call: exp.Expression) -> exp.Expression:
+    error = exp.Anonymous(this="ERROR", expressions=[exp.Literal.string(message)])
+    check = exp.Is(this=separator.copy(), expression=exp.null())
+    return exp.Case(ifs=[exp.If(this=check, true=error)], default=call)
