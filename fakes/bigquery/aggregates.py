@@ -183,3 +183,24 @@ def _failing_when_null(separator: exp.Expression, message: str, call: exp.Expres
     error = exp.Anonymous(this="ERROR", expressions=[exp.Literal.string(message)])
     check = exp.Is(this=separator.copy(), expression=exp.null())
     return exp.Case(ifs=[exp.If(this=check, true=error)], default=call)
+
+
+def sum_of_int64_overflows(node: exp.Expression) -> exp.Expression:
+    """``SUM`` of INT64 values whose total leaves INT64 fails; DuckDB sums integers into a 128-bit
+    HUGEINT and returned the out-of-range total. The failure is DuckDB's own cast of the total to
+    BIGINT (its "out of range for the destination type INT64" message: ``ERROR()`` would make
+    the call volatile, and DuckDB refuses an alias of a volatile expression in HAVING / ORDER BY).
+    The cast sits in a branch only a HUGEINT total reaches, added as ``* 0`` so the call keeps
+    its type for every input. Window calls are left alone."""
+    if not isinstance(node, exp.Sum) or node.meta.get(_NAN_CHECKED) or isinstance(node.parent, exp.Window):
+        return node
+    node.meta[_NAN_CHECKED] = True
+    kind = exp.Anonymous(this="TYPEOF", expressions=[node.copy()])
+    huge = exp.EQ(this=kind, expression=exp.Literal.string("HUGEINT"))
+    bounds = {"low": exp.Literal.number(-(2**63)), "high": exp.Literal.number(2**63 - 1)}
+    outside = exp.not_(exp.Between(this=node.copy(), **bounds))
+    as_int64 = exp.Mul(
+        this=exp.cast(node.copy(), exp.DataType.build("BIGINT")), expression=exp.Literal.number(0)
+    )
+    failing = exp.Add(this=node.copy(), expression=as_int64)
+    return exp.Case(ifs=[exp.If(this=exp.and_(huge, outside), true=failing)], default=node)

@@ -35,7 +35,7 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
 * in :mod:`fakes.bigquery.aggregates`: ``MIN`` of FLOAT64 is NaN when a value is, ``x > 0`` is
   false for NaN, ``RESPECT NULLS`` outside a window is the default, ``STRING_AGG`` of BYTES and with a
-  NULL separator (and ``HAVING MAX/MIN`` is
+  NULL separator, ``SUM`` of INT64 overflows (and ``HAVING MAX/MIN`` is
   rewritten there before these fixes run); in :mod:`fakes.bigquery.structs`: ``(3, 4)`` beside
   ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.statistics`:
   ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
@@ -77,6 +77,7 @@ from fakes.bigquery.aggregates import (
     nan_is_not_above_a_number,
     respect_nulls_is_the_default,
     string_agg_like_bigquery,
+    sum_of_int64_overflows,
 )
 from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
@@ -776,6 +777,7 @@ FIXES: list[Fix] = [
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
     string_agg_like_bigquery,
+    sum_of_int64_overflows,
     min_is_nan_when_any_value_is,
     respect_nulls_is_the_default,
     nan_is_not_above_a_number,
