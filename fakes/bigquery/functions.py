@@ -39,7 +39,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   rewritten there before these fixes run); in :mod:`fakes.bigquery.structs`: ``(3, 4)`` beside
   ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.statistics`:
   ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
-  NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches.
+  NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
+  :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -79,6 +80,7 @@ from fakes.bigquery.aggregates import (
     string_agg_like_bigquery,
     sum_of_int64_overflows,
 )
+from fakes.bigquery.limits import limit_parameters_must_not_be_null
 from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
@@ -785,6 +787,7 @@ FIXES: list[Fix] = [
     tuples_in_struct_arrays_are_structs,
     statistics_like_bigquery,
     hll_count_functions,
+    limit_parameters_must_not_be_null,
 ]
 
 
