@@ -301,12 +301,12 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
     for expression in list(select.expressions):
         if isinstance(expression, exp.Alias | exp.Star | exp.Column) or expression.is_star:
             continue
-        if isinstance(expression, exp.Dot) and expression.output_name:
+        field = isinstance(expression, exp.Dot) and not isinstance(expression.expression, exp.Func)
+        if field and expression.output_name:
             # A field of an expression (``(SELECT t).b``, ``json.a``) is named after the field;
             # a dotted call (``HLL_COUNT.INIT(x)``) is anonymous.
-            if not isinstance(expression.expression, exp.Func):
-                expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True))
-                continue
+            expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True))
+            continue
         expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
         anonymous += 1
 
