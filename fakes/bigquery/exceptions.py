@@ -440,6 +440,18 @@ class NullArrayElement(BigQueryError, InvalidRequestError):
     )
 
 
+class NestedArray(BigQueryError, InvalidRequestError):
+    """A query builds an ARRAY of ARRAYs (BigQuery has no nested arrays)."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "Cannot construct array with element type {element} because nested arrays are not supported"
+    searched = (
+        "GoogleSQL's analyzer text (ZetaSQL compliance corpus, array_aggregation.test; the Cloud "
+        "Spanner emulator's tests quote it too); BigQuery adds the position, which ours lacks"
+    )
+
+
 class RequiredFieldNull(BigQueryError, InvalidRequestError):
     status = 400
     reason = "invalidQuery"

@@ -32,7 +32,15 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``BYTE_LENGTH`` of a STRING; ``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
-  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB).
+  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
+* in :mod:`fakes.bigquery.aggregates`: ``MIN`` of FLOAT64 is NaN when a value is, ``x > 0`` is
+  false for NaN, ``RESPECT NULLS`` outside a window is the default, ``STRING_AGG`` of BYTES and with a
+  NULL separator, ``SUM`` of INT64 overflows (and ``HAVING MAX/MIN`` is
+  rewritten there before these fixes run); in :mod:`fakes.bigquery.structs`: ``(3, 4)`` beside
+  ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.statistics`:
+  ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
+  NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
+  :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
 * windows: RANGE frames near the INT64 limits, NaN ordering, BigQuery's frame/offset checks,
   aggregates over a window (:mod:`fakes.bigquery.windows`, :mod:`fakes.bigquery.window_aggregates`).
 
@@ -67,6 +75,17 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
+from fakes.bigquery.aggregates import (
+    min_is_nan_when_any_value_is,
+    nan_is_not_above_a_number,
+    respect_nulls_is_the_default,
+    string_agg_like_bigquery,
+    sum_of_int64_overflows,
+)
+from fakes.bigquery.limits import limit_parameters_must_not_be_null
+from fakes.bigquery.sketches import hll_count_functions
+from fakes.bigquery.statistics import statistics_like_bigquery
+from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.windows import windows_like_bigquery
 
 Fix = Callable[[exp.Expression], exp.Expression]
@@ -762,7 +781,16 @@ FIXES: list[Fix] = [
     _byte_length_counts_bytes,
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
+    string_agg_like_bigquery,
+    sum_of_int64_overflows,
+    min_is_nan_when_any_value_is,
+    respect_nulls_is_the_default,
+    nan_is_not_above_a_number,
     _safe_prefix_is_try,
+    tuples_in_struct_arrays_are_structs,
+    statistics_like_bigquery,
+    hll_count_functions,
+    limit_parameters_must_not_be_null,
     windows_like_bigquery,
 ]
 

@@ -19,6 +19,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
+from fakes.bigquery.aggregates import rewrite_aggregates
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
     QueryParameterNotFound,
@@ -275,7 +276,7 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
         _name_anonymous_columns(tree)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
-    tree = apply_semantic_fixes(tree)
+    tree = apply_semantic_fixes(rewrite_aggregates(tree))
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
@@ -300,8 +301,10 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
     for expression in list(select.expressions):
         if isinstance(expression, exp.Alias | exp.Star | exp.Column) or expression.is_star:
             continue
-        if isinstance(expression, exp.Dot) and expression.output_name:
-            # A field of an expression (``(SELECT t).b``, ``json.a``) is named after the field.
+        field = isinstance(expression, exp.Dot) and not isinstance(expression.expression, exp.Func)
+        if field and expression.output_name:
+            # A field of an expression (``(SELECT t).b``, ``json.a``) is named after the field;
+            # a dotted call (``HLL_COUNT.INIT(x)``) is anonymous.
             expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True))
             continue
         expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))

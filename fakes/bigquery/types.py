@@ -25,6 +25,7 @@ from fakes.bigquery.exceptions import (
     InvalidDatetimeString,
     InvalidDecimal,
     MissingRequiredField,
+    NestedArray,
     NoSuchField,
     NotARecord,
     NullInRepeatedField,
@@ -337,6 +338,8 @@ def field_from_duck(name: str, duck: duckdb.typing.DuckDBPyType | str) -> FieldS
     text = str(duck)
     if text.endswith("[]"):
         inner = field_from_duck(name, _list_child(duck))
+        if inner.is_repeated:  # ARRAY[ARRAY[1]]: DuckDB has nested lists, BigQuery refuses them
+            raise NestedArray(element=f"ARRAY<{_GOOGLESQL_NAMES.get(inner.type, inner.type.value)}>")
         return FieldSpec(name=name, type=inner.type, mode=FieldMode.REPEATED, fields=inner.fields)
     if text.startswith("STRUCT("):
         children = _struct_children(duck)
@@ -346,6 +349,14 @@ def field_from_duck(name: str, duck: duckdb.typing.DuckDBPyType | str) -> FieldS
             fields=tuple(field_from_duck(child_name, child) for child_name, child in children),
         )
     return FieldSpec(name=name, type=_scalar_from_duck(text))
+
+
+_GOOGLESQL_NAMES = {
+    FieldType.INTEGER: "INT64",
+    FieldType.FLOAT: "FLOAT64",
+    FieldType.BOOLEAN: "BOOL",
+    FieldType.RECORD: "STRUCT",
+}
 
 
 def _list_child(duck: Any) -> Any:

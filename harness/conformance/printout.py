@@ -180,15 +180,19 @@ class _Reader:
 
     def field(self) -> tuple[str | None, SqlType]:
         """``name TYPE`` or ``TYPE``: a name is followed by another word, a type by ``<``, ``,``
-        or ``>``."""
-        save = self.pos
-        first = self.word()
-        self.skip_space()
-        following = self.text[self.pos : self.pos + 1]
-        if following and (following.isalpha() or following in "_`"):
-            return first, self.type()
-        self.pos = save
-        return None, self.type()
+        or ``>``. A name may itself be several words (```GROUPING SETS``` prints as
+        ``GROUPING SETS INT64``): the type is the last word."""
+        starts: list[int] = []
+        words: list[str] = []
+        while True:
+            starts.append(self.pos)
+            words.append(self.word())
+            self.skip_space()
+            following = self.text[self.pos : self.pos + 1]
+            if not (following and (following.isalpha() or following in "_`")):
+                break
+        self.pos = starts[-1]
+        return (" ".join(words[:-1]) or None), self.type()
 
     def skip_balanced(self, opening: str, closing: str) -> None:
         self.expect(opening)

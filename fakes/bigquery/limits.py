@@ -1,0 +1,31 @@
+"""``LIMIT @n`` / ``OFFSET @n`` with a NULL parameter: BigQuery fails, DuckDB reads NULL as no limit.
+
+BigQuery's message is "Limit requires non-null count and offset" (the ZetaSQL compliance corpus's
+text, limit_queries.test; BigQuery runs the same evaluator, its exact wording unconfirmed). Only
+parameters are guarded: a literal is never NULL there, and BigQuery refuses other expressions.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+_MESSAGE = "Limit requires non-null count and offset"
+_GUARDED = "bq_limit_guarded"
+_DUCKDB_MAX = 2**62
+
+
+def limit_parameters_must_not_be_null(node: exp.Expression) -> exp.Expression:
+    """The count or offset parameter, or the error when it is NULL."""
+    if not isinstance(node, exp.Limit | exp.Offset) or node.meta.get(_GUARDED):
+        return node
+    count = node.expression
+    if not isinstance(count, exp.Placeholder | exp.Parameter):
+        return node
+    node.meta[_GUARDED] = True
+    error = exp.Anonymous(this="ERROR", expressions=[exp.Literal.string(_MESSAGE)])
+    check = exp.Is(this=count.copy(), expression=exp.null())
+    # DuckDB caps a computed LIMIT / OFFSET at 2^62 (a bare parameter is not checked); no table
+    # comes near that many rows, so the cap changes no result.
+    capped = exp.Least(this=count.copy(), expressions=[exp.Literal.number(_DUCKDB_MAX)])
+    node.set("expression", exp.Case(ifs=[exp.If(this=check, true=error)], default=capped))
+    return node
