@@ -54,6 +54,8 @@ def hll_count_functions(node: exp.Expression) -> exp.Expression:
     """``[SAFE.]HLL_COUNT.<f>(...)`` as the DuckDB expressions above."""
     if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Anonymous):
         return node
+    if isinstance(node.parent, exp.Window):
+        return node  # over a window: fakes.bigquery.window_aggregates (BigQuery's sketch format)
     qualifier = node.this
     safe = isinstance(qualifier, exp.Dot) and qualifier.this.name.upper() == "SAFE"
     if safe:
