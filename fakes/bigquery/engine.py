@@ -46,6 +46,7 @@ from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.results import map_duckdb_error
 from fakes.bigquery.schema_changes import schema_additions
+from fakes.bigquery.string_functions import register as register_string_macros
 from fakes.bigquery.sql import (
     StorageName,
     TableRef,
@@ -83,6 +84,7 @@ class BigQueryEngine(StatementRunner):
         self.path = Path(path) if path is not None else None
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
+        register_string_macros(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

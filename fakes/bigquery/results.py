@@ -17,6 +17,7 @@ from fakes.bigquery.exceptions import (
     UnrecognizedName,
     UnsupportedByFake,
 )
+from fakes.bigquery.string_functions import raised_error
 from fakes.bigquery.types import field_from_duck
 from harness.ports import InvalidRequestError
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
@@ -122,6 +123,8 @@ def map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
     """DuckDB's failures as BigQuery's 400s; never a DuckDB traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    if (raised := raised_error(text)) is not None:
+        return raised
     if text.startswith(_DIVISION_BY_ZERO):
         return DivisionByZero(expression=text[len(_DIVISION_BY_ZERO) :])
     if match := _NOT_NULL.search(str(exc)):
