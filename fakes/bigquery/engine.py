@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from fakes.bigquery.array_functions import register as register_array_macros
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -85,6 +86,7 @@ class BigQueryEngine(StatementRunner):
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
         register_string_macros(self._conn)
+        register_array_macros(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

@@ -51,7 +51,7 @@ CREATE OR REPLACE TEMP MACRO bq_right(s, n) AS CASE WHEN n < 0
 CREATE OR REPLACE TEMP MACRO bq_pad_size(n) AS CASE
     WHEN n < 0 THEN bq_raise('Second argument (output size) for LPAD/RPAD cannot be negative')
     WHEN n > {_ONE_MB} THEN bq_raise('Output of LPAD/RPAD exceeds max allowed output size of 1MB')
-    ELSE n END;
+    ELSE CAST(n AS INTEGER) END;
 CREATE OR REPLACE TEMP MACRO bq_lpad(s, n, f) AS lpad(s, bq_pad_size(n), f);
 CREATE OR REPLACE TEMP MACRO bq_rpad(s, n, f) AS rpad(s, bq_pad_size(n), f);
 CREATE OR REPLACE TEMP MACRO bq_repeat(s, n) AS CASE
@@ -132,6 +132,8 @@ def fix_string_functions(tree: exp.Expression) -> exp.Expression:
 
 def string_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring): BYTES arguments read as byte strings, then bounds."""
+    if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.TEXT_TYPES) and _is_bytes(node.this):
+        return _duck("decode(_b_)", DType.TEXT, b=node.this)  # BYTES -> STRING reads UTF-8
     if not isinstance(node, _READS_BYTES) or _is_done(node):
         return node
     on_bytes = any(_is_bytes(node.args.get(key)) for key in _STRING_ARGS)
@@ -171,7 +173,7 @@ def _bounded(node: exp.Expression, on_bytes: bool) -> exp.Expression:
         fill = node.args.get("fill_pattern") or exp.Literal.string(" ")
         return _duck(f"{name}(_s_, _n_, _f_)", DType.TEXT, s=this, n=node.expression, f=fill)
     if isinstance(node, exp.Repeat):
-        return _duck("repeat(_s_, bq_repeat(_s_, _n_))", DType.TEXT, s=this, n=node.args["times"])
+        return _duck("repeat(CAST(_s_ AS VARCHAR), bq_repeat(_s_, _n_))", DType.TEXT, s=this, n=node.args["times"])
     if isinstance(node, exp.Split):
         delimiter = node.expression or exp.Literal.string(",")
         return _duck("bq_split(_s_, _d_)", s=this, d=delimiter)

@@ -1,0 +1,90 @@
+"""BigQuery's array subscripts and array functions where DuckDB's differ or are missing.
+
+* ``a[OFFSET(i)]`` / ``a[ORDINAL(i)]`` out of bounds raise "Array index i is out of bounds" (DuckDB:
+  NULL, and a negative index counts from the end); ``SAFE_OFFSET`` / ``SAFE_ORDINAL`` give NULL for
+  any index out of bounds. sqlglot also forgot the ``+ 1`` for a non-literal ``OFFSET(i)``: the
+  index is computed here for every form.
+* ``GENERATE_ARRAY`` / ``GENERATE_DATE_ARRAY`` / ``GENERATE_TIMESTAMP_ARRAY`` with a zero step raise
+  "Sequence step cannot be 0." (DuckDB returns an empty list).
+* Missing in DuckDB, created as macros under BigQuery's names: ``ARRAY_IS_DISTINCT`` (NULLs are
+  equal to each other), ``ARRAY_FIRST`` / ``ARRAY_LAST`` (an error for an empty array).
+* Missing math functions of the same kind: ``CSC``, ``SEC``, ``CSCH``, ``SECH``, ``COTH``, and
+  ``COT`` of 0 (DuckDB: ``inf``) raises as BigQuery does, so ``SAFE.`` gives NULL.
+
+Errors go through :mod:`fakes.bigquery.string_functions`' ``bq_raise`` (a failing cast, so
+``SAFE.`` — DuckDB's ``TRY`` — can catch it).
+"""
+
+from __future__ import annotations
+
+import duckdb
+from sqlglot import exp
+
+from fakes.bigquery.functions import DType, _duck, _is_done, _rewrite_bottom_up, _type_of
+
+MACROS = """
+CREATE OR REPLACE TEMP MACRO bq_index(n, i, base) AS CASE
+    WHEN i < base OR i >= n + base THEN bq_raise('Array index ' || i || ' is out of bounds')
+    ELSE i + 1 - base END;
+CREATE OR REPLACE TEMP MACRO bq_safe_index(n, i, base) AS CASE
+    WHEN i < base OR i >= n + base THEN NULL ELSE i + 1 - base END;
+CREATE OR REPLACE TEMP MACRO bq_step(s) AS CASE
+    WHEN s = 0 THEN bq_raise('Sequence step cannot be 0.') ELSE s END;
+CREATE OR REPLACE TEMP MACRO array_is_distinct(a) AS
+    len(a) = len(list_distinct(a)) + least(len(list_filter(a, lambda e: e IS NULL)), 1);
+CREATE OR REPLACE TEMP MACRO array_first(a) AS CASE WHEN len(a) = 0
+    THEN a[bq_raise('ARRAY_FIRST cannot get the first element of an empty array')] ELSE a[1] END;
+CREATE OR REPLACE TEMP MACRO array_last(a) AS CASE WHEN len(a) = 0
+    THEN a[bq_raise('ARRAY_LAST cannot get the last element of an empty array')] ELSE a[-1] END;
+CREATE OR REPLACE TEMP MACRO bq_nonzero(x, name) AS CASE
+    WHEN x = 0 THEN bq_raise('Floating point error in function: ' || name || '(' || x || ')') ELSE x END;
+CREATE OR REPLACE TEMP MACRO csc(x) AS 1 / sin(bq_nonzero(x, 'CSC'));
+CREATE OR REPLACE TEMP MACRO sec(x) AS 1 / cos(x);
+CREATE OR REPLACE TEMP MACRO csch(x) AS 1 / sinh(bq_nonzero(x, 'CSCH'));
+CREATE OR REPLACE TEMP MACRO sech(x) AS 1 / cosh(x);
+CREATE OR REPLACE TEMP MACRO coth(x) AS cosh(bq_nonzero(x, 'COTH')) / sinh(bq_nonzero(x, 'COTH'));
+CREATE OR REPLACE TEMP MACRO bq_cot(x) AS cot(bq_nonzero(x, 'COT'));
+"""
+"""The DuckDB macros the rewrites call; created on the engine's connection by :func:`register`."""
+
+_SEQUENCES = (exp.GenerateSeries, exp.GenerateDateArray, exp.GenerateTimestampArray)
+
+
+def register(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the macros on ``conn`` (after :mod:`fakes.bigquery.string_functions`' ``bq_raise``)."""
+    for statement in MACROS.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def fix_array_functions(tree: exp.Expression) -> exp.Expression:
+    """Apply :func:`array_functions_like_bigquery` to every node, children first."""
+    return _rewrite_bottom_up(tree, [array_functions_like_bigquery])
+
+
+def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
+    """The fix (see the module docstring)."""
+    if _is_done(node):
+        return node
+    if isinstance(node, exp.Bracket) and node.args.get("offset") is not None and len(node.expressions) == 1:
+        guard = "bq_safe_index" if node.args.get("safe") else "bq_index"
+        base = exp.Literal.number(int(node.args["offset"]))
+        return _duck(
+            f"_a_[{guard}(len(_a_), _i_, _b_)]", a=node.this, i=node.expressions[0], b=base
+        )
+    if isinstance(node, _SEQUENCES) and node.args.get("step") is not None:
+        step = node.args["step"]
+        if isinstance(step, exp.Interval):
+            zero = exp.Interval(this=exp.Literal.string("0"), unit=step.args.get("unit"))
+            guarded = _duck(
+                "CASE WHEN _s_ = _z_ THEN to_days(bq_raise('Sequence step cannot be 0.')) ELSE _s_ END", s=step, z=zero
+            )
+        elif _type_of(step) in (None, DType.BIGINT, DType.INT, DType.DOUBLE, DType.DECIMAL):
+            guarded = _duck("bq_step(_s_)", s=step)
+        else:
+            return node
+        node.set("step", guarded)
+        return node
+    if isinstance(node, exp.Cot):
+        return _duck("bq_cot(_x_)", DType.DOUBLE, x=node.this)
+    return node
