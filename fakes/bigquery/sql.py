@@ -28,6 +28,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.array_functions import fix_array_functions
 from fakes.bigquery.functions import apply_semantic_fixes
+from fakes.bigquery.quantified_like import fix_quantified_like
 from fakes.bigquery.string_functions import fix_string_functions
 
 
@@ -277,7 +278,7 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
         _name_anonymous_columns(tree)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
-    tree = fix_array_functions(fix_string_functions(apply_semantic_fixes(tree)))
+    tree = fix_array_functions(fix_string_functions(fix_quantified_like(apply_semantic_fixes(tree))))
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
