@@ -6,6 +6,8 @@
   index is computed here for every form.
 * ``GENERATE_ARRAY`` / ``GENERATE_DATE_ARRAY`` / ``GENERATE_TIMESTAMP_ARRAY`` with a zero step raise
   "Sequence step cannot be 0." (DuckDB returns an empty list).
+* ``UNNEST(a) AS x WITH OFFSET AS o`` numbers from 0 (DuckDB's ``WITH ORDINALITY``, which sqlglot
+  renders, from 1): the unnest becomes a subquery that subtracts 1.
 * Missing in DuckDB, created as macros under BigQuery's names: ``ARRAY_IS_DISTINCT`` (NULLs are
   equal to each other), ``ARRAY_FIRST`` / ``ARRAY_LAST`` (an error for an empty array).
 * Missing math functions of the same kind: ``CSC``, ``SEC``, ``CSCH``, ``SECH``, ``COTH``, and
@@ -20,6 +22,7 @@ from __future__ import annotations
 import duckdb
 from sqlglot import exp
 
+from fakes.bigquery.functions import _DONE as _DONE_KEY
 from fakes.bigquery.functions import DType, _duck, _is_done, _rewrite_bottom_up, _type_of
 
 MACROS = """
@@ -85,6 +88,30 @@ def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
             return node
         node.set("step", guarded)
         return node
+    if isinstance(node, exp.Unnest) and isinstance(node.args.get("offset"), exp.Identifier):
+        return _offset_from_zero(node)
     if isinstance(node, exp.Cot):
         return _duck("bq_cot(_x_)", DType.DOUBLE, x=node.this)
     return node
+
+
+def _offset_from_zero(node: exp.Unnest) -> exp.Expression:
+    """``UNNEST(a) AS x WITH OFFSET AS o`` as ``(SELECT _v AS x, _o - 1 AS o FROM UNNEST(a) WITH
+    ORDINALITY ...)`` under a fresh alias (so ``x.field`` still reads a field of the value ``x``)."""
+    alias = node.args.get("alias")
+    columns = alias.columns if isinstance(alias, exp.TableAlias) else []
+    if len(columns) != 1 or len(node.expressions) != 1:
+        return node
+    value, offset = columns[0], node.args["offset"]
+    inner = exp.Unnest(
+        expressions=[node.expressions[0]],
+        alias=exp.TableAlias(this=exp.to_identifier("_bq_u"), columns=[exp.to_identifier("_v")]),
+        offset=exp.to_identifier("_o"),
+    )
+    inner.meta[_DONE_KEY] = True
+    select = exp.select(
+        exp.alias_(exp.column("_v"), value.copy()),
+        exp.alias_(exp.Sub(this=exp.column("_o"), expression=exp.Literal.number(1)), offset.copy()),
+    ).from_(inner)
+    fresh = exp.to_identifier(f"_bq_unnest_{value.name}")  # BigQuery refuses a repeated alias
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=fresh))
