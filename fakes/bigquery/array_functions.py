@@ -72,16 +72,13 @@ def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Bracket) and node.args.get("offset") is not None and len(node.expressions) == 1:
         guard = "bq_safe_index" if node.args.get("safe") else "bq_index"
         base = exp.Literal.number(int(node.args["offset"]))
-        return _duck(
-            f"_a_[{guard}(len(_a_), _i_, _b_)]", a=node.this, i=node.expressions[0], b=base
-        )
+        return _duck(f"_a_[{guard}(len(_a_), _i_, _b_)]", a=node.this, i=node.expressions[0], b=base)
     if isinstance(node, _SEQUENCES) and node.args.get("step") is not None:
         step = node.args["step"]
         if isinstance(step, exp.Interval):
             zero = exp.Interval(this=exp.Literal.string("0"), unit=step.args.get("unit"))
-            guarded = _duck(
-                "CASE WHEN _s_ = _z_ THEN to_days(bq_raise('Sequence step cannot be 0.')) ELSE _s_ END", s=step, z=zero
-            )
+            raised = "to_days(bq_raise('Sequence step cannot be 0.'))"
+            guarded = _duck(f"CASE WHEN _s_ = _z_ THEN {raised} ELSE _s_ END", s=step, z=zero)
         elif _type_of(step) in (None, DType.BIGINT, DType.INT, DType.DOUBLE, DType.DECIMAL):
             guarded = _duck("bq_step(_s_)", s=step)
         else:

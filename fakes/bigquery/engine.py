@@ -47,11 +47,11 @@ from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.results import map_duckdb_error
 from fakes.bigquery.schema_changes import schema_additions
-from fakes.bigquery.string_functions import register as register_string_macros
 from fakes.bigquery.sql import (
     StorageName,
     TableRef,
 )
+from fakes.bigquery.string_functions import register as register_string_macros
 from fakes.bigquery.types import (
     as_utc,
     duck_type,

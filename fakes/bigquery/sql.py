@@ -19,6 +19,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
+from fakes.bigquery.array_functions import fix_array_functions
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
     QueryParameterNotFound,
@@ -26,7 +27,6 @@ from fakes.bigquery.exceptions import (
     UnqualifiedTable,
     UnsupportedByFake,
 )
-from fakes.bigquery.array_functions import fix_array_functions
 from fakes.bigquery.functions import apply_semantic_fixes
 from fakes.bigquery.quantified_like import fix_quantified_like
 from fakes.bigquery.string_functions import fix_string_functions

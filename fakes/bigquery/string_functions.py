@@ -173,14 +173,14 @@ def _bounded(node: exp.Expression, on_bytes: bool) -> exp.Expression:
         fill = node.args.get("fill_pattern") or exp.Literal.string(" ")
         return _duck(f"{name}(_s_, _n_, _f_)", DType.TEXT, s=this, n=node.expression, f=fill)
     if isinstance(node, exp.Repeat):
-        return _duck("repeat(CAST(_s_ AS VARCHAR), bq_repeat(_s_, _n_))", DType.TEXT, s=this, n=node.args["times"])
+        times = node.args["times"]
+        return _duck("repeat(CAST(_s_ AS VARCHAR), bq_repeat(_s_, _n_))", DType.TEXT, s=this, n=times)
     if isinstance(node, exp.Split):
         delimiter = node.expression or exp.Literal.string(",")
         return _duck("bq_split(_s_, _d_)", s=this, d=delimiter)
     if isinstance(node, exp.StrPosition) and (node.args.get("position") or node.args.get("occurrence")):
         position = node.args.get("position") or exp.Literal.number(1)
         occurrence = node.args.get("occurrence") or exp.Literal.number(1)
-        return _duck(
-            "bq_instr(_s_, _t_, _p_, _o_)", DType.BIGINT, s=this, t=node.args["substr"], p=position, o=occurrence
-        )
+        found = node.args["substr"]
+        return _duck("bq_instr(_s_, _t_, _p_, _o_)", DType.BIGINT, s=this, t=found, p=position, o=occurrence)
     return _done(node)
