@@ -303,7 +303,7 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
         return
     anonymous = 0
     for expression in list(select.expressions):
-        if isinstance(expression, exp.Alias) or isinstance(expression, exp.Star):
+        if isinstance(expression, (exp.Alias, exp.Star)):
             continue
         if isinstance(expression, exp.Column | exp.Dot) and not expression.is_star:
             continue
