@@ -19,11 +19,10 @@ Errors go through :mod:`fakes.bigquery.string_functions`' ``bq_raise`` (a failin
 
 from __future__ import annotations
 
-import duckdb
 from sqlglot import exp
 
 from fakes.bigquery.functions import _DONE as _DONE_KEY
-from fakes.bigquery.functions import DType, _duck, _is_done, _rewrite_bottom_up, _type_of
+from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
 MACROS = """
 CREATE OR REPLACE TEMP MACRO bq_index(n, i, base) AS CASE
@@ -48,21 +47,9 @@ CREATE OR REPLACE TEMP MACRO sech(x) AS 1 / cosh(x);
 CREATE OR REPLACE TEMP MACRO coth(x) AS cosh(bq_nonzero(x, 'COTH')) / sinh(bq_nonzero(x, 'COTH'));
 CREATE OR REPLACE TEMP MACRO bq_cot(x) AS cot(bq_nonzero(x, 'COT'));
 """
-"""The DuckDB macros the rewrites call; created on the engine's connection by :func:`register`."""
+"""The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""
 
 _SEQUENCES = (exp.GenerateSeries, exp.GenerateDateArray, exp.GenerateTimestampArray)
-
-
-def register(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the macros on ``conn`` (after :mod:`fakes.bigquery.string_functions`' ``bq_raise``)."""
-    for statement in MACROS.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def fix_array_functions(tree: exp.Expression) -> exp.Expression:
-    """Apply :func:`array_functions_like_bigquery` to every node, children first."""
-    return _rewrite_bottom_up(tree, [array_functions_like_bigquery])
 
 
 def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:

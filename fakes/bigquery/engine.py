@@ -31,7 +31,6 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery.array_functions import register as register_array_macros
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -43,6 +42,7 @@ from fakes.bigquery.exceptions import (
     ValueRejected,
     raise_first,
 )
+from fakes.bigquery.function_passes import register_macros
 from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.results import map_duckdb_error
@@ -51,7 +51,6 @@ from fakes.bigquery.sql import (
     StorageName,
     TableRef,
 )
-from fakes.bigquery.string_functions import register as register_string_macros
 from fakes.bigquery.types import (
     as_utc,
     duck_type,
@@ -85,8 +84,7 @@ class BigQueryEngine(StatementRunner):
         self.path = Path(path) if path is not None else None
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
-        register_string_macros(self._conn)
-        register_array_macros(self._conn)
+        register_macros(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from fakes.bigquery.functions import DType, _duck, _is_done, _rewrite_bottom_up, _type_of
+from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
 _BYTES = (DType.BINARY, DType.VARBINARY)
 
@@ -27,11 +27,6 @@ _ALL = (
     "(SELECT CASE WHEN bool_or(NOT _m) THEN FALSE WHEN bool_or(_m IS NULL) THEN NULL ELSE TRUE END "
     "FROM (SELECT {test} AS _m FROM UNNEST(_src_) AS _p(_pattern)))"
 )
-
-
-def fix_quantified_like(tree: exp.Expression) -> exp.Expression:
-    """Apply :func:`quantified_like` to every node, children first."""
-    return _rewrite_bottom_up(tree, [quantified_like])
 
 
 def quantified_like(node: exp.Expression) -> exp.Expression:

@@ -19,7 +19,6 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
-from fakes.bigquery.array_functions import fix_array_functions
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
     QueryParameterNotFound,
@@ -27,9 +26,8 @@ from fakes.bigquery.exceptions import (
     UnqualifiedTable,
     UnsupportedByFake,
 )
+from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
-from fakes.bigquery.quantified_like import fix_quantified_like
-from fakes.bigquery.string_functions import fix_string_functions
 
 
 class StatementKind(StrEnum):
@@ -278,7 +276,7 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
         _name_anonymous_columns(tree)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
-    tree = fix_array_functions(fix_string_functions(fix_quantified_like(apply_semantic_fixes(tree))))
+    tree = apply_function_passes(apply_semantic_fixes(tree))
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)

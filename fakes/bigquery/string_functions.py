@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import FunctionOutOfRange
-from fakes.bigquery.functions import DType, _done, _duck, _is_done, _rewrite_bottom_up, _type_of
+from fakes.bigquery.functions import DType, _done, _duck, _is_done, _type_of
 
 _TAG = "[bq-error] "
 _RAISED = re.compile(r"Could not convert string '\[bq-error\] (?P<message>.*)' to INT")
@@ -71,12 +70,22 @@ CREATE OR REPLACE TEMP MACRO bq_instr(s, sub, p, o) AS CASE
 CREATE OR REPLACE TEMP MACRO bq_split_from(parts, p) AS
     CASE WHEN p > 0 THEN p WHEN p = 0 THEN 1 ELSE greatest(len(parts) + p + 1, 1) END;
 CREATE OR REPLACE TEMP MACRO bq_split_slice(parts, d, p, n) AS CASE
+    WHEN p IS NULL OR n IS NULL THEN NULL
     WHEN n < 0 THEN CAST(bq_raise('Length of SPLIT_SUBSTR must be non-negative') AS VARCHAR)
     ELSE array_to_string(list_slice(parts, bq_split_from(parts, p), bq_split_from(parts, p) + n - 1), d) END;
 CREATE OR REPLACE TEMP MACRO split_substr(s, d, p) AS bq_split_slice(bq_split(s, d), d, p, length(s) + 1),
     (s, d, p, n) AS bq_split_slice(bq_split(s, d), d, p, n);
+CREATE OR REPLACE TEMP MACRO bq_translate(s, f, t) AS CASE
+    WHEN len(list_distinct(string_split(f, ''))) < length(f)
+        THEN CAST(bq_raise('Duplicate character in TRANSLATE source characters') AS VARCHAR)
+    ELSE translate(s, f, t) END;
+CREATE OR REPLACE TEMP MACRO bq_code_points(a) AS CASE
+    WHEN list_bool_or(list_transform(a, lambda c: c IS NULL)) THEN NULL
+    ELSE array_to_string(list_transform(a, lambda c: chr(c)), '') END;
+CREATE OR REPLACE TEMP MACRO code_points_to_string(a) AS bq_code_points(a);
+CREATE OR REPLACE TEMP MACRO code_points_to_bytes(a) AS bq_s2b(bq_code_points(a));
 """
-"""The DuckDB macros the rewrites call; created on the engine's connection by :func:`register`."""
+"""The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""
 
 _RETURNS_BYTES = (
     exp.Lower,
@@ -103,16 +112,10 @@ _READS_BYTES = (
     exp.RegexpLike,
     exp.RegexpInstr,
     exp.Ascii,
+    exp.Unicode,
     exp.Like,
 )
 _STRING_ARGS = ("this", "expression", "substr", "from_", "to", "replacement", "fill_pattern")
-
-
-def register(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the macros on ``conn`` (temporary: they belong to the connection, not a catalog)."""
-    for statement in MACROS.split(";"):
-        if statement.strip():
-            conn.execute(statement)
 
 
 def raised_error(text: str) -> FunctionOutOfRange | None:
@@ -123,11 +126,6 @@ def raised_error(text: str) -> FunctionOutOfRange | None:
 
 def _is_bytes(node: exp.Expression | None) -> bool:
     return node is not None and _type_of(node) in (DType.BINARY, DType.VARBINARY)
-
-
-def fix_string_functions(tree: exp.Expression) -> exp.Expression:
-    """Apply :func:`string_functions_like_bigquery` to every node, children first."""
-    return _rewrite_bottom_up(tree, [string_functions_like_bigquery])
 
 
 def string_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
@@ -175,6 +173,11 @@ def _bounded(node: exp.Expression, on_bytes: bool) -> exp.Expression:
     if isinstance(node, exp.Repeat):
         times = node.args["times"]
         return _duck("repeat(CAST(_s_ AS VARCHAR), bq_repeat(_s_, _n_))", DType.TEXT, s=this, n=times)
+    if isinstance(node, exp.Translate):
+        args = {"s": this, "f": node.args["from_"], "t": node.args["to"]}
+        return _duck("bq_translate(_s_, _f_, _t_)", DType.TEXT, **args)
+    if isinstance(node, exp.Unicode):
+        return _duck("CASE WHEN _s_ = '' THEN 0 ELSE unicode(_s_) END", DType.BIGINT, s=this)
     if isinstance(node, exp.Split):
         delimiter = node.expression or exp.Literal.string(",")
         return _duck("bq_split(_s_, _d_)", s=this, d=delimiter)
