@@ -13,6 +13,10 @@ at 1 when the position is 0 or before the start; ``INSTR`` takes a position and 
 negative ``LEFT`` / ``RIGHT`` / ``SUBSTR`` length, a negative or over-1MB ``LPAD`` / ``RPAD`` /
 ``REPEAT`` output (DuckDB would try to build a gigabyte string).
 
+Limit: the rewrites see no table schema, so a BYTES value is recognised from literals, casts and
+typed expressions only; a BYTES column or query parameter passed straight to a string function
+still fails to bind in DuckDB ("No function matches ... BLOB").
+
 Errors are raised without DuckDB's ``error()`` (volatile, which ``TRY`` — the ``SAFE.`` prefix —
 refuses): ``bq_raise(message)`` fails a cast of the tagged message, which
 :func:`raised_error` turns back into BigQuery's error.
