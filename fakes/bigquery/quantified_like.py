@@ -50,7 +50,7 @@ def quantified_like(node: exp.Expression) -> exp.Expression:
     else:
         return node
     value, pattern = ("bq_b2s(_v_)", "bq_b2s(_pattern)") if on_bytes else ("_v_", "_pattern")
-    test = f"{value} LIKE {pattern}"
+    test = f"{value} LIKE {pattern} ESCAPE '\\'"  # BigQuery's escape character
     if node.args.get("negate"):
         test = f"NOT ({test})"
     template = _ANY if isinstance(quantifier, exp.Any) else _ALL

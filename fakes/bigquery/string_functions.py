@@ -134,7 +134,12 @@ def _is_bytes(node: exp.Expression | None) -> bool:
 
 def string_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring): BYTES arguments read as byte strings, then bounds."""
-    if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.TEXT_TYPES) and _is_bytes(node.this):
+    if (
+        isinstance(node, exp.Cast)
+        and node.to.is_type(*exp.DataType.TEXT_TYPES)
+        and node.args.get("format") is None
+        and _is_bytes(node.this)
+    ):
         return _duck("decode(_b_)", DType.TEXT, b=node.this)  # BYTES -> STRING reads UTF-8
     if not isinstance(node, _READS_BYTES) or _is_done(node):
         return node
