@@ -78,6 +78,7 @@ ROWS = [
     ("'apple' LIKE ANY UNNEST(ARRAY<STRING>[])", False, f"{OPS} › Quantified LIKE operator (rule)"),
     ("'apple' LIKE ANY ('z%', NULL)", None, f"{OPS} › Quantified LIKE operator (rule)"),
     ("b'apple' LIKE ANY (b'a%', b'b%')", True, f"{OPS} › Quantified LIKE operator"),
+    ("SAFE_DIVIDE(1e300, 1e-300)", None, f"{MATH} › SAFE_DIVIDE (rule: NULL on overflow)"),
     # SAFE. turns these errors into NULL.
     ("SAFE.LEFT('abc', -1)", None, f"{STR} › LEFT (rule: error for a negative length)"),
     ("SAFE.CSC(0)", None, f"{MATH} › CSC (CSC(0) is an error)"),

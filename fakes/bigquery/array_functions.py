@@ -10,6 +10,7 @@
   renders, from 1): the unnest becomes a subquery that subtracts 1.
 * Missing in DuckDB, created as macros under BigQuery's names: ``ARRAY_IS_DISTINCT`` (NULLs are
   equal to each other), ``ARRAY_FIRST`` / ``ARRAY_LAST`` (an error for an empty array).
+* ``SAFE_DIVIDE`` that overflows (``SAFE_DIVIDE(1e300, 1e-300)``) is NULL (DuckDB: ``inf``).
 * Missing math functions of the same kind: ``CSC``, ``SEC``, ``CSCH``, ``SECH``, ``COTH``, and
   ``COT`` of 0 (DuckDB: ``inf``) raises as BigQuery does, so ``SAFE.`` gives NULL.
 
@@ -49,11 +50,23 @@ CREATE OR REPLACE TEMP MACRO bq_cot(x) AS cot(bq_nonzero(x, 'COT'));
 """
 """The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""
 
+_OVERFLOW = "bq_overflow_checked"
+"""Meta flag: a ``SAFE_DIVIDE`` already wrapped (:mod:`fakes.bigquery.functions` marks it done)."""
+
 _SEQUENCES = (exp.GenerateSeries, exp.GenerateDateArray, exp.GenerateTimestampArray)
 
 
 def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring)."""
+    if isinstance(node, exp.SafeDivide) and not node.meta.get(_OVERFLOW):
+        node.meta[_OVERFLOW] = True
+        x, y = node.this, node.expression
+        return _duck(
+            "CASE WHEN isinf(_q_) AND NOT isinf(_x_) AND NOT isinf(_y_) THEN NULL ELSE _q_ END",
+            q=node,
+            x=x,
+            y=y,
+        )
     if _is_done(node):
         return node
     if isinstance(node, exp.Bracket) and node.args.get("offset") is not None and len(node.expressions) == 1:
