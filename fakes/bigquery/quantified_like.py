@@ -49,7 +49,13 @@ def quantified_like(node: exp.Expression) -> exp.Expression:
         listed = source.expressions[0]
     else:
         return node
-    value, pattern = ("bq_b2s(_v_)", "bq_b2s(_pattern)") if on_bytes else ("_v_", "_pattern")
+    known_text = all(_type_of(e) in exp.DataType.TEXT_TYPES for e in [node.this, *patterns]) and patterns
+    if on_bytes:
+        value, pattern = "bq_b2s(_v_)", "bq_b2s(_pattern)"
+    elif known_text:
+        value, pattern = "_v_", "_pattern"
+    else:  # types unknown (a column): read either type, decided when DuckDB binds
+        value, pattern = "bq_text(_v_)", "bq_text(_pattern)"
     test = f"{value} LIKE {pattern} ESCAPE '\\'"  # BigQuery's escape character
     if node.args.get("negate"):
         test = f"NOT ({test})"

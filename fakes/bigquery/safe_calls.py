@@ -1,7 +1,9 @@
 """The ``SAFE.`` prefix where DuckDB's ``TRY`` (what :mod:`fakes.bigquery.functions` makes of it)
 cannot follow: an aggregate or analytic function (DuckDB refuses aggregates inside ``TRY``, and a
 windowed ``SAFE.SUM(x) OVER (...)`` reaches DuckDB as ``SAFE.SUM``), and ``SAFE.ERROR(...)``,
-which is always NULL (DuckDB's ``error()`` is volatile, which ``TRY`` refuses). And, for every
+which is always NULL (DuckDB's ``error()`` is volatile, which ``TRY`` refuses), and
+``SAFE.ARRAY_FIRST`` / ``SAFE.ARRAY_LAST`` (``TRY`` refuses the scalar subquery an ``ARRAY(...)``
+argument holds). And, for every
 ``NTILE(n)`` (with or without ``SAFE.``), BigQuery's errors for a NULL or non-positive ``n``.
 
 An aggregate keeps no ``SAFE.``: its rare run-time errors (an overflowing SUM) still raise.
@@ -29,6 +31,9 @@ def safe_call_like_bigquery(node: exp.Expression) -> exp.Expression:
     inner = node.expressions[0]
     if isinstance(inner, exp.AggFunc):
         return inner
+    if isinstance(inner, exp.ArrayFirst | exp.ArrayLast):  # NULL for an empty array, without TRY
+        index = "1" if isinstance(inner, exp.ArrayFirst) else "-1"
+        return _duck(f"_a_[{index}]", a=inner.this)
     if isinstance(inner, exp.Anonymous) and inner.name.upper() == "ERROR" and len(inner.expressions) == 1:
         # NULL, but the message is still evaluated: SAFE.ERROR(1 / 0) raises division by zero.
         return _duck(

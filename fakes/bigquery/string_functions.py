@@ -41,6 +41,8 @@ CREATE OR REPLACE TEMP MACRO bq_b2s(b) AS array_to_string(
     list_transform(regexp_extract_all(hex(b), '..'), lambda h: chr(('0x' || h)::INTEGER)), '');
 CREATE OR REPLACE TEMP MACRO bq_s2b(s) AS unhex(
     array_to_string(list_transform(string_split(s, ''), lambda ch: printf('%02X', unicode(ch))), ''));
+CREATE OR REPLACE TEMP MACRO bq_text(v) AS
+    CASE WHEN typeof(v) = 'BLOB' THEN bq_b2s(v) ELSE CAST(v AS VARCHAR) END;
 CREATE OR REPLACE TEMP MACRO bq_substr_start(s, p) AS
     CASE WHEN p > 0 THEN p WHEN p = 0 OR -p > length(s) THEN 1 ELSE length(s) + p + 1 END;
 CREATE OR REPLACE TEMP MACRO bq_substr(s, p) AS substring(s, bq_substr_start(s, p)),
