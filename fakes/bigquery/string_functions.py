@@ -11,7 +11,8 @@ For both types, BigQuery's bounds: ``SUBSTR`` counts a negative position from th
 at 1 when the position is 0 or before the start; ``INSTR`` takes a position and an occurrence;
 ``SPLIT`` of an empty value is ``['']`` and of a NULL delimiter NULL; and BigQuery's errors for a
 negative ``LEFT`` / ``RIGHT`` / ``SUBSTR`` length, a negative or over-1MB ``LPAD`` / ``RPAD`` /
-``REPEAT`` output (DuckDB would try to build a gigabyte string).
+``REPEAT`` output (DuckDB would try to build a gigabyte string). ``FORMAT`` with a format that is
+not a literal is printf-style too (DuckDB's ``format`` is ``{}``-style).
 
 Limit: the rewrites see no table schema, so a BYTES value is recognised from literals, casts and
 typed expressions only; a BYTES column or query parameter passed straight to a string function
@@ -143,6 +144,9 @@ def string_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
         and _is_bytes(node.this)
     ):
         return _duck("decode(_b_)", DType.TEXT, b=node.this)  # BYTES -> STRING reads UTF-8
+    if isinstance(node, exp.Format) and not _is_done(node):
+        # A format that is not a literal (functions' FORMAT fix reads literals only): printf-style.
+        return _done(exp.Anonymous(this="PRINTF", expressions=[node.this, *node.expressions]), DType.TEXT)
     if not isinstance(node, _READS_BYTES) or _is_done(node):
         return node
     on_bytes = any(_is_bytes(node.args.get(key)) for key in _STRING_ARGS)
