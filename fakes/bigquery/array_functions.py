@@ -10,9 +10,6 @@
   renders, from 1): the unnest becomes a subquery that subtracts 1.
 * Missing in DuckDB, created as macros under BigQuery's names: ``ARRAY_IS_DISTINCT`` (NULLs are
   equal to each other), ``ARRAY_FIRST`` / ``ARRAY_LAST`` (an error for an empty array).
-* ``SAFE_DIVIDE`` that overflows (``SAFE_DIVIDE(1e300, 1e-300)``) is NULL (DuckDB: ``inf``).
-* Missing math functions of the same kind: ``CSC``, ``SEC``, ``CSCH``, ``SECH``, ``COTH``, and
-  ``COT`` of 0 (DuckDB: ``inf``) raises as BigQuery does, so ``SAFE.`` gives NULL.
 
 Errors go through :mod:`fakes.bigquery.string_functions`' ``bq_raise`` (a failing cast, so
 ``SAFE.`` — DuckDB's ``TRY`` — can catch it).
@@ -39,34 +36,14 @@ CREATE OR REPLACE TEMP MACRO array_first(a) AS CASE WHEN len(a) = 0
     THEN a[bq_raise('ARRAY_FIRST cannot get the first element of an empty array')] ELSE a[1] END;
 CREATE OR REPLACE TEMP MACRO array_last(a) AS CASE WHEN len(a) = 0
     THEN a[bq_raise('ARRAY_LAST cannot get the last element of an empty array')] ELSE a[-1] END;
-CREATE OR REPLACE TEMP MACRO bq_nonzero(x, name) AS CASE
-    WHEN x = 0 THEN bq_raise('Floating point error in function: ' || name || '(' || x || ')') ELSE x END;
-CREATE OR REPLACE TEMP MACRO csc(x) AS 1 / sin(bq_nonzero(x, 'CSC'));
-CREATE OR REPLACE TEMP MACRO sec(x) AS 1 / cos(x);
-CREATE OR REPLACE TEMP MACRO csch(x) AS 1 / sinh(bq_nonzero(x, 'CSCH'));
-CREATE OR REPLACE TEMP MACRO sech(x) AS 1 / cosh(x);
-CREATE OR REPLACE TEMP MACRO coth(x) AS cosh(bq_nonzero(x, 'COTH')) / sinh(bq_nonzero(x, 'COTH'));
-CREATE OR REPLACE TEMP MACRO bq_cot(x) AS cot(bq_nonzero(x, 'COT'));
 """
 """The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""
-
-_OVERFLOW = "bq_overflow_checked"
-"""Meta flag: a ``SAFE_DIVIDE`` already wrapped (:mod:`fakes.bigquery.functions` marks it done)."""
 
 _SEQUENCES = (exp.GenerateSeries, exp.GenerateDateArray, exp.GenerateTimestampArray)
 
 
 def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring)."""
-    if isinstance(node, exp.SafeDivide) and not node.meta.get(_OVERFLOW):
-        node.meta[_OVERFLOW] = True
-        x, y = node.this, node.expression
-        return _duck(
-            "CASE WHEN isinf(_q_) AND NOT isinf(_x_) AND NOT isinf(_y_) THEN NULL ELSE _q_ END",
-            q=node,
-            x=x,
-            y=y,
-        )
     if _is_done(node):
         return node
     if isinstance(node, exp.Bracket) and node.args.get("offset") is not None and len(node.expressions) == 1:
@@ -87,8 +64,6 @@ def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Unnest) and isinstance(node.args.get("offset"), exp.Identifier):
         return _offset_from_zero(node)
-    if isinstance(node, exp.Cot):
-        return _duck("bq_cot(_x_)", DType.DOUBLE, x=node.this)
     return node
 
 
