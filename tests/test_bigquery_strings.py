@@ -78,6 +78,13 @@ ROWS = [
     ("'apple' LIKE ANY UNNEST(ARRAY<STRING>[])", False, f"{OPS} › Quantified LIKE operator (rule)"),
     ("'apple' LIKE ANY ('z%', NULL)", None, f"{OPS} › Quantified LIKE operator (rule)"),
     ("b'apple' LIKE ANY (b'a%', b'b%')", True, f"{OPS} › Quantified LIKE operator"),
+    (
+        "CAST('nan' AS FLOAT64) BETWEEN 0 AND CAST('inf' AS FLOAT64)",
+        False,
+        f"{OPS} › Comparison operators (NaN)",
+    ),
+    ("1.0 BETWEEN 0 AND CAST('nan' AS FLOAT64)", False, f"{OPS} › Comparison operators (NaN)"),
+    ("1.0 BETWEEN 0 AND 2", True, f"{OPS} › BETWEEN"),
     ("SAFE_DIVIDE(1e300, 1e-300)", None, f"{MATH} › SAFE_DIVIDE (rule: NULL on overflow)"),
     # SAFE. turns these errors into NULL.
     ("SAFE.LEFT('abc', -1)", None, f"{STR} › LEFT (rule: error for a negative length)"),

@@ -3,6 +3,8 @@
 * Missing in DuckDB, created as macros under BigQuery's names: ``CSC``, ``SEC``, ``CSCH``, ``SECH``,
   ``COTH``; ``CSC``, ``CSCH``, ``COTH`` and ``COT`` of 0 raise as BigQuery does (DuckDB's ``COT(0)``
   is ``inf``), so ``SAFE.`` gives NULL.
+* ``x BETWEEN a AND b`` of FLOAT64 is FALSE where a bound or ``x`` is NaN (DuckDB orders NaN above
+  every number and equal to itself, so ``NaN BETWEEN 0 AND NaN`` was TRUE); a NULL still gives NULL.
 * ``SAFE_DIVIDE`` that overflows (``SAFE_DIVIDE(1e300, 1e-300)``) is NULL (DuckDB: ``inf``).
 
 Errors go through :mod:`fakes.bigquery.string_functions`' ``bq_raise`` (a failing cast, so
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from fakes.bigquery.functions import DType, _duck, _is_done
+from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
 MACROS = """
 CREATE OR REPLACE TEMP MACRO bq_nonzero(x, name) AS CASE
@@ -24,6 +26,8 @@ CREATE OR REPLACE TEMP MACRO csch(x) AS 1 / sinh(bq_nonzero(x, 'CSCH'));
 CREATE OR REPLACE TEMP MACRO sech(x) AS 1 / cosh(x);
 CREATE OR REPLACE TEMP MACRO coth(x) AS cosh(bq_nonzero(x, 'COTH')) / sinh(bq_nonzero(x, 'COTH'));
 CREATE OR REPLACE TEMP MACRO bq_cot(x) AS cot(bq_nonzero(x, 'COT'));
+CREATE OR REPLACE TEMP MACRO bq_float_ge(x, y) AS CASE
+    WHEN x IS NULL OR y IS NULL THEN NULL WHEN isnan(x) OR isnan(y) THEN FALSE ELSE x >= y END;
 """
 """The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""
 
@@ -42,6 +46,21 @@ def math_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
             x=x,
             y=y,
         )
+    if isinstance(node, exp.Between) and not _is_done(node) and _compares_floats(node):
+        low, high = node.args["low"], node.args["high"]
+        return _duck(
+            "(bq_float_ge(_x_, _a_) AND bq_float_ge(_b_, _x_))", DType.BOOLEAN, x=node.this, a=low, b=high
+        )
     if isinstance(node, exp.Cot) and not _is_done(node):
         return _duck("bq_cot(_x_)", DType.DOUBLE, x=node.this)
     return node
+
+
+def _compares_floats(node: exp.Between) -> bool:
+    """A FLOAT64 operand, and no operand of a known type that is not a number."""
+    kinds = {_type_of(node.this), _type_of(node.args["low"]), _type_of(node.args["high"])} - {None}
+    return bool(kinds & _FLOATS) and kinds <= _NUMBERS
+
+
+_FLOATS = {DType.DOUBLE, DType.FLOAT}
+_NUMBERS = _FLOATS | {DType.BIGINT, DType.INT, DType.DECIMAL, DType.BIGDECIMAL}
