@@ -43,6 +43,7 @@ from fakes.bigquery.exceptions import (
     ValueRejected,
     raise_first,
 )
+from fakes.bigquery.function_passes import register_macros
 from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.results import map_duckdb_error
@@ -85,6 +86,7 @@ class BigQueryEngine(StatementRunner):
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
         window_aggregates.register(self._conn)
+        register_macros(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

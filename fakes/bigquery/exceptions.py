@@ -919,3 +919,17 @@ class LagDefaultNotConstant(BigQueryError, InvalidRequestError):
     reason = "invalidQuery"
     template = "The third argument (the default expression) to {function} must be constant"
     confirmed = f"{_ZETASQL_ANALYTIC}analytic_lag.test (lag_non_constant_default_expr)"
+
+
+class FunctionOutOfRange(BigQueryError, InvalidRequestError):
+    """A function refused its arguments at run time (a negative length, an output over 1MB, an
+    array index out of bounds...): BigQuery's ``OUT_OF_RANGE`` texts, a 400 ``invalidQuery``."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "{message}"
+    searched = (
+        "the texts are those of Google's GoogleSQL reference implementation (shared/reference/zetasql/"
+        'testdata: strings.test "Third argument in SUBSTR() cannot be negative", array_functions.test '
+        '"Array index 2 is out of bounds"); BigQuery\'s own wording for each was not observed'
+    )

@@ -729,6 +729,10 @@ def _safe_prefix_is_try(node: exp.Expression) -> exp.Expression:
     """``SAFE.PARSE_TIMESTAMP(...)`` (any ``SAFE.`` call) returns NULL instead of an error; sqlglot
     emits ``SAFE.f(...)`` for DuckDB, which reads it as a column. DuckDB's ``TRY`` means this."""
     if isinstance(node, exp.SafeFunc) and not _is_done(node):
+        if isinstance(node.parent, exp.Window) or node.this.find(exp.AggFunc):
+            # An aggregate or analytic call keeps its rare run-time errors (DuckDB refuses an
+            # aggregate inside TRY); :mod:`fakes.bigquery.safe_calls` says the same.
+            return node.this
         return _done(exp.Anonymous(this="TRY", expressions=[node.this]))
     return node
 

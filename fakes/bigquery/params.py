@@ -43,6 +43,8 @@ def _typed(param: QueryParam) -> Any:
     except ValueError as exc:
         raise UnsupportedParameterType(type=param.type) from exc
     spec = FieldSpec(name="param", type=field_type)
+    if repeated and param.value is None:
+        return None  # a NULL ARRAY parameter stays NULL (ARRAY_LENGTH(@a) is NULL, not 0)
     try:
         if repeated and isinstance(param.value, list | tuple):
             # A NULL element is allowed in an array *parameter* (BigQuery only refuses an array

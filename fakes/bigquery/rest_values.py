@@ -150,8 +150,10 @@ def _decode_value(ptype: Mapping[str, Any], pvalue: Mapping[str, Any] | None) ->
     pvalue = pvalue or {}
     if type_name == "ARRAY":
         element = ptype.get("arrayType") or {}
-        items = pvalue.get("arrayValues") or []
         element_name = str(element.get("type", "")).upper()
+        if "arrayValues" not in pvalue:  # BigQuery reads an absent arrayValues as a NULL ARRAY
+            return QueryParam(f"ARRAY<{element_name}>", None)
+        items = pvalue["arrayValues"] or []
         if element_name in ("STRUCT", "RECORD", "ARRAY"):
             return [_decode_value(element, item) for item in items]
         values = [_scalar_value(element_name, item.get("value")) for item in items]

@@ -17,6 +17,7 @@ from fakes.bigquery.exceptions import (
     UnrecognizedName,
     UnsupportedByFake,
 )
+from fakes.bigquery.string_functions import raised_error
 from fakes.bigquery.types import field_from_duck
 from harness.ports import InvalidRequestError
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
@@ -124,6 +125,8 @@ def map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
     if "not supported by the BigQuery fake" in text:  # a rewrite's run-time refusal (error('...'))
         return UnsupportedByFake(text)
+    if (raised := raised_error(text)) is not None:
+        return raised
     if text.startswith(_DIVISION_BY_ZERO):
         return DivisionByZero(expression=text[len(_DIVISION_BY_ZERO) :])
     if match := _NOT_NULL.search(str(exc)):

@@ -27,6 +27,7 @@ from fakes.bigquery.exceptions import (
     UnqualifiedTable,
     UnsupportedByFake,
 )
+from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
 
 
@@ -276,7 +277,7 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
         _name_anonymous_columns(tree)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
-    tree = apply_semantic_fixes(rewrite_aggregates(tree))
+    tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(tree)))
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)

@@ -166,9 +166,15 @@ def evaluate_parameters(engine: Any, text: str) -> dict[str, Any]:
         result = engine.query(PROJECT, f"SELECT {match.group(1)}")
         spec = result.schema[0]
         value = next(iter(result.rows[0].values()))
+        if spec.is_repeated and not value and _is_null(engine, match.group(1)):
+            value = None  # a result shows a NULL ARRAY as [], but the parameter is NULL
         type_name = _type_text(spec)
         params[match.group(2)] = QueryParam(type_name, value)
     return params
+
+
+def _is_null(engine: Any, expression: str) -> bool:
+    return bool(next(iter(engine.query(PROJECT, f"SELECT ({expression}) IS NULL").rows[0].values())))
 
 
 def _type_text(spec: Any) -> str:

@@ -112,9 +112,22 @@ class RestFace(Face):
 
 def _parameter(bigquery: Any, name: str, param: QueryParam) -> Any:
     """The client's typed query parameter for one of the engine's."""
+    if param.type.startswith("ARRAY<") and param.value is None:
+        return _NullArray(name, param.type)
     if param.type.startswith("ARRAY<"):
         return bigquery.ArrayQueryParameter(name, param.type[len("ARRAY<") : -1], param.value)
     return bigquery.ScalarQueryParameter(name, param.type, param.value)
+
+
+class _NullArray:
+    """A NULL ARRAY parameter, which the client cannot build (``ArrayQueryParameter`` needs a list,
+    and ``[]`` is an empty array): on the wire, BigQuery's NULL ARRAY has no ``parameterValue``."""
+
+    def __init__(self, name: str, type_name: str) -> None:
+        self.name, self.element = name, type_name[len("ARRAY<") : -1]
+
+    def to_api_repr(self) -> dict[str, Any]:
+        return {"name": self.name, "parameterType": {"type": "ARRAY", "arrayType": {"type": self.element}}}
 
 
 def new_dataset(engine: Any, dataset: str) -> None:
