@@ -24,10 +24,17 @@ from cachetools import LRUCache
 from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
-from fakes.bigquery.exceptions import QueryDatasetNotFound, QueryTableNotFound, StreamingBufferRefusal
+from fakes.bigquery.exceptions import (
+    QueryDatasetNotFound,
+    QueryParameterNotFound,
+    QueryTableNotFound,
+    StreamingBufferRefusal,
+)
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
+from fakes.bigquery.setops import matches_by_name
 from fakes.bigquery.sql import (
+    CLOCK_PLACEHOLDERS,
     ParsedStatement,
     StatementKind,
     StorageName,
@@ -153,27 +160,55 @@ class StatementRunner(ABC):
         for table in referenced + ([target] if target else []):
             self._expire_partitions(table)
         check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-        translation = self._translate(statement, target)
+        translation = self._translate(statement, target, referenced, params)
         duck_params = {
             name: param_types.to_duckdb(value)
             for name, value in bind(statement, translation, params, self.clock.now()).items()
         }
         return referenced, target, translation, duck_params
 
-    def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
-        """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
+    def _translate(
+        self,
+        statement: ParsedStatement,
+        target: Table | None,
+        referenced: list[Table],
+        params: dict[str, Any],
+    ) -> Translation:
+        """Cached by SQL text (and, for a column-less INSERT, the target's current columns; for a
+        set operation matching columns by name, those of the tables read)."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
-        key = (statement.sql, statement.default_project, statement.default_dataset, columns)
+        by_name = tuple(t.spec.column_names for t in referenced) if matches_by_name(statement.tree) else None
+        key = (statement.sql, statement.default_project, statement.default_dataset, columns, by_name)
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
-            translation = to_duckdb(source, map_table=lambda ref, write: self._storage_name(ref, write=write))
+            translation = to_duckdb(
+                source,
+                map_table=lambda ref, write: self._storage_name(ref, write=write),
+                describe=lambda sql, names: self._describe(sql, names, params),
+            )
             with _CACHE_LOCK:
                 _TRANSLATIONS[key] = translation
         return translation
+
+    def _describe(self, duck_sql: str, placeholders: frozenset[str], params: dict[str, Any]) -> list[str]:
+        """The column names of a DuckDB query, bound but not run."""
+        now = self.clock.now()
+        values = {}
+        for name in sorted(placeholders):
+            if name in CLOCK_PLACEHOLDERS:
+                values[name] = CLOCK_PLACEHOLDERS[name](now)
+            elif name in params:
+                values[name] = param_types.to_duckdb(params[name])
+            else:
+                raise QueryParameterNotFound(name=name)
+        try:
+            return list(self._conn.sql(duck_sql, params=values or None).columns)
+        except duckdb.Error as exc:
+            raise map_duckdb_error(exc) from exc
 
     def _resolve(self, ref: TableRef) -> Table:
         table = self._tables.get((ref.project, ref.dataset, ref.table))

@@ -27,6 +27,7 @@ from fakes.bigquery.exceptions import (
     UnsupportedByFake,
 )
 from fakes.bigquery.functions import apply_semantic_fixes
+from fakes.bigquery.setops import Describe, match_columns_by_name
 
 
 class StatementKind(StrEnum):
@@ -251,9 +252,12 @@ CLOCK_PLACEHOLDERS = {
 }
 
 
-def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translation:
+def to_duckdb(
+    statement: ParsedStatement, *, map_table: TableMapper, describe: Describe | None = None
+) -> Translation:
     """Render the statement as DuckDB SQL against the engine's storage (the statement's tree is
-    left as parsed; a copy is rewritten)."""
+    left as parsed; a copy is rewritten). ``describe`` gives the columns of a DuckDB query, which
+    set operations matching columns by name need."""
     tree = statement.tree.copy()
     target_node = _target_table(tree)
     for table in list(tree.find_all(exp.Table)):
@@ -276,6 +280,8 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_semantic_fixes(tree)
+    if describe is not None:
+        tree = match_columns_by_name(tree, describe)
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
