@@ -296,19 +296,22 @@ def to_duckdb(
 def _name_anonymous_columns(tree: exp.Expression) -> None:
     """BigQuery names a result column that has neither an alias nor an implicit one (a column or
     field path's last name) ``f0_``, ``f1_``, ...: counting those columns only, in select-list
-    order. DuckDB would name it after its expression text (``avg(x)``)."""
+    order. DuckDB would name it after its expression text (``avg(x)``), and a field of a
+    computed struct (``(SELECT t FROM ...).b``) too, so that one gets its implicit name.
+    A set operation's names are its first input's, however parenthesized."""
     select = tree
-    while isinstance(select, exp.SetOperation):
+    while isinstance(select, exp.SetOperation | exp.Subquery):
         select = select.this
-    if isinstance(select, exp.Subquery):
-        select = select.unnest()
     if not isinstance(select, exp.Select):
         return
     anonymous = 0
     for expression in list(select.expressions):
-        if isinstance(expression, exp.Alias) or isinstance(expression, exp.Star):
+        if isinstance(expression, exp.Alias | exp.Star):
             continue
-        if isinstance(expression, exp.Column | exp.Dot) and not expression.is_star:
+        if isinstance(expression, exp.Dot) and not expression.is_star and expression.name:
+            expression.replace(exp.alias_(expression.copy(), expression.name, quoted=True))
+            continue
+        if isinstance(expression, exp.Column) and not expression.is_star:
             continue
         expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
         anonymous += 1
