@@ -18,16 +18,25 @@ its translation cache accordingly. Set operations are rewritten innermost first 
 side can see are described with it, so a side built on another name-matched set operation (in a
 subquery or a CTE) is described after that one became positional.
 
-Not checked (the rewrite keeps going where BigQuery would refuse the query): a strict mode whose
-inputs have different columns, an INNER mode with no common column, a ``BY`` list naming a column
-an input lacks, and duplicate or anonymous column names in an input.
+Checked, as BigQuery does: duplicate names in an input (only among the listed ones with a ``BY``
+list), an INNER mode without a common column, a
+strict mode whose inputs differ, a ``BY`` list naming a column an input must have (every input's
+for INNER and strict, the first's for LEFT). Not checked: anonymous columns in an input (DuckDB
+names them after their text), value tables, and a FULL ``BY`` list naming a column no input has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from sqlglot import exp
+
+from fakes.bigquery.exceptions import (
+    CorrespondingColumnsDiffer,
+    CorrespondingDuplicateColumn,
+    CorrespondingNoCommonColumns,
+)
 
 Describe = Callable[[str, frozenset[str]], Sequence[str]]
 """The column names of a DuckDB query (its SQL and the placeholders it uses)."""
@@ -48,47 +57,103 @@ def match_columns_by_name(tree: exp.Expression, describe: Describe) -> exp.Expre
 
 
 def _visit(node: exp.Expression, describe: Describe) -> None:
-    """Children before parents, a query's CTEs before its body (a later part may read them)."""
+    """Children before parents, a query's CTEs before its body (a later part may read them); a
+    chain of one name-matched operation (``a op b op c``, which BigQuery reads as one operation
+    over three inputs) is rewritten as a whole once its inputs are."""
+    chain = _chain(node)
     with_ = node.args.get("with_")
     children = [with_] if with_ is not None else []
-    children += [child for child in node.iter_expressions() if child is not with_]
+    own = [child for child in node.iter_expressions() if child is not with_]
+    if chain:  # the inputs, and what else the operation has (ORDER BY, LIMIT)
+        own = chain + [child for child in own if child is not node.this and child is not node.expression]
+    children += own
     for child in children:
         _visit(child, describe)
-    if isinstance(node, exp.SetOperation) and node.args.get("by_name"):
-        _make_positional(node, describe)
+    if chain:
+        _make_positional(cast(exp.SetOperation, node), chain, describe)
 
 
-def _make_positional(node: exp.SetOperation, describe: Describe) -> None:
+def _chain(node: exp.Expression) -> list[exp.Expression]:
+    """The inputs of a name-matched set operation, in order, through unparenthesized left operands
+    that are the same operation; empty for any other node."""
+    if not isinstance(node, exp.SetOperation) or not node.args.get("by_name"):
+        return []
+    inputs = [node.expression]
+    left = node.this
+    while isinstance(left, type(node)) and _same_operation(left, node):
+        inputs.append(left.expression)
+        left = left.this
+    inputs.append(left)
+    return inputs[::-1]
+
+
+def _same_operation(one: exp.SetOperation, other: exp.SetOperation) -> bool:
+    keys = ("distinct", "by_name", "side", "kind", "on")
+    return all(one.args.get(key) == other.args.get(key) for key in keys)
+
+
+def _make_positional(node: exp.SetOperation, inputs: list[exp.Expression], describe: Describe) -> None:
+    """Every input made a projection of the result columns, the chain's operations positional."""
     ctes = _visible_ctes(node)
-    left, right = node.this, node.expression
-    left_columns = _columns(left, ctes, describe)
-    right_columns = _columns(right, ctes, describe)
-    result = _result_columns(node, left_columns, right_columns)
-    node.set("this", _projection(left, left_columns, result))
-    node.set("expression", _projection(right, right_columns, result))
-    for key in ("by_name", "side", "kind", "on"):
-        node.set(key, None)
+    columns = [_columns(item, ctes, describe) for item in inputs]
+    result = _result_columns(node, columns)
+    operation: exp.Expression = node
+    for index in range(len(inputs) - 1, -1, -1):
+        projection = _projection(inputs[index], columns[index], result)
+        if index == 0:
+            operation.set("this", projection)
+            continue
+        operation.set("expression", projection)
+        for key in ("by_name", "side", "kind", "on"):
+            operation.set(key, None)
+        if index > 1:
+            operation = operation.this
 
 
-def _result_columns(node: exp.SetOperation, left: Sequence[str], right: Sequence[str]) -> list[str]:
+def _result_columns(node: exp.SetOperation, columns: list[Sequence[str]]) -> list[str]:
+    """The result's column names by BigQuery's rules, after its checks of the inputs' names."""
+    lowered = [[name.lower() for name in names] for names in columns]
     listed = node.args.get("on")
-    if listed:
-        return [column.name for column in listed]
+    matched = {column.name.lower() for column in listed} if listed else None
+    for query, names in enumerate(lowered, start=1):
+        for position, name in enumerate(names):
+            if name in names[:position] and (matched is None or name in matched):
+                raise CorrespondingDuplicateColumn(name=columns[query - 1][position], query=query)
     side = (node.args.get("side") or "").upper()
     kind = (node.args.get("kind") or "").upper()
-    left_names = {name.lower() for name in left}
-    right_names = {name.lower() for name in right}
-    if side == "FULL" or (kind == "OUTER" and not side):
-        seen = set(left_names)
-        extra = []
-        for name in right:
-            if name.lower() not in seen:
-                seen.add(name.lower())
-                extra.append(name)
-        return [*left, *extra]
+    full = side == "FULL" or (kind == "OUTER" and not side)
+    if listed:
+        result = [column.name for column in listed]
+        required = [] if full else lowered[:1] if side == "LEFT" else lowered
+        _require(result, required)
+        return result
+    if full:
+        result, seen = [], set()
+        for names in columns:
+            for name in names:
+                if name.lower() not in seen:
+                    seen.add(name.lower())
+                    result.append(name)
+        return result
+    if side == "LEFT":
+        return list(columns[0])
     if kind == "INNER":
-        return [name for name in left if name.lower() in right_names]
-    return list(left)  # LEFT, and strict (whose inputs have the same columns)
+        result = [name for name in columns[0] if all(name.lower() in names for names in lowered[1:])]
+        if not result:
+            raise CorrespondingNoCommonColumns()
+        return result
+    every = list(columns[0])  # strict: each input has the first one's columns, and no other
+    for names in columns[1:]:
+        every += [name for name in names if name.lower() not in {n.lower() for n in every}]
+    _require(every, lowered)
+    return list(columns[0])
+
+
+def _require(names: Sequence[str], inputs: list[list[str]]) -> None:
+    for query, present in enumerate(inputs, start=1):
+        for name in names:
+            if name.lower() not in present:
+                raise CorrespondingColumnsDiffer(name=name, query=query)
 
 
 def _projection(side: exp.Expression, columns: Sequence[str], result: Sequence[str]) -> exp.Select:
