@@ -19,7 +19,7 @@ side can see are described with it, so a side built on another name-matched set 
 subquery or a CTE) is described after that one became positional.
 
 Checked, as BigQuery does: duplicate names in an input (only among the listed ones with a ``BY``
-list), an INNER mode without a common column, a
+list), an INNER mode without a common column, a LEFT mode input sharing none with the first, a
 strict mode whose inputs differ, a ``BY`` list naming a column an input must have (every input's
 for INNER and strict, the first's for LEFT). Not checked: anonymous columns in an input (DuckDB
 names them after their text), value tables, and a FULL ``BY`` list naming a column no input has.
@@ -136,6 +136,8 @@ def _result_columns(node: exp.SetOperation, columns: list[Sequence[str]]) -> lis
                     result.append(name)
         return result
     if side == "LEFT":
+        if any(not set(lowered[0]) & set(names) for names in lowered[1:]):
+            raise CorrespondingNoCommonColumns()
         return list(columns[0])
     if kind == "INNER":
         result = [name for name in columns[0] if all(name.lower() in names for names in lowered[1:])]
