@@ -8,6 +8,7 @@ D]`` for ``SELECT 1 AS A, 2 AS B`` and ``SELECT 3 AS C, 4 AS A, 5 AS D``, INNER 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -178,3 +179,21 @@ def test_duplicates_outside_a_by_list_are_allowed(warehouse: FakeWarehouse) -> N
         "SELECT 2 AS b, 1 AS a, 1 AS c"
     )
     assert run(warehouse, sql) == (["c", "a"], [(1, 1), (1, 1)])
+
+
+def test_a_string_literal_takes_the_date_or_time_type_of_its_column(warehouse: FakeWarehouse) -> None:
+    sql = (
+        "SELECT DATE '2014-01-17' AS d, TIMESTAMP '2014-01-17 00:00:02.098+00' AS ts "
+        "UNION ALL SELECT '2015-01-17', '2015-01-17 00:00:00.123456 UTC' "
+        "UNION ALL SELECT '2016-01-17', '2016-01-17 00:00:00 UTC'"
+    )
+    result = warehouse.query(sql)
+    assert [(f.name, f.type) for f in result.schema] == [("d", FieldType.DATE), ("ts", FieldType.TIMESTAMP)]
+    assert sorted(row["d"] for row in result.rows) == [
+        date(2014, 1, 17),
+        date(2015, 1, 17),
+        date(2016, 1, 17),
+    ]
+    assert datetime(2015, 1, 17, 0, 0, 0, 123456, tzinfo=UTC) in [row["ts"] for row in result.rows]
+    strings = warehouse.query("SELECT 'a' AS s UNION ALL SELECT 'b'")
+    assert [f.type for f in strings.schema] == [FieldType.STRING]

@@ -32,7 +32,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
-from fakes.bigquery.setops import matches_by_name
+from fakes.bigquery.setops import needs_columns
 from fakes.bigquery.sql import (
     CLOCK_PLACEHOLDERS,
     ParsedStatement,
@@ -175,12 +175,12 @@ class StatementRunner(ABC):
         params: dict[str, Any],
     ) -> Translation:
         """Cached by SQL text (and, for a column-less INSERT, the target's current columns; for a
-        set operation matching columns by name, those of the tables read)."""
+        set operation whose translation depends on its inputs' columns, those of the tables read)."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
-        by_name = tuple(t.spec.column_names for t in referenced) if matches_by_name(statement.tree) else None
-        key = (statement.sql, statement.default_project, statement.default_dataset, columns, by_name)
+        schemas = tuple(t.spec.column_names for t in referenced) if needs_columns(statement.tree) else None
+        key = (statement.sql, statement.default_project, statement.default_dataset, columns, schemas)
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
@@ -194,8 +194,10 @@ class StatementRunner(ABC):
                 _TRANSLATIONS[key] = translation
         return translation
 
-    def _describe(self, duck_sql: str, placeholders: frozenset[str], params: dict[str, Any]) -> list[str]:
-        """The column names of a DuckDB query, bound but not run."""
+    def _describe(
+        self, duck_sql: str, placeholders: frozenset[str], params: dict[str, Any]
+    ) -> list[tuple[str, str]]:
+        """The columns of a DuckDB query, bound but not run: (name, DuckDB type)."""
         now = self.clock.now()
         values = {}
         for name in sorted(placeholders):
@@ -206,7 +208,8 @@ class StatementRunner(ABC):
             else:
                 raise QueryParameterNotFound(name=name)
         try:
-            return list(self._conn.sql(duck_sql, params=values or None).columns)
+            relation = self._conn.sql(duck_sql, params=values or None)
+            return [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
 

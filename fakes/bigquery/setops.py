@@ -1,4 +1,8 @@
-"""Set operations that match columns by name, rewritten as the positional ones DuckDB runs.
+"""Set operations whose DuckDB translation depends on their inputs' columns.
+
+Two things BigQuery's set operations do that DuckDB's do not: match columns by name, and coerce a
+STRING literal to the DATE / DATETIME / TIME / TIMESTAMP of the column it is combined with
+(``SELECT date_col ... UNION ALL SELECT '2015-01-17'`` is a DATE column; DuckDB makes a VARCHAR).
 
 BigQuery's ``UNION`` / ``INTERSECT`` / ``EXCEPT`` can match their inputs' columns by name instead
 of by position: ``[STRICT] CORRESPONDING [BY (...)]`` or ``BY NAME [ON (...)]``, in a column
@@ -11,10 +15,10 @@ these into one ``by_name`` set operation with ``side`` / ``kind`` / ``on``; Duck
 [ALL] BY NAME`` (the FULL mode, with an order of its own) and rejects the rest.
 
 Which columns a side has is only known once its tables are resolved, so the rewrite asks DuckDB
-(a :data:`Describe` callback the engine provides) for the column names of each side, then makes
-every side a positional projection of the result columns (``NULL`` for the ones it lacks). That
-makes the translation depend on table schemas: :func:`matches_by_name` tells the caller to key
-its translation cache accordingly. Set operations are rewritten innermost first and the CTEs a
+(a :data:`Describe` callback the engine provides) for the columns of each side, then makes every
+side a positional projection of the result columns (``NULL`` for the ones it lacks), or casts the
+literal. That makes the translation depend on table schemas: :func:`needs_columns` tells the
+caller to key its translation cache accordingly. Set operations are rewritten innermost first and the CTEs a
 side can see are described with it, so a side built on another name-matched set operation (in a
 subquery or a CTE) is described after that one became positional.
 
@@ -28,7 +32,6 @@ names them after their text), value tables, and a FULL ``BY`` list naming a colu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import cast
 
 from sqlglot import exp
 
@@ -37,47 +40,70 @@ from fakes.bigquery.exceptions import (
     CorrespondingDuplicateColumn,
     CorrespondingNoCommonColumns,
 )
+from harness.ports import WarehouseError
 
-Describe = Callable[[str, frozenset[str]], Sequence[str]]
-"""The column names of a DuckDB query (its SQL and the placeholders it uses)."""
+Describe = Callable[[str, frozenset[str]], Sequence[tuple[str, str]]]
+"""The columns of a DuckDB query (its SQL and the placeholders it uses): (name, DuckDB type)."""
+
+_LITERAL_TARGETS = {
+    "DATE": "DATE",
+    "TIME": "TIME",
+    "TIMESTAMP": "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
+}
+"""The DuckDB types of BigQuery's DATE, TIME, DATETIME and TIMESTAMP, which a STRING literal
+coerces to where a set operation's other inputs have them."""
 
 _INPUT_ALIAS = "__hx_set_input"
 
 
-def matches_by_name(tree: exp.Expression) -> bool:
-    """Whether the statement has a set operation that matches columns by name."""
-    return any(node.args.get("by_name") for node in tree.find_all(exp.SetOperation))
+def needs_columns(tree: exp.Expression) -> bool:
+    """Whether translating the statement asks for the columns of queries in it: a set operation
+    matching columns by name, or one with a STRING literal in a select list."""
+    for node in tree.find_all(exp.SetOperation):
+        if node.args.get("by_name"):
+            return True
+        for item in (node.this, node.expression):
+            select = _select_of(item)
+            if select is not None and any(_is_string_literal(e) for e in select.expressions):
+                return True
+    return False
 
 
-def match_columns_by_name(tree: exp.Expression, describe: Describe) -> exp.Expression:
+def resolve_set_operations(tree: exp.Expression, describe: Describe) -> exp.Expression:
     """``tree`` (DuckDB-ready, rewritten in place) with every name-matched set operation made
-    positional."""
+    positional and STRING literals coerced where a set operation's column is a date or time."""
     _visit(tree, describe)
     return tree
 
 
 def _visit(node: exp.Expression, describe: Describe) -> None:
-    """Children before parents, a query's CTEs before its body (a later part may read them); a
-    chain of one name-matched operation (``a op b op c``, which BigQuery reads as one operation
-    over three inputs) is rewritten as a whole once its inputs are."""
-    chain = _chain(node)
+    """Children before parents, a query's CTEs before its body (a later part may read them). A
+    chain of one operation (``a op b op c``, which BigQuery reads as one operation over three
+    inputs) is handled as a whole at its top, once its inputs are."""
     with_ = node.args.get("with_")
     children = [with_] if with_ is not None else []
-    own = [child for child in node.iter_expressions() if child is not with_]
-    if chain:  # the inputs, and what else the operation has (ORDER BY, LIMIT)
-        own = chain + [child for child in own if child is not node.this and child is not node.expression]
-    children += own
+    children += [child for child in node.iter_expressions() if child is not with_]
     for child in children:
         _visit(child, describe)
-    if chain:
-        _make_positional(cast(exp.SetOperation, node), chain, describe)
+    if not isinstance(node, exp.SetOperation) or _is_link(node):
+        return
+    inputs = _chain(node)
+    if node.args.get("by_name"):
+        _make_positional(node, inputs, describe)
+    else:
+        _coerce_string_literals(node, inputs, describe)
 
 
-def _chain(node: exp.Expression) -> list[exp.Expression]:
-    """The inputs of a name-matched set operation, in order, through unparenthesized left operands
-    that are the same operation; empty for any other node."""
-    if not isinstance(node, exp.SetOperation) or not node.args.get("by_name"):
-        return []
+def _is_link(node: exp.SetOperation) -> bool:
+    """Whether ``node`` is the unparenthesized left operand of the same operation."""
+    parent = node.parent
+    return isinstance(parent, type(node)) and parent.this is node and _same_operation(parent, node)
+
+
+def _chain(node: exp.SetOperation) -> list[exp.Expression]:
+    """The inputs of a set operation, in order, through unparenthesized left operands that are the
+    same operation."""
     inputs = [node.expression]
     left = node.this
     while isinstance(left, type(node)) and _same_operation(left, node):
@@ -172,7 +198,50 @@ def _projection(side: exp.Expression, columns: Sequence[str], result: Sequence[s
     return exp.select(*projections).from_(source_query)
 
 
-def _columns(side: exp.Expression, ctes: list[exp.CTE], describe: Describe) -> Sequence[str]:
+def _coerce_string_literals(node: exp.SetOperation, inputs: list[exp.Expression], describe: Describe) -> None:
+    """A STRING literal in an input's select list becomes the DATE / DATETIME / TIME / TIMESTAMP of
+    the column it is combined with (BigQuery coerces literals to the set operation's supertype;
+    DuckDB would make the column a VARCHAR). Left as it is when an input cannot be described
+    on its own (a correlated subquery): DuckDB then decides as before."""
+    literals = [
+        (index, position, expression)
+        for index, item in enumerate(inputs)
+        if (select := _select_of(item)) is not None
+        for position, expression in enumerate(select.expressions)
+        if _is_string_literal(expression)
+    ]
+    if not literals:
+        return
+    ctes = _visible_ctes(node)
+    try:
+        types = [[kind for _, kind in _describe(item, ctes, describe)] for item in inputs]
+    except WarehouseError:
+        return
+    for index, position, expression in literals:
+        others = [kinds[position] for other, kinds in enumerate(types) if other != index and kinds[position:]]
+        target = next((_LITERAL_TARGETS[kind] for kind in others if kind in _LITERAL_TARGETS), None)
+        if target is None:
+            continue
+        literal = expression.this if isinstance(expression, exp.Alias) else expression
+        literal.replace(exp.cast(literal.copy(), exp.DataType.build(target, dialect="duckdb")))
+
+
+def _select_of(item: exp.Expression) -> exp.Select | None:
+    while isinstance(item, exp.Subquery):
+        item = item.this
+    return item if isinstance(item, exp.Select) else None
+
+
+def _is_string_literal(expression: exp.Expression) -> bool:
+    value = expression.this if isinstance(expression, exp.Alias) else expression
+    return isinstance(value, exp.Literal) and value.is_string
+
+
+def _columns(side: exp.Expression, ctes: list[exp.CTE], describe: Describe) -> list[str]:
+    return [name for name, _ in _describe(side, ctes, describe)]
+
+
+def _describe(side: exp.Expression, ctes: list[exp.CTE], describe: Describe) -> Sequence[tuple[str, str]]:
     query = side.copy()
     while isinstance(query, exp.Subquery) and isinstance(query.this, exp.Query):
         query = query.this

@@ -27,7 +27,7 @@ from fakes.bigquery.exceptions import (
     UnsupportedByFake,
 )
 from fakes.bigquery.functions import apply_semantic_fixes
-from fakes.bigquery.setops import Describe, match_columns_by_name
+from fakes.bigquery.setops import Describe, resolve_set_operations
 
 
 class StatementKind(StrEnum):
@@ -257,7 +257,7 @@ def to_duckdb(
 ) -> Translation:
     """Render the statement as DuckDB SQL against the engine's storage (the statement's tree is
     left as parsed; a copy is rewritten). ``describe`` gives the columns of a DuckDB query, which
-    set operations matching columns by name need."""
+    set operations need (:mod:`fakes.bigquery.setops`)."""
     tree = statement.tree.copy()
     target_node = _target_table(tree)
     for table in list(tree.find_all(exp.Table)):
@@ -281,7 +281,7 @@ def to_duckdb(
     tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_semantic_fixes(tree)
     if describe is not None:
-        tree = match_columns_by_name(tree, describe)
+        tree = resolve_set_operations(tree, describe)
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
