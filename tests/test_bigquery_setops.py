@@ -197,3 +197,9 @@ def test_a_string_literal_takes_the_date_or_time_type_of_its_column(warehouse: F
     assert datetime(2015, 1, 17, 0, 0, 0, 123456, tzinfo=UTC) in [row["ts"] for row in result.rows]
     strings = warehouse.query("SELECT 'a' AS s UNION ALL SELECT 'b'")
     assert [f.type for f in strings.schema] == [FieldType.STRING]
+
+
+def test_the_coercion_follows_the_parameter_types_of_each_run(warehouse: FakeWarehouse) -> None:
+    sql = "SELECT @v AS v UNION ALL SELECT '2020-01-01'"
+    assert [f.type for f in warehouse.query(sql, {"v": date(2021, 1, 1)}).schema] == [FieldType.DATE]
+    assert [f.type for f in warehouse.query(sql, {"v": "x"}).schema] == [FieldType.STRING]

@@ -45,7 +45,7 @@ from fakes.bigquery.sql import (
     to_duckdb,
 )
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
-from harness.ports import Clock, QueryResult
+from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec, FieldType
 
 _FIXED_BYTES: dict[FieldType, int] = {
@@ -175,11 +175,17 @@ class StatementRunner(ABC):
         params: dict[str, Any],
     ) -> Translation:
         """Cached by SQL text (and, for a column-less INSERT, the target's current columns; for a
-        set operation whose translation depends on its inputs' columns, those of the tables read)."""
+        set operation whose translation depends on its inputs' columns, the schemas of the tables
+        read and the parameters' types)."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
-        schemas = tuple(t.spec.column_names for t in referenced) if needs_columns(statement.tree) else None
+        schemas = None
+        if needs_columns(statement.tree):  # the inputs' columns come from the tables and parameters
+            kinds = sorted(
+                (n, v.type if isinstance(v, QueryParam) else type(v).__name__) for n, v in params.items()
+            )
+            schemas = (tuple(t.spec.schema for t in referenced), tuple(kinds))
         key = (statement.sql, statement.default_project, statement.default_dataset, columns, schemas)
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
