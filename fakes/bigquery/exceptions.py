@@ -452,6 +452,46 @@ class NestedArray(BigQueryError, InvalidRequestError):
     )
 
 
+class CorrespondingNoCommonColumns(BigQueryError, InvalidRequestError):
+    """An INNER (bare) ``CORRESPONDING`` whose inputs share no column name."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "Queries of the set operation using CORRESPONDING do not have any columns in common"
+    searched = (
+        "GoogleSQL's analyzer gives this text (google/zetasql zetasql/analyzer/testdata/corresponding.test, "
+        '"... do not have any columns in common [at 2:1]"); not seen from BigQuery itself, and ours has '
+        "no position"
+    )
+
+
+class CorrespondingDuplicateColumn(BigQueryError, InvalidRequestError):
+    """An input of a set operation matching columns by name has two columns of one name."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "Duplicate columns found when using CORRESPONDING in set operations: {name} in query {query}"
+    searched = (
+        "GoogleSQL's analyzer gives this text (google/zetasql zetasql/analyzer/testdata/corresponding.test, "
+        '"Duplicate columns found when using CORRESPONDING in set operations: col2 in query 2 [at 3:1]"); '
+        "not seen from BigQuery itself, and ours has no position"
+    )
+
+
+class CorrespondingColumnsDiffer(BigQueryError, InvalidRequestError):
+    """A strict set operation (``STRICT CORRESPONDING``, bare ``BY NAME``) whose inputs have
+    different columns, or a ``BY`` list naming a column an input must have and lacks."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "Column {name} is missing from query {query} of a set operation using CORRESPONDING"
+    searched = (
+        "searched the docs, issues and code for the GoogleSQL text of a STRICT CORRESPONDING or "
+        '"CORRESPONDING BY" column mismatch (zetasql analyzer testdata corresponding*.test); none found. '
+        "The wording is the fake's own"
+    )
+
+
 class RequiredFieldNull(BigQueryError, InvalidRequestError):
     status = 400
     reason = "invalidQuery"

@@ -24,10 +24,17 @@ from cachetools import LRUCache
 from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
-from fakes.bigquery.exceptions import QueryDatasetNotFound, QueryTableNotFound, StreamingBufferRefusal
+from fakes.bigquery.exceptions import (
+    QueryDatasetNotFound,
+    QueryParameterNotFound,
+    QueryTableNotFound,
+    StreamingBufferRefusal,
+)
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
+from fakes.bigquery.setops import needs_columns
 from fakes.bigquery.sql import (
+    CLOCK_PLACEHOLDERS,
     ParsedStatement,
     StatementKind,
     StorageName,
@@ -38,7 +45,7 @@ from fakes.bigquery.sql import (
     to_duckdb,
 )
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
-from harness.ports import Clock, QueryResult
+from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec, FieldType
 
 _FIXED_BYTES: dict[FieldType, int] = {
@@ -153,27 +160,64 @@ class StatementRunner(ABC):
         for table in referenced + ([target] if target else []):
             self._expire_partitions(table)
         check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-        translation = self._translate(statement, target)
+        translation = self._translate(statement, target, referenced, params)
         duck_params = {
             name: param_types.to_duckdb(value)
             for name, value in bind(statement, translation, params, self.clock.now()).items()
         }
         return referenced, target, translation, duck_params
 
-    def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
-        """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
+    def _translate(
+        self,
+        statement: ParsedStatement,
+        target: Table | None,
+        referenced: list[Table],
+        params: dict[str, Any],
+    ) -> Translation:
+        """Cached by SQL text (and, for a column-less INSERT, the target's current columns; for a
+        set operation whose translation depends on its inputs' columns, the schemas of the tables
+        read and the parameters' types)."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
-        key = (statement.sql, statement.default_project, statement.default_dataset, columns)
+        schemas = None
+        if needs_columns(statement.tree):  # the inputs' columns come from the tables and parameters
+            kinds = sorted(
+                (n, v.type if isinstance(v, QueryParam) else type(v).__name__) for n, v in params.items()
+            )
+            schemas = (tuple(t.spec.schema for t in referenced), tuple(kinds))
+        key = (statement.sql, statement.default_project, statement.default_dataset, columns, schemas)
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
-            translation = to_duckdb(source, map_table=lambda ref, write: self._storage_name(ref, write=write))
+            translation = to_duckdb(
+                source,
+                map_table=lambda ref, write: self._storage_name(ref, write=write),
+                describe=lambda sql, names: self._describe(sql, names, params),
+            )
             with _CACHE_LOCK:
                 _TRANSLATIONS[key] = translation
         return translation
+
+    def _describe(
+        self, duck_sql: str, placeholders: frozenset[str], params: dict[str, Any]
+    ) -> list[tuple[str, str]]:
+        """The columns of a DuckDB query, bound but not run: (name, DuckDB type)."""
+        now = self.clock.now()
+        values = {}
+        for name in sorted(placeholders):
+            if name in CLOCK_PLACEHOLDERS:
+                values[name] = CLOCK_PLACEHOLDERS[name](now)
+            elif name in params:
+                values[name] = param_types.to_duckdb(params[name])
+            else:
+                raise QueryParameterNotFound(name=name)
+        try:
+            relation = self._conn.sql(duck_sql, params=values or None)
+            return [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
+        except duckdb.Error as exc:
+            raise map_duckdb_error(exc) from exc
 
     def _resolve(self, ref: TableRef) -> Table:
         table = self._tables.get((ref.project, ref.dataset, ref.table))

@@ -29,6 +29,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
+from fakes.bigquery.setops import Describe, resolve_set_operations
 
 
 class StatementKind(StrEnum):
@@ -253,9 +254,12 @@ CLOCK_PLACEHOLDERS = {
 }
 
 
-def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translation:
+def to_duckdb(
+    statement: ParsedStatement, *, map_table: TableMapper, describe: Describe | None = None
+) -> Translation:
     """Render the statement as DuckDB SQL against the engine's storage (the statement's tree is
-    left as parsed; a copy is rewritten)."""
+    left as parsed; a copy is rewritten). ``describe`` gives the columns of a DuckDB query, which
+    set operations need (:mod:`fakes.bigquery.setops`)."""
     tree = statement.tree.copy()
     target_node = _target_table(tree)
     for table in list(tree.find_all(exp.Table)):
@@ -278,6 +282,8 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(tree)))
+    if describe is not None:
+        tree = resolve_set_operations(tree, describe)
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
         return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
@@ -292,7 +298,9 @@ def to_duckdb(statement: ParsedStatement, *, map_table: TableMapper) -> Translat
 def _name_anonymous_columns(tree: exp.Expression) -> None:
     """BigQuery names a result column that has neither an alias nor an implicit one (a column or
     field path's last name) ``f0_``, ``f1_``, ...: counting those columns only, in select-list
-    order. DuckDB would name it after its expression text (``avg(x)``)."""
+    order. DuckDB would name it after its expression text (``avg(x)``), and a field of a
+    computed struct (``(SELECT t FROM ...).b``) too, so that one gets its implicit name.
+    A set operation's names are its first input's, however parenthesized."""
     select = tree
     while isinstance(select, exp.SetOperation | exp.Subquery):
         select = select.this if isinstance(select, exp.SetOperation) else select.unnest()
