@@ -527,6 +527,19 @@ class QueryFailed(BigQueryError, InvalidRequestError):
     searched = "not BigQuery's text: the message is DuckDB's (a bad cast, a value out of range...)"
 
 
+class InvalidTimeZone(BigQueryError, InvalidRequestError):
+    """A time zone name GoogleSQL does not know (a function argument or the ``time_zone``
+    connection property)."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "Invalid time zone: {zone}"
+    searched = (
+        "GoogleSQL's time zone loader (zetasql functions/date_time_util) words it \"Invalid time zone: "
+        "<name>\"; not seen quoted from BigQuery itself"
+    )
+
+
 class UnsupportedByFake(BigQueryError, InvalidRequestError):
     """Something BigQuery accepts that the fake or the emulator does not do (yet)."""
 

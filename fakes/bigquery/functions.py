@@ -14,11 +14,11 @@ What is fixed (one small function per divergence, applied in the order of :data:
   counts boundaries: 13411 for BigQuery's documented 13410); ``EXTRACT`` of ``WEEK`` /
   ``WEEK(<day>)`` (numbered from the first <day> of the year, 0..53), ``ISOWEEK``, ``MILLISECOND`` /
   ``MICROSECOND`` (the part within the second), ``DATE`` / ``DATETIME`` / ``TIME`` and from a
-  TIMESTAMP (read in UTC); ``DAYOFWEEK`` is Sunday = 1; string literals where BigQuery coerces them
-  (``DATE_TRUNC('2015-06-15', ISOYEAR)``, ``TIMESTAMP_TRUNC``, ``TIMESTAMP_DIFF``);
+  TIMESTAMP (read in the default zone); ``DAYOFWEEK`` is Sunday = 1; string literals where BigQuery coerces
+  them (``DATE_TRUNC('2015-06-15', ISOYEAR)``, ``TIMESTAMP_TRUNC``, ``TIMESTAMP_DIFF``);
 * formatting and parsing: ``FORMAT_TIMESTAMP`` honours its time zone argument and ``%Ez``, ``%z``,
   ``%Z`` (UTC), ``%e``, ``%Q``, ``%s`` and ``%E<n>S``; ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
-  DATETIME) read in its time zone argument (default UTC); ``CAST(... AS STRING)`` of FLOAT64
+  DATETIME) read in its time zone argument (default: the default zone); ``CAST(... AS STRING)`` of FLOAT64
   (``%.15g``, ``%.17g`` when needed to round-trip, as GoogleSQL does), NUMERIC (no trailing zeros)
   and TIMESTAMP (0, 3 or 6 fractional digits, ``+00``), ``STRING(ts, zone)``; ``FORMAT`` is
   printf-style (DuckDB's ``format`` is ``{}``-style); ``CAST(string AS BYTES)`` is UTF-8;
@@ -64,6 +64,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
+
+from fakes.bigquery.time_zone import default_zone_sql
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -307,7 +309,7 @@ def _extract_like_bigquery(node: exp.Expression) -> exp.Expression:
         return node
     value = node.expression
     if _type_of(value) in _TIMESTAMP_TYPES:
-        value = _done(exp.AtTimeZone(this=value, zone=exp.Literal.string("UTC")), DType.DATETIME)
+        value = _done(exp.AtTimeZone(this=value, zone=default_zone_sql()), DType.DATETIME)
         node.set("expression", value)
     part = node.this
     name = part.name.upper() if not isinstance(part, exp.WeekStart) else "WEEK"
@@ -350,8 +352,8 @@ _FORMAT_TOKEN = re.compile(r"%(?:E[0-9*]S|Ez|-?.)|[^%]+|%$")
 
 def _format_time_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``FORMAT_TIMESTAMP`` / ``FORMAT_DATE`` / ``FORMAT_DATETIME``: a TIMESTAMP is formatted in the
-    time zone argument (sqlglot drops it; default UTC), and the elements DuckDB's ``strftime``
-    lacks or reads differently are computed: ``%Ez`` (+00:00), ``%z`` (+0000), ``%Z`` (UTC only),
+    time zone argument (sqlglot drops it; default: the default zone), and the elements DuckDB's
+    ``strftime`` lacks or reads differently are computed: ``%Ez``, ``%z``, ``%Z`` (UTC only),
     ``%e`` (space-padded day; sqlglot maps it to ``%-d``), ``%Q``, ``%s``, ``%E<n>S``."""
     if not isinstance(node, exp.TimeToStr) or _is_done(node):
         return node
@@ -362,9 +364,9 @@ def _format_time_like_bigquery(node: exp.Expression) -> exp.Expression:
     stamp: exp.Expression | None = None
     if isinstance(value, exp.TsOrDsToTimestamp):
         stamp = _as(value.this, "TIMESTAMPTZ")
-        zone = zone or exp.Literal.string("UTC")
+        zone = zone or default_zone_sql()
         value = _done(exp.AtTimeZone(this=stamp, zone=zone), DType.DATETIME)
-    utc = zone is None or (_is_string_literal(zone) and zone.name.upper() in ("UTC", "+00", "Z"))
+    utc = _is_string_literal(zone) and zone.name.upper() in ("UTC", "+00", "Z")
     pieces: list[exp.Expression] = []
     run = ""
 
@@ -431,7 +433,7 @@ def _parse_timestamp_in_zone(node: exp.Expression) -> exp.Expression:
     if _is_string_literal(fmt) and "%Ez" in fmt.name:
         fmt = exp.Literal.string(fmt.name.replace("%Ez", "%z"))
         node.set("format", fmt)
-    zone = node.args.get("zone") or exp.Literal.string("UTC")
+    zone = node.args.get("zone") or default_zone_sql()
     node.set("zone", None)
     _done(node)
     if _is_string_literal(fmt) and ("%z" in fmt.name or "%Z" in fmt.name):
@@ -557,7 +559,7 @@ _OFFSET_TEXT = (
 def _timestamp_text(value: exp.Expression, zone: exp.Expression | None = None) -> exp.Expression:
     """A TIMESTAMP as BigQuery's ``CAST(... AS STRING)`` / ``STRING(ts, zone)`` write it:
     ``2008-12-25 07:30:00.120-08`` (0, 3 or 6 fractional digits, the zone's offset)."""
-    zone = zone or exp.Literal.string("UTC")
+    zone = zone or default_zone_sql()
     local = exp.AtTimeZone(this=value, zone=zone)
     if _is_string_literal(zone) and zone.name.upper() in ("UTC", "+00", "Z"):
         offset: exp.Expression = exp.Literal.string("+00")

@@ -1,0 +1,89 @@
+"""A query's default time zone: BigQuery's ``time_zone`` connection property (UTC when unset).
+
+The default zone is what a TIMESTAMP means where the SQL names no zone: a string read as a
+TIMESTAMP without an offset, ``DATE(ts)`` / ``EXTRACT`` / ``FORMAT_TIMESTAMP`` /
+``TIMESTAMP_TRUNC`` / ``PARSE_TIMESTAMP`` without a zone argument, ``CURRENT_DATE()``.
+
+The engine applies it as DuckDB's session ``TimeZone`` for the statement (DuckDB's ICU casts and
+``date_trunc`` / ``strftime`` of a TIMESTAMPTZ follow it), and the translation's own rewrites read
+it back with :func:`default_zone_sql`, so a translated statement stays independent of the zone
+and can be cached by its text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+from sqlglot import exp
+
+from fakes.bigquery.exceptions import InvalidTimeZone, UnsupportedByFake
+
+UTC = "UTC"
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
+
+
+def default_zone_sql() -> exp.Expression:
+    """SQL for the statement's default zone, as the engine set it on the session."""
+    return exp.Anonymous(this="current_setting", expressions=[exp.Literal.string("TimeZone")])
+
+
+def duckdb_zone(name: str) -> str:
+    """The DuckDB (ICU) zone for a GoogleSQL time zone name: an IANA name, ``UTC``, or a fixed
+    offset (``+05``, ``-8``, ``UTC+3``, ``+05:00``). DuckDB reads bare offsets as nothing, so a
+    whole-hour offset becomes ``Etc/GMT∓H`` (POSIX signs run the other way)."""
+    text = name.strip()
+    match = _OFFSET.match(text)
+    if match is None:
+        return text
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    if hours > 14 or minutes > 59:
+        raise InvalidTimeZone(zone=name)
+    if minutes:
+        raise UnsupportedByFake(f"The BigQuery fake supports whole-hour fixed offsets only, not {name!r}")
+    if hours == 0:
+        return UTC
+    return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+
+
+def connection_time_zone(properties: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """The ``time_zone`` of a job's ``connectionProperties`` (other keys are BigQuery's to use or
+    ignore, as the API reference says)."""
+    for prop in properties or ():
+        if isinstance(prop, Mapping) and prop.get("key") == "time_zone":
+            return str(prop.get("value") or "")
+    return None
+
+
+@contextmanager
+def session_zone(conn: duckdb.DuckDBPyConnection, zone: str | None) -> Iterator[None]:
+    """Run the body with DuckDB's session zone set to the query's default zone, then back to UTC."""
+    if zone is None or zone == UTC:
+        yield
+        return
+    target = duckdb_zone(zone)
+    try:
+        conn.execute(f"SET TimeZone = '{target.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise InvalidTimeZone(zone=zone) from exc
+    try:
+        yield
+    finally:
+        conn.execute(f"SET TimeZone = '{UTC}'")
+
+
+def local_now(now: datetime, zone: str | None) -> datetime:
+    """The clock's instant in the default zone: ``CURRENT_DATE()`` / ``CURRENT_DATETIME()`` /
+    ``CURRENT_TIME()`` read the wall clock there (``CURRENT_TIMESTAMP()`` is the same instant)."""
+    if zone is None or zone == UTC:
+        return now
+    target = duckdb_zone(zone)
+    try:
+        return now.astimezone(ZoneInfo(target))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidTimeZone(zone=zone) from exc
