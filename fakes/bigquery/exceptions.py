@@ -527,6 +527,15 @@ class QueryFailed(BigQueryError, InvalidRequestError):
     searched = "not BigQuery's text: the message is DuckDB's (a bad cast, a value out of range...)"
 
 
+class CollationNotLiteral(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = "The second argument of COLLATE() must be a string literal"
+    searched = (
+        "GoogleSQL's analyzer text (zetasql compliance corpus, collation.test); BigQuery adds the position"
+    )
+
+
 class InvalidTimeZone(BigQueryError, InvalidRequestError):
     """A time zone name GoogleSQL does not know (a function argument or the ``time_zone``
     connection property)."""
@@ -536,7 +545,7 @@ class InvalidTimeZone(BigQueryError, InvalidRequestError):
     template = "Invalid time zone: {zone}"
     searched = (
         "GoogleSQL's time zone loader (zetasql functions/date_time_util) words it \"Invalid time zone: "
-        "<name>\"; not seen quoted from BigQuery itself"
+        '<name>"; not seen quoted from BigQuery itself'
     )
 
 

@@ -32,7 +32,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``BYTE_LENGTH`` of a STRING; ``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
-  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB).
+  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
+* clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -65,6 +66,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
+from fakes.bigquery.collation import collate_like_bigquery
+from fakes.bigquery.limits import limit_all_is_no_limit
 from fakes.bigquery.time_zone import default_zone_sql
 
 Fix = Callable[[exp.Expression], exp.Expression]
@@ -761,6 +764,8 @@ FIXES: list[Fix] = [
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
     _safe_prefix_is_try,
+    collate_like_bigquery,
+    limit_all_is_no_limit,
 ]
 
 

@@ -1,0 +1,61 @@
+"""GoogleSQL collation (``COLLATE(s, 'und:ci')``, ``ORDER BY s COLLATE 'en_US:ci'``) on DuckDB's
+ICU collations.
+
+A GoogleSQL collation specification is ``'language_tag[:ci|:cs]'``, ``'binary'`` or ``''``
+(no collation). DuckDB names ICU collations by locale (``en_us``) and adds ``.nocase`` for case
+insensitivity; it has no root (``und``) locale, whose rules ICU's ``en`` shares (English adds no
+tailoring), and collation travels with the value into comparisons, ORDER BY, GROUP BY, DISTINCT,
+MIN / MAX and joins, as GoogleSQL's does.
+
+Not covered: collation declared on a table column (the fake's schemas carry none), and the
+collation-aware string functions (``REPLACE``, ``STRPOS``, ``LIKE`` ...) under ``:ci``, which
+DuckDB evaluates byte-wise.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from fakes.bigquery.exceptions import CollationNotLiteral
+
+_SPEC = re.compile(r"^(?P<tag>[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{2,8})*)(?::(?P<attr>ci|cs))?$", re.I)
+_ROOT = {"und", "unicode"}
+
+
+def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
+    """``Collate`` with GoogleSQL's specification string as DuckDB's collation name; ``'binary'``
+    and ``''`` drop any collation the value had."""
+    if not isinstance(node, exp.Collate) or node.meta.get("bq_collation"):
+        return node
+    spec = node.expression
+    if not (isinstance(spec, exp.Literal) and spec.is_string):
+        raise CollationNotLiteral()
+    name = duckdb_collation(spec.name)
+    value = node.this
+    while isinstance(value, exp.Collate):
+        value = value.this
+    if name is None:
+        return value
+    collated = exp.Collate(this=value, expression=exp.var(name))
+    collated.meta["bq_collation"] = True
+    return collated
+
+
+def duckdb_collation(spec: str) -> str | None:
+    """DuckDB's collation for a GoogleSQL collation specification (``None``: binary order)."""
+    text = spec.strip()
+    if text.lower() in ("", "binary"):
+        return None
+    match = _SPEC.match(text)
+    if match is None:
+        # DuckDB reports the unknown name; GoogleSQL refuses it too.
+        return text.replace(":", "_")
+    tag = match["tag"].lower().replace("-", "_")
+    case_insensitive = (match["attr"] or "").lower() == "ci"
+    if tag in _ROOT:
+        if tag == "unicode" and not case_insensitive:
+            return None
+        tag = "en_us"
+    return f"{tag}.nocase" if case_insensitive else tag
