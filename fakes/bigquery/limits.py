@@ -11,7 +11,7 @@ from sqlglot import exp
 
 def limit_all_is_no_limit(node: exp.Expression) -> exp.Expression:
     count = node.expression if isinstance(node, exp.Limit) else None
-    if isinstance(count, exp.Column) and not count.table and not count.this.quoted:
-        if count.name.upper() == "ALL":
-            node.set("expression", exp.var("ALL"))
+    bare = isinstance(count, exp.Column) and not count.table and not count.this.quoted
+    if bare and count.name.upper() == "ALL":
+        node.set("expression", exp.var("ALL"))
     return node
