@@ -38,6 +38,8 @@ def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
         value = value.this
     if name is None:
         return value
+    if isinstance(value, exp.Null):
+        value = exp.cast(value, exp.DataType.build("VARCHAR"))
     collated = exp.Collate(this=value, expression=exp.var(name))
     collated.meta["bq_collation"] = True
     return collated

@@ -33,7 +33,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
-* clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``.
+* clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``;
+* time zones (:mod:`fakes.bigquery.time_zone`): fixed-offset zone names (``+05``) as ICU's, and
+  ``DATE`` / ``DATETIME`` / ``TIMESTAMP`` with a zone argument.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -68,7 +70,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 
 from fakes.bigquery.collation import collate_like_bigquery
 from fakes.bigquery.limits import limit_all_is_no_limit
-from fakes.bigquery.time_zone import default_zone_sql
+from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -766,8 +768,9 @@ FIXES: list[Fix] = [
     _safe_prefix_is_try,
     collate_like_bigquery,
     limit_all_is_no_limit,
+    civil_conversions_in_zone,
 ]
 
 
 def apply_semantic_fixes(tree: exp.Expression) -> exp.Expression:
-    return _rewrite_bottom_up(tree, FIXES)
+    return zone_names_for_duckdb(_rewrite_bottom_up(tree, FIXES))

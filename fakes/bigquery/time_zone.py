@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import InvalidTimeZone, UnsupportedByFake
@@ -87,3 +88,71 @@ def local_now(now: datetime, zone: str | None) -> datetime:
         return now.astimezone(ZoneInfo(target))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidTimeZone(zone=zone) from exc
+
+
+# ------------------------------------------------------------------ zone arguments in the SQL
+
+_OFFSET_SQL = (
+    "CASE WHEN regexp_full_match(_z_, '(UTC)?[+-][0-9]{1,2}(:?[0-9]{2})?') "
+    "THEN 'GMT' || regexp_replace(regexp_replace(regexp_replace(_z_, '^UTC', ''), ':', ''), "
+    "'^([+-][0-9]{1,2})([0-9]{2})$', '\\1:\\2') ELSE _z_ END"
+)
+
+
+def sql_zone_name(name: str) -> str:
+    """A GoogleSQL zone name as ICU reads it inside SQL: fixed offsets (``+05``, ``UTC-8``,
+    ``+05:30``) are ICU's custom ``GMT+05:30`` ids; names pass through."""
+    match = _OFFSET.match(name.strip())
+    if match is None:
+        return name
+    minutes = f":{match.group(3)}" if match.group(3) else ""
+    return f"GMT{match.group(1)}{match.group(2)}{minutes}"
+
+
+def zone_names_for_duckdb(tree: exp.Expression) -> exp.Expression:
+    """Every zone argument of the translated statement (``AT TIME ZONE``, ``TIMESTAMP_TRUNC``'s
+    ...) with GoogleSQL's zone name mapped to ICU's; run after the other rewrites, which build
+    such nodes inside their own templates."""
+    for node in list(tree.walk()):
+        zone = node.args.get("zone")
+        if not isinstance(zone, exp.Expression) or zone.meta.get("bq_zone"):
+            continue
+        if isinstance(zone, exp.Literal) and zone.is_string:
+            mapped: exp.Expression = exp.Literal.string(sql_zone_name(zone.name))
+        elif isinstance(zone, exp.Anonymous) and zone.name.lower() == "current_setting":
+            continue
+        else:
+            mapped = _offset_mapping(zone)
+        mapped.meta["bq_zone"] = True
+        node.set("zone", mapped)
+    return tree
+
+
+def _offset_mapping(zone: exp.Expression) -> exp.Expression:
+    """SQL mapping a zone name computed at run time (a column, a parameter) to ICU's."""
+    template = sqlglot.parse_one(_OFFSET_SQL, read="duckdb")
+    return template.transform(lambda n: zone.copy() if isinstance(n, exp.Column) and n.name == "_z_" else n)
+
+
+def civil_conversions_in_zone(node: exp.Expression) -> exp.Expression:
+    """``DATE(ts, zone)`` / ``DATETIME(ts, zone)`` read the TIMESTAMP in ``zone``, and
+    ``TIMESTAMP(civil, zone)`` reads a DATETIME (or its string) as a wall time there; sqlglot's
+    DuckDB forms assumed UTC, or read DATETIME's zone as a TIME."""
+    if isinstance(node, exp.Date) and node.args.get("zone") is not None:
+        local = exp.AtTimeZone(this=_timestamptz(node.this), zone=node.args["zone"])
+        return exp.cast(local, exp.DataType.build("DATE"))
+    if isinstance(node, exp.Datetime) and _is_string(node.expression):
+        local = exp.AtTimeZone(this=_timestamptz(node.this), zone=node.expression)
+        return exp.cast(local, exp.DataType.build("TIMESTAMP"))
+    if isinstance(node, exp.Timestamp) and node.args.get("zone") is not None:
+        civil = exp.cast(node.this, exp.DataType.build("TIMESTAMP"))
+        return exp.AtTimeZone(this=civil, zone=node.args["zone"])
+    return node
+
+
+def _is_string(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _timestamptz(node: exp.Expression) -> exp.Expression:
+    return exp.cast(node, exp.DataType.build("TIMESTAMPTZ")) if _is_string(node) else node
