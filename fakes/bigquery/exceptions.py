@@ -536,6 +536,15 @@ class CollationNotLiteral(BigQueryError, InvalidRequestError):
     )
 
 
+class InvalidIntervalLiteral(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = "Invalid interval literal '{text}' for {span}"
+    searched = (
+        "not found quoted from BigQuery; wording after GoogleSQL's interval literal errors (unconfirmed)"
+    )
+
+
 class InvalidTimeZone(BigQueryError, InvalidRequestError):
     """A time zone name GoogleSQL does not know (a function argument or the ``time_zone``
     connection property)."""

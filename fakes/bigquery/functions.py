@@ -33,6 +33,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
+* INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
+  ``MAKE_INTERVAL``, ``JUSTIFY_*``;
 * clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``;
 * time zones (:mod:`fakes.bigquery.time_zone`): fixed-offset zone names (``+05``) as ICU's, and
   ``DATE`` / ``DATETIME`` / ``TIMESTAMP`` with a zone argument.
@@ -69,6 +71,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from fakes.bigquery.collation import collate_like_bigquery
+from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.limits import limit_all_is_no_limit
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
 
@@ -584,6 +587,8 @@ def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | 
         return _duck(_NUMERIC_TEXT, s=exp.cast(value, exp.DataType.build("VARCHAR")))
     if kind in _TIMESTAMP_TYPES:
         return _timestamp_text(value)
+    if kind is DType.INTERVAL:
+        return exp.Anonymous(this="bq_interval_text", expressions=[value])
     return None
 
 
@@ -607,9 +612,10 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     as_timestamp = exp.TryCast(this=value.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
     return _duck(
         "CASE WHEN TYPEOF(_v_) = 'DOUBLE' THEN _f_ WHEN TYPEOF(_v_) = 'TIMESTAMP WITH TIME ZONE' THEN _t_ "
-        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ ELSE _c_ END",
+        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ WHEN TYPEOF(_v_) = 'INTERVAL' THEN _i_ ELSE _c_ END",
         DType.TEXT,
         v=value,
+        i=_string_text(exp.TryCast(this=value.copy(), to=exp.DataType.build("INTERVAL")), DType.INTERVAL),
         f=_string_text(as_double, DType.DOUBLE),
         t=_string_text(as_timestamp, DType.TIMESTAMPTZ),
         n=_string_text(value, DType.DECIMAL),
@@ -769,6 +775,7 @@ FIXES: list[Fix] = [
     collate_like_bigquery,
     limit_all_is_no_limit,
     civil_conversions_in_zone,
+    interval_like_bigquery,
 ]
 
 

@@ -25,6 +25,7 @@ from fakes.bigquery import ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.exceptions import QueryDatasetNotFound, QueryTableNotFound, StreamingBufferRefusal
+from fakes.bigquery.intervals import interval_columns_as_text
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
 from fakes.bigquery.sql import (
@@ -195,6 +196,9 @@ class StatementRunner(ABC):
         try:
             cursor = self._conn.execute(duck_sql, duck_params)
             description = cursor.description or []
+            as_text = interval_columns_as_text(duck_sql, [str(column[1]) for column in description])
+            if as_text is not None:
+                cursor = self._conn.execute(as_text, duck_params)
             raw = cursor.fetchall()
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
