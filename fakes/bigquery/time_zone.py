@@ -137,17 +137,32 @@ def _offset_mapping(zone: exp.Expression) -> exp.Expression:
 def civil_conversions_in_zone(node: exp.Expression) -> exp.Expression:
     """``DATE(ts, zone)`` / ``DATETIME(ts, zone)`` read the TIMESTAMP in ``zone``, and
     ``TIMESTAMP(civil, zone)`` reads a DATETIME (or its string) as a wall time there; sqlglot's
-    DuckDB forms assumed UTC, or read DATETIME's zone as a TIME."""
+    DuckDB forms assumed UTC, or read DATETIME's zone as a TIME. ``CAST(ts AS TIME)`` of a typed
+    TIMESTAMP is its wall time in the default zone."""
     if isinstance(node, exp.Date) and node.args.get("zone") is not None:
         local = exp.AtTimeZone(this=_timestamptz(node.this), zone=node.args["zone"])
         return exp.cast(local, exp.DataType.build("DATE"))
     if isinstance(node, exp.Datetime) and _is_string(node.expression):
         local = exp.AtTimeZone(this=_timestamptz(node.this), zone=node.expression)
         return exp.cast(local, exp.DataType.build("TIMESTAMP"))
+    if (
+        isinstance(node, exp.Time | exp.TsOrDsToTime)
+        and node.args.get("zone") is None
+        and _is_timestamp(node.this)
+    ):
+        return exp.cast(exp.cast(node.this, exp.DataType.build("TIMESTAMP")), exp.DataType.build("TIME"))
+    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.TIME) and _is_timestamp(node.this):
+        # DuckDB has no TIMESTAMPTZ -> TIME cast; the wall time in the default zone is BigQuery's.
+        node.set("this", exp.cast(node.this, exp.DataType.build("TIMESTAMP")))
+        return node
     if isinstance(node, exp.Timestamp) and node.args.get("zone") is not None:
         civil = exp.cast(node.this, exp.DataType.build("TIMESTAMP"))
         return exp.AtTimeZone(this=civil, zone=node.args["zone"])
     return node
+
+
+def _is_timestamp(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.TIMESTAMPTZ)
 
 
 def _is_string(node: exp.Expression | None) -> bool:
