@@ -16,6 +16,8 @@ from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
 
 LA = "America/Los_Angeles"
+CHRISTMAS_EVE_LA = datetime(2008, 12, 24, 21, 30)
+CHRISTMAS_LA_IN_UTC = datetime(2008, 12, 25, 23, 30, tzinfo=UTC)
 
 
 @pytest.fixture
