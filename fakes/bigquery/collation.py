@@ -7,6 +7,8 @@ insensitivity; it has no root (``und``) locale, whose rules ICU's ``en`` shares 
 tailoring), and collation travels with the value into comparisons, ORDER BY, GROUP BY, DISTINCT,
 MIN / MAX and joins, as GoogleSQL's does.
 
+``CAST(x AS STRING COLLATE '...')`` is the same as ``COLLATE(CAST(...))``.
+
 Not covered: collation declared on a table column (the fake's schemas carry none), and the
 collation-aware string functions (``REPLACE``, ``STRPOS``, ``LIKE`` ...) under ``:ci``, which
 DuckDB evaluates byte-wise.
@@ -27,6 +29,8 @@ _ROOT = {"und", "unicode"}
 def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``Collate`` with GoogleSQL's specification string as DuckDB's collation name; ``'binary'``
     and ``''`` drop any collation the value had."""
+    if isinstance(node, exp.Cast):
+        return _cast_with_collation(node)
     if not isinstance(node, exp.Collate) or node.meta.get("bq_collation"):
         return node
     spec = node.expression
@@ -43,6 +47,21 @@ def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
     collated = exp.Collate(this=value, expression=exp.var(name))
     collated.meta["bq_collation"] = True
     return collated
+
+
+def _cast_with_collation(node: exp.Cast) -> exp.Expression:
+    """``CAST(x AS STRING COLLATE 'und:ci')`` is ``COLLATE(CAST(x AS STRING), 'und:ci')``; DuckDB
+    takes no collation in a cast's type. Inside ARRAY / STRUCT types the collation is dropped
+    (DuckDB keeps none on elements)."""
+    collations = [t for t in node.to.find_all(exp.DataType) if t.args.get("collate") is not None]
+    if not collations:
+        return node
+    outer = node.to.args.get("collate")
+    for kind in collations:
+        kind.set("collate", None)
+    if outer is None:
+        return node
+    return collate_like_bigquery(exp.Collate(this=node, expression=outer))
 
 
 def duckdb_collation(spec: str) -> str | None:
