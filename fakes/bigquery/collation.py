@@ -9,9 +9,11 @@ MIN / MAX and joins, as GoogleSQL's does.
 
 ``CAST(x AS STRING COLLATE '...')`` is the same as ``COLLATE(CAST(...))``.
 
-Not covered: collation declared on a table column (the fake's schemas carry none), and the
-collation-aware string functions (``REPLACE``, ``STRPOS``, ``LIKE`` ...) under ``:ci``, which
-DuckDB evaluates byte-wise.
+The collation-aware string functions (``REPLACE``, ``STRPOS``, ``LIKE`` ...) take no collated
+argument in DuckDB; under ``:ci`` they compare case-folded text without ignorable characters.
+
+Not covered: collation declared on a table column (the fake's schemas carry none), collation
+propagating from one operand to others (``CASE x WHEN COLLATE(...)``), and collation conflicts.
 """
 
 from __future__ import annotations
@@ -80,3 +82,59 @@ def duckdb_collation(spec: str) -> str | None:
             return None
         tag = "en_us"
     return f"{tag}.nocase" if case_insensitive else tag
+
+
+_OPERANDS: dict[type[exp.Expression], tuple[str, str]] = {
+    exp.StartsWith: ("this", "expression"),
+    exp.EndsWith: ("this", "expression"),
+    exp.StrPosition: ("this", "substr"),
+    exp.Like: ("this", "expression"),
+    exp.Replace: ("this", "expression"),
+    exp.Split: ("this", "expression"),
+}
+
+
+def collated_string_functions(node: exp.Expression) -> exp.Expression:
+    """``STARTS_WITH`` / ``ENDS_WITH`` / ``STRPOS`` / ``LIKE`` / ``REPLACE`` / ``SPLIT`` of a
+    collated STRING: DuckDB refuses collated arguments there, so the collation comes off, and
+    under a case-insensitive one both operands are compared case-folded without the characters
+    Unicode collation ignores (format characters, such as U+070F)."""
+    operands = _OPERANDS.get(type(node))
+    if operands is None:
+        return node
+    names = []
+    for key in operands:
+        arg = node.args.get(key)
+        if isinstance(arg, exp.Collate) and arg.meta.get("bq_collation"):
+            names.append(arg.expression.name)
+            node.set(key, arg.this)
+    if not any(name.endswith(".nocase") for name in names):
+        return node
+    this, other = (node.args[key] for key in operands)
+    if isinstance(node, exp.Replace | exp.Split):
+        pattern = exp.DPipe(
+            this=exp.Literal.string("(?i)"),
+            expression=exp.Anonymous(this="regexp_escape", expressions=[_without_ignorables(other)]),
+        )
+        text = _without_ignorables(this)
+        if isinstance(node, exp.Split):
+            return exp.Anonymous(this="regexp_split_to_array", expressions=[text, pattern])
+        replacement = node.args.get("replacement")
+        return exp.Anonymous(
+            this="regexp_replace",
+            expressions=[text, pattern, replacement, exp.Literal.string("g")],
+        )
+    node.set(operands[0], _folded(this))
+    node.set(operands[1], _folded(other))
+    return node
+
+
+def _without_ignorables(value: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(
+        this="regexp_replace",
+        expressions=[value, exp.Literal.string(r"\p{Cf}"), exp.Literal.string(""), exp.Literal.string("g")],
+    )
+
+
+def _folded(value: exp.Expression) -> exp.Expression:
+    return exp.Lower(this=_without_ignorables(value))
