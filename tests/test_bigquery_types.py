@@ -115,6 +115,14 @@ def test_und_ci_compares_and_orders_case_insensitively(engine: BigQueryEngine) -
     assert [row["p"] for row in rows] == ["Apple", "apple", "Zebra"]  # the collation page's example
 
 
+def test_string_functions_honour_a_case_insensitive_collation(engine: BigQueryEngine) -> None:
+    assert one(engine, "STARTS_WITH(COLLATE('AbC,..', 'und:ci'), 'abc')") is True
+    assert one(engine, "STARTS_WITH(COLLATE('AbC,..', 'binary'), 'abc')") is False
+    assert one(engine, "STRPOS(COLLATE(',,AbC,..', 'und:ci'), 'ABC')") == 3
+    assert one(engine, "REPLACE(COLLATE('defAbCdef', 'und:ci'), 'abc', 'def')") == "defdefdef"
+    assert one(engine, "CAST('abc' AS STRING COLLATE 'und:ci') = 'ABC'") is True
+
+
 def test_collate_needs_a_literal_specification(engine: BigQueryEngine) -> None:
     with pytest.raises(bq.CollationNotLiteral):
         one(engine, "COLLATE('abc', UPPER('und:ci'))")
