@@ -156,6 +156,12 @@ _MICROS = (
 )
 _CANONICAL_SQL = r"([+-]?)([0-9]+)-([0-9]+) ([+-]?[0-9]+) ([+-]?)([0-9]+):([0-9]+):([0-9]+)(\.[0-9]+)?"
 
+_YEAR_MONTH_SQL = r"[+-]?[0-9]+-[0-9]+"
+_ISO_SQL = (
+    r"P(?:([+-]?[0-9]+)Y)?(?:([+-]?[0-9]+)M)?(?:([+-]?[0-9]+)W)?(?:([+-]?[0-9]+)D)?"
+    r"(?:T(?:([+-]?[0-9]+)H)?(?:([+-]?[0-9]+)M)?(?:([+-]?[0-9]+(?:\.[0-9]+)?)S)?)?"
+)
+
 MACROS = (
     f"CREATE OR REPLACE MACRO bq_interval_months(_i_) AS {_MONTHS}",
     f"CREATE OR REPLACE MACRO bq_interval_micros(_i_) AS {_MICROS}",
@@ -174,12 +180,25 @@ MACROS = (
     "CAST(p.d AS BIGINT), CASE WHEN p.hs = '-' THEN -1 ELSE 1 END * (CAST(p.h AS BIGINT) * 3600000000 "
     "+ CAST(p.mi AS BIGINT) * 60000000 + CAST(p.s AS BIGINT) * 1000000 "
     "+ CAST(left(rpad(coalesce(nullif(substr(p.f, 2), ''), '0'), 6, '0'), 6) AS BIGINT)))",
-    # CAST(string AS INTERVAL): the canonical text (fractions past microseconds are dropped);
-    # SAFE_CAST gives NULL where CAST raises.
+    "CREATE OR REPLACE MACRO bq_iso_part(x) AS CAST(coalesce(nullif(x, ''), '0') AS BIGINT)",
+    "CREATE OR REPLACE MACRO bq_iso_interval_of(p) AS bq_make_interval("
+    "bq_iso_part(p.y) * 12 + bq_iso_part(p.mo), bq_iso_part(p.w) * 7 + bq_iso_part(p.d), "
+    "bq_iso_part(p.h) * 3600000000 + bq_iso_part(p.mi) * 60000000 "
+    "+ CAST(trunc(CAST(coalesce(nullif(p.s, ''), '0') AS DECIMAL(38, 9)) * 1000000) AS BIGINT))",
+    # CAST(string AS INTERVAL): the canonical text, Y-M alone, or ISO 8601 (P1Y2M3DT4H5M6.789S);
+    # fractions past microseconds are dropped; SAFE_CAST gives NULL where CAST raises.
     f"CREATE OR REPLACE MACRO bq_try_parse_interval(s) AS CASE "
     f"WHEN regexp_full_match(trim(s), '{_CANONICAL_SQL}') "
     f"THEN bq_interval_of(regexp_extract(trim(s), '^{_CANONICAL_SQL}$', "
-    f"['ys', 'y', 'm', 'd', 'hs', 'h', 'mi', 's', 'f'])) END",
+    f"['ys', 'y', 'm', 'd', 'hs', 'h', 'mi', 's', 'f'])) "
+    f"WHEN regexp_full_match(trim(s), '{_YEAR_MONTH_SQL}') "
+    f"THEN to_months(CAST(regexp_extract(trim(s), '^([+-]?)', 1) || '1' AS BIGINT) "
+    f"* (CAST(regexp_extract(trim(s), '([0-9]+)-', 1) AS BIGINT) * 12 "
+    f"+ CAST(regexp_extract(trim(s), '-([0-9]+)$', 1) AS BIGINT))) "
+    f"WHEN regexp_full_match(trim(s), '{_ISO_SQL}') "
+    f"AND trim(s) NOT IN ('P', 'PT') AND NOT ends_with(trim(s), 'T') "
+    f"THEN bq_iso_interval_of(regexp_extract(trim(s), '^{_ISO_SQL}$', "
+    f"['y', 'mo', 'w', 'd', 'h', 'mi', 's'])) END",
     "CREATE OR REPLACE MACRO bq_parse_interval(s) AS CASE WHEN s IS NULL THEN NULL "
     "WHEN bq_try_parse_interval(s) IS NULL THEN error('Invalid INTERVAL value ''' || s || '''') "
     "ELSE bq_try_parse_interval(s) END",
