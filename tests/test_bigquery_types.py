@@ -123,6 +123,11 @@ def test_string_functions_honour_a_case_insensitive_collation(engine: BigQueryEn
     assert one(engine, "CAST('abc' AS STRING COLLATE 'und:ci') = 'ABC'") is True
 
 
+def test_two_explicit_collations_in_one_comparison_conflict(engine: BigQueryEngine) -> None:
+    with pytest.raises(bq.CollationConflict):
+        one(engine, "COLLATE('a', 'und:ci') = COLLATE('A', 'binary')")
+
+
 def test_collate_needs_a_literal_specification(engine: BigQueryEngine) -> None:
     with pytest.raises(bq.CollationNotLiteral):
         one(engine, "COLLATE('abc', UPPER('und:ci'))")

@@ -22,10 +22,12 @@ import re
 
 from sqlglot import exp
 
-from fakes.bigquery.exceptions import CollationNotLiteral
+from fakes.bigquery.exceptions import CollationConflict, CollationNotLiteral
 
 _SPEC = re.compile(r"^(?P<tag>[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{2,8})*)(?::(?P<attr>ci|cs))?$", re.I)
 _ROOT = {"und", "unicode"}
+_GIVEN = "bq_collation_spec"
+"""Meta key: the GoogleSQL collation specification an expression was given explicitly."""
 
 
 def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
@@ -43,12 +45,52 @@ def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
     while isinstance(value, exp.Collate):
         value = value.this
     if name is None:
+        if spec.name.strip():
+            value.meta[_GIVEN] = spec.name.strip()
         return value
     if isinstance(value, exp.Null):
         value = exp.cast(value, exp.DataType.build("VARCHAR"))
     collated = exp.Collate(this=value, expression=exp.var(name))
     collated.meta["bq_collation"] = True
+    collated.meta[_GIVEN] = spec.name.strip()
     return collated
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)
+
+
+def collation_conflicts(node: exp.Expression) -> exp.Expression:
+    """Two different explicit collations meeting in a comparison or ``IN`` (``'binary'`` beside
+    ``'und:ci'``) are an error in GoogleSQL; only collations given directly on the operands (or
+    on an ``IN`` subquery's column or ``UNNEST`` array's elements) are seen."""
+    if not isinstance(node, _COMPARISONS):
+        return node
+    operands = [node.this, node.args.get("expression"), *node.expressions]
+    operands += [node.args.get("query"), node.args.get("unnest")]
+    specs = sorted({spec for operand in operands for spec in _explicit_collations(operand)})
+    if len(specs) > 1:
+        raise CollationConflict(first=specs[0], second=specs[1])
+    return node
+
+
+def _explicit_collations(operand: exp.Expression | None) -> list[str]:
+    if operand is None:
+        return []
+    if operand.meta.get(_GIVEN):
+        return [operand.meta[_GIVEN]]
+    if isinstance(operand, exp.Subquery):
+        select = operand.unnest()
+        if isinstance(select, exp.Select) and len(select.expressions) == 1:
+            return _explicit_collations(select.expressions[0].unalias())
+    if isinstance(operand, exp.Unnest):
+        arrays = [e for e in operand.expressions if isinstance(e, exp.Array)]
+        return [
+            spec
+            for array in arrays
+            for element in array.expressions
+            for spec in _explicit_collations(element)
+        ]
+    return []
 
 
 def _cast_with_collation(node: exp.Cast) -> exp.Expression:

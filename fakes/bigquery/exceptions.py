@@ -545,6 +545,16 @@ class InvalidIntervalLiteral(BigQueryError, InvalidRequestError):
     )
 
 
+class CollationConflict(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = 'Collation conflict: "{first}" vs. "{second}"'
+    searched = (
+        "GoogleSQL's analyzer text (zetasql compliance corpus, collation.test) starts so and names the "
+        "operation after it; not seen quoted from BigQuery"
+    )
+
+
 class InvalidTimeZone(BigQueryError, InvalidRequestError):
     """A time zone name GoogleSQL does not know (a function argument or the ``time_zone``
     connection property)."""

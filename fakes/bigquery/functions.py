@@ -70,7 +70,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions
+from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.limits import limit_all_is_no_limit
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
@@ -773,6 +773,7 @@ FIXES: list[Fix] = [
     _aggregate_limit,
     _safe_prefix_is_try,
     collate_like_bigquery,
+    collation_conflicts,
     collated_string_functions,
     limit_all_is_no_limit,
     civil_conversions_in_zone,
