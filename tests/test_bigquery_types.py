@@ -14,6 +14,7 @@ from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.intervals import Interval, canonical_text, parse_canonical
 from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
+from harness.schema.spec import DatasetSpec, FieldSpec, FieldType, TableSpec
 
 LA = "America/Los_Angeles"
 CHRISTMAS_EVE_LA = datetime(2008, 12, 24, 21, 30)
@@ -163,6 +164,16 @@ def test_interval_values_keep_months_days_and_time_apart(
 def test_interval_text_casts(engine: BigQueryEngine) -> None:
     assert one(engine, "CAST(INTERVAL '1-2 3 4:5:6.789' YEAR TO SECOND AS STRING)") == "1-2 3 4:5:6.789"
     assert one(engine, "SAFE_CAST('not an interval' AS INTERVAL)") is None
+
+
+def test_an_interval_column_keeps_its_months(engine: BigQueryEngine) -> None:
+    engine.create_dataset("p", DatasetSpec(dataset_id="d"))
+    schema = (FieldSpec(name="i", type=FieldType.INTERVAL),)
+    engine.create_table("p", "d", TableSpec(table_id="t", schema=schema))
+    engine.insert_rows("p", "d", "t", [{"i": "1-2 3 4:5:6.5"}])
+    rows, _ = engine.list_rows("p", "d", "t")
+    assert canonical_text(rows[0]["i"]) == "1-2 3 4:5:6.5"
+    assert canonical_text(engine.query("p", "SELECT i FROM d.t").rows[0]["i"]) == "1-2 3 4:5:6.5"
 
 
 def test_canonical_text_round_trips() -> None:

@@ -437,12 +437,13 @@ class BigQueryEngine(StatementRunner):
             self._expire_partitions(table)
             total = self._conn.execute(f"SELECT count(*) FROM {self._storage_sql(table.ref)}").fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"
-            columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
+            schema = table.spec.schema
+            read = intervals.read_column_sql
+            columns = ", ".join(read(quote_ident(f.name), f.type.value, f.is_repeated) for f in schema)
             window = f"ORDER BY rowid{limit} OFFSET {int(start_index)}"
             result = self._conn.execute(
                 f"SELECT {columns} FROM {self._storage_sql(table.ref)} {window}"
             ).fetchall()
-            schema = table.spec.schema
             return [row_from_storage(schema, values) for values in result], total
 
     # ------------------------------------------------------------------------- BigQuery rules

@@ -322,3 +322,12 @@ def _make_interval(node: exp.Expression) -> exp.Expression:
     months = f"{part('year', 12)} + {part('month', 1)}"
     micros = f"{part('hour', 3600000000)} + {part('minute', 60000000)} + {part('second', 1000000)}"
     return sqlglot.parse_one(f"bq_make_interval({months}, {part('day', 1)}, {micros})", read="duckdb")
+
+
+def read_column_sql(quoted_name: str, type_name: str, repeated: bool) -> str:
+    """How to read a stored column so an INTERVAL keeps its months (``tabledata.list``)."""
+    if type_name != "INTERVAL":
+        return quoted_name
+    if repeated:
+        return f"list_transform({quoted_name}, lambda x: CAST(x AS VARCHAR)) AS {quoted_name}"
+    return f"CAST({quoted_name} AS VARCHAR) AS {quoted_name}"
