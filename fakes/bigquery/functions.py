@@ -33,6 +33,7 @@ What is fixed (one small function per divergence, applied in the order of :data:
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
+* ``CAST(x AS STRING(L))`` refuses a longer value (:mod:`fakes.bigquery.type_parameters`);
 * INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
   ``MAKE_INTERVAL``, ``JUSTIFY_*``;
 * clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``;
@@ -74,6 +75,7 @@ from fakes.bigquery.collation import collate_like_bigquery, collated_string_func
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.limits import limit_all_is_no_limit
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
+from fakes.bigquery.type_parameters import string_length_parameters
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -772,6 +774,7 @@ FIXES: list[Fix] = [
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
     _safe_prefix_is_try,
+    string_length_parameters,
     collate_like_bigquery,
     collation_conflicts,
     collated_string_functions,

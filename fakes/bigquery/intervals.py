@@ -154,12 +154,12 @@ _MICROS = (
     "(datepart('hour', _i_)::BIGINT * 3600000000 + datepart('minute', _i_) * 60000000 "
     "+ datepart('microseconds', _i_))"
 )
-_CANONICAL_SQL = r"([+-]?)([0-9]+)-([0-9]+) ([+-]?[0-9]+) ([+-]?)([0-9]+):([0-9]+):([0-9]+)(\.[0-9]+)?"
+_CANONICAL_SQL = r"([+-]?)([0-9]+)-([0-9]+) ([+-]?[0-9]+) ([+-]?)([0-9]+):([0-9]+):([0-9]+)(\.[0-9]{1,6})?"
 
 _YEAR_MONTH_SQL = r"[+-]?[0-9]+-[0-9]+"
 _ISO_SQL = (
     r"P(?:([+-]?[0-9]+)Y)?(?:([+-]?[0-9]+)M)?(?:([+-]?[0-9]+)W)?(?:([+-]?[0-9]+)D)?"
-    r"(?:T(?:([+-]?[0-9]+)H)?(?:([+-]?[0-9]+)M)?(?:([+-]?[0-9]+(?:\.[0-9]+)?)S)?)?"
+    r"(?:T(?:([+-]?[0-9]+)H)?(?:([+-]?[0-9]+)M)?(?:([+-]?[0-9]+(?:\.[0-9]{1,6})?)S)?)?"
 )
 
 MACROS = (
@@ -185,8 +185,8 @@ MACROS = (
     "bq_iso_part(p.y) * 12 + bq_iso_part(p.mo), bq_iso_part(p.w) * 7 + bq_iso_part(p.d), "
     "bq_iso_part(p.h) * 3600000000 + bq_iso_part(p.mi) * 60000000 "
     "+ CAST(trunc(CAST(coalesce(nullif(p.s, ''), '0') AS DECIMAL(38, 9)) * 1000000) AS BIGINT))",
-    # CAST(string AS INTERVAL): the canonical text, Y-M alone, or ISO 8601 (P1Y2M3DT4H5M6.789S);
-    # fractions past microseconds are dropped; SAFE_CAST gives NULL where CAST raises.
+    # CAST(string AS INTERVAL): the canonical text, Y-M alone, or ISO 8601 (P1Y2M3DT4H5M6.789S),
+    # to the microsecond (BigQuery refuses nanoseconds); SAFE_CAST gives NULL where CAST raises.
     f"CREATE OR REPLACE MACRO bq_try_parse_interval(s) AS CASE "
     f"WHEN regexp_full_match(trim(s), '{_CANONICAL_SQL}') "
     f"THEN bq_interval_of(regexp_extract(trim(s), '^{_CANONICAL_SQL}$', "
@@ -248,7 +248,7 @@ def span_literal_parts(text: str, first: str, last: str) -> tuple[int, int, int]
         if index:
             pattern += re.escape(_SEPARATORS[field])
         sign = f"(?P<sign_{field}>[+-]?)" if starts_group else ""
-        digits = r"\d+(?:\.\d{1,9})?" if field == "SECOND" else r"\d+"
+        digits = r"\d+(?:\.\d{1,6})?" if field == "SECOND" else r"\d+"
         pattern += f"{sign}(?P<{field}>{digits})"
     match = re.fullmatch(pattern, text.strip())
     if match is None:
