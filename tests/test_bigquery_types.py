@@ -181,7 +181,19 @@ def test_canonical_text_round_trips() -> None:
         assert canonical_text(parse_canonical(text)) == text
 
 
-# ------------------------------------------------------------------------- buckets, LIMIT ALL
+def test_nanoseconds_are_not_an_interval(engine: BigQueryEngine) -> None:
+    with pytest.raises(bq.QueryFailed, match="Invalid INTERVAL value"):
+        one(engine, "CAST('1-2 3 4:5:6.123456789' AS INTERVAL)")
+
+
+# ------------------------------------------------------------------ STRING(L), buckets, LIMIT ALL
+
+
+def test_a_parameterized_string_refuses_a_longer_value(engine: BigQueryEngine) -> None:
+    assert one(engine, "CAST('abcde' AS STRING(5))") == "abcde"
+    assert one(engine, "SAFE_CAST('abcdef' AS STRING(5))") is None
+    with pytest.raises(bq.QueryFailed, match="STRING\\(5\\) has maximum length 5"):
+        one(engine, "CAST('abcdef' AS STRING(5))")
 
 
 def test_bucket_functions_count_from_1950(engine: BigQueryEngine) -> None:
