@@ -196,6 +196,13 @@ def test_a_parameterized_string_refuses_a_longer_value(engine: BigQueryEngine) -
         one(engine, "CAST('abcdef' AS STRING(5))")
 
 
+def test_byte_formats_of_cast(engine: BigQueryEngine) -> None:
+    assert one(engine, "CAST(b'abc' AS STRING FORMAT 'BASE64')") == "YWJj"
+    assert one(engine, "CAST(b'abc' AS STRING FORMAT 'hex')") == "616263"
+    assert one(engine, "CAST('YWJj' AS BYTES FORMAT 'base64')") == b"abc"
+    assert one(engine, "SAFE_CAST('123' AS BYTES FORMAT 'base2')") is None
+
+
 def test_bucket_functions_count_from_1950(engine: BigQueryEngine) -> None:
     assert one(engine, "DATE_BUCKET(DATE '1949-12-31', INTERVAL 2 DAY)") == date(1949, 12, 30)
     assert one(engine, "DATE_BUCKET(DATE '1950-01-02', INTERVAL 2 DAY)") == date(1950, 1, 1)

@@ -555,6 +555,13 @@ class CollationConflict(BigQueryError, InvalidRequestError):
     )
 
 
+class InvalidCastFormat(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = "Invalid format: {format}"
+    searched = "no BigQuery text found for an unknown CAST ... FORMAT name; unconfirmed wording"
+
+
 class InvalidTimeZone(BigQueryError, InvalidRequestError):
     """A time zone name GoogleSQL does not know (a function argument or the ``time_zone``
     connection property)."""
