@@ -196,6 +196,14 @@ def test_a_parameterized_string_refuses_a_longer_value(engine: BigQueryEngine) -
         one(engine, "CAST('abcdef' AS STRING(5))")
 
 
+def test_datetime_arithmetic_past_year_9999_overflows(engine: BigQueryEngine) -> None:
+    with pytest.raises(bq.QueryFailed, match=r"Adding 1 MICROSECOND to datetime 9999-12-31 23:59:59\.999999"):
+        one(engine, "DATETIME_ADD(DATETIME '9999-12-31 23:59:59.999999', INTERVAL 1 MICROSECOND)")
+    assert one(engine, "DATETIME_ADD(DATETIME '2008-12-25 15:30:00', INTERVAL 10 MINUTE)") == datetime(
+        2008, 12, 25, 15, 40
+    )
+
+
 def test_byte_formats_of_cast(engine: BigQueryEngine) -> None:
     assert one(engine, "CAST(b'abc' AS STRING FORMAT 'BASE64')") == "YWJj"
     assert one(engine, "CAST(b'abc' AS STRING FORMAT 'hex')") == "616263"

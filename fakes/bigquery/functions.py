@@ -33,6 +33,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
+* ``DATETIME_ADD`` / ``DATETIME_SUB`` past year 9999 or before year 1 overflow
+  (:mod:`fakes.bigquery.civil_ranges`);
 * ``CAST ... FORMAT`` between BYTES and STRING (:mod:`fakes.bigquery.cast_formats`);
 * ``CAST(x AS STRING(L))`` refuses a longer value (:mod:`fakes.bigquery.type_parameters`);
 * INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
@@ -73,6 +75,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from fakes.bigquery.cast_formats import byte_format_casts
+from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range
 from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.limits import limit_all_is_no_limit
@@ -754,6 +757,7 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 
 FIXES: list[Fix] = [
     byte_format_casts,
+    datetime_arithmetic_stays_in_range,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,
