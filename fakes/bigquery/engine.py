@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery import window_aggregates
+from fakes.bigquery import buckets, cast_formats, intervals, window_aggregates
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -85,6 +85,9 @@ class BigQueryEngine(StatementRunner):
         self.path = Path(path) if path is not None else None
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
+        intervals.register(self._conn)
+        buckets.register(self._conn)
+        cast_formats.register(self._conn)
         window_aggregates.register(self._conn)
         register_macros(self._conn)
         self._lock = threading.RLock()
@@ -438,12 +441,13 @@ class BigQueryEngine(StatementRunner):
             self._expire_partitions(table)
             total = self._conn.execute(f"SELECT count(*) FROM {self._storage_sql(table.ref)}").fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"
-            columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
+            schema = table.spec.schema
+            read = intervals.read_column_sql
+            columns = ", ".join(read(quote_ident(f.name), f.type.value, f.is_repeated) for f in schema)
             window = f"ORDER BY rowid{limit} OFFSET {int(start_index)}"
             result = self._conn.execute(
                 f"SELECT {columns} FROM {self._storage_sql(table.ref)} {window}"
             ).fetchall()
-            schema = table.spec.schema
             return [row_from_storage(schema, values) for values in result], total
 
     # ------------------------------------------------------------------------- BigQuery rules

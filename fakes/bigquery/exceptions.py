@@ -579,6 +579,54 @@ class QueryFailed(BigQueryError, InvalidRequestError):
     searched = "not BigQuery's text: the message is DuckDB's (a bad cast, a value out of range...)"
 
 
+class CollationNotLiteral(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = "The second argument of COLLATE() must be a string literal"
+    searched = (
+        "GoogleSQL's analyzer text (zetasql compliance corpus, collation.test); BigQuery adds the position"
+    )
+
+
+class InvalidIntervalLiteral(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = "Invalid interval literal '{text}' for {span}"
+    searched = (
+        "not found quoted from BigQuery; wording after GoogleSQL's interval literal errors (unconfirmed)"
+    )
+
+
+class CollationConflict(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = 'Collation conflict: "{first}" vs. "{second}"'
+    searched = (
+        "GoogleSQL's analyzer text (zetasql compliance corpus, collation.test) starts so and names the "
+        "operation after it; not seen quoted from BigQuery"
+    )
+
+
+class InvalidCastFormat(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = "Invalid format: {format}"
+    searched = "no BigQuery text found for an unknown CAST ... FORMAT name; unconfirmed wording"
+
+
+class InvalidTimeZone(BigQueryError, InvalidRequestError):
+    """A time zone name GoogleSQL does not know (a function argument or the ``time_zone``
+    connection property)."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "Invalid time zone: {zone}"
+    searched = (
+        "GoogleSQL's time zone loader (zetasql functions/date_time_util) words it \"Invalid time zone: "
+        '<name>"; not seen quoted from BigQuery itself'
+    )
+
+
 class UnsupportedByFake(BigQueryError, InvalidRequestError):
     """Something BigQuery accepts that the fake or the emulator does not do (yet)."""
 

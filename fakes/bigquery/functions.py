@@ -14,11 +14,11 @@ What is fixed (one small function per divergence, applied in the order of :data:
   counts boundaries: 13411 for BigQuery's documented 13410); ``EXTRACT`` of ``WEEK`` /
   ``WEEK(<day>)`` (numbered from the first <day> of the year, 0..53), ``ISOWEEK``, ``MILLISECOND`` /
   ``MICROSECOND`` (the part within the second), ``DATE`` / ``DATETIME`` / ``TIME`` and from a
-  TIMESTAMP (read in UTC); ``DAYOFWEEK`` is Sunday = 1; string literals where BigQuery coerces them
-  (``DATE_TRUNC('2015-06-15', ISOYEAR)``, ``TIMESTAMP_TRUNC``, ``TIMESTAMP_DIFF``);
+  TIMESTAMP (read in the default zone); ``DAYOFWEEK`` is Sunday = 1; string literals where BigQuery coerces
+  them (``DATE_TRUNC('2015-06-15', ISOYEAR)``, ``TIMESTAMP_TRUNC``, ``TIMESTAMP_DIFF``);
 * formatting and parsing: ``FORMAT_TIMESTAMP`` honours its time zone argument and ``%Ez``, ``%z``,
   ``%Z`` (UTC), ``%e``, ``%Q``, ``%s`` and ``%E<n>S``; ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
-  DATETIME) read in its time zone argument (default UTC); ``CAST(... AS STRING)`` of FLOAT64
+  DATETIME) read in its time zone argument (default: the default zone); ``CAST(... AS STRING)`` of FLOAT64
   (``%.15g``, ``%.17g`` when needed to round-trip, as GoogleSQL does), NUMERIC (no trailing zeros)
   and TIMESTAMP (0, 3 or 6 fractional digits, ``+00``), ``STRING(ts, zone)``; ``FORMAT`` is
   printf-style (DuckDB's ``format`` is ``{}``-style); ``CAST(string AS BYTES)`` is UTF-8;
@@ -41,6 +41,15 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
   NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
   :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
+* ``DATETIME_ADD`` / ``DATETIME_SUB`` past year 9999 or before year 1 overflow
+  (:mod:`fakes.bigquery.civil_ranges`);
+* ``CAST ... FORMAT`` between BYTES and STRING (:mod:`fakes.bigquery.cast_formats`);
+* ``CAST(x AS STRING(L))`` refuses a longer value (:mod:`fakes.bigquery.type_parameters`);
+* INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
+  ``MAKE_INTERVAL``, ``JUSTIFY_*``;
+* clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``;
+* time zones (:mod:`fakes.bigquery.time_zone`): fixed-offset zone names (``+05``) as ICU's, and
+  ``DATE`` / ``DATETIME`` / ``TIMESTAMP`` with a zone argument.
 * windows: RANGE frames near the INT64 limits, NaN ordering, BigQuery's frame/offset checks,
   aggregates over a window (:mod:`fakes.bigquery.windows`, :mod:`fakes.bigquery.window_aggregates`).
 
@@ -82,10 +91,16 @@ from fakes.bigquery.aggregates import (
     string_agg_like_bigquery,
     sum_of_int64_overflows,
 )
-from fakes.bigquery.limits import limit_parameters_must_not_be_null
+from fakes.bigquery.cast_formats import byte_format_casts
+from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range
+from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
+from fakes.bigquery.intervals import interval_like_bigquery
+from fakes.bigquery.limits import limit_all_is_no_limit, limit_parameters_must_not_be_null
 from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
+from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
+from fakes.bigquery.type_parameters import string_length_parameters
 from fakes.bigquery.windows import windows_like_bigquery
 
 Fix = Callable[[exp.Expression], exp.Expression]
@@ -330,7 +345,7 @@ def _extract_like_bigquery(node: exp.Expression) -> exp.Expression:
         return node
     value = node.expression
     if _type_of(value) in _TIMESTAMP_TYPES:
-        value = _done(exp.AtTimeZone(this=value, zone=exp.Literal.string("UTC")), DType.DATETIME)
+        value = _done(exp.AtTimeZone(this=value, zone=default_zone_sql()), DType.DATETIME)
         node.set("expression", value)
     part = node.this
     name = part.name.upper() if not isinstance(part, exp.WeekStart) else "WEEK"
@@ -373,8 +388,8 @@ _FORMAT_TOKEN = re.compile(r"%(?:E[0-9*]S|Ez|-?.)|[^%]+|%$")
 
 def _format_time_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``FORMAT_TIMESTAMP`` / ``FORMAT_DATE`` / ``FORMAT_DATETIME``: a TIMESTAMP is formatted in the
-    time zone argument (sqlglot drops it; default UTC), and the elements DuckDB's ``strftime``
-    lacks or reads differently are computed: ``%Ez`` (+00:00), ``%z`` (+0000), ``%Z`` (UTC only),
+    time zone argument (sqlglot drops it; default: the default zone), and the elements DuckDB's
+    ``strftime`` lacks or reads differently are computed: ``%Ez``, ``%z``, ``%Z`` (UTC only),
     ``%e`` (space-padded day; sqlglot maps it to ``%-d``), ``%Q``, ``%s``, ``%E<n>S``."""
     if not isinstance(node, exp.TimeToStr) or _is_done(node):
         return node
@@ -385,9 +400,9 @@ def _format_time_like_bigquery(node: exp.Expression) -> exp.Expression:
     stamp: exp.Expression | None = None
     if isinstance(value, exp.TsOrDsToTimestamp):
         stamp = _as(value.this, "TIMESTAMPTZ")
-        zone = zone or exp.Literal.string("UTC")
+        zone = zone or default_zone_sql()
         value = _done(exp.AtTimeZone(this=stamp, zone=zone), DType.DATETIME)
-    utc = zone is None or (_is_string_literal(zone) and zone.name.upper() in ("UTC", "+00", "Z"))
+    utc = _is_string_literal(zone) and zone.name.upper() in ("UTC", "+00", "Z")
     pieces: list[exp.Expression] = []
     run = ""
 
@@ -454,7 +469,7 @@ def _parse_timestamp_in_zone(node: exp.Expression) -> exp.Expression:
     if _is_string_literal(fmt) and "%Ez" in fmt.name:
         fmt = exp.Literal.string(fmt.name.replace("%Ez", "%z"))
         node.set("format", fmt)
-    zone = node.args.get("zone") or exp.Literal.string("UTC")
+    zone = node.args.get("zone") or default_zone_sql()
     node.set("zone", None)
     _done(node)
     if _is_string_literal(fmt) and ("%z" in fmt.name or "%Z" in fmt.name):
@@ -580,7 +595,7 @@ _OFFSET_TEXT = (
 def _timestamp_text(value: exp.Expression, zone: exp.Expression | None = None) -> exp.Expression:
     """A TIMESTAMP as BigQuery's ``CAST(... AS STRING)`` / ``STRING(ts, zone)`` write it:
     ``2008-12-25 07:30:00.120-08`` (0, 3 or 6 fractional digits, the zone's offset)."""
-    zone = zone or exp.Literal.string("UTC")
+    zone = zone or default_zone_sql()
     local = exp.AtTimeZone(this=value, zone=zone)
     if _is_string_literal(zone) and zone.name.upper() in ("UTC", "+00", "Z"):
         offset: exp.Expression = exp.Literal.string("+00")
@@ -600,6 +615,8 @@ def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | 
         return _duck(_NUMERIC_TEXT, s=exp.cast(value, exp.DataType.build("VARCHAR")))
     if kind in _TIMESTAMP_TYPES:
         return _timestamp_text(value)
+    if kind is DType.INTERVAL:
+        return exp.Anonymous(this="bq_interval_text", expressions=[value])
     return None
 
 
@@ -623,9 +640,10 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     as_timestamp = exp.TryCast(this=value.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
     return _duck(
         "CASE WHEN TYPEOF(_v_) = 'DOUBLE' THEN _f_ WHEN TYPEOF(_v_) = 'TIMESTAMP WITH TIME ZONE' THEN _t_ "
-        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ ELSE _c_ END",
+        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ WHEN TYPEOF(_v_) = 'INTERVAL' THEN _i_ ELSE _c_ END",
         DType.TEXT,
         v=value,
+        i=_string_text(exp.TryCast(this=value.copy(), to=exp.DataType.build("INTERVAL")), DType.INTERVAL),
         f=_string_text(as_double, DType.DOUBLE),
         t=_string_text(as_timestamp, DType.TIMESTAMPTZ),
         n=_string_text(value, DType.DECIMAL),
@@ -763,6 +781,8 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 
 
 FIXES: list[Fix] = [
+    byte_format_casts,
+    datetime_arithmetic_stays_in_range,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,
@@ -795,9 +815,16 @@ FIXES: list[Fix] = [
     statistics_like_bigquery,
     hll_count_functions,
     limit_parameters_must_not_be_null,
+    string_length_parameters,
+    collate_like_bigquery,
+    collation_conflicts,
+    collated_string_functions,
+    limit_all_is_no_limit,
+    civil_conversions_in_zone,
+    interval_like_bigquery,
     windows_like_bigquery,
 ]
 
 
 def apply_semantic_fixes(tree: exp.Expression) -> exp.Expression:
-    return _rewrite_bottom_up(tree, FIXES)
+    return zone_names_for_duckdb(_rewrite_bottom_up(tree, FIXES))

@@ -1,8 +1,13 @@
-"""``LIMIT @n`` / ``OFFSET @n`` with a NULL parameter: BigQuery fails, DuckDB reads NULL as no limit.
+"""``LIMIT`` / ``OFFSET`` where DuckDB reads them differently from BigQuery.
 
-BigQuery's message is "Limit requires non-null count and offset" (the ZetaSQL compliance corpus's
-text, limit_queries.test; BigQuery runs the same evaluator, its exact wording unconfirmed). Only
-parameters are guarded: a literal is never NULL there, and BigQuery refuses other expressions.
+* ``LIMIT @n`` / ``OFFSET @n`` with a NULL parameter: BigQuery fails, DuckDB reads NULL as no
+  limit. BigQuery's message is "Limit requires non-null count and offset" (the ZetaSQL compliance
+  corpus's text, limit_queries.test; BigQuery runs the same evaluator, its exact wording
+  unconfirmed). Only parameters are guarded: a literal is never NULL there, and BigQuery refuses
+  other expressions.
+* ``LIMIT ALL``, GoogleSQL's explicit "no limit" (with or without ``OFFSET``): sqlglot reads ``ALL``
+  as a column named ALL, which DuckDB cannot resolve; DuckDB itself accepts ``LIMIT ALL``, so the
+  column becomes the keyword again.
 """
 
 from __future__ import annotations
@@ -28,4 +33,12 @@ def limit_parameters_must_not_be_null(node: exp.Expression) -> exp.Expression:
     # comes near that many rows, so the cap changes no result.
     capped = exp.Least(this=count.copy(), expressions=[exp.Literal.number(_DUCKDB_MAX)])
     node.set("expression", exp.Case(ifs=[exp.If(this=check, true=error)], default=capped))
+    return node
+
+
+def limit_all_is_no_limit(node: exp.Expression) -> exp.Expression:
+    count = node.expression if isinstance(node, exp.Limit) else None
+    bare = isinstance(count, exp.Column) and not count.table and not count.this.quoted
+    if bare and count.name.upper() == "ALL":
+        node.set("expression", exp.var("ALL"))
     return node

@@ -25,6 +25,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.rest_values import decode_parameters
 from fakes.bigquery.sql import POSITIONAL_PREFIX, name_positional_parameters
+from fakes.bigquery.time_zone import connection_time_zone
 from harness.ports import QueryResult, WarehouseError
 
 DEFAULT_LOCATION = "US"
@@ -79,14 +80,22 @@ class JobStore:
                 configuration={"jobType": "QUERY", **configuration},
                 created=self.engine.clock.now(),
                 result=self.engine.dry_run(
-                    project, statement, params, default_dataset=_default_dataset(query_config)
+                    project,
+                    statement,
+                    params,
+                    default_dataset=_default_dataset(query_config),
+                    time_zone=connection_time_zone(query_config.get("connectionProperties")),
                 ),
             )
         job = self._store(project, configuration, job_id, location)
         try:
             statement, params = _statement(sql, query_config)
             job.result = self.engine.query(
-                project, statement, params, default_dataset=_default_dataset(query_config)
+                project,
+                statement,
+                params,
+                default_dataset=_default_dataset(query_config),
+                time_zone=connection_time_zone(query_config.get("connectionProperties")),
             )
         except WarehouseError as exc:
             job.error = exc

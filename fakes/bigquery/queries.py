@@ -30,6 +30,7 @@ from fakes.bigquery.exceptions import (
     QueryTableNotFound,
     StreamingBufferRefusal,
 )
+from fakes.bigquery.intervals import interval_columns_as_text
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
 from fakes.bigquery.setops import needs_columns
@@ -44,6 +45,7 @@ from fakes.bigquery.sql import (
     parse,
     to_duckdb,
 )
+from fakes.bigquery.time_zone import local_now, session_zone
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
 from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec, FieldType
@@ -98,15 +100,17 @@ class StatementRunner(ABC):
         params: Mapping[str, Any] | None = None,
         *,
         default_dataset: str | None = None,
+        time_zone: str | None = None,
     ) -> QueryResult:
         """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports.
-        ``default_dataset`` is the job's ``defaultDataset`` (unqualified table names)."""
+        ``default_dataset`` is the job's ``defaultDataset`` (unqualified table names);
+        ``time_zone`` its default time zone (the ``time_zone`` connection property; UTC if None)."""
         params = dict(params or {})
-        with self._lock:
+        with self._lock, session_zone(self._conn, time_zone):
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return ddl.run(cast(ddl.DdlTarget, self), project, statement)
-            referenced, target, translation, duck_params = self._prepare(statement, params)
+            referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
             duck_sql = translation.sql
             if statement.kind is StatementKind.SELECT:
                 return self._select(statement, duck_sql, duck_params, referenced)
@@ -120,6 +124,7 @@ class StatementRunner(ABC):
         params: Mapping[str, Any] | None = None,
         *,
         default_dataset: str | None = None,
+        time_zone: str | None = None,
     ) -> QueryResult:
         """Validate a statement and estimate it without running it (``dryRun``): the same parse,
         table, parameter and partition-filter checks as :meth:`query`, DuckDB's binder for names
@@ -127,11 +132,11 @@ class StatementRunner(ABC):
         they are. Nothing is written, and errors that only rows can raise (division by zero, a
         bad cast of a value) are not found, as in BigQuery."""
         params = dict(params or {})
-        with self._lock:
+        with self._lock, session_zone(self._conn, time_zone):
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
-            referenced, target, translation, duck_params = self._prepare(statement, params)
+            referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
             schema: tuple[FieldSpec, ...] = ()
             try:
                 if statement.kind is StatementKind.SELECT:
@@ -151,7 +156,7 @@ class StatementRunner(ABC):
             )
 
     def _prepare(
-        self, statement: ParsedStatement, params: dict[str, Any]
+        self, statement: ParsedStatement, params: dict[str, Any], time_zone: str | None = None
     ) -> tuple[list[Table], Table | None, Translation, dict[str, Any]]:
         """What running and dry-running share: the tables (their expired partitions dropped), the
         partition-filter check, the translation and the DuckDB parameters."""
@@ -161,10 +166,9 @@ class StatementRunner(ABC):
             self._expire_partitions(table)
         check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
         translation = self._translate(statement, target, referenced, params)
-        duck_params = {
-            name: param_types.to_duckdb(value)
-            for name, value in bind(statement, translation, params, self.clock.now()).items()
-        }
+        now = local_now(self.clock.now(), time_zone)
+        bound = bind(statement, translation, params, now)
+        duck_params = {name: param_types.to_duckdb(value) for name, value in bound.items()}
         return referenced, target, translation, duck_params
 
     def _translate(
@@ -236,6 +240,9 @@ class StatementRunner(ABC):
         try:
             cursor = self._conn.execute(duck_sql, duck_params)
             description = cursor.description or []
+            as_text = interval_columns_as_text(duck_sql, [str(column[1]) for column in description])
+            if as_text is not None:
+                cursor = self._conn.execute(as_text, duck_params)
             raw = cursor.fetchall()
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc

@@ -339,6 +339,7 @@ def create_app(engine: BigQueryEngine, faults: FaultQueue | None = None) -> Fast
                     "parameterMode",
                     "queryParameters",
                     "defaultDataset",
+                    "connectionProperties",
                     "labels",
                 )
                 if key in body

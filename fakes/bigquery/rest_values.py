@@ -24,6 +24,7 @@ from fakes.bigquery.exceptions import (
     PositionalInNamedMode,
     PositionalParameterTypeMissing,
 )
+from fakes.bigquery.intervals import canonical_text
 from harness.ports import QueryParam
 from harness.schema.spec import FieldSpec, FieldType
 
@@ -104,19 +105,9 @@ def _encode_scalar(spec: FieldSpec, value: Any, int64_timestamp: bool) -> Any:
         return value.isoformat()
     if t is FieldType.JSON:
         return json.dumps(value, separators=(",", ":"), default=str)
-    if t is FieldType.INTERVAL and isinstance(value, timedelta):
-        return _interval_text(value)
+    if t is FieldType.INTERVAL and not isinstance(value, str):
+        return canonical_text(value)
     return str(value)
-
-
-def _interval_text(delta: timedelta) -> str:
-    sign = "-" if delta < timedelta(0) else ""
-    delta = abs(delta)
-    seconds = delta.seconds
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    fraction = f".{delta.microseconds:06d}".rstrip("0") if delta.microseconds else ""
-    return f"0-0 {sign}{delta.days} {sign}{hours}:{minutes}:{secs}{fraction}"
 
 
 # ----------------------------------------------------------------------- query parameters

@@ -351,5 +351,10 @@ def _clock_placeholder(node: exp.Expression) -> exp.Expression:
         (exp.CurrentTime, "__hx_time", "TIME"),
     ):
         if isinstance(node, kind):
+            zone = node.args.get("this") if kind is not exp.CurrentTimestamp else None
+            if zone is not None:
+                # CURRENT_DATE('America/New_York'): the clock's instant, read in that zone.
+                now = exp.cast(exp.Placeholder(this="__hx_now"), exp.DataType.build("TIMESTAMPTZ"))
+                return exp.cast(exp.AtTimeZone(this=now, zone=zone), exp.DataType.build(type_name))
             return exp.cast(exp.Placeholder(this=name), exp.DataType.build(type_name))
     return node

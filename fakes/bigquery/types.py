@@ -18,6 +18,7 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 import duckdb
+from dateutil.relativedelta import relativedelta
 
 from fakes.bigquery.exceptions import (
     ArrayForNonRepeatedField,
@@ -33,6 +34,7 @@ from fakes.bigquery.exceptions import (
     UnsupportedColumnType,
     ValueRejected,
 )
+from fakes.bigquery.intervals import as_interval, duckdb_text, from_duckdb_text
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
 _SCALAR_DUCK: dict[FieldType, str] = {
@@ -215,8 +217,8 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
                 raise _bad(value, "geography", location)
             return value
         if t is FieldType.INTERVAL:
-            if isinstance(value, timedelta):
-                return value
+            if isinstance(value, timedelta | relativedelta | str):
+                return duckdb_text(value)
             raise _bad(value, "interval", location)
     except ValueRejected:
         raise
@@ -320,6 +322,8 @@ def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
         return bytes(value)
     if t is FieldType.INTEGER and not isinstance(value, int):
         return int(value)
+    if t is FieldType.INTERVAL:
+        return from_duckdb_text(value) if isinstance(value, str) else as_interval(value)
     return value
 
 

@@ -4,7 +4,8 @@ For each file: a dataset named after it, its tables built from the printouts, it
 ``CREATE TEMP FUNCTION`` sections kept to run ahead of every later case (as a script, the way a
 BigQuery temporary function lives), then each case in file order. A case's ``[parameters=...]``
 are evaluated by the engine (``SELECT <expr>``) into typed query parameters. A DML case runs on
-each face from the table as built, and the table is put back afterwards.
+each face from the table as built, and the table is put back afterwards. Every case runs in the
+reference's default time zone (:func:`time_zone_of`), set the way a BigQuery user sets one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from harness.conformance.tables import CorpusTable, build_table, table_name
 from harness.ports import QueryParam, WarehouseError
 
 _DML = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|MERGE)\s+(?:INTO\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?", re.I)
+REFERENCE_TIME_ZONE = "America/Los_Angeles"
 _FUNCTION = re.compile(r"^\s*CREATE\s+(?:TEMP|TEMPORARY)\s+(?:AGGREGATE\s+)?FUNCTION\b", re.I)
 
 
@@ -97,7 +99,7 @@ def run_case(
         return {**record, "status": "out_of_scope", "reason": reason}
     began = time.perf_counter()
     try:
-        params = evaluate_parameters(engine, section.options.get("parameters", ""))
+        params = evaluate_parameters(engine, section.options.get("parameters", ""), time_zone_of(section))
     except (ValueError, WarehouseError) as exc:
         return {**record, "status": "error", "detail": f"parameters: {exc}", "faces": {}}
     sql = section.sql
@@ -107,7 +109,7 @@ def run_case(
     target = dml.group(1) if dml else None
     verdicts: dict[str, dict[str, str]] = {}
     for face in faces:
-        outcome = face.run(sql, params, context.dataset, target)
+        outcome = face.run(sql, params, context.dataset, target, time_zone=time_zone_of(section))
         if target is not None and target.lower() in context.tables:
             reload_table(engine, context.dataset, target, context.tables[target.lower()].rows)
         verdicts[face.name] = judge(section, expected, outcome, dml=target is not None)
@@ -119,6 +121,12 @@ def run_case(
         record["disagreement"] = {n: v.get("detail", v["status"]) for n, v in verdicts.items()}
     record["seconds"] = round(time.perf_counter() - began, 4)
     return record
+
+
+def time_zone_of(section: Section) -> str:
+    """The reference's default time zone for a case: the file's ``[default_time_zone=...]``, else
+    America/Los_Angeles (the corpus README)."""
+    return section.options.get("default_time_zone") or REFERENCE_TIME_ZONE
 
 
 def judge(section: Section, expected: Any, outcome: Outcome, *, dml: bool) -> dict[str, str]:
@@ -156,14 +164,15 @@ def has_null_element(value: Any) -> bool:
     return False
 
 
-def evaluate_parameters(engine: Any, text: str) -> dict[str, Any]:
-    """``expr AS name, ...`` as typed query parameters, each expression evaluated by the engine."""
+def evaluate_parameters(engine: Any, text: str, time_zone: str = "UTC") -> dict[str, Any]:
+    """``expr AS name, ...`` as typed query parameters, each expression evaluated by the engine
+    (in the case's default time zone)."""
     params: dict[str, Any] = {}
     for item in _split_top_level(text):
         match = re.match(r"(?s)(.*)\s+as\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", item.strip(), re.I)
         if match is None:
             raise ValueError(f"cannot read parameter {item!r}")
-        result = engine.query(PROJECT, f"SELECT {match.group(1)}")
+        result = engine.query(PROJECT, f"SELECT {match.group(1)}", time_zone=time_zone)
         spec = result.schema[0]
         value = next(iter(result.rows[0].values()))
         if spec.is_repeated and not value and _is_null(engine, match.group(1)):

@@ -106,7 +106,8 @@ def _section(stem: str, lines: list[str], first_line: int, defaults: dict[str, s
             if match is not None:
                 key = match["key"].strip()
                 value = (match["value"] or "").strip()
-                if match["default"]:
+                # [default_time_zone=...] applies to every later case (the corpus's own note).
+                if match["default"] or key == "default_time_zone":
                     defaults[key] = value
                 else:
                     options[key] = value

@@ -24,8 +24,11 @@ class Face(ABC):
     name: str
 
     @abstractmethod
-    def run(self, sql: str, params: dict[str, Any], dataset: str, dml_target: str | None) -> Outcome:
-        """Run one case; never raises for an error the query itself causes."""
+    def run(
+        self, sql: str, params: dict[str, Any], dataset: str, dml_target: str | None, time_zone: str = "UTC"
+    ) -> Outcome:
+        """Run one case in ``time_zone`` (the reference's default zone); never raises for an error
+        the query itself causes."""
 
 
 class EngineFace(Face):
@@ -34,9 +37,11 @@ class EngineFace(Face):
     def __init__(self, engine: Any) -> None:
         self.engine = engine
 
-    def run(self, sql: str, params: dict[str, Any], dataset: str, dml_target: str | None) -> Outcome:
+    def run(
+        self, sql: str, params: dict[str, Any], dataset: str, dml_target: str | None, time_zone: str = "UTC"
+    ) -> Outcome:
         try:
-            result = self.engine.query(PROJECT, sql, params, default_dataset=dataset)
+            result = self.engine.query(PROJECT, sql, params, default_dataset=dataset, time_zone=time_zone)
             outcome = _from_result(result)
             if dml_target is not None:
                 after = self.engine.query(PROJECT, f"SELECT * FROM `{dataset}.{dml_target}`")
@@ -58,8 +63,8 @@ def _positional(result: QueryResult) -> list[tuple[Any, ...]]:
 
 
 class RestFace(Face):
-    """google-cloud-bigquery against the emulator's REST API, with ``QueryJobConfig.default_dataset``
-    and typed query parameters, as a user's code calls it."""
+    """google-cloud-bigquery against the emulator's REST API, with ``QueryJobConfig.default_dataset``,
+    typed query parameters and the ``time_zone`` connection property, as a user's code calls it."""
 
     name = "rest"
 
@@ -76,7 +81,9 @@ class RestFace(Face):
             client_options=ClientOptions(api_endpoint=url),
         )
 
-    def run(self, sql: str, params: dict[str, Any], dataset: str, dml_target: str | None) -> Outcome:
+    def run(
+        self, sql: str, params: dict[str, Any], dataset: str, dml_target: str | None, time_zone: str = "UTC"
+    ) -> Outcome:
         from google.api_core import exceptions as google_errors
 
         bigquery = self._bigquery
@@ -84,6 +91,7 @@ class RestFace(Face):
             config = bigquery.QueryJobConfig(
                 default_dataset=f"{PROJECT}.{dataset}",
                 query_parameters=[_parameter(bigquery, name, value) for name, value in params.items()],
+                connection_properties=[bigquery.ConnectionProperty("time_zone", time_zone)],
             )
             job = self.client.query(sql, job_config=config, retry=None, job_retry=None)
             rows = job.result(retry=None)
