@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from fakes.bigquery import ranges
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -83,6 +84,8 @@ class BigQueryEngine(StatementRunner):
         self.path = Path(path) if path is not None else None
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
+        for macro in ranges.MACROS:
+            self._conn.execute(macro)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

@@ -32,7 +32,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``BYTE_LENGTH`` of a STRING; ``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return
   a JSON-formatted STRING (and SQL NULL for JSON null);
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
-  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB).
+  ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
+* RANGE: literals, casts, ``RANGE()`` and the ``RANGE_*`` functions on the struct that stores a
+  RANGE (``ranges.rewrite``; the type itself is described in ``fakes/bigquery/ranges.py``).
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -64,6 +66,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
+
+from fakes.bigquery import ranges
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -736,6 +740,7 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 
 
 FIXES: list[Fix] = [
+    ranges.rewrite,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,

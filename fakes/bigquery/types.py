@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from fakes.bigquery import ranges
 from fakes.bigquery.exceptions import (
     ArrayForNonRepeatedField,
     CannotConvert,
@@ -66,6 +67,8 @@ def duck_type(spec: FieldSpec, *, element: bool = False) -> str:
     if spec.type is FieldType.RECORD:
         inner = ", ".join(f"{quote_ident(f.name)} {duck_type(f)}" for f in spec.fields)
         base = f"STRUCT({inner})"
+    elif spec.type is FieldType.RANGE and spec.range_element is not None:
+        base = ranges.duck_type(spec.range_element)
     else:
         base = _SCALAR_DUCK[spec.type]
     if spec.mode is FieldMode.REPEATED and not element:
@@ -213,6 +216,8 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
             if not isinstance(value, str):
                 raise _bad(value, "geography", location)
             return value
+        if t is FieldType.RANGE and spec.range_element is not None:
+            return ranges.to_storage(value, spec.range_element)
         if t is FieldType.INTERVAL:
             if isinstance(value, timedelta):
                 return value
@@ -307,6 +312,8 @@ def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
         return None
     if t is FieldType.RECORD:
         return {f.name: field_from_storage(f, value.get(f.name)) for f in spec.fields}
+    if t is FieldType.RANGE:
+        return ranges.from_storage(value)
     if t is FieldType.TIMESTAMP and isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if t is FieldType.BIGNUMERIC:
@@ -340,6 +347,9 @@ def field_from_duck(name: str, duck: duckdb.typing.DuckDBPyType | str) -> FieldS
         return FieldSpec(name=name, type=inner.type, mode=FieldMode.REPEATED, fields=inner.fields)
     if text.startswith("STRUCT("):
         children = _struct_children(duck)
+        as_range = ranges.field_from_children(name, children)
+        if as_range is not None:
+            return as_range
         return FieldSpec(
             name=name,
             type=FieldType.RECORD,
