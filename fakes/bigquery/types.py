@@ -344,7 +344,13 @@ def field_from_duck(name: str, duck: duckdb.typing.DuckDBPyType | str) -> FieldS
     text = str(duck)
     if text.endswith("[]"):
         inner = field_from_duck(name, _list_child(duck))
-        return FieldSpec(name=name, type=inner.type, mode=FieldMode.REPEATED, fields=inner.fields)
+        return FieldSpec(
+            name=name,
+            type=inner.type,
+            mode=FieldMode.REPEATED,
+            fields=inner.fields,
+            range_element=inner.range_element,
+        )
     if text.startswith("STRUCT("):
         children = _struct_children(duck)
         as_range = ranges.field_from_children(name, children)
