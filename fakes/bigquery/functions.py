@@ -34,7 +34,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * aggregates: ``ARRAY_AGG(... LIMIT n)`` and ``STRING_AGG(... LIMIT n)``; ``SAFE.f(...)`` is DuckDB's
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
 * RANGE: literals, casts, ``RANGE()`` and the ``RANGE_*`` functions on the struct that stores a
-  RANGE (``ranges.rewrite``; the type itself is described in ``fakes/bigquery/ranges.py``).
+  RANGE (``ranges.rewrite``; the type itself is described in ``fakes/bigquery/ranges.py``);
+* window frames: RANGE offsets over an INT64 / NUMERIC key do not overflow near the type's limits
+  (``frames.widen_range_frame_keys``; the key's type comes from ``coltypes``).
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -67,7 +69,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery import ranges
+from fakes.bigquery import frames, ranges
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -764,6 +766,7 @@ FIXES: list[Fix] = [
     _json_query_of_a_string_is_a_string,
     _aggregate_limit,
     _safe_prefix_is_try,
+    frames.widen_range_frame_keys,
 ]
 
 

@@ -21,7 +21,7 @@ from typing import Any, cast
 import duckdb
 from cachetools import LRUCache
 
-from fakes.bigquery import ddl
+from fakes.bigquery import coltypes, ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.exceptions import QueryDatasetNotFound, QueryTableNotFound, StreamingBufferRefusal
@@ -165,12 +165,17 @@ class StatementRunner(ABC):
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
-        key = (statement.sql, statement.default_project, statement.default_dataset, columns)
+        types = coltypes.column_types(self._resolve(ref).spec.schema for ref in statement.tables)
+        key = (statement.sql, statement.default_project, statement.default_dataset, columns, *types.items())
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
-            translation = to_duckdb(source, map_table=lambda ref, write: self._storage_name(ref, write=write))
+            token = coltypes.COLUMN_TYPES.set(types)
+            try:
+                translation = to_duckdb(source, map_table=lambda ref, w: self._storage_name(ref, write=w))
+            finally:
+                coltypes.COLUMN_TYPES.reset(token)
             with _CACHE_LOCK:
                 _TRANSLATIONS[key] = translation
         return translation
