@@ -35,6 +35,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``TRY(f(...))`` (sqlglot emitted ``SAFE.f``, a column reference to DuckDB);
 * RANGE: literals, casts, ``RANGE()`` and the ``RANGE_*`` functions on the struct that stores a
   RANGE (``ranges.rewrite``; the type itself is described in ``fakes/bigquery/ranges.py``);
+* BIGNUMERIC: casts, literals, arithmetic, comparisons and aggregates on the scaled BIGNUM that
+  stores it (``bignumeric.rewrite``; the type is described in ``fakes/bigquery/bignumeric.py``);
 * window frames: RANGE offsets over an INT64 / NUMERIC key do not overflow near the type's limits
   (``frames.widen_range_frame_keys``; the key's type comes from ``coltypes``).
 
@@ -69,7 +71,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery import frames, ranges
+from fakes.bigquery import bignumeric, frames, ranges
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -743,6 +745,7 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 
 FIXES: list[Fix] = [
     ranges.rewrite,
+    bignumeric.rewrite,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,

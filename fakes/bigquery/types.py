@@ -1,7 +1,8 @@
 """BigQuery types on DuckDB: column types, and values in and out of storage.
 
-DuckDB has no GEOGRAPHY and its DECIMAL stops at 38 digits, so GEOGRAPHY (WKT) and BIGNUMERIC
-(exact decimal text) are stored as VARCHAR; the table's BigQuery schema says how to read them back.
+DuckDB has no GEOGRAPHY, so GEOGRAPHY (WKT) is stored as VARCHAR and the table's BigQuery schema
+says how to read it back; its DECIMAL stops at 38 digits, so a BIGNUMERIC is a scaled BIGNUM
+(``bignumeric.py``) and a RANGE a struct (``ranges.py``).
 Values leaving the fake are the port's plain Python values: tz-aware UTC datetimes, Decimal,
 bytes, dicts and lists.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery import ranges
+from fakes.bigquery import bignumeric, ranges
 from fakes.bigquery.exceptions import (
     ArrayForNonRepeatedField,
     CannotConvert,
@@ -41,7 +42,7 @@ _SCALAR_DUCK: dict[FieldType, str] = {
     FieldType.INTEGER: "BIGINT",
     FieldType.FLOAT: "DOUBLE",
     FieldType.NUMERIC: "DECIMAL(38,9)",
-    FieldType.BIGNUMERIC: "VARCHAR",
+    FieldType.BIGNUMERIC: "BIGNUM",
     FieldType.BOOLEAN: "BOOLEAN",
     FieldType.TIMESTAMP: "TIMESTAMPTZ",
     FieldType.DATE: "DATE",
@@ -177,7 +178,7 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
                 return number
             if not BIGNUMERIC_MIN <= number <= BIGNUMERIC_MAX or _scale(number) > 38:
                 raise InvalidDecimal(location, type="BIGNUMERIC", value=value)
-            return _decimal_text(number)
+            return bignumeric.to_storage(number)
         if t is FieldType.BOOLEAN:
             if isinstance(value, bool):
                 return value
@@ -284,11 +285,6 @@ def _scale(number: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _decimal_text(number: Decimal) -> str:
-    text = format(number.normalize(EXACT), "f")
-    return "0" if text in ("-0", "") else text
-
-
 # ----------------------------------------------------------------------------- out of storage
 
 
@@ -317,7 +313,7 @@ def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
     if t is FieldType.TIMESTAMP and isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if t is FieldType.BIGNUMERIC:
-        return Decimal(value) if isinstance(value, str) else Decimal(str(value))
+        return bignumeric.from_storage(value)
     if t is FieldType.NUMERIC and isinstance(value, Decimal):
         return _canonical_decimal(value)
     if t is FieldType.JSON and isinstance(value, str):
@@ -389,6 +385,7 @@ def _scalar_from_duck(text: str) -> FieldType:
 
 _DUCK_SCALAR_BACK: dict[str, FieldType] = {
     "VARCHAR": FieldType.STRING,
+    "BIGNUM": FieldType.BIGNUMERIC,
     "UUID": FieldType.STRING,
     "BLOB": FieldType.BYTES,
     "BIGINT": FieldType.INTEGER,
