@@ -27,6 +27,7 @@ import duckdb
 from sqlglot import exp
 
 from fakes.bigquery.coltypes import type_of_column
+from fakes.bigquery.frames import numeric_units
 from harness.schema.spec import FieldType
 
 DType = exp.DataType.Type
@@ -113,17 +114,17 @@ def _avg(total: str, count: int) -> str | None:
     return None if not count else _scaled(_EXACT.divide(_unscaled(total), Decimal(count)))
 
 
-_NUMBER = re.compile(r"\s*([+-]?)\s*(\d*\.?\d*(?:[eE][+-]?\d+)?)\s*([+-]?)\s*")
+_NUMBER = re.compile(r"\s*([+-]?)\s*([\d,]*\.?\d*(?:[eE][+-]?\d+)?)\s*([+-]?)\s*")
 
 
 def _parse_bigquery(text: str, kind: str) -> Decimal:
     """PARSE_NUMERIC / PARSE_BIGNUMERIC's reading: spaces around, a sign before or after the
-    digits (not both), an exponent; rounded half away from zero to the type's scale."""
+    digits (not both), commas in the integer part, an exponent (rounded by the caller)."""
     match = _NUMBER.fullmatch(text)
     if not match or not re.search(r"\d", match.group(2)) or (match.group(1) and match.group(3)):
         raise ValueError(f"Invalid {kind} value: {text}")
     try:
-        number = Decimal(match.group(2), _EXACT)
+        number = Decimal(match.group(2).replace(",", ""), _EXACT)
     except InvalidOperation as exc:
         raise ValueError(f"Invalid {kind} value: {text}") from exc
     return -number if "-" in (match.group(1), match.group(3)) else number
@@ -142,6 +143,48 @@ def _parse_numeric(text: str) -> str:
     return format(number, "f")
 
 
+def _numeric_of_units(total: str, count: int) -> str | None:
+    """A NUMERIC SUM (``count`` 1) or AVG from the exact sum of its values in 1e-9 units; out of
+    NUMERIC's range is BigQuery's overflow error."""
+    if not count:
+        return None
+    number = _EXACT.divide(Decimal(int(total)).scaleb(-9, _EXACT), Decimal(count))
+    number = number.quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP, context=_EXACT)
+    if abs(number) > NUMERIC_MAX:
+        raise ValueError("numeric overflow")
+    return format(number, "f")
+
+
+def _statistic(kind: str, xs: list[str | None] | None, ys: list[str | None] | None) -> float | None:
+    """VAR_* / STDDEV_* / COVAR_* / CORR over exact decimals (BigQuery aggregates NUMERIC and
+    BIGNUMERIC stably and converts only the result to FLOAT64)."""
+    if xs is None:  # DuckDB's list() of no rows
+        return None
+    pairs = [
+        (Decimal(x, _EXACT), Decimal(y, _EXACT) if ys is not None and y is not None else Decimal(0))
+        for x, y in zip(xs, ys if ys is not None else xs, strict=True)
+        if x is not None and (ys is None or y is not None)
+    ]
+    n = len(pairs)
+    sample = kind.endswith("samp") or kind in ("stddev", "variance", "corr")
+    if n == 0 or (sample and n < 2):
+        return None
+    mean_x = _EXACT.divide(sum((x for x, _ in pairs), Decimal(0)), n)
+    mean_y = _EXACT.divide(sum((y for _, y in pairs), Decimal(0)), n)
+    sxx = sum(((x - mean_x) ** 2 for x, _ in pairs), Decimal(0))
+    syy = sum(((y - mean_y) ** 2 for _, y in pairs), Decimal(0))
+    sxy = sum(((x - mean_x) * (y - mean_y) for x, y in pairs), Decimal(0))
+    divisor = n - 1 if kind.endswith("samp") or kind in ("stddev", "variance") else n
+    if kind == "corr":
+        if sxx == 0 or syy == 0:
+            return float("nan")
+        return float(_EXACT.divide(sxy, (sxx * syy).sqrt(_EXACT)))
+    if kind.startswith("covar"):
+        return float(_EXACT.divide(sxy, divisor))
+    variance = _EXACT.divide(sxx, divisor)
+    return float(variance.sqrt(_EXACT)) if kind.startswith("stddev") else float(variance)
+
+
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the functions the rewrites call on the engine's connection."""
     text, integer = duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT")
@@ -155,8 +198,18 @@ def register(conn: duckdb.DuckDBPyConnection) -> None:
         ("bq_parse_bignumeric", _parse_bignumeric, [text]),
         ("bq_parse_numeric", _parse_numeric, [text]),
     )
+    functions += (("bq_numeric_of_units", _numeric_of_units, [text, integer]),)
     for name, function, params in functions:
         conn.create_function(name, function, params, text, side_effects=False)  # type: ignore[arg-type]
+    texts, double = duckdb.list_type(text), duckdb.sqltype("DOUBLE")
+    conn.create_function("bq_statistic", _statistic, [text, texts, texts], double, null_handling="special")
+    conn.create_function(
+        "bq_statistic1",
+        lambda kind, xs: _statistic(kind, xs, None),
+        [text, texts],
+        double,
+        null_handling="special",
+    )
     conn.execute(
         f"""CREATE OR REPLACE MACRO bq_bignumeric_checked(s) AS CASE
             WHEN s > CAST('{to_storage(MAX)}' AS BIGNUM) OR s < CAST('{to_storage(MIN)}' AS BIGNUM)
@@ -208,16 +261,16 @@ def to_bignumeric(node: exp.Expression) -> exp.Expression:
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
-_STATS = (
-    exp.Stddev,
-    exp.StddevPop,
-    exp.StddevSamp,
-    exp.Variance,
-    exp.VariancePop,
-    exp.Corr,
-    exp.CovarPop,
-    exp.CovarSamp,
-)
+_STATS: dict[type[exp.Expression], str] = {
+    exp.Stddev: "stddev",
+    exp.StddevPop: "stddev_pop",
+    exp.StddevSamp: "stddev_samp",
+    exp.Variance: "variance",
+    exp.VariancePop: "var_pop",
+    exp.Corr: "corr",
+    exp.CovarPop: "covar_pop",
+    exp.CovarSamp: "covar_samp",
+}
 
 
 def rewrite(node: exp.Expression) -> exp.Expression:
@@ -259,11 +312,22 @@ def rewrite(node: exp.Expression) -> exp.Expression:
         return _average(node.this.this, node)
     if isinstance(node, exp.Window) and is_bignumeric(node.this):
         return _mark(node)
-    if isinstance(node, _STATS):
-        for key in ("this", "expression"):
-            if is_bignumeric(node.args.get(key)):
-                node.set(key, _as_double(node.args[key]))
-        return node
+    if type(node) in _STATS and not isinstance(node.parent, exp.Window):
+        return _statistic_call(node, None) or node
+    if isinstance(node, exp.Window) and type(node.this) in _STATS:
+        return _statistic_call(node.this, node) or node
+    if (
+        isinstance(node, exp.Sum | exp.Avg)
+        and not isinstance(node.parent, exp.Window)
+        and is_numeric(node.this)
+    ):
+        return _numeric_aggregate(node, None)
+    if (
+        isinstance(node, exp.Window)
+        and isinstance(node.this, exp.Sum | exp.Avg)
+        and is_numeric(node.this.this)
+    ):
+        return _numeric_aggregate(node.this, node)
     if isinstance(node, exp.Abs) and is_bignumeric(node.this):
         value = node.this
         return _mark(
@@ -286,10 +350,52 @@ def _checked(node: exp.Expression) -> exp.Expression:
     return _mark(_call("bq_bignumeric_checked", node))
 
 
-def _as_double(node: exp.Expression) -> exp.Expression:
-    return exp.Div(
-        this=exp.cast(node.copy(), exp.DataType.build("DOUBLE")), expression=exp.Literal.number("1e38")
+def is_numeric(node: exp.Expression | None) -> bool:
+    """Whether ``node`` is known to be a NUMERIC (a NUMERIC column, literal or cast)."""
+    if isinstance(node, exp.Column):
+        return type_of_column(node.name) is FieldType.NUMERIC
+    if isinstance(node, exp.Cast):
+        return node.to.this is DType.DECIMAL
+    return isinstance(node, exp.Paren) and is_numeric(node.this)
+
+
+def _over(window: exp.Window | None, aggregate: exp.Expression) -> exp.Expression:
+    if window is None:
+        return aggregate
+    over = window.copy()
+    over.set("this", aggregate)
+    return over
+
+
+def _numeric_aggregate(node: exp.Expression, window: exp.Window | None) -> exp.Expression:
+    """NUMERIC SUM / AVG summed exactly (BigQuery: an intermediate sum may pass NUMERIC's range)."""
+    value = node.this
+    units = exp.cast(numeric_units(value.copy()), exp.DataType.build("BIGNUM"))
+    total = _varchar(_over(window, exp.Sum(this=units)))
+    count = (
+        _over(window, exp.Count(this=value.copy())) if isinstance(node, exp.Avg) else exp.Literal.number(1)
     )
+    result = exp.cast(_call("bq_numeric_of_units", total, count), exp.DataType.build("DECIMAL(38, 9)"))
+    return _mark_done(result)
+
+
+def _statistic_call(node: exp.Expression, window: exp.Window | None) -> exp.Expression | None:
+    """A statistic over NUMERIC / BIGNUMERIC values computed exactly from the list of values."""
+    values = [node.this] + ([node.expression] if node.args.get("expression") is not None else [])
+    if not all(is_numeric(v) or is_bignumeric(v) for v in values):
+        return None
+    texts = [
+        _over(
+            window,
+            _call(
+                "list",
+                _call("bq_bignumeric_text", _varchar(v.copy())) if is_bignumeric(v) else _varchar(v.copy()),
+            ),
+        )
+        for v in values
+    ]
+    name = "bq_statistic" if len(texts) == 2 else "bq_statistic1"
+    return _mark_done(_call(name, exp.Literal.string(_STATS[type(node)]), *texts))
 
 
 def _average(value: exp.Expression, window: exp.Window | None) -> exp.Expression:

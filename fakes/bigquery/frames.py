@@ -111,8 +111,11 @@ def _hugeint(node: exp.Expression) -> exp.Expression:
 
 
 def _widened(key: exp.Expression, kind: FieldType) -> exp.Expression:
-    if kind is FieldType.INTEGER:
-        return _hugeint(key)
+    return _hugeint(key) if kind is FieldType.INTEGER else numeric_units(key)
+
+
+def numeric_units(key: exp.Expression) -> exp.Expression:
+    """A NUMERIC as the HUGEINT count of its 1e-9 units (exact: no DECIMAL overflow)."""
     whole = exp.Anonymous(this="trunc", expressions=[key])
     fraction = exp.Mul(
         this=exp.Paren(this=exp.Sub(this=key.copy(), expression=whole.copy())),
