@@ -185,6 +185,11 @@ def _statistic(kind: str, xs: list[str | None] | None, ys: list[str | None] | No
     return float(variance.sqrt(_EXACT)) if kind.startswith("stddev") else float(variance)
 
 
+def _statistic_text(kind: str, xs: list[str | None] | None, ys: list[str | None] | None) -> str | None:
+    value = _statistic(kind, xs, ys)
+    return None if value is None else repr(value)
+
+
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the functions the rewrites call on the engine's connection."""
     text, integer = duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT")
@@ -201,13 +206,14 @@ def register(conn: duckdb.DuckDBPyConnection) -> None:
     functions += (("bq_numeric_of_units", _numeric_of_units, [text, integer]),)
     for name, function, params in functions:
         conn.create_function(name, function, params, text, side_effects=False)  # type: ignore[arg-type]
-    texts, double = duckdb.list_type(text), duckdb.sqltype("DOUBLE")
-    conn.create_function("bq_statistic", _statistic, [text, texts, texts], double, null_handling="special")
+    # The statistics return FLOAT64 as text: DuckDB turns a Python UDF's NaN into NULL.
+    texts = duckdb.list_type(text)
+    conn.create_function("bq_statistic", _statistic_text, [text, texts, texts], text, null_handling="special")
     conn.create_function(
         "bq_statistic1",
-        lambda kind, xs: _statistic(kind, xs, None),
+        lambda kind, xs: _statistic_text(kind, xs, None),
         [text, texts],
-        double,
+        text,
         null_handling="special",
     )
     conn.execute(
@@ -395,7 +401,8 @@ def _statistic_call(node: exp.Expression, window: exp.Window | None) -> exp.Expr
         for v in values
     ]
     name = "bq_statistic" if len(texts) == 2 else "bq_statistic1"
-    return _mark_done(_call(name, exp.Literal.string(_STATS[type(node)]), *texts))
+    result = _call(name, exp.Literal.string(_STATS[type(node)]), *texts)
+    return _mark_done(exp.cast(result, exp.DataType.build("DOUBLE")))
 
 
 def _average(value: exp.Expression, window: exp.Window | None) -> exp.Expression:
