@@ -21,7 +21,7 @@ unknown column or a subquery's column).
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 
 import duckdb
 from sqlglot import exp
@@ -36,7 +36,7 @@ SCALE = 38
 _ONE = Decimal(1).scaleb(-SCALE)
 _EXACT = Context(prec=200)
 MAX = Decimal("578960446186580977117854925043439539266.34992332820282019728792003956564819967")
-MIN = -MAX - _ONE
+MIN = Decimal("-578960446186580977117854925043439539266.34992332820282019728792003956564819968")
 NUMERIC_MAX = Decimal("99999999999999999999999999999.999999999")
 
 _FLAG = "bq_bignumeric"
@@ -100,7 +100,7 @@ def _rounded(stored: str, places: int) -> str:
 
 
 def _mul(a: str, b: str) -> str:
-    return _scaled(_unscaled(a) * _unscaled(b))
+    return _scaled(_EXACT.multiply(_unscaled(a), _unscaled(b)))
 
 
 def _div(a: str, b: str) -> str:
@@ -127,7 +127,7 @@ def _parse_bigquery(text: str, kind: str) -> Decimal:
         number = Decimal(match.group(2).replace(",", ""), _EXACT)
     except InvalidOperation as exc:
         raise ValueError(f"Invalid {kind} value: {text}") from exc
-    return -number if "-" in (match.group(1), match.group(3)) else number
+    return number.copy_negate() if "-" in (match.group(1), match.group(3)) else number
 
 
 def _parse_bignumeric(text: str) -> str:
@@ -138,7 +138,7 @@ def _parse_numeric(text: str) -> str:
     number = _parse_bigquery(text, "NUMERIC").quantize(
         Decimal("1e-9"), rounding=ROUND_HALF_UP, context=_EXACT
     )
-    if abs(number) > NUMERIC_MAX:
+    if number.copy_abs() > NUMERIC_MAX:
         raise ValueError(f"Invalid NUMERIC value: {text}")
     return format(number, "f")
 
@@ -150,7 +150,7 @@ def _numeric_of_units(total: str, count: int) -> str | None:
         return None
     number = _EXACT.divide(Decimal(int(total)).scaleb(-9, _EXACT), Decimal(count))
     number = number.quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP, context=_EXACT)
-    if abs(number) > NUMERIC_MAX:
+    if number.copy_abs() > NUMERIC_MAX:
         raise ValueError("numeric overflow")
     return format(number, "f")
 
@@ -158,6 +158,11 @@ def _numeric_of_units(total: str, count: int) -> str | None:
 def _statistic(kind: str, xs: list[str | None] | None, ys: list[str | None] | None) -> float | None:
     """VAR_* / STDDEV_* / COVAR_* / CORR over exact decimals (BigQuery aggregates NUMERIC and
     BIGNUMERIC stably and converts only the result to FLOAT64)."""
+    with localcontext(_EXACT):
+        return _exact_statistic(kind, xs, ys)
+
+
+def _exact_statistic(kind: str, xs: list[str | None] | None, ys: list[str | None] | None) -> float | None:
     if xs is None:  # DuckDB's list() of no rows
         return None
     pairs = [
