@@ -183,7 +183,8 @@ _MAX_DEPTH = 3
 _MAX_CLUSTERING = 4
 # RANGE columns need a range element type and value, parameter and client encodings of their own
 # that these strategies do not generate yet.
-_COLUMN_TYPES = tuple(t for t in FieldType if t not in (FieldType.RECORD, FieldType.INTERVAL, FieldType.RANGE))
+_UNGENERATED = (FieldType.RECORD, FieldType.INTERVAL, FieldType.RANGE)
+_COLUMN_TYPES = tuple(t for t in FieldType if t not in _UNGENERATED)
 _PARTITIONABLE = (FieldType.DATE, FieldType.TIMESTAMP, FieldType.DATETIME)
 _CLUSTERABLE = (
     FieldType.STRING,
