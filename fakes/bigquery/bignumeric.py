@@ -268,6 +268,7 @@ def to_bignumeric(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Null):
         return _bignum(node)
+    node = _literal_or(node)
     return _bignum(_call("bq_bignumeric_of", _varchar(node.copy() if node.parent else node)))
 
 
@@ -292,6 +293,13 @@ def rewrite(node: exp.Expression) -> exp.Expression:
         isinstance(node, exp.Anonymous) and node.name.upper() in ("PARSE_BIGNUMERIC", "PARSE_NUMERIC")
     ):
         return _parse_call(node)
+    arithmetic = isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div)
+    if arithmetic and any(_is_float64(side) for side in (node.this, node.expression)):
+        # BIGNUMERIC with FLOAT64 is FLOAT64 arithmetic.
+        for key in ("this", "expression"):
+            if is_bignumeric(node.args[key]):
+                node.set(key, _as_float64(node.args[key]))
+        return node
     if isinstance(node, exp.Add | exp.Sub) and (is_bignumeric(node.this) or is_bignumeric(node.expression)):
         node.set("this", to_bignumeric(node.this))
         node.set("expression", to_bignumeric(node.expression))
@@ -420,11 +428,36 @@ def _average(value: exp.Expression, window: exp.Window | None) -> exp.Expression
     return _bignum(_call("bq_bignumeric_avg", _varchar(total), count))
 
 
+def _float_literal(node: exp.Expression) -> exp.Literal | None:
+    """The number literal under the FLOAT64 cast the literal fix wraps it in, if ``node`` is one."""
+    literal = node.this if isinstance(node, exp.Cast) and node.to.this is DType.DOUBLE else None
+    if (
+        isinstance(literal, exp.Literal)
+        and not literal.is_string
+        and any(c in str(literal.this) for c in ".eE")
+    ):
+        return literal
+    return None
+
+
 def _cast(node: exp.Cast) -> exp.Expression:
     target = node.to.this
     source = node.this
+    literal = _float_literal(source)
+    if literal is not None and target in (DType.BIGDECIMAL, DType.DECIMAL):
+        # CAST(1.000000000000000000001 AS NUMERIC) keeps the literal's digits, not a FLOAT64's.
+        source = exp.Literal.string(str(literal.this))
+        if target is DType.DECIMAL:
+            node.set("this", source)
+            return node
     if target is DType.BIGDECIMAL:
         return to_bignumeric(source)
+    if target is DType.ARRAY and node.to.expressions and node.to.expressions[0].this is DType.BIGDECIMAL:
+        if isinstance(source, exp.Array):
+            return _mark(
+                exp.Array(expressions=[to_bignumeric(_literal_or(item)) for item in source.expressions])
+            )
+        return node
     if not is_bignumeric(source):
         return node
     stored = _varchar(source.copy())
@@ -439,6 +472,23 @@ def _cast(node: exp.Cast) -> exp.Expression:
     if target in (DType.DOUBLE, DType.FLOAT):
         return _mark_done(exp.cast(_call("bq_bignumeric_text", stored), exp.DataType.build("DOUBLE")))
     return node
+
+
+def _is_float64(node: exp.Expression) -> bool:
+    """A FLOAT64 column or expression (a float literal is not: it coerces to BIGNUMERIC)."""
+    if isinstance(node, exp.Column):
+        return type_of_column(node.name) is FieldType.FLOAT
+    return isinstance(node, exp.Cast) and node.to.this is DType.DOUBLE and _float_literal(node) is None
+
+
+def _as_float64(node: exp.Expression) -> exp.Expression:
+    text = _call("bq_bignumeric_text", _varchar(node.copy()))
+    return _mark_done(exp.cast(text, exp.DataType.build("DOUBLE")))
+
+
+def _literal_or(node: exp.Expression) -> exp.Expression:
+    literal = _float_literal(node)
+    return exp.Literal.string(str(literal.this)) if literal is not None else node
 
 
 def _mark_done(node: exp.Expression) -> exp.Expression:
