@@ -428,25 +428,31 @@ def _average(value: exp.Expression, window: exp.Window | None) -> exp.Expression
     return _bignum(_call("bq_bignumeric_avg", _varchar(total), count))
 
 
-def _float_literal(node: exp.Expression) -> exp.Literal | None:
-    """The number literal under the FLOAT64 cast the literal fix wraps it in, if ``node`` is one."""
-    literal = node.this if isinstance(node, exp.Cast) and node.to.this is DType.DOUBLE else None
-    if (
-        isinstance(literal, exp.Literal)
-        and not literal.is_string
-        and any(c in str(literal.this) for c in ".eE")
-    ):
-        return literal
+def _literal_digits(node: exp.Expression) -> str | None:
+    """The digits of a number literal (``1.5``, ``-1.5``, also under the FLOAT64 cast the literal
+    fix wraps ``1.5`` in), or None: BigQuery coerces a literal to NUMERIC / BIGNUMERIC exactly."""
+    if isinstance(node, exp.Neg | exp.Paren):
+        inner = _literal_digits(node.this)
+        return None if inner is None else ("-" + inner if isinstance(node, exp.Neg) else inner)
+    literal = node.this if isinstance(node, exp.Cast) and node.to.this is DType.DOUBLE else node
+    if isinstance(literal, exp.Literal) and not literal.is_string:
+        return str(literal.this)
     return None
+
+
+def _float_literal(node: exp.Expression) -> bool:
+    """Whether ``node`` is a literal BigQuery types FLOAT64 (``1.5``, ``-2e3``)."""
+    digits = _literal_digits(node)
+    return digits is not None and any(c in digits for c in ".eE")
 
 
 def _cast(node: exp.Cast) -> exp.Expression:
     target = node.to.this
     source = node.this
-    literal = _float_literal(source)
-    if literal is not None and target in (DType.BIGDECIMAL, DType.DECIMAL):
+    digits = _literal_digits(source)
+    if digits is not None and target in (DType.BIGDECIMAL, DType.DECIMAL):
         # CAST(1.000000000000000000001 AS NUMERIC) keeps the literal's digits, not a FLOAT64's.
-        source = exp.Literal.string(str(literal.this))
+        source = exp.Literal.string(digits)
         if target is DType.DECIMAL:
             node.set("this", source)
             return node
@@ -478,7 +484,7 @@ def _is_float64(node: exp.Expression) -> bool:
     """A FLOAT64 column or expression (a float literal is not: it coerces to BIGNUMERIC)."""
     if isinstance(node, exp.Column):
         return type_of_column(node.name) is FieldType.FLOAT
-    return isinstance(node, exp.Cast) and node.to.this is DType.DOUBLE and _float_literal(node) is None
+    return isinstance(node, exp.Cast) and node.to.this is DType.DOUBLE and not _float_literal(node)
 
 
 def _as_float64(node: exp.Expression) -> exp.Expression:
@@ -487,8 +493,8 @@ def _as_float64(node: exp.Expression) -> exp.Expression:
 
 
 def _literal_or(node: exp.Expression) -> exp.Expression:
-    literal = _float_literal(node)
-    return exp.Literal.string(str(literal.this)) if literal is not None else node
+    digits = _literal_digits(node)
+    return exp.Literal.string(digits) if digits is not None else node
 
 
 def _mark_done(node: exp.Expression) -> exp.Expression:

@@ -29,6 +29,9 @@ _LARGEST_OFFSET = 7 * 10**37
 """Offsets are capped so ``key ± offset`` stays inside HUGEINT (±1.7e38) for a NUMERIC key (±1e38
 in 1e-9 units); a larger offset reaches past every other NUMERIC except at the far ends."""
 
+_NULL_OFFSET = "The boundary offset value cannot be null"
+"""ZetaSQL's message (the GoogleSQL compliance corpus); BigQuery's own text was not seen."""
+
 _UNBOUNDED = 2 * 10**38 + 1
 """A scaled offset this large covers the whole NUMERIC range: it is the same as UNBOUNDED."""
 
@@ -53,7 +56,7 @@ def widen_range_frame_keys(node: exp.Expression) -> exp.Expression:
     if kind is FieldType.INTEGER:
         # Any INT64 offset (a query parameter too) fits beside a HUGEINT key.
         for side, value in offsets.items():
-            spec.set(side, _hugeint(value.copy()))
+            spec.set(side, _not_null(_hugeint(value.copy())))
         ordered.set("this", _hugeint(ordered.this.copy()))
         return node
     numbers = {side: _offset(value) for side, value in offsets.items()}
@@ -104,6 +107,14 @@ def _offset(value: exp.Expression) -> Decimal | None:
     except InvalidOperation:
         return None
     return number if number.is_finite() and number >= 0 else None
+
+
+def _not_null(offset: exp.Expression) -> exp.Expression:
+    """BigQuery refuses a NULL offset (DuckDB would take it)."""
+    refusal = exp.Anonymous(this="error", expressions=[exp.Literal.string(_NULL_OFFSET)])
+    return exp.Case(
+        ifs=[exp.If(this=exp.Is(this=offset.copy(), expression=exp.Null()), true=refusal)], default=offset
+    )
 
 
 def _hugeint(node: exp.Expression) -> exp.Expression:
