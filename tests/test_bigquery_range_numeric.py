@@ -16,7 +16,7 @@ import pytest
 
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
-from harness.ports import InvalidRequestError
+from harness.ports import InvalidRequestError, QueryParam
 from harness.schema.spec import FieldSpec, FieldType, TableSpec
 
 BIGNUMERIC_MAX = Decimal("578960446186580977117854925043439539266.34992332820282019728792003956564819967")
@@ -161,6 +161,18 @@ def test_a_bignumeric_column_orders_sums_and_averages_as_numbers(wh: FakeWarehou
     result = wh.query("SELECT SUM(x) AS s, AVG(x) AS a, MIN(x) AS m FROM ds.b WHERE id < 3")
     assert result.rows == [{"s": Decimal(19), "a": Decimal("9.5"), "m": Decimal(9)}]
     assert [f.type for f in result.schema] == [FieldType.BIGNUMERIC] * 3
+
+
+def test_dml_writes_bignumeric_values_scaled(wh: FakeWarehouse) -> None:
+    wh.query("CREATE TABLE ds.d (id INT64, x BIGNUMERIC)")
+    wh.query("INSERT INTO ds.d VALUES (1, 2.25), (2, 7)")
+    wh.query("UPDATE ds.d SET x = x + 1 WHERE id = 1")
+    wh.query("UPDATE ds.d SET x = @p WHERE id = 2", {"p": QueryParam("BIGNUMERIC", Decimal("1e-38"))})
+    rows = wh.query("SELECT id, x, CAST(x AS STRING) AS s FROM ds.d ORDER BY id").rows
+    assert rows == [
+        {"id": 1, "x": Decimal("3.25"), "s": "3.25"},
+        {"id": 2, "x": Decimal("1E-38"), "s": "0.00000000000000000000000000000000000001"},
+    ]
 
 
 # --------------------------------------------------------------------------------- NUMERIC

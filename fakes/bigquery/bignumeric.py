@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcont
 import duckdb
 from sqlglot import exp
 
-from fakes.bigquery.coltypes import type_of_column
+from fakes.bigquery.coltypes import type_of_column, type_of_target_column
 from fakes.bigquery.frames import numeric_units
 from harness.schema.spec import FieldType
 
@@ -58,6 +58,11 @@ def from_storage(value: object) -> Decimal:
     if number == number.to_integral_value():
         return number.quantize(Decimal(1), context=_EXACT)
     return number.normalize(_EXACT)
+
+
+def parameter_text(stored: str) -> str:
+    """A stored BIGNUMERIC as the decimal text a query parameter is bound as."""
+    return format(from_storage(stored), "f")
 
 
 def _parse(text: str) -> Decimal:
@@ -287,6 +292,8 @@ _STATS: dict[type[exp.Expression], str] = {
 
 def rewrite(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES) that carries BIGNUMERIC semantics onto the scaled BIGNUM."""
+    if isinstance(node, exp.Insert):
+        return _insert(node)
     if isinstance(node, exp.Cast):
         return _cast(node)
     if isinstance(node, exp.ParseBignumeric | exp.ParseNumeric) or (
@@ -361,6 +368,46 @@ def rewrite(node: exp.Expression) -> exp.Expression:
     ):
         return _mark(node)
     return node
+
+
+def _insert(node: exp.Insert) -> exp.Insert:
+    """Values written to a BIGNUMERIC column are scaled (DuckDB would cast 2.25 to the BIGNUM 2)."""
+    schema = node.this
+    if not isinstance(schema, exp.Schema):
+        return node
+    positions = [
+        index
+        for index, column in enumerate(schema.expressions)
+        if type_of_target_column(column.name) is FieldType.BIGNUMERIC
+    ]
+    if not positions:
+        return node
+    source = node.expression
+    rows = source.expressions if isinstance(source, exp.Values) else []
+    selects = [] if isinstance(source, exp.Values) else list(_branches(source))
+    for row in [r for r in rows if isinstance(r, exp.Tuple)] + selects:
+        items = list(row.expressions)
+        for index in positions:
+            if index < len(items):
+                item = items[index]
+                inner = item.this if isinstance(item, exp.Alias) else item
+                scaled = to_bignumeric(inner)
+                if isinstance(item, exp.Alias):
+                    item.set("this", scaled)
+                else:
+                    items[index] = scaled
+        row.set("expressions", items)
+    return node
+
+
+def _branches(query: exp.Expression | None) -> list[exp.Select]:
+    if isinstance(query, exp.Select):
+        return [query]
+    if isinstance(query, exp.Union):
+        return _branches(query.this) + _branches(query.expression)
+    if isinstance(query, exp.Subquery):
+        return _branches(query.this)
+    return []
 
 
 def _checked(node: exp.Expression) -> exp.Expression:

@@ -2,8 +2,9 @@
 
 The SQL rewrites see no schema (see ``functions.py``); a few of them need to know that a column is
 an INT64, a NUMERIC or a BIGNUMERIC. The statement runner sets :data:`COLUMN_TYPES` to the columns of
-the tables the statement references, by lower-cased name, while it translates; a name two tables
-give different types is left out, as :func:`fakes.bigquery.results.result_schema` does.
+the tables the statement references (its DML target too), by lower-cased name, while it
+translates; a name two tables give different types is left out, as
+:func:`fakes.bigquery.results.result_schema` does. :data:`TARGET_TYPES` are the target's alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from contextvars import ContextVar
 from harness.schema.spec import FieldSpec, FieldType
 
 COLUMN_TYPES: ContextVar[Mapping[str, FieldType] | None] = ContextVar("bq_column_types", default=None)
+TARGET_TYPES: ContextVar[Mapping[str, FieldType] | None] = ContextVar("bq_target_types", default=None)
+"""The columns of the table a DML statement writes (an INSERT's values take their types)."""
 
 
 def column_types(schemas: Iterable[tuple[FieldSpec, ...]]) -> dict[str, FieldType]:
@@ -33,4 +36,9 @@ def column_types(schemas: Iterable[tuple[FieldSpec, ...]]) -> dict[str, FieldTyp
 
 def type_of_column(name: str) -> FieldType | None:
     known = COLUMN_TYPES.get()
+    return None if known is None else known.get(name.lower())
+
+
+def type_of_target_column(name: str) -> FieldType | None:
+    known = TARGET_TYPES.get()
     return None if known is None else known.get(name.lower())

@@ -608,7 +608,8 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     as_timestamp = exp.TryCast(this=value.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
     return _duck(
         "CASE WHEN TYPEOF(_v_) = 'DOUBLE' THEN _f_ WHEN TYPEOF(_v_) = 'TIMESTAMP WITH TIME ZONE' THEN _t_ "
-        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ ELSE _c_ END",
+        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ "
+        "WHEN TYPEOF(_v_) = 'BIGNUM' THEN BQ_BIGNUMERIC_TEXT(CAST(_v_ AS VARCHAR)) ELSE _c_ END",
         DType.TEXT,
         v=value,
         f=_string_text(as_double, DType.DOUBLE),

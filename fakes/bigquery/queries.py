@@ -165,17 +165,21 @@ class StatementRunner(ABC):
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
-        types = coltypes.column_types(self._resolve(ref).spec.schema for ref in statement.tables)
+        schemas = [self._resolve(ref).spec.schema for ref in statement.tables]
+        target_types = coltypes.column_types([target.spec.schema] if target is not None else [])
+        types = coltypes.column_types([*schemas, *([target.spec.schema] if target is not None else [])])
         key = (statement.sql, statement.default_project, statement.default_dataset, columns, *types.items())
+        key += (None, *target_types.items())
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
-            token = coltypes.COLUMN_TYPES.set(types)
+            token, target_token = coltypes.COLUMN_TYPES.set(types), coltypes.TARGET_TYPES.set(target_types)
             try:
                 translation = to_duckdb(source, map_table=lambda ref, w: self._storage_name(ref, write=w))
             finally:
                 coltypes.COLUMN_TYPES.reset(token)
+                coltypes.TARGET_TYPES.reset(target_token)
             with _CACHE_LOCK:
                 _TRANSLATIONS[key] = translation
         return translation
