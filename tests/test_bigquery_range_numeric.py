@@ -8,7 +8,7 @@ scale 38), "Conversion functions" (PARSE_NUMERIC / PARSE_BIGNUMERIC) and "Window
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -112,6 +112,14 @@ def test_a_range_column_stores_and_compares_ranges(wh: FakeWarehouse) -> None:
     result = wh.query("SELECT id, r FROM ds.t WHERE r = RANGE<DATE> '[UNBOUNDED, UNBOUNDED)'")
     assert result.rows == [{"id": 2, "r": {"start": None, "end": None}}]
     assert result.schema[1].range_element is FieldType.DATE
+
+
+def test_ddl_creates_range_columns(wh: FakeWarehouse) -> None:
+    wh.query("CREATE TABLE ds.r (id INT64, t RANGE<TIMESTAMP>)")
+    wh.query("INSERT INTO ds.r VALUES (1, RANGE<TIMESTAMP> '[2020-01-01 10:00:00+01, UNBOUNDED)')")
+    result = wh.query("SELECT t FROM ds.r")
+    assert result.schema[0].range_element is FieldType.TIMESTAMP
+    assert result.rows == [{"t": {"start": datetime(2020, 1, 1, 9, tzinfo=UTC), "end": None}}]
 
 
 # ------------------------------------------------------------------------------ BIGNUMERIC

@@ -81,6 +81,14 @@ def duck_type(element: FieldType) -> str:
     return f"STRUCT({HAS_START} BOOLEAN, {START} {inner}, {END} {inner})"
 
 
+def element_of(data_type: exp.DataType) -> FieldType | None:
+    """The element type of a ``RANGE<T>`` in DDL, else None."""
+    if data_type.this is not exp.DataType.Type.RANGE or not data_type.expressions:
+        return None
+    inner = _SQLGLOT_ELEMENT.get(data_type.expressions[0].this)
+    return _DUCK_ELEMENT.get(inner) if inner is not None else None
+
+
 def field_from_children(name: str, children: list[tuple[str, Any]]) -> FieldSpec | None:
     """The RANGE field a DuckDB struct stands for, or ``None`` when it is an ordinary RECORD."""
     if [child for child, _ in children] != [HAS_START, START, END]:
@@ -108,7 +116,14 @@ def to_storage(value: Any, element: FieldType) -> dict[str, Any]:
 
 def from_storage(value: Mapping[str, Any]) -> dict[str, Any]:
     """The port's RANGE value: ``{"start": ..., "end": ...}`` (None for an unbounded side)."""
-    return {"start": value.get(START), "end": value.get(END)}
+    return {"start": _utc(value.get(START)), "end": _utc(value.get(END))}
+
+
+def _utc(bound: Any) -> Any:
+    """A RANGE<TIMESTAMP> bound as every TIMESTAMP leaves the fake: in ``datetime.UTC``."""
+    if isinstance(bound, datetime) and bound.tzinfo is not None:
+        return bound.astimezone(UTC)
+    return bound
 
 
 def _split(literal: str) -> tuple[str | None, str | None]:
