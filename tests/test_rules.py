@@ -324,6 +324,7 @@ CLUSTERABLE = [
     FieldType.DATETIME,
     FieldType.TIMESTAMP,
     FieldType.GEOGRAPHY,
+    FieldType.RANGE,
 ]
 REFUSED = [
     FieldType.FLOAT,

@@ -292,17 +292,17 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
     field path's last name) ``f0_``, ``f1_``, ...: counting those columns only, in select-list
     order. DuckDB would name it after its expression text (``avg(x)``)."""
     select = tree
-    while isinstance(select, exp.SetOperation):
-        select = select.this
-    if isinstance(select, exp.Subquery):
-        select = select.unnest()
+    while isinstance(select, exp.SetOperation | exp.Subquery):
+        select = select.this if isinstance(select, exp.SetOperation) else select.unnest()
     if not isinstance(select, exp.Select):
         return
     anonymous = 0
     for expression in list(select.expressions):
-        if isinstance(expression, exp.Alias) or isinstance(expression, exp.Star):
+        if isinstance(expression, exp.Alias | exp.Star | exp.Column) or expression.is_star:
             continue
-        if isinstance(expression, exp.Column | exp.Dot) and not expression.is_star:
+        if isinstance(expression, exp.Dot) and expression.output_name:
+            # A field of an expression (``(SELECT t).b``, ``json.a``) is named after the field.
+            expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True))
             continue
         expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
         anonymous += 1

@@ -23,16 +23,26 @@ def default_corpus() -> Path | None:
 def conformance_command(
     directory: Annotated[
         Path | None,
-        typer.Argument(help="Directory of .test files (default: ../shared/reference/zetasql/testdata, "
-                       "else the copy under tests/conformance/zetasql/testdata)."),
+        typer.Argument(
+            help="Directory of .test files (default: ../shared/reference/zetasql/testdata, "
+            "else the copy under tests/conformance/zetasql/testdata)."
+        ),
     ] = None,
-    file: Annotated[list[str] | None, typer.Option("--file", "-f", help="Only this file (stem); repeatable.")] = None,
-    face: Annotated[list[str] | None, typer.Option("--face", help="engine and/or rest (default both).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds one case may take before its worker is killed.")] = 20.0,
+    file: Annotated[
+        list[str] | None, typer.Option("--file", "-f", help="Only this file (stem); repeatable.")
+    ] = None,
+    face: Annotated[
+        list[str] | None, typer.Option("--face", help="engine and/or rest (default both).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds one case may take before its worker is killed.")
+    ] = 20.0,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     results: Annotated[Path, typer.Option(help="Where the JSON results go.")] = RESULTS,
     ratchet: Annotated[Path, typer.Option(help="The committed list of passing case ids.")] = RATCHET,
-    update_ratchet: Annotated[bool, typer.Option(help="Add the newly passing cases to the ratchet file.")] = False,
+    update_ratchet: Annotated[
+        bool, typer.Option(help="Add the newly passing cases to the ratchet file.")
+    ] = False,
     show_failures: Annotated[bool, typer.Option(help="List every case that does not pass.")] = False,
 ) -> None:
     """Run the GoogleSQL compliance corpus through the engine and the REST emulator.
@@ -57,7 +67,9 @@ def conformance_command(
         typer.echo("error: no corpus directory: give one (a directory of .test files)", err=True)
         raise typer.Exit(2)
     faces = tuple(face or FACES)
-    records = run_corpus(RunOptions(corpus, files=file or None, faces=faces, timeout=timeout, workers=workers))
+    records = run_corpus(
+        RunOptions(corpus, files=file or None, faces=faces, timeout=timeout, workers=workers)
+    )
     console = Console()
     table = Table("file", "in scope", "passed", "out of scope", "rate")
     for name, in_scope, passed, out, rate in table_lines(records):
@@ -76,9 +88,11 @@ def conformance_command(
     write_results(records, results)
     known = read_ratchet(ratchet)
     ran = {r["id"] for r in records}
-    passing = ratchet_passing(records) if "rest" in faces and "engine" in faces else {
-        r["id"] for r in records if r["status"] == "pass"
-    }
+    passing = (
+        ratchet_passing(records)
+        if "rest" in faces and "engine" in faces
+        else {r["id"] for r in records if r["status"] == "pass"}
+    )
     regressed = sorted((known & ran) - passing)
     new = sorted(passing - known)
     for case in regressed:
@@ -90,7 +104,7 @@ def conformance_command(
         if not ({"engine", "rest"} <= set(faces)):
             typer.echo("error: --update-ratchet needs both faces", err=True)
             raise typer.Exit(2)
-        write_ratchet(ratchet, known | new)
+        write_ratchet(ratchet, known | set(new))
         console.print(f"added {len(new)} cases to {ratchet}", markup=False)
     if regressed:
         raise typer.Exit(1)

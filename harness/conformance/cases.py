@@ -75,14 +75,16 @@ def _prepare(section: Section, scope: Scope, engine: Any, context: FileContext) 
             table = build_table(section)
             load_table(engine, context.dataset, table.name, table.schema, table.rows)
             context.tables[name.lower()] = table
-        except Exception as exc:  # noqa: BLE001 - any failure to build a table is recorded, not fatal
+        except Exception as exc:
             context.broken_tables[name.lower()] = f"{type(exc).__name__}: {exc}"
         return
-    if _FUNCTION.match(section.sql) and scope.out_of_scope(section, None, context) is None:
+    if _FUNCTION.match(section.sql) and scope.out_of_scope(section, None, context.tables) is None:
         context.functions.append(section.sql.rstrip().rstrip(";"))
 
 
-def run_case(section: Section, scope: Scope, engine: Any, faces: list[Face], context: FileContext) -> dict[str, Any]:
+def run_case(
+    section: Section, scope: Scope, engine: Any, faces: list[Face], context: FileContext
+) -> dict[str, Any]:
     record: dict[str, Any] = {"id": section.case_id, "file": section.file, "line": section.line}
     expected = None
     if not section.expects_error:
@@ -90,7 +92,7 @@ def run_case(section: Section, scope: Scope, engine: Any, faces: list[Face], con
             expected = read_printout(section.expected)
         except PrintoutError as exc:
             return {**record, "status": "unreadable", "detail": str(exc)}
-    reason = scope.out_of_scope(section, expected, context)
+    reason = scope.out_of_scope(section, expected, context.tables)
     if reason is not None:
         return {**record, "status": "out_of_scope", "reason": reason}
     began = time.perf_counter()

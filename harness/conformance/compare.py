@@ -378,14 +378,12 @@ def _table_difference(
         )
         if difference:
             return difference
-    for index, ((name, kind), got) in enumerate(zip(element.fields, outcome.fields, strict=True)):
-        if kind.name == "ARRAY" and kind.element is None:
-            kind = _element_from_values(rows, index) or kind
+    typed = _with_value_types(element, rows)
+    for index, ((name, kind), got) in enumerate(zip(typed.fields, outcome.fields, strict=True)):
         difference = type_difference(kind, got, f"column {name or index}")
         if difference:
             return difference
-    typed = ArrayValue(rows.items, rows.ordered, _with_value_types(element, rows))
-    return _array_difference(typed, outcome.rows, "rows")
+    return _array_difference(ArrayValue(rows.items, rows.ordered, typed), outcome.rows, "rows")
 
 
 def _element_from_values(rows: ArrayValue, index: int) -> SqlType | None:
@@ -398,9 +396,13 @@ def _element_from_values(rows: ArrayValue, index: int) -> SqlType | None:
 
 def _with_value_types(element: SqlType, rows: ArrayValue) -> SqlType:
     """``ARRAY<>`` columns take the element type their values print."""
-    fields = []
-    for index, (name, kind) in enumerate(element.fields):
-        if kind.name == "ARRAY" and kind.element is None:
-            kind = _element_from_values(rows, index) or kind
-        fields.append((name, kind))
-    return SqlType("STRUCT", fields=tuple(fields))
+    fields = tuple(
+        (
+            name,
+            (_element_from_values(rows, index) or kind)
+            if kind.name == "ARRAY" and kind.element is None
+            else kind,
+        )
+        for index, (name, kind) in enumerate(element.fields)
+    )
+    return SqlType("STRUCT", fields=fields)

@@ -44,7 +44,7 @@ class EngineFace(Face):
             return outcome
         except WarehouseError as exc:
             return Outcome(error=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - an engine bug is this case's result, not the run's end
+        except Exception as exc:
             return Outcome(error=f"internal error {type(exc).__name__}: {exc}", internal=True)
 
 
@@ -71,7 +71,9 @@ class RestFace(Face):
         logging.getLogger("google").setLevel(logging.ERROR)
         self._bigquery = bigquery
         self.client = bigquery.Client(
-            project=PROJECT, credentials=AnonymousCredentials(), client_options=ClientOptions(api_endpoint=url)
+            project=PROJECT,
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=url),
         )
 
     def run(self, sql: str, params: dict[str, Any], dataset: str, dml_target: str | None) -> Outcome:
@@ -86,7 +88,9 @@ class RestFace(Face):
             job = self.client.query(sql, job_config=config, retry=None, job_retry=None)
             rows = job.result(retry=None)
             if dml_target is not None:
-                after = self.client.query(f"SELECT * FROM `{dataset}.{dml_target}`", retry=None, job_retry=None)
+                after = self.client.query(
+                    f"SELECT * FROM `{dataset}.{dml_target}`", retry=None, job_retry=None
+                )
                 after_rows = after.result(retry=None)
                 return Outcome(
                     tuple(FieldSpec.from_api(f.to_api_repr()) for f in after_rows.schema),
@@ -94,10 +98,15 @@ class RestFace(Face):
                     affected_rows=job.num_dml_affected_rows,
                 )
             schema = tuple(FieldSpec.from_api(f.to_api_repr()) for f in (rows.schema or ()))
-            return Outcome(schema, [tuple(row.values()) for row in rows], affected_rows=job.num_dml_affected_rows)
+            return Outcome(
+                schema, [tuple(row.values()) for row in rows], affected_rows=job.num_dml_affected_rows
+            )
         except google_errors.GoogleAPICallError as exc:
-            return Outcome(error=f"{type(exc).__name__}: {exc.message}", internal=exc.code is not None and exc.code >= 500)
-        except Exception as exc:  # noqa: BLE001 - a client-side failure to read the answer
+            return Outcome(
+                error=f"{type(exc).__name__}: {exc.message}",
+                internal=exc.code is not None and exc.code >= 500,
+            )
+        except Exception as exc:
             return Outcome(error=f"client error {type(exc).__name__}: {exc}", internal=True)
 
 
@@ -116,7 +125,9 @@ def drop_dataset(engine: Any, dataset: str) -> None:
     engine.delete_dataset(PROJECT, dataset, delete_contents=True, not_found_ok=True)
 
 
-def load_table(engine: Any, dataset: str, name: str, schema: tuple[FieldSpec, ...], rows: list[dict[str, Any]]) -> None:
+def load_table(
+    engine: Any, dataset: str, name: str, schema: tuple[FieldSpec, ...], rows: list[dict[str, Any]]
+) -> None:
     engine.create_table(PROJECT, dataset, TableSpec(table_id=name, schema=schema), exists_ok=False)
     if rows:
         engine.insert_rows(PROJECT, dataset, name, rows)

@@ -62,7 +62,11 @@ def table_lines(records: list[dict[str, Any]]) -> list[tuple[str, int, int, int,
 def read_ratchet(path: Path) -> set[str]:
     if not path.exists():
         return set()
-    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
+    return {
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
 
 
 def write_ratchet(path: Path, ids: Iterable[str]) -> None:
@@ -76,4 +80,6 @@ def write_ratchet(path: Path, ids: Iterable[str]) -> None:
 
 def ratchet_passing(records: list[dict[str, Any]]) -> set[str]:
     """Cases that pass and whose faces agree (both pass)."""
-    return {r["id"] for r in records if r["status"] == "pass" and set(r.get("faces", {}).values()) <= {"pass"}}
+    return {
+        r["id"] for r in records if r["status"] == "pass" and set(r.get("faces", {}).values()) <= {"pass"}
+    }

@@ -9,6 +9,7 @@ are spawned (not forked), so the parent's threads and open engines never leak in
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from collections import deque
@@ -44,7 +45,9 @@ class _Worker:
     died: bool = False
 
 
-def run_corpus(options: RunOptions, progress: Callable[[dict[str, Any]], None] = lambda r: None) -> list[dict[str, Any]]:
+def run_corpus(
+    options: RunOptions, progress: Callable[[dict[str, Any]], None] = lambda r: None
+) -> list[dict[str, Any]]:
     """Every case record of the selected files, in file and case order."""
     from harness.conformance.corpus import read_corpus
 
@@ -56,7 +59,9 @@ def run_corpus(options: RunOptions, progress: Callable[[dict[str, Any]], None] =
     workers: list[_Worker] = []
     try:
         while tasks or any(w.task for w in workers):
-            while tasks and len([w for w in workers if w.task is None]) == 0 and len(workers) < options.workers:
+            while (
+                tasks and len([w for w in workers if w.task is None]) == 0 and len(workers) < options.workers
+            ):
                 workers.append(_start(context, options))
             for worker in workers:
                 if worker.task is None and tasks:
@@ -100,8 +105,12 @@ def run_corpus(options: RunOptions, progress: Callable[[dict[str, Any]], None] =
     return [records[key] for key in sorted(records, key=lambda k: (stems.index(k[0]), k[1]))]
 
 
-def _receive(worker: _Worker, records: dict[tuple[str, int], dict[str, Any]], options: RunOptions,
-             progress: Callable[[dict[str, Any]], None]) -> None:
+def _receive(
+    worker: _Worker,
+    records: dict[tuple[str, int], dict[str, Any]],
+    options: RunOptions,
+    progress: Callable[[dict[str, Any]], None],
+) -> None:
     try:
         message = worker.conn.recv()
     except (EOFError, OSError):
@@ -145,10 +154,8 @@ def _kill(worker: _Worker) -> None:
 
 
 def _stop(worker: _Worker) -> None:
-    try:
+    with contextlib.suppress(BrokenPipeError, OSError):
         worker.conn.send(("stop",))
-    except (BrokenPipeError, OSError):
-        pass
     worker.process.join(10)
     if worker.process.is_alive():
         worker.process.kill()
@@ -168,9 +175,9 @@ def _worker_main(conn: Connection, directory: str, faces: Iterable[str], cases: 
     scope = Scope.load()
     with Emulators(clock=ManualClock(EPOCH)) as emulators:
         engine = emulators.engine
-        chosen = []
-        for name in faces:
-            chosen.append(EngineFace(engine) if name == "engine" else RestFace(emulators.bigquery_url))
+        chosen = [
+            EngineFace(engine) if name == "engine" else RestFace(emulators.bigquery_url) for name in faces
+        ]
         while True:
             message = conn.recv()
             if message[0] == "stop":
@@ -180,7 +187,11 @@ def _worker_main(conn: Connection, directory: str, faces: Iterable[str], cases: 
             if cases is not None:
                 corpus.sections = [s for s in corpus.sections if s.prepares or s.case_id in cases]
             for index, record in run_file(
-                corpus, scope, emulators.engine, chosen, start=start,
+                corpus,
+                scope,
+                emulators.engine,
+                chosen,
+                start=start,
                 announce=lambda index: conn.send(("start", index)),
             ):
                 conn.send(("result", index, record))

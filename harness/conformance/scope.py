@@ -9,17 +9,16 @@ a new corpus must be judged before it is run.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from harness.conformance.corpus import Section
 from harness.conformance.printout import ArrayValue, Printout
-
-if TYPE_CHECKING:
-    from harness.conformance.cases import FileContext
+from harness.conformance.tables import CorpusTable
 
 SCOPE_FILE = Path(__file__).with_name("scope.yml")
 
@@ -61,7 +60,7 @@ class Scope:
         return f"file: {entry['reason']}" if entry else None
 
     def out_of_scope(
-        self, section: Section, expected: Printout | None, context: FileContext | None
+        self, section: Section, expected: Printout | None, tables: Mapping[str, CorpusTable]
     ) -> str | None:
         """The reason the case is out of scope, or None when the fake must pass it."""
         reason = self.file_reason(section.file)
@@ -91,9 +90,9 @@ class Scope:
         match = self._sql_type_pattern().search(_without_strings(sql_text))
         if match:
             return f"sql names {match.group(0)}: {self.rules['sql_types']['reason']}"
-        if context is not None:
+        if tables:
             words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", section.sql)}
-            for table in context.tables.values():
+            for table in tables.values():
                 hit = sorted(name for name in table.dropped if name.lower() in words)
                 if hit and table.name.lower() in words:
                     return f"column {table.name}.{hit[0]} ({table.dropped[hit[0]]}): " + str(

@@ -27,7 +27,7 @@ from harness.conformance.printout import (
     SqlType,
     read_printout,
 )
-from harness.schema.spec import FieldSpec, FieldType
+from harness.schema.spec import FieldSpec
 
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+`?([A-Za-z_][A-Za-z0-9_]*)`?", re.I)
 
@@ -48,8 +48,8 @@ def table_name(section: Section) -> str | None:
 
 def build_table(section: Section) -> CorpusTable:
     """The table a ``[prepare_database] CREATE TABLE`` section makes (``ValueError`` if unreadable)."""
-    name = table_name(section)
-    if name is None:
+    table = table_name(section)
+    if table is None:
         raise ValueError("not a CREATE TABLE section")
     printout = read_printout(section.expected)
     if printout.type.name != "ARRAY" or printout.type.element is None:
@@ -58,16 +58,16 @@ def build_table(section: Section) -> CorpusTable:
     kept: list[tuple[int, FieldSpec, SqlType]] = []
     dropped: dict[str, str] = {}
     for index, (column, kind) in enumerate(columns):
-        column = column or f"_field_{index + 1}"
+        name = column or f"_field_{index + 1}"
         try:
-            kept.append((index, field_spec(kind, column), kind))
+            kept.append((index, field_spec(kind, name), kind))
         except ValueError:
-            dropped[column] = str(kind)
+            dropped[name] = str(kind)
     rows = [
         {spec.name: to_insert_value(row[index], kind) for index, spec, kind in kept}
         for row in printout.value.items
     ]
-    return CorpusTable(name=name, schema=tuple(spec for _, spec, _ in kept), rows=rows, dropped=dropped)
+    return CorpusTable(name=table, schema=tuple(spec for _, spec, _ in kept), rows=rows, dropped=dropped)
 
 
 def to_insert_value(value: Any, kind: SqlType) -> Any:
@@ -119,6 +119,3 @@ def interval_text(value: IntervalValue) -> str:
     hours, minutes = divmod(minutes, 60)
     fraction = f".{micros:06d}".rstrip("0") if micros else ""
     return f"{sign}{years}-{months} {value.days} {time_sign}{hours}:{minutes}:{seconds}{fraction}"
-
-
-__all__ = ["CorpusTable", "FieldType", "build_table", "interval_text", "table_name", "to_insert_value"]

@@ -101,7 +101,9 @@ class FieldSpec:
             mode=FieldMode(body.get("mode") or "NULLABLE"),
             description=body.get("description"),
             fields=tuple(cls.from_api(f) for f in body.get("fields") or ()),
-            range_element=FieldType.parse(body["rangeElementType"]["type"]) if body.get("rangeElementType") else None,
+            range_element=FieldType.parse(body["rangeElementType"]["type"])
+            if body.get("rangeElementType")
+            else None,
         )
 
 

@@ -6,9 +6,9 @@ RECORDs. ``table_specs(valid=...)`` makes whole tables that BigQuery would accep
 valid/invalid split is built into the construction (an oracle independent of
 :mod:`harness.schema.rules`), so a property test can check that the rules agree with it.
 
-INTERVAL is the one type without a value strategy: no meta table uses it and its Python form is
-client-specific (``dateutil.relativedelta`` in google-cloud-bigquery), so :func:`value_for`
-refuses it rather than guess, and :func:`table_specs` never generates it.
+INTERVAL and RANGE have no value strategy: no meta table uses them and their Python forms are
+client-specific (``dateutil.relativedelta``, a ``{start, end}`` dict in google-cloud-bigquery), so
+:func:`value_for` refuses them rather than guess, and :func:`table_specs` never generates them.
 """
 
 from __future__ import annotations
@@ -181,8 +181,6 @@ def column_names() -> SearchStrategy[str]:
 _MAX_COLUMNS = 6
 _MAX_DEPTH = 3
 _MAX_CLUSTERING = 4
-# RANGE columns need a range element type and value, parameter and client encodings of their own
-# that these strategies do not generate yet.
 _UNGENERATED = (FieldType.RECORD, FieldType.INTERVAL, FieldType.RANGE)
 _COLUMN_TYPES = tuple(t for t in FieldType if t not in _UNGENERATED)
 _PARTITIONABLE = (FieldType.DATE, FieldType.TIMESTAMP, FieldType.DATETIME)
