@@ -203,3 +203,14 @@ def test_a_range_frame_near_the_int64_limit_reaches_the_partition_end(wh: FakeWa
         " FROM ds.w ORDER BY k"
     ).rows
     assert [r["c"] for r in rows] == [1, 2, 1]
+
+
+# ---------------------------------------------------------------------------------- arrays
+
+
+def test_an_offset_past_the_array_is_an_error_and_safe_offset_is_null(wh: FakeWarehouse) -> None:
+    assert value(wh, "[RANGE<DATE> '[2014-01-01, UNBOUNDED)'][SAFE_OFFSET(1)]") is None
+    assert value(wh, "['a', 'b'][ORDINAL(2)]") == "b"
+    for subscript in ("OFFSET(-1)", "OFFSET(2)", "ORDINAL(0)"):
+        with pytest.raises(InvalidRequestError, match="out of bounds"):
+            value(wh, f"['a', 'b'][{subscript}]")

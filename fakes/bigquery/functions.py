@@ -38,7 +38,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * BIGNUMERIC: casts, literals, arithmetic, comparisons and aggregates on the scaled BIGNUM that
   stores it (``bignumeric.rewrite``; the type is described in ``fakes/bigquery/bignumeric.py``);
 * window frames: RANGE offsets over an INT64 / NUMERIC key do not overflow near the type's limits
-  (``frames.widen_range_frame_keys``; the key's type comes from ``coltypes``).
+  (``frames.widen_range_frame_keys``; the key's type comes from ``coltypes``);
+* arrays: ``[OFFSET(i)]`` / ``[ORDINAL(i)]`` past the ends fail (DuckDB: NULL) (``subscripts``).
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -71,7 +72,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery import bignumeric, frames, ranges
+from fakes.bigquery import bignumeric, frames, ranges, subscripts
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -771,6 +772,7 @@ FIXES: list[Fix] = [
     _aggregate_limit,
     _safe_prefix_is_try,
     frames.widen_range_frame_keys,
+    subscripts.checked_offsets,
 ]
 
 
