@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery import bignumeric, ranges, subscripts
+from fakes.bigquery import bignumeric, exact_aggregates, ranges, subscripts
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -87,6 +87,7 @@ class BigQueryEngine(StatementRunner):
         for macro in ranges.MACROS:
             self._conn.execute(macro)
         bignumeric.register(self._conn)
+        exact_aggregates.register(self._conn)
         self._conn.execute(subscripts.MACRO)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}

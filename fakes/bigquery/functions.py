@@ -37,6 +37,7 @@ What is fixed (one small function per divergence, applied in the order of :data:
   RANGE (``ranges.rewrite``; the type itself is described in ``fakes/bigquery/ranges.py``);
 * BIGNUMERIC: casts, literals, arithmetic, comparisons and aggregates on the scaled BIGNUM that
   stores it (``bignumeric.rewrite``; the type is described in ``fakes/bigquery/bignumeric.py``);
+  NUMERIC sums and NUMERIC / BIGNUMERIC statistics computed exactly (``exact_aggregates``);
 * window frames: RANGE offsets over an INT64 / NUMERIC key do not overflow near the type's limits
   (``frames.widen_range_frame_keys``; the key's type comes from ``coltypes``);
 * arrays: ``[OFFSET(i)]`` / ``[ORDINAL(i)]`` past the ends fail (DuckDB: NULL) (``subscripts``).
@@ -72,7 +73,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery import bignumeric, frames, ranges, subscripts
+from fakes.bigquery import bignumeric, exact_aggregates, frames, ranges, subscripts
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -748,6 +749,7 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 FIXES: list[Fix] = [
     ranges.rewrite,
     bignumeric.rewrite,
+    exact_aggregates.rewrite,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,
