@@ -171,6 +171,11 @@ def test_a_bignumeric_column_orders_sums_and_averages_as_numbers(wh: FakeWarehou
     assert [f.type for f in result.schema] == [FieldType.BIGNUMERIC] * 3
 
 
+def test_a_bignumeric_in_json_is_a_number(wh: FakeWarehouse) -> None:
+    assert value(wh, "JSON_OBJECT('a', BIGNUMERIC '2.5')") == {"a": 2.5}
+    assert value(wh, "TO_JSON_STRING(BIGNUMERIC '3')") == "3"
+
+
 def test_dml_writes_bignumeric_values_scaled(wh: FakeWarehouse) -> None:
     wh.query("CREATE TABLE ds.d (id INT64, x BIGNUMERIC)")
     wh.query("INSERT INTO ds.d VALUES (1, 2.25), (2, 7)")

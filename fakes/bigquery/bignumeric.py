@@ -224,6 +224,8 @@ def rewrite(node: exp.Expression) -> exp.Expression:
         return _insert(node)
     if isinstance(node, exp.Cast):
         return _cast(node)
+    if isinstance(node, exp.JSONArray | exp.JSONObject | exp.JSONFormat):
+        return _json_numbers(node)
     if isinstance(node, exp.ParseBignumeric | exp.ParseNumeric) or (
         isinstance(node, exp.Anonymous) and node.name.upper() in ("PARSE_BIGNUMERIC", "PARSE_NUMERIC")
     ):
@@ -320,6 +322,27 @@ def _branches(query: exp.Expression | None) -> list[exp.Select]:
     if isinstance(query, exp.Subquery):
         return _branches(query.this)
     return []
+
+
+def _json_numbers(node: exp.Expression) -> exp.Expression:
+    """A BIGNUMERIC in JSON is a JSON number, not the stored scaled integer: its exact digits in
+    ``TO_JSON_STRING``, as a FLOAT64 reads it in ``JSON_ARRAY`` / ``JSON_OBJECT`` (BigQuery's
+    default, without strict number parsing)."""
+    for child in list(node.iter_expressions()):
+        holder, key = (child, "expression") if isinstance(child, exp.JSONKeyValue) else (node, child.arg_key)
+        value = holder.args.get(key) if holder is child else child
+        if isinstance(value, exp.Expression) and is_bignumeric(value):
+            replacement = _as_json_number(value) if isinstance(node, exp.JSONFormat) else _as_float64(value)
+            if holder is child:
+                child.set("expression", replacement)
+            else:
+                value.replace(replacement)
+    return node
+
+
+def _as_json_number(node: exp.Expression) -> exp.Expression:
+    text = call("bq_bignumeric_text", varchar(node.copy()))
+    return mark_done(exp.cast(text, exp.DataType.build("JSON")))
 
 
 def _checked(node: exp.Expression) -> exp.Expression:
