@@ -4,7 +4,8 @@ DuckDB computes a RANGE frame's bounds as ``key ± offset`` in the key's own typ
 "Overflow in addition of INT64" (or of DECIMAL(38)) near the type's limits; BigQuery's frame simply
 reaches the end of the partition. The rewrite orders such a window by the key widened to a
 HUGEINT (a NUMERIC as its integer count of 1e-9 units) and widens the offsets to match, so the
-bound arithmetic cannot overflow and the order and the peers are unchanged.
+bound arithmetic cannot overflow and the order and the peers are unchanged. A BIGNUMERIC key (a
+``BIGNUM``, which DuckDB's RANGE frames refuse) with an offset is refused as a limit of the fake.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from sqlglot import exp
 
 from fakes.bigquery.coltypes import type_of_column
+from fakes.bigquery.exceptions import UnsupportedByFake
 from harness.schema.spec import FieldType
 
 DType = exp.DataType.Type
@@ -47,7 +49,14 @@ def widen_range_frame_keys(node: exp.Expression) -> exp.Expression:
         return node
     ordered = order.expressions[0]
     kind = _key_kind(ordered.this)
-    if kind is None:
+    if kind is FieldType.BIGNUMERIC and any(
+        isinstance(spec.args.get(side), exp.Expression) for side in ("start", "end")
+    ):
+        raise UnsupportedByFake(
+            "The BigQuery fake cannot compute a RANGE window frame with an offset over a BIGNUMERIC"
+            " key (DuckDB orders such frames only by fixed-width numbers)"
+        )
+    if kind not in _SCALE:
         return node
     bounds = {side: spec.args.get(side) for side in ("start", "end")}
     offsets = {side: value for side, value in bounds.items() if isinstance(value, exp.Expression)}
@@ -82,7 +91,7 @@ def _key_kind(key: exp.Expression) -> FieldType | None:
             return None
     else:
         return None
-    return kind if kind in _SCALE else None
+    return kind
 
 
 def _decimal_scale(to: exp.DataType) -> int | None:
