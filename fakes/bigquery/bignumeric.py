@@ -11,9 +11,9 @@ cast, a BIGNUMERIC table column (``coltypes``) or an expression built from those
 * ``*``, ``/``, ``AVG``, casts to and from BIGNUMERIC and ``PARSE_BIGNUMERIC`` / ``PARSE_NUMERIC``
   run as Python functions on exact :class:`~decimal.Decimal` values (BigQuery rounds half away from
   zero and fails with an overflow error past the type's range);
-* an INSERT's values for a BIGNUMERIC column and BIGNUMERIC query parameters (bound as decimal
-  text) are scaled where they meet a BIGNUMERIC; ``CAST(x AS STRING)`` of an untyped ``BIGNUM``
-  is handled at run time by ``functions.py``.
+* an INSERT's values for a BIGNUMERIC column are scaled; a BIGNUMERIC query parameter is bound in
+  the stored form and typed where it is used (``coltypes.BIGNUMERIC_PARAMS``);
+  ``CAST(x AS STRING)`` of an untyped ``BIGNUM`` is handled at run time by ``functions.py``.
 
 Statistics and NUMERIC sums over these values are ``exact_aggregates.py``.
 
@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 import duckdb
 from sqlglot import exp
 
-from fakes.bigquery.coltypes import type_of_column, type_of_target_column
+from fakes.bigquery.coltypes import is_bignumeric_parameter, type_of_column, type_of_target_column
 from harness.schema.spec import FieldType
 
 DType = exp.DataType.Type
@@ -61,11 +61,6 @@ def from_storage(value: object) -> Decimal:
     if number == number.to_integral_value():
         return number.quantize(Decimal(1), context=EXACT)
     return number.normalize(EXACT)
-
-
-def parameter_text(stored: str) -> str:
-    """A stored BIGNUMERIC as the decimal text a query parameter is bound as."""
-    return format(from_storage(stored), "f")
 
 
 def _parse(text: str) -> Decimal:
@@ -222,6 +217,9 @@ def rewrite(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES) that carries BIGNUMERIC semantics onto the scaled BIGNUM."""
     if isinstance(node, exp.Insert):
         return _insert(node)
+    if isinstance(node, exp.Placeholder) and is_bignumeric_parameter(node.name):
+        # Bound in the stored (scaled) form, as a table value would be.
+        return _bignum(node)
     if isinstance(node, exp.Cast):
         return _cast(node)
     if isinstance(node, exp.JSONArray | exp.JSONObject | exp.JSONFormat):

@@ -4,7 +4,8 @@ The SQL rewrites see no schema (see ``functions.py``); a few of them need to kno
 an INT64, a NUMERIC or a BIGNUMERIC. The statement runner sets :data:`COLUMN_TYPES` to the columns of
 the tables the statement references (its DML target too), by lower-cased name, while it
 translates; a name two tables give different types is left out, as
-:func:`fakes.bigquery.results.result_schema` does. :data:`TARGET_TYPES` are the target's alone.
+:func:`fakes.bigquery.results.result_schema` does. :data:`TARGET_TYPES` are the target's alone, and
+:data:`BIGNUMERIC_PARAMS` the query parameters typed BIGNUMERIC.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from harness.schema.spec import FieldSpec, FieldType
 COLUMN_TYPES: ContextVar[Mapping[str, FieldType] | None] = ContextVar("bq_column_types", default=None)
 TARGET_TYPES: ContextVar[Mapping[str, FieldType] | None] = ContextVar("bq_target_types", default=None)
 """The columns of the table a DML statement writes (an INSERT's values take their types)."""
+BIGNUMERIC_PARAMS: ContextVar[frozenset[str]] = ContextVar("bq_bignumeric_params", default=frozenset())
+"""The statement's scalar BIGNUMERIC query parameters (bound in the stored, scaled form)."""
 
 
 def column_types(schemas: Iterable[tuple[FieldSpec, ...]]) -> dict[str, FieldType]:
@@ -42,3 +45,16 @@ def type_of_column(name: str) -> FieldType | None:
 def type_of_target_column(name: str) -> FieldType | None:
     known = TARGET_TYPES.get()
     return None if known is None else known.get(name.lower())
+
+
+def bignumeric_parameters(params: Mapping[str, object]) -> frozenset[str]:
+    """The names of the scalar parameters typed BIGNUMERIC (a ``QueryParam`` names the type)."""
+    return frozenset(
+        name
+        for name, value in params.items()
+        if str(getattr(value, "type", "")).upper() in ("BIGNUMERIC", "BIGDECIMAL")
+    )
+
+
+def is_bignumeric_parameter(name: str) -> bool:
+    return name in BIGNUMERIC_PARAMS.get()

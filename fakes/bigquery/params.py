@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fakes.bigquery.bignumeric import parameter_text
 from fakes.bigquery.exceptions import InvalidParameterValue, UnsupportedParameterType, ValueRejected
 from fakes.bigquery.types import field_to_storage
 from harness.ports import QueryParam, scalar_type
@@ -48,18 +47,9 @@ def _typed(param: QueryParam) -> Any:
         if repeated and isinstance(param.value, list | tuple):
             # A NULL element is allowed in an array *parameter* (BigQuery only refuses an array
             # holding NULL when it is written to a result or a table).
-            return [None if item is None else _value(spec, item) for item in param.value]
+            return [None if item is None else field_to_storage(spec, item, "param") for item in param.value]
         if repeated:
             spec = FieldSpec(name="param", type=field_type, mode=FieldMode.REPEATED)
-        return _value(spec, param.value)
+        return field_to_storage(spec, param.value, "param")
     except ValueRejected as exc:
         raise InvalidParameterValue(type=param.type, detail=exc.message) from exc
-
-
-def _value(spec: FieldSpec, value: Any) -> Any:
-    """A BIGNUMERIC parameter is bound as its decimal text, which the SQL rewrites scale where it
-    meets a BIGNUMERIC (``bignumeric.py``); its stored form would be scaled twice."""
-    stored = field_to_storage(spec, value, "param")
-    if spec.type is FieldType.BIGNUMERIC and stored is not None:
-        return parameter_text(stored) if not isinstance(stored, list) else [parameter_text(v) for v in stored]
-    return stored

@@ -153,14 +153,19 @@ class StatementRunner(ABC):
         for table in referenced + ([target] if target else []):
             self._expire_partitions(table)
         check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-        translation = self._translate(statement, target)
+        translation = self._translate(statement, target, coltypes.bignumeric_parameters(params))
         duck_params = {
             name: param_types.to_duckdb(value)
             for name, value in bind(statement, translation, params, self.clock.now()).items()
         }
         return referenced, target, translation, duck_params
 
-    def _translate(self, statement: ParsedStatement, target: Table | None) -> Translation:
+    def _translate(
+        self,
+        statement: ParsedStatement,
+        target: Table | None,
+        bignumeric_params: frozenset[str] = frozenset(),
+    ) -> Translation:
         """Cached by SQL text (and, for a column-less INSERT, the target's current columns)."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
@@ -169,17 +174,22 @@ class StatementRunner(ABC):
         target_types = coltypes.column_types([target.spec.schema] if target is not None else [])
         types = coltypes.column_types([*schemas, *([target.spec.schema] if target is not None else [])])
         key = (statement.sql, statement.default_project, statement.default_dataset, columns, *types.items())
-        key += (None, *target_types.items())
+        key += (None, *target_types.items(), None, *sorted(bignumeric_params))
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
-            token, target_token = coltypes.COLUMN_TYPES.set(types), coltypes.TARGET_TYPES.set(target_types)
+            tokens = (
+                coltypes.COLUMN_TYPES.set(types),
+                coltypes.TARGET_TYPES.set(target_types),
+                coltypes.BIGNUMERIC_PARAMS.set(bignumeric_params),
+            )
             try:
                 translation = to_duckdb(source, map_table=lambda ref, w: self._storage_name(ref, write=w))
             finally:
-                coltypes.COLUMN_TYPES.reset(token)
-                coltypes.TARGET_TYPES.reset(target_token)
+                coltypes.COLUMN_TYPES.reset(tokens[0])
+                coltypes.TARGET_TYPES.reset(tokens[1])
+                coltypes.BIGNUMERIC_PARAMS.reset(tokens[2])
             with _CACHE_LOCK:
                 _TRANSLATIONS[key] = translation
         return translation
