@@ -324,6 +324,7 @@ ORACLE_CLUSTER_TYPES = {
     FieldType.DATETIME,
     FieldType.TIMESTAMP,
     FieldType.GEOGRAPHY,
+    FieldType.RANGE,
 }
 
 
@@ -410,8 +411,11 @@ BOUNDARY_SPECS = {
     **{
         f"clustering on {t.value}": _table(FieldSpec("c", t), cluster=("c",))
         for t in FieldType
-        if t not in (FieldType.RECORD, FieldType.INTERVAL)
+        if t not in (FieldType.RECORD, FieldType.INTERVAL, FieldType.RANGE)
     },
+    "clustering on RANGE<DATE>": _table(
+        FieldSpec("c", FieldType.RANGE, range_element=FieldType.DATE), cluster=("c",)
+    ),
     "clustering on RECORD": _table(FieldSpec("c", FieldType.RECORD, fields=(_S[0],)), cluster=("c",)),
 }
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
+from fakes.bigquery import ranges
 from fakes.bigquery.exceptions import ColumnAlreadyExists, InvalidPartitionExpression, UnsupportedByFake
 from fakes.bigquery.sql import ParsedStatement, StatementKind, listed_tables
 from harness.ports import DatasetInfo, QueryResult, TableInfo
@@ -186,7 +187,15 @@ def _column(col: exp.ColumnDef) -> FieldSpec:
     field_type, fields, repeated = _field_type(data_type)
     if repeated:
         mode = FieldMode.REPEATED
-    return FieldSpec(name=col.name, type=field_type, mode=mode, description=description, fields=fields)
+    element = ranges.element_of(data_type)
+    return FieldSpec(
+        name=col.name,
+        type=field_type,
+        mode=mode,
+        description=description,
+        fields=fields,
+        range_element=element,
+    )
 
 
 def _field_type(data_type: exp.DataType) -> tuple[FieldType, tuple[FieldSpec, ...], bool]:
@@ -197,6 +206,8 @@ def _field_type(data_type: exp.DataType) -> tuple[FieldType, tuple[FieldSpec, ..
     if type_name == "STRUCT":
         fields = tuple(_column(child) for child in data_type.expressions if isinstance(child, exp.ColumnDef))
         return FieldType.RECORD, fields, False
+    if type_name == "RANGE" and ranges.element_of(data_type) is not None:
+        return FieldType.RANGE, (), False
     if type_name == "DECIMAL" and data_type.expressions:
         precision = int(data_type.expressions[0].name)
         return (FieldType.BIGNUMERIC if precision > 38 else FieldType.NUMERIC), (), False

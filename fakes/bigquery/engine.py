@@ -31,7 +31,15 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery import buckets, cast_formats, intervals, window_aggregates
+from fakes.bigquery import (
+    bignumeric,
+    buckets,
+    cast_formats,
+    exact_aggregates,
+    intervals,
+    ranges,
+    window_aggregates,
+)
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -90,6 +98,10 @@ class BigQueryEngine(StatementRunner):
         cast_formats.register(self._conn)
         window_aggregates.register(self._conn)
         register_macros(self._conn)
+        for macro in ranges.MACROS:
+            self._conn.execute(macro)
+        bignumeric.register(self._conn)
+        exact_aggregates.register(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

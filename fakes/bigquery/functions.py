@@ -49,7 +49,14 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``MAKE_INTERVAL``, ``JUSTIFY_*``;
 * clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``;
 * time zones (:mod:`fakes.bigquery.time_zone`): fixed-offset zone names (``+05``) as ICU's, and
-  ``DATE`` / ``DATETIME`` / ``TIMESTAMP`` with a zone argument.
+  ``DATE`` / ``DATETIME`` / ``TIMESTAMP`` with a zone argument;
+* RANGE: literals, casts, ``RANGE()`` and the ``RANGE_*`` functions on the struct that stores a
+  RANGE (``ranges.rewrite``; the type itself is described in ``fakes/bigquery/ranges.py``);
+* BIGNUMERIC: casts, literals, arithmetic, comparisons and aggregates on the scaled BIGNUM that
+  stores it (``bignumeric.rewrite``; the type is described in ``fakes/bigquery/bignumeric.py``);
+  NUMERIC sums and NUMERIC / BIGNUMERIC statistics computed exactly (``exact_aggregates``);
+* window frames: RANGE offsets over an INT64 / NUMERIC key do not overflow near the type's limits
+  (``frames.widen_range_frame_keys``; the key's type comes from ``coltypes``);
 * windows: RANGE frames near the INT64 limits, NaN ordering, BigQuery's frame/offset checks,
   aggregates over a window (:mod:`fakes.bigquery.windows`, :mod:`fakes.bigquery.window_aggregates`).
 
@@ -84,6 +91,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
+from fakes.bigquery import bignumeric, exact_aggregates, frames, ranges
 from fakes.bigquery.aggregates import (
     min_is_nan_when_any_value_is,
     nan_is_not_above_a_number,
@@ -640,7 +648,8 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     as_timestamp = exp.TryCast(this=value.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
     return _duck(
         "CASE WHEN TYPEOF(_v_) = 'DOUBLE' THEN _f_ WHEN TYPEOF(_v_) = 'TIMESTAMP WITH TIME ZONE' THEN _t_ "
-        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ WHEN TYPEOF(_v_) = 'INTERVAL' THEN _i_ ELSE _c_ END",
+        "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ WHEN TYPEOF(_v_) = 'INTERVAL' THEN _i_ "
+        "WHEN TYPEOF(_v_) = 'BIGNUM' THEN BQ_BIGNUMERIC_TEXT(CAST(_v_ AS VARCHAR)) ELSE _c_ END",
         DType.TEXT,
         v=value,
         i=_string_text(exp.TryCast(this=value.copy(), to=exp.DataType.build("INTERVAL")), DType.INTERVAL),
@@ -783,6 +792,9 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 FIXES: list[Fix] = [
     byte_format_casts,
     datetime_arithmetic_stays_in_range,
+    ranges.rewrite,
+    bignumeric.rewrite,
+    exact_aggregates.rewrite,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,
@@ -822,6 +834,7 @@ FIXES: list[Fix] = [
     limit_all_is_no_limit,
     civil_conversions_in_zone,
     interval_like_bigquery,
+    frames.widen_range_frame_keys,
     windows_like_bigquery,
 ]
 

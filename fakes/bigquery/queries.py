@@ -21,7 +21,7 @@ from typing import Any, cast
 import duckdb
 from cachetools import LRUCache
 
-from fakes.bigquery import ddl
+from fakes.bigquery import coltypes, ddl
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.exceptions import (
@@ -178,9 +178,11 @@ class StatementRunner(ABC):
         referenced: list[Table],
         params: dict[str, Any],
     ) -> Translation:
-        """Cached by SQL text (and, for a column-less INSERT, the target's current columns; for a
-        set operation whose translation depends on its inputs' columns, the schemas of the tables
-        read and the parameters' types)."""
+        """Cached by SQL text and by what the translation depends on: for a column-less INSERT, the
+        target's current columns; the column types of the tables read and of the target (the
+        BIGNUMERIC / RANGE rewrites), the BIGNUMERIC parameters; for a set operation whose
+        translation depends on its inputs' columns, the schemas of the tables read and the
+        parameters' types."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
@@ -190,16 +192,31 @@ class StatementRunner(ABC):
                 (n, v.type if isinstance(v, QueryParam) else type(v).__name__) for n, v in params.items()
             )
             schemas = (tuple(t.spec.schema for t in referenced), tuple(kinds))
+        bignumeric_params = coltypes.bignumeric_parameters(params)
+        read = [self._resolve(ref).spec.schema for ref in statement.tables]
+        target_types = coltypes.column_types([target.spec.schema] if target is not None else [])
+        types = coltypes.column_types([*read, *([target.spec.schema] if target is not None else [])])
         key = (statement.sql, statement.default_project, statement.default_dataset, columns, schemas)
+        key += (*types.items(), None, *target_types.items(), None, *sorted(bignumeric_params))
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
-            translation = to_duckdb(
-                source,
-                map_table=lambda ref, write: self._storage_name(ref, write=write),
-                describe=lambda sql, names: self._describe(sql, names, params),
+            tokens = (
+                coltypes.COLUMN_TYPES.set(types),
+                coltypes.TARGET_TYPES.set(target_types),
+                coltypes.BIGNUMERIC_PARAMS.set(bignumeric_params),
             )
+            try:
+                translation = to_duckdb(
+                    source,
+                    map_table=lambda ref, w: self._storage_name(ref, write=w),
+                    describe=lambda sql, names: self._describe(sql, names, params),
+                )
+            finally:
+                coltypes.COLUMN_TYPES.reset(tokens[0])
+                coltypes.TARGET_TYPES.reset(tokens[1])
+                coltypes.BIGNUMERIC_PARAMS.reset(tokens[2])
             with _CACHE_LOCK:
                 _TRANSLATIONS[key] = translation
         return translation

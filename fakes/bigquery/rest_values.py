@@ -72,6 +72,12 @@ def _encode_scalar(spec: FieldSpec, value: Any, int64_timestamp: bool) -> Any:
                 {"v": _encode_field(f, v, int64_timestamp)} for f, v in zip(spec.fields, items, strict=False)
             ]
         }
+    if t is FieldType.RANGE and spec.range_element is not None and isinstance(value, Mapping):
+        # "[start, end)" with each bound encoded as a cell of the element type (the client
+        # decodes the bounds with its scalar parsers).
+        element = FieldSpec(name=spec.name, type=spec.range_element)
+        bounds = (_encode_scalar(element, value.get(side), int64_timestamp) for side in ("start", "end"))
+        return "[{}, {})".format(*(b if b is not None else "UNBOUNDED" for b in bounds))
     if t is FieldType.BOOLEAN:
         return "true" if value else "false"
     if t is FieldType.INTEGER:

@@ -27,7 +27,7 @@ def result_schema(
     description: Sequence[Any], referenced: Iterable[tuple[FieldSpec, ...]]
 ) -> tuple[FieldSpec, ...]:
     """Result columns typed from DuckDB, except where a column is a plain read of a table column
-    whose BigQuery type DuckDB cannot carry (GEOGRAPHY, BIGNUMERIC as text; JSON; descriptions)."""
+    whose BigQuery type DuckDB cannot carry (GEOGRAPHY as text; JSON; descriptions)."""
     known: dict[str, FieldSpec] = {}
     ambiguous: set[str] = set()
     for schema in referenced:
@@ -83,7 +83,7 @@ def _as_result_field(spec: FieldSpec) -> FieldSpec:
 
 
 def _storage_shape(spec: FieldSpec) -> tuple[Any, ...]:
-    stored_as_text = (FieldType.GEOGRAPHY, FieldType.BIGNUMERIC)
+    stored_as_text = (FieldType.GEOGRAPHY,)
     kind = FieldType.STRING if spec.type in stored_as_text else spec.type
     return (kind, spec.is_repeated, tuple(_storage_shape(f) for f in spec.fields))
 

@@ -1,7 +1,8 @@
 """BigQuery types on DuckDB: column types, and values in and out of storage.
 
-DuckDB has no GEOGRAPHY and its DECIMAL stops at 38 digits, so GEOGRAPHY (WKT) and BIGNUMERIC
-(exact decimal text) are stored as VARCHAR; the table's BigQuery schema says how to read them back.
+DuckDB has no GEOGRAPHY, so GEOGRAPHY (WKT) is stored as VARCHAR and the table's BigQuery schema
+says how to read it back; its DECIMAL stops at 38 digits, so a BIGNUMERIC is a scaled BIGNUM
+(``bignumeric.py``) and a RANGE a struct (``ranges.py``).
 Values leaving the fake are the port's plain Python values: tz-aware UTC datetimes, Decimal,
 bytes, dicts and lists.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import duckdb
 from dateutil.relativedelta import relativedelta
 
+from fakes.bigquery import bignumeric, ranges
 from fakes.bigquery.exceptions import (
     ArrayForNonRepeatedField,
     CannotConvert,
@@ -43,7 +45,7 @@ _SCALAR_DUCK: dict[FieldType, str] = {
     FieldType.INTEGER: "BIGINT",
     FieldType.FLOAT: "DOUBLE",
     FieldType.NUMERIC: "DECIMAL(38,9)",
-    FieldType.BIGNUMERIC: "VARCHAR",
+    FieldType.BIGNUMERIC: "BIGNUM",
     FieldType.BOOLEAN: "BOOLEAN",
     FieldType.TIMESTAMP: "TIMESTAMPTZ",
     FieldType.DATE: "DATE",
@@ -69,6 +71,8 @@ def duck_type(spec: FieldSpec, *, element: bool = False) -> str:
     if spec.type is FieldType.RECORD:
         inner = ", ".join(f"{quote_ident(f.name)} {duck_type(f)}" for f in spec.fields)
         base = f"STRUCT({inner})"
+    elif spec.type is FieldType.RANGE and spec.range_element is not None:
+        base = ranges.duck_type(spec.range_element)
     else:
         base = _SCALAR_DUCK[spec.type]
     if spec.mode is FieldMode.REPEATED and not element:
@@ -177,7 +181,7 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
                 return number
             if not BIGNUMERIC_MIN <= number <= BIGNUMERIC_MAX or _scale(number) > 38:
                 raise InvalidDecimal(location, type="BIGNUMERIC", value=value)
-            return _decimal_text(number)
+            return bignumeric.to_storage(number)
         if t is FieldType.BOOLEAN:
             if isinstance(value, bool):
                 return value
@@ -216,6 +220,8 @@ def _scalar_to_storage(spec: FieldSpec, value: Any, location: str) -> Any:
             if not isinstance(value, str):
                 raise _bad(value, "geography", location)
             return value
+        if t is FieldType.RANGE and spec.range_element is not None:
+            return ranges.to_storage(value, spec.range_element)
         if t is FieldType.INTERVAL:
             if isinstance(value, timedelta | relativedelta | str):
                 return duckdb_text(value)
@@ -282,11 +288,6 @@ def _scale(number: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _decimal_text(number: Decimal) -> str:
-    text = format(number.normalize(EXACT), "f")
-    return "0" if text in ("-0", "") else text
-
-
 # ----------------------------------------------------------------------------- out of storage
 
 
@@ -310,10 +311,12 @@ def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
         return None
     if t is FieldType.RECORD:
         return {f.name: field_from_storage(f, value.get(f.name)) for f in spec.fields}
+    if t is FieldType.RANGE:
+        return ranges.from_storage(value)
     if t is FieldType.TIMESTAMP and isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if t is FieldType.BIGNUMERIC:
-        return Decimal(value) if isinstance(value, str) else Decimal(str(value))
+        return bignumeric.from_storage(value)
     if t is FieldType.NUMERIC and isinstance(value, Decimal):
         return _canonical_decimal(value)
     if t is FieldType.JSON and isinstance(value, str):
@@ -344,9 +347,18 @@ def field_from_duck(name: str, duck: duckdb.typing.DuckDBPyType | str) -> FieldS
         inner = field_from_duck(name, _list_child(duck))
         if inner.is_repeated:  # ARRAY[ARRAY[1]]: DuckDB has nested lists, BigQuery refuses them
             raise NestedArray(element=f"ARRAY<{_GOOGLESQL_NAMES.get(inner.type, inner.type.value)}>")
-        return FieldSpec(name=name, type=inner.type, mode=FieldMode.REPEATED, fields=inner.fields)
+        return FieldSpec(
+            name=name,
+            type=inner.type,
+            mode=FieldMode.REPEATED,
+            fields=inner.fields,
+            range_element=inner.range_element,
+        )
     if text.startswith("STRUCT("):
         children = _struct_children(duck)
+        as_range = ranges.field_from_children(name, children)
+        if as_range is not None:
+            return as_range
         return FieldSpec(
             name=name,
             type=FieldType.RECORD,
@@ -388,6 +400,7 @@ def _scalar_from_duck(text: str) -> FieldType:
 
 _DUCK_SCALAR_BACK: dict[str, FieldType] = {
     "VARCHAR": FieldType.STRING,
+    "BIGNUM": FieldType.BIGNUMERIC,
     "UUID": FieldType.STRING,
     "BLOB": FieldType.BYTES,
     "BIGINT": FieldType.INTEGER,

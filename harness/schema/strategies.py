@@ -194,6 +194,7 @@ _CLUSTERABLE = (
     FieldType.DATETIME,
     FieldType.TIMESTAMP,
     FieldType.GEOGRAPHY,
+    FieldType.RANGE,
 )
 _UNCLUSTERABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in _CLUSTERABLE)
 _NOT_PARTITIONABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in _PARTITIONABLE)

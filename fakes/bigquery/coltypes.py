@@ -1,0 +1,60 @@
+"""The BigQuery types of the columns a statement can read, for rewrites that depend on them.
+
+The SQL rewrites see no schema (see ``functions.py``); a few of them need to know that a column is
+an INT64, a NUMERIC or a BIGNUMERIC. The statement runner sets :data:`COLUMN_TYPES` to the columns of
+the tables the statement references (its DML target too), by lower-cased name, while it
+translates; a name two tables give different types is left out, as
+:func:`fakes.bigquery.results.result_schema` does. :data:`TARGET_TYPES` are the target's alone, and
+:data:`BIGNUMERIC_PARAMS` the query parameters typed BIGNUMERIC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+
+from harness.schema.spec import FieldSpec, FieldType
+
+COLUMN_TYPES: ContextVar[Mapping[str, FieldType] | None] = ContextVar("bq_column_types", default=None)
+TARGET_TYPES: ContextVar[Mapping[str, FieldType] | None] = ContextVar("bq_target_types", default=None)
+"""The columns of the table a DML statement writes (an INSERT's values take their types)."""
+BIGNUMERIC_PARAMS: ContextVar[frozenset[str]] = ContextVar("bq_bignumeric_params", default=frozenset())
+"""The statement's scalar BIGNUMERIC query parameters (bound in the stored, scaled form)."""
+
+
+def column_types(schemas: Iterable[tuple[FieldSpec, ...]]) -> dict[str, FieldType]:
+    """Top-level, non-repeated columns by lower-cased name; ambiguous names are dropped."""
+    known: dict[str, FieldType] = {}
+    ambiguous: set[str] = set()
+    for schema in schemas:
+        for spec in schema:
+            if spec.is_repeated:
+                continue
+            key = spec.name.lower()
+            if key in known and known[key] is not spec.type:
+                ambiguous.add(key)
+            known[key] = spec.type
+    return {name: kind for name, kind in known.items() if name not in ambiguous}
+
+
+def type_of_column(name: str) -> FieldType | None:
+    known = COLUMN_TYPES.get()
+    return None if known is None else known.get(name.lower())
+
+
+def type_of_target_column(name: str) -> FieldType | None:
+    known = TARGET_TYPES.get()
+    return None if known is None else known.get(name.lower())
+
+
+def bignumeric_parameters(params: Mapping[str, object]) -> frozenset[str]:
+    """The names of the scalar parameters typed BIGNUMERIC (a ``QueryParam`` names the type)."""
+    return frozenset(
+        name
+        for name, value in params.items()
+        if str(getattr(value, "type", "")).upper() in ("BIGNUMERIC", "BIGDECIMAL")
+    )
+
+
+def is_bignumeric_parameter(name: str) -> bool:
+    return name in BIGNUMERIC_PARAMS.get()
