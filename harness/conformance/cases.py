@@ -157,10 +157,11 @@ def has_null_element(value: Any) -> bool:
 
 
 def evaluate_parameters(engine: Any, text: str) -> dict[str, Any]:
-    """``expr AS name, ...`` as typed query parameters, each expression evaluated by the engine."""
+    """``expr [AS] name, ...`` as typed query parameters, each expression evaluated by the engine
+    (the corpus also writes ``-1 param``, without ``AS``)."""
     params: dict[str, Any] = {}
     for item in _split_top_level(text):
-        match = re.match(r"(?s)(.*)\s+as\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", item.strip(), re.I)
+        match = re.match(r"(?s)(.*?)\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$", item.strip(), re.I)
         if match is None:
             raise ValueError(f"cannot read parameter {item!r}")
         result = engine.query(PROJECT, f"SELECT {match.group(1)}")
