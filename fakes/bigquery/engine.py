@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 from fakes.bigquery import window_aggregates
+from fakes.bigquery import keysets
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -87,6 +88,7 @@ class BigQueryEngine(StatementRunner):
         self._conn.execute("SET TimeZone = 'UTC'")
         window_aggregates.register(self._conn)
         register_macros(self._conn)
+        keysets.register(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

@@ -20,6 +20,7 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, Uns
 from sqlglot.tokens import TokenType
 
 from fakes.bigquery.aggregates import rewrite_aggregates
+from fakes.bigquery.dml_shapes import normalize_dml
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
     QueryParameterNotFound,
@@ -102,7 +103,7 @@ def parse(sql: str, *, default_project: str, default_dataset: str | None = None)
         raise UnsupportedByFake(
             "Multi-statement scripts are not supported by the BigQuery fake; send one statement per query"
         )
-    tree = trees[0]
+    tree = normalize_dml(trees[0])
     kind = _classify(tree)
     statement = ParsedStatement(
         kind=kind, tree=tree, sql=sql, default_project=default_project, default_dataset=default_dataset
