@@ -43,6 +43,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
 * windows: RANGE frames near the INT64 limits, NaN ordering, BigQuery's frame/offset checks,
   aggregates over a window (:mod:`fakes.bigquery.windows`, :mod:`fakes.bigquery.window_aggregates`).
+* ``PIVOT`` is BigQuery's (names, NULL values) and ``COUNTIF`` of no rows is 0:
+  :mod:`fakes.bigquery.pivots`;
 * encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
@@ -89,6 +91,7 @@ from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.windows import windows_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
+from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -792,6 +795,8 @@ FIXES: list[Fix] = [
     min_is_nan_when_any_value_is,
     respect_nulls_is_the_default,
     nan_is_not_above_a_number,
+    countif_of_no_rows_is_zero,
+    rewrite_pivot,
     rewrite_namespaced_calls,
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,

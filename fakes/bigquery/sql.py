@@ -273,6 +273,7 @@ def to_duckdb(
             db=exp.to_identifier(storage.schema, quoted=True),
             catalog=exp.to_identifier(storage.catalog, quoted=True),
             alias=table.args.get("alias"),
+            pivots=table.args.get("pivots"),
         )
         if not table.args.get("alias") and not (table is target_node and isinstance(tree, exp.Insert)):
             # Storage names differ from table ids: keep `table.col` references working.
