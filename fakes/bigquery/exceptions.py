@@ -579,6 +579,15 @@ class QueryFailed(BigQueryError, InvalidRequestError):
     searched = "not BigQuery's text: the message is DuckDB's (a bad cast, a value out of range...)"
 
 
+class ScriptRaised(BigQueryError, InvalidRequestError):
+    """A script's ``RAISE USING MESSAGE = ...``: the job fails with the script's own message."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "{detail}"
+    searched = "BigQuery's RAISE docs: the error's message is the USING MESSAGE text; the reason is not given"
+
+
 class UnsupportedByFake(BigQueryError, InvalidRequestError):
     """Something BigQuery accepts that the fake or the emulator does not do (yet)."""
 

@@ -21,7 +21,7 @@ from typing import Any, cast
 import duckdb
 from cachetools import LRUCache
 
-from fakes.bigquery import ddl
+from fakes.bigquery import ddl, script_syntax, scripts
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.exceptions import (
@@ -103,6 +103,8 @@ class StatementRunner(ABC):
         ``default_dataset`` is the job's ``defaultDataset`` (unqualified table names)."""
         params = dict(params or {})
         with self._lock:
+            if script_syntax.is_script(sql):
+                return scripts.run(cast(scripts.ScriptEngine, self), project, sql, params, default_dataset)
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return ddl.run(cast(ddl.DdlTarget, self), project, statement)
