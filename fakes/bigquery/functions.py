@@ -45,6 +45,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   aggregates over a window (:mod:`fakes.bigquery.windows`, :mod:`fakes.bigquery.window_aggregates`).
 * ``PIVOT`` is BigQuery's (names, NULL values) and ``COUNTIF`` of no rows is 0:
   :mod:`fakes.bigquery.pivots`;
+* ``UPDATE ... SET s.field = ...`` (struct fields), ``SET t.col``, ``= DEFAULT``:
+  :mod:`fakes.bigquery.struct_updates`;
 * encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
@@ -92,6 +94,7 @@ from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.windows import windows_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
 from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
+from fakes.bigquery.struct_updates import update_struct_fields
 
 Fix = Callable[[exp.Expression], exp.Expression]
 
@@ -796,6 +799,7 @@ FIXES: list[Fix] = [
     respect_nulls_is_the_default,
     nan_is_not_above_a_number,
     countif_of_no_rows_is_zero,
+    update_struct_fields,
     rewrite_pivot,
     rewrite_namespaced_calls,
     _safe_prefix_is_try,
