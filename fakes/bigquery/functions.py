@@ -47,6 +47,7 @@ What is fixed (one small function per divergence, applied in the order of :data:
   :mod:`fakes.bigquery.pivots`;
 * ``UPDATE ... SET s.field = ...`` (struct fields), ``SET t.col``, ``= DEFAULT``:
   :mod:`fakes.bigquery.struct_updates`;
+* a set operation's right operand that is itself one keeps its brackets (pipe syntax);
 * encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
@@ -93,6 +94,7 @@ from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.windows import windows_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
+from fakes.bigquery.pipes import parenthesize_nested_set_operand
 from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
 from fakes.bigquery.struct_updates import update_struct_fields
 
@@ -799,6 +801,7 @@ FIXES: list[Fix] = [
     respect_nulls_is_the_default,
     nan_is_not_above_a_number,
     countif_of_no_rows_is_zero,
+    parenthesize_nested_set_operand,
     update_struct_fields,
     rewrite_pivot,
     rewrite_namespaced_calls,

@@ -31,6 +31,7 @@ from fakes.bigquery.exceptions import (
 from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
 from fakes.bigquery.setops import Describe, resolve_set_operations
+from fakes.bigquery.pipes import rewrite_pipes
 
 
 class StatementKind(StrEnum):
@@ -94,7 +95,8 @@ def parse(sql: str, *, default_project: str, default_dataset: str | None = None)
 
     ``default_dataset`` is the query's ``defaultDataset``: what an unqualified table name means."""
     try:
-        trees = [t for t in sqlglot.parse(sql, read="bigquery", error_level=ErrorLevel.RAISE) if t]
+        text = rewrite_pipes(sql)
+        trees = [t for t in sqlglot.parse(text, read="bigquery", error_level=ErrorLevel.RAISE) if t]
     except (ParseError, TokenError) as exc:
         raise QuerySyntaxError(detail=_first_line(exc)) from exc
     if not trees:
@@ -281,6 +283,8 @@ def to_duckdb(
         table.replace(renamed)
     if statement.kind is StatementKind.SELECT:
         _name_anonymous_columns(tree)
+        for relation in _named_relations(tree):
+            _name_anonymous_columns(relation)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(tree)))
@@ -320,6 +324,19 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
             continue
         expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
         anonymous += 1
+
+
+def _named_relations(tree: exp.Expression) -> list[exp.Expression]:
+    """The queries whose columns a ``*`` passes on: WITH bodies (pipe syntax makes one per
+    operator) and subqueries in FROM / JOIN."""
+    found: list[exp.Expression] = [cte.this for cte in tree.find_all(exp.CTE)]
+    found += [sub for sub in tree.find_all(exp.Subquery) if isinstance(sub.parent, exp.From | exp.Join)]
+    return found
+
+
+def _is_call(expression: exp.Expression) -> bool:
+    """``KEYS.NEW_KEYSET(...)``: a namespaced function call, not a field path."""
+    return isinstance(expression, exp.Dot) and isinstance(expression.expression, exp.Func)
 
 
 def bind(
