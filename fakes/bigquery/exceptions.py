@@ -579,6 +579,15 @@ class QueryFailed(BigQueryError, InvalidRequestError):
     searched = "not BigQuery's text: the message is DuckDB's (a bad cast, a value out of range...)"
 
 
+class KeyTypeNotConstant(BigQueryError, InvalidRequestError):
+    """``KEYS.NEW_KEYSET(NULL)`` or of a column: the key type is fixed when the query is read."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "First argument (key type) in function {function} must be a string literal or query parameter"
+    searched = "the GoogleSQL reference's text (compliance corpus, keys.test); BigQuery's own not seen"
+
+
 class ScriptRaised(BigQueryError, InvalidRequestError):
     """A script's ``RAISE USING MESSAGE = ...``: the job fails with the script's own message."""
 

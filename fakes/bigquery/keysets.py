@@ -26,6 +26,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from sqlglot import exp
 
+from fakes.bigquery.exceptions import KeyTypeNotConstant
+
 _TYPE_PREFIX = "type.googleapis.com/google.crypto.tink."
 _GCM = _TYPE_PREFIX + "AesGcmKey"
 _SIV = _TYPE_PREFIX + "AesSivKey"
@@ -438,9 +440,18 @@ def rewrite_namespaced_calls(node: exp.Expression) -> exp.Expression:
     if name not in _UDFS:
         return node
     args = list(call.expressions)
+    if name == "keys.new_keyset" and args and not _is_constant_string(args[0]):
+        raise KeyTypeNotConstant(function="KEYS.NEW_KEYSET")
     if name in _BYTES_ARGS:
         args = [args[0], *(_as_bytes(arg) for arg in args[1:])]
     return exp.Anonymous(this=_udf_name(name, safe=safe), expressions=args)
+
+
+def _is_constant_string(arg: exp.Expression) -> bool:
+    """A string literal or a query parameter (by then renamed to a placeholder)."""
+    if isinstance(arg, exp.Literal):
+        return arg.is_string
+    return isinstance(arg, exp.Placeholder | exp.Parameter)
 
 
 def _namespaced(node: exp.Expression) -> tuple[exp.Anonymous | None, str, bool]:

@@ -97,7 +97,8 @@ def parse(sql: str, *, default_project: str, default_dataset: str | None = None)
     try:
         text = rewrite_pipes(sql)
         trees = [t for t in sqlglot.parse(text, read="bigquery", error_level=ErrorLevel.RAISE) if t]
-    except (ParseError, TokenError) as exc:
+    except (ParseError, TokenError, ValueError) as exc:
+        # ValueError: sqlglot's pipe-syntax reader on some operands (``|> LIMIT ALL``).
         raise QuerySyntaxError(detail=_first_line(exc)) from exc
     if not trees:
         raise QuerySyntaxError(detail="Unexpected end of script at [1:1]")
