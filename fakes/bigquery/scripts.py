@@ -30,6 +30,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from fakes.bigquery import routines
 from fakes.bigquery.exceptions import QuerySyntaxError, ScriptRaised, UnsupportedByFake
 from fakes.bigquery.script_syntax import Statement, parse_script
 from harness.ports import QueryParam, QueryResult, WarehouseError
@@ -72,13 +73,6 @@ class _Return(Exception):
 
 
 @dataclass
-class _Function:
-    params: list[tuple[str, str | None]]
-    body: exp.Expression
-    returns: str | None
-
-
-@dataclass
 class _Variable:
     type: str | None
     value: Any
@@ -91,7 +85,7 @@ class ScriptRun:
     default_dataset: str | None
     params: dict[str, Any]
     variables: dict[str, _Variable] = field(default_factory=dict)
-    functions: dict[str, _Function] = field(default_factory=dict)
+    functions: dict[str, routines.Routine] = field(default_factory=dict)
     temp_tables: set[str] = field(default_factory=set)
     system: dict[str, Any] = field(default_factory=dict)
     temp_dataset: str | None = None
@@ -256,9 +250,11 @@ class ScriptRun:
         self.system["statement_text"] = text
         words = text.split(None, 6)
         upper = [w.upper() for w in words]
-        if upper[:1] == ["CREATE"] and "FUNCTION" in upper[1:6]:
-            if "TABLE" in upper[1 : upper.index("FUNCTION")]:
-                raise UnsupportedByFake("Table functions are not supported by the BigQuery fake")
+        if (
+            upper[:1] == ["CREATE"]
+            and ("TEMP" in upper[1:4] or "TEMPORARY" in upper[1:4])
+            and "FUNCTION" in upper
+        ):
             self.create_function(text)
             return
         if (
@@ -298,7 +294,7 @@ class ScriptRun:
             tree = sqlglot.parse_one(text, read="bigquery")
         except SqlglotError:
             return text, params  # the engine reports the syntax error in BigQuery's words
-        tree = self._expand_functions(tree)
+        tree = routines.expand(tree, self._temporary)
         self._name_variable_columns(tree)
         tree = tree.transform(lambda node: self._resolve_name(node, params), copy=False)
         return tree.sql(dialect="bigquery"), params
@@ -346,72 +342,13 @@ class ScriptRun:
         return parameter
 
     def create_function(self, text: str) -> None:
-        match = re.match(
-            r"(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP|TEMPORARY)\s+(?:AGGREGATE\s+)?FUNCTION\s+"
-            r"(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*\((.*?)\)\s*(?:RETURNS\s+(.*?)\s+)?"
-            r"(LANGUAGE\s+\w+.*|AS\s*\((.*)\))\s*;?\s*$",
-            text,
-        )
-        if match is None:
-            raise UnsupportedByFake("Only temporary SQL functions are supported by the BigQuery fake")
-        name, args, returns, _, body = match.groups()
-        if body is None:
-            raise UnsupportedByFake("JavaScript and Python functions are not supported by the BigQuery fake")
-        params: list[tuple[str, str | None]] = []
-        for arg in _split_args(args):
-            pieces = arg.split(None, 1)
-            type_text = (
-                re.sub(r"(?i)\s+NOT\s+AGGREGATE\s*$", "", pieces[1]).strip() if len(pieces) > 1 else None
-            )
-            params.append(
-                (
-                    pieces[0].lower(),
-                    None if type_text is None or type_text.upper() == "ANY TYPE" else type_text,
-                )
-            )
-        try:
-            parsed = sqlglot.parse_one(f"SELECT ({body})", read="bigquery")
-        except SqlglotError as exc:
-            raise QuerySyntaxError(detail=str(exc).splitlines()[0]) from exc
-        self.functions[name.lower()] = _Function(
-            params, parsed.expressions[0], returns.strip() if returns else None
-        )
+        created = routines.parse_create(text)
+        if created is None or created.routine.table:
+            raise UnsupportedByFake("Temporary table functions are not supported by BigQuery")
+        self.functions[created.routine.name.lower()] = created.routine
 
-    def _expand_functions(self, tree: exp.Expression, depth: int = 0) -> exp.Expression:
-        if not self.functions or depth > 16:
-            return tree
-
-        def expand(node: exp.Expression) -> exp.Expression:
-            if not isinstance(node, exp.Anonymous) or str(node.this).lower() not in self.functions:
-                return node
-            function = self.functions[str(node.this).lower()]
-            args = list(node.expressions)
-            if len(args) != len(function.params):
-                raise QuerySyntaxError(
-                    detail=f"No matching signature for function {node.this}: "
-                    f"expected {len(function.params)} arguments"
-                )
-            values = {}
-            for (param, type_text), arg in zip(function.params, args, strict=True):
-                values[param] = (
-                    exp.cast(arg.copy(), type_text, dialect="bigquery")
-                    if type_text
-                    else exp.paren(arg.copy())
-                )
-            body = function.body.copy().transform(
-                lambda n: (
-                    values[n.name.lower()].copy()
-                    if isinstance(n, exp.Column) and not n.table and n.name.lower() in values
-                    else n
-                ),
-                copy=False,
-            )
-            body = self._expand_functions(body, depth + 1)
-            return (
-                exp.cast(body, function.returns, dialect="bigquery") if function.returns else exp.paren(body)
-            )
-
-        return tree.transform(expand, copy=False)
+    def _temporary(self, path: list[str]) -> routines.Routine | None:
+        return self.functions.get(path[0].lower()) if len(path) == 1 else None
 
     def create_temp_table(self, text: str) -> None:
         match = re.match(
