@@ -149,3 +149,28 @@ def test_delete_without_from(run) -> None:  # type: ignore[no-untyped-def]
     run("CREATE TABLE ds.t AS SELECT x FROM UNNEST([1, 2, 3]) AS x")
     assert run("DELETE ds.t WHERE x > 1").affected_rows == 2
     assert values(run("SELECT x FROM ds.t")) == [(1,)]
+
+
+# ----------------------------------------------------------------------- functions and TVFs
+
+
+def test_dataset_functions_and_table_functions(run) -> None:  # type: ignore[no-untyped-def]
+    run("CREATE TABLE ds.items AS SELECT n AS id, n * 10 AS price FROM UNNEST([1, 2, 3]) AS n")
+    assert run("CREATE FUNCTION ds.plus_tax(x INT64) RETURNS FLOAT64 AS (x * 1.5)").statement_type == (
+        "CREATE_FUNCTION"
+    )
+    run(
+        "CREATE TABLE FUNCTION ds.cheap(limit_price INT64) AS "
+        "(SELECT id, price FROM ds.items WHERE price <= limit_price)"
+    )
+    result = run("SELECT id, plus_tax(price) AS gross FROM cheap(20) ORDER BY id")
+    assert values(result) == [(1, 15.0), (2, 30.0)]
+    run("CREATE TABLE FUNCTION ds.twice(t ANY TABLE) AS (SELECT a.id FROM t AS a JOIN t AS b USING (id))")
+    assert values(run("SELECT * FROM twice(TABLE ds.items) ORDER BY id")) == [(1,), (2,), (3,)]
+
+
+def test_pipe_call_passes_the_input_table_first(run) -> None:  # type: ignore[no-untyped-def]
+    run("CREATE TABLE FUNCTION ds.tagged(t ANY TABLE, tag STRING) AS (SELECT *, tag AS label FROM t)")
+    result = run("FROM (SELECT 1 AS x) |> CALL tagged('a') |> WHERE x = 1")
+    assert [f.name for f in result.schema] == ["x", "label"]
+    assert values(result) == [(1, "a")]

@@ -8,15 +8,18 @@ depth (a pipe inside a subquery too).
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from fakes.bigquery.script_syntax import Token, tokens
 
 
 def rewrite_pipes(sql: str) -> str:
-    """``sql`` with ``|> SET`` and ``|> DROP`` rewritten (unchanged when it has neither)."""
+    """``sql`` with ``|> SET``, ``|> DROP`` and ``|> CALL`` rewritten (unchanged when it has none)."""
     if "|>" not in sql:
         return sql
+    sql = _rewrite_calls(sql)
     toks = tokens(sql)
     edits: list[tuple[int, int, str]] = []
     for index in range(len(toks)):
@@ -40,6 +43,41 @@ def rewrite_pipes(sql: str) -> str:
     for start, stop, text in reversed(edits):
         sql = sql[:start] + text + sql[stop:]
     return sql
+
+
+def _rewrite_calls(sql: str) -> str:
+    """``q |> CALL f(args) ...`` as ``FROM f((SELECT * FROM (q)), args) ...``: the input table is
+    the first argument, or where ``INPUT TABLE`` stands. Only a pipe at the top level."""
+    while True:
+        toks = tokens(sql)
+        depth = 0
+        for index, token in enumerate(toks):
+            if token.text in "([":
+                depth += 1
+            elif token.text in ")]":
+                depth -= 1
+            elif (
+                depth == 0
+                and _is_pipe(toks, index)
+                and index + 4 < len(toks)
+                and toks[index + 2].upper == "CALL"
+            ):
+                break
+        else:
+            return sql
+        name = toks[index + 3]
+        opening = index + 4
+        if toks[opening].text != "(":
+            return sql
+        closing = _segment_end(toks, opening + 1)
+        if closing >= len(toks):
+            return sql
+        source = f"(SELECT * FROM ({sql[: toks[index].start].strip()}))"
+        args = _split_commas(sql[toks[opening].end : toks[closing].start])
+        marked = [source if re.fullmatch(r"(?i)INPUT\s+TABLE", arg) else arg for arg in args]
+        if marked == args:
+            marked = [source, *args]
+        sql = f"FROM {sql[name.start : name.end]}({', '.join(marked)}){sql[toks[closing].end :]}"
 
 
 def _is_pipe(toks: tuple[Token, ...], index: int) -> bool:

@@ -12,6 +12,7 @@ twice differs, where BigQuery evaluates it once). JavaScript and Python function
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from fakes.bigquery.exceptions import QuerySyntaxError, UnsupportedByFake
+from fakes.bigquery.pipes import rewrite_pipes
 from fakes.bigquery.script_syntax import tokens
 
 _CREATE = re.compile(
@@ -28,6 +30,7 @@ _CREATE = re.compile(
     r"(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_`][A-Za-z0-9_.`-]*)\s*\("
 )
 _MAX_DEPTH = 16
+_CALLS = itertools.count(1)
 
 
 @dataclass
@@ -109,7 +112,7 @@ def names_a_function(sql: str) -> bool:
 
 def expand_text(sql: str, lookup: Lookup) -> str:
     """The statement with the routines it calls expanded (unchanged text when it calls none)."""
-    text = table_arguments(sql)
+    text = table_arguments(rewrite_pipes(sql))
     try:
         tree = sqlglot.parse_one(text, read="bigquery")
     except SqlglotError:
@@ -202,15 +205,25 @@ def _scalar_call(call: exp.Anonymous, routine: Routine, lookup: Lookup, depth: i
 def _table_call(node: exp.Table, routine: Routine, lookup: Lookup, depth: int) -> exp.Expression:
     values: dict[str, exp.Expression] = {}
     tables: dict[str, exp.Expression] = {}
+    inputs: list[tuple[str, exp.Expression]] = []
     for (name, type_text, is_table), arg in zip(routine.params, _arguments(node.this, routine), strict=True):
         if is_table:
-            tables[name] = arg.copy() if isinstance(arg, exp.Subquery) else exp.Subquery(this=arg.copy())
+            # Each table argument is one WITH query: read once however often the body names it.
+            cte = f"__hx_tvf_{next(_CALLS)}_{name}"
+            inputs.append((cte, arg.unnest().copy() if isinstance(arg, exp.Subquery) else arg.copy()))
+            tables[name] = exp.Table(this=exp.to_identifier(cte))
         else:
             values[name] = (
                 exp.cast(arg.copy(), type_text, dialect="bigquery") if type_text else exp.paren(arg.copy())
             )
     body = _substitute(routine.body.copy(), values, tables)
     body = expand(body, lookup, depth + 1)
+    if inputs and isinstance(body, exp.Query):
+        for cte, query in inputs:
+            body = body.with_(cte, as_=expand(query, lookup, depth + 1))
+        with_node = body.args.get("with_") or body.args.get("with")
+        ctes = list(with_node.expressions)
+        with_node.set("expressions", ctes[-len(inputs) :] + ctes[: -len(inputs)])
     alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(routine.name))
     return exp.Subquery(this=body, alias=alias.copy())
 
