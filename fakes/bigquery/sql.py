@@ -32,6 +32,7 @@ from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
 from fakes.bigquery.setops import Describe, resolve_set_operations
 from fakes.bigquery.pipes import rewrite_pipes
+from fakes.bigquery.value_tables import struct_rows_as_columns
 
 
 class StatementKind(StrEnum):
@@ -283,8 +284,8 @@ def to_duckdb(
             renamed.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
         table.replace(renamed)
     if statement.kind is StatementKind.SELECT:
-        _name_anonymous_columns(tree)
-        for relation in _named_relations(tree):
+        for relation in [tree, *_named_relations(tree)]:
+            struct_rows_as_columns(relation)
             _name_anonymous_columns(relation)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
