@@ -31,8 +31,7 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery import window_aggregates
-from fakes.bigquery import keysets
+from fakes.bigquery import keysets, window_aggregates
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,

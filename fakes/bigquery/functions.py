@@ -88,15 +88,15 @@ from fakes.bigquery.aggregates import (
     string_agg_like_bigquery,
     sum_of_int64_overflows,
 )
-from fakes.bigquery.limits import limit_parameters_must_not_be_null
-from fakes.bigquery.sketches import hll_count_functions
-from fakes.bigquery.statistics import statistics_like_bigquery
-from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
-from fakes.bigquery.windows import windows_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
+from fakes.bigquery.limits import limit_parameters_must_not_be_null
 from fakes.bigquery.pipes import parenthesize_nested_set_operand
 from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
+from fakes.bigquery.sketches import hll_count_functions
+from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.struct_updates import update_struct_fields
+from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
+from fakes.bigquery.windows import windows_like_bigquery
 
 Fix = Callable[[exp.Expression], exp.Expression]
 

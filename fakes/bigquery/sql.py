@@ -336,11 +336,6 @@ def _named_relations(tree: exp.Expression) -> list[exp.Expression]:
     return found
 
 
-def _is_call(expression: exp.Expression) -> bool:
-    """``KEYS.NEW_KEYSET(...)``: a namespaced function call, not a field path."""
-    return isinstance(expression, exp.Dot) and isinstance(expression.expression, exp.Func)
-
-
 def bind(
     statement: ParsedStatement, translation: Translation, params: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
