@@ -51,7 +51,7 @@ def rewrite_pivot(node: exp.Expression) -> exp.Expression:
                 name = "_" + name
             condition = exp.NullSafeEQ(this=exp.Paren(this=for_expr.copy()), expression=value_expr)
             agg, condition = _ignore_nulls_in_filter(agg, condition)
-            filtered = exp.Filter(this=agg.copy(), expression=exp.Where(this=condition))
+            filtered = _filter_aggregates(agg.copy(), condition)
             selects.append(exp.alias_(filtered, name, quoted=True))
     # The source's name stays visible to the aggregates (``ORDER BY sub.a``).
     name = source.alias_or_name
@@ -60,6 +60,20 @@ def rewrite_pivot(node: exp.Expression) -> exp.Expression:
     grouped.set("group", exp.Group(all=True))
     pivot_alias = pivot.args.get("alias")
     return exp.Subquery(this=grouped, alias=pivot_alias.copy() if pivot_alias else None)
+
+
+def _filter_aggregates(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:
+    """Every aggregate call in ``expression`` with ``FILTER (WHERE condition)`` (an aggregate an
+    earlier fix turned into an expression of several calls, like ``SUM``'s overflow check, too)."""
+
+    def add(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Filter):
+            return exp.Filter(this=node, expression=exp.Where(this=condition.copy()))
+        return node
+
+    if isinstance(expression, exp.AggFunc):
+        return add(expression)
+    return expression.transform(add, copy=False)
 
 
 def _ignore_nulls_in_filter(
