@@ -29,17 +29,12 @@ from fakes.bigquery.exceptions import (
     QueryParameterNotFound,
     QueryTableNotFound,
     StreamingBufferRefusal,
-)
-from fakes.bigquery.partitions import check_partition_filters
-from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
-from fakes.bigquery.setops import needs_columns
-    QueryTableNotFound,
-    StreamingBufferRefusal,
     UnqualifiedTable,
 )
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
 from fakes.bigquery.routines import RoutineCatalog
+from fakes.bigquery.setops import needs_columns
 from fakes.bigquery.sql import (
     CLOCK_PLACEHOLDERS,
     ParsedStatement,

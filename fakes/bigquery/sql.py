@@ -30,8 +30,8 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
-from fakes.bigquery.setops import Describe, resolve_set_operations
 from fakes.bigquery.pipes import rewrite_pipes
+from fakes.bigquery.setops import Describe, resolve_set_operations
 from fakes.bigquery.value_tables import struct_rows_as_columns
 
 
