@@ -279,7 +279,7 @@ def test_missing_parameter_and_bad_sql_are_invalid_query(ds: FakeWarehouse) -> N
 
 def test_untranslatable_construct_is_a_clear_400_not_a_traceback(ds: FakeWarehouse) -> None:
     with pytest.raises(InvalidRequestError) as info:
-        ds.query("SELECT 1; SELECT 2")
+        ds.query("CREATE TEMP FUNCTION f(x INT64) RETURNS INT64 LANGUAGE js AS 'return x;'; SELECT f(1)")
     assert_real_error(info.value, bq.UnsupportedByFake)
     with pytest.raises(InvalidRequestError) as info:
         ds.query("GRANT `roles/bigquery.dataViewer` ON SCHEMA ds TO 'user:a@b.c'")

@@ -37,6 +37,7 @@ from fakes.bigquery import (
     cast_formats,
     exact_aggregates,
     intervals,
+    keysets,
     ranges,
     window_aggregates,
 )
@@ -55,6 +56,7 @@ from fakes.bigquery.function_passes import register_macros
 from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.results import map_duckdb_error
+from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.schema_changes import schema_additions
 from fakes.bigquery.sql import (
     StorageName,
@@ -102,6 +104,8 @@ class BigQueryEngine(StatementRunner):
             self._conn.execute(macro)
         bignumeric.register(self._conn)
         exact_aggregates.register(self._conn)
+        keysets.register(self._conn)
+        self._routines = RoutineCatalog()
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}
@@ -216,6 +220,7 @@ class BigQueryEngine(StatementRunner):
             for key in tables:
                 del self._tables[key]
             del self._datasets[(project, dataset_id)]
+            self._routines.drop_dataset(project, dataset_id)
 
     def _dataset(self, project: str, dataset_id: str) -> Dataset:
         dataset = self._datasets.get((project, dataset_id))

@@ -627,6 +627,24 @@ class InvalidTimeZone(BigQueryError, InvalidRequestError):
     )
 
 
+class KeyTypeNotConstant(BigQueryError, InvalidRequestError):
+    """``KEYS.NEW_KEYSET(NULL)`` or of a column: the key type is fixed when the query is read."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "First argument (key type) in function {function} must be a string literal or query parameter"
+    searched = "the GoogleSQL reference's text (compliance corpus, keys.test); BigQuery's own not seen"
+
+
+class ScriptRaised(BigQueryError, InvalidRequestError):
+    """A script's ``RAISE USING MESSAGE = ...``: the job fails with the script's own message."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "{detail}"
+    searched = "BigQuery's RAISE docs: the error's message is the USING MESSAGE text; the reason is not given"
+
+
 class UnsupportedByFake(BigQueryError, InvalidRequestError):
     """Something BigQuery accepts that the fake or the emulator does not do (yet)."""
 

@@ -59,6 +59,12 @@ What is fixed (one small function per divergence, applied in the order of :data:
   (``frames.widen_range_frame_keys``; the key's type comes from ``coltypes``);
 * windows: RANGE frames near the INT64 limits, NaN ordering, BigQuery's frame/offset checks,
   aggregates over a window (:mod:`fakes.bigquery.windows`, :mod:`fakes.bigquery.window_aggregates`).
+* ``PIVOT`` is BigQuery's (names, NULL values) and ``COUNTIF`` of no rows is 0:
+  :mod:`fakes.bigquery.pivots`;
+* ``UPDATE ... SET s.field = ...`` (struct fields), ``SET t.col``, ``= DEFAULT``:
+  :mod:`fakes.bigquery.struct_updates`;
+* a set operation's right operand that is itself one keeps its brackets (pipe syntax);
+* encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
 sqlglot can type (``annotate_types`` with the BigQuery dialect). Where a fix's result type depends on
@@ -103,9 +109,13 @@ from fakes.bigquery.cast_formats import byte_format_casts
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range
 from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
 from fakes.bigquery.intervals import interval_like_bigquery
+from fakes.bigquery.keysets import rewrite_namespaced_calls
 from fakes.bigquery.limits import limit_all_is_no_limit, limit_parameters_must_not_be_null
+from fakes.bigquery.pipes import parenthesize_nested_set_operand
+from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
 from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
+from fakes.bigquery.struct_updates import update_struct_fields
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
 from fakes.bigquery.type_parameters import string_length_parameters
@@ -822,6 +832,11 @@ FIXES: list[Fix] = [
     min_is_nan_when_any_value_is,
     respect_nulls_is_the_default,
     nan_is_not_above_a_number,
+    countif_of_no_rows_is_zero,
+    parenthesize_nested_set_operand,
+    update_struct_fields,
+    rewrite_pivot,
+    rewrite_namespaced_calls,
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,
     statistics_like_bigquery,

@@ -21,7 +21,7 @@ from typing import Any, cast
 import duckdb
 from cachetools import LRUCache
 
-from fakes.bigquery import coltypes, ddl
+from fakes.bigquery import coltypes, ddl, routines, script_syntax, scripts
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.exceptions import (
@@ -29,10 +29,12 @@ from fakes.bigquery.exceptions import (
     QueryParameterNotFound,
     QueryTableNotFound,
     StreamingBufferRefusal,
+    UnqualifiedTable,
 )
 from fakes.bigquery.intervals import interval_columns_as_text
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
+from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.setops import needs_columns
 from fakes.bigquery.sql import (
     CLOCK_PLACEHOLDERS,
@@ -72,6 +74,7 @@ class StatementRunner(ABC):
     _lock: threading.RLock
     _datasets: dict[tuple[str, str], Dataset]
     _tables: dict[tuple[str, str, str], Table]
+    _routines: RoutineCatalog
 
     @abstractmethod
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
@@ -107,6 +110,14 @@ class StatementRunner(ABC):
         ``time_zone`` its default time zone (the ``time_zone`` connection property; UTC if None)."""
         params = dict(params or {})
         with self._lock, session_zone(self._conn, time_zone):
+            if script_syntax.is_script(sql):
+                return scripts.run(
+                    cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
+                )
+            if routines.names_a_function(sql):
+                return self._create_routine(project, sql, default_dataset)
+            if self._routines.has(project):
+                sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return ddl.run(cast(ddl.DdlTarget, self), project, statement)
@@ -116,6 +127,19 @@ class StatementRunner(ABC):
                 return self._select(statement, duck_sql, duck_params, referenced)
             assert target is not None
             return self._dml(statement, duck_sql, duck_params, target, referenced)
+
+    def _create_routine(self, project: str, sql: str, default_dataset: str | None) -> QueryResult:
+        """``CREATE [AGGREGATE|TABLE] FUNCTION [ds.]f``: kept in the dataset (routines.py)."""
+        created = routines.parse_create(sql)
+        assert created is not None
+        dataset = created.path[-2] if len(created.path) > 1 else default_dataset
+        if dataset is None:
+            raise UnqualifiedTable(table=created.routine.name)
+        if (project, dataset) not in self._datasets:
+            raise QueryDatasetNotFound(project=project, dataset_id=dataset)
+        self._routines.create(project, dataset, created)
+        kind = "CREATE_TABLE_FUNCTION" if created.routine.table else "CREATE_FUNCTION"
+        return QueryResult(rows=[], statement_type=kind)
 
     def dry_run(
         self,

@@ -20,6 +20,7 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, Uns
 from sqlglot.tokens import TokenType
 
 from fakes.bigquery.aggregates import rewrite_aggregates
+from fakes.bigquery.dml_shapes import normalize_dml
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
     QueryParameterNotFound,
@@ -29,7 +30,9 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
+from fakes.bigquery.pipes import rewrite_pipes
 from fakes.bigquery.setops import Describe, resolve_set_operations
+from fakes.bigquery.value_tables import struct_rows_as_columns
 
 
 class StatementKind(StrEnum):
@@ -93,8 +96,10 @@ def parse(sql: str, *, default_project: str, default_dataset: str | None = None)
 
     ``default_dataset`` is the query's ``defaultDataset``: what an unqualified table name means."""
     try:
-        trees = [t for t in sqlglot.parse(sql, read="bigquery", error_level=ErrorLevel.RAISE) if t]
-    except (ParseError, TokenError) as exc:
+        text = rewrite_pipes(sql)
+        trees = [t for t in sqlglot.parse(text, read="bigquery", error_level=ErrorLevel.RAISE) if t]
+    except (ParseError, TokenError, ValueError) as exc:
+        # ValueError: sqlglot's pipe-syntax reader on some operands (``|> LIMIT ALL``).
         raise QuerySyntaxError(detail=_first_line(exc)) from exc
     if not trees:
         raise QuerySyntaxError(detail="Unexpected end of script at [1:1]")
@@ -102,7 +107,7 @@ def parse(sql: str, *, default_project: str, default_dataset: str | None = None)
         raise UnsupportedByFake(
             "Multi-statement scripts are not supported by the BigQuery fake; send one statement per query"
         )
-    tree = trees[0]
+    tree = normalize_dml(trees[0])
     kind = _classify(tree)
     statement = ParsedStatement(
         kind=kind, tree=tree, sql=sql, default_project=default_project, default_dataset=default_dataset
@@ -272,13 +277,16 @@ def to_duckdb(
             db=exp.to_identifier(storage.schema, quoted=True),
             catalog=exp.to_identifier(storage.catalog, quoted=True),
             alias=table.args.get("alias"),
+            pivots=table.args.get("pivots"),
         )
         if not table.args.get("alias") and not (table is target_node and isinstance(tree, exp.Insert)):
             # Storage names differ from table ids: keep `table.col` references working.
             renamed.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
         table.replace(renamed)
     if statement.kind is StatementKind.SELECT:
-        _name_anonymous_columns(tree)
+        for relation in [tree, *_named_relations(tree)]:
+            struct_rows_as_columns(relation)
+            _name_anonymous_columns(relation)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(tree)))
@@ -318,6 +326,14 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
             continue
         expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
         anonymous += 1
+
+
+def _named_relations(tree: exp.Expression) -> list[exp.Expression]:
+    """The queries whose columns a ``*`` passes on: WITH bodies (pipe syntax makes one per
+    operator) and subqueries in FROM / JOIN."""
+    found: list[exp.Expression] = [cte.this for cte in tree.find_all(exp.CTE)]
+    found += [sub for sub in tree.find_all(exp.Subquery) if isinstance(sub.parent, exp.From | exp.Join)]
+    return found
 
 
 def bind(

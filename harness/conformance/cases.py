@@ -2,7 +2,8 @@
 
 For each file: a dataset named after it, its tables built from the printouts, its
 ``CREATE TEMP FUNCTION`` sections kept to run ahead of every later case (as a script, the way a
-BigQuery temporary function lives), then each case in file order. A case's ``[parameters=...]``
+BigQuery temporary function lives), its ``CREATE [AGGREGATE|TABLE] FUNCTION`` sections run once in
+its dataset, then each case in file order. A case's ``[parameters=...]``
 are evaluated by the engine (``SELECT <expr>``) into typed query parameters. A DML case runs on
 each face from the table as built, and the table is put back afterwards. Every case runs in the
 reference's default time zone (:func:`time_zone_of`), set the way a BigQuery user sets one.
@@ -10,6 +11,7 @@ reference's default time zone (:func:`time_zone_of`), set the way a BigQuery use
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +29,7 @@ from harness.ports import QueryParam, WarehouseError
 _DML = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|MERGE)\s+(?:INTO\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?", re.I)
 REFERENCE_TIME_ZONE = "America/Los_Angeles"
 _FUNCTION = re.compile(r"^\s*CREATE\s+(?:TEMP|TEMPORARY)\s+(?:AGGREGATE\s+)?FUNCTION\b", re.I)
+_ROUTINE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:AGGREGATE\s+|TABLE\s+)?FUNCTION\b", re.I)
 
 
 @dataclass
@@ -71,6 +74,12 @@ def run_file(
 
 
 def _prepare(section: Section, scope: Scope, engine: Any, context: FileContext) -> None:
+    if _ROUTINE.match(section.sql):
+        # A dataset's function or table function: created once, as a BigQuery user would.
+        if scope.out_of_scope(section, None, context.tables) is None:
+            with contextlib.suppress(WarehouseError):  # the cases calling it fail and say why
+                engine.query(PROJECT, section.sql, default_dataset=context.dataset)
+        return
     name = table_name(section)
     if name is not None:
         try:
@@ -165,11 +174,11 @@ def has_null_element(value: Any) -> bool:
 
 
 def evaluate_parameters(engine: Any, text: str, time_zone: str = "UTC") -> dict[str, Any]:
-    """``expr AS name, ...`` as typed query parameters, each expression evaluated by the engine
-    (in the case's default time zone)."""
+    """``expr [AS] name, ...`` as typed query parameters, each expression evaluated by the engine in
+    the case's default time zone (the corpus also writes ``-1 param``, without ``AS``)."""
     params: dict[str, Any] = {}
     for item in _split_top_level(text):
-        match = re.match(r"(?s)(.*)\s+as\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", item.strip(), re.I)
+        match = re.match(r"(?s)(.*?)\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$", item.strip(), re.I)
         if match is None:
             raise ValueError(f"cannot read parameter {item!r}")
         result = engine.query(PROJECT, f"SELECT {match.group(1)}", time_zone=time_zone)

@@ -120,7 +120,9 @@ def _section(stem: str, lines: list[str], first_line: int, defaults: dict[str, s
     try:
         separator = next(i for i in range(sql_start, len(lines)) if lines[i].rstrip() == "--")
     except StopIteration:
-        return None
+        if "prepare_database" not in options:
+            return None
+        separator = len(lines)  # a statement that only prepares (CREATE TABLE FUNCTION) prints nothing
     sql = "\n".join(lines[sql_start:separator]).strip()
     expected = "\n".join(lines[separator + 1 :]).strip()
     merged = {**defaults, **options}
