@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from fakes.bigquery import buckets, cast_formats, intervals, window_aggregates
+from fakes.bigquery import buckets, cast_formats, intervals, json_functions, window_aggregates
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
@@ -90,6 +90,7 @@ class BigQueryEngine(StatementRunner):
         cast_formats.register(self._conn)
         window_aggregates.register(self._conn)
         register_macros(self._conn)
+        json_functions.register(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

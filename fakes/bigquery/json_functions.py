@@ -1,0 +1,272 @@
+"""BigQuery's JSON converters, accessors and lax JSONPaths, which sqlglot passes to DuckDB unchanged
+(or as names DuckDB lacks: ``bool(json)`` became ``J_S_O_N_BOOL``, ``FLOAT64`` / ``DOUBLE`` and
+``JSON_KEYS`` do not exist, ``STRING(json)`` kept the quotes, ``JSON_TYPE`` said ``VARCHAR``).
+
+Two halves: :data:`MACROS`, DuckDB macros registered on the engine's connection (plain SQL over
+DuckDB's ``json_type`` and ``json_tree``: the fake has no numpy, so no Python UDFs), and
+:func:`apply_json_fixes`, AST rewrites run before :mod:`fakes.bigquery.functions`' fixes that call
+them. Errors are BigQuery's "out of range" texts (as Google's reference implementation words them),
+raised with DuckDB's ``ERROR``; ``SAFE.`` calls get the macro's ``safe`` flag instead, because DuckDB
+refuses ``TRY`` around ``ERROR``.
+
+What is covered: ``BOOL`` / ``INT64`` / ``FLOAT64`` (alias ``DOUBLE``, with ``wide_number_mode``) /
+``STRING`` of JSON, ``JSON_TYPE``, ``JSON_KEYS`` (``max_depth``, ``mode``), ``JSON_FLATTEN``,
+``JSON_QUERY`` with ``lax`` / ``lax recursive`` paths, and JSONPath literals in BigQuery's legacy
+bracket form (``$[a]['b.c']``) or with quoted names, which DuckDB's path reader refuses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from fakes.bigquery.exceptions import QueryFailed
+from fakes.bigquery.functions import DType, _done, _duck, _is_done, _rewrite_bottom_up
+
+MACROS: tuple[str, ...] = (
+    "CREATE OR REPLACE MACRO bq_json_fail(safe, message) AS "
+    "CASE WHEN safe THEN NULL ELSE error(message) END",
+    # BOOL(json)
+    "CREATE OR REPLACE MACRO bq_json_bool(j, safe) AS CASE WHEN j IS NULL THEN NULL "
+    "WHEN json_type(j) = 'BOOLEAN' THEN CAST(j AS BOOLEAN) "
+    "ELSE bq_json_fail(safe, 'The provided JSON input is not a boolean') END",
+    # STRING(json)
+    "CREATE OR REPLACE MACRO bq_json_string(j, safe) AS CASE WHEN j IS NULL THEN NULL "
+    "WHEN json_type(j) = 'VARCHAR' THEN json_extract_string(j, '$') "
+    "ELSE bq_json_fail(safe, 'The provided JSON input is not a string') END",
+    # INT64(json): integral numbers only
+    "CREATE OR REPLACE MACRO bq_json_int64(j, safe) AS CASE WHEN j IS NULL THEN NULL "
+    "WHEN json_type(j) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(j AS BIGINT) IS NOT NULL THEN CAST(j AS BIGINT) "
+    "WHEN json_type(j) = 'DOUBLE' AND CAST(j AS DOUBLE) = floor(CAST(j AS DOUBLE)) "
+    "AND abs(CAST(j AS DOUBLE)) < 9.2e18 THEN CAST(CAST(j AS DOUBLE) AS BIGINT) "
+    "WHEN json_type(j) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN bq_json_fail(safe, "
+    "'The provided JSON number: ' || CAST(j AS VARCHAR) || ' cannot be converted to an int64') "
+    "ELSE bq_json_fail(safe, 'The provided JSON input is not an integer') END",
+    # the significant digits of a number's text: equal for a JSON number and its FLOAT64 when exact
+    "CREATE OR REPLACE MACRO bq_json_digits(t) AS "
+    "trim(regexp_replace(split_part(lower(t), 'e', 1), '[^0-9]', '', 'g'), '0')",
+    # FLOAT64(json, wide_number_mode)
+    "CREATE OR REPLACE MACRO bq_json_float64(j, mode, safe) AS CASE "
+    "WHEN mode IS NULL OR mode NOT IN ('exact', 'round') THEN "
+    "bq_json_fail(safe, 'Invalid `wide_number_mode` specified: ' || coalesce(mode, 'NULL')) "
+    "WHEN j IS NULL THEN NULL "
+    "WHEN json_type(j) NOT IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN "
+    "bq_json_fail(safe, 'The provided JSON input is not a number') "
+    "WHEN mode = 'exact' AND bq_json_digits(CAST(j AS VARCHAR)) <> "
+    "bq_json_digits(CAST(CAST(j AS DOUBLE) AS VARCHAR)) THEN bq_json_fail(safe, 'JSON number: ' "
+    "|| CAST(j AS VARCHAR) || ' cannot be converted to DOUBLE without loss of precision') "
+    "ELSE CAST(j AS DOUBLE) END",
+    # JSON_TYPE(json)
+    "CREATE OR REPLACE MACRO bq_json_type(j) AS CASE WHEN j IS NULL THEN NULL "
+    "ELSE CASE json_type(j) WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' "
+    "WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' "
+    "ELSE 'number' END END",
+    # JSON_FLATTEN(json): the non-array values reached through arrays only, in document order
+    "CREATE OR REPLACE MACRO bq_json_flatten(j) AS CASE WHEN j IS NULL THEN NULL ELSE "
+    "(SELECT coalesce(list(value ORDER BY id), CAST([] AS JSON[])) FROM json_tree(j) "
+    "WHERE type <> 'ARRAY' AND regexp_matches(fullkey, '^\\$(\\[[0-9]+\\])*$')) END",
+    # JSON_KEYS(json, max_depth, mode): object keys as dotted paths; strict mode does not enter
+    # arrays, lax mode one level of array at each step, lax recursive any number
+    "CREATE OR REPLACE MACRO bq_json_keys(j, max_depth, mode) AS CASE "
+    "WHEN max_depth IS NOT NULL AND max_depth <= 0 THEN error('max_depth must be positive.') "
+    "WHEN mode IS NULL OR mode NOT IN ('strict', 'lax', 'lax recursive') "
+    "THEN error('Invalid JSON mode specified') "
+    "WHEN j IS NULL THEN NULL ELSE "
+    "(SELECT coalesce(list(DISTINCT k ORDER BY k), CAST([] AS VARCHAR[])) FROM ("
+    "SELECT substr(regexp_replace(fullkey, '\\[[0-9]+\\]', '', 'g'), 3) AS k, fullkey FROM json_tree(j) "
+    "WHERE fullkey <> '$' AND NOT ends_with(fullkey, ']')) "
+    "WHERE (max_depth IS NULL OR "
+    "len(regexp_extract_all('.' || k, '\\.(\"([^\"\\\\]|\\\\.)*\"|[^.\"]+)')) <= max_depth) "
+    "AND CASE mode WHEN 'strict' THEN NOT regexp_matches(fullkey, '\\[[0-9]+\\]') "
+    "WHEN 'lax' THEN NOT regexp_matches(fullkey, '\\]\\[') ELSE true END) END",
+    # JSON_QUERY(json, 'lax ...'): every match of a path pattern (built at translation), as an array
+    "CREATE OR REPLACE MACRO bq_json_query_lax(j, pattern) AS CASE WHEN j IS NULL THEN NULL ELSE "
+    "(SELECT CAST(coalesce(CAST(to_json(list(value ORDER BY id)) AS VARCHAR), '[]') AS JSON) "
+    "FROM json_tree(j) WHERE regexp_matches(fullkey, pattern)) END",
+)
+"""DuckDB macros; :func:`register` creates them on a connection."""
+
+
+def register(conn: object) -> None:
+    """Create :data:`MACROS` on the engine's DuckDB connection (once, when the engine opens)."""
+    for statement in MACROS:
+        conn.execute(statement)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------ JSONPath
+
+_MODIFIERS = re.compile(r"^\s*((?:[A-Za-z]+\s+)*)\$", re.S)
+_SEGMENT = re.compile(
+    r"""\.(?P<name>[A-Za-z0-9_$@-]+)|\."(?P<quoted>(?:[^"\\]|\\.)*)"|\[(?P<index>\d+)\]"""
+    r"""|\[\s*'(?P<single>(?:[^'\\]|\\.)*)'\s*\]|\[\s*"(?P<double>(?:[^"\\]|\\.)*)"\s*\]"""
+    r"""|\[(?P<bare>[^\]'"]+)\]""",
+    re.S,
+)
+
+
+def path_segments(path: str) -> list[str | int] | None:
+    """A JSONPath after ``$`` as member names and array indexes, or ``None`` where the fake's
+    reader does not follow it (then DuckDB's own reader is left to judge it)."""
+    segments: list[str | int] = []
+    position = 0
+    while position < len(path):
+        match = _SEGMENT.match(path, position)
+        if match is None:
+            return None
+        if match["index"] is not None:
+            segments.append(int(match["index"]))
+        else:
+            name = next(match[g] for g in ("name", "quoted", "single", "double", "bare") if match[g] is not None)
+            segments.append(re.sub(r"\\(.)", r"\1", name))
+        position = match.end()
+    return segments
+
+
+def duckdb_path(segments: list[str | int]) -> str:
+    """A DuckDB JSONPath for ``segments`` (names double-quoted, so dots and brackets in a name stay)."""
+    out = "$"
+    for segment in segments:
+        if isinstance(segment, int):
+            out += f"[{segment}]"
+        else:
+            out += '."' + segment.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return out
+
+
+def _modifiers(path: str) -> tuple[list[str], str] | None:
+    match = _MODIFIERS.match(path)
+    if match is None:
+        return None
+    return [m.lower() for m in match.group(1).split()], path[match.end() :]
+
+
+def _lax_pattern(segments: list[str | int], recursive: bool) -> str:
+    """A regex over ``json_tree``'s ``fullkey`` matching what a lax path reaches: before each
+    member name, one array level (any number if recursive) is stepped through."""
+    arrays = r"(\[[0-9]+\])*" if recursive else r"(\[[0-9]+\])?"
+    pattern = r"^\$"
+    for segment in segments:
+        if isinstance(segment, int):
+            pattern += rf"\[{segment}\]"
+        else:
+            quoted = '"' + segment.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            pattern += arrays + r"\.(" + re.escape(segment) + "|" + re.escape(quoted) + ")"
+    return pattern + "$"
+
+
+# -------------------------------------------------------------------------------------- rewrites
+
+
+def _safe(node: exp.Expression) -> exp.Expression:
+    return exp.true() if isinstance(node.parent, exp.SafeFunc) else exp.false()
+
+
+def _kwargs(node: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
+    positional: list[exp.Expression] = []
+    named: dict[str, exp.Expression] = {}
+    for arg in node.expressions:
+        if isinstance(arg, exp.Kwarg):
+            named[arg.this.name.lower()] = arg.expression
+        else:
+            positional.append(arg)
+    return positional, named
+
+
+def _converters(node: exp.Expression) -> exp.Expression:
+    """``BOOL`` / ``INT64`` / ``FLOAT64`` / ``DOUBLE`` / ``STRING`` of JSON and ``JSON_TYPE``."""
+    if _is_done(node):
+        return node
+    if isinstance(node, exp.JSONBool):
+        return _duck("bq_json_bool(_j_, _s_)", DType.BOOLEAN, j=node.this, s=_safe(node))
+    if isinstance(node, exp.Int64) and _is_json(node.this):
+        return _duck("bq_json_int64(_j_, _s_)", DType.BIGINT, j=node.this, s=_safe(node))
+    if isinstance(node, exp.String) and _is_json(node.this) and not node.args.get("zone"):
+        return _duck("bq_json_string(_j_, _s_)", DType.TEXT, j=node.this, s=_safe(node))
+    if isinstance(node, exp.JSONType):
+        return _duck("bq_json_type(_j_)", DType.TEXT, j=node.this)
+    float64 = isinstance(node, exp.Float64) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() in ("double", "float64")
+    )
+    if float64:
+        args, named = ([node.this], {}) if isinstance(node, exp.Float64) else _kwargs(node)
+        mode = named.get("wide_number_mode", args[1] if len(args) > 1 else exp.Literal.string("round"))
+        return _duck("bq_json_float64(_j_, _m_, _s_)", DType.DOUBLE, j=args[0], m=mode, s=_safe(node))
+    return node
+
+
+def _is_json(node: exp.Expression) -> bool:
+    """Whether ``node`` is JSON as far as can be told without a schema (BigQuery's ``INT64`` and
+    ``STRING`` have other overloads, which :mod:`fakes.bigquery.functions` handles)."""
+    return isinstance(node, exp.ParseJSON | exp.JSONExtract | exp.JSONObject | exp.JSONArray) or (
+        isinstance(node, exp.Cast) and node.to.is_type(DType.JSON)
+    )
+
+
+def _keys_and_flatten(node: exp.Expression) -> exp.Expression:
+    """``JSON_KEYS(json[, max_depth][, mode => ...])`` and ``JSON_FLATTEN(json)``."""
+    if _is_done(node):
+        return node
+    if isinstance(node, exp.JSONKeysAtDepth):
+        mode = node.args.get("mode")
+        mode = mode.expression if isinstance(mode, exp.Kwarg) else mode or exp.Literal.string("strict")
+        depth = node.expression or exp.null()
+        mode = _duck("regexp_replace(lower(trim(_m_)), '\\s+', ' ', 'g')", m=mode)
+        return _duck("bq_json_keys(_j_, _d_, _m_)", j=node.this, d=depth, m=mode)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_flatten":
+        return _duck("bq_json_flatten(_j_)", j=node.expressions[0])
+    return node
+
+
+def _json_paths(node: exp.Expression) -> exp.Expression:
+    """Path literals of the JSON extractors in a form DuckDB reads; ``lax`` paths of ``JSON_QUERY``
+    matched over ``json_tree``; BigQuery's errors for bad modifiers."""
+    if not isinstance(node, exp.JSONExtract | exp.JSONExtractScalar) or _is_done(node):
+        return node
+    path = node.expression
+    literal = path.this if isinstance(path, exp.JSONPath) else path
+    text = literal.name if isinstance(literal, exp.Literal) and literal.is_string else None
+    if text is None and isinstance(path, exp.JSONPath):
+        text = path.sql(dialect="bigquery").strip("'")
+    if text is None:
+        return node
+    parsed = _modifiers(text)
+    if parsed is None:
+        return node
+    modifiers, rest = parsed
+    if modifiers:
+        return _lax_query(node, modifiers, rest)
+    segments = path_segments(rest)
+    if segments is None:
+        return node
+    node.set("expression", exp.Literal.string(duckdb_path(segments)))
+    return node
+
+
+def _lax_query(node: exp.Expression, modifiers: list[str], rest: str) -> exp.Expression:
+    if len(set(modifiers)) != len(modifiers) or not set(modifiers) <= {"lax", "recursive"}:
+        raise QueryFailed(detail="JSONPath must start with zero or more unique modifiers followed by '$'")
+    if "lax" not in modifiers:
+        raise QueryFailed(
+            detail="JSONPath has an invalid combination of modifiers. The 'lax' modifier must be "
+            "included if 'recursive' is specified."
+        )
+    segments = path_segments(rest)
+    if segments is None or not isinstance(node, exp.JSONExtract):
+        return node
+    pattern = exp.Literal.string(_lax_pattern(segments, "recursive" in modifiers))
+    return _done(_duck("bq_json_query_lax(_j_, _p_)", DType.JSON, j=node.this, p=pattern))
+
+
+def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
+    """``SAFE.f(...)`` of a converter already rewritten with ``safe = TRUE``: the call as is."""
+    if isinstance(node, exp.SafeFunc) and _is_done(node.this) and "bq_json_" in node.this.sql().lower():
+        return node.this
+    return node
+
+
+FIXES = [_converters, _keys_and_flatten, _json_paths, _safe_call_keeps_its_flag]
+
+
+def apply_json_fixes(tree: exp.Expression) -> exp.Expression:
+    return _rewrite_bottom_up(tree, FIXES)
