@@ -22,7 +22,7 @@ import re
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import QueryFailed
-from fakes.bigquery.functions import DType, _done, _duck, _is_done, _rewrite_bottom_up
+from fakes.bigquery.functions import DType, _done, _duck, _is_done, _rewrite_bottom_up, _type_of
 
 MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE MACRO bq_json_fail(safe, message) AS "
@@ -81,6 +81,14 @@ MACROS: tuple[str, ...] = (
     "AND CASE mode WHEN 'strict' THEN NOT regexp_matches(fullkey, '\\[[0-9]+\\]') "
     "WHEN 'lax' THEN NOT regexp_matches(fullkey, '\\]\\[') ELSE true END) END",
     # JSON_QUERY(json, 'lax ...'): every match of a path pattern (built at translation), as an array
+    # JSON_QUERY_ARRAY / JSON_EXTRACT_ARRAY of the value a path reached: its elements (JSON nulls kept)
+    "CREATE OR REPLACE MACRO bq_json_elements(v) AS "
+    "CASE WHEN json_type(v) = 'ARRAY' THEN CAST(json_extract(v, '$[*]') AS JSON[]) END",
+    # JSON_VALUE_ARRAY / JSON_EXTRACT_STRING_ARRAY: scalars as text, NULL if an element is not one
+    "CREATE OR REPLACE MACRO bq_json_scalars(v) AS CASE WHEN json_type(v) = 'ARRAY' AND "
+    "len(list_filter(CAST(json_extract(v, '$[*]') AS JSON[]), lambda x: json_type(x) IN ('OBJECT', 'ARRAY'))) = 0 "
+    "THEN list_transform(CAST(json_extract(v, '$[*]') AS JSON[]), lambda x: json_extract_string(x, '$')) END",
+    "CREATE OR REPLACE MACRO bq_json_texts(l) AS list_transform(l, lambda x: CAST(x AS VARCHAR))",
     "CREATE OR REPLACE MACRO bq_json_query_lax(j, pattern) AS CASE WHEN j IS NULL THEN NULL ELSE "
     "(SELECT CAST(coalesce(CAST(to_json(list(value ORDER BY id)) AS VARCHAR), '[]') AS JSON) "
     "FROM json_tree(j) WHERE regexp_matches(fullkey, pattern)) END",
@@ -189,7 +197,12 @@ def _converters(node: exp.Expression) -> exp.Expression:
         isinstance(node, exp.Anonymous) and node.name.lower() in ("double", "float64")
     )
     if float64:
-        args, named = ([node.this], {}) if isinstance(node, exp.Float64) else _kwargs(node)
+        if isinstance(node, exp.Float64):
+            extra = node.expression
+            args = [node.this, *([extra] if extra is not None and not isinstance(extra, exp.Kwarg) else [])]
+            named = {extra.this.name.lower(): extra.expression} if isinstance(extra, exp.Kwarg) else {}
+        else:
+            args, named = _kwargs(node)
         mode = named.get("wide_number_mode", args[1] if len(args) > 1 else exp.Literal.string("round"))
         return _duck("bq_json_float64(_j_, _m_, _s_)", DType.DOUBLE, j=args[0], m=mode, s=_safe(node))
     return node
@@ -208,9 +221,11 @@ def _keys_and_flatten(node: exp.Expression) -> exp.Expression:
     if _is_done(node):
         return node
     if isinstance(node, exp.JSONKeysAtDepth):
-        mode = node.args.get("mode")
+        depth, mode = node.expression, node.args.get("mode")
+        if isinstance(depth, exp.Kwarg):  # JSON_KEYS(json, mode => ...): no max_depth
+            depth, mode = None, depth
         mode = mode.expression if isinstance(mode, exp.Kwarg) else mode or exp.Literal.string("strict")
-        depth = node.expression or exp.null()
+        depth = depth or exp.null()
         mode = _duck("regexp_replace(lower(trim(_m_)), '\\s+', ' ', 'g')", m=mode)
         return _duck("bq_json_keys(_j_, _d_, _m_)", j=node.this, d=depth, m=mode)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "json_flatten":
@@ -221,7 +236,8 @@ def _keys_and_flatten(node: exp.Expression) -> exp.Expression:
 def _json_paths(node: exp.Expression) -> exp.Expression:
     """Path literals of the JSON extractors in a form DuckDB reads; ``lax`` paths of ``JSON_QUERY``
     matched over ``json_tree``; BigQuery's errors for bad modifiers."""
-    if not isinstance(node, exp.JSONExtract | exp.JSONExtractScalar) or _is_done(node):
+    extractors = exp.JSONExtract | exp.JSONExtractScalar | exp.JSONExtractArray | exp.JSONValueArray
+    if not isinstance(node, extractors) or _is_done(node) or node.expression is None:
         return node
     path = node.expression
     literal = path.this if isinstance(path, exp.JSONPath) else path
@@ -258,6 +274,23 @@ def _lax_query(node: exp.Expression, modifiers: list[str], rest: str) -> exp.Exp
     return _done(_duck("bq_json_query_lax(_j_, _p_)", DType.JSON, j=node.this, p=pattern))
 
 
+def _array_extractors(node: exp.Expression) -> exp.Expression:
+    """``JSON_QUERY_ARRAY`` / ``JSON_EXTRACT_ARRAY`` keep JSON nulls as elements and are NULL when
+    the path reaches no array (DuckDB's cast to ``JSON[]`` made the nulls NULL, or failed);
+    ``JSON_VALUE_ARRAY`` / ``JSON_EXTRACT_STRING_ARRAY`` read scalars only. Of a STRING, the
+    elements are JSON-formatted STRINGs."""
+    if not isinstance(node, exp.JSONExtractArray | exp.JSONValueArray) or _is_done(node):
+        return node
+    path = node.expression or exp.Literal.string("$")
+    reached = _done(exp.JSONExtract(this=node.this, expression=path))
+    if isinstance(node, exp.JSONValueArray):
+        return _duck("bq_json_scalars(_v_)", v=reached)
+    elements = _duck("bq_json_elements(_v_)", v=reached)
+    if _type_of(node.this) in exp.DataType.TEXT_TYPES:
+        return _duck("bq_json_texts(_e_)", e=elements)
+    return elements
+
+
 def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     """``SAFE.f(...)`` of a converter already rewritten with ``safe = TRUE``: the call as is."""
     if isinstance(node, exp.SafeFunc) and _is_done(node.this) and "bq_json_" in node.this.sql().lower():
@@ -265,7 +298,7 @@ def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     return node
 
 
-FIXES = [_converters, _keys_and_flatten, _json_paths, _safe_call_keeps_its_flag]
+FIXES = [_converters, _keys_and_flatten, _json_paths, _array_extractors, _safe_call_keeps_its_flag]
 
 
 def apply_json_fixes(tree: exp.Expression) -> exp.Expression:
