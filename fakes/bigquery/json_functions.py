@@ -25,8 +25,7 @@ from fakes.bigquery.exceptions import QueryFailed
 from fakes.bigquery.functions import DType, _done, _duck, _is_done, _rewrite_bottom_up, _type_of
 
 MACROS: tuple[str, ...] = (
-    "CREATE OR REPLACE MACRO bq_json_fail(safe, message) AS "
-    "CASE WHEN safe THEN NULL ELSE error(message) END",
+    "CREATE OR REPLACE MACRO bq_json_fail(safe, message) AS CASE WHEN safe THEN NULL ELSE error(message) END",
     # BOOL(json)
     "CREATE OR REPLACE MACRO bq_json_bool(j, safe) AS CASE WHEN j IS NULL THEN NULL "
     "WHEN json_type(j) = 'BOOLEAN' THEN CAST(j AS BOOLEAN) "
@@ -86,7 +85,8 @@ MACROS: tuple[str, ...] = (
     "CASE WHEN json_type(v) = 'ARRAY' THEN CAST(json_extract(v, '$[*]') AS JSON[]) END",
     # JSON_VALUE_ARRAY / JSON_EXTRACT_STRING_ARRAY: scalars as text, NULL if an element is not one
     "CREATE OR REPLACE MACRO bq_json_scalars(v) AS CASE WHEN json_type(v) = 'ARRAY' AND "
-    "len(list_filter(CAST(json_extract(v, '$[*]') AS JSON[]), lambda x: json_type(x) IN ('OBJECT', 'ARRAY'))) = 0 "
+    "len(list_filter(CAST(json_extract(v, '$[*]') AS JSON[]), "
+    "lambda x: json_type(x) IN ('OBJECT', 'ARRAY'))) = 0 "
     "THEN list_transform(CAST(json_extract(v, '$[*]') AS JSON[]), lambda x: json_extract_string(x, '$')) END",
     "CREATE OR REPLACE MACRO bq_json_texts(l) AS list_transform(l, lambda x: CAST(x AS VARCHAR))",
     "CREATE OR REPLACE MACRO bq_json_query_lax(j, pattern) AS CASE WHEN j IS NULL THEN NULL ELSE "
@@ -125,7 +125,9 @@ def path_segments(path: str) -> list[str | int] | None:
         if match["index"] is not None:
             segments.append(int(match["index"]))
         else:
-            name = next(match[g] for g in ("name", "quoted", "single", "double", "bare") if match[g] is not None)
+            name = next(
+                match[g] for g in ("name", "quoted", "single", "double", "bare") if match[g] is not None
+            )
             segments.append(re.sub(r"\\(.)", r"\1", name))
         position = match.end()
     return segments

@@ -249,7 +249,9 @@ class StatementRunner(ABC):
         schema = unique_names(result_schema(description, [t.spec.schema for t in referenced]))
         rows = [row_from_storage(schema, values) for values in raw]
         # Checked on DuckDB's values, where a JSON null in an ARRAY<JSON> is still 'null', not NULL.
-        check_no_null_elements(schema, [dict(zip([f.name for f in schema], values, strict=True)) for values in raw])
+        check_no_null_elements(
+            schema, [dict(zip([f.name for f in schema], values, strict=True)) for values in raw]
+        )
         return QueryResult(
             rows=rows,
             schema=schema,

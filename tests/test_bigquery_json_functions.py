@@ -1,0 +1,103 @@
+"""BigQuery's JSON converters, accessors and extractors on the fake, with the results BigQuery's JSON
+functions page gives (https://cloud.google.com/bigquery/docs/reference/standard-sql/json_functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fakes.bigquery.warehouse import FakeWarehouse
+from harness.clock import ManualClock
+from harness.ports import InvalidRequestError
+
+
+@pytest.fixture
+def wh() -> FakeWarehouse:
+    return FakeWarehouse.in_memory(ManualClock())
+
+
+def _value(wh: FakeWarehouse, expr: str) -> Any:
+    return wh.query(f"SELECT {expr} AS v").rows[0]["v"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("BOOL(JSON 'true')", True),
+        ("INT64(JSON '2005')", 2005),
+        ("INT64(JSON '10.0')", 10),
+        ("FLOAT64(JSON '9.8')", 9.8),
+        ("FLOAT64(JSON '18446744073709551615', wide_number_mode=>'round')", 1.8446744073709552e19),
+        ("STRING(JSON '\"purple\"')", "purple"),
+        ("JSON_TYPE(JSON '\"apple\"')", "string"),
+        ("JSON_TYPE(JSON '10.0')", "number"),
+        ("JSON_TYPE(JSON '{\"a\": 1}')", "object"),
+        ("JSON_TYPE(JSON 'null')", "null"),
+        ("SAFE.INT64(JSON '\"hello\"')", None),
+        ("SAFE.FLOAT64(JSON '18446744073709551615', wide_number_mode=>'exact')", None),
+    ],
+)
+def test_converters_follow_the_documented_examples(wh: FakeWarehouse, expr: str, expected: Any) -> None:
+    actual = _value(wh, expr)
+    assert actual == expected and type(actual) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "BOOL(JSON '\"true\"')",
+        "INT64(JSON '10.1')",
+        "STRING(JSON '123')",
+        "FLOAT64(JSON '18446744073709551615', wide_number_mode=>'exact')",
+        "FLOAT64(JSON '1', wide_number_mode=>'roundish')",
+    ],
+)
+def test_converters_refuse_the_wrong_json_type(wh: FakeWarehouse, expr: str) -> None:
+    with pytest.raises(InvalidRequestError):
+        _value(wh, expr)
+
+
+def test_json_keys_by_depth_and_mode(wh: FakeWarehouse) -> None:
+    assert _value(wh, """JSON_KEYS(JSON '{"a": {"b": 1}}')""") == ["a", "a.b"]
+    assert _value(wh, """JSON_KEYS(JSON '{"a": {"b": 1}}', 1)""") == ["a"]
+    assert _value(wh, """JSON_KEYS(JSON '[{"a": 1}]', mode => 'strict')""") == []
+    assert _value(wh, """JSON_KEYS(JSON '[{"a": 1}]', mode => 'lax')""") == ["a"]
+    assert _value(wh, """JSON_KEYS(JSON '[[{"a": 1}]]', mode => 'lax recursive')""") == ["a"]
+
+
+def test_json_flatten_reaches_through_nested_arrays(wh: FakeWarehouse) -> None:
+    assert _value(wh, """JSON_FLATTEN(JSON '[[[1, 2], 3], {"a": [4]}]')""") == [1, 2, 3, {"a": [4]}]
+
+
+def test_lax_json_query_unwraps_arrays(wh: FakeWarehouse) -> None:
+    data = """JSON '{"a": [{"b": 1}, [{"b": 2}], [[{"b": 3}]]]}'"""
+    assert _value(wh, f"JSON_QUERY({data}, 'lax $.a.b')") == [1]
+    assert _value(wh, f"JSON_QUERY({data}, 'lax recursive $.a.b')") == [1, 2, 3]
+    with pytest.raises(InvalidRequestError):
+        _value(wh, f"JSON_QUERY({data}, 'recursive $.a.b')")
+
+
+def test_legacy_bracket_paths_and_quoted_names(wh: FakeWarehouse) -> None:
+    data = """JSON '{"a": [1, {"b.c": [10, 20]}]}'"""
+    assert _value(wh, f"""JSON_EXTRACT({data}, "$[a][1]['b.c']")""") == [10, 20]
+    assert _value(wh, f"""JSON_VALUE({data}, '$.a[1]."b.c"[0]')""") == "10"
+
+
+def test_array_extractors_of_json_and_of_strings(wh: FakeWarehouse) -> None:
+    assert _value(wh, """JSON_QUERY_ARRAY('{"fruits": ["apples", "oranges"]}', '$.fruits')""") == [
+        '"apples"',
+        '"oranges"',
+    ]
+    assert _value(wh, """JSON_VALUE_ARRAY(JSON '{"fruits": ["apples", "oranges"]}', '$.fruits')""") == [
+        "apples",
+        "oranges",
+    ]
+    # NULL where the path reaches no array, or a non-scalar: a NULL array reads as [] in a result
+    assert _value(wh, """JSON_QUERY_ARRAY(JSON '{"a": {"b": 1}}', '$.a')""") == []
+    assert _value(wh, """JSON_VALUE_ARRAY(JSON '[1, [2]]')""") == []
+
+
+def test_a_json_field_path_is_named_after_its_field(wh: FakeWarehouse) -> None:
+    result = wh.query("""SELECT (JSON '{"a": "foo"}').a""")
+    assert [spec.name for spec in result.schema] == ["a"]
