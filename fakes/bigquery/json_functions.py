@@ -11,8 +11,12 @@ refuses ``TRY`` around ``ERROR``.
 
 What is covered: ``BOOL`` / ``INT64`` / ``FLOAT64`` (alias ``DOUBLE``, with ``wide_number_mode``) /
 ``STRING`` of JSON, ``JSON_TYPE``, ``JSON_KEYS`` (``max_depth``, ``mode``), ``JSON_FLATTEN``,
-``JSON_QUERY`` with ``lax`` / ``lax recursive`` paths, and JSONPath literals in BigQuery's legacy
-bracket form (``$[a]['b.c']``) or with quoted names, which DuckDB's path reader refuses.
+``JSON_QUERY`` with ``lax`` / ``lax recursive`` paths, JSONPath literals in BigQuery's legacy
+bracket form (``$[a]['b.c']``) or with quoted names, which DuckDB's path reader refuses, and the
+array extractors (``JSON_QUERY_ARRAY`` & co. keep JSON nulls as elements, are NULL off an array).
+Not covered: the mutators (``JSON_SET``, ``JSON_REMOVE``, ``JSON_ARRAY_APPEND`` / ``INSERT``,
+``JSON_STRIP_NULLS``), which need a JSON rewriter DuckDB's SQL cannot express, and the ``LAX_*``
+converters.
 """
 
 from __future__ import annotations
