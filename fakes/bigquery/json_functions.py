@@ -22,6 +22,7 @@ converters.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -93,6 +94,33 @@ MACROS: tuple[str, ...] = (
     "lambda x: json_type(x) IN ('OBJECT', 'ARRAY'))) = 0 "
     "THEN list_transform(CAST(json_extract(v, '$[*]') AS JSON[]), lambda x: json_extract_string(x, '$')) END",
     "CREATE OR REPLACE MACRO bq_json_texts(l) AS list_transform(l, lambda x: CAST(x AS VARCHAR))",
+    # mutators' building blocks: a member or element put, dropped or inserted, JSON text rebuilt
+    "CREATE OR REPLACE MACRO bq_json_len(v) AS CAST(json_array_length(v) AS BIGINT)",
+    "CREATE OR REPLACE MACRO bq_json_member(v, k) AS json_extract(v, '/' || replace(replace(k, '~', "
+    "'~0'), '/', '~1'))",
+    "CREATE OR REPLACE MACRO bq_json_elements_of(v) AS CAST(json_extract(v, '$[*]') AS JSON[])",
+    "CREATE OR REPLACE MACRO bq_json_array_of(xs) AS CAST('[' || array_to_string(list_transform(xs, "
+    "lambda y: coalesce(CAST(y AS VARCHAR), 'null')), ',') || ']' AS JSON)",
+    "CREATE OR REPLACE MACRO bq_json_object_of(ks, v, k, x) AS CAST('{' || "
+    "array_to_string(list_transform(ks, lambda kk: CAST(to_json(kk) AS VARCHAR) || ':' || "
+    "coalesce(CAST(CASE WHEN kk = k THEN x ELSE bq_json_member(v, kk) END AS VARCHAR), 'null')), "
+    "',') || '}' AS JSON)",
+    "CREATE OR REPLACE MACRO bq_json_put_member(v, k, x) AS bq_json_object_of(CASE WHEN "
+    "list_contains(json_keys(v), k) THEN json_keys(v) ELSE list_append(json_keys(v), k) END, v, k, "
+    "x)",
+    "CREATE OR REPLACE MACRO bq_json_drop_member(v, k) AS "
+    "bq_json_object_of(list_filter(json_keys(v), lambda kk: kk <> k), v, NULL, NULL)",
+    "CREATE OR REPLACE MACRO bq_json_put_element(v, i, x) AS "
+    "bq_json_array_of(list_transform(range(greatest(bq_json_len(v), i + 1)), lambda n: CASE WHEN n = "
+    "i THEN x ELSE bq_json_elements_of(v)[n + 1] END))",
+    "CREATE OR REPLACE MACRO bq_json_drop_element(v, i) AS "
+    "bq_json_array_of(list_filter(bq_json_elements_of(v), lambda y, n: n - 1 <> i))",
+    "CREATE OR REPLACE MACRO bq_json_insert_elements(v, i, xs) AS "
+    "bq_json_array_of(list_concat(list_slice(bq_json_elements_of(v), 1, i), "
+    "list_transform(range(greatest(i - bq_json_len(v), 0)), lambda n: CAST(NULL AS JSON)), xs, "
+    "list_slice(bq_json_elements_of(v), i + 1, bq_json_len(v))))",
+    "CREATE OR REPLACE MACRO bq_json_append_elements(v, xs) AS "
+    "bq_json_array_of(list_concat(bq_json_elements_of(v), xs))",
     "CREATE OR REPLACE MACRO bq_json_query_lax(j, pattern) AS CASE WHEN j IS NULL THEN NULL ELSE "
     "(SELECT CAST(coalesce(CAST(to_json(list(value ORDER BY id)) AS VARCHAR), '[]') AS JSON) "
     "FROM json_tree(j) WHERE regexp_matches(fullkey, pattern)) END",
@@ -182,6 +210,12 @@ def _kwargs(node: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.E
     for arg in node.expressions:
         if isinstance(arg, exp.Kwarg):
             named[arg.this.name.lower()] = arg.expression
+        elif named:
+            name = node.sql_name() if not isinstance(node, exp.Anonymous) else node.name.upper()
+            raise QueryFailed(
+                detail=f"Call to function {name} must not specify positional arguments after named "
+                "arguments; named arguments must be specified last in the argument list"
+            )
         else:
             positional.append(arg)
     return positional, named
@@ -297,6 +331,166 @@ def _array_extractors(node: exp.Expression) -> exp.Expression:
     return elements
 
 
+# ------------------------------------------------------------------------------------ mutators
+
+_Op = Callable[[exp.Expression], exp.Expression]
+
+
+class _Binder:
+    """Names for the lambda parameters that bind a value once (``list_transform([v], LAMBDA x :
+    ...)[1]``), so a path's levels do not copy their input expression into every use of it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bind(self, value: exp.Expression, body: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+        self.count += 1
+        name = f"bq_v{self.count}"
+        inner = body(exp.column(name))
+        return _duck(f"list_transform([_v_], LAMBDA {name} : _b_)[1]", DType.JSON, v=value, b=inner)
+
+
+def _key(segment: str | int) -> exp.Expression:
+    return exp.Literal.string(segment) if isinstance(segment, str) else exp.Literal.number(segment)
+
+
+def _child(value: exp.Expression, segment: str | int) -> exp.Expression:
+    """The member or element ``segment`` names (SQL NULL where there is none)."""
+    if isinstance(segment, str):
+        return _duck("bq_json_member(_v_, _k_)", DType.JSON, v=value, k=_key(segment))
+    return _duck("bq_json_elements_of(_v_)[_k_ + 1]", DType.JSON, v=value, k=_key(segment))
+
+
+def _put(
+    value: exp.Expression, segment: str | int, new: exp.Expression, condition: exp.Expression
+) -> exp.Expression:
+    """``value`` with member / element ``segment`` set to ``new`` if it is an object / array and
+    ``condition`` holds, else as it is."""
+    kind, put = (
+        ("OBJECT", "bq_json_put_member") if isinstance(segment, str) else ("ARRAY", "bq_json_put_element")
+    )
+    return _duck(
+        f"CASE WHEN json_type(_v_) = '{kind}' AND _p_ THEN {put}(_v_, _k_, _n_) ELSE _v_ END",
+        DType.JSON,
+        v=value,
+        p=condition,
+        k=_key(segment),
+        n=new,
+    )
+
+
+def _at_path(
+    binder: _Binder, value: exp.Expression, segments: list[str | int], op: _Op, create: str | int | None
+) -> exp.Expression:
+    """``value`` with ``op`` applied to what ``segments`` reach. A level of the wrong type leaves
+    the value as it is, so does a missing one unless ``create`` is the segment ``op`` will use:
+    then missing levels are created, as objects or arrays as the next segment needs."""
+    if not segments:
+        return op(value)
+    segment, rest = segments[0], segments[1:]
+
+    def level(v: exp.Expression) -> exp.Expression:
+        child = _child(v, segment)
+        if create is None:
+            present = _duck("_c_ IS NOT NULL", c=_child(v, segment))
+            return _put(v, segment, _at_path(binder, child, rest, op, create), present)
+        following = rest[0] if rest else create
+        empty = "'{}'" if isinstance(following, str) else "'[]'"
+        start = _duck(f"coalesce(_c_, CAST({empty} AS JSON))", DType.JSON, c=child)
+        return _put(v, segment, _at_path(binder, start, rest, op, create), exp.true())
+
+    return binder.bind(value, level)
+
+
+def _as_json(value: exp.Expression) -> exp.Expression:
+    """A SQL value as JSON, as ``TO_JSON`` makes it (JSON stays JSON)."""
+    return _duck("CAST(to_json(_x_) AS JSON)", DType.JSON, x=value)
+
+
+def _elements(value: exp.Expression, each: bool) -> exp.Expression:
+    """What an append or insert adds: the elements of a SQL ARRAY when ``each`` (BigQuery's
+    default), else the value as one element."""
+    if each and (
+        isinstance(value, exp.Array) or (isinstance(value, exp.Cast) and value.to.is_type(DType.ARRAY))
+    ):
+        return _duck("bq_json_elements_of(CAST(to_json(_x_) AS JSON))", x=value)
+    return _duck("[_x_]", x=_as_json(value))
+
+
+def _flag(named: dict[str, exp.Expression], name: str, default: bool) -> bool:
+    value = named.get(name)
+    return default if not isinstance(value, exp.Boolean) else bool(value.this)
+
+
+def _mutators(node: exp.Expression) -> exp.Expression:
+    """``JSON_SET``, ``JSON_REMOVE``, ``JSON_ARRAY_APPEND`` and ``JSON_ARRAY_INSERT`` with JSONPath
+    literals: each (path, value) pair applied in order, compiled into the macros' member and
+    element operations (a NULL path is skipped; a path the fake cannot read is left to DuckDB)."""
+    kinds = exp.JSONSet | exp.JSONRemove | exp.JSONArrayAppend | exp.JSONArrayInsert
+    if not isinstance(node, kinds) or _is_done(node):
+        return node
+    positional, named = _kwargs(node)
+    paths = positional if isinstance(node, exp.JSONRemove) else positional[0::2]
+    values = [exp.null()] * len(paths) if isinstance(node, exp.JSONRemove) else positional[1::2]
+    if len(paths) != len(values):
+        return node
+    binder, result = _Binder(), node.this
+    for path, value in zip(paths, values, strict=True):
+        if isinstance(path, exp.Null):
+            continue
+        parsed = _modifiers(path.name) if isinstance(path, exp.Literal) and path.is_string else None
+        segments = path_segments(parsed[1]) if parsed is not None and not parsed[0] else None
+        if segments is None:
+            return node
+        result = _mutate(node, binder, result, segments, value, named)
+    return _done(_duck("CAST(_r_ AS JSON)", DType.JSON, r=result))
+
+
+def _mutate(
+    node: exp.Expression,
+    binder: _Binder,
+    target: exp.Expression,
+    segments: list[str | int],
+    value: exp.Expression,
+    named: dict[str, exp.Expression],
+) -> exp.Expression:
+    if isinstance(node, exp.JSONArrayAppend):
+        added = _elements(value, _flag(named, "append_each_element", True))
+        op = lambda t: _duck(  # noqa: E731
+            "CASE WHEN json_type(_t_) = 'ARRAY' THEN bq_json_append_elements(_t_, _x_) ELSE _t_ END",
+            t=t,
+            x=added,
+        )
+        return _at_path(binder, target, segments, op, None)
+    if not segments:
+        return _as_json(value) if isinstance(node, exp.JSONSet) else target
+    parent, last = segments[:-1], segments[-1]
+    if isinstance(node, exp.JSONSet):
+        create = _flag(named, "create_if_missing", True)
+        present = exp.true() if create else None
+        new = _as_json(value)
+        op = lambda p: _put(p, last, new, present or _duck("_c_ IS NOT NULL", c=_child(p, last)))  # noqa: E731
+        return _at_path(binder, target, parent, op, last if create else None)
+    if isinstance(node, exp.JSONRemove):
+        drop, kind = (
+            ("bq_json_drop_member", "OBJECT") if isinstance(last, str) else ("bq_json_drop_element", "ARRAY")
+        )
+        op = lambda p: _duck(  # noqa: E731
+            f"CASE WHEN json_type(_p_) = '{kind}' THEN {drop}(_p_, _k_) ELSE _p_ END", p=p, k=_key(last)
+        )
+        return _at_path(binder, target, parent, op, None)
+    if not isinstance(last, int):
+        return target
+    added = _elements(value, _flag(named, "insert_each_element", True))
+    op = lambda p: _duck(  # noqa: E731
+        "CASE WHEN json_type(_p_) = 'ARRAY' THEN bq_json_insert_elements(_p_, _k_, _x_) ELSE _p_ END",
+        p=p,
+        k=_key(last),
+        x=added,
+    )
+    return _at_path(binder, target, parent, op, None)
+
+
 def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     """``SAFE.f(...)`` of a converter already rewritten with ``safe = TRUE``: the call as is."""
     if isinstance(node, exp.SafeFunc) and _is_done(node.this) and "bq_json_" in node.this.sql().lower():
@@ -304,7 +498,7 @@ def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     return node
 
 
-FIXES = [_converters, _keys_and_flatten, _json_paths, _array_extractors, _safe_call_keeps_its_flag]
+FIXES = [_converters, _keys_and_flatten, _json_paths, _array_extractors, _mutators, _safe_call_keeps_its_flag]
 
 
 def apply_json_fixes(tree: exp.Expression) -> exp.Expression:
