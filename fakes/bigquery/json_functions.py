@@ -491,6 +491,26 @@ def _mutate(
     return _at_path(binder, target, parent, op, None)
 
 
+def _member_access(node: exp.Expression) -> exp.Expression:
+    """``json['name']`` and ``json_expr.name`` read the member by exact name (a JSON pointer), so an
+    empty name or one with quotes, dots or backslashes works; DuckDB's own JSONPath reading of
+    them fails. A string subscript is only JSON's in BigQuery; a field path only where the value
+    is known to be JSON (a column's type is not known here, and DuckDB reads those well)."""
+    if _is_done(node):
+        return node
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_string(node.expressions[0]):
+        return _duck("bq_json_member(_j_, _k_)", DType.JSON, j=node.this, k=node.expressions[0])
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Identifier):
+        inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if isinstance(inner, exp.ParseJSON) or inner.meta.get("bq_type") is DType.JSON:
+            return _duck("bq_json_member(_j_, _k_)", DType.JSON, j=inner, k=exp.Literal.string(node.name))
+    return node
+
+
+def _is_string(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
 def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     """``SAFE.f(...)`` of a converter already rewritten with ``safe = TRUE``: the call as is."""
     if isinstance(node, exp.SafeFunc) and _is_done(node.this) and "bq_json_" in node.this.sql().lower():
@@ -498,7 +518,15 @@ def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     return node
 
 
-FIXES = [_converters, _keys_and_flatten, _json_paths, _array_extractors, _mutators, _safe_call_keeps_its_flag]
+FIXES = [
+    _member_access,
+    _converters,
+    _keys_and_flatten,
+    _json_paths,
+    _array_extractors,
+    _mutators,
+    _safe_call_keeps_its_flag,
+]
 
 
 def apply_json_fixes(tree: exp.Expression) -> exp.Expression:
