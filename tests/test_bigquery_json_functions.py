@@ -101,3 +101,41 @@ def test_array_extractors_of_json_and_of_strings(wh: FakeWarehouse) -> None:
 def test_a_json_field_path_is_named_after_its_field(wh: FakeWarehouse) -> None:
     result = wh.query("""SELECT (JSON '{"a": "foo"}').a""")
     assert [spec.name for spec in result.schema] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("""JSON_SET(JSON '{"a": 1}', '$', JSON '{"b": 2}')""", {"b": 2}),
+        ("""JSON_SET(JSON '{"a": 1}', '$.b.c', 'foo')""", {"a": 1, "b": {"c": "foo"}}),
+        ("""JSON_SET(JSON '{"a": 1}', '$.b', 2, create_if_missing => false)""", {"a": 1}),
+        ("""JSON_SET(JSON '["a", ["b", "c"], "d"]', '$[1][0]', 'foo')""", ["a", ["foo", "c"], "d"]),
+        ("""JSON_SET(JSON '{"a": []}', '$.a[2]', 1)""", {"a": [None, None, 1]}),
+        ("""JSON_REMOVE(JSON '["a", ["b", "c"], "d"]', '$[1]', '$[1]')""", ["a"]),
+        ("""JSON_REMOVE(JSON '{"a": {"b": 10, "c": 20}}', '$.a.b')""", {"a": {"c": 20}}),
+        ("""JSON_ARRAY_APPEND(JSON '["a", "b", "c"]', '$', [1, 2])""", ["a", "b", "c", 1, 2]),
+        (
+            """JSON_ARRAY_APPEND(JSON '["a", "b"]', '$', [1, 2], append_each_element => false)""",
+            ["a", "b", [1, 2]],
+        ),
+        ("""JSON_ARRAY_INSERT(JSON '["a", ["b", "c"], "d"]', '$[1][1]', 1)""", ["a", ["b", 1, "c"], "d"]),
+        ("""JSON_ARRAY_INSERT(JSON '["a", "b"]', '$[4]', 1)""", ["a", "b", None, None, 1]),
+    ],
+)
+def test_mutators_follow_the_documented_examples(wh: FakeWarehouse, expr: str, expected: Any) -> None:
+    assert _value(wh, expr) == expected
+
+
+def test_named_arguments_come_last(wh: FakeWarehouse) -> None:
+    with pytest.raises(InvalidRequestError):
+        _value(wh, """JSON_ARRAY_APPEND(JSON '[1]', '$', append_each_element => false, 10)""")
+
+
+def test_members_are_read_by_exact_name(wh: FakeWarehouse) -> None:
+    assert _value(wh, """(JSON '{"": 1, "a.b": 2}')['']""") == 1
+    assert _value(wh, """(JSON '{"a.b": {"c\\\\"d": 3}}')['a.b']['c"d']""") == 3
+    assert _value(wh, """(JSON '{"x": {"b.c": 4}}').x.`b.c`""") == 4
+
+
+def test_json_object_keeps_the_first_value_of_a_key(wh: FakeWarehouse) -> None:
+    assert _value(wh, "JSON_OBJECT('c', 1, 'a', 2, 'c', 3)") == {"a": 2, "c": 1}

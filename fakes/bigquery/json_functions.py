@@ -14,9 +14,12 @@ What is covered: ``BOOL`` / ``INT64`` / ``FLOAT64`` (alias ``DOUBLE``, with ``wi
 ``JSON_QUERY`` with ``lax`` / ``lax recursive`` paths, JSONPath literals in BigQuery's legacy
 bracket form (``$[a]['b.c']``) or with quoted names, which DuckDB's path reader refuses, and the
 array extractors (``JSON_QUERY_ARRAY`` & co. keep JSON nulls as elements, are NULL off an array).
-Not covered: the mutators (``JSON_SET``, ``JSON_REMOVE``, ``JSON_ARRAY_APPEND`` / ``INSERT``,
-``JSON_STRIP_NULLS``), which need a JSON rewriter DuckDB's SQL cannot express, and the ``LAX_*``
-converters.
+The mutators ``JSON_SET``, ``JSON_REMOVE``, ``JSON_ARRAY_APPEND`` and ``JSON_ARRAY_INSERT`` with
+literal paths are compiled, level by level, into macros that put, drop or insert one member or
+element (rebuilding the JSON text); member access (``json['k']``, ``(json).k``) reads by exact name.
+Not covered: ``JSON_STRIP_NULLS`` (a rewrite of the whole tree, which DuckDB's SQL cannot recurse
+over), ``JSON_OBJECT`` of two arrays (sqlglot folds it, dropping NULL keys and unmatched values),
+and the ``LAX_*`` converters.
 """
 
 from __future__ import annotations
@@ -446,6 +449,11 @@ def _mutators(node: exp.Expression) -> exp.Expression:
     return _done(_duck("CAST(_r_ AS JSON)", DType.JSON, r=result))
 
 
+def _op(template: str, **args: exp.Expression) -> _Op:
+    """An operation on the value a path reaches (``_t_`` in ``template``)."""
+    return lambda target: _duck(template, t=target, **args)
+
+
 def _mutate(
     node: exp.Expression,
     binder: _Binder,
@@ -454,41 +462,35 @@ def _mutate(
     value: exp.Expression,
     named: dict[str, exp.Expression],
 ) -> exp.Expression:
+    """One (path, value) pair of a mutator applied to ``target``."""
     if isinstance(node, exp.JSONArrayAppend):
         added = _elements(value, _flag(named, "append_each_element", True))
-        op = lambda t: _duck(  # noqa: E731
-            "CASE WHEN json_type(_t_) = 'ARRAY' THEN bq_json_append_elements(_t_, _x_) ELSE _t_ END",
-            t=t,
-            x=added,
+        append = _op(
+            "CASE WHEN json_type(_t_) = 'ARRAY' THEN bq_json_append_elements(_t_, _x_) ELSE _t_ END", x=added
         )
-        return _at_path(binder, target, segments, op, None)
+        return _at_path(binder, target, segments, append, None)
     if not segments:
         return _as_json(value) if isinstance(node, exp.JSONSet) else target
     parent, last = segments[:-1], segments[-1]
     if isinstance(node, exp.JSONSet):
         create = _flag(named, "create_if_missing", True)
-        present = exp.true() if create else None
         new = _as_json(value)
-        op = lambda p: _put(p, last, new, present or _duck("_c_ IS NOT NULL", c=_child(p, last)))  # noqa: E731
-        return _at_path(binder, target, parent, op, last if create else None)
+
+        def put(p: exp.Expression) -> exp.Expression:
+            return _put(p, last, new, exp.true() if create else _duck("_c_ IS NOT NULL", c=_child(p, last)))
+
+        return _at_path(binder, target, parent, put, last if create else None)
     if isinstance(node, exp.JSONRemove):
-        drop, kind = (
-            ("bq_json_drop_member", "OBJECT") if isinstance(last, str) else ("bq_json_drop_element", "ARRAY")
+        kind, drop = (
+            ("OBJECT", "bq_json_drop_member") if isinstance(last, str) else ("ARRAY", "bq_json_drop_element")
         )
-        op = lambda p: _duck(  # noqa: E731
-            f"CASE WHEN json_type(_p_) = '{kind}' THEN {drop}(_p_, _k_) ELSE _p_ END", p=p, k=_key(last)
-        )
-        return _at_path(binder, target, parent, op, None)
+        remove = _op(f"CASE WHEN json_type(_t_) = '{kind}' THEN {drop}(_t_, _k_) ELSE _t_ END", k=_key(last))
+        return _at_path(binder, target, parent, remove, None)
     if not isinstance(last, int):
         return target
     added = _elements(value, _flag(named, "insert_each_element", True))
-    op = lambda p: _duck(  # noqa: E731
-        "CASE WHEN json_type(_p_) = 'ARRAY' THEN bq_json_insert_elements(_p_, _k_, _x_) ELSE _p_ END",
-        p=p,
-        k=_key(last),
-        x=added,
-    )
-    return _at_path(binder, target, parent, op, None)
+    template = "CASE WHEN json_type(_t_) = 'ARRAY' THEN bq_json_insert_elements(_t_, _k_, _x_) ELSE _t_ END"
+    return _at_path(binder, target, parent, _op(template, k=_key(last), x=added), None)
 
 
 def _member_access(node: exp.Expression) -> exp.Expression:
@@ -511,6 +513,22 @@ def _is_string(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
 
 
+def _json_object_keeps_the_first_of_a_key(node: exp.Expression) -> exp.Expression:
+    """``JSON_OBJECT('c', 1, 'c', 2)`` is ``{"c": 1}``: BigQuery keeps a key's first value, DuckDB's
+    ``json_object`` its last. (Keys given as literals; others are left to DuckDB.)"""
+    if not isinstance(node, exp.JSONObject) or _is_done(node):
+        return node
+    seen: set[str] = set()
+    for pair in list(node.expressions):
+        key = pair.this if isinstance(pair, exp.JSONKeyValue) else None
+        if key is None or not _is_string(key):
+            continue
+        if key.name in seen:
+            pair.pop()
+        seen.add(key.name)
+    return node
+
+
 def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     """``SAFE.f(...)`` of a converter already rewritten with ``safe = TRUE``: the call as is."""
     if isinstance(node, exp.SafeFunc) and _is_done(node.this) and "bq_json_" in node.this.sql().lower():
@@ -520,6 +538,7 @@ def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
 
 FIXES = [
     _member_access,
+    _json_object_keeps_the_first_of_a_key,
     _converters,
     _keys_and_flatten,
     _json_paths,
