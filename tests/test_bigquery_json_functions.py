@@ -139,3 +139,28 @@ def test_members_are_read_by_exact_name(wh: FakeWarehouse) -> None:
 
 def test_json_object_keeps_the_first_value_of_a_key(wh: FakeWarehouse) -> None:
     assert _value(wh, "JSON_OBJECT('c', 1, 'a', 2, 'c', 3)") == {"a": 2, "c": 1}
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("""JSON_STRIP_NULLS(JSON '{"a": null, "b": "c"}')""", {"b": "c"}),
+        ("""JSON_STRIP_NULLS(JSON '[1, null, 2, null]')""", [1, 2]),
+        ("""JSON_STRIP_NULLS(JSON '[1, null, 2, null]', include_arrays => false)""", [1, None, 2, None]),
+        (
+            """JSON_STRIP_NULLS(JSON '{"a": {"b": {"c": null}}, "d": [null], "e": [], "f": 1}',
+                                remove_empty => true)""",
+            {"f": 1},
+        ),
+        (
+            """JSON_STRIP_NULLS(JSON '{"a": {"b": null}, "c": {"d": null}}', '$.a')""",
+            {"a": {}, "c": {"d": None}},
+        ),
+    ],
+)
+def test_strip_nulls_follows_the_documented_examples(wh: FakeWarehouse, expr: str, expected: Any) -> None:
+    assert _value(wh, expr) == expected
+
+
+def test_strip_nulls_of_an_empty_result_is_json_null(wh: FakeWarehouse) -> None:
+    assert _value(wh, """TO_JSON_STRING(JSON_STRIP_NULLS(JSON '[null]', remove_empty => true))""") == "null"

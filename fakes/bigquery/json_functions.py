@@ -32,6 +32,27 @@ from sqlglot import exp
 from fakes.bigquery.exceptions import QueryFailed
 from fakes.bigquery.functions import DType, _done, _duck, _is_done, _rewrite_bottom_up, _type_of
 
+STRIP_DEPTH = 6
+"""How deep ``JSON_STRIP_NULLS`` goes: DuckDB macros cannot recurse, so one macro per level is
+created; a container nested deeper is refused with an error rather than left unstripped."""
+
+
+def _strip_levels() -> list[str]:
+    levels = [
+        f"CREATE OR REPLACE MACRO bq_json_strip_{STRIP_DEPTH}(v, arrays, empty) AS CASE "
+        "WHEN json_type(v) IN ('OBJECT', 'ARRAY') THEN error('JSON_STRIP_NULLS: the BigQuery fake strips "
+        f"nulls to a nesting depth of {STRIP_DEPTH}') WHEN json_type(v) = 'NULL' THEN NULL ELSE v END"
+    ]
+    levels.extend(
+        f"CREATE OR REPLACE MACRO bq_json_strip_{depth}(v, arrays, empty) AS CASE "
+        "WHEN json_type(v) = 'NULL' THEN NULL WHEN json_type(v) NOT IN ('OBJECT', 'ARRAY') THEN v "
+        "ELSE bq_json_rebuild(v, list_transform(bq_json_children(v), "
+        f"lambda c: {{'k': c.k, 'x': bq_json_strip_{depth + 1}(c.x, arrays, empty)}}), arrays, empty) END"
+        for depth in range(STRIP_DEPTH - 1, -1, -1)
+    )
+    return levels
+
+
 MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE MACRO bq_json_fail(safe, message) AS CASE WHEN safe THEN NULL ELSE error(message) END",
     # BOOL(json)
@@ -124,6 +145,21 @@ MACROS: tuple[str, ...] = (
     "list_slice(bq_json_elements_of(v), i + 1, bq_json_len(v))))",
     "CREATE OR REPLACE MACRO bq_json_append_elements(v, xs) AS "
     "bq_json_array_of(list_concat(bq_json_elements_of(v), xs))",
+    # JSON_STRIP_NULLS: a container's children, stripped (SQL NULL = dropped), kept and rebuilt
+    "CREATE OR REPLACE MACRO bq_json_children(v) AS CASE WHEN json_type(v) = 'OBJECT' THEN "
+    "list_transform(json_keys(v), lambda k: {'k': k, 'x': bq_json_member(v, k)}) ELSE "
+    "list_transform(bq_json_elements_of(v), lambda e: {'k': CAST(NULL AS VARCHAR), 'x': e}) END",
+    "CREATE OR REPLACE MACRO bq_json_kept(v, cs, arrays) AS list_transform([cs], lambda all_: "
+    "CASE WHEN json_type(v) = 'OBJECT' OR arrays THEN list_filter(all_, lambda c: c.x IS NOT NULL) "
+    "ELSE list_transform(all_, lambda c: {'k': c.k, 'x': coalesce(c.x, CAST('null' AS JSON))}) END)[1]",
+    "CREATE OR REPLACE MACRO bq_json_text_of(v, cs) AS CASE WHEN json_type(v) = 'OBJECT' THEN '{' || "
+    "array_to_string(list_transform(cs, lambda c: CAST(to_json(c.k) AS VARCHAR) || ':' || "
+    "CAST(c.x AS VARCHAR)), ',') || '}' "
+    "ELSE '[' || array_to_string(list_transform(cs, lambda c: CAST(c.x AS VARCHAR)), ',') || ']' END",
+    "CREATE OR REPLACE MACRO bq_json_rebuild(v, cs, arrays, empty) AS "
+    "list_transform([bq_json_kept(v, cs, arrays)], lambda kept: "
+    "CASE WHEN empty AND len(kept) = 0 THEN NULL ELSE CAST(bq_json_text_of(v, kept) AS JSON) END)[1]",
+    *_strip_levels(),
     "CREATE OR REPLACE MACRO bq_json_query_lax(j, pattern) AS CASE WHEN j IS NULL THEN NULL ELSE "
     "(SELECT CAST(coalesce(CAST(to_json(list(value ORDER BY id)) AS VARCHAR), '[]') AS JSON) "
     "FROM json_tree(j) WHERE regexp_matches(fullkey, pattern)) END",
@@ -493,6 +529,34 @@ def _mutate(
     return _at_path(binder, target, parent, _op(template, k=_key(last), x=added), None)
 
 
+def _strip_nulls(node: exp.Expression) -> exp.Expression:
+    """``JSON_STRIP_NULLS(json[, path][, include_arrays => ...][, remove_empty => ...])``: JSON nulls
+    removed from objects (and arrays, by default), below ``path``; with ``remove_empty`` the objects
+    and arrays left empty too, and an empty result is JSON null."""
+    if not isinstance(node, exp.JSONStripNulls) or _is_done(node):
+        return node
+    options = {
+        name: arg.expression if isinstance(arg, exp.Kwarg) else arg
+        for name in ("include_arrays", "remove_empty")
+        if (arg := node.args.get(name)) is not None
+    }
+    path = node.expression
+    if isinstance(path, exp.Kwarg):
+        options[path.this.name.lower()] = path.expression
+        path = None
+    arrays = options.get("include_arrays", exp.true())
+    empty = options.get("remove_empty", exp.false())
+    segments: list[str | int] | None = []
+    if path is not None:
+        parsed = _modifiers(path.name) if _is_string(path) else None
+        segments = path_segments(parsed[1]) if parsed is not None and not parsed[0] else None
+    if segments is None:
+        return node
+    strip = _op("coalesce(bq_json_strip_0(_t_, _a_, _e_), CAST('null' AS JSON))", a=arrays, e=empty)
+    stripped = _at_path(_Binder(), node.this, segments, strip, None)
+    return _done(_duck("CAST(_r_ AS JSON)", DType.JSON, r=stripped))
+
+
 def _member_access(node: exp.Expression) -> exp.Expression:
     """``json['name']`` and ``json_expr.name`` read the member by exact name (a JSON pointer), so an
     empty name or one with quotes, dots or backslashes works; DuckDB's own JSONPath reading of
@@ -544,6 +608,7 @@ FIXES = [
     _json_paths,
     _array_extractors,
     _mutators,
+    _strip_nulls,
     _safe_call_keeps_its_flag,
 ]
 
