@@ -17,9 +17,11 @@ array extractors (``JSON_QUERY_ARRAY`` & co. keep JSON nulls as elements, are NU
 The mutators ``JSON_SET``, ``JSON_REMOVE``, ``JSON_ARRAY_APPEND`` and ``JSON_ARRAY_INSERT`` with
 literal paths are compiled, level by level, into macros that put, drop or insert one member or
 element (rebuilding the JSON text); member access (``json['k']``, ``(json).k``) reads by exact name.
-Not covered: ``JSON_STRIP_NULLS`` (a rewrite of the whole tree, which DuckDB's SQL cannot recurse
-over), ``JSON_OBJECT`` of two arrays (sqlglot folds it, dropping NULL keys and unmatched values),
-and the ``LAX_*`` converters.
+``JSON_STRIP_NULLS`` rebuilds the tree with one macro per nesting level (DuckDB macros cannot
+recurse), to :data:`STRIP_DEPTH` levels; a deeper container is refused with an error, not left
+unstripped. ``JSON_OBJECT`` keeps a key's first value (DuckDB: its last). Not covered: ``JSON_OBJECT``
+of two arrays (sqlglot folds it, dropping NULL keys and
+unmatched values) and the ``LAX_*`` converters.
 """
 
 from __future__ import annotations
