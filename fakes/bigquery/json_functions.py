@@ -19,9 +19,9 @@ literal paths are compiled, level by level, into macros that put, drop or insert
 element (rebuilding the JSON text); member access (``json['k']``, ``(json).k``) reads by exact name.
 ``JSON_STRIP_NULLS`` rebuilds the tree with one macro per nesting level (DuckDB macros cannot
 recurse), to :data:`STRIP_DEPTH` levels; a deeper container is refused with an error, not left
-unstripped. ``JSON_OBJECT`` keeps a key's first value (DuckDB: its last). Not covered: ``JSON_OBJECT``
-of two arrays (sqlglot folds it, dropping NULL keys and
-unmatched values) and the ``LAX_*`` converters.
+unstripped. ``JSON_OBJECT`` keeps a key's first value (DuckDB: its last). Not covered:
+``JSON_OBJECT`` of two arrays (sqlglot folds it, dropping NULL keys and unmatched values) and the
+``LAX_*`` converters.
 """
 
 from __future__ import annotations
