@@ -37,6 +37,7 @@ from fakes.bigquery import (
     cast_formats,
     exact_aggregates,
     intervals,
+    json_functions,
     keysets,
     ranges,
     window_aggregates,
@@ -106,6 +107,7 @@ class BigQueryEngine(StatementRunner):
         exact_aggregates.register(self._conn)
         keysets.register(self._conn)
         self._routines = RoutineCatalog()
+        json_functions.register(self._conn)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}

@@ -289,7 +289,10 @@ class StatementRunner(ABC):
             raise map_duckdb_error(exc) from exc
         schema = unique_names(result_schema(description, [t.spec.schema for t in referenced]))
         rows = [row_from_storage(schema, values) for values in raw]
-        check_no_null_elements(schema, rows)
+        # Checked on DuckDB's values, where a JSON null in an ARRAY<JSON> is still 'null', not NULL.
+        check_no_null_elements(
+            schema, [dict(zip([f.name for f in schema], values, strict=True)) for values in raw]
+        )
         return QueryResult(
             rows=rows,
             schema=schema,

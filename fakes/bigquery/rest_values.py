@@ -51,7 +51,12 @@ def encode_row(
 
 def _encode_field(spec: FieldSpec, value: Any, int64_timestamp: bool) -> Any:
     if spec.is_repeated:
-        return [{"v": _encode_scalar(spec, item, int64_timestamp)} for item in (value or [])]
+        # A None in an ARRAY<JSON> is a JSON null (a NULL element never reaches a result): "null".
+        null = "null" if spec.type is FieldType.JSON else None
+        return [
+            {"v": null if item is None else _encode_scalar(spec, item, int64_timestamp)}
+            for item in (value or [])
+        ]
     return _encode_scalar(spec, value, int64_timestamp)
 
 

@@ -30,6 +30,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
+from fakes.bigquery.json_functions import apply_json_fixes
 from fakes.bigquery.pipes import rewrite_pipes
 from fakes.bigquery.setops import Describe, resolve_set_operations
 from fakes.bigquery.value_tables import struct_rows_as_columns
@@ -289,7 +290,7 @@ def to_duckdb(
             _name_anonymous_columns(relation)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
-    tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(tree)))
+    tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(apply_json_fixes(tree))))
     if describe is not None:
         tree = resolve_set_operations(tree, describe)
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)

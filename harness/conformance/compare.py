@@ -157,6 +157,8 @@ def value_difference(expected: Any, actual: Any, kind: SqlType | None, where: st
             return None
         if kind is not None and kind.name == "ARRAY" and _empty(expected) and _empty(actual):
             return None  # BigQuery returns a NULL array as an empty one
+        if actual is None and isinstance(expected, JsonValue) and expected.value is None:
+            return None  # a JSON null reads as None through google-cloud-bigquery, as SQL NULL does
         return f"{where}: expected {_show(expected)}, got {_show(actual)}"
     if kind is None:
         return None
