@@ -26,7 +26,7 @@ from harness.schema.strategies import (
     value_for,
 )
 
-SCALAR_TYPES = [t for t in FieldType if t not in (FieldType.RECORD, FieldType.INTERVAL)]
+SCALAR_TYPES = [t for t in FieldType if t not in (FieldType.RECORD, FieldType.INTERVAL, FieldType.RANGE)]
 PACKAGED = load_config()
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -191,9 +191,10 @@ def test_json_values_include_containers_and_scalars() -> None:
     assert nested_null == [None]
 
 
-def test_interval_is_refused_rather_than_guessed() -> None:
-    with pytest.raises(ValueError, match="INTERVAL"):
-        value_for(column(FieldType.INTERVAL))
+@pytest.mark.parametrize("kind", [FieldType.INTERVAL, FieldType.RANGE])
+def test_interval_and_range_are_refused_rather_than_guessed(kind: FieldType) -> None:
+    with pytest.raises(ValueError, match=kind.value):
+        value_for(column(kind))
 
 
 # ------------------------------------------------------------------------------------- rows

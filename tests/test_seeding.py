@@ -159,7 +159,7 @@ WHERE = "bigquery.projects.p.datasets.ds.tables.t"
             "coltype.yml",
             TABLE + "              schema: [{name: id, type: INT65}]\n",
             f"8: {WHERE}.schema[0].type: 'INT65' is not one of STRING, BYTES, INTEGER, FLOAT, NUMERIC, "
-            "BIGNUMERIC, BOOLEAN, TIMESTAMP, DATE, TIME, DATETIME, GEOGRAPHY, JSON, INTERVAL, RECORD",
+            "BIGNUMERIC, BOOLEAN, TIMESTAMP, DATE, TIME, DATETIME, GEOGRAPHY, JSON, INTERVAL, RANGE, RECORD",
         ),
         (
             "duplicate.yml",

@@ -7,11 +7,12 @@ BigQuery type when the Python value alone is ambiguous (JSON, BIGNUMERIC, a stri
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from fakes.bigquery.exceptions import InvalidParameterValue, UnsupportedParameterType, ValueRejected
-from fakes.bigquery.types import field_to_storage
+from fakes.bigquery.types import duck_type, field_to_storage
 from harness.ports import QueryParam, scalar_type
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
@@ -31,6 +32,26 @@ def to_duckdb(value: Any) -> Any:
             return [to_duckdb(item) for item in items]
         return _typed(QueryParam(f"ARRAY<{scalar_type(sample)}>", items))
     return _typed(QueryParam(scalar_type(value), value))
+
+
+def cast_typed_nulls(sql: str, params: Mapping[str, Any]) -> str:
+    """``sql`` with each NULL parameter of a declared type cast to it: BigQuery types every
+    parameter (a NULL ``ARRAY<INT64>`` indexed is a NULL INT64), DuckDB types a bare NULL as NULL."""
+    for name, value in params.items():
+        if not isinstance(value, QueryParam) or value.value is not None:
+            continue
+        type_name = value.type.upper()
+        repeated = type_name.startswith("ARRAY<") and type_name.endswith(">")
+        try:
+            field_type = FieldType.parse(type_name[len("ARRAY<") : -1] if repeated else type_name)
+            spec = FieldSpec(
+                name=name, type=field_type, mode=FieldMode.REPEATED if repeated else FieldMode.NULLABLE
+            )
+            target = duck_type(spec)
+        except (ValueError, KeyError):
+            continue  # a STRUCT or other type the cast cannot name: left to DuckDB
+        sql = re.sub(rf"\${re.escape(name)}\b", f"CAST(${name} AS {target})", sql)
+    return sql
 
 
 def _typed(param: QueryParam) -> Any:

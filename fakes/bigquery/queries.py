@@ -193,6 +193,9 @@ class StatementRunner(ABC):
         now = local_now(self.clock.now(), time_zone)
         bound = bind(statement, translation, params, now)
         duck_params = {name: param_types.to_duckdb(value) for name, value in bound.items()}
+        typed = param_types.cast_typed_nulls(translation.sql, bound)
+        if typed != translation.sql:
+            translation = replace(translation, sql=typed)
         return referenced, target, translation, duck_params
 
     def _translate(

@@ -120,7 +120,10 @@ def from_storage(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _utc(bound: Any) -> Any:
-    """A RANGE<TIMESTAMP> bound as every TIMESTAMP leaves the fake: in ``datetime.UTC``."""
+    """A RANGE<TIMESTAMP> bound as every TIMESTAMP leaves the fake: in ``datetime.UTC`` (DuckDB
+    gives text with an offset for an instant the session's zone cannot express)."""
+    if isinstance(bound, str):
+        bound = datetime.fromisoformat(bound)
     if isinstance(bound, datetime) and bound.tzinfo is not None:
         return bound.astimezone(UTC)
     return bound

@@ -313,8 +313,8 @@ def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
         return {f.name: field_from_storage(f, value.get(f.name)) for f in spec.fields}
     if t is FieldType.RANGE:
         return ranges.from_storage(value)
-    if t is FieldType.TIMESTAMP and isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if t is FieldType.TIMESTAMP and isinstance(value, datetime | str):
+        return timestamp_from_duck(value)
     if t is FieldType.BIGNUMERIC:
         return bignumeric.from_storage(value)
     if t is FieldType.NUMERIC and isinstance(value, Decimal):
@@ -328,6 +328,14 @@ def _scalar_from_storage(spec: FieldSpec, value: Any) -> Any:
     if t is FieldType.INTERVAL:
         return from_duckdb_text(value) if isinstance(value, str) else as_interval(value)
     return value
+
+
+def timestamp_from_duck(value: datetime | str) -> datetime:
+    """A TIMESTAMP as the fake returns it, an instant in UTC. DuckDB hands back text with its
+    offset for an instant it cannot express in the session's zone (year 1 read in
+    America/Los_Angeles falls before year 1)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _canonical_decimal(value: Decimal) -> Decimal:
