@@ -1,6 +1,11 @@
-"""``DATETIME_ADD`` / ``DATETIME_SUB`` past BigQuery's DATETIME range (years 1 to 9999) raise its
-overflow error; DuckDB's timestamps reach further, so the result came back as year 10000 (which
-google-cloud-bigquery then cannot read) or year 0.
+"""BigQuery's civil-time ranges where DuckDB's reach further.
+
+* ``DATETIME_ADD`` / ``DATETIME_SUB`` past BigQuery's DATETIME range (years 1 to 9999) raise its
+  overflow error; DuckDB's timestamps reach further, so the result came back as year 10000 (which
+  google-cloud-bigquery then cannot read) or year 0.
+* ``CAST('24:00:00' AS TIME)``: BigQuery's TIME ends at 23:59:59.999999, DuckDB reads 24:00:00.
+  The text "Invalid time string" is the GoogleSQL reference implementation's (compliance corpus,
+  cast_function.test), raised through ``bq_raise`` so ``SAFE_CAST`` gives NULL.
 """
 
 from __future__ import annotations
@@ -52,3 +57,19 @@ def _amount(node: exp.Expression) -> tuple[str, str]:
         else f"CAST({interval.sql('duckdb')} AS VARCHAR)"
     )
     return amount, (unit.name.upper() if unit is not None else "")
+
+
+def time_casts_end_before_midnight(node: exp.Expression) -> exp.Expression:
+    if not isinstance(node, exp.Cast) or not node.to.is_type(exp.DataType.Type.TIME):
+        return node
+    if node.meta.get("bq_time_checked") or not isinstance(node.this, exp.Literal) or not node.this.is_string:
+        return node
+    node.meta["bq_time_checked"] = True
+    text = node.this.name.replace("'", "''")
+    failure = "NULL" if isinstance(node, exp.TryCast) else f"""bq_raise('Invalid time string "{text}"')"""
+    template = sqlglot.parse_one(
+        f"CASE WHEN _r_ >= TIME '24:00:00' THEN CAST({failure} AS TIME) ELSE _r_ END", read="duckdb"
+    )
+    return template.transform(
+        lambda part: node if isinstance(part, exp.Column) and part.name == "_r_" else part
+    )

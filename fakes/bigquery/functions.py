@@ -41,8 +41,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
   NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
   :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
-* ``DATETIME_ADD`` / ``DATETIME_SUB`` past year 9999 or before year 1 overflow
-  (:mod:`fakes.bigquery.civil_ranges`);
+* ``DATETIME_ADD`` / ``DATETIME_SUB`` past year 9999 or before year 1 overflow, and
+  ``CAST('24:00:00' AS TIME)`` fails (:mod:`fakes.bigquery.civil_ranges`);
 * ``CAST ... FORMAT`` between BYTES and STRING (:mod:`fakes.bigquery.cast_formats`);
 * ``CAST(x AS STRING(L))`` refuses a longer value (:mod:`fakes.bigquery.type_parameters`);
 * INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
@@ -106,7 +106,7 @@ from fakes.bigquery.aggregates import (
     sum_of_int64_overflows,
 )
 from fakes.bigquery.cast_formats import byte_format_casts
-from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range
+from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
 from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
@@ -802,6 +802,7 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 FIXES: list[Fix] = [
     byte_format_casts,
     datetime_arithmetic_stays_in_range,
+    time_casts_end_before_midnight,
     ranges.rewrite,
     bignumeric.rewrite,
     exact_aggregates.rewrite,
