@@ -93,21 +93,20 @@ class RestFace(Face):
                 query_parameters=[_parameter(bigquery, name, value) for name, value in params.items()],
                 connection_properties=[bigquery.ConnectionProperty("time_zone", time_zone)],
             )
-            job = self.client.query(sql, job_config=config, retry=None, job_retry=None)
-            rows = job.result(retry=None)
+            # jobs.query (one round trip when the answer is ready), as query_and_wait sends it.
+            rows = self.client.query_and_wait(sql, job_config=config, retry=None, job_retry=None)
             if dml_target is not None:
-                after = self.client.query(
+                after = self.client.query_and_wait(
                     f"SELECT * FROM `{dataset}.{dml_target}`", retry=None, job_retry=None
                 )
-                after_rows = after.result(retry=None)
                 return Outcome(
-                    tuple(FieldSpec.from_api(f.to_api_repr()) for f in after_rows.schema),
-                    [tuple(row.values()) for row in after_rows],
-                    affected_rows=job.num_dml_affected_rows,
+                    tuple(FieldSpec.from_api(f.to_api_repr()) for f in after.schema),
+                    [tuple(row.values()) for row in after],
+                    affected_rows=rows.num_dml_affected_rows,
                 )
             schema = tuple(FieldSpec.from_api(f.to_api_repr()) for f in (rows.schema or ()))
             return Outcome(
-                schema, [tuple(row.values()) for row in rows], affected_rows=job.num_dml_affected_rows
+                schema, [tuple(row.values()) for row in rows], affected_rows=rows.num_dml_affected_rows
             )
         except google_errors.GoogleAPICallError as exc:
             return Outcome(
