@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from fakes.bigquery import protowire
+
 HLL_TYPE = 112
 DEFAULT_VALUE_TYPE = 8
 INVALID = "Invalid or incompatible sketch in HLL_COUNT.MERGE_PARTIAL"
@@ -45,52 +47,17 @@ class Sketch:
 
 
 def _varint(data: bytes, at: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if at >= len(data) or shift > 63:
-            raise SketchError(INVALID)
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, at
+    try:
+        return protowire.read_varint(data, at)
+    except protowire.WireError as exc:
+        raise SketchError(INVALID) from exc
 
 
 def _fields(data: bytes) -> dict[int, int | bytes]:
-    out: dict[int, int | bytes] = {}
-    at = 0
-    while at < len(data):
-        tag, at = _varint(data, at)
-        number, wire = tag >> 3, tag & 7
-        if wire == 0:
-            out[number], at = _varint(data, at)
-        elif wire == 2:
-            size, at = _varint(data, at)
-            if at + size > len(data):
-                raise SketchError(INVALID)
-            out[number], at = data[at : at + size], at + size
-        else:
-            raise SketchError(INVALID)
-    return out
-
-
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field(number: int, value: int | bytes) -> bytes:
-    if isinstance(value, bytes):
-        return _encode_varint(number << 3 | 2) + _encode_varint(len(value)) + value
-    return _encode_varint(number << 3) + _encode_varint(value)
+    try:
+        return dict(protowire.fields(data))
+    except protowire.WireError as exc:
+        raise SketchError(INVALID) from exc
 
 
 def _flag(sketch: Sketch) -> int:
@@ -177,23 +144,23 @@ def merge(sketches: list[Sketch]) -> Sketch:
 
 
 def serialize(sketch: Sketch) -> bytes:
-    state = _field(2, len(sketch.sparse)) if sketch.dense is None else b""
-    state += _field(3, sketch.precision) + _field(4, sketch.sparse_precision)
+    state = protowire.field(2, len(sketch.sparse)) if sketch.dense is None else b""
+    state += protowire.field(3, sketch.precision) + protowire.field(4, sketch.sparse_precision)
     if sketch.dense is not None:
-        state += _field(5, bytes(sketch.dense))
+        state += protowire.field(5, bytes(sketch.dense))
     else:
         previous, encoded = 0, bytearray()
         for value in sorted(sketch.sparse.values()):
-            encoded += _encode_varint(value - previous)
+            encoded += protowire.encode_varint(value - previous)
             previous = value
-        state += _field(6, bytes(encoded))
+        state += protowire.field(6, bytes(encoded))
     value_type = sketch.value_type if sketch.value_type is not None else DEFAULT_VALUE_TYPE
     return (
-        _field(1, HLL_TYPE)
-        + _field(2, sketch.num_values)
-        + _field(3, 2)
-        + _field(4, value_type)
-        + _field(HLL_TYPE, state)
+        protowire.field(1, HLL_TYPE)
+        + protowire.field(2, sketch.num_values)
+        + protowire.field(3, 2)
+        + protowire.field(4, value_type)
+        + protowire.field(HLL_TYPE, state)
     )
 
 

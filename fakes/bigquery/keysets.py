@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from sqlglot import exp
 
+from fakes.bigquery import protowire
 from fakes.bigquery.exceptions import KeyTypeNotConstant
 
 _TYPE_PREFIX = "type.googleapis.com/google.crypto.tink."
@@ -52,56 +53,11 @@ class KeysetError(ValueError):
 # ------------------------------------------------------------------------ protobuf wire format
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field(number: int, value: int | bytes) -> bytes:
-    if isinstance(value, int):
-        return _varint(number << 3) + _varint(value)
-    return _varint(number << 3 | 2) + _varint(len(value)) + value
-
-
 def _fields(data: bytes) -> list[tuple[int, int | bytes]]:
-    """``(field number, value)`` pairs of a message (varint and length-delimited fields only)."""
-    out: list[tuple[int, int | bytes]] = []
-    pos = 0
-
-    def read_varint() -> int:
-        nonlocal pos
-        result = shift = 0
-        while True:
-            if pos >= len(data):
-                raise KeysetError("Keyset deserialization failed")
-            byte = data[pos]
-            pos += 1
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return result
-
-    while pos < len(data):
-        tag = read_varint()
-        number, wire = tag >> 3, tag & 7
-        if wire == 0:
-            out.append((number, read_varint()))
-        elif wire == 2:
-            size = read_varint()
-            if pos + size > len(data):
-                raise KeysetError("Keyset deserialization failed")
-            out.append((number, data[pos : pos + size]))
-            pos += size
-        else:
-            raise KeysetError("Keyset deserialization failed")
-    return out
+    try:
+        return protowire.fields(data)
+    except protowire.WireError as exc:
+        raise KeysetError("Keyset deserialization failed") from exc
 
 
 @dataclass
@@ -120,15 +76,15 @@ class Key:
         if self.type_url is not None or self.value is not None or self.material is not None:
             key_data = b""
             if self.type_url:
-                key_data += _field(1, self.type_url.encode())
+                key_data += protowire.field(1, self.type_url.encode())
             if self.value:
-                key_data += _field(2, self.value)
+                key_data += protowire.field(2, self.value)
             if self.material:
-                key_data += _field(3, self.material)
-            data += _field(1, key_data)
+                key_data += protowire.field(3, self.material)
+            data += protowire.field(1, key_data)
         for number, value in ((2, self.status), (3, self.key_id), (4, self.output_prefix)):
             if value:
-                data += _field(number, value)
+                data += protowire.field(number, value)
         return data
 
 
@@ -138,8 +94,8 @@ class Keyset:
     keys: list[Key] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
-        data = _field(1, self.primary) if self.primary else b""
-        return data + b"".join(_field(2, key.to_bytes()) for key in self.keys)
+        data = protowire.field(1, self.primary) if self.primary else b""
+        return data + b"".join(protowire.field(2, key.to_bytes()) for key in self.keys)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Keyset:
@@ -203,7 +159,7 @@ def _new_key(keyset: Keyset, key_type: str) -> Key:
         status=_ENABLED,
         output_prefix=_TINK,
         type_url=type_url,
-        value=_field(_material_field(type_url), secrets.token_bytes(size)),
+        value=protowire.field(_material_field(type_url), secrets.token_bytes(size)),
         material=_SYMMETRIC,
     )
 
@@ -243,7 +199,7 @@ def add_key_from_raw_bytes(data: bytes, key_type: str, raw: bytes) -> bytes:
             status=_ENABLED,
             output_prefix=_RAW,
             type_url=type_url,
-            value=_field(3, raw),
+            value=protowire.field(3, raw),
             material=_SYMMETRIC,
         )
     )

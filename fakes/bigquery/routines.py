@@ -75,7 +75,7 @@ def parse_create(text: str) -> CreateRoutine | None:
         )
     body_text = rest[2:].strip()
     is_table = bool(kind) and kind.strip().upper() == "TABLE"
-    params = [_param(arg) for arg in _split_args(args)]
+    params = [_param(arg) for arg in split_args(args)]
     try:
         if is_table:
             body = sqlglot.parse_one(body_text, read="bigquery")
@@ -310,7 +310,8 @@ def _token_closing(toks: tuple, open_index: int) -> int:  # type: ignore[type-ar
     return len(toks) - 1
 
 
-def _split_args(text: str) -> list[str]:
+def split_args(text: str) -> list[str]:
+    """A routine's or a DECLARE's comma-separated list, split outside parentheses and ``<>``."""
     items, depth, current = [], 0, ""
     for char in text:
         if char in "(<":

@@ -419,20 +419,3 @@ def _param(variable: _Variable) -> Any:
 def _type_text(spec: FieldSpec) -> str:
     scalar = _TYPE_NAMES.get(spec.type.value, spec.type.value)
     return f"ARRAY<{scalar}>" if spec.is_repeated else scalar
-
-
-def _split_args(text: str) -> list[str]:
-    items, depth, current = [], 0, ""
-    for char in text:
-        if char in "(<":
-            depth += 1
-        elif char in ")>":
-            depth -= 1
-        if char == "," and depth == 0:
-            items.append(current.strip())
-            current = ""
-        else:
-            current += char
-    if current.strip():
-        items.append(current.strip())
-    return items
