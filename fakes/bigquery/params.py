@@ -37,10 +37,12 @@ def to_duckdb(value: Any) -> Any:
 def cast_typed_nulls(sql: str, params: Mapping[str, Any]) -> str:
     """``sql`` with each NULL parameter of a declared type cast to it: BigQuery types every
     parameter (a NULL ``ARRAY<INT64>`` indexed is a NULL INT64), DuckDB types a bare NULL as NULL."""
-    for name, value in params.items():
-        if not isinstance(value, QueryParam) or value.value is not None:
+    for name, given in params.items():
+        # A plain None is a STRING, as the client types it.
+        param = QueryParam(scalar_type(None), None) if given is None else given
+        if not isinstance(param, QueryParam) or param.value is not None:
             continue
-        type_name = value.type.upper()
+        type_name = param.type.upper()
         repeated = type_name.startswith("ARRAY<") and type_name.endswith(">")
         try:
             field_type = FieldType.parse(type_name[len("ARRAY<") : -1] if repeated else type_name)
