@@ -142,8 +142,8 @@ def collated_string_functions(node: exp.Expression) -> exp.Expression:
     under a case-insensitive one both operands are compared case-folded without the characters
     Unicode collation ignores (format characters, such as U+070F)."""
     operands = _OPERANDS.get(type(node))
-    if operands is None:
-        return node
+    if operands is None or isinstance(node.args.get("expression"), exp.Any | exp.All):
+        return node  # quantified LIKE: see uncollated()
     names = []
     for key in operands:
         arg = node.args.get(key)
@@ -169,6 +169,23 @@ def collated_string_functions(node: exp.Expression) -> exp.Expression:
     node.set(operands[0], _folded(this))
     node.set(operands[1], _folded(other))
     return node
+
+
+def uncollated(node: exp.Expression) -> bool:
+    """Take every GoogleSQL collation under ``node`` off (in place) and say whether one was case
+    insensitive: a quantified ``LIKE`` compares its value and all its patterns under the
+    collation any of them carries (:mod:`fakes.bigquery.quantified_like`)."""
+    names = []
+    for collate in list(node.find_all(exp.Collate)):
+        if collate is not node and collate.meta.get("bq_collation"):
+            names.append(collate.expression.name)
+            collate.replace(collate.this)
+    return any(name.endswith(".nocase") for name in names)
+
+
+def folded_sql(value: str) -> str:
+    """DuckDB SQL comparing ``value`` as a case-insensitive collation does (see :func:`_folded`)."""
+    return f"lower(regexp_replace({value}, '\\p{{Cf}}', '', 'g'))"
 
 
 def _without_ignorables(value: exp.Expression) -> exp.Expression:
