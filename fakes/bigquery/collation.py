@@ -12,8 +12,11 @@ MIN / MAX and joins, as GoogleSQL's does.
 The collation-aware string functions (``REPLACE``, ``STRPOS``, ``LIKE`` ...) take no collated
 argument in DuckDB; under ``:ci`` they compare case-folded text without ignorable characters.
 
-Not covered: collation declared on a table column (the fake's schemas carry none), collation
-propagating from one operand to others (``CASE x WHEN COLLATE(...)``), and collation conflicts.
+A STRING column declared with a collation (``TableFieldSchema.collation``) is stored as a DuckDB
+column with that collation (:func:`column_collation_sql`), so it reaches the same operations.
+
+Not covered: collation propagating from one operand to others (``CASE x WHEN COLLATE(...)``), and
+conflicts between a column's collation and an explicit one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import CollationConflict, CollationNotLiteral
+from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
 _SPEC = re.compile(r"^(?P<tag>[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{2,8})*)(?::(?P<attr>ci|cs))?$", re.I)
 _ROOT = {"und", "unicode"}
@@ -124,6 +128,16 @@ def duckdb_collation(spec: str) -> str | None:
             return None
         tag = "en_us"
     return f"{tag}.nocase" if case_insensitive else tag
+
+
+def column_collation_sql(spec: FieldSpec) -> str:
+    """The ``COLLATE ...`` suffix of a DuckDB column for a collated scalar STRING field (``''``
+    when it has none: binary order, or a REPEATED / RECORD field, whose values DuckDB cannot
+    collate)."""
+    if spec.collation is None or spec.type is not FieldType.STRING or spec.mode is FieldMode.REPEATED:
+        return ""
+    name = duckdb_collation(spec.collation)
+    return f" COLLATE {name}" if name else ""
 
 
 _OPERANDS: dict[type[exp.Expression], tuple[str, str]] = {
