@@ -15,8 +15,11 @@ argument in DuckDB; under ``:ci`` they compare case-folded text without ignorabl
 A STRING column declared with a collation (``TableFieldSchema.collation``) is stored as a DuckDB
 column with that collation (:func:`column_collation_sql`), so it reaches the same operations.
 
-Not covered: collation propagating from one operand to others (``CASE x WHEN COLLATE(...)``), and
-conflicts between a column's collation and an explicit one.
+In ``CASE x WHEN a WHEN b ...`` a collation on any of ``x``, ``a``, ``b`` applies to every
+comparison (:func:`case_value_collation`).
+
+Not covered: other propagation from one operand to others, and conflicts between a column's
+collation and an explicit one.
 """
 
 from __future__ import annotations
@@ -58,6 +61,21 @@ def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
     collated.meta["bq_collation"] = True
     collated.meta[_GIVEN] = spec.name.strip()
     return collated
+
+
+def case_value_collation(node: exp.Expression) -> exp.Expression:
+    """``CASE x WHEN COLLATE(a, 'und:ci') ...``: the collation a WHEN value (or ``x``) carries
+    governs every ``x = value`` comparison, so ``x`` takes it when it has none of its own."""
+    if not isinstance(node, exp.Case) or node.this is None:
+        return node
+    values = [node.this, *(branch.this for branch in node.args.get("ifs") or [])]
+    collated = [v for v in values if isinstance(v, exp.Collate) and v.meta.get("bq_collation")]
+    if not collated or isinstance(node.this, exp.Collate):
+        return node
+    value = exp.Collate(this=node.this, expression=collated[0].expression.copy())
+    value.meta["bq_collation"] = True
+    node.set("this", value)
+    return node
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)

@@ -107,7 +107,12 @@ from fakes.bigquery.aggregates import (
 )
 from fakes.bigquery.cast_formats import byte_format_casts
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
-from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
+from fakes.bigquery.collation import (
+    case_value_collation,
+    collate_like_bigquery,
+    collated_string_functions,
+    collation_conflicts,
+)
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
 from fakes.bigquery.limits import limit_all_is_no_limit, limit_parameters_must_not_be_null
@@ -845,6 +850,7 @@ FIXES: list[Fix] = [
     limit_parameters_must_not_be_null,
     string_length_parameters,
     collate_like_bigquery,
+    case_value_collation,
     collation_conflicts,
     collated_string_functions,
     limit_all_is_no_limit,
