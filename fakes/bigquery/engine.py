@@ -295,7 +295,7 @@ class BigQueryEngine(StatementRunner):
                 for column in added:
                     self._conn.execute(
                         f"ALTER TABLE {self._storage_sql(table.ref)} ADD COLUMN "
-                        f"{quote_ident(column.name)} {duck_type(column)}"
+                        f"{quote_ident(column.name)} {duck_type(column)}{column_collation_sql(column)}"
                     )
                 spec = candidate
             if description is not None:
