@@ -108,3 +108,16 @@ def test_case_value_under_a_collation(warehouse: FakeWarehouse, expression: str,
 def test_the_judge_reads_column_collations_from_create_table() -> None:
     sql = "CREATE TABLE T(k INT64, Col_CI STRING COLLATE 'und:ci', b STRING COLLATE \"binary\", c STRING)"
     assert column_collations(sql) == {"col_ci": "und:ci", "b": "binary"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "order"),
+    [("und:ci", ["a", "B", "c"]), ("", ["B", "a", "c"])],
+)
+def test_order_by_collate_takes_a_string_parameter(
+    warehouse: FakeWarehouse, spec: str, order: list[str]
+) -> None:
+    """GoogleSQL accepts ``COLLATE @p`` in ORDER BY (a string literal or a string parameter)."""
+    sql = "SELECT w FROM UNNEST(['c', 'B', 'a']) AS w ORDER BY w COLLATE @collation"
+    result = warehouse.query(sql, {"collation": spec})
+    assert [row["w"] for row in result.rows] == order
