@@ -123,7 +123,7 @@ from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.struct_updates import update_struct_fields
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
-from fakes.bigquery.tuple_structs import selected_tuples_are_structs
+from fakes.bigquery.tuple_structs import anonymous_struct_fields_are_named, selected_tuples_are_structs
 from fakes.bigquery.type_parameters import string_length_parameters
 from fakes.bigquery.windows import windows_like_bigquery
 
@@ -847,6 +847,7 @@ FIXES: list[Fix] = [
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,
     selected_tuples_are_structs,
+    anonymous_struct_fields_are_named,
     statistics_like_bigquery,
     hll_count_functions,
     limit_parameters_must_not_be_null,

@@ -3,6 +3,9 @@
 unnamed row the fake typed as STRING; here it becomes the STRUCT it is, its fields anonymous
 (``_0``, ``_1``... as the fake stores unnamed fields) even where they are columns. Tuples elsewhere (``(a, b)
 IN ((1, 2))``, ``UNNEST([(1, 2)])``) are left to the rewrites that read them.
+
+A STRUCT type with anonymous fields (``CAST(NULL AS STRUCT<INT64, INT64>)``) names them the same
+way, since DuckDB's STRUCT type needs field names.
 """
 
 from __future__ import annotations
@@ -22,4 +25,21 @@ def selected_tuples_are_structs(node: exp.Expression) -> exp.Expression:
                 for i, e in enumerate(value.expressions)
             ]
             value.replace(exp.Struct(expressions=fields))
+    return node
+
+
+def anonymous_struct_fields_are_named(node: exp.Expression) -> exp.Expression:
+    """``STRUCT<INT64, STRING>`` (a type with anonymous fields, as in ``CAST(NULL AS ...)``):
+    DuckDB needs a name per field, so they get the names the fake gives unnamed fields."""
+    if not (isinstance(node, exp.DataType) and node.this == exp.DataType.Type.STRUCT):
+        return node
+    if not any(isinstance(field, exp.DataType) for field in node.expressions):
+        return node
+    fields = [
+        exp.ColumnDef(this=exp.to_identifier(f"_{i}"), kind=field)
+        if isinstance(field, exp.DataType)
+        else field
+        for i, field in enumerate(node.expressions)
+    ]
+    node.set("expressions", fields)
     return node
