@@ -18,8 +18,10 @@ column with that collation (:func:`column_collation_sql`), so it reaches the sam
 In ``CASE x WHEN a WHEN b ...`` a collation on any of ``x``, ``a``, ``b`` applies to every
 comparison (:func:`case_value_collation`).
 
-Not covered: other propagation from one operand to others, and conflicts between a column's
-collation and an explicit one.
+Not covered: other propagation from one operand to others; conflicts between a column's
+collation and an explicit one; collation on ARRAY elements or STRUCT fields (DuckDB's lists and
+structs keep none); ``PERCENTILE_DISC`` ordering by the collation (DuckDB's ``quantile_disc``
+orders binary).
 """
 
 from __future__ import annotations
