@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.rest import create_app
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.conformance.tables import column_collations
 from harness.schema.spec import FieldSpec, FieldType, TableSpec
@@ -121,3 +124,18 @@ def test_order_by_collate_takes_a_string_parameter(
     sql = "SELECT w FROM UNNEST(['c', 'B', 'a']) AS w ORDER BY w COLLATE @collation"
     result = warehouse.query(sql, {"collation": spec})
     assert [row["w"] for row in result.rows] == order
+
+
+def test_tables_get_reports_a_column_collation_over_rest(engine: BigQueryEngine) -> None:
+    """``TableFieldSchema.collation`` goes in with ``tables.insert`` and comes back from ``tables.get``."""
+    base = "/bigquery/v2/projects/p"
+    with TestClient(create_app(engine)) as http:
+        http.post(f"{base}/datasets", json={"datasetReference": {"projectId": "p", "datasetId": "ds"}})
+        fields = [{"name": "s", "type": "STRING", "collation": "und:ci"}, {"name": "k", "type": "INTEGER"}]
+        table = {
+            "tableReference": {"projectId": "p", "datasetId": "ds", "tableId": "t"},
+            "schema": {"fields": fields},
+        }
+        assert http.post(f"{base}/datasets/ds/tables", json=table).status_code == 200
+        got = http.get(f"{base}/datasets/ds/tables/t").json()["schema"]["fields"]
+    assert [field.get("collation") for field in got] == ["und:ci", None]
