@@ -139,3 +139,10 @@ def test_tables_get_reports_a_column_collation_over_rest(engine: BigQueryEngine)
         assert http.post(f"{base}/datasets/ds/tables", json=table).status_code == 200
         got = http.get(f"{base}/datasets/ds/tables/t").json()["schema"]["fields"]
     assert [field.get("collation") for field in got] == ["und:ci", None]
+
+
+def test_a_struct_field_type_may_name_a_collation(warehouse: FakeWarehouse) -> None:
+    sql = (
+        "SELECT CAST(STRUCT(1 AS a, 'x' AS b) AS STRUCT<a INT64, b STRING COLLATE 'binary'>).b = 'X' AS same"
+    )
+    assert values(warehouse, sql) == [(False,)]

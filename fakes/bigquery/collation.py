@@ -121,6 +121,8 @@ def _cast_with_collation(node: exp.Cast) -> exp.Expression:
     """``CAST(x AS STRING COLLATE 'und:ci')`` is ``COLLATE(CAST(x AS STRING), 'und:ci')``; DuckDB
     takes no collation in a cast's type. Inside ARRAY / STRUCT types the collation is dropped
     (DuckDB keeps none on elements)."""
+    for field_collation in list(node.to.find_all(exp.CollateColumnConstraint)):
+        field_collation.parent.pop()  # a STRUCT field's ``STRING COLLATE '...'``
     collations = [t for t in node.to.find_all(exp.DataType) if t.args.get("collate") is not None]
     if not collations:
         return node
