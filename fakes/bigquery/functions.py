@@ -37,7 +37,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
   false for NaN, ``RESPECT NULLS`` outside a window is the default, ``STRING_AGG`` of BYTES and with a
   NULL separator, ``SUM`` of INT64 overflows (and ``HAVING MAX/MIN`` is
   rewritten there before these fixes run); in :mod:`fakes.bigquery.structs`: ``(3, 4)`` beside
-  ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.statistics`:
+  ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.tuple_structs`:
+  ``SELECT (1, 2)`` is a STRUCT and ``STRUCT<INT64, INT64>`` names its fields; in
+  :mod:`fakes.bigquery.statistics`:
   ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
   NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
   :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
