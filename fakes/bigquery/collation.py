@@ -12,8 +12,16 @@ MIN / MAX and joins, as GoogleSQL's does.
 The collation-aware string functions (``REPLACE``, ``STRPOS``, ``LIKE`` ...) take no collated
 argument in DuckDB; under ``:ci`` they compare case-folded text without ignorable characters.
 
-Not covered: collation declared on a table column (the fake's schemas carry none), collation
-propagating from one operand to others (``CASE x WHEN COLLATE(...)``), and collation conflicts.
+A STRING column declared with a collation (``TableFieldSchema.collation``) is stored as a DuckDB
+column with that collation (:func:`column_collation_sql`), so it reaches the same operations.
+
+In ``CASE x WHEN a WHEN b ...`` a collation on any of ``x``, ``a``, ``b`` applies to every
+comparison (:func:`case_value_collation`).
+
+Not covered: other propagation from one operand to others; conflicts between a column's
+collation and an explicit one; collation on ARRAY elements or STRUCT fields (DuckDB's lists and
+structs keep none); ``PERCENTILE_DISC`` ordering by the collation (DuckDB's ``quantile_disc``
+orders binary).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import re
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import CollationConflict, CollationNotLiteral
+from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
 _SPEC = re.compile(r"^(?P<tag>[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{2,8})*)(?::(?P<attr>ci|cs))?$", re.I)
 _ROOT = {"und", "unicode"}
@@ -54,6 +63,21 @@ def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
     collated.meta["bq_collation"] = True
     collated.meta[_GIVEN] = spec.name.strip()
     return collated
+
+
+def case_value_collation(node: exp.Expression) -> exp.Expression:
+    """``CASE x WHEN COLLATE(a, 'und:ci') ...``: the collation a WHEN value (or ``x``) carries
+    governs every ``x = value`` comparison, so ``x`` takes it when it has none of its own."""
+    if not isinstance(node, exp.Case) or node.this is None:
+        return node
+    values = [node.this, *(branch.this for branch in node.args.get("ifs") or [])]
+    collated = [v for v in values if isinstance(v, exp.Collate) and v.meta.get("bq_collation")]
+    if not collated or isinstance(node.this, exp.Collate):
+        return node
+    value = exp.Collate(this=node.this, expression=collated[0].expression.copy())
+    value.meta["bq_collation"] = True
+    node.set("this", value)
+    return node
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)
@@ -97,6 +121,8 @@ def _cast_with_collation(node: exp.Cast) -> exp.Expression:
     """``CAST(x AS STRING COLLATE 'und:ci')`` is ``COLLATE(CAST(x AS STRING), 'und:ci')``; DuckDB
     takes no collation in a cast's type. Inside ARRAY / STRUCT types the collation is dropped
     (DuckDB keeps none on elements)."""
+    for field_collation in list(node.to.find_all(exp.CollateColumnConstraint)):
+        field_collation.parent.pop()  # a STRUCT field's ``STRING COLLATE '...'``
     collations = [t for t in node.to.find_all(exp.DataType) if t.args.get("collate") is not None]
     if not collations:
         return node
@@ -126,6 +152,16 @@ def duckdb_collation(spec: str) -> str | None:
     return f"{tag}.nocase" if case_insensitive else tag
 
 
+def column_collation_sql(spec: FieldSpec) -> str:
+    """The ``COLLATE ...`` suffix of a DuckDB column for a collated scalar STRING field (``''``
+    when it has none: binary order, or a REPEATED / RECORD field, whose values DuckDB cannot
+    collate)."""
+    if spec.collation is None or spec.type is not FieldType.STRING or spec.mode is FieldMode.REPEATED:
+        return ""
+    name = duckdb_collation(spec.collation)
+    return f" COLLATE {name}" if name else ""
+
+
 _OPERANDS: dict[type[exp.Expression], tuple[str, str]] = {
     exp.StartsWith: ("this", "expression"),
     exp.EndsWith: ("this", "expression"),
@@ -142,8 +178,8 @@ def collated_string_functions(node: exp.Expression) -> exp.Expression:
     under a case-insensitive one both operands are compared case-folded without the characters
     Unicode collation ignores (format characters, such as U+070F)."""
     operands = _OPERANDS.get(type(node))
-    if operands is None:
-        return node
+    if operands is None or isinstance(node.args.get("expression"), exp.Any | exp.All):
+        return node  # quantified LIKE: see uncollated()
     names = []
     for key in operands:
         arg = node.args.get(key)
@@ -169,6 +205,23 @@ def collated_string_functions(node: exp.Expression) -> exp.Expression:
     node.set(operands[0], _folded(this))
     node.set(operands[1], _folded(other))
     return node
+
+
+def uncollated(node: exp.Expression) -> bool:
+    """Take every GoogleSQL collation under ``node`` off (in place) and say whether one was case
+    insensitive: a quantified ``LIKE`` compares its value and all its patterns under the
+    collation any of them carries (:mod:`fakes.bigquery.quantified_like`)."""
+    names = []
+    for collate in list(node.find_all(exp.Collate)):
+        if collate is not node and collate.meta.get("bq_collation"):
+            names.append(collate.expression.name)
+            collate.replace(collate.this)
+    return any(name.endswith(".nocase") for name in names)
+
+
+def folded_sql(value: str) -> str:
+    """DuckDB SQL comparing ``value`` as a case-insensitive collation does (see :func:`_folded`)."""
+    return f"lower(regexp_replace({value}, '\\p{{Cf}}', '', 'g'))"
 
 
 def _without_ignorables(value: exp.Expression) -> exp.Expression:

@@ -179,11 +179,13 @@ def _column(col: exp.ColumnDef) -> FieldSpec:
         isinstance(c.args.get("kind"), exp.NotNullColumnConstraint) for c in col.args.get("constraints") or []
     ):
         mode = FieldMode.REQUIRED
-    description = None
+    description = collation = None
     for constraint in col.args.get("constraints") or []:
         kind = constraint.args.get("kind")
         if isinstance(kind, exp.Properties):
             description = _options_from(kind).get("description")
+        if isinstance(kind, exp.CollateColumnConstraint):
+            collation = kind.name
     field_type, fields, repeated = _field_type(data_type)
     if repeated:
         mode = FieldMode.REPEATED
@@ -195,6 +197,7 @@ def _column(col: exp.ColumnDef) -> FieldSpec:
         description=description,
         fields=fields,
         range_element=element,
+        collation=collation,
     )
 
 

@@ -43,6 +43,7 @@ from fakes.bigquery import (
     window_aggregates,
 )
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
+from fakes.bigquery.collation import column_collation_sql
 from fakes.bigquery.exceptions import (
     DatasetAlreadyExists,
     DatasetInUse,
@@ -246,7 +247,10 @@ class BigQueryEngine(StatementRunner):
                     "tableId", project=project, dataset_id=dataset_id, table_id=spec.table_id
                 )
             ref = TableRef(project, dataset_id, spec.table_id)
-            columns = [f"{quote_ident(f.name)} {duck_type(f)}{_not_null(f)}" for f in spec.schema]
+            columns = [
+                f"{quote_ident(f.name)} {duck_type(f)}{column_collation_sql(f)}{_not_null(f)}"
+                for f in spec.schema
+            ]
             columns.append(f"{quote_ident(STREAM_COL)} TIMESTAMPTZ")
             if spec.time_partitioning is not None and spec.time_partitioning.field is None:
                 columns.append(f"{quote_ident(INGEST_COL)} TIMESTAMPTZ")
@@ -291,7 +295,7 @@ class BigQueryEngine(StatementRunner):
                 for column in added:
                     self._conn.execute(
                         f"ALTER TABLE {self._storage_sql(table.ref)} ADD COLUMN "
-                        f"{quote_ident(column.name)} {duck_type(column)}"
+                        f"{quote_ident(column.name)} {duck_type(column)}{column_collation_sql(column)}"
                     )
                 spec = candidate
             if description is not None:
@@ -370,8 +374,10 @@ class BigQueryEngine(StatementRunner):
 
     def _storage_name(self, ref: TableRef, *, write: bool) -> StorageName:
         suffix = DATA_SUFFIX if write else ""
+        table = None if write else self._tables.get((ref.project, ref.dataset, ref.table))
+        collated = tuple(f.name for f in table.spec.schema if column_collation_sql(f)) if table else ()
         return StorageName(
-            self._catalog(ref.project), _case_safe(ref.dataset), _case_safe(ref.table) + suffix
+            self._catalog(ref.project), _case_safe(ref.dataset), _case_safe(ref.table) + suffix, collated
         )
 
     def _storage_sql(self, ref: TableRef) -> str:

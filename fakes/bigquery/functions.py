@@ -37,7 +37,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
   false for NaN, ``RESPECT NULLS`` outside a window is the default, ``STRING_AGG`` of BYTES and with a
   NULL separator, ``SUM`` of INT64 overflows (and ``HAVING MAX/MIN`` is
   rewritten there before these fixes run); in :mod:`fakes.bigquery.structs`: ``(3, 4)`` beside
-  ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.statistics`:
+  ``STRUCT(1 AS y, 2 AS x)`` in an array literal is a STRUCT; in :mod:`fakes.bigquery.tuple_structs`:
+  ``SELECT (1, 2)`` is a STRUCT and ``STRUCT<INT64, INT64>`` names its fields; in
+  :mod:`fakes.bigquery.statistics`:
   ``CORR`` / ``COVAR_*`` / ``VAR_*`` / ``STDDEV_*`` give NULL below their documented row count and
   NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
   :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
@@ -107,7 +109,12 @@ from fakes.bigquery.aggregates import (
 )
 from fakes.bigquery.cast_formats import byte_format_casts
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
-from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
+from fakes.bigquery.collation import (
+    case_value_collation,
+    collate_like_bigquery,
+    collated_string_functions,
+    collation_conflicts,
+)
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
 from fakes.bigquery.limits import limit_all_is_no_limit, limit_parameters_must_not_be_null
@@ -118,6 +125,7 @@ from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.struct_updates import update_struct_fields
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
+from fakes.bigquery.tuple_structs import anonymous_struct_fields_are_named, selected_tuples_are_structs
 from fakes.bigquery.type_parameters import string_length_parameters
 from fakes.bigquery.windows import windows_like_bigquery
 
@@ -840,11 +848,14 @@ FIXES: list[Fix] = [
     rewrite_namespaced_calls,
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,
+    selected_tuples_are_structs,
+    anonymous_struct_fields_are_named,
     statistics_like_bigquery,
     hll_count_functions,
     limit_parameters_must_not_be_null,
     string_length_parameters,
     collate_like_bigquery,
+    case_value_collation,
     collation_conflicts,
     collated_string_functions,
     limit_all_is_no_limit,

@@ -7,7 +7,8 @@ into one row per pattern. Here every form becomes one scalar subquery over the p
 BigQuery's three-valued result: ANY is TRUE when one pattern matches, else NULL when a match was
 NULL, else FALSE (so FALSE for no patterns); ALL is FALSE when one does not match, else NULL when
 one was NULL, else TRUE. ``NOT LIKE ANY`` is true when *some* pattern does not match (BigQuery
-applies NOT to each comparison). BYTES are compared as byte strings (see
+applies NOT to each comparison). A case-insensitive collation on the value or on any pattern applies
+to all of them (case-folded, ignorable characters dropped). BYTES are compared as byte strings (see
 :mod:`fakes.bigquery.string_functions`).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.collation import folded_sql, uncollated
 from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
 _BYTES = (DType.BINARY, DType.VARBINARY)
@@ -36,6 +38,7 @@ def quantified_like(node: exp.Expression) -> exp.Expression:
     quantifier = node.expression
     if not isinstance(quantifier, exp.Any | exp.All):
         return node
+    case_insensitive = uncollated(node)
     source = quantifier.this
     if isinstance(source, exp.Paren):
         source = exp.Tuple(expressions=[source.this])
@@ -56,6 +59,8 @@ def quantified_like(node: exp.Expression) -> exp.Expression:
         value, pattern = "_v_", "_pattern"
     else:  # types unknown (a column): read either type, decided when DuckDB binds
         value, pattern = "bq_text(_v_)", "bq_text(_pattern)"
+    if case_insensitive:
+        value, pattern = folded_sql(value), folded_sql(pattern)
     test = f"{value} LIKE {pattern} ESCAPE '\\'"  # BigQuery's escape character
     if node.args.get("negate"):
         test = f"NOT ({test})"

@@ -24,6 +24,7 @@ from cachetools import LRUCache
 from fakes.bigquery import coltypes, ddl, routines, script_syntax, scripts
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
+from fakes.bigquery.collate_params import bind_order_by_collations
 from fakes.bigquery.exceptions import (
     QueryDatasetNotFound,
     QueryParameterNotFound,
@@ -189,7 +190,8 @@ class StatementRunner(ABC):
         for table in referenced + ([target] if target else []):
             self._expire_partitions(table)
         check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-        translation = self._translate(statement, target, referenced, params)
+        statement, collations = bind_order_by_collations(statement, params)
+        translation = self._translate(statement, target, referenced, params, collations)
         now = local_now(self.clock.now(), time_zone)
         bound = bind(statement, translation, params, now)
         duck_params = {name: param_types.to_duckdb(value) for name, value in bound.items()}
@@ -204,12 +206,13 @@ class StatementRunner(ABC):
         target: Table | None,
         referenced: list[Table],
         params: dict[str, Any],
+        collations: tuple[str, ...] = (),
     ) -> Translation:
         """Cached by SQL text and by what the translation depends on: for a column-less INSERT, the
         target's current columns; the column types of the tables read and of the target (the
         BIGNUMERIC / RANGE rewrites), the BIGNUMERIC parameters; for a set operation whose
         translation depends on its inputs' columns, the schemas of the tables read and the
-        parameters' types."""
+        parameters' types; the values of ``ORDER BY ... COLLATE @p`` parameters."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
@@ -225,6 +228,7 @@ class StatementRunner(ABC):
         types = coltypes.column_types([*read, *([target.spec.schema] if target is not None else [])])
         key = (statement.sql, statement.default_project, statement.default_dataset, columns, schemas)
         key += (*types.items(), None, *target_types.items(), None, *sorted(bignumeric_params))
+        key += (None, *collations)
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
         if translation is None:

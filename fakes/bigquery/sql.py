@@ -30,6 +30,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
+from fakes.bigquery.grouping_collation import COLLATED, binary_grouping_sets
 from fakes.bigquery.json_functions import apply_json_fixes
 from fakes.bigquery.pipes import rewrite_pipes
 from fakes.bigquery.setops import Describe, resolve_set_operations
@@ -237,6 +238,8 @@ class StorageName:
     catalog: str
     schema: str
     table: str
+    collated: tuple[str, ...] = ()
+    """Columns stored with a collation (:mod:`fakes.bigquery.grouping_collation`)."""
 
 
 TableMapper = Callable[[TableRef, bool], StorageName]
@@ -283,11 +286,13 @@ def to_duckdb(
         if not table.args.get("alias") and not (table is target_node and isinstance(tree, exp.Insert)):
             # Storage names differ from table ids: keep `table.col` references working.
             renamed.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
+        renamed.meta[COLLATED] = storage.collated
         table.replace(renamed)
     if statement.kind is StatementKind.SELECT:
         for relation in [tree, *_named_relations(tree)]:
             struct_rows_as_columns(relation)
             _name_anonymous_columns(relation)
+    tree = binary_grouping_sets(tree)
     tree = tree.transform(_clock_placeholder, copy=False)
     tree = tree.transform(_rename_parameter, copy=False)
     tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(apply_json_fixes(tree))))

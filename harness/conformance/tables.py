@@ -11,7 +11,7 @@ streaming) insert, so DML cases may change them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,8 @@ from harness.conformance.printout import (
 from harness.schema.spec import FieldSpec
 
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+`?([A-Za-z_][A-Za-z0-9_]*)`?", re.I)
+_COLLATED_COLUMN = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s+STRING\s+COLLATE\s+(['\"])(.*?)\2", re.I)
+"""A top-level ``name STRING COLLATE 'spec'`` column definition (the printout carries no collation)."""
 
 
 @dataclass
@@ -55,19 +57,30 @@ def build_table(section: Section) -> CorpusTable:
     if printout.type.name != "ARRAY" or printout.type.element is None:
         raise ValueError(f"table printout of type {printout.type}")
     columns = printout.type.element.fields
+    collations = column_collations(section.sql)
     kept: list[tuple[int, FieldSpec, SqlType]] = []
     dropped: dict[str, str] = {}
     for index, (column, kind) in enumerate(columns):
         name = column or f"_field_{index + 1}"
         try:
-            kept.append((index, field_spec(kind, name), kind))
+            spec = field_spec(kind, name)
         except ValueError:
             dropped[name] = str(kind)
+            continue
+        if name.lower() in collations:
+            spec = replace(spec, collation=collations[name.lower()])
+        kept.append((index, spec, kind))
     rows = [
         {spec.name: to_insert_value(row[index], kind) for index, spec, kind in kept}
         for row in printout.value.items
     ]
     return CorpusTable(name=table, schema=tuple(spec for _, spec, _ in kept), rows=rows, dropped=dropped)
+
+
+def column_collations(sql: str) -> dict[str, str]:
+    """Lower-cased column name -> collation specification, for the columns a ``CREATE TABLE``
+    declares ``STRING COLLATE '...'``."""
+    return {match.group(1).lower(): match.group(3) for match in _COLLATED_COLUMN.finditer(sql)}
 
 
 def to_insert_value(value: Any, kind: SqlType) -> Any:

@@ -74,6 +74,8 @@ class FieldSpec:
     fields: tuple[FieldSpec, ...] = ()
     range_element: FieldType | None = None
     """A RANGE column's element type (``rangeElementType``: DATE, DATETIME or TIMESTAMP)."""
+    collation: str | None = None
+    """A STRING column's collation specification (``collation``: ``'und:ci'``, ``''`` ...)."""
 
     @property
     def is_repeated(self) -> bool:
@@ -91,6 +93,8 @@ class FieldSpec:
             body["fields"] = [f.to_api() for f in self.fields]
         if self.range_element is not None:
             body["rangeElementType"] = {"type": self.range_element.value}
+        if self.collation is not None:
+            body["collation"] = self.collation
         return body
 
     @classmethod
@@ -104,6 +108,7 @@ class FieldSpec:
             range_element=FieldType.parse(body["rangeElementType"]["type"])
             if body.get("rangeElementType")
             else None,
+            collation=body.get("collation"),
         )
 
 
