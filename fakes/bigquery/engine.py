@@ -36,6 +36,7 @@ from fakes.bigquery import (
     buckets,
     cast_formats,
     exact_aggregates,
+    interval_aggregates,
     intervals,
     json_functions,
     keysets,
@@ -97,6 +98,7 @@ class BigQueryEngine(StatementRunner):
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
         intervals.register(self._conn)
+        interval_aggregates.register(self._conn)
         buckets.register(self._conn)
         cast_formats.register(self._conn)
         window_aggregates.register(self._conn)

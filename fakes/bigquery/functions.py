@@ -46,7 +46,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * ``CAST ... FORMAT`` between BYTES and STRING (:mod:`fakes.bigquery.cast_formats`);
 * ``CAST(x AS STRING(L))`` refuses a longer value (:mod:`fakes.bigquery.type_parameters`);
 * INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
-  ``MAKE_INTERVAL``, ``JUSTIFY_*``;
+  ``MAKE_INTERVAL``, ``JUSTIFY_*``; ``SUM`` of INTERVALs part by part
+  (:mod:`fakes.bigquery.interval_aggregates`);
 * clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``;
 * time zones (:mod:`fakes.bigquery.time_zone`): fixed-offset zone names (``+05``) as ICU's, and
   ``DATE`` / ``DATETIME`` / ``TIMESTAMP`` with a zone argument;
@@ -108,6 +109,7 @@ from fakes.bigquery.aggregates import (
 from fakes.bigquery.cast_formats import byte_format_casts
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
 from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
+from fakes.bigquery.interval_aggregates import interval_sums
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
 from fakes.bigquery.limits import limit_all_is_no_limit, limit_parameters_must_not_be_null
@@ -806,6 +808,7 @@ FIXES: list[Fix] = [
     ranges.rewrite,
     bignumeric.rewrite,
     exact_aggregates.rewrite,
+    interval_sums,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,
