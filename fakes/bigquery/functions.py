@@ -115,6 +115,7 @@ from fakes.bigquery.keysets import rewrite_namespaced_calls
 from fakes.bigquery.limits import limit_all_is_no_limit, limit_parameters_must_not_be_null
 from fakes.bigquery.pipes import parenthesize_nested_set_operand
 from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
+from fakes.bigquery.safe_sums import safe_sums_are_null_on_overflow
 from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
 from fakes.bigquery.struct_updates import update_struct_fields
@@ -802,6 +803,7 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 
 
 FIXES: list[Fix] = [
+    safe_sums_are_null_on_overflow,
     byte_format_casts,
     datetime_arithmetic_stays_in_range,
     time_casts_end_before_midnight,
