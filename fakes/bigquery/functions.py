@@ -42,7 +42,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
   NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
   :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
 * ``DATETIME_ADD`` / ``DATETIME_SUB`` past year 9999 or before year 1 overflow, and
-  ``CAST('24:00:00' AS TIME)`` fails (:mod:`fakes.bigquery.civil_ranges`);
+  ``CAST('24:00:00' AS TIME)`` fails (:mod:`fakes.bigquery.civil_ranges`); leap seconds and a ``t``
+  separator in civil-time text (:mod:`fakes.bigquery.civil_text`);
 * ``CAST ... FORMAT`` between BYTES and STRING (:mod:`fakes.bigquery.cast_formats`);
 * ``CAST(x AS STRING(L))`` refuses a longer value (:mod:`fakes.bigquery.type_parameters`);
 * INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
@@ -108,6 +109,7 @@ from fakes.bigquery.aggregates import (
 )
 from fakes.bigquery.cast_formats import byte_format_casts
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
+from fakes.bigquery.civil_text import civil_text_like_bigquery
 from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
 from fakes.bigquery.interval_aggregates import interval_sums
 from fakes.bigquery.intervals import interval_like_bigquery
@@ -803,6 +805,7 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 
 
 FIXES: list[Fix] = [
+    civil_text_like_bigquery,
     safe_sums_are_null_on_overflow,
     byte_format_casts,
     datetime_arithmetic_stays_in_range,
