@@ -22,8 +22,8 @@ from sqlglot import exp
 
 DType = exp.DataType.Type
 
-_CIVIL = (DType.TIME, DType.DATETIME, DType.TIMESTAMP, DType.TIMESTAMPTZ)
-_INSTANTS = (DType.TIMESTAMP, DType.TIMESTAMPTZ)
+_CIVIL = (DType.TIME, DType.DATETIME, DType.TIMESTAMP, DType.TIMESTAMPTZ, DType.TIMESTAMPLTZ)
+_INSTANTS = (DType.TIMESTAMPTZ, DType.TIMESTAMPLTZ)
 _DONE = "bq_civil_text"
 _DATE_T = re.compile(r"^(\s*[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2})[tT]")
 _LEAP = re.compile(

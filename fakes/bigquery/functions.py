@@ -640,6 +640,13 @@ def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | 
         return _timestamp_text(value)
     if kind is DType.INTERVAL:
         return exp.Anonymous(this="bq_interval_text", expressions=[value])
+    if kind in (DType.DATETIME, DType.TIMESTAMP):  # 0, 3 or 6 fractional digits, as a TIMESTAMP's
+        return _duck(_TIMESTAMP_TEXT, t=value, z=exp.Literal.string(""))
+    if kind is DType.TIME:
+        return _duck(
+            "SUBSTR(_d_, 12)",
+            d=_duck(_TIMESTAMP_TEXT, t=_duck("DATE '2000-01-01' + _v_", v=value), z=exp.Literal.string("")),
+        )
     return None
 
 
