@@ -22,6 +22,7 @@ What is fixed (one small function per divergence, applied in the order of :data:
   (``%.15g``, ``%.17g`` when needed to round-trip, as GoogleSQL does), NUMERIC (no trailing zeros)
   and TIMESTAMP (0, 3 or 6 fractional digits, ``+00``), ``STRING(ts, zone)``; ``FORMAT`` is
   printf-style (DuckDB's ``format`` is ``{}``-style); ``CAST(string AS BYTES)`` is UTF-8;
+  ``CAST('-0x100' AS INT64)`` (:mod:`fakes.bigquery.string_conversions`);
 * epochs: ``UNIX_SECONDS`` / ``UNIX_MILLIS`` round down (DuckDB rounds to nearest);
   ``TIMESTAMP_MILLIS`` / ``TIMESTAMP_MICROS`` return a TIMESTAMP (DuckDB: a naive timestamp);
 * arithmetic: ``/``, ``DIV`` and ``MOD`` by zero raise BigQuery's "division by zero" (DuckDB: inf or
@@ -120,6 +121,7 @@ from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
 from fakes.bigquery.safe_sums import safe_sums_are_null_on_overflow
 from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
+from fakes.bigquery.string_conversions import signed_hex_strings_are_integers
 from fakes.bigquery.struct_updates import update_struct_fields
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
@@ -836,6 +838,7 @@ FIXES: list[Fix] = [
     _format_is_printf,
     _division_like_bigquery,
     _round_integers_to_float64,
+    signed_hex_strings_are_integers,
     _cast_float_to_int_rounds_half_away,
     _cast_to_string_like_bigquery,
     _cast_string_to_bytes_is_utf8,
