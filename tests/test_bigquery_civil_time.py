@@ -114,3 +114,12 @@ def test_signed_hexadecimal_strings_cast_to_int64(wh: FakeWarehouse) -> None:
 def test_safe_convert_bytes_to_string_replaces_invalid_utf8(wh: FakeWarehouse) -> None:
     assert value(wh, r"SELECT SAFE_CONVERT_BYTES_TO_STRING(b'\xc2')") == "\ufffd"
     assert value(wh, r"SELECT SAFE_CONVERT_BYTES_TO_STRING(b'a\xe2\x28\xa1')") == "a\ufffd(\ufffd"
+
+
+def test_format_date_of_a_datetime_and_format_datetime_of_a_timestamp_in_a_zone(wh: FakeWarehouse) -> None:
+    row = wh.query(
+        "SELECT FORMAT_DATE('%D %T %G %g', d) AS of_datetime, "
+        "FORMAT_DATETIME('%T', TIMESTAMP '2001-02-03 04:05:06+00', 'America/New_York') AS in_zone "
+        "FROM (SELECT DATETIME '1987-08-07 12:34:56' AS d)"
+    ).rows[0]
+    assert row == {"of_datetime": "08/07/87 12:34:56 1987 87", "in_zone": "23:05:06"}

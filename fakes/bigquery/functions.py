@@ -17,7 +17,9 @@ What is fixed (one small function per divergence, applied in the order of :data:
   TIMESTAMP (read in the default zone); ``DAYOFWEEK`` is Sunday = 1; string literals where BigQuery coerces
   them (``DATE_TRUNC('2015-06-15', ISOYEAR)``, ``TIMESTAMP_TRUNC``, ``TIMESTAMP_DIFF``);
 * formatting and parsing: ``FORMAT_TIMESTAMP`` honours its time zone argument and ``%Ez``, ``%z``,
-  ``%Z`` (UTC), ``%e``, ``%Q``, ``%s`` and ``%E<n>S``; ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
+  ``%Z`` (UTC), ``%e``, ``%Q``, ``%G``, ``%g``, ``%s`` and ``%E<n>S``; ``FORMAT_DATE`` of a DATETIME,
+  ``FORMAT_DATETIME`` of a TIMESTAMP in a zone (:mod:`fakes.bigquery.civil_formats`);
+  ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
   DATETIME) read in its time zone argument (default: the default zone); ``CAST(... AS STRING)`` of FLOAT64
   (``%.15g``, ``%.17g`` when needed to round-trip, as GoogleSQL does), NUMERIC (no trailing zeros)
   and TIMESTAMP (0, 3 or 6 fractional digits, ``+00``), ``STRING(ts, zone)``; ``FORMAT`` is
@@ -109,6 +111,7 @@ from fakes.bigquery.aggregates import (
     sum_of_int64_overflows,
 )
 from fakes.bigquery.cast_formats import byte_format_casts
+from fakes.bigquery.civil_formats import civil_formats_like_bigquery
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
 from fakes.bigquery.civil_text import civil_text_like_bigquery
 from fakes.bigquery.collation import collate_like_bigquery, collated_string_functions, collation_conflicts
@@ -472,6 +475,11 @@ def _format_element(
         return _duck("LPAD(CAST(EXTRACT(day FROM _l_) AS VARCHAR), 2, ' ')", l=local)
     if token == "%Q":
         return _duck("CAST(EXTRACT(quarter FROM _l_) AS VARCHAR)", l=local)
+    if token in ("%G", "%g"):  # the ISO 8601 year, with or without its century (DuckDB: %g is ms)
+        year = _duck("EXTRACT(isoyear FROM _l_)", l=local)
+        if token == "%G":
+            return _duck("CAST(_y_ AS VARCHAR)", y=year)
+        return _duck("LPAD(CAST(_y_ % 100 AS VARCHAR), 2, '0')", y=year)
     if token == "%s":
         return _duck(
             "CAST(CAST(FLOOR(EPOCH(_l_)) AS BIGINT) AS VARCHAR)", l=stamp if stamp is not None else local
@@ -831,6 +839,7 @@ FIXES: list[Fix] = [
     _timestamp_diff_counts_whole_units,
     _extract_like_bigquery,
     _dayofweek_sunday_is_one,
+    civil_formats_like_bigquery,
     _format_time_like_bigquery,
     _parse_timestamp_in_zone,
     _unix_epoch_rounds_down,
