@@ -36,10 +36,12 @@ from fakes.bigquery import (
     buckets,
     cast_formats,
     exact_aggregates,
+    interval_aggregates,
     intervals,
     json_functions,
     keysets,
     ranges,
+    string_conversions,
     window_aggregates,
 )
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
@@ -98,6 +100,8 @@ class BigQueryEngine(StatementRunner):
         self._conn = duckdb.connect(":memory:")
         self._conn.execute("SET TimeZone = 'UTC'")
         intervals.register(self._conn)
+        interval_aggregates.register(self._conn)
+        string_conversions.register(self._conn)
         buckets.register(self._conn)
         cast_formats.register(self._conn)
         window_aggregates.register(self._conn)

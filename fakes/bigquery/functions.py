@@ -17,11 +17,14 @@ What is fixed (one small function per divergence, applied in the order of :data:
   TIMESTAMP (read in the default zone); ``DAYOFWEEK`` is Sunday = 1; string literals where BigQuery coerces
   them (``DATE_TRUNC('2015-06-15', ISOYEAR)``, ``TIMESTAMP_TRUNC``, ``TIMESTAMP_DIFF``);
 * formatting and parsing: ``FORMAT_TIMESTAMP`` honours its time zone argument and ``%Ez``, ``%z``,
-  ``%Z`` (UTC), ``%e``, ``%Q``, ``%s`` and ``%E<n>S``; ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
+  ``%Z`` (UTC), ``%e``, ``%Q``, ``%G``, ``%g``, ``%s`` and ``%E<n>S``; ``FORMAT_DATE`` of a DATETIME,
+  ``FORMAT_DATETIME`` of a TIMESTAMP in a zone (:mod:`fakes.bigquery.civil_formats`);
+  ``PARSE_TIMESTAMP`` returns a TIMESTAMP (not a
   DATETIME) read in its time zone argument (default: the default zone); ``CAST(... AS STRING)`` of FLOAT64
   (``%.15g``, ``%.17g`` when needed to round-trip, as GoogleSQL does), NUMERIC (no trailing zeros)
   and TIMESTAMP (0, 3 or 6 fractional digits, ``+00``), ``STRING(ts, zone)``; ``FORMAT`` is
   printf-style (DuckDB's ``format`` is ``{}``-style); ``CAST(string AS BYTES)`` is UTF-8;
+  ``CAST('-0x100' AS INT64)`` (:mod:`fakes.bigquery.string_conversions`);
 * epochs: ``UNIX_SECONDS`` / ``UNIX_MILLIS`` round down (DuckDB rounds to nearest);
   ``TIMESTAMP_MILLIS`` / ``TIMESTAMP_MICROS`` return a TIMESTAMP (DuckDB: a naive timestamp);
 * arithmetic: ``/``, ``DIV`` and ``MOD`` by zero raise BigQuery's "division by zero" (DuckDB: inf or
@@ -44,11 +47,13 @@ What is fixed (one small function per divergence, applied in the order of :data:
   NaN for NaN or infinite inputs; in :mod:`fakes.bigquery.sketches`: ``HLL_COUNT.*`` on exact sketches; in
   :mod:`fakes.bigquery.limits`: a NULL ``LIMIT`` / ``OFFSET`` parameter is an error;
 * ``DATETIME_ADD`` / ``DATETIME_SUB`` past year 9999 or before year 1 overflow, and
-  ``CAST('24:00:00' AS TIME)`` fails (:mod:`fakes.bigquery.civil_ranges`);
+  ``CAST('24:00:00' AS TIME)`` fails (:mod:`fakes.bigquery.civil_ranges`); leap seconds and a ``t``
+  separator in civil-time text (:mod:`fakes.bigquery.civil_text`);
 * ``CAST ... FORMAT`` between BYTES and STRING (:mod:`fakes.bigquery.cast_formats`);
 * ``CAST(x AS STRING(L))`` refuses a longer value (:mod:`fakes.bigquery.type_parameters`);
 * INTERVAL (:mod:`fakes.bigquery.intervals`): ranged literals, ``CAST`` to and from STRING,
-  ``MAKE_INTERVAL``, ``JUSTIFY_*``;
+  ``MAKE_INTERVAL``, ``JUSTIFY_*``; ``SUM`` of INTERVALs part by part
+  (:mod:`fakes.bigquery.interval_aggregates`);
 * clauses: ``COLLATE`` as DuckDB's ICU collations (:mod:`fakes.bigquery.collation`); ``LIMIT ALL``;
 * time zones (:mod:`fakes.bigquery.time_zone`): fixed-offset zone names (``+05``) as ICU's, and
   ``DATE`` / ``DATETIME`` / ``TIMESTAMP`` with a zone argument;
@@ -108,20 +113,25 @@ from fakes.bigquery.aggregates import (
     sum_of_int64_overflows,
 )
 from fakes.bigquery.cast_formats import byte_format_casts
+from fakes.bigquery.civil_formats import civil_formats_like_bigquery
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
+from fakes.bigquery.civil_text import civil_text_like_bigquery
 from fakes.bigquery.collation import (
     case_value_collation,
     collate_like_bigquery,
     collated_string_functions,
     collation_conflicts,
 )
+from fakes.bigquery.interval_aggregates import interval_sums
 from fakes.bigquery.intervals import interval_like_bigquery
 from fakes.bigquery.keysets import rewrite_namespaced_calls
 from fakes.bigquery.limits import limit_all_is_no_limit, limit_parameters_must_not_be_null
 from fakes.bigquery.pipes import parenthesize_nested_set_operand
 from fakes.bigquery.pivots import countif_of_no_rows_is_zero, rewrite_pivot
+from fakes.bigquery.safe_sums import safe_sums_are_null_on_overflow
 from fakes.bigquery.sketches import hll_count_functions
 from fakes.bigquery.statistics import statistics_like_bigquery
+from fakes.bigquery.string_conversions import signed_hex_strings_are_integers
 from fakes.bigquery.struct_updates import update_struct_fields
 from fakes.bigquery.structs import tuples_in_struct_arrays_are_structs
 from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql, zone_names_for_duckdb
@@ -473,6 +483,11 @@ def _format_element(
         return _duck("LPAD(CAST(EXTRACT(day FROM _l_) AS VARCHAR), 2, ' ')", l=local)
     if token == "%Q":
         return _duck("CAST(EXTRACT(quarter FROM _l_) AS VARCHAR)", l=local)
+    if token in ("%G", "%g"):  # the ISO 8601 year, with or without its century (DuckDB: %g is ms)
+        year = _duck("EXTRACT(isoyear FROM _l_)", l=local)
+        if token == "%G":
+            return _duck("CAST(_y_ AS VARCHAR)", y=year)
+        return _duck("LPAD(CAST(_y_ % 100 AS VARCHAR), 2, '0')", y=year)
     if token == "%s":
         return _duck(
             "CAST(CAST(FLOOR(EPOCH(_l_)) AS BIGINT) AS VARCHAR)", l=stamp if stamp is not None else local
@@ -643,6 +658,13 @@ def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | 
         return _timestamp_text(value)
     if kind is DType.INTERVAL:
         return exp.Anonymous(this="bq_interval_text", expressions=[value])
+    if kind in (DType.DATETIME, DType.TIMESTAMP):  # 0, 3 or 6 fractional digits, as a TIMESTAMP's
+        return _duck(_TIMESTAMP_TEXT, t=value, z=exp.Literal.string(""))
+    if kind is DType.TIME:
+        return _duck(
+            "SUBSTR(_d_, 12)",
+            d=_duck(_TIMESTAMP_TEXT, t=_duck("DATE '2000-01-01' + _v_", v=value), z=exp.Literal.string("")),
+        )
     return None
 
 
@@ -808,12 +830,15 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
 
 
 FIXES: list[Fix] = [
+    civil_text_like_bigquery,
+    safe_sums_are_null_on_overflow,
     byte_format_casts,
     datetime_arithmetic_stays_in_range,
     time_casts_end_before_midnight,
     ranges.rewrite,
     bignumeric.rewrite,
     exact_aggregates.rewrite,
+    interval_sums,
     _float_literals_are_float64,
     _numeric_is_decimal_38_9,
     _date_arithmetic_stays_date,
@@ -822,6 +847,7 @@ FIXES: list[Fix] = [
     _timestamp_diff_counts_whole_units,
     _extract_like_bigquery,
     _dayofweek_sunday_is_one,
+    civil_formats_like_bigquery,
     _format_time_like_bigquery,
     _parse_timestamp_in_zone,
     _unix_epoch_rounds_down,
@@ -829,6 +855,7 @@ FIXES: list[Fix] = [
     _format_is_printf,
     _division_like_bigquery,
     _round_integers_to_float64,
+    signed_hex_strings_are_integers,
     _cast_float_to_int_rounds_half_away,
     _cast_to_string_like_bigquery,
     _cast_string_to_bytes_is_utf8,

@@ -23,6 +23,8 @@ from fakes.bigquery.exceptions import InvalidIntervalLiteral
 
 MICROS_PER_SECOND = 1_000_000
 MICROS_PER_HOUR = 3_600 * MICROS_PER_SECOND
+INTERVAL_LIMITS = (120_000, 3_660_000, 316_224_000_000_000_000)
+"""BigQuery's INTERVAL range per part: months, days, microseconds (each from -limit to limit)."""
 
 
 class Interval(relativedelta):
@@ -321,7 +323,13 @@ def _make_interval(node: exp.Expression) -> exp.Expression:
 
     months = f"{part('year', 12)} + {part('month', 1)}"
     micros = f"{part('hour', 3600000000)} + {part('minute', 60000000)} + {part('second', 1000000)}"
-    return sqlglot.parse_one(f"bq_make_interval({months}, {part('day', 1)}, {micros})", read="duckdb")
+    checked = (
+        f"bq_interval_part_checked('{name}', {sql}, {limit})"
+        for name, sql, limit in zip(
+            ("months", "days", "micros"), (months, part("day", 1), micros), INTERVAL_LIMITS, strict=True
+        )
+    )
+    return sqlglot.parse_one(f"bq_make_interval({', '.join(checked)})", read="duckdb")
 
 
 def read_column_sql(quoted_name: str, type_name: str, repeated: bool) -> str:

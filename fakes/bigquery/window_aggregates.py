@@ -112,7 +112,7 @@ def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:
         return _percentile_cont(window, func.this, respect=isinstance(func, exp.RespectNulls))
     if isinstance(func, exp.PercentileCont):
         return _percentile_cont(window, func, respect=False)
-    if isinstance(func, exp.Sum):
+    if isinstance(func, exp.Sum) and not func.meta.get("bq_safe_sum"):  # SAFE.SUM: safe_sums
         return _checked_sum(window)
     if isinstance(func, exp.IgnoreNulls | exp.RespectNulls) and isinstance(func.this, exp.ApproxQuantiles):
         return _approx_quantiles(window, func.this, respect=isinstance(func, exp.RespectNulls))
