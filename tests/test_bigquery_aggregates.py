@@ -15,7 +15,7 @@ import pytest
 
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
-from harness.ports import InvalidRequestError
+from harness.ports import InvalidRequestError, QueryParam
 
 PRECIPITATION = """
 WITH Precipitation AS (
@@ -115,8 +115,9 @@ def test_hll_count_counts_distinct_values_across_merged_sketches(wh: FakeWarehou
 
 
 def test_a_null_limit_parameter_is_an_error(wh: FakeWarehouse) -> None:
+    # A NULL INT64 parameter (a bare None is a NULL STRING, as the client types it).
     with pytest.raises(InvalidRequestError, match="Limit requires non-null count and offset"):
-        wh.query("SELECT x FROM UNNEST([1, 2]) AS x LIMIT @n", {"n": None})
+        wh.query("SELECT x FROM UNNEST([1, 2]) AS x LIMIT @n", {"n": QueryParam("INT64", None)})
     assert wh.query("SELECT x FROM UNNEST([1, 2]) AS x ORDER BY x LIMIT @n", {"n": 1}).rows == [{"x": 1}]
 
 
