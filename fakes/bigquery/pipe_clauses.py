@@ -1,0 +1,161 @@
+"""``|> WITH``, ``|> RENAME`` and ``|> WINDOW``, written as SQL sqlglot and DuckDB read.
+
+* ``q |> WITH a AS (...), ... rest`` defines names for the rest of the pipe only, after ``q``:
+  it becomes ``WITH a AS (...), ... SELECT * FROM (SELECT * FROM (q) rest)``, so a later
+  ``|> WITH`` nests inside it (it sees the earlier names and may shadow them, as in BigQuery).
+* ``|> RENAME a AS b, c d`` keeps every column in its place: DuckDB's ``SELECT * RENAME``.
+* ``|> WINDOW f() OVER (...)`` is the older spelling of ``|> EXTEND`` with window functions.
+
+Textual, on the query's tokens (strings and comments are left alone), before parsing.
+"""
+
+from __future__ import annotations
+
+from fakes.bigquery.script_syntax import Token, tokens
+
+
+def rewrite_pipe_clauses(sql: str) -> str:
+    """``sql`` with the pipe operators above rewritten (unchanged when it has none)."""
+    if "|>" not in sql:
+        return sql
+    sql = _rewrite_simple(sql)
+    while True:
+        rewritten = _rewrite_first_with(sql)
+        if rewritten is None:
+            return sql
+        sql = rewritten
+
+
+def _rewrite_simple(sql: str) -> str:
+    toks = tokens(sql)
+    edits: list[tuple[int, int, str]] = []
+    for index in range(len(toks) - 2):
+        if not _is_pipe(toks, index):
+            continue
+        operator = toks[index + 2]
+        if operator.upper == "WINDOW":
+            edits.append((operator.start, operator.end, "EXTEND"))
+        elif operator.upper == "RENAME":
+            end = _clause_end(toks, index + 3)
+            if end == index + 3:
+                continue
+            body = sql[toks[index + 3].start : toks[end - 1].end]
+            pairs = [_rename_pair(item) for item in _split_top_commas(body)]
+            text = f"SELECT * RENAME ({', '.join(pairs)})"
+            edits.append((operator.start, toks[end - 1].end, text))
+    for start, stop, text in reversed(edits):
+        sql = sql[:start] + text + sql[stop:]
+    return sql
+
+
+def _rename_pair(item: str) -> str:
+    """``old AS new`` or ``old new`` as ``old AS new``."""
+    words = item.split()
+    if len(words) == 3 and words[1].upper() == "AS":
+        return f"{words[0]} AS {words[2]}"
+    if len(words) == 2:
+        return f"{words[0]} AS {words[1]}"
+    return item
+
+
+def _rewrite_first_with(sql: str) -> str | None:
+    toks = tokens(sql)
+    for index in range(len(toks) - 2):
+        if _is_pipe(toks, index) and toks[index + 2].upper == "WITH":
+            break
+    else:
+        return None
+    start = _query_start(toks, index)
+    defs_end = _clause_end(toks, index + 3)
+    stop = _query_stop(toks, defs_end)
+    begin = toks[start].start if start < index else toks[index].start
+    source = sql[begin : toks[index].start].strip()
+    defs = sql[toks[index + 3].start : toks[defs_end - 1].end] if defs_end > index + 3 else ""
+    rest_end = toks[stop - 1].end if stop > defs_end else (toks[defs_end - 1].end)
+    rest = sql[toks[defs_end].start : rest_end] if stop > defs_end else ""
+    text = f"WITH {defs} SELECT * FROM (SELECT * FROM ({source}) {rest})"
+    return sql[:begin] + text + sql[rest_end:]
+
+
+def _query_start(toks: tuple[Token, ...], index: int) -> int:
+    """The first token of the query a pipe at ``index`` belongs to: after an unmatched ``(``,
+    a ``;`` or the start of the text."""
+    depth = 0
+    position = index - 1
+    while position >= 0:
+        text = toks[position].text
+        if text in ")]":
+            depth += 1
+        elif text in "([":
+            if depth == 0:
+                return position + 1
+            depth -= 1
+        elif depth == 0 and text == ";":
+            return position + 1
+        position -= 1
+    return 0
+
+
+def _query_stop(toks: tuple[Token, ...], start: int) -> int:
+    """The index after the query's last token: an unmatched closing bracket or ``;``."""
+    depth = 0
+    index = start
+    while index < len(toks):
+        text = toks[index].text
+        if text in "([":
+            depth += 1
+        elif text in ")]":
+            if depth == 0:
+                return index
+            depth -= 1
+        elif depth == 0 and text == ";":
+            return index
+        index += 1
+    return index
+
+
+def _clause_end(toks: tuple[Token, ...], start: int) -> int:
+    """The index after an operator's last token: the next pipe at this depth, an unmatched
+    closing bracket or ``;``."""
+    depth = 0
+    index = start
+    while index < len(toks):
+        text = toks[index].text
+        if text in "([":
+            depth += 1
+        elif text in ")]":
+            if depth == 0:
+                return index
+            depth -= 1
+        elif depth == 0 and (text == ";" or _is_pipe(toks, index)):
+            return index
+        index += 1
+    return index
+
+
+def _is_pipe(toks: tuple[Token, ...], index: int) -> bool:
+    return (
+        toks[index].text == "|"
+        and index + 1 < len(toks)
+        and toks[index + 1].text == ">"
+        and toks[index + 1].start == toks[index].end
+    )
+
+
+def _split_top_commas(text: str) -> list[str]:
+    items: list[str] = []
+    depth = 0
+    current = ""
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+            continue
+        current += char
+    if current.strip():
+        items.append(current.strip())
+    return items
