@@ -5,6 +5,8 @@
   ``|> WITH`` nests inside it (it sees the earlier names and may shadow them, as in BigQuery).
 * ``|> RENAME a AS b, c d`` keeps every column in its place: DuckDB's ``SELECT * RENAME``.
 * ``|> WINDOW f() OVER (...)`` is the older spelling of ``|> EXTEND`` with window functions.
+* ``|> WHERE`` may filter on window functions (a pipe ``WHERE`` is also ``HAVING`` and
+  ``QUALIFY``): ``|> EXTEND (cond) AS k |> WHERE k |> DROP k``, as DuckDB's ``WHERE`` refuses them.
 
 Textual, on the query's tokens (strings and comments are left alone), before parsing.
 """
@@ -35,6 +37,13 @@ def _rewrite_simple(sql: str) -> str:
         operator = toks[index + 2]
         if operator.upper == "WINDOW":
             edits.append((operator.start, operator.end, "EXTEND"))
+        elif operator.upper == "WHERE":
+            end = _clause_end(toks, index + 3)
+            if not any(token.upper == "OVER" for token in toks[index + 3 : end]):
+                continue
+            body = sql[toks[index + 3].start : toks[end - 1].end]
+            text = f"EXTEND ({body}) AS {_KEEP} |> WHERE {_KEEP} |> DROP {_KEEP}"
+            edits.append((operator.start, toks[end - 1].end, text))
         elif operator.upper == "RENAME":
             end = _clause_end(toks, index + 3)
             if end == index + 3:
@@ -46,6 +55,9 @@ def _rewrite_simple(sql: str) -> str:
     for start, stop, text in reversed(edits):
         sql = sql[:start] + text + sql[stop:]
     return sql
+
+
+_KEEP = "__pipe_window_filter"
 
 
 def _rename_pair(item: str) -> str:
