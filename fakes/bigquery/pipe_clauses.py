@@ -7,6 +7,8 @@
 * ``|> WINDOW f() OVER (...)`` is the older spelling of ``|> EXTEND`` with window functions.
 * ``|> WHERE`` may filter on window functions (a pipe ``WHERE`` is also ``HAVING`` and
   ``QUALIFY``): ``|> EXTEND (cond) AS k |> WHERE k |> DROP k``, as DuckDB's ``WHERE`` refuses them.
+* ``|> SELECT`` / ``|> EXTEND`` may end with ``WINDOW w AS (spec), ...`` (sqlglot reads that
+  ``WINDOW`` as an alias): each ``OVER w`` / ``OVER (w ...)`` gets its spec written in place.
 
 Textual, on the query's tokens (strings and comments are left alone), before parsing.
 """
@@ -37,6 +39,11 @@ def _rewrite_simple(sql: str) -> str:
         operator = toks[index + 2]
         if operator.upper == "WINDOW":
             edits.append((operator.start, operator.end, "EXTEND"))
+        elif operator.upper in ("SELECT", "EXTEND"):
+            end = _clause_end(toks, index + 3)
+            inlined = _inline_named_windows(sql, toks, index + 3, end)
+            if inlined is not None:
+                edits.append((toks[index + 3].start, toks[end - 1].end, inlined))
         elif operator.upper == "WHERE":
             end = _clause_end(toks, index + 3)
             if not any(token.upper == "OVER" for token in toks[index + 3 : end]):
@@ -58,6 +65,47 @@ def _rewrite_simple(sql: str) -> str:
 
 
 _KEEP = "__pipe_window_filter"
+
+
+def _inline_named_windows(sql: str, toks: tuple[Token, ...], start: int, end: int) -> str | None:
+    """The clause ``toks[start:end]`` with its trailing ``WINDOW`` list written into each
+    ``OVER``, or None when it has none."""
+    depth = 0
+    for position in range(start, end):
+        text = toks[position].text
+        if text in "([":
+            depth += 1
+        elif text in ")]":
+            depth -= 1
+        elif depth == 0 and toks[position].upper == "WINDOW":
+            break
+    else:
+        return None
+    specs: dict[str, str] = {}
+    for item in _split_top_commas(sql[toks[position + 1].start : toks[end - 1].end]):
+        name, _, spec = item.partition(" ")
+        spec = spec.strip()
+        if spec.upper().startswith("AS"):
+            spec = spec[2:].strip()
+        if not (spec.startswith("(") and spec.endswith(")")):
+            return None
+        specs[name.strip().upper()] = spec[1:-1].strip()
+    base = toks[start].start
+    body = sql[base : toks[position].start]
+    edits: list[tuple[int, int, str]] = []
+    inner = tokens(body)
+    for at in range(len(inner) - 1):
+        if inner[at].upper != "OVER":
+            continue
+        following = inner[at + 1]
+        if following.upper in specs:
+            edits.append((following.start, following.end, f"({specs[following.upper]})"))
+        elif following.text == "(" and at + 2 < len(inner) and inner[at + 2].upper in specs:
+            named = inner[at + 2]
+            edits.append((named.start, named.end, specs[named.upper]))
+    for begin, stop, text in reversed(edits):
+        body = body[:begin] + text + body[stop:]
+    return body.rstrip()
 
 
 def _rename_pair(item: str) -> str:
