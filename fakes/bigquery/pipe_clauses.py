@@ -15,6 +15,8 @@ Textual, on the query's tokens (strings and comments are left alone), before par
 
 from __future__ import annotations
 
+from sqlglot import exp
+
 from fakes.bigquery.script_syntax import Token, tokens
 
 
@@ -219,3 +221,15 @@ def _split_top_commas(text: str) -> list[str]:
     if current.strip():
         items.append(current.strip())
     return items
+
+
+def hoist_from_joins(tree: exp.Expression) -> exp.Expression:
+    """A query that starts with ``FROM a JOIN b`` (pipe syntax) is read by sqlglot with the
+    joins hung on table ``a``, where the table mapping loses them: they go on the SELECT."""
+    for select in tree.find_all(exp.Select):
+        source = select.args.get("from_")
+        table = source.this if source else None
+        if isinstance(table, exp.Table) and table.args.get("joins") and not select.args.get("joins"):
+            select.set("joins", table.args["joins"])
+            table.set("joins", None)
+    return tree
