@@ -280,6 +280,7 @@ def to_duckdb(
             catalog=exp.to_identifier(storage.catalog, quoted=True),
             alias=table.args.get("alias"),
             pivots=table.args.get("pivots"),
+            joins=table.args.get("joins"),
         )
         if not table.args.get("alias") and not (table is target_node and isinstance(tree, exp.Insert)):
             # Storage names differ from table ids: keep `table.col` references working.
