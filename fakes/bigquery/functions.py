@@ -66,6 +66,7 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * a set operation's right operand that is itself one keeps its brackets (pipe syntax);
 * grouping-set keys: ordinals, aliases, expressions over grouped columns (:mod:`fakes.bigquery.grouping_keys`);
   ``GROUP BY ALL`` takes BigQuery's inferred keys (:mod:`fakes.bigquery.group_by_all`);
+* ``SELECT *`` over a ``USING`` join lists the join columns first (:mod:`fakes.bigquery.using_columns`);
 * encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
@@ -99,7 +100,15 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery import bignumeric, exact_aggregates, frames, group_by_all, grouping_keys, ranges
+from fakes.bigquery import (
+    bignumeric,
+    exact_aggregates,
+    frames,
+    group_by_all,
+    grouping_keys,
+    ranges,
+    using_columns,
+)
 from fakes.bigquery.aggregates import (
     min_is_nan_when_any_value_is,
     nan_is_not_above_a_number,
@@ -841,6 +850,7 @@ FIXES: list[Fix] = [
     rewrite_pivot,
     grouping_keys.rewrite,
     group_by_all.rewrite,
+    using_columns.rewrite,
     rewrite_namespaced_calls,
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,
