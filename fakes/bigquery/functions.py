@@ -64,7 +64,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * ``UPDATE ... SET s.field = ...`` (struct fields), ``SET t.col``, ``= DEFAULT``:
   :mod:`fakes.bigquery.struct_updates`;
 * a set operation's right operand that is itself one keeps its brackets (pipe syntax);
-* grouping-set keys: ordinals, aliases, expressions over grouped columns (:mod:`fakes.bigquery.grouping_keys`);
+* grouping-set keys: ordinals, aliases, expressions over grouped columns
+  (:mod:`fakes.bigquery.grouping_keys`);
   ``GROUP BY ALL`` takes BigQuery's inferred keys (:mod:`fakes.bigquery.group_by_all`);
 * ``SELECT *`` over a ``USING`` join lists the join columns first (:mod:`fakes.bigquery.using_columns`);
 * encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.

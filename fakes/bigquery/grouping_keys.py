@@ -68,8 +68,8 @@ def _rewrite_keys(select: exp.Select, aliases: dict[str, exp.Expression]) -> Non
     _wrap_matches(select, keys, column_keys)
     for grouping in _groupings(select):
         arguments = []
-        for arg in grouping.expressions:
-            arg = _resolve_alias(arg, aliases)
+        for given in grouping.expressions:
+            arg = _resolve_alias(given, aliases)
             arguments.append(arg if isinstance(arg, exp.Column) else _wrapped(arg))
         grouping.set("expressions", arguments)
 
