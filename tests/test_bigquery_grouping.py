@@ -96,6 +96,12 @@ def test_group_by_all_with_qualify(warehouse: FakeWarehouse) -> None:
             [(1, "l", "r")],
             id="FROM-first query keeps its join; USING columns come first",
         ),
+        pytest.param(
+            "SELECT 2000 AS year, 10 AS dogs, 12 AS cats |> UNPIVOT (cnt FOR animal IN (dogs, cats))",
+            ["year", "cnt", "animal"],
+            [(2000, 10, "dogs"), (2000, 12, "cats")],
+            id="UNPIVOT gives the value column before the name column",
+        ),
     ],
 )
 def test_pipe_operators(

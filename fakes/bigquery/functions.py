@@ -67,7 +67,8 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * grouping-set keys: ordinals, aliases, expressions over grouped columns
   (:mod:`fakes.bigquery.grouping_keys`);
   ``GROUP BY ALL`` takes BigQuery's inferred keys (:mod:`fakes.bigquery.group_by_all`);
-* ``SELECT *`` over a ``USING`` join lists the join columns first (:mod:`fakes.bigquery.using_columns`);
+* ``SELECT *`` over a ``USING`` join lists the join columns first (:mod:`fakes.bigquery.using_columns`),
+  over ``UNPIVOT`` the value columns before the name column (:mod:`fakes.bigquery.unpivot_order`);
 * encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
@@ -108,6 +109,7 @@ from fakes.bigquery import (
     group_by_all,
     grouping_keys,
     ranges,
+    unpivot_order,
     using_columns,
 )
 from fakes.bigquery.aggregates import (
@@ -852,6 +854,7 @@ FIXES: list[Fix] = [
     grouping_keys.rewrite,
     group_by_all.rewrite,
     using_columns.rewrite,
+    unpivot_order.rewrite,
     rewrite_namespaced_calls,
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,
