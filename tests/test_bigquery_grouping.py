@@ -102,6 +102,12 @@ def test_group_by_all_with_qualify(warehouse: FakeWarehouse) -> None:
             [(2000, 10, "dogs"), (2000, 12, "cats")],
             id="UNPIVOT gives the value column before the name column",
         ),
+        pytest.param(
+            "SELECT * FROM UNNEST(['a', 'b']) WITH OFFSET",
+            ["f0_", "offset"],
+            [("a", 0), ("b", 1)],
+            id="an unaliased UNNEST value is anonymous; its offset counts from 0",
+        ),
     ],
 )
 def test_pipe_operators(
