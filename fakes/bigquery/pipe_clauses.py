@@ -7,6 +7,8 @@
 * ``|> WINDOW f() OVER (...)`` is the older spelling of ``|> EXTEND`` with window functions.
 * ``|> WHERE`` may filter on window functions (a pipe ``WHERE`` is also ``HAVING`` and
   ``QUALIFY``): ``|> EXTEND (cond) AS k |> WHERE k |> DROP k``, as DuckDB's ``WHERE`` refuses them.
+* ``|> LIMIT ALL [OFFSET n]`` (sqlglot's pipe reader fails on ``ALL``) is a limit no table
+  reaches: the largest INT64.
 * ``|> SELECT`` / ``|> EXTEND`` may end with ``WINDOW w AS (spec), ...`` (sqlglot reads that
   ``WINDOW`` as an alias): each ``OVER w`` / ``OVER (w ...)`` gets its spec written in place.
 
@@ -41,6 +43,8 @@ def _rewrite_simple(sql: str) -> str:
         operator = toks[index + 2]
         if operator.upper == "WINDOW":
             edits.append((operator.start, operator.end, "EXTEND"))
+        elif operator.upper == "LIMIT" and index + 3 < len(toks) and toks[index + 3].upper == "ALL":
+            edits.append((toks[index + 3].start, toks[index + 3].end, _NO_LIMIT))
         elif operator.upper in ("SELECT", "EXTEND"):
             end = _clause_end(toks, index + 3)
             inlined = _inline_named_windows(sql, toks, index + 3, end)
@@ -67,6 +71,7 @@ def _rewrite_simple(sql: str) -> str:
 
 
 _KEEP = "__pipe_window_filter"
+_NO_LIMIT = "9223372036854775807"
 
 
 def _inline_named_windows(sql: str, toks: tuple[Token, ...], start: int, end: int) -> str | None:
