@@ -69,9 +69,12 @@ def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
 
 def _offset_from_zero(node: exp.Unnest) -> exp.Expression:
     """``UNNEST(a) AS x WITH OFFSET AS o`` as ``(SELECT _v AS x, _o - 1 AS o FROM UNNEST(a) WITH
-    ORDINALITY ...)`` under a fresh alias (so ``x.field`` still reads a field of the value ``x``)."""
+    ORDINALITY ...)`` under a fresh alias (so ``x.field`` still reads a field of the value ``x``).
+    Without ``AS x`` the value is an anonymous column, which BigQuery names ``f0_``."""
     alias = node.args.get("alias")
     columns = alias.columns if isinstance(alias, exp.TableAlias) else []
+    if alias is None and len(node.expressions) == 1:
+        columns = [exp.to_identifier("f0_")]
     if len(columns) != 1 or len(node.expressions) != 1:
         return node
     value, offset = columns[0], node.args["offset"]

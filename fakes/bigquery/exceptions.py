@@ -570,6 +570,18 @@ class DivisionByZero(BigQueryError, InvalidRequestError):
     )
 
 
+class UpdateMatchesManyRows(BigQueryError, InvalidRequestError):
+    """``UPDATE ... FROM`` where one target row joins with several source rows."""
+
+    status = 400
+    reason = "invalidQuery"
+    template = "UPDATE/MERGE must match at most one source row for each target row"
+    searched = (
+        "BigQuery's wording as users quote it for UPDATE ... FROM and MERGE; not found in the stored "
+        "issue corpus (GoogleSQL's reference text differs: 'UPDATE with join requires that each row...')"
+    )
+
+
 class QueryFailed(BigQueryError, InvalidRequestError):
     """A statement DuckDB refused (a bad cast, a value out of range, a binder error...)."""
 

@@ -71,6 +71,11 @@ What is fixed (one small function per divergence, applied in the order of :data:
 * ``UPDATE ... SET s.field = ...`` (struct fields), ``SET t.col``, ``= DEFAULT``:
   :mod:`fakes.bigquery.struct_updates`;
 * a set operation's right operand that is itself one keeps its brackets (pipe syntax);
+* grouping-set keys: ordinals, aliases, expressions over grouped columns
+  (:mod:`fakes.bigquery.grouping_keys`);
+  ``GROUP BY ALL`` takes BigQuery's inferred keys (:mod:`fakes.bigquery.group_by_all`);
+* ``SELECT *`` over a ``USING`` join lists the join columns first (:mod:`fakes.bigquery.using_columns`),
+  over ``UNPIVOT`` the value columns before the name column (:mod:`fakes.bigquery.unpivot_order`);
 * encryption: ``KEYS.*``, ``AEAD.*`` and ``DETERMINISTIC_*`` call the UDFs of :mod:`fakes.bigquery.keysets`.
 
 Limits. The rewrites see no table schema: argument types come from literals, casts and the functions
@@ -104,7 +109,16 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from fakes.bigquery import bignumeric, exact_aggregates, frames, ranges
+from fakes.bigquery import (
+    bignumeric,
+    exact_aggregates,
+    frames,
+    group_by_all,
+    grouping_keys,
+    ranges,
+    unpivot_order,
+    using_columns,
+)
 from fakes.bigquery.aggregates import (
     min_is_nan_when_any_value_is,
     nan_is_not_above_a_number,
@@ -872,6 +886,10 @@ FIXES: list[Fix] = [
     parenthesize_nested_set_operand,
     update_struct_fields,
     rewrite_pivot,
+    grouping_keys.rewrite,
+    group_by_all.rewrite,
+    using_columns.rewrite,
+    unpivot_order.rewrite,
     rewrite_namespaced_calls,
     _safe_prefix_is_try,
     tuples_in_struct_arrays_are_structs,

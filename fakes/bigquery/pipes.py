@@ -12,6 +12,7 @@ import re
 
 from sqlglot import exp
 
+from fakes.bigquery.pipe_clauses import rewrite_pipe_clauses
 from fakes.bigquery.script_syntax import Token, tokens
 
 
@@ -19,7 +20,7 @@ def rewrite_pipes(sql: str) -> str:
     """``sql`` with ``|> SET``, ``|> DROP`` and ``|> CALL`` rewritten (unchanged when it has none)."""
     if "|>" not in sql:
         return sql
-    sql = _rewrite_calls(sql)
+    sql = _rewrite_calls(rewrite_pipe_clauses(sql))
     toks = tokens(sql)
     edits: list[tuple[int, int, str]] = []
     for index in range(len(toks)):

@@ -50,6 +50,7 @@ from fakes.bigquery.sql import (
 )
 from fakes.bigquery.time_zone import local_now, session_zone
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
+from fakes.bigquery.update_joins import check_update_join
 from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec, FieldType
 
@@ -322,6 +323,8 @@ class StatementRunner(ABC):
             and target.buffer_until > now
         )
         try:
+            if statement.kind is StatementKind.UPDATE:
+                check_update_join(self._conn, duck_sql, duck_params)
             if guarded:
                 alias = statement.target_alias or target.ref.table
                 affected = self._guarded_dml(duck_sql, duck_params, target, alias, now)

@@ -32,6 +32,7 @@ from fakes.bigquery.function_passes import apply_function_passes
 from fakes.bigquery.functions import apply_semantic_fixes
 from fakes.bigquery.grouping_collation import COLLATED, binary_grouping_sets
 from fakes.bigquery.json_functions import apply_json_fixes
+from fakes.bigquery.pipe_clauses import hoist_from_joins
 from fakes.bigquery.pipes import rewrite_pipes
 from fakes.bigquery.setops import Describe, resolve_set_operations
 from fakes.bigquery.value_tables import struct_rows_as_columns
@@ -109,7 +110,7 @@ def parse(sql: str, *, default_project: str, default_dataset: str | None = None)
         raise UnsupportedByFake(
             "Multi-statement scripts are not supported by the BigQuery fake; send one statement per query"
         )
-    tree = normalize_dml(trees[0])
+    tree = hoist_from_joins(normalize_dml(trees[0]))
     kind = _classify(tree)
     statement = ParsedStatement(
         kind=kind, tree=tree, sql=sql, default_project=default_project, default_dataset=default_dataset
@@ -282,6 +283,7 @@ def to_duckdb(
             catalog=exp.to_identifier(storage.catalog, quoted=True),
             alias=table.args.get("alias"),
             pivots=table.args.get("pivots"),
+            joins=table.args.get("joins"),
         )
         if not table.args.get("alias") and not (table is target_node and isinstance(tree, exp.Insert)):
             # Storage names differ from table ids: keep `table.col` references working.

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_ESCAPED_LINE = re.compile(r"(?m)^\\(?=--|==)")
 _OPTION = re.compile(
     r"^\[(?P<default>default )?(?P<key>[A-Za-z_][A-Za-z0-9_ ]*?)(?:=(?P<value>.*?))?\]$", re.S
 )
@@ -123,7 +124,8 @@ def _section(stem: str, lines: list[str], first_line: int, defaults: dict[str, s
         if "prepare_database" not in options:
             return None
         separator = len(lines)  # a statement that only prepares (CREATE TABLE FUNCTION) prints nothing
-    sql = "\n".join(lines[sql_start:separator]).strip()
+    # file_based_test_driver: a line that would start with ``--`` or ``==`` is written ``\--``.
+    sql = _ESCAPED_LINE.sub("", "\n".join(lines[sql_start:separator])).strip()
     expected = "\n".join(lines[separator + 1 :]).strip()
     merged = {**defaults, **options}
     if "required_features" in defaults and "required_features" in options:
