@@ -60,13 +60,12 @@ def table_lines(records: list[dict[str, Any]]) -> list[tuple[str, int, int, int,
 
 
 def read_ratchet(path: Path) -> set[str]:
+    """The case ids of a ratchet (or unstable-cases) file: the first word of each line that is not
+    a comment."""
     if not path.exists():
         return set()
-    return {
-        line.strip()
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    }
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {line.split()[0] for line in lines if line.strip() and not line.startswith("#")}
 
 
 def write_ratchet(path: Path, ids: Iterable[str]) -> None:
