@@ -4,6 +4,7 @@ the ratchet (the committed ids of passing cases) compared with the run."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,12 +61,14 @@ def table_lines(records: list[dict[str, Any]]) -> list[tuple[str, int, int, int,
 
 
 def read_ratchet(path: Path) -> set[str]:
-    """The case ids of a ratchet (or unstable-cases) file: the first word of each line that is not
-    a comment."""
+    """The case ids of a ratchet (or unstable-cases) file: each line that is not a comment, up to
+    two spaces or a tab (what follows is a reason; a case name may hold single spaces)."""
     if not path.exists():
         return set()
     lines = path.read_text(encoding="utf-8").splitlines()
-    return {line.split()[0] for line in lines if line.strip() and not line.startswith("#")}
+    return {
+        re.split(r"\s{2,}|\t", line.strip())[0] for line in lines if line.strip() and not line.startswith("#")
+    }
 
 
 def write_ratchet(path: Path, ids: Iterable[str]) -> None:
