@@ -60,9 +60,11 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line with the number of fault plans tests/test_fault_plans.py explored (summed from
-    the reports' ``fault_plans`` property, so it also counts plans run on xdist workers)."""
+    """One line with the number of fault plans tests/test_fault_plans.py explored, and one with the
+    conformance cases that pass but are not in the ratchet yet (both from the reports' user
+    properties, so they also count what ran on xdist workers)."""
     per_test: dict[str, int] = {}
+    newly: set[str] = set()
     for reports in terminalreporter.stats.values():
         for report in reports:
             if getattr(report, "when", None) != "call":
@@ -70,7 +72,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             for name, value in getattr(report, "user_properties", ()):
                 if name == "fault_plans":
                     per_test[report.nodeid] = int(value)
+                if name == "conformance_newly_passing":
+                    newly.update(str(value).split())
     if per_test:
         terminalreporter.write_line(
             f"fault plans explored: {sum(per_test.values())} distinct plans in {len(per_test)} steps"
+        )
+    if newly:
+        shown = ", ".join(sorted(newly)[:20]) + (", ..." if len(newly) > 20 else "")
+        terminalreporter.write_line(
+            f"conformance: {len(newly)} cases pass that the ratchet does not hold yet "
+            f"(add them with `harness conformance --update-ratchet`): {shown}"
         )
