@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 
 from sqlglot import exp
 
+from fakes.bigquery.coltypes import unnested_elements
+
 DType = exp.DataType.Type
 
 _CIVIL = (DType.TIME, DType.DATETIME, DType.TIMESTAMP, DType.TIMESTAMPTZ, DType.TIMESTAMPLTZ)
@@ -83,15 +85,5 @@ def _is_text(node: exp.Expression) -> bool:
 
 def _unnests_strings(column: exp.Column) -> bool:
     """``column`` names the element of an ``UNNEST(['...', ...])`` of its own SELECT."""
-    select = column.find_ancestor(exp.Select)
-    if select is None or column.table:
-        return False
-    for unnest in select.find_all(exp.Unnest):
-        alias = unnest.args.get("alias")
-        names = [c.name for c in alias.columns] if alias is not None else []
-        if names != [column.name] or len(unnest.expressions) != 1:
-            continue
-        array = unnest.expressions[0]
-        elements = array.expressions if isinstance(array, exp.Array) else []
-        return bool(elements) and all(isinstance(e, exp.Literal) and e.is_string for e in elements)
-    return False
+    elements = unnested_elements(column)
+    return bool(elements) and all(isinstance(e, exp.Literal) and e.is_string for e in elements)

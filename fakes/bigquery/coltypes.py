@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 
+from sqlglot import exp
+
 from harness.schema.spec import FieldSpec, FieldType
 
 COLUMN_TYPES: ContextVar[Mapping[str, FieldType] | None] = ContextVar("bq_column_types", default=None)
@@ -58,3 +60,19 @@ def bignumeric_parameters(params: Mapping[str, object]) -> frozenset[str]:
 
 def is_bignumeric_parameter(name: str) -> bool:
     return name in BIGNUMERIC_PARAMS.get()
+
+
+def unnested_elements(column: exp.Column) -> list[exp.Expression] | None:
+    """The literal elements of the ``UNNEST([...])`` of its own SELECT that ``column`` names (its
+    only alias), or None: what a rewrite knows of such a column's type."""
+    select = column.find_ancestor(exp.Select)
+    if select is None or column.table:
+        return None
+    for unnest in select.find_all(exp.Unnest):
+        alias = unnest.args.get("alias")
+        names = [c.name for c in alias.columns] if alias is not None else []
+        if names != [column.name] or len(unnest.expressions) != 1:
+            continue
+        array = unnest.expressions[0]
+        return list(array.expressions) if isinstance(array, exp.Array) else None
+    return None

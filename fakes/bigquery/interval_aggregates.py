@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from fakes.bigquery.coltypes import type_of_column
+from fakes.bigquery.coltypes import type_of_column, unnested_elements
 from fakes.bigquery.intervals import INTERVAL_LIMITS
 from harness.schema.spec import FieldType
 
@@ -74,20 +74,8 @@ def is_interval(node: exp.Expression | None) -> bool:
 
 def _unnests_intervals(column: exp.Column) -> bool:
     """``column`` names the element of an ``UNNEST([INTERVAL ..., ...])`` of its own SELECT."""
-    select = column.find_ancestor(exp.Select)
-    if select is None or column.table:
-        return False
-    for unnest in select.find_all(exp.Unnest):
-        alias = unnest.args.get("alias")
-        names = [c.name for c in alias.columns] if alias is not None else []
-        if names != [column.name] or len(unnest.expressions) != 1:
-            continue
-        array = unnest.expressions[0]
-        if not isinstance(array, exp.Array):
-            return False
-        elements = [e for e in array.expressions if not isinstance(e, exp.Null)]
-        return bool(elements) and all(is_interval(e) for e in elements)
-    return False
+    elements = [e for e in unnested_elements(column) or [] if not isinstance(e, exp.Null)]
+    return bool(elements) and all(is_interval(e) for e in elements)
 
 
 _PART_CALLS = ("bq_interval_months(_x_)", "datepart('day', _x_)", "bq_interval_micros(_x_)")

@@ -62,7 +62,7 @@ def _rewrite_simple(sql: str) -> str:
             if end == index + 3:
                 continue
             body = sql[toks[index + 3].start : toks[end - 1].end]
-            pairs = [_rename_pair(item) for item in _split_top_commas(body)]
+            pairs = [_rename_pair(item) for item in split_commas(body)]
             text = f"SELECT * RENAME ({', '.join(pairs)})"
             edits.append((operator.start, toks[end - 1].end, text))
     for start, stop, text in reversed(edits):
@@ -89,7 +89,7 @@ def _inline_named_windows(sql: str, toks: tuple[Token, ...], start: int, end: in
     else:
         return None
     specs: dict[str, str] = {}
-    for item in _split_top_commas(sql[toks[position + 1].start : toks[end - 1].end]):
+    for item in split_commas(sql[toks[position + 1].start : toks[end - 1].end]):
         name, _, spec = item.partition(" ")
         spec = spec.strip()
         if spec.upper().startswith("AS"):
@@ -165,6 +165,12 @@ def _query_start(toks: tuple[Token, ...], index: int) -> int:
 
 def _query_stop(toks: tuple[Token, ...], start: int) -> int:
     """The index after the query's last token: an unmatched closing bracket or ``;``."""
+    return _clause_end(toks, start, at_pipes=False)
+
+
+def _clause_end(toks: tuple[Token, ...], start: int, *, at_pipes: bool = True) -> int:
+    """The index after an operator's last token: the next pipe at this depth (``at_pipes``), an
+    unmatched closing bracket or ``;``."""
     depth = 0
     index = start
     while index < len(toks):
@@ -175,26 +181,7 @@ def _query_stop(toks: tuple[Token, ...], start: int) -> int:
             if depth == 0:
                 return index
             depth -= 1
-        elif depth == 0 and text == ";":
-            return index
-        index += 1
-    return index
-
-
-def _clause_end(toks: tuple[Token, ...], start: int) -> int:
-    """The index after an operator's last token: the next pipe at this depth, an unmatched
-    closing bracket or ``;``."""
-    depth = 0
-    index = start
-    while index < len(toks):
-        text = toks[index].text
-        if text in "([":
-            depth += 1
-        elif text in ")]":
-            if depth == 0:
-                return index
-            depth -= 1
-        elif depth == 0 and (text == ";" or _is_pipe(toks, index)):
+        elif depth == 0 and (text == ";" or (at_pipes and _is_pipe(toks, index))):
             return index
         index += 1
     return index
@@ -209,12 +196,18 @@ def _is_pipe(toks: tuple[Token, ...], index: int) -> bool:
     )
 
 
-def _split_top_commas(text: str) -> list[str]:
+def split_commas(text: str) -> list[str]:
+    """A pipe operator's comma-separated list, split outside brackets and quotes."""
     items: list[str] = []
     depth = 0
     current = ""
+    quote = ""
     for char in text:
-        if char in "([":
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"`":
+            quote = char
+        elif char in "([":
             depth += 1
         elif char in ")]":
             depth -= 1

@@ -12,7 +12,7 @@ import re
 
 from sqlglot import exp
 
-from fakes.bigquery.pipe_clauses import rewrite_pipe_clauses
+from fakes.bigquery.pipe_clauses import rewrite_pipe_clauses, split_commas
 from fakes.bigquery.script_syntax import Token, tokens
 
 
@@ -31,7 +31,7 @@ def rewrite_pipes(sql: str) -> str:
             continue
         end = _segment_end(toks, index + 3)
         body = sql[toks[index + 3].start : toks[end - 1].end] if end > index + 3 else ""
-        items = _split_commas(body)
+        items = split_commas(body)
         if operator.upper == "DROP":
             text = f"SELECT * EXCEPT ({', '.join(items)})"
         else:
@@ -74,7 +74,7 @@ def _rewrite_calls(sql: str) -> str:
         if closing >= len(toks):
             return sql
         source = f"(SELECT * FROM ({sql[: toks[index].start].strip()}))"
-        args = _split_commas(sql[toks[opening].end : toks[closing].start])
+        args = split_commas(sql[toks[opening].end : toks[closing].start])
         marked = [source if re.fullmatch(r"(?i)INPUT\s+TABLE", arg) else arg for arg in args]
         if marked == args:
             marked = [source, *args]
@@ -107,30 +107,6 @@ def _segment_end(toks: tuple[Token, ...], start: int) -> int:
             return index
         index += 1
     return index
-
-
-def _split_commas(text: str) -> list[str]:
-    items: list[str] = []
-    depth = 0
-    current = ""
-    quote = ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"`":
-            quote = char
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(current.strip())
-            current = ""
-            continue
-        current += char
-    if current.strip():
-        items.append(current.strip())
-    return items
 
 
 def parenthesize_nested_set_operand(node: exp.Expression) -> exp.Expression:
