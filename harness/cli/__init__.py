@@ -7,6 +7,7 @@
 ``harness run`` / ``replay``            :mod:`harness.cli.run`
 ``harness emulators up``                :mod:`harness.cli.emulators`
 ``harness conformance``                 :mod:`harness.cli.conformance`
+``harness ci summary``                  :mod:`harness.cli.ci`
 =====================================  ===========================
 
 Each module imports what its command needs when the command runs, so ``harness --help`` and the
@@ -20,6 +21,7 @@ from typing import Annotated
 
 import typer
 
+from harness.cli.ci import ci_app
 from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
 from harness.cli.run import replay_command, run_command
@@ -59,5 +61,6 @@ app.command("run")(run_command)
 app.command("replay")(replay_command)
 app.add_typer(emulators_app, name="emulators")
 app.command("conformance")(conformance_command)
+app.add_typer(ci_app, name="ci")
 
 __all__ = ["app"]
