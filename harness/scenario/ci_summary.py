@@ -24,7 +24,7 @@ import contextlib
 import re
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.scenario.junit import JunitReport, TestCase, Unreadable, read_junit
@@ -158,11 +158,9 @@ def _from_case(case: TestCase, runs_dir: Path, records: dict[str, RunRecord]) ->
     record_id = _record_id(lines)
     if record_id is not None and record_id in records:
         found = _from_record(runs_dir / record_id, records[record_id])
-        return ScenarioFailure(
-            found.scenario, tier or found.tier, found.source, found.step, found.messages, found.record
-        )
+        return replace(found, tier=tier or found.tier)
     head = _REPORT_HEAD.match(lines[0]) if lines else None
-    source = head["source"] if head else case.classname
+    source = head["source"] if head else None
     if lines and lines[0].startswith(_NOT_RUN):
         return ScenarioFailure(name, tier, source, lines[0].rstrip(":"), _messages(lines[1:]), None)
     step, messages = _failing_step(lines)
@@ -310,4 +308,4 @@ def _indented_block(text: str) -> list[str]:
     return [f"  {fence}text", *(f"  {line}" for line in text.splitlines()), f"  {fence}"]
 
 
-__all__ = ["ScenarioFailure", "Summary", "build_summary", "render_markdown"]
+__all__ = ["RunCounts", "ScenarioFailure", "Summary", "build_summary", "render_markdown"]
