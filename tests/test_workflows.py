@@ -120,6 +120,9 @@ def policy_violations(text: str) -> list[str]:
         checkout = str(step.get("uses", "")).startswith("actions/checkout@")
         if checkout and (step.get("with") or {}).get("persist-credentials") is not False:
             problems.append(f"job {job_id}: checkout without persist-credentials: false")
+    problems += [
+        f"{where} names a secret outside a step's env:" for where in _secrets_outside_step_env(workflow)
+    ]
     top = workflow.get("permissions")
     if top is None:
         problems.append("no top-level permissions")
@@ -141,6 +144,23 @@ def policy_violations(text: str) -> list[str]:
     return problems
 
 
+def _secrets_outside_step_env(node: Any, where: str = "") -> list[str]:
+    """Where ``secrets.`` appears other than in a step's ``env:``: a job's or the workflow's env
+    hands the secret to every step, third-party actions included."""
+    if isinstance(node, dict):
+        return [
+            found
+            for key, value in node.items()
+            if not (key == "env" and re.search(r"\.steps\[\d+\]$", where))
+            for found in _secrets_outside_step_env(value, f"{where}.{key}")
+        ]
+    if isinstance(node, list):
+        return [
+            found for i, item in enumerate(node) for found in _secrets_outside_step_env(item, f"{where}[{i}]")
+        ]
+    return [where.lstrip(".")] if isinstance(node, str) and "secrets." in node else []
+
+
 @pytest.mark.parametrize("path", [CI, NIGHTLY], ids=["ci", "nightly"])
 def test_workflows_keep_the_policy(path: Path) -> None:
     assert policy_violations(path.read_text(encoding="utf-8")) == []
@@ -151,6 +171,7 @@ def test_the_policy_catches_a_bad_workflow() -> None:
     assert "actions/checkout@v4 is not pinned" in problems
     assert "someone/deploy@main is not pinned" in problems
     assert "has ${{ }} in run:" in problems
+    assert "jobs.build.steps[2].run names a secret outside a step's env:" in problems
     assert "checkout without persist-credentials: false" in problems
     assert "top-level permissions 'write-all'" in problems
     assert "job build: no timeout-minutes" in problems
@@ -159,6 +180,13 @@ def test_the_policy_catches_a_bad_workflow() -> None:
 def test_a_pin_without_its_version_comment_is_a_violation() -> None:
     pinned = BAD_WORKFLOW.replace("someone/deploy@main", "someone/deploy@" + "a" * 40)
     assert any("has no '# vX.Y.Z' comment" in line for line in policy_violations(pinned))
+
+
+def test_a_secret_in_a_job_env_is_a_violation() -> None:
+    job_env = BAD_WORKFLOW.replace(
+        "    runs-on:", "    env:\n      TOKEN: ${{ secrets.DEPLOY_TOKEN }}\n    runs-on:"
+    )
+    assert "jobs.build.env.TOKEN names a secret outside a step's env:" in policy_violations(job_env)
 
 
 # ------------------------------------------------------------------------------------- linters
