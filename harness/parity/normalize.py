@@ -3,8 +3,9 @@
 A snapshot recorded on real GCP and a run on the emulator differ in values nobody means to compare:
 the project, generated names, job ids, timestamps, etags, ciphertexts, the host. Each is replaced by
 a placeholder: ``<project>`` and ``<origin>`` (one value per run), and ``<kind:n>`` for the rest,
-numbered per kind by first appearance (``<dataset:1>``, ``<timestamp:2>``), so the same value keeps
-its placeholder everywhere it appears, in paths, bodies and error messages alike.
+numbered per kind by first appearance (``<dataset:1>``, ``<job-id:2>``), so the same value keeps
+its placeholder everywhere it appears, in paths, bodies and error messages alike. Timestamps are
+numbered per occurrence instead (:data:`ORDINAL_KINDS`).
 
 What is volatile is found three ways: values the test registers (:meth:`Normalizer.register`, e.g.
 a generated dataset name), values under keys known to vary (``etag``, ``creationTime``, ``jobId``,
@@ -38,6 +39,9 @@ VOLATILE_KEYS: dict[str, str] = {
     "ciphertextCrc32c": "crc32c",
 }
 """Keys whose value differs between two runs of the same calls, and the placeholder kind for it."""
+ORDINAL_KINDS = frozenset({"timestamp"})
+"""Kinds numbered per occurrence, not per value: two times equal on a manual clock differ by
+milliseconds on a real service, so only where a time appears is compared."""
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("origin", re.compile(r"https?://[^/\s\"']+")),
@@ -45,6 +49,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("uuid", re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")),
 )
 _NAME_CHARS = r"A-Za-z0-9_\-"
+LONG = 512
+"""Strings longer than this (a 64 KiB plaintext in base64) are stored as ``<N chars>``."""
 _PLACEHOLDER = re.compile(r"<[a-z][a-z0-9-]*(?::\d+)?>")
 
 
@@ -92,7 +98,7 @@ class Normalizer:
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
         if isinstance(value, str):
-            return self.text(value)
+            return f"<{len(value)} chars>" if len(value) > LONG else self.text(value)
         return value
 
     def text(self, text: str) -> str:
@@ -137,6 +143,8 @@ class Normalizer:
         if _PLACEHOLDER.fullmatch(value):
             return value
         numbers = self._numbers.setdefault(kind, {})
+        if kind in ORDINAL_KINDS:
+            value = f"{value}#{len(numbers)}"
         number = numbers.setdefault(value, len(numbers) + 1)
         return f"<{kind}:{number}>"
 

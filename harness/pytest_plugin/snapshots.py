@@ -42,7 +42,7 @@ from harness.parity.normalize import Normalizer, mask_project, renumber
 
 MARKER = "snapshot"
 MARKER_HELP = (
-    'snapshot("service/name"): compare the Google calls this test makes (snapshot.watch / '
+    'snapshot("service/name"): compare the Google calls this test makes (parity_snapshot.watch / '
     "parity_snapshot.expect) with tests/parity/snapshots/<service>/<name>.json; gcp writes it validated"
 )
 UPDATE_OPTION = "--snapshot-update"
@@ -111,10 +111,11 @@ class SnapshotRecorder:
         """The block must fail with ``error`` (the fake's class for the behaviour). On the fake
         tier the raised error's status, reason and message are kept for the comparison; on the
         emulator and gcp the exchange itself was captured, and any error of the client passes
-        (the snapshot says what it was). ``error``'s provenance goes into the snapshot."""
+        (the snapshot says what it was) as long as the service sent an error answer. ``error``'s provenance goes into the snapshot."""
         self.provenance.append(
             store.Provenance(error.__name__, getattr(error, "confirmed", None), getattr(error, "searched", ""))
         )
+        before = len(self.exchanges)
         try:
             yield
         except Exception as exc:
@@ -122,6 +123,11 @@ class SnapshotRecorder:
                 if not isinstance(exc, error):
                     raise AssertionError(f"expected {error.__name__}, the fake raised {exc!r}") from exc
                 self.outcomes.append(_outcome_of_exception(exc))
+            elif not error_outcomes(self.exchanges[before:]):
+                raise AssertionError(
+                    f"expected {error.__name__} from the service, but the client failed before any "
+                    f"error answer: {exc!r}"
+                ) from exc
             return
         if self.tier != "gcp":
             raise AssertionError(f"expected {error.__name__}, but the call succeeded")
