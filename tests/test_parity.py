@@ -57,7 +57,9 @@ def parity_dataset(parity_warehouse: Any, parity_snapshot: Any) -> Iterator[str]
 
 
 @pytest.fixture
-def kms_world(request: pytest.FixtureRequest, harness_tier: str, harness_settings: Any, parity_snapshot: Any) -> World:
+def kms_world(
+    request: pytest.FixtureRequest, harness_tier: str, harness_settings: Any, parity_snapshot: Any
+) -> World:
     """Cloud KMS for a case: the fake's model, or google-cloud-kms (watched by the snapshot)."""
     if harness_tier == "fake":
         calls: Any = KmsBackend(ManualClock(), seed=1)
@@ -88,7 +90,9 @@ def test_bigquery_rule_matches_its_snapshot(
 
 
 @pytest.mark.parametrize("case", [_kms_param(case) for case in kms_cases.CASES])
-def test_kms_error_matches_its_snapshot(case: kms_cases.Case, harness_tier: str, parity_snapshot: Any, kms_world: World) -> None:
+def test_kms_error_matches_its_snapshot(
+    case: kms_cases.Case, harness_tier: str, parity_snapshot: Any, kms_world: World
+) -> None:
     if case.rest_only and harness_tier == "fake":
         pytest.skip("an error of the REST face (page tokens, update masks): the in-process model has none")
     call = case.setup(kms_world)

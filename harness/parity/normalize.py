@@ -58,7 +58,9 @@ class Normalizer:
     """Replaces volatile values by placeholders; one instance per recording, so numbering is shared
     by every exchange (and outcome) of one test."""
 
-    def __init__(self, *, project: str | None = None, values: Mapping[str, Iterable[str]] | None = None) -> None:
+    def __init__(
+        self, *, project: str | None = None, values: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
         self._numbers: dict[str, dict[str, int]] = {}
         self._known: dict[str, str] = {}
         if project:
@@ -121,7 +123,11 @@ class Normalizer:
 
     def _pattern(self) -> re.Pattern[str] | None:
         known = sorted(self._known, key=len, reverse=True)
-        parts = [rf"(?<![{_NAME_CHARS}])(?P<known>{'|'.join(map(re.escape, known))})(?![{_NAME_CHARS}])"] if known else []
+        parts = (
+            [rf"(?<![{_NAME_CHARS}])(?P<known>{'|'.join(map(re.escape, known))})(?![{_NAME_CHARS}])"]
+            if known
+            else []
+        )
         parts += [f"(?P<{kind}>{regex.pattern})" for kind, regex in _PATTERNS]
         parts.insert(0, f"(?P<placeholder>{_PLACEHOLDER.pattern})")
         return re.compile("|".join(parts))

@@ -62,7 +62,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="emulator tier: (re)write the parity snapshots of @pytest.mark.snapshot tests as "
         "validated: false instead of comparing (a snapshot validated on GCP is never overwritten)",
     )
-    parser.addini(DIR_INI, "where parity snapshots live, relative to the rootdir", default="tests/parity/snapshots")
+    parser.addini(
+        DIR_INI, "where parity snapshots live, relative to the rootdir", default="tests/parity/snapshots"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -111,9 +113,12 @@ class SnapshotRecorder:
         """The block must fail with ``error`` (the fake's class for the behaviour). On the fake
         tier the raised error's status, reason and message are kept for the comparison; on the
         emulator and gcp the exchange itself was captured, and any error of the client passes
-        (the snapshot says what it was) as long as the service sent an error answer. ``error``'s provenance goes into the snapshot."""
+        (the snapshot says what it was) as long as the service sent an error answer.
+        ``error``'s provenance goes into the snapshot."""
         self.provenance.append(
-            store.Provenance(error.__name__, getattr(error, "confirmed", None), getattr(error, "searched", ""))
+            store.Provenance(
+                error.__name__, getattr(error, "confirmed", None), getattr(error, "searched", "")
+            )
         )
         before = len(self.exchanges)
         try:
@@ -183,7 +188,9 @@ class SnapshotRecorder:
     def _capture(self, response: Any, *args: Any, **kwargs: Any) -> None:
         request = response.request
         url = urlsplit(request.url)
-        query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        query = {
+            k: v[0] if len(v) == 1 else v for k, v in parse_qs(url.query, keep_blank_values=True).items()
+        }
         self.exchanges.append(
             exchange(
                 request.method,
@@ -240,7 +247,9 @@ def _client_versions() -> dict[str, str]:
 
 
 @pytest.fixture
-def parity_snapshot(request: pytest.FixtureRequest, harness_tier: str, harness_settings: Any) -> SnapshotRecorder:
+def parity_snapshot(
+    request: pytest.FixtureRequest, harness_tier: str, harness_settings: Any
+) -> SnapshotRecorder:
     """The recorder of a ``@pytest.mark.snapshot("service/name")`` test (see the module doc)."""
     marker = request.node.get_closest_marker(MARKER)
     if marker is None or len(marker.args) != 1 or not isinstance(marker.args[0], str):

@@ -159,7 +159,9 @@ CASES = (
     Case(
         "clustering_field_repeated",
         bq.ClusteringFieldRepeated,
-        creates(table(schema=(*BASE_SCHEMA, col("tags", mode=FieldMode.REPEATED)), clustering_fields=("tags",))),
+        creates(
+            table(schema=(*BASE_SCHEMA, col("tags", mode=FieldMode.REPEATED)), clustering_fields=("tags",))
+        ),
     ),
     Case("duplicate_table", bq.TableAlreadyExists, _twice),
 )

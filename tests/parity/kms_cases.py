@@ -26,10 +26,14 @@ class KmsCalls(Protocol):
     """The Cloud KMS calls the cases make, named as :class:`fakes.kms.models.KmsBackend` names them."""
 
     def create_key_ring(self, parent: str, key_ring_id: str) -> Any: ...
-    def create_crypto_key(self, key_ring_name: str, crypto_key_id: str, *, skip_initial_version: bool = False) -> Any: ...
+    def create_crypto_key(
+        self, key_ring_name: str, crypto_key_id: str, *, skip_initial_version: bool = False
+    ) -> Any: ...
     def get_key_ring(self, name: str) -> Any: ...
     def get_crypto_key_version(self, name: str) -> Any: ...
-    def encrypt(self, name: str, plaintext: bytes, aad: bytes = b"", plaintext_crc32c: int | None = None) -> Any: ...
+    def encrypt(
+        self, name: str, plaintext: bytes, aad: bytes = b"", plaintext_crc32c: int | None = None
+    ) -> Any: ...
     def decrypt(self, name: str, ciphertext: bytes, aad: bytes = b"") -> Any: ...
     def destroy_version(self, version_name: str) -> Any: ...
     def restore_version(self, version_name: str) -> Any: ...
@@ -44,9 +48,13 @@ class GoogleKms:
         self.client = client
 
     def create_key_ring(self, parent: str, key_ring_id: str) -> Any:
-        return self.client.create_key_ring(request={"parent": parent, "key_ring_id": key_ring_id, "key_ring": {}})
+        return self.client.create_key_ring(
+            request={"parent": parent, "key_ring_id": key_ring_id, "key_ring": {}}
+        )
 
-    def create_crypto_key(self, key_ring_name: str, crypto_key_id: str, *, skip_initial_version: bool = False) -> Any:
+    def create_crypto_key(
+        self, key_ring_name: str, crypto_key_id: str, *, skip_initial_version: bool = False
+    ) -> Any:
         from google.cloud import kms_v1
 
         key = self.client.create_crypto_key(
@@ -65,7 +73,9 @@ class GoogleKms:
     def get_crypto_key_version(self, name: str) -> Any:
         return self.client.get_crypto_key_version(name=name)
 
-    def encrypt(self, name: str, plaintext: bytes, aad: bytes = b"", plaintext_crc32c: int | None = None) -> Any:
+    def encrypt(
+        self, name: str, plaintext: bytes, aad: bytes = b"", plaintext_crc32c: int | None = None
+    ) -> Any:
         request: dict[str, Any] = {"name": name, "plaintext": plaintext, "additional_authenticated_data": aad}
         if plaintext_crc32c is not None:
             request["plaintext_crc32c"] = {"value": plaintext_crc32c}
@@ -146,6 +156,16 @@ def _destroyed_twice(w: World) -> Callable[[], object]:
     return lambda: w.kms.destroy_version(version)
 
 
+def _missing_key(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    return lambda: w.kms.encrypt(f"{ring}/cryptoKeys/missing", b"secret")
+
+
+def _no_primary(w: World) -> Callable[[], object]:
+    key = w.key(skip_initial_version=True)
+    return lambda: w.kms.encrypt(key, b"secret")
+
+
 def _wrong_key(w: World) -> Callable[[], object]:
     ring = w.ring()
     first, second = w.key(ring), w.key(ring)
@@ -164,12 +184,12 @@ def _key_then(call: Callable[[World, str], object]) -> Setup:
 
 
 CASES = (
-    Case("key_ring_not_found", kms.KeyRingNotFound, lambda w: lambda: w.kms.get_key_ring(f"{w.location}/keyRings/missing")),
     Case(
-        "crypto_key_not_found",
-        kms.CryptoKeyNotFound,
-        lambda w: (ring := w.ring()) and (lambda: w.kms.encrypt(f"{ring}/cryptoKeys/missing", b"secret")),
+        "key_ring_not_found",
+        kms.KeyRingNotFound,
+        lambda w: lambda: w.kms.get_key_ring(f"{w.location}/keyRings/missing"),
     ),
+    Case("crypto_key_not_found", kms.CryptoKeyNotFound, _missing_key),
     Case(
         "crypto_key_version_not_found",
         kms.CryptoKeyVersionNotFound,
@@ -184,11 +204,7 @@ CASES = (
         kms.VersionNotScheduledForDestruction,
         _key_then(lambda w, key: w.kms.restore_version(f"{key}/cryptoKeyVersions/1")),
     ),
-    Case(
-        "no_primary_version",
-        kms.NoPrimaryVersion,
-        lambda w: (key := w.key(skip_initial_version=True)) and (lambda: w.kms.encrypt(key, b"secret")),
-    ),
+    Case("no_primary_version", kms.NoPrimaryVersion, _no_primary),
     Case(
         "ciphertext_invalid",
         kms.CiphertextInvalid,
@@ -200,13 +216,21 @@ CASES = (
         kms.ChecksumMismatch,
         _key_then(lambda w, key: w.kms.encrypt(key, b"secret", plaintext_crc32c=crc32c(b"secret") ^ 1)),
     ),
-    Case("plaintext_too_long", kms.PlaintextTooLong, _key_then(lambda w, key: w.kms.encrypt(key, b"x" * TOO_LONG))),
+    Case(
+        "plaintext_too_long",
+        kms.PlaintextTooLong,
+        _key_then(lambda w, key: w.kms.encrypt(key, b"x" * TOO_LONG)),
+    ),
     Case(
         "additional_data_too_long",
         kms.AdditionalDataTooLong,
         _key_then(lambda w, key: w.kms.encrypt(key, b"secret", b"a" * TOO_LONG)),
     ),
-    Case("invalid_resource_id", kms.InvalidResourceId, lambda w: lambda: w.kms.create_key_ring(w.location, "bad id!")),
+    Case(
+        "invalid_resource_id",
+        kms.InvalidResourceId,
+        lambda w: lambda: w.kms.create_key_ring(w.location, "bad id!"),
+    ),
     Case(
         "invalid_version_state",
         kms.InvalidVersionState,
@@ -227,21 +251,30 @@ CASES = (
     Case(
         "update_mask_invalid",
         kms.UpdateMaskInvalid,
-        _key_then(lambda w, key: w.kms.update_version_state(f"{key}/cryptoKeyVersions/1", "DISABLED", ("labels",))),
+        _key_then(
+            lambda w, key: w.kms.update_version_state(f"{key}/cryptoKeyVersions/1", "DISABLED", ("labels",))
+        ),
         rest_only=True,
     ),
 )
 
+_INJECTED = (
+    "answered only when the harness's fault controls inject it; faults are refused on gcp, so no "
+    "gcp run could ever validate a snapshot of it"
+)
+_CLIENT_SENDS_VALID = "google-cloud-kms only sends well-formed requests to methods that exist"
+
 LEFT_OUT: dict[type[Exception], str] = {
-    kms.ServiceUnavailable: "injected by the harness's fault controls; faults are refused on gcp, so no gcp run could validate it",
-    kms.DeadlineExceeded: "injected by the harness's fault controls; faults are refused on gcp, so no gcp run could validate it",
-    kms.QuotaExhausted: "injected by the harness's fault controls; faults are refused on gcp, so no gcp run could validate it",
+    kms.ServiceUnavailable: _INJECTED,
+    kms.DeadlineExceeded: _INJECTED,
+    kms.QuotaExhausted: _INJECTED,
     kms.UnsupportedPurpose: "a limit of the fake, not a Cloud KMS error: real Cloud KMS accepts the call",
-    kms.UnsupportedVersionTemplate: "a limit of the emulator, not a Cloud KMS error: real Cloud KMS accepts the call",
-    kms.InvalidResourceType: "google-cloud-kms's REST transport refuses a version name for decrypt before "
-    "sending (ValueError: the name must match the binding cryptoKeys/*); only gRPC reaches the service",
-    kms.MethodNotFound: "the client only calls methods that exist",
-    kms.InvalidJsonValue: "the client always sends well-formed values",
-    kms.InvalidJsonPayload: "the client always sends well-formed JSON",
+    kms.UnsupportedVersionTemplate: "a limit of the emulator, not a Cloud KMS error: Cloud KMS accepts it",
+    kms.InvalidResourceType: "google-cloud-kms's REST transport refuses a version name for decrypt "
+    "before sending (ValueError: the name must match the binding cryptoKeys/*); only gRPC reaches "
+    "the service",
+    kms.MethodNotFound: _CLIENT_SENDS_VALID,
+    kms.InvalidJsonValue: _CLIENT_SENDS_VALID,
+    kms.InvalidJsonPayload: _CLIENT_SENDS_VALID,
 }
 """The error classes with no snapshot, and why."""
