@@ -51,7 +51,7 @@ def parity_warehouse(request: pytest.FixtureRequest, harness_tier: str, harness_
 def parity_dataset(parity_warehouse: Any, parity_snapshot: Any) -> Iterator[str]:
     """A new dataset, removed with its contents afterwards (after the snapshot's check)."""
     dataset = parity_snapshot.unique("dataset", "parity")
-    parity_warehouse.create_dataset(dataset)
+    parity_warehouse.create_dataset(dataset, labels={"harness-fixture": "parity_dataset"})
     yield dataset
     parity_warehouse.delete_dataset(dataset, delete_contents=True, not_found_ok=True)
 
@@ -59,14 +59,19 @@ def parity_dataset(parity_warehouse: Any, parity_snapshot: Any) -> Iterator[str]
 @pytest.fixture
 def kms_world(
     request: pytest.FixtureRequest, harness_tier: str, harness_settings: Any, parity_snapshot: Any
-) -> World:
-    """Cloud KMS for a case: the fake's model, or google-cloud-kms (watched by the snapshot)."""
+) -> Iterator[World]:
+    """Cloud KMS for a case: the fake's model, or google-cloud-kms (watched by the snapshot). On
+    gcp the versions a case made are scheduled for destruction afterwards: they bill while alive."""
     if harness_tier == "fake":
         calls: Any = KmsBackend(ManualClock(), seed=1)
     else:
         calls = GoogleKms(parity_snapshot.watch(request.getfixturevalue("kms_client")))
     location = f"projects/{harness_settings.gcp_project_id}/locations/{KMS_LOCATION}"
-    return World(calls, location, parity_snapshot.unique)
+    world = World(calls, location, parity_snapshot.unique)
+    yield world
+    if harness_tier == "gcp":
+        for key in world.keys:
+            calls.destroy_all_versions(key)
 
 
 # -------------------------------------------------------------------------------- the snapshots
@@ -130,3 +135,47 @@ def test_every_unconfirmed_text_starts_unvalidated() -> None:
         f"kms/{case.name}" for case in kms_cases.CASES if getattr(case.error, "confirmed", None) is None
     }
     assert set(unconfirmed) == expected
+
+
+# --------------------------------------------------------------------------------- the listing
+
+
+def test_parity_list_prints_the_readme_table() -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["parity", "list", "--dir", str(SNAPSHOTS)])
+    assert result.exit_code == 0, result.output
+    snapshots = store.load_all(SNAPSHOTS)
+    validated = sum(s.validated for s in snapshots)
+    assert f"| all | {validated} | {len(snapshots) - validated} | {len(snapshots)} |" in result.output
+    assert "| `bigquery/partition_field_not_found` |" in result.output
+    assert "not confirmed: PartitionExpirationNotPositive" in result.output
+
+
+def test_parity_list_refuses_a_missing_directory_or_a_broken_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    runner = CliRunner()
+    missing = runner.invoke(app, ["parity", "list", "--dir", str(tmp_path / "none")])
+    assert missing.exit_code == 2
+    assert "no snapshot directory" in missing.output
+    (tmp_path / "kms").mkdir()
+    (tmp_path / "kms" / "x.json").write_text('{"name": "kms/x", "validated": 1, "exchanges": []}')
+    broken = runner.invoke(app, ["parity", "list", "--dir", str(tmp_path)])
+    assert broken.exit_code == 2
+    assert "x.json: validated: true or false" in broken.output
+
+
+@pytest.mark.harness(tier="emulator")
+def test_the_gcp_cleanup_schedules_every_live_version_for_destruction(
+    kms_client: Any, kms_key_name: str
+) -> None:
+    calls = GoogleKms(kms_client)
+    kms_client.create_crypto_key_version(parent=kms_key_name, crypto_key_version={})
+    calls.destroy_all_versions(kms_key_name)
+    states = {v.state.name for v in kms_client.list_crypto_key_versions(parent=kms_key_name)}
+    assert states == {"DESTROY_SCHEDULED"}

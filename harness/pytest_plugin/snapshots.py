@@ -205,15 +205,13 @@ class SnapshotRecorder:
 
 def _session_of(target: Any) -> Any:
     """The ``requests`` session behind a Google client (BigQuery's ``_http``, a KMS REST
-    transport's ``_session``), or ``target`` itself."""
-    import requests
-
+    transport's ``_session``), or ``target`` itself: whatever has ``requests``' ``hooks``."""
     for candidate in (
         target,
         getattr(target, "_http", None),
         getattr(getattr(target, "transport", None), "_session", None),
     ):
-        if isinstance(candidate, requests.Session):
+        if isinstance(getattr(candidate, "hooks", None), dict) and callable(getattr(candidate, "send", None)):
             return candidate
     raise TypeError(f"snapshot.watch: no requests session found on {type(target).__name__}")
 

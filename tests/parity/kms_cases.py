@@ -13,7 +13,7 @@ Left out, with why (see :data:`LEFT_OUT`): errors a client cannot provoke from r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fakes.kms import exceptions as kms
@@ -100,6 +100,22 @@ class GoogleKms:
     def list_key_rings(self, parent: str, page_token: str) -> Any:
         return list(self.client.list_key_rings(request={"parent": parent, "page_token": page_token}))
 
+    def destroy_all_versions(self, key_name: str) -> None:
+        """Schedule the destruction of every version still ENABLED or DISABLED (best effort)."""
+        from google.api_core.exceptions import GoogleAPICallError
+        from google.cloud import kms_v1
+
+        live = {
+            kms_v1.CryptoKeyVersion.CryptoKeyVersionState.ENABLED,
+            kms_v1.CryptoKeyVersion.CryptoKeyVersionState.DISABLED,
+        }
+        try:
+            for version in self.client.list_crypto_key_versions(parent=key_name):
+                if version.state in live:
+                    self.client.destroy_crypto_key_version(name=version.name)
+        except GoogleAPICallError:
+            return
+
 
 @dataclass
 class World:
@@ -109,6 +125,9 @@ class World:
     kms: Any
     location: str
     unique: Callable[[str, str], str]
+    keys: list[str] = field(default_factory=list)
+    """Every crypto key made, so a gcp run can schedule their versions' destruction (they bill
+    monthly while they exist, and key rings and keys can never be deleted)."""
 
     def ring(self) -> str:
         ring_id = self.unique("key-ring", "parity")
@@ -119,7 +138,8 @@ class World:
         ring = ring or self.ring()
         key_id = self.unique("crypto-key", "key")
         self.kms.create_crypto_key(ring, key_id, skip_initial_version=skip_initial_version)
-        return f"{ring}/cryptoKeys/{key_id}"
+        self.keys.append(f"{ring}/cryptoKeys/{key_id}")
+        return self.keys[-1]
 
 
 Setup = Callable[[World], Callable[[], object]]
