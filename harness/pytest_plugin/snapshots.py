@@ -28,7 +28,6 @@ import secrets
 import warnings
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -36,9 +35,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.parity import compare, store
+from harness.parity import store
 from harness.parity.exchange import Exchange, Outcome, error_outcomes, exchange
-from harness.parity.normalize import Normalizer, mask_project, renumber
+from harness.parity.normalize import Normalizer
+from harness.parity.verdict import Recording, settle
 
 MARKER = "snapshot"
 MARKER_HELP = (
@@ -140,51 +140,23 @@ class SnapshotRecorder:
     # ------------------------------------------------------------------------- the end
     def finish(self) -> None:
         """Write (gcp, or emulator with ``--snapshot-update``) or compare; ``pytest.fail`` with the
-        differences, or naming the missing snapshot."""
-        stored = store.load(self.root, self.name)
-        if self.tier == "gcp":
-            self._write(validated=True)
-            return
-        if self.tier == "emulator" and self.update:
-            if stored is not None and stored.validated:
-                warnings.warn(
-                    f"snapshot {self.name} was validated on GCP ({stored.validated_at}); "
-                    f"{UPDATE_OPTION} on the emulator tier does not overwrite it, it is compared instead",
-                    pytest.PytestWarning,
-                    stacklevel=1,
-                )
-            else:
-                self._write(validated=False)
-                return
-        if stored is None:
-            pytest.fail(
-                f"no snapshot {self.name} in {self.root}: record it with --backend emulator "
-                f"{UPDATE_OPTION} (unvalidated) or on gcp (validated)",
-                pytrace=False,
-            )
-        if self.tier == "fake":
-            expected: Any = renumber([item.as_dict() for item in error_outcomes(stored.exchanges)])
-            actual: Any = renumber([self.normalizer.outcome(item).as_dict() for item in self.outcomes])
-            found = compare.differences(expected, actual, "errors")
-        else:
-            found = compare.differences(
-                stored.exchanges, self.normalizer.exchanges(self.exchanges), "exchanges"
-            )
-        if found:
-            pytest.fail(compare.report(self.name, found), pytrace=False)
+        differences, or naming the missing snapshot (:func:`harness.parity.verdict.settle`)."""
+        recording = Recording(
+            self.name,
+            self.tier,
+            self.project,
+            exchanges=self.exchanges,
+            outcomes=self.outcomes,
+            provenance=self.provenance,
+            clients=_client_versions(),
+        )
+        verdict = settle(self.root, recording, self.normalizer, update=self.update)
+        if verdict.note:
+            warnings.warn(verdict.note, pytest.PytestWarning, stacklevel=1)
+        if not verdict.ok:
+            pytest.fail(verdict.message(self.name), pytrace=False)
 
     # ------------------------------------------------------------------------ internals
-    def _write(self, *, validated: bool) -> None:
-        snapshot = store.Snapshot(
-            name=self.name,
-            exchanges=self.normalizer.exchanges(self.exchanges),
-            validated=validated,
-            validated_at=datetime.now(UTC).isoformat(timespec="seconds") if validated else None,
-            where={"tier": self.tier, "project": mask_project(self.project), "clients": _client_versions()},
-            provenance=self.provenance,
-        )
-        store.write(self.root, snapshot)
-
     def _capture(self, response: Any, *args: Any, **kwargs: Any) -> None:
         request = response.request
         url = urlsplit(request.url)

@@ -441,3 +441,43 @@ def test_the_marker_compares_through_pytest(
     result = pytester.runpytest("-p", "no:randomly", "--backend", "fake", "-k", "boom")
     result.assert_outcomes(failed=1)
     assert '  errors[0].message: "Bad other thing" vs "Bad thing"' in result.stdout.lines
+
+
+# ------------------------------------------------------------- settle: the interface for scenarios
+
+
+def test_settle_takes_plain_exchanges(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from harness.parity.verdict import Recording, settle
+
+    exchanges = recording("proj-a", "ds_111", "job_aaa", "1733480000000", "https://bigquery.googleapis.com")
+    gcp = Recording(
+        "bigquery/job", "gcp", "proj-a", exchanges=exchanges, clients={"google-cloud-bigquery": "3"}
+    )
+    written = settle(
+        tmp_path, gcp, Normalizer(project="proj-a"), now=lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    )
+    assert (written.action, written.ok, written.path) == ("written", True, tmp_path / "bigquery" / "job.json")
+    snapshot = store.load(tmp_path, "bigquery/job")
+    assert snapshot is not None
+    assert (snapshot.validated, snapshot.validated_at) == (True, "2026-01-02T03:04:05+00:00")
+    assert snapshot.where == {"tier": "gcp", "project": "pr**-a", "clients": {"google-cloud-bigquery": "3"}}
+
+    again = recording("proj-b", "ds_111", "job_bbb", "1733480000001", "http://127.0.0.1:1")
+    verdict = settle(
+        tmp_path,
+        Recording("bigquery/job", "emulator", "proj-b", exchanges=again),
+        Normalizer(project="proj-b"),
+    )
+    assert (verdict.action, verdict.differences) == ("compared", [])
+
+    missing = settle(tmp_path, Recording("bigquery/other", "fake", "p"), Normalizer())
+    assert not missing.ok
+    assert missing.message("bigquery/other").startswith(f"no snapshot bigquery/other in {tmp_path}:")
+
+
+def test_watch_needs_a_requests_session(tmp_path: Path) -> None:
+    recorder = SnapshotRecorder("bigquery/t", "emulator", tmp_path, project="p1", update=False)
+    with pytest.raises(TypeError, match="no requests session found on object"):
+        recorder.watch(object())
