@@ -8,6 +8,7 @@
 ``harness emulators up``                :mod:`harness.cli.emulators`
 ``harness conformance``                 :mod:`harness.cli.conformance`
 ``harness ci summary``                  :mod:`harness.cli.ci`
+``harness parity list``                 :mod:`harness.cli.parity`
 =====================================  ===========================
 
 Each module imports what its command needs when the command runs, so ``harness --help`` and the
@@ -24,6 +25,7 @@ import typer
 from harness.cli.ci import ci_app
 from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
+from harness.cli.parity import parity_app
 from harness.cli.run import replay_command, run_command
 from harness.cli.scenario import scenario_app
 from harness.cli.schema import bootstrap_command, check_schema
@@ -60,6 +62,7 @@ app.add_typer(scenario_app, name="scenario")
 app.command("run")(run_command)
 app.command("replay")(replay_command)
 app.add_typer(emulators_app, name="emulators")
+app.add_typer(parity_app, name="parity")
 app.command("conformance")(conformance_command)
 app.add_typer(ci_app, name="ci")
 
