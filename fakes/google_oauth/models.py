@@ -23,7 +23,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -237,16 +237,16 @@ class TokenAuthority:
         scope = jwt.claims.get("scope")
         if not (isinstance(scope, str) and scope.strip()) and not jwt.claims.get("aud"):
             raise errors.InvalidCredentials()
-        expires = jwt.claims.get("exp")
-        if (
-            isinstance(expires, int)
-            and self.client_clock.now().timestamp() > expires + CLOCK_SKEW.total_seconds()
-        ):
+        issued, expires = jwt.claims.get("iat"), jwt.claims.get("exp")
+        if not isinstance(issued, int) or not isinstance(expires, int):
+            raise errors.InvalidCredentials()
+        if self.client_clock.now().timestamp() > expires + CLOCK_SKEW.total_seconds():
             raise errors.AccessTokenExpired()
         if not self._in_timeframe(jwt.claims):
             raise errors.InvalidCredentials()
         scopes = tuple(scope.split()) if isinstance(scope, str) else ()
-        return AccessToken(issuer, scopes, datetime.fromtimestamp(expires, self.now().tzinfo))  # type: ignore[arg-type]
+        # Its expiry is the client's own, on the client's clock.
+        return AccessToken(issuer, scopes, datetime.fromtimestamp(expires, UTC))
 
 
 __all__ = [

@@ -138,6 +138,7 @@ def emulators_up_command(
             if auth:
                 env["GOOGLE_APPLICATION_CREDENTIALS"] = str(key_file.resolve())
                 env["GCP_PROJECT_ID"] = emulators.settings.gcp_project_id
+                env["KMS_KEY_NAME"] = emulators.settings.kms_key_name
                 where_key = (
                     f"service-account key for GOOGLE_APPLICATION_CREDENTIALS written to {key_file.resolve()} "
                     f"(token endpoint {emulators.token_uri}; BigQuery and Cloud KMS require its tokens)"
