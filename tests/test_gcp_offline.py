@@ -27,15 +27,20 @@ from google.auth.crypt import RSASigner
 from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 
-from fakes.google_oauth import TOKEN_LIFETIME, generate_key
+from fakes.google_oauth import TOKEN_LIFETIME, ServiceAccountKey, TokenAuthority, generate_key
 from fakes.google_oauth.exceptions import (
     AccessTokenExpired,
     AccountNotFound,
     CredentialsMissing,
     InvalidCredentials,
     InvalidJwtSignature,
+    InvalidJwtTimeframe,
+    MalformedAssertion,
+    UnsupportedGrantType,
 )
 from fakes.google_oauth.keys import GOOGLE_TOKEN_URI
+from fakes.google_oauth.models import CLOCK_SKEW, JWT_BEARER
+from fakes.google_oauth.services import bigquery_method, kms_method
 from harness.backends.gcp import GcpConfigError, build_gcp
 from harness.clock import ManualClock
 from harness.emulators import Emulators
@@ -481,3 +486,138 @@ def test_the_token_endpoint_checks_audience_timeframe_and_scope(google: Google) 
         400,
         {"error": "invalid_grant", "error_description": "Not a valid email or user ID."},
     )
+
+
+# ------------------------------------------------------------- the authority alone, on two clocks
+
+
+@pytest.fixture
+def authority_and_key() -> tuple[TokenAuthority, ServiceAccountKey, ManualClock, ManualClock]:
+    emulators_clock = ManualClock(datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+    client_clock = ManualClock(datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+    authority = TokenAuthority(lambda: emulators_clock, client_clock=client_clock, token_uri="http://x/token")
+    key = generate_key(PROJECT, token_uri="http://x/token")
+    authority.register(key)
+    return authority, key, emulators_clock, client_clock
+
+
+def _assertion(key: ServiceAccountKey, at: datetime, **claims: Any) -> str:
+    signer = RSASigner.from_service_account_info(key.info())
+    payload = {
+        "iss": key.client_email,
+        "aud": GOOGLE_TOKEN_URI,
+        "iat": int(at.timestamp()),
+        "exp": int(at.timestamp()) + 3600,
+        "scope": "https://www.googleapis.com/auth/cloud-platform",
+        **claims,
+    }
+    return google_jwt.encode(signer, payload).decode()
+
+
+def test_assertions_are_judged_on_the_clients_clock_and_tokens_expire_on_the_emulators(
+    authority_and_key: tuple[TokenAuthority, ServiceAccountKey, ManualClock, ManualClock],
+) -> None:
+    authority, key, emulators_clock, client_clock = authority_and_key
+    grant = {"grant_type": JWT_BEARER}
+    issued = authority.grant({**grant, "assertion": _assertion(key, client_clock.now())})
+    token = f"Bearer {issued['access_token']}"
+    assert authority.authenticate(token).client_email == key.client_email
+    emulators_clock.advance(TOKEN_LIFETIME - timedelta(seconds=1))
+    assert authority.authenticate(token).client_email == key.client_email
+    emulators_clock.advance(timedelta(seconds=1))
+    with pytest.raises(AccessTokenExpired):
+        authority.authenticate(token)
+    # An assertion signed more than the tolerated skew ago (or ahead) is out of its timeframe.
+    stale = _assertion(key, client_clock.now() - timedelta(hours=1) - CLOCK_SKEW - timedelta(seconds=1))
+    with pytest.raises(InvalidJwtTimeframe):
+        authority.grant({**grant, "assertion": stale})
+    early = _assertion(key, client_clock.now() + CLOCK_SKEW + timedelta(seconds=1))
+    with pytest.raises(InvalidJwtTimeframe):
+        authority.grant({**grant, "assertion": early})
+    # The emulators' clock moving does not make the client's fresh assertion stale.
+    emulators_clock.advance(timedelta(days=3))
+    assert authority.grant({**grant, "assertion": _assertion(key, client_clock.now())})["expires_in"] == 3599
+
+
+def test_a_self_signed_jwt_expires_on_the_clock_that_signed_it(
+    authority_and_key: tuple[TokenAuthority, ServiceAccountKey, ManualClock, ManualClock],
+) -> None:
+    authority, key, emulators_clock, client_clock = authority_and_key
+    jwt = _assertion(key, client_clock.now(), aud=None, sub=key.client_email)
+    assert authority.authenticate(f"Bearer {jwt}").scopes == (
+        "https://www.googleapis.com/auth/cloud-platform",
+    )
+    emulators_clock.advance(timedelta(days=1))
+    assert authority.authenticate(f"Bearer {jwt}").client_email == key.client_email
+    client_clock.advance(timedelta(hours=1) + CLOCK_SKEW + timedelta(seconds=1))
+    with pytest.raises(AccessTokenExpired):
+        authority.authenticate(f"Bearer {jwt}")
+    stranger = generate_key(PROJECT, token_uri="http://x/token")
+    with pytest.raises(InvalidCredentials) as refused:
+        authority.authenticate(f"Bearer {_assertion(stranger, client_clock.now())}")
+    assert type(refused.value) is InvalidCredentials
+    with pytest.raises(InvalidCredentials):
+        authority.authenticate(f"Bearer {_assertion(key, client_clock.now(), scope='', aud=None)}")
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({}, UnsupportedGrantType),
+        ({"grant_type": JWT_BEARER}, MalformedAssertion),
+        ({"grant_type": JWT_BEARER, "assertion": "a.b.c"}, MalformedAssertion),
+    ],
+)
+def test_grants_without_a_signed_assertion_are_refused(
+    authority_and_key: tuple[TokenAuthority, ServiceAccountKey, ManualClock, ManualClock],
+    form: dict[str, str],
+    error: type[Exception],
+) -> None:
+    authority = authority_and_key[0]
+    with pytest.raises(error):
+        authority.grant(form)
+    assert not authority.grants
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("POST", f"/bigquery/v2/projects/{PROJECT}/jobs", "google.cloud.bigquery.v2.JobService.InsertJob"),
+        ("POST", f"/bigquery/v2/projects/{PROJECT}/queries", "google.cloud.bigquery.v2.JobService.Query"),
+        (
+            "POST",
+            f"/bigquery/v2/projects/{PROJECT}/datasets/d/tables/t/insertAll",
+            "google.cloud.bigquery.v2.TableDataService.InsertAll",
+        ),
+        (
+            "DELETE",
+            f"/bigquery/v2/projects/{PROJECT}/datasets/d",
+            "google.cloud.bigquery.v2.DatasetService.DeleteDataset",
+        ),
+        ("GET", "/bigquery/v2/nowhere", None),
+    ],
+)
+def test_bigquery_401s_name_the_rpc_method(method: str, path: str, name: str | None) -> None:
+    assert bigquery_method(method, path) == name
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("POST", f"/v1/{KMS_KEY}:encrypt", "google.cloud.kms.v1.KeyManagementService.Encrypt"),
+        ("GET", f"/v1/{KMS_KEY}", "google.cloud.kms.v1.KeyManagementService.GetCryptoKey"),
+        (
+            "GET",
+            f"/v1/{KMS_KEY}/cryptoKeyVersions",
+            "google.cloud.kms.v1.KeyManagementService.ListCryptoKeyVersions",
+        ),
+        (
+            "POST",
+            f"/v1/projects/{PROJECT}/locations/global/keyRings",
+            "google.cloud.kms.v1.KeyManagementService.CreateKeyRing",
+        ),
+        ("GET", f"/v1/projects/{PROJECT}/locations/global", None),
+    ],
+)
+def test_kms_401s_name_the_rpc_method(method: str, path: str, name: str | None) -> None:
+    assert kms_method(method, path) == name
