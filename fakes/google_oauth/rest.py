@@ -3,7 +3,7 @@
 The form body is read as ``application/x-www-form-urlencoded`` (what google-auth posts); a good
 grant answers ``{"access_token", "expires_in", "token_type": "Bearer"}``, a bad one Google's
 ``{"error", "error_description"}`` with HTTP 400 (:mod:`fakes.google_oauth.exceptions`). Anything
-else is a 404 in the same OAuth error shape.
+else is a 404 in the same OAuth error shape, worded by us (Google answers an HTML page there).
 """
 
 from __future__ import annotations
