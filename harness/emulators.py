@@ -17,6 +17,14 @@ Sockets are bound up front with :func:`harness.servers.bind_socket` (a port in u
 State is in memory unless ``data_dir`` is given: then BigQuery, the KMS keyring and the provider
 fakes persist there at every change, and a process started again on the directory (even after a
 ``kill -9``) serves what the last one had (:mod:`harness.datadir`).
+
+``auth=True`` is the authenticating mode: a local Google OAuth 2.0 token endpoint is served on one
+more port (N+4 with a port base) and BigQuery and Cloud KMS then demand ``Authorization: Bearer``
+credentials it issued (or self-signed JWTs of a key it knows), answering a missing, unknown or
+expired one with Google's 401 (:mod:`fakes.google_oauth`). :meth:`Emulators.new_service_account_key`
+makes a key file whose ``token_uri`` points there, so google-auth's service-account flow (the gcp
+tier's) runs unchanged. Issued tokens expire on the emulators' clock; keys and tokens outlive a
+reset (they are Google's, not the test data's).
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ import uvicorn
 from fakes.anthropic import AnthropicState
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app as create_bigquery_app
+from fakes.google_oauth import ServiceAccountKey, TokenAuthority, generate_key
+from fakes.google_oauth.rest import TOKEN_PATH
+from fakes.google_oauth.rest import create_app as create_token_app
 from fakes.kms import KmsBackend
 from fakes.kms.rest import create_app as create_kms_app
 from fakes.openai import OpenAIState
@@ -72,9 +83,11 @@ class Emulators(ServerThread):
         edge_port: int | None = None,
         data_dir: str | Path | DataDir | None = None,
         startup_timeout: float = 15.0,
+        auth: bool = False,
     ) -> None:
-        if port_base and not 0 < port_base <= 65535 - 3:
-            raise ServeError(f"port base {port_base} leaves no room for four ports")
+        ports = len(EMULATORS) + (1 if auth else 0)
+        if port_base and not 0 < port_base <= 65536 - ports:
+            raise ServeError(f"port base {port_base} leaves no room for {ports} ports")
         self.host = host
         self.port_base = port_base
         self.settings = settings or Settings()
@@ -87,6 +100,8 @@ class Emulators(ServerThread):
         #: itself in rather than being imported here). Unset, the route answers 409.
         self.seeder: Callable[[str, str], dict[str, Any]] | None = None
         self._startup_timeout = startup_timeout
+        #: Google's OAuth side in authenticating mode (None: anonymous requests are accepted).
+        self.authority: TokenAuthority | None = TokenAuthority(lambda: self.clock) if auth else None
         #: The warehouse and KMS faults the BigQuery and KMS emulators answer on the wire.
         self.faults = FaultQueue(lambda: self.clock)
         self.engine: BigQueryEngine | None = None
@@ -126,6 +141,24 @@ class Emulators(ServerThread):
         return self.url("anthropic")
 
     @property
+    def token_uri(self) -> str:
+        """The local token endpoint (authenticating mode): a key file's ``token_uri``."""
+        return self.url("oauth") + TOKEN_PATH
+
+    def new_service_account_key(
+        self, path: str | Path | None = None, *, account: str = "harness-e2e"
+    ) -> ServiceAccountKey:
+        """A new service-account key for the settings' project whose ``token_uri`` is this token
+        endpoint, registered with it (public half only); written owner-only to ``path`` if given."""
+        if self.authority is None:
+            raise RuntimeError("these emulators accept anonymous requests: start them with auth=True")
+        key = generate_key(self.settings.gcp_project_id, token_uri=self.token_uri, account=account)
+        self.authority.register(key)
+        if path is not None:
+            key.write(path)
+        return key
+
+    @property
     def edge_url(self) -> str | None:
         """The one URL that routes every emulator, when the edge port is on."""
         return self.url("edge") if "edge" in self.ports else None
@@ -149,6 +182,7 @@ class Emulators(ServerThread):
         return {
             "tier": "emulator",
             "seed": self.seed,
+            "auth": self.authority is not None,
             "urls": {name: self.url(name) for name in self.ports},
         }
 
@@ -187,6 +221,11 @@ class Emulators(ServerThread):
                 sock = bind_socket(f"{name} emulator", self.host, port)
                 self._sockets[name] = sock
                 self.ports[name] = sock.getsockname()[1]
+            if self.authority is not None:
+                port = self.port_base + len(EMULATORS) if self.port_base else 0
+                self._sockets["oauth"] = bind_socket("token endpoint", self.host, port)
+                self.ports["oauth"] = self._sockets["oauth"].getsockname()[1]
+                self.authority.token_uri = self.token_uri
             if self.edge_port is not None:
                 sock = bind_socket("edge port", self.host, self.edge_port)
                 self._sockets["edge"] = sock
@@ -242,6 +281,8 @@ class Emulators(ServerThread):
         controls = control_app(self.controlled(), self.settings)
         apps: dict[str, Any] = {name: _Current(self._apps, name) for name in EMULATORS}
         served = {name: WithControls(controls, app) for name, app in apps.items()}
+        if self.authority is not None:
+            served["oauth"] = WithControls(controls, create_token_app(self.authority))
         if "edge" in self.ports:
             served["edge"] = EdgeRouter({**apps, "control": controls})
         for name, app in served.items():
@@ -278,8 +319,8 @@ class Emulators(ServerThread):
         if not any(key["name"] == match[0] for key in self.kms.list_crypto_keys(match["ring_name"])):
             self.kms.create_crypto_key(match["ring_name"], match["key"])
         self._apps.update(
-            bigquery=create_bigquery_app(self.engine, self.faults),
-            kms=create_kms_app(self.kms, self.faults),
+            bigquery=create_bigquery_app(self.engine, self.faults, self.authority),
+            kms=create_kms_app(self.kms, self.faults, self.authority),
             openai=_provider_app("openai", self.openai),
             anthropic=_provider_app("anthropic", self.anthropic),
         )

@@ -12,7 +12,13 @@ import pytest
 from fakes.errors import unconfirmed
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-SERVICES = {"bigquery": "BigQuery", "kms": "Cloud KMS", "openai": "OpenAI", "anthropic": "Anthropic"}
+SERVICES = {
+    "bigquery": "BigQuery",
+    "kms": "Cloud KMS",
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "google_oauth": "Google OAuth",
+}
 LINE = re.compile(r"^- \*\*(?P<service>[^*]+)\*\* \(`(?P<path>[^`]+)`, \d+\): (?P<names>.+)$")
 
 

@@ -49,6 +49,9 @@ from fakes.bigquery.rest_requests import (
     token_offset,
 )
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
+from fakes.google_oauth.guard import GoogleAuthGuard
+from fakes.google_oauth.models import TokenAuthority
+from fakes.google_oauth.services import BIGQUERY
 from harness.faults.backend import FaultQueue
 from harness.faults.calls import sql_call
 from harness.ports import InsertRowsError, TableInfo, WarehouseError
@@ -87,10 +90,15 @@ def _query_page(
 # ---------------------------------------------------------------------------------- app
 
 
-def create_app(engine: BigQueryEngine, faults: FaultQueue | None = None) -> FastAPI:
+def create_app(
+    engine: BigQueryEngine, faults: FaultQueue | None = None, auth: TokenAuthority | None = None
+) -> FastAPI:
     """The REST v2 emulator as an ASGI app; ``app.state.jobs`` and ``app.state.insert_ids`` hold
-    the emulator's own state beside the engine; ``faults`` are the warehouse faults it answers."""
+    the emulator's own state beside the engine; ``faults`` are the warehouse faults it answers;
+    with ``auth`` every request needs a bearer credential it accepts, as on Google."""
     app = FastAPI(title="BigQuery REST v2 emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    if auth is not None:
+        app.add_middleware(GoogleAuthGuard, authority=auth, profile=BIGQUERY)
     jobs = JobStore(engine)
     insert_ids = InsertIdWindow(engine)
     wire = WireFaults(faults)

@@ -39,6 +39,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from fakes.google_oauth.guard import GoogleAuthGuard
+from fakes.google_oauth.models import TokenAuthority
+from fakes.google_oauth.services import KMS
 from fakes.kms import exceptions as errors
 from fakes.kms.faults import CORRUPTED, error_for
 from fakes.kms.models import KmsBackend
@@ -257,9 +260,14 @@ def _error(exc: KeyManagerError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status)
 
 
-def create_app(backend: KmsBackend, faults: FaultQueue | None = None) -> FastAPI:
-    """The Cloud KMS REST v1 app over ``backend``, answering the KMS faults armed on ``faults``."""
+def create_app(
+    backend: KmsBackend, faults: FaultQueue | None = None, auth: TokenAuthority | None = None
+) -> FastAPI:
+    """The Cloud KMS REST v1 app over ``backend``, answering the KMS faults armed on ``faults``;
+    with ``auth`` every request needs a bearer credential it accepts, as on Google."""
     app = FastAPI(title="CloudAct Cloud KMS emulator", openapi_url=None, docs_url=None, redoc_url=None)
+    if auth is not None:
+        app.add_middleware(GoogleAuthGuard, authority=auth, profile=KMS)
     app.state.backend = backend
     routes = [(m, re.compile(p), verb, h) for m, p, verb, h in _routes(backend)]
 

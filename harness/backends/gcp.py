@@ -1,12 +1,21 @@
 """The ``gcp`` tier: real BigQuery, real Cloud KMS, the real OpenAI / Anthropic APIs.
 
-The same adapters as the emulator tier, with Google's endpoints and the service-account key named
-by ``GOOGLE_APPLICATION_CREDENTIALS`` (Application Default Credentials when it is unset). Time is
-the system clock and a provider retry wait really sleeps: nothing here can be moved or faulted.
+The same adapters as the emulator tier, with the service-account key named by
+``GOOGLE_APPLICATION_CREDENTIALS`` (Application Default Credentials when it is unset). Time is the
+system clock and a retry wait really sleeps: nothing here can be moved or faulted.
+
+The credentials are proved before anything is built: one token fetch (what the first API call
+would do anyway), so a wrong, deleted or tampered key is a clear :class:`GcpConfigError` with
+Google's own answer (``invalid_grant: Invalid JWT Signature.``) instead of a failure inside the
+first step. ``BIGQUERY_EMULATOR_HOST`` / ``KMS_ENDPOINT`` (and ``OPENAI_BASE_URL`` /
+``ANTHROPIC_BASE_URL``) send the calls elsewhere, still with these real credentials: that is how
+the whole tier runs offline against emulators that authenticate like Google
+(``harness emulators up --auth``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +26,11 @@ from harness.ports import Provider
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
 
+SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+
 
 class GcpConfigError(ValueError):
-    """The settings do not name a usable project, key or credentials file."""
+    """The settings do not name a usable project, key or credentials file, or Google refused them."""
 
 
 @dataclass
@@ -46,17 +57,38 @@ def gcp_credentials(settings: Settings) -> Any:
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
-    scopes = ["https://www.googleapis.com/auth/cloud-platform"]
     try:
         if settings.google_application_credentials:
             credentials, _ = google.auth.load_credentials_from_file(
-                settings.google_application_credentials, scopes=scopes
+                settings.google_application_credentials, scopes=list(SCOPES)
             )
         else:
-            credentials, _ = google.auth.default(scopes=scopes)
+            credentials, _ = google.auth.default(scopes=list(SCOPES))
     except DefaultCredentialsError as exc:
         raise GcpConfigError(f"no usable Google credentials: {exc}") from exc
     return credentials
+
+
+def prove_credentials(credentials: Any, settings: Settings) -> None:
+    """Fetch one access token; Google's refusal becomes a :class:`GcpConfigError` that says which
+    credentials and quotes Google (never the key itself)."""
+    from google.auth.exceptions import RefreshError, TransportError
+    from google.auth.transport.requests import Request
+
+    source = settings.google_application_credentials or "Application Default Credentials"
+    try:
+        credentials.refresh(Request())
+    except RefreshError as exc:
+        raise GcpConfigError(f"Google refused the credentials in {source}: {exc.args[0]}") from None
+    except TransportError as exc:
+        raise GcpConfigError(f"could not reach the token endpoint for {source}: {exc}") from None
+
+
+def _endpoint(host: str | None) -> str | None:
+    """``BIGQUERY_EMULATOR_HOST`` may be ``host:port`` (the client library's convention) or a URL."""
+    if not host:
+        return None
+    return host if "://" in host else f"http://{host}"
 
 
 def build_gcp(
@@ -64,25 +96,32 @@ def build_gcp(
     *,
     credentials: Any = None,
     config: BootstrapConfig | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> GcpBackends:
-    """Backends on real GCP; ``credentials`` overrides the settings' (e.g. for a dry check)."""
+    """Backends on real GCP (or wherever the settings redirect Google's endpoints).
+    ``credentials`` overrides the settings' and is used as given (e.g. for a dry check);
+    ``sleep`` replaces the real sleep of every client's retry wait (tests)."""
     settings = settings or Settings()
     if settings.gcp_project_id == Settings.model_fields["gcp_project_id"].default:
         raise GcpConfigError("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
     if credentials is None:
         credentials = gcp_credentials(settings)
+        prove_credentials(credentials, settings)
     clock = SystemClock()
     platform = build_real_platform(
         settings,
         clock=clock,
         credentials=credentials,
+        bigquery_endpoint=_endpoint(settings.bigquery_emulator_host),
+        kms_endpoint=settings.kms_endpoint,
         provider_urls={
             Provider.OPENAI: settings.openai_base_url,
             Provider.ANTHROPIC: settings.anthropic_base_url,
         },
+        sleep=sleep,
         config=config,
     )
     return GcpBackends(clock, platform)
 
 
-__all__ = ["GcpBackends", "GcpConfigError", "build_gcp", "gcp_credentials"]
+__all__ = ["SCOPES", "GcpBackends", "GcpConfigError", "build_gcp", "gcp_credentials", "prove_credentials"]

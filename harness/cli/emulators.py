@@ -6,6 +6,10 @@ What a developer runs beside the real Google clients (``eval "$(harness emulator
 before the environment is printed, so a reader of the printed variables finds the data there.
 State is in memory unless ``--data-dir`` names a directory to keep it in (:mod:`harness.datadir`);
 seed files then seed it when it is new only, so the same command restarts on its own data.
+``--auth`` makes BigQuery and Cloud KMS demand OAuth bearer credentials like Google, served by a
+local token endpoint (port N+4), and writes a new service-account key file for it (``--key-file``;
+a new key at every start): its path is printed, and exported as ``GOOGLE_APPLICATION_CREDENTIALS``
+with ``--print-env``, never its contents.
 Exit codes: 0 after Ctrl-C / SIGTERM, 1 if the emulators died, 2 if they could not start (e.g. a
 port in use, a data dir in use by another process or holding a damaged file) or a seed file is
 wrong (``path:line: field: message`` on stderr).
@@ -69,6 +73,23 @@ def emulators_up_command(
             "(created if missing; one process at a time). Without it, state is in memory.",
         ),
     ] = None,
+    auth: Annotated[
+        bool,
+        typer.Option(
+            "--auth",
+            help="Authenticate like Google: a local OAuth token endpoint (port N+4) issues the tokens "
+            "BigQuery and Cloud KMS then require; writes a service-account key file for it.",
+        ),
+    ] = False,
+    key_file: Annotated[
+        Path,
+        typer.Option(
+            "--key-file",
+            dir_okay=False,
+            help="With --auth: where the service-account key file goes (owner-only; for "
+            "GOOGLE_APPLICATION_CREDENTIALS).",
+        ),
+    ] = Path(".harness/service-account.json"),
 ) -> None:
     """Serve the BigQuery, Cloud KMS, OpenAI and Anthropic emulators from one process until Ctrl-C."""
     # Imported here: the fakes behind the emulators load only when a command needs them.
@@ -94,13 +115,17 @@ def emulators_up_command(
         try:
             try:
                 emulators = serve_seed_files(
-                    Emulators(port_base=port_base, host=host, edge_port=edge_port, data_dir=data_dir)
+                    Emulators(
+                        port_base=port_base, host=host, edge_port=edge_port, data_dir=data_dir, auth=auth
+                    )
                 ).start()
+                if auth:
+                    emulators.new_service_account_key(key_file)
                 if emulators.data_dir is None or emulators.data_dir.fresh:
                     seeded = [apply_seed(document, emulators).summary() for document in documents]
                 else:  # like a database's init scripts: a data dir is seeded once, when it is new
                     seeded = [f"{data_dir} holds state already: seed files not applied"] if documents else []
-            except (ServeError, SeedError) as exc:
+            except (ServeError, SeedError, OSError) as exc:
                 print(f"error: {exc}", file=sys.stderr, flush=True)
                 raise typer.Exit(2) from exc
             for line in seeded:
@@ -110,6 +135,19 @@ def emulators_up_command(
                     flush=True,
                 )
             env = emulators.env()
+            if auth:
+                env["GOOGLE_APPLICATION_CREDENTIALS"] = str(key_file.resolve())
+                env["GCP_PROJECT_ID"] = emulators.settings.gcp_project_id
+                env["KMS_KEY_NAME"] = emulators.settings.kms_key_name
+                where_key = (
+                    f"service-account key for GOOGLE_APPLICATION_CREDENTIALS written to {key_file.resolve()} "
+                    f"(token endpoint {emulators.token_uri}; BigQuery and Cloud KMS require its tokens)"
+                )
+                print(
+                    f"# {where_key}" if print_env else where_key,
+                    file=sys.stderr if print_env else sys.stdout,
+                    flush=True,
+                )
             if print_env:
                 for name, value in env.items():
                     print(f"export {name}={shlex.quote(value)}", flush=True)
