@@ -7,6 +7,7 @@
 ``harness run`` / ``replay``            :mod:`harness.cli.run`
 ``harness emulators up``                :mod:`harness.cli.emulators`
 ``harness conformance``                 :mod:`harness.cli.conformance`
+``harness janitor``                     :mod:`harness.cli.janitor`
 =====================================  ===========================
 
 Each module imports what its command needs when the command runs, so ``harness --help`` and the
@@ -22,6 +23,7 @@ import typer
 
 from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
+from harness.cli.janitor import janitor_command
 from harness.cli.run import replay_command, run_command
 from harness.cli.scenario import scenario_app
 from harness.cli.schema import bootstrap_command, check_schema
@@ -59,5 +61,6 @@ app.command("run")(run_command)
 app.command("replay")(replay_command)
 app.add_typer(emulators_app, name="emulators")
 app.command("conformance")(conformance_command)
+app.command("janitor")(janitor_command)
 
 __all__ = ["app"]
