@@ -134,7 +134,7 @@ def sweep(
     young_orgs: set[str] = set()
     due_datasets: list[tuple[DatasetInfo, RunStamp]] = []
     for info, stamp in labelled:
-        limit = older_than or stamp.ttl or DEFAULT_TTL
+        limit = older_than if older_than is not None else (stamp.ttl or DEFAULT_TTL)
         org = info.labels.get(ORG_SLUG_LABEL)
         if now - stamp.created >= limit:
             due_datasets.append((info, stamp))
@@ -146,7 +146,7 @@ def sweep(
             result.datasets.append(_entry(info, stamp, now, due=False, reason=f"younger than {limit}"))
 
     meta = _MetaRows(platform)
-    cutoff = now - (older_than or DEFAULT_TTL)
+    cutoff = now - (older_than if older_than is not None else DEFAULT_TTL)
     for slug, created in meta.prefixed_orgs(RUN_ORG_PREFIX):
         if slug not in due_orgs and slug not in young_orgs and (created is None or created <= cutoff):
             due_orgs[slug] = ""
