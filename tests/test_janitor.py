@@ -30,6 +30,7 @@ from harness.backends import Backend, build_backends
 from harness.cli import app
 from harness.cli.janitor import parse_duration
 from harness.clock import ManualClock
+from harness.faults.proxy import PortProxy
 from harness.onboarding import orgs
 from harness.onboarding.audit import SYSTEM
 from harness.onboarding.bootstrap import bootstrap
@@ -207,6 +208,75 @@ def test_the_janitor_leaves_nothing_of_a_run_killed_at_any_step(emulator: Any, k
 
 
 STEP_INDEX = {s.label: i for i, s in enumerate(SCENARIO.steps)}
+
+
+class WarehouseLost(Exception):
+    """The process lost its warehouse: this call and every later one fail."""
+
+
+class Dying(PortProxy):
+    """The run's warehouse, gone from the ``n``-th call of ``method`` whose arguments mention
+    ``about``: a kill inside a step, where nothing after it (no undo either) reaches BigQuery.
+    (A ``BaseException`` inside an app breaks the in-process test client, so the loss is what
+    stands in for the process's death there.)"""
+
+    def __init__(self, inner: Any, method: str, about: str, n: int) -> None:
+        super().__init__(inner)
+        self.project = inner.project
+        self._method, self._about, self._left = method, about, n
+        self.dead = False
+
+    def _call(self, name: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not self.dead and name == self._method and self._about in repr(args[:2]):
+            self._left -= 1
+            self.dead = self._left == 0
+        if self.dead:
+            raise WarehouseLost(f"{name}: the process is gone")
+        return method(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("method", "about", "n"),
+    [
+        ("create_table", "organizations", 4),  # bootstrap half-way: 3 of 15 meta tables
+        ("insert_rows", "org_profiles", 1),  # onboarding: the org dataset, no row yet
+        ("insert_rows", "org_usage_quotas", 1),  # onboarding half-way: 3 of its 6 rows
+        ("insert_rows", "org_audit_logs", 2),  # integration: the credential written, not audited
+        ("insert_rows", "llm_cost_daily", 1),  # the pipeline half-way
+        ("execute", "DELETE FROM `cloudact-local.organizations.org_api_keys`", 1),  # offboarding half-way
+        ("delete_dataset", "_local", 1),  # offboarding: every row gone, the dataset not yet
+    ],
+    ids=[
+        "bootstrap",
+        "onboard-empty",
+        "onboard-half",
+        "integration",
+        "pipeline",
+        "offboard-rows",
+        "offboard-ds",
+    ],
+)
+def test_the_janitor_leaves_nothing_of_a_run_killed_inside_a_step(
+    emulator: Any, method: str, about: str, n: int
+) -> None:
+    platform, clock = emulator.platform, emulator.clock
+    real = platform.warehouse
+    platform.warehouse = dying = Dying(real, method, about, n)
+    outcome = run_scenario(
+        SCENARIO.model_copy(update={"cleanup": CleanupPolicy.NEVER}),
+        tier=Tier.EMULATOR,
+        runs_dir=None,
+        backends=emulator,
+        run_id=RUN_ID,
+    )
+    platform.warehouse = real
+    assert dying.dead and outcome.status == "failed"
+    assert labelled(platform)
+    clock.advance(PAST_TTL)
+    dry = sweep(platform, clock, dry_run=True)
+    done = sweep(platform, clock)
+    assert listed(done) == listed(dry)
+    assert platform.warehouse.list_datasets() == []
 
 
 @pytest.mark.parametrize("kill_after", ["onboard", "pipeline", "cleanup"])
