@@ -53,6 +53,7 @@ from harness.scenario.loader import load_scenario
 from harness.scenario.model import CleanupPolicy, Tier
 from harness.scenario.outcome import StepOutcome
 from harness.scenario.runner import run_scenario
+from harness.services.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 FLOW = REPO / "scenarios" / "full_onboarding.yml"
@@ -448,3 +449,31 @@ def test_the_command_without_emulators_says_how_to_get_them(no_emulator_env: Non
     assert set(body) == {"error", "message", "error_id"} and body["error"] == "NO_EMULATORS"
     plain = CliRunner().invoke(app, ["janitor", "--backend", "emulator"])
     assert plain.exit_code == 2 and "harness emulators up" in plain.output and "Traceback" not in plain.output
+
+
+def test_the_command_prints_a_table_and_a_refused_call_is_an_error_a_rerun_finishes(
+    no_emulator_env: None,
+) -> None:
+    from harness.emulators import Emulators
+    from harness.faults.backend import BackendFault, Port
+
+    with Emulators(seed=3) as served:
+        env = served.env()
+        with build_backends(Backend.EMULATOR, Settings(**{k.lower(): v for k, v in env.items()})) as backends:
+            warehouse = backends.platform.warehouse
+            old = datetime.now(UTC) - PAST_TTL
+            warehouse.create_dataset("e2e_old_local", labels=RunLabels("feedf00d").labels(old))
+            warehouse.create_dataset("customer_data")
+            served.faults.arm(BackendFault(Port.WAREHOUSE, "quota_exceeded", operation="delete_dataset"))
+            refused = CliRunner().invoke(app, ["janitor", "--json"], env=env)
+            assert refused.exit_code == 1
+            body = json.loads(refused.output)
+            assert body["error"] == "quotaExceeded" and set(body) == {"error", "message", "error_id"}
+
+            done = CliRunner().invoke(app, ["janitor"], env=env)
+            assert done.exit_code == 0, done.output
+            assert "e2e_old_local" in done.output and "feedf00d" in done.output and "deleted" in done.output
+            assert "1 dataset(s), 0 org(s), 0 meta row(s) deleted" in done.output
+            assert [d.dataset_id for d in warehouse.list_datasets()] == ["customer_data"]
+            again = CliRunner().invoke(app, ["janitor"], env=env)
+            assert "Nothing left behind by harness runs." in again.output

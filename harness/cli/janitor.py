@@ -7,8 +7,9 @@
     harness janitor --backend emulator --data-dir D  # an emulator data dir no process is serving
 
 Prints one row per dataset and org (``--json``: one JSON document for machines). Exit codes: 0 done
-(nothing left to sweep, or swept), 2 usage error or a tier that cannot be reached (``--json``
-prints ``{"error", "message", "error_id"}``).
+(nothing left to sweep, or swept), 1 BigQuery refused a call half-way (run it again: what was
+removed stays removed, the rest is found again), 2 usage error or a tier that cannot be reached
+(``--json`` prints ``{"error", "message", "error_id"}``).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def janitor_command(
 ) -> None:
     """Remove the datasets, meta rows and credentials that scenario runs left behind."""
     from harness.backends import build_backends
+    from harness.ports import WarehouseError
     from harness.scenario.janitor import sweep
     from harness.services.settings import Settings
 
@@ -101,19 +103,22 @@ def janitor_command(
     except (ValueError, OSError) as exc:  # settings that do not reach the tier, a busy data dir
         _fail(as_json, "TIER_UNAVAILABLE", str(exc))
     with backends:
-        result = sweep(backends.platform, backends.platform.clock, older_than=limit, dry_run=dry_run)
+        try:
+            result = sweep(backends.platform, backends.platform.clock, older_than=limit, dry_run=dry_run)
+        except WarehouseError as exc:  # e.g. no permission: a re-run finishes what this one began
+            _fail(as_json, exc.reason, f"{exc.status} {exc.reason}: {exc.message}", status=1)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         _print(result)
 
 
-def _fail(as_json: bool, code: str, message: str) -> NoReturn:
+def _fail(as_json: bool, code: str, message: str, *, status: int = 2) -> NoReturn:
     if as_json:
         typer.echo(json.dumps({"error": code, "message": message, "error_id": str(uuid.uuid4())}))
     else:
         stderr_console().print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    raise typer.Exit(status)
 
 
 def _print(result: Sweep) -> None:
