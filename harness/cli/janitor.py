@@ -139,7 +139,8 @@ def _print(result: Sweep) -> None:
     out.print(table)
     rows = sum(o.total_rows for o in result.orgs)
     out.print(
-        f"{len(result.removed_datasets)} dataset(s), {len(result.orgs)} org(s), {rows} meta row(s) {verb}; "
+        f"{len(result.removed_datasets)} dataset(s), {len(result.orgs)} org(s), {rows} meta row(s) "
+        f"{'would be deleted' if result.dry_run else 'deleted'}; "
         f"{len(result.kept_datasets)} labelled dataset(s) kept.",
         markup=False,
     )
