@@ -7,6 +7,8 @@
 ``harness run`` / ``replay``            :mod:`harness.cli.run`
 ``harness emulators up``                :mod:`harness.cli.emulators`
 ``harness conformance``                 :mod:`harness.cli.conformance`
+``harness ci summary``                  :mod:`harness.cli.ci`
+``harness parity list``                 :mod:`harness.cli.parity`
 ``harness janitor``                     :mod:`harness.cli.janitor`
 =====================================  ===========================
 
@@ -21,9 +23,11 @@ from typing import Annotated
 
 import typer
 
+from harness.cli.ci import ci_app
 from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
 from harness.cli.janitor import janitor_command
+from harness.cli.parity import parity_app
 from harness.cli.run import replay_command, run_command
 from harness.cli.scenario import scenario_app
 from harness.cli.schema import bootstrap_command, check_schema
@@ -60,7 +64,9 @@ app.add_typer(scenario_app, name="scenario")
 app.command("run")(run_command)
 app.command("replay")(replay_command)
 app.add_typer(emulators_app, name="emulators")
+app.add_typer(parity_app, name="parity")
 app.command("conformance")(conformance_command)
+app.add_typer(ci_app, name="ci")
 app.command("janitor")(janitor_command)
 
 __all__ = ["app"]

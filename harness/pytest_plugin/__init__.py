@@ -93,4 +93,5 @@ pytest_plugins = [
     "harness.pytest_plugin.clients",
     "harness.pytest_plugin.containers",
     "harness.pytest_plugin.collection",
+    "harness.pytest_plugin.snapshots",
 ]

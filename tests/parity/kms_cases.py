@@ -1,0 +1,300 @@
+"""One client call per Cloud KMS error (``fakes/kms/exceptions.py``) that a client can trigger.
+
+Each case is a snapshot name, the fake's error class and a setup on :class:`KmsCalls` that returns
+the call that fails. :class:`KmsCalls` has two faces: the fake's model itself on the fake tier
+(:class:`fakes.kms.models.KmsBackend` has these methods) and :class:`GoogleKms`, google-cloud-kms
+over REST, on the emulator and gcp tiers. Cases marked ``rest_only`` are errors of the REST face
+(page tokens, update masks), which the in-process model has no notion of: they run on the emulator
+and gcp only.
+
+Left out, with why (see :data:`LEFT_OUT`): errors a client cannot provoke from real Cloud KMS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fakes.kms import exceptions as kms
+from fakes.kms.envelope import crc32c
+
+TOO_LONG = kms.MAX_FIELD_LENGTH + 1
+
+
+class KmsCalls(Protocol):
+    """The Cloud KMS calls the cases make, named as :class:`fakes.kms.models.KmsBackend` names them."""
+
+    def create_key_ring(self, parent: str, key_ring_id: str) -> Any: ...
+    def create_crypto_key(
+        self, key_ring_name: str, crypto_key_id: str, *, skip_initial_version: bool = False
+    ) -> Any: ...
+    def get_key_ring(self, name: str) -> Any: ...
+    def get_crypto_key_version(self, name: str) -> Any: ...
+    def encrypt(
+        self, name: str, plaintext: bytes, aad: bytes = b"", plaintext_crc32c: int | None = None
+    ) -> Any: ...
+    def decrypt(self, name: str, ciphertext: bytes, aad: bytes = b"") -> Any: ...
+    def destroy_version(self, version_name: str) -> Any: ...
+    def restore_version(self, version_name: str) -> Any: ...
+    def update_version_state(self, version_name: str, state: str) -> Any: ...
+
+
+class GoogleKms:
+    """:class:`KmsCalls` on google-cloud-kms's ``KeyManagementServiceClient``; results as dicts
+    with the model's keys (``name``, ``ciphertext``), so cases read both faces alike."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def create_key_ring(self, parent: str, key_ring_id: str) -> Any:
+        return self.client.create_key_ring(
+            request={"parent": parent, "key_ring_id": key_ring_id, "key_ring": {}}
+        )
+
+    def create_crypto_key(
+        self, key_ring_name: str, crypto_key_id: str, *, skip_initial_version: bool = False
+    ) -> Any:
+        from google.cloud import kms_v1
+
+        key = self.client.create_crypto_key(
+            request={
+                "parent": key_ring_name,
+                "crypto_key_id": crypto_key_id,
+                "crypto_key": {"purpose": kms_v1.CryptoKey.CryptoKeyPurpose.ENCRYPT_DECRYPT},
+                "skip_initial_version_creation": skip_initial_version,
+            }
+        )
+        return {"name": key.name}
+
+    def get_key_ring(self, name: str) -> Any:
+        return self.client.get_key_ring(name=name)
+
+    def get_crypto_key_version(self, name: str) -> Any:
+        return self.client.get_crypto_key_version(name=name)
+
+    def encrypt(
+        self, name: str, plaintext: bytes, aad: bytes = b"", plaintext_crc32c: int | None = None
+    ) -> Any:
+        request: dict[str, Any] = {"name": name, "plaintext": plaintext, "additional_authenticated_data": aad}
+        if plaintext_crc32c is not None:
+            request["plaintext_crc32c"] = {"value": plaintext_crc32c}
+        return {"ciphertext": self.client.encrypt(request=request).ciphertext}
+
+    def decrypt(self, name: str, ciphertext: bytes, aad: bytes = b"") -> Any:
+        request = {"name": name, "ciphertext": ciphertext, "additional_authenticated_data": aad}
+        return {"plaintext": self.client.decrypt(request=request).plaintext}
+
+    def destroy_version(self, version_name: str) -> Any:
+        return self.client.destroy_crypto_key_version(name=version_name)
+
+    def restore_version(self, version_name: str) -> Any:
+        return self.client.restore_crypto_key_version(name=version_name)
+
+    def update_version_state(self, version_name: str, state: str, paths: tuple[str, ...] = ("state",)) -> Any:
+        request: dict[str, Any] = {"crypto_key_version": {"name": version_name, "state": state}}
+        if paths:
+            request["update_mask"] = {"paths": list(paths)}
+        return self.client.update_crypto_key_version(request=request)
+
+    def list_key_rings(self, parent: str, page_token: str) -> Any:
+        return list(self.client.list_key_rings(request={"parent": parent, "page_token": page_token}))
+
+    def destroy_all_versions(self, key_name: str) -> None:
+        """Schedule the destruction of every version still ENABLED or DISABLED (best effort)."""
+        from google.api_core.exceptions import GoogleAPICallError
+        from google.cloud import kms_v1
+
+        live = {
+            kms_v1.CryptoKeyVersion.CryptoKeyVersionState.ENABLED,
+            kms_v1.CryptoKeyVersion.CryptoKeyVersionState.DISABLED,
+        }
+        try:
+            for version in self.client.list_crypto_key_versions(parent=key_name):
+                if version.state in live:
+                    self.client.destroy_crypto_key_version(name=version.name)
+        except GoogleAPICallError:
+            return
+
+
+@dataclass
+class World:
+    """What a case works in: the calls, the location, and new names the snapshot turns into
+    placeholders (``unique(kind, prefix)``)."""
+
+    kms: Any
+    location: str
+    unique: Callable[[str, str], str]
+    keys: list[str] = field(default_factory=list)
+    """Every crypto key made, so a gcp run can schedule their versions' destruction (they bill
+    monthly while they exist, and key rings and keys can never be deleted)."""
+
+    def ring(self) -> str:
+        ring_id = self.unique("key-ring", "parity")
+        self.kms.create_key_ring(self.location, ring_id)
+        return f"{self.location}/keyRings/{ring_id}"
+
+    def key(self, ring: str | None = None, *, skip_initial_version: bool = False) -> str:
+        ring = ring or self.ring()
+        key_id = self.unique("crypto-key", "key")
+        self.kms.create_crypto_key(ring, key_id, skip_initial_version=skip_initial_version)
+        self.keys.append(f"{ring}/cryptoKeys/{key_id}")
+        return self.keys[-1]
+
+
+Setup = Callable[[World], Callable[[], object]]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    error: type[Exception]
+    setup: Setup
+    rest_only: bool = False
+
+
+def _key_ring_exists(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    return lambda: w.kms.create_key_ring(w.location, ring.rpartition("/")[2])
+
+
+def _crypto_key_exists(w: World) -> Callable[[], object]:
+    key = w.key()
+    ring, _, key_id = key.rpartition("/cryptoKeys/")
+    return lambda: w.kms.create_crypto_key(ring, key_id)
+
+
+def _version_disabled(w: World) -> Callable[[], object]:
+    key = w.key()
+    w.kms.update_version_state(f"{key}/cryptoKeyVersions/1", "DISABLED")
+    return lambda: w.kms.encrypt(key, b"secret")
+
+
+def _destroyed_twice(w: World) -> Callable[[], object]:
+    version = f"{w.key()}/cryptoKeyVersions/1"
+    w.kms.destroy_version(version)
+    return lambda: w.kms.destroy_version(version)
+
+
+def _missing_key(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    return lambda: w.kms.encrypt(f"{ring}/cryptoKeys/missing", b"secret")
+
+
+def _no_primary(w: World) -> Callable[[], object]:
+    key = w.key(skip_initial_version=True)
+    return lambda: w.kms.encrypt(key, b"secret")
+
+
+def _wrong_key(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    first, second = w.key(ring), w.key(ring)
+    ciphertext = w.kms.encrypt(first, b"secret")["ciphertext"]
+    return lambda: w.kms.decrypt(second, ciphertext)
+
+
+def _key_then(call: Callable[[World, str], object]) -> Setup:
+    """A case needing one fresh key, then one call on it."""
+
+    def setup(w: World) -> Callable[[], object]:
+        key = w.key()
+        return lambda: call(w, key)
+
+    return setup
+
+
+CASES = (
+    Case(
+        "key_ring_not_found",
+        kms.KeyRingNotFound,
+        lambda w: lambda: w.kms.get_key_ring(f"{w.location}/keyRings/missing"),
+    ),
+    Case("crypto_key_not_found", kms.CryptoKeyNotFound, _missing_key),
+    Case(
+        "crypto_key_version_not_found",
+        kms.CryptoKeyVersionNotFound,
+        _key_then(lambda w, key: w.kms.get_crypto_key_version(f"{key}/cryptoKeyVersions/9")),
+    ),
+    Case("key_ring_already_exists", kms.KeyRingAlreadyExists, _key_ring_exists),
+    Case("crypto_key_already_exists", kms.CryptoKeyAlreadyExists, _crypto_key_exists),
+    Case("version_not_enabled", kms.VersionNotEnabled, _version_disabled),
+    Case("version_state_precondition", kms.VersionStatePrecondition, _destroyed_twice),
+    Case(
+        "version_not_scheduled_for_destruction",
+        kms.VersionNotScheduledForDestruction,
+        _key_then(lambda w, key: w.kms.restore_version(f"{key}/cryptoKeyVersions/1")),
+    ),
+    Case("no_primary_version", kms.NoPrimaryVersion, _no_primary),
+    Case(
+        "ciphertext_invalid",
+        kms.CiphertextInvalid,
+        _key_then(lambda w, key: w.kms.decrypt(key, b"not a ciphertext of any key, long enough to parse")),
+    ),
+    Case("wrong_crypto_key", kms.WrongCryptoKey, _wrong_key),
+    Case(
+        "checksum_mismatch",
+        kms.ChecksumMismatch,
+        _key_then(lambda w, key: w.kms.encrypt(key, b"secret", plaintext_crc32c=crc32c(b"secret") ^ 1)),
+    ),
+    Case(
+        "plaintext_too_long",
+        kms.PlaintextTooLong,
+        _key_then(lambda w, key: w.kms.encrypt(key, b"x" * TOO_LONG)),
+    ),
+    Case(
+        "additional_data_too_long",
+        kms.AdditionalDataTooLong,
+        _key_then(lambda w, key: w.kms.encrypt(key, b"secret", b"a" * TOO_LONG)),
+    ),
+    Case(
+        "invalid_resource_id",
+        kms.InvalidResourceId,
+        lambda w: lambda: w.kms.create_key_ring(w.location, "bad id!"),
+    ),
+    Case(
+        "invalid_version_state",
+        kms.InvalidVersionState,
+        _key_then(lambda w, key: w.kms.update_version_state(f"{key}/cryptoKeyVersions/1", "DESTROYED")),
+    ),
+    Case(
+        "invalid_page_token",
+        kms.InvalidPageToken,
+        lambda w: lambda: w.kms.list_key_rings(w.location, "not-a-page-token"),
+        rest_only=True,
+    ),
+    Case(
+        "update_mask_missing",
+        kms.UpdateMaskMissing,
+        _key_then(lambda w, key: w.kms.update_version_state(f"{key}/cryptoKeyVersions/1", "DISABLED", ())),
+        rest_only=True,
+    ),
+    Case(
+        "update_mask_invalid",
+        kms.UpdateMaskInvalid,
+        _key_then(
+            lambda w, key: w.kms.update_version_state(f"{key}/cryptoKeyVersions/1", "DISABLED", ("labels",))
+        ),
+        rest_only=True,
+    ),
+)
+
+_INJECTED = (
+    "answered only when the harness's fault controls inject it; faults are refused on gcp, so no "
+    "gcp run could ever validate a snapshot of it"
+)
+_CLIENT_SENDS_VALID = "google-cloud-kms only sends well-formed requests to methods that exist"
+
+LEFT_OUT: dict[type[Exception], str] = {
+    kms.ServiceUnavailable: _INJECTED,
+    kms.DeadlineExceeded: _INJECTED,
+    kms.QuotaExhausted: _INJECTED,
+    kms.UnsupportedPurpose: "a limit of the fake, not a Cloud KMS error: real Cloud KMS accepts the call",
+    kms.UnsupportedVersionTemplate: "a limit of the emulator, not a Cloud KMS error: Cloud KMS accepts it",
+    kms.InvalidResourceType: "google-cloud-kms's REST transport refuses a version name for decrypt "
+    "before sending (ValueError: the name must match the binding cryptoKeys/*); only gRPC reaches "
+    "the service",
+    kms.MethodNotFound: _CLIENT_SENDS_VALID,
+    kms.InvalidJsonValue: _CLIENT_SENDS_VALID,
+    kms.InvalidJsonPayload: _CLIENT_SENDS_VALID,
+}
+"""The error classes with no snapshot, and why."""
