@@ -165,6 +165,8 @@ class DatasetInfo:
     labels: Mapping[str, str]
     created: datetime
     modified: datetime
+    default_table_expiration_ms: int | None = None
+    """``defaultTableExpirationMs``: new tables in the dataset expire this long after creation."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ class Warehouse(Protocol):
         description: str | None = None,
         labels: Mapping[str, str] | None = None,
         exists_ok: bool = False,
+        default_table_expiration_ms: int | None = None,
     ) -> DatasetInfo: ...
 
     def get_dataset(self, dataset_id: str) -> DatasetInfo: ...

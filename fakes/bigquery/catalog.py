@@ -42,6 +42,7 @@ class Dataset:
             labels=dict(self.spec.labels),
             created=self.created,
             modified=self.modified,
+            default_table_expiration_ms=self.spec.default_table_expiration_ms,
         )
 
     def to_json(self) -> str:
@@ -50,6 +51,7 @@ class Dataset:
                 "location": self.spec.location,
                 "description": self.spec.description,
                 "labels": dict(self.spec.labels),
+                "defaultTableExpirationMs": self.spec.default_table_expiration_ms,
                 "created": self.created.isoformat(),
                 "modified": self.modified.isoformat(),
             }
@@ -65,6 +67,7 @@ class Dataset:
                 location=body["location"],
                 description=body.get("description"),
                 labels=body.get("labels") or {},
+                default_table_expiration_ms=body.get("defaultTableExpirationMs"),
             ),
             created=datetime.fromisoformat(body["created"]),
             modified=datetime.fromisoformat(body["modified"]),

@@ -41,6 +41,7 @@ from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStor
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
     flag,
+    int64_field,
     int_arg,
     json_body,
     merged_labels,
@@ -141,6 +142,7 @@ def create_app(
             location=body.get("location") or DEFAULT_LOCATION,
             description=body.get("description"),
             labels=dict(body.get("labels") or {}),
+            default_table_expiration_ms=int64_field(body, "defaultTableExpirationMs"),
         )
         info = engine.create_dataset(ref_project, spec)
         return JSONResponse(render.dataset_resource(info))

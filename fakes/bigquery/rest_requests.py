@@ -32,6 +32,17 @@ def int_arg(request: Request, name: str) -> int | None:
     return number
 
 
+def int64_field(body: Mapping[str, Any], name: str) -> int | None:
+    """An ``int64`` field of a resource body: JSON carries it as a decimal string (or a number)."""
+    raw = body.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(name=name, value=raw) from exc
+
+
 def page_of(items: list[Any], request: Request) -> tuple[list[Any], str | None]:
     start = token_offset(request.query_params.get("pageToken"))
     limit = int_arg(request, "maxResults")

@@ -70,6 +70,8 @@ def dataset_resource(info: DatasetInfo) -> dict[str, Any]:
         body["description"] = info.description
     if info.labels:
         body["labels"] = dict(info.labels)
+    if info.default_table_expiration_ms is not None:
+        body["defaultTableExpirationMs"] = str(info.default_table_expiration_ms)
     return body
 
 

@@ -41,9 +41,14 @@ class FakeWarehouse:
         description: str | None = None,
         labels: Mapping[str, str] | None = None,
         exists_ok: bool = False,
+        default_table_expiration_ms: int | None = None,
     ) -> DatasetInfo:
         spec = DatasetSpec(
-            dataset_id=dataset_id, location=location, description=description, labels=labels or {}
+            dataset_id=dataset_id,
+            location=location,
+            description=description,
+            labels=labels or {},
+            default_table_expiration_ms=default_table_expiration_ms,
         )
         return self.engine.create_dataset(self.project, spec, exists_ok=exists_ok)
 

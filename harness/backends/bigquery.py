@@ -100,6 +100,7 @@ class BigQueryWarehouse:
             labels=dict(ds.labels or {}),
             created=_utc(ds.created),
             modified=_utc(ds.modified),
+            default_table_expiration_ms=ds.default_table_expiration_ms,
         )
 
     def create_dataset(
@@ -110,6 +111,7 @@ class BigQueryWarehouse:
         description: str | None = None,
         labels: Mapping[str, str] | None = None,
         exists_ok: bool = False,
+        default_table_expiration_ms: int | None = None,
     ) -> DatasetInfo:
         ds = bigquery.Dataset(self._dataset_ref(dataset_id))
         ds.location = location
@@ -117,6 +119,8 @@ class BigQueryWarehouse:
             ds.description = description
         if labels:
             ds.labels = dict(labels)
+        if default_table_expiration_ms is not None:
+            ds.default_table_expiration_ms = default_table_expiration_ms
         with mapped():
             return self._dataset_info(self.client.create_dataset(ds, exists_ok=exists_ok, retry=self._retry))
 

@@ -9,6 +9,7 @@
 ``harness conformance``                 :mod:`harness.cli.conformance`
 ``harness ci summary``                  :mod:`harness.cli.ci`
 ``harness parity list``                 :mod:`harness.cli.parity`
+``harness janitor``                     :mod:`harness.cli.janitor`
 =====================================  ===========================
 
 Each module imports what its command needs when the command runs, so ``harness --help`` and the
@@ -25,6 +26,7 @@ import typer
 from harness.cli.ci import ci_app
 from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
+from harness.cli.janitor import janitor_command
 from harness.cli.parity import parity_app
 from harness.cli.run import replay_command, run_command
 from harness.cli.scenario import scenario_app
@@ -65,5 +67,6 @@ app.add_typer(emulators_app, name="emulators")
 app.add_typer(parity_app, name="parity")
 app.command("conformance")(conformance_command)
 app.add_typer(ci_app, name="ci")
+app.command("janitor")(janitor_command)
 
 __all__ = ["app"]

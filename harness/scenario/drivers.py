@@ -22,6 +22,7 @@ from harness.backends import Backend
 from harness.control import CONTROL_PREFIX
 from harness.control_client import ControlClient, ControlError
 from harness.scenario.actions import ORG_DATASET_TABLES, ActionError, Request
+from harness.scenario.labels import RunLabels, labelled_platform
 from harness.scenario.model import Fault, ProviderFault
 from harness.services.settings import Settings
 
@@ -49,6 +50,7 @@ class InProcess:
         *,
         tier: Backend = Backend.FAKE,
         instances: int = 1,
+        labels: RunLabels | None = None,
     ) -> None:
         from harness.backends import build_backends
         from harness.clock import ManualClock
@@ -61,7 +63,9 @@ class InProcess:
                 build_backends(tier, settings, clock=clock, seed=seed)
             )
             platform = self.backends.platform
-            platforms = [platform, *(platform.instance() for _ in range(instances - 1))]
+            # Every dataset the services create during the run carries the run's labels (janitor).
+            self.platform = labelled_platform(platform, labels) if labels is not None else platform
+            platforms = [self.platform, *(self.platform.instance() for _ in range(instances - 1))]
             self.instances = [self._clients(each) for each in platforms]
             self.clients = self.instances[0]
         except BaseException:
@@ -178,7 +182,7 @@ class InProcess:
             loaded = load_config(config)
         except SchemaConfigError as exc:
             raise ActionError(f"bootstrap config {config}: {exc}") from exc
-        platform = replace(self.backends.platform, config=loaded)
+        platform = replace(self.platform, config=loaded)
         with TestClient(create_api_app(platform, settings), raise_server_exceptions=False) as client:
             return _send(client, request)
 

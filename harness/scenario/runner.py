@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from harness.scenario.drivers import InProcess, Live
 from harness.scenario.execution import ScenarioRun
+from harness.scenario.labels import RunLabels
 from harness.scenario.model import Scenario, Tier
 from harness.scenario.outcome import (
     SKIPPED,
@@ -68,6 +69,7 @@ def run_scenario(
     settings: Settings | None = None,
     run_id: str | None = None,
     backends: TierBackends | None = None,
+    labels: RunLabels | None = None,
 ) -> RunOutcome:
     """Run ``scenario`` and return what happened (see the module docstring).
 
@@ -76,7 +78,8 @@ def run_scenario(
     ``runs_dir=None`` writes no record; ``backends`` runs in-process on backends of ``tier`` the
     caller owns (their clock and seed; left open, e.g. to inspect them afterwards). Raises
     :class:`ScenarioUsageError` before anything runs when the scenario cannot run as asked, and
-    :class:`RunInterrupted` (a ``KeyboardInterrupt``) after cleanup when interrupted.
+    :class:`RunInterrupted` (a ``KeyboardInterrupt``) after cleanup when interrupted. Every dataset
+    an in-process run creates carries ``labels`` (default: the run id, :data:`DEFAULT_TTL`).
     """
     settings = settings or Settings()
     live = api_url is not None or pipeline_url is not None
@@ -85,6 +88,7 @@ def run_scenario(
     if live and not (api_url and pipeline_url):
         raise ScenarioUsageError("live mode needs both --api-url and --pipeline-url")
     run_id = replay_from.run_id if replay_from is not None else (run_id or new_run_id())
+    labels = labels or RunLabels(run_id)
     if seed is None:
         seed = replay_from.seed if replay_from is not None else scenario.seed
     if seed is None:
@@ -134,7 +138,9 @@ def run_scenario(
         if backends is not None:
             clock_start = backends.clock.now()
         try:
-            driver = InProcess(settings, seed, clock_start, backends, tier=tier, instances=scenario.instances)
+            driver = InProcess(
+                settings, seed, clock_start, backends, tier=tier, instances=scenario.instances, labels=labels
+            )
         except ValueError as exc:  # settings that do not reach the tier (no GCP project, ...)
             raise ScenarioUsageError(f"the {tier.value} tier: {exc}") from exc
     try:

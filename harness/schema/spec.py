@@ -196,6 +196,8 @@ class DatasetSpec:
     location: str = "US"
     description: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    default_table_expiration_ms: int | None = None
+    """``defaultTableExpirationMs``: new tables expire this long after their creation."""
 
 
 @dataclass(frozen=True)
