@@ -15,7 +15,7 @@ from harness.clock import SystemClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
 from harness.schema.spec import BootstrapConfig
-from harness.services.settings import Settings
+from harness.services.settings import Settings, SettingsError
 
 
 class GcpConfigError(ValueError):
@@ -67,8 +67,15 @@ def build_gcp(
 ) -> GcpBackends:
     """Backends on real GCP; ``credentials`` overrides the settings' (e.g. for a dry check)."""
     settings = settings or Settings()
+    problems = []
     if settings.gcp_project_id == Settings.model_fields["gcp_project_id"].default:
-        raise GcpConfigError("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
+        problems.append("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
+    try:
+        settings = settings.for_tier("gcp")
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise GcpConfigError("; ".join(problems))
     if credentials is None:
         credentials = gcp_credentials(settings)
     clock = SystemClock()

@@ -14,8 +14,8 @@ from typing import Any
 
 from harness.onboarding import integrations
 from harness.onboarding.platform import Platform
-from harness.pipelines.dq import run_checks
-from harness.pipelines.lifecycle import PipelineFailure, RunRecorder
+from harness.pipelines.dq import nothing_to_check, run_checks, skipped, verdict
+from harness.pipelines.lifecycle import DQ_STEP, PipelineFailure, RunRecorder
 from harness.pipelines.metering import MeteredWarehouse
 from harness.ports import (
     CostRecord,
@@ -80,7 +80,12 @@ def run(ctx: RunContext) -> None:
         rows = [_cost_row(r, provider_name, ctx.recorder.run_id, now) for r in costs]
         step.metadata = {"replaced": _replace(ctx, dataset, COST_TABLE, provider_name, rows)}
         step.rows = len(rows)
-    with ctx.recorder.step("data_quality") as step:
+    with ctx.recorder.step(DQ_STEP) as step:
+        reason = nothing_to_check(ctx.start, ctx.end, usage, costs)
+        if reason is not None:
+            step.skipped = True
+            step.metadata = {"checks": 0, "failed": [], "verdict": skipped(reason).model_dump(mode="json")}
+            return
         checks = run_checks(
             ctx.platform,
             dataset,
@@ -93,12 +98,14 @@ def run(ctx: RunContext) -> None:
             cost_table=COST_TABLE,
         )
         ctx.recorder.record_dq(checks)
-        failed = [c.name for c in checks if not c.passed and c.severity == "ERROR"]
-        step.metadata = {"checks": len(checks), "failed": failed}
-        if failed:
-            raise PipelineFailure(
-                f"data-quality checks failed: {', '.join(failed)}", code="DATA_QUALITY_FAILED", status=422
-            )
+        summary = verdict(checks)
+        step.metadata = {
+            "checks": summary.checks,
+            "failed": summary.failed,
+            "verdict": summary.model_dump(mode="json"),
+        }
+        if summary.failed:
+            raise PipelineFailure(summary.reason, code="DATA_QUALITY_FAILED", status=422)
 
 
 def _source(platform: Platform, provider: Provider) -> UsageSource:

@@ -9,7 +9,8 @@
 * variable names (``variables``, ``save``) can be used in a template;
 * step names are unique (sub-steps of ``parallel`` included), and a fault's ``before_step`` names
   a step (by name or action);
-* a step's ``instance`` is one the scenario has (``instances``);
+* a step's ``instance`` is one the scenario has (``instances``), and its ``expect_on`` names
+  tiers the scenario runs on (``tiers``);
 * ``count_rows`` names a table that exists, and ``expect.rows`` is only on ``count_rows``;
 * ``tiers`` is not empty.
 
@@ -69,6 +70,7 @@ def check_consistency(doc: Document, errors: list[ScenarioError]) -> None:
     _check_before_step(doc, steps, errors)
     _check_count_rows(doc, errors)
     _check_instances(doc, errors)
+    _check_expect_on(doc, errors)
     _check_templates(doc, steps, errors)
 
 
@@ -87,6 +89,26 @@ def _check_instances(doc: Document, errors: list[ScenarioError]) -> None:
                     f"(set instances: {instance} at the top)",
                 )
             )
+
+
+def _check_expect_on(doc: Document, errors: list[ScenarioError]) -> None:
+    """An ``expect_on`` tier the scenario never runs on is a typo or a stale line: it would never apply."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    tiers = data.get("tiers", [tier.value for tier in Tier])
+    if not isinstance(tiers, list):
+        return
+    for loc, step in all_steps(doc):
+        expect_on = step.get("expect_on")
+        for tier in expect_on if isinstance(expect_on, dict) else ():
+            if tier in {t.value for t in Tier} and tier not in tiers:
+                errors.append(
+                    problem_at(
+                        doc,
+                        (*loc, "expect_on", tier),
+                        f"the scenario does not run on {tier} (tiers: {', '.join(map(str, tiers))}), "
+                        "so this never applies",
+                    )
+                )
 
 
 def _check_count_rows(doc: Document, errors: list[ScenarioError]) -> None:
