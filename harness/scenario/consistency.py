@@ -97,18 +97,19 @@ def _check_expect_on(doc: Document, errors: list[ScenarioError]) -> None:
     tiers = data.get("tiers", [tier.value for tier in Tier])
     if not isinstance(tiers, list):
         return
+    known = {t.value for t in Tier}
     for loc, step in all_steps(doc):
         expect_on = step.get("expect_on")
-        for tier in expect_on if isinstance(expect_on, dict) else ():
-            if tier in {t.value for t in Tier} and tier not in tiers:
-                errors.append(
-                    problem_at(
-                        doc,
-                        (*loc, "expect_on", tier),
-                        f"the scenario does not run on {tier} (tiers: {', '.join(map(str, tiers))}), "
-                        "so this never applies",
-                    )
-                )
+        errors.extend(
+            problem_at(
+                doc,
+                (*loc, "expect_on", tier),
+                f"the scenario does not run on {tier} (tiers: {', '.join(map(str, tiers))}), "
+                "so this never applies",
+            )
+            for tier in (expect_on if isinstance(expect_on, dict) else ())
+            if tier in known and tier not in tiers
+        )
 
 
 def _check_count_rows(doc: Document, errors: list[ScenarioError]) -> None:
