@@ -59,6 +59,19 @@ def gcp_credentials(settings: Settings) -> Any:
     return credentials
 
 
+def gcp_settings_problems(settings: Settings) -> list[str]:
+    """What the settings lack for the gcp tier, one line per variable: a real project, and secrets
+    of their own instead of the public local defaults."""
+    problems = []
+    if settings.gcp_project_id == Settings.model_fields["gcp_project_id"].default:
+        problems.append("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
+    try:
+        settings.for_tier("gcp")
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    return problems
+
+
 def build_gcp(
     settings: Settings | None = None,
     *,
@@ -67,15 +80,10 @@ def build_gcp(
 ) -> GcpBackends:
     """Backends on real GCP; ``credentials`` overrides the settings' (e.g. for a dry check)."""
     settings = settings or Settings()
-    problems = []
-    if settings.gcp_project_id == Settings.model_fields["gcp_project_id"].default:
-        problems.append("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
-    try:
-        settings = settings.for_tier("gcp")
-    except SettingsError as exc:
-        problems.extend(exc.problems)
+    problems = gcp_settings_problems(settings)
     if problems:
         raise GcpConfigError("; ".join(problems))
+    settings = settings.for_tier("gcp")
     if credentials is None:
         credentials = gcp_credentials(settings)
     clock = SystemClock()
@@ -92,4 +100,4 @@ def build_gcp(
     return GcpBackends(clock, platform)
 
 
-__all__ = ["GcpBackends", "GcpConfigError", "build_gcp", "gcp_credentials"]
+__all__ = ["GcpBackends", "GcpConfigError", "build_gcp", "gcp_credentials", "gcp_settings_problems"]
