@@ -102,7 +102,7 @@ def _banner(services: ServiceProcess, keys: dict[str, str]) -> list[str]:
             f"{tables} in dataset {backends.platform.meta_dataset} "
             f"({services.tables_created} created at start); GET /health/ready is green",
         ),
-        ("root key", f"X-CA-Root-Key: {services.root_key}"),
+        ("root key", f"X-CA-Root-Key: {services.root_key_shown}"),
         ("state", f"kept in {data_dir.path}" if data_dir else "in memory (--data-dir keeps it)"),
         *((f"{provider} admin key", key) for provider, key in keys.items()),
         ("", "(accepted by the provider fakes: integration setup, usage and cost pipelines)"),
@@ -151,10 +151,8 @@ def serve_forever(
     """Serve until Ctrl-C / SIGTERM; returns the exit status (0 clean stop, 1 died, 2 cannot start)."""
     # The serving stack (FastAPI, uvicorn, both services) loads only here, so that every other
     # command starts in a fraction of the time.
-    from pydantic import ValidationError
-
     from harness.serve import ServiceProcess
-    from harness.services.settings import Settings
+    from harness.services.settings import SettingsError, settings_from_environment
 
     out = out or (lambda line: print(line, flush=True))
     err = err or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -172,7 +170,7 @@ def serve_forever(
                     api_port=api_port,
                     pipeline_port=pipeline_port,
                     seed=seed,
-                    settings=Settings(),
+                    settings=settings_from_environment(),
                     tier=tier,
                     access_log=access_log,
                     log_config=_log_config(access_log),
@@ -183,8 +181,9 @@ def serve_forever(
             except ServeError as exc:
                 err(f"error: {exc}")
                 return 2
-            except ValidationError as exc:  # a settings variable (ENVIRONMENT, HARNESS_BACKEND...) is invalid
-                err(f"error: invalid settings in the environment: {exc}")
+            except SettingsError as exc:  # a variable (ENVIRONMENT, a local secret on gcp...) is refused
+                for problem in exc.problems:
+                    err(f"error: invalid settings in the environment: {problem}")
                 return 2
             keys = (
                 {

@@ -21,6 +21,7 @@ import pytest
 
 from harness.clock import ManualClock
 from harness.pytest_plugin.options import live_urls
+from harness.pytest_plugin.preflight import require_gcp_preflight
 
 if TYPE_CHECKING:
     from fakes.anthropic import AnthropicState
@@ -88,6 +89,7 @@ def harness_backends(
     if harness_tier == "gcp":
         if "clock" in request.fixturenames:
             pytest.skip("this test moves the manual clock; the gcp tier runs on real time")
+        require_gcp_preflight(config)
         backends = build_backends("gcp", harness_settings)
     else:
         clock: ManualClock = request.getfixturevalue("clock")
