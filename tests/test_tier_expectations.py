@@ -6,6 +6,7 @@ that had no usage, while the fake and emulator tiers still demand rows.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from harness.clock import ManualClock
 from harness.scenario.expectations import check_response
 from harness.scenario.loader import lint_scenario, load_scenario, parse_scenario
 from harness.scenario.model import Expect, Step, Tier
-from harness.scenario.outcome import RunOutcome
+from harness.scenario.outcome import RunOutcome, step_detail
 from harness.scenario.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +108,14 @@ def test_an_unknown_tier_and_a_tier_the_scenario_skips_are_errors_at_their_line(
     ]
 
 
+def test_expect_on_rows_is_for_count_rows_only_as_expect_rows_is(tmp_path: Path) -> None:
+    path = tmp_path / "rows.yml"
+    path.write_text("name: rows\nsteps:\n  - bootstrap: {}\n    expect_on:\n      gcp: {rows: 3}\n")
+    assert [str(p) for p in lint_scenario(path)] == [
+        f"{path}:5: steps[0].expect_on.gcp.rows: expect.rows applies to count_rows only"
+    ]
+
+
 def test_expect_on_goes_on_each_sub_step_of_parallel() -> None:
     with pytest.raises(Exception, match="expect_on goes on each sub-step of parallel"):
         parse_scenario(
@@ -140,6 +149,8 @@ def test_a_day_without_usage_skips_the_checks_and_says_why(backends: FakeBackend
     dq_step = body["steps"][-1]
     assert (dq_step["step_name"], dq_step["status"]) == ("data_quality", "SKIPPED")
     assert body["dq_results"] == []  # no check rows made of nothing
+    passing = replace(outcome.steps[3], failures=[])
+    assert step_detail(passing, str).endswith(f"data quality skipped: no usage rows for {QUIET}")
 
 
 def test_a_quiet_range_names_the_range(backends: FakeBackends) -> None:

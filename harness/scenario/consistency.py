@@ -118,9 +118,16 @@ def _check_count_rows(doc: Document, errors: list[ScenarioError]) -> None:
 
     tables = sorted(set(load_config().table_names) | ORG_DATASET_TABLES)
     for loc, step in all_steps(doc):
-        expect = step.get("expect")
-        if isinstance(expect, dict) and "rows" in expect and "count_rows" not in step:
-            errors.append(problem_at(doc, (*loc, "expect", "rows"), "expect.rows applies to count_rows only"))
+        expect_on = step.get("expect_on")
+        places = [(("expect",), step.get("expect"))] + [
+            (("expect_on", tier), expect)
+            for tier, expect in (expect_on.items() if isinstance(expect_on, dict) else ())
+        ]
+        for where, expect in places:
+            if isinstance(expect, dict) and "rows" in expect and "count_rows" not in step:
+                errors.append(
+                    problem_at(doc, (*loc, *where, "rows"), "expect.rows applies to count_rows only")
+                )
         args = step.get("count_rows")
         table = args.get("table") if isinstance(args, dict) else None
         if not isinstance(table, str) or table in tables or template_names(table):

@@ -53,7 +53,8 @@ def check_static(scenario: Scenario) -> None:
     tables = set(load_config().table_names) | ORG_DATASET_TABLES
     problems: list[str] = []
     for index, step in each_step(scenario):
-        if step.expect.rows is not None and step.action != "count_rows":
+        expects = (step.expect, *step.expect_on.values())
+        if any(expect.rows is not None for expect in expects) and step.action != "count_rows":
             problems.append(f"{step_title(index, step)}: expect.rows applies to count_rows only")
         table = getattr(step.args, "table", None) if step.action == "count_rows" else None
         if table is not None and table not in tables:
