@@ -165,6 +165,22 @@ def test_the_pytest_plugins_gcp_tier_refuses_the_local_secrets(
     result.stdout.fnmatch_lines(["*CA_ROOT_API_KEY is the local default*"])
 
 
+def test_the_pytest_plugin_with_harness_backend_gcp_names_the_refused_variables(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_BACKEND", "gcp")
+    pytester.makepyfile("def test_settings(harness_settings): pass")
+    result = pytester.runpytest("--run-integration")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*settings refused:*",
+            "*CA_ROOT_API_KEY is the local default*",
+            "*STRIPE_WEBHOOK_SECRET is the local*",
+        ]
+    )
+
+
 # --------------------------------------------------------------------- serve prints no given secret
 def test_serve_shows_the_local_default_but_masks_a_root_key_it_was_given() -> None:
     default = ServiceProcess(settings=Settings())

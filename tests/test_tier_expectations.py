@@ -5,8 +5,8 @@ that had no usage, while the fake and emulator tiers still demand rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from harness.scenario.expectations import check_response
 from harness.scenario.loader import lint_scenario, load_scenario, parse_scenario
 from harness.scenario.model import Expect, Step, Tier
 from harness.scenario.outcome import RunOutcome, step_detail
+from harness.scenario.records import read_record
 from harness.scenario.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +150,7 @@ def test_a_day_without_usage_skips_the_checks_and_says_why(backends: FakeBackend
     dq_step = body["steps"][-1]
     assert (dq_step["step_name"], dq_step["status"]) == ("data_quality", "SKIPPED")
     assert body["dq_results"] == []  # no check rows made of nothing
-    passing = replace(outcome.steps[3], failures=[])
+    passing = dataclasses.replace(outcome.steps[3], failures=[])
     assert step_detail(passing, str).endswith(f"data quality skipped: no usage rows for {QUIET}")
 
 
@@ -193,3 +194,22 @@ def test_a_failed_check_is_a_failed_verdict(backends: FakeBackends) -> None:
     assert body["data_quality"]["status"] == "FAILED"
     assert body["data_quality"]["failed"] == ["non_negative_values"]
     assert body["data_quality"]["reason"] == "data-quality checks failed: non_negative_values"
+
+
+def test_a_replay_holds_a_record_to_its_own_tiers_expectations(
+    backends: FakeBackends, tmp_path: Path
+) -> None:
+    """A replay runs on the fake tier; a nightly (gcp) record of a quiet day must replay as it
+    passed there, not fail on the fake tier's demand for rows. (The replay here runs on quiet fake
+    backends of the same seed, so it does not depend on the provider tape.)"""
+    backends.openai.quiet(QUIET)
+    scenario = parse_scenario(SCENARIO % {"days": f"date: {QUIET}"})
+    first = run_scenario(scenario, tier=Tier.FAKE, backends=backends, runs_dir=tmp_path)
+    assert first.record_path is not None and not first.ok
+    recorded = read_record(first.record_path)
+    for tier, passes in (("fake", False), ("gcp", True)):
+        with build_fake(clock=ManualClock(datetime(2026, 1, 6, 9, tzinfo=UTC)), seed=7) as again:
+            again.openai.quiet(QUIET)
+            as_recorded = recorded.model_copy(update={"tier": tier})
+            outcome = run_scenario(scenario, replay_from=as_recorded, backends=again, runs_dir=None)
+        assert outcome.ok is passes, (tier, outcome.failure_report())

@@ -46,10 +46,14 @@ def clock() -> ManualClock:
 
 @pytest.fixture(scope="session")
 def harness_settings() -> Settings:
-    """The services' settings, from the environment (``CA_ROOT_API_KEY``, ``ENVIRONMENT``...)."""
-    from harness.services.settings import Settings
+    """The services' settings, from the environment (``CA_ROOT_API_KEY``, ``ENVIRONMENT``...); a
+    refused variable (the local root key with ``HARNESS_BACKEND=gcp``...) fails naming it."""
+    from harness.services.settings import SettingsError, settings_from_environment
 
-    return Settings()
+    try:
+        return settings_from_environment()
+    except SettingsError as exc:
+        pytest.fail("settings refused:\n" + "\n".join(f"  {p}" for p in exc.problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")
