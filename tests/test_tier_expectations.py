@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from fakes.anthropic import AnthropicState
+from fakes.openai import OpenAIState
 from harness.backends.fake import FakeBackends, build_fake
 from harness.clock import ManualClock
 from harness.scenario.expectations import check_response
@@ -213,3 +215,18 @@ def test_a_replay_holds_a_record_to_its_own_tiers_expectations(
             as_recorded = recorded.model_copy(update={"tier": tier})
             outcome = run_scenario(scenario, replay_from=as_recorded, backends=again, runs_dir=None)
         assert outcome.ok is passes, (tier, outcome.failure_report())
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_quiet_day_serves_empty_buckets_and_survives_a_restart(tmp_path: Path, provider: str) -> None:
+    cls = OpenAIState if provider == "openai" else AnthropicState
+    state = cls(seed=3, state_path=tmp_path / "provider.json")
+    key = state.issue_admin_key()
+    assert state.usage_rows(key, QUIET) and state.cost_rows(key, QUIET)
+    state.quiet(QUIET)
+    assert state.usage_rows(key, QUIET) == [] and state.cost_rows(key, QUIET) == []
+    assert state.expected_usage(key, QUIET, QUIET) == {}
+    assert state.usage_rows(key, date(2026, 1, 4))  # only that day
+    again = cls(seed=3, state_path=tmp_path / "provider.json")
+    assert again.quiet_days == [QUIET]
+    assert again.usage_rows(key, QUIET) == []
