@@ -2,7 +2,8 @@
 one set of backends (:class:`harness.serve.ServiceProcess`): for manual testing, for a frontend,
 and for live-mode scenario runs.
 
-It prints the URLs and the keys to use, then waits for Ctrl-C or SIGTERM and shuts both servers
+It prints the URLs and the keys to use (never a secret it did not make: a root key from
+``CA_ROOT_API_KEY`` is masked), then waits for Ctrl-C or SIGTERM and shuts both servers
 down gracefully (a second Ctrl-C stops at once). Exit status: 0 after Ctrl-C / SIGTERM, 1 if the
 services died, 2 if they could not start (e.g. a port in use, a data dir in use or damaged).
 State (warehouse, keyring, provider fakes) is in memory unless ``--data-dir`` keeps it.
@@ -69,7 +70,8 @@ def serve_command(
 ) -> None:
     """Serve the api-service and the pipeline-service over one set of backends until Ctrl-C.
 
-    Prints the URLs, the root key and provider admin keys the fakes accept. Exit status: 0 after
+    Prints the URLs, the root key (masked when CA_ROOT_API_KEY gave it) and provider admin keys the
+    fakes minted for this process. Exit status: 0 after
     Ctrl-C / SIGTERM, 1 if the services died, 2 if they could not start (e.g. a port in use).
     """
     status = serve_forever(
