@@ -45,7 +45,7 @@ from harness.ports import Provider
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
 from harness.services.api import create_api_app
 from harness.services.pipeline import create_pipeline_app
-from harness.services.settings import LOCAL_ROOT_KEY, Settings
+from harness.services.settings import LOCAL_ROOT_KEY, Settings, SettingsError
 
 # Clients in this process (tests, a live-mode runner) reach the served ports through httpx, which
 # the provider mount's strict respx router intercepts: these hosts are let through to the network.
@@ -234,6 +234,10 @@ class ServiceProcess(ServerThread):
         return self.ports[service]
 
     def _build(self) -> None:
+        try:  # also with backends passed in: what the services guard is what the tier says
+            self.settings.for_tier(self.tier.value)
+        except SettingsError as exc:
+            raise ServeError(f"the {self.tier.value} tier: {exc}") from exc
         if self._given_backends is not None:
             backends = self._given_backends
         else:

@@ -18,6 +18,9 @@ from harness.backends import Backend, build_backends
 from harness.backends.gcp import GcpConfigError, build_gcp
 from harness.cli import app
 from harness.cli.serve import _banner, serve_forever
+from harness.scenario.model import Scenario, Tier
+from harness.scenario.outcome import ScenarioUsageError
+from harness.scenario.runner import run_scenario
 from harness.serve import ServiceProcess
 from harness.services.settings import Settings, SettingsError, settings_from_environment
 
@@ -115,6 +118,20 @@ def test_a_service_process_on_gcp_refuses_to_start() -> None:
     with pytest.raises(Exception, match="CA_ROOT_API_KEY is the local default") as caught:
         services.start()
     assert type(caught.value).__name__ == "ServeError"
+
+
+def test_a_service_process_with_backends_passed_in_still_refuses_them_on_gcp() -> None:
+    with build_backends(Backend.FAKE) as backends:
+        services = ServiceProcess(tier=Backend.GCP, backends=backends, settings=Settings())
+        with pytest.raises(Exception, match="STRIPE_WEBHOOK_SECRET is the local default"):
+            services.start()
+
+
+def test_the_runner_refuses_the_local_secrets_on_gcp_before_anything_runs() -> None:
+    scenario = Scenario.model_validate({"name": "x", "steps": [{"bootstrap": {}}]})
+    with pytest.raises(ScenarioUsageError) as caught:
+        run_scenario(scenario, tier=Tier.GCP, runs_dir=None, settings=Settings())
+    _named_both(str(caught.value))
 
 
 # ------------------------------------------------------------------------------ the commands
