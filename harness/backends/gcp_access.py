@@ -17,6 +17,7 @@ from typing import Any
 
 from google.auth import exceptions as auth_exceptions
 from google.auth.transport.requests import Request
+from google.cloud import bigquery
 
 from harness.backends.bigquery import BigQueryWarehouse
 from harness.backends.bigquery_errors import mapped
@@ -50,7 +51,11 @@ def project_problem(warehouse: BigQueryWarehouse) -> str | None:
     """None when BigQuery lists the project's datasets, else why it did not."""
     try:
         with mapped():
-            list(warehouse.client.list_datasets(warehouse.project, max_results=1, timeout=CHECK_TIMEOUT))
+            retry = bigquery.DEFAULT_RETRY.with_timeout(CHECK_TIMEOUT)  # not the default's 10 minutes
+            datasets = warehouse.client.list_datasets(
+                warehouse.project, max_results=1, retry=retry, timeout=CHECK_TIMEOUT
+            )
+            next(iter(datasets), None)  # one page of at most one dataset
     except WarehouseError as exc:
         return (
             f"GCP_PROJECT_ID={warehouse.project}: BigQuery refused to list its datasets "
