@@ -254,16 +254,17 @@ class RunRecorder:
         self._update(**values)
 
 
-def _step_status(error: str | None, handle: StepHandle) -> str:
-    if error:
-        return RunStatus.FAILED.value
-    return SKIPPED if handle.skipped else RunStatus.SUCCESS.value
-
-
 SKIPPED = "SKIPPED"
 """A step's status when it had nothing to do (``org_meta_step_logs.status`` allows it; a run's does not)."""
 
 DQ_STEP = "data_quality"
+"""The data-quality step, whose metadata ``verdict`` is the run's ``data_quality``."""
+
+
+def _step_status(error: str | None, handle: StepHandle) -> str:
+    if error:
+        return RunStatus.FAILED.value
+    return SKIPPED if handle.skipped else RunStatus.SUCCESS.value
 
 
 def _param_day(name: str) -> str:

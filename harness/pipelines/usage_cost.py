@@ -17,6 +17,7 @@ from harness.onboarding.platform import Platform
 from harness.pipelines.dq import nothing_to_check, run_checks, skipped, verdict
 from harness.pipelines.lifecycle import DQ_STEP, PipelineFailure, RunRecorder
 from harness.pipelines.metering import MeteredWarehouse
+from harness.pipelines.models import DqSummary
 from harness.ports import (
     CostRecord,
     InsertMode,
@@ -84,7 +85,7 @@ def run(ctx: RunContext) -> None:
         reason = nothing_to_check(ctx.start, ctx.end, usage, costs)
         if reason is not None:
             step.skipped = True
-            step.metadata = {"checks": 0, "failed": [], "verdict": skipped(reason).model_dump(mode="json")}
+            step.metadata = _dq_metadata(skipped(reason))
             return
         checks = run_checks(
             ctx.platform,
@@ -99,13 +100,14 @@ def run(ctx: RunContext) -> None:
         )
         ctx.recorder.record_dq(checks)
         summary = verdict(checks)
-        step.metadata = {
-            "checks": summary.checks,
-            "failed": summary.failed,
-            "verdict": summary.model_dump(mode="json"),
-        }
+        step.metadata = _dq_metadata(summary)
         if summary.failed:
             raise PipelineFailure(summary.reason, code="DATA_QUALITY_FAILED", status=422)
+
+
+def _dq_metadata(summary: DqSummary) -> dict[str, Any]:
+    """The data-quality step's log: the counts it always had, and the verdict the run reports."""
+    return {"checks": summary.checks, "failed": summary.failed, "verdict": summary.model_dump(mode="json")}
 
 
 def _source(platform: Platform, provider: Provider) -> UsageSource:

@@ -27,10 +27,11 @@ expected differently on one tier (a real account may have had no usage yesterday
         expect: {body: {rows_processed: ">= 1", data_quality.status: PASSED}}
         expect_on:
           gcp: {body: {rows_processed: ">= 0", data_quality.status: "matches ^(PASSED|SKIPPED)$"}}
- With ``instances: 2`` the run has two
-api-service and two pipeline-service processes over one set of backends, and ``instance: 2``
-sends a step to the second pair. A ``parallel:`` step holds sub-steps (each with its own
-``expect``, ``save`` and ``instance``) that are sent at once::
+
+With ``instances: 2`` the run has two api-service and two pipeline-service processes over one
+set of backends, and ``instance: 2`` sends a step to the second pair. A ``parallel:`` step holds
+sub-steps (each with its own ``expect``, ``expect_on``, ``save`` and ``instance``) that are sent
+at once::
 
       - parallel:
           - run_pipeline: {provider: openai, date: 2026-01-05}
