@@ -29,7 +29,9 @@ readonly STAMP="$VENV/.harness-install-stamp"
 readonly PYTHON_CANDIDATES=(python3.11 python3.12 python3.13 python3)
 readonly MODES="full bootstrap onboard integration pipeline all test replay serve setup help"
 readonly BACKENDS="fake emulator gcp"
-readonly GCP_REQUIRED=(GCP_PROJECT_ID KMS_KEY_NAME GOOGLE_APPLICATION_CREDENTIALS CA_ROOT_API_KEY OPENAI_API_KEY)
+readonly GCP_REQUIRED=(GCP_PROJECT_ID KMS_KEY_NAME GOOGLE_APPLICATION_CREDENTIALS CA_ROOT_API_KEY STRIPE_WEBHOOK_SECRET OPENAI_API_KEY)
+# The public local defaults of the shared secrets (harness/services/settings.py), refused on gcp.
+readonly GCP_REFUSED_DEFAULTS=(CA_ROOT_API_KEY=local-root-key STRIPE_WEBHOOK_SECRET=whsec_local_harness)
 readonly DEFAULT_API_URL="http://127.0.0.1:8000"
 readonly DEFAULT_PIPELINE_URL="http://127.0.0.1:8001"
 
@@ -95,7 +97,8 @@ ${C_BOLD}Options${C_RESET} (scenario modes):
 ${C_BOLD}Preflight${C_RESET} (before anything is installed or run):
   --live           both services must answer GET /health
   --backend gcp    GCP_PROJECT_ID, KMS_KEY_NAME, GOOGLE_APPLICATION_CREDENTIALS (a file),
-                   CA_ROOT_API_KEY and OPENAI_API_KEY must be set; each missing one is named
+                   CA_ROOT_API_KEY, STRIPE_WEBHOOK_SECRET and OPENAI_API_KEY must be set (the
+                   two secrets not to their local defaults); each problem is named
 
 ${C_BOLD}Environment:${C_RESET}
   NO_COLOR=1                          plain output even on a terminal
@@ -263,6 +266,12 @@ preflight() {
         for name in "${GCP_REQUIRED[@]}"; do
             if [[ -z "${!name:-}" ]]; then
                 problems+=("$name is not set (required by --backend gcp)")
+            fi
+        done
+        for line in "${GCP_REFUSED_DEFAULTS[@]}"; do
+            name="${line%%=*}"
+            if [[ "${!name:-}" == "${line#*=}" ]]; then
+                problems+=("$name is the local default, which --backend gcp refuses: set a secret of your own")
             fi
         done
         if [[ -n "${GOOGLE_APPLICATION_CREDENTIALS:-}" && ! -f "$GOOGLE_APPLICATION_CREDENTIALS" ]]; then

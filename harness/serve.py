@@ -45,7 +45,7 @@ from harness.ports import Provider
 from harness.servers import DEFAULT_HOST, ServeError, ServerThread, bind_socket, server_url
 from harness.services.api import create_api_app
 from harness.services.pipeline import create_pipeline_app
-from harness.services.settings import Settings
+from harness.services.settings import LOCAL_ROOT_KEY, Settings, SettingsError
 
 # Clients in this process (tests, a live-mode runner) reach the served ports through httpx, which
 # the provider mount's strict respx router intercepts: these hosts are let through to the network.
@@ -114,6 +114,17 @@ class ServiceProcess(ServerThread):
     @property
     def root_key(self) -> str:
         return self.settings.ca_root_api_key.get_secret_value()
+
+    @property
+    def root_key_shown(self) -> str:
+        """The root key as a banner may print it: the public local default in full (it is in the
+        README, no secret), a key the environment gave masked to its last 4 characters (this
+        process did not make it, so it does not show it; a short one not at all)."""
+        key = self.root_key
+        if key == LOCAL_ROOT_KEY:
+            return f"{key}   (the local default; set CA_ROOT_API_KEY for your own)"
+        tail = key[-4:] if len(key) >= 16 else ""
+        return f"****{tail}   (from CA_ROOT_API_KEY, not shown)"
 
     def require_backends(self) -> TierBackends:
         """The backends being served; only a started process has them."""
@@ -223,6 +234,10 @@ class ServiceProcess(ServerThread):
         return self.ports[service]
 
     def _build(self) -> None:
+        try:  # also with backends passed in: what the services guard is what the tier says
+            self.settings.for_tier(self.tier.value)
+        except SettingsError as exc:
+            raise ServeError(f"the {self.tier.value} tier: {exc}") from exc
         if self._given_backends is not None:
             backends = self._given_backends
         else:

@@ -45,6 +45,7 @@ GCP_VARIABLES = (
     "KMS_KEY_NAME",
     "GOOGLE_APPLICATION_CREDENTIALS",
     "CA_ROOT_API_KEY",
+    "STRIPE_WEBHOOK_SECRET",
     "OPENAI_API_KEY",
 )
 
@@ -479,6 +480,22 @@ def test_gcp_preflight_passes_when_everything_is_set(runner_repo: FakeRepo, tmp_
     result = runner_repo.run("full", "--backend", "gcp", FAKE_HARNESS_COMMANDS=RUNNER, **env)
     assert result.returncode == 0, result.stderr
     assert runner_repo.calls("harness") == ["harness run scenarios/full_onboarding.yml --backend gcp"]
+
+
+def test_gcp_preflight_refuses_the_local_default_secrets(runner_repo: FakeRepo, tmp_path: Path) -> None:
+    credentials = tmp_path / "sa.json"
+    credentials.write_text("{}")
+    env = {name: "x" for name in GCP_VARIABLES}
+    env.update(
+        GOOGLE_APPLICATION_CREDENTIALS=str(credentials),
+        CA_ROOT_API_KEY="local-root-key",
+        STRIPE_WEBHOOK_SECRET="whsec_local_harness",
+    )
+    result = runner_repo.run("full", "--backend", "gcp", FAKE_HARNESS_COMMANDS=RUNNER, **env)
+    assert result.returncode == 2
+    for variable in ("CA_ROOT_API_KEY", "STRIPE_WEBHOOK_SECRET"):
+        assert f"{variable} is the local default, which --backend gcp refuses" in result.stderr
+    assert runner_repo.calls("harness") == []
 
 
 # ----------------------------------------------------------------------------- preflight: --live

@@ -263,7 +263,7 @@ def test_harness_serve_prints_urls_and_keys_and_stops_cleanly_on_a_signal(sig: s
         assert "Press Ctrl-C to stop." in text, text
         urls = dict(re.findall(r"^\s+(api-service|pipeline-service)\s+(http://\S+)", text, re.MULTILINE))
         assert set(urls) == {"api-service", "pipeline-service"}, text
-        assert "X-CA-Root-Key: serve-test-root" in text
+        assert "X-CA-Root-Key: ****" in text and "serve-test-root" not in text  # given, so masked
         assert re.search(r"OpenAI admin key\s+sk-admin-\S+", text)
         assert re.search(r"Anthropic admin key\s+sk-ant-admin01-\S+", text)
         with httpx.Client(timeout=30) as client:

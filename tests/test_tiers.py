@@ -116,7 +116,12 @@ def test_gcp_needs_a_project_and_refuses_a_manual_clock(monkeypatch: pytest.Monk
 
 def test_gcp_builds_the_same_adapters_against_googles_endpoints() -> None:
     """No request is sent: the clients are only built (real calls run nightly, not here)."""
-    settings = Settings(gcp_project_id="acme-prod", openai_base_url="https://proxy.example/v1")
+    settings = Settings(
+        gcp_project_id="acme-prod",
+        openai_base_url="https://proxy.example/v1",
+        ca_root_api_key="a-root-key-of-our-own",
+        stripe_webhook_secret="whsec_of_our_own",
+    )
     backends = build_gcp(settings, credentials=AnonymousCredentials())
     warehouse = backends.platform.warehouse
     assert isinstance(warehouse, BigQueryWarehouse) and warehouse.project == "acme-prod"

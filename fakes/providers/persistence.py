@@ -2,7 +2,7 @@
 
 Saved: the key digests (issued, revoked, admin) with masked labels for listing, how many keys and
 admin keys were minted (so a restored fake mints the next ones, not the same ones again), per-key
-rate limits (by digest), the organization id, the usage settings and corruptions. Never saved: a
+rate limits (by digest), the organization id, the usage settings, corruptions and quiet days. Never saved: a
 key's plaintext (the fake does not hold it), queued faults and the request log (they belong to one
 run's requests). Writes are atomic (:mod:`fakes.statefile`). A mixin of
 :class:`~fakes.providers.base.ProviderState`, like the other parts of its state.
@@ -33,6 +33,7 @@ class PersistedState(ABC):
     admin_keys_minted: int
     rate_limited: dict[str, RateLimit]
     _corruptions: list[Corruption]
+    _quiet_days: set[date]
     usage_model_count: int
     activity_rate: float
     organization_attribute: ClassVar[str]
@@ -59,6 +60,7 @@ class PersistedState(ABC):
                 "corruptions": [
                     {"day": c.day.isoformat(), "kind": c.kind, "model": c.model} for c in self._corruptions
                 ],
+                "quiet_days": sorted(day.isoformat() for day in self._quiet_days),
             }
             write_state(path, data)
 
@@ -93,6 +95,8 @@ class PersistedState(ABC):
                 Corruption(date.fromisoformat(c["day"]), c["kind"], c["model"])
                 for c in field(path, data, "corruptions", list)
             ]
+            # absent in files written before quiet days existed
+            self._quiet_days = {date.fromisoformat(day) for day in data.get("quiet_days", [])}
 
 
 __all__ = ["PersistedState"]

@@ -8,7 +8,8 @@ shapes and say how a row maps to a :class:`~harness.ports.UsageRecord` and what 
 abstract hooks below); ``expected_usage`` / ``expected_costs`` are computed from the generator,
 never from the HTTP layer, so tests compare a client's pull with an independent truth.
 ``corrupt(day, kind)`` makes one day's served data break one data-quality rule
-(see :data:`CORRUPTION_KINDS`).
+(see :data:`CORRUPTION_KINDS`); ``quiet(day)`` makes a day with no usage at all, as a real account
+has on a day nobody called the API (the buckets are served, empty).
 """
 
 from __future__ import annotations
@@ -143,12 +144,15 @@ class UsageGenerator(ABC):
 
     def _clear_usage(self) -> None:
         self._corruptions: list[Corruption] = []
+        self._quiet_days: set[date] = set()
 
     def usage_models(self) -> list[str]:
         """The models of the usage/cost reports, in report order; the first is used every day."""
         return self._usage_model_names(self.usage_model_count)
 
     def _clean_rows(self, key: str, day: date, model: str, index: int) -> list[UsageRow]:
+        if day in self._quiet_days:
+            return []
         rng = usage_rng(self.seed, key, day.isoformat(), model)
         active = rng.random() < self.activity_rate
         if index > 0 and not active:
@@ -229,6 +233,17 @@ class UsageGenerator(ABC):
             self._corruptions.append(corruption)
             self._changed()
         return corruption
+
+    def quiet(self, day: date) -> None:
+        """No usage and no cost on ``day`` for every org: its buckets come back with no results."""
+        with self._lock:
+            self._quiet_days.add(day)
+            self._changed()
+
+    @property
+    def quiet_days(self) -> list[date]:
+        with self._lock:
+            return sorted(self._quiet_days)
 
     @property
     def corruptions(self) -> list[Corruption]:

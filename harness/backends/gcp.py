@@ -24,7 +24,7 @@ from harness.clock import SystemClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
 from harness.schema.spec import BootstrapConfig
-from harness.services.settings import Settings
+from harness.services.settings import Settings, SettingsError
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
@@ -91,6 +91,19 @@ def _endpoint(host: str | None) -> str | None:
     return host if "://" in host else f"http://{host}"
 
 
+def gcp_settings_problems(settings: Settings) -> list[str]:
+    """What the settings lack for the gcp tier, one line per variable: a real project, and secrets
+    of their own instead of the public local defaults."""
+    problems = []
+    if settings.gcp_project_id == Settings.model_fields["gcp_project_id"].default:
+        problems.append("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
+    try:
+        settings.for_tier("gcp")
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    return problems
+
+
 def build_gcp(
     settings: Settings | None = None,
     *,
@@ -102,8 +115,10 @@ def build_gcp(
     ``credentials`` overrides the settings' and is used as given (e.g. for a dry check);
     ``sleep`` replaces the real sleep of every client's retry wait (tests)."""
     settings = settings or Settings()
-    if settings.gcp_project_id == Settings.model_fields["gcp_project_id"].default:
-        raise GcpConfigError("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
+    problems = gcp_settings_problems(settings)
+    if problems:
+        raise GcpConfigError("; ".join(problems))
+    settings = settings.for_tier("gcp")
     if credentials is None:
         credentials = gcp_credentials(settings)
         prove_credentials(credentials, settings)
@@ -124,4 +139,12 @@ def build_gcp(
     return GcpBackends(clock, platform)
 
 
-__all__ = ["SCOPES", "GcpBackends", "GcpConfigError", "build_gcp", "gcp_credentials", "prove_credentials"]
+__all__ = [
+    "SCOPES",
+    "GcpBackends",
+    "GcpConfigError",
+    "build_gcp",
+    "gcp_credentials",
+    "gcp_settings_problems",
+    "prove_credentials",
+]

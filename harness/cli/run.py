@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Annotated
@@ -139,6 +140,7 @@ def _run_command(
         usage_error(err, f"--backend {backend!r}: expected one of {', '.join(t.value for t in Tier)}")
     if (api_url is None) != (pipeline_url is None):
         usage_error(err, "--api-url and --pipeline-url go together")
+    _check_settings(err)
     try:
         paths = sorted(set(scenario_files(scenarios)), key=lambda p: p.as_posix())
     except ScenarioError as exc:
@@ -263,6 +265,32 @@ def _preflight_live(err: Console, api_url: str, pipeline_url: str) -> None:
             usage_error(err, f"{name} at {url} does not answer GET /health ({detail})")
 
 
+def _check_settings(err: Console) -> None:
+    """Settings the environment gives that cannot be used (``HARNESS_BACKEND=gcp`` with the local
+    root key...): every problem on its own line, then exit 2, before any file is read."""
+    from harness.services.settings import SettingsError, settings_from_environment
+
+    try:
+        settings_from_environment()
+    except SettingsError as exc:
+        for problem in exc.problems[:-1]:
+            err.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
+        usage_error(err, exc.problems[-1])
+
+
+def _gcp_preflight(scenarios: Iterable[Scenario]) -> list[str]:
+    """The gcp tier's settings, credentials, project, KMS key and provider keys, before anything is
+    created (:mod:`harness.scenario.gcp_preflight`): one line per problem."""
+    from harness.scenario.gcp_preflight import gcp_preflight, providers_used
+    from harness.services.settings import SettingsError, settings_from_environment
+
+    try:
+        settings = settings_from_environment()
+    except SettingsError as exc:
+        return exc.problems
+    return [f"gcp preflight: {problem}" for problem in gcp_preflight(settings, providers_used(scenarios))]
+
+
 def _print_outcome(out: Console, outcome: RunOutcome) -> None:
     from harness.scenario.outcome import PASSED, SKIPPED
 
@@ -298,6 +326,7 @@ def _run_all(
     seed: int | None,
     runs_dir: Path,
 ) -> int:
+    from harness.scenario.model import Tier
     from harness.scenario.outcome import (
         FAILED,
         INTERRUPTED,
@@ -320,6 +349,8 @@ def _run_all(
             check_scenario(scenario, tier=tier, live=live)
         except ScenarioUsageError as exc:
             usage.append(f"{path}: {exc}")
+    if tier is Tier.GCP and not live:
+        usage.extend(_gcp_preflight(scenario for _, scenario in loaded))
     if usage:
         for line in usage:
             err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)

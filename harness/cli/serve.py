@@ -2,7 +2,8 @@
 one set of backends (:class:`harness.serve.ServiceProcess`): for manual testing, for a frontend,
 and for live-mode scenario runs.
 
-It prints the URLs and the keys to use, then waits for Ctrl-C or SIGTERM and shuts both servers
+It prints the URLs and the keys to use (never a secret it did not make: a root key from
+``CA_ROOT_API_KEY`` is masked), then waits for Ctrl-C or SIGTERM and shuts both servers
 down gracefully (a second Ctrl-C stops at once). Exit status: 0 after Ctrl-C / SIGTERM, 1 if the
 services died, 2 if they could not start (e.g. a port in use, a data dir in use or damaged).
 State (warehouse, keyring, provider fakes) is in memory unless ``--data-dir`` keeps it.
@@ -69,7 +70,8 @@ def serve_command(
 ) -> None:
     """Serve the api-service and the pipeline-service over one set of backends until Ctrl-C.
 
-    Prints the URLs, the root key and provider admin keys the fakes accept. Exit status: 0 after
+    Prints the URLs, the root key (masked when CA_ROOT_API_KEY gave it) and provider admin keys the
+    fakes minted for this process. Exit status: 0 after
     Ctrl-C / SIGTERM, 1 if the services died, 2 if they could not start (e.g. a port in use).
     """
     status = serve_forever(
@@ -102,7 +104,7 @@ def _banner(services: ServiceProcess, keys: dict[str, str]) -> list[str]:
             f"{tables} in dataset {backends.platform.meta_dataset} "
             f"({services.tables_created} created at start); GET /health/ready is green",
         ),
-        ("root key", f"X-CA-Root-Key: {services.root_key}"),
+        ("root key", f"X-CA-Root-Key: {services.root_key_shown}"),
         ("state", f"kept in {data_dir.path}" if data_dir else "in memory (--data-dir keeps it)"),
         *((f"{provider} admin key", key) for provider, key in keys.items()),
         ("", "(accepted by the provider fakes: integration setup, usage and cost pipelines)"),
@@ -151,10 +153,8 @@ def serve_forever(
     """Serve until Ctrl-C / SIGTERM; returns the exit status (0 clean stop, 1 died, 2 cannot start)."""
     # The serving stack (FastAPI, uvicorn, both services) loads only here, so that every other
     # command starts in a fraction of the time.
-    from pydantic import ValidationError
-
     from harness.serve import ServiceProcess
-    from harness.services.settings import Settings
+    from harness.services.settings import SettingsError, settings_from_environment
 
     out = out or (lambda line: print(line, flush=True))
     err = err or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -172,7 +172,7 @@ def serve_forever(
                     api_port=api_port,
                     pipeline_port=pipeline_port,
                     seed=seed,
-                    settings=Settings(),
+                    settings=settings_from_environment(),
                     tier=tier,
                     access_log=access_log,
                     log_config=_log_config(access_log),
@@ -183,8 +183,9 @@ def serve_forever(
             except ServeError as exc:
                 err(f"error: {exc}")
                 return 2
-            except ValidationError as exc:  # a settings variable (ENVIRONMENT, HARNESS_BACKEND...) is invalid
-                err(f"error: invalid settings in the environment: {exc}")
+            except SettingsError as exc:  # a variable (ENVIRONMENT, a local secret on gcp...) is refused
+                for problem in exc.problems:
+                    err(f"error: invalid settings in the environment: {problem}")
                 return 2
             keys = (
                 {

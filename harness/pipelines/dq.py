@@ -4,6 +4,10 @@
 * non-negative: no negative token, request or cost values;
 * unique keys: no duplicate (usage_date, provider, model) in either table;
 * cost total: the loaded cost equals the total of the provider's own line items.
+
+A range the provider reported nothing for (a quiet account, a day before the first request) has
+nothing to check: :func:`nothing_to_check` says so, and the step is SKIPPED with that reason
+rather than a green made of checks over no rows (:func:`verdict` is what the run reports).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from decimal import Decimal
 
 from harness.onboarding.platform import Platform
 from harness.pipelines.lifecycle import DqCheck
+from harness.pipelines.models import DqStatus, DqSummary
 from harness.ports import CostRecord, UsageRecord
 
 
@@ -117,3 +122,29 @@ def run_checks(
         )
     )
     return checks
+
+
+def nothing_to_check(start: date, end: date, usage: list[UsageRecord], costs: list[CostRecord]) -> str | None:
+    """Why the checks would look at nothing (the provider reported no usage and no cost for the
+    range), or None when there is something to check."""
+    if usage or costs:
+        return None
+    days = start.isoformat() if start == end else f"{start.isoformat()}..{end.isoformat()}"
+    return f"no usage rows for {days}"
+
+
+def verdict(checks: list[DqCheck]) -> DqSummary:
+    """PASSED or FAILED, with the checks that failed (an ERROR one fails the run) and a reason."""
+    failed = [c.name for c in checks if not c.passed and c.severity == "ERROR"]
+    if failed:
+        return DqSummary(
+            status=DqStatus.FAILED,
+            checks=len(checks),
+            failed=failed,
+            reason=f"data-quality checks failed: {', '.join(failed)}",
+        )
+    return DqSummary(status=DqStatus.PASSED, checks=len(checks), reason=f"{len(checks)} checks passed")
+
+
+def skipped(reason: str) -> DqSummary:
+    return DqSummary(status=DqStatus.SKIPPED, checks=0, reason=reason)

@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.onboarding.errors import DomainError, NotFound
 from harness.onboarding.platform import Platform
-from harness.pipelines.models import DqView, RunStatus, RunView, StepView
+from harness.pipelines.models import DqSummary, DqView, RunStatus, RunView, StepView
 from harness.ports import KeyManagerError, WarehouseError
 
 
@@ -35,6 +35,8 @@ class StepHandle:
 
     rows: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False
+    """The step had nothing to do: logged SKIPPED (its metadata says why), not SUCCESS."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class RunRecorder:
                         "run_id": self.run_id,
                         "step_name": name,
                         "step_index": index,
-                        "status": RunStatus.FAILED.value if error else RunStatus.SUCCESS.value,
+                        "status": _step_status(error, handle),
                         "start_time": started_at,
                         "end_time": ended_at,
                         "duration_ms": _duration_ms(started_at, ended_at, wall),
@@ -252,6 +254,19 @@ class RunRecorder:
         self._update(**values)
 
 
+SKIPPED = "SKIPPED"
+"""A step's status when it had nothing to do (``org_meta_step_logs.status`` allows it; a run's does not)."""
+
+DQ_STEP = "data_quality"
+"""The data-quality step, whose metadata ``verdict`` is the run's ``data_quality``."""
+
+
+def _step_status(error: str | None, handle: StepHandle) -> str:
+    if error:
+        return RunStatus.FAILED.value
+    return SKIPPED if handle.skipped else RunStatus.SUCCESS.value
+
+
 def _param_day(name: str) -> str:
     """A run row's first or last day, as the ISO text its ``parameters`` hold (``run_date`` if absent)."""
     return (
@@ -303,7 +318,17 @@ def load_run(platform: Platform, org_slug: str, run_id: str) -> RunView:
         parameters={p["name"]: p["value"] for p in run["parameters"]},
         steps=[_pick(StepView, s) for s in steps],
         dq_results=[_pick(DqView, c) for c in checks],
+        data_quality=_dq_summary(steps),
     )
+
+
+def _dq_summary(steps: list[dict[str, Any]]) -> DqSummary | None:
+    """The verdict the data-quality step logged in its metadata (None before it ran)."""
+    for step in steps:
+        metadata = step.get("metadata")
+        if step["step_name"] == DQ_STEP and isinstance(metadata, dict) and "verdict" in metadata:
+            return DqSummary.model_validate(metadata["verdict"])
+    return None
 
 
 def _pick(model: type[StepView] | type[DqView], row: dict[str, Any]) -> Any:

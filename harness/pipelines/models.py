@@ -65,6 +65,22 @@ class DqView(BaseModel):
     details: dict[str, Any] | None = None
 
 
+class DqStatus(StrEnum):
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class DqSummary(BaseModel):
+    """What the data-quality step concluded, always with a reason: the checks passed, which failed,
+    or why there was nothing to check (``SKIPPED``: ``no usage rows for 2026-01-05``)."""
+
+    status: DqStatus
+    checks: int
+    failed: list[str] = Field(default_factory=list)
+    reason: str
+
+
 class RunView(BaseModel):
     run_id: str
     org_slug: str
@@ -84,3 +100,6 @@ class RunView(BaseModel):
     error_message: str | None = None
     steps: list[StepView] = Field(default_factory=list)
     dq_results: list[DqView] = Field(default_factory=list)
+    data_quality: DqSummary | None = Field(
+        default=None, description="The data-quality step's verdict; None until that step has run."
+    )

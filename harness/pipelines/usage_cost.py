@@ -14,9 +14,10 @@ from typing import Any
 
 from harness.onboarding import integrations
 from harness.onboarding.platform import Platform
-from harness.pipelines.dq import run_checks
-from harness.pipelines.lifecycle import PipelineFailure, RunRecorder
+from harness.pipelines.dq import nothing_to_check, run_checks, skipped, verdict
+from harness.pipelines.lifecycle import DQ_STEP, PipelineFailure, RunRecorder
 from harness.pipelines.metering import MeteredWarehouse
+from harness.pipelines.models import DqSummary
 from harness.ports import (
     CostRecord,
     InsertMode,
@@ -80,7 +81,12 @@ def run(ctx: RunContext) -> None:
         rows = [_cost_row(r, provider_name, ctx.recorder.run_id, now) for r in costs]
         step.metadata = {"replaced": _replace(ctx, dataset, COST_TABLE, provider_name, rows)}
         step.rows = len(rows)
-    with ctx.recorder.step("data_quality") as step:
+    with ctx.recorder.step(DQ_STEP) as step:
+        reason = nothing_to_check(ctx.start, ctx.end, usage, costs)
+        if reason is not None:
+            step.skipped = True
+            step.metadata = _dq_metadata(skipped(reason))
+            return
         checks = run_checks(
             ctx.platform,
             dataset,
@@ -93,12 +99,15 @@ def run(ctx: RunContext) -> None:
             cost_table=COST_TABLE,
         )
         ctx.recorder.record_dq(checks)
-        failed = [c.name for c in checks if not c.passed and c.severity == "ERROR"]
-        step.metadata = {"checks": len(checks), "failed": failed}
-        if failed:
-            raise PipelineFailure(
-                f"data-quality checks failed: {', '.join(failed)}", code="DATA_QUALITY_FAILED", status=422
-            )
+        summary = verdict(checks)
+        step.metadata = _dq_metadata(summary)
+        if summary.failed:
+            raise PipelineFailure(summary.reason, code="DATA_QUALITY_FAILED", status=422)
+
+
+def _dq_metadata(summary: DqSummary) -> dict[str, Any]:
+    """The data-quality step's log: the counts it always had, and the verdict the run reports."""
+    return {"checks": summary.checks, "failed": summary.failed, "verdict": summary.model_dump(mode="json")}
 
 
 def _source(platform: Platform, provider: Provider) -> UsageSource:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 from harness.pytest_plugin.options import live_urls
+from harness.pytest_plugin.preflight import require_gcp_preflight
 from harness.pytest_plugin.tiers import harness_tiers
 
 if TYPE_CHECKING:
@@ -147,6 +148,8 @@ class ScenarioItem(pytest.Item):
         from harness.scenario.runner import run_scenario
 
         api_url, pipeline_url = live_urls(self.config)
+        if self.tier == Tier.GCP and not api_url:
+            require_gcp_preflight(self.config)
         options: dict[str, Any] = {"source": self.path, "tier": Tier(self.tier)}
         if api_url:
             options.update(api_url=api_url, pipeline_url=pipeline_url)

@@ -21,6 +21,7 @@ import pytest
 
 from harness.clock import ManualClock
 from harness.pytest_plugin.options import live_urls
+from harness.pytest_plugin.preflight import require_gcp_preflight
 
 if TYPE_CHECKING:
     from fakes.anthropic import AnthropicState
@@ -45,10 +46,14 @@ def clock() -> ManualClock:
 
 @pytest.fixture(scope="session")
 def harness_settings() -> Settings:
-    """The services' settings, from the environment (``CA_ROOT_API_KEY``, ``ENVIRONMENT``...)."""
-    from harness.services.settings import Settings
+    """The services' settings, from the environment (``CA_ROOT_API_KEY``, ``ENVIRONMENT``...); a
+    refused variable (the local root key with ``HARNESS_BACKEND=gcp``...) fails naming it."""
+    from harness.services.settings import SettingsError, settings_from_environment
 
-    return Settings()
+    try:
+        return settings_from_environment()
+    except SettingsError as exc:
+        pytest.fail("settings refused:\n" + "\n".join(f"  {p}" for p in exc.problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +93,7 @@ def harness_backends(
     if harness_tier == "gcp":
         if "clock" in request.fixturenames:
             pytest.skip("this test moves the manual clock; the gcp tier runs on real time")
+        require_gcp_preflight(config)
         backends = build_backends("gcp", harness_settings)
     else:
         clock: ManualClock = request.getfixturevalue("clock")

@@ -9,7 +9,8 @@
 * variable names (``variables``, ``save``) can be used in a template;
 * step names are unique (sub-steps of ``parallel`` included), and a fault's ``before_step`` names
   a step (by name or action);
-* a step's ``instance`` is one the scenario has (``instances``);
+* a step's ``instance`` is one the scenario has (``instances``), and its ``expect_on`` names
+  tiers the scenario runs on (``tiers``);
 * ``count_rows`` names a table that exists, and ``expect.rows`` is only on ``count_rows``;
 * ``tiers`` is not empty.
 
@@ -69,6 +70,7 @@ def check_consistency(doc: Document, errors: list[ScenarioError]) -> None:
     _check_before_step(doc, steps, errors)
     _check_count_rows(doc, errors)
     _check_instances(doc, errors)
+    _check_expect_on(doc, errors)
     _check_templates(doc, steps, errors)
 
 
@@ -89,15 +91,43 @@ def _check_instances(doc: Document, errors: list[ScenarioError]) -> None:
             )
 
 
+def _check_expect_on(doc: Document, errors: list[ScenarioError]) -> None:
+    """An ``expect_on`` tier the scenario never runs on is a typo or a stale line: it would never apply."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    tiers = data.get("tiers", [tier.value for tier in Tier])
+    if not isinstance(tiers, list):
+        return
+    known = {t.value for t in Tier}
+    for loc, step in all_steps(doc):
+        expect_on = step.get("expect_on")
+        errors.extend(
+            problem_at(
+                doc,
+                (*loc, "expect_on", tier),
+                f"the scenario does not run on {tier} (tiers: {', '.join(map(str, tiers))}), "
+                "so this never applies",
+            )
+            for tier in (expect_on if isinstance(expect_on, dict) else ())
+            if tier in known and tier not in tiers
+        )
+
+
 def _check_count_rows(doc: Document, errors: list[ScenarioError]) -> None:
     """Here rather than only in the pre-run check, so ``scenario lint`` finds it and names the line."""
     from harness.schema.loader import load_config
 
     tables = sorted(set(load_config().table_names) | ORG_DATASET_TABLES)
     for loc, step in all_steps(doc):
-        expect = step.get("expect")
-        if isinstance(expect, dict) and "rows" in expect and "count_rows" not in step:
-            errors.append(problem_at(doc, (*loc, "expect", "rows"), "expect.rows applies to count_rows only"))
+        expect_on = step.get("expect_on")
+        places = [(("expect",), step.get("expect"))] + [
+            (("expect_on", tier), expect)
+            for tier, expect in (expect_on.items() if isinstance(expect_on, dict) else ())
+        ]
+        for where, expect in places:
+            if isinstance(expect, dict) and "rows" in expect and "count_rows" not in step:
+                errors.append(
+                    problem_at(doc, (*loc, *where, "rows"), "expect.rows applies to count_rows only")
+                )
         args = step.get("count_rows")
         table = args.get("table") if isinstance(args, dict) else None
         if not isinstance(table, str) or table in tables or template_names(table):

@@ -96,6 +96,8 @@ class ScenarioRun:
         urls: tuple[str | None, str | None],
     ) -> None:
         self.scenario = scenario
+        # a replay holds the recorded run to that run's tier's expectations (its answers are replayed)
+        self.expect_tier = Tier(replay_from.tier) if replay_from is not None else tier
         self.driver = driver
         self.settings = settings
         self.on_step = on_step
@@ -303,7 +305,7 @@ class ScenarioRun:
         """Fill in the step's templates and build its request (none for a local action)."""
         args = render(step.args.model_dump(mode="json"), self.variables)
         result.args = args
-        expect = render(step.expect.model_dump(mode="json"), self.variables)
+        expect = render(step.expect_for(self.expect_tier).model_dump(mode="json"), self.variables)
         if step.action in LOCAL_ACTIONS:
             return _Prepared(args, expect, None)
         request = build_request(step.action, args, self.ctx)

@@ -20,10 +20,18 @@ A scenario names a flow of public-API actions, each with optional expectations::
         expect: {body: {pipelines_run_today: 1}}
 
 Every step is a mapping with exactly one action key (its arguments as the value) plus the optional
-``name``, ``expect``, ``save`` and ``instance`` keys. With ``instances: 2`` the run has two
-api-service and two pipeline-service processes over one set of backends, and ``instance: 2``
-sends a step to the second pair. A ``parallel:`` step holds sub-steps (each with its own
-``expect``, ``save`` and ``instance``) that are sent at once::
+``name``, ``expect``, ``expect_on``, ``save`` and ``instance`` keys. ``expect_on`` says what is
+expected differently on one tier (a real account may have had no usage yesterday)::
+
+      - run_pipeline: {provider: openai}
+        expect: {body: {rows_processed: ">= 1", data_quality.status: PASSED}}
+        expect_on:
+          gcp: {body: {rows_processed: ">= 0", data_quality.status: "matches ^(PASSED|SKIPPED)$"}}
+
+With ``instances: 2`` the run has two api-service and two pipeline-service processes over one
+set of backends, and ``instance: 2`` sends a step to the second pair. A ``parallel:`` step holds
+sub-steps (each with its own ``expect``, ``expect_on``, ``save`` and ``instance``) that are sent
+at once::
 
       - parallel:
           - run_pipeline: {provider: openai, date: 2026-01-05}
@@ -232,12 +240,17 @@ class Expect(_Strict):
 
 
 class Step(BaseModel):
-    """One step: exactly one action key, plus ``name``, ``expect`` and ``save``."""
+    """One step: exactly one action key, plus ``name``, ``expect`` (``expect_on`` per tier) and ``save``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str | None = None
     expect: Expect = Field(default_factory=Expect)
+    expect_on: dict[Tier, Expect] = Field(
+        default_factory=dict,
+        description="What changes on one tier, e.g. {gcp: {body: {rows_processed: '>= 0'}}}: body "
+        "paths given here replace the same paths of expect, other keys replace expect's.",
+    )
     save: dict[str, str] = Field(
         default_factory=dict, description="Variables to set from the response: {var: dotted.path}."
     )
@@ -299,6 +312,16 @@ class Step(BaseModel):
     def label(self) -> str:
         return self.name or self.action
 
+    def expect_for(self, tier: Tier) -> Expect:
+        """``expect`` with ``expect_on[tier]`` laid over it (body path by path)."""
+        override = self.expect_on.get(tier)
+        if override is None:
+            return self.expect
+        changes = {key: getattr(override, key) for key in override.model_fields_set}
+        if "body" in changes:
+            changes["body"] = {**self.expect.body, **override.body}
+        return self.expect.model_copy(update=changes)
+
 
 PARALLEL = "parallel"
 STEP_KINDS: tuple[str, ...] = (*ACTIONS, PARALLEL)
@@ -310,7 +333,7 @@ NOT_IN_PARALLEL: dict[str, str] = {
 }
 """Actions a sub-step of ``parallel`` cannot hold, and why."""
 
-PARALLEL_OWN_KEYS: tuple[str, ...] = ("expect", "save", "instance")
+PARALLEL_OWN_KEYS: tuple[str, ...] = ("expect", "expect_on", "save", "instance")
 """Keys that belong on each sub-step of ``parallel``, not on the parallel step itself."""
 
 

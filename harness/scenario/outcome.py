@@ -232,6 +232,9 @@ def _fields(*paths: str) -> Callable[[dict[str, Any]], str]:
 
 def _run_summary(body: dict[str, Any]) -> str:
     text = f"run {body['status']}, {body.get('rows_processed') or 0} rows"
+    quality = body.get("data_quality") or {}
+    if quality.get("status") == "SKIPPED":  # a green run that checked nothing says so on its line
+        text += f", data quality skipped: {quality.get('reason')}"
     return text + (f", {body['error_code']}" if body.get("error_code") else "")
 
 

@@ -21,7 +21,7 @@ from harness.scenario.actions import LOCAL_ACTIONS, ORG_DATASET_TABLES
 from harness.scenario.drivers import CONTROL_PREFIX, Live, env_credential
 from harness.scenario.model import Fault, Scenario, Step, Tier
 from harness.scenario.outcome import LiveUnsupported, ScenarioUsageError
-from harness.services.settings import Settings
+from harness.services.settings import Settings, SettingsError
 
 
 def skip_reason(scenario: Scenario, *, tier: Tier = Tier.FAKE, live: bool = False) -> str | None:
@@ -53,7 +53,8 @@ def check_static(scenario: Scenario) -> None:
     tables = set(load_config().table_names) | ORG_DATASET_TABLES
     problems: list[str] = []
     for index, step in each_step(scenario):
-        if step.expect.rows is not None and step.action != "count_rows":
+        expects = (step.expect, *step.expect_on.values())
+        if any(expect.rows is not None for expect in expects) and step.action != "count_rows":
             problems.append(f"{step_title(index, step)}: expect.rows applies to count_rows only")
         table = getattr(step.args, "table", None) if step.action == "count_rows" else None
         if table is not None and table not in tables:
@@ -143,6 +144,10 @@ def step_title(index: int, step: Step) -> str:
 
 def _check_gcp(scenario: Scenario, settings: Settings) -> None:
     problems: list[str] = []
+    try:  # the services a run starts guard real data with these secrets
+        settings.for_tier(Tier.GCP.value)
+    except SettingsError as exc:
+        problems.extend(exc.problems)
     for index, step in each_step(scenario):
         if step.action == "advance_clock":
             problems.append(f"{step_title(index, step)}: advance_clock needs a tier with a manual clock")

@@ -96,6 +96,8 @@ def report_validation(
     groups: dict[Loc, list[ErrorDetails]] = {}
     for detail in details:
         loc, _ = resolve_loc(Scenario, tuple(detail["loc"]))
+        if loc[-1:] == ("[key]",):  # a mapping key refused (an unknown tier in expect_on): at the key
+            loc = loc[:-1]
         if detail["type"] == "value_error" and loc in bad_steps:
             continue  # the action count or a parallel step's contents, already reported in the file's words
         groups.setdefault(loc, []).append(detail)
