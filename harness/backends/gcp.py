@@ -71,8 +71,9 @@ def gcp_credentials(settings: Settings) -> Any:
 
 def prove_credentials(credentials: Any, settings: Settings) -> None:
     """Fetch one access token; Google's refusal becomes a :class:`GcpConfigError` that says which
-    credentials and quotes Google (never the key itself)."""
-    from google.auth.exceptions import RefreshError, TransportError
+    credentials and quotes Google (never the key itself). The one token check of the tier: the
+    preflight (:mod:`harness.backends.gcp_access`) and :func:`build_gcp` both go through it."""
+    from google.auth.exceptions import GoogleAuthError, RefreshError
     from google.auth.transport.requests import Request
 
     source = settings.google_application_credentials or "Application Default Credentials"
@@ -80,8 +81,9 @@ def prove_credentials(credentials: Any, settings: Settings) -> None:
         credentials.refresh(Request())
     except RefreshError as exc:
         raise GcpConfigError(f"Google refused the credentials in {source}: {exc.args[0]}") from None
-    except TransportError as exc:
-        raise GcpConfigError(f"could not reach the token endpoint for {source}: {exc}") from None
+    except (GoogleAuthError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GcpConfigError(f"could not obtain an access token: {first}") from None
 
 
 def _endpoint(host: str | None) -> str | None:

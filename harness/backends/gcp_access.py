@@ -16,12 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from google.auth import exceptions as auth_exceptions
-from google.auth.transport.requests import Request
 from google.cloud import bigquery
 
 from harness.backends.bigquery import BigQueryWarehouse
 from harness.backends.bigquery_errors import mapped
-from harness.backends.gcp import GcpConfigError, gcp_credentials
+from harness.backends.gcp import GcpConfigError, gcp_credentials, prove_credentials
 from harness.ports import KeyManager, KeyManagerError, KeyNotFoundError, KeyPermissionError, WarehouseError
 from harness.services.settings import Settings
 
@@ -38,12 +37,9 @@ def credentials_problem(settings: Settings) -> tuple[Any, str | None]:
     )
     try:
         credentials = gcp_credentials(settings)
+        prove_credentials(credentials, settings)
     except GcpConfigError as exc:
         return None, f"{source}: {exc}"
-    try:
-        credentials.refresh(Request())
-    except (auth_exceptions.GoogleAuthError, OSError) as exc:
-        return None, f"{source}: could not obtain an access token: {_first_line(exc)}"
     return credentials, None
 
 
