@@ -14,6 +14,7 @@ from harness.backends.real import build_real_platform
 from harness.clock import SystemClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
+from harness.recording.cassette import Recorder
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
 
@@ -64,8 +65,10 @@ def build_gcp(
     *,
     credentials: Any = None,
     config: BootstrapConfig | None = None,
+    recorder: Recorder | None = None,
 ) -> GcpBackends:
-    """Backends on real GCP; ``credentials`` overrides the settings' (e.g. for a dry check)."""
+    """Backends on real GCP; ``credentials`` overrides the settings' (e.g. for a dry check);
+    ``recorder`` records the exchanges."""
     settings = settings or Settings()
     if settings.gcp_project_id == Settings.model_fields["gcp_project_id"].default:
         raise GcpConfigError("GCP_PROJECT_ID is not set: the gcp tier needs a real project")
@@ -81,6 +84,7 @@ def build_gcp(
             Provider.ANTHROPIC: settings.anthropic_base_url,
         },
         config=config,
+        recorder=recorder,
     )
     return GcpBackends(clock, platform)
 

@@ -64,8 +64,16 @@ from harness.scenario.outcome import (
     step_detail,
 )
 from harness.scenario.preflight import fault_step
+from harness.recording.cassette import CASSETTE_FILE, Recorder
 from harness.scenario.recorder import run_record
-from harness.scenario.records import FaultRecord, RunRecord, Scrubber, record_dir, write_record
+from harness.scenario.records import (
+    FaultRecord,
+    RecordingRecord,
+    RunRecord,
+    Scrubber,
+    record_dir,
+    write_record,
+)
 from harness.scenario.templates import TemplateError, render, resolve_variables
 from harness.services.settings import Settings
 
@@ -94,6 +102,7 @@ class ScenarioRun:
         replay_from: RunRecord | None,
         on_step: Callable[[StepOutcome], None],
         urls: tuple[str | None, str | None],
+        recorder: Recorder | None = None,
     ) -> None:
         self.scenario = scenario
         self.driver = driver
@@ -135,6 +144,9 @@ class ScenarioRun:
             recorded = replay_from.provider_calls if replay_from is not None else ()
             self.tape = ProviderTape(mocks, self.scrub, keep_bodies=record, replay=recorded)
         self.record = record and self.tape is not None
+        self.recorder = recorder
+        if recorder is not None:
+            recorder.scrub = self.scrub
 
         record_id = ""
         self.record_directory: Path | None = None
@@ -200,6 +212,7 @@ class ScenarioRun:
                     self.tape.close()
                     outcome.provider_calls = len(self.tape.calls)
                     outcome.provider_responses_replayed = self.tape.served
+                self._report_misses()
                 self._write_record()
         if outcome.status == INTERRUPTED:
             raise RunInterrupted(outcome)
@@ -478,8 +491,42 @@ class ScenarioRun:
             faults=self.faults,
             provider_calls=self.tape.calls if self.tape is not None else [],
         )
+        record.recording = self._save_cassette()
         self.outcome.record_path = write_record(
             record, self.record_directory, self.scrub, self.outcome.source
+        )
+
+    def _report_misses(self) -> None:
+        """A request the cassette could not answer is named on the step it failed (the service
+        only saw an unexpected error), so the report says why a replay went another way."""
+        if self.recorder is None or not self.recorder.misses:
+            return
+        failed = self.outcome.failed_step
+        if failed is not None:
+            failed.failures.extend(m for m in self.recorder.misses if m not in failed.failures)
+
+    def _save_cassette(self) -> RecordingRecord | None:
+        """Write the cassette beside the record (before it: what serialising it teaches the
+        scrubber, an access token say, is hidden in the record too)."""
+        recorder = self.recorder
+        if recorder is None or self.record_directory is None:
+            return None
+        path = recorder.save(
+            self.record_directory / CASSETTE_FILE, self.scrub, tier=self.outcome.tier.value, run_id=self.outcome.run_id
+        )
+        return RecordingRecord(
+            mode=recorder.mode.value,
+            match_on=list(recorder.match_on),
+            cassette=path.name,
+            replayed_from=str(recorder.source) if recorder.source is not None else None,
+            interactions=len(recorder.cassette.interactions),
+            served=recorder.served,
+            misses=recorder.misses,
+            settings={
+                "gcp_project_id": self.settings.gcp_project_id,
+                "kms_key_name": self.settings.kms_key_name,
+                "environment": self.settings.environment,
+            },
         )
 
 

@@ -21,6 +21,13 @@
   refused live (one URL per service). Provider exchanges are
   listed in the run record (and replayable) on the fake tier only.
 
+Recording (:mod:`harness.recording`): on the emulator and gcp tiers, in-process, every exchange of
+the real clients (Google and providers) goes through one recorder when the run's record mode asks
+(``recording``, else ``HARNESS_RECORD_MODE``; default ``all`` on gcp, off elsewhere) and is
+written as ``cassette.json`` beside the run record. A replay of such a record runs the same real
+clients answered from its cassette in mode ``none`` (:mod:`harness.backends.replayed`). On the fake
+tier a record mode other than ``none`` keeps provider bodies, like ``record``.
+
 The steps themselves, their variables and the cleanup are :mod:`harness.scenario.execution`;
 what is refused or skipped before anything runs is :mod:`harness.scenario.preflight`. Every run
 writes a run record (:mod:`harness.scenario.records`) unless ``runs_dir`` is None;
@@ -46,6 +53,8 @@ from harness.scenario.outcome import (
     StepOutcome,
 )
 from harness.scenario.preflight import check_live, check_scenario, check_static, skip_reason
+from harness.recording.cassette import Recorder, RecordMode
+from harness.recording.options import RecordingOptions
 from harness.scenario.records import DEFAULT_RUNS_DIR, RunRecord, new_run_id
 from harness.services.settings import Settings
 
@@ -68,20 +77,23 @@ def run_scenario(
     settings: Settings | None = None,
     run_id: str | None = None,
     backends: TierBackends | None = None,
+    recording: RecordingOptions | None = None,
 ) -> RunOutcome:
     """Run ``scenario`` and return what happened (see the module docstring).
 
     ``record`` keeps provider response bodies in the run record (``harness run --record``);
     ``replay_from`` re-runs a record (its run id, seed, clock start and provider responses);
     ``runs_dir=None`` writes no record; ``backends`` runs in-process on backends of ``tier`` the
-    caller owns (their clock and seed; left open, e.g. to inspect them afterwards). Raises
+    caller owns (their clock and seed; left open, e.g. to inspect them afterwards); ``recording``
+    is the record mode, match rule and cassette (default: :meth:`RecordingOptions.from_env`). Raises
     :class:`ScenarioUsageError` before anything runs when the scenario cannot run as asked, and
     :class:`RunInterrupted` (a ``KeyboardInterrupt``) after cleanup when interrupted.
     """
     settings = settings or Settings()
+    recording = recording or RecordingOptions.from_env()
     live = api_url is not None or pipeline_url is not None
     if replay_from is not None and live:
-        raise ScenarioUsageError("a replay runs in-process on the fake tier; drop --api-url/--pipeline-url")
+        raise ScenarioUsageError("a replay runs in-process; drop --api-url/--pipeline-url")
     if live and not (api_url and pipeline_url):
         raise ScenarioUsageError("live mode needs both --api-url and --pipeline-url")
     run_id = replay_from.run_id if replay_from is not None else (run_id or new_run_id())
@@ -130,11 +142,31 @@ def run_scenario(
         except BaseException:
             driver.close()
             raise
-    else:
+    recorder = None
+    if tier is Tier.FAKE:
+        record = record or recording.mode_for(tier.value) is not RecordMode.NONE
+    elif not live and backends is None and recording.active(tier.value):
+        recorder = Recorder(
+            recording.mode_for(tier.value), match_on=recording.match_on, cassette=recording.cassette
+        )
+    if not live:
+        if replay_from is not None and recorder is not None:
+            from harness.backends.replayed import build_replayed
+            from harness.clock import ManualClock
+
+            backends = build_replayed(settings, clock=ManualClock(clock_start), recorder=recorder)
         if backends is not None:
             clock_start = backends.clock.now()
         try:
-            driver = InProcess(settings, seed, clock_start, backends, tier=tier, instances=scenario.instances)
+            driver = InProcess(
+                settings,
+                seed,
+                clock_start,
+                backends,
+                tier=tier,
+                instances=scenario.instances,
+                recorder=recorder,
+            )
         except ValueError as exc:  # settings that do not reach the tier (no GCP project, ...)
             raise ScenarioUsageError(f"the {tier.value} tier: {exc}") from exc
     try:
@@ -152,6 +184,7 @@ def run_scenario(
             replay_from=replay_from,
             on_step=on_step or (lambda _: None),
             urls=(api_url, pipeline_url),
+            recorder=recorder,
         )
         return run.execute()
     finally:
