@@ -17,8 +17,11 @@ A body is stored as ``json`` when it parses, else as ``text``, else as ``base64`
 * ``all``: every request is sent and recorded; a loaded cassette is ignored (overwritten).
 
 **Matching** (``match_on``, any of ``method, path, query, body``; default ``method, path``). The
-key is always scoped by service (``bigquery``, ``kms``, ``openai``, ``anthropic``: OpenAI and
-Anthropic share ``/v1/models``), never by host (a replay has no emulator ports). The *n*-th request
+key is always scoped by the scenario step that made the request (:func:`step_scope`: the
+sub-steps of a ``parallel`` step send at once, so their requests interleave differently on every
+run, but each sub-step's own sequence does not) and by service (``bigquery``, ``kms``,
+``openai``, ``anthropic``: OpenAI and Anthropic share ``/v1/models``), never by host (a replay
+has no emulator ports). The *n*-th request
 for a key is served the *n*-th recording for that key (as the fake tier's tape does). ``query``
 compares the decoded parameters as a sorted list; ``body`` compares the JSON bodies with the values
 a client regenerates on every run left out (:data:`VOLATILE_BODY_FIELDS`) and KMS plaintext
@@ -50,11 +53,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import re
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -77,6 +82,20 @@ _DROPPED_RESPONSE_HEADERS = frozenset(
 _GENERATED = re.compile(r"^[^\s<>]{16,}$")
 """A string that may have been generated (an id, a hash, a key, a timestamp): long, no spaces,
 no placeholder brackets."""
+
+
+_STEP: ContextVar[str | None] = ContextVar("harness_recording_step", default=None)
+
+
+@contextlib.contextmanager
+def step_scope(label: str) -> Iterator[None]:
+    """Exchanges made inside (in this context: it follows the request into the services'
+    threads) belong to step ``label`` (``"3"``, ``"7.2"`` for a ``parallel`` sub-step)."""
+    token = _STEP.set(label)
+    try:
+        yield
+    finally:
+        _STEP.reset(token)
 
 
 class RecordMode(StrEnum):
@@ -141,6 +160,8 @@ class Request:
     url: str
     headers: dict[str, str]
     body: bytes = b""
+    step: str | None = field(default_factory=_STEP.get)
+    """The scenario step that caused it (:func:`step_scope`), None outside any step."""
 
     @property
     def path(self) -> str:
@@ -179,6 +200,7 @@ class Interaction:
         headers = {k: v for k, v in request.headers.items() if k in KEPT_REQUEST_HEADERS}
         data: dict[str, Any] = {
             "service": request.service,
+            "step": request.step,
             "request": {
                 "method": request.method,
                 "url": request.url,
@@ -212,6 +234,7 @@ class Interaction:
                 url=request["url"],
                 headers=dict(request.get("headers") or {}),
                 body=_body_bytes(request.get("body")),
+                step=data.get("step"),
             ),
             Response(response["status"], dict(response.get("headers") or {}), _body_bytes(response.get("body")))
             if response is not None
@@ -378,7 +401,7 @@ class Recorder:
     # ---------------------------------------------------------------------- matching
 
     def _key(self, request: Request, *, live: bool) -> tuple[Any, ...]:
-        key: list[Any] = [request.service]
+        key: list[Any] = [request.step, request.service]
         if "method" in self.match_on:
             key.append(request.method.upper())
         if "path" in self.match_on:

@@ -13,17 +13,21 @@ from http import HTTPStatus
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from harness.recording.cassette import RecordedError, Recorder, Request, Response
 
 
 class RecordingAdapter(HTTPAdapter):
-    def __init__(self, recorder: Recorder, service: str) -> None:
+    """Sends through ``inner`` (another adapter, e.g. an in-memory one in tests) when given,
+    else over the network as ``HTTPAdapter`` does."""
+
+    def __init__(self, recorder: Recorder, service: str, inner: BaseAdapter | None = None) -> None:
         super().__init__()
         self.recorder = recorder
         self.service = service
+        self._inner = inner
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         body = request.body or b""
@@ -36,7 +40,8 @@ class RecordingAdapter(HTTPAdapter):
         )
 
         def send() -> Response:
-            response = super(RecordingAdapter, self).send(request, *args, **kwargs)
+            sender = self._inner.send if self._inner is not None else super(RecordingAdapter, self).send
+            response = sender(request, *args, **kwargs)
             return Response(response.status_code, dict(response.headers.items()), response.content)
 
         try:

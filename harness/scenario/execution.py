@@ -64,7 +64,7 @@ from harness.scenario.outcome import (
     step_detail,
 )
 from harness.scenario.preflight import fault_step
-from harness.recording.cassette import CASSETTE_FILE, Recorder
+from harness.recording.cassette import CASSETTE_FILE, Recorder, step_scope
 from harness.scenario.recorder import run_record
 from harness.scenario.records import (
     FaultRecord,
@@ -242,7 +242,8 @@ class ScenarioRun:
             result.clock = self.driver.now()
             self.ctx.api_key = self.variables.get("api_key")
             prepared = self._prepare(step, result)
-            self._perform(step, prepared, result)
+            with step_scope(str(index)):
+                self._perform(step, prepared, result)
             self._conclude(step, prepared, result)
         self._close_step(result, started)
         return result
@@ -289,7 +290,8 @@ class ScenarioRun:
                     barrier.wait(BARRIER_TIMEOUT)
                     sent = time.perf_counter()
                     try:
-                        self._perform(subs[j], prepared[j], outcome)
+                        with step_scope(f"{index}.{j}"):
+                            self._perform(subs[j], prepared[j], outcome)
                     finally:
                         outcome.elapsed_ms = (time.perf_counter() - sent) * 1000
                         arrived.append(j)
