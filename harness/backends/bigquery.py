@@ -27,7 +27,6 @@ from harness.backends.bigquery_errors import mapped
 from harness.backends.bigquery_params import field_parameter, to_query_parameter
 from harness.backends.clock_retry import clock_retry
 from harness.clock import SystemClock
-from harness.recording.requests_adapter import mount
 from harness.ports import (
     Clock,
     DatasetInfo,
@@ -38,6 +37,7 @@ from harness.ports import (
     StreamingBufferInfo,
     TableInfo,
 )
+from harness.recording.requests_adapter import mount
 from harness.schema.spec import FieldMode, FieldSpec, TableSpec
 
 _MAX_PARAMS_PER_INSERT = 5000

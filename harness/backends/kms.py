@@ -38,7 +38,6 @@ from requests.adapters import HTTPAdapter
 
 from harness.backends.clock_retry import clock_retry
 from harness.clock import SystemClock
-from harness.recording.requests_adapter import mount
 from harness.ports import (
     Clock,
     DecryptionError,
@@ -50,6 +49,7 @@ from harness.ports import (
     KeyPermissionError,
     KeyStateError,
 )
+from harness.recording.requests_adapter import mount
 
 _RETRYABLE_CODES = {
     "UNAVAILABLE",

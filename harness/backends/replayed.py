@@ -99,7 +99,7 @@ def build_replayed(
     platform = build_real_platform(
         settings,
         clock=clock,
-        credentials=Credentials(token="replay-token"),  # noqa: S106 - a dummy: never checked
+        credentials=Credentials(token="replay-token"),
         bigquery_endpoint=REPLAY_ENDPOINTS["bigquery"],
         kms_endpoint=REPLAY_ENDPOINTS["kms"],
         provider_urls={p: REPLAY_ENDPOINTS[p] for p in Provider},

@@ -31,8 +31,8 @@ from rich.markup import escape
 from harness.cli.console import stderr_console, stdout_console, usage_error
 
 if TYPE_CHECKING:
-    from harness.scenario.model import Scenario, Tier
     from harness.recording.options import RecordingOptions
+    from harness.scenario.model import Scenario, Tier
     from harness.scenario.outcome import RunOutcome
 
 INTERRUPTED_EXIT = 128 + signal.SIGINT

@@ -11,8 +11,8 @@ from harness.recording.cassette import (
     CASSETTE_FILE,
     CassetteError,
     CassetteMiss,
-    RecordMode,
     Recorder,
+    RecordMode,
     parse_match_on,
     parse_mode,
 )

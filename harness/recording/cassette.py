@@ -236,7 +236,9 @@ class Interaction:
                 body=_body_bytes(request.get("body")),
                 step=data.get("step"),
             ),
-            Response(response["status"], dict(response.get("headers") or {}), _body_bytes(response.get("body")))
+            Response(
+                response["status"], dict(response.get("headers") or {}), _body_bytes(response.get("body"))
+            )
             if response is not None
             else None,
             data.get("error"),

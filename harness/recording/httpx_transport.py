@@ -48,7 +48,9 @@ class RecordingTransport(httpx.BaseTransport):
             if not (isinstance(error, type) and issubclass(error, httpx.TransportError)):
                 error = httpx.TransportError
             raise error(str(exc), request=request) from None
-        headers = {k: v for k, v in answer.headers.items() if k.lower() not in ("content-encoding", "content-length")}
+        headers = {
+            k: v for k, v in answer.headers.items() if k.lower() not in ("content-encoding", "content-length")
+        }
         return httpx.Response(answer.status, headers=headers, content=answer.body, request=request)
 
     def close(self) -> None:

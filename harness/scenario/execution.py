@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from harness.recording.cassette import CASSETTE_FILE, Recorder, step_scope
 from harness.scenario.actions import (
     LOCAL_ACTIONS,
     ActionContext,
@@ -64,7 +65,6 @@ from harness.scenario.outcome import (
     step_detail,
 )
 from harness.scenario.preflight import fault_step
-from harness.recording.cassette import CASSETTE_FILE, Recorder, step_scope
 from harness.scenario.recorder import run_record
 from harness.scenario.records import (
     FaultRecord,
@@ -514,7 +514,10 @@ class ScenarioRun:
         if recorder is None or self.record_directory is None:
             return None
         path = recorder.save(
-            self.record_directory / CASSETTE_FILE, self.scrub, tier=self.outcome.tier.value, run_id=self.outcome.run_id
+            self.record_directory / CASSETTE_FILE,
+            self.scrub,
+            tier=self.outcome.tier.value,
+            run_id=self.outcome.run_id,
         )
         return RecordingRecord(
             mode=recorder.mode.value,

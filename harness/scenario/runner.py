@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.recording.cassette import Recorder, RecordMode
+from harness.recording.options import RecordingOptions
 from harness.scenario.drivers import InProcess, Live
 from harness.scenario.execution import ScenarioRun
 from harness.scenario.model import Scenario, Tier
@@ -53,8 +55,6 @@ from harness.scenario.outcome import (
     StepOutcome,
 )
 from harness.scenario.preflight import check_live, check_scenario, check_static, skip_reason
-from harness.recording.cassette import Recorder, RecordMode
-from harness.recording.options import RecordingOptions
 from harness.scenario.records import DEFAULT_RUNS_DIR, RunRecord, new_run_id
 from harness.services.settings import Settings
 
