@@ -577,3 +577,31 @@ def test_a_request_missing_from_the_cassette_fails_the_step_with_the_clear_error
     assert any(expected in line for line in failed.failures), failed.failures
     assert outcome.record_path is not None
     assert any(expected in m for m in read_record(outcome.record_path).recording.misses)  # type: ignore[union-attr]
+
+
+@pytest.mark.emulator
+def test_a_gcp_tier_record_replays_the_same_way(recorded_run: Path, tmp_path: Path) -> None:
+    """The tier is in the record: a gcp record replays on the gcp tier's clients, from its
+    cassette, with the project, key and environment it ran with (never GCP_PROJECT_ID's)."""
+    copy = _copy(recorded_run, tmp_path)
+    data = json.loads((copy / "record.json").read_text(encoding="utf-8"))
+    data["tier"] = "gcp"
+    (copy / "record.json").write_text(json.dumps(data), encoding="utf-8")
+    outcome = replay(copy, runs_dir=tmp_path / "replays", settings=Settings(gcp_project_id="elsewhere"))
+    assert outcome.status == PASSED, outcome.failure_report()
+    assert outcome.tier is Tier.GCP
+
+
+@pytest.mark.emulator
+def test_the_record_flag_on_the_emulator_tier_records_a_cassette(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in EMULATOR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    scenario = load_scenario(REPO / "scenarios" / "bootstrap_only.yml")
+    outcome = run_scenario(scenario, tier=Tier.EMULATOR, record=True, runs_dir=tmp_path)
+    assert outcome.status == PASSED and outcome.record_path is not None
+    recording = read_record(outcome.record_path).recording
+    assert recording is not None and recording.mode == "all" and recording.interactions > 0
+    quiet = run_scenario(scenario, tier=Tier.EMULATOR, runs_dir=tmp_path)
+    assert quiet.record_path is not None and read_record(quiet.record_path).recording is None

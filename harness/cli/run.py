@@ -374,8 +374,8 @@ def _run_all(
         for line in usage:
             err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    if record and live:
-        out.print("note: --record keeps provider responses of in-process runs only", highlight=False)
+    if (record or (recording is not None and recording.mode is not None)) and live:
+        out.print("note: recording (--record, --record-mode) covers in-process runs only", highlight=False)
 
     tally: Counter[str] = Counter()  # scenarios by outcome status; "error" for those that could not run
     status = 0

@@ -38,6 +38,7 @@ writes a run record (:mod:`harness.scenario.records`) unless ``runs_dir`` is Non
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,7 +82,8 @@ def run_scenario(
 ) -> RunOutcome:
     """Run ``scenario`` and return what happened (see the module docstring).
 
-    ``record`` keeps provider response bodies in the run record (``harness run --record``);
+    ``record`` keeps provider response bodies in the run record (``harness run --record``; on
+    the emulator and gcp tiers it means record mode ``all`` unless ``recording`` names a mode);
     ``replay_from`` re-runs a record (its run id, seed, clock start and provider responses);
     ``runs_dir=None`` writes no record; ``backends`` runs in-process on backends of ``tier`` the
     caller owns (their clock and seed; left open, e.g. to inspect them afterwards); ``recording``
@@ -142,13 +144,7 @@ def run_scenario(
         except BaseException:
             driver.close()
             raise
-    recorder = None
-    if tier is Tier.FAKE:
-        record = record or recording.mode_for(tier.value) is not RecordMode.NONE
-    elif not live and backends is None and recording.active(tier.value):
-        recorder = Recorder(
-            recording.mode_for(tier.value), match_on=recording.match_on, cassette=recording.cassette
-        )
+    record, recorder = _recording(recording, tier, record=record, in_process=not live and backends is None)
     if not live:
         if replay_from is not None and recorder is not None:
             from harness.backends.replayed import build_replayed
@@ -189,6 +185,21 @@ def run_scenario(
         return run.execute()
     finally:
         driver.close()
+
+
+def _recording(
+    options: RecordingOptions, tier: Tier, *, record: bool, in_process: bool
+) -> tuple[bool, Recorder | None]:
+    """Whether the fake tier keeps provider bodies, and the real clients' recorder (None: the
+    run records nothing at the HTTP layer). ``--record`` on a real-client tier is mode ``all``."""
+    if tier is Tier.FAKE:
+        return record or options.mode_for(tier.value) is not RecordMode.NONE, None
+    if record and options.mode is None:
+        options = replace(options, mode=RecordMode.ALL)
+    if not in_process or not options.active(tier.value):
+        return record, None
+    mode = options.mode_for(tier.value)
+    return record, Recorder(mode, match_on=options.match_on, cassette=options.cassette)
 
 
 def _is_hex(text: str) -> bool:
