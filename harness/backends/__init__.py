@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from harness.clock import ManualClock
     from harness.datadir import DataDir
     from harness.onboarding.platform import Platform
-    from harness.recording.cassette import Recorder
+    from harness.recording.recorder import Recorder
     from harness.schema.spec import BootstrapConfig
     from harness.services.settings import Settings
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from harness.datadir import DataDir
     from harness.emulators import Emulators
     from harness.faults.backend import FaultQueue
-    from harness.recording.cassette import Recorder
+    from harness.recording.recorder import Recorder
 
 
 class EmulatorConfigError(ValueError):

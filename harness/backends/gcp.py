@@ -14,7 +14,7 @@ from harness.backends.real import build_real_platform
 from harness.clock import SystemClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
-from harness.recording.cassette import Recorder
+from harness.recording.recorder import Recorder
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
 

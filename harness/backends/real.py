@@ -17,8 +17,8 @@ from harness.backends.kms import CloudKmsKeyManager
 from harness.onboarding.platform import Platform
 from harness.ports import Clock, Provider
 from harness.providers import build_client, usage_source_for, validator_for
-from harness.recording.cassette import Recorder
 from harness.recording.httpx_transport import RecordingTransport
+from harness.recording.recorder import Recorder
 from harness.recording.requests_adapter import RecordingAdapter
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig

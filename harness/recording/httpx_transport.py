@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import httpx
 
-from harness.recording.cassette import RecordedError, Recorder, Request, Response
+from harness.recording.cassette import RecordedError, Request, Response
+from harness.recording.recorder import Recorder
 
 
 class RecordingTransport(httpx.BaseTransport):

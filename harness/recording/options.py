@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.recording.cassette import DEFAULT_MATCH_ON, RecordMode, parse_match_on, parse_mode
+from harness.recording.recorder import DEFAULT_MATCH_ON, RecordMode, parse_match_on, parse_mode
 
 MODE_ENV = "HARNESS_RECORD_MODE"
 MATCH_ENV = "HARNESS_MATCH_ON"

@@ -16,7 +16,8 @@ import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from harness.recording.cassette import RecordedError, Recorder, Request, Response
+from harness.recording.cassette import RecordedError, Request, Response
+from harness.recording.recorder import Recorder
 
 
 class RecordingAdapter(HTTPAdapter):

@@ -39,7 +39,8 @@ from typing import Any
 
 import httpx
 
-from harness.recording.cassette import CASSETTE_FILE, Recorder, step_scope
+from harness.recording.cassette import CASSETTE_FILE, step_scope
+from harness.recording.recorder import Recorder
 from harness.scenario.actions import (
     LOCAL_ACTIONS,
     ActionContext,

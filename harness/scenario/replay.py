@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.recording.cassette import RecordMode
 from harness.recording.options import RecordingOptions
+from harness.recording.recorder import RecordMode
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import Scenario, Tier
 from harness.scenario.outcome import RunOutcome, StepOutcome

@@ -43,8 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.recording.cassette import Recorder, RecordMode
 from harness.recording.options import RecordingOptions
+from harness.recording.recorder import Recorder, RecordMode
 from harness.scenario.drivers import InProcess, Live
 from harness.scenario.execution import ScenarioRun
 from harness.scenario.model import Scenario, Tier
