@@ -17,8 +17,12 @@ run, but each sub-step's own sequence does not) and by service (``bigquery``, ``
 ``openai``, ``anthropic``: OpenAI and Anthropic share ``/v1/models``), never by host (a replay
 has no emulator ports). The *n*-th request for a key is served the *n*-th recording for that key
 (as the fake tier's tape does). ``query`` compares the decoded parameters as a sorted list;
-``body`` compares the JSON bodies with the values a client regenerates on every run left out
-(:data:`VOLATILE_BODY_FIELDS`) and KMS plaintext scrubbed like the recording was, or else the text.
+``body`` compares the JSON bodies (KMS plaintext scrubbed like the recording was) with every
+generated-looking string (see below: ids, hashes, keys, timestamps; they differ on every run, and
+a replay only learns their aliases from a match) read as ``<generated>``, or else the text. It
+is strict: a value measured in real time (a step's ``duration_ms``) differs between a run and its
+replay, so a whole scenario replays on the default rule; ``body`` is for exchanges whose bodies
+are fixed.
 
 **Volatile values.** A replay's clients and services regenerate what was random in the run:
 google-cloud-bigquery names its jobs (a uuid4 in ``jobs.insert``), an org API key is fresh, so its
@@ -62,9 +66,6 @@ from harness.recording.cassette import (
 
 MATCH_FIELDS = ("method", "path", "query", "body")
 DEFAULT_MATCH_ON = ("method", "path")
-VOLATILE_BODY_FIELDS = frozenset({"requestId", "insertId", "jobId"})
-"""Body fields a client fills with a fresh random value on every run (BigQuery's ``jobs.query``
-``requestId``, ``insertAll`` rows' ``insertId``, a client-named ``jobReference.jobId``)."""
 _GENERATED = re.compile(r"^[^\s<>]{16,}$")
 """A string that may have been generated (an id, a hash, a key, a timestamp): long, no spaces,
 no placeholder brackets."""
@@ -206,7 +207,7 @@ class Recorder:
                 shaped = self.scrub(scrub_kms_plaintext(shaped, self.scrub))
             shaped = json.loads(self._recorded_text(json.dumps(shaped)))
         if "json" in shaped:
-            return json.dumps(_without_volatile(shaped["json"]), sort_keys=True, separators=(",", ":"))
+            return json.dumps(_masked(shaped["json"]), sort_keys=True, separators=(",", ":"))
         return json.dumps(shaped, sort_keys=True)
 
     def _alias(self, live: Request, recorded: Request) -> None:
@@ -268,18 +269,20 @@ def _differing(live: Any, recorded: Any) -> Iterator[tuple[str, str]]:
         yield live, recorded
 
 
-def _without_volatile(data: Any) -> Any:
+def _masked(data: Any) -> Any:
+    """``data`` with every generated-looking string read as ``<generated>``."""
     if isinstance(data, dict):
-        return {k: _without_volatile(v) for k, v in data.items() if k not in VOLATILE_BODY_FIELDS}
+        return {k: _masked(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_without_volatile(item) for item in data]
+        return [_masked(item) for item in data]
+    if isinstance(data, str) and _GENERATED.match(data):
+        return "<generated>"
     return data
 
 
 __all__ = [
     "DEFAULT_MATCH_ON",
     "MATCH_FIELDS",
-    "VOLATILE_BODY_FIELDS",
     "CassetteMiss",
     "RecordMode",
     "Recorder",
