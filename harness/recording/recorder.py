@@ -66,9 +66,9 @@ from harness.recording.cassette import (
 
 MATCH_FIELDS = ("method", "path", "query", "body")
 DEFAULT_MATCH_ON = ("method", "path")
-_GENERATED = re.compile(r"^[^\s<>]{16,}$")
-"""A string that may have been generated (an id, a hash, a key, a timestamp): long, no spaces,
-no placeholder brackets."""
+_GENERATED = re.compile(r'^(?:(?![<>"\\])[!-~]){16,}$')
+"""A string that may have been generated (an id, a hash, a key, a timestamp): 16 or more visible
+ASCII characters, no placeholder brackets, nothing JSON escapes (it reads the same in JSON text)."""
 
 
 class RecordMode(StrEnum):
