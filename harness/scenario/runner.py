@@ -18,8 +18,8 @@
   ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY`` when set). ``describe_dataset``, ``bootstrap:
   {config}`` and row counts of the org dataset are in-process only. A scenario that pins the
   ``clock`` is skipped live and on gcp (services keep their own time); ``instances`` > 1 is
-  refused live (one URL per service). Provider exchanges are
-  listed in the run record (and replayable) on the fake tier only.
+  refused live (one URL per service). On the fake tier provider exchanges are listed in the run
+  record (and replayable); on the others the cassette holds them (below).
 
 Recording (:mod:`harness.recording`): on the emulator and gcp tiers, in-process, every exchange of
 the real clients (Google and providers) goes through one recorder when the run's record mode asks
@@ -144,7 +144,9 @@ def run_scenario(
         except BaseException:
             driver.close()
             raise
-    record, recorder = _recording(recording, tier, record=record, in_process=not live and backends is None)
+    record, recorder = _recording(
+        recording, tier, record=record, in_process=not live and backends is None, writes=runs_dir is not None
+    )
     if not live:
         if replay_from is not None and recorder is not None:
             from harness.backends.replayed import build_replayed
@@ -188,15 +190,16 @@ def run_scenario(
 
 
 def _recording(
-    options: RecordingOptions, tier: Tier, *, record: bool, in_process: bool
+    options: RecordingOptions, tier: Tier, *, record: bool, in_process: bool, writes: bool
 ) -> tuple[bool, Recorder | None]:
     """Whether the fake tier keeps provider bodies, and the real clients' recorder (None: the
-    run records nothing at the HTTP layer). ``--record`` on a real-client tier is mode ``all``."""
+    run records nothing at the HTTP layer; nor when no record is written and there is no
+    cassette to replay). ``--record`` on a real-client tier is mode ``all``."""
     if tier is Tier.FAKE:
         return record or options.mode_for(tier.value) is not RecordMode.NONE, None
     if record and options.mode is None:
         options = replace(options, mode=RecordMode.ALL)
-    if not in_process or not options.active(tier.value):
+    if not in_process or not options.active(tier.value) or not (writes or options.cassette):
         return record, None
     mode = options.mode_for(tier.value)
     return record, Recorder(mode, match_on=options.match_on, cassette=options.cassette)
