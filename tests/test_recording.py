@@ -605,3 +605,34 @@ def test_the_record_flag_on_the_emulator_tier_records_a_cassette(
     assert recording is not None and recording.mode == "all" and recording.interactions > 0
     quiet = run_scenario(scenario, tier=Tier.EMULATOR, runs_dir=tmp_path)
     assert quiet.record_path is not None and read_record(quiet.record_path).recording is None
+
+
+@pytest.mark.emulator
+def test_harness_run_replays_a_cassette_once_it_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in EMULATOR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    scenario = str(REPO / "scenarios" / "bootstrap_only.yml")
+    common = [scenario, "--backend", "emulator", "--runs-dir"]
+    first = runner.invoke(app, ["run", *common, str(tmp_path / "first"), "--record-mode", "once"])
+    assert first.exit_code == 0, first.output
+    (recorded,) = (tmp_path / "first").iterdir()
+    again = runner.invoke(
+        app,
+        [
+            "run",
+            *common,
+            str(tmp_path / "again"),
+            "--record-mode",
+            "once",
+            "--cassette",
+            str(recorded / CASSETTE_FILE),
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    (replayed,) = (tmp_path / "again").iterdir()
+    recording = read_record(replayed).recording
+    assert recording is not None and recording.misses == []
+    assert recording.served == recording.interactions == read_record(recorded).recording.interactions  # type: ignore[union-attr]
