@@ -587,7 +587,12 @@ def test_a_gcp_tier_record_replays_the_same_way(recorded_run: Path, tmp_path: Pa
     data = json.loads((copy / "record.json").read_text(encoding="utf-8"))
     data["tier"] = "gcp"
     (copy / "record.json").write_text(json.dumps(data), encoding="utf-8")
-    outcome = replay(copy, runs_dir=tmp_path / "replays", settings=Settings(gcp_project_id="elsewhere"))
+    settings = Settings(  # no local default a gcp run would refuse
+        gcp_project_id="elsewhere",
+        ca_root_api_key=SecretStr(PLANTED_ROOT_KEY),
+        stripe_webhook_secret=SecretStr("whsec_" + "w" * 32),
+    )
+    outcome = replay(copy, runs_dir=tmp_path / "replays", settings=settings)
     assert outcome.status == PASSED, outcome.failure_report()
     assert outcome.tier is Tier.GCP
 
