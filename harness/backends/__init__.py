@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from harness.clock import ManualClock
     from harness.datadir import DataDir
     from harness.onboarding.platform import Platform
+    from harness.recording.recorder import Recorder
     from harness.schema.spec import BootstrapConfig
     from harness.services.settings import Settings
 
@@ -60,11 +61,13 @@ def build_backends(
     seed: int | None = None,
     config: BootstrapConfig | None = None,
     data_dir: DataDir | None = None,
+    recorder: Recorder | None = None,
 ) -> TierBackends:
     """Fresh backends for the tier. ``clock`` and ``seed`` apply to the fake and embedded-emulator
     tiers; gcp keeps real time and refuses a manual clock rather than silently ignoring it.
     ``data_dir`` (not yet opened) keeps the fake or embedded emulators' state across restarts;
-    gcp keeps its state in Google Cloud and refuses one."""
+    gcp keeps its state in Google Cloud and refuses one. ``recorder`` (emulator and gcp: the
+    real clients' HTTP) records or replays every exchange (``harness.recording``)."""
     backend = Backend(backend)
     if backend is Backend.FAKE:
         from harness.backends.fake import build_fake
@@ -73,14 +76,16 @@ def build_backends(
     if backend is Backend.EMULATOR:
         from harness.backends.emulator import build_emulator
 
-        return build_emulator(settings, clock=clock, seed=seed, config=config, data_dir=data_dir)
+        return build_emulator(
+            settings, clock=clock, seed=seed, config=config, data_dir=data_dir, recorder=recorder
+        )
     if clock is not None:
         raise ValueError("the gcp tier runs on real time; it cannot take a manual clock")
     if data_dir is not None:
         raise ValueError("the gcp tier keeps its state in Google Cloud; it takes no data dir")
     from harness.backends.gcp import build_gcp
 
-    return build_gcp(settings, config=config)
+    return build_gcp(settings, config=config, recorder=recorder)
 
 
 def build_warehouse(

@@ -21,6 +21,7 @@ from typing import Any
 
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
+from requests.adapters import HTTPAdapter
 
 from harness.backends.bigquery_errors import mapped
 from harness.backends.bigquery_params import field_parameter, to_query_parameter
@@ -36,6 +37,7 @@ from harness.ports import (
     StreamingBufferInfo,
     TableInfo,
 )
+from harness.recording.requests_adapter import mount
 from harness.schema.spec import FieldMode, FieldSpec, TableSpec
 
 _MAX_PARAMS_PER_INSERT = 5000
@@ -67,7 +69,9 @@ class BigQueryWarehouse:
         client: bigquery.Client | None = None,
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        adapter: HTTPAdapter | None = None,
     ) -> None:
+        """``adapter`` carries every request of the client's session (recording, replay)."""
         self.project = project
         self.location = location
         on_clock = clock_retry(clock or SystemClock(), sleep)
@@ -78,6 +82,8 @@ class BigQueryWarehouse:
             client = bigquery.Client(
                 project=project, credentials=credentials, location=location, client_options=options
             )
+        if adapter is not None:
+            mount(client._http, adapter)
         self.client = client
 
     def close(self) -> None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from harness.datadir import DataDir
     from harness.emulators import Emulators
     from harness.faults.backend import FaultQueue
+    from harness.recording.recorder import Recorder
 
 
 class EmulatorConfigError(ValueError):
@@ -89,14 +90,16 @@ def build_emulator(
     seed: int | None = None,
     config: BootstrapConfig | None = None,
     data_dir: DataDir | None = None,
+    recorder: Recorder | None = None,
 ) -> EmulatorBackends:
     """Emulator-tier backends: embedded emulators, or the external ones the settings name.
-    Embedded emulators on a ``data_dir`` are started for these backends alone (never pooled)."""
+    Embedded emulators on a ``data_dir`` are started for these backends alone (never pooled).
+    ``recorder`` records the real clients' exchanges."""
     settings = settings or Settings()
     if settings.bigquery_emulator_host:
         if data_dir is not None:
             raise ValueError("external emulators keep their own state; start them with --data-dir")
-        return EmulatorBackends(SystemClock(), _external_platform(settings, config))
+        return EmulatorBackends(SystemClock(), _external_platform(settings, config, recorder))
     from harness.emulators import Emulators
 
     clock = clock or ManualClock(datetime.now(UTC).replace(microsecond=0))
@@ -107,7 +110,7 @@ def build_emulator(
             _reuse(settings, clock, seed) or Emulators(settings=settings, clock=clock, seed=seed).start()
         )
     try:
-        platform = build_emulator_platform(settings, emulators, config=config)
+        platform = build_emulator_platform(settings, emulators, config=config, recorder=recorder)
     except BaseException:
         emulators.stop()
         raise
@@ -135,6 +138,7 @@ def build_emulator_platform(
     emulators: Emulators,
     *,
     config: BootstrapConfig | None = None,
+    recorder: Recorder | None = None,
 ) -> Platform:
     """A Platform whose every backend is reached over HTTP on the emulators' ports. A retry wait
     advances the emulators' clock, as on the fake tier, instead of sleeping."""
@@ -158,10 +162,13 @@ def build_emulator_platform(
         # may take, and that must not be a race with the machine's load. The price: each
         # timed-out attempt on this tier costs the full read timeout in real time.
         config=config,
+        recorder=recorder,
     )
 
 
-def _external_platform(settings: Settings, config: BootstrapConfig | None) -> Platform:
+def _external_platform(
+    settings: Settings, config: BootstrapConfig | None, recorder: Recorder | None = None
+) -> Platform:
     missing = [
         name
         for name, value in (
@@ -188,6 +195,7 @@ def _external_platform(settings: Settings, config: BootstrapConfig | None) -> Pl
             Provider.ANTHROPIC: settings.anthropic_base_url,
         },
         config=config,
+        recorder=recorder,
     )
 
 

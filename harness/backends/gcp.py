@@ -23,6 +23,7 @@ from harness.backends.real import build_real_platform
 from harness.clock import SystemClock
 from harness.onboarding.platform import Platform
 from harness.ports import Provider
+from harness.recording.recorder import Recorder
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings, SettingsError
 
@@ -112,10 +113,12 @@ def build_gcp(
     credentials: Any = None,
     config: BootstrapConfig | None = None,
     sleep: Callable[[float], None] | None = None,
+    recorder: Recorder | None = None,
 ) -> GcpBackends:
     """Backends on real GCP (or wherever the settings redirect Google's endpoints).
     ``credentials`` overrides the settings' and is used as given (e.g. for a dry check);
-    ``sleep`` replaces the real sleep of every client's retry wait (tests)."""
+    ``sleep`` replaces the real sleep of every client's retry wait (tests); ``recorder`` records
+    the exchanges."""
     settings = settings or Settings()
     problems = gcp_settings_problems(settings)
     if problems:
@@ -137,6 +140,7 @@ def build_gcp(
         },
         sleep=sleep,
         config=config,
+        recorder=recorder,
     )
     return GcpBackends(clock, platform)
 

@@ -34,6 +34,7 @@ from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import Credentials
 from google.cloud import kms_v1
+from requests.adapters import HTTPAdapter
 
 from harness.backends.clock_retry import clock_retry
 from harness.clock import SystemClock
@@ -48,6 +49,7 @@ from harness.ports import (
     KeyPermissionError,
     KeyStateError,
 )
+from harness.recording.requests_adapter import mount
 
 _RETRYABLE_CODES = {
     "UNAVAILABLE",
@@ -122,9 +124,12 @@ class CloudKmsKeyManager:
         timeout: float | None = 30.0,
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        adapter: HTTPAdapter | None = None,
     ) -> None:
         """``endpoint`` is e.g. ``http://127.0.0.1:9011`` for the emulator; ``None`` is Cloud KMS.
-        ``clock`` and ``sleep`` are how the client's retries wait (real time by default)."""
+        ``clock`` and ``sleep`` are how the client's retries wait (real time by default).
+        ``adapter`` carries every request of the REST transport's session (recording, replay):
+        the transport takes no session of ours, so it is mounted on the one it built."""
         self.key_name = key_name
         self.timeout = timeout
         if client is None:
@@ -133,6 +138,8 @@ class CloudKmsKeyManager:
                 credentials=credentials,
                 client_options={"api_endpoint": endpoint} if endpoint else None,
             )
+        if adapter is not None:
+            mount(client._transport._session, adapter)
         self.client = client
         on_clock = clock_retry(clock or SystemClock(), sleep)
         self._retries = {

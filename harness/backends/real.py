@@ -16,7 +16,10 @@ from harness.backends.bigquery import BigQueryWarehouse
 from harness.backends.kms import CloudKmsKeyManager
 from harness.onboarding.platform import Platform
 from harness.ports import Clock, Provider
-from harness.providers import usage_source_for, validator_for
+from harness.providers import build_client, usage_source_for, validator_for
+from harness.recording.httpx_transport import RecordingTransport
+from harness.recording.recorder import Recorder
+from harness.recording.requests_adapter import RecordingAdapter
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
@@ -32,9 +35,11 @@ def build_real_platform(
     provider_urls: Mapping[Provider, str | None] | None = None,
     sleep: Callable[[float], None] | None = None,
     config: BootstrapConfig | None = None,
+    recorder: Recorder | None = None,
 ) -> Platform:
     """A Platform on the real clients; ``None`` endpoints and URLs mean the real services. Every
-    client's retries wait on ``clock`` by ``sleep`` (``None``: really sleep, as on gcp)."""
+    client's retries wait on ``clock`` by ``sleep`` (``None``: really sleep, as on gcp). With a
+    ``recorder`` every exchange of every client goes through it (``harness.recording``)."""
     # OPENAI_BASE_URL ends in /v1 by the openai SDK's convention; the harness's clients add it.
     urls = {
         provider: url.rstrip("/").removesuffix("/v1") if url else None
@@ -43,16 +48,34 @@ def build_real_platform(
     options: dict[str, Any] = {"clock": clock}
     if sleep is not None:
         options["sleep"] = sleep
+
+    def adapter(service: str) -> RecordingAdapter | None:
+        return RecordingAdapter(recorder, service) if recorder is not None else None
+
+    def provider(p: Provider) -> dict[str, Any]:
+        if recorder is None:
+            return {"base_url": urls.get(p), **options}
+        client = build_client(transport=RecordingTransport(recorder, p.value))
+        return {"base_url": urls.get(p), "client": client, **options}
+
     return Platform(
         warehouse=BigQueryWarehouse(
-            settings.gcp_project_id, credentials=credentials, endpoint=bigquery_endpoint, **options
+            settings.gcp_project_id,
+            credentials=credentials,
+            endpoint=bigquery_endpoint,
+            adapter=adapter("bigquery"),
+            **options,
         ),
         keys=CloudKmsKeyManager(
-            settings.kms_key_name, credentials=credentials, endpoint=kms_endpoint, **options
+            settings.kms_key_name,
+            credentials=credentials,
+            endpoint=kms_endpoint,
+            adapter=adapter("kms"),
+            **options,
         ),
         clock=clock,
-        validators={p: validator_for(p, base_url=urls.get(p), **options) for p in Provider},
-        usage_sources={p: usage_source_for(p, base_url=urls.get(p), **options) for p in Provider},
+        validators={p: validator_for(p, **provider(p)) for p in Provider},
+        usage_sources={p: usage_source_for(p, **provider(p)) for p in Provider},
         config=config or load_config(),
         environment=settings.environment,
     )

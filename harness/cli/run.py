@@ -32,6 +32,7 @@ from rich.markup import escape
 from harness.cli.console import stderr_console, stdout_console, usage_error
 
 if TYPE_CHECKING:
+    from harness.recording.options import RecordingOptions
     from harness.scenario.model import Scenario, Tier
     from harness.scenario.outcome import RunOutcome
 
@@ -88,6 +89,28 @@ def run_command(
         int | None, typer.Option("--seed", help="Seed for the fakes (overrides the file's).")
     ] = None,
     runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
+    record_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--record-mode",
+            envvar="HARNESS_RECORD_MODE",
+            help="none | once | new_episodes | all: record the real clients' HTTP exchanges "
+            "(emulator, gcp) into cassette.json beside the run record. Default: all on gcp, off "
+            "elsewhere; on the fake tier anything but none is --record.",
+        ),
+    ] = None,
+    match_on: Annotated[
+        str,
+        typer.Option(
+            "--match-on",
+            envvar="HARNESS_MATCH_ON",
+            help="What makes a request match a recording: a subset of method,path,query,body.",
+        ),
+    ] = "method,path",
+    cassette: Annotated[
+        Path | None,
+        typer.Option("--cassette", help="A cassette to replay from (modes none, once, new_episodes)."),
+    ] = None,
 ) -> None:
     """Run scenario files: one line per step, a summary, a failure report with a replay command.
 
@@ -95,6 +118,7 @@ def run_command(
     pytest scenarios --junit-xml=report.xml --splits N --group I.
     """
     out, err = stdout_console(), stderr_console()
+    recording = _recording_options(err, record_mode, match_on, cassette)
     with _Signals() as signals:
         try:
             status = _run_command(
@@ -106,6 +130,7 @@ def run_command(
                 record=record,
                 seed=seed,
                 runs_dir=runs_dir,
+                recording=recording,
             )
         except KeyboardInterrupt:  # before a scenario started (loading, preflight): nothing to undo
             err.print("interrupted before any scenario started; nothing to clean up", highlight=False)
@@ -126,6 +151,7 @@ def _run_command(
     record: bool,
     seed: int | None,
     runs_dir: Path,
+    recording: RecordingOptions | None = None,
 ) -> int:
     """``harness run`` without its signal handling: the exit status. ``urls`` are the live
     api-service and pipeline-service (both or neither)."""
@@ -166,9 +192,27 @@ def _run_command(
             record=record,
             seed=seed,
             runs_dir=runs_dir,
+            recording=recording,
         )
     finally:
         services_log.setLevel(level)
+
+
+def _recording_options(
+    err: Console, mode: str | None, match_on: str, cassette: Path | None
+) -> RecordingOptions:
+    """The run's record mode, match rule and cassette, or exit 2 naming the bad option."""
+    from harness.recording import CassetteError, RecordingOptions, parse_match_on, parse_mode
+
+    try:
+        options = RecordingOptions(
+            mode=parse_mode(mode) if mode else None, match_on=parse_match_on(match_on), cassette=cassette
+        )
+    except CassetteError as exc:
+        usage_error(err, str(exc))
+    if cassette is not None and not cassette.is_file() and options.mode_for("emulator").value == "none":
+        usage_error(err, f"--cassette {cassette}: no such file (record mode none replays only)")
+    return options
 
 
 def replay_command(
@@ -180,7 +224,8 @@ def replay_command(
     ] = False,
     runs_dir: Annotated[Path, _RUNS_DIR_OPTION] = Path(".harness/runs"),
 ) -> None:
-    """Re-run a run record offline: fake tier, same run id, seed, clock and provider responses."""
+    """Re-run a run record offline: same run id, seed, clock and recorded responses (an emulator or
+    gcp record with a cassette replays on the real clients, answered from it, mode none)."""
     from harness.scenario.outcome import RunInterrupted, ScenarioUsageError
     from harness.scenario.problems import ScenarioError
     from harness.scenario.progress import step_printer
@@ -197,9 +242,11 @@ def replay_command(
         except ValueError as exc:
             usage_error(err, f"{target}: not a readable run record: {exc}")
         recorded = sum(1 for call in original.provider_calls if call.recorded)
+        if original.recording is not None and original.recording.cassette is not None:
+            recorded = original.recording.interactions
         out.print(
             f"replaying {original.scenario_name} from {target}: run {original.run_id}, seed {original.seed}, "
-            f"clock {original.clock_start.isoformat()}, {recorded} recorded provider response(s); "
+            f"clock {original.clock_start.isoformat()}, {recorded} recorded response(s); "
             f"originally {original.outcome} ({original.tier}, {original.mode})",
             markup=False,
             highlight=False,
@@ -312,6 +359,8 @@ def _print_outcome(out: Console, outcome: RunOutcome) -> None:
         out.print(outcome.failure_report(), markup=False, highlight=False, soft_wrap=True)
     elif outcome.record_path is not None:
         out.print(f"  [dim]record: {outcome.record_path}[/dim]", highlight=False)
+    if outcome.record_path is not None and (outcome.record_path.parent / "cassette.json").is_file():
+        out.print(f"  [dim]cassette: {outcome.record_path.parent / 'cassette.json'}[/dim]", highlight=False)
 
 
 def _run_all(
@@ -325,6 +374,7 @@ def _run_all(
     record: bool,
     seed: int | None,
     runs_dir: Path,
+    recording: RecordingOptions | None = None,
 ) -> int:
     from harness.scenario.model import Tier
     from harness.scenario.outcome import (
@@ -355,8 +405,8 @@ def _run_all(
         for line in usage:
             err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    if record and live:
-        out.print("note: --record keeps provider responses of in-process runs only", highlight=False)
+    if (record or (recording is not None and recording.mode is not None)) and live:
+        out.print("note: recording (--record, --record-mode) covers in-process runs only", highlight=False)
 
     tally: Counter[str] = Counter()  # scenarios by outcome status; "error" for those that could not run
     status = 0
@@ -375,6 +425,7 @@ def _run_all(
                     runs_dir=runs_dir,
                     seed=seed,
                     on_step=step_printer(out),
+                    recording=recording,
                 )
             except LiveUnsupported as exc:
                 tally[SKIPPED] += 1

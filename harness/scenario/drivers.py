@@ -37,7 +37,8 @@ class InProcess:
     With ``instances`` > 1 there are that many api-service + pipeline-service pairs, each its own
     process as far as the services can tell (:meth:`Platform.instance`: own in-memory state) over
     the same warehouse, keys, clock and provider fakes; instance 1 runs on the backends' own
-    platform."""
+    platform. A ``recorder`` (``harness.recording``) carries the real clients' exchanges of
+    backends built here."""
 
     mode = "in-process"
 
@@ -51,6 +52,7 @@ class InProcess:
         tier: Backend = Backend.FAKE,
         instances: int = 1,
         labels: RunLabels | None = None,
+        recorder: Any | None = None,
     ) -> None:
         from harness.backends import build_backends
         from harness.clock import ManualClock
@@ -60,7 +62,7 @@ class InProcess:
         try:
             clock = None if tier is Backend.GCP else ManualClock(clock_start)
             self.backends = backends or self._stack.enter_context(
-                build_backends(tier, settings, clock=clock, seed=seed)
+                build_backends(tier, settings, clock=clock, seed=seed, recorder=recorder)
             )
             platform = self.backends.platform
             # Every dataset the services create during the run carries the run's labels (janitor).

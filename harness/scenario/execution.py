@@ -39,6 +39,8 @@ from typing import Any
 
 import httpx
 
+from harness.recording.cassette import CASSETTE_FILE, step_scope
+from harness.recording.recorder import Recorder
 from harness.scenario.actions import (
     LOCAL_ACTIONS,
     ActionContext,
@@ -65,7 +67,14 @@ from harness.scenario.outcome import (
 )
 from harness.scenario.preflight import fault_step
 from harness.scenario.recorder import run_record
-from harness.scenario.records import FaultRecord, RunRecord, Scrubber, record_dir, write_record
+from harness.scenario.records import (
+    FaultRecord,
+    RecordingRecord,
+    RunRecord,
+    Scrubber,
+    record_dir,
+    write_record,
+)
 from harness.scenario.templates import TemplateError, render, resolve_variables
 from harness.services.settings import Settings
 
@@ -94,6 +103,7 @@ class ScenarioRun:
         replay_from: RunRecord | None,
         on_step: Callable[[StepOutcome], None],
         urls: tuple[str | None, str | None],
+        recorder: Recorder | None = None,
     ) -> None:
         self.scenario = scenario
         # a replay holds the recorded run to that run's tier's expectations (its answers are replayed)
@@ -137,6 +147,9 @@ class ScenarioRun:
             recorded = replay_from.provider_calls if replay_from is not None else ()
             self.tape = ProviderTape(mocks, self.scrub, keep_bodies=record, replay=recorded)
         self.record = record and self.tape is not None
+        self.recorder = recorder
+        if recorder is not None:
+            recorder.scrub = self.scrub
 
         record_id = ""
         self.record_directory: Path | None = None
@@ -202,6 +215,7 @@ class ScenarioRun:
                     self.tape.close()
                     outcome.provider_calls = len(self.tape.calls)
                     outcome.provider_responses_replayed = self.tape.served
+                self._report_misses()
                 self._write_record()
         if outcome.status == INTERRUPTED:
             raise RunInterrupted(outcome)
@@ -231,7 +245,8 @@ class ScenarioRun:
             result.clock = self.driver.now()
             self.ctx.api_key = self.variables.get("api_key")
             prepared = self._prepare(step, result)
-            self._perform(step, prepared, result)
+            with step_scope(str(index)):
+                self._perform(step, prepared, result)
             self._conclude(step, prepared, result)
         self._close_step(result, started)
         return result
@@ -278,7 +293,8 @@ class ScenarioRun:
                     barrier.wait(BARRIER_TIMEOUT)
                     sent = time.perf_counter()
                     try:
-                        self._perform(subs[j], prepared[j], outcome)
+                        with step_scope(f"{index}.{j}"):
+                            self._perform(subs[j], prepared[j], outcome)
                     finally:
                         outcome.elapsed_ms = (time.perf_counter() - sent) * 1000
                         arrived.append(j)
@@ -480,8 +496,45 @@ class ScenarioRun:
             faults=self.faults,
             provider_calls=self.tape.calls if self.tape is not None else [],
         )
+        record.recording = self._save_cassette()
         self.outcome.record_path = write_record(
             record, self.record_directory, self.scrub, self.outcome.source
+        )
+
+    def _report_misses(self) -> None:
+        """A request the cassette could not answer is named on the step it failed (the service
+        only saw an unexpected error), so the report says why a replay went another way."""
+        if self.recorder is None or not self.recorder.misses:
+            return
+        failed = self.outcome.failed_step
+        if failed is not None:
+            failed.failures.extend(m for m in self.recorder.misses if m not in failed.failures)
+
+    def _save_cassette(self) -> RecordingRecord | None:
+        """Write the cassette beside the record (before it: what serialising it teaches the
+        scrubber, an access token say, is hidden in the record too)."""
+        recorder = self.recorder
+        if recorder is None or self.record_directory is None:
+            return None
+        path = recorder.save(
+            self.record_directory / CASSETTE_FILE,
+            self.scrub,
+            tier=self.outcome.tier.value,
+            run_id=self.outcome.run_id,
+        )
+        return RecordingRecord(
+            mode=recorder.mode.value,
+            match_on=list(recorder.match_on),
+            cassette=path.name,
+            replayed_from=str(recorder.source) if recorder.source is not None else None,
+            interactions=len(recorder.cassette.interactions),
+            served=recorder.served,
+            misses=recorder.misses,
+            settings={
+                "gcp_project_id": self.settings.gcp_project_id,
+                "kms_key_name": self.settings.kms_key_name,
+                "environment": self.settings.environment,
+            },
         )
 
 

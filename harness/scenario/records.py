@@ -205,6 +205,22 @@ class Failure(_Record):
     """The failing sub-step's place in its ``parallel`` step."""
 
 
+class RecordingRecord(_Record):
+    """How the real clients' HTTP exchanges were recorded (emulator and gcp tiers)."""
+
+    mode: str
+    match_on: list[str]
+    cassette: str | None = None
+    """The cassette's file name beside the record."""
+    replayed_from: str | None = None
+    interactions: int = 0
+    served: int = 0
+    """Requests answered from a cassette instead of sent."""
+    misses: list[str] = Field(default_factory=list)
+    settings: dict[str, str] = Field(default_factory=dict)
+    """The project, KMS key and environment the requests' paths name (a replay needs them)."""
+
+
 class RunRecord(_Record):
     format: int = RECORD_FORMAT
     record_id: str
@@ -230,6 +246,7 @@ class RunRecord(_Record):
     faults: list[FaultRecord] = Field(default_factory=list)
     steps: list[StepRecord] = Field(default_factory=list)
     provider_calls: list[ProviderExchange] = Field(default_factory=list)
+    recording: RecordingRecord | None = None
     cleanup: CleanupRecord | None = None
     outcome: str
     failure: Failure | None = None

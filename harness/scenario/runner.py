@@ -18,8 +18,15 @@
   ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY`` when set). ``describe_dataset``, ``bootstrap:
   {config}`` and row counts of the org dataset are in-process only. A scenario that pins the
   ``clock`` is skipped live and on gcp (services keep their own time); ``instances`` > 1 is
-  refused live (one URL per service). Provider exchanges are
-  listed in the run record (and replayable) on the fake tier only.
+  refused live (one URL per service). On the fake tier provider exchanges are listed in the run
+  record (and replayable); on the others the cassette holds them (below).
+
+Recording (:mod:`harness.recording`): on the emulator and gcp tiers, in-process, every exchange of
+the real clients (Google and providers) goes through one recorder when the run's record mode asks
+(``recording``, else ``HARNESS_RECORD_MODE``; default ``all`` on gcp, off elsewhere) and is
+written as ``cassette.json`` beside the run record. A replay of such a record runs the same real
+clients answered from its cassette in mode ``none`` (:mod:`harness.backends.replayed`). On the fake
+tier a record mode other than ``none`` keeps provider bodies, like ``record``.
 
 The steps themselves, their variables and the cleanup are :mod:`harness.scenario.execution`;
 what is refused or skipped before anything runs is :mod:`harness.scenario.preflight`. Every run
@@ -31,10 +38,13 @@ writes a run record (:mod:`harness.scenario.records`) unless ``runs_dir`` is Non
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.recording.options import RecordingOptions
+from harness.recording.recorder import Recorder, RecordMode
 from harness.scenario.drivers import InProcess, Live
 from harness.scenario.execution import ScenarioRun
 from harness.scenario.labels import RunLabels
@@ -70,21 +80,25 @@ def run_scenario(
     run_id: str | None = None,
     backends: TierBackends | None = None,
     labels: RunLabels | None = None,
+    recording: RecordingOptions | None = None,
 ) -> RunOutcome:
     """Run ``scenario`` and return what happened (see the module docstring).
 
-    ``record`` keeps provider response bodies in the run record (``harness run --record``);
+    ``record`` keeps provider response bodies in the run record (``harness run --record``; on
+    the emulator and gcp tiers it means record mode ``all`` unless ``recording`` names a mode);
     ``replay_from`` re-runs a record (its run id, seed, clock start and provider responses);
     ``runs_dir=None`` writes no record; ``backends`` runs in-process on backends of ``tier`` the
-    caller owns (their clock and seed; left open, e.g. to inspect them afterwards). Raises
+    caller owns (their clock and seed; left open, e.g. to inspect them afterwards); ``recording``
+    is the record mode, match rule and cassette (default: :meth:`RecordingOptions.from_env`). Raises
     :class:`ScenarioUsageError` before anything runs when the scenario cannot run as asked, and
     :class:`RunInterrupted` (a ``KeyboardInterrupt``) after cleanup when interrupted. Every dataset
     an in-process run creates carries ``labels`` (default: the run id, :data:`DEFAULT_TTL`).
     """
     settings = settings or Settings()
+    recording = recording or RecordingOptions.from_env()
     live = api_url is not None or pipeline_url is not None
     if replay_from is not None and live:
-        raise ScenarioUsageError("a replay runs in-process on the fake tier; drop --api-url/--pipeline-url")
+        raise ScenarioUsageError("a replay runs in-process; drop --api-url/--pipeline-url")
     if live and not (api_url and pipeline_url):
         raise ScenarioUsageError("live mode needs both --api-url and --pipeline-url")
     run_id = replay_from.run_id if replay_from is not None else (run_id or new_run_id())
@@ -134,12 +148,27 @@ def run_scenario(
         except BaseException:
             driver.close()
             raise
-    else:
+    record, recorder = _recording(
+        recording, tier, record=record, in_process=not live and backends is None, writes=runs_dir is not None
+    )
+    if not live:
+        if replay_from is not None and recorder is not None:
+            from harness.backends.replayed import build_replayed
+            from harness.clock import ManualClock
+
+            backends = build_replayed(settings, clock=ManualClock(clock_start), recorder=recorder)
         if backends is not None:
             clock_start = backends.clock.now()
         try:
             driver = InProcess(
-                settings, seed, clock_start, backends, tier=tier, instances=scenario.instances, labels=labels
+                settings,
+                seed,
+                clock_start,
+                backends,
+                tier=tier,
+                instances=scenario.instances,
+                labels=labels,
+                recorder=recorder,
             )
         except ValueError as exc:  # settings that do not reach the tier (no GCP project, ...)
             raise ScenarioUsageError(f"the {tier.value} tier: {exc}") from exc
@@ -158,10 +187,27 @@ def run_scenario(
             replay_from=replay_from,
             on_step=on_step or (lambda _: None),
             urls=(api_url, pipeline_url),
+            recorder=recorder,
         )
         return run.execute()
     finally:
         driver.close()
+
+
+def _recording(
+    options: RecordingOptions, tier: Tier, *, record: bool, in_process: bool, writes: bool
+) -> tuple[bool, Recorder | None]:
+    """Whether the fake tier keeps provider bodies, and the real clients' recorder (None: the
+    run records nothing at the HTTP layer; nor when no record is written and there is no
+    cassette to replay). ``--record`` on a real-client tier is mode ``all``."""
+    if tier is Tier.FAKE:
+        return record or options.mode_for(tier.value) is not RecordMode.NONE, None
+    if record and options.mode is None:
+        options = replace(options, mode=RecordMode.ALL)
+    if not in_process or not options.active(tier.value) or not (writes or options.cassette):
+        return record, None
+    mode = options.mode_for(tier.value)
+    return record, Recorder(mode, match_on=options.match_on, cassette=options.cassette)
 
 
 def _is_hex(text: str) -> bool:
