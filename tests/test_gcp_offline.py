@@ -145,6 +145,69 @@ def test_the_full_flow_passes_on_the_gcp_tier_through_the_cli(google: Google, tm
     assert body not in result.stdout + result.stderr + records
 
 
+def test_a_gcp_run_replays_offline_from_its_recording(google: Google, tmp_path: Path) -> None:
+    """The gcp tier records by default; its record replays with record mode none, every Google and
+    provider exchange answered from the cassette, nothing reaching the emulators."""
+    runs = tmp_path / "runs"
+    ran = _harness(["run", str(FULL_FLOW), "--backend", "gcp", "--runs-dir", str(runs)], google.env())
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    (directory,) = [path.parent for path in runs.glob("*/record.json")]
+    record = json.loads((directory / "record.json").read_text())
+    assert (record["tier"], record["recording"]["mode"]) == ("gcp", "all")
+    assert record["recording"]["interactions"] > 0 and (directory / "cassette.json").is_file()
+
+    grants = google.grants
+    offline = {  # what a developer has who downloaded the artifact: no endpoint, no key file
+        "CA_ROOT_API_KEY": ROOT_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    replayed = _harness(["replay", str(directory), "--runs-dir", str(tmp_path / "replays")], offline)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "passed full_onboarding" in replayed.stdout, replayed.stdout
+    (again,) = list((tmp_path / "replays").glob("*/record.json"))
+    recording = json.loads(again.read_text())["recording"]
+    assert recording["mode"] == "none" and recording["misses"] == []
+    assert recording["served"] == record["recording"]["interactions"]
+    assert google.grants == grants  # no token was fetched: the replay never left the process
+
+
+def test_a_scenario_snapshot_made_on_gcp_is_validated_and_the_emulator_tier_matches_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``snapshot:`` on gcp writes a validated snapshot (here from the authenticating emulators, under
+    another project name); the emulator tier's run of the same scenario compares equal to it and to
+    the snapshot the repository holds, and a changed answer fails the run with the difference."""
+    scenario = load_scenario(REPO / "scenarios" / "bootstrap_only.yml")
+    assert scenario.snapshot == "bootstrap"
+    committed = json.loads((REPO / "tests/parity/snapshots/scenarios/bootstrap.json").read_text())
+    monkeypatch.chdir(tmp_path)  # snapshots are written under ./tests/parity/snapshots
+    monkeypatch.delenv("HARNESS_SNAPSHOT_UPDATE", raising=False)
+    settings = Settings(gcp_project_id=PROJECT, kms_key_name=KMS_KEY)
+    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    with Emulators(settings=settings, clock=clock, seed=17, auth=True) as emulators:
+        emulators.new_service_account_key(tmp_path / "sa.json")
+        assert emulators.openai is not None
+        fresh = Google(emulators, tmp_path / "sa.json", emulators.openai.issue_admin_key())
+        outcome = run_scenario(scenario, tier=Tier.GCP, settings=fresh.settings(), runs_dir=None)
+    assert outcome.ok, outcome.failure_report()
+    written = json.loads(Path("tests/parity/snapshots/scenarios/bootstrap.json").read_text())
+    assert written["validated"] is True and written["validated_at"]
+    assert written["where"]["tier"] == "gcp" and PROJECT not in json.dumps(written)
+    assert written["exchanges"] == committed["exchanges"]
+
+    emulator = run_scenario(scenario, tier=Tier.EMULATOR, runs_dir=None)
+    assert emulator.ok, emulator.failure_report()
+
+    text = Path("tests/parity/snapshots/scenarios/bootstrap.json").read_text()
+    Path("tests/parity/snapshots/scenarios/bootstrap.json").write_text(
+        text.replace("Not found: Dataset <project>:organizations", "Not found: dataset organizations", 1)
+    )
+    changed = run_scenario(scenario, tier=Tier.EMULATOR, runs_dir=None)
+    assert changed.status == "failed"
+    assert "Not found: dataset organizations" in changed.reason
+    assert "Not found: Dataset <project>:organizations" in changed.reason
+
+
 # --------------------------------------------------------------------------- (b) token refresh
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ class ServiceAccountKey:
     client_email: str
     client_id: str
     key_id: str
-    private_pem: str
+    private_pem: str = field(repr=False)  # a traceback or a log line must never show it
     public_pem: str
     token_uri: str
 

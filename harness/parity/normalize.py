@@ -37,6 +37,7 @@ VOLATILE_KEYS: dict[str, str] = {
     "jobId": "job-id",
     "ciphertext": "ciphertext",
     "ciphertextCrc32c": "crc32c",
+    "harness-created": "epoch",  # the run labels' creation time (harness.scenario.labels)
 }
 """Keys whose value differs between two runs of the same calls, and the placeholder kind for it."""
 ORDINAL_KINDS = frozenset({"timestamp"})

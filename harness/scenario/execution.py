@@ -75,6 +75,8 @@ from harness.scenario.records import (
     record_dir,
     write_record,
 )
+from harness.scenario.snapshots import judge as judge_snapshot
+from harness.scenario.snapshots import wants_recording
 from harness.scenario.templates import TemplateError, render, resolve_variables
 from harness.services.settings import Settings
 
@@ -108,6 +110,7 @@ class ScenarioRun:
         self.scenario = scenario
         # a replay holds the recorded run to that run's tier's expectations (its answers are replayed)
         self.expect_tier = Tier(replay_from.tier) if replay_from is not None else tier
+        self.replaying = replay_from is not None
         self.driver = driver
         self.settings = settings
         self.on_step = on_step
@@ -216,6 +219,7 @@ class ScenarioRun:
                     outcome.provider_calls = len(self.tape.calls)
                     outcome.provider_responses_replayed = self.tape.served
                 self._report_misses()
+                self._judge_snapshot()
                 self._write_record()
         if outcome.status == INTERRUPTED:
             raise RunInterrupted(outcome)
@@ -500,6 +504,29 @@ class ScenarioRun:
         self.outcome.record_path = write_record(
             record, self.record_directory, self.scrub, self.outcome.source
         )
+
+    def _judge_snapshot(self) -> None:
+        """A scenario's parity snapshot (:mod:`harness.scenario.snapshots`): written on gcp,
+        compared on the emulator tier; a difference fails a run that had passed. Not judged when
+        the answers came from a cassette: they are another run's, not this tier's."""
+        recorder = self.recorder
+        if recorder is None or recorder.source is not None or self.replaying:
+            return
+        if not wants_recording(self.scenario, self.outcome.tier):
+            return
+        outcome, cleanup = self.outcome, self.outcome.cleanup
+        verdict = judge_snapshot(
+            self.scenario,
+            recorder,
+            self.scrub,
+            tier=outcome.tier,
+            project=self.settings.gcp_project_id,
+            run_id=outcome.run_id,
+            volatile={"org": sorted({outcome.org, *(cleanup.orgs if cleanup else ())} - {""})},
+        )
+        if not verdict.ok and outcome.status == PASSED:
+            outcome.status = FAILED
+            outcome.reason = verdict.message(f"scenarios/{self.scenario.snapshot}")
 
     def _report_misses(self) -> None:
         """A request the cassette could not answer is named on the step it failed (the service

@@ -475,4 +475,10 @@ class Scenario(_Strict):
         description="Service processes (api-service + pipeline-service pairs) over one set of "
         "backends, in-process runs only; a step picks one with instance: N.",
     )
+    snapshot: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_]+$",
+        description="Parity snapshot of the run's Google calls (tests/parity/snapshots/scenarios/"
+        "<name>.json): written on gcp (validated), compared on the emulator tier.",
+    )
     steps: list[Step] = Field(min_length=1)

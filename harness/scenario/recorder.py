@@ -129,6 +129,6 @@ def _failure(outcome: RunOutcome) -> Failure | None:
         action=failed.action if failed is not None else None,
         messages=(failed.failures + ([failed.error] if failed.error else []))
         if failed is not None
-        else ["interrupted"],
+        else [outcome.reason or "interrupted"],
         sub_step=failed.sub_index if failed is not None else None,
     )

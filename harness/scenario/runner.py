@@ -58,6 +58,7 @@ from harness.scenario.outcome import (
 )
 from harness.scenario.preflight import check_live, check_scenario, check_static, skip_reason
 from harness.scenario.records import DEFAULT_RUNS_DIR, RunRecord, new_run_id
+from harness.scenario.snapshots import wants_recording
 from harness.services.settings import Settings
 
 if TYPE_CHECKING:
@@ -149,7 +150,12 @@ def run_scenario(
             driver.close()
             raise
     record, recorder = _recording(
-        recording, tier, record=record, in_process=not live and backends is None, writes=runs_dir is not None
+        recording,
+        tier,
+        record=record,
+        in_process=not live and backends is None,
+        writes=runs_dir is not None,
+        snapshot=wants_recording(scenario, tier) and replay_from is None,
     )
     if not live:
         if replay_from is not None and recorder is not None:
@@ -195,16 +201,18 @@ def run_scenario(
 
 
 def _recording(
-    options: RecordingOptions, tier: Tier, *, record: bool, in_process: bool, writes: bool
+    options: RecordingOptions, tier: Tier, *, record: bool, in_process: bool, writes: bool, snapshot: bool
 ) -> tuple[bool, Recorder | None]:
     """Whether the fake tier keeps provider bodies, and the real clients' recorder (None: the
     run records nothing at the HTTP layer; nor when no record is written and there is no
-    cassette to replay). ``--record`` on a real-client tier is mode ``all``."""
+    cassette to replay). ``--record`` on a real-client tier is mode ``all``, and so is a scenario
+    with a parity ``snapshot`` that asked for no mode (its Google calls are what it judges)."""
     if tier is Tier.FAKE:
         return record or options.mode_for(tier.value) is not RecordMode.NONE, None
-    if record and options.mode is None:
+    if (record or snapshot) and options.mode is None:
         options = replace(options, mode=RecordMode.ALL)
-    if not in_process or not options.active(tier.value) or not (writes or options.cassette):
+    needed = writes or options.cassette or snapshot
+    if not in_process or not options.active(tier.value) or not needed:
         return record, None
     mode = options.mode_for(tier.value)
     return record, Recorder(mode, match_on=options.match_on, cassette=options.cassette)
