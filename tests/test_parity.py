@@ -20,7 +20,7 @@ from fakes.errors import error_classes
 from fakes.kms import exceptions as kms_exceptions
 from fakes.kms.models import KmsBackend
 from harness.clock import ManualClock
-from harness.parity import store
+from harness.parity import listing, store
 from harness.schema.violations import RULES
 from tests.parity import bigquery_cases, kms_cases
 from tests.parity.kms_cases import GoogleKms, World
@@ -152,6 +152,12 @@ def test_parity_list_prints_the_readme_table() -> None:
     assert f"| all | {validated} | {len(snapshots) - validated} | {len(snapshots)} |" in result.output
     assert "| `bigquery/partition_field_not_found` |" in result.output
     assert "not confirmed: PartitionExpirationNotPositive" in result.output
+
+
+def test_the_readme_lists_every_snapshot_as_harness_parity_list_does() -> None:
+    """The README says which behaviours real GCP has validated: the same table, kept equal."""
+    readme = (SNAPSHOTS.parent.parent.parent / "README.md").read_text(encoding="utf-8")
+    assert listing.markdown(store.load_all(SNAPSHOTS)) in readme
 
 
 def test_parity_list_refuses_a_missing_directory_or_a_broken_file(tmp_path: Path) -> None:
