@@ -285,6 +285,32 @@ def test_the_token_endpoint_answers_a_bad_signature_as_google_does(google: Googl
     assert InvalidJwtSignature.confirmed and AccountNotFound.confirmed
 
 
+def test_a_wrong_key_gets_googles_401_from_cloud_kms_through_the_client(google: Google) -> None:
+    """google-cloud-kms signs its own JWT with the key (no token endpoint): a key Google never
+    registered reaches Cloud KMS, which answers 401, and the gcp tier's adapter maps it."""
+    from google.api_core import exceptions as google_exceptions
+    from google.cloud import kms_v1
+
+    from harness.backends.kms import CloudKmsKeyManager
+    from harness.ports import KeyManagerError
+
+    stranger = generate_key(PROJECT, token_uri=google.emulators.token_uri)
+    credentials = service_account.Credentials.from_service_account_info(
+        stranger.info(), scopes=["https://www.googleapis.com/auth/cloud-platform"]
+    )
+    client = kms_v1.KeyManagementServiceClient(
+        credentials=credentials, transport="rest", client_options={"api_endpoint": google.emulators.kms_url}
+    )
+    with pytest.raises(google_exceptions.Unauthorized) as caught:  # REST: the class follows HTTP 401
+        client.get_crypto_key(name=KMS_KEY)
+    assert caught.value.code == 401
+    assert caught.value.message.endswith(f": Request had invalid authentication credentials. {SEE}")
+    keys = CloudKmsKeyManager(KMS_KEY, credentials=credentials, endpoint=google.emulators.kms_url)
+    with pytest.raises(KeyManagerError) as mapped:
+        keys.encrypt(b"secret")
+    assert mapped.value.status == 401
+
+
 def _bigquery_401(message: str, item: str, reason: str, info: str | None, method: str) -> dict[str, Any]:
     error: dict[str, Any] = {
         "code": 401,
