@@ -181,7 +181,7 @@ def test_a_scenario_snapshot_made_on_gcp_is_validated_and_the_emulator_tier_matc
     assert scenario.snapshot == "bootstrap"
     committed = json.loads((REPO / "tests/parity/snapshots/scenarios/bootstrap.json").read_text())
     monkeypatch.chdir(tmp_path)  # snapshots are written under ./tests/parity/snapshots
-    monkeypatch.delenv("HARNESS_SNAPSHOT_UPDATE", raising=False)
+    monkeypatch.delenv("HARNESS_PARITY_UPDATE", raising=False)
     settings = Settings(gcp_project_id=PROJECT, kms_key_name=KMS_KEY)
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
     with Emulators(settings=settings, clock=clock, seed=17, auth=True) as emulators:

@@ -5,7 +5,7 @@ Each case makes the real client calls that hit one error (``tests/parity/bigquer
 exchanges are compared with ``tests/parity/snapshots/<service>/<name>.json`` field by field, on the
 fake tier the fake's errors are compared with the snapshot's error answers, and on gcp
 (``--run-integration --backend gcp``) the snapshot is written, validated. ``--backend emulator
---snapshot-update`` re-records the unvalidated ones.
+--parity-update`` re-records the unvalidated ones.
 """
 
 from __future__ import annotations

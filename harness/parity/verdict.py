@@ -22,7 +22,7 @@ from harness.parity import compare, store
 from harness.parity.exchange import Exchange, Outcome, error_outcomes
 from harness.parity.normalize import Normalizer, mask_project, renumber
 
-UPDATE_HINT = "record it with --backend emulator --snapshot-update (unvalidated) or on gcp (validated)"
+UPDATE_HINT = "record it with --backend emulator --parity-update (unvalidated) or on gcp (validated)"
 
 
 @dataclass(frozen=True)

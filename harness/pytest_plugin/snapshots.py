@@ -6,7 +6,7 @@ A marked test's Google calls are captured and checked against ``<snapshot dir>/<
 * ``gcp``: the normalized exchanges are WRITTEN, ``validated: true`` with when and where: only a
   run against real GCP can say what Google answers.
 * ``emulator``: the exchanges are COMPARED, field by field, with the stored snapshot; with
-  ``--snapshot-update`` they are (re)written instead, ``validated: false`` — except over a
+  ``--parity-update`` they are (re)written instead, ``validated: false`` — except over a
   validated snapshot, which is compared and never overwritten (a warning says so).
 * ``fake``: no HTTP is made, so each error the fake raises inside ``parity_snapshot.expect(...)``
   (status, reason, message) is compared with the error answers of the stored snapshot.
@@ -45,7 +45,7 @@ MARKER_HELP = (
     'snapshot("service/name"): compare the Google calls this test makes (parity_snapshot.watch / '
     "parity_snapshot.expect) with tests/parity/snapshots/<service>/<name>.json; gcp writes it validated"
 )
-UPDATE_OPTION = "--snapshot-update"
+UPDATE_OPTION = "--parity-update"  # not --snapshot-update: syrupy and pytest-snapshot own that name
 DIR_INI = "harness_snapshot_dir"
 CLIENT_PACKAGES = ("google-cloud-bigquery", "google-cloud-kms", "google-api-core", "google-auth")
 
@@ -56,7 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness")
     group.addoption(
         UPDATE_OPTION,
-        dest="harness_snapshot_update",
+        dest="harness_parity_update",
         action="store_true",
         default=False,
         help="emulator tier: (re)write the parity snapshots of @pytest.mark.snapshot tests as "
@@ -139,7 +139,7 @@ class SnapshotRecorder:
 
     # ------------------------------------------------------------------------- the end
     def finish(self) -> None:
-        """Write (gcp, or emulator with ``--snapshot-update``) or compare; ``pytest.fail`` with the
+        """Write (gcp, or emulator with ``--parity-update``) or compare; ``pytest.fail`` with the
         differences, or naming the missing snapshot (:func:`harness.parity.verdict.settle`)."""
         recording = Recording(
             self.name,
@@ -233,7 +233,7 @@ def parity_snapshot(
         pytest.fail(f"{request.node.nodeid}: @pytest.mark.snapshot: {exc}", pytrace=False)
     project = harness_settings.gcp_project_id
     root = Path(request.config.rootpath) / str(request.config.getini(DIR_INI))
-    update = bool(request.config.getoption("harness_snapshot_update"))
+    update = bool(request.config.getoption("harness_parity_update"))
     recorder = SnapshotRecorder(name, harness_tier, root, project=project, update=update)
     request.node.stash[_RECORDER] = recorder
     return recorder

@@ -6,7 +6,7 @@ run (the real clients' cassette, :mod:`harness.recording`) normalized and, by ti
 
 * ``gcp``: written to ``tests/parity/snapshots/scenarios/<name>.json`` as validated, with when
   and where — the nightly turns an emulator-made snapshot into a validated one;
-* ``emulator``: compared field by field (``HARNESS_SNAPSHOT_UPDATE=1`` rewrites an unvalidated one);
+* ``emulator``: compared field by field (``HARNESS_PARITY_UPDATE=1`` rewrites an unvalidated one);
 * ``fake``: not judged — the in-process fakes make no HTTP call to compare (the errors the fake
   raises are compared by the pytest snapshots in ``tests/test_parity.py``).
 
@@ -30,7 +30,7 @@ from harness.scenario.model import Scenario, Tier
 
 SNAPSHOT_ROOT = Path("tests/parity/snapshots")
 """Relative to the working directory: where the repository's snapshots live."""
-UPDATE_VARIABLE = "HARNESS_SNAPSHOT_UPDATE"
+UPDATE_VARIABLE = "HARNESS_PARITY_UPDATE"
 CLIENTS = ("google-cloud-bigquery", "google-cloud-kms", "google-auth")
 
 

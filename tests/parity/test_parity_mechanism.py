@@ -394,7 +394,7 @@ def test_expect_insists_on_the_error(tmp_path: Path) -> None:
 
 def test_no_snapshot_says_how_to_record_one(tmp_path: Path) -> None:
     recorder = SnapshotRecorder("kms/none", "fake", tmp_path, project="p1", update=False)
-    with pytest.raises(pytest.fail.Exception, match=r"no snapshot kms/none .*--snapshot-update"):
+    with pytest.raises(pytest.fail.Exception, match=r"no snapshot kms/none .*--parity-update"):
         recorder.finish()
 
 
@@ -432,7 +432,7 @@ def test_the_marker_compares_through_pytest(
     pytester.makepyfile(test_inner=INNER)
     result = pytester.runpytest("-p", "no:randomly", "--backend", "fake")
     result.assert_outcomes(failed=1, errors=1)
-    result.stdout.fnmatch_lines(["*no snapshot svc/boom in *--snapshot-update*"])
+    result.stdout.fnmatch_lines(["*no snapshot svc/boom in *--parity-update*"])
     result.stdout.fnmatch_lines(['*the parity_snapshot fixture needs @pytest.mark.snapshot("service/name")*'])
 
     body = {"error": {"code": 400, "message": "Bad other thing", "errors": [{"reason": "invalid"}]}}
