@@ -116,6 +116,30 @@ class JobAlreadyExists(BigQueryError, AlreadyExistsError):
     confirmed = 'googleapis/google-cloud-java#2867 (409 duplicate, "Already Exists: Job p:EU.id")'
 
 
+class SessionNotFound(BigQueryError, InvalidRequestError):
+    """A query names (``connectionProperties`` ``session_id``) or aborts a session that does not
+    exist or was terminated (``BQ.ABORT_SESSION``, 24 h idle, 7 days old)."""
+
+    status = 400
+    reason = "invalid"
+    template = "Session {session_id} was not found or has been terminated"
+    searched = (
+        "issues/code/pages corpora for BigQuery's answer to a query in an unknown or aborted session "
+        '("Cannot find session", "session has been terminated", ABORT_SESSION): no real text found; '
+        "our wording"
+    )
+
+
+class NoSessionToAbort(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalidQuery"
+    template = "BQ.ABORT_SESSION() without a session id must run in a session"
+    searched = (
+        "issues/pages corpora for CALL BQ.ABORT_SESSION() outside a session: the documentation "
+        "(sessions-terminating) only says a session id is needed when not in the session; our wording"
+    )
+
+
 # ------------------------------------------------------- service-side failures (fault injection)
 # BigQuery answers these on its own, not because of the request; the harness answers them when a
 # scenario or a test arms a warehouse fault (``harness.faults``). The google-cloud-bigquery client

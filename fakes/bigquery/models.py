@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from fakes.bigquery.exceptions import (
     UnsupportedByFake,
 )
 from fakes.bigquery.rest_values import decode_parameters
+from fakes.bigquery.script_jobs import QueryRunner
 from fakes.bigquery.sql import POSITIONAL_PREFIX, name_positional_parameters
 from fakes.bigquery.time_zone import connection_time_zone
 from harness.ports import QueryResult, WarehouseError
@@ -43,6 +44,8 @@ class Job:
     created: datetime
     result: QueryResult | None = None
     error: WarehouseError | None = None
+    #: Statistics beyond the query's own: ``sessionInfo``, ``parentJobId``, ``numChildJobs``...
+    statistics: dict[str, Any] = field(default_factory=dict)
 
     def reference(self) -> dict[str, Any]:
         if self.job_id is None:
@@ -58,6 +61,7 @@ class JobStore:
         self.engine = engine
         self._jobs: dict[tuple[str, str], Job] = {}
         self._lock = threading.Lock()
+        self.queries = QueryRunner(self)
 
     def run_query(
         self, project: str, configuration: dict[str, Any], job_id: str | None, location: str | None
@@ -90,13 +94,7 @@ class JobStore:
         job = self._store(project, configuration, job_id, location)
         try:
             statement, params = _statement(sql, query_config)
-            job.result = self.engine.query(
-                project,
-                statement,
-                params,
-                default_dataset=_default_dataset(query_config),
-                time_zone=connection_time_zone(query_config.get("connectionProperties")),
-            )
+            job.result = self.queries.run(job, statement, params, _default_dataset(query_config))
         except WarehouseError as exc:
             job.error = exc
         return job
@@ -130,6 +128,15 @@ class JobStore:
             )
             self._jobs[(project, job_id)] = job
         return job
+
+    def create(self, project: str, configuration: dict[str, Any], job_id: str | None, location: str) -> Job:
+        """A new job for a module that runs it itself (a script's child statements)."""
+        return self._store(project, configuration, job_id, location)
+
+    def in_project(self, project: str) -> list[Job]:
+        """The project's jobs in the order they were created."""
+        with self._lock:
+            return [job for (owner, _), job in self._jobs.items() if owner == project]
 
     def find(self, project: str, job_id: str) -> Job | None:
         return self._jobs.get((project, job_id))

@@ -36,11 +36,16 @@ def to_duckdb(value: Any) -> Any:
 
 def cast_typed_nulls(sql: str, params: Mapping[str, Any]) -> str:
     """``sql`` with each NULL parameter of a declared type cast to it: BigQuery types every
-    parameter (a NULL ``ARRAY<INT64>`` indexed is a NULL INT64), DuckDB types a bare NULL as NULL."""
+    parameter (a NULL ``ARRAY<INT64>`` indexed is a NULL INT64), DuckDB types a bare NULL as NULL;
+    a JSON parameter is cast too, since DuckDB receives its text as VARCHAR."""
     for name, given in params.items():
         # A plain None is a STRING, as the client types it.
         param = QueryParam(scalar_type(None), None) if given is None else given
-        if not isinstance(param, QueryParam) or param.value is not None:
+        if not isinstance(param, QueryParam):
+            continue
+        if param.value is not None:
+            if param.type.upper() == "JSON":  # JSON text, typed JSON as BigQuery types it
+                sql = re.sub(rf"\${re.escape(name)}\b", f"CAST(${name} AS JSON)", sql)
             continue
         type_name = param.type.upper()
         repeated = type_name.startswith("ARRAY<") and type_name.endswith(">")
@@ -61,11 +66,15 @@ def _typed(param: QueryParam) -> Any:
     repeated = type_name.startswith("ARRAY<") and type_name.endswith(">")
     if repeated:
         type_name = type_name[len("ARRAY<") : -1]
+    range_element = None
+    if type_name.startswith("RANGE<") and type_name.endswith(">"):
+        type_name, range_element = "RANGE", type_name[len("RANGE<") : -1]
     try:
         field_type = FieldType.parse(type_name)
+        element = FieldType.parse(range_element) if range_element else None
     except ValueError as exc:
         raise UnsupportedParameterType(type=param.type) from exc
-    spec = FieldSpec(name="param", type=field_type)
+    spec = FieldSpec(name="param", type=field_type, range_element=element)
     if repeated and param.value is None:
         return None  # a NULL ARRAY parameter stays NULL (ARRAY_LENGTH(@a) is NULL, not 0)
     try:

@@ -350,6 +350,7 @@ def create_app(
                     "queryParameters",
                     "defaultDataset",
                     "connectionProperties",
+                    "createSession",
                     "labels",
                 )
                 if key in body

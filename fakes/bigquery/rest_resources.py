@@ -178,6 +178,7 @@ def job_resource(job: Job, *, running: bool = False) -> dict[str, Any]:
             query_stats["dmlStats"] = _dml_stats(result)
         statistics["query"] = query_stats
         statistics["totalBytesProcessed"] = str(result.total_bytes_processed)
+    statistics.update(job.statistics)
     return {
         "kind": "bigquery#job",
         "etag": etag(job.created),
@@ -258,6 +259,8 @@ def query_page(
     if kind == "bigquery#queryResponse":
         body["location"] = job.location
         body["statementType"] = result.statement_type
+        if "sessionInfo" in job.statistics:
+            body["sessionInfo"] = job.statistics["sessionInfo"]
     else:
         body["etag"] = etag(job.created)
     return body

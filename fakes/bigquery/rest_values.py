@@ -160,6 +160,8 @@ def _decode_value(ptype: Mapping[str, Any], pvalue: Mapping[str, Any] | None) ->
             return [_decode_value(element, item) for item in items]
         values = [_scalar_value(element_name, item.get("value")) for item in items]
         return QueryParam(f"ARRAY<{element_name}>", values)
+    if type_name == "RANGE":
+        return _range_value(ptype, pvalue)
     if type_name in ("STRUCT", "RECORD"):
         struct_values = pvalue.get("structValues")
         if struct_values is None and "value" not in pvalue and not pvalue:
@@ -171,6 +173,17 @@ def _decode_value(ptype: Mapping[str, Any], pvalue: Mapping[str, Any] | None) ->
             record[fname] = _decode_value(field.get("type") or {}, struct_values.get(fname))
         return record
     return QueryParam(type_name, _scalar_value(type_name, pvalue.get("value")))
+
+
+def _range_value(ptype: Mapping[str, Any], pvalue: Mapping[str, Any]) -> QueryParam:
+    """A RangeQueryParameter: ``rangeElementType`` and ``rangeValue.start/end`` (an absent or
+    null bound is unbounded; an absent ``rangeValue`` a NULL RANGE)."""
+    element = str((ptype.get("rangeElementType") or {}).get("type", "")).upper()
+    bounds = pvalue.get("rangeValue")
+    if bounds is None:
+        return QueryParam(f"RANGE<{element}>", None)
+    value = {side: (bounds.get(side) or {}).get("value") for side in ("start", "end")}
+    return QueryParam(f"RANGE<{element}>", value)
 
 
 def _scalar_value(type_name: str, value: Any) -> Any:

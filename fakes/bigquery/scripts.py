@@ -388,8 +388,18 @@ def run(
 ) -> QueryResult:
     """Run a script; its result is the last query's rows, ``statementType`` ``SCRIPT``. Every
     statement runs in the script's default ``time_zone``."""
-    statements = parse_script(sql)
     script = ScriptRun(engine, project, default_dataset, dict(params or {}), time_zone=time_zone)
+    try:
+        return execute(script, sql)
+    finally:
+        script.close()
+
+
+def execute(script: ScriptRun, sql: str) -> QueryResult:
+    """Run ``sql``'s statements on ``script``, whose variables, temporary functions and tables
+    stay for the caller to keep (a session) or close (a script job)."""
+    statements = parse_script(sql)
+    script.last = None
     try:
         script.block(statements)
     except _Return:
@@ -398,8 +408,6 @@ def run(
         raise QuerySyntaxError(
             detail=f"{'BREAK' if not isinstance(signal, _Continue) else 'CONTINUE'} is only allowed in a loop"
         ) from None
-    finally:
-        script.close()
     last = script.last
     if last is None or last.statement_type != "SELECT":
         return QueryResult(rows=[], statement_type="SCRIPT")
