@@ -102,6 +102,32 @@ def test_create_session_returns_its_id_and_temp_tables_live_for_the_session(clie
     assert [row.c for row in rows] == [2]
 
 
+def test_session_tables_live_in_a_hidden_dataset(client: bigquery.Client) -> None:
+    """datasets.list leaves out hidden datasets (a leading underscore) unless ``all`` is set."""
+    session_id = _new_session(client)
+    client.query(
+        "CREATE TEMP TABLE hidden_rows AS SELECT 1 AS n", job_config=_in_session(session_id)
+    ).result()
+    visible = {d.dataset_id for d in client.list_datasets()}
+    everything = {d.dataset_id for d in client.list_datasets(include_all=True)}
+    assert not any(name.startswith("_") for name in visible)
+    assert any(name.startswith("_") for name in everything - visible)
+
+
+def test_script_in_a_session_keeps_its_state_and_reports_the_session(
+    server: tuple, client: bigquery.Client
+) -> None:
+    session_id = _new_session(client)
+    job = client.query(
+        "CREATE TEMP TABLE kept AS SELECT 5 AS n;\nSELECT n FROM kept;", job_config=_in_session(session_id)
+    )
+    assert [row.n for row in job.result()] == [5]
+    children = _runner(server).children(PROJECT, job.job_id)
+    assert [child.statistics["sessionInfo"]["sessionId"] for child in children] == [session_id] * 2
+    rows = client.query("SELECT n * 2 AS twice FROM kept", job_config=_in_session(session_id)).result()
+    assert [row.twice for row in rows] == [10]
+
+
 def test_session_dml_reports_its_own_statement(client: bigquery.Client) -> None:
     session_id = _new_session(client)
     client.query("CREATE TEMP TABLE t (n INT64)", job_config=_in_session(session_id)).result()

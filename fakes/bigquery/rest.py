@@ -150,7 +150,10 @@ def create_app(
     @app.get(f"{base}/datasets")
     async def datasets_list(project: str, request: Request) -> JSONResponse:
         wire.check(call("list_datasets"))
-        page, token = page_of(engine.list_datasets(project), request)
+        infos = engine.list_datasets(project)
+        if not flag(request.query_params.get("all")):  # hidden: a name that starts with "_"
+            infos = [info for info in infos if not info.dataset_id.startswith("_")]
+        page, token = page_of(infos, request)
         return JSONResponse(render.dataset_list(page, token))
 
     @app.get(f"{base}/datasets/{{dataset_id}}")

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
 from fakes.bigquery import scripts
+from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import NoSessionToAbort
 from fakes.bigquery.script_syntax import is_script
 from fakes.bigquery.scripts import ScriptRun
@@ -31,15 +32,36 @@ from fakes.bigquery.time_zone import connection_time_zone
 from harness.ports import QueryResult, WarehouseError
 from harness.schema.spec import FieldSpec
 
-if TYPE_CHECKING:
-    from fakes.bigquery.models import Job, JobStore
-
 _ABORT = re.compile(
     r"""(?is)^\s*CALL\s+BQ\s*\.\s*ABORT_SESSION\s*\(\s*(?:(['"])(?P<id>[^'"]*)\1)?\s*\)\s*;?\s*$"""
 )
 _ENGINE_ANONYMOUS = re.compile(r"_(\d+)")
 
 StatementHook = Callable[[str, QueryResult | None, WarehouseError | None], None]
+
+
+class Job(Protocol):
+    """What this module reads and writes of a stored job (:class:`fakes.bigquery.models.Job`)."""
+
+    project: str
+    job_id: str | None
+    location: str
+    configuration: dict[str, Any]
+    statistics: dict[str, Any]
+    result: QueryResult | None
+    error: WarehouseError | None
+
+
+class JobStore(Protocol):
+    """The job store the runner records child jobs in (:class:`fakes.bigquery.models.JobStore`)."""
+
+    engine: BigQueryEngine
+
+    def create(
+        self, project: str, configuration: dict[str, Any], job_id: str | None, location: str
+    ) -> Job: ...
+
+    def in_project(self, project: str) -> Sequence[Job]: ...
 
 
 @dataclass
