@@ -356,3 +356,58 @@ def test_timestamps_travel_as_int64_microseconds(url: str, client: bigquery.Clie
     )
     micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     assert response.json()["rows"] == [{"f": [{"v": str(micros)}]}]
+
+
+def test_timestamp_output_format_int64_and_float64(url: str, client: bigquery.Client) -> None:
+    job = client.query("SELECT TIMESTAMP '2024-01-02 03:04:05.123456+00' AS t")
+    job.result()
+    path = f"{url}/bigquery/v2/projects/{PROJECT}/queries/{job.job_id}"
+    as_int = httpx.get(path, params={"formatOptions.timestampOutputFormat": "INT64"}).json()
+    as_float = httpx.get(path, params={"formatOptions.timestampOutputFormat": "FLOAT64"}).json()
+    assert as_int["rows"][0]["f"][0]["v"] == "1704164645123456"
+    assert float(as_float["rows"][0]["f"][0]["v"]) == pytest.approx(1704164645.123456)
+
+
+def test_both_timestamp_formats_are_refused(url: str) -> None:
+    response = httpx.post(
+        f"{url}/bigquery/v2/projects/{PROJECT}/queries",
+        json={
+            "query": "SELECT CURRENT_TIMESTAMP() AS t",
+            "useLegacySql": False,
+            "formatOptions": {"useInt64Timestamp": True, "timestampOutputFormat": "INT64"},
+        },
+    )
+    assert response.status_code == 400
+    assert "timestampOutputFormat" in response.json()["error"]["message"]
+
+
+def test_iso_timestamps_are_refused_by_name(client: bigquery.Client, url: str) -> None:
+    job = client.query("SELECT CURRENT_TIMESTAMP() AS t")
+    job.result()
+    response = httpx.get(
+        f"{url}/bigquery/v2/projects/{PROJECT}/queries/{job.job_id}",
+        params={"formatOptions.timestampOutputFormat": "ISO8601_STRING"},
+    )
+    assert response.status_code == 400
+    assert "ISO8601_STRING" in response.json()["error"]["message"]
+
+
+def test_array_of_json_parameter(client: bigquery.Client) -> None:
+    param = bigquery.ArrayQueryParameter("docs", "JSON", [{"a": 1}, {"a": 2}])
+    row, schema = _one_row(client, "SELECT @docs AS docs", param)
+    assert row == {"docs": [{"a": 1}, {"a": 2}]}
+    assert (schema[0].field_type, schema[0].mode) == ("JSON", "REPEATED")
+
+
+def test_range_parameter_of_datetimes(client: bigquery.Client) -> None:
+    start, end = datetime(2024, 1, 1, 8), datetime(2024, 1, 1, 17)
+    param = bigquery.RangeQueryParameter("DATETIME", start=start, end=end, name="shift")
+    row, _ = _one_row(client, "SELECT RANGE_CONTAINS(@shift, DATETIME '2024-01-01 12:00:00') AS busy", param)
+    assert row == {"busy": True}
+
+
+def test_dry_run_in_a_session_is_refused_by_name(client: bigquery.Client) -> None:
+    session_id = _new_session(client)
+    with pytest.raises(gexc.BadRequest) as info:
+        client.query("SELECT 1", job_config=_in_session(session_id, dry_run=True))
+    assert "session" in info.value.message

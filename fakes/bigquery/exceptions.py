@@ -116,6 +116,17 @@ class JobAlreadyExists(BigQueryError, AlreadyExistsError):
     confirmed = 'googleapis/google-cloud-java#2867 (409 duplicate, "Already Exists: Job p:EU.id")'
 
 
+class ConflictingTimestampFormats(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Cannot specify both useInt64Timestamp and timestampOutputFormat in formatOptions"
+    searched = (
+        "issues/code corpora for BigQuery's answer to both DataFormatOptions fields: only the "
+        'client\'s comment ("Cannot specify both use_int64_timestamp and timestamp_output_format") '
+        "was found; our wording follows it"
+    )
+
+
 class SessionNotFound(BigQueryError, InvalidRequestError):
     """A query names (``connectionProperties`` ``session_id``) or aborts a session that does not
     exist or was terminated (``BQ.ABORT_SESSION``, 24 h idle, 7 days old)."""

@@ -76,6 +76,7 @@ class JobStore:
             raise UnsupportedByFake("The emulator supports GoogleSQL only; set useLegacySql to false")
         location = location or DEFAULT_LOCATION
         if configuration.get("dryRun"):
+            self.queries.check_dry_run(query_config)
             statement, params = _statement(sql, query_config)
             return Job(
                 project=project,

@@ -16,6 +16,8 @@ from fakes.bigquery.types import duck_type, field_to_storage
 from harness.ports import QueryParam, scalar_type
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
+_JSON_CASTS = {"JSON": "JSON", "ARRAY<JSON>": "JSON[]"}
+
 
 def to_duckdb(value: Any) -> Any:
     """The DuckDB value of one parameter, typed and checked as the port's real-client adapter
@@ -44,8 +46,9 @@ def cast_typed_nulls(sql: str, params: Mapping[str, Any]) -> str:
         if not isinstance(param, QueryParam):
             continue
         if param.value is not None:
-            if param.type.upper() == "JSON":  # JSON text, typed JSON as BigQuery types it
-                sql = re.sub(rf"\${re.escape(name)}\b", f"CAST(${name} AS JSON)", sql)
+            json_type = _JSON_CASTS.get(param.type.upper())
+            if json_type is not None:  # JSON text, typed JSON as BigQuery types it
+                sql = re.sub(rf"\${re.escape(name)}\b", f"CAST(${name} AS {json_type})", sql)
             continue
         type_name = param.type.upper()
         repeated = type_name.startswith("ARRAY<") and type_name.endswith(">")

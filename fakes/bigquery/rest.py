@@ -37,6 +37,7 @@ from fakes.bigquery.exceptions import (
     UrlNotFound,
 )
 from fakes.bigquery.faults import error_for
+from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timestamps_in_query
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
@@ -323,7 +324,7 @@ def create_app(
             wanted = [name.strip().lower() for name in selected.split(",") if name.strip()]
             schema = [f for f in info.spec.schema if f.name.lower() in wanted]
             rows = [{f.name: row[f.name] for f in schema} for row in rows]
-        int64_ts = flag(request.query_params.get("formatOptions.useInt64Timestamp"))
+        int64_ts = int64_timestamps_in_query(request.query_params)
         body: dict[str, Any] = {
             "kind": "bigquery#tableDataList",
             "etag": render.etag(info.modified),
@@ -340,6 +341,7 @@ def create_app(
     @app.post(f"{base}/queries")
     async def jobs_query(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
+        int64_ts = int64_timestamps_in_body(body.get("formatOptions"))  # refused before it runs
         request_id = body.get("requestId")
         job_id = f"job_{uuid.uuid5(uuid.NAMESPACE_URL, request_id).hex}" if request_id else None
         job = jobs.find(project, job_id) if job_id is not None else None
@@ -377,7 +379,6 @@ def create_app(
         if job is None:
             job = jobs.run_query(project, configuration, job_id, body.get("location"))
         max_results = body.get("maxResults")
-        int64_ts = bool((body.get("formatOptions") or {}).get("useInt64Timestamp"))
         return JSONResponse(
             _query_page(
                 job,
@@ -400,7 +401,7 @@ def create_app(
                 kind="bigquery#getQueryResultsResponse",
                 start=start,
                 max_results=int_arg(request, "maxResults"),
-                int64_timestamp=flag(request.query_params.get("formatOptions.useInt64Timestamp")),
+                int64_timestamp=int64_timestamps_in_query(request.query_params),
             )
         )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -24,10 +24,10 @@ from sqlglot import exp
 
 from fakes.bigquery import scripts
 from fakes.bigquery.engine import BigQueryEngine
-from fakes.bigquery.exceptions import NoSessionToAbort
+from fakes.bigquery.exceptions import NoSessionToAbort, UnsupportedByFake
 from fakes.bigquery.script_syntax import is_script
 from fakes.bigquery.scripts import ScriptRun
-from fakes.bigquery.sessions import SessionStore
+from fakes.bigquery.sessions import SessionStore, session_property
 from fakes.bigquery.time_zone import connection_time_zone
 from harness.ports import QueryResult, WarehouseError
 from harness.schema.spec import FieldSpec
@@ -144,6 +144,17 @@ class QueryRunner:
                 if session is None:
                     run.close()
         return with_named_fields(result)
+
+    @staticmethod
+    def check_dry_run(query_config: Mapping[str, Any]) -> None:
+        """A dry run does not see a session's state here: refused, naming the field, rather than
+        estimated against the wrong tables."""
+        if query_config.get("createSession") or session_property(query_config.get("connectionProperties")):
+            raise UnsupportedByFake(
+                "The emulator does not dry-run queries in a session (createSession / connectionProperties "
+                "session_id)",
+                reason="invalid",
+            )
 
     def _abort(self, session_id: str | None) -> None:
         if session_id is None:
