@@ -411,3 +411,16 @@ def test_dry_run_in_a_session_is_refused_by_name(client: bigquery.Client) -> Non
     with pytest.raises(gexc.BadRequest) as info:
         client.query("SELECT 1", job_config=_in_session(session_id, dry_run=True))
     assert "session" in info.value.message
+
+
+def test_system_variables_name_the_session_and_the_script_job(client: bigquery.Client) -> None:
+    session_id = _new_session(client)
+    rows = client.query("SELECT @@session_id AS s", job_config=_in_session(session_id)).result()
+    assert [row.s for row in rows] == [session_id]
+    job = client.query("SELECT 1;\nSELECT @@script.job_id AS j;")
+    assert [row.j for row in job.result()] == [job.job_id]
+
+
+def test_query_and_wait_returns_a_scripts_last_select(client: bigquery.Client) -> None:
+    rows = client.query_and_wait("DECLARE n INT64 DEFAULT 4;\nSELECT n * n AS square;")
+    assert [row.square for row in rows] == [16]

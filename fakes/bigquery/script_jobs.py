@@ -131,6 +131,7 @@ class QueryRunner:
             return with_named_fields(result)
         if session is not None:
             job.statistics["sessionInfo"] = {"sessionId": session.session_id}
+            session.run.system["session_id"] = session.session_id  # @@session_id
         run = session.run if session is not None else new_run()
         assert isinstance(run, JobScriptRun)
         current = session.session_id if session is not None else None
@@ -191,6 +192,7 @@ class QueryRunner:
             children.append(child)
 
         run.on_statement = record
+        run.system["script.job_id"] = job.job_id  # @@script.job_id
         try:
             return scripts.execute(run, sql)
         finally:
