@@ -424,3 +424,26 @@ def test_system_variables_name_the_session_and_the_script_job(client: bigquery.C
 def test_query_and_wait_returns_a_scripts_last_select(client: bigquery.Client) -> None:
     rows = client.query_and_wait("DECLARE n INT64 DEFAULT 4;\nSELECT n * n AS square;")
     assert [row.square for row in rows] == [16]
+
+
+def test_temp_functions_and_one_select_are_not_a_script(server: tuple, client: bigquery.Client) -> None:
+    """BigQuery's documentation: CREATE TEMP FUNCTION statements followed by a single SELECT are
+    not a multi-statement query."""
+    job = client.query("CREATE TEMP FUNCTION add_one(x INT64) AS (x + 1);\nSELECT add_one(41) AS answer;")
+    assert [row.answer for row in job.result()] == [42]
+    assert job.statement_type == "SELECT"
+    assert not job.num_child_jobs
+    assert _runner(server).children(PROJECT, job.job_id) == []
+
+
+def test_child_jobs_inherit_the_parents_configuration(server: tuple, client: bigquery.Client) -> None:
+    config = bigquery.QueryJobConfig(
+        query_parameters=[bigquery.ScalarQueryParameter("limit_to", "INT64", 2)], labels={"team": "data"}
+    )
+    job = client.query(
+        "SELECT 1 AS a;\nSELECT x FROM UNNEST([1, 2, 3]) AS x WHERE x <= @limit_to;", job_config=config
+    )
+    assert [row.x for row in job.result()] == [1, 2]
+    child = client.get_job(_runner(server).children(PROJECT, job.job_id)[-1].job_id)
+    assert child.labels == {"team": "data"}
+    assert child.query.endswith("@limit_to")

@@ -25,7 +25,7 @@ from sqlglot import exp
 from fakes.bigquery import scripts
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import NoSessionToAbort, UnsupportedByFake
-from fakes.bigquery.script_syntax import is_script
+from fakes.bigquery.script_syntax import Statement, is_script, parse_script
 from fakes.bigquery.scripts import ScriptRun
 from fakes.bigquery.sessions import SessionStore, session_property
 from fakes.bigquery.time_zone import connection_time_zone
@@ -123,8 +123,8 @@ class QueryRunner:
             return JobScriptRun(engine, job.project, default_dataset, dict(params), time_zone=time_zone)
 
         session = self.sessions.for_query(job.project, query_config, new_run)
-        multi = is_script(sql)
-        if session is None and not multi and _ABORT.match(sql) is None:
+        multi = is_script(sql) and not _functions_then_select(sql)
+        if session is None and not is_script(sql) and _ABORT.match(sql) is None:
             result = engine.query(
                 job.project, sql, params, default_dataset=default_dataset, time_zone=time_zone
             )
@@ -169,13 +169,18 @@ class QueryRunner:
         return run.last if run.last is not None else result
 
     def _script(self, job: Job, run: JobScriptRun, sql: str) -> QueryResult:
+        query_config = job.configuration.get("query") or {}
         base = uuid.uuid4().hex
         children: list[Job] = []
 
         def record(text: str, result: QueryResult | None, error: WarehouseError | None) -> None:
+            inherited = {key: value for key, value in query_config.items() if key != "createSession"}
+            outer = {
+                key: value for key, value in job.configuration.items() if key not in ("query", "jobType")
+            }
             child = self.jobs.create(
                 job.project,
-                {"query": {"query": text, "useLegacySql": False}},
+                {**outer, "query": {**inherited, "query": text}},
                 f"script_job_{base}_{len(children)}",
                 job.location,
             )
@@ -236,6 +241,25 @@ def _frame(sql: str, text: str) -> dict[str, Any]:
         frame[f"{side}Line"] = sql.count("\n", 0, offset) + 1
         frame[f"{side}Column"] = offset - (sql.rfind("\n", 0, offset) + 1) + 1
     return frame
+
+
+def _functions_then_select(sql: str) -> bool:
+    """``CREATE TEMP FUNCTION`` statements and one SELECT: not a multi-statement query for
+    BigQuery (its documentation, multi-statement-queries), so no child jobs and a SELECT result."""
+    try:
+        statements = parse_script(sql)
+    except WarehouseError:
+        return False
+    *functions, last = statements or [Statement("NONE")]
+    return (
+        last.kind == "SQL"
+        and bool(re.match(r"(?is)^\s*(SELECT|WITH|\()", last.text))
+        and all(
+            s.kind == "SQL"
+            and re.match(r"(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\s+FUNCTION\b", s.text)
+            for s in functions
+        )
+    )
 
 
 def _statement_type(text: str) -> str:
