@@ -447,3 +447,12 @@ def test_child_jobs_inherit_the_parents_configuration(server: tuple, client: big
     child = client.get_job(_runner(server).children(PROJECT, job.job_id)[-1].job_id)
     assert child.labels == {"team": "data"}
     assert child.query.endswith("@limit_to")
+
+
+def test_temp_function_lives_for_the_session(client: bigquery.Client) -> None:
+    session_id = _new_session(client)
+    client.query(
+        "CREATE TEMP FUNCTION doubled(x INT64) AS (x * 2);", job_config=_in_session(session_id)
+    ).result()
+    rows = client.query("SELECT doubled(21) AS v", job_config=_in_session(session_id)).result()
+    assert [row.v for row in rows] == [42]
