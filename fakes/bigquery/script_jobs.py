@@ -164,7 +164,8 @@ class QueryRunner:
 
     @staticmethod
     def _single(run: JobScriptRun, sql: str) -> QueryResult:
-        """One statement in a session: its own result and statement type, not a script's."""
+        """One statement (in a session, or a SELECT after temporary functions): its own result
+        and statement type, not a script's."""
         result = scripts.execute(run, sql)
         return run.last if run.last is not None else result
 
