@@ -178,6 +178,7 @@ def job_resource(job: Job, *, running: bool = False) -> dict[str, Any]:
             query_stats["dmlStats"] = _dml_stats(result)
         statistics["query"] = query_stats
         statistics["totalBytesProcessed"] = str(result.total_bytes_processed)
+    statistics.update(job.statistics)
     return {
         "kind": "bigquery#job",
         "etag": etag(job.created),
