@@ -1106,21 +1106,6 @@ class SchemaFieldAdditionRefused(BigQueryError, InvalidRequestError):
     )
 
 
-class SchemaFieldTypeChanged(BigQueryError, InvalidRequestError):
-    """Appending rows whose column has another type than the destination's."""
-
-    status = 400
-    reason = "invalid"
-    template = (
-        "Provided Schema does not match Table {project}:{dataset_id}.{table_id}. "
-        "Field {field} has changed type from {old} to {new}"
-    )
-    searched = (
-        'searched issues for "has changed type from" with "Provided Schema does not match Table"; '
-        "the prefix is confirmed (stellar/stellar-etl-airflow#594), the sentence after it is ours"
-    )
-
-
 class IncompatibleCopySchemas(BigQueryError, InvalidRequestError):
     """A copy job whose source tables (or destination, when appending) have different schemas."""
 

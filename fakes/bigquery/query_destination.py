@@ -20,9 +20,9 @@ from fakes.bigquery.exceptions import (
     BytesBilledLimitExceeded,
     DestinationNotEmpty,
     DestinationWithDml,
+    FieldTypeChanged,
     InvalidArgument,
     SchemaFieldAdditionRefused,
-    SchemaFieldTypeChanged,
     TableNotFound,
     UnsupportedByFake,
 )
@@ -149,8 +149,9 @@ def _widen(
                 replace(column, mode=FieldMode.NULLABLE) if column.mode is FieldMode.REQUIRED else column
             )
         elif current.type != column.type:
-            raise SchemaFieldTypeChanged(
-                field=column.name, old=current.type.value, new=column.type.value, **names
+            table = "{project}:{dataset_id}.{table_id}".format(**names)
+            raise FieldTypeChanged(
+                table=table, field=column.name, old=current.type.value, new=column.type.value
             )
         elif "ALLOW_FIELD_RELAXATION" in options and current.mode is FieldMode.REQUIRED:
             raise UnsupportedByFake(
