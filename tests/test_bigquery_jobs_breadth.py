@@ -373,6 +373,7 @@ def test_labels_statistics_and_dry_run(client: bigquery.Client, dataset: str, se
     assert fetched.labels == {"team": "x"}
     assert fetched.created == fetched.started == fetched.ended == clock.now()
     assert fetched.statement_type == "SELECT" and fetched.total_bytes_processed > 0
+    assert fetched.total_bytes_billed == 10 * 1024 * 1024  # on-demand minimum once a table is read
     update = client.query(f"UPDATE `{source}` SET n = 2 WHERE TRUE")
     update.result()
     assert update.num_dml_affected_rows == 1
