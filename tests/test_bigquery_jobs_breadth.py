@@ -14,7 +14,7 @@ import json
 import socket
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -321,6 +321,27 @@ def test_query_destination_and_dispositions(client: bigquery.Client, dataset: st
     )
     with pytest.raises(gexc.NotFound):
         client.query("SELECT 1 AS x", job_config=never).result()
+
+
+def test_query_truncate_refused_by_the_table_rules_keeps_the_table(
+    client: bigquery.Client, dataset: str
+) -> None:
+    dest = f"{PROJECT}.{dataset}.dest"
+    table = bigquery.Table(dest, schema=[*SCHEMA, bigquery.SchemaField("day", "DATE")])
+    table.time_partitioning = bigquery.TimePartitioning(field="day")
+    client.create_table(table)
+    client.query(f"INSERT INTO `{dest}` (name, n, day) VALUES ('a', 1, DATE '2025-01-01')").result()
+    truncate = bigquery.QueryJobConfig(destination=dest, write_disposition="WRITE_TRUNCATE")
+    with pytest.raises(gexc.BadRequest, match="partitioning"):
+        client.query("SELECT 'b' AS name", job_config=truncate).result()
+    assert _rows(client, dest) == [("a", 1, date(2025, 1, 1))]
+
+
+def test_copy_onto_itself_with_truncate_keeps_the_rows(client: bigquery.Client, dataset: str) -> None:
+    source = _table(client, dataset, "src", [("a", 1)])
+    config = bigquery.CopyJobConfig(write_disposition="WRITE_TRUNCATE")
+    client.copy_table(source, source, job_config=config).result()
+    assert _rows(client, source) == [("a", 1)]
 
 
 def test_query_append_with_a_new_column_needs_field_addition(client: bigquery.Client, dataset: str) -> None:

@@ -165,6 +165,13 @@ class CopyJobs:
         for other, ref in zip(infos[1:], sources[1:], strict=True):
             if _shape(other.spec.schema) != _shape(first.spec.schema):
                 raise IncompatibleCopySchemas(first=_dotted(sources[0]), second=_dotted(ref))
+        if destination in sources and write == "WRITE_TRUNCATE":
+            if len(sources) > 1:
+                raise UnsupportedByFake(
+                    "The emulator cannot truncate a destination that is also one of several sources",
+                    reason="invalid",
+                )
+            return {"copiedRows": str(first.num_rows), "copiedLogicalBytes": "0"}  # onto itself
         existing = self._existing(destination)
         if existing is None and create == "CREATE_NEVER":
             raise TableNotFound(

@@ -25,9 +25,11 @@ from fakes.bigquery.exceptions import (
     SchemaFieldAdditionRefused,
     TableNotFound,
     UnsupportedByFake,
+    raise_first,
 )
 from fakes.bigquery.job_refs import table_ref
-from harness.ports import QueryResult, TableInfo
+from harness.ports import QueryResult, TableInfo, WarehouseError
+from harness.schema import rules
 from harness.schema.spec import FieldMode, FieldSpec, TableSpec
 
 #: ``configuration`` fields a query job may carry (``query`` itself and what every job has).
@@ -117,6 +119,7 @@ def write_destination(
     except TableNotFound:
         existing = None
     write = query.get("writeDisposition") or "WRITE_EMPTY"
+    created = existing is None
     if existing is None:
         if query.get("createDisposition") == "CREATE_NEVER":
             raise TableNotFound(**names)
@@ -124,11 +127,19 @@ def write_destination(
     elif write == "WRITE_EMPTY" and existing.num_rows:
         raise DestinationNotEmpty(**names)
     elif write == "WRITE_TRUNCATE":
+        # The result's schema replaces the table's; checked first, so a refusal keeps the table.
+        spec = replace(existing.spec, schema=result.schema)
+        raise_first(rules.validate_table(spec))
         engine.delete_table(ref.project, ref.dataset, ref.table)
-        engine.create_table(ref.project, ref.dataset, replace(existing.spec, schema=result.schema))
+        engine.create_table(ref.project, ref.dataset, spec)
     elif write == "WRITE_APPEND":
         _widen(engine, existing, result.schema, query.get("schemaUpdateOptions") or [], names)
-    engine.insert_rows(ref.project, ref.dataset, ref.table, result.rows)
+    try:
+        engine.insert_rows(ref.project, ref.dataset, ref.table, result.rows)
+    except WarehouseError:
+        if created:  # the job made the table: it leaves nothing behind
+            engine.delete_table(ref.project, ref.dataset, ref.table)
+        raise
 
 
 def _widen(
