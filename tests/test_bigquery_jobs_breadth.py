@@ -19,10 +19,12 @@ from pathlib import Path
 
 import duckdb
 import google.auth.credentials
+import httpx
 import pytest
 import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
+from test_bigquery_rest import DISCOVERY, validate
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
@@ -412,3 +414,17 @@ def test_query_fields_the_emulator_cannot_honour_are_400s_naming_them(client: bi
         client.query("SELECT 1", job_config=bigquery.QueryJobConfig(job_timeout_ms=1000)).result()
     with pytest.raises(gexc.BadRequest, match=r"query\.flattenResults"):
         client.query("SELECT 1", job_config=bigquery.QueryJobConfig(flatten_results=False)).result()
+
+
+def test_bodies_match_discovery(client: bigquery.Client, dataset: str, server) -> None:  # type: ignore[no-untyped-def]
+    discovery = json.loads(DISCOVERY.read_text())
+    base = f"{server[0]}/bigquery/v2/projects/{PROJECT}"
+    source = _table(client, dataset, "src", [("a", 1)])
+    snapshot = bigquery.CopyJobConfig(operation_type="SNAPSHOT")
+    copy = client.copy_table(source, f"{PROJECT}.{dataset}.snap", job_config=snapshot)
+    extract = client.extract_table(source, f"gs://b/{dataset}/x.csv")
+    with httpx.Client() as http:
+        validate(discovery, "Job", http.get(f"{base}/jobs/{copy.job_id}").json())
+        validate(discovery, "Job", http.get(f"{base}/jobs/{extract.job_id}").json())
+        validate(discovery, "JobList", http.get(f"{base}/jobs", params={"projection": "full"}).json())
+        validate(discovery, "Table", http.get(f"{base}/datasets/{dataset}/tables/snap").json())
