@@ -31,6 +31,7 @@ from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.jobs_extract import Buckets
 from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
+from harness.emulators import Emulators
 
 PROJECT = "test-project"
 
@@ -428,3 +429,8 @@ def test_bodies_match_discovery(client: bigquery.Client, dataset: str, server) -
         validate(discovery, "Job", http.get(f"{base}/jobs/{extract.job_id}").json())
         validate(discovery, "JobList", http.get(f"{base}/jobs", params={"projection": "full"}).json())
         validate(discovery, "Table", http.get(f"{base}/datasets/{dataset}/tables/snap").json())
+
+
+def test_emulators_say_where_extracts_land(tmp_path: Path) -> None:
+    with Emulators(clock=ManualClock(datetime(2025, 1, 1, tzinfo=UTC)), data_dir=tmp_path) as served:
+        assert served.extract_root == tmp_path / "bigquery" / "gcs"

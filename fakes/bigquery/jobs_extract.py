@@ -1,9 +1,10 @@
 """Extract jobs (``configuration.extract``): a table written to ``gs://`` URIs the user can read.
 
 The emulator has no Cloud Storage: ``gs://bucket/path/file*.csv`` is the local file
-``<root>/bucket/path/file000000000000.csv``, where ``<root>`` is ``gcs/`` under the emulator's
-BigQuery data directory, or a temporary directory (made on the first extract) when the emulator
-keeps its state in memory. ``app.state.buckets.root`` tells where. A wildcard is BigQuery's shard
+``<root>/bucket/path/file000000000000.csv``, where ``<root>`` is ``bigquery/gcs/`` in the
+emulators' data directory, or ``bigquery-emulator-gcs-<pid>`` in the system's temporary directory
+when they keep their state in memory. ``app.state.buckets.root`` tells where, and ``harness
+emulators up`` prints it. A wildcard is BigQuery's shard
 number (12 digits); the emulator writes every row to shard 0 of the first URI.
 
 DuckDB writes the files (``COPY ... TO``): CSV (header, delimiter, GZIP), newline-delimited JSON
@@ -14,8 +15,8 @@ refused with a 400 that names what is missing. Values are DuckDB's text forms (a
 
 from __future__ import annotations
 
+import os
 import tempfile
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,19 +53,21 @@ SHARD = "000000000000"
 
 
 class Buckets:
-    """Where ``gs://`` URIs live on disk: ``gcs/`` beside a file-backed engine's catalogs, or a
-    temporary directory made when the first extract needs it."""
+    """Where ``gs://`` URIs live on disk: ``gcs/`` beside a file-backed engine's catalogs, or one
+    directory per process in the system's temporary directory (the same after a reset, as one
+    Cloud Storage outlives a BigQuery engine)."""
 
     def __init__(self, engine: BigQueryEngine) -> None:
-        self._root = engine.path / "gcs" if engine.path is not None else None
-        self._lock = threading.Lock()
+        self._root = (
+            engine.path / "gcs"
+            if engine.path is not None
+            else Path(tempfile.gettempdir()) / (f"bigquery-emulator-gcs-{os.getpid()}")
+        )
 
     @property
     def root(self) -> Path:
-        with self._lock:
-            if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="bigquery-emulator-gcs-"))
-            return self._root
+        self._root.mkdir(parents=True, exist_ok=True)
+        return self._root
 
     def path_of(self, uri: str) -> Path:
         """The local file of ``gs://bucket/object`` (a ``*`` becomes shard 0)."""
