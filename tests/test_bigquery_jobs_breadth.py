@@ -198,6 +198,16 @@ def test_copy_field_the_emulator_cannot_honour_is_a_400_naming_it(
     config = bigquery.CopyJobConfig(destination_expiration_time="2030-01-01T00:00:00Z")
     with pytest.raises(gexc.BadRequest, match="destinationExpirationTime"):
         client.copy_table(base, f"{PROJECT}.{dataset}.snap", job_config=config)
+    with pytest.raises(gexc.BadRequest, match="jobTimeoutMs"):
+        client.copy_table(
+            base, f"{PROJECT}.{dataset}.copy", job_config=bigquery.CopyJobConfig(job_timeout_ms=5)
+        )
+    with pytest.raises(gexc.NotFound):
+        client.get_table(f"{PROJECT}.{dataset}.copy")
+    labelled = client.copy_table(
+        base, f"{PROJECT}.{dataset}.copy", job_config=bigquery.CopyJobConfig(labels={"a": "b"})
+    )
+    assert client.get_job(labelled.job_id).labels == {"a": "b"}
 
 
 # -------------------------------------------------------------------------------- extract jobs

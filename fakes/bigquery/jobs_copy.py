@@ -28,7 +28,7 @@ from fakes.bigquery.exceptions import (
     TableNotFound,
     UnsupportedByFake,
 )
-from fakes.bigquery.job_refs import table_ref
+from fakes.bigquery.job_refs import check_job_fields, table_ref
 from fakes.bigquery.models import Job, JobStore
 from fakes.bigquery.sql import TableRef
 from harness.ports import TableInfo, WarehouseError
@@ -130,6 +130,7 @@ class CopyJobs:
     ) -> Job:
         """Check the configuration (a 400 for what the emulator cannot honour), then run the copy
         as a stored job that is DONE with its statistics or its error."""
+        check_job_fields(configuration, "copy")
         config = configuration["copy"]
         if not isinstance(config, Mapping):
             raise UnsupportedByFake("configuration.copy must be an object", reason="invalid")

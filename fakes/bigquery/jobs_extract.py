@@ -27,7 +27,7 @@ from fakes.bigquery.exceptions import (
     UnsupportedByFake,
     UnsupportedExtractDestination,
 )
-from fakes.bigquery.job_refs import table_ref
+from fakes.bigquery.job_refs import check_job_fields, table_ref
 from fakes.bigquery.models import Job, JobStore
 from harness.ports import WarehouseError
 from harness.schema.spec import FieldMode
@@ -91,6 +91,7 @@ class ExtractJobs:
     def run(
         self, project: str, configuration: dict[str, Any], job_id: str | None, location: str | None
     ) -> Job:
+        check_job_fields(configuration, "extract")
         config = configuration["extract"]
         if not isinstance(config, Mapping):
             raise UnsupportedByFake("configuration.extract must be an object", reason="invalid")
