@@ -394,6 +394,8 @@ def test_maximum_bytes_billed(client: bigquery.Client, dataset: str) -> None:
     with pytest.raises(gexc.BadRequest, match="Query exceeded limit for bytes billed: 1000"):
         client.query_and_wait(f"SELECT * FROM `{source}`", job_config=limited)
     assert [tuple(r.values()) for r in client.query("SELECT 1", job_config=limited).result()] == [(1,)]
+    with pytest.raises(gexc.BadRequest, match="cannot honour maximumBytesBilled"):
+        client.query("DECLARE x INT64 DEFAULT 1; SELECT x;", job_config=limited).result()
     enough = bigquery.QueryJobConfig(maximum_bytes_billed=10 * 1024 * 1024)
     assert len(list(client.query(f"SELECT * FROM `{source}`", job_config=enough).result())) == 1
 

@@ -93,7 +93,13 @@ def check_before_run(query: Mapping[str, Any], estimate: Callable[[], QueryResul
     limit = query.get("maximumBytesBilled")
     if limit is None and not query.get("destinationTable"):
         return
-    result = estimate()
+    try:
+        result = estimate()
+    except UnsupportedByFake as exc:
+        field = "maximumBytesBilled" if limit is not None else "destinationTable"
+        raise UnsupportedByFake(
+            f"The emulator cannot honour {field} here: {exc.message}", reason="invalid"
+        ) from exc
     if query.get("destinationTable") and result.statement_type.upper() != "SELECT":
         raise DestinationWithDml()
     if limit is not None:
