@@ -291,8 +291,12 @@ def test_list_jobs_filters_and_pages(client: bigquery.Client, dataset: str, serv
     )
     assert list(client.list_jobs(min_creation_time=start, state_filter="running")) == []
     assert list(client.list_jobs(parent_job=ids[0])) == []
+    same_instant = [client.query("SELECT 3").result().job_id for _ in range(2)]
+    assert [j.job_id for j in client.list_jobs(min_creation_time=clock.now(), max_results=2)] == same_instant[
+        ::-1
+    ]
     job = next(iter(client.list_jobs(min_creation_time=start)))
-    assert job.query == "SELECT 1" and job.created == clock.now()
+    assert job.query == "SELECT 3" and job.created == clock.now()
 
 
 def test_cancel_and_delete_job_metadata(client: bigquery.Client) -> None:

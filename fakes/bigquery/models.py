@@ -142,9 +142,10 @@ class JobStore:
         return self._store(project, configuration, job_id, location or DEFAULT_LOCATION)
 
     def all(self, project: str) -> list[Job]:
-        """The project's jobs, newest first (jobs.list's order)."""
+        """The project's jobs, newest first (jobs.list's order); jobs created at the same instant
+        of the clock, newest inserted first."""
         with self._lock:
-            jobs = [job for (p, _), job in self._jobs.items() if p == project]
+            jobs = [job for (p, _), job in reversed(self._jobs.items()) if p == project]
         return sorted(jobs, key=lambda job: job.created, reverse=True)
 
     def delete(self, project: str, job_id: str, location: str | None) -> None:
