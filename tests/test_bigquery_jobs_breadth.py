@@ -219,6 +219,7 @@ def test_extract_csv_to_a_readable_file(client: bigquery.Client, dataset: str, s
     job = client.extract_table(source, f"gs://bucket/{dataset}/out-*.csv")
     job.result()
     assert job.destination_uri_file_counts == [1]
+    assert int(job._properties["statistics"]["extract"]["inputBytes"]) > 0
     path = root / "bucket" / dataset / "out-000000000000.csv"
     with path.open(newline="") as handle:
         assert sorted(csv.reader(handle)) == [["a", "1"], ["b", "2"], ["name", "n"]]

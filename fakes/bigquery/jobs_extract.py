@@ -120,7 +120,8 @@ class ExtractJobs:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.engine.export_rows(source, str(path), options)
             counts = [str(1 if index == 0 else 0) for index in range(len(uris))]
-            job.statistics = {"extract": {"destinationUriFileCounts": counts, "inputBytes": "0"}}
+            size = self.engine.num_bytes(source.project, source.dataset, source.table) if info.num_rows else 0
+            job.statistics = {"extract": {"destinationUriFileCounts": counts, "inputBytes": str(size)}}
         except WarehouseError as exc:
             job.error = exc
         return job
