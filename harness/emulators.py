@@ -163,6 +163,11 @@ class Emulators(ServerThread):
         """The one URL that routes every emulator, when the edge port is on."""
         return self.url("edge") if "edge" in self.ports else None
 
+    @property
+    def extract_root(self) -> Path:
+        """Where BigQuery extract jobs write ``gs://bucket/object`` (as ``<root>/bucket/object``)."""
+        return self._apps["bigquery"].state.buckets.root
+
     def env(self) -> dict[str, str]:
         """The variables a user exports. ``BIGQUERY_EMULATOR_HOST`` is a whole URL: google-cloud-bigquery
         uses it as its API endpoint; ``OPENAI_BASE_URL`` ends in ``/v1`` as the openai SDK

@@ -479,6 +479,29 @@ class BigQueryEngine(StatementRunner):
             ).fetchall()
             return [row_from_storage(schema, values) for values in result], total
 
+    def copy_rows(self, source: TableRef, destination: TableRef) -> int:
+        """Append ``source``'s rows to ``destination`` (a copy job), by column name, in one
+        statement: the copied rows are not in the streaming buffer."""
+        with self._lock:
+            src = self._table(source.project, source.dataset, source.table)
+            dest = self._table(destination.project, destination.dataset, destination.table)
+            self._expire_partitions(src)
+            columns = ", ".join(quote_ident(f.name) for f in src.spec.schema)
+            sql = f"INSERT INTO {self._storage_sql(dest.ref)} ({columns}) SELECT {columns} FROM "
+            count = self._conn.execute(sql + self._storage_sql(src.ref)).fetchone()[0]
+            dest.modified = self.clock.now()
+            self._save_table(dest)
+            return int(count)
+
+    def export_rows(self, ref: TableRef, path: str, options: str) -> None:
+        """Write a table's rows to ``path`` with DuckDB's ``COPY ... TO`` and ``options`` (an
+        extract job)."""
+        with self._lock:
+            table = self._table(ref.project, ref.dataset, ref.table)
+            self._expire_partitions(table)
+            view = self._view_sql(table.ref)
+            self._conn.execute(f"COPY (SELECT * FROM {view}) TO {_sql_string(path)} ({options})")
+
     # ------------------------------------------------------------------------- BigQuery rules
 
     def _expire_partitions(self, table: Table) -> None:

@@ -23,6 +23,7 @@ from fakes.bigquery.exceptions import (
     RequiredParameterMissing,
     UnsupportedByFake,
 )
+from fakes.bigquery.query_destination import check_before_run, check_configuration, write_destination
 from fakes.bigquery.rest_values import decode_parameters
 from fakes.bigquery.script_jobs import QueryRunner
 from fakes.bigquery.sql import POSITIONAL_PREFIX, name_positional_parameters
@@ -44,7 +45,8 @@ class Job:
     created: datetime
     result: QueryResult | None = None
     error: WarehouseError | None = None
-    #: Statistics beyond the query's own: ``sessionInfo``, ``parentJobId``, ``numChildJobs``...
+    #: Statistics beyond the query's own: ``sessionInfo``, ``parentJobId``, ``numChildJobs``, and a
+    #: copy or extract job's (``statistics.copy`` / ``statistics.extract``).
     statistics: dict[str, Any] = field(default_factory=dict)
 
     def reference(self) -> dict[str, Any]:
@@ -75,6 +77,7 @@ class JobStore:
         if query_config.get("useLegacySql") is True:
             raise UnsupportedByFake("The emulator supports GoogleSQL only; set useLegacySql to false")
         location = location or DEFAULT_LOCATION
+        check_configuration(configuration)
         if configuration.get("dryRun"):
             self.queries.check_dry_run(query_config)
             statement, params = _statement(sql, query_config)
@@ -95,7 +98,16 @@ class JobStore:
         job = self._store(project, configuration, job_id, location)
         try:
             statement, params = _statement(sql, query_config)
-            job.result = self.queries.run(job, statement, params, _default_dataset(query_config))
+            default_dataset = _default_dataset(query_config)
+            time_zone = connection_time_zone(query_config.get("connectionProperties"))
+            check_before_run(
+                query_config,
+                lambda: self.engine.dry_run(
+                    project, statement, params, default_dataset=default_dataset, time_zone=time_zone
+                ),
+            )
+            job.result = self.queries.run(job, statement, params, default_dataset)
+            write_destination(self.engine, project, query_config, job.result)
         except WarehouseError as exc:
             job.error = exc
         return job
@@ -124,7 +136,7 @@ class JobStore:
                 project=project,
                 job_id=job_id,
                 location=location,
-                configuration={"jobType": "QUERY", **configuration},
+                configuration={"jobType": job_type(configuration), **configuration},
                 created=self.engine.clock.now(),
             )
             self._jobs[(project, job_id)] = job
@@ -138,6 +150,25 @@ class JobStore:
         """The project's jobs in the order they were created."""
         with self._lock:
             return [job for (owner, _), job in self._jobs.items() if owner == project]
+
+    def accept(
+        self, project: str, configuration: dict[str, Any], job_id: str | None, location: str | None
+    ) -> Job:
+        """A new copy or extract job, stored before it runs so jobs.get reports its outcome."""
+        return self._store(project, configuration, job_id, location or DEFAULT_LOCATION)
+
+    def all(self, project: str) -> list[Job]:
+        """The project's jobs, newest first (jobs.list's order); jobs created at the same instant
+        of the clock, newest inserted first."""
+        with self._lock:
+            jobs = [job for (p, _), job in reversed(self._jobs.items()) if p == project]
+        return sorted(jobs, key=lambda job: job.created, reverse=True)
+
+    def delete(self, project: str, job_id: str, location: str | None) -> None:
+        """jobs.delete: the job's metadata is gone; jobs.get answers 404 afterwards."""
+        self.get(project, job_id, location)
+        with self._lock:
+            self._jobs.pop((project, job_id), None)
 
     def find(self, project: str, job_id: str) -> Job | None:
         return self._jobs.get((project, job_id))
@@ -184,6 +215,14 @@ class InsertIdWindow:
             for insert_id in insert_ids:
                 if insert_id:
                     self._seen[(project, dataset_id, table_id, str(insert_id))] = now
+
+
+def job_type(configuration: Mapping[str, Any]) -> str:
+    """``configuration.jobType`` as BigQuery reports it, from the configuration's kind."""
+    for kind in ("query", "load", "copy", "extract"):
+        if kind in configuration:
+            return kind.upper()
+    return "QUERY"
 
 
 def _default_dataset(query_config: Mapping[str, Any]) -> str | None:

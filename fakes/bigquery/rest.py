@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fakes.bigquery import jobs_list
 from fakes.bigquery import rest_resources as render
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
@@ -38,6 +39,8 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.faults import error_for
 from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timestamps_in_query
+from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
+from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
@@ -51,6 +54,7 @@ from fakes.bigquery.rest_requests import (
     token_offset,
 )
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
+from fakes.bigquery.sql import TableRef
 from fakes.google_oauth.guard import GoogleAuthGuard
 from fakes.google_oauth.models import TokenAuthority
 from fakes.google_oauth.services import BIGQUERY
@@ -106,6 +110,12 @@ def create_app(
     wire = WireFaults(faults)
     app.state.jobs = jobs
     app.state.insert_ids = insert_ids
+    kinds, app.state.buckets = TableKinds(), Buckets(engine)
+    transfers = {
+        "copy": CopyJobs(engine, jobs, kinds).run,
+        "extract": ExtractJobs(engine, jobs, app.state.buckets).run,
+    }
+    jobs_list.register(app, jobs)
 
     @app.exception_handler(WarehouseError)
     async def _warehouse_error(_: Request, exc: WarehouseError) -> JSONResponse:
@@ -219,7 +229,8 @@ def create_app(
     @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_get(project: str, dataset_id: str, table_id: str) -> JSONResponse:
         wire.check(call("get_table", [table_id]))
-        return JSONResponse(_table_resource(engine, engine.get_table(project, dataset_id, table_id)))
+        info = engine.get_table(project, dataset_id, table_id)
+        return JSONResponse(kinds.overlay(info, _table_resource(engine, info)))
 
     @app.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     @app.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
@@ -252,6 +263,7 @@ def create_app(
     async def tables_delete(project: str, dataset_id: str, table_id: str) -> Response:
         wire.check(call("delete_table", [table_id]))
         engine.delete_table(project, dataset_id, table_id)
+        kinds.forget(TableRef(project, dataset_id, table_id))
         return Response(status_code=204)
 
     # --------------------------------------------------------------------- tabledata
@@ -356,11 +368,14 @@ def create_app(
                     "defaultDataset",
                     "connectionProperties",
                     "createSession",
-                    "labels",
+                    "maximumBytesBilled",
+                    "useQueryCache",
                 )
                 if key in body
             }
         }
+        if body.get("labels"):
+            configuration["labels"] = body["labels"]
         configuration["query"].setdefault("useLegacySql", False)
         if body.get("dryRun"):
             configuration["dryRun"] = True
@@ -409,11 +424,15 @@ def create_app(
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         configuration = object_at(body, "configuration")
+        ref = object_at(body, "jobReference")
+        kind = next((kind for kind in transfers if kind in configuration), None)
+        if kind is not None:
+            job = transfers[kind](project, configuration, ref.get("jobId"), ref.get("location"))
+            return JSONResponse(render.job_resource(job))
         if not isinstance(configuration.get("query"), Mapping):
             raise UnsupportedByFake(
                 "The emulator supports query jobs only (configuration.query)", reason="invalid"
             )
-        ref = object_at(body, "jobReference")
         statement = sql_call(str(configuration["query"].get("query") or ""))
         fault = wire.check(statement)
         if fault is not None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from fakes.bigquery.models import Job
+from fakes.bigquery.query_destination import billed_bytes
 from fakes.bigquery.rest_values import encode_rows
 from harness.ports import DatasetInfo, QueryResult, TableInfo
 
@@ -168,7 +169,7 @@ def job_resource(job: Job, *, running: bool = False) -> dict[str, Any]:
         result = job.result
         query_stats: dict[str, Any] = {
             "totalBytesProcessed": str(result.total_bytes_processed),
-            "totalBytesBilled": str(result.total_bytes_processed),
+            "totalBytesBilled": str(billed_bytes(result.total_bytes_processed)),
             "cacheHit": False,
             "statementType": result.statement_type,
             "schema": {"fields": [f.to_api() for f in result.schema]},

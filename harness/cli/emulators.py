@@ -165,6 +165,10 @@ def emulators_up_command(
                     f"kept in {data_dir}" if data_dir is not None else "in memory (--data-dir DIR keeps it)"
                 )
                 print(f"State: {where}.", flush=True)
+                print(
+                    f"BigQuery extract jobs: gs://BUCKET/OBJECT is {emulators.extract_root}/BUCKET/OBJECT.",
+                    flush=True,
+                )
                 print("Press Ctrl-C to stop.", flush=True)
             while not stop.wait(0.5):
                 if not emulators.running:
