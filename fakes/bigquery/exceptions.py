@@ -1051,3 +1051,62 @@ class FunctionOutOfRange(BigQueryError, InvalidRequestError):
         'testdata: strings.test "Third argument in SUBSTR() cannot be negative", array_functions.test '
         '"Array index 2 is out of bounds"); BigQuery\'s own wording for each was not observed'
     )
+
+
+class RoutineNotFound(BigQueryError, NotFoundError):
+    """routines.get/update/delete (and getIamPolicy) of a routine the dataset does not hold."""
+
+    status = 404
+    reason = "notFound"
+    template = "Not found: Routine {project}:{dataset_id}.{routine_id}"
+    searched = (
+        'issues and code for "Not found: Routine": only other emulators\' texts (none from the service); '
+        "our wording follows the confirmed TableNotFound"
+    )
+
+
+class RoutineAlreadyExists(BigQueryError, AlreadyExistsError):
+    """routines.insert of a routine the dataset already holds."""
+
+    status = 409
+    reason = "duplicate"
+    template = "Already Exists: Routine {project}:{dataset_id}.{routine_id}"
+    searched = (
+        'issues and code for "Already Exists: Routine": only other emulators\' texts; our wording '
+        "follows the confirmed 'Already Exists: Table p:d.t'"
+    )
+
+
+class ProcedureNotFound(BigQueryError, NotFoundError):
+    """``CALL`` of a procedure the dataset does not hold."""
+
+    status = 404
+    reason = "notFound"
+    template = "Procedure is not found: {path} at [{line}:{column}]"
+    confirmed = "GoogleCloudPlatform/marketing-analytics-jumpstart#266 (CALL of a missing procedure)"
+
+
+class RoutineFieldMissing(BigQueryError, InvalidRequestError):
+    """A routine resource without a field the API requires (routineType, definitionBody)."""
+
+    status = 400
+    reason = "invalid"
+    template = "Required field {name} not specified"
+    searched = (
+        "issues for routines.insert without routineType/definitionBody: no text found; the wording is ours"
+    )
+
+
+class PolicyEtagMismatch(BigQueryError, InvalidRequestError):
+    """``setIamPolicy`` with an ``etag`` that is no longer the policy's: another writer won."""
+
+    status = 409
+    reason = "aborted"
+    template = (
+        "There were concurrent policy changes. Please retry the whole read-modify-write with "
+        "exponential backoff."
+    )
+    searched = (
+        'issues for the IAM setIamPolicy etag conflict ("concurrent policy changes"): the text is the one '
+        "Google's IAM APIs are commonly quoted with; not observed from BigQuery's tables.setIamPolicy"
+    )

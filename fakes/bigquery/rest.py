@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.bigquery import rest_resources as render
+from fakes.bigquery import rest_routines
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     InvalidTableResource,
@@ -429,4 +430,5 @@ def create_app(
         job = jobs.get(project, job_id, request.query_params.get("location"))
         return JSONResponse({"kind": "bigquery#jobCancelResponse", "job": render.job_resource(job)})
 
+    rest_routines.register(app, engine, jobs)
     return app

@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlglot
 from sqlglot import exp
@@ -35,13 +36,21 @@ _CALLS = itertools.count(1)
 
 @dataclass
 class Routine:
-    """One SQL function: ``params`` are ``(name, type or None, is a table)``."""
+    """One SQL function or procedure: ``params`` are ``(name, type or None, is a table)``;
+    ``definition`` is the body as written (``definitionBody`` of routines.get), ``body`` its parse
+    (a procedure's body is a script, kept as text only); the times are the engine clock's."""
 
     name: str
     params: list[tuple[str, str | None, bool]]
     body: exp.Expression
     returns: str | None = None
     table: bool = False
+    definition: str = ""
+    procedure: bool = False
+    aggregate: bool = False
+    description: str | None = None
+    created: datetime | None = None
+    modified: datetime | None = None
 
 
 @dataclass
@@ -87,8 +96,11 @@ def parse_create(text: str) -> CreateRoutine | None:
             detail=str(exc).splitlines()[0] if str(exc) else "Invalid function body"
         ) from exc
     path = [part.strip("`") for part in name.strip("`").split(".")]
+    aggregate = bool(kind) and kind.strip().upper() == "AGGREGATE"
+    if not is_table and body_text.startswith("(") and _closing(body_text, 0) == len(body_text) - 1:
+        body_text = body_text[1:-1].strip()  # definitionBody: the expression inside AS ( )
     return CreateRoutine(
-        Routine(path[-1], params, body, returns, is_table),
+        Routine(path[-1], params, body, returns, is_table, body_text, aggregate=aggregate),
         path,
         temporary=bool(temporary),
         replace=bool(replace),
@@ -158,14 +170,14 @@ def expand(tree: exp.Expression, lookup: Lookup, depth: int = 0) -> exp.Expressi
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
             path = [part.name for part in (node.args.get("catalog"), node.args.get("db")) if part is not None]
             routine = lookup([*path, node.this.name])
-            if routine is not None and routine.table:
+            if routine is not None and routine.table and not routine.procedure:
                 return _table_call(node, routine, lookup, depth)
             return node
         call, path = _call(node)
         if call is None:
             return node
         routine = lookup([*path, str(call.this)])
-        if routine is None or routine.table:
+        if routine is None or routine.table or routine.procedure:
             return node
         return _scalar_call(call, routine, lookup, depth)
 
@@ -265,6 +277,17 @@ class RoutineCatalog:
                 detail=f"Already Exists: Function {project}:{dataset}.{created.routine.name}"
             )
         self.routines[key] = created.routine
+
+    def get(self, project: str, dataset: str, name: str) -> Routine | None:
+        return self.routines.get((project, dataset, name.lower()))
+
+    def in_dataset(self, project: str, dataset: str) -> list[Routine]:
+        """The dataset's routines, by name (routines.list and INFORMATION_SCHEMA.ROUTINES)."""
+        found = [r for key, r in self.routines.items() if key[:2] == (project, dataset)]
+        return sorted(found, key=lambda r: r.name.lower())
+
+    def delete(self, project: str, dataset: str, name: str) -> bool:
+        return self.routines.pop((project, dataset, name.lower()), None) is not None
 
     def drop_dataset(self, project: str, dataset: str) -> None:
         for key in [k for k in self.routines if k[:2] == (project, dataset)]:
