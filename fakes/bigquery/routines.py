@@ -248,6 +248,9 @@ def _substitute(
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table and node.name.lower() in values:
             return values[node.name.lower()].copy()
+        if isinstance(node, exp.Column) and not node.args.get("db") and node.table.lower() in values:
+            # ``p.x`` of a STRUCT parameter ``p``: the field of the argument
+            return exp.Dot(this=exp.paren(values[node.table.lower()].copy()), expression=node.this.copy())
         if (
             isinstance(node, exp.Table)
             and not node.args.get("db")
