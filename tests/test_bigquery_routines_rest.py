@@ -132,7 +132,11 @@ def test_list_shows_rest_and_ddl_routines(client: bigquery.Client, dataset: str)
     client.query(f"CREATE FUNCTION {dataset}.add_one(x INT64) AS (x + 1)").result()
     client.query(f"CREATE PROCEDURE {dataset}.noop() BEGIN SELECT 1; END").result()
     listed = {r.reference.routine_id: r.type_ for r in client.list_routines(dataset)}
-    assert listed == {"add_one": "SCALAR_FUNCTION", "multiply_by_three": "SCALAR_FUNCTION", "noop": "PROCEDURE"}
+    assert listed == {
+        "add_one": "SCALAR_FUNCTION",
+        "multiply_by_three": "SCALAR_FUNCTION",
+        "noop": "PROCEDURE",
+    }
     ddl = client.get_routine(f"{PROJECT}.{dataset}.add_one")
     assert ddl.body == "x + 1"
     pages = client.list_routines(dataset, page_size=1)
@@ -316,7 +320,9 @@ def test_information_schema_partitions(client: bigquery.Client, dataset: str) ->
 
 def test_information_schema_schemata_and_routines(client: bigquery.Client, dataset: str) -> None:
     _scalar(client, dataset)
-    schemata = client.query("SELECT schema_name, location FROM `region-us`.INFORMATION_SCHEMA.SCHEMATA").result()
+    schemata = client.query(
+        "SELECT schema_name, location FROM `region-us`.INFORMATION_SCHEMA.SCHEMATA"
+    ).result()
     assert (dataset, "US") in [(r["schema_name"], r["location"]) for r in schemata]
     routines = list(
         client.query(

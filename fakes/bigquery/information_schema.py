@@ -236,7 +236,8 @@ def _job_rows(source: Source, project: str, scope: str | None) -> Iterable[tuple
         yield (
             job.created, job.project, None, None, job.job_id, job.configuration.get("jobType", "QUERY"),
             result.statement_type if result is not None else None, "INTERACTIVE", job.created, job.created,
-            query, "RUNNING" if result is None and job.error is None else "DONE", None, 0 if result is not None else None, 0,
+            query, "RUNNING" if result is None and job.error is None else "DONE", None,
+            0 if result is not None else None, 0,
             (job.error.reason, None, None, job.error.message) if job.error is not None else None,
             False, 0 if result is not None else None, None,
         )  # fmt: skip
