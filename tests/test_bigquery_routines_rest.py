@@ -220,6 +220,52 @@ def test_call_of_a_missing_procedure(client: bigquery.Client, dataset: str) -> N
     assert f"Procedure is not found: {PROJECT}.{dataset}.missing at [1:6]" in str(caught.value)
 
 
+def test_call_with_script_variables(client: bigquery.Client, dataset: str) -> None:
+    client.query(
+        f"CREATE PROCEDURE {dataset}.greet(who STRING, times INT64) "
+        "BEGIN SELECT REPEAT(who, times) AS greeting; END"
+    ).result()
+    script = (
+        f"DECLARE name STRING DEFAULT 'ab';\nDECLARE n INT64 DEFAULT 1;\nCALL {dataset}.greet(name, n + 1);"
+    )
+    rows = list(client.query(script).result())
+    assert rows[0]["greeting"] == "abab"
+
+
+def test_call_with_query_parameters(client: bigquery.Client, dataset: str) -> None:
+    client.query(f"CREATE PROCEDURE {dataset}.twice(n INT64) BEGIN SELECT n * 2 AS v; END").result()
+    config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("n", "INT64", 8)])
+    rows = list(client.query(f"CALL {dataset}.twice(@n)", job_config=config).result())
+    assert rows[0]["v"] == 16
+
+
+def test_a_routine_keeps_its_kind(client: bigquery.Client, dataset: str) -> None:
+    client.query(f"CREATE PROCEDURE {dataset}.r() BEGIN SELECT 1; END").result()
+    with pytest.raises(gexc.BadRequest) as caught:
+        client.query(f"CREATE OR REPLACE FUNCTION {dataset}.r(x INT64) AS (x)").result()
+    assert_wire_error(
+        caught.value.errors[0],
+        bq.RoutineTypeChanged,
+        "Cannot replace routine of type PROCEDURE with a different type SCALAR FUNCTION",
+    )
+    routine = client.get_routine(f"{PROJECT}.{dataset}.r")
+    routine.type_ = "SCALAR_FUNCTION"
+    routine.body = "1"
+    with pytest.raises(gexc.BadRequest):
+        client.update_routine(routine, ["type_", "body", "language", "arguments"])
+    assert client.get_routine(f"{PROJECT}.{dataset}.r").type_ == "PROCEDURE"
+
+
+def test_list_filter_by_routine_type(client: bigquery.Client, dataset: str) -> None:
+    _scalar(client, dataset)
+    client.query(f"CREATE PROCEDURE {dataset}.noop() BEGIN SELECT 1; END").result()
+    path = f"/projects/{PROJECT}/datasets/{dataset}/routines"
+    listed = client._connection.api_request(
+        method="GET", path=path, query_params={"filter": "routineType:PROCEDURE"}
+    )
+    assert [r["routineReference"]["routineId"] for r in listed["routines"]] == ["noop"]
+
+
 def test_drop_function(client: bigquery.Client, dataset: str) -> None:
     _scalar(client, dataset)
     client.query(f"DROP FUNCTION {dataset}.multiply_by_three").result()
@@ -331,6 +377,11 @@ def test_information_schema_schemata_and_routines(client: bigquery.Client, datas
         ).result()
     )
     assert [tuple(r.values()) for r in routines] == [("multiply_by_three", "FUNCTION", "SQL", "x * 3")]
+
+
+def test_an_unsupported_view_is_named(client: bigquery.Client, dataset: str) -> None:
+    with pytest.raises(gexc.BadRequest, match="TABLE_STORAGE"):
+        client.query(f"SELECT * FROM {dataset}.INFORMATION_SCHEMA.TABLE_STORAGE").result()
 
 
 def test_information_schema_jobs(client: bigquery.Client, dataset: str) -> None:

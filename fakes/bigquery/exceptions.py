@@ -1110,3 +1110,12 @@ class PolicyEtagMismatch(BigQueryError, InvalidRequestError):
         'issues for the IAM setIamPolicy etag conflict ("concurrent policy changes"): the text is the one '
         "Google's IAM APIs are commonly quoted with; not observed from BigQuery's tables.setIamPolicy"
     )
+
+
+class RoutineTypeChanged(BigQueryError, InvalidRequestError):
+    """``CREATE OR REPLACE`` / routines.update that would turn a routine into another kind."""
+
+    status = 400
+    reason = "invalid"
+    template = "Cannot replace routine of type {old} with a different type {new}"
+    confirmed = "GoogleCloudPlatform/magic-modules#4109 (review: the API's answer to a routineType change)"

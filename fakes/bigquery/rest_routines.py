@@ -11,6 +11,7 @@ another ``language`` is a 400 that names it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -69,7 +70,7 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
     @app.get(base)
     async def routines_list(project: str, dataset_id: str, request: Request) -> JSONResponse:
         engine.get_dataset(project, dataset_id)
-        page, token = page_of(catalog.in_dataset(project, dataset_id), request)
+        page, token = page_of(_filtered(catalog.in_dataset(project, dataset_id), request), request)
         mask = request.query_params.get("readMask")
         wanted = set(_LIST_FIELDS)
         if mask:
@@ -113,6 +114,19 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
         lambda p, d, t: engine.get_table(p, d, t) and None,
         "table_id",
     )
+
+
+def _filtered(routines: list[Routine], request: Request) -> list[Routine]:
+    """routines.list's ``filter``: only ``routineType:<type>`` is supported (a 400 names any other)."""
+    text = request.query_params.get("filter")
+    if not text:
+        return routines
+    match = re.fullmatch(r"\s*routineType\s*:\s*([A-Z_]+)\s*", text)
+    if match is None:
+        raise UnsupportedByFake(
+            f"The emulator supports filter=routineType:<type> only, not {text}", reason="invalid"
+        )
+    return [r for r in routines if routine_kind(r) == match.group(1)]
 
 
 def _save(
@@ -221,14 +235,18 @@ def _from_data_type(data_type: exp.DataType) -> dict[str, Any]:
     return {"typeKind": _TYPE_KINDS.get(text, text)}
 
 
+def routine_kind(routine: Routine) -> str:
+    """The routine's ``routineType``."""
+    if routine.procedure:
+        return "PROCEDURE"
+    if routine.table:
+        return "TABLE_VALUED_FUNCTION"
+    return "AGGREGATE_FUNCTION" if routine.aggregate else "SCALAR_FUNCTION"
+
+
 def routine_resource(project: str, dataset_id: str, routine: Routine) -> dict[str, Any]:
     """The ``Routine`` resource of one catalog routine."""
-    if routine.procedure:
-        kind = "PROCEDURE"
-    elif routine.table:
-        kind = "TABLE_VALUED_FUNCTION"
-    else:
-        kind = "AGGREGATE_FUNCTION" if routine.aggregate else "SCALAR_FUNCTION"
+    kind = routine_kind(routine)
     arguments = []
     for name, type_text, is_table in routine.params:
         argument: dict[str, Any] = {"name": name}

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 from sqlglot import exp
 
 from fakes.bigquery import routines, scripts
+from fakes.bigquery.call_arguments import CALL as _CALL
+from fakes.bigquery.call_arguments import closing as _closing
 from fakes.bigquery.exceptions import (
     ProcedureNotFound,
     QueryDatasetNotFound,
@@ -32,7 +34,6 @@ _NAME = r"([A-Za-z_`][A-Za-z0-9_.`-]*)"
 _CREATE = re.compile(
     r"(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?PROCEDURE\s+(IF\s+NOT\s+EXISTS\s+)?" + _NAME + r"\s*\("
 )
-_CALL = re.compile(r"(?is)^\s*CALL\s+" + _NAME + r"\s*\(")
 _DROP = re.compile(
     r"(?is)^\s*DROP\s+(?:TABLE\s+)?(FUNCTION|PROCEDURE)\s+(IF\s+EXISTS\s+)?" + _NAME + r"\s*;?\s*$"
 )
@@ -190,21 +191,3 @@ def _place(project: str, path: list[str], default_dataset: str | None) -> tuple[
             raise UnqualifiedTable(table=path[0])
         return default_dataset, path[0]
     return path[-2], path[-1]
-
-
-def _closing(text: str, open_index: int) -> int:
-    depth = 0
-    quote = ""
-    for index in range(open_index, len(text)):
-        char = text[index]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-    raise QuerySyntaxError(detail="Expected ) after the routine's arguments")

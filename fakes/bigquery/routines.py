@@ -22,7 +22,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from fakes.bigquery.exceptions import QuerySyntaxError, UnsupportedByFake
+from fakes.bigquery.exceptions import QuerySyntaxError, RoutineTypeChanged, UnsupportedByFake
 from fakes.bigquery.pipes import rewrite_pipes
 from fakes.bigquery.script_syntax import tokens
 
@@ -51,6 +51,15 @@ class Routine:
     description: str | None = None
     created: datetime | None = None
     modified: datetime | None = None
+
+
+def kind_name(routine: Routine) -> str:
+    """The routine's kind as BigQuery's messages name it (``SCALAR FUNCTION``, ``PROCEDURE``...)."""
+    if routine.procedure:
+        return "PROCEDURE"
+    if routine.table:
+        return "TABLE FUNCTION"
+    return "AGGREGATE FUNCTION" if routine.aggregate else "SCALAR FUNCTION"
 
 
 @dataclass
@@ -279,6 +288,9 @@ class RoutineCatalog:
             raise QuerySyntaxError(
                 detail=f"Already Exists: Function {project}:{dataset}.{created.routine.name}"
             )
+        current = self.routines.get(key)
+        if current is not None and kind_name(current) != kind_name(created.routine):
+            raise RoutineTypeChanged(old=kind_name(current), new=kind_name(created.routine))
         self.routines[key] = created.routine
 
     def get(self, project: str, dataset: str, name: str) -> Routine | None:

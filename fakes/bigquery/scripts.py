@@ -31,6 +31,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from fakes.bigquery import routines
+from fakes.bigquery.call_arguments import bind_call
 from fakes.bigquery.exceptions import QuerySyntaxError, ScriptRaised, UnsupportedByFake
 from fakes.bigquery.script_syntax import Statement, parse_script
 from harness.ports import QueryParam, QueryResult, WarehouseError
@@ -268,7 +269,13 @@ class ScriptRun:
             return
         if upper[:1] == ["DROP"] and "FUNCTION" in upper[1:3]:
             name = words[-1].rstrip(";").lower()
-            self.functions.pop(name, None)
+            if self.functions.pop(name, None) is not None:
+                return
+        if upper[:1] == ["CALL"]:  # arguments may name variables: passed on as values
+            text, arguments = bind_call(text, self.evaluate)
+            self.last = self.engine.query(
+                self.project, text, arguments, default_dataset=self.default_dataset, time_zone=self.time_zone
+            )
             return
         self.last = self.query(text)
 
@@ -401,7 +408,7 @@ def run(
     finally:
         script.close()
     last = script.last
-    if last is None or last.statement_type != "SELECT":
+    if last is None or last.statement_type not in ("SELECT", "SCRIPT"):  # SCRIPT: a CALL's result
         return QueryResult(rows=[], statement_type="SCRIPT")
     return QueryResult(rows=last.rows, schema=last.schema, statement_type="SCRIPT")
 
