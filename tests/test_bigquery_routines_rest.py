@@ -143,6 +143,21 @@ def test_list_shows_rest_and_ddl_routines(client: bigquery.Client, dataset: str)
     assert [r.reference.routine_id for r in pages] == ["add_one", "multiply_by_three", "noop"]
 
 
+def test_ddl_options_description(client: bigquery.Client, dataset: str) -> None:
+    client.query(
+        f"CREATE FUNCTION {dataset}.half(x FLOAT64) RETURNS FLOAT64 AS (x / 2) "
+        'OPTIONS (description = "Half of x")'
+    ).result()
+    client.query(
+        f"CREATE PROCEDURE {dataset}.p() OPTIONS (description = 'Does nothing') BEGIN SELECT 1; END"
+    ).result()
+    half = client.get_routine(f"{PROJECT}.{dataset}.half")
+    assert (half.description, half.body, half.return_type.type_kind) == ("Half of x", "x / 2", "FLOAT64")
+    assert client.get_routine(f"{PROJECT}.{dataset}.p").description == "Does nothing"
+    rows = list(client.query(f"SELECT {dataset}.half(3) AS v").result())
+    assert rows[0]["v"] == 1.5
+
+
 def test_delete_routine_then_not_found(client: bigquery.Client, dataset: str) -> None:
     _scalar(client, dataset)
     client.delete_routine(f"{PROJECT}.{dataset}.multiply_by_three")

@@ -174,6 +174,9 @@ class StatementRunner(ABC):
         bad cast of a value) are not found, as in BigQuery."""
         params = dict(params or {})
         with self._lock, session_zone(self._conn, time_zone):
+            sql = information_schema.expand(
+                cast(information_schema.Source, self), project, sql, default_dataset
+            )
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)

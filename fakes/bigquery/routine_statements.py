@@ -108,7 +108,9 @@ def _create(
     close = _closing(sql, match.end() - 1)
     params = [_param(arg) for arg in routines.split_args(sql[match.end() : close])]
     rest = sql[close + 1 :].strip().rstrip(";").strip()
-    rest = re.sub(r"(?is)^OPTIONS\s*\(.*?\)\s*", "", rest)
+    options = re.match(r"(?is)^OPTIONS\s*\((.*?)\)\s*(?=BEGIN\b)", rest)
+    description = routines.option_description(options.group(1)) if options else None
+    rest = rest[options.end() :] if options else rest
     if not re.match(r"(?is)^BEGIN\b.*\bEND$", rest):
         raise QuerySyntaxError(detail="Expected keyword BEGIN after the procedure's parameters")
     path = _path(name)
@@ -117,7 +119,14 @@ def _create(
         raise QueryDatasetNotFound(project=project, dataset_id=dataset)
     now = runner.clock.now()
     procedure = routines.Routine(
-        routine_id, params, exp.null(), definition=rest, procedure=True, created=now, modified=now
+        routine_id,
+        params,
+        exp.null(),
+        definition=rest,
+        procedure=True,
+        description=description,
+        created=now,
+        modified=now,
     )
     created = routines.CreateRoutine(
         procedure,

@@ -92,6 +92,13 @@ def parse_create(text: str) -> CreateRoutine | None:
             "Only SQL functions are supported by the BigQuery fake (not JavaScript or Python)"
         )
     body_text = rest[2:].strip()
+    description = None
+    if body_text.startswith("("):
+        close_body = _closing(body_text, 0)
+        options = re.fullmatch(r"(?is)OPTIONS\s*\((.*)\)", body_text[close_body + 1 :].strip())
+        if options is not None:  # AS (body) OPTIONS (description = "...")
+            description = option_description(options.group(1))
+            body_text = body_text[: close_body + 1]
     is_table = bool(kind) and kind.strip().upper() == "TABLE"
     params = [_param(arg) for arg in split_args(args)]
     try:
@@ -109,12 +116,22 @@ def parse_create(text: str) -> CreateRoutine | None:
     if not is_table and body_text.startswith("(") and _closing(body_text, 0) == len(body_text) - 1:
         body_text = body_text[1:-1].strip()  # definitionBody: the expression inside AS ( )
     return CreateRoutine(
-        Routine(path[-1], params, body, returns, is_table, body_text, aggregate=aggregate),
+        Routine(
+            path[-1], params, body, returns, is_table, body_text, aggregate=aggregate, description=description
+        ),
         path,
         temporary=bool(temporary),
         replace=bool(replace),
         if_not_exists=bool(if_not_exists),
     )
+
+
+def option_description(options: str) -> str | None:
+    """``description`` of an ``OPTIONS (...)`` list (its string literal's text), if it sets one."""
+    match = re.search(r"""(?is)\bdescription\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", options)
+    if match is None:
+        return None
+    return match.group(1) if match.group(1) is not None else match.group(2)
 
 
 def _param(arg: str) -> tuple[str, str | None, bool]:
