@@ -127,6 +127,18 @@ def test_update_routine_replaces_the_body(client: bigquery.Client, dataset: str)
     assert rows[0]["v"] == 20
 
 
+def test_update_with_a_stale_etag_fails(client: bigquery.Client, dataset: str) -> None:
+    stale = _scalar(client, dataset)
+    fresh = client.get_routine(stale.reference)
+    fresh.body = "x * 5"
+    client.update_routine(fresh, ["body", "arguments", "language", "type_"])
+    stale.body = "x * 6"
+    with pytest.raises(gexc.PreconditionFailed) as caught:
+        client.update_routine(stale, ["body", "arguments", "language", "type_"])
+    assert_wire_error(caught.value.errors[0], bq.PreconditionFailed, "Precondition check failed.")
+    assert client.get_routine(stale.reference).body == "x * 5"
+
+
 def test_list_shows_rest_and_ddl_routines(client: bigquery.Client, dataset: str) -> None:
     _scalar(client, dataset)
     client.query(f"CREATE FUNCTION {dataset}.add_one(x INT64) AS (x + 1)").result()

@@ -1119,3 +1119,15 @@ class RoutineTypeChanged(BigQueryError, InvalidRequestError):
     reason = "invalid"
     template = "Cannot replace routine of type {old} with a different type {new}"
     confirmed = "GoogleCloudPlatform/magic-modules#4109 (review: the API's answer to a routineType change)"
+
+
+class PreconditionFailed(BigQueryError, InvalidRequestError):
+    """An update sent with ``If-Match`` whose etag is no longer the resource's (a concurrent edit)."""
+
+    status = 412
+    reason = "failedPrecondition"
+    template = "Precondition check failed."
+    confirmed = (
+        "googleapis/python-bigquery#772 (PATCH table: 'Precondition check failed.'); the 412 body with "
+        "reason failedPrecondition quoted in apache/iceberg#14779"
+    )

@@ -24,6 +24,7 @@ from sqlglot.errors import SqlglotError
 from fakes.bigquery import information_schema
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
+    PreconditionFailed,
     RequiredParameterMissing,
     RoutineAlreadyExists,
     RoutineFieldMissing,
@@ -93,6 +94,9 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
     ) -> JSONResponse:
         body = await json_body(request)
         current = existing(project, dataset_id, routine_id)
+        if_match = request.headers.get("If-Match")
+        if if_match and if_match != routine_resource(project, dataset_id, current)["etag"]:
+            raise PreconditionFailed()
         routine = _save(engine, project, dataset_id, current.name, body, replace=True)
         routine.created = current.created
         return JSONResponse(routine_resource(project, dataset_id, routine))
