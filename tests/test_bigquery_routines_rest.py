@@ -3,10 +3,12 @@ its documentation and samples use them, against the REST emulator."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import google.auth.credentials
 import pytest
@@ -14,6 +16,7 @@ import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from real_errors import assert_wire_error
+from test_bigquery_rest import DISCOVERY, validate
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
@@ -298,6 +301,34 @@ def test_drop_function(client: bigquery.Client, dataset: str) -> None:
     client.query(f"DROP FUNCTION {dataset}.multiply_by_three").result()
     assert list(client.list_routines(dataset)) == []
     client.query(f"DROP FUNCTION IF EXISTS {dataset}.multiply_by_three").result()
+
+
+def _check_shape(discovery: dict[str, Any], name: str, body: dict[str, Any]) -> None:
+    """``body`` is a valid ``name`` of the discovery document, with no field it does not define."""
+    validate(discovery, name, body)
+    properties = discovery["schemas"][name]["properties"]
+    assert set(body) <= set(properties), set(body) - set(properties)
+
+
+def test_responses_match_the_discovery_document(client: bigquery.Client, dataset: str) -> None:
+    discovery = json.loads(DISCOVERY.read_text())
+    _scalar(client, dataset)
+    client.query(f"CREATE TABLE {dataset}.t (a INT64)").result()
+    call = client._connection.api_request
+    base = f"/projects/{PROJECT}/datasets/{dataset}"
+    routine = call(method="GET", path=f"{base}/routines/multiply_by_three")
+    _check_shape(discovery, "Routine", routine)
+    for argument in routine["arguments"]:
+        _check_shape(discovery, "Argument", argument)
+    _check_shape(discovery, "ListRoutinesResponse", call(method="GET", path=f"{base}/routines"))
+    policy = call(method="POST", path=f"{base}/tables/t:getIamPolicy", data={})
+    _check_shape(discovery, "Policy", policy)
+    body = {
+        "policy": {"bindings": [{"role": "roles/bigquery.dataViewer", "members": ["user:a@example.com"]}]}
+    }
+    _check_shape(discovery, "Policy", call(method="POST", path=f"{base}/tables/t:setIamPolicy", data=body))
+    granted = call(method="POST", path=f"{base}/tables/t:testIamPermissions", data={"permissions": ["x.y"]})
+    _check_shape(discovery, "TestIamPermissionsResponse", granted)
 
 
 # ------------------------------------------------------------------------------ IAM policies
