@@ -218,6 +218,19 @@ def test_table_valued_function(client: bigquery.Client, dataset: str) -> None:
     assert rows[0]["s"] == 10
 
 
+def test_aggregate_function(client: bigquery.Client, dataset: str) -> None:
+    routine = bigquery.Routine(
+        f"{PROJECT}.{dataset}.sum_sq",
+        type_="AGGREGATE_FUNCTION",
+        body="SUM(x * x)",
+        arguments=[bigquery.RoutineArgument(name="x", data_type=INT64)],
+    )
+    client.create_routine(routine)
+    assert client.get_routine(f"{PROJECT}.{dataset}.sum_sq").type_ == "AGGREGATE_FUNCTION"
+    rows = list(client.query(f"SELECT {dataset}.sum_sq(v) AS s FROM UNNEST([1, 2, 3]) AS v").result())
+    assert rows[0]["s"] == 14
+
+
 def test_procedure_over_rest_and_call(client: bigquery.Client, dataset: str) -> None:
     routine = bigquery.Routine(
         f"{PROJECT}.{dataset}.double_it",
