@@ -417,6 +417,38 @@ def test_information_schema_tables_and_columns(client: bigquery.Client, dataset:
     assert types["ordinal_position"] == "INTEGER" and types["column_name"] == "STRING"
 
 
+def test_information_schema_table_options_and_field_paths(client: bigquery.Client, dataset: str) -> None:
+    table = bigquery.Table(
+        f"{PROJECT}.{dataset}.opts",
+        schema=[
+            bigquery.SchemaField("id", "INT64"),
+            bigquery.SchemaField(
+                "who", "RECORD", fields=[bigquery.SchemaField("name", "STRING", description="Full name")]
+            ),
+        ],
+    )
+    table.description = 'Say "hi"'
+    table.labels = {"team": "data"}
+    client.create_table(table)
+    options = client.query(
+        f"SELECT option_name, option_type, option_value FROM {dataset}.INFORMATION_SCHEMA.TABLE_OPTIONS "
+        "WHERE table_name = 'opts' ORDER BY option_name"
+    ).result()
+    assert [tuple(r.values()) for r in options] == [
+        ("description", "STRING", '"Say \\"hi\\""'),
+        ("labels", "ARRAY<STRUCT<STRING, STRING>>", '[STRUCT("team", "data")]'),
+    ]
+    paths = client.query(
+        f"SELECT field_path, data_type, description FROM {dataset}.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS "
+        "WHERE table_name = 'opts'"
+    ).result()
+    assert [tuple(r.values()) for r in paths] == [
+        ("id", "INT64", None),
+        ("who", "STRUCT<name STRING>", None),
+        ("who.name", "STRING", "Full name"),
+    ]
+
+
 def test_information_schema_partitions(client: bigquery.Client, dataset: str) -> None:
     client.query(f"CREATE TABLE {dataset}.p (n INT64, ts TIMESTAMP) PARTITION BY DATE(ts)").result()
     client.query(

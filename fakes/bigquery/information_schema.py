@@ -1,5 +1,5 @@
-"""``INFORMATION_SCHEMA`` views the tools read: TABLES, COLUMNS, PARTITIONS, SCHEMATA, ROUTINES and
-JOBS / JOBS_BY_PROJECT, with BigQuery's column names and types.
+"""``INFORMATION_SCHEMA`` views the tools read: TABLES, TABLE_OPTIONS, COLUMNS, COLUMN_FIELD_PATHS,
+PARTITIONS, SCHEMATA, ROUTINES and JOBS / JOBS_BY_PROJECT, with BigQuery's column names and types.
 
 A view named in a statement (``ds.INFORMATION_SCHEMA.TABLES``, ``p.ds.INFORMATION_SCHEMA.COLUMNS``,
 `` `region-us`.INFORMATION_SCHEMA.JOBS``, `` `p.region-us.INFORMATION_SCHEMA.SCHEMATA` ``) is
@@ -78,6 +78,15 @@ _COLUMNS: dict[str, tuple[Column, ...]] = {
         ("total_bytes_processed", "INT64"), ("total_slot_ms", "INT64"), ("error_result", _ERROR_RESULT),
         ("cache_hit", "BOOL"), ("total_bytes_billed", "INT64"),
         ("parent_job_id", "STRING"),
+    ),
+    "TABLE_OPTIONS": (
+        ("table_catalog", "STRING"), ("table_schema", "STRING"), ("table_name", "STRING"),
+        ("option_name", "STRING"), ("option_type", "STRING"), ("option_value", "STRING"),
+    ),
+    "COLUMN_FIELD_PATHS": (
+        ("table_catalog", "STRING"), ("table_schema", "STRING"), ("table_name", "STRING"),
+        ("column_name", "STRING"), ("field_path", "STRING"), ("data_type", "STRING"),
+        ("description", "STRING"), ("collation_name", "STRING"), ("rounding_mode", "STRING"),
     ),
 }  # fmt: skip
 _COLUMNS["JOBS_BY_PROJECT"] = _COLUMNS["JOBS"]
@@ -180,6 +189,46 @@ def _column_rows(source: Source, project: str, scope: str | None) -> Iterable[tu
             )  # fmt: skip
 
 
+def _option_rows(source: Source, project: str, scope: str | None) -> Iterable[tuple[Any, ...]]:
+    for dataset, table in _tables(source, project, scope):
+        spec = table.spec
+        options: list[tuple[str, str, str]] = []
+        if spec.description is not None:
+            options.append(("description", "STRING", _quoted(spec.description)))
+        if spec.labels:
+            pairs = ", ".join(f"STRUCT({_quoted(k)}, {_quoted(v)})" for k, v in spec.labels.items())
+            options.append(("labels", "ARRAY<STRUCT<STRING, STRING>>", f"[{pairs}]"))
+        partitioning = spec.time_partitioning
+        if partitioning is not None and partitioning.expiration_ms is not None:
+            days = partitioning.expiration_ms / 86_400_000
+            options.append(("partition_expiration_days", "FLOAT64", f"{days:g}"))
+        if spec.require_partition_filter:
+            options.append(("require_partition_filter", "BOOL", "true"))
+        for name, kind, value in options:
+            yield (project, dataset.dataset_id, spec.table_id, name, kind, value)
+
+
+def _field_path_rows(source: Source, project: str, scope: str | None) -> Iterable[tuple[Any, ...]]:
+    for dataset, table in _tables(source, project, scope):
+        for column in table.spec.schema:
+            for path, field in _field_paths(column.name, column):
+                yield (
+                    project, dataset.dataset_id, table.spec.table_id, column.name, path, type_text(field),
+                    field.description, "NULL", None,
+                )  # fmt: skip
+
+
+def _field_paths(path: str, field: FieldSpec) -> Iterable[tuple[str, FieldSpec]]:
+    """A column and, depth first, each of its sub-fields with its dotted path."""
+    yield path, field
+    for sub in field.fields:
+        yield from _field_paths(f"{path}.{sub.name}", sub)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 _PARTITION_FORMATS = {"HOUR": "%Y%m%d%H", "DAY": "%Y%m%d", "MONTH": "%Y%m", "YEAR": "%Y"}
 
 
@@ -252,6 +301,8 @@ _ROWS = {
     "JOBS": _job_rows,
     "JOBS_BY_PROJECT": _job_rows,
     "JOBS_BY_USER": _job_rows,
+    "TABLE_OPTIONS": _option_rows,
+    "COLUMN_FIELD_PATHS": _field_path_rows,
 }
 
 
