@@ -275,6 +275,24 @@ def test_call_with_script_variables(client: bigquery.Client, dataset: str) -> No
     assert rows[0]["greeting"] == "abab"
 
 
+def test_procedure_created_and_called_in_one_script(client: bigquery.Client, dataset: str) -> None:
+    script = (
+        f"CREATE OR REPLACE PROCEDURE {dataset}.evens(n INT64)\n"
+        "BEGIN\n"
+        "  DECLARE i INT64 DEFAULT 0;\n"
+        "  DECLARE found ARRAY<INT64> DEFAULT [];\n"
+        "  WHILE i < n DO\n"
+        "    IF MOD(i, 2) = 0 THEN SET found = ARRAY_CONCAT(found, [i]); END IF;\n"
+        "    SET i = i + 1;\n"
+        "  END WHILE;\n"
+        "  SELECT found AS evens;\n"
+        "END;\n"
+        f"CALL {dataset}.evens(7);"
+    )
+    rows = list(client.query(script).result())
+    assert rows[0]["evens"] == [0, 2, 4, 6]
+
+
 def test_call_with_query_parameters(client: bigquery.Client, dataset: str) -> None:
     client.query(f"CREATE PROCEDURE {dataset}.twice(n INT64) BEGIN SELECT n * 2 AS v; END").result()
     config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("n", "INT64", 8)])

@@ -120,13 +120,13 @@ class StatementRunner(ABC):
         ``time_zone`` its default time zone (the ``time_zone`` connection property; UTC if None)."""
         params = dict(params or {})
         with self._lock, session_zone(self._conn, time_zone):
-            if routine_statements.handles(sql):
-                args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
-                return routine_statements.run(cast(routine_statements.Runner, self), *args)
             if script_syntax.is_script(sql):
                 return scripts.run(
                     cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
                 )
+            if routine_statements.handles(sql):
+                args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
+                return routine_statements.run(cast(routine_statements.Runner, self), *args)
             if routines.names_a_function(sql):
                 return self._create_routine(project, sql, default_dataset)
             if self._routines.has(project):

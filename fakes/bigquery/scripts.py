@@ -271,6 +271,9 @@ class ScriptRun:
             name = words[-1].rstrip(";").lower()
             if self.functions.pop(name, None) is not None:
                 return
+        if upper[:1] == ["CREATE"] and "PROCEDURE" in upper[1:4]:  # its body is the procedure's
+            self.last = self.engine.query(self.project, text, default_dataset=self.default_dataset)
+            return
         if upper[:1] == ["CALL"]:  # arguments may name variables: passed on as values
             text, arguments = bind_call(text, self.evaluate)
             self.last = self.engine.query(
