@@ -525,3 +525,21 @@ def test_information_schema_jobs(client: bigquery.Client, dataset: str) -> None:
     assert [r["error_result"]["reason"] for r in failed] == ["invalidQuery"]
     same = client.query("SELECT COUNT(*) AS n FROM `region-us`.INFORMATION_SCHEMA.JOBS").result()
     assert next(iter(same))["n"] >= len(rows)
+
+
+def test_information_schema_on_the_in_process_engine() -> None:
+    """The fake tier reads the same views; it has no jobs, and a script's variables filter them."""
+    engine = BigQueryEngine(ManualClock(datetime(2025, 1, 1, tzinfo=UTC)))
+    try:
+        engine.query(PROJECT, "CREATE SCHEMA ds")
+        engine.query(PROJECT, "CREATE TABLE ds.a (x INT64)")
+        engine.query(PROJECT, "CREATE TABLE ds.b (y STRING)")
+        script = (
+            "DECLARE wanted STRING DEFAULT 'b';\n"
+            "SELECT table_name FROM ds.INFORMATION_SCHEMA.TABLES WHERE table_name = wanted;"
+        )
+        assert engine.query(PROJECT, script).rows == [{"table_name": "b"}]
+        jobs = engine.query(PROJECT, "SELECT job_id, error_result FROM `region-us`.INFORMATION_SCHEMA.JOBS")
+        assert jobs.rows == [] and [f.name for f in jobs.schema] == ["job_id", "error_result"]
+    finally:
+        engine.close()

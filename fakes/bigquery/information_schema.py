@@ -12,17 +12,17 @@ dataset of the project. The emulator's jobs are known once the REST app attaches
 
 from __future__ import annotations
 
+import itertools
 import re
 import weakref
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any, Protocol
 
 from sqlglot import exp
 
 from fakes.bigquery.catalog import INGEST_COL, Table
 from fakes.bigquery.exceptions import UnsupportedByFake
-from fakes.bigquery.routines import Routine, RoutineCatalog
+from fakes.bigquery.routines import Routine, RoutineCatalog, split_args
 from fakes.bigquery.sql import TableRef
 from harness.ports import Clock, DatasetInfo, TableInfo
 from harness.schema.spec import FieldSpec
@@ -92,6 +92,8 @@ _COLUMNS: dict[str, tuple[Column, ...]] = {
 _COLUMNS["JOBS_BY_PROJECT"] = _COLUMNS["JOBS"]
 _COLUMNS["JOBS_BY_USER"] = _COLUMNS["JOBS"]
 
+_PARAM_PREFIX = "__hx_information_schema_"
+_PARAM_IDS = itertools.count(1)
 _JOB_STORES: weakref.WeakKeyDictionary[object, Any] = weakref.WeakKeyDictionary()
 
 
@@ -117,9 +119,12 @@ def attach_jobs(engine: object, store: Any) -> None:
     _JOB_STORES[engine] = store
 
 
-def expand(source: Source, project: str, sql: str, default_dataset: str | None) -> str:
-    """``sql`` with every INFORMATION_SCHEMA view it names replaced by its rows (unchanged, and
-    cheap, for a statement that names none)."""
+def expand(
+    source: Source, project: str, sql: str, default_dataset: str | None, params: dict[str, Any]
+) -> str:
+    """``sql`` with every INFORMATION_SCHEMA view it names replaced by a subquery of its rows,
+    which travel as one array parameter added to ``params`` (unchanged, and cheap, for a statement
+    that names none)."""
     if "INFORMATION_SCHEMA" not in sql.upper():
         return sql
     out: list[str] = []
@@ -130,14 +135,19 @@ def expand(source: Source, project: str, sql: str, default_dataset: str | None) 
         if "INFORMATION_SCHEMA" not in upper[:-1] or upper.index("INFORMATION_SCHEMA") != len(parts) - 2:
             continue
         out.append(sql[last : match.start()])
-        out.append(f"({_view_sql(source, project, parts[:-2], upper[-1], default_dataset)})")
+        out.append(f"({_view_sql(source, project, parts[:-2], upper[-1], default_dataset, params)})")
         last = match.end()
     out.append(sql[last:])
     return "".join(out)
 
 
 def _view_sql(
-    source: Source, project: str, qualifier: list[str], view: str, default_dataset: str | None
+    source: Source,
+    project: str,
+    qualifier: list[str],
+    view: str,
+    default_dataset: str | None,
+    params: dict[str, Any],
 ) -> str:
     columns = _COLUMNS.get(view)
     if columns is None:
@@ -152,7 +162,38 @@ def _view_sql(
     elif view != "SCHEMATA" and not view.startswith("JOBS"):
         scope = default_dataset
     rows = list(_ROWS[view](source, project, scope))
-    return _select(columns, rows)
+    if not rows:
+        items = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns)
+        return f"SELECT {items} LIMIT 0"
+    name = f"{_PARAM_PREFIX}{next(_PARAM_IDS)}"
+    params[name] = [_param_row(columns, row) for row in rows]
+    return f"SELECT {', '.join(_column_sql(column) for column in columns)} FROM UNNEST(@{name}) AS r"
+
+
+def _param_row(columns: Sequence[Column], row: tuple[Any, ...]) -> dict[str, Any]:
+    """One view row as the array parameter's element: a STRUCT column flattened to its fields
+    (and whether it is set), so a column that is NULL in every row still has its type."""
+    out: dict[str, Any] = {}
+    for (name, kind), value in zip(columns, row, strict=True):
+        if kind.startswith("STRUCT<"):
+            out[f"{name}__set"] = value is not None
+            for (field, _), item in zip(_struct_fields(kind), value or (None,) * 64, strict=False):
+                out[f"{name}__{field}"] = item
+        else:
+            out[name] = value
+    return out
+
+
+def _column_sql(column: Column) -> str:
+    name, kind = column
+    if not kind.startswith("STRUCT<"):
+        return f"CAST(r.{name} AS {kind}) AS {name}"
+    fields = ", ".join(f"CAST(r.{name}__{field} AS {sub})" for field, sub in _struct_fields(kind))
+    return f"IF(r.{name}__set, {kind}({fields}), NULL) AS {name}"
+
+
+def _struct_fields(kind: str) -> list[tuple[str, str]]:
+    return [tuple(item.split(None, 1)) for item in split_args(kind[len("STRUCT<") : -1])]  # type: ignore[misc]
 
 
 def _datasets(source: Source, project: str, scope: str | None) -> list[DatasetInfo]:
@@ -337,34 +378,3 @@ def _table_ddl(project: str, dataset: str, table: Table) -> str:
         for f in table.spec.schema
     )
     return f"CREATE TABLE `{project}.{dataset}.{table.spec.table_id}`\n(\n{columns}\n);"
-
-
-def _select(columns: Sequence[Column], rows: list[tuple[Any, ...]]) -> str:
-    if not rows:
-        items = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns)
-        return f"SELECT {items} LIMIT 0"
-    selects = []
-    for row in rows:
-        items = ", ".join(
-            f"{_typed(value, kind)} AS {name}" for (name, kind), value in zip(columns, row, strict=True)
-        )
-        selects.append(f"SELECT {items}")
-    return " UNION ALL ".join(selects)
-
-
-def _typed(value: Any, kind: str) -> str:
-    if isinstance(value, tuple):  # a STRUCT column's fields, in order
-        return f"{kind}({', '.join(_literal(v) for v in value)})"
-    return f"CAST({_literal(value)} AS {kind})"
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat()}'"
-    return exp.Literal.string(str(value)).sql(dialect="bigquery")

@@ -132,7 +132,7 @@ class StatementRunner(ABC):
             if self._routines.has(project):
                 sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
             sql = information_schema.expand(
-                cast(information_schema.Source, self), project, sql, default_dataset
+                cast(information_schema.Source, self), project, sql, default_dataset, params
             )
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
@@ -175,7 +175,7 @@ class StatementRunner(ABC):
         params = dict(params or {})
         with self._lock, session_zone(self._conn, time_zone):
             sql = information_schema.expand(
-                cast(information_schema.Source, self), project, sql, default_dataset
+                cast(information_schema.Source, self), project, sql, default_dataset, params
             )
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
