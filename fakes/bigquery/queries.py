@@ -21,7 +21,15 @@ from typing import Any, cast
 import duckdb
 from cachetools import LRUCache
 
-from fakes.bigquery import coltypes, ddl, routines, script_syntax, scripts
+from fakes.bigquery import (
+    coltypes,
+    ddl,
+    information_schema,
+    routine_statements,
+    routines,
+    script_syntax,
+    scripts,
+)
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.collate_params import bind_order_by_collations
@@ -116,10 +124,16 @@ class StatementRunner(ABC):
                 return scripts.run(
                     cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
                 )
+            if routine_statements.handles(sql):
+                args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
+                return routine_statements.run(cast(routine_statements.Runner, self), *args)
             if routines.names_a_function(sql):
                 return self._create_routine(project, sql, default_dataset)
             if self._routines.has(project):
                 sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
+            sql = information_schema.expand(
+                cast(information_schema.Source, self), project, sql, default_dataset, params
+            )
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return ddl.run(cast(ddl.DdlTarget, self), project, statement)
@@ -139,6 +153,7 @@ class StatementRunner(ABC):
             raise UnqualifiedTable(table=created.routine.name)
         if (project, dataset) not in self._datasets:
             raise QueryDatasetNotFound(project=project, dataset_id=dataset)
+        created.routine.created = created.routine.modified = self.clock.now()
         self._routines.create(project, dataset, created)
         kind = "CREATE_TABLE_FUNCTION" if created.routine.table else "CREATE_FUNCTION"
         return QueryResult(rows=[], statement_type=kind)
@@ -159,6 +174,9 @@ class StatementRunner(ABC):
         bad cast of a value) are not found, as in BigQuery."""
         params = dict(params or {})
         with self._lock, session_zone(self._conn, time_zone):
+            sql = information_schema.expand(
+                cast(information_schema.Source, self), project, sql, default_dataset, params
+            )
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
                 return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.bigquery import jobs_list
 from fakes.bigquery import rest_resources as render
+from fakes.bigquery import rest_routines
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     InvalidTableResource,
@@ -453,4 +454,5 @@ def create_app(
         job = jobs.get(project, job_id, request.query_params.get("location"))
         return JSONResponse({"kind": "bigquery#jobCancelResponse", "job": render.job_resource(job)})
 
+    rest_routines.register(app, engine, jobs)
     return app

@@ -16,12 +16,13 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from fakes.bigquery.exceptions import QuerySyntaxError, UnsupportedByFake
+from fakes.bigquery.exceptions import QuerySyntaxError, RoutineTypeChanged, UnsupportedByFake
 from fakes.bigquery.pipes import rewrite_pipes
 from fakes.bigquery.script_syntax import tokens
 
@@ -35,13 +36,30 @@ _CALLS = itertools.count(1)
 
 @dataclass
 class Routine:
-    """One SQL function: ``params`` are ``(name, type or None, is a table)``."""
+    """One SQL function or procedure: ``params`` are ``(name, type or None, is a table)``;
+    ``definition`` is the body as written (``definitionBody`` of routines.get), ``body`` its parse
+    (a procedure's body is a script, kept as text only); the times are the engine clock's."""
 
     name: str
     params: list[tuple[str, str | None, bool]]
     body: exp.Expression
     returns: str | None = None
     table: bool = False
+    definition: str = ""
+    procedure: bool = False
+    aggregate: bool = False
+    description: str | None = None
+    created: datetime | None = None
+    modified: datetime | None = None
+
+
+def kind_name(routine: Routine) -> str:
+    """The routine's kind as BigQuery's messages name it (``SCALAR FUNCTION``, ``PROCEDURE``...)."""
+    if routine.procedure:
+        return "PROCEDURE"
+    if routine.table:
+        return "TABLE FUNCTION"
+    return "AGGREGATE FUNCTION" if routine.aggregate else "SCALAR FUNCTION"
 
 
 @dataclass
@@ -74,6 +92,13 @@ def parse_create(text: str) -> CreateRoutine | None:
             "Only SQL functions are supported by the BigQuery fake (not JavaScript or Python)"
         )
     body_text = rest[2:].strip()
+    description = None
+    if body_text.startswith("("):
+        close_body = _closing(body_text, 0)
+        options = re.fullmatch(r"(?is)OPTIONS\s*\((.*)\)", body_text[close_body + 1 :].strip())
+        if options is not None:  # AS (body) OPTIONS (description = "...")
+            description = option_description(options.group(1))
+            body_text = body_text[: close_body + 1]
     is_table = bool(kind) and kind.strip().upper() == "TABLE"
     params = [_param(arg) for arg in split_args(args)]
     try:
@@ -87,13 +112,26 @@ def parse_create(text: str) -> CreateRoutine | None:
             detail=str(exc).splitlines()[0] if str(exc) else "Invalid function body"
         ) from exc
     path = [part.strip("`") for part in name.strip("`").split(".")]
+    aggregate = bool(kind) and kind.strip().upper() == "AGGREGATE"
+    if not is_table and body_text.startswith("(") and _closing(body_text, 0) == len(body_text) - 1:
+        body_text = body_text[1:-1].strip()  # definitionBody: the expression inside AS ( )
     return CreateRoutine(
-        Routine(path[-1], params, body, returns, is_table),
+        Routine(
+            path[-1], params, body, returns, is_table, body_text, aggregate=aggregate, description=description
+        ),
         path,
         temporary=bool(temporary),
         replace=bool(replace),
         if_not_exists=bool(if_not_exists),
     )
+
+
+def option_description(options: str) -> str | None:
+    """``description`` of an ``OPTIONS (...)`` list (its string literal's text), if it sets one."""
+    match = re.search(r"""(?is)\bdescription\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", options)
+    if match is None:
+        return None
+    return match.group(1) if match.group(1) is not None else match.group(2)
 
 
 def _param(arg: str) -> tuple[str, str | None, bool]:
@@ -158,14 +196,14 @@ def expand(tree: exp.Expression, lookup: Lookup, depth: int = 0) -> exp.Expressi
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
             path = [part.name for part in (node.args.get("catalog"), node.args.get("db")) if part is not None]
             routine = lookup([*path, node.this.name])
-            if routine is not None and routine.table:
+            if routine is not None and routine.table and not routine.procedure:
                 return _table_call(node, routine, lookup, depth)
             return node
         call, path = _call(node)
         if call is None:
             return node
         routine = lookup([*path, str(call.this)])
-        if routine is None or routine.table:
+        if routine is None or routine.table or routine.procedure:
             return node
         return _scalar_call(call, routine, lookup, depth)
 
@@ -236,6 +274,9 @@ def _substitute(
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table and node.name.lower() in values:
             return values[node.name.lower()].copy()
+        if isinstance(node, exp.Column) and not node.args.get("db") and node.table.lower() in values:
+            # ``p.x`` of a STRUCT parameter ``p``: the field of the argument
+            return exp.Dot(this=exp.paren(values[node.table.lower()].copy()), expression=node.this.copy())
         if (
             isinstance(node, exp.Table)
             and not node.args.get("db")
@@ -264,7 +305,21 @@ class RoutineCatalog:
             raise QuerySyntaxError(
                 detail=f"Already Exists: Function {project}:{dataset}.{created.routine.name}"
             )
+        current = self.routines.get(key)
+        if current is not None and kind_name(current) != kind_name(created.routine):
+            raise RoutineTypeChanged(old=kind_name(current), new=kind_name(created.routine))
         self.routines[key] = created.routine
+
+    def get(self, project: str, dataset: str, name: str) -> Routine | None:
+        return self.routines.get((project, dataset, name.lower()))
+
+    def in_dataset(self, project: str, dataset: str) -> list[Routine]:
+        """The dataset's routines, by name (routines.list and INFORMATION_SCHEMA.ROUTINES)."""
+        found = [r for key, r in self.routines.items() if key[:2] == (project, dataset)]
+        return sorted(found, key=lambda r: r.name.lower())
+
+    def delete(self, project: str, dataset: str, name: str) -> bool:
+        return self.routines.pop((project, dataset, name.lower()), None) is not None
 
     def drop_dataset(self, project: str, dataset: str) -> None:
         for key in [k for k in self.routines if k[:2] == (project, dataset)]:

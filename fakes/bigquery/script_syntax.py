@@ -192,6 +192,8 @@ class _Reader:
             statement = self.begin()
         elif word == "BEGIN":
             statement = Statement("SQL", self.text_until((), semicolon=True))
+        elif word == "CREATE" and "PROCEDURE" in (self.peek(1), self.peek(3)):
+            statement = self.create_procedure()
         elif word == "DECLARE":
             statement = self.declare()
         elif word == "SET":
@@ -251,6 +253,13 @@ class _Reader:
         )
         self.semicolon()
         return statement
+
+    def create_procedure(self) -> Statement:
+        """``CREATE PROCEDURE p(...) BEGIN ... END``: one statement, its body read to its END."""
+        start = self.pos
+        self.text_until(("BEGIN",), semicolon=False)
+        self.begin()
+        return Statement("SQL", self.sql[self.toks[start].start : self.toks[self.pos - 1].end])
 
     def expect_text(self, text: str) -> None:
         if self.pos >= len(self.toks) or self.toks[self.pos].text != text:

@@ -31,6 +31,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from fakes.bigquery import routines
+from fakes.bigquery.call_arguments import bind_call
 from fakes.bigquery.exceptions import QuerySyntaxError, ScriptRaised, UnsupportedByFake
 from fakes.bigquery.script_syntax import Statement, parse_script
 from harness.ports import QueryParam, QueryResult, WarehouseError
@@ -268,7 +269,16 @@ class ScriptRun:
             return
         if upper[:1] == ["DROP"] and "FUNCTION" in upper[1:3]:
             name = words[-1].rstrip(";").lower()
-            self.functions.pop(name, None)
+            if self.functions.pop(name, None) is not None:
+                return
+        if upper[:1] == ["CREATE"] and "PROCEDURE" in upper[1:4]:  # its body is the procedure's
+            self.last = self.engine.query(self.project, text, default_dataset=self.default_dataset)
+            return
+        if upper[:1] == ["CALL"]:  # arguments may name variables: passed on as values
+            text, arguments = bind_call(text, self.evaluate)
+            self.last = self.engine.query(
+                self.project, text, arguments, default_dataset=self.default_dataset, time_zone=self.time_zone
+            )
             return
         self.last = self.query(text)
 
@@ -409,7 +419,7 @@ def execute(script: ScriptRun, sql: str) -> QueryResult:
             detail=f"{'BREAK' if not isinstance(signal, _Continue) else 'CONTINUE'} is only allowed in a loop"
         ) from None
     last = script.last
-    if last is None or last.statement_type != "SELECT":
+    if last is None or last.statement_type not in ("SELECT", "SCRIPT"):  # SCRIPT: a CALL's result
         return QueryResult(rows=[], statement_type="SCRIPT")
     return QueryResult(rows=last.rows, schema=last.schema, statement_type="SCRIPT")
 
