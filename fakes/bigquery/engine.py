@@ -36,6 +36,7 @@ from fakes.bigquery import (
     buckets,
     cast_formats,
     exact_aggregates,
+    ingestion_time,
     interval_aggregates,
     intervals,
     json_functions,
@@ -47,6 +48,7 @@ from fakes.bigquery import (
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.collation import column_collation_sql
 from fakes.bigquery.exceptions import (
+    CannotListView,
     DatasetAlreadyExists,
     DatasetInUse,
     DatasetNotFound,
@@ -54,11 +56,13 @@ from fakes.bigquery.exceptions import (
     TableAlreadyExists,
     TableNotFound,
     ValueRejected,
+    ViewNotWritable,
     raise_first,
 )
 from fakes.bigquery.function_passes import register_macros
 from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
+from fakes.bigquery.range_partitioning import RangePartitioning, validate_range
 from fakes.bigquery.results import map_duckdb_error
 from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.schema_changes import schema_additions
@@ -73,6 +77,7 @@ from fakes.bigquery.types import (
     row_from_storage,
     row_to_storage,
 )
+from fakes.bigquery.views import ViewTables
 from harness.ports import (
     Clock,
     DatasetInfo,
@@ -87,7 +92,7 @@ STREAMING_BUFFER_TTL = timedelta(minutes=30)
 DATA_SUFFIX = "$data"
 
 
-class BigQueryEngine(StatementRunner):
+class BigQueryEngine(ViewTables, StatementRunner):
     """BigQuery semantics over one DuckDB connection; thread-safe (one lock, DuckDB is fast).
 
     This half owns storage and the catalog (projects, datasets, tables, rows); running statements
@@ -238,9 +243,17 @@ class BigQueryEngine(StatementRunner):
     # --------------------------------------------------------------------------------- tables
 
     def create_table(
-        self, project: str, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False
+        self,
+        project: str,
+        dataset_id: str,
+        spec: TableSpec,
+        *,
+        exists_ok: bool = False,
+        range_partitioning: RangePartitioning | None = None,
     ) -> TableInfo:
         raise_first(rules.validate_table(spec))
+        if range_partitioning is not None:
+            validate_range(range_partitioning, spec)
         with self._lock:
             self._dataset(project, dataset_id)
             existing = self._tables.get((project, dataset_id, spec.table_id))
@@ -260,7 +273,9 @@ class BigQueryEngine(StatementRunner):
                 columns.append(f"{quote_ident(INGEST_COL)} TIMESTAMPTZ")
             self._conn.execute(f"CREATE TABLE {self._storage_sql(ref)} ({', '.join(columns)})")
             now = self.clock.now()
-            table = Table(ref=ref, spec=spec, created=now, modified=now)
+            table = Table(
+                ref=ref, spec=spec, created=now, modified=now, range_partitioning=range_partitioning
+            )
             self._create_view(table)
             self._tables[(project, dataset_id, spec.table_id)] = table
             self._save_table(table)
@@ -327,6 +342,7 @@ class BigQueryEngine(StatementRunner):
                 raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
             table = self._tables.pop(key)
             self._conn.execute(f"DROP VIEW {self._view_sql(table.ref)}")
+            self._conn.execute(f"DROP VIEW IF EXISTS {self._view_sql(ingestion_time.pseudo_ref(table.ref))}")
             self._conn.execute(f"DROP TABLE {self._storage_sql(table.ref)}")
             if store := self._stores.get(project):
                 store.forget_table(dataset_id, table_id)
@@ -372,9 +388,16 @@ class BigQueryEngine(StatementRunner):
         )
 
     def _create_view(self, table: Table) -> None:
+        if table.view is not None:
+            self._refresh_view(table)
+            return
         columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
         view, storage = self._view_sql(table.ref), self._storage_sql(table.ref)
         self._conn.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} FROM {storage}")
+        if ingestion_time.applies(table.spec):
+            pseudo = self._view_sql(ingestion_time.pseudo_ref(table.ref))
+            body = ingestion_time.view_sql(table.spec, storage, INGEST_COL)
+            self._conn.execute(f"CREATE OR REPLACE VIEW {pseudo} AS {body}")
 
     def _storage_name(self, ref: TableRef, *, write: bool) -> StorageName:
         suffix = DATA_SUFFIX if write else ""
@@ -409,6 +432,8 @@ class BigQueryEngine(StatementRunner):
         """
         with self._lock:
             table = self._table(project, dataset_id, table_id)
+            if table.view is not None:
+                raise ViewNotWritable(table=table.ref.dotted, kind=table.view.table_type)
             schema = table.spec.schema
             converted: list[dict[str, Any]] = []
             errors: list[RowError] = []
@@ -467,6 +492,8 @@ class BigQueryEngine(StatementRunner):
         """Rows in insertion order (``tabledata.list``) and the table's total row count."""
         with self._lock:
             table = self._table(project, dataset_id, table_id)
+            if table.view is not None:
+                raise CannotListView(kind=table.view.table_type)
             self._expire_partitions(table)
             total = self._conn.execute(f"SELECT count(*) FROM {self._storage_sql(table.ref)}").fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"

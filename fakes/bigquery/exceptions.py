@@ -116,6 +116,62 @@ class JobAlreadyExists(BigQueryError, AlreadyExistsError):
     confirmed = 'googleapis/google-cloud-java#2867 (409 duplicate, "Already Exists: Job p:EU.id")'
 
 
+# ---------------------------------------------------- table kinds: views, range partitioning
+
+
+class CannotListView(BigQueryError, InvalidRequestError):
+    """``tabledata.list`` of a view or materialized view: BigQuery lists only stored rows."""
+
+    status = 400
+    reason = "invalid"
+    template = "Cannot list a table of type {kind}."
+    confirmed = "n8n-io/n8n#2622 and googledatalab/datalab#1764 (400 invalid, for VIEW)"
+
+
+class ViewNotWritable(BigQueryError, InvalidRequestError):
+    """Rows streamed into, or DML aimed at, a view or materialized view."""
+
+    status = 400
+    reason = "invalid"
+    template = "Cannot write to {table}: it is a {kind}, and only tables hold rows"
+    searched = (
+        'searched issues for "Cannot insert" / "Cannot write" into a BigQuery view; no real text '
+        "found, the wording is ours"
+    )
+
+
+class RangePartitionFieldNotFound(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "The field specified for partitioning cannot be found in the schema"
+    searched = (
+        "searched issues for range-partitioning errors; no range-specific text found, so the "
+        "confirmed time-partitioning text (PartitionFieldNotFound) is reused"
+    )
+
+
+class RangePartitionFieldType(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Range partitioning field {field} must be a top-level INT64 column, not {type}"
+    searched = (
+        "searched issues for a BigQuery 400 on a non-INT64 range partitioning field; none found, "
+        "the wording follows the docs' rule (integer-range partitioning needs an INTEGER column)"
+    )
+
+
+class InvalidRangePartitioning(BigQueryError, InvalidRequestError):
+    """A ``rangePartitioning`` BigQuery refuses: both partitionings, bad bounds or interval."""
+
+    status = 400
+    reason = "invalid"
+    template = "Invalid range partitioning: {detail}"
+    searched = (
+        "searched issues for BigQuery 400s on rangePartitioning start/end/interval; found only "
+        "client-side checks (embulk-output-bigquery#174), the wording is ours, the rules the docs'"
+    )
+
+
 # ------------------------------------------------------- service-side failures (fault injection)
 # BigQuery answers these on its own, not because of the request; the harness answers them when a
 # scenario or a test arms a warehouse fault (``harness.faults``). The google-cloud-bigquery client

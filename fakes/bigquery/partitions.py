@@ -29,10 +29,11 @@ def check_partition_filters(statement: ParsedStatement, spec_for: Callable[[Tabl
         partitioning = spec.time_partitioning
         if not spec.require_partition_filter or partitioning is None:
             continue
-        column = (partitioning.field or "_PARTITIONTIME").lower()
+        # An ingestion-time table is filtered on either pseudo-column.
+        columns = {partitioning.field.lower()} if partitioning.field else {"_partitiontime", "_partitiondate"}
         names = {node.alias_or_name.lower(), ref.table.lower()}
         if not any(
-            col.name.lower() == column and (not col.table or col.table.lower() in names)
+            col.name.lower() in columns and (not col.table or col.table.lower() in names)
             for condition in _filters(node)
             for col in condition.find_all(exp.Column)
         ):
