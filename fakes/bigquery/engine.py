@@ -77,7 +77,7 @@ from fakes.bigquery.types import (
     row_from_storage,
     row_to_storage,
 )
-from fakes.bigquery.views import ViewTables
+from fakes.bigquery.view_tables import ViewTables
 from harness.ports import (
     Clock,
     DatasetInfo,

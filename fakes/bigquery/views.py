@@ -16,32 +16,21 @@ query that reads a view; the fake counts none for it).
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import (
     RequiredParameterMissing,
     UnsupportedByFake,
-    ViewNotWritable,
 )
-from fakes.bigquery.sql import ParsedStatement, StatementKind, TableRef, Translation, parse
-from harness.ports import Clock, QueryResult, TableInfo
-from harness.schema.spec import TableSpec
-
-if TYPE_CHECKING:
-    import duckdb
-
-    from fakes.bigquery.catalog import Table
+from fakes.bigquery.sql import ParsedStatement, StatementKind
+from harness.ports import QueryResult, TableInfo
 
 #: ``refreshIntervalMs`` BigQuery gives a materialized view that names none (30 minutes).
 DEFAULT_REFRESH_MS = "1800000"
-_CLOCK_PLACEHOLDER = re.compile(r"\$(__hx_\w+)")
 
 
 @dataclass(frozen=True)
@@ -91,156 +80,6 @@ def from_resource(body: Mapping[str, Any]) -> ViewDefinition | None:
         options = {k: v for k, v in materialized.items() if k not in ("query", "lastRefreshTime")}
         return ViewDefinition(query=str(materialized["query"]), materialized=True, options=options)
     return None
-
-
-def resource_fields(table: Table, now_ms: str, *, listing: bool = False) -> dict[str, Any]:
-    """What a table resource (or a ``tables.list`` entry) says about the table's kind."""
-    fields: dict[str, Any] = {}
-    if table.range_partitioning is not None:
-        fields["rangePartitioning"] = table.range_partitioning.to_api()
-    view = table.view
-    if view is None:
-        return fields
-    fields["type"] = view.table_type
-    if not view.materialized:
-        fields["view"] = {"useLegacySql": False} if listing else {"query": view.query, "useLegacySql": False}
-    elif not listing:
-        body: dict[str, Any] = {"enableRefresh": True, "refreshIntervalMs": DEFAULT_REFRESH_MS}
-        body.update(view.options)
-        body.update({"query": view.query, "lastRefreshTime": now_ms})
-        fields["materializedView"] = body
-    return fields
-
-
-class ViewTables:
-    """The engine's view half (a mixin of :class:`fakes.bigquery.engine.BigQueryEngine`)."""
-
-    clock: Clock
-    _conn: duckdb.DuckDBPyConnection
-    _lock: threading.RLock
-    _tables: dict[tuple[str, str, str], Table]
-
-    if TYPE_CHECKING:  # provided by the engine and its query half
-
-        def create_table(self, project: str, dataset_id: str, spec: TableSpec) -> TableInfo: ...
-        def delete_table(
-            self, project: str, dataset_id: str, table_id: str, *, not_found_ok: bool = False
-        ) -> None: ...
-        def dry_run(self, project: str, sql: str) -> QueryResult: ...
-        def _table(self, project: str, dataset_id: str, table_id: str) -> Table: ...
-        def _info(self, table: Table) -> TableInfo: ...
-        def _save_table(self, table: Table) -> None: ...
-        def _view_sql(self, ref: TableRef) -> str: ...
-        def _prepare(
-            self, statement: ParsedStatement, params: dict[str, Any]
-        ) -> tuple[list[Table], Table | None, Translation, dict[str, Any]]: ...
-
-    def create_view(
-        self,
-        project: str,
-        dataset_id: str,
-        table_id: str,
-        definition: ViewDefinition,
-        *,
-        description: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        exists_ok: bool = False,
-        or_replace: bool = False,
-    ) -> TableInfo:
-        """Create a view whose schema is its query's; all-or-nothing (a bad query creates nothing)."""
-        with self._lock:
-            existing = self._tables.get((project, dataset_id, table_id))
-            if existing is not None and exists_ok and not or_replace:
-                return self._info(existing)
-            schema = self._view_schema(project, definition)
-            spec = TableSpec(
-                table_id=table_id, schema=schema, description=description, labels=dict(labels or {})
-            )
-            if or_replace:
-                self.delete_table(project, dataset_id, table_id, not_found_ok=True)
-            self.create_table(project, dataset_id, spec)
-            table = self._table(project, dataset_id, table_id)
-            table.view = definition
-            try:
-                self._refresh_view(table)
-            except BaseException:
-                self.delete_table(project, dataset_id, table_id, not_found_ok=True)
-                raise
-            self._save_table(table)
-            return self._info(table)
-
-    def set_view_query(
-        self, project: str, dataset_id: str, table_id: str, definition: ViewDefinition
-    ) -> None:
-        """``tables.patch`` / ``update`` of a view's query: the schema follows the new query."""
-        with self._lock:
-            table = self._table(project, dataset_id, table_id)
-            if table.view is None or table.view.materialized != definition.materialized:
-                kind = table.view.table_type if table.view else "TABLE"
-                raise UnsupportedByFake(
-                    f"Cannot change {table.ref.dotted} from a {kind} to a {definition.table_type}",
-                    reason="invalid",
-                )
-            schema = self._view_schema(project, definition)
-            before = (table.spec, table.view)
-            table.spec, table.view = replace(table.spec, schema=schema), definition
-            try:
-                self._refresh_view(table)
-            except BaseException:
-                table.spec, table.view = before
-                raise
-            table.modified = self.clock.now()
-            self._save_table(table)
-
-    def view_fields(
-        self, project: str, dataset_id: str, table_id: str, *, listing: bool = False
-    ) -> dict[str, Any]:
-        """The resource fields of a view, materialized view or range-partitioned table."""
-        with self._lock:
-            table = self._table(project, dataset_id, table_id)
-            return resource_fields(table, str(int(self.clock.now().timestamp() * 1000)), listing=listing)
-
-    def _view_schema(self, project: str, definition: ViewDefinition) -> tuple[Any, ...]:
-        statement = parse(definition.query, default_project=project)
-        if statement.kind is not StatementKind.SELECT:
-            raise UnsupportedByFake(
-                f"A view's query must be a query, not {statement.kind.value}", reason="invalid"
-            )
-        return self.dry_run(project, definition.query).schema
-
-    def _refresh_views(self, referenced: Sequence[Table], target: Table | None) -> None:
-        """Before a statement runs: views hold no rows to write, and each view read is rebuilt."""
-        if target is not None and target.view is not None:
-            raise ViewNotWritable(table=target.ref.dotted, kind=target.view.table_type)
-        for table in referenced:
-            if table.view is not None:
-                self._refresh_view(table)
-
-    def _refresh_view(self, table: Table) -> None:
-        """(Re)create the DuckDB view over the query's translation, the clock read now."""
-        assert table.view is not None
-        busy: set[TableRef] = self.__dict__.setdefault("_views_in_refresh", set())
-        if table.ref in busy:
-            raise UnsupportedByFake(
-                f"View {table.ref.dotted} reads itself through other views", reason="invalid"
-            )
-        busy.add(table.ref)
-        try:
-            statement = parse(table.view.query, default_project=table.ref.project)
-            _, _, translation, params = self._prepare(statement, {})
-            body = _CLOCK_PLACEHOLDER.sub(
-                lambda m: _literal(params.get(m.group(1)), m.group(0)), translation.sql
-            )
-            self._conn.execute(f"CREATE OR REPLACE VIEW {self._view_sql(table.ref)} AS {body}")
-        finally:
-            busy.discard(table.ref)
-
-
-def _literal(value: object, placeholder: str) -> str:
-    """A clock value as a SQL string literal (the translation casts it to its type)."""
-    if isinstance(value, datetime | date | time):
-        return "'" + value.isoformat() + "'"
-    return placeholder
 
 
 class ViewDdlTarget(Protocol):
