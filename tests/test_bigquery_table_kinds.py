@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import google.auth.credentials
 import pytest
@@ -20,8 +21,10 @@ from real_errors import assert_wire_error
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.range_partitioning import RangePartitioning
 from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
+from harness.schema.spec import DatasetSpec, FieldSpec, FieldType, PartitionType, TableSpec, TimePartitioning
 
 PROJECT = "kinds-project"
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
@@ -303,3 +306,41 @@ def test_ingestion_time_ddl(client: bigquery.Client, dataset: str) -> None:
     client.query(f"CREATE TABLE `{dataset}.by_day` (n INT64) PARTITION BY _PARTITIONDATE").result()
     partitioning = client.get_table(f"{dataset}.by_day").time_partitioning
     assert partitioning is not None and partitioning.field is None and partitioning.type_ == "DAY"
+
+
+def test_range_partitioned_table_requires_its_filter(client: bigquery.Client, dataset: str) -> None:
+    table = _range_table(dataset)
+    table.require_partition_filter = True
+    client.create_table(table)
+    client.query(f"INSERT `{dataset}.people` (full_name, zipcode) VALUES ('Ada', 5)").result()
+    assert _rows(client, f"SELECT full_name FROM `{dataset}.people` WHERE zipcode < 10") == [
+        {"full_name": "Ada"}
+    ]
+    with pytest.raises(gexc.BadRequest) as unfiltered:
+        client.query(f"SELECT full_name FROM `{dataset}.people`").result()
+    assert_wire_error(_wire_error(unfiltered.value), bq.PartitionFilterRequired)
+
+
+# ------------------------------------------------------------------------------ file-backed engine
+
+
+def test_kinds_survive_a_reopened_engine(tmp_path: Path) -> None:
+    """A file-backed engine keeps views, range partitioning and ingestion times across restarts."""
+    clock = ManualClock(START)
+    engine = BigQueryEngine(clock, tmp_path)
+    engine.create_dataset(PROJECT, DatasetSpec("ds"))
+    schema = (FieldSpec("id", FieldType.INTEGER),)
+    by_range = RangePartitioning(field="id", start=0, end=100, interval=10)
+    engine.create_table(PROJECT, "ds", TableSpec("r", schema), range_partitioning=by_range)
+    ingested = TableSpec("i", schema, time_partitioning=TimePartitioning(PartitionType.DAY))
+    engine.create_table(PROJECT, "ds", ingested)
+    engine.insert_rows(PROJECT, "ds", "i", [{"id": 7}])
+    engine.query(PROJECT, "CREATE VIEW ds.v AS SELECT id + 1 AS next FROM ds.i")
+    engine.close()
+    reopened = BigQueryEngine(clock, tmp_path)
+    assert reopened.view_fields(PROJECT, "ds", "r") == {"rangePartitioning": by_range.to_api()}
+    assert reopened.view_fields(PROJECT, "ds", "v")["type"] == "VIEW"
+    assert reopened.query(PROJECT, "SELECT next FROM ds.v").rows == [{"next": 8}]
+    found = reopened.query(PROJECT, "SELECT _PARTITIONDATE AS d FROM ds.i").rows
+    assert found == [{"d": START.date()}]
+    reopened.close()

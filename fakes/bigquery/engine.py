@@ -251,7 +251,12 @@ class BigQueryEngine(ViewTables, StatementRunner):
         exists_ok: bool = False,
         range_partitioning: RangePartitioning | None = None,
     ) -> TableInfo:
-        raise_first(rules.validate_table(spec))
+        # requirePartitionFilter needs a partitioning; integer-range is one the rules do not see.
+        raise_first(
+            rules.validate_table(
+                replace(spec, require_partition_filter=False) if range_partitioning else spec
+            )
+        )
         if range_partitioning is not None:
             validate_range(range_partitioning, spec)
         with self._lock:

@@ -21,7 +21,7 @@ from typing import Any, cast
 import duckdb
 from cachetools import LRUCache
 
-from fakes.bigquery import coltypes, ddl, ingestion_time, routines, script_syntax, scripts
+from fakes.bigquery import coltypes, ddl, ingestion_time, range_partitioning, routines, script_syntax, scripts
 from fakes.bigquery import params as param_types
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, Table
 from fakes.bigquery.collate_params import bind_order_by_collations
@@ -195,6 +195,7 @@ class StatementRunner(ABC):
         for table in referenced + ([target] if target else []):
             self._expire_partitions(table)
         check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
+        range_partitioning.check_filters(statement, self._range_filter_required)
         self._refresh_views(referenced, target)
         statement = ingestion_time.rewrite(
             statement, lambda ref: ingestion_time.applies(self._resolve(ref).spec)
@@ -279,6 +280,10 @@ class StatementRunner(ABC):
             return [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
+
+    def _range_filter_required(self, ref: TableRef) -> range_partitioning.RangePartitioning | None:
+        table = self._resolve(ref)
+        return table.range_partitioning if table.spec.require_partition_filter else None
 
     def _resolve(self, ref: TableRef) -> Table:
         table = self._tables.get((ref.project, ref.dataset, ref.table))

@@ -10,7 +10,7 @@ as in any table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,12 @@ from sqlglot import exp
 
 from fakes.bigquery.exceptions import (
     InvalidRangePartitioning,
+    PartitionFilterRequired,
     RangePartitionFieldNotFound,
     RangePartitionFieldType,
 )
+from fakes.bigquery.partitions import unfiltered_scans
+from fakes.bigquery.sql import ParsedStatement, TableRef
 from harness.schema.spec import FieldType, TableSpec
 
 #: BigQuery's limit on the partitions of one table (docs, "Quotas and limits": 10,000).
@@ -107,3 +110,19 @@ def _number(node: exp.Expression) -> str:
     if isinstance(node, exp.Literal) and not node.is_string:
         return str(node.this)
     raise ValueError(node.sql(dialect="bigquery"))
+
+
+def check_filters(
+    statement: ParsedStatement, required: Callable[[TableRef], RangePartitioning | None]
+) -> None:
+    """``requirePartitionFilter`` on a range-partitioned table: each scan filters on its column.
+    ``required`` gives a table's range partitioning when it requires the filter, else ``None``."""
+
+    def columns_for(ref: TableRef) -> set[str] | None:
+        partitioning = required(ref)
+        return {partitioning.field.lower()} if partitioning is not None else None
+
+    for ref in unfiltered_scans(statement, columns_for):
+        partitioning = required(ref)
+        assert partitioning is not None
+        raise PartitionFilterRequired(table=ref.dotted, columns=partitioning.field)
