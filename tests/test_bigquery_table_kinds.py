@@ -5,6 +5,7 @@ google-cloud-bigquery client against the REST emulator, written from the client'
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -13,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import google.auth.credentials
+import httpx
 import pytest
 import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from real_errors import assert_wire_error
+from test_bigquery_rest import DISCOVERY, validate
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
@@ -344,3 +347,30 @@ def test_kinds_survive_a_reopened_engine(tmp_path: Path) -> None:
     found = reopened.query(PROJECT, "SELECT _PARTITIONDATE AS d FROM ds.i").rows
     assert found == [{"d": START.date()}]
     reopened.close()
+
+
+def test_kind_resources_match_discovery(
+    client: bigquery.Client, dataset: str, server: tuple[str, BigQueryEngine, ManualClock]
+) -> None:
+    """tables.get and tables.list bodies of each kind validate against the discovery document."""
+    source = _base_table(client, dataset)
+    view = bigquery.Table(f"{PROJECT}.{dataset}.v")
+    view.view_query = f"SELECT word FROM `{source}`"
+    client.create_table(view)
+    materialized = bigquery.Table(f"{PROJECT}.{dataset}.m")
+    materialized.mview_query = f"SELECT COUNT(*) AS n FROM `{source}`"
+    client.create_table(materialized)
+    client.create_table(_range_table(dataset))
+    discovery = json.loads(DISCOVERY.read_text())
+    base = f"{server[0]}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}/tables"
+    kinds = {}
+    for table_id in ("v", "m", "people"):
+        body = httpx.get(f"{base}/{table_id}").json()
+        validate(discovery, "Table", body)
+        kinds[table_id] = body["type"]
+    assert kinds == {"v": "VIEW", "m": "MATERIALIZED_VIEW", "people": "TABLE"}
+    listing = httpx.get(base).json()
+    validate(discovery, "TableList", listing)
+    listed = {entry["tableReference"]["tableId"]: entry for entry in listing["tables"]}
+    assert listed["v"]["view"] == {"useLegacySql": False}
+    assert listed["people"]["rangePartitioning"]["field"] == "zipcode"
