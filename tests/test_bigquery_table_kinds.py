@@ -374,3 +374,22 @@ def test_kind_resources_match_discovery(
     listed = {entry["tableReference"]["tableId"]: entry for entry in listing["tables"]}
     assert listed["v"]["view"] == {"useLegacySql": False}
     assert listed["people"]["rangePartitioning"]["field"] == "zipcode"
+
+
+def test_view_column_descriptions(client: bigquery.Client, dataset: str) -> None:
+    """Documenting a view's columns (what dbt's persist_docs does): the schema's descriptions are
+    kept, sent with the view or patched later."""
+    source = _base_table(client, dataset)
+    view = bigquery.Table(
+        f"{PROJECT}.{dataset}.v", schema=[bigquery.SchemaField("word", "STRING", description="w")]
+    )
+    view.view_query = f"SELECT word, word_count FROM `{source}`"
+    created = client.create_table(view)
+    assert [(f.name, f.description) for f in created.schema] == [("word", "w"), ("word_count", None)]
+    created.schema = [
+        bigquery.SchemaField("word", "STRING", description="w"),
+        bigquery.SchemaField("word_count", "INTEGER", description="how often"),
+    ]
+    updated = client.update_table(created, ["schema"])
+    assert [f.description for f in updated.schema] == ["w", "how often"]
+    assert _rows(client, f"SELECT word_count FROM `{dataset}.v` WHERE word = 'a'") == [{"word_count": 3}]

@@ -198,21 +198,22 @@ def create_app(
             raise UnsupportedByFake(
                 "The emulator does not support externalDataConfiguration tables yet", reason="invalid"
             )
+        partitioning = body.get("timePartitioning") or None
+        try:
+            spec = TableSpec.from_api(body)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InvalidTableResource(detail=exc) from exc
         if (definition := views.from_resource(body)) is not None:
             info = engine.create_view(
                 project,
                 dataset_id,
                 ref["tableId"],
                 definition,
-                description=body.get("description"),
-                labels=body.get("labels"),
+                description=spec.description,
+                labels=spec.labels,
+                described=spec.schema,
             )
             return JSONResponse(_table_resource(engine, info))
-        partitioning = body.get("timePartitioning") or None
-        try:
-            spec = TableSpec.from_api(body)
-        except (KeyError, ValueError, TypeError) as exc:
-            raise InvalidTableResource(detail=exc) from exc
         if partitioning and partitioning.get("requirePartitionFilter") and not spec.require_partition_filter:
             spec = replace(spec, require_partition_filter=True)
         by_range = RangePartitioning.from_api(body.get("rangePartitioning"))

@@ -15,11 +15,11 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from fakes.bigquery.catalog import Table
-from fakes.bigquery.exceptions import UnsupportedByFake, ViewNotWritable
+from fakes.bigquery.exceptions import InvalidTableSchema, UnsupportedByFake, ViewNotWritable
 from fakes.bigquery.sql import ParsedStatement, StatementKind, TableRef, Translation, parse
 from fakes.bigquery.views import DEFAULT_REFRESH_MS, ViewDefinition
 from harness.ports import Clock, QueryResult, TableInfo
-from harness.schema.spec import TableSpec
+from harness.schema.spec import FieldSpec, TableSpec
 
 if TYPE_CHECKING:
     import duckdb
@@ -80,13 +80,15 @@ class ViewTables:
         labels: Mapping[str, str] | None = None,
         exists_ok: bool = False,
         or_replace: bool = False,
+        described: Sequence[FieldSpec] = (),
     ) -> TableInfo:
-        """Create a view whose schema is its query's; all-or-nothing (a bad query creates nothing)."""
+        """Create a view whose schema is its query's; all-or-nothing (a bad query creates nothing).
+        ``described``: a schema sent with the view, whose column descriptions the view keeps."""
         with self._lock:
             existing = self._tables.get((project, dataset_id, table_id))
             if existing is not None and exists_ok and not or_replace:
                 return self._info(existing)
-            schema = self._view_schema(project, definition)
+            schema = _with_descriptions(self._view_schema(project, definition), described)
             spec = TableSpec(
                 table_id=table_id, schema=schema, description=description, labels=dict(labels or {})
             )
@@ -175,3 +177,13 @@ def _literal(value: object, placeholder: str) -> str:
     if isinstance(value, datetime | date | time):
         return "'" + value.isoformat() + "'"
     return placeholder
+
+
+def _with_descriptions(schema: Sequence[FieldSpec], described: Sequence[FieldSpec]) -> tuple[FieldSpec, ...]:
+    """The query's columns with the descriptions of the same-named columns of ``described``."""
+    names = {f.name.lower(): f for f in schema}
+    unknown = [f.name for f in described if f.name.lower() not in names]
+    if unknown:
+        raise InvalidTableSchema(detail=f"{unknown[0]} is not a column of the view's query")
+    notes = {f.name.lower(): f.description for f in described if f.description is not None}
+    return tuple(replace(f, description=notes.get(f.name.lower(), f.description)) for f in schema)
