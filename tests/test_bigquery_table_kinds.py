@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import google.auth.credentials
@@ -393,3 +393,48 @@ def test_view_column_descriptions(client: bigquery.Client, dataset: str) -> None
     updated = client.update_table(created, ["schema"])
     assert [f.description for f in updated.schema] == ["w", "how often"]
     assert _rows(client, f"SELECT word_count FROM `{dataset}.v` WHERE word = 'a'") == [{"word_count": 3}]
+
+
+# ------------------------------------------------------------------------------ partition decorators
+
+
+def test_partition_decorators(client: bigquery.Client, dataset: str, clock: ManualClock) -> None:
+    """Backfilling an ingestion-time table through ``t$YYYYMMDD``, reading and deleting one partition."""
+    table = bigquery.Table(f"{PROJECT}.{dataset}.events", schema=[bigquery.SchemaField("n", "INT64")])
+    table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY)
+    client.create_table(table)
+    assert client.insert_rows_json(f"{PROJECT}.{dataset}.events$20251231", [{"n": 1}, {"n": 2}]) == []
+    assert client.insert_rows_json(f"{PROJECT}.{dataset}.events", [{"n": 3}]) == []
+    found = _rows(
+        client,
+        f"SELECT n, _PARTITIONDATE AS d FROM `{dataset}.events` "
+        "WHERE _PARTITIONDATE < CURRENT_DATE() ORDER BY n",
+    )
+    assert found == [{"n": 1, "d": date(2025, 12, 31)}, {"n": 2, "d": date(2025, 12, 31)}]
+    listed = client.list_rows(f"{PROJECT}.{dataset}.events$20251231")
+    assert sorted(row["n"] for row in listed) == [1, 2]
+    client.delete_table(f"{PROJECT}.{dataset}.events$20251231")
+    assert [row["n"] for row in client.list_rows(f"{PROJECT}.{dataset}.events")] == [3]
+
+
+def test_partition_decorator_refusals(client: bigquery.Client, dataset: str) -> None:
+    plain = client.create_table(
+        bigquery.Table(f"{PROJECT}.{dataset}.plain", schema=[bigquery.SchemaField("n", "INT64")])
+    )
+    with pytest.raises(gexc.BadRequest) as unpartitioned:
+        client.insert_rows_json(f"{PROJECT}.{dataset}.plain$20260101", [{"n": 1}])
+    message = (
+        "Cannot read partition information from a table that is not partitioned: "
+        f"{PROJECT}:{dataset}.plain$20260101"
+    )
+    assert_wire_error(_wire_error(unpartitioned.value), bq.NotPartitioned, message)
+    by_column = bigquery.Table(f"{PROJECT}.{dataset}.by_day", schema=[bigquery.SchemaField("d", "DATE")])
+    by_column.time_partitioning = bigquery.TimePartitioning(field="d")
+    client.create_table(by_column)
+    with pytest.raises(gexc.BadRequest) as streamed:
+        client.insert_rows_json(f"{PROJECT}.{dataset}.by_day$20260101", [{"d": "2026-01-01"}])
+    assert_wire_error(_wire_error(streamed.value), bq.StreamingToColumnPartition)
+    with pytest.raises(gexc.BadRequest) as malformed:
+        client.delete_table(f"{PROJECT}.{dataset}.by_day$2026")
+    assert_wire_error(_wire_error(malformed.value), bq.InvalidPartitionDecorator)
+    assert client.get_table(plain.reference).num_rows == 0

@@ -45,6 +45,7 @@ from fakes.bigquery import (
     string_conversions,
     window_aggregates,
 )
+from fakes.bigquery import partition_decorators as decorators
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.collation import column_collation_sql
 from fakes.bigquery.exceptions import (
@@ -60,6 +61,7 @@ from fakes.bigquery.exceptions import (
     raise_first,
 )
 from fakes.bigquery.function_passes import register_macros
+from fakes.bigquery.partition_decorators import split as split_decorator
 from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.range_partitioning import RangePartitioning, validate_range
@@ -339,6 +341,13 @@ class BigQueryEngine(ViewTables, StatementRunner):
         self, project: str, dataset_id: str, table_id: str, *, not_found_ok: bool = False
     ) -> None:
         with self._lock:
+            if split_decorator(table_id)[1] is not None:  # a partition: its rows go, the table stays
+                table = self._table(project, dataset_id, table_id)
+                where, params = self._partition_rows(table, table_id)
+                self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)}{where}", params)
+                table.modified = self.clock.now()
+                self._save_table(table)
+                return
             key = (project, dataset_id, table_id)
             if key not in self._tables:
                 if not_found_ok:
@@ -362,10 +371,14 @@ class BigQueryEngine(ViewTables, StatementRunner):
             self._save_table(table)
 
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
-        table = self._tables.get((project, dataset_id, table_id))
+        """The table, also by a partition decorator's id (``t$20260105``) once that is checked."""
+        base, partition = split_decorator(table_id)
+        table = self._tables.get((project, dataset_id, base))
         if table is None:
             self._dataset(project, dataset_id)
             raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
+        if partition is not None:
+            decorators.check(table.ref, table.spec, table.range_partitioning, partition)
         return table
 
     def _info(self, table: Table) -> TableInfo:
@@ -459,6 +472,8 @@ class BigQueryEngine(ViewTables, StatementRunner):
                 table.buffer_until = until
             if table.spec.time_partitioning is not None and table.spec.time_partitioning.field is None:
                 extra[INGEST_COL] = now
+            if (partition := split_decorator(table_id)[1]) is not None:
+                extra[INGEST_COL] = decorators.ingestion_time(table.ref, table.spec, partition)
             self._append(table, converted, extra)
             table.modified = now
             self._save_table(table)
@@ -500,16 +515,26 @@ class BigQueryEngine(ViewTables, StatementRunner):
             if table.view is not None:
                 raise CannotListView(kind=table.view.table_type)
             self._expire_partitions(table)
-            total = self._conn.execute(f"SELECT count(*) FROM {self._storage_sql(table.ref)}").fetchone()[0]
+            where, params = self._partition_rows(table, table_id)
+            storage = self._storage_sql(table.ref)
+            total = self._conn.execute(f"SELECT count(*) FROM {storage}{where}", params).fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"
             schema = table.spec.schema
             read = intervals.read_column_sql
             columns = ", ".join(read(quote_ident(f.name), f.type.value, f.is_repeated) for f in schema)
             window = f"ORDER BY rowid{limit} OFFSET {int(start_index)}"
-            result = self._conn.execute(
-                f"SELECT {columns} FROM {self._storage_sql(table.ref)} {window}"
-            ).fetchall()
+            result = self._conn.execute(f"SELECT {columns} FROM {storage}{where} {window}", params).fetchall()
             return [row_from_storage(schema, values) for values in result], total
+
+    def _partition_rows(self, table: Table, table_id: str) -> tuple[str, list[Any]]:
+        """`` WHERE ...`` matching the rows of a decorated id's partition; nothing undecorated."""
+        partition = split_decorator(table_id)[1]
+        if partition is None:
+            return "", []
+        condition, params = decorators.rows_filter(
+            table.spec, table.range_partitioning, partition, INGEST_COL
+        )
+        return f" WHERE {condition}", params
 
     # ------------------------------------------------------------------------- BigQuery rules
 

@@ -172,6 +172,40 @@ class InvalidRangePartitioning(BigQueryError, InvalidRequestError):
     )
 
 
+class NotPartitioned(BigQueryError, InvalidRequestError):
+    """A partition decorator (``t$20260105``) on a table that is not partitioned."""
+
+    status = 400
+    reason = "invalid"
+    template = "Cannot read partition information from a table that is not partitioned: {table}"
+    confirmed = (
+        "GoogleCloudPlatform/DataflowJavaSDK#620 and alexvanboxel/pubsub-backup#1 (insertAll into "
+        "project:dataset.table$20180326, 400 invalid)"
+    )
+
+
+class InvalidPartitionDecorator(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Invalid partition decorator in {table}"
+    searched = (
+        "searched issues for a BigQuery 400 on a malformed decorator (wepay/kafka-connect-bigquery#104 "
+        "has $2018226 but quotes no server text); the wording is ours"
+    )
+
+
+class StreamingToColumnPartition(BigQueryError, InvalidRequestError):
+    """insertAll into a decorated column-partitioned table (its rows choose their partition)."""
+
+    status = 400
+    reason = "invalid"
+    template = "Streaming to metadata partition of column based partitioning table {table} is disallowed."
+    searched = (
+        'apache/camel-quarkus#4025 quotes "Streaming to metadata partition of column based '
+        'partitioning table ... is disallowed" with the table elided; how BigQuery names it is a guess'
+    )
+
+
 # ------------------------------------------------------- service-side failures (fault injection)
 # BigQuery answers these on its own, not because of the request; the harness answers them when a
 # scenario or a test arms a warehouse fault (``harness.faults``). The google-cloud-bigquery client

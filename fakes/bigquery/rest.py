@@ -39,6 +39,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.faults import error_for
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
+from fakes.bigquery.partition_decorators import decorated_resource
 from fakes.bigquery.range_partitioning import RangePartitioning
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
@@ -233,7 +234,8 @@ def create_app(
     @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_get(project: str, dataset_id: str, table_id: str) -> JSONResponse:
         wire.check(call("get_table", [table_id]))
-        return JSONResponse(_table_resource(engine, engine.get_table(project, dataset_id, table_id)))
+        body = _table_resource(engine, engine.get_table(project, dataset_id, table_id))
+        return JSONResponse(decorated_resource(body, table_id))
 
     @app.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     @app.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
