@@ -158,6 +158,9 @@ def test_ddl_views(client: bigquery.Client, dataset: str) -> None:
     assert _rows(client, f"SELECT * FROM `{dataset}.short`") == [{"one": 1}]
     client.query(f"CREATE VIEW IF NOT EXISTS `{dataset}.short` AS SELECT 2 AS two").result()
     assert _rows(client, f"SELECT * FROM `{dataset}.short`") == [{"one": 1}]
+    client.query(f"CREATE VIEW `{dataset}.named` (w, n) AS SELECT word, word_count FROM `{source}`").result()
+    assert [f.name for f in client.get_table(f"{dataset}.named").schema] == ["w", "n"]
+    assert _rows(client, f"SELECT w FROM `{dataset}.named` WHERE n = 5") == [{"w": "b"}]
     drop = client.query(f"DROP VIEW `{dataset}.short`")
     drop.result()
     assert drop.statement_type == "DROP_VIEW"

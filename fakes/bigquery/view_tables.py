@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fakes.bigquery.catalog import Table
 from fakes.bigquery.exceptions import InvalidTableSchema, UnsupportedByFake, ViewNotWritable
 from fakes.bigquery.sql import ParsedStatement, StatementKind, TableRef, Translation, parse
+from fakes.bigquery.types import quote_ident
 from fakes.bigquery.views import DEFAULT_REFRESH_MS, ViewDefinition
 from harness.ports import Clock, QueryResult, TableInfo
 from harness.schema.spec import FieldSpec, TableSpec
@@ -142,7 +143,15 @@ class ViewTables:
             raise UnsupportedByFake(
                 f"A view's query must be a query, not {statement.kind.value}", reason="invalid"
             )
-        return self.dry_run(project, definition.query).schema
+        schema = self.dry_run(project, definition.query).schema
+        if not definition.columns:
+            return schema
+        if len(definition.columns) != len(schema):
+            raise UnsupportedByFake(
+                f"The view names {len(definition.columns)} columns, its query returns {len(schema)}",
+                reason="invalid",
+            )
+        return tuple(replace(f, name=name) for f, name in zip(schema, definition.columns, strict=True))
 
     def _refresh_views(self, referenced: Sequence[Table], target: Table | None) -> None:
         """Before a statement runs: views hold no rows to write, and each view read is rebuilt."""
@@ -167,7 +176,9 @@ class ViewTables:
             body = _CLOCK_PLACEHOLDER.sub(
                 lambda m: _literal(params.get(m.group(1)), m.group(0)), translation.sql
             )
-            self._conn.execute(f"CREATE OR REPLACE VIEW {self._view_sql(table.ref)} AS {body}")
+            names = ", ".join(quote_ident(name) for name in table.view.columns)
+            view = self._view_sql(table.ref) + (f" ({names})" if names else "")
+            self._conn.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
         finally:
             busy.discard(table.ref)
 

@@ -41,18 +41,24 @@ class ViewDefinition:
     query: str
     materialized: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    """``CREATE VIEW v (x, y) AS ...``: the view's own names for the query's columns, in order."""
 
     @property
     def table_type(self) -> str:
         return "MATERIALIZED_VIEW" if self.materialized else "VIEW"
 
     def to_json(self) -> dict[str, Any]:
-        return {"query": self.query, "materialized": self.materialized, "options": dict(self.options)}
+        body = {"query": self.query, "materialized": self.materialized, "options": dict(self.options)}
+        return body | {"columns": list(self.columns)}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> ViewDefinition:
         return cls(
-            query=body["query"], materialized=bool(body["materialized"]), options=body.get("options") or {}
+            query=body["query"],
+            materialized=bool(body["materialized"]),
+            options=body.get("options") or {},
+            columns=tuple(body.get("columns") or ()),
         )
 
 
@@ -122,7 +128,9 @@ def run_ddl(engine: ViewDdlTarget, statement: ParsedStatement, options: Mapping[
         if read is not None:  # stored fully qualified: the view's query must not depend on a job's defaults
             node.set("catalog", exp.to_identifier(read.project, quoted=True))
             node.set("db", exp.to_identifier(read.dataset, quoted=True))
+    named = tree.this.expressions if isinstance(tree.this, exp.Schema) else []
     definition = ViewDefinition(
+        columns=tuple(column.name for column in named),
         query=query.sql(dialect="bigquery"),
         materialized=statement.kind is StatementKind.CREATE_MATERIALIZED_VIEW,
     )
