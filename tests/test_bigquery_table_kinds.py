@@ -344,8 +344,8 @@ def test_kinds_survive_a_reopened_engine(tmp_path: Path) -> None:
     engine.query(PROJECT, "CREATE VIEW ds.v AS SELECT id + 1 AS next FROM ds.i")
     engine.close()
     reopened = BigQueryEngine(clock, tmp_path)
-    assert reopened.view_fields(PROJECT, "ds", "r") == {"rangePartitioning": by_range.to_api()}
-    assert reopened.view_fields(PROJECT, "ds", "v")["type"] == "VIEW"
+    assert reopened.kind_fields(PROJECT, "ds", "r") == {"rangePartitioning": by_range.to_api()}
+    assert reopened.kind_fields(PROJECT, "ds", "v")["type"] == "VIEW"
     assert reopened.query(PROJECT, "SELECT next FROM ds.v").rows == [{"next": 8}]
     found = reopened.query(PROJECT, "SELECT _PARTITIONDATE AS d FROM ds.i").rows
     assert found == [{"d": START.date()}]
@@ -441,3 +441,24 @@ def test_partition_decorator_refusals(client: bigquery.Client, dataset: str) -> 
         client.delete_table(f"{PROJECT}.{dataset}.by_day$2026")
     assert_wire_error(_wire_error(malformed.value), bq.InvalidPartitionDecorator)
     assert client.get_table(plain.reference).num_rows == 0
+
+
+def test_replacing_keeps_the_partitioning_spec(client: bigquery.Client, dataset: str) -> None:
+    """CREATE OR REPLACE TABLE may read the table it replaces, and may not change its partitioning."""
+    client.query(
+        f"CREATE TABLE `{dataset}.r` (id INT64) PARTITION BY RANGE_BUCKET(id, GENERATE_ARRAY(0, 100, 10))"
+    ).result()
+    client.query(f"INSERT `{dataset}.r` (id) VALUES (1), (2)").result()
+    client.query(
+        f"CREATE OR REPLACE TABLE `{dataset}.r` PARTITION BY RANGE_BUCKET(id, GENERATE_ARRAY(0, 100, 10)) "
+        f"AS SELECT id * 10 AS id FROM `{dataset}.r`"
+    ).result()
+    assert sorted(row["id"] for row in client.list_rows(f"{dataset}.r")) == [10, 20]
+    with pytest.raises(gexc.BadRequest) as changed:
+        client.query(f"CREATE OR REPLACE TABLE `{dataset}.r` (id INT64)").result()
+    message = (
+        "Cannot replace a table with a different partitioning spec. "
+        "Instead, DROP the table, and then recreate it."
+    )
+    assert_wire_error(_wire_error(changed.value), bq.PartitioningSpecChanged, message)
+    assert client.get_table(f"{dataset}.r").range_partitioning is not None

@@ -16,7 +16,7 @@ from sqlglot import exp
 from fakes.bigquery import ingestion_time, range_partitioning, ranges, views
 from fakes.bigquery.exceptions import ColumnAlreadyExists, InvalidPartitionExpression, UnsupportedByFake
 from fakes.bigquery.sql import ParsedStatement, StatementKind, listed_tables
-from harness.ports import DatasetInfo, QueryResult, TableInfo
+from harness.ports import DatasetInfo, NotFoundError, QueryResult, TableInfo
 from harness.schema.spec import (
     DatasetSpec,
     FieldMode,
@@ -58,6 +58,8 @@ class DdlTarget(Protocol):
     ) -> None: ...
 
     def truncate(self, project: str, dataset_id: str, table_id: str) -> None: ...
+
+    def kind_fields(self, project: str, dataset_id: str, table_id: str) -> dict[str, Any]: ...
 
     def insert_rows(
         self, project: str, dataset_id: str, table_id: str, rows: Sequence[Mapping[str, Any]]
@@ -132,8 +134,6 @@ def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
     tree = statement.tree
     ref = statement.target
     assert ref is not None
-    if tree.args.get("replace"):
-        engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=True)
     rows: list[dict[str, Any]] = []
     if statement.kind is StatementKind.CREATE_TABLE_AS_SELECT:
         result = engine.query(ref.project, tree.expression.sql(dialect="bigquery"))
@@ -154,6 +154,9 @@ def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
         require_partition_filter=bool(options.get("require_partition_filter", False)),
         labels=options.get("labels") or {},
     )
+    if tree.args.get("replace"):  # after the query, which may read the table it replaces
+        _check_replace(engine, statement, partitioning, by_range)
+        engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=True)
     engine.create_table(
         ref.project, ref.dataset, spec, exists_ok=bool(tree.args.get("exists")), range_partitioning=by_range
     )
@@ -162,6 +165,23 @@ def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
     return QueryResult(
         rows=[], statement_type=statement.kind.value, affected_rows=len(rows) if rows else None
     )
+
+
+def _check_replace(
+    engine: DdlTarget,
+    statement: ParsedStatement,
+    partitioning: TimePartitioning | None,
+    by_range: range_partitioning.RangePartitioning | None,
+) -> None:
+    """``CREATE OR REPLACE TABLE`` keeps the partitioning spec of the table it replaces."""
+    ref = statement.target
+    assert ref is not None
+    try:
+        current = engine.get_table(ref.project, ref.dataset, ref.table)
+    except NotFoundError:
+        return
+    old_range = engine.kind_fields(ref.project, ref.dataset, ref.table).get("rangePartitioning")
+    range_partitioning.check_replace(current.spec.time_partitioning, old_range, partitioning, by_range)
 
 
 def _alter(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:

@@ -172,6 +172,21 @@ class InvalidRangePartitioning(BigQueryError, InvalidRequestError):
     )
 
 
+class PartitioningSpecChanged(BigQueryError, InvalidRequestError):
+    """``CREATE OR REPLACE TABLE`` over a table partitioned otherwise."""
+
+    status = 400
+    reason = "invalid"
+    template = (
+        "Cannot replace a table with a different partitioning spec. Instead, DROP the table, and then "
+        "recreate it."
+    )
+    confirmed = (
+        "dataform-co/dataform#590 (the text); z3z1ma/target-bigquery#134 and airbytehq/airbyte#56415 "
+        "(the same text; newer responses append the new and existing specs, which the fake does not)"
+    )
+
+
 class NotPartitioned(BigQueryError, InvalidRequestError):
     """A partition decorator (``t$20260105``) on a table that is not partitioned."""
 

@@ -19,12 +19,13 @@ from sqlglot import exp
 from fakes.bigquery.exceptions import (
     InvalidRangePartitioning,
     PartitionFilterRequired,
+    PartitioningSpecChanged,
     RangePartitionFieldNotFound,
     RangePartitionFieldType,
 )
 from fakes.bigquery.partitions import unfiltered_scans
 from fakes.bigquery.sql import ParsedStatement, TableRef
-from harness.schema.spec import FieldType, TableSpec
+from harness.schema.spec import FieldType, TableSpec, TimePartitioning
 
 #: BigQuery's limit on the partitions of one table (docs, "Quotas and limits": 10,000).
 MAX_PARTITIONS = 10_000
@@ -126,3 +127,16 @@ def check_filters(
         partitioning = required(ref)
         assert partitioning is not None
         raise PartitionFilterRequired(table=ref.dotted, columns=partitioning.field)
+
+
+def check_replace(
+    old_time: TimePartitioning | None,
+    old_range: Mapping[str, Any] | None,
+    new_time: TimePartitioning | None,
+    new_range: RangePartitioning | None,
+) -> None:
+    """BigQuery refuses to replace a table by one partitioned differently (expirations aside)."""
+    old = (old_time and (old_time.type, old_time.field), old_range)
+    new = (new_time and (new_time.type, new_time.field), new_range.to_api() if new_range else None)
+    if old != new:
+        raise PartitioningSpecChanged()

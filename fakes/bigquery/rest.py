@@ -78,7 +78,7 @@ def _table_resource(engine: BigQueryEngine, info: TableInfo) -> dict[str, Any]:
     # An empty table has no bytes; measuring one costs a scan the count already did.
     num_bytes = engine.num_bytes(info.project, info.dataset_id, info.table_id) if info.num_rows else 0
     body = render.table_resource(info, location=location, num_bytes=num_bytes)
-    return body | engine.view_fields(info.project, info.dataset_id, info.table_id)
+    return body | engine.kind_fields(info.project, info.dataset_id, info.table_id)
 
 
 def _query_page(
@@ -228,7 +228,7 @@ def create_app(
         page, token = page_of(infos, request)
         listing = render.table_list(page, token, len(infos))
         for entry, info in zip(listing["tables"], page, strict=True):
-            entry.update(engine.view_fields(project, dataset_id, info.table_id, listing=True))
+            entry.update(engine.kind_fields(project, dataset_id, info.table_id, listing=True))
         return JSONResponse(listing)
 
     @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")

@@ -129,7 +129,7 @@ class ViewTables:
             table.modified = self.clock.now()
             self._save_table(table)
 
-    def view_fields(
+    def kind_fields(
         self, project: str, dataset_id: str, table_id: str, *, listing: bool = False
     ) -> dict[str, Any]:
         """The resource fields of a view, materialized view or range-partitioned table."""
