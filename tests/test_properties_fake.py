@@ -139,12 +139,8 @@ def select_all(warehouse: FakeWarehouse, spec: TableSpec) -> list[dict[str, Any]
     """``SELECT *``, with a filter that satisfies ``requirePartitionFilter`` when it is set."""
     partitioning = spec.time_partitioning
     if spec.require_partition_filter and partitioning is not None:
-        if partitioning.field is None:
-            # The fake cannot evaluate _PARTITIONTIME (see test_ingestion_time_pseudo_column below),
-            # so such a table can only be read with tabledata.list, which BigQuery never filters.
-            found, _ = warehouse.engine.list_rows(PROJECT, DATASET, spec.table_id)
-            return found
-        column = f"`{partitioning.field}`"
+        # An ingestion-time table is filtered on its pseudo-column, which SELECT * never returns.
+        column = f"`{partitioning.field}`" if partitioning.field is not None else "_PARTITIONTIME"
         where = f" WHERE {column} IS NULL OR {column} IS NOT NULL"
     else:
         where = ""
@@ -294,7 +290,6 @@ def test_tabledata_list_returns_the_rows() -> None:
         )
 
 
-@pytest.mark.xfail(strict=True, raises=InvalidRequestError, reason="the fake has no _PARTITIONTIME column")
 def test_ingestion_time_pseudo_column() -> None:
     """BigQuery's own 'without a filter over column(s) ... _PARTITIONTIME' error names this filter."""
     spec = TableSpec(

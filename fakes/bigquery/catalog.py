@@ -14,8 +14,10 @@ from datetime import datetime
 
 import duckdb
 
+from fakes.bigquery.range_partitioning import RangePartitioning
 from fakes.bigquery.sql import TableRef
 from fakes.bigquery.types import quote_ident
+from fakes.bigquery.views import ViewDefinition
 from harness.ports import DatasetInfo
 from harness.schema.spec import DatasetSpec, TableSpec
 
@@ -81,9 +83,14 @@ class Table:
     created: datetime
     modified: datetime
     buffer_until: datetime | None = None
+    view: ViewDefinition | None = None
+    """A view's or materialized view's query (:mod:`fakes.bigquery.views`); None for a table."""
+    range_partitioning: RangePartitioning | None = None
 
     def to_json(self) -> str:
         body = self.spec.to_api(self.ref.project, self.ref.dataset)
+        body["view"] = self.view.to_json() if self.view else None
+        body["rangePartitioning"] = self.range_partitioning.to_api() if self.range_partitioning else None
         body["created"] = self.created.isoformat()
         body["modified"] = self.modified.isoformat()
         body["bufferUntil"] = self.buffer_until.isoformat() if self.buffer_until else None
@@ -99,6 +106,8 @@ class Table:
             created=datetime.fromisoformat(body["created"]),
             modified=datetime.fromisoformat(body["modified"]),
             buffer_until=datetime.fromisoformat(buffer_until) if buffer_until else None,
+            view=ViewDefinition.from_json(body["view"]) if body.get("view") else None,
+            range_partitioning=RangePartitioning.from_api(body.get("rangePartitioning")),
         )
 
 

@@ -9,14 +9,14 @@ import the engine that imports it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlglot import exp
 
-from fakes.bigquery import ranges
+from fakes.bigquery import ingestion_time, range_partitioning, ranges, views
 from fakes.bigquery.exceptions import ColumnAlreadyExists, InvalidPartitionExpression, UnsupportedByFake
 from fakes.bigquery.sql import ParsedStatement, StatementKind, listed_tables
-from harness.ports import DatasetInfo, QueryResult, TableInfo
+from harness.ports import DatasetInfo, NotFoundError, QueryResult, TableInfo
 from harness.schema.spec import (
     DatasetSpec,
     FieldMode,
@@ -38,7 +38,13 @@ class DdlTarget(Protocol):
     ) -> None: ...
 
     def create_table(
-        self, project: str, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False
+        self,
+        project: str,
+        dataset_id: str,
+        spec: TableSpec,
+        *,
+        exists_ok: bool = False,
+        range_partitioning: range_partitioning.RangePartitioning | None = None,
     ) -> TableInfo: ...
 
     def get_table(self, project: str, dataset_id: str, table_id: str) -> TableInfo: ...
@@ -52,6 +58,8 @@ class DdlTarget(Protocol):
     ) -> None: ...
 
     def truncate(self, project: str, dataset_id: str, table_id: str) -> None: ...
+
+    def kind_fields(self, project: str, dataset_id: str, table_id: str) -> dict[str, Any]: ...
 
     def insert_rows(
         self, project: str, dataset_id: str, table_id: str, rows: Sequence[Mapping[str, Any]]
@@ -108,6 +116,8 @@ def run(engine: DdlTarget, project: str, statement: ParsedStatement) -> QueryRes
         return QueryResult(rows=[], statement_type=kind.value)
     ref = statement.target
     assert ref is not None
+    if kind in views.VIEW_KINDS:
+        return views.run_ddl(cast(views.ViewDdlTarget, engine), statement, _options(tree))
     if kind is StatementKind.DROP_TABLE:
         engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=bool(tree.args.get("exists")))
         return QueryResult(rows=[], statement_type=kind.value)
@@ -124,8 +134,6 @@ def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
     tree = statement.tree
     ref = statement.target
     assert ref is not None
-    if tree.args.get("replace"):
-        engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=True)
     rows: list[dict[str, Any]] = []
     if statement.kind is StatementKind.CREATE_TABLE_AS_SELECT:
         result = engine.query(ref.project, tree.expression.sql(dialect="bigquery"))
@@ -134,7 +142,8 @@ def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
     else:
         schema = tuple(_column(col) for col in tree.this.expressions if isinstance(col, exp.ColumnDef))
     options = _options(tree)
-    partitioning = _partitioning(tree, options)
+    by_range = range_partitioning.from_ddl(_partition_expression(tree))
+    partitioning = _partitioning(tree, options) if by_range is None else None
     clustering = tuple(col.name for col in _cluster_columns(tree))
     spec = TableSpec(
         table_id=ref.table,
@@ -145,12 +154,34 @@ def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
         require_partition_filter=bool(options.get("require_partition_filter", False)),
         labels=options.get("labels") or {},
     )
-    engine.create_table(ref.project, ref.dataset, spec, exists_ok=bool(tree.args.get("exists")))
+    if tree.args.get("replace"):  # after the query, which may read the table it replaces
+        _check_replace(engine, statement, partitioning, by_range)
+        engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=True)
+    engine.create_table(
+        ref.project, ref.dataset, spec, exists_ok=bool(tree.args.get("exists")), range_partitioning=by_range
+    )
     if rows:
         engine.insert_rows(ref.project, ref.dataset, ref.table, rows)
     return QueryResult(
         rows=[], statement_type=statement.kind.value, affected_rows=len(rows) if rows else None
     )
+
+
+def _check_replace(
+    engine: DdlTarget,
+    statement: ParsedStatement,
+    partitioning: TimePartitioning | None,
+    by_range: range_partitioning.RangePartitioning | None,
+) -> None:
+    """``CREATE OR REPLACE TABLE`` keeps the partitioning spec of the table it replaces."""
+    ref = statement.target
+    assert ref is not None
+    try:
+        current = engine.get_table(ref.project, ref.dataset, ref.table)
+    except NotFoundError:
+        return
+    old_range = engine.kind_fields(ref.project, ref.dataset, ref.table).get("rangePartitioning")
+    range_partitioning.check_replace(current.spec.time_partitioning, old_range, partitioning, by_range)
 
 
 def _alter(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
@@ -260,12 +291,17 @@ def _property(tree: exp.Create, kind: type[exp.Expression]) -> Any:
     return None
 
 
-def _partitioning(tree: exp.Create, options: dict[str, Any]) -> TimePartitioning | None:
+def _partition_expression(tree: exp.Create) -> exp.Expression | None:
     properties = tree.args.get("properties")
     partition = None
     for prop in properties.expressions if properties is not None else []:
         if isinstance(prop, exp.PartitionedByProperty):
             partition = prop.this
+    return partition
+
+
+def _partitioning(tree: exp.Create, options: dict[str, Any]) -> TimePartitioning | None:
+    partition = _partition_expression(tree)
     if partition is None:
         return None
     unit = PartitionType.DAY
@@ -275,11 +311,14 @@ def _partitioning(tree: exp.Create, options: dict[str, Any]) -> TimePartitioning
     elif isinstance(partition, exp.TimestampTrunc | exp.DatetimeTrunc | exp.DateTrunc):
         column = partition.this
         unit = PartitionType(partition.unit.name.upper())
+    if isinstance(column, exp.Identifier) and column.name.upper() in ingestion_time.PSEUDO_COLUMNS:
+        column = exp.column(column.name)  # PARTITION BY _PARTITIONDATE
     if not isinstance(column, exp.Column):
         raise InvalidPartitionExpression()
     days = options.get("partition_expiration_days")
     expiration = int(float(days) * 86_400_000) if days is not None else None
-    return TimePartitioning(type=unit, field=column.name, expiration_ms=expiration)
+    ingested = column.name.upper() in ingestion_time.PSEUDO_COLUMNS  # PARTITION BY _PARTITIONDATE
+    return TimePartitioning(type=unit, field=None if ingested else column.name, expiration_ms=expiration)
 
 
 def _cluster_columns(tree: exp.Create) -> list[exp.Column]:

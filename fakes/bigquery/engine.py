@@ -36,6 +36,7 @@ from fakes.bigquery import (
     buckets,
     cast_formats,
     exact_aggregates,
+    ingestion_time,
     interval_aggregates,
     intervals,
     json_functions,
@@ -44,9 +45,11 @@ from fakes.bigquery import (
     string_conversions,
     window_aggregates,
 )
+from fakes.bigquery import partition_decorators as decorators
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.collation import column_collation_sql
 from fakes.bigquery.exceptions import (
+    CannotListView,
     DatasetAlreadyExists,
     DatasetInUse,
     DatasetNotFound,
@@ -54,11 +57,14 @@ from fakes.bigquery.exceptions import (
     TableAlreadyExists,
     TableNotFound,
     ValueRejected,
+    ViewNotWritable,
     raise_first,
 )
 from fakes.bigquery.function_passes import register_macros
+from fakes.bigquery.partition_decorators import split as split_decorator
 from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
+from fakes.bigquery.range_partitioning import RangePartitioning, validate_range
 from fakes.bigquery.results import map_duckdb_error
 from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.schema_changes import schema_additions
@@ -73,6 +79,7 @@ from fakes.bigquery.types import (
     row_from_storage,
     row_to_storage,
 )
+from fakes.bigquery.view_tables import ViewTables
 from harness.ports import (
     Clock,
     DatasetInfo,
@@ -87,7 +94,7 @@ STREAMING_BUFFER_TTL = timedelta(minutes=30)
 DATA_SUFFIX = "$data"
 
 
-class BigQueryEngine(StatementRunner):
+class BigQueryEngine(ViewTables, StatementRunner):
     """BigQuery semantics over one DuckDB connection; thread-safe (one lock, DuckDB is fast).
 
     This half owns storage and the catalog (projects, datasets, tables, rows); running statements
@@ -238,9 +245,22 @@ class BigQueryEngine(StatementRunner):
     # --------------------------------------------------------------------------------- tables
 
     def create_table(
-        self, project: str, dataset_id: str, spec: TableSpec, *, exists_ok: bool = False
+        self,
+        project: str,
+        dataset_id: str,
+        spec: TableSpec,
+        *,
+        exists_ok: bool = False,
+        range_partitioning: RangePartitioning | None = None,
     ) -> TableInfo:
-        raise_first(rules.validate_table(spec))
+        # requirePartitionFilter needs a partitioning; integer-range is one the rules do not see.
+        raise_first(
+            rules.validate_table(
+                replace(spec, require_partition_filter=False) if range_partitioning else spec
+            )
+        )
+        if range_partitioning is not None:
+            validate_range(range_partitioning, spec)
         with self._lock:
             self._dataset(project, dataset_id)
             existing = self._tables.get((project, dataset_id, spec.table_id))
@@ -260,7 +280,9 @@ class BigQueryEngine(StatementRunner):
                 columns.append(f"{quote_ident(INGEST_COL)} TIMESTAMPTZ")
             self._conn.execute(f"CREATE TABLE {self._storage_sql(ref)} ({', '.join(columns)})")
             now = self.clock.now()
-            table = Table(ref=ref, spec=spec, created=now, modified=now)
+            table = Table(
+                ref=ref, spec=spec, created=now, modified=now, range_partitioning=range_partitioning
+            )
             self._create_view(table)
             self._tables[(project, dataset_id, spec.table_id)] = table
             self._save_table(table)
@@ -319,6 +341,13 @@ class BigQueryEngine(StatementRunner):
         self, project: str, dataset_id: str, table_id: str, *, not_found_ok: bool = False
     ) -> None:
         with self._lock:
+            if split_decorator(table_id)[1] is not None:  # a partition: its rows go, the table stays
+                table = self._table(project, dataset_id, table_id)
+                where, params = self._partition_rows(table, table_id)
+                self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)}{where}", params)
+                table.modified = self.clock.now()
+                self._save_table(table)
+                return
             key = (project, dataset_id, table_id)
             if key not in self._tables:
                 if not_found_ok:
@@ -327,6 +356,7 @@ class BigQueryEngine(StatementRunner):
                 raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
             table = self._tables.pop(key)
             self._conn.execute(f"DROP VIEW {self._view_sql(table.ref)}")
+            self._conn.execute(f"DROP VIEW IF EXISTS {self._view_sql(ingestion_time.pseudo_ref(table.ref))}")
             self._conn.execute(f"DROP TABLE {self._storage_sql(table.ref)}")
             if store := self._stores.get(project):
                 store.forget_table(dataset_id, table_id)
@@ -341,10 +371,14 @@ class BigQueryEngine(StatementRunner):
             self._save_table(table)
 
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
-        table = self._tables.get((project, dataset_id, table_id))
+        """The table, also by a partition decorator's id (``t$20260105``) once that is checked."""
+        base, partition = split_decorator(table_id)
+        table = self._tables.get((project, dataset_id, base))
         if table is None:
             self._dataset(project, dataset_id)
             raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
+        if partition is not None:
+            decorators.check(table.ref, table.spec, table.range_partitioning, partition)
         return table
 
     def _info(self, table: Table) -> TableInfo:
@@ -372,9 +406,16 @@ class BigQueryEngine(StatementRunner):
         )
 
     def _create_view(self, table: Table) -> None:
+        if table.view is not None:
+            self._refresh_view(table)
+            return
         columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
         view, storage = self._view_sql(table.ref), self._storage_sql(table.ref)
         self._conn.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} FROM {storage}")
+        if ingestion_time.applies(table.spec):
+            pseudo = self._view_sql(ingestion_time.pseudo_ref(table.ref))
+            body = ingestion_time.view_sql(table.spec, storage, INGEST_COL)
+            self._conn.execute(f"CREATE OR REPLACE VIEW {pseudo} AS {body}")
 
     def _storage_name(self, ref: TableRef, *, write: bool) -> StorageName:
         suffix = DATA_SUFFIX if write else ""
@@ -409,6 +450,8 @@ class BigQueryEngine(StatementRunner):
         """
         with self._lock:
             table = self._table(project, dataset_id, table_id)
+            if table.view is not None:
+                raise ViewNotWritable(table=table.ref.dotted, kind=table.view.table_type)
             schema = table.spec.schema
             converted: list[dict[str, Any]] = []
             errors: list[RowError] = []
@@ -429,6 +472,8 @@ class BigQueryEngine(StatementRunner):
                 table.buffer_until = until
             if table.spec.time_partitioning is not None and table.spec.time_partitioning.field is None:
                 extra[INGEST_COL] = now
+            if (partition := split_decorator(table_id)[1]) is not None:
+                extra[INGEST_COL] = decorators.ingestion_time(table.ref, table.spec, partition)
             self._append(table, converted, extra)
             table.modified = now
             self._save_table(table)
@@ -467,16 +512,18 @@ class BigQueryEngine(StatementRunner):
         """Rows in insertion order (``tabledata.list``) and the table's total row count."""
         with self._lock:
             table = self._table(project, dataset_id, table_id)
+            if table.view is not None:
+                raise CannotListView(kind=table.view.table_type)
             self._expire_partitions(table)
-            total = self._conn.execute(f"SELECT count(*) FROM {self._storage_sql(table.ref)}").fetchone()[0]
+            where, params = self._partition_rows(table, table_id)
+            storage = self._storage_sql(table.ref)
+            total = self._conn.execute(f"SELECT count(*) FROM {storage}{where}", params).fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"
             schema = table.spec.schema
             read = intervals.read_column_sql
             columns = ", ".join(read(quote_ident(f.name), f.type.value, f.is_repeated) for f in schema)
             window = f"ORDER BY rowid{limit} OFFSET {int(start_index)}"
-            result = self._conn.execute(
-                f"SELECT {columns} FROM {self._storage_sql(table.ref)} {window}"
-            ).fetchall()
+            result = self._conn.execute(f"SELECT {columns} FROM {storage}{where} {window}", params).fetchall()
             return [row_from_storage(schema, values) for values in result], total
 
     def copy_rows(self, source: TableRef, destination: TableRef) -> int:
@@ -501,6 +548,16 @@ class BigQueryEngine(StatementRunner):
             self._expire_partitions(table)
             view = self._view_sql(table.ref)
             self._conn.execute(f"COPY (SELECT * FROM {view}) TO {_sql_string(path)} ({options})")
+
+    def _partition_rows(self, table: Table, table_id: str) -> tuple[str, list[Any]]:
+        """`` WHERE ...`` matching the rows of a decorated id's partition; nothing undecorated."""
+        partition = split_decorator(table_id)[1]
+        if partition is None:
+            return "", []
+        condition, params = decorators.rows_filter(
+            table.spec, table.range_partitioning, partition, INGEST_COL
+        )
+        return f" WHERE {condition}", params
 
     # ------------------------------------------------------------------------- BigQuery rules
 

@@ -5,7 +5,7 @@ upper boundary plus the expiration has passed: daily partitions with a 6 h expir
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,22 +21,39 @@ PSEUDO_COLUMNS = "_PARTITION_LOAD_TIME, _PARTITIONDATE, _PARTITIONTIME"
 
 def check_partition_filters(statement: ParsedStatement, spec_for: Callable[[TableRef], TableSpec]) -> None:
     """Every scan of a ``requirePartitionFilter`` table must filter on its partition column."""
+
+    def columns_for(ref: TableRef) -> set[str] | None:
+        spec = spec_for(ref)
+        partitioning = spec.time_partitioning
+        if not spec.require_partition_filter or partitioning is None:
+            return None
+        # An ingestion-time table is filtered on either pseudo-column.
+        return {partitioning.field.lower()} if partitioning.field else {"_partitiontime", "_partitiondate"}
+
+    for ref in unfiltered_scans(statement, columns_for):
+        field = spec_for(ref).time_partitioning.field  # type: ignore[union-attr]
+        raise PartitionFilterRequired(table=ref.dotted, columns=field or PSEUDO_COLUMNS)
+
+
+def unfiltered_scans(
+    statement: ParsedStatement, columns_for: Callable[[TableRef], set[str] | None]
+) -> Iterator[TableRef]:
+    """The tables the statement reads without a filter on one of their ``columns_for`` (lower
+    case; ``None``: no filter needed). Shared by time and integer-range partitioning."""
     for node in statement.tree.find_all(exp.Table):
         ref = node.meta.get("bq_ref")
         if ref is None or (ref == statement.target and statement.kind is StatementKind.INSERT):
             continue
-        spec = spec_for(ref)
-        partitioning = spec.time_partitioning
-        if not spec.require_partition_filter or partitioning is None:
+        columns = columns_for(ref)
+        if columns is None:
             continue
-        column = (partitioning.field or "_PARTITIONTIME").lower()
         names = {node.alias_or_name.lower(), ref.table.lower()}
         if not any(
-            col.name.lower() == column and (not col.table or col.table.lower() in names)
+            col.name.lower() in columns and (not col.table or col.table.lower() in names)
             for condition in _filters(node)
             for col in condition.find_all(exp.Column)
         ):
-            raise PartitionFilterRequired(table=ref.dotted, columns=partitioning.field or PSEUDO_COLUMNS)
+            yield ref
 
 
 def _filters(table: exp.Table) -> list[exp.Expression]:

@@ -25,13 +25,15 @@ from fakes.bigquery import (
     coltypes,
     ddl,
     information_schema,
+    ingestion_time,
+    range_partitioning,
     routine_statements,
     routines,
     script_syntax,
     scripts,
 )
 from fakes.bigquery import params as param_types
-from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
+from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, Table
 from fakes.bigquery.collate_params import bind_order_by_collations
 from fakes.bigquery.exceptions import (
     QueryDatasetNotFound,
@@ -105,6 +107,10 @@ class StatementRunner(ABC):
     @abstractmethod
     def _expire_partitions(self, table: Table) -> None:
         """Drop the partitions whose expiration passed on the injected clock."""
+
+    @abstractmethod
+    def _refresh_views(self, referenced: list[Table], target: Table | None) -> None:
+        """Refuse writes to views; rebuild the views a statement reads (:mod:`fakes.bigquery.views`)."""
 
     def query(
         self,
@@ -209,6 +215,11 @@ class StatementRunner(ABC):
         for table in referenced + ([target] if target else []):
             self._expire_partitions(table)
         check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
+        range_partitioning.check_filters(statement, self._range_filter_required)
+        self._refresh_views(referenced, target)
+        statement = ingestion_time.rewrite(
+            statement, lambda ref: ingestion_time.applies(self._resolve(ref).spec)
+        )
         statement, collations = bind_order_by_collations(statement, params)
         translation = self._translate(statement, target, referenced, params, collations)
         now = local_now(self.clock.now(), time_zone)
@@ -290,6 +301,10 @@ class StatementRunner(ABC):
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
 
+    def _range_filter_required(self, ref: TableRef) -> range_partitioning.RangePartitioning | None:
+        table = self._resolve(ref)
+        return table.range_partitioning if table.spec.require_partition_filter else None
+
     def _resolve(self, ref: TableRef) -> Table:
         table = self._tables.get((ref.project, ref.dataset, ref.table))
         if table is not None:
@@ -350,6 +365,8 @@ class StatementRunner(ABC):
                 affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
+        if affected and ingestion_time.applies(target.spec):
+            self._conn.execute(ingestion_time.stamp_sql(self._storage_sql(target.ref), INGEST_COL), [now])
         if affected:
             target.modified = now
             self._save_table(target)
@@ -400,7 +417,7 @@ class StatementRunner(ABC):
     def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
         total = 0
         for table in tables:
-            if (table.ref.project, table.ref.dataset, table.ref.table) not in self._tables:
+            if (table.ref.project, table.ref.dataset, table.ref.table) not in self._tables or table.view:
                 continue
             columns = [f for f in table.spec.schema if star or f.name.lower() in referenced_names]
             if not columns:

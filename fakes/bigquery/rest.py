@@ -24,9 +24,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fakes.bigquery import jobs_list
+from fakes.bigquery import jobs_list, rest_routines, views
 from fakes.bigquery import rest_resources as render
-from fakes.bigquery import rest_routines
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     InvalidTableResource,
@@ -43,6 +42,8 @@ from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timest
 from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
+from fakes.bigquery.partition_decorators import decorated_resource
+from fakes.bigquery.range_partitioning import RangePartitioning
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
     flag,
@@ -80,7 +81,8 @@ def _table_resource(engine: BigQueryEngine, info: TableInfo) -> dict[str, Any]:
         location = DEFAULT_LOCATION
     # An empty table has no bytes; measuring one costs a scan the count already did.
     num_bytes = engine.num_bytes(info.project, info.dataset_id, info.table_id) if info.num_rows else 0
-    return render.table_resource(info, location=location, num_bytes=num_bytes)
+    body = render.table_resource(info, location=location, num_bytes=num_bytes)
+    return body | engine.kind_fields(info.project, info.dataset_id, info.table_id)
 
 
 def _query_page(
@@ -206,18 +208,30 @@ def create_app(
         if not ref.get("tableId"):
             raise RequiredParameterMissing(name="tableReference.tableId")
         wire.check(call("create_table", [str(ref["tableId"])]))
-        unsupported = ("view", "materializedView", "externalDataConfiguration", "rangePartitioning")
-        for key in unsupported:
-            if body.get(key):
-                raise UnsupportedByFake(f"The emulator does not support {key} tables yet", reason="invalid")
+        if body.get("externalDataConfiguration"):
+            raise UnsupportedByFake(
+                "The emulator does not support externalDataConfiguration tables yet", reason="invalid"
+            )
         partitioning = body.get("timePartitioning") or None
         try:
             spec = TableSpec.from_api(body)
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidTableResource(detail=exc) from exc
+        if (definition := views.from_resource(body)) is not None:
+            info = engine.create_view(
+                project,
+                dataset_id,
+                ref["tableId"],
+                definition,
+                description=spec.description,
+                labels=spec.labels,
+                described=spec.schema,
+            )
+            return JSONResponse(_table_resource(engine, info))
         if partitioning and partitioning.get("requirePartitionFilter") and not spec.require_partition_filter:
             spec = replace(spec, require_partition_filter=True)
-        info = engine.create_table(project, dataset_id, spec)
+        by_range = RangePartitioning.from_api(body.get("rangePartitioning"))
+        info = engine.create_table(project, dataset_id, spec, range_partitioning=by_range)
         return JSONResponse(_table_resource(engine, info))
 
     @app.get(f"{base}/datasets/{{dataset_id}}/tables")
@@ -225,13 +239,17 @@ def create_app(
         wire.check(call("list_tables"))
         infos = engine.list_tables(project, dataset_id)
         page, token = page_of(infos, request)
-        return JSONResponse(render.table_list(page, token, len(infos)))
+        listing = render.table_list(page, token, len(infos))
+        for entry, info in zip(listing["tables"], page, strict=True):
+            entry.update(engine.kind_fields(project, dataset_id, info.table_id, listing=True))
+        return JSONResponse(listing)
 
     @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_get(project: str, dataset_id: str, table_id: str) -> JSONResponse:
         wire.check(call("get_table", [table_id]))
         info = engine.get_table(project, dataset_id, table_id)
-        return JSONResponse(kinds.overlay(info, _table_resource(engine, info)))
+        body = kinds.overlay(info, _table_resource(engine, info))
+        return JSONResponse(decorated_resource(body, table_id))
 
     @app.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     @app.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
@@ -239,6 +257,8 @@ def create_app(
         body = await json_body(request)
         wire.check(call("patch_table", [table_id]))
         current = engine.get_table(project, dataset_id, table_id)
+        if (definition := views.from_resource(body)) is not None:
+            engine.set_view_query(project, dataset_id, table_id, definition)
         schema = None
         if body.get("schema") is not None:
             try:

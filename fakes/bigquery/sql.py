@@ -53,6 +53,10 @@ class StatementKind(StrEnum):
     DROP_TABLE = "DROP_TABLE"
     DROP_SCHEMA = "DROP_SCHEMA"
     ALTER_TABLE = "ALTER_TABLE"
+    CREATE_VIEW = "CREATE_VIEW"
+    CREATE_MATERIALIZED_VIEW = "CREATE_MATERIALIZED_VIEW"
+    DROP_VIEW = "DROP_VIEW"
+    DROP_MATERIALIZED_VIEW = "DROP_MATERIALIZED_VIEW"
 
     @property
     def is_dml(self) -> bool:
@@ -178,12 +182,20 @@ def _classify(tree: exp.Expression) -> StatementKind:
             return StatementKind.CREATE_SCHEMA
         if kind == "TABLE":
             return StatementKind.CREATE_TABLE_AS_SELECT if tree.expression else StatementKind.CREATE_TABLE
+        if kind == "VIEW":  # fakes.bigquery.views runs these
+            properties = tree.args.get("properties")
+            listed = properties.expressions if properties is not None else []
+            materialized = any(isinstance(p, exp.MaterializedProperty) for p in listed)
+            return StatementKind.CREATE_MATERIALIZED_VIEW if materialized else StatementKind.CREATE_VIEW
     if isinstance(tree, exp.Drop):
         kind = (tree.args.get("kind") or "").upper()
         if kind == "SCHEMA":
             return StatementKind.DROP_SCHEMA
         if kind == "TABLE":
             return StatementKind.DROP_TABLE
+        if kind == "VIEW":
+            materialized = tree.args.get("materialized")
+            return StatementKind.DROP_MATERIALIZED_VIEW if materialized else StatementKind.DROP_VIEW
     if isinstance(tree, exp.Alter):
         return StatementKind.ALTER_TABLE
     construct = tree.key.upper() if tree.key else type(tree).__name__
