@@ -1,0 +1,166 @@
+"""The REST rows for Cloud KMS's key types beyond symmetric, added to ``fakes.kms.rest``'s table.
+
+asymmetricSign, asymmetricDecrypt, getPublicKey, macSign, macVerify (on CryptoKeyVersions),
+UpdateCryptoKey (PATCH on a CryptoKey) and generateRandomBytes (on a Location). Each handler only
+decodes the proto3 JSON request (``fakes.kms.protojson``) and calls the module that does the work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fakes.kms import asymmetric, key_update, locations, mac
+from fakes.kms.exceptions import InvalidJsonValue
+from fakes.kms.models import KmsBackend
+from fakes.kms.protojson import (
+    CRYPTO_KEY_VERSION_ALGORITHM,
+    PROTECTION_LEVEL,
+    PUBLIC_KEY_FORMAT,
+    bytes_field,
+    duration_field,
+    enum_field,
+    field,
+    int64_field,
+    timestamp_field,
+)
+
+if TYPE_CHECKING:
+    from fakes.kms.rest import _Call
+
+Row = tuple[str, str, str, Callable[["_Call"], Any]]
+_DIGESTS = ("sha256", "sha384", "sha512")
+
+
+def _digest(body: dict[str, Any]) -> dict[str, bytes] | None:
+    digest = field(body, "digest")
+    if digest is None:
+        return None
+    return {k: bytes_field(digest, k, f"digest.{k}") for k in _DIGESTS if field(digest, k) is not None}
+
+
+def _optional_bytes(body: dict[str, Any], camel: str, proto_name: str) -> bytes | None:
+    return None if field(body, camel) is None else bytes_field(body, camel, proto_name)
+
+
+def routes(backend: KmsBackend, location: str, crypto_key: str, version: str) -> list[Row]:
+    """(HTTP method, name pattern, verb, handler) rows, given ``rest``'s resource-name patterns."""
+
+    def sign(call: _Call) -> Any:
+        body = call.body
+        return asymmetric.asymmetric_sign(
+            backend,
+            call.name,
+            _digest(body),
+            _optional_bytes(body, "data", "data"),
+            digest_crc32c=int64_field(body, "digestCrc32c", "digest_crc32c"),
+            data_crc32c=int64_field(body, "dataCrc32c", "data_crc32c"),
+        )
+
+    def decrypt(call: _Call) -> Any:
+        return asymmetric.asymmetric_decrypt(
+            backend,
+            call.name,
+            bytes_field(call.body, "ciphertext", "ciphertext"),
+            int64_field(call.body, "ciphertextCrc32c", "ciphertext_crc32c"),
+        )
+
+    def public_key(call: _Call) -> Any:
+        raw = call.params.get("publicKeyFormat")
+        fmt = enum_field(
+            int(raw) if raw is not None and raw.isdigit() else raw,  # query strings carry numbers as text
+            PUBLIC_KEY_FORMAT,
+            "public_key_format",
+            "google.cloud.kms.v1.PublicKey.PublicKeyFormat",
+        )
+        return asymmetric.get_public_key(backend, call.name, fmt)
+
+    def mac_sign(call: _Call) -> Any:
+        return mac.mac_sign(
+            backend,
+            call.name,
+            bytes_field(call.body, "data", "data"),
+            int64_field(call.body, "dataCrc32c", "data_crc32c"),
+        )
+
+    def mac_verify(call: _Call) -> Any:
+        return mac.mac_verify(
+            backend,
+            call.name,
+            bytes_field(call.body, "data", "data"),
+            bytes_field(call.body, "mac", "mac"),
+            data_crc32c=int64_field(call.body, "dataCrc32c", "data_crc32c"),
+            mac_crc32c=int64_field(call.body, "macCrc32c", "mac_crc32c"),
+        )
+
+    def update_key(call: _Call) -> Any:
+        paths = key_update.mask_paths(call.params.get("updateMask", ""))
+        body = call.body
+        parsers: dict[str, Callable[[], Any]] = {
+            "labels": lambda: _labels(body.get("labels")),
+            "rotation_period": lambda: duration_field(
+                field(body, "rotationPeriod"), "crypto_key.rotation_period"
+            ),
+            "next_rotation_time": lambda: timestamp_field(
+                field(body, "nextRotationTime"), "crypto_key.next_rotation_time"
+            ),
+            "version_template.algorithm": lambda: enum_field(
+                (field(body, "versionTemplate") or {}).get("algorithm"),
+                CRYPTO_KEY_VERSION_ALGORITHM,
+                "crypto_key.version_template.algorithm",
+                "google.cloud.kms.v1.CryptoKeyVersion.CryptoKeyVersionAlgorithm",
+            ),
+        }
+        return key_update.update_crypto_key(backend, call.name, {p: parsers[p]() for p in paths})
+
+    def random_bytes(call: _Call) -> Any:
+        length = int64_field(call.body, "lengthBytes", "length_bytes") or 0
+        protection = enum_field(
+            field(call.body, "protectionLevel"),
+            PROTECTION_LEVEL,
+            "protection_level",
+            "google.cloud.kms.v1.ProtectionLevel",
+        )
+        return locations.generate_random_bytes(backend, call.name, length, protection)
+
+    return [
+        ("POST", version, "asymmetricSign", sign),
+        ("POST", version, "asymmetricDecrypt", decrypt),
+        ("GET", version + "/publicKey", "", lambda c: public_key(_up(c))),
+        ("POST", version, "macSign", mac_sign),
+        ("POST", version, "macVerify", mac_verify),
+        ("PATCH", crypto_key, "", update_key),
+        ("POST", location, "generateRandomBytes", random_bytes),
+    ]
+
+
+def create_fields(body: dict[str, Any], algorithm: str | None, protection: str | None) -> dict[str, Any]:
+    """CreateCryptoKey's version template (the model checks it) and rotation schedule."""
+    fields: dict[str, Any] = {
+        "algorithm": None if algorithm == "CRYPTO_KEY_VERSION_ALGORITHM_UNSPECIFIED" else algorithm,
+        "protection_level": None if protection == "PROTECTION_LEVEL_UNSPECIFIED" else protection,
+    }
+    period = duration_field(field(body, "rotationPeriod"), "crypto_key.rotation_period")
+    next_time = timestamp_field(field(body, "nextRotationTime"), "crypto_key.next_rotation_time")
+    if period is not None:
+        fields["rotation_period"] = period
+    if next_time is not None:
+        fields["next_rotation_time"] = next_time
+    return fields
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidJsonValue(field="crypto_key.labels", kind="TYPE_MESSAGE", detail=json.dumps(value))
+    return value
+
+
+def _up(call: _Call) -> _Call:
+    """``.../cryptoKeyVersions/1/publicKey`` names the version."""
+    return type(call)(call.name.rpartition("/")[0], call.params, call.body)
+
+
+__all__ = ["create_fields", "routes"]
