@@ -8,8 +8,8 @@ decodes the proto3 JSON request (``fakes.kms.protojson``) and calls the module t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from fakes.kms import asymmetric, key_update, locations, mac
 from fakes.kms.exceptions import InvalidJsonValue
@@ -26,21 +26,27 @@ from fakes.kms.protojson import (
     timestamp_field,
 )
 
-if TYPE_CHECKING:
-    from fakes.kms.rest import _Call
 
-Row = tuple[str, str, str, Callable[["_Call"], Any]]
+class _Call(Protocol):
+    """One request as ``fakes.kms.rest`` hands it to a handler (a protocol: no import circle)."""
+
+    name: str
+    params: Mapping[str, str]
+    body: Mapping[str, Any]
+
+
+Row = tuple[str, str, str, Callable[[_Call], Any]]
 _DIGESTS = ("sha256", "sha384", "sha512")
 
 
-def _digest(body: dict[str, Any]) -> dict[str, bytes] | None:
+def _digest(body: Mapping[str, Any]) -> dict[str, bytes] | None:
     digest = field(body, "digest")
     if digest is None:
         return None
     return {k: bytes_field(digest, k, f"digest.{k}") for k in _DIGESTS if field(digest, k) is not None}
 
 
-def _optional_bytes(body: dict[str, Any], camel: str, proto_name: str) -> bytes | None:
+def _optional_bytes(body: Mapping[str, Any], camel: str, proto_name: str) -> bytes | None:
     return None if field(body, camel) is None else bytes_field(body, camel, proto_name)
 
 
@@ -74,7 +80,7 @@ def routes(backend: KmsBackend, location: str, crypto_key: str, version: str) ->
             "public_key_format",
             "google.cloud.kms.v1.PublicKey.PublicKeyFormat",
         )
-        return asymmetric.get_public_key(backend, call.name, fmt)
+        return asymmetric.get_public_key(backend, call.name.removesuffix("/publicKey"), fmt)
 
     def mac_sign(call: _Call) -> Any:
         return mac.mac_sign(
@@ -127,7 +133,7 @@ def routes(backend: KmsBackend, location: str, crypto_key: str, version: str) ->
     return [
         ("POST", version, "asymmetricSign", sign),
         ("POST", version, "asymmetricDecrypt", decrypt),
-        ("GET", version + "/publicKey", "", lambda c: public_key(_up(c))),
+        ("GET", version + "/publicKey", "", public_key),
         ("POST", version, "macSign", mac_sign),
         ("POST", version, "macVerify", mac_verify),
         ("PATCH", crypto_key, "", update_key),
@@ -135,7 +141,7 @@ def routes(backend: KmsBackend, location: str, crypto_key: str, version: str) ->
     ]
 
 
-def create_fields(body: dict[str, Any], algorithm: str | None, protection: str | None) -> dict[str, Any]:
+def create_fields(body: Mapping[str, Any], algorithm: str | None, protection: str | None) -> dict[str, Any]:
     """CreateCryptoKey's version template (the model checks it) and rotation schedule."""
     fields: dict[str, Any] = {
         "algorithm": None if algorithm == "CRYPTO_KEY_VERSION_ALGORITHM_UNSPECIFIED" else algorithm,
@@ -156,11 +162,6 @@ def _labels(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise InvalidJsonValue(field="crypto_key.labels", kind="TYPE_MESSAGE", detail=json.dumps(value))
     return value
-
-
-def _up(call: _Call) -> _Call:
-    """``.../cryptoKeyVersions/1/publicKey`` names the version."""
-    return type(call)(call.name.rpartition("/")[0], call.params, call.body)
 
 
 __all__ = ["create_fields", "routes"]

@@ -12,16 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fakes.kms import exceptions as errors
-
-if TYPE_CHECKING:
-    from fakes.kms.models import _CryptoKey, _Version
 
 MIN_PERIOD = timedelta(days=1)
 MAX_PERIOD = timedelta(days=36500)
 _SYMMETRIC = "ENCRYPT_DECRYPT"
+
+
+class _Numbered(Protocol):
+    number: int
+
+
+class Rotating(Protocol):
+    """What rotation reads and moves on a key (the model's key; a protocol so the model can use
+    this module without an import circle)."""
+
+    primary: int | None
+    rotation_period: timedelta | None
+    next_rotation_time: datetime | None
 
 
 def check(purpose: str, period: timedelta | None, next_time: datetime | None) -> None:
@@ -34,7 +44,7 @@ def check(purpose: str, period: timedelta | None, next_time: datetime | None) ->
         raise errors.InvalidRotationPeriod(value=f"{period.total_seconds():g}s")
 
 
-def schedule(key: _CryptoKey) -> dict[str, Any]:
+def schedule(key: Rotating) -> dict[str, Any]:
     """The schedule fields of the CryptoKey resource (absent when not set, as in proto3 JSON)."""
     fields: dict[str, Any] = {}
     if key.rotation_period is not None:
@@ -44,7 +54,7 @@ def schedule(key: _CryptoKey) -> dict[str, Any]:
     return fields
 
 
-def apply_due(key: _CryptoKey, now: datetime, add_version: Callable[..., _Version]) -> None:
+def apply_due(key: Rotating, now: datetime, add_version: Callable[..., _Numbered]) -> None:
     """Make every rotation that fell due by ``now``; the caller holds the backend's lock."""
     while key.next_rotation_time is not None and now >= key.next_rotation_time:
         due = key.next_rotation_time
