@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import google_crc32c
 import pytest
@@ -24,7 +25,11 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import kms_v1
 from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 
+from fakes.kms import exceptions as kms_errors
+from fakes.kms.asymmetric import get_public_key
+from fakes.kms.mac import mac_sign, mac_verify
 from fakes.kms.models import KmsBackend
+from fakes.kms.persistence import PersistentKmsBackend
 from harness.clock import ManualClock
 from tests.test_kms_rest import _Emulator
 
@@ -436,3 +441,44 @@ def test_a_disabled_version_cannot_sign(client: kms_v1.KeyManagementServiceClien
     with pytest.raises(gexc.BadRequest) as info:
         client.asymmetric_sign(request={"name": version, "digest": {"sha256": bytes(32)}})
     assert _error(info.value)["message"] == f"{version} is not enabled, current state is: DISABLED."
+
+
+# ------------------------------------------------------------------------- restart, model
+def test_ec_mac_and_schedules_survive_a_restart(tmp_path: Path) -> None:
+    """Key material is derived from the seed again (never stored), so an EC public key and an HMAC
+    are the same after a restart; the template and rotation schedule are kept in the state file."""
+    clock = ManualClock()
+    first = PersistentKmsBackend(clock, 5, tmp_path / "kms.json")
+    first.create_key_ring("projects/p/locations/global", "r")
+    ring = "projects/p/locations/global/keyRings/r"
+    first.create_crypto_key(ring, "ec", purpose="ASYMMETRIC_SIGN", algorithm="EC_SIGN_P256_SHA256")
+    first.create_crypto_key(ring, "mac", purpose="MAC", algorithm="HMAC_SHA512", protection_level="HSM")
+    first.create_crypto_key(
+        ring, "sym", rotation_period=datetime.timedelta(days=7), next_rotation_time=clock.now()
+    )
+    ec_version, mac_version = (
+        f"{ring}/cryptoKeys/ec/cryptoKeyVersions/1",
+        f"{ring}/cryptoKeys/mac/cryptoKeyVersions/1",
+    )
+    pem = get_public_key(first, ec_version)["pem"]
+    tag = mac_sign(first, mac_version, b"data")["mac"]
+
+    second = PersistentKmsBackend(clock, 5, tmp_path / "kms.json")
+    assert get_public_key(second, ec_version)["pem"] == pem
+    assert mac_verify(second, mac_version, b"data", tag)["success"]
+    assert mac_sign(second, mac_version, b"data")["protectionLevel"] == "HSM"
+    sym = second.get_crypto_key(f"{ring}/cryptoKeys/sym")
+    assert sym["rotationPeriod"] == datetime.timedelta(days=7)
+    assert sym["primary"]["name"].endswith("/cryptoKeyVersions/2")  # the rotation due at creation
+
+
+def test_the_model_refuses_unknown_purposes_and_unsupported_algorithms() -> None:
+    kms = KmsBackend(ManualClock(), seed=1)
+    kms.create_key_ring("projects/p/locations/global", "r")
+    ring = "projects/p/locations/global/keyRings/r"
+    with pytest.raises(kms_errors.UnsupportedPurpose):
+        kms.create_crypto_key(ring, "raw", purpose="RAW_ENCRYPT_DECRYPT")
+    with pytest.raises(kms_errors.UnsupportedVersionTemplate):
+        kms.create_crypto_key(ring, "pq", purpose="ASYMMETRIC_SIGN", algorithm="PQ_SIGN_ML_DSA_65")
+    with pytest.raises(kms_errors.UnsupportedVersionTemplate):
+        kms.create_crypto_key(ring, "ext", protection_level="EXTERNAL")

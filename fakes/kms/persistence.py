@@ -5,7 +5,8 @@ states, times and encryption counts) to one state file after every change, atomi
 (:mod:`fakes.statefile`). Key material and key ids are not saved: the backend must have a seed,
 and both are derived again from the seed and the resource name (:class:`~fakes.kms.envelope.Entropy`),
 so a ciphertext written before a restart still decrypts after it. The encryption count is saved so
-a restarted key never reuses a nonce under the same material.
+a restarted key never reuses a nonce under the same material. RSA keys are the exception: their
+primes cannot be drawn from the seed, so an RSA version has a new key pair after a restart.
 
 Kept apart from :mod:`fakes.kms.models`, which stays the in-memory model every tier uses.
 """
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fakes.kms import algorithms
 from fakes.kms.envelope import KEY_ID_LENGTH
 from fakes.kms.models import KmsBackend, VersionState, _CryptoKey, _Version
 from fakes.kms.resources import KeyRingResource
@@ -66,6 +68,7 @@ class PersistentKmsBackend(KmsBackend):
     destroy_version = _saves(KmsBackend.destroy_version)
     restore_version = _saves(KmsBackend.restore_version)
     encrypt = _saves(KmsBackend.encrypt)
+    edit_crypto_key = _saves(KmsBackend.edit_crypto_key)
 
     def save(self) -> None:
         with self._lock:
@@ -93,6 +96,11 @@ class PersistentKmsBackend(KmsBackend):
                 create_time=datetime.fromisoformat(item["create_time"]),
                 destroy_scheduled_duration=timedelta(seconds=item["destroy_scheduled_seconds"]),
                 primary=item["primary"],
+                # absent from state files written before the key types beyond symmetric
+                algorithm=item.get("algorithm", algorithms.SYMMETRIC),
+                protection_level=item.get("protection_level", "SOFTWARE"),
+                rotation_period=_seconds(item.get("rotation_period_seconds")),
+                next_rotation_time=_time(item.get("next_rotation_time")),
             )
             for version in item["versions"]:
                 state = VersionState(version["state"])
@@ -103,13 +111,19 @@ class PersistentKmsBackend(KmsBackend):
                     create_time=datetime.fromisoformat(version["create_time"]),
                     material=None
                     if state is VersionState.DESTROYED
-                    else self._entropy.derive("material", name, 32),
+                    else algorithms.material(key.algorithm, self._material_source(name)),
+                    algorithm=key.algorithm,
+                    protection_level=key.protection_level,
                     state=state,
                     destroy_time=_time(version["destroy_time"]),
                     destroy_event_time=_time(version["destroy_event_time"]),
                     encryptions=version["encryptions"],
                 )
             self._crypto_keys[key.name] = key
+
+    def _material_source(self, name: str) -> Callable[[int], bytes]:
+        """The seeded bytes a version's material is made from, as the model draws them."""
+        return functools.partial(self._entropy.derive, "material", name)
 
 
 def _key_data(key: _CryptoKey) -> dict[str, Any]:
@@ -120,6 +134,10 @@ def _key_data(key: _CryptoKey) -> dict[str, Any]:
         "create_time": key.create_time.isoformat(),
         "destroy_scheduled_seconds": key.destroy_scheduled_duration.total_seconds(),
         "primary": key.primary,
+        "algorithm": key.algorithm,
+        "protection_level": key.protection_level,
+        "rotation_period_seconds": key.rotation_period.total_seconds() if key.rotation_period else None,
+        "next_rotation_time": key.next_rotation_time.isoformat() if key.next_rotation_time else None,
         "versions": [
             {
                 "number": v.number,
@@ -136,6 +154,10 @@ def _key_data(key: _CryptoKey) -> dict[str, Any]:
 
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
+
+
+def _seconds(value: float | None) -> timedelta | None:
+    return timedelta(seconds=value) if value is not None else None
 
 
 __all__ = ["PersistentKmsBackend"]
