@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import google_crc32c
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes, keywrap, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
@@ -482,3 +483,139 @@ def test_the_model_refuses_unknown_purposes_and_unsupported_algorithms() -> None
         kms.create_crypto_key(ring, "pq", purpose="ASYMMETRIC_SIGN", algorithm="PQ_SIGN_ML_DSA_65")
     with pytest.raises(kms_errors.UnsupportedVersionTemplate):
         kms.create_crypto_key(ring, "ext", protection_level="EXTERNAL")
+
+
+# ---------------------------------------------------------------------------- key import
+def _import_job(
+    client: kms_v1.KeyManagementServiceClient, method: kms_v1.ImportJob.ImportMethod
+) -> kms_v1.ImportJob:
+    """Google's create_import_job and check_state_import_job samples."""
+    created = client.create_import_job(
+        {
+            "parent": RING,
+            "import_job_id": "job",
+            "import_job": {"import_method": method, "protection_level": kms_v1.ProtectionLevel.HSM},
+        }
+    )
+    job = client.get_import_job(name=created.name)
+    assert job.state == kms_v1.ImportJob.ImportJobState.ACTIVE
+    assert job.public_key.pem.startswith("-----BEGIN PUBLIC KEY-----")
+    return job
+
+
+def _key_for_import(client: kms_v1.KeyManagementServiceClient, purpose: Purpose, algorithm: Algorithm) -> str:
+    """Google's create_key_for_import sample."""
+    key = client.create_crypto_key(
+        {
+            "parent": RING,
+            "crypto_key_id": "imported",
+            "crypto_key": {
+                "purpose": purpose,
+                "version_template": {"algorithm": algorithm},
+                "import_only": True,
+            },
+            "skip_initial_version_creation": True,
+        }
+    )
+    assert key.import_only
+    return key.name
+
+
+def test_import_manually_wrapped_key(client: kms_v1.KeyManagementServiceClient) -> None:
+    """Google's import_manually_wrapped_key sample: an EC key, AES-KWP under RSA-OAEP SHA-1."""
+    key_name = _key_for_import(client, Purpose.ASYMMETRIC_SIGN, Algorithm.EC_SIGN_P256_SHA256)
+    job = _import_job(client, kms_v1.ImportJob.ImportMethod.RSA_OAEP_3072_SHA1_AES_256)
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    formatted_key = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    kwp_key = os.urandom(32)
+    wrapped_target_key = keywrap.aes_key_wrap_with_padding(kwp_key, formatted_key)
+    import_job_pub = serialization.load_pem_public_key(bytes(job.public_key.pem, "UTF-8"))
+    wrapped_kwp_key = import_job_pub.encrypt(
+        kwp_key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    )
+    version = client.import_crypto_key_version(
+        {
+            "parent": key_name,
+            "import_job": job.name,
+            "algorithm": Algorithm.EC_SIGN_P256_SHA256,
+            "rsa_aes_wrapped_key": wrapped_kwp_key + wrapped_target_key,
+        }
+    )
+    assert version.state == kms_v1.CryptoKeyVersion.CryptoKeyVersionState.ENABLED
+    assert version.import_job == job.name
+
+    signature = _sign(client, version.name, b"imported", "sha256")
+    key.public_key().verify(signature, b"imported", ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(gexc.BadRequest):
+        client.create_crypto_key_version(parent=key_name, crypto_key_version={})
+
+
+def test_import_a_symmetric_key_wrapped_by_rsa_oaep_alone(client: kms_v1.KeyManagementServiceClient) -> None:
+    key_name = _key_for_import(client, Purpose.ENCRYPT_DECRYPT, Algorithm.GOOGLE_SYMMETRIC_ENCRYPTION)
+    job = _import_job(client, kms_v1.ImportJob.ImportMethod.RSA_OAEP_3072_SHA256)
+    public = serialization.load_pem_public_key(job.public_key.pem.encode())
+    material = os.urandom(32)
+    wrapped = public.encrypt(
+        material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    )
+    version = client.import_crypto_key_version(
+        {
+            "parent": key_name,
+            "import_job": job.name,
+            "algorithm": Algorithm.GOOGLE_SYMMETRIC_ENCRYPTION,
+            "wrapped_key": wrapped,
+        }
+    )
+    client.update_crypto_key_primary_version(name=key_name, crypto_key_version_id="1")
+    ciphertext = client.encrypt(request={"name": key_name, "plaintext": b"byok"}).ciphertext
+    assert client.decrypt(request={"name": key_name, "ciphertext": ciphertext}).plaintext == b"byok"
+    assert version.name.endswith("/cryptoKeyVersions/1")
+
+
+def test_a_key_that_does_not_unwrap_is_import_failed(client: kms_v1.KeyManagementServiceClient) -> None:
+    key_name = _key_for_import(client, Purpose.ASYMMETRIC_SIGN, Algorithm.EC_SIGN_P256_SHA256)
+    job = _import_job(client, kms_v1.ImportJob.ImportMethod.RSA_OAEP_3072_SHA256_AES_256)
+    version = client.import_crypto_key_version(
+        {
+            "parent": key_name,
+            "import_job": job.name,
+            "algorithm": Algorithm.EC_SIGN_P256_SHA256,
+            "rsa_aes_wrapped_key": os.urandom(384 + 48),
+        }
+    )
+    assert version.state == kms_v1.CryptoKeyVersion.CryptoKeyVersionState.IMPORT_FAILED
+    assert version.import_failure_reason == (
+        "The key material in the import request couldn't be unwrapped or wasn't formatted correctly"
+    )
+    short = client.import_crypto_key_version(
+        {
+            "parent": key_name,
+            "import_job": job.name,
+            "algorithm": Algorithm.EC_SIGN_P256_SHA256,
+            "wrapped_key": b"x",
+        }
+    )
+    assert short.import_failure_reason == "Wrapped key is too short"
+
+
+def test_import_jobs_expire_after_three_days(
+    client: kms_v1.KeyManagementServiceClient, emulator: _Emulator
+) -> None:
+    key_name = _key_for_import(client, Purpose.ENCRYPT_DECRYPT, Algorithm.GOOGLE_SYMMETRIC_ENCRYPTION)
+    job = _import_job(client, kms_v1.ImportJob.ImportMethod.RSA_OAEP_3072_SHA256)
+    assert [j.name for j in client.list_import_jobs(parent=RING)] == [job.name]
+    emulator.clock.advance(datetime.timedelta(days=3))
+    assert client.get_import_job(name=job.name).state == kms_v1.ImportJob.ImportJobState.EXPIRED
+    with pytest.raises(gexc.BadRequest) as info:
+        client.import_crypto_key_version(
+            {
+                "parent": key_name,
+                "import_job": job.name,
+                "algorithm": Algorithm.GOOGLE_SYMMETRIC_ENCRYPTION,
+                "wrapped_key": bytes(384),
+            }
+        )
+    assert _error(info.value)["status"] == "FAILED_PRECONDITION"

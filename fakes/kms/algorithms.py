@@ -99,6 +99,11 @@ def version_template(purpose: str, algorithm: str | None, protection_level: str 
     return algorithm, protection
 
 
+def curve(algorithm: str) -> ec.EllipticCurve:
+    """The curve of an EC_SIGN_* algorithm."""
+    return _CURVES[algorithm]
+
+
 def material(algorithm: str, derive: Callable[[int], bytes]) -> bytes:
     """New key material; ``derive(n)`` gives n bytes (seeded or random), RSA keys are always random."""
     spec = ALGORITHMS[algorithm]

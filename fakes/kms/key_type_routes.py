@@ -11,11 +11,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from fakes.kms import asymmetric, key_update, locations, mac
-from fakes.kms.exceptions import InvalidJsonValue
+from fakes.kms import asymmetric, imports, key_update, locations, mac
+from fakes.kms.exceptions import InvalidJsonValue, UnsupportedVersionTemplate
 from fakes.kms.models import KmsBackend
 from fakes.kms.protojson import (
     CRYPTO_KEY_VERSION_ALGORITHM,
+    IMPORT_METHOD,
     PROTECTION_LEVEL,
     PUBLIC_KEY_FORMAT,
     bytes_field,
@@ -50,8 +51,14 @@ def _optional_bytes(body: Mapping[str, Any], camel: str, proto_name: str) -> byt
     return None if field(body, camel) is None else bytes_field(body, camel, proto_name)
 
 
-def routes(backend: KmsBackend, location: str, crypto_key: str, version: str) -> list[Row]:
-    """(HTTP method, name pattern, verb, handler) rows, given ``rest``'s resource-name patterns."""
+def routes(
+    backend: KmsBackend,
+    patterns: tuple[str, str, str, str],
+    page: Callable[[list[dict[str, Any]], str, Any], Any],
+) -> list[Row]:
+    """(HTTP method, name pattern, verb, handler) rows, given ``rest``'s resource-name patterns
+    (location, key ring, crypto key, version) and its list pagination."""
+    location, key_ring, crypto_key, version = patterns
 
     def sign(call: _Call) -> Any:
         body = call.body
@@ -130,7 +137,55 @@ def routes(backend: KmsBackend, location: str, crypto_key: str, version: str) ->
         )
         return locations.generate_random_bytes(backend, call.name, length, protection)
 
+    def create_import_job(call: _Call) -> Any:
+        parent = call.name.removesuffix("/importJobs")
+        method = enum_field(
+            field(call.body, "importMethod"),
+            IMPORT_METHOD,
+            "import_job.import_method",
+            "google.cloud.kms.v1.ImportJob.ImportMethod",
+        )
+        protection = enum_field(
+            field(call.body, "protectionLevel"),
+            PROTECTION_LEVEL,
+            "import_job.protection_level",
+            "google.cloud.kms.v1.ProtectionLevel",
+        )
+        job_id = call.params.get("importJobId", "")
+        return imports.create_import_job(backend, parent, job_id, method, protection)
+
+    def import_version(call: _Call) -> Any:
+        body = call.body
+        if field(body, "cryptoKeyVersion"):
+            raise UnsupportedVersionTemplate(
+                field="crypto_key_version (re-import)", value=body["cryptoKeyVersion"]
+            )
+        algorithm = enum_field(
+            field(body, "algorithm"),
+            CRYPTO_KEY_VERSION_ALGORITHM,
+            "algorithm",
+            "google.cloud.kms.v1.CryptoKeyVersion.CryptoKeyVersionAlgorithm",
+        )
+        wrapped = _optional_bytes(body, "rsaAesWrappedKey", "rsa_aes_wrapped_key")
+        if wrapped is None:
+            wrapped = bytes_field(body, "wrappedKey", "wrapped_key")
+        return imports.import_crypto_key_version(
+            backend,
+            call.name.removesuffix("/cryptoKeyVersions"),
+            algorithm,
+            str(field(body, "importJob") or ""),
+            wrapped,
+        )
+
+    def list_import_jobs(call: _Call) -> Any:
+        jobs = imports.list_import_jobs(backend, call.name.removesuffix("/importJobs"))
+        return page(jobs, "importJobs", call)
+
     return [
+        ("POST", key_ring + "/importJobs", "", create_import_job),
+        ("GET", key_ring + "/importJobs", "", list_import_jobs),
+        ("GET", key_ring + "/importJobs/[^/:]+", "", lambda c: imports.get_import_job(backend, c.name)),
+        ("POST", crypto_key + "/cryptoKeyVersions", "import", import_version),
         ("POST", version, "asymmetricSign", sign),
         ("POST", version, "asymmetricDecrypt", decrypt),
         ("GET", version + "/publicKey", "", public_key),
@@ -153,6 +208,8 @@ def create_fields(body: Mapping[str, Any], algorithm: str | None, protection: st
         fields["rotation_period"] = period
     if next_time is not None:
         fields["next_rotation_time"] = next_time
+    if field(body, "importOnly"):
+        fields["import_only"] = True
     return fields
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from fakes.kms import algorithms, rotation
 from fakes.kms import exceptions as errors
@@ -44,6 +45,7 @@ class VersionState(StrEnum):
     DISABLED = "DISABLED"
     DESTROY_SCHEDULED = "DESTROY_SCHEDULED"
     DESTROYED = "DESTROYED"
+    IMPORT_FAILED = "IMPORT_FAILED"
 
 
 # ---------------------------------------------------------------------------------------- names
@@ -64,7 +66,7 @@ def require_name(name: str, kind: str) -> None:
         raise errors.InvalidResourceType(name=name)
 
 
-def _require_id(field_name: str, value: str) -> None:
+def require_id(field_name: str, value: str) -> None:
     if not _RESOURCE_ID.fullmatch(value):
         raise errors.InvalidResourceId(field=field_name, value=value)
 
@@ -83,6 +85,8 @@ class _Version:
     """Counts encryptions, so a seeded nonce is never reused under this version's material."""
     algorithm: str = ALGORITHM
     protection_level: str = PROTECTION_LEVEL
+    imported: dict[str, Any] = field(default_factory=dict)
+    """importJob, importTime or importFailureReason of an imported version (``fakes.kms.imports``)."""
 
     def settle(self, now: datetime) -> None:
         """Finish a scheduled destruction whose time has come."""
@@ -104,6 +108,7 @@ class _Version:
             resource["destroyTime"] = self.destroy_time
         if self.destroy_event_time is not None:
             resource["destroyEventTime"] = self.destroy_event_time
+        resource.update(self.imported)  # type: ignore[typeddict-item]
         return resource
 
 
@@ -121,6 +126,7 @@ class _CryptoKey:
     protection_level: str = PROTECTION_LEVEL
     rotation_period: timedelta | None = None
     next_rotation_time: datetime | None = None
+    import_only: bool = False
 
     def resource(self) -> CryptoKeyResource:
         resource = CryptoKeyResource(
@@ -132,6 +138,8 @@ class _CryptoKey:
             destroyScheduledDuration=self.destroy_scheduled_duration,
         )
         resource.update(rotation.schedule(self))
+        if self.import_only:
+            resource["importOnly"] = True  # type: ignore[typeddict-unknown-key]
         if self.primary is not None:
             resource["primary"] = self.versions[self.primary].resource()
         return resource
@@ -148,6 +156,8 @@ class KmsBackend:
         self._key_rings: dict[str, KeyRingResource] = {}
         self._crypto_keys: dict[str, _CryptoKey] = {}
         self._random_calls = 0
+        self.import_jobs: dict[str, Any] = {}
+        """ImportJobs by name (``fakes.kms.imports`` owns them; kept here so reset forgets them)."""
 
     def reset(self) -> None:
         """Forget every resource; the seed stays, so a replay after reset repeats the same bytes."""
@@ -155,11 +165,12 @@ class KmsBackend:
             self._key_rings.clear()
             self._crypto_keys.clear()
             self._random_calls = 0
+            self.import_jobs.clear()
 
     # ------------------------------------------------------------------------------- key rings
     def create_key_ring(self, parent: str, key_ring_id: str) -> KeyRingResource:
         require_name(parent, "Location")
-        _require_id("key_ring_id", key_ring_id)
+        require_id("key_ring_id", key_ring_id)
         name = f"{parent}/keyRings/{key_ring_id}"
         with self._lock:
             if name in self._key_rings:
@@ -189,11 +200,14 @@ class KmsBackend:
         protection_level: str | None = None,
         rotation_period: timedelta | None = None,
         next_rotation_time: datetime | None = None,
+        import_only: bool = False,
     ) -> CryptoKeyResource:
         """Like CreateCryptoKey: version 1 is created and made primary unless skipped."""
-        _require_id("crypto_key_id", crypto_key_id)
+        require_id("crypto_key_id", crypto_key_id)
         algorithm, protection_level = algorithms.version_template(purpose, algorithm, protection_level)
         rotation.check(purpose, rotation_period, next_rotation_time)
+        if import_only and not skip_initial_version:
+            raise errors.ImportOnlyKey(detail="An import-only CryptoKey must skip initial version creation.")
         name = f"{key_ring_name}/cryptoKeys/{crypto_key_id}"
         with self._lock:
             self._key_ring(key_ring_name)
@@ -210,6 +224,7 @@ class KmsBackend:
                 protection_level=protection_level,
                 rotation_period=rotation_period,
                 next_rotation_time=next_rotation_time,
+                import_only=import_only,
             )
             self._crypto_keys[name] = key
             if not skip_initial_version:
@@ -241,7 +256,10 @@ class KmsBackend:
     def create_crypto_key_version(self, crypto_key_name: str) -> CryptoKeyVersionResource:
         """A new ENABLED version; like Cloud KMS it does not become primary by itself."""
         with self._lock:
-            return self._add_version(self._crypto_key(crypto_key_name)).resource()
+            key = self._crypto_key(crypto_key_name)
+            if key.import_only:
+                raise errors.ImportOnlyKey(detail=f"CryptoKey {crypto_key_name} is import-only.")
+            return self._add_version(key).resource()
 
     def rotate(self, crypto_key_name: str) -> CryptoKeyVersionResource:
         """Manual rotation: a new version that is made primary; old versions still decrypt."""
@@ -371,6 +389,30 @@ class KmsBackend:
             edit(key, self.clock.now())
             rotation.apply_due(key, self.clock.now(), self._add_version)
             return key.resource()
+
+    def add_imported_version(
+        self, crypto_key_name: str, algorithm: str, material: bytes | None, imported: dict[str, Any]
+    ) -> CryptoKeyVersionResource:
+        """ImportCryptoKeyVersion's result (``fakes.kms.imports`` unwraps): ENABLED with the given
+        material, or IMPORT_FAILED without. Like a created version it does not become primary."""
+        with self._lock:
+            key = self._crypto_key(crypto_key_name)
+            spec = algorithms.ALGORITHMS.get(algorithm)
+            if spec is None or spec.purpose != key.purpose:
+                raise errors.AlgorithmPurposeMismatch(algorithm=algorithm, purpose=key.purpose)
+            number = len(key.versions) + 1
+            version = _Version(
+                name=f"{key.name}/cryptoKeyVersions/{number}",
+                number=number,
+                create_time=self.clock.now(),
+                material=material,
+                state=VersionState.ENABLED if material is not None else VersionState.IMPORT_FAILED,
+                algorithm=algorithm,
+                protection_level=key.protection_level,
+                imported=imported,
+            )
+            key.versions[number] = version
+            return version.resource()
 
     def random_bytes(self, length: int) -> bytes:
         """GenerateRandomBytes: seeded like every other byte the model makes, so a replay repeats it."""

@@ -111,12 +111,24 @@ PUBLIC_KEY_FORMAT = {
     "XWING_RAW_BYTES": 4,
 }
 
+IMPORT_METHOD = {
+    "IMPORT_METHOD_UNSPECIFIED": 0,
+    "RSA_OAEP_3072_SHA1_AES_256": 1,
+    "RSA_OAEP_4096_SHA1_AES_256": 2,
+    "RSA_OAEP_3072_SHA256_AES_256": 3,
+    "RSA_OAEP_4096_SHA256_AES_256": 4,
+    "RSA_OAEP_3072_SHA256": 5,
+    "RSA_OAEP_4096_SHA256": 6,
+}
+IMPORT_JOB_STATE = {"IMPORT_JOB_STATE_UNSPECIFIED": 0, "PENDING_GENERATION": 1, "ACTIVE": 2, "EXPIRED": 3}
+
 _ENUM_FIELDS: dict[str, dict[str, int]] = {
     "state": CRYPTO_KEY_VERSION_STATE,
     "protectionLevel": PROTECTION_LEVEL,
     "purpose": CRYPTO_KEY_PURPOSE,
     "algorithm": CRYPTO_KEY_VERSION_ALGORITHM,
     "publicKeyFormat": PUBLIC_KEY_FORMAT,
+    "importMethod": IMPORT_METHOD,
 }
 
 _INT32_FIELDS = {"totalSize"}
@@ -159,7 +171,9 @@ def to_json(value: Any, *, int_enums: bool, key: str | None = None) -> Any:
     if isinstance(value, timedelta):
         return _duration(value)
     if isinstance(value, str) and key in _ENUM_FIELDS:
-        return _ENUM_FIELDS[key].get(value, value) if int_enums else value
+        if not int_enums:
+            return value
+        return _ENUM_FIELDS[key].get(value, IMPORT_JOB_STATE.get(value, value) if key == "state" else value)
     return value
 
 

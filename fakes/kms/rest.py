@@ -218,7 +218,7 @@ def _routes(backend: KmsBackend) -> list[tuple[str, str, str, Handler]]:
         ("POST", _CRYPTO_KEY, "encrypt", encrypt),
         ("POST", _VERSION, "encrypt", encrypt),
         ("POST", _CRYPTO_KEY, "decrypt", decrypt),
-        *key_type_routes.routes(backend, _LOCATION, _CRYPTO_KEY, _VERSION),
+        *key_type_routes.routes(backend, (_LOCATION, _KEY_RING, _CRYPTO_KEY, _VERSION), _page),
     ]
 
 

@@ -132,6 +132,27 @@ class GoogleKms:
             }
         )
 
+    def create_import_job(self, key_ring_name: str, import_job_id: str) -> Any:
+        from google.cloud import kms_v1
+
+        job = {
+            "import_method": kms_v1.ImportJob.ImportMethod.RSA_OAEP_3072_SHA256,
+            "protection_level": kms_v1.ProtectionLevel.SOFTWARE,
+        }
+        request = {"parent": key_ring_name, "import_job_id": import_job_id, "import_job": job}
+        return self.client.create_import_job(request=request)
+
+    def get_import_job(self, name: str) -> Any:
+        return self.client.get_import_job(name=name)
+
+    def create_import_only_key(self, key_ring_name: str, crypto_key_id: str) -> Any:
+        """An import-only key without skip_initial_version_creation (Cloud KMS refuses it)."""
+        from google.cloud import kms_v1
+
+        crypto_key = {"purpose": kms_v1.CryptoKey.CryptoKeyPurpose.ENCRYPT_DECRYPT, "import_only": True}
+        request = {"parent": key_ring_name, "crypto_key_id": crypto_key_id, "crypto_key": crypto_key}
+        return self.client.create_crypto_key(request=request)
+
     def list_key_rings(self, parent: str, page_token: str) -> Any:
         return list(self.client.list_key_rings(request={"parent": parent, "page_token": page_token}))
 
@@ -258,6 +279,22 @@ def _typed_version_then(purpose: str, algorithm: str, call: Callable[[World, str
 def _asymmetric_key_rotation(w: World) -> Callable[[], object]:
     key = w.typed_key("ASYMMETRIC_SIGN", "EC_SIGN_P256_SHA256")
     return lambda: w.kms.update_rotation_period(key, 86400 * 30)
+
+
+def _missing_import_job(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    return lambda: w.kms.get_import_job(f"{ring}/importJobs/missing")
+
+
+def _import_only_key(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    return lambda: w.kms.create_import_only_key(ring, w.unique("crypto-key", "key"))
+
+
+def _import_job_exists(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    w.kms.create_import_job(ring, "job")
+    return lambda: w.kms.create_import_job(ring, "job")
 
 
 def _key_then(call: Callable[[World, str], object]) -> Setup:
@@ -389,6 +426,19 @@ CASES = (
         rest_only=True,
     ),
     Case(
+        "import_job_not_found",
+        kms.ImportJobNotFound,
+        _missing_import_job,
+        rest_only=True,
+    ),
+    Case("import_job_already_exists", kms.ImportJobAlreadyExists, _import_job_exists, rest_only=True),
+    Case(
+        "import_only_key",
+        kms.ImportOnlyKey,
+        _import_only_key,
+        rest_only=True,
+    ),
+    Case(
         "update_mask_invalid",
         kms.UpdateMaskInvalid,
         _key_then(
@@ -414,6 +464,8 @@ LEFT_OUT: dict[type[Exception], str] = {
     "before sending (ValueError: the name must match the binding cryptoKeys/*); only gRPC reaches "
     "the service",
     kms.MethodNotFound: _CLIENT_SENDS_VALID,
+    kms.ImportJobNotActive: "an ImportJob expires three days after its creation: a gcp run cannot wait "
+    "for it (tests/test_kms_key_types.py moves the emulator's clock instead)",
     kms.InvalidJsonValue: _CLIENT_SENDS_VALID,
     kms.InvalidJsonPayload: _CLIENT_SENDS_VALID,
 }
