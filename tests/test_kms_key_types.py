@@ -28,6 +28,7 @@ from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 
 from fakes.kms import exceptions as kms_errors
 from fakes.kms.asymmetric import get_public_key
+from fakes.kms.imports import create_import_job, import_crypto_key_version
 from fakes.kms.mac import mac_sign, mac_verify
 from fakes.kms.models import KmsBackend
 from fakes.kms.persistence import PersistentKmsBackend
@@ -619,3 +620,26 @@ def test_import_jobs_expire_after_three_days(
             }
         )
     assert _error(info.value)["status"] == "FAILED_PRECONDITION"
+
+
+def test_an_imported_version_is_import_failed_after_a_restart(tmp_path: Path) -> None:
+    """The state file never holds key material and no seed gives imported material back."""
+    clock = ManualClock()
+    first = PersistentKmsBackend(clock, 5, tmp_path / "kms.json")
+    first.create_key_ring("projects/p/locations/global", "r")
+    ring = "projects/p/locations/global/keyRings/r"
+    first.create_crypto_key(ring, "byok", skip_initial_version=True, import_only=True)
+    job = create_import_job(first, ring, "job", "RSA_OAEP_3072_SHA256", "SOFTWARE")
+    public = serialization.load_pem_public_key(job["publicKey"]["pem"].encode())
+    wrapped = public.encrypt(
+        os.urandom(32), padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    )
+    key = f"{ring}/cryptoKeys/byok"
+    version = import_crypto_key_version(first, key, "GOOGLE_SYMMETRIC_ENCRYPTION", job["name"], wrapped)
+    assert version["state"] == "ENABLED"
+    first.update_primary_version(key, "1")
+
+    second = PersistentKmsBackend(clock, 5, tmp_path / "kms.json")
+    restarted = second.get_crypto_key_version(version["name"])
+    assert restarted["state"] == "IMPORT_FAILED" and restarted["importJob"] == job["name"]
+    assert second.get_crypto_key(key)["importOnly"] is True
