@@ -41,10 +41,17 @@ _DIGESTS = ("sha256", "sha384", "sha512")
 
 
 def _digest(body: Mapping[str, Any]) -> dict[str, bytes] | None:
-    digest = field(body, "digest")
+    digest = _message(field(body, "digest"), "digest")
     if digest is None:
         return None
     return {k: bytes_field(digest, k, f"digest.{k}") for k in _DIGESTS if field(digest, k) is not None}
+
+
+def _message(value: Any, proto_name: str) -> Mapping[str, Any] | None:
+    """A nested message field: a JSON object or absent (anything else is Google's parsing error)."""
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise InvalidJsonValue(field=proto_name, kind="TYPE_MESSAGE", detail=json.dumps(value))
 
 
 def _optional_bytes(body: Mapping[str, Any], camel: str, proto_name: str) -> bytes | None:
@@ -119,7 +126,9 @@ def routes(
                 field(body, "nextRotationTime"), "crypto_key.next_rotation_time"
             ),
             "version_template.algorithm": lambda: enum_field(
-                (field(body, "versionTemplate") or {}).get("algorithm"),
+                (_message(field(body, "versionTemplate"), "crypto_key.version_template") or {}).get(
+                    "algorithm"
+                ),
                 CRYPTO_KEY_VERSION_ALGORITHM,
                 "crypto_key.version_template.algorithm",
                 "google.cloud.kms.v1.CryptoKeyVersion.CryptoKeyVersionAlgorithm",
