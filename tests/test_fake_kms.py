@@ -433,9 +433,9 @@ def test_resource_ids_follow_the_documented_pattern(kms: KmsBackend, bad: str) -
         assert_error(info.value, 400, "INVALID_ARGUMENT")
 
 
-def test_only_symmetric_keys_exist_in_the_fake(kms: KmsBackend) -> None:
+def test_a_purpose_the_fake_lacks_is_refused_as_unsupported(kms: KmsBackend) -> None:
     with pytest.raises(kms_errors.UnsupportedPurpose):
-        kms.create_crypto_key(RING, "signer", purpose="ASYMMETRIC_SIGN")
+        kms.create_crypto_key(RING, "raw", purpose="RAW_ENCRYPT_DECRYPT")
 
 
 def test_plaintext_and_aad_are_limited_to_64_kib(kms: KmsBackend) -> None:

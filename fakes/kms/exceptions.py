@@ -224,10 +224,117 @@ class InvalidVersionState(KmsError):
 
 
 class UnsupportedPurpose(KmsError):
-    """A limit of this fake, not a Cloud KMS error: only symmetric ENCRYPT_DECRYPT keys exist here."""
+    """A limit of this fake, not a Cloud KMS error: a purpose the model lacks (RAW_ENCRYPT_DECRYPT)."""
 
-    template = "The fake Cloud KMS supports only purpose ENCRYPT_DECRYPT, not {purpose}."
+    template = (
+        "The fake Cloud KMS supports only purposes ENCRYPT_DECRYPT, ASYMMETRIC_SIGN, "
+        "ASYMMETRIC_DECRYPT and MAC, not {purpose}."
+    )
     searched = "nothing to search: Cloud KMS supports every purpose; a limit of this fake in our wording"
+
+
+# ------------------------------------------------------------------ key types beyond symmetric
+class WrongKeyPurpose(KmsError, KeyStateError):
+    """An operation the key's purpose does not allow (sign with an ENCRYPT_DECRYPT key...)."""
+
+    template = "Operation requested for Key {name} has incorrect key purpose: {purpose}"
+    confirmed = (
+        "eth_defi's Google Cloud HSM wallet docstring quotes `FailedPrecondition: 400 Operation "
+        "requested for Key projects/.../cryptoKeyVersions/1 has incorrect key purpose: "
+        "ENCRYPT_DECRYPT` (signing with a symmetric key, violation CRYPTO_SCHEME_MISMATCH); a public "
+        "FAQ quotes the same text for GetPublicKey on a symmetric key"
+    )
+
+
+class AsymmetricDecryptionFailed(KmsError, DecryptionError):
+    """An RSA-OAEP ciphertext the key cannot open (wrong key, wrong padding, tampered)."""
+
+    template = "Decryption failed."
+    confirmed = (
+        "GoogleCloudPlatform/dotnet-docs-samples#1124: AsymmetricDecrypt answered "
+        'Status(StatusCode=InvalidArgument, Detail="Decryption failed.")'
+    )
+
+
+class AlgorithmRequired(KmsError):
+    template = "crypto_key.version_template.algorithm must be specified for purpose {purpose}."
+    searched = (
+        "no real response found for CreateCryptoKey with an asymmetric or MAC purpose and no "
+        "algorithm (searched issues and code for version_template.algorithm errors); our wording"
+    )
+
+
+class AlgorithmPurposeMismatch(KmsError):
+    template = "Algorithm {algorithm} is not compatible with key purpose {purpose}."
+    searched = (
+        "no real response found for an algorithm of another purpose on CreateCryptoKey (searched "
+        '"not compatible with purpose", "algorithm purpose"); our wording'
+    )
+
+
+class DigestMismatch(KmsError):
+    """AsymmetricSign with a digest of the wrong hash or size, or digest and data both/neither."""
+
+    template = "{detail}"
+    searched = (
+        "the real service text was not found; only the PKCS#11/CNG library's own "
+        '"provided digest has incorrect size (got 20, want 32)" (GoogleCloudPlatform/kms-integrations'
+        "#64), which is client-side; our wording"
+    )
+
+
+class RotationNotSupported(KmsError):
+    template = "Automatic rotation is not supported for keys with purpose {purpose}."
+    searched = (
+        "Cloud KMS docs say automatic rotation is only for symmetric keys (key-rotation#asymmetric); "
+        "no real response text found; our wording"
+    )
+
+
+class InvalidRotationPeriod(KmsError):
+    template = "crypto_key.rotation_period must be at least 1 day and at most 100 years, got {value}."
+    searched = (
+        "the documented bounds (rotation period between 1 day and 100 years); no real response "
+        "text found (searched rotation_period errors); our wording"
+    )
+
+
+class InvalidRandomBytesRequest(KmsError):
+    template = "{detail}"
+    searched = (
+        "GenerateRandomBytes: length_bytes 8..1024 and HSM only (API reference); no real response "
+        "text found; our wording"
+    )
+
+
+# ------------------------------------------------------------------------------ key import
+class ImportJobNotFound(KmsError, KeyNotFoundError):
+    template = "ImportJob {name} not found."
+    searched = (
+        'no real response found for "ImportJob projects/ ... not found"; the wording follows the '
+        "confirmed KeyRing/CryptoKey pattern"
+    )
+
+
+class ImportJobAlreadyExists(KmsError, KeyAlreadyExistsError):
+    template = "ImportJob {name} already exists."
+    searched = "no real response found; the wording follows the confirmed KeyRing pattern"
+
+
+class ImportJobNotActive(KmsError, KeyStateError):
+    template = "ImportJob {name} is not active, current state is: {state}."
+    searched = (
+        "an import with an EXPIRED ImportJob fails (ImportJob reference docs); no real response text "
+        "found; the wording follows the confirmed VersionNotEnabled pattern"
+    )
+
+
+class ImportOnlyKey(KmsError, KeyStateError):
+    template = "{detail}"
+    searched = (
+        "import_only keys need skip_initial_version_creation and refuse CreateCryptoKeyVersion "
+        "(CryptoKey reference docs); no real response text found; our wording"
+    )
 
 
 # ------------------------------------------------------------------------- the REST face's own
@@ -265,9 +372,9 @@ class UpdateMaskInvalid(KmsError):
 
 
 class UnsupportedVersionTemplate(KmsError):
-    """A limit of the emulator, not a Cloud KMS error."""
+    """A limit of the emulator, not a Cloud KMS error: an algorithm or protection level it lacks."""
 
-    template = "The CloudAct KMS emulator supports only SOFTWARE GOOGLE_SYMMETRIC_ENCRYPTION versions."
+    template = "The CloudAct KMS emulator does not support {field} {value}."
     searched = (
         "nothing to search: Cloud KMS supports other algorithms; a limit of the emulator in our wording"
     )

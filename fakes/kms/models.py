@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from fakes.kms import algorithms, rotation
 from fakes.kms import exceptions as errors
 from fakes.kms.envelope import KEY_ID_LENGTH, NONCE_LENGTH, Entropy, Envelope, crc32c, seal
 from fakes.kms.resources import (
@@ -43,6 +45,7 @@ class VersionState(StrEnum):
     DISABLED = "DISABLED"
     DESTROY_SCHEDULED = "DESTROY_SCHEDULED"
     DESTROYED = "DESTROYED"
+    IMPORT_FAILED = "IMPORT_FAILED"
 
 
 # ---------------------------------------------------------------------------------------- names
@@ -58,12 +61,12 @@ _PATTERNS = {
 _RESOURCE_ID = re.compile(r"[a-zA-Z0-9_-]{1,63}")
 
 
-def _require(name: str, kind: str) -> None:
+def require_name(name: str, kind: str) -> None:
     if not _PATTERNS[kind].fullmatch(name):
         raise errors.InvalidResourceType(name=name)
 
 
-def _require_id(field_name: str, value: str) -> None:
+def require_id(field_name: str, value: str) -> None:
     if not _RESOURCE_ID.fullmatch(value):
         raise errors.InvalidResourceId(field=field_name, value=value)
 
@@ -80,6 +83,10 @@ class _Version:
     destroy_event_time: datetime | None = None
     encryptions: int = 0
     """Counts encryptions, so a seeded nonce is never reused under this version's material."""
+    algorithm: str = ALGORITHM
+    protection_level: str = PROTECTION_LEVEL
+    imported: dict[str, Any] = field(default_factory=dict)
+    """importJob, importTime or importFailureReason of an imported version (``fakes.kms.imports``)."""
 
     def settle(self, now: datetime) -> None:
         """Finish a scheduled destruction whose time has come."""
@@ -92,8 +99,8 @@ class _Version:
         resource = CryptoKeyVersionResource(
             name=self.name,
             state=self.state.value,
-            protectionLevel=PROTECTION_LEVEL,
-            algorithm=ALGORITHM,
+            protectionLevel=self.protection_level,
+            algorithm=self.algorithm,
             createTime=self.create_time,
             generateTime=self.create_time,
         )
@@ -101,6 +108,7 @@ class _Version:
             resource["destroyTime"] = self.destroy_time
         if self.destroy_event_time is not None:
             resource["destroyEventTime"] = self.destroy_event_time
+        resource.update(self.imported)  # type: ignore[typeddict-item]
         return resource
 
 
@@ -114,6 +122,11 @@ class _CryptoKey:
     destroy_scheduled_duration: timedelta
     versions: dict[int, _Version] = field(default_factory=dict)
     primary: int | None = None
+    algorithm: str = ALGORITHM
+    protection_level: str = PROTECTION_LEVEL
+    rotation_period: timedelta | None = None
+    next_rotation_time: datetime | None = None
+    import_only: bool = False
 
     def resource(self) -> CryptoKeyResource:
         resource = CryptoKeyResource(
@@ -121,9 +134,12 @@ class _CryptoKey:
             purpose=self.purpose,
             createTime=self.create_time,
             labels=dict(self.labels),
-            versionTemplate={"protectionLevel": PROTECTION_LEVEL, "algorithm": ALGORITHM},
+            versionTemplate={"protectionLevel": self.protection_level, "algorithm": self.algorithm},
             destroyScheduledDuration=self.destroy_scheduled_duration,
         )
+        resource.update(rotation.schedule(self))
+        if self.import_only:
+            resource["importOnly"] = True  # type: ignore[typeddict-unknown-key]
         if self.primary is not None:
             resource["primary"] = self.versions[self.primary].resource()
         return resource
@@ -139,17 +155,22 @@ class KmsBackend:
         self._lock = threading.RLock()
         self._key_rings: dict[str, KeyRingResource] = {}
         self._crypto_keys: dict[str, _CryptoKey] = {}
+        self._random_calls = 0
+        self.import_jobs: dict[str, Any] = {}
+        """ImportJobs by name (``fakes.kms.imports`` owns them; kept here so reset forgets them)."""
 
     def reset(self) -> None:
         """Forget every resource; the seed stays, so a replay after reset repeats the same bytes."""
         with self._lock:
             self._key_rings.clear()
             self._crypto_keys.clear()
+            self._random_calls = 0
+            self.import_jobs.clear()
 
     # ------------------------------------------------------------------------------- key rings
     def create_key_ring(self, parent: str, key_ring_id: str) -> KeyRingResource:
-        _require(parent, "Location")
-        _require_id("key_ring_id", key_ring_id)
+        require_name(parent, "Location")
+        require_id("key_ring_id", key_ring_id)
         name = f"{parent}/keyRings/{key_ring_id}"
         with self._lock:
             if name in self._key_rings:
@@ -162,7 +183,7 @@ class KmsBackend:
             return KeyRingResource(**self._key_ring(name))
 
     def list_key_rings(self, parent: str) -> list[KeyRingResource]:
-        _require(parent, "Location")
+        require_name(parent, "Location")
         with self._lock:
             return [KeyRingResource(**r) for n, r in self._key_rings.items() if n.startswith(parent + "/")]
 
@@ -175,11 +196,18 @@ class KmsBackend:
         labels: Mapping[str, str] | None = None,
         skip_initial_version: bool = False,
         destroy_scheduled_duration: timedelta = DEFAULT_DESTROY_SCHEDULED_DURATION,
+        algorithm: str | None = None,
+        protection_level: str | None = None,
+        rotation_period: timedelta | None = None,
+        next_rotation_time: datetime | None = None,
+        import_only: bool = False,
     ) -> CryptoKeyResource:
         """Like CreateCryptoKey: version 1 is created and made primary unless skipped."""
-        _require_id("crypto_key_id", crypto_key_id)
-        if purpose != ENCRYPT_DECRYPT:
-            raise errors.UnsupportedPurpose(purpose=purpose)
+        require_id("crypto_key_id", crypto_key_id)
+        algorithm, protection_level = algorithms.version_template(purpose, algorithm, protection_level)
+        rotation.check(purpose, rotation_period, next_rotation_time)
+        if import_only and not skip_initial_version:
+            raise errors.ImportOnlyKey(detail="An import-only CryptoKey must skip initial version creation.")
         name = f"{key_ring_name}/cryptoKeys/{crypto_key_id}"
         with self._lock:
             self._key_ring(key_ring_name)
@@ -192,10 +220,17 @@ class KmsBackend:
                 labels=dict(labels or {}),
                 create_time=self.clock.now(),
                 destroy_scheduled_duration=destroy_scheduled_duration,
+                algorithm=algorithm,
+                protection_level=protection_level,
+                rotation_period=rotation_period,
+                next_rotation_time=next_rotation_time,
+                import_only=import_only,
             )
             self._crypto_keys[name] = key
             if not skip_initial_version:
-                key.primary = self._add_version(key).number
+                version = self._add_version(key)
+                # Only ENCRYPT_DECRYPT keys have a primary (CryptoKey.primary reference docs).
+                key.primary = version.number if purpose == ENCRYPT_DECRYPT else None
             return key.resource()
 
     def get_crypto_key(self, name: str) -> CryptoKeyResource:
@@ -213,6 +248,7 @@ class KmsBackend:
         enabled can be made the primary version"; encrypting with it then fails."""
         with self._lock:
             key, version = self._version(f"{crypto_key_name}/cryptoKeyVersions/{version_id}")
+            _expect_purpose(key, crypto_key_name, ENCRYPT_DECRYPT)
             key.primary = version.number
             return key.resource()
 
@@ -220,12 +256,16 @@ class KmsBackend:
     def create_crypto_key_version(self, crypto_key_name: str) -> CryptoKeyVersionResource:
         """A new ENABLED version; like Cloud KMS it does not become primary by itself."""
         with self._lock:
-            return self._add_version(self._crypto_key(crypto_key_name)).resource()
+            key = self._crypto_key(crypto_key_name)
+            if key.import_only:
+                raise errors.ImportOnlyKey(detail=f"CryptoKey {crypto_key_name} is import-only.")
+            return self._add_version(key).resource()
 
     def rotate(self, crypto_key_name: str) -> CryptoKeyVersionResource:
         """Manual rotation: a new version that is made primary; old versions still decrypt."""
         with self._lock:
             key = self._crypto_key(crypto_key_name)
+            _expect_purpose(key, crypto_key_name, ENCRYPT_DECRYPT)
             version = self._add_version(key)
             key.primary = version.number
             return version.resource()
@@ -280,10 +320,11 @@ class KmsBackend:
         """``name`` is a CryptoKey (its primary encrypts) or one of its CryptoKeyVersions."""
         _check_length("plaintext", plaintext)
         _check_length("additional_authenticated_data", aad)
-        _verify_checksum("plaintext", plaintext, plaintext_crc32c)
-        _verify_checksum("additional_authenticated_data", aad, aad_crc32c)
+        verify_checksum("plaintext", plaintext, plaintext_crc32c)
+        verify_checksum("additional_authenticated_data", aad, aad_crc32c)
         with self._lock:
             key, version = self._encryption_version(name)
+            _expect_purpose(key, name, ENCRYPT_DECRYPT)
             if version.state is not VersionState.ENABLED or version.material is None:
                 raise errors.VersionNotEnabled(name=version.name, state=version.state)
             nonce = self._entropy.derive("nonce", f"{version.name}#{version.encryptions}", NONCE_LENGTH)
@@ -295,7 +336,7 @@ class KmsBackend:
             ciphertextCrc32c=crc32c(ciphertext),
             verifiedPlaintextCrc32c=plaintext_crc32c is not None,
             verifiedAdditionalAuthenticatedDataCrc32c=aad_crc32c is not None,
-            protectionLevel=PROTECTION_LEVEL,
+            protectionLevel=version.protection_level,
         )
 
     def decrypt(
@@ -308,10 +349,11 @@ class KmsBackend:
     ) -> DecryptResponse:
         """``name`` must be the CryptoKey; the version is the one recorded in the ciphertext."""
         _check_length("additional_authenticated_data", aad)
-        _verify_checksum("ciphertext", ciphertext, ciphertext_crc32c)
-        _verify_checksum("additional_authenticated_data", aad, aad_crc32c)
+        verify_checksum("ciphertext", ciphertext, ciphertext_crc32c)
+        verify_checksum("additional_authenticated_data", aad, aad_crc32c)
         with self._lock:
             key = self._crypto_key(name)
+            _expect_purpose(key, name, ENCRYPT_DECRYPT)
             envelope = Envelope.parse(ciphertext)
             if envelope.key_id != key.key_id:
                 raise errors.WrongCryptoKey()
@@ -326,20 +368,69 @@ class KmsBackend:
             plaintext=plaintext,
             plaintextCrc32c=crc32c(plaintext),
             usedPrimary=used_primary,
-            protectionLevel=PROTECTION_LEVEL,
+            protectionLevel=version.protection_level,
         )
+
+    # ---------------------------------------------------- hooks for the key-type modules
+    def usable_version(self, name: str, *purposes: str) -> UsableVersion:
+        """An ENABLED version of a key with one of ``purposes``: what sign, MAC and asymmetric
+        decrypt need (``fakes.kms.asymmetric``, ``fakes.kms.mac``); the material is immutable."""
+        with self._lock:
+            key, version = self._version(name)
+            _expect_purpose(key, name, *purposes)
+            if version.state is not VersionState.ENABLED or version.material is None:
+                raise errors.VersionNotEnabled(name=version.name, state=version.state)
+            return UsableVersion(name, version.algorithm, version.protection_level, version.material)
+
+    def edit_crypto_key(self, name: str, edit: Callable[[_CryptoKey, datetime], None]) -> CryptoKeyResource:
+        """Apply ``edit`` to a key under the lock (UpdateCryptoKey lives in ``fakes.kms.rotation``)."""
+        with self._lock:
+            key = self._crypto_key(name)
+            edit(key, self.clock.now())
+            rotation.apply_due(key, self.clock.now(), self._add_version)
+            return key.resource()
+
+    def add_imported_version(
+        self, crypto_key_name: str, algorithm: str, material: bytes | None, imported: dict[str, Any]
+    ) -> CryptoKeyVersionResource:
+        """ImportCryptoKeyVersion's result (``fakes.kms.imports`` unwraps): ENABLED with the given
+        material, or IMPORT_FAILED without. Like a created version it does not become primary."""
+        with self._lock:
+            key = self._crypto_key(crypto_key_name)
+            spec = algorithms.ALGORITHMS.get(algorithm)
+            if spec is None or spec.purpose != key.purpose:
+                raise errors.AlgorithmPurposeMismatch(algorithm=algorithm, purpose=key.purpose)
+            number = len(key.versions) + 1
+            version = _Version(
+                name=f"{key.name}/cryptoKeyVersions/{number}",
+                number=number,
+                create_time=self.clock.now(),
+                material=material,
+                state=VersionState.ENABLED if material is not None else VersionState.IMPORT_FAILED,
+                algorithm=algorithm,
+                protection_level=key.protection_level,
+                imported=imported,
+            )
+            key.versions[number] = version
+            return version.resource()
+
+    def random_bytes(self, length: int) -> bytes:
+        """GenerateRandomBytes: seeded like every other byte the model makes, so a replay repeats it."""
+        with self._lock:
+            self._random_calls += 1
+            return self._entropy.derive("random", str(self._random_calls), length)
 
     # -------------------------------------------------------------------------------- internals
     # Lookups walk the name from the top, so the first missing ancestor is the one reported
     # (`gcloud kms keys versions list` on a missing key ring answers "KeyRing ... not found.").
     def _key_ring(self, name: str) -> KeyRingResource:
-        _require(name, "KeyRing")
+        require_name(name, "KeyRing")
         if name not in self._key_rings:
             raise errors.KeyRingNotFound(name=name)
         return self._key_rings[name]
 
     def _crypto_key(self, name: str) -> _CryptoKey:
-        _require(name, "CryptoKey")
+        require_name(name, "CryptoKey")
         self._key_ring(name.rpartition("/cryptoKeys/")[0])
         key = self._crypto_keys.get(name)
         if key is None:
@@ -347,10 +438,11 @@ class KmsBackend:
         now = self.clock.now()
         for version in key.versions.values():
             version.settle(now)
+        rotation.apply_due(key, now, self._add_version)
         return key
 
     def _version(self, name: str) -> tuple[_CryptoKey, _Version]:
-        _require(name, "CryptoKeyVersion")
+        require_name(name, "CryptoKeyVersion")
         key_name, _, number = name.rpartition("/cryptoKeyVersions/")
         key = self._crypto_key(key_name)
         version = key.versions.get(int(number))
@@ -366,11 +458,18 @@ class KmsBackend:
             raise errors.NoPrimaryVersion(name=name)
         return key, key.versions[key.primary]
 
-    def _add_version(self, key: _CryptoKey) -> _Version:
+    def _add_version(self, key: _CryptoKey, at: datetime | None = None) -> _Version:
         number = len(key.versions) + 1  # versions are never deleted, so numbers never repeat
         name = f"{key.name}/cryptoKeyVersions/{number}"
-        material = self._entropy.derive("material", name, 32)
-        version = _Version(name=name, number=number, create_time=self.clock.now(), material=material)
+        material = algorithms.material(key.algorithm, lambda n: self._entropy.derive("material", name, n))
+        version = _Version(
+            name=name,
+            number=number,
+            create_time=at or self.clock.now(),
+            material=material,
+            algorithm=key.algorithm,
+            protection_level=key.protection_level,
+        )
         key.versions[number] = version
         return version
 
@@ -384,12 +483,25 @@ class KmsBackend:
             raise error(name=version.name, state=version.state)
 
 
+@dataclass(frozen=True)
+class UsableVersion:
+    name: str
+    algorithm: str
+    protection_level: str
+    material: bytes
+
+
+def _expect_purpose(key: _CryptoKey, name: str, *purposes: str) -> None:
+    if key.purpose not in purposes:
+        raise errors.WrongKeyPurpose(name=name, purpose=key.purpose)
+
+
 def _check_length(field_name: str, data: bytes) -> None:
     if len(data) > errors.MAX_FIELD_LENGTH:
         error = errors.PlaintextTooLong if field_name == "plaintext" else errors.AdditionalDataTooLong
         raise error(field=field_name, length=len(data))
 
 
-def _verify_checksum(field_name: str, data: bytes, checksum: int | None) -> None:
+def verify_checksum(field_name: str, data: bytes, checksum: int | None) -> None:
     if checksum is not None and checksum != crc32c(data):
         raise errors.ChecksumMismatch(checksum_field=f"{field_name}_crc32c", data_field=field_name)

@@ -5,7 +5,10 @@ states, times and encryption counts) to one state file after every change, atomi
 (:mod:`fakes.statefile`). Key material and key ids are not saved: the backend must have a seed,
 and both are derived again from the seed and the resource name (:class:`~fakes.kms.envelope.Entropy`),
 so a ciphertext written before a restart still decrypts after it. The encryption count is saved so
-a restarted key never reuses a nonce under the same material.
+a restarted key never reuses a nonce under the same material. RSA keys are the exception: their
+primes cannot be drawn from the seed, so an RSA version has a new key pair after a restart; and an
+imported version's material, which no seed can give back, is gone: it comes back IMPORT_FAILED
+(ImportJobs themselves are not kept).
 
 Kept apart from :mod:`fakes.kms.models`, which stays the in-memory model every tier uses.
 """
@@ -18,11 +21,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fakes.kms import algorithms
 from fakes.kms.envelope import KEY_ID_LENGTH
 from fakes.kms.models import KmsBackend, VersionState, _CryptoKey, _Version
 from fakes.kms.resources import KeyRingResource
 from fakes.statefile import StateFileError, field, read_state, write_state
 from harness.ports import Clock
+
+RESTART_REASON = "The emulator keeps no key material across a restart: re-import the key"
+"""The emulator's own importFailureReason for an imported version after a restart."""
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -66,6 +73,8 @@ class PersistentKmsBackend(KmsBackend):
     destroy_version = _saves(KmsBackend.destroy_version)
     restore_version = _saves(KmsBackend.restore_version)
     encrypt = _saves(KmsBackend.encrypt)
+    edit_crypto_key = _saves(KmsBackend.edit_crypto_key)
+    add_imported_version = _saves(KmsBackend.add_imported_version)
 
     def save(self) -> None:
         with self._lock:
@@ -93,23 +102,42 @@ class PersistentKmsBackend(KmsBackend):
                 create_time=datetime.fromisoformat(item["create_time"]),
                 destroy_scheduled_duration=timedelta(seconds=item["destroy_scheduled_seconds"]),
                 primary=item["primary"],
+                # absent from state files written before the key types beyond symmetric
+                algorithm=item.get("algorithm", algorithms.SYMMETRIC),
+                protection_level=item.get("protection_level", "SOFTWARE"),
+                rotation_period=_seconds(item.get("rotation_period_seconds")),
+                next_rotation_time=_time(item.get("next_rotation_time")),
+                import_only=item.get("import_only", False),
             )
             for version in item["versions"]:
                 state = VersionState(version["state"])
                 name = f"{key.name}/cryptoKeyVersions/{version['number']}"
+                algorithm = version.get("algorithm", key.algorithm)
+                imported = version.get("import_job")
+                if imported is not None and state is not VersionState.DESTROYED:
+                    state = VersionState.IMPORT_FAILED
                 key.versions[version["number"]] = _Version(
                     name=name,
                     number=version["number"],
                     create_time=datetime.fromisoformat(version["create_time"]),
                     material=None
-                    if state is VersionState.DESTROYED
-                    else self._entropy.derive("material", name, 32),
+                    if state in (VersionState.DESTROYED, VersionState.IMPORT_FAILED)
+                    else algorithms.material(algorithm, self._material_source(name)),
+                    algorithm=algorithm,
+                    protection_level=key.protection_level,
+                    imported={"importJob": imported, "importFailureReason": RESTART_REASON}
+                    if imported
+                    else {},
                     state=state,
                     destroy_time=_time(version["destroy_time"]),
                     destroy_event_time=_time(version["destroy_event_time"]),
                     encryptions=version["encryptions"],
                 )
             self._crypto_keys[key.name] = key
+
+    def _material_source(self, name: str) -> Callable[[int], bytes]:
+        """The seeded bytes a version's material is made from, as the model draws them."""
+        return functools.partial(self._entropy.derive, "material", name)
 
 
 def _key_data(key: _CryptoKey) -> dict[str, Any]:
@@ -120,6 +148,11 @@ def _key_data(key: _CryptoKey) -> dict[str, Any]:
         "create_time": key.create_time.isoformat(),
         "destroy_scheduled_seconds": key.destroy_scheduled_duration.total_seconds(),
         "primary": key.primary,
+        "algorithm": key.algorithm,
+        "protection_level": key.protection_level,
+        "rotation_period_seconds": key.rotation_period.total_seconds() if key.rotation_period else None,
+        "next_rotation_time": key.next_rotation_time.isoformat() if key.next_rotation_time else None,
+        "import_only": key.import_only,
         "versions": [
             {
                 "number": v.number,
@@ -128,6 +161,8 @@ def _key_data(key: _CryptoKey) -> dict[str, Any]:
                 "destroy_time": v.destroy_time.isoformat() if v.destroy_time else None,
                 "destroy_event_time": v.destroy_event_time.isoformat() if v.destroy_event_time else None,
                 "encryptions": v.encryptions,
+                "algorithm": v.algorithm,
+                "import_job": v.imported.get("importJob"),
             }
             for v in key.versions.values()
         ],
@@ -136,6 +171,10 @@ def _key_data(key: _CryptoKey) -> dict[str, Any]:
 
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
+
+
+def _seconds(value: float | None) -> timedelta | None:
+    return timedelta(seconds=value) if value is not None else None
 
 
 __all__ = ["PersistentKmsBackend"]

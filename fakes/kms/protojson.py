@@ -55,14 +55,80 @@ CRYPTO_KEY_PURPOSE = {
 CRYPTO_KEY_VERSION_ALGORITHM = {
     "CRYPTO_KEY_VERSION_ALGORITHM_UNSPECIFIED": 0,
     "GOOGLE_SYMMETRIC_ENCRYPTION": 1,
+    "AES_128_GCM": 41,
+    "AES_256_GCM": 19,
+    "AES_128_CBC": 42,
+    "AES_256_CBC": 43,
+    "AES_128_CTR": 44,
+    "AES_256_CTR": 45,
+    "RSA_SIGN_PSS_2048_SHA256": 2,
+    "RSA_SIGN_PSS_3072_SHA256": 3,
+    "RSA_SIGN_PSS_4096_SHA256": 4,
+    "RSA_SIGN_PSS_4096_SHA512": 15,
+    "RSA_SIGN_PKCS1_2048_SHA256": 5,
+    "RSA_SIGN_PKCS1_3072_SHA256": 6,
+    "RSA_SIGN_PKCS1_4096_SHA256": 7,
+    "RSA_SIGN_PKCS1_4096_SHA512": 16,
+    "RSA_SIGN_RAW_PKCS1_2048": 28,
+    "RSA_SIGN_RAW_PKCS1_3072": 29,
+    "RSA_SIGN_RAW_PKCS1_4096": 30,
+    "RSA_DECRYPT_OAEP_2048_SHA256": 8,
+    "RSA_DECRYPT_OAEP_3072_SHA256": 9,
+    "RSA_DECRYPT_OAEP_4096_SHA256": 10,
+    "RSA_DECRYPT_OAEP_4096_SHA512": 17,
+    "RSA_DECRYPT_OAEP_2048_SHA1": 37,
+    "RSA_DECRYPT_OAEP_3072_SHA1": 38,
+    "RSA_DECRYPT_OAEP_4096_SHA1": 39,
+    "EC_SIGN_P256_SHA256": 12,
+    "EC_SIGN_P384_SHA384": 13,
+    "EC_SIGN_SECP256K1_SHA256": 31,
+    "EC_SIGN_ED25519": 40,
+    "HMAC_SHA256": 32,
+    "HMAC_SHA1": 33,
+    "HMAC_SHA384": 34,
+    "HMAC_SHA512": 35,
+    "HMAC_SHA224": 36,
+    "EXTERNAL_SYMMETRIC_ENCRYPTION": 18,
+    "ML_KEM_768": 47,
+    "ML_KEM_1024": 48,
+    "KEM_XWING": 63,
+    "PQ_SIGN_ML_DSA_44": 68,
+    "PQ_SIGN_ML_DSA_65": 56,
+    "PQ_SIGN_ML_DSA_87": 69,
+    "PQ_SIGN_SLH_DSA_SHA2_128S": 57,
+    "PQ_SIGN_HASH_SLH_DSA_SHA2_128S_SHA256": 60,
+    "PQ_SIGN_ML_DSA_44_EXTERNAL_MU": 70,
+    "PQ_SIGN_ML_DSA_65_EXTERNAL_MU": 67,
+    "PQ_SIGN_ML_DSA_87_EXTERNAL_MU": 71,
 }
-"""Only the algorithm the model has; other numbers are passed through as numbers."""
+"""Every algorithm of the discovery document: the model supports those in ``fakes.kms.algorithms``
+and refuses the others as unsupported (never as an invalid enum value)."""
+PUBLIC_KEY_FORMAT = {
+    "PUBLIC_KEY_FORMAT_UNSPECIFIED": 0,
+    "PEM": 1,
+    "DER": 2,
+    "NIST_PQC": 3,
+    "XWING_RAW_BYTES": 4,
+}
+
+IMPORT_METHOD = {
+    "IMPORT_METHOD_UNSPECIFIED": 0,
+    "RSA_OAEP_3072_SHA1_AES_256": 1,
+    "RSA_OAEP_4096_SHA1_AES_256": 2,
+    "RSA_OAEP_3072_SHA256_AES_256": 3,
+    "RSA_OAEP_4096_SHA256_AES_256": 4,
+    "RSA_OAEP_3072_SHA256": 5,
+    "RSA_OAEP_4096_SHA256": 6,
+}
+IMPORT_JOB_STATE = {"IMPORT_JOB_STATE_UNSPECIFIED": 0, "PENDING_GENERATION": 1, "ACTIVE": 2, "EXPIRED": 3}
 
 _ENUM_FIELDS: dict[str, dict[str, int]] = {
     "state": CRYPTO_KEY_VERSION_STATE,
     "protectionLevel": PROTECTION_LEVEL,
     "purpose": CRYPTO_KEY_PURPOSE,
     "algorithm": CRYPTO_KEY_VERSION_ALGORITHM,
+    "publicKeyFormat": PUBLIC_KEY_FORMAT,
+    "importMethod": IMPORT_METHOD,
 }
 
 _INT32_FIELDS = {"totalSize"}
@@ -105,7 +171,9 @@ def to_json(value: Any, *, int_enums: bool, key: str | None = None) -> Any:
     if isinstance(value, timedelta):
         return _duration(value)
     if isinstance(value, str) and key in _ENUM_FIELDS:
-        return _ENUM_FIELDS[key].get(value, value) if int_enums else value
+        if not int_enums:
+            return value
+        return _ENUM_FIELDS[key].get(value, IMPORT_JOB_STATE.get(value, value) if key == "state" else value)
     return value
 
 
@@ -169,3 +237,15 @@ def duration_field(value: Any, proto_name: str) -> timedelta | None:
         raise _invalid(proto_name, "TYPE_MESSAGE", "Illegal duration format; duration must end with 's'")
     fraction = (match.group(2) or "").ljust(9, "0")
     return timedelta(seconds=int(match.group(1)), microseconds=int(fraction) // 1000)
+
+
+def timestamp_field(value: Any, proto_name: str) -> datetime | None:
+    """An RFC 3339 timestamp (``Z`` or an offset, up to nanoseconds) as an aware datetime."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)", str(value))
+    if match is None:
+        raise _invalid(proto_name, "TYPE_MESSAGE", f"Invalid time format: {json.dumps(value)}")
+    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
+    moment = datetime.fromisoformat(match.group(1) + zone)
+    return moment.replace(microsecond=int((match.group(2) or "").ljust(9, "0")) // 1000).astimezone(UTC)
