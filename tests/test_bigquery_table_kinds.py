@@ -462,3 +462,21 @@ def test_replacing_keeps_the_partitioning_spec(client: bigquery.Client, dataset:
     )
     assert_wire_error(_wire_error(changed.value), bq.PartitioningSpecChanged, message)
     assert client.get_table(f"{dataset}.r").range_partitioning is not None
+
+
+def test_information_schema_tables_names_views_and_materialized_views_as_bigquery_does() -> None:
+    """TABLES.table_type is 'BASE TABLE', 'VIEW' or 'MATERIALIZED VIEW' (a space), and a view is
+    not insertable into."""
+    engine = BigQueryEngine(ManualClock(datetime(2026, 1, 5, tzinfo=UTC)))
+    engine.query("p", "CREATE SCHEMA d")
+    engine.query("p", "CREATE TABLE d.t (x INT64)")
+    engine.query("p", "CREATE VIEW d.v AS SELECT x FROM d.t")
+    engine.query("p", "CREATE MATERIALIZED VIEW d.m AS SELECT x FROM d.t")
+    rows = engine.query(
+        "p", "SELECT table_name, table_type, is_insertable_into FROM d.INFORMATION_SCHEMA.TABLES ORDER BY 1"
+    ).rows
+    assert [tuple(row.values()) for row in rows] == [
+        ("m", "MATERIALIZED VIEW", "NO"),
+        ("t", "BASE TABLE", "YES"),
+        ("v", "VIEW", "NO"),
+    ]

@@ -209,9 +209,17 @@ def _tables(source: Source, project: str, scope: str | None) -> Iterable[tuple[D
 def _table_rows(source: Source, project: str, scope: str | None) -> Iterable[tuple[Any, ...]]:
     for dataset, table in _tables(source, project, scope):
         yield (
-            project, dataset.dataset_id, table.spec.table_id, "BASE TABLE", "YES", "NO", table.created,
+            project, dataset.dataset_id, table.spec.table_id, _table_type(table),
+            "NO" if table.view is not None else "YES", "NO", table.created,
             None, None, None, None, _table_ddl(project, dataset.dataset_id, table), None, None,
         )  # fmt: skip
+
+
+def _table_type(table: Table) -> str:
+    """``table_type`` as BigQuery's TABLES view spells it (a space, not an underscore)."""
+    if table.view is None:
+        return "BASE TABLE"
+    return "MATERIALIZED VIEW" if table.view.materialized else "VIEW"
 
 
 def _column_rows(source: Source, project: str, scope: str | None) -> Iterable[tuple[Any, ...]]:
