@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,10 @@ class Job:
     created: datetime
     result: QueryResult | None = None
     error: WarehouseError | None = None
+    #: Statistics of other job kinds, merged into ``statistics`` (``{"load": {...}}``).
+    statistics: dict[str, Any] = field(default_factory=dict)
+    #: ``status.errors`` when it says more than ``error`` (a load's refused records).
+    status_errors: list[dict[str, str]] | None = None
 
     def reference(self) -> dict[str, Any]:
         if self.job_id is None:
@@ -113,6 +117,20 @@ class JobStore:
         rest_faults`): stored like any job, so jobs.get and getQueryResults report ``error``."""
         job = self._store(project, configuration, job_id, location or DEFAULT_LOCATION)
         job.error = error
+        return job
+
+    def accept(
+        self,
+        project: str,
+        configuration: dict[str, Any],
+        job_id: str | None,
+        location: str | None,
+        *,
+        job_type: str,
+    ) -> Job:
+        """Store a job of another kind (a load) under its id, for jobs.get to report."""
+        job = self._store(project, configuration, job_id, location or DEFAULT_LOCATION)
+        job.configuration["jobType"] = job_type
         return job
 
     def _store(self, project: str, configuration: dict[str, Any], job_id: str | None, location: str) -> Job:

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.bigquery import rest_resources as render
+from fakes.bigquery import uploads
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     InvalidTableResource,
@@ -125,6 +126,7 @@ def create_app(
         return JSONResponse(body, status_code=500)
 
     base = f"{PREFIX}/projects/{{project}}"
+    uploads.register(app, engine, jobs)
 
     # ---------------------------------------------------------------------- datasets
 
