@@ -85,8 +85,11 @@ def _rows(client: bigquery.Client, table: str) -> list[tuple[object, ...]]:
     return [tuple(row.values()) for row in client.query(f"SELECT * FROM `{table}` ORDER BY id").result()]
 
 
-def _load(client: bigquery.Client, table: str, data: bytes, config: bigquery.LoadJobConfig) -> bigquery.LoadJob:
-    job = client.load_table_from_file(io.BytesIO(data), table, job_config=config)
+def _load(
+    client: bigquery.Client, table: str, data: bytes, config: bigquery.LoadJobConfig
+) -> bigquery.LoadJob:
+    """With ``size`` under 5 MB the client sends one multipart upload."""
+    job = client.load_table_from_file(io.BytesIO(data), table, size=len(data), job_config=config)
     job.result()
     return job
 
@@ -100,6 +103,7 @@ def test_csv_with_schema_and_header_loads_through_multipart(client: bigquery.Cli
     config = bigquery.LoadJobConfig(schema=SCHEMA, skip_leading_rows=1, source_format="CSV")
     job = _load(client, table, data, config)
     assert job.state == "DONE" and job.job_type == "load"
+    assert client.get_job(job.job_id).output_rows == 2
     assert job.output_rows == 2 and job.input_files == 1 and job.input_file_bytes == len(data)
     assert _rows(client, table) == [(1, "Ada", True, date(2025, 1, 2)), (2, "Bob", False, None)]
     assert client.get_table(table).streaming_buffer is None
@@ -153,12 +157,17 @@ def test_too_many_bad_records_fail_the_job_and_load_nothing(client: bigquery.Cli
     table = f"{PROJECT}.{dataset}.toomany"
     client.create_table(bigquery.Table(table, schema=SCHEMA))
     data = b"1,a,true,2025-01-01\nx,b,true,2025-01-01\n"
-    job = client.load_table_from_file(io.BytesIO(data), table, job_config=bigquery.LoadJobConfig(schema=SCHEMA))
+    job = client.load_table_from_file(
+        io.BytesIO(data), table, job_config=bigquery.LoadJobConfig(schema=SCHEMA)
+    )
     with pytest.raises(gexc.BadRequest) as caught:
         job.result()
     assert "CSV table encountered too many errors, giving up. Rows: 2; errors: 1." in str(caught.value)
     assert job.error_result["reason"] == "invalid"
-    assert len(job.errors) == 2  # the summary, then the refused record
+    # The summary, the count against maxBadRecords, then each refused record (BigQuery's layout).
+    assert len(job.errors) == 3
+    assert job.errors[1]["message"].endswith("Rows: 2; errors: 1; max bad: 0; error percent: 0")
+    assert job.errors[2]["message"].startswith("Error while reading data, error message: Could not parse 'x'")
     assert client.get_table(table).num_rows == 0
 
 
@@ -193,7 +202,9 @@ def test_write_truncate_replaces_the_schema(client: bigquery.Client, dataset: st
 
 def test_create_never_into_a_missing_table_is_not_found(client: bigquery.Client, dataset: str) -> None:
     config = bigquery.LoadJobConfig(schema=SCHEMA, create_disposition="CREATE_NEVER")
-    job = client.load_table_from_file(io.BytesIO(b"1,a,true,2025-01-01\n"), f"{dataset}.nope", job_config=config)
+    job = client.load_table_from_file(
+        io.BytesIO(b"1,a,true,2025-01-01\n"), f"{dataset}.nope", job_config=config
+    )
     with pytest.raises(gexc.NotFound, match=f"Not found: Table {PROJECT}:{dataset}.nope"):
         job.result()
 
@@ -210,7 +221,17 @@ def test_schema_update_field_addition(client: bigquery.Client, dataset: str) -> 
     allowed = bigquery.LoadJobConfig(schema=wider, schema_update_options=["ALLOW_FIELD_ADDITION"])
     _load(client, table, b"2,b,true,2025-01-01,hi\n", allowed)
     assert [f.name for f in client.get_table(table).schema][-1] == "note"
-    assert _rows(client, table) == [(1, "a", True, date(2025, 1, 1), None), (2, "b", True, date(2025, 1, 1), "hi")]
+    assert _rows(client, table) == [
+        (1, "a", True, date(2025, 1, 1), None),
+        (2, "b", True, date(2025, 1, 1), "hi"),
+    ]
+
+
+def test_a_new_table_without_schema_or_autodetect_is_refused_at_once(
+    client: bigquery.Client, dataset: str
+) -> None:
+    with pytest.raises(gexc.BadRequest, match=r"No schema specified on job or table\."):
+        client.load_table_from_file(io.BytesIO(b"1\n"), f"{dataset}.none", size=2)
 
 
 def test_partitioned_and_clustered_destination(client: bigquery.Client, dataset: str) -> None:
@@ -224,7 +245,9 @@ def test_partitioned_and_clustered_destination(client: bigquery.Client, dataset:
     created = client.get_table(table)
     assert created.time_partitioning.field == "day" and created.clustering_fields == ["name"]
     missing = bigquery.LoadJobConfig(schema=SCHEMA, time_partitioning=bigquery.TimePartitioning(field="nope"))
-    job = client.load_table_from_file(io.BytesIO(b"1,a,true,2025-01-01\n"), f"{dataset}.t2", job_config=missing)
+    job = client.load_table_from_file(
+        io.BytesIO(b"1,a,true,2025-01-01\n"), f"{dataset}.t2", job_config=missing
+    )
     with pytest.raises(gexc.BadRequest, match="The field specified for partitioning cannot be found"):
         job.result()
 
@@ -262,7 +285,10 @@ def test_ndjson_into_an_existing_table_with_unknown_fields(client: bigquery.Clie
     job = client.load_table_from_file(io.BytesIO(data), table, job_config=config)
     with pytest.raises(gexc.BadRequest, match="JSON table encountered too many errors"):
         job.result()
-    assert "No such field: extra." in job.errors[1]["message"]
+    assert job.errors[2]["message"] == (
+        "Error while reading data, error message: JSON parsing error in row starting at position 0: "
+        "No such field: extra."
+    )
     config.ignore_unknown_values = True
     _load(client, table, data, config)
     assert _rows(client, table) == [(1, "a", None, None), (2, None, None, None)]
@@ -300,13 +326,26 @@ def test_resumable_upload_in_several_chunks(
     client: bigquery.Client, dataset: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(client_module, "_DEFAULT_CHUNKSIZE", 256 * 1024)
+    sent: list[tuple[str, str]] = []
+    request = client._http.request
+
+    def counting(method: str, url: str, *args: object, **kwargs: object) -> object:
+        sent.append((method, url.split("?")[1] if "?" in url else ""))
+        return request(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(client._http, "request", counting)
     lines = [f"{i},name-{i:06d},true,2025-01-01\n".encode() for i in range(20000)]
     data = b"".join(lines)
     assert len(data) > 2 * 256 * 1024
     table = f"{PROJECT}.{dataset}.big"
     # No size: the client uses the resumable protocol and sends 256 KiB chunks.
-    job = client.load_table_from_file(io.BytesIO(data), table, job_config=bigquery.LoadJobConfig(schema=SCHEMA))
+    job = client.load_table_from_file(
+        io.BytesIO(data), table, job_config=bigquery.LoadJobConfig(schema=SCHEMA)
+    )
     job.result()
+    puts = [query for method, query in sent if method == "PUT"]
+    assert len(puts) == 3 and all("upload_id=" in query for query in puts)
+    assert sent[0] == ("POST", "uploadType=resumable")
     assert job.output_rows == 20000 and job.input_file_bytes == len(data)
     assert client.get_table(table).num_rows == 20000
 

@@ -35,6 +35,8 @@ from fakes.bigquery.load_autodetect import csv_schema, json_schema
 from fakes.bigquery.types import row_to_storage
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
+#: How BigQuery introduces each refused record in a load's ``status.errors``.
+READ_ERROR_PREFIX = "Error while reading data, error message: "
 #: What BigQuery's CSV reader takes for a BOOL column, case-insensitively.
 _CSV_BOOLS = {"true": "true", "t": "true", "yes": "true", "y": "true", "1": "true"} | {
     "false": "false",
@@ -55,7 +57,7 @@ class SourceRows:
     records: int = 0
 
     def refuse(self, error: ValueRejected) -> None:
-        entry = {"reason": error.reason, "message": error.message}
+        entry = {"reason": error.reason, "message": READ_ERROR_PREFIX + error.message}
         if error.location:
             entry["location"] = error.location
         self.errors.append(entry)

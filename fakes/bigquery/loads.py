@@ -20,6 +20,7 @@ from fakes.bigquery.exceptions import (
     LoadFieldAdded,
     LoadFieldMissing,
     LoadNoSchema,
+    LoadProcessingTooManyErrors,
     LoadSourceUnreadable,
     LoadTableNotEmpty,
     LoadTooManyErrors,
@@ -62,6 +63,7 @@ def start_load_job(
     if not isinstance(load, Mapping):
         raise RequiredParameterMissing(name="configuration.load")
     options = load_options(project, load)
+    _check_schema_source(engine, options)
     reference = resource.get("jobReference") if isinstance(resource.get("jobReference"), Mapping) else {}
     location = reference.get("location")
     if location is None:
@@ -75,7 +77,7 @@ def start_load_job(
         outcome = run_load(engine, options, data)
     except LoadRejected as rejected:
         job.error = rejected.error
-        job.status_errors = [_entry(rejected.error), *rejected.errors]
+        job.status_errors = [_entry(rejected.error), _entry(rejected.count), *rejected.errors]
         statistics |= {"outputRows": "0", "badRecords": str(len(rejected.errors))}
     except WarehouseError as exc:
         job.error = exc
@@ -88,12 +90,23 @@ def start_load_job(
     return job
 
 
+def _check_schema_source(engine: BigQueryEngine, options: LoadOptions) -> None:
+    """BigQuery refuses the request itself (a 400 of jobs.insert) when nothing gives the schema."""
+    if options.schema is not None or options.autodetect or options.source_format == PARQUET:
+        return
+    try:
+        engine.get_table(options.project, options.dataset_id, options.table_id)
+    except TableNotFound:
+        raise LoadNoSchema() from None
+
+
 class LoadRejected(Exception):
     """Too many bad records: the job's error and the records' errors beside it."""
 
-    def __init__(self, error: WarehouseError, errors: list[dict[str, str]]) -> None:
+    def __init__(self, error: WarehouseError, count: WarehouseError, errors: list[dict[str, str]]) -> None:
         super().__init__(str(error))
         self.error = error
+        self.count = count
         self.errors = errors
 
 
@@ -108,7 +121,10 @@ def run_load(engine: BigQueryEngine, options: LoadOptions, data: bytes) -> LoadO
         if options.source_format == PARQUET:
             kind = "Parquet"
         error = LoadTooManyErrors(format=kind, rows=source.records, errors=len(source.errors))
-        raise LoadRejected(error, source.errors)
+        count = LoadProcessingTooManyErrors(
+            format=kind, rows=source.records, errors=len(source.errors), max_bad=options.max_bad_records
+        )
+        raise LoadRejected(error, count, source.errors)
     _prepare_destination(engine, options, existing, source.schema)
     if source.rows:
         engine.insert_rows(
