@@ -395,6 +395,12 @@ def test_what_the_emulator_cannot_load_is_a_400_naming_it(
         client.load_table_from_file(io.BytesIO(b"1,a,true,2025-01-01\n"), f"{dataset}.t", job_config=config)
 
 
+def test_load_table_from_uri_is_a_400_naming_source_uris(client: bigquery.Client, dataset: str) -> None:
+    config = bigquery.LoadJobConfig(schema=SCHEMA)
+    with pytest.raises(gexc.BadRequest, match="sourceUris"):
+        client.load_table_from_uri("gs://bucket/data.csv", f"{dataset}.t", job_config=config)
+
+
 def test_a_valid_load_never_answers_5xx(client: bigquery.Client, dataset: str) -> None:
     """Odd but valid inputs: an empty file, a BOM, CRLF line ends, blank lines."""
     table = f"{PROJECT}.{dataset}.odd"

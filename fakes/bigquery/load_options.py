@@ -11,8 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fakes.bigquery.exceptions import InvalidTableSchema, RequiredParameterMissing, UnsupportedByFake
+from fakes.bigquery.exceptions import (
+    InvalidArgument,
+    InvalidTableSchema,
+    RequiredParameterMissing,
+    UnsupportedByFake,
+)
 from fakes.bigquery.load_sources import CsvOptions
+from fakes.bigquery.rest_requests import int64_field
 from harness.schema.spec import FieldSpec, TimePartitioning
 
 CSV = "CSV"
@@ -48,6 +54,7 @@ _WHY_NOT = {
     "AVRO": "Avro needs an Avro reader, which the emulator does not have",
     "ORC": "ORC needs an ORC reader, which the emulator does not have",
 }
+SOURCE_URIS_REFUSAL = "The emulator loads uploaded files only: sourceUris (gs://) is not supported"
 _SCHEMA_UPDATES = ("ALLOW_FIELD_ADDITION", "ALLOW_FIELD_RELAXATION")
 _CREATE = ("CREATE_IF_NEEDED", "CREATE_NEVER")
 _WRITE = ("WRITE_APPEND", "WRITE_TRUNCATE", "WRITE_TRUNCATE_DATA", "WRITE_EMPTY")
@@ -130,13 +137,13 @@ def load_options(project: str, load: Mapping[str, Any]) -> LoadOptions:
         csv=CsvOptions(
             delimiter=_delimiter(load.get("fieldDelimiter")),
             quote='"' if load.get("quote") is None else str(load["quote"]),
-            skip_leading_rows=int(load.get("skipLeadingRows") or 0),
+            skip_leading_rows=_count(load, "skipLeadingRows"),
             null_marker=str(load.get("nullMarker") or ""),
             allow_jagged_rows=bool(load.get("allowJaggedRows")),
             allow_quoted_newlines=bool(load.get("allowQuotedNewlines")),
             ignore_unknown_values=bool(load.get("ignoreUnknownValues")),
         ),
-        max_bad_records=int(load.get("maxBadRecords") or 0),
+        max_bad_records=_count(load, "maxBadRecords"),
         autodetect=bool(load.get("autodetect")),
         encoding=encoding,
         schema_updates=updates,
@@ -153,6 +160,14 @@ def _schema(body: Any) -> tuple[FieldSpec, ...] | None:
         return tuple(FieldSpec.from_api(f) for f in body["fields"])
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise InvalidTableSchema(detail=exc) from exc
+
+
+def _count(load: Mapping[str, Any], name: str) -> int:
+    """A non-negative integer field (JSON may carry it as a string)."""
+    value = int64_field(load, name) or 0
+    if value < 0:
+        raise InvalidArgument(name=name, value=value)
+    return value
 
 
 def _delimiter(value: Any) -> str:

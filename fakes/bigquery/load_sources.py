@@ -57,10 +57,8 @@ class SourceRows:
     records: int = 0
 
     def refuse(self, error: ValueRejected) -> None:
-        entry = {"reason": error.reason, "message": READ_ERROR_PREFIX + error.message}
-        if error.location:
-            entry["location"] = error.location
-        self.errors.append(entry)
+        # BigQuery's ``location`` here names the source file; an upload has none.
+        self.errors.append({"reason": error.reason, "message": READ_ERROR_PREFIX + error.message})
 
 
 @dataclass(frozen=True)
@@ -229,7 +227,8 @@ def read_parquet(data: bytes, decimal_targets: Sequence[str]) -> SourceRows:
             described = conn.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
             result = conn.execute("SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         except duckdb.Error as exc:
-            raise LoadSourceUnreadable(detail=str(exc).splitlines()[0]) from exc
+            detail = str(exc).splitlines()[0].replace(str(path), "the uploaded file")
+            raise LoadSourceUnreadable(detail=detail) from exc
         finally:
             conn.close()
     schema = tuple(_parquet_field(name, kind, decimal_targets) for name, kind, *_ in described)

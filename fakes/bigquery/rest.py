@@ -38,6 +38,7 @@ from fakes.bigquery.exceptions import (
     UrlNotFound,
 )
 from fakes.bigquery.faults import error_for
+from fakes.bigquery.loads import refuse_uri_load
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
@@ -406,6 +407,8 @@ def create_app(
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         configuration = object_at(body, "configuration")
+        if isinstance(configuration.get("load"), Mapping):
+            refuse_uri_load(body)
         if not isinstance(configuration.get("query"), Mapping):
             raise UnsupportedByFake(
                 "The emulator supports query jobs only (configuration.query)", reason="invalid"
