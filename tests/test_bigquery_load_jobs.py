@@ -105,6 +105,7 @@ def test_csv_with_schema_and_header_loads_through_multipart(client: bigquery.Cli
     assert job.state == "DONE" and job.job_type == "load"
     assert client.get_job(job.job_id).output_rows == 2
     assert job.output_rows == 2 and job.input_files == 1 and job.input_file_bytes == len(data)
+    assert job.output_bytes == client.get_table(table).num_bytes > 0
     assert _rows(client, table) == [(1, "Ada", True, date(2025, 1, 2)), (2, "Bob", False, None)]
     assert client.get_table(table).streaming_buffer is None
 
@@ -399,6 +400,15 @@ def test_load_table_from_uri_is_a_400_naming_source_uris(client: bigquery.Client
     config = bigquery.LoadJobConfig(schema=SCHEMA)
     with pytest.raises(gexc.BadRequest, match="sourceUris"):
         client.load_table_from_uri("gs://bucket/data.csv", f"{dataset}.t", job_config=config)
+
+
+def test_json_and_geography_columns_load_from_csv(client: bigquery.Client, dataset: str) -> None:
+    table = f"{PROJECT}.{dataset}.typed"
+    schema = [bigquery.SchemaField("doc", "JSON"), bigquery.SchemaField("place", "GEOGRAPHY")]
+    _load(client, table, b'"{""a"": 1}",POINT(1 2)\n', bigquery.LoadJobConfig(schema=schema))
+    sql = f"SELECT JSON_VALUE(doc, '$.a') AS a, place FROM `{table}`"
+    row = next(iter(client.query(sql).result()))
+    assert (row.a, row.place) == ("1", "POINT(1 2)")
 
 
 def test_a_valid_load_never_answers_5xx(client: bigquery.Client, dataset: str) -> None:

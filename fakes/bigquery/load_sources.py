@@ -32,6 +32,7 @@ from fakes.bigquery.exceptions import (
     ValueRejected,
 )
 from fakes.bigquery.load_autodetect import csv_schema, json_schema
+from fakes.bigquery.rest_values import wire_row
 from fakes.bigquery.types import row_to_storage
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
@@ -145,6 +146,7 @@ def _csv_row(
         if value is not None and spec.type is FieldType.BOOLEAN:
             value = _CSV_BOOLS.get(value.strip().lower(), value)
         row[spec.name] = value
+    row = wire_row(schema, row)  # a JSON column's field is JSON text, which BigQuery parses
     try:
         row_to_storage(schema, row)
     except (ValueRejected, ValueError, TypeError, ArithmeticError):

@@ -46,6 +46,7 @@ class LoadOutcome:
     """What a finished load reports in ``statistics.load`` and ``status.errors``."""
 
     output_rows: int
+    output_bytes: int
     bad_records: int
     errors: list[dict[str, str]]
 
@@ -83,7 +84,11 @@ def start_load_job(
         job.error = exc
         job.status_errors = [_entry(exc)]
     else:
-        statistics |= {"outputRows": str(outcome.output_rows), "badRecords": str(outcome.bad_records)}
+        statistics |= {
+            "outputRows": str(outcome.output_rows),
+            "outputBytes": str(outcome.output_bytes),
+            "badRecords": str(outcome.bad_records),
+        }
         if outcome.errors:
             job.status_errors = outcome.errors
     job.statistics["load"] = statistics
@@ -136,11 +141,16 @@ def run_load(engine: BigQueryEngine, options: LoadOptions, data: bytes) -> LoadO
         )
         raise LoadRejected(error, count, source.errors)
     _prepare_destination(engine, options, existing, source.schema)
+    where = (options.project, options.dataset_id, options.table_id)
+    before = engine.num_bytes(*where)
     if source.rows:
-        engine.insert_rows(
-            options.project, options.dataset_id, options.table_id, source.rows, streaming=False
-        )
-    return LoadOutcome(output_rows=len(source.rows), bad_records=len(source.errors), errors=source.errors)
+        engine.insert_rows(*where, source.rows, streaming=False)
+    return LoadOutcome(
+        output_rows=len(source.rows),
+        output_bytes=engine.num_bytes(*where) - before,
+        bad_records=len(source.errors),
+        errors=source.errors,
+    )
 
 
 def _existing(engine: BigQueryEngine, options: LoadOptions) -> TableInfo | None:
