@@ -201,6 +201,18 @@ def test_write_truncate_replaces_the_schema(client: bigquery.Client, dataset: st
     assert [tuple(r.values()) for r in client.list_rows(table)] == [("z",)]
 
 
+def test_write_truncate_data_keeps_the_schema_and_latin1_decodes(
+    client: bigquery.Client, dataset: str
+) -> None:
+    table = f"{PROJECT}.{dataset}.keep"
+    _load(client, table, b"1,a,true,2025-01-01\n", bigquery.LoadJobConfig(schema=SCHEMA))
+    config = bigquery.LoadJobConfig(encoding="ISO-8859-1", skip_leading_rows=2)
+    config._properties["load"]["writeDisposition"] = "WRITE_TRUNCATE_DATA"
+    _load(client, table, b"# export\nid,name,active,day\n2,caf\xe9,false,2025-01-02\n", config)
+    assert [f.name for f in client.get_table(table).schema] == ["id", "name", "active", "day"]
+    assert _rows(client, table) == [(2, "caf\u00e9", False, date(2025, 1, 2))]
+
+
 def test_create_never_into_a_missing_table_is_not_found(client: bigquery.Client, dataset: str) -> None:
     config = bigquery.LoadJobConfig(schema=SCHEMA, create_disposition="CREATE_NEVER")
     job = client.load_table_from_file(
@@ -385,6 +397,8 @@ def test_resumable_protocol_answers_308_with_the_range_received(
         ({"sourceUris": ["gs://bucket/file.csv"]}, "sourceUris"),
         ({"hivePartitioningOptions": {"mode": "AUTO"}}, "hivePartitioningOptions"),
         ({"rangePartitioning": {"field": "id"}}, "rangePartitioning"),
+        ({"destinationTableProperties": {"description": "x"}}, "destinationTableProperties"),
+        ({"decimalTargetTypes": ["NUMERIC", "NUMERIC"]}, "decimalTargetTypes"),
     ],
 )
 def test_what_the_emulator_cannot_load_is_a_400_naming_it(

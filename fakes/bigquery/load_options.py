@@ -149,7 +149,7 @@ def load_options(project: str, load: Mapping[str, Any]) -> LoadOptions:
         schema_updates=updates,
         time_partitioning=TimePartitioning.from_api(partitioning) if partitioning else None,
         clustering=tuple((load.get("clustering") or {}).get("fields") or ()),
-        decimal_targets=tuple(str(target).upper() for target in load.get("decimalTargetTypes") or ()),
+        decimal_targets=_decimal_targets(load.get("decimalTargetTypes")),
     )
 
 
@@ -160,6 +160,14 @@ def _schema(body: Any) -> tuple[FieldSpec, ...] | None:
         return tuple(FieldSpec.from_api(f) for f in body["fields"])
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise InvalidTableSchema(detail=exc) from exc
+
+
+def _decimal_targets(value: Any) -> tuple[str, ...]:
+    """``decimalTargetTypes``: NUMERIC, BIGNUMERIC and STRING, each at most once."""
+    targets = tuple(str(target).upper() for target in value or ())
+    if len(set(targets)) != len(targets) or not set(targets) <= {"NUMERIC", "BIGNUMERIC", "STRING"}:
+        raise InvalidArgument(name="decimalTargetTypes", value=list(targets))
+    return targets
 
 
 def _count(load: Mapping[str, Any], name: str) -> int:
