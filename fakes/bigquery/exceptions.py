@@ -1127,7 +1127,11 @@ class LoadFieldAdded(BigQueryError, InvalidRequestError):
     status = 400
     reason = "invalid"
     template = "Provided Schema does not match Table {table}. Cannot add fields (field: {field})"
-    searched = 'searched issues for "Cannot add fields (field:"; ' + _LOAD_SEARCHED
+    confirmed = (
+        'public failure logs found by exact text: a Data Transfer load of Parquet ("Provided Schema does '
+        'not match Table p:market_data.stg_prices_polygon_raw. Cannot add fields (field: date)") and a '
+        "Dataflow write to BigQuery"
+    )
 
 
 class LoadSourceUnreadable(BigQueryError, InvalidRequestError):
@@ -1187,16 +1191,22 @@ class CsvQuotedNewline(ValueRejected):
         "Error detected while parsing row starting at position: {offset}. "
         'Error: Missing close double quote (") character.'
     )
-    searched = 'searched issues for "Missing close double quote"; ' + _LOAD_SEARCHED
+    confirmed = (
+        "public code found by exact text: an upload UI's test quoting BigQuery (\"Error while reading data, "
+        "error message: Error detected while parsing row starting at position: 52. Error: Missing close "
+        'double quote (") character.") and several write-ups of the same load error'
+    )
 
 
 class CsvValueUnparsable(ValueRejected):
     template = (
         "Could not parse '{value}' as {type} for field {field} (position {position}) "
-        "starting at location {offset}"
+        "starting at location {offset} with message 'Unable to parse'"
     )
-    searched = (
-        'searched issues for "Could not parse ... for field ... starting at location"; ' + _LOAD_SEARCHED
+    confirmed = (
+        "a public write-up of a bq load found by exact text (\"Could not parse 'NULL' as INT64 for field "
+        "Bike_Id (position 8) starting at location 5061057 with message 'Unable to parse'\"; its quotes "
+        "typeset)"
     )
 
 
