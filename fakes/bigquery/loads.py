@@ -205,9 +205,9 @@ def _prepare_destination(
     engine: BigQueryEngine, options: LoadOptions, existing: TableInfo | None, schema: tuple[FieldSpec, ...]
 ) -> None:
     """Create, truncate or widen the destination for ``schema``; BigQuery's refusals otherwise."""
+    if not schema:  # an empty file autodetects no column
+        raise LoadNoSchema()
     if existing is None:
-        if not schema:  # an empty file autodetects no column
-            raise LoadNoSchema()
         spec = TableSpec(
             table_id=options.table_id,
             schema=schema,
