@@ -363,10 +363,11 @@ def test_resumable_upload_in_several_chunks(
     assert client.get_table(table).num_rows == 20000
 
 
+@pytest.mark.parametrize("prefix", ["/upload", "/resumable/upload"])
 def test_resumable_protocol_answers_308_with_the_range_received(
-    server: tuple[str, BigQueryEngine], dataset: str
+    server: tuple[str, BigQueryEngine], dataset: str, prefix: str
 ) -> None:
-    url = f"{server[0]}/upload/bigquery/v2/projects/{PROJECT}/jobs?uploadType=resumable"
+    url = f"{server[0]}{prefix}/bigquery/v2/projects/{PROJECT}/jobs?uploadType=resumable"
     resource = {
         "configuration": {
             "load": {

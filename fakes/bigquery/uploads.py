@@ -37,6 +37,8 @@ from fakes.bigquery.models import JobStore
 from fakes.bigquery.rest_requests import json_body
 
 UPLOAD_PREFIX = f"/upload{render.PREFIX}"
+#: The discovery document's own path for the resumable protocol (``mediaUpload.protocols``).
+RESUMABLE_PREFIX = f"/resumable{UPLOAD_PREFIX}"
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 #: ``308 Resume Incomplete``: the chunk is kept and more are expected.
@@ -82,12 +84,14 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: JobStore) -> None:
     sessions = UploadSessions()
     app.state.uploads = sessions
     path = f"{UPLOAD_PREFIX}/projects/{{project}}/jobs"
+    resumable_path = f"{RESUMABLE_PREFIX}/projects/{{project}}/jobs"
 
     def run(project: str, resource: dict[str, Any], data: bytes) -> JSONResponse:
         job = start_load_job(engine, jobs, project, resource, data)
         return JSONResponse(render.job_resource(job))
 
     @app.post(path)
+    @app.post(resumable_path)
     async def upload_insert(project: str, request: Request) -> Response:
         upload_type = request.query_params.get("uploadType")
         if upload_type == "multipart":
@@ -102,6 +106,7 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: JobStore) -> None:
         raise InvalidUploadType(value=upload_type)
 
     @app.put(path)
+    @app.put(resumable_path)
     async def upload_chunk(project: str, request: Request) -> Response:
         upload_id = request.query_params.get("upload_id")
         session = sessions.get(upload_id)
