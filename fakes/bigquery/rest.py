@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fakes.bigquery import jobs_list, rest_routines, views
+from fakes.bigquery import jobs_list, rest_routines, uploads, views
 from fakes.bigquery import rest_resources as render
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
@@ -41,6 +41,7 @@ from fakes.bigquery.faults import error_for
 from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timestamps_in_query
 from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
+from fakes.bigquery.loads import refuse_uri_load
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
 from fakes.bigquery.partition_decorators import decorated_resource
 from fakes.bigquery.range_partitioning import RangePartitioning
@@ -139,6 +140,7 @@ def create_app(
         return JSONResponse(body, status_code=500)
 
     base = f"{PREFIX}/projects/{{project}}"
+    uploads.register(app, engine, jobs)
 
     # ---------------------------------------------------------------------- datasets
 
@@ -445,6 +447,8 @@ def create_app(
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         configuration = object_at(body, "configuration")
+        if isinstance(configuration.get("load"), Mapping):
+            refuse_uri_load(body)
         ref = object_at(body, "jobReference")
         kind = next((kind for kind in transfers if kind in configuration), None)
         if kind is not None:
