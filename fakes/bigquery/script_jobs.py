@@ -7,8 +7,6 @@
 * A query in a session (:mod:`fakes.bigquery.sessions`) runs on the session's script state, and
   every job of the session reports ``statistics.sessionInfo``.
 * ``CALL BQ.ABORT_SESSION([id])`` terminates a session.
-* Anonymous STRUCT fields (``STRUCT(1, 'a')``, ``(1, 'a')``) leave named as BigQuery names them,
-  ``_field_1``, ``_field_2``... (the engine keeps them ``_0``, ``_1``...).
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlglot import exp
@@ -30,12 +28,10 @@ from fakes.bigquery.scripts import ScriptRun
 from fakes.bigquery.sessions import SessionStore, session_property
 from fakes.bigquery.time_zone import connection_time_zone
 from harness.ports import QueryResult, WarehouseError
-from harness.schema.spec import FieldSpec
 
 _ABORT = re.compile(
     r"""(?is)^\s*CALL\s+BQ\s*\.\s*ABORT_SESSION\s*\(\s*(?:(['"])(?P<id>[^'"]*)\1)?\s*\)\s*;?\s*$"""
 )
-_ENGINE_ANONYMOUS = re.compile(r"_(\d+)")
 
 StatementHook = Callable[[str, QueryResult | None, WarehouseError | None], None]
 
@@ -128,7 +124,7 @@ class QueryRunner:
             result = engine.query(
                 job.project, sql, params, default_dataset=default_dataset, time_zone=time_zone
             )
-            return with_named_fields(result)
+            return result
         if session is not None:
             job.statistics["sessionInfo"] = {"sessionId": session.session_id}
             session.run.system["session_id"] = session.session_id  # @@session_id
@@ -144,7 +140,7 @@ class QueryRunner:
                 run.on_abort = None
                 if session is None:
                     run.close()
-        return with_named_fields(result)
+        return result
 
     @staticmethod
     def check_dry_run(query_config: Mapping[str, Any]) -> None:
@@ -185,7 +181,7 @@ class QueryRunner:
                 f"script_job_{base}_{len(children)}",
                 job.location,
             )
-            child.result = with_named_fields(result) if result is not None else None
+            child.result = result
             child.error = error
             child.statistics.update(
                 {
@@ -210,25 +206,6 @@ class QueryRunner:
         return [
             job for job in self.jobs.in_project(project) if job.statistics.get("parentJobId") == parent_job_id
         ]
-
-
-def with_named_fields(result: QueryResult) -> QueryResult:
-    """``result`` with its anonymous STRUCT fields named as BigQuery names them."""
-    schema = tuple(_named(spec) for spec in result.schema)
-    return result if schema == result.schema else replace(result, schema=schema)
-
-
-def _named(spec: FieldSpec, nested: bool = False) -> FieldSpec:
-    if not spec.fields and not nested:
-        return spec
-    name = spec.name
-    anonymous = _ENGINE_ANONYMOUS.fullmatch(name) if nested else None
-    if anonymous is not None:
-        name = f"_field_{int(anonymous.group(1)) + 1}"
-    fields = tuple(_named(f, nested=True) for f in spec.fields)
-    if name == spec.name and fields == spec.fields:
-        return spec
-    return replace(spec, name=name, fields=fields)
 
 
 def _frame(sql: str, text: str) -> dict[str, Any]:
