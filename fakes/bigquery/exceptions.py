@@ -1051,3 +1051,58 @@ class FunctionOutOfRange(BigQueryError, InvalidRequestError):
         'testdata: strings.test "Third argument in SUBSTR() cannot be negative", array_functions.test '
         '"Array index 2 is out of bounds"); BigQuery\'s own wording for each was not observed'
     )
+
+
+# ------------------------------------------------------------------- dataset and table updates
+
+
+class PreconditionFailed(BigQueryError, WarehouseError):
+    """An update whose ``If-Match`` etag is not the resource's current one (a concurrent edit)."""
+
+    status = 412
+    reason = "failedPrecondition"
+    template = "Precondition check failed."
+    confirmed = (
+        "googleapis/python-bigquery#772 and #1391 (update_table's PATCH), the whole error body with "
+        "reason failedPrecondition in apache/iceberg#14779"
+    )
+
+
+class PartitioningAdded(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Cannot convert non-partitioned table to partitioned table."
+    confirmed = (
+        "the service's answer to a tables.patch adding timePartitioning, googleapis/google-cloud-ruby#1646"
+    )
+
+
+class PartitioningChanged(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Cannot change partitioning spec for table {table}: only the partition expiration may change"
+    searched = (
+        "searched issues for a tables.patch changing timePartitioning type or field; found "
+        '"Cannot replace a table with a different partitioning spec" (dataform-co/dataform#590), '
+        "which is the text of CREATE OR REPLACE, not of a patch. The wording is the fake's own"
+    )
+
+
+class FieldNotHonoured(BigQueryError, InvalidRequestError):
+    """A resource field the emulator would otherwise have to drop silently."""
+
+    status = 400
+    reason = "invalid"
+    template = "The emulator does not support the {kind} field {field} yet"
+    searched = _FAKE_LIMIT
+
+
+class DatasetLocationChanged(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Cannot change location of dataset {project}:{dataset_id} from {old} to {new}"
+    searched = (
+        "searched issues for a datasets.patch/update with another location; found only that a dataset's "
+        "location cannot be changed after creation (the documentation), no quoted error. The wording is "
+        "the fake's own"
+    )
