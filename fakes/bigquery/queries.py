@@ -31,6 +31,7 @@ from fakes.bigquery.exceptions import (
     QueryTableNotFound,
     StreamingBufferRefusal,
     UnqualifiedTable,
+    UnsupportedByFake,
 )
 from fakes.bigquery.intervals import interval_columns_as_text
 from fakes.bigquery.partitions import check_partition_filters
@@ -81,6 +82,10 @@ class StatementRunner(ABC):
     @abstractmethod
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
         """The table, or BigQuery's 404."""
+
+    @abstractmethod
+    def _live_table(self, project: str, dataset_id: str, table_id: str) -> Table | None:
+        """The table, or None when it is absent or its expiration passed."""
 
     @abstractmethod
     def _storage_name(self, ref: TableRef, *, write: bool) -> StorageName:
@@ -273,7 +278,11 @@ class StatementRunner(ABC):
             raise map_duckdb_error(exc) from exc
 
     def _resolve(self, ref: TableRef) -> Table:
-        table = self._tables.get((ref.project, ref.dataset, ref.table))
+        table = self._live_table(ref.project, ref.dataset, ref.table)
+        if table is not None and not table.spec.schema:
+            raise UnsupportedByFake(
+                f"The emulator cannot query table {ref.dotted} until it has columns", reason="invalid"
+            )
         if table is not None:
             return table
         dataset = self._datasets.get((ref.project, ref.dataset))

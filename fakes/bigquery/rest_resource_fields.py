@@ -9,10 +9,11 @@ A field is *kept* when BigQuery only stores it for the emulator's purposes (``ac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from fakes.bigquery.exceptions import (
     FieldNotHonoured,
@@ -64,6 +65,23 @@ DEFAULT_ACCESS = (
 )
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _malformed_is_400(parse: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A body of the wrong shape (a string where an object belongs...) is the client's 400, not a bug."""
+
+    @wraps(parse)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return parse(*args, **kwargs)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise InvalidTableResource(detail=exc) from exc
+
+    return checked
+
+
 def refuse(body: Mapping[str, Any], refused: tuple[str, ...], kind: str) -> None:
     for key in refused:
         if body.get(key):
@@ -97,8 +115,8 @@ def merged_dataset(body: Mapping[str, Any], current: DatasetSpec, *, put: bool) 
 
 
 def schema_of(body: Mapping[str, Any]) -> tuple[FieldSpec, ...]:
-    fields = (body.get("schema") or {}).get("fields") or []
     try:
+        fields = (body.get("schema") or {}).get("fields") or []
         for field in _walk(fields):  # a property set that FieldSpec would drop is refused
             extra = sorted(
                 key for key, value in field.items() if value is not None and key not in FIELD_TYPED
@@ -118,14 +136,11 @@ def _walk(fields: list[Any]) -> list[Mapping[str, Any]]:
     return out
 
 
+@_malformed_is_400
 def new_table(body: Mapping[str, Any], dataset_kept: Mapping[str, Any]) -> TableSpec:
     """A ``tables.insert`` body as a spec; the dataset's ``defaultPartitionExpirationMs`` applies
     to a partitioned table that sets no expiration of its own."""
-    schema = schema_of(body)
-    try:
-        spec = replace(TableSpec.from_api({**body, "schema": None}), schema=schema)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise InvalidTableResource(detail=exc) from exc
+    spec = replace(TableSpec.from_api({**body, "schema": None}), schema=schema_of(body))
     partitioning = body.get("timePartitioning") or {}
     if partitioning.get("requirePartitionFilter"):
         spec = replace(spec, require_partition_filter=True)
@@ -135,6 +150,7 @@ def new_table(body: Mapping[str, Any], dataset_kept: Mapping[str, Any]) -> Table
     return spec
 
 
+@_malformed_is_400
 def merged_table(body: Mapping[str, Any], current: TableSpec, name: str, *, put: bool) -> TableSpec:
     """The spec after a patch (fields present in ``body`` change) or an update (every settable field
     is the body's); the schema is the caller's (it goes through the schema-change rules)."""
@@ -166,10 +182,7 @@ def _partitioning(
         return None
     if current is None:
         raise PartitioningAdded()
-    try:
-        wanted = TimePartitioning.from_api(body)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise InvalidTableResource(detail=exc) from exc
+    wanted = TimePartitioning.from_api(body)
     if (wanted.type, wanted.field) != (current.type, current.field):
         raise PartitioningChanged(table=name)
     return replace(current, expiration_ms=wanted.expiration_ms)
