@@ -26,6 +26,7 @@ from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
+from harness.ports import WarehouseError
 from harness.schema.spec import DatasetSpec, FieldMode, FieldSpec, FieldType, TableSpec
 
 PROJECT = "breadth-project"
@@ -578,3 +579,22 @@ def test_malformed_resources_are_the_clients_400(
     url = f"{emulator.url}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}" + (f"/{path}" if path else "")
     response = httpx.request(method, url, json=body)
     assert response.status_code == 400, response.text
+
+
+def test_create_or_replace_that_fails_keeps_the_old_table(engine: BigQueryEngine) -> None:
+    engine.create_table(PROJECT, "d", SPEC)
+    engine.insert_rows(PROJECT, "d", "t", [{"a": 1}])
+    with pytest.raises(WarehouseError):
+        engine.query(PROJECT, "CREATE OR REPLACE TABLE d.t AS SELECT CAST('x' AS INT64) AS b")
+    assert engine.query(PROJECT, "SELECT * FROM d.t").rows == [{"a": 1}]
+
+
+def test_a_write_that_meets_an_expired_table_inside_another_write_commits_both(
+    engine: BigQueryEngine,
+) -> None:
+    engine.create_table(PROJECT, "d", SPEC, expires=START + timedelta(minutes=1))
+    engine.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    engine.query(PROJECT, "CREATE OR REPLACE TABLE d.t (b STRING)")  # drops the expired one inside
+    engine.insert_rows(PROJECT, "d", "t", [{"b": "x"}])
+    assert engine.query(PROJECT, "SELECT * FROM d.t").rows == [{"b": "x"}]
+    assert len(_storage_tables(engine)) == 1  # the expired table's storage is gone

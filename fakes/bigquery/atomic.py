@@ -17,25 +17,41 @@ from typing import Any
 import duckdb
 
 
-@contextmanager
-def atomic(conn: duckdb.DuckDBPyConnection, *states: dict[Any, Any]) -> Iterator[None]:
-    """Run the block in one DuckDB transaction and put ``states`` back as they were if it fails.
+class Writes:
+    """The engine's write transactions: one DuckDB transaction per outermost call.
 
-    Nested use joins the outer transaction: the outer block owns commit and rollback. The values
-    of ``states`` are dataclasses mutated in place, so the copy is one level deep.
+    Nested use joins the outer transaction, which owns commit and rollback; it is counted here
+    because a second ``BEGIN`` would abort DuckDB's open transaction. The values of ``states``
+    are dataclasses mutated in place, so the copy taken at the start is one level deep.
     """
-    try:
-        conn.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        yield
-        return
-    saved = [{key: replace(value) for key, value in state.items()} for state in states]
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        for state, copy in zip(states, saved, strict=True):
-            state.clear()
-            state.update(copy)
-        raise
-    conn.execute("COMMIT")
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, *states: dict[Any, Any]) -> None:
+        self._conn = conn
+        self._states = states
+        self._depth = 0
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run the block all-or-nothing; the caller holds the engine's lock."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        saved = [{key: replace(value) for key, value in state.items()} for state in self._states]
+        self._conn.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            for state, copy in zip(self._states, saved, strict=True):
+                state.clear()
+                state.update(copy)
+            raise
+        else:
+            self._conn.execute("COMMIT")
+        finally:
+            self._depth = 0

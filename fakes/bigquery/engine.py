@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,7 +45,7 @@ from fakes.bigquery import (
     string_conversions,
     window_aggregates,
 )
-from fakes.bigquery.atomic import atomic
+from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.collation import column_collation_sql
 from fakes.bigquery.exceptions import (
@@ -120,6 +120,7 @@ class BigQueryEngine(StatementRunner):
         self._datasets: dict[tuple[str, str], Dataset] = {}
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._stores: dict[str, MetadataStore] = {}
+        self._writes = Writes(self._conn, self._datasets, self._tables)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             for file in sorted(self.path.glob("*.duckdb")):
@@ -413,11 +414,9 @@ class BigQueryEngine(StatementRunner):
         for key in [key for key in self._tables if key[:2] == (project, dataset_id)]:
             self._live_table(*key)
 
-    @contextmanager
-    def _atomic(self) -> Iterator[None]:
+    def _atomic(self) -> AbstractContextManager[None]:
         """Storage and catalog writes of one call, all or nothing (:mod:`fakes.bigquery.atomic`)."""
-        with atomic(self._conn, self._datasets, self._tables):
-            yield
+        return self._writes.atomic()
 
     def truncate(self, project: str, dataset_id: str, table_id: str) -> None:
         """``TRUNCATE TABLE``: BigQuery allows it even while rows sit in the streaming buffer."""

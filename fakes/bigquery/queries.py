@@ -23,6 +23,7 @@ from cachetools import LRUCache
 
 from fakes.bigquery import coltypes, ddl, routines, script_syntax, scripts
 from fakes.bigquery import params as param_types
+from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import STREAM_COL, Dataset, Table
 from fakes.bigquery.collate_params import bind_order_by_collations
 from fakes.bigquery.exceptions import (
@@ -78,6 +79,7 @@ class StatementRunner(ABC):
     _datasets: dict[tuple[str, str], Dataset]
     _tables: dict[tuple[str, str, str], Table]
     _routines: RoutineCatalog
+    _writes: Writes
 
     @abstractmethod
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
@@ -127,7 +129,8 @@ class StatementRunner(ABC):
                 sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
-                return ddl.run(cast(ddl.DdlTarget, self), project, statement)
+                with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
+                    return ddl.run(cast(ddl.DdlTarget, self), project, statement)
             referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
             duck_sql = translation.sql
             if statement.kind is StatementKind.SELECT:
