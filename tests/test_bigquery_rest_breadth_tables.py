@@ -598,3 +598,30 @@ def test_a_write_that_meets_an_expired_table_inside_another_write_commits_both(
     engine.insert_rows(PROJECT, "d", "t", [{"b": "x"}])
     assert engine.query(PROJECT, "SELECT * FROM d.t").rows == [{"b": "x"}]
     assert len(_storage_tables(engine)) == 1  # the expired table's storage is gone
+
+
+def test_ddl_options_are_kept_or_refused_never_dropped(
+    client: bigquery.Client, emulator: Emulator, dataset: str
+) -> None:
+    table_id = f"{PROJECT}.{dataset}.ddl"
+    client.query(
+        f"CREATE TABLE `{table_id}` (a INT64 NOT NULL, d DATE) PARTITION BY d OPTIONS("
+        "expiration_timestamp=TIMESTAMP '2025-06-01 00:00:00 UTC', friendly_name='Ddl', "
+        f"kms_key_name='{KMS_KEY}', description='made by DDL')"
+    ).result()
+    table = client.get_table(table_id)
+    assert table.expires == datetime(2025, 6, 1, tzinfo=UTC)
+    assert table.friendly_name == "Ddl"
+    assert table.encryption_configuration.kms_key_name == KMS_KEY
+    client.query(
+        f"ALTER TABLE `{table_id}` SET OPTIONS(expiration_timestamp=NULL, description='altered', "
+        "labels=[('team', 'x')], partition_expiration_days=2)"
+    ).result()
+    client.query(f"ALTER TABLE `{table_id}` ALTER COLUMN a DROP NOT NULL").result()
+    table = client.get_table(table_id)
+    assert table.expires is None
+    assert (table.description, table.labels, table.friendly_name) == ("altered", {"team": "x"}, "Ddl")
+    assert table.time_partitioning.expiration_ms == 2 * 86_400_000
+    assert table.schema[0].mode == "NULLABLE"
+    with pytest.raises(gexc.BadRequest, match="max_staleness"):
+        client.query(f"CREATE TABLE `{table_id}_x` (a INT64) OPTIONS(max_staleness=INTERVAL 1 HOUR)").result()
