@@ -427,22 +427,14 @@ def test_an_expired_table_is_gone(client: bigquery.Client, emulator: Emulator, d
     client.create_table(table.__class__(table.reference))  # the name is free again
 
 
-def test_a_datasets_default_expirations_apply_to_new_tables(
-    client: bigquery.Client, emulator: Emulator
-) -> None:
+def test_a_datasets_default_partition_expiration_applies_to_new_tables(client: bigquery.Client) -> None:
     ds = bigquery.Dataset(f"{PROJECT}.defaults")
-    ds.default_table_expiration_ms = 3_600_000
     ds.default_partition_expiration_ms = 7_200_000
     client.create_dataset(ds)
     try:
         table = bigquery.Table(f"{PROJECT}.defaults.t", schema=[bigquery.SchemaField("d", "DATE")])
         table.time_partitioning = bigquery.TimePartitioning(field="d")
-        created = client.create_table(table)
-        assert created.expires == created.created + timedelta(hours=1)
-        assert created.time_partitioning.expiration_ms == 7_200_000
-        emulator.clock.advance(timedelta(hours=1))
-        with pytest.raises(gexc.NotFound):
-            client.get_table(table)
+        assert client.create_table(table).time_partitioning.expiration_ms == 7_200_000
     finally:
         client.delete_dataset("defaults", delete_contents=True)
 

