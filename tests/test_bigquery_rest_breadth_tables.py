@@ -617,3 +617,34 @@ def test_ddl_options_are_kept_or_refused_never_dropped(
     assert table.schema[0].mode == "NULLABLE"
     with pytest.raises(gexc.BadRequest, match="max_staleness"):
         client.query(f"CREATE TABLE `{table_id}_x` (a INT64) OPTIONS(max_staleness=INTERVAL 1 HOUR)").result()
+
+
+def test_a_schema_patch_adds_fields_inside_records(client: bigquery.Client, dataset: str) -> None:
+    table_id = f"{PROJECT}.{dataset}.nested"
+    record = bigquery.SchemaField("rec", "RECORD", fields=[bigquery.SchemaField("x", "FLOAT64")])
+    items = bigquery.SchemaField(
+        "items", "RECORD", mode="REPEATED", fields=[bigquery.SchemaField("y", "INT64")]
+    )
+    client.create_table(bigquery.Table(table_id, schema=[record, items]))
+    assert client.insert_rows_json(table_id, [{"rec": {"x": 1.5}, "items": [{"y": 1}]}]) == []
+    table = client.get_table(table_id)
+    table.schema = [
+        bigquery.SchemaField("rec", "RECORD", fields=[*record.fields, bigquery.SchemaField("z", "STRING")]),
+        bigquery.SchemaField(
+            "items", "RECORD", mode="REPEATED", fields=[*items.fields, bigquery.SchemaField("w", "STRING")]
+        ),
+    ]
+    table = client.update_table(table, ["schema"])
+    assert [f.name for f in table.schema[0].fields] == ["x", "z"]
+    assert (
+        client.insert_rows_json(table_id, [{"rec": {"x": 2.5, "z": "new"}, "items": [{"y": 2, "w": "v"}]}])
+        == []
+    )
+    rows = client.query(f"SELECT rec.z, items[OFFSET(0)].w FROM `{table_id}` ORDER BY rec.x").result()
+    assert [tuple(row.values()) for row in rows] == [(None, None), ("new", "v")]
+    table.schema = [
+        bigquery.SchemaField("rec", "RECORD", fields=[bigquery.SchemaField("z", "STRING"), *record.fields]),
+        table.schema[1],
+    ]
+    with pytest.raises(gexc.BadRequest, match="Provided Schema does not match Table"):
+        client.update_table(table, ["schema"])

@@ -340,15 +340,16 @@ class BigQueryEngine(StatementRunner):
             )
             if schema is not None:
                 new_schema = tuple(schema)
-                added, relaxed = schema_updates(table.spec, new_schema, project, dataset_id, table_id)
+                update = schema_updates(table.spec, new_schema, project, dataset_id, table_id)
                 candidate = replace(new, schema=new_schema)
                 raise_first(rules.validate_table(candidate))
-                for column in added:
+                for path, column in update.added:
+                    collation = column_collation_sql(column) if len(path) == 1 else ""
                     self._conn.execute(
                         f"ALTER TABLE {self._storage_sql(table.ref)} ADD COLUMN "
-                        f"{quote_ident(column.name)} {duck_type(column)}{column_collation_sql(column)}"
+                        f"{'.'.join(quote_ident(part) for part in path)} {duck_type(column)}{collation}"
                     )
-                for column in relaxed:
+                for column in update.relaxed:
                     self._conn.execute(
                         f"ALTER TABLE {self._storage_sql(table.ref)} ALTER COLUMN "
                         f"{quote_ident(column.name)} DROP NOT NULL"
