@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import Request
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
+from google.cloud.bigquery.enums import UpdateMode
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
@@ -648,3 +649,19 @@ def test_a_schema_patch_adds_fields_inside_records(client: bigquery.Client, data
     ]
     with pytest.raises(gexc.BadRequest, match="Provided Schema does not match Table"):
         client.update_table(table, ["schema"])
+
+
+def test_update_mode_limits_what_a_dataset_update_changes(client: bigquery.Client, dataset: str) -> None:
+    got = client.get_dataset(dataset)
+    got.description = "ignored"
+    got.access_entries = [*got.access_entries, bigquery.AccessEntry("READER", "userByEmail", "r@example.com")]
+    acl = client.update_dataset(got, ["description", "access_entries"], update_mode=UpdateMode.UPDATE_ACL)
+    assert acl.description is None
+    assert "r@example.com" in {e.entity_id for e in acl.access_entries}
+    acl.description = "kept"
+    acl.access_entries = []
+    meta = client.update_dataset(
+        acl, ["description", "access_entries"], update_mode=UpdateMode.UPDATE_METADATA
+    )
+    assert meta.description == "kept"
+    assert "r@example.com" in {e.entity_id for e in meta.access_entries}

@@ -23,6 +23,7 @@ from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     DatasetLocationChanged,
     FieldNotHonoured,
+    InvalidArgument,
     PreconditionFailed,
     RequiredParameterMissing,
 )
@@ -131,7 +132,7 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults) -> None:
     @app.patch(f"{base}/datasets/{{dataset_id}}")
     @app.put(f"{base}/datasets/{{dataset_id}}")
     async def datasets_patch(project: str, dataset_id: str, request: Request) -> JSONResponse:
-        body = await json_body(request)
+        body = _by_update_mode(await json_body(request), request.query_params.get("updateMode"))
         put = request.method == "PUT"
         info = engine.get_dataset(project, dataset_id)
         current = dataset_body(engine, info)
@@ -225,6 +226,17 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults) -> None:
         wire.check(call("delete_table", [table_id]))
         engine.delete_table(project, dataset_id, table_id)
         return Response(status_code=204)
+
+
+def _by_update_mode(body: dict[str, Any], mode: str | None) -> dict[str, Any]:
+    """``updateMode``: UPDATE_ACL changes only ``access``, UPDATE_METADATA all but ``access``."""
+    if mode == "UPDATE_ACL":
+        return {key: value for key, value in body.items() if key == "access"}
+    if mode == "UPDATE_METADATA":
+        return {key: value for key, value in body.items() if key != "access"}
+    if mode not in (None, "", "UPDATE_FULL", "UPDATE_MODE_UNSPECIFIED"):
+        raise InvalidArgument(name="updateMode", value=mode)
+    return body
 
 
 def _spec_of(info: DatasetInfo) -> DatasetSpec:
