@@ -48,6 +48,8 @@ class Job:
     #: Statistics beyond the query's own: ``sessionInfo``, ``parentJobId``, ``numChildJobs``, and a
     #: copy or extract job's (``statistics.copy`` / ``statistics.extract``).
     statistics: dict[str, Any] = field(default_factory=dict)
+    #: ``status.errors`` when it says more than ``error`` (a load's refused records).
+    status_errors: list[dict[str, str]] | None = None
 
     def reference(self) -> dict[str, Any]:
         if self.job_id is None:
@@ -126,6 +128,22 @@ class JobStore:
         job.error = error
         return job
 
+    def accept(
+        self,
+        project: str,
+        configuration: dict[str, Any],
+        job_id: str | None,
+        location: str | None,
+        *,
+        job_type: str | None = None,
+    ) -> Job:
+        """Store a job of another kind (a load, a copy, an extract) under its id before it runs,
+        so jobs.get reports its outcome; ``job_type`` overrides the one read from the configuration."""
+        job = self._store(project, configuration, job_id, location or DEFAULT_LOCATION)
+        if job_type is not None:
+            job.configuration["jobType"] = job_type
+        return job
+
     def _store(self, project: str, configuration: dict[str, Any], job_id: str | None, location: str) -> Job:
         """A new query job under its id (a fresh one when None); an id in use is BigQuery's 409."""
         job_id = job_id or f"job_{uuid.uuid4().hex}"
@@ -150,12 +168,6 @@ class JobStore:
         """The project's jobs in the order they were created."""
         with self._lock:
             return [job for (owner, _), job in self._jobs.items() if owner == project]
-
-    def accept(
-        self, project: str, configuration: dict[str, Any], job_id: str | None, location: str | None
-    ) -> Job:
-        """A new copy or extract job, stored before it runs so jobs.get reports its outcome."""
-        return self._store(project, configuration, job_id, location or DEFAULT_LOCATION)
 
     def all(self, project: str) -> list[Job]:
         """The project's jobs, newest first (jobs.list's order); jobs created at the same instant

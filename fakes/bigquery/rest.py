@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fakes.bigquery import jobs_list, rest_routines, rest_tables
+from fakes.bigquery import jobs_list, rest_routines, rest_tables, uploads
 from fakes.bigquery import rest_resources as render
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
@@ -38,6 +38,7 @@ from fakes.bigquery.faults import error_for
 from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timestamps_in_query
 from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
+from fakes.bigquery.loads import refuse_uri_load
 from fakes.bigquery.models import InsertIdWindow, Job, JobStore
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
@@ -118,6 +119,7 @@ def create_app(
         return JSONResponse(body, status_code=500)
 
     base = f"{PREFIX}/projects/{{project}}"
+    uploads.register(app, engine, jobs)
 
     rest_tables.register(app, engine, wire, kinds)
 
@@ -279,6 +281,8 @@ def create_app(
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         configuration = object_at(body, "configuration")
+        if isinstance(configuration.get("load"), Mapping):
+            refuse_uri_load(body)
         ref = object_at(body, "jobReference")
         kind = next((kind for kind in transfers if kind in configuration), None)
         if kind is not None:

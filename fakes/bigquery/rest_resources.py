@@ -162,7 +162,9 @@ def job_resource(job: Job, *, running: bool = False) -> dict[str, Any]:
         status = {"state": "RUNNING"}
         del statistics["endTime"]
     elif job.error is not None:
-        err = {"reason": job.error.reason, "message": job.error.message, "location": "query"}
+        err = {"reason": job.error.reason, "message": job.error.message}
+        if job.configuration.get("jobType", "QUERY") == "QUERY":
+            err["location"] = "query"
         status["errorResult"] = err
         status["errors"] = [err]
     elif job.result is not None:
@@ -179,6 +181,8 @@ def job_resource(job: Job, *, running: bool = False) -> dict[str, Any]:
             query_stats["dmlStats"] = _dml_stats(result)
         statistics["query"] = query_stats
         statistics["totalBytesProcessed"] = str(result.total_bytes_processed)
+    if job.status_errors and not running:
+        status["errors"] = job.status_errors
     statistics.update(job.statistics)
     return {
         "kind": "bigquery#job",
