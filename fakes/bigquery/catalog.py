@@ -9,8 +9,9 @@ metadata back; an in-memory engine keeps it in these objects only.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -34,6 +35,8 @@ class Dataset:
     spec: DatasetSpec
     created: datetime
     modified: datetime
+    kept: dict[str, Any] = field(default_factory=dict)
+    """Resource fields the REST emulator keeps and answers verbatim (``access``, ``friendlyName``...)."""
 
     def info(self) -> DatasetInfo:
         return DatasetInfo(
@@ -56,6 +59,7 @@ class Dataset:
                 "defaultTableExpirationMs": self.spec.default_table_expiration_ms,
                 "created": self.created.isoformat(),
                 "modified": self.modified.isoformat(),
+                "kept": self.kept,
             }
         )
 
@@ -73,6 +77,7 @@ class Dataset:
             ),
             created=datetime.fromisoformat(body["created"]),
             modified=datetime.fromisoformat(body["modified"]),
+            kept=body.get("kept") or {},
         )
 
 
@@ -86,6 +91,13 @@ class Table:
     view: ViewDefinition | None = None
     """A view's or materialized view's query (:mod:`fakes.bigquery.views`); None for a table."""
     range_partitioning: RangePartitioning | None = None
+    expires: datetime | None = None
+    """``expirationTime``: from this moment of the injected clock the table is gone."""
+    kept: dict[str, Any] = field(default_factory=dict)
+    """Resource fields the REST emulator keeps and answers verbatim (``encryptionConfiguration``...)."""
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
 
     def to_json(self) -> str:
         body = self.spec.to_api(self.ref.project, self.ref.dataset)
@@ -94,12 +106,15 @@ class Table:
         body["created"] = self.created.isoformat()
         body["modified"] = self.modified.isoformat()
         body["bufferUntil"] = self.buffer_until.isoformat() if self.buffer_until else None
+        body["expires"] = self.expires.isoformat() if self.expires else None
+        body["kept"] = self.kept
         return json.dumps(body)
 
     @classmethod
     def from_json(cls, ref: TableRef, text: str) -> Table:
         body = json.loads(text)
         buffer_until = body.get("bufferUntil")
+        expires = body.get("expires")
         return cls(
             ref=ref,
             spec=TableSpec.from_api(body),
@@ -108,6 +123,8 @@ class Table:
             buffer_until=datetime.fromisoformat(buffer_until) if buffer_until else None,
             view=ViewDefinition.from_json(body["view"]) if body.get("view") else None,
             range_partitioning=RangePartitioning.from_api(body.get("rangePartitioning")),
+            expires=datetime.fromisoformat(expires) if expires else None,
+            kept=body.get("kept") or {},
         )
 
 

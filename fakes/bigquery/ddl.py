@@ -9,11 +9,14 @@ import the engine that imports it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlglot import exp
 
 from fakes.bigquery import ingestion_time, range_partitioning, ranges, views
+from fakes.bigquery.ddl_options import extra_options, merged_kept
 from fakes.bigquery.exceptions import ColumnAlreadyExists, InvalidPartitionExpression, UnsupportedByFake
 from fakes.bigquery.sql import ParsedStatement, StatementKind, listed_tables
 from harness.ports import DatasetInfo, NotFoundError, QueryResult, TableInfo
@@ -45,13 +48,27 @@ class DdlTarget(Protocol):
         *,
         exists_ok: bool = False,
         range_partitioning: range_partitioning.RangePartitioning | None = None,
+        expires: datetime | None = None,
+        kept: Mapping[str, Any] | None = None,
     ) -> TableInfo: ...
 
     def get_table(self, project: str, dataset_id: str, table_id: str) -> TableInfo: ...
 
     def patch_table(
-        self, project: str, dataset_id: str, table_id: str, *, schema: Sequence[FieldSpec] | None = None
+        self,
+        project: str,
+        dataset_id: str,
+        table_id: str,
+        *,
+        schema: Sequence[FieldSpec] | None = None,
+        spec: TableSpec | None = None,
+        expires: datetime | bool | None = False,
+        kept: Mapping[str, Any] | None = None,
     ) -> TableInfo: ...
+
+    def table_state(
+        self, project: str, dataset_id: str, table_id: str
+    ) -> tuple[datetime | None, dict[str, Any]]: ...
 
     def delete_table(
         self, project: str, dataset_id: str, table_id: str, *, not_found_ok: bool = False
@@ -154,11 +171,18 @@ def _create_table(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
         require_partition_filter=bool(options.get("require_partition_filter", False)),
         labels=options.get("labels") or {},
     )
+    extra = extra_options(tree.args.get("properties"), lambda sql: _scalar(engine, ref.project, sql))
     if tree.args.get("replace"):  # after the query, which may read the table it replaces
         _check_replace(engine, statement, partitioning, by_range)
         engine.delete_table(ref.project, ref.dataset, ref.table, not_found_ok=True)
     engine.create_table(
-        ref.project, ref.dataset, spec, exists_ok=bool(tree.args.get("exists")), range_partitioning=by_range
+        ref.project,
+        ref.dataset,
+        spec,
+        exists_ok=bool(tree.args.get("exists")),
+        range_partitioning=by_range,
+        expires=extra.expires if isinstance(extra.expires, datetime) else None,
+        kept={key: value for key, value in extra.kept.items() if value is not None},
     )
     if rows:
         engine.insert_rows(ref.project, ref.dataset, ref.table, rows)
@@ -190,6 +214,11 @@ def _alter(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
     info = engine.get_table(ref.project, ref.dataset, ref.table)
     schema = list(info.spec.schema)
     for action in statement.tree.args.get("actions") or []:
+        if isinstance(action, exp.AlterSet):
+            return _set_options(engine, statement, action)
+        if isinstance(action, exp.AlterColumn) and action.args.get("drop") and action.args.get("allow_null"):
+            schema = _relaxed(schema, action.name, ref.dotted)
+            continue
         if not isinstance(action, exp.ColumnDef):
             raise UnsupportedByFake(f"ALTER TABLE {action.key.upper()} is not supported by the BigQuery fake")
         column = _column(action)
@@ -201,6 +230,64 @@ def _alter(engine: DdlTarget, statement: ParsedStatement) -> QueryResult:
         schema.append(column)
     engine.patch_table(ref.project, ref.dataset, ref.table, schema=schema)
     return QueryResult(rows=[], statement_type=statement.kind.value)
+
+
+def _relaxed(schema: list[FieldSpec], name: str, table: str) -> list[FieldSpec]:
+    """``ALTER COLUMN c DROP NOT NULL``: a REQUIRED column becomes NULLABLE (the others stay)."""
+    if not any(f.name.lower() == name.lower() for f in schema):
+        raise UnsupportedByFake(f"Column {name} is not in table {table}", reason="invalid")
+    return [
+        replace(f, mode=FieldMode.NULLABLE)
+        if f.name.lower() == name.lower() and f.mode is FieldMode.REQUIRED
+        else f
+        for f in schema
+    ]
+
+
+def _set_options(engine: DdlTarget, statement: ParsedStatement, action: exp.AlterSet) -> QueryResult:
+    """``ALTER TABLE SET OPTIONS``: the named options change, a NULL clears one."""
+    ref = statement.target
+    assert ref is not None
+    info = engine.get_table(ref.project, ref.dataset, ref.table)
+    spec = info.spec
+    properties = next((e for e in action.expressions if isinstance(e, exp.Properties)), None)
+    options = _options_from(properties) if properties is not None else {}
+    if "description" in options:
+        spec = replace(spec, description=None if options["description"] == "NULL" else options["description"])
+    if "labels" in options:
+        labels = options["labels"]
+        spec = replace(spec, labels=labels if isinstance(labels, dict) else {})
+    if "partition_expiration_days" in options:
+        spec = replace(
+            spec, time_partitioning=_partition_expiration(spec, options["partition_expiration_days"])
+        )
+    if "require_partition_filter" in options:
+        spec = replace(spec, require_partition_filter=options["require_partition_filter"] is True)
+    extra = extra_options(properties, lambda sql: _scalar(engine, ref.project, sql))
+    _, kept = engine.table_state(ref.project, ref.dataset, ref.table)
+    engine.patch_table(
+        ref.project,
+        ref.dataset,
+        ref.table,
+        spec=spec,
+        expires=extra.expires,
+        kept=merged_kept(kept, extra.kept),
+    )
+    return QueryResult(rows=[], statement_type=statement.kind.value)
+
+
+def _partition_expiration(spec: TableSpec, days: Any) -> TimePartitioning:
+    if spec.time_partitioning is None:
+        raise UnsupportedByFake(
+            f"partition_expiration_days needs a partitioned table; {spec.table_id} is not", reason="invalid"
+        )
+    expiration = None if days == "NULL" else int(float(days) * 86_400_000)
+    return replace(spec.time_partitioning, expiration_ms=expiration)
+
+
+def _scalar(engine: DdlTarget, project: str, sql: str) -> Any:
+    """The value of a constant expression of an option (``TIMESTAMP '2030-01-01'``)."""
+    return next(iter(engine.query(project, f"SELECT {sql} AS v").rows[0].values()))
 
 
 def _column(col: exp.ColumnDef) -> FieldSpec:
@@ -311,9 +398,7 @@ def _partitioning(tree: exp.Create, options: dict[str, Any]) -> TimePartitioning
     elif isinstance(partition, exp.TimestampTrunc | exp.DatetimeTrunc | exp.DateTrunc):
         column = partition.this
         unit = PartitionType(partition.unit.name.upper())
-    if isinstance(column, exp.Identifier) and column.name.upper() in ingestion_time.PSEUDO_COLUMNS:
-        column = exp.column(column.name)  # PARTITION BY _PARTITIONDATE
-    if not isinstance(column, exp.Column):
+    if not isinstance(column, exp.Column | exp.Identifier):  # sqlglot: an Identifier before OPTIONS
         raise InvalidPartitionExpression()
     days = options.get("partition_expiration_days")
     expiration = int(float(days) * 86_400_000) if days is not None else None

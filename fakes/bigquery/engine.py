@@ -24,8 +24,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from fakes.bigquery import (
     window_aggregates,
 )
 from fakes.bigquery import partition_decorators as decorators
+from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.collation import column_collation_sql
 from fakes.bigquery.exceptions import (
@@ -67,7 +69,7 @@ from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.range_partitioning import RangePartitioning, validate_range
 from fakes.bigquery.results import map_duckdb_error
 from fakes.bigquery.routines import RoutineCatalog
-from fakes.bigquery.schema_changes import schema_additions
+from fakes.bigquery.schema_changes import schema_updates
 from fakes.bigquery.sql import (
     StorageName,
     TableRef,
@@ -125,6 +127,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
         self._datasets: dict[tuple[str, str], Dataset] = {}
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._stores: dict[str, MetadataStore] = {}
+        self._writes = Writes(self._conn, self._datasets, self._tables)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             for file in sorted(self.path.glob("*.duckdb")):
@@ -170,7 +173,15 @@ class BigQueryEngine(ViewTables, StatementRunner):
 
     # ------------------------------------------------------------------------------- datasets
 
-    def create_dataset(self, project: str, spec: DatasetSpec, *, exists_ok: bool = False) -> DatasetInfo:
+    def create_dataset(
+        self,
+        project: str,
+        spec: DatasetSpec,
+        *,
+        exists_ok: bool = False,
+        kept: Mapping[str, Any] | None = None,
+    ) -> DatasetInfo:
+        """``kept``: resource fields the REST emulator answers back as they were sent."""
         raise_first(rules.validate_dataset_id(spec.dataset_id))
         with self._lock:
             existing = self._datasets.get((project, spec.dataset_id))
@@ -179,14 +190,17 @@ class BigQueryEngine(ViewTables, StatementRunner):
                     return existing.info()
                 raise DatasetAlreadyExists(project=project, dataset_id=spec.dataset_id)
             catalog = self._catalog(project)
-            self._conn.execute(
-                f"CREATE SCHEMA {quote_ident(catalog)}.{quote_ident(_case_safe(spec.dataset_id))}"
-            )
-            now = self.clock.now()
-            dataset = Dataset(project=project, spec=spec, created=now, modified=now)
-            self._datasets[(project, spec.dataset_id)] = dataset
-            self._save_dataset(dataset)
-            return dataset.info()
+            with self._atomic():
+                self._conn.execute(
+                    f"CREATE SCHEMA {quote_ident(catalog)}.{quote_ident(_case_safe(spec.dataset_id))}"
+                )
+                now = self.clock.now()
+                dataset = Dataset(
+                    project=project, spec=spec, created=now, modified=now, kept=dict(kept or {})
+                )
+                self._datasets[(project, spec.dataset_id)] = dataset
+                self._save_dataset(dataset)
+                return dataset.info()
 
     def get_dataset(self, project: str, dataset_id: str) -> DatasetInfo:
         with self._lock:
@@ -203,18 +217,28 @@ class BigQueryEngine(ViewTables, StatementRunner):
         *,
         description: str | None = None,
         labels: Mapping[str, str] | None = None,
+        spec: DatasetSpec | None = None,
+        kept: Mapping[str, Any] | None = None,
     ) -> DatasetInfo:
-        with self._lock:
+        """``spec`` replaces the whole spec (``datasets.update``); ``kept`` replaces the kept fields."""
+        with self._lock, self._atomic():
             dataset = self._dataset(project, dataset_id)
-            spec = dataset.spec
+            new = spec if spec is not None else dataset.spec
             if description is not None:
-                spec = replace(spec, description=description)
+                new = replace(new, description=description)
             if labels is not None:
-                spec = replace(spec, labels=dict(labels))
-            dataset.spec = spec
+                new = replace(new, labels=dict(labels))
+            dataset.spec = new
+            if kept is not None:
+                dataset.kept = dict(kept)
             dataset.modified = self.clock.now()
             self._save_dataset(dataset)
             return dataset.info()
+
+    def dataset_kept(self, project: str, dataset_id: str) -> dict[str, Any]:
+        """The resource fields the REST emulator keeps for a dataset."""
+        with self._lock:
+            return dict(self._dataset(project, dataset_id).kept)
 
     def delete_dataset(
         self, project: str, dataset_id: str, *, delete_contents: bool = False, not_found_ok: bool = False
@@ -224,16 +248,18 @@ class BigQueryEngine(ViewTables, StatementRunner):
                 if not_found_ok:
                     return
                 raise DatasetNotFound(project=project, dataset_id=dataset_id)
+            self._expire_tables(project, dataset_id)
             tables = [key for key in self._tables if key[:2] == (project, dataset_id)]
             if tables and not delete_contents:
                 raise DatasetInUse(project=project, dataset_id=dataset_id)
             catalog = quote_ident(self._catalog(project))
-            self._conn.execute(f"DROP SCHEMA {catalog}.{quote_ident(_case_safe(dataset_id))} CASCADE")
-            if store := self._stores.get(project):
-                store.forget_dataset(dataset_id)
-            for key in tables:
-                del self._tables[key]
-            del self._datasets[(project, dataset_id)]
+            with self._atomic():
+                self._conn.execute(f"DROP SCHEMA {catalog}.{quote_ident(_case_safe(dataset_id))} CASCADE")
+                if store := self._stores.get(project):
+                    store.forget_dataset(dataset_id)
+                for key in tables:
+                    del self._tables[key]
+                del self._datasets[(project, dataset_id)]
             self._routines.drop_dataset(project, dataset_id)
 
     def _dataset(self, project: str, dataset_id: str) -> Dataset:
@@ -252,7 +278,12 @@ class BigQueryEngine(ViewTables, StatementRunner):
         *,
         exists_ok: bool = False,
         range_partitioning: RangePartitioning | None = None,
+        expires: datetime | None = None,
+        kept: Mapping[str, Any] | None = None,
     ) -> TableInfo:
+        """A table with no columns is valid (a patch can add them); ``expires`` is its expirationTime.
+        The dataset's ``defaultTableExpirationMs`` is kept, not applied: the harness's run datasets
+        set one, and its janitor tests expect their tables to outlive it."""
         # requirePartitionFilter needs a partitioning; integer-range is one the rules do not see.
         raise_first(
             rules.validate_table(
@@ -263,7 +294,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
             validate_range(range_partitioning, spec)
         with self._lock:
             self._dataset(project, dataset_id)
-            existing = self._tables.get((project, dataset_id, spec.table_id))
+            existing = self._live_table(project, dataset_id, spec.table_id)
             if existing is not None:
                 if exists_ok:
                     return self._info(existing)
@@ -278,14 +309,21 @@ class BigQueryEngine(ViewTables, StatementRunner):
             columns.append(f"{quote_ident(STREAM_COL)} TIMESTAMPTZ")
             if spec.time_partitioning is not None and spec.time_partitioning.field is None:
                 columns.append(f"{quote_ident(INGEST_COL)} TIMESTAMPTZ")
-            self._conn.execute(f"CREATE TABLE {self._storage_sql(ref)} ({', '.join(columns)})")
             now = self.clock.now()
             table = Table(
-                ref=ref, spec=spec, created=now, modified=now, range_partitioning=range_partitioning
+                ref=ref,
+                spec=spec,
+                created=now,
+                modified=now,
+                range_partitioning=range_partitioning,
+                expires=expires,
+                kept=dict(kept or {}),
             )
-            self._create_view(table)
-            self._tables[(project, dataset_id, spec.table_id)] = table
-            self._save_table(table)
+            with self._atomic():
+                self._conn.execute(f"CREATE TABLE {self._storage_sql(ref)} ({', '.join(columns)})")
+                self._create_view(table)
+                self._tables[(project, dataset_id, spec.table_id)] = table
+                self._save_table(table)
             return TableInfo(project, dataset_id, spec, num_rows=0, created=now, modified=now)
 
     def get_table(self, project: str, dataset_id: str, table_id: str) -> TableInfo:
@@ -295,6 +333,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
     def list_tables(self, project: str, dataset_id: str) -> list[TableInfo]:
         with self._lock:
             self._dataset(project, dataset_id)
+            self._expire_tables(project, dataset_id)
             keys = sorted(key for key in self._tables if key[:2] == (project, dataset_id))
             return [self._info(self._tables[key]) for key in keys]
 
@@ -308,34 +347,61 @@ class BigQueryEngine(ViewTables, StatementRunner):
         description: str | None = None,
         labels: Mapping[str, str] | None = None,
         require_partition_filter: bool | None = None,
+        spec: TableSpec | None = None,
+        expires: datetime | bool | None = False,
+        kept: Mapping[str, Any] | None = None,
     ) -> TableInfo:
-        """Tables can only grow: new columns must be NULLABLE or REPEATED, as in BigQuery."""
-        with self._lock:
+        """Tables can only grow: new columns must be NULLABLE or REPEATED, and a REQUIRED column may
+        become NULLABLE, as in BigQuery. ``spec`` replaces the rest of the spec (``tables.update``);
+        ``expires`` (``False``: unchanged, ``None``: never) and ``kept`` replace theirs."""
+        with self._lock, self._atomic():
             table = self._table(project, dataset_id, table_id)
-            spec = table.spec
+            new = (
+                replace(spec, table_id=table_id, schema=table.spec.schema) if spec is not None else table.spec
+            )
             if schema is not None:
                 new_schema = tuple(schema)
-                added = schema_additions(spec, new_schema, project, dataset_id, table_id)
-                candidate = replace(spec, schema=new_schema)
+                update = schema_updates(table.spec, new_schema, project, dataset_id, table_id)
+                candidate = replace(new, schema=new_schema)
                 raise_first(rules.validate_table(candidate))
-                for column in added:
+                for path, column in update.added:
+                    collation = column_collation_sql(column) if len(path) == 1 else ""
                     self._conn.execute(
                         f"ALTER TABLE {self._storage_sql(table.ref)} ADD COLUMN "
-                        f"{quote_ident(column.name)} {duck_type(column)}{column_collation_sql(column)}"
+                        f"{'.'.join(quote_ident(part) for part in path)} {duck_type(column)}{collation}"
                     )
-                spec = candidate
+                for column in update.relaxed:
+                    self._conn.execute(
+                        f"ALTER TABLE {self._storage_sql(table.ref)} ALTER COLUMN "
+                        f"{quote_ident(column.name)} DROP NOT NULL"
+                    )
+                new = candidate
+            elif spec is not None:
+                raise_first(rules.validate_table(new))
             if description is not None:
-                spec = replace(spec, description=description)
+                new = replace(new, description=description)
             if labels is not None:
-                spec = replace(spec, labels=dict(labels))
+                new = replace(new, labels=dict(labels))
             if require_partition_filter is not None:
-                spec = replace(spec, require_partition_filter=require_partition_filter)
-            table.spec = spec
+                new = replace(new, require_partition_filter=require_partition_filter)
+            table.spec = new
+            if expires is not False:
+                table.expires = expires if isinstance(expires, datetime) else None
+            if kept is not None:
+                table.kept = dict(kept)
             table.modified = self.clock.now()
             if schema is not None:
                 self._create_view(table)
             self._save_table(table)
             return self._info(table)
+
+    def table_state(
+        self, project: str, dataset_id: str, table_id: str
+    ) -> tuple[datetime | None, dict[str, Any]]:
+        """A table's expiration and the resource fields the REST emulator keeps for it."""
+        with self._lock:
+            table = self._table(project, dataset_id, table_id)
+            return table.expires, dict(table.kept)
 
     def delete_table(
         self, project: str, dataset_id: str, table_id: str, *, not_found_ok: bool = False
@@ -344,22 +410,42 @@ class BigQueryEngine(ViewTables, StatementRunner):
             if split_decorator(table_id)[1] is not None:  # a partition: its rows go, the table stays
                 table = self._table(project, dataset_id, table_id)
                 where, params = self._partition_rows(table, table_id)
-                self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)}{where}", params)
-                table.modified = self.clock.now()
-                self._save_table(table)
+                with self._atomic():
+                    self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)}{where}", params)
+                    table.modified = self.clock.now()
+                    self._save_table(table)
                 return
-            key = (project, dataset_id, table_id)
-            if key not in self._tables:
+            if self._live_table(project, dataset_id, table_id) is None:
                 if not_found_ok:
                     return
                 self._dataset(project, dataset_id)
                 raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
-            table = self._tables.pop(key)
-            self._conn.execute(f"DROP VIEW {self._view_sql(table.ref)}")
+            self._drop_table(self._tables[(project, dataset_id, table_id)])
+
+    def _drop_table(self, table: Table) -> None:
+        with self._atomic():
+            del self._tables[(table.ref.project, table.ref.dataset, table.ref.table)]
+            self._conn.execute(f"DROP VIEW IF EXISTS {self._view_sql(table.ref)}")
             self._conn.execute(f"DROP VIEW IF EXISTS {self._view_sql(ingestion_time.pseudo_ref(table.ref))}")
             self._conn.execute(f"DROP TABLE {self._storage_sql(table.ref)}")
-            if store := self._stores.get(project):
-                store.forget_table(dataset_id, table_id)
+            if store := self._stores.get(table.ref.project):
+                store.forget_table(table.ref.dataset, table.ref.table)
+
+    def _live_table(self, project: str, dataset_id: str, table_id: str) -> Table | None:
+        """The table unless it is absent or its expiration passed (then it is dropped, as BigQuery does)."""
+        table = self._tables.get((project, dataset_id, table_id))
+        if table is not None and table.expired(self.clock.now()):
+            self._drop_table(table)
+            return None
+        return table
+
+    def _expire_tables(self, project: str, dataset_id: str) -> None:
+        for key in [key for key in self._tables if key[:2] == (project, dataset_id)]:
+            self._live_table(*key)
+
+    def _atomic(self) -> AbstractContextManager[None]:
+        """Storage and catalog writes of one call, all or nothing (:mod:`fakes.bigquery.atomic`)."""
+        return self._writes.atomic()
 
     def truncate(self, project: str, dataset_id: str, table_id: str) -> None:
         """``TRUNCATE TABLE``: BigQuery allows it even while rows sit in the streaming buffer."""
@@ -373,7 +459,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
         """The table, also by a partition decorator's id (``t$20260105``) once that is checked."""
         base, partition = split_decorator(table_id)
-        table = self._tables.get((project, dataset_id, base))
+        table = self._live_table(project, dataset_id, base)
         if table is None:
             self._dataset(project, dataset_id)
             raise TableNotFound(project=project, dataset_id=dataset_id, table_id=table_id)
@@ -406,11 +492,15 @@ class BigQueryEngine(ViewTables, StatementRunner):
         )
 
     def _create_view(self, table: Table) -> None:
+        """The view of the user columns; a table with no columns has none (DuckDB has no empty view)."""
         if table.view is not None:
             self._refresh_view(table)
             return
         columns = ", ".join(quote_ident(f.name) for f in table.spec.schema)
         view, storage = self._view_sql(table.ref), self._storage_sql(table.ref)
+        if not columns:
+            self._conn.execute(f"DROP VIEW IF EXISTS {view}")
+            return
         self._conn.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} FROM {storage}")
         if ingestion_time.applies(table.spec):
             pseudo = self._view_sql(ingestion_time.pseudo_ref(table.ref))
@@ -520,6 +610,8 @@ class BigQueryEngine(ViewTables, StatementRunner):
             total = self._conn.execute(f"SELECT count(*) FROM {storage}{where}", params).fetchone()[0]
             limit = "" if max_results is None else f" LIMIT {int(max_results)}"
             schema = table.spec.schema
+            if not schema:
+                return [], total
             read = intervals.read_column_sql
             columns = ", ".join(read(quote_ident(f.name), f.type.value, f.is_repeated) for f in schema)
             window = f"ORDER BY rowid{limit} OFFSET {int(start_index)}"

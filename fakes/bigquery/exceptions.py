@@ -1362,6 +1362,46 @@ class PreconditionFailed(BigQueryError, InvalidRequestError):
     )
 
 
+class PartitioningAdded(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Cannot convert non-partitioned table to partitioned table."
+    confirmed = (
+        "the service's answer to a tables.patch adding timePartitioning, googleapis/google-cloud-ruby#1646"
+    )
+
+
+class PartitioningChanged(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Cannot change partitioning spec for table {table}: only the partition expiration may change"
+    searched = (
+        "searched issues for a tables.patch changing timePartitioning type or field; found "
+        '"Cannot replace a table with a different partitioning spec" (dataform-co/dataform#590), '
+        "which is the text of CREATE OR REPLACE, not of a patch. The wording is the fake's own"
+    )
+
+
+class FieldNotHonoured(BigQueryError, InvalidRequestError):
+    """A resource field the emulator would otherwise have to drop silently."""
+
+    status = 400
+    reason = "invalid"
+    template = "The emulator does not support the {kind} field {field} yet"
+    searched = _FAKE_LIMIT
+
+
+class DatasetLocationChanged(BigQueryError, InvalidRequestError):
+    status = 400
+    reason = "invalid"
+    template = "Cannot change location of dataset {project}:{dataset_id} from {old} to {new}"
+    searched = (
+        "searched issues for a datasets.patch/update with another location; found only that a dataset's "
+        "location cannot be changed after creation (the documentation), no quoted error. The wording is "
+        "the fake's own"
+    )
+
+
 # ----------------------------------------------------------------------- load jobs and uploads
 # A load job that fails is a DONE job carrying one of these in ``status.errorResult``; a record it
 # refuses is a :class:`ValueRejected` subclass listed in ``status.errors``.

@@ -33,6 +33,7 @@ from fakes.bigquery import (
     scripts,
 )
 from fakes.bigquery import params as param_types
+from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, Table
 from fakes.bigquery.collate_params import bind_order_by_collations
 from fakes.bigquery.exceptions import (
@@ -41,6 +42,7 @@ from fakes.bigquery.exceptions import (
     QueryTableNotFound,
     StreamingBufferRefusal,
     UnqualifiedTable,
+    UnsupportedByFake,
 )
 from fakes.bigquery.intervals import interval_columns_as_text
 from fakes.bigquery.partitions import check_partition_filters
@@ -87,10 +89,15 @@ class StatementRunner(ABC):
     _datasets: dict[tuple[str, str], Dataset]
     _tables: dict[tuple[str, str, str], Table]
     _routines: RoutineCatalog
+    _writes: Writes
 
     @abstractmethod
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
         """The table, or BigQuery's 404."""
+
+    @abstractmethod
+    def _live_table(self, project: str, dataset_id: str, table_id: str) -> Table | None:
+        """The table, or None when it is absent or its expiration passed."""
 
     @abstractmethod
     def _storage_name(self, ref: TableRef, *, write: bool) -> StorageName:
@@ -142,7 +149,8 @@ class StatementRunner(ABC):
             )
             statement = _parse_cached(sql, project, default_dataset)
             if statement.kind.is_ddl:
-                return ddl.run(cast(ddl.DdlTarget, self), project, statement)
+                with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
+                    return ddl.run(cast(ddl.DdlTarget, self), project, statement)
             referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
             duck_sql = translation.sql
             if statement.kind is StatementKind.SELECT:
@@ -306,7 +314,11 @@ class StatementRunner(ABC):
         return table.range_partitioning if table.spec.require_partition_filter else None
 
     def _resolve(self, ref: TableRef) -> Table:
-        table = self._tables.get((ref.project, ref.dataset, ref.table))
+        table = self._live_table(ref.project, ref.dataset, ref.table)
+        if table is not None and not table.spec.schema:
+            raise UnsupportedByFake(
+                f"The emulator cannot query table {ref.dotted} until it has columns", reason="invalid"
+            )
         if table is not None:
             return table
         dataset = self._datasets.get((ref.project, ref.dataset))

@@ -6,7 +6,8 @@ insert/get/list/patch/delete, ``tabledata.insertAll`` / ``tabledata.list``, ``jo
 ``jobs.insert`` (query), ``jobs.get``, ``jobs.getQueryResults`` and ``jobs.cancel``. Every error
 leaves in Google's JSON error format with the engine's status, reason and message. Warehouse faults
 armed on the app's queue are answered on the wire (:mod:`fakes.bigquery.rest_faults`), so the real
-client sees them and applies its own retries.
+client sees them and applies its own retries. The dataset and table methods are
+:mod:`fakes.bigquery.rest_tables`.
 
 moto's split: this module parses requests, calls the engine and the emulator's models
 (:mod:`fakes.bigquery.models`: jobs, insertId window) and renders with
@@ -17,21 +18,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fakes.bigquery import jobs_list, rest_routines, uploads, views
+from fakes.bigquery import jobs_list, rest_routines, rest_tables, uploads
 from fakes.bigquery import rest_resources as render
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
-    InvalidTableResource,
-    InvalidTableSchema,
     MethodNotAllowed,
-    RequiredParameterMissing,
     RowsNotAList,
     RowWithoutJson,
     UnsupportedByFake,
@@ -42,29 +39,22 @@ from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timest
 from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
 from fakes.bigquery.loads import refuse_uri_load
-from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
-from fakes.bigquery.partition_decorators import decorated_resource
-from fakes.bigquery.range_partitioning import RangePartitioning
+from fakes.bigquery.models import InsertIdWindow, Job, JobStore
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
-    flag,
-    int64_field,
     int_arg,
     json_body,
-    merged_labels,
     object_at,
-    page_of,
     token_offset,
 )
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
-from fakes.bigquery.sql import TableRef
 from fakes.google_oauth.guard import GoogleAuthGuard
 from fakes.google_oauth.models import TokenAuthority
 from fakes.google_oauth.services import BIGQUERY
 from harness.faults.backend import FaultQueue
 from harness.faults.calls import sql_call
-from harness.ports import InsertRowsError, TableInfo, WarehouseError
-from harness.schema.spec import DatasetSpec, FieldSpec, TableSpec
+from harness.ports import InsertRowsError, WarehouseError
+from harness.schema.spec import FieldSpec
 
 PREFIX = render.PREFIX
 
@@ -73,17 +63,6 @@ def _error_response(error: WarehouseError) -> JSONResponse:
     return JSONResponse(
         render.error_body(error.status, error.reason, error.message), status_code=error.status
     )
-
-
-def _table_resource(engine: BigQueryEngine, info: TableInfo) -> dict[str, Any]:
-    try:
-        location = engine.get_dataset(info.project, info.dataset_id).location
-    except WarehouseError:
-        location = DEFAULT_LOCATION
-    # An empty table has no bytes; measuring one costs a scan the count already did.
-    num_bytes = engine.num_bytes(info.project, info.dataset_id, info.table_id) if info.num_rows else 0
-    body = render.table_resource(info, location=location, num_bytes=num_bytes)
-    return body | engine.kind_fields(info.project, info.dataset_id, info.table_id)
 
 
 def _query_page(
@@ -142,152 +121,7 @@ def create_app(
     base = f"{PREFIX}/projects/{{project}}"
     uploads.register(app, engine, jobs)
 
-    # ---------------------------------------------------------------------- datasets
-
-    @app.post(f"{base}/datasets")
-    async def datasets_insert(project: str, request: Request) -> JSONResponse:
-        body = await json_body(request)
-        wire.check(call("create_dataset"))
-        ref = object_at(body, "datasetReference")
-        dataset_id = ref.get("datasetId")
-        if not dataset_id:
-            raise RequiredParameterMissing(name="datasetReference.datasetId")
-        ref_project = ref.get("projectId") or project
-        spec = DatasetSpec(
-            dataset_id=dataset_id,
-            location=body.get("location") or DEFAULT_LOCATION,
-            description=body.get("description"),
-            labels=dict(body.get("labels") or {}),
-            default_table_expiration_ms=int64_field(body, "defaultTableExpirationMs"),
-        )
-        info = engine.create_dataset(ref_project, spec)
-        return JSONResponse(render.dataset_resource(info))
-
-    @app.get(f"{base}/datasets")
-    async def datasets_list(project: str, request: Request) -> JSONResponse:
-        wire.check(call("list_datasets"))
-        infos = engine.list_datasets(project)
-        if not flag(request.query_params.get("all")):  # hidden: a name that starts with "_"
-            infos = [info for info in infos if not info.dataset_id.startswith("_")]
-        page, token = page_of(infos, request)
-        return JSONResponse(render.dataset_list(page, token))
-
-    @app.get(f"{base}/datasets/{{dataset_id}}")
-    async def datasets_get(project: str, dataset_id: str) -> JSONResponse:
-        wire.check(call("get_dataset"))
-        return JSONResponse(render.dataset_resource(engine.get_dataset(project, dataset_id)))
-
-    @app.patch(f"{base}/datasets/{{dataset_id}}")
-    @app.put(f"{base}/datasets/{{dataset_id}}")
-    async def datasets_patch(project: str, dataset_id: str, request: Request) -> JSONResponse:
-        body = await json_body(request)
-        current = engine.get_dataset(project, dataset_id)
-        labels = None
-        if "labels" in body:
-            labels = merged_labels(current.labels, body.get("labels"), replace=request.method == "PUT")
-        info = engine.patch_dataset(
-            project,
-            dataset_id,
-            description=body.get("description") if "description" in body else None,
-            labels=labels,
-        )
-        return JSONResponse(render.dataset_resource(info))
-
-    @app.delete(f"{base}/datasets/{{dataset_id}}")
-    async def datasets_delete(project: str, dataset_id: str, request: Request) -> Response:
-        wire.check(call("delete_dataset"))
-        engine.delete_dataset(
-            project, dataset_id, delete_contents=flag(request.query_params.get("deleteContents"))
-        )
-        return Response(status_code=204)
-
-    # ------------------------------------------------------------------------ tables
-
-    @app.post(f"{base}/datasets/{{dataset_id}}/tables")
-    async def tables_insert(project: str, dataset_id: str, request: Request) -> JSONResponse:
-        body = await json_body(request)
-        ref = object_at(body, "tableReference")
-        if not ref.get("tableId"):
-            raise RequiredParameterMissing(name="tableReference.tableId")
-        wire.check(call("create_table", [str(ref["tableId"])]))
-        if body.get("externalDataConfiguration"):
-            raise UnsupportedByFake(
-                "The emulator does not support externalDataConfiguration tables yet", reason="invalid"
-            )
-        partitioning = body.get("timePartitioning") or None
-        try:
-            spec = TableSpec.from_api(body)
-        except (KeyError, ValueError, TypeError) as exc:
-            raise InvalidTableResource(detail=exc) from exc
-        if (definition := views.from_resource(body)) is not None:
-            info = engine.create_view(
-                project,
-                dataset_id,
-                ref["tableId"],
-                definition,
-                description=spec.description,
-                labels=spec.labels,
-                described=spec.schema,
-            )
-            return JSONResponse(_table_resource(engine, info))
-        if partitioning and partitioning.get("requirePartitionFilter") and not spec.require_partition_filter:
-            spec = replace(spec, require_partition_filter=True)
-        by_range = RangePartitioning.from_api(body.get("rangePartitioning"))
-        info = engine.create_table(project, dataset_id, spec, range_partitioning=by_range)
-        return JSONResponse(_table_resource(engine, info))
-
-    @app.get(f"{base}/datasets/{{dataset_id}}/tables")
-    async def tables_list(project: str, dataset_id: str, request: Request) -> JSONResponse:
-        wire.check(call("list_tables"))
-        infos = engine.list_tables(project, dataset_id)
-        page, token = page_of(infos, request)
-        listing = render.table_list(page, token, len(infos))
-        for entry, info in zip(listing["tables"], page, strict=True):
-            entry.update(engine.kind_fields(project, dataset_id, info.table_id, listing=True))
-        return JSONResponse(listing)
-
-    @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
-    async def tables_get(project: str, dataset_id: str, table_id: str) -> JSONResponse:
-        wire.check(call("get_table", [table_id]))
-        info = engine.get_table(project, dataset_id, table_id)
-        body = kinds.overlay(info, _table_resource(engine, info))
-        return JSONResponse(decorated_resource(body, table_id))
-
-    @app.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
-    @app.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
-    async def tables_patch(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
-        body = await json_body(request)
-        wire.check(call("patch_table", [table_id]))
-        current = engine.get_table(project, dataset_id, table_id)
-        if (definition := views.from_resource(body)) is not None:
-            engine.set_view_query(project, dataset_id, table_id, definition)
-        schema = None
-        if body.get("schema") is not None:
-            try:
-                schema = [FieldSpec.from_api(f) for f in body["schema"].get("fields") or []]
-            except (KeyError, ValueError, TypeError, AttributeError) as exc:
-                raise InvalidTableSchema(detail=exc) from exc
-        labels = None
-        if "labels" in body:
-            labels = merged_labels(current.spec.labels, body.get("labels"), replace=request.method == "PUT")
-        require = body.get("requirePartitionFilter")
-        info = engine.patch_table(
-            project,
-            dataset_id,
-            table_id,
-            schema=schema,
-            description=body.get("description") if "description" in body else None,
-            labels=labels,
-            require_partition_filter=bool(require) if require is not None else None,
-        )
-        return JSONResponse(_table_resource(engine, info))
-
-    @app.delete(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
-    async def tables_delete(project: str, dataset_id: str, table_id: str) -> Response:
-        wire.check(call("delete_table", [table_id]))
-        engine.delete_table(project, dataset_id, table_id)
-        kinds.forget(TableRef(project, dataset_id, table_id))
-        return Response(status_code=204)
+    rest_tables.register(app, engine, wire, kinds)
 
     # --------------------------------------------------------------------- tabledata
 

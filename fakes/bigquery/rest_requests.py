@@ -87,6 +87,8 @@ def merged_labels(
     current: Mapping[str, str], update: Mapping[str, Any] | None, *, replace: bool
 ) -> dict[str, str]:
     """PATCH merges labels (a null value removes one); PUT replaces them."""
+    if update is not None and not isinstance(update, Mapping):
+        raise NotAnObject(key="labels")
     merged = {} if replace else dict(current)
     for key, value in (update or {}).items():
         if value is None:

@@ -23,6 +23,8 @@ from harness.ports import Clock, QueryResult, TableInfo
 from harness.schema.spec import FieldSpec, TableSpec
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import duckdb
 
 _CLOCK_PLACEHOLDER = re.compile(r"\$(__hx_\w+)")
@@ -57,7 +59,16 @@ class ViewTables:
 
     if TYPE_CHECKING:  # provided by the engine and its query half
 
-        def create_table(self, project: str, dataset_id: str, spec: TableSpec) -> TableInfo: ...
+        def create_table(
+            self,
+            project: str,
+            dataset_id: str,
+            spec: TableSpec,
+            *,
+            expires: datetime | None = None,
+            kept: Mapping[str, Any] | None = None,
+        ) -> TableInfo: ...
+        def _atomic(self) -> AbstractContextManager[None]: ...
         def delete_table(
             self, project: str, dataset_id: str, table_id: str, *, not_found_ok: bool = False
         ) -> None: ...
@@ -82,10 +93,12 @@ class ViewTables:
         exists_ok: bool = False,
         or_replace: bool = False,
         described: Sequence[FieldSpec] = (),
+        expires: datetime | None = None,
+        kept: Mapping[str, Any] | None = None,
     ) -> TableInfo:
         """Create a view whose schema is its query's; all-or-nothing (a bad query creates nothing).
         ``described``: a schema sent with the view, whose column descriptions the view keeps."""
-        with self._lock:
+        with self._lock, self._atomic():
             existing = self._tables.get((project, dataset_id, table_id))
             if existing is not None and exists_ok and not or_replace:
                 return self._info(existing)
@@ -95,14 +108,10 @@ class ViewTables:
             )
             if or_replace:
                 self.delete_table(project, dataset_id, table_id, not_found_ok=True)
-            self.create_table(project, dataset_id, spec)
+            self.create_table(project, dataset_id, spec, expires=expires, kept=kept)
             table = self._table(project, dataset_id, table_id)
             table.view = definition
-            try:
-                self._refresh_view(table)
-            except BaseException:
-                self.delete_table(project, dataset_id, table_id, not_found_ok=True)
-                raise
+            self._refresh_view(table)
             self._save_table(table)
             return self._info(table)
 
@@ -110,7 +119,7 @@ class ViewTables:
         self, project: str, dataset_id: str, table_id: str, definition: ViewDefinition
     ) -> None:
         """``tables.patch`` / ``update`` of a view's query: the schema follows the new query."""
-        with self._lock:
+        with self._lock, self._atomic():
             table = self._table(project, dataset_id, table_id)
             if table.view is None or table.view.materialized != definition.materialized:
                 kind = table.view.table_type if table.view else "TABLE"
@@ -119,13 +128,8 @@ class ViewTables:
                     reason="invalid",
                 )
             schema = self._view_schema(project, definition)
-            before = (table.spec, table.view)
             table.spec, table.view = replace(table.spec, schema=schema), definition
-            try:
-                self._refresh_view(table)
-            except BaseException:
-                table.spec, table.view = before
-                raise
+            self._refresh_view(table)
             table.modified = self.clock.now()
             self._save_table(table)
 
