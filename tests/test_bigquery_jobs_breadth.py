@@ -11,9 +11,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import socket
-import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,9 +18,9 @@ import duckdb
 import google.auth.credentials
 import httpx
 import pytest
-import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
+from served_app import served
 from test_bigquery_rest import DISCOVERY, validate
 
 from fakes.bigquery import exceptions as bq
@@ -36,29 +33,13 @@ from harness.emulators import Emulators
 PROJECT = "test-project"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():  # type: ignore[no-untyped-def]
     clock = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))
     engine = BigQueryEngine(clock)
     app = create_app(engine)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if time.monotonic() > deadline:  # pragma: no cover
-            raise RuntimeError("emulator did not start")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}", app, clock
-    uv.should_exit = True
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url, app, clock
     engine.close()
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,10 +19,10 @@ import duckdb
 import google.auth.credentials
 import httpx
 import pytest
-import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from google.cloud.bigquery import client as client_module
+from served_app import served
 
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app
@@ -34,25 +31,11 @@ from harness.clock import ManualClock
 PROJECT = "load-project"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, BigQueryEngine]]:
     engine = BigQueryEngine(ManualClock(datetime(2025, 1, 1, tzinfo=UTC)))
-    port = _free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:  # the server thread starts in a few milliseconds
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}", engine
-    uv.should_exit = True
-    thread.join(timeout=5)
+    with served(create_app(engine)) as url:
+        yield url, engine
     engine.close()
 
 

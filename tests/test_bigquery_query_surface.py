@@ -5,18 +5,15 @@ client's documentation and BigQuery's (sessions, scripting, parameterized querie
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import google.auth.credentials
 import httpx
 import pytest
-import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
+from served_app import served
 
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app
@@ -26,30 +23,13 @@ from harness.clock import ManualClock
 PROJECT = "surface-project"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():  # type: ignore[no-untyped-def]
     clock = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))
     engine = BigQueryEngine(clock)
-    port = _free_port()
     app = create_app(engine)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if time.monotonic() > deadline:  # pragma: no cover
-            raise RuntimeError("emulator did not start")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}", engine, clock, app
-    uv.should_exit = True
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url, engine, clock, app
     engine.close()
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,10 +12,10 @@ import google.auth.credentials
 import httpx
 import jsonschema
 import pytest
-import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from real_errors import assert_wire_error
+from served_app import served
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
@@ -31,29 +28,12 @@ if not DISCOVERY.exists():  # pragma: no cover - layout fallback
     DISCOVERY = Path("/work/shared/reference/bigquery-v2-discovery.json")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():  # type: ignore[no-untyped-def]
     clock = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))
     engine = BigQueryEngine(clock)
-    port = _free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if time.monotonic() > deadline:  # pragma: no cover
-            raise RuntimeError("emulator did not start")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}", engine, clock
-    uv.should_exit = True
-    thread.join(timeout=5)
+    with served(create_app(engine)) as url:
+        yield url, engine, clock
     engine.close()
 
 

@@ -6,9 +6,6 @@ google-cloud-bigquery client against the REST emulator, written from the client'
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,10 +13,10 @@ from pathlib import Path
 import google.auth.credentials
 import httpx
 import pytest
-import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from real_errors import assert_wire_error
+from served_app import served
 from test_bigquery_rest import DISCOVERY, validate
 
 from fakes.bigquery import exceptions as bq
@@ -33,26 +30,12 @@ PROJECT = "kinds-project"
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, BigQueryEngine, ManualClock]]:
     clock = ManualClock(START)
     engine = BigQueryEngine(clock)
-    port = _free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:  # the server thread's start-up, not a timing assumption of a test
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}", engine, clock
-    uv.should_exit = True
-    thread.join(timeout=5)
+    with served(create_app(engine)) as url:
+        yield url, engine, clock
     engine.close()
 
 

@@ -20,6 +20,7 @@ import os
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from harness.parity.normalize import Normalizer
 from harness.parity.verdict import Recording, Verdict, settle
@@ -79,8 +80,6 @@ def judge(
 
 
 def _query(text: str) -> dict[str, object]:
-    from urllib.parse import parse_qs
-
     return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(text, keep_blank_values=True).items()}
 
 
