@@ -20,14 +20,14 @@ is lost (the job then runs to its end).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 
-from fakes.bigquery.exceptions import JobTimedOut
+from fakes.bigquery.exceptions import InvalidArgument, JobTimedOut
 from harness.ports import WarehouseError
 
 _REPEAT_SECONDS = 0.01
@@ -95,6 +95,21 @@ class StatementDeadline:
             with self._lock:
                 if self._target is not None and self._repeat:
                     self._target.interrupt()
+
+
+def job_timeout_ms(configuration: Mapping[str, Any]) -> int | None:
+    """A job configuration's ``jobTimeoutMs`` (an int64, sent as a string): None when absent, a
+    400 that names the field when it is not a positive whole number."""
+    raw = configuration.get("jobTimeoutMs")
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(name="jobTimeoutMs", value=raw) from exc
+    if value <= 0:
+        raise InvalidArgument(name="jobTimeoutMs", value=raw)
+    return value
 
 
 @contextmanager

@@ -8,10 +8,13 @@ or one query grows the process until the machine gives out (a cross join that ex
 * ``memory_limit`` is DuckDB's own (``SET memory_limit``), for the whole engine; spilling to disk
   is off, so a statement over it fails with DuckDB's out-of-memory error, which
   :func:`resources_exceeded` turns into BigQuery's. DuckDB's default is 80% of the machine.
-* ``max_result_bytes`` bounds what a SELECT hands back to Python: the result is streamed in
-  chunks (:func:`fetch_bounded`) and refused as soon as its estimated size passes the bound, so
-  no oversized result is ever held. BigQuery's own bound is 10 GB compressed; the fake's is far
-  lower because the rows become Python objects.
+* ``max_result_bytes`` bounds what a SELECT hands back to Python, measured as the Python objects
+  its rows become: the result is streamed in chunks (:func:`fetch_bounded`) and refused as soon
+  as its estimated size passes the bound, so no oversized result is ever held. BigQuery's own
+  bound is 10 GB compressed; the fake's is far lower because every row becomes Python objects.
+
+Not bounded by DuckDB's limit: one huge value (a ``GENERATE_ARRAY`` of tens of millions of
+elements) is allocated outside DuckDB's buffer manager.
 
 ``HARNESS_BIGQUERY_MEMORY_LIMIT`` (DuckDB's syntax, e.g. ``2GB``) and
 ``HARNESS_BIGQUERY_MAX_RESULT_BYTES`` override the defaults for every engine of the process.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,17 +99,16 @@ def fetch_bounded(cursor: duckdb.DuckDBPyConnection, max_bytes: int) -> list[tup
 
 
 def _size_of(rows: Sequence[tuple[Any, ...]]) -> int:
-    return sum(_value_size(value) for row in rows for value in row)
+    """The rows' size as Python objects (what holding them costs the process)."""
+    return sum(sys.getsizeof(row) + sum(_value_size(value) for value in row) for row in rows)
 
 
 def _value_size(value: Any) -> int:
-    if isinstance(value, str | bytes | bytearray):
-        return len(value) + 8
     if isinstance(value, list | tuple):
-        return 8 + sum(_value_size(item) for item in value)
+        return sys.getsizeof(value) + sum(_value_size(item) for item in value)
     if isinstance(value, dict):
-        return 8 + sum(_value_size(item) for item in value.values())
-    return 8
+        return sys.getsizeof(value) + sum(_value_size(item) for item in value.values())
+    return sys.getsizeof(value)
 
 
 def _bytes(text: str) -> float:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fakes.bigquery.deadlines import job_timeout_ms
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     InvalidQueryParameters,
@@ -96,6 +97,7 @@ class JobStore:
                 params,
                 default_dataset=_default_dataset(query_config),
                 time_zone=connection_time_zone(query_config.get("connectionProperties")),
+                job_timeout_ms=job_timeout_ms(configuration),
             )
         except WarehouseError as exc:
             job.error = exc

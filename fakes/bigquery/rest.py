@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.bigquery import rest_resources as render
@@ -358,6 +359,8 @@ def create_app(
         configuration["query"].setdefault("useLegacySql", False)
         if body.get("dryRun"):
             configuration["dryRun"] = True
+        if "jobTimeoutMs" in body:
+            configuration["jobTimeoutMs"] = body["jobTimeoutMs"]
         statement = sql_call(str(body.get("query") or ""))
         fault = wire.check(statement)
         if fault is not None:
@@ -371,7 +374,10 @@ def create_app(
             )
             return JSONResponse(render.pending_query_page(failed))
         if job is None:
-            job = jobs.run_query(project, configuration, job_id, body.get("location"))
+            # In a worker thread: a long statement must not stall the event loop's other clients.
+            job = await run_in_threadpool(
+                jobs.run_query, project, configuration, job_id, body.get("location")
+            )
         max_results = body.get("maxResults")
         int64_ts = bool((body.get("formatOptions") or {}).get("useInt64Timestamp"))
         return JSONResponse(
@@ -415,7 +421,9 @@ def create_app(
             error = error_for(fault, statement)
             job = jobs.fail_query(project, configuration, ref.get("jobId"), ref.get("location"), error)
             return JSONResponse(render.job_resource(job, running=True))
-        job = jobs.run_query(project, configuration, ref.get("jobId"), ref.get("location"))
+        job = await run_in_threadpool(
+            jobs.run_query, project, configuration, ref.get("jobId"), ref.get("location")
+        )
         return JSONResponse(render.job_resource(job))
 
     @app.get(f"{base}/jobs/{{job_id}}")
