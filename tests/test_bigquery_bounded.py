@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import google.auth.credentials
+import httpx
 import pytest
 import uvicorn
 from google.api_core import exceptions as gexc
@@ -233,6 +234,24 @@ def test_clients_are_answered_while_a_slow_job_runs_and_it_fails_at_its_deadline
             slow.result()
     assert caught.value.errors[0]["reason"] == "timeout"
     assert "Operation timed out after 60 seconds" in caught.value.message
+
+
+def test_a_running_job_is_reported_running_to_other_clients(served: tuple[str, ExpiringDeadlines]) -> None:
+    url, deadlines = served
+    config = bigquery.QueryJobConfig(job_timeout_ms=60_000)
+    job_id = "slow_job_seen_running"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(
+            lambda: _client(url).query(ENDLESS, job_config=config, job_id=job_id, job_retry=None).result()
+        )
+        expire = _wait_for(deadlines, slow)
+        assert _client(url).get_job(job_id).state == "RUNNING"
+        page = httpx.get(f"{url}/bigquery/v2/projects/{PROJECT}/queries/{job_id}", params={"timeoutMs": 0})
+        assert page.status_code == 200 and page.json()["jobComplete"] is False
+        expire()
+        with pytest.raises(gexc.InternalServerError):
+            slow.result()
+    assert _client(url).get_job(job_id).state == "DONE"
 
 
 def test_job_timeout_of_jobs_query_cancels_the_statement(served: tuple[str, ExpiringDeadlines]) -> None:

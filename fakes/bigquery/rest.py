@@ -83,7 +83,8 @@ def _query_page(
 ) -> dict[str, Any]:
     if job.error is not None:
         raise job.error
-    assert job.result is not None
+    if job.result is None:  # still running (queries run beside other requests): poll again
+        return {**render.pending_query_page(job), "kind": kind}
     return render.query_page(
         job, job.result, kind=kind, start=start, max_results=max_results, int64_timestamp=int64_timestamp
     )
@@ -429,7 +430,7 @@ def create_app(
     @app.get(f"{base}/jobs/{{job_id}}")
     async def jobs_get(project: str, job_id: str, request: Request) -> JSONResponse:
         job = jobs.get(project, job_id, request.query_params.get("location"))
-        return JSONResponse(render.job_resource(job))
+        return JSONResponse(render.job_resource(job, running=job.result is None and job.error is None))
 
     @app.post(f"{base}/jobs/{{job_id}}/cancel")
     async def jobs_cancel(project: str, job_id: str, request: Request) -> JSONResponse:
