@@ -254,6 +254,34 @@ def test_a_running_job_is_reported_running_to_other_clients(served: tuple[str, E
     assert _client(url).get_job(job_id).state == "DONE"
 
 
+def test_jobs_query_answers_incomplete_after_its_timeout_ms_and_the_job_runs_on(
+    served: tuple[str, ExpiringDeadlines],
+) -> None:
+    """``timeoutMs`` is how long the request waits (BigQuery: jobComplete false, poll the job);
+    the job itself stops at its ``jobTimeoutMs``."""
+    url, deadlines = served
+    body = {"query": ENDLESS, "useLegacySql": False, "timeoutMs": 0, "jobTimeoutMs": "60000"}
+    page = httpx.post(f"{url}/bigquery/v2/projects/{PROJECT}/queries", json=body).json()
+    assert page["jobComplete"] is False
+    job_id = page["jobReference"]["jobId"]
+    _, expire = deadlines.armed.get()
+    assert _client(url).get_job(job_id).state == "RUNNING"
+    expire()
+    # getQueryResults answers the failed job's error (400), or jobs.get its errorResult (the
+    # client's default for reason timeout, 500), whichever the client's polling sees first.
+    with pytest.raises(gexc.GoogleAPICallError) as caught:
+        _client(url).get_job(job_id).result()
+    assert "Operation timed out after 60 seconds" in caught.value.message
+
+
+def test_a_bad_timeout_ms_is_refused_naming_it(served: tuple[str, ExpiringDeadlines]) -> None:
+    url, _ = served
+    body = {"query": "SELECT 1", "useLegacySql": False, "timeoutMs": "soon"}
+    answer = httpx.post(f"{url}/bigquery/v2/projects/{PROJECT}/queries", json=body)
+    assert answer.status_code == 400
+    assert "timeoutMs" in answer.json()["error"]["message"]
+
+
 def test_job_timeout_of_jobs_query_cancels_the_statement(served: tuple[str, ExpiringDeadlines]) -> None:
     url, deadlines = served
     client = _client(url)

@@ -39,6 +39,7 @@ from fakes.bigquery.exceptions import (
 )
 from fakes.bigquery.faults import error_for
 from fakes.bigquery.models import DEFAULT_LOCATION, InsertIdWindow, Job, JobStore
+from fakes.bigquery.query_wait import run_waiting, wait_ms
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
     flag,
@@ -375,10 +376,14 @@ def create_app(
             )
             return JSONResponse(render.pending_query_page(failed))
         if job is None:
-            # In a worker thread: a long statement must not stall the event loop's other clients.
-            job = await run_in_threadpool(
-                jobs.run_query, project, configuration, job_id, body.get("location")
+            new_id = job_id or f"job_{uuid.uuid4().hex}"
+            job, complete = await run_waiting(
+                lambda: jobs.run_query(project, configuration, new_id, body.get("location")),
+                lambda: jobs.find(project, new_id),
+                wait_ms(body),
             )
+            if not complete:
+                return JSONResponse(render.pending_query_page(job))
         max_results = body.get("maxResults")
         int64_ts = bool((body.get("formatOptions") or {}).get("useInt64Timestamp"))
         return JSONResponse(
