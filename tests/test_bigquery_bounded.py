@@ -16,6 +16,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,11 +56,40 @@ class ExpiringDeadlines:
     """Deadlines the test expires: each armed deadline is put on ``armed`` for the test to take."""
 
     def __init__(self) -> None:
-        self.armed: queue.Queue[tuple[float, Callable[[], None]]] = queue.Queue()
+        self.armed: queue.Queue[tuple[float, Callable[[], None]] | None] = queue.Queue()
+        self._all: list[Callable[[], None]] = []
 
     def arm(self, seconds: float, expire: Callable[[], None]) -> Callable[[], None]:
+        self._all.append(expire)
         self.armed.put((seconds, expire))
         return lambda: None
+
+    def expire_all(self) -> None:
+        """Stop every job still running (a failed assertion must not leave one behind)."""
+        for expire in self._all:
+            expire()
+
+
+@contextmanager
+def _slow_job(
+    deadlines: ExpiringDeadlines, run: Callable[[], Any], workers: int = 1
+) -> Iterator[tuple[ThreadPoolExecutor, Future[Any], float, Callable[[], None]]]:
+    """Start ``run`` (a job with a deadline) and hand over its deadline once armed: the pool for
+    other work, the job, its timeout in seconds and its expiry."""
+    while not deadlines.armed.empty():  # what earlier jobs left: not this job's deadline
+        deadlines.armed.get_nowait()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        job = pool.submit(run)
+        job.add_done_callback(lambda _: deadlines.armed.put(None))  # ended before arming: say so
+        try:
+            armed = deadlines.armed.get()
+            while armed is None:  # a job ended: this one before arming (fail), or an earlier one
+                assert not job.done(), job.result()
+                armed = deadlines.armed.get()
+            seconds, expire = armed
+            yield pool, job, seconds, expire
+        finally:
+            deadlines.expire_all()
 
 
 def _engine(deadlines: ExpiringDeadlines | None = None, **limits: Any) -> BigQueryEngine:
@@ -128,9 +158,12 @@ def test_the_limits_come_from_the_environment() -> None:
 def test_a_job_past_its_deadline_is_interrupted_while_other_reads_are_answered() -> None:
     deadlines = ExpiringDeadlines()
     engine = _engine(deadlines)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        slow = pool.submit(engine.query, PROJECT, ENDLESS, job_timeout_ms=30_000)
-        seconds, expire = deadlines.armed.get()
+    with _slow_job(deadlines, lambda: engine.query(PROJECT, ENDLESS, job_timeout_ms=30_000), 4) as (
+        pool,
+        slow,
+        seconds,
+        expire,
+    ):
         assert seconds == 30
         others = [
             pool.submit(engine.query, PROJECT, "SELECT name FROM ds.t WHERE id = 2"),
@@ -154,9 +187,12 @@ def test_a_deadline_interrupts_a_select_inside_a_script() -> None:
     deadlines = ExpiringDeadlines()
     engine = _engine(deadlines)
     script = f"DECLARE x INT64 DEFAULT 1;\n{ENDLESS};"
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(engine.query, PROJECT, script, job_timeout_ms=5_000)
-        _, expire = deadlines.armed.get()
+    with _slow_job(deadlines, lambda: engine.query(PROJECT, script, job_timeout_ms=5_000)) as (
+        _,
+        slow,
+        _,
+        expire,
+    ):
         expire()
         with pytest.raises(JobTimedOut):
             slow.result()
@@ -199,21 +235,13 @@ def _client(url: str) -> bigquery.Client:
     )
 
 
-def _wait_for(deadlines: ExpiringDeadlines, job: Future[Any]) -> Callable[[], None]:
-    """The slow job's deadline, once armed (its statement is about to run or running)."""
-    _, expire = deadlines.armed.get()
-    assert not job.done()
-    return expire
-
-
 def test_clients_are_answered_while_a_slow_job_runs_and_it_fails_at_its_deadline(
     served: tuple[str, ExpiringDeadlines],
 ) -> None:
     url, deadlines = served
     config = bigquery.QueryJobConfig(job_timeout_ms=60_000)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        slow = pool.submit(lambda: list(_client(url).query(ENDLESS, job_config=config).result()))
-        expire = _wait_for(deadlines, slow)
+    run = lambda: list(_client(url).query(ENDLESS, job_config=config).result())  # noqa: E731
+    with _slow_job(deadlines, run, 4) as (pool, slow, _, expire):
         answers = [
             pool.submit(
                 lambda: [
@@ -240,11 +268,9 @@ def test_a_running_job_is_reported_running_to_other_clients(served: tuple[str, E
     url, deadlines = served
     config = bigquery.QueryJobConfig(job_timeout_ms=60_000)
     job_id = "slow_job_seen_running"
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(
-            lambda: _client(url).query(ENDLESS, job_config=config, job_id=job_id, job_retry=None).result()
-        )
-        expire = _wait_for(deadlines, slow)
+    client = _client(url)
+    run = lambda: client.query(ENDLESS, job_config=config, job_id=job_id, job_retry=None).result()  # noqa: E731
+    with _slow_job(deadlines, run) as (_, slow, _, expire):
         assert _client(url).get_job(job_id).state == "RUNNING"
         page = httpx.get(f"{url}/bigquery/v2/projects/{PROJECT}/queries/{job_id}", params={"timeoutMs": 0})
         assert page.status_code == 200 and page.json()["jobComplete"] is False
@@ -261,12 +287,13 @@ def test_jobs_query_answers_incomplete_after_its_timeout_ms_and_the_job_runs_on(
     the job itself stops at its ``jobTimeoutMs``."""
     url, deadlines = served
     body = {"query": ENDLESS, "useLegacySql": False, "timeoutMs": 0, "jobTimeoutMs": "60000"}
-    page = httpx.post(f"{url}/bigquery/v2/projects/{PROJECT}/queries", json=body).json()
-    assert page["jobComplete"] is False
-    job_id = page["jobReference"]["jobId"]
-    _, expire = deadlines.armed.get()
-    assert _client(url).get_job(job_id).state == "RUNNING"
-    expire()
+    try:
+        page = httpx.post(f"{url}/bigquery/v2/projects/{PROJECT}/queries", json=body).json()
+        assert page["jobComplete"] is False
+        job_id = page["jobReference"]["jobId"]
+        assert _client(url).get_job(job_id).state == "RUNNING"
+    finally:
+        deadlines.expire_all()
     # getQueryResults answers the failed job's error (400), or jobs.get its errorResult (the
     # client's default for reason timeout, 500), whichever the client's polling sees first.
     with pytest.raises(gexc.GoogleAPICallError) as caught:
@@ -286,9 +313,12 @@ def test_job_timeout_of_jobs_query_cancels_the_statement(served: tuple[str, Expi
     url, deadlines = served
     client = _client(url)
     config = bigquery.QueryJobConfig(job_timeout_ms=5_000)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(lambda: list(client.query_and_wait(ENDLESS, job_config=config)))
-        expire = _wait_for(deadlines, slow)
+    with _slow_job(deadlines, lambda: list(client.query_and_wait(ENDLESS, job_config=config))) as (
+        _,
+        slow,
+        _,
+        expire,
+    ):
         expire()
         with pytest.raises(gexc.BadRequest) as caught:
             slow.result()
