@@ -409,8 +409,6 @@ def test_query_fields_the_emulator_cannot_honour_are_400s_naming_them(client: bi
     )
     with pytest.raises(gexc.BadRequest, match="destinationEncryptionConfiguration"):
         client.query("SELECT 1", job_config=encrypted).result()
-    with pytest.raises(gexc.BadRequest, match="jobTimeoutMs"):
-        client.query("SELECT 1", job_config=bigquery.QueryJobConfig(job_timeout_ms=1000)).result()
     with pytest.raises(gexc.BadRequest, match=r"query\.flattenResults"):
         client.query("SELECT 1", job_config=bigquery.QueryJobConfig(flatten_results=False)).result()
 

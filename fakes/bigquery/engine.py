@@ -50,6 +50,7 @@ from fakes.bigquery import partition_decorators as decorators
 from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.collation import column_collation_sql
+from fakes.bigquery.deadlines import Deadlines, TimerDeadlines
 from fakes.bigquery.exceptions import (
     CannotListView,
     DatasetAlreadyExists,
@@ -63,10 +64,12 @@ from fakes.bigquery.exceptions import (
     raise_first,
 )
 from fakes.bigquery.function_passes import register_macros
+from fakes.bigquery.limits_runtime import RuntimeLimits
 from fakes.bigquery.partition_decorators import split as split_decorator
 from fakes.bigquery.partitions import expired_rows_filter
 from fakes.bigquery.queries import StatementRunner
 from fakes.bigquery.range_partitioning import RangePartitioning, validate_range
+from fakes.bigquery.readers import ReaderPool
 from fakes.bigquery.results import map_duckdb_error
 from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.schema_changes import schema_updates
@@ -103,7 +106,16 @@ class BigQueryEngine(ViewTables, StatementRunner):
     is :class:`~fakes.bigquery.queries.StatementRunner`'s.
     """
 
-    def __init__(self, clock: Clock, path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        path: str | Path | None = None,
+        *,
+        limits: RuntimeLimits | None = None,
+        deadlines: Deadlines | None = None,
+    ) -> None:
+        """``limits`` bound memory and result size (from the environment when None);
+        ``deadlines`` time ``jobTimeoutMs`` (real time when None)."""
         self.clock = clock
         self.path = Path(path) if path is not None else None
         self._conn = duckdb.connect(":memory:")
@@ -122,6 +134,10 @@ class BigQueryEngine(ViewTables, StatementRunner):
         keysets.register(self._conn)
         self._routines = RoutineCatalog()
         json_functions.register(self._conn)
+        self._limits = limits or RuntimeLimits.from_env()
+        self._limits.apply(self._conn)
+        self._deadlines: Deadlines = deadlines or TimerDeadlines()
+        self._readers = ReaderPool(self._conn, _prepare_reader)
         self._lock = threading.RLock()
         self._catalogs: dict[str, str] = {}
         self._datasets: dict[tuple[str, str], Dataset] = {}
@@ -137,6 +153,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
 
     def close(self) -> None:
         with self._lock:
+            self._readers.close()
             self._conn.close()
 
     def reset(self) -> None:
@@ -668,6 +685,13 @@ def _case_safe(name: str) -> str:
     """DuckDB names are case-insensitive, BigQuery's dataset and table ids are not: ``t`` and ``T``
     get distinct storage names (``#`` cannot occur in a BigQuery id)."""
     return f"{name}#{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _prepare_reader(cursor: duckdb.DuckDBPyConnection) -> None:
+    """What a read cursor does not share with the engine's connection: the session zone and the
+    TEMP macros (the other macros and the Python functions live in the shared catalog)."""
+    cursor.execute("SET TimeZone = 'UTC'")
+    register_macros(cursor)
 
 
 def _sql_string(text: str) -> str:

@@ -1566,3 +1566,52 @@ class JsonRowUnparsable(ValueRejected):
         '"Error while reading data, error message: "); "No such field: x." as the detail in public bq '
         "load output"
     )
+
+
+# ------------------------------------------------------------------------ resources and deadlines
+
+
+class ResourcesExceeded(BigQueryError, InvalidRequestError):
+    """A statement needed more memory than the engine may use (DuckDB's memory limit): the
+    query fails, the engine and every other request carry on."""
+
+    status = 400
+    reason = "resourcesExceeded"
+    template = (
+        "Resources exceeded during query execution: The query could not be executed in the allotted "
+        "memory. Peak usage: {peak}% of limit.\nTop memory consumer(s):\n  other/unattributed: 100%\n"
+    )
+    confirmed = (
+        "fivetran/great_expectations#7286 and googleapis/python-bigquery-pandas#614 (400, the same "
+        "sentences; the peak and the consumer list are the fake's own measure)"
+    )
+
+
+class ResponseTooLarge(BigQueryError, InvalidRequestError):
+    """A query result over the emulator's output limit, refused before it is held in memory."""
+
+    status = 403
+    reason = "responseTooLarge"
+    template = (
+        "Response too large to return. Consider specifying a destination table in your job "
+        "configuration. For more details, see https://cloud.google.com/bigquery/troubleshooting-errors"
+    )
+    confirmed = "estuary/connectors#5227 (googleapi: Error 403 ..., responseTooLarge), r-dbi/bigrquery#494"
+
+
+class JobTimedOut(BigQueryError, InvalidRequestError):
+    """The job ran past its ``jobTimeoutMs``: its statement is cancelled and the job fails."""
+
+    status = 400
+    reason = "timeout"
+    template = (
+        "Operation timed out after {seconds} seconds. Consider reducing the amount of work "
+        "performed by your operation so that it can complete within this limit."
+    )
+    searched = (
+        "jobTimeoutMs exceeded / 'Job timed out after' in public issues and BigQuery's error "
+        "table; no text for jobTimeoutMs was found. The wording follows BigQuery's own time-limit "
+        "error 'Operation timed out after 6.0 hours. Consider reducing the amount of work "
+        "performed by your operation so that it can complete within this limit.' "
+        "(mozilla/redash#991), reason timeout of BigQuery's error table"
+    )

@@ -50,6 +50,9 @@ class Job:
     statistics: dict[str, Any] = field(default_factory=dict)
     #: ``status.errors`` when it says more than ``error`` (a load's refused records).
     status_errors: list[dict[str, str]] | None = None
+    #: A query still running in its worker thread (:mod:`fakes.bigquery.query_wait`): jobs.get
+    #: answers RUNNING and getQueryResults ``jobComplete: false`` until it ends.
+    running: bool = False
 
     def reference(self) -> dict[str, Any]:
         if self.job_id is None:
@@ -98,6 +101,7 @@ class JobStore:
                 ),
             )
         job = self._store(project, configuration, job_id, location)
+        job.running = True
         try:
             statement, params = _statement(sql, query_config)
             default_dataset = _default_dataset(query_config)
@@ -112,6 +116,8 @@ class JobStore:
             write_destination(self.engine, project, query_config, job.result)
         except WarehouseError as exc:
             job.error = exc
+        finally:
+            job.running = False
         return job
 
     def fail_query(

@@ -36,6 +36,7 @@ from fakes.bigquery import params as param_types
 from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, Table
 from fakes.bigquery.collate_params import bind_order_by_collations
+from fakes.bigquery.deadlines import Deadlines, StatementDeadline, job_deadline, watching
 from fakes.bigquery.exceptions import (
     QueryDatasetNotFound,
     QueryParameterNotFound,
@@ -45,7 +46,9 @@ from fakes.bigquery.exceptions import (
     UnsupportedByFake,
 )
 from fakes.bigquery.intervals import interval_columns_as_text
+from fakes.bigquery.limits_runtime import RuntimeLimits, fetch_bounded
 from fakes.bigquery.partitions import check_partition_filters
+from fakes.bigquery.readers import ReaderPool
 from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
 from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.setops import needs_columns
@@ -90,6 +93,9 @@ class StatementRunner(ABC):
     _tables: dict[tuple[str, str, str], Table]
     _routines: RoutineCatalog
     _writes: Writes
+    _readers: ReaderPool
+    _limits: RuntimeLimits
+    _deadlines: Deadlines
 
     @abstractmethod
     def _table(self, project: str, dataset_id: str, table_id: str) -> Table:
@@ -127,36 +133,42 @@ class StatementRunner(ABC):
         *,
         default_dataset: str | None = None,
         time_zone: str | None = None,
+        job_timeout_ms: int | None = None,
     ) -> QueryResult:
         """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports.
         ``default_dataset`` is the job's ``defaultDataset`` (unqualified table names);
-        ``time_zone`` its default time zone (the ``time_zone`` connection property; UTC if None)."""
+        ``time_zone`` its default time zone (the ``time_zone`` connection property; UTC if None);
+        ``job_timeout_ms`` the job's ``jobTimeoutMs`` (:mod:`fakes.bigquery.deadlines`).
+
+        A SELECT holds the engine's lock only to resolve and translate; it runs on a read cursor
+        of its own (:mod:`fakes.bigquery.readers`), so other requests do not wait behind it."""
         params = dict(params or {})
-        with self._lock, session_zone(self._conn, time_zone):
-            if script_syntax.is_script(sql):
-                return scripts.run(
-                    cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
+        with job_deadline(self._deadlines, job_timeout_ms) as deadline:
+            with self._lock, session_zone(self._conn, time_zone), watching(deadline, self._conn):
+                if script_syntax.is_script(sql):
+                    return scripts.run(
+                        cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
+                    )
+                if routine_statements.handles(sql):
+                    args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
+                    return routine_statements.run(cast(routine_statements.Runner, self), *args)
+                if routines.names_a_function(sql):
+                    return self._create_routine(project, sql, default_dataset)
+                if self._routines.has(project):
+                    sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
+                sql = information_schema.expand(
+                    cast(information_schema.Source, self), project, sql, default_dataset, params
                 )
-            if routine_statements.handles(sql):
-                args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
-                return routine_statements.run(cast(routine_statements.Runner, self), *args)
-            if routines.names_a_function(sql):
-                return self._create_routine(project, sql, default_dataset)
-            if self._routines.has(project):
-                sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
-            sql = information_schema.expand(
-                cast(information_schema.Source, self), project, sql, default_dataset, params
-            )
-            statement = _parse_cached(sql, project, default_dataset)
-            if statement.kind.is_ddl:
-                with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
-                    return ddl.run(cast(ddl.DdlTarget, self), project, statement)
-            referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
-            duck_sql = translation.sql
-            if statement.kind is StatementKind.SELECT:
-                return self._select(statement, duck_sql, duck_params, referenced)
-            assert target is not None
-            return self._dml(statement, duck_sql, duck_params, target, referenced)
+                statement = _parse_cached(sql, project, default_dataset)
+                if statement.kind.is_ddl:
+                    with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
+                        return ddl.run(cast(ddl.DdlTarget, self), project, statement)
+                referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
+                duck_sql = translation.sql
+                if statement.kind is not StatementKind.SELECT:
+                    assert target is not None
+                    return self._dml(statement, duck_sql, duck_params, target, referenced)
+            return self._select(statement, duck_sql, duck_params, referenced, time_zone, deadline)
 
     def _create_routine(self, project: str, sql: str, default_dataset: str | None) -> QueryResult:
         """``CREATE [AGGREGATE|TABLE] FUNCTION [ds.]f``: kept in the dataset (routines.py)."""
@@ -329,17 +341,30 @@ class StatementRunner(ABC):
         )
 
     def _select(
-        self, statement: ParsedStatement, duck_sql: str, duck_params: dict[str, Any], referenced: list[Table]
+        self,
+        statement: ParsedStatement,
+        duck_sql: str,
+        duck_params: dict[str, Any],
+        referenced: list[Table],
+        time_zone: str | None = None,
+        deadline: StatementDeadline | None = None,
     ) -> QueryResult:
-        try:
-            cursor = self._conn.execute(duck_sql, duck_params)
-            description = cursor.description or []
-            as_text = interval_columns_as_text(duck_sql, [str(column[1]) for column in description])
-            if as_text is not None:
-                cursor = self._conn.execute(as_text, duck_params)
-            raw = cursor.fetchall()
-        except duckdb.Error as exc:
-            raise map_duckdb_error(exc) from exc
+        """Run a translated SELECT on a read cursor, outside the engine's lock; its result is
+        streamed and bounded (:func:`fakes.bigquery.limits_runtime.fetch_bounded`)."""
+        with (
+            self._readers.reader() as reader,
+            session_zone(reader, time_zone),
+            watching(deadline, reader, repeat=True),
+        ):
+            try:
+                cursor = reader.execute(duck_sql, duck_params)
+                description = cursor.description or []
+                as_text = interval_columns_as_text(duck_sql, [str(column[1]) for column in description])
+                if as_text is not None:
+                    cursor = reader.execute(as_text, duck_params)
+                raw = fetch_bounded(cursor, self._limits.max_result_bytes)
+            except duckdb.Error as exc:
+                raise map_duckdb_error(exc) from exc
         schema = unique_names(result_schema(description, [t.spec.schema for t in referenced]))
         rows = [row_from_storage(schema, values) for values in raw]
         # Checked on DuckDB's values, where a JSON null in an ARRAY<JSON> is still 'null', not NULL.

@@ -33,7 +33,7 @@ from harness.schema import rules
 from harness.schema.spec import FieldMode, FieldSpec, TableSpec
 
 #: ``configuration`` fields a query job may carry (``query`` itself and what every job has).
-JOB_FIELDS = frozenset(("query", "dryRun", "labels", "jobType"))
+JOB_FIELDS = frozenset(("query", "dryRun", "labels", "jobType", "jobTimeoutMs"))
 #: ``configuration.query`` fields the emulator honours. ``priority`` changes nothing (every job
 #: runs at once) and ``useQueryCache`` neither (the emulator never answers from a cache).
 QUERY_FIELDS = frozenset(

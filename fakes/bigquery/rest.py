@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.bigquery import jobs_list, rest_routines, rest_tables, uploads
@@ -40,6 +41,7 @@ from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
 from fakes.bigquery.loads import refuse_uri_load
 from fakes.bigquery.models import InsertIdWindow, Job, JobStore
+from fakes.bigquery.query_wait import run_waiting, wait_ms
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
     int_arg,
@@ -70,7 +72,10 @@ def _query_page(
 ) -> dict[str, Any]:
     if job.error is not None:
         raise job.error
-    assert job.result is not None
+    if job.running:  # queries run beside other requests: poll again
+        return {**render.pending_query_page(job), "kind": kind}
+    if job.result is None:
+        raise UnsupportedByFake("jobs.getQueryResults answers query jobs only", reason="invalid")
     return render.query_page(
         job, job.result, kind=kind, start=start, max_results=max_results, int64_timestamp=int64_timestamp
     )
@@ -236,6 +241,8 @@ def create_app(
         configuration["query"].setdefault("useLegacySql", False)
         if body.get("dryRun"):
             configuration["dryRun"] = True
+        if "jobTimeoutMs" in body:
+            configuration["jobTimeoutMs"] = body["jobTimeoutMs"]
         statement = sql_call(str(body.get("query") or ""))
         fault = wire.check(statement)
         if fault is not None:
@@ -249,7 +256,14 @@ def create_app(
             )
             return JSONResponse(render.pending_query_page(failed))
         if job is None:
-            job = jobs.run_query(project, configuration, job_id, body.get("location"))
+            new_id = job_id or f"job_{uuid.uuid4().hex}"
+            job, complete = await run_waiting(
+                lambda: jobs.run_query(project, configuration, new_id, body.get("location")),
+                lambda: jobs.find(project, new_id),
+                wait_ms(body),
+            )
+            if not complete:
+                return JSONResponse(render.pending_query_page(job))
         max_results = body.get("maxResults")
         return JSONResponse(
             _query_page(
@@ -298,13 +312,15 @@ def create_app(
             error = error_for(fault, statement)
             job = jobs.fail_query(project, configuration, ref.get("jobId"), ref.get("location"), error)
             return JSONResponse(render.job_resource(job, running=True))
-        job = jobs.run_query(project, configuration, ref.get("jobId"), ref.get("location"))
+        job = await run_in_threadpool(
+            jobs.run_query, project, configuration, ref.get("jobId"), ref.get("location")
+        )
         return JSONResponse(render.job_resource(job))
 
     @app.get(f"{base}/jobs/{{job_id}}")
     async def jobs_get(project: str, job_id: str, request: Request) -> JSONResponse:
         job = jobs.get(project, job_id, request.query_params.get("location"))
-        return JSONResponse(render.job_resource(job))
+        return JSONResponse(render.job_resource(job, running=job.running))
 
     @app.post(f"{base}/jobs/{{job_id}}/cancel")
     async def jobs_cancel(project: str, job_id: str, request: Request) -> JSONResponse:

@@ -17,6 +17,7 @@ from fakes.bigquery.exceptions import (
     UnrecognizedName,
     UnsupportedByFake,
 )
+from fakes.bigquery.limits_runtime import resources_exceeded
 from fakes.bigquery.string_functions import raised_error
 from fakes.bigquery.types import field_from_duck
 from harness.ports import InvalidRequestError
@@ -121,6 +122,8 @@ _MISSING_COLUMN = re.compile(r'Referenced column "?(?P<column>[^"\s]+)"? not fou
 
 def map_duckdb_error(exc: duckdb.Error) -> InvalidRequestError:
     """DuckDB's failures as BigQuery's 400s; never a DuckDB traceback."""
+    if (exceeded := resources_exceeded(exc)) is not None:
+        return exceeded
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
     if "not supported by the BigQuery fake" in text:  # a rewrite's run-time refusal (error('...'))

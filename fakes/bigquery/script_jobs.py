@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from sqlglot import exp
 
 from fakes.bigquery import scripts
+from fakes.bigquery.deadlines import job_timeout_ms
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import NoSessionToAbort, UnsupportedByFake
 from fakes.bigquery.script_syntax import Statement, is_script, parse_script
@@ -121,10 +122,14 @@ class QueryRunner:
         session = self.sessions.for_query(job.project, query_config, new_run)
         multi = is_script(sql) and not _functions_then_select(sql)
         if session is None and not is_script(sql) and _ABORT.match(sql) is None:
-            result = engine.query(
-                job.project, sql, params, default_dataset=default_dataset, time_zone=time_zone
+            return engine.query(
+                job.project,
+                sql,
+                params,
+                default_dataset=default_dataset,
+                time_zone=time_zone,
+                job_timeout_ms=job_timeout_ms(job.configuration),
             )
-            return result
         if session is not None:
             job.statistics["sessionInfo"] = {"sessionId": session.session_id}
             session.run.system["session_id"] = session.session_id  # @@session_id

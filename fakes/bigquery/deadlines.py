@@ -1,0 +1,154 @@
+"""A job's deadline (``jobTimeoutMs``): the running statement is interrupted and the job fails.
+
+BigQuery stops a job that runs past its ``jobTimeoutMs`` and reports it failed; the engine stays
+available to everyone else. Here the deadline interrupts the DuckDB connection the job's statement
+runs on (``interrupt()``), the interrupted statement's error becomes :class:`JobTimedOut`, and the
+connection is usable again at once.
+
+A deadline is real time (a statement runs in real time, whatever the injected clock says), so the
+timer is injectable: :class:`TimerDeadlines` arms a ``threading.Timer``; a test passes its own
+:class:`Deadlines` and expires the deadline itself, never after a wait.
+
+A read runs on a cursor of its own (:mod:`fakes.bigquery.readers`) with nothing to clean up, so
+once expired that cursor is interrupted again and again until the read has stopped: an expiry that
+lands before DuckDB started the statement is never lost. Statements on the engine's main
+connection (DML, DDL, scripts) are interrupted once, when the deadline expires: interrupting again
+could land on the ``ROLLBACK`` that undoes a failed DML. An expiry between two of those statements
+is lost (the job then runs to its end).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+import duckdb
+
+from fakes.bigquery.exceptions import InvalidArgument, JobTimedOut
+from harness.ports import WarehouseError
+
+_REPEAT_SECONDS = 0.01
+_CURRENT: ContextVar[StatementDeadline | None] = ContextVar("bq_job_deadline", default=None)
+
+
+class Deadlines(Protocol):
+    """Arms deadlines: ``expire`` is called once ``seconds`` have passed, unless the returned
+    disarm function was called first."""
+
+    def arm(self, seconds: float, expire: Callable[[], None]) -> Callable[[], None]: ...
+
+
+class TimerDeadlines:
+    """Deadlines on real time (the emulator's default)."""
+
+    def arm(self, seconds: float, expire: Callable[[], None]) -> Callable[[], None]:
+        timer = threading.Timer(seconds, expire)
+        timer.daemon = True
+        timer.start()
+        return timer.cancel
+
+
+class StatementDeadline:
+    """One job's deadline over the connections its statements run on (:meth:`watch`)."""
+
+    def __init__(self, deadlines: Deadlines, timeout_ms: int) -> None:
+        self.timeout_ms = timeout_ms
+        self.expired = False
+        self._lock = threading.Lock()
+        self._target: duckdb.DuckDBPyConnection | None = None
+        self._repeat = False
+        self._done = threading.Event()
+        self._disarm = deadlines.arm(timeout_ms / 1000, self._expire)
+
+    @contextmanager
+    def watch(self, conn: duckdb.DuckDBPyConnection, *, repeat: bool) -> Iterator[None]:
+        """Statements run on ``conn`` inside the block are the ones the deadline interrupts
+        (``repeat``: again and again once expired, for a read's own cursor)."""
+        with self._lock:
+            self._target, self._repeat = conn, repeat
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._target, self._repeat = None, False
+
+    def close(self) -> None:
+        self._done.set()
+        self._disarm()
+
+    def timed_out(self) -> JobTimedOut:
+        seconds = self.timeout_ms / 1000
+        return JobTimedOut(seconds=f"{seconds:g}")
+
+    def _expire(self) -> None:
+        self.expired = True
+        with self._lock:
+            if self._target is not None:
+                self._target.interrupt()
+        threading.Thread(target=self._keep_interrupting, name="bq-deadline", daemon=True).start()
+
+    def _keep_interrupting(self) -> None:
+        while not self._done.wait(_REPEAT_SECONDS):
+            with self._lock:
+                if self._target is not None and self._repeat:
+                    self._target.interrupt()
+
+
+def job_timeout_ms(configuration: Mapping[str, Any]) -> int | None:
+    """A job configuration's ``jobTimeoutMs`` (an int64, sent as a string): None when absent, a
+    400 that names the field when it is not a positive whole number."""
+    raw = configuration.get("jobTimeoutMs")
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(name="jobTimeoutMs", value=raw) from exc
+    if value <= 0:
+        raise InvalidArgument(name="jobTimeoutMs", value=raw)
+    return value
+
+
+@contextmanager
+def job_deadline(deadlines: Deadlines, timeout_ms: int | None) -> Iterator[StatementDeadline | None]:
+    """The job's deadline for the body (``None`` without ``jobTimeoutMs``); an error the body
+    raises once the deadline has expired is BigQuery's job timeout. A statement a script runs
+    inside its job (no timeout of its own) keeps the job's deadline."""
+    if timeout_ms is None:
+        yield _CURRENT.get()
+        return
+    deadline = StatementDeadline(deadlines, timeout_ms)
+    token = _CURRENT.set(deadline)
+    try:
+        yield deadline
+    except (WarehouseError, duckdb.Error) as exc:
+        if deadline.expired and _interrupted(exc):
+            raise deadline.timed_out() from exc
+        raise
+    finally:
+        _CURRENT.reset(token)
+        deadline.close()
+
+
+@contextmanager
+def watching(
+    deadline: StatementDeadline | None, conn: duckdb.DuckDBPyConnection, *, repeat: bool = False
+) -> Iterator[None]:
+    """:meth:`StatementDeadline.watch` when there is a deadline; nothing otherwise."""
+    if deadline is None:
+        yield
+        return
+    with deadline.watch(conn, repeat=repeat):
+        yield
+
+
+def _interrupted(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, duckdb.InterruptException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
