@@ -27,8 +27,9 @@ import uvicorn
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
+from fakes.bigquery.deadlines import Cancellation
 from fakes.bigquery.engine import BigQueryEngine
-from fakes.bigquery.exceptions import JobTimedOut, ResourcesExceeded, ResponseTooLarge
+from fakes.bigquery.exceptions import JobCancelled, JobTimedOut, ResourcesExceeded, ResponseTooLarge
 from fakes.bigquery.limits_runtime import RuntimeLimits
 from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
@@ -177,9 +178,36 @@ def test_a_job_past_its_deadline_is_interrupted_while_other_reads_are_answered()
         expire()
         with pytest.raises(JobTimedOut) as caught:
             slow.result()
-    assert (caught.value.status, caught.value.reason) == (400, "timeout")
-    assert "30 seconds" in caught.value.message
+    assert (caught.value.status, caught.value.reason) == (499, "stopped")
+    assert caught.value.message == "Job execution was cancelled: Job timed out after 30 sec"
     assert engine.query(PROJECT, "SELECT COUNT(*) AS n FROM ds.t").rows == [{"n": 3}]
+    engine.close()
+
+
+def test_a_cancelled_job_stops_at_once_and_the_engine_carries_on() -> None:
+    """jobs.cancel reaches the statement a job is running: it fails with BigQuery's reason
+    ``stopped`` and "User requested cancellation", whatever its own deadline."""
+    deadlines = ExpiringDeadlines()
+    engine = _engine(deadlines)
+    cancellation = Cancellation()
+    run = lambda: engine.query(PROJECT, ENDLESS, job_timeout_ms=60_000, cancellation=cancellation)  # noqa: E731
+    with _slow_job(deadlines, run) as (_, slow, _, _):
+        assert not slow.done()
+        cancellation.request()
+        with pytest.raises(JobCancelled) as caught:
+            slow.result()
+    assert (caught.value.status, caught.value.reason) == (499, "stopped")
+    assert caught.value.message == "Job execution was cancelled: User requested cancellation"
+    assert engine.query(PROJECT, "SELECT 1 AS one").rows == [{"one": 1}]
+    engine.close()
+
+
+def test_a_job_cancelled_before_its_statement_starts_never_runs_it() -> None:
+    engine = _engine()
+    cancellation = Cancellation()
+    cancellation.request()
+    with pytest.raises(JobCancelled):
+        engine.query(PROJECT, ENDLESS, cancellation=cancellation)
     engine.close()
 
 
@@ -256,12 +284,12 @@ def test_clients_are_answered_while_a_slow_job_runs_and_it_fails_at_its_deadline
         assert answers[2].result() == ["ds"]
         assert not slow.done()
         expire()
-        # The job fails with reason ``timeout``, which the client's table of job error reasons
-        # does not list, so it raises its default for a failed job: InternalServerError.
-        with pytest.raises(gexc.InternalServerError) as caught:
+        # The job fails with reason ``stopped``, which the client's table of job error reasons
+        # maps to no HTTP error class: it raises GoogleAPICallError itself.
+        with pytest.raises(gexc.GoogleAPICallError) as caught:
             slow.result()
-    assert caught.value.errors[0]["reason"] == "timeout"
-    assert "Operation timed out after 60 seconds" in caught.value.message
+    assert caught.value.errors[0]["reason"] == "stopped"
+    assert "Job timed out after 60 sec" in caught.value.message
 
 
 def test_a_running_job_is_reported_running_to_other_clients(served: tuple[str, ExpiringDeadlines]) -> None:
@@ -275,7 +303,7 @@ def test_a_running_job_is_reported_running_to_other_clients(served: tuple[str, E
         page = httpx.get(f"{url}/bigquery/v2/projects/{PROJECT}/queries/{job_id}", params={"timeoutMs": 0})
         assert page.status_code == 200 and page.json()["jobComplete"] is False
         expire()
-        with pytest.raises(gexc.InternalServerError):
+        with pytest.raises(gexc.GoogleAPICallError):
             slow.result()
     assert _client(url).get_job(job_id).state == "DONE"
 
@@ -294,11 +322,38 @@ def test_jobs_query_answers_incomplete_after_its_timeout_ms_and_the_job_runs_on(
         assert _client(url).get_job(job_id).state == "RUNNING"
     finally:
         deadlines.expire_all()
-    # getQueryResults answers the failed job's error (400), or jobs.get its errorResult (the
-    # client's default for reason timeout, 500), whichever the client's polling sees first.
+    # getQueryResults answers the failed job's error (499), or jobs.get its errorResult,
+    # whichever the client's polling sees first.
     with pytest.raises(gexc.GoogleAPICallError) as caught:
         _client(url).get_job(job_id).result()
-    assert "Operation timed out after 60 seconds" in caught.value.message
+    assert "Job execution was cancelled: Job timed out after 60 sec" in caught.value.message
+
+
+def test_jobs_cancel_stops_a_running_query_through_the_client(served: tuple[str, ExpiringDeadlines]) -> None:
+    """The client's documented cancel: ``client.query`` hands back the running job (jobs.insert
+    answers a slow job RUNNING), ``cancel_job`` stops it, ``result()`` raises its error."""
+    url, deadlines = served
+    client = _client(url)
+    config = bigquery.QueryJobConfig(job_timeout_ms=600_000)
+    try:
+        job = client.query(ENDLESS, job_config=config, job_id="cancelled_by_client", job_retry=None)
+        assert job.state == "RUNNING"
+        assert client.cancel_job("cancelled_by_client") is not None
+        with pytest.raises(gexc.GoogleAPICallError) as caught:
+            job.result(retry=None)
+    finally:
+        deadlines.expire_all()
+    error = caught.value.errors[0]
+    assert (error["reason"], error["message"]) == (
+        "stopped",
+        "Job execution was cancelled: User requested cancellation",
+    )
+    assert client.get_job("cancelled_by_client").state == "DONE"
+    # A finished job is answered as it is.
+    done = client.query("SELECT 1 AS one")
+    done.result()
+    assert client.cancel_job(done.job_id).state == "DONE"
+    assert [row["one"] for row in done.result()] == [1]
 
 
 def test_a_bad_timeout_ms_is_refused_naming_it(served: tuple[str, ExpiringDeadlines]) -> None:
@@ -320,9 +375,9 @@ def test_job_timeout_of_jobs_query_cancels_the_statement(served: tuple[str, Expi
         expire,
     ):
         expire()
-        with pytest.raises(gexc.BadRequest) as caught:
+        with pytest.raises(gexc.Cancelled) as caught:  # jobs.query answers HTTP 499
             slow.result()
-    assert caught.value.errors[0]["reason"] == "timeout"
+    assert caught.value.errors[0]["reason"] == "stopped"
     assert [row["one"] for row in client.query_and_wait("SELECT 1 AS one")] == [1]
 
 

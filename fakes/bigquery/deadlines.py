@@ -1,9 +1,12 @@
-"""A job's deadline (``jobTimeoutMs``): the running statement is interrupted and the job fails.
+"""A job's deadline (``jobTimeoutMs``) and its cancellation (``jobs.cancel``): the running
+statement is interrupted and the job fails.
 
-BigQuery stops a job that runs past its ``jobTimeoutMs`` and reports it failed; the engine stays
-available to everyone else. Here the deadline interrupts the DuckDB connection the job's statement
-runs on (``interrupt()``), the interrupted statement's error becomes :class:`JobTimedOut`, and the
-connection is usable again at once.
+BigQuery stops a job that runs past its ``jobTimeoutMs``, or that a client cancels, and reports it
+failed with reason ``stopped``; the engine stays available to everyone else. Here the deadline
+interrupts the DuckDB connection the job's statement runs on (``interrupt()``), the interrupted
+statement's error becomes :class:`JobTimedOut` (or :class:`JobCancelled`), and the connection is
+usable again at once. A :class:`Cancellation` is how ``jobs.cancel`` reaches the statement a job
+runs now: it stops the job as an expired deadline would.
 
 A deadline is real time (a statement runs in real time, whatever the injected clock says), so the
 timer is injectable: :class:`TimerDeadlines` arms a ``threading.Timer``; a test passes its own
@@ -27,7 +30,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from fakes.bigquery.exceptions import InvalidArgument, JobTimedOut
+from fakes.bigquery.exceptions import InvalidArgument, JobCancelled, JobTimedOut
 from harness.ports import WarehouseError
 
 _REPEAT_SECONDS = 0.01
@@ -54,14 +57,16 @@ class TimerDeadlines:
 class StatementDeadline:
     """One job's deadline over the connections its statements run on (:meth:`watch`)."""
 
-    def __init__(self, deadlines: Deadlines, timeout_ms: int) -> None:
+    def __init__(self, deadlines: Deadlines, timeout_ms: int | None) -> None:
+        """``timeout_ms`` None: no deadline of its own, only a cancellation stops the job."""
         self.timeout_ms = timeout_ms
         self.expired = False
+        self.cancelled = False
         self._lock = threading.Lock()
         self._target: duckdb.DuckDBPyConnection | None = None
         self._repeat = False
         self._done = threading.Event()
-        self._disarm = deadlines.arm(timeout_ms / 1000, self._expire)
+        self._disarm = deadlines.arm(timeout_ms / 1000, self._expire) if timeout_ms else lambda: None
 
     @contextmanager
     def watch(self, conn: duckdb.DuckDBPyConnection, *, repeat: bool) -> Iterator[None]:
@@ -79,9 +84,16 @@ class StatementDeadline:
         self._done.set()
         self._disarm()
 
-    def timed_out(self) -> JobTimedOut:
-        seconds = self.timeout_ms / 1000
-        return JobTimedOut(seconds=f"{seconds:g}")
+    def cancel(self) -> None:
+        """Stop the job now (``jobs.cancel``), as an expired deadline does."""
+        self.cancelled = True
+        self._expire()
+
+    def stopped(self) -> JobTimedOut | JobCancelled:
+        """The job's error once it was stopped."""
+        if self.cancelled or self.timeout_ms is None:
+            return JobCancelled()
+        return JobTimedOut(seconds=f"{self.timeout_ms / 1000:g}")
 
     def _expire(self) -> None:
         self.expired = True
@@ -95,6 +107,30 @@ class StatementDeadline:
             with self._lock:
                 if self._target is not None and self._repeat:
                     self._target.interrupt()
+
+
+class Cancellation:
+    """A job's cancel request, reaching the deadline of the statement the job runs when it comes
+    (or the next one, when it comes before the job started)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._deadline: StatementDeadline | None = None
+        self._lock = threading.Lock()
+
+    def request(self) -> None:
+        with self._lock:
+            self.requested = True
+            deadline = self._deadline
+        if deadline is not None:
+            deadline.cancel()
+
+    def attach(self, deadline: StatementDeadline) -> None:
+        with self._lock:
+            self._deadline = deadline
+            requested = self.requested
+        if requested:
+            deadline.cancel()
 
 
 def job_timeout_ms(configuration: Mapping[str, Any]) -> int | None:
@@ -113,20 +149,24 @@ def job_timeout_ms(configuration: Mapping[str, Any]) -> int | None:
 
 
 @contextmanager
-def job_deadline(deadlines: Deadlines, timeout_ms: int | None) -> Iterator[StatementDeadline | None]:
-    """The job's deadline for the body (``None`` without ``jobTimeoutMs``); an error the body
-    raises once the deadline has expired is BigQuery's job timeout. A statement a script runs
-    inside its job (no timeout of its own) keeps the job's deadline."""
-    if timeout_ms is None:
+def job_deadline(
+    deadlines: Deadlines, timeout_ms: int | None, cancellation: Cancellation | None = None
+) -> Iterator[StatementDeadline | None]:
+    """The job's deadline for the body (``None`` without ``jobTimeoutMs`` or a cancellation); an
+    error the body raises once the job was stopped is BigQuery's job timeout or cancellation. A
+    statement a script runs inside its job (no timeout of its own) keeps the job's deadline."""
+    if timeout_ms is None and cancellation is None:
         yield _CURRENT.get()
         return
     deadline = StatementDeadline(deadlines, timeout_ms)
     token = _CURRENT.set(deadline)
+    if cancellation is not None:
+        cancellation.attach(deadline)
     try:
         yield deadline
     except (WarehouseError, duckdb.Error) as exc:
         if deadline.expired and _interrupted(exc):
-            raise deadline.timed_out() from exc
+            raise deadline.stopped() from exc
         raise
     finally:
         _CURRENT.reset(token)

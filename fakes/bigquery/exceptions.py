@@ -1602,16 +1602,24 @@ class ResponseTooLarge(BigQueryError, InvalidRequestError):
 class JobTimedOut(BigQueryError, InvalidRequestError):
     """The job ran past its ``jobTimeoutMs``: its statement is cancelled and the job fails."""
 
-    status = 400
-    reason = "timeout"
-    template = (
-        "Operation timed out after {seconds} seconds. Consider reducing the amount of work "
-        "performed by your operation so that it can complete within this limit."
+    status = 499
+    reason = "stopped"
+    template = "Job execution was cancelled: Job timed out after {seconds} sec"
+    confirmed = (
+        "a job stopped at job_timeout_ms, observed in a public service's BigQuery error handling: "
+        "reason stopped, 'Job execution was cancelled: Job timed out after 2 sec', raised by "
+        "google-cloud-bigquery as Cancelled (HTTP 499)"
     )
-    searched = (
-        "jobTimeoutMs exceeded / 'Job timed out after' in public issues and BigQuery's error "
-        "table; no text for jobTimeoutMs was found. The wording follows BigQuery's own time-limit "
-        "error 'Operation timed out after 6.0 hours. Consider reducing the amount of work "
-        "performed by your operation so that it can complete within this limit.' "
-        "(mozilla/redash#991), reason timeout of BigQuery's error table"
+
+
+class JobCancelled(BigQueryError, InvalidRequestError):
+    """A client cancelled the running job (``jobs.cancel``)."""
+
+    status = 499
+    reason = "stopped"
+    template = "Job execution was cancelled: User requested cancellation"
+    confirmed = (
+        "jobs.cancel of a running job, observed in public BigQuery clients' tests and error "
+        "handling (a JDBC driver's cancel test, a service's job-state mapping): reason stopped, "
+        "HTTP 499 CANCELLED on jobs.query"
     )

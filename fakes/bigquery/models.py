@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from fakes.bigquery.deadlines import Cancellation
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     InvalidQueryParameters,
@@ -53,6 +54,10 @@ class Job:
     #: A query still running in its worker thread (:mod:`fakes.bigquery.query_wait`): jobs.get
     #: answers RUNNING and getQueryResults ``jobComplete: false`` until it ends.
     running: bool = False
+    #: How ``jobs.cancel`` stops the running query (:mod:`fakes.bigquery.deadlines`).
+    cancellation: Cancellation = field(default_factory=Cancellation)
+    #: Set when a running query ends, for the requests that wait for it (``timeoutMs``).
+    ended: threading.Event = field(default_factory=threading.Event)
 
     def reference(self) -> dict[str, Any]:
         if self.job_id is None:
@@ -118,6 +123,7 @@ class JobStore:
             job.error = exc
         finally:
             job.running = False
+            job.ended.set()
         return job
 
     def fail_query(

@@ -36,7 +36,7 @@ from fakes.bigquery import params as param_types
 from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, Table
 from fakes.bigquery.collate_params import bind_order_by_collations
-from fakes.bigquery.deadlines import Deadlines, StatementDeadline, job_deadline, watching
+from fakes.bigquery.deadlines import Cancellation, Deadlines, StatementDeadline, job_deadline, watching
 from fakes.bigquery.exceptions import (
     QueryDatasetNotFound,
     QueryParameterNotFound,
@@ -134,16 +134,18 @@ class StatementRunner(ABC):
         default_dataset: str | None = None,
         time_zone: str | None = None,
         job_timeout_ms: int | None = None,
+        cancellation: Cancellation | None = None,
     ) -> QueryResult:
         """Run one BigQuery SQL statement: SELECT, DML or the DDL the fake supports.
         ``default_dataset`` is the job's ``defaultDataset`` (unqualified table names);
         ``time_zone`` its default time zone (the ``time_zone`` connection property; UTC if None);
-        ``job_timeout_ms`` the job's ``jobTimeoutMs`` (:mod:`fakes.bigquery.deadlines`).
+        ``job_timeout_ms`` the job's ``jobTimeoutMs`` and ``cancellation`` how ``jobs.cancel``
+        stops it (:mod:`fakes.bigquery.deadlines`).
 
         A SELECT holds the engine's lock only to resolve and translate; it runs on a read cursor
         of its own (:mod:`fakes.bigquery.readers`), so other requests do not wait behind it."""
         params = dict(params or {})
-        with job_deadline(self._deadlines, job_timeout_ms) as deadline:
+        with job_deadline(self._deadlines, job_timeout_ms, cancellation) as deadline:
             with self._lock, session_zone(self._conn, time_zone), watching(deadline, self._conn):
                 if script_syntax.is_script(sql):
                     return scripts.run(

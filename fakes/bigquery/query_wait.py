@@ -10,7 +10,7 @@ keeps answering other clients while it runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,12 +19,17 @@ from fakes.bigquery.exceptions import InvalidArgument
 from fakes.bigquery.models import Job
 
 DEFAULT_WAIT_MS = 10_000
+#: How long ``jobs.insert`` waits for its query before answering it RUNNING. BigQuery answers at
+#: once; waiting a moment answers the usual quick query DONE in one round trip, and a slow one is
+#: still handed back while it runs, so a client can poll or cancel it.
+INSERT_WAIT_MS = 1_000
 _ACCEPT_POLL_SECONDS = 0.005
 
 
-def wait_ms(body: dict[str, Any]) -> int:
-    """The request's ``timeoutMs`` (a uint32), BigQuery's 10 s when absent; a 400 naming the field
-    when it is not a non-negative whole number."""
+def wait_ms(body: Mapping[str, Any]) -> int:
+    """The request's ``timeoutMs`` (a uint32; a JSON field of jobs.query, a query parameter of
+    getQueryResults), BigQuery's 10 s when absent; a 400 naming the field when it is not a
+    non-negative whole number."""
     raw = body.get("timeoutMs")
     if raw is None:
         return DEFAULT_WAIT_MS
@@ -59,3 +64,9 @@ def _retrieve(task: asyncio.Future[Job]) -> None:
     request refused before the job was stored) was already raised to the caller, or nobody waits."""
     if not task.cancelled():
         task.exception()
+
+
+async def until_ended(job: Job, timeout_ms: int) -> None:
+    """Wait up to ``timeout_ms`` for a running query to end (getQueryResults' ``timeoutMs``)."""
+    if job.running:
+        await run_in_threadpool(job.ended.wait, timeout_ms / 1000)

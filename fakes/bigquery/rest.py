@@ -22,7 +22,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.bigquery import jobs_list, rest_routines, rest_tables, uploads
@@ -41,7 +40,7 @@ from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
 from fakes.bigquery.loads import refuse_uri_load
 from fakes.bigquery.models import InsertIdWindow, Job, JobStore
-from fakes.bigquery.query_wait import run_waiting, wait_ms
+from fakes.bigquery.query_wait import INSERT_WAIT_MS, run_waiting, until_ended, wait_ms
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
     int_arg,
@@ -278,6 +277,7 @@ def create_app(
     @app.get(f"{base}/queries/{{job_id}}")
     async def jobs_get_query_results(project: str, job_id: str, request: Request) -> JSONResponse:
         job = jobs.get(project, job_id, request.query_params.get("location"))
+        await until_ended(job, wait_ms(request.query_params))
         start = int_arg(request, "startIndex") or 0
         if request.query_params.get("pageToken"):
             start = token_offset(request.query_params.get("pageToken"))
@@ -312,10 +312,13 @@ def create_app(
             error = error_for(fault, statement)
             job = jobs.fail_query(project, configuration, ref.get("jobId"), ref.get("location"), error)
             return JSONResponse(render.job_resource(job, running=True))
-        job = await run_in_threadpool(
-            jobs.run_query, project, configuration, ref.get("jobId"), ref.get("location")
+        new_id = ref.get("jobId") or f"job_{uuid.uuid4().hex}"
+        job, _ = await run_waiting(
+            lambda: jobs.run_query(project, configuration, new_id, ref.get("location")),
+            lambda: jobs.find(project, new_id),
+            INSERT_WAIT_MS,
         )
-        return JSONResponse(render.job_resource(job))
+        return JSONResponse(render.job_resource(job, running=job.running))
 
     @app.get(f"{base}/jobs/{{job_id}}")
     async def jobs_get(project: str, job_id: str, request: Request) -> JSONResponse:
@@ -324,9 +327,14 @@ def create_app(
 
     @app.post(f"{base}/jobs/{{job_id}}/cancel")
     async def jobs_cancel(project: str, job_id: str, request: Request) -> JSONResponse:
-        """Every job of the emulator is finished when it is polled: cancelling answers it as is."""
+        """A running query is stopped (it ends with reason ``stopped``, as in BigQuery); any other
+        job has finished already and is answered as it is."""
         job = jobs.get(project, job_id, request.query_params.get("location"))
-        return JSONResponse({"kind": "bigquery#jobCancelResponse", "job": render.job_resource(job)})
+        if job.running:
+            job.cancellation.request()
+        return JSONResponse(
+            {"kind": "bigquery#jobCancelResponse", "job": render.job_resource(job, running=job.running)}
+        )
 
     rest_routines.register(app, engine, jobs)
     return app

@@ -129,6 +129,7 @@ class QueryRunner:
                 default_dataset=default_dataset,
                 time_zone=time_zone,
                 job_timeout_ms=job_timeout_ms(job.configuration),
+                cancellation=job.cancellation,
             )
         if session is not None:
             job.statistics["sessionInfo"] = {"sessionId": session.session_id}

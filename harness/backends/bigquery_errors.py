@@ -34,11 +34,11 @@ _TRANSIENT_REASONS = frozenset(
         "jobInternalError",
     }
 )
-_JOB_ERROR_STATUS = {"jobBackendError": 400, "jobInternalError": 400, "timeout": 400}
+_JOB_ERROR_STATUS = {"jobBackendError": 400, "jobInternalError": 400, "timeout": 400, "stopped": 499}
 """A failed job's ``errorResult`` reaches the caller through the client as the exception of the
-reason's status in google-cloud-bigquery's own table, where these reasons are missing (so 500).
-BigQuery answers them with 400 (``jobs.getQueryResults``); the port reports that status, as the
-in-process fake does."""
+reason's status in google-cloud-bigquery's own table, where these reasons are missing (so 500) or
+``stopped`` maps to 200. BigQuery answers them with 400 (``stopped``: 499, a cancelled job) on
+``jobs.getQueryResults``; the port reports that status, as the in-process fake does."""
 
 
 def _error_detail(exc: gexc.GoogleAPICallError) -> tuple[str | None, str]:
