@@ -75,6 +75,8 @@ class PersistentKmsBackend(KmsBackend):
     encrypt = _saves(KmsBackend.encrypt)
     edit_crypto_key = _saves(KmsBackend.edit_crypto_key)
     add_imported_version = _saves(KmsBackend.add_imported_version)
+    remove_version = _saves(KmsBackend.remove_version)
+    remove_crypto_key = _saves(KmsBackend.remove_crypto_key)
 
     def save(self) -> None:
         with self._lock:
