@@ -224,11 +224,11 @@ class InvalidVersionState(KmsError):
 
 
 class UnsupportedPurpose(KmsError):
-    """A limit of this fake, not a Cloud KMS error: a purpose the model lacks (RAW_ENCRYPT_DECRYPT)."""
+    """A limit of this fake, not a Cloud KMS error: a purpose the model lacks (KEY_ENCAPSULATION)."""
 
     template = (
         "The fake Cloud KMS supports only purposes ENCRYPT_DECRYPT, ASYMMETRIC_SIGN, "
-        "ASYMMETRIC_DECRYPT and MAC, not {purpose}."
+        "ASYMMETRIC_DECRYPT, MAC and RAW_ENCRYPT_DECRYPT, not {purpose}."
     )
     searched = "nothing to search: Cloud KMS supports every purpose; a limit of this fake in our wording"
 
