@@ -23,6 +23,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import kms_v1
 from google.longrunning import operations_pb2
 
+from fakes.kms import exceptions as kms_errors
+from fakes.kms import lifecycle
 from fakes.kms.models import KmsBackend
 from fakes.kms.persistence import PersistentKmsBackend
 from harness.clock import ManualClock
@@ -188,16 +190,24 @@ def test_an_import_failed_version_is_deletable_a_successfully_imported_one_is_no
     assert _status(refused.value) == "FAILED_PRECONDITION"
 
 
-def test_a_persistent_keyring_keeps_a_deletion(tmp_path: Path) -> None:
+def test_a_persistent_keyring_keeps_deletions_and_retired_names(tmp_path: Path) -> None:
     clock = ManualClock()
     path = tmp_path / "kms.json"
     backend = PersistentKmsBackend(clock, seed=3, path=path)
     backend.create_key_ring(PARENT, "ring")
     key = backend.create_crypto_key(RING, "key")["name"]
+    gone = backend.create_crypto_key(RING, "gone")["name"]
     backend.create_crypto_key_version(key)
-    backend.destroy_version(f"{key}/cryptoKeyVersions/2")
+    for version in (f"{key}/cryptoKeyVersions/2", f"{gone}/cryptoKeyVersions/1"):
+        backend.destroy_version(version)
     clock.advance(AFTER_DESTRUCTION)
-    backend.remove_version(f"{key}/cryptoKeyVersions/2", lambda version: None)
+    lifecycle.delete_crypto_key_version(backend, f"{key}/cryptoKeyVersions/2")
+    lifecycle.delete_crypto_key_version(backend, f"{gone}/cryptoKeyVersions/1")
+    lifecycle.delete_crypto_key(backend, gone)
 
     restarted = PersistentKmsBackend(clock, seed=3, path=path)
     assert [v["name"] for v in restarted.list_crypto_key_versions(key)] == [f"{key}/cryptoKeyVersions/1"]
+    assert restarted.create_crypto_key_version(key)["name"] == f"{key}/cryptoKeyVersions/3"
+    assert [r["originalResource"] for r in lifecycle.list_retired_resources(restarted, PARENT)] == [gone]
+    with pytest.raises(kms_errors.CryptoKeyNameRetired):
+        restarted.create_crypto_key(RING, "gone")

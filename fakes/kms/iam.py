@@ -54,22 +54,23 @@ def set_policy(
     if unknown:
         raise errors.InvalidIamPolicy(detail=f"Invalid update_mask paths: {', '.join(unknown)}.")
     _check(policy)
-    current = backend.iam_policies.get(resource) or _empty()
-    sent = policy.get("etag")
-    if sent and sent != current["etag"]:
-        raise errors.PolicyEtagMismatch()
-    updated = {k: v for k, v in current.items() if k not in ("etag", "serial")}
-    for name in ("bindings", "auditConfigs", "version"):
-        if name in fields or (name == "version" and "version" in policy):
-            if policy.get(name):
-                updated[name] = policy[name]
-            else:
-                updated.pop(name, None)
-    updated.setdefault("version", 1)
-    updated["serial"] = int(current.get("serial", 0)) + 1
-    updated["etag"] = _etag(updated["serial"])
-    backend.iam_policies[resource] = updated
-    return _public(updated)
+    with backend.locked():
+        current = backend.iam_policies.get(resource) or _empty()
+        sent = policy.get("etag")
+        if sent and sent != current["etag"]:
+            raise errors.PolicyEtagMismatch()
+        updated = {k: v for k, v in current.items() if k not in ("etag", "serial")}
+        for name in ("bindings", "auditConfigs", "version"):
+            if name in fields or (name == "version" and "version" in policy):
+                if policy.get(name):
+                    updated[name] = policy[name]
+                else:
+                    updated.pop(name, None)
+        updated.setdefault("version", 1)
+        updated["serial"] = int(current.get("serial", 0)) + 1
+        updated["etag"] = _etag(updated["serial"])
+        backend.iam_policies[resource] = updated
+        return _public(updated)
 
 
 def _check(policy: Mapping[str, Any]) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -446,6 +447,13 @@ class KmsBackend:
             self.retired[name] = retired
             self.iam_policies.pop(name, None)
             return retired
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The backend's lock, for a module whose store lives here (``fakes.kms.iam``'s
+        read-check-write of a policy must not interleave with another)."""
+        with self._lock:
+            yield
 
     def random_bytes(self, length: int) -> bytes:
         """GenerateRandomBytes: seeded like every other byte the model makes, so a replay repeats it."""
