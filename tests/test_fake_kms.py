@@ -435,7 +435,7 @@ def test_resource_ids_follow_the_documented_pattern(kms: KmsBackend, bad: str) -
 
 def test_a_purpose_the_fake_lacks_is_refused_as_unsupported(kms: KmsBackend) -> None:
     with pytest.raises(kms_errors.UnsupportedPurpose):
-        kms.create_crypto_key(RING, "raw", purpose="RAW_ENCRYPT_DECRYPT")
+        kms.create_crypto_key(RING, "kem", purpose="KEY_ENCAPSULATION")
 
 
 def test_plaintext_and_aad_are_limited_to_64_kib(kms: KmsBackend) -> None:

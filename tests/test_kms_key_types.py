@@ -479,7 +479,7 @@ def test_the_model_refuses_unknown_purposes_and_unsupported_algorithms() -> None
     kms.create_key_ring("projects/p/locations/global", "r")
     ring = "projects/p/locations/global/keyRings/r"
     with pytest.raises(kms_errors.UnsupportedPurpose):
-        kms.create_crypto_key(ring, "raw", purpose="RAW_ENCRYPT_DECRYPT")
+        kms.create_crypto_key(ring, "kem", purpose="KEY_ENCAPSULATION")
     with pytest.raises(kms_errors.UnsupportedVersionTemplate):
         kms.create_crypto_key(ring, "pq", purpose="ASYMMETRIC_SIGN", algorithm="PQ_SIGN_ML_DSA_65")
     with pytest.raises(kms_errors.UnsupportedVersionTemplate):

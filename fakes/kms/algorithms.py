@@ -23,6 +23,7 @@ ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
 ASYMMETRIC_SIGN = "ASYMMETRIC_SIGN"
 ASYMMETRIC_DECRYPT = "ASYMMETRIC_DECRYPT"
 MAC = "MAC"
+RAW_ENCRYPT_DECRYPT = "RAW_ENCRYPT_DECRYPT"
 SYMMETRIC = "GOOGLE_SYMMETRIC_ENCRYPTION"
 PROTECTION_LEVELS = ("SOFTWARE", "HSM")
 
@@ -33,7 +34,7 @@ class Algorithm:
 
     name: str
     purpose: str
-    kind: str  # symmetric | rsa_pss | rsa_pkcs1 | rsa_oaep | ec | ed25519 | hmac
+    kind: str  # symmetric | rsa_pss | rsa_pkcs1 | rsa_oaep | ec | ed25519 | hmac | aes_{gcm,cbc,ctr}
     bits: int = 0
     hash: str = ""
 
@@ -75,9 +76,14 @@ ALGORITHMS: dict[str, Algorithm] = {
         Algorithm("EC_SIGN_SECP256K1_SHA256", ASYMMETRIC_SIGN, "ec", hash="sha256"),
         Algorithm("EC_SIGN_ED25519", ASYMMETRIC_SIGN, "ed25519"),
         *(Algorithm(f"HMAC_{h.upper()}", MAC, "hmac", hash=h) for h in _HASHES),
+        *(
+            Algorithm(f"AES_{bits}_{mode.upper()}", RAW_ENCRYPT_DECRYPT, f"aes_{mode}", bits)
+            for mode in ("gcm", "cbc", "ctr")
+            for bits in (128, 256)
+        ),
     ]
 }
-PURPOSES = (ENCRYPT_DECRYPT, ASYMMETRIC_SIGN, ASYMMETRIC_DECRYPT, MAC)
+PURPOSES = (ENCRYPT_DECRYPT, ASYMMETRIC_SIGN, ASYMMETRIC_DECRYPT, MAC, RAW_ENCRYPT_DECRYPT)
 
 
 def version_template(purpose: str, algorithm: str | None, protection_level: str | None) -> tuple[str, str]:
@@ -111,6 +117,8 @@ def material(algorithm: str, derive: Callable[[int], bytes]) -> bytes:
         return derive(32)
     if spec.kind == "hmac":
         return derive(spec.hash_algorithm().digest_size)
+    if spec.kind.startswith("aes_"):
+        return derive(spec.bits // 8)  # the raw AES key (fakes.kms.raw)
     if spec.kind == "ed25519":
         key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
         key = ed25519.Ed25519PrivateKey.from_private_bytes(derive(32))

@@ -224,11 +224,11 @@ class InvalidVersionState(KmsError):
 
 
 class UnsupportedPurpose(KmsError):
-    """A limit of this fake, not a Cloud KMS error: a purpose the model lacks (RAW_ENCRYPT_DECRYPT)."""
+    """A limit of this fake, not a Cloud KMS error: a purpose the model lacks (KEY_ENCAPSULATION)."""
 
     template = (
         "The fake Cloud KMS supports only purposes ENCRYPT_DECRYPT, ASYMMETRIC_SIGN, "
-        "ASYMMETRIC_DECRYPT and MAC, not {purpose}."
+        "ASYMMETRIC_DECRYPT, MAC and RAW_ENCRYPT_DECRYPT, not {purpose}."
     )
     searched = "nothing to search: Cloud KMS supports every purpose; a limit of this fake in our wording"
 
@@ -385,3 +385,119 @@ class MethodNotFound(KmsError, KeyNotFoundError):
 
     template = "The CloudAct KMS emulator has no {method}method at /v1/{path}."
     searched = "Google's front end answers an unknown path with 404 NOT_FOUND; the wording is the emulator's"
+
+
+# ------------------------------------------------------ deletion and retired names (lifecycle)
+class VersionNotDeletable(KmsError, KeyStateError):
+    """DeleteCryptoKeyVersion on a version that is not DESTROYED, IMPORT_FAILED or GENERATION_FAILED."""
+
+    template = VersionStatePrecondition.template
+    searched = (
+        "the rule is documented (cryptoKeyVersions.delete reference: only DESTROYED, IMPORT_FAILED or "
+        "GENERATION_FAILED); no real response to a refused delete found (searched issues for "
+        "DeleteCryptoKeyVersion preconditions); the wording follows the confirmed state precondition"
+    )
+
+
+class ImportedVersionNotDeletable(KmsError, KeyStateError):
+    template = (
+        "CryptoKeyVersion {name} was imported: successfully imported CryptoKeyVersions cannot be deleted."
+    )
+    searched = (
+        'the rule is documented ("Successfully imported CryptoKeyVersions cannot be deleted at this '
+        'time", cryptoKeyVersions.delete reference); no real response text found; our wording'
+    )
+
+
+class CryptoKeyHasVersions(KmsError, KeyStateError):
+    template = (
+        "CryptoKey {name} cannot be deleted: all its CryptoKeyVersions must be deleted first "
+        "({count} remain)."
+    )
+    searched = (
+        'the rule is documented ("All child CryptoKeyVersions must have been previously deleted", '
+        "cryptoKeys.delete reference); no real response text found; our wording"
+    )
+
+
+class CryptoKeyNameRetired(KmsError, KeyAlreadyExistsError):
+    """CreateCryptoKey with the name of a deleted CryptoKey (a RetiredResource)."""
+
+    template = "CryptoKey {name} was deleted and its name cannot be reused (RetiredResource {retired})."
+    searched = (
+        'the rule is documented ("the names of deleted CryptoKeys can\'t be reused", delete-kms-'
+        "resources); neither the real code nor text was found; ALREADY_EXISTS and the wording are ours"
+    )
+
+
+class RetiredResourceNotFound(KmsError, KeyNotFoundError):
+    template = "RetiredResource {name} not found."
+    searched = "no real response found; the wording follows the confirmed KeyRing/CryptoKey pattern"
+
+
+class OperationNotFound(KmsError, KeyNotFoundError):
+    template = "Operation {name} not found."
+    searched = "no real Cloud KMS operations.get 404 found; the wording follows the KeyRing/CryptoKey pattern"
+
+
+class LocationNotFound(KmsError, KeyNotFoundError):
+    template = "Location {name} not found."
+    searched = (
+        "no real Cloud KMS locations.get 404 found; the wording follows the KeyRing/CryptoKey "
+        "pattern; the emulator's location list is in fakes/kms/location_resources.py"
+    )
+
+
+# ------------------------------------------------------------------------------- IAM policies
+class PolicyEtagMismatch(KmsError):
+    """setIamPolicy with an etag that is no longer the policy's: another writer won."""
+
+    status = 409
+    code = "ABORTED"
+    template = (
+        "There were concurrent policy changes. Please retry the whole read-modify-write with "
+        "exponential backoff."
+    )
+    searched = (
+        'issues for the IAM setIamPolicy etag conflict ("concurrent policy changes"): the text Google\'s '
+        "IAM APIs are commonly quoted with; not observed from Cloud KMS itself"
+    )
+
+
+class InvalidIamPolicy(KmsError):
+    template = "{detail}"
+    searched = (
+        "IAM policy rules (conditions need policy version 3; versions are 0, 1 or 3) are documented "
+        "for IAM; no Cloud KMS response text found; our wording"
+    )
+
+
+# ---------------------------------------------------------------------- raw encryption
+class InvalidRawRequest(KmsError):
+    """rawEncrypt / rawDecrypt arguments the algorithm does not take (IV for GCM, AAD for CBC...)."""
+
+    template = "{detail}"
+    searched = (
+        "the rules are documented (gcloud kms raw-encrypt: IV only for AES-CBC/CTR and 16 bytes, AAD "
+        "only for AES-GCM, CBC plaintext a multiple of the block size); no real response text; ours"
+    )
+
+
+class RawDecryptionFailed(KmsError, DecryptionError):
+    template = (
+        "Decryption failed: the ciphertext, initialization vector or additional authenticated data "
+        "is invalid."
+    )
+    searched = (
+        'no real rawDecrypt failure text found (searched "rawDecrypt" "Decryption failed"); our wording'
+    )
+
+
+# --------------------------------------------------------------------- the emulator's limits
+class UnsupportedMethod(KmsError):
+    """A real Cloud KMS method the emulator does not implement (EKM, Autokey, KAJ, ML-KEM...)."""
+
+    status = 501
+    code = "UNIMPLEMENTED"
+    template = "The CloudAct KMS emulator does not implement {method}."
+    searched = "nothing to search: these methods exist in Cloud KMS; a limit of the emulator in our wording"

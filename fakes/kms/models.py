@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -127,6 +128,11 @@ class _CryptoKey:
     rotation_period: timedelta | None = None
     next_rotation_time: datetime | None = None
     import_only: bool = False
+    highest_deleted: int = 0
+    """The highest version number deleted (``fakes.kms.lifecycle``): numbers are never reused."""
+
+    def next_number(self) -> int:
+        return max([*self.versions, self.highest_deleted], default=0) + 1
 
     def resource(self) -> CryptoKeyResource:
         resource = CryptoKeyResource(
@@ -158,6 +164,12 @@ class KmsBackend:
         self._random_calls = 0
         self.import_jobs: dict[str, Any] = {}
         """ImportJobs by name (``fakes.kms.imports`` owns them; kept here so reset forgets them)."""
+        self.retired: dict[str, dict[str, Any]] = {}
+        """RetiredResources by the deleted CryptoKey's name (``fakes.kms.lifecycle`` owns them)."""
+        self.operations: dict[str, dict[str, Any]] = {}
+        """Long-running Operations by name (``fakes.kms.lifecycle``)."""
+        self.iam_policies: dict[str, dict[str, Any]] = {}
+        """IAM policies by resource name (``fakes.kms.iam`` owns them)."""
 
     def reset(self) -> None:
         """Forget every resource; the seed stays, so a replay after reset repeats the same bytes."""
@@ -165,7 +177,8 @@ class KmsBackend:
             self._key_rings.clear()
             self._crypto_keys.clear()
             self._random_calls = 0
-            self.import_jobs.clear()
+            for store in (self.import_jobs, self.retired, self.operations, self.iam_policies):
+                store.clear()
 
     # ------------------------------------------------------------------------------- key rings
     def create_key_ring(self, parent: str, key_ring_id: str) -> KeyRingResource:
@@ -213,6 +226,8 @@ class KmsBackend:
             self._key_ring(key_ring_name)
             if name in self._crypto_keys:
                 raise errors.CryptoKeyAlreadyExists(name=name)
+            if name in self.retired:
+                raise errors.CryptoKeyNameRetired(name=name, retired=self.retired[name]["name"])
             key = _CryptoKey(
                 name=name,
                 key_id=self._entropy.derive("key-id", name, KEY_ID_LENGTH),
@@ -400,7 +415,7 @@ class KmsBackend:
             spec = algorithms.ALGORITHMS.get(algorithm)
             if spec is None or spec.purpose != key.purpose:
                 raise errors.AlgorithmPurposeMismatch(algorithm=algorithm, purpose=key.purpose)
-            number = len(key.versions) + 1
+            number = key.next_number()
             version = _Version(
                 name=f"{key.name}/cryptoKeyVersions/{number}",
                 number=number,
@@ -413,6 +428,32 @@ class KmsBackend:
             )
             key.versions[number] = version
             return version.resource()
+
+    def remove_version(self, name: str, check: Callable[[_Version], None]) -> None:
+        """DeleteCryptoKeyVersion once ``check`` (``fakes.kms.lifecycle``) lets the version go."""
+        with self._lock:
+            key, version = self._version(name)
+            check(version)
+            del key.versions[version.number]
+            key.highest_deleted = max(key.highest_deleted, version.number)
+            if key.primary == version.number:
+                key.primary = None
+
+    def remove_crypto_key(self, name: str, check: Callable[[_CryptoKey], dict[str, Any]]) -> dict[str, Any]:
+        """DeleteCryptoKey: ``check`` refuses or gives the RetiredResource that keeps the name taken."""
+        with self._lock:
+            retired = check(self._crypto_key(name))
+            del self._crypto_keys[name]
+            self.retired[name] = retired
+            self.iam_policies.pop(name, None)
+            return retired
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The backend's lock, for a module whose store lives here (``fakes.kms.iam``'s
+        read-check-write of a policy must not interleave with another)."""
+        with self._lock:
+            yield
 
     def random_bytes(self, length: int) -> bytes:
         """GenerateRandomBytes: seeded like every other byte the model makes, so a replay repeats it."""
@@ -459,7 +500,7 @@ class KmsBackend:
         return key, key.versions[key.primary]
 
     def _add_version(self, key: _CryptoKey, at: datetime | None = None) -> _Version:
-        number = len(key.versions) + 1  # versions are never deleted, so numbers never repeat
+        number = key.next_number()
         name = f"{key.name}/cryptoKeyVersions/{number}"
         material = algorithms.material(key.algorithm, lambda n: self._entropy.derive("material", name, n))
         version = _Version(

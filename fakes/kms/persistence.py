@@ -8,7 +8,8 @@ so a ciphertext written before a restart still decrypts after it. The encryption
 a restarted key never reuses a nonce under the same material. RSA keys are the exception: their
 primes cannot be drawn from the seed, so an RSA version has a new key pair after a restart; and an
 imported version's material, which no seed can give back, is gone: it comes back IMPORT_FAILED
-(ImportJobs themselves are not kept).
+(ImportJobs themselves are not kept). Deleted keys' RetiredResources are kept, so a retired name
+stays retired; IAM policies and the Operations of deletions are not.
 
 Kept apart from :mod:`fakes.kms.models`, which stays the in-memory model every tier uses.
 """
@@ -75,6 +76,8 @@ class PersistentKmsBackend(KmsBackend):
     encrypt = _saves(KmsBackend.encrypt)
     edit_crypto_key = _saves(KmsBackend.edit_crypto_key)
     add_imported_version = _saves(KmsBackend.add_imported_version)
+    remove_version = _saves(KmsBackend.remove_version)
+    remove_crypto_key = _saves(KmsBackend.remove_crypto_key)
 
     def save(self) -> None:
         with self._lock:
@@ -86,6 +89,7 @@ class PersistentKmsBackend(KmsBackend):
             return {
                 "key_rings": {name: ring["createTime"].isoformat() for name, ring in self._key_rings.items()},
                 "crypto_keys": [_key_data(key) for key in self._crypto_keys.values()],
+                "retired": [{**r, "deleteTime": r["deleteTime"].isoformat()} for r in self.retired.values()],
             }
 
     def _load(self, data: dict[str, Any]) -> None:
@@ -93,6 +97,9 @@ class PersistentKmsBackend(KmsBackend):
         keys = field(self.path, data, "crypto_keys", list)
         for name, created in rings.items():
             self._key_rings[name] = KeyRingResource(name=name, createTime=datetime.fromisoformat(created))
+        for retired in data.get("retired", []):  # absent from state files written before deletion
+            deleted = datetime.fromisoformat(retired["deleteTime"])
+            self.retired[retired["originalResource"]] = {**retired, "deleteTime": deleted}
         for item in keys:
             key = _CryptoKey(
                 name=item["name"],
@@ -108,6 +115,7 @@ class PersistentKmsBackend(KmsBackend):
                 rotation_period=_seconds(item.get("rotation_period_seconds")),
                 next_rotation_time=_time(item.get("next_rotation_time")),
                 import_only=item.get("import_only", False),
+                highest_deleted=item.get("highest_deleted", 0),
             )
             for version in item["versions"]:
                 state = VersionState(version["state"])
@@ -153,6 +161,7 @@ def _key_data(key: _CryptoKey) -> dict[str, Any]:
         "rotation_period_seconds": key.rotation_period.total_seconds() if key.rotation_period else None,
         "next_rotation_time": key.next_rotation_time.isoformat() if key.next_rotation_time else None,
         "import_only": key.import_only,
+        "highest_deleted": key.highest_deleted,
         "versions": [
             {
                 "number": v.number,

@@ -131,7 +131,7 @@ _ENUM_FIELDS: dict[str, dict[str, int]] = {
     "importMethod": IMPORT_METHOD,
 }
 
-_INT32_FIELDS = {"totalSize"}
+_INT32_FIELDS = {"totalSize", "tagLength", "version"}
 
 
 def _invalid(proto_name: str, kind: str, detail: str) -> InvalidJsonValue:

@@ -19,8 +19,9 @@ Wire format (proto3 JSON, as Google's REST endpoints use it; the codec is ``fake
 
 The routes are one catch-all under ``/v1/`` dispatched on the resource-name shape and the
 ``:verb`` suffix, since Cloud KMS's custom methods (``...cryptoKeys/k:encrypt``) do not fit
-path-parameter routing. A path or verb the emulator does not serve (including Cloud KMS methods
-the model lacks, e.g. ``:rawEncrypt``) answers 404 ``NOT_FOUND`` in the same error format.
+path-parameter routing. A path or verb the emulator does not serve answers 404 ``NOT_FOUND`` in the
+same error format; the Cloud KMS methods it does not implement answer 501 ``UNIMPLEMENTED``
+(``fakes.kms.surface_routes``).
 
 KMS faults armed on the app's queue (``encrypt``, ``decrypt``, ``get_crypto_key``) are answered on
 the wire with the real error, so the real client applies its own retry; ``crc32c_mismatch`` answers
@@ -43,7 +44,7 @@ from fakes.google_oauth.guard import GoogleAuthGuard
 from fakes.google_oauth.models import TokenAuthority
 from fakes.google_oauth.services import KMS
 from fakes.kms import exceptions as errors
-from fakes.kms import key_type_routes
+from fakes.kms import key_type_routes, surface_routes
 from fakes.kms.faults import CORRUPTED, error_for
 from fakes.kms.models import KmsBackend
 from fakes.kms.protojson import (
@@ -219,6 +220,7 @@ def _routes(backend: KmsBackend) -> list[tuple[str, str, str, Handler]]:
         ("POST", _VERSION, "encrypt", encrypt),
         ("POST", _CRYPTO_KEY, "decrypt", decrypt),
         *key_type_routes.routes(backend, (_LOCATION, _KEY_RING, _CRYPTO_KEY, _VERSION), _page),
+        *surface_routes.routes(backend, (_LOCATION, _KEY_RING, _CRYPTO_KEY, _VERSION), _page),
     ]
 
 
