@@ -501,3 +501,13 @@ class UnsupportedMethod(KmsError):
     code = "UNIMPLEMENTED"
     template = "The CloudAct KMS emulator does not implement {method}."
     searched = "nothing to search: these methods exist in Cloud KMS; a limit of the emulator in our wording"
+
+
+class InvalidListFilter(KmsError):
+    template = "Invalid {parameter}: {text!r} is not in the list filtering syntax the emulator reads."
+    searched = (
+        "a Cloud KMS list call with a filter or orderBy it cannot parse: no real response found. "
+        "Google's list filters answer INVALID_ARGUMENT with a parser position (Secret Manager: "
+        "'syntax error at line 1, column 11, token '('', googleapis/google-cloud-dotnet#10639); "
+        "our wording names the parameter instead"
+    )

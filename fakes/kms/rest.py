@@ -46,6 +46,7 @@ from fakes.google_oauth.services import KMS
 from fakes.kms import exceptions as errors
 from fakes.kms import key_type_routes, surface_routes
 from fakes.kms.faults import CORRUPTED, error_for
+from fakes.kms.list_filters import filtered
 from fakes.kms.models import KmsBackend
 from fakes.kms.protojson import (
     CRYPTO_KEY_PURPOSE,
@@ -83,7 +84,9 @@ class _Call:
 
 
 def _page(items: list[dict[str, Any]], key: str, call: _Call) -> dict[str, Any]:
-    """ListXxxResponse: ``pageSize`` / ``pageToken`` (an offset), ``totalSize``."""
+    """ListXxxResponse: ``filter`` and ``orderBy`` (:mod:`fakes.kms.list_filters`), ``pageSize`` /
+    ``pageToken`` (an offset), ``totalSize`` (of the filtered list)."""
+    items = filtered(items, call.params.get("filter"), call.params.get("orderBy"))
     try:
         size = int(call.params.get("pageSize") or 0)
         start = int(call.params.get("pageToken") or 0)
