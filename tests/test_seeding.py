@@ -9,6 +9,7 @@ it must produce, so what a user writes is read next to what they are told."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import openai
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, kms_v1
@@ -228,6 +231,15 @@ WHERE = "bigquery.projects.p.datasets.ds.tables.t"
             "6: kms.key_rings[0].keys[0].primary: version 2 does not exist: the key has 1",
         ),
         (
+            "primary-asymmetric.yml",
+            "kms:\n  key_rings:\n    - name: "
+            + RING
+            + "\n      keys:\n        - {id: s, purpose: ASYMMETRIC_SIGN, algorithm: EC_SIGN_P256_SHA256,"
+            " primary: 1}\n",
+            "5: kms.key_rings[0].keys[0]: a ASYMMETRIC_SIGN key has no primary version; primary is for "
+            "ENCRYPT_DECRYPT keys",
+        ),
+        (
             "key.yml",
             "openai:\n  keys:\n    - {name: a}\n    - {key: sk-abc, name: b}\n",
             "4: openai.keys[1]: give either key (a key to accept) or name (a key to mint), not both",
@@ -308,6 +320,36 @@ def test_seeded_kms_keys_are_what_the_real_client_reads_and_encrypt(
     assert states == ["ENABLED", "DISABLED", "ENABLED"]
     ciphertext = kms.encrypt(name=name, plaintext=b"seeded").ciphertext
     assert kms.decrypt(name=name, ciphertext=ciphertext).plaintext == b"seeded"
+
+
+def test_seeded_keys_of_every_purpose_sign_verify_and_mac_through_the_real_client(
+    emulators: Emulators, kms: kms_v1.KeyManagementServiceClient
+) -> None:
+    text = (
+        f"kms:\n  key_rings:\n    - name: {RING}\n      keys:\n"
+        "        - {id: signer, purpose: ASYMMETRIC_SIGN, algorithm: EC_SIGN_P256_SHA256,"
+        " protection_level: HSM}\n"
+        "        - {id: mac, purpose: MAC, algorithm: HMAC_SHA256}\n"
+    )
+    report = apply_seed(load_seed_text(text, "keys.yml"), emulators)
+    signer, mac = report.crypto_keys
+    version = f"{signer}/cryptoKeyVersions/1"
+    assert kms.get_crypto_key_version(name=version).protection_level.name == "HSM"
+    digest = hashlib.sha256(b"seeded").digest()
+    signature = kms.asymmetric_sign(request={"name": version, "digest": {"sha256": digest}}).signature
+    public = serialization.load_pem_public_key(kms.get_public_key(name=version).pem.encode())
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    public.verify(signature, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))  # raises if wrong
+    tag = kms.mac_sign(request={"name": f"{mac}/cryptoKeyVersions/1", "data": b"seeded"}).mac
+    verified = kms.mac_verify(request={"name": f"{mac}/cryptoKeyVersions/1", "data": b"seeded", "mac": tag})
+    assert verified.success
+
+
+def test_a_key_the_emulator_refuses_names_its_place_in_the_seed_file(emulators: Emulators) -> None:
+    text = f"kms:\n  key_rings:\n    - name: {RING}\n      keys:\n        - {{id: s, purpose: MAC}}\n"
+    with pytest.raises(SeedError) as caught:
+        apply_seed(load_seed_text(text, "keys.yml"), emulators)
+    assert str(caught.value).startswith("keys.yml:5: kms.key_rings[0].keys[0]: ")
 
 
 def test_seeded_provider_keys_are_accepted_revoked_or_minted_for_the_openai_sdk(emulators: Emulators) -> None:

@@ -273,12 +273,21 @@ def _seed_kms(document: SeedDocument, seed: KmsSeed, kms: KmsBackend, report: Se
 
 
 def _create_key(kms: KmsBackend, ring: str, key: CryptoKeySeed) -> str:
-    name = kms.create_crypto_key(ring, key.id, key.purpose, key.labels, skip_initial_version=True)["name"]
+    name = kms.create_crypto_key(
+        ring,
+        key.id,
+        key.purpose,
+        key.labels,
+        skip_initial_version=True,
+        algorithm=key.algorithm,
+        protection_level=key.protection_level,
+    )["name"]
     for version in key.versions:
         version_name = kms.create_crypto_key_version(name)["name"]
         if version.state == "DISABLED":
             kms.update_version_state(version_name, "DISABLED")
         elif version.state == "DESTROY_SCHEDULED":
             kms.destroy_version(version_name)
-    kms.update_primary_version(name, str(key.primary or len(key.versions)))
+    if key.purpose == "ENCRYPT_DECRYPT":
+        kms.update_primary_version(name, str(key.primary or len(key.versions)))
     return name

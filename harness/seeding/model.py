@@ -18,7 +18,8 @@ One document, YAML or JSON, with a section per emulated service; every section i
     kms:
       key_rings:
         - name: projects/<p>/locations/<l>/keyRings/<ring>
-          keys: [{id: app, purpose: ENCRYPT_DECRYPT, versions: [{state: ENABLED}], primary: 1}]
+          keys: [{id: app, purpose: ENCRYPT_DECRYPT, versions: [{state: ENABLED}], primary: 1},
+                 {id: signer, purpose: ASYMMETRIC_SIGN, algorithm: EC_SIGN_P256_SHA256}]
     openai:                       # and anthropic: the same shape
       organization: org-...
       keys: [{key: sk-test-..., admin: false}, {name: billing, admin: true}]
@@ -149,14 +150,29 @@ class KeyVersionSeed(_Model):
 
 
 class CryptoKeySeed(_Model):
-    """A symmetric key; ``primary`` (a version number) defaults to the newest version, as after
-    rotations. Key material is drawn from the emulators' seed, like any key they create."""
+    """A key of any purpose the emulator serves. ``algorithm`` and ``protection_level`` are
+    CreateCryptoKey's version template (the purpose's default algorithm when absent; asymmetric and
+    MAC keys name theirs, as Cloud KMS requires); ``primary`` (a version number, symmetric keys
+    only: the others have none) defaults to the newest version, as after rotations. Key material is
+    drawn from the emulators' seed, like any key they create."""
 
     id: str
-    purpose: Literal["ENCRYPT_DECRYPT"] = "ENCRYPT_DECRYPT"
+    purpose: Literal[
+        "ENCRYPT_DECRYPT", "ASYMMETRIC_SIGN", "ASYMMETRIC_DECRYPT", "MAC", "RAW_ENCRYPT_DECRYPT"
+    ] = "ENCRYPT_DECRYPT"
+    algorithm: str | None = Field(default=None, min_length=1)
+    protection_level: Literal["SOFTWARE", "HSM"] | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     versions: list[KeyVersionSeed] = Field(default_factory=lambda: [KeyVersionSeed()], min_length=1)
     primary: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _primary_only_for_symmetric(self) -> CryptoKeySeed:
+        if self.primary is not None and self.purpose != "ENCRYPT_DECRYPT":
+            raise ValueError(
+                f"a {self.purpose} key has no primary version; primary is for ENCRYPT_DECRYPT keys"
+            )
+        return self
 
 
 class KeyRingSeed(_Model):
