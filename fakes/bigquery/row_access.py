@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fakes.bigquery.catalog import Table
 from fakes.bigquery.exceptions import RowAccessPolicyAlreadyExists, RowAccessPolicyNotFound
 from harness.ports import NotFoundError
 
@@ -44,7 +45,7 @@ TableKey = tuple[str, str, str]
 
 @dataclass
 class _TablePolicies:
-    table_created: datetime
+    table: Table
     policies: dict[str, RowAccessPolicy] = field(default_factory=dict)
 
 
@@ -57,12 +58,14 @@ class RowAccessPolicies:
         self._lock = threading.RLock()
 
     def _of(self, key: TableKey) -> _TablePolicies:
-        """The table's policies; raises the table's 404, and forgets a dropped table's policies."""
-        created = self._engine.get_table(*key).created
+        """The table's policies; raises the table's 404, and forgets a dropped table's policies
+        (a table made again under the same name is another catalog entry)."""
+        self._engine.get_table(*key)
+        table = self._engine._tables[key]
         with self._lock:
             held = self._tables.get(key)
-            if held is None or held.table_created != created:
-                held = self._tables[key] = _TablePolicies(created)
+            if held is None or held.table is not table:
+                held = self._tables[key] = _TablePolicies(table)
             return held
 
     def list(self, key: TableKey) -> list[RowAccessPolicy]:
