@@ -10,14 +10,10 @@ sqlglot parses none of these, so they are recognised here, before the statement 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from fakes.bigquery.exceptions import RowAccessPolicyNotFound, UnqualifiedTable, UnsupportedByFake
-from fakes.bigquery.row_access import TableKey, store_of
+from fakes.bigquery.row_access import PolicyTables, TableKey, store_of
 from harness.ports import QueryResult
-
-if TYPE_CHECKING:
-    from fakes.bigquery.engine import BigQueryEngine
 
 _NAME = r"(`[^`]+`|[\w.-]+(?:\.`[^`]+`)*)"
 _CREATE = re.compile(
@@ -42,7 +38,7 @@ def handles(sql: str) -> bool:
     return _HEAD.match(sql) is not None
 
 
-def run(engine: BigQueryEngine, project: str, sql: str, default_dataset: str | None) -> QueryResult:
+def run(engine: PolicyTables, project: str, sql: str, default_dataset: str | None) -> QueryResult:
     """Run the statement; one this module recognises but cannot read is refused as unsupported."""
     if _MODEL.match(sql):
         raise UnsupportedByFake(

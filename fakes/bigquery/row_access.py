@@ -13,16 +13,14 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from fakes.bigquery.catalog import Table
 from fakes.bigquery.exceptions import RowAccessPolicyAlreadyExists, RowAccessPolicyNotFound
-from harness.ports import NotFoundError
-
-if TYPE_CHECKING:
-    from fakes.bigquery.engine import BigQueryEngine
+from harness.ports import Clock, NotFoundError, TableInfo
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,15 @@ class RowAccessPolicy:
 TableKey = tuple[str, str, str]
 
 
+class PolicyTables(Protocol):
+    """What the store needs of the engine: its clock, its tables' 404 and its catalog entries."""
+
+    clock: Clock
+    _tables: Mapping[TableKey, Table]
+
+    def get_table(self, project: str, dataset_id: str, table_id: str) -> TableInfo: ...
+
+
 @dataclass
 class _TablePolicies:
     table: Table
@@ -52,7 +59,7 @@ class _TablePolicies:
 class RowAccessPolicies:
     """The policies of every table of one engine, by table."""
 
-    def __init__(self, engine: BigQueryEngine) -> None:
+    def __init__(self, engine: PolicyTables) -> None:
         self._engine = engine
         self._tables: dict[TableKey, _TablePolicies] = {}
         self._lock = threading.RLock()
@@ -123,11 +130,11 @@ class RowAccessPolicies:
             self._of(key).policies.clear()
 
 
-_STORES: weakref.WeakKeyDictionary[BigQueryEngine, RowAccessPolicies] = weakref.WeakKeyDictionary()
+_STORES: weakref.WeakKeyDictionary[PolicyTables, RowAccessPolicies] = weakref.WeakKeyDictionary()
 _STORES_LOCK = threading.Lock()
 
 
-def store_of(engine: BigQueryEngine) -> RowAccessPolicies:
+def store_of(engine: PolicyTables) -> RowAccessPolicies:
     """The engine's policies (made on first use: the engine itself knows nothing of them)."""
     with _STORES_LOCK:
         store = _STORES.get(engine)
