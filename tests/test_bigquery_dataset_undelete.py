@@ -1,4 +1,5 @@
-"""``datasets.undelete``: a dataset deleted within its time travel window comes back whole.
+"""Time travel of deleted objects: ``datasets.undelete`` brings a dataset deleted within its time
+travel window back whole, and a copy job from a snapshot decorator (``t@<ms>``) a deleted table.
 
 Google documents the method (POST ``.../datasets/{id}:undelete``, an optional ``deletionTime``)
 and the window (``maxTimeTravelHours``, seven days unless set). The client library has no wrapper
@@ -163,3 +164,85 @@ def test_a_refused_delete_keeps_nothing_to_undelete(client: bigquery.Client, htt
 def test_a_bad_deletion_time_is_a_400_naming_it(http: httpx.Client) -> None:
     answer = http.post("/datasets/x:undelete", json={"deletionTime": "yesterday"})
     assert answer.status_code == 400 and "deletionTime" in answer.json()["error"]["message"]
+
+
+# ------------------------------------------------- a deleted table, copied from a snapshot decorator
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _deleted_table(client: bigquery.Client, clock: ManualClock, dataset: str) -> tuple[str, int]:
+    """A table with two rows, deleted an hour after they were written; the moment they were there."""
+    client.create_dataset(dataset)
+    table = f"{PROJECT}.{dataset}.t"
+    client.query(f"CREATE TABLE `{table}` (id INT64, name STRING)").result()
+    client.query(f"INSERT `{table}` VALUES (1, 'a'), (2, 'b')").result()
+    clock.advance(timedelta(minutes=30))
+    moment = _ms(clock.now())
+    clock.advance(timedelta(minutes=30))
+    client.delete_table(table)
+    return table, moment
+
+
+def test_a_deleted_table_is_copied_back_from_its_snapshot(
+    client: bigquery.Client, clock: ManualClock
+) -> None:
+    table, moment = _deleted_table(client, clock, "tt_restore")
+    job = client.copy_table(f"{table}@{moment}", f"{PROJECT}.tt_restore.recovered")
+    job.result()
+    rows = client.query("SELECT id, name FROM `tt_restore.recovered` ORDER BY id").result()
+    assert [tuple(r) for r in rows] == [(1, "a"), (2, "b")]
+    assert "_time_travel" not in {d.dataset_id for d in client.list_datasets()}
+    assert not any(t.table_id.startswith("t_at_") for t in client.list_tables(f"{PROJECT}._time_travel"))
+    client.delete_dataset("tt_restore", delete_contents=True)
+
+
+def test_a_relative_decorator_counts_back_from_now(client: bigquery.Client, clock: ManualClock) -> None:
+    table, _ = _deleted_table(client, clock, "tt_relative")
+    client.copy_table(f"{table}@-{45 * 60 * 1000}", f"{PROJECT}.tt_relative.back").result()
+    assert client.get_table(f"{PROJECT}.tt_relative.back").num_rows == 2
+    client.delete_dataset("tt_relative", delete_contents=True)
+
+
+def test_a_moment_after_the_deletion_finds_no_table(client: bigquery.Client, clock: ManualClock) -> None:
+    table, _ = _deleted_table(client, clock, "tt_after")
+    job = client.copy_table(f"{table}@{_ms(clock.now())}", f"{PROJECT}.tt_after.late")
+    with pytest.raises(gexc.NotFound):
+        job.result()
+    client.delete_dataset("tt_after", delete_contents=True)
+
+
+def test_past_the_window_the_deleted_table_is_gone(client: bigquery.Client, clock: ManualClock) -> None:
+    table, moment = _deleted_table(client, clock, "tt_gone")
+    clock.advance(timedelta(days=8))
+    job = client.copy_table(f"{table}@{moment}", f"{PROJECT}.tt_gone.late")
+    with pytest.raises(gexc.NotFound):
+        job.result()
+    client.delete_dataset("tt_gone", delete_contents=True)
+
+
+def test_a_live_table_is_read_when_unchanged_since_and_refused_when_changed(
+    client: bigquery.Client, clock: ManualClock
+) -> None:
+    client.create_dataset("tt_live")
+    table = f"{PROJECT}.tt_live.t"
+    before = _ms(clock.now()) - 1000
+    clock.advance(timedelta(seconds=5))
+    client.query(f"CREATE TABLE `{table}` AS SELECT 1 AS id").result()
+    clock.advance(timedelta(seconds=5))
+    client.copy_table(f"{table}@{_ms(clock.now())}", f"{PROJECT}.tt_live.same").result()
+    assert client.get_table(f"{PROJECT}.tt_live.same").num_rows == 1
+    earlier = _ms(clock.now())
+    clock.advance(timedelta(seconds=5))
+    client.query(f"INSERT `{table}` VALUES (2)").result()
+    with pytest.raises(gexc.BadRequest, match="keeps no history"):
+        client.copy_table(f"{table}@{earlier}", f"{PROJECT}.tt_live.changed").result()
+    with pytest.raises(gexc.BadRequest) as got:
+        client.copy_table(f"{table}@{before}", f"{PROJECT}.tt_live.early").result()
+    assert got.value.errors[0]["reason"] == bq.InvalidSnapshotTime.reason
+    assert "Invalid snapshot time" in got.value.message
+    with pytest.raises(gexc.BadRequest, match="@0"):
+        client.copy_table(f"{table}@0", f"{PROJECT}.tt_live.oldest").result()
+    client.delete_dataset("tt_live", delete_contents=True)

@@ -1618,3 +1618,17 @@ class SourceUriNotFound(BigQueryError, NotFoundError):
         "FirebaseExtended/codelab-contentrecommendation-android#5: a user quoting BigQuery's answer to a "
         'load from a missing object ("Not found: URI gs://firebase-recommendations")'
     )
+
+
+class InvalidSnapshotTime(BigQueryError, InvalidRequestError):
+    """A snapshot decorator (``t@<ms>``) naming a moment before the table existed."""
+
+    status = 400
+    reason = "invalid"
+    template = (
+        "Invalid snapshot time {at} for table {project}:{dataset_id}.{table_id}. Cannot read before {created}"
+    )
+    searched = (
+        'code and issues for "Invalid snapshot time": only unrelated projects\' texts; the Python samples '
+        "say only that snapshotting a table before its creation is an error; our wording"
+    )

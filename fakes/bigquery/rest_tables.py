@@ -37,6 +37,7 @@ from fakes.bigquery.range_partitioning import RangePartitioning
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import flag, int64_field, json_body, merged_labels, object_at, page_of
 from fakes.bigquery.sql import TableRef
+from fakes.bigquery.table_history import history_of
 from harness.ports import DatasetInfo, TableInfo, WarehouseError
 from harness.schema.spec import DatasetSpec
 
@@ -258,7 +259,7 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
     @app.delete(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_delete(project: str, dataset_id: str, table_id: str) -> Response:
         wire.check(call("delete_table", [table_id]))
-        engine.delete_table(project, dataset_id, table_id)
+        history_of(engine).delete(project, dataset_id, table_id)
         kinds.forget(TableRef(project, dataset_id, table_id))
         return Response(status_code=204)
 
