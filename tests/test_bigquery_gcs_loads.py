@@ -192,3 +192,12 @@ def test_query_destination_keeps_the_encryption_key(client: bigquery.Client, dat
     table = client.get_table(f"{dataset}.encrypted")
     assert table.encryption_configuration.kms_key_name == key
     assert _rows(client, f"{dataset}.encrypted") == [(17,)]
+
+
+def test_a_load_the_emulator_refuses_is_a_400_before_any_job(client: bigquery.Client, dataset: str) -> None:
+    config = bigquery.LoadJobConfig(source_format="AVRO")
+    with pytest.raises(gexc.BadRequest, match="AVRO"):
+        client.load_table_from_uri("gs://bucket/missing.avro", f"{dataset}.t", job_config=config)
+    timed = bigquery.LoadJobConfig(source_format="CSV", schema=SCHEMA, job_timeout_ms=1000)
+    with pytest.raises(gexc.BadRequest, match="jobTimeoutMs"):
+        client.load_table_from_uri("gs://bucket/x.csv", f"{dataset}.t", job_config=timed)

@@ -22,8 +22,9 @@ from fakes.bigquery.exceptions import (
     SourceUriNotFound,
     UnsupportedByFake,
 )
+from fakes.bigquery.job_refs import check_job_fields
 from fakes.bigquery.jobs_extract import Buckets
-from fakes.bigquery.load_options import CSV, PARQUET
+from fakes.bigquery.load_options import CSV, PARQUET, load_options
 from fakes.bigquery.loads import start_load_job
 from fakes.bigquery.models import Job, JobStore
 
@@ -41,6 +42,7 @@ class UriLoads:
     def run(
         self, project: str, configuration: dict[str, Any], job_id: str | None, location: str | None
     ) -> Job:
+        check_job_fields(configuration, "load")
         load = configuration.get("load")
         if not isinstance(load, Mapping):
             raise UnsupportedByFake("configuration.load must be an object", reason="invalid")
@@ -55,6 +57,7 @@ class UriLoads:
                 )
         fmt = str(load.get("sourceFormat") or CSV).upper()
         uploaded = {k: v for k, v in load.items() if k != "sourceUris"}
+        load_options(project, uploaded)  # a load the emulator refuses is a 400 before any job
         reference = {"jobId": job_id, "location": location}
         files: list[Path] = []
         missing = None
