@@ -404,11 +404,6 @@ def test_labels_statistics_and_dry_run(client: bigquery.Client, dataset: str, se
 
 
 def test_query_fields_the_emulator_cannot_honour_are_400s_naming_them(client: bigquery.Client) -> None:
-    encrypted = bigquery.QueryJobConfig(
-        destination_encryption_configuration=bigquery.EncryptionConfiguration(kms_key_name="k")
-    )
-    with pytest.raises(gexc.BadRequest, match="destinationEncryptionConfiguration"):
-        client.query("SELECT 1", job_config=encrypted).result()
     with pytest.raises(gexc.BadRequest, match=r"query\.flattenResults"):
         client.query("SELECT 1", job_config=bigquery.QueryJobConfig(flatten_results=False)).result()
 

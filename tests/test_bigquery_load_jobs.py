@@ -394,12 +394,6 @@ def test_what_the_emulator_cannot_load_is_a_400_naming_it(
         client.load_table_from_file(io.BytesIO(b"1,a,true,2025-01-01\n"), f"{dataset}.t", job_config=config)
 
 
-def test_load_table_from_uri_is_a_400_naming_source_uris(client: bigquery.Client, dataset: str) -> None:
-    config = bigquery.LoadJobConfig(schema=SCHEMA)
-    with pytest.raises(gexc.BadRequest, match="sourceUris"):
-        client.load_table_from_uri("gs://bucket/data.csv", f"{dataset}.t", job_config=config)
-
-
 def test_json_and_geography_columns_load_from_csv(client: bigquery.Client, dataset: str) -> None:
     table = f"{PROJECT}.{dataset}.typed"
     schema = [bigquery.SchemaField("doc", "JSON"), bigquery.SchemaField("place", "GEOGRAPHY")]

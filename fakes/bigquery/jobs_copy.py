@@ -31,6 +31,7 @@ from fakes.bigquery.exceptions import (
 from fakes.bigquery.job_refs import check_job_fields, table_ref
 from fakes.bigquery.models import Job, JobStore
 from fakes.bigquery.sql import TableRef
+from fakes.bigquery.table_history import history_of
 from harness.ports import TableInfo, WarehouseError
 from harness.schema.spec import FieldSpec
 
@@ -152,7 +153,8 @@ class CopyJobs:
             raise CloneWriteDisposition(disposition=write)
         job = self.jobs.accept(project, configuration, job_id, location)
         try:
-            job.statistics = {"copy": self._copy(sources, destination, operation, create, write)}
+            with history_of(self.engine).readable(sources) as readable:  # t@ms: a deleted table
+                job.statistics = {"copy": self._copy(readable, destination, operation, create, write)}
         except WarehouseError as exc:
             job.error = exc
         return job

@@ -54,7 +54,6 @@ _WHY_NOT = {
     "AVRO": "Avro needs an Avro reader, which the emulator does not have",
     "ORC": "ORC needs an ORC reader, which the emulator does not have",
 }
-SOURCE_URIS_REFUSAL = "The emulator loads uploaded files only: sourceUris (gs://) is not supported"
 _SCHEMA_UPDATES = ("ALLOW_FIELD_ADDITION", "ALLOW_FIELD_RELAXATION")
 _CREATE = ("CREATE_IF_NEEDED", "CREATE_NEVER")
 _WRITE = ("WRITE_APPEND", "WRITE_TRUNCATE", "WRITE_TRUNCATE_DATA", "WRITE_EMPTY")
@@ -90,7 +89,8 @@ def load_options(project: str, load: Mapping[str, Any]) -> LoadOptions:
     for key, value in load.items():
         if key == "sourceUris":
             raise UnsupportedByFake(
-                "The emulator loads uploaded files only: sourceUris (gs://) is not supported",
+                "The emulator reads an upload's data from the upload: sourceUris (gs://) belongs to a "
+                "load job without one",
                 reason="invalid",
             )
         if key not in HONOURED and value not in (None, False, [], {}):

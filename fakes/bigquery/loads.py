@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from typing import Any
 
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
@@ -30,7 +30,7 @@ from fakes.bigquery.exceptions import (
     raise_first,
 )
 from fakes.bigquery.load_autodetect import csv_schema
-from fakes.bigquery.load_options import CSV, PARQUET, SOURCE_URIS_REFUSAL, LoadOptions, load_options
+from fakes.bigquery.load_options import CSV, PARQUET, LoadOptions, load_options
 from fakes.bigquery.load_sources import SourceRows, read_csv, read_ndjson, read_parquet
 from fakes.bigquery.models import Job, JobStore
 from harness.ports import TableInfo, WarehouseError
@@ -103,16 +103,6 @@ def _check_schema_source(engine: BigQueryEngine, options: LoadOptions) -> None:
         engine.get_table(options.project, options.dataset_id, options.table_id)
     except TableNotFound:
         raise LoadNoSchema() from None
-
-
-def refuse_uri_load(resource: Mapping[str, Any]) -> NoReturn:
-    """``jobs.insert`` of a load without an upload reads ``sourceUris`` (Cloud Storage), which the
-    emulator has no bucket for: a 400 that names the field."""
-    configuration = resource.get("configuration")
-    load = configuration.get("load") if isinstance(configuration, Mapping) else None
-    if not isinstance(load, Mapping) or not load.get("sourceUris"):
-        raise RequiredParameterMissing(name="configuration.load.sourceUris")
-    raise UnsupportedByFake(SOURCE_URIS_REFUSAL, reason="invalid")
 
 
 class LoadRejected(Exception):

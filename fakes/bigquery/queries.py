@@ -22,6 +22,7 @@ import duckdb
 from cachetools import LRUCache
 
 from fakes.bigquery import (
+    catalog_statements,
     coltypes,
     ddl,
     information_schema,
@@ -151,6 +152,8 @@ class StatementRunner(ABC):
                     return scripts.run(
                         cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
                     )
+                if catalog_statements.handles(sql):
+                    return catalog_statements.run(cast(Any, self), project, sql, default_dataset)
                 if routine_statements.handles(sql):
                     args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
                     return routine_statements.run(cast(routine_statements.Runner, self), *args)

@@ -6,7 +6,9 @@
   BigQuery bills on demand — the bytes processed rounded up to a whole MiB, at least 10 MiB once
   a table is read; over the limit it fails with BigQuery's ``bytesBilledLimitExceeded``;
 * ``destinationTable`` with ``createDisposition``, ``writeDisposition`` and
-  ``schemaUpdateOptions``: a SELECT's rows are written there (not into the streaming buffer).
+  ``schemaUpdateOptions``: a SELECT's rows are written there (not into the streaming buffer);
+  ``destinationEncryptionConfiguration`` becomes the table's ``encryptionConfiguration`` (its
+  Cloud KMS key is named, not used: the emulator encrypts nothing).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ QUERY_FIELDS = frozenset(
         "maximumBytesBilled",
         "priority",
         "useQueryCache",
+        "destinationEncryptionConfiguration",
     )
 )
 _MIB = 1024 * 1024
@@ -147,6 +150,19 @@ def write_destination(
         if created:  # the job made the table: it leaves nothing behind
             engine.delete_table(ref.project, ref.dataset, ref.table)
         raise
+    encryption = query.get("destinationEncryptionConfiguration")
+    _keep_encryption(engine, ref.project, ref.dataset, ref.table, encryption)
+
+
+def _keep_encryption(engine: BigQueryEngine, project: str, dataset: str, table: str, config: Any) -> None:
+    """The destination keeps the job's ``destinationEncryptionConfiguration`` (``kmsKeyName``)."""
+    if not config:
+        return
+    if not isinstance(config, Mapping) or not isinstance(config.get("kmsKeyName"), str):
+        raise InvalidArgument(name="destinationEncryptionConfiguration", value=config)
+    _, kept = engine.table_state(project, dataset, table)
+    kept["encryptionConfiguration"] = {"kmsKeyName": config["kmsKeyName"]}
+    engine.patch_table(project, dataset, table, kept=kept)
 
 
 def _widen(

@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fakes.bigquery import jobs_list, rest_routines, rest_tables, uploads
+from fakes.bigquery import jobs_list, rest_projects, rest_routines, rest_row_access, rest_tables, uploads
 from fakes.bigquery import rest_resources as render
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
@@ -38,7 +38,6 @@ from fakes.bigquery.faults import error_for
 from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timestamps_in_query
 from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
-from fakes.bigquery.loads import refuse_uri_load
 from fakes.bigquery.models import InsertIdWindow, Job, JobStore
 from fakes.bigquery.query_wait import INSERT_WAIT_MS, run_waiting, until_ended, wait_ms
 from fakes.bigquery.rest_faults import WireFaults, call
@@ -49,6 +48,7 @@ from fakes.bigquery.rest_requests import (
     token_offset,
 )
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
+from fakes.bigquery.uri_loads import UriLoads
 from fakes.google_oauth.guard import GoogleAuthGuard
 from fakes.google_oauth.models import TokenAuthority
 from fakes.google_oauth.services import BIGQUERY
@@ -101,6 +101,7 @@ def create_app(
     transfers = {
         "copy": CopyJobs(engine, jobs, kinds).run,
         "extract": ExtractJobs(engine, jobs, app.state.buckets).run,
+        "load": UriLoads(engine, jobs, app.state.buckets).run,
     }
     jobs_list.register(app, jobs)
 
@@ -295,8 +296,6 @@ def create_app(
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         configuration = object_at(body, "configuration")
-        if isinstance(configuration.get("load"), Mapping):
-            refuse_uri_load(body)
         ref = object_at(body, "jobReference")
         kind = next((kind for kind in transfers if kind in configuration), None)
         if kind is not None:
@@ -337,4 +336,6 @@ def create_app(
         )
 
     rest_routines.register(app, engine, jobs)
+    rest_projects.register(app, engine)
+    rest_row_access.register(app, engine)
     return app

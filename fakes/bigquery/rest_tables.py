@@ -17,9 +17,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from fakes.bigquery import dataset_undelete, views
 from fakes.bigquery import rest_resource_fields as fields
 from fakes.bigquery import rest_resources as render
-from fakes.bigquery import views
+from fakes.bigquery.dataset_undelete import DeletedDatasets
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import (
     DatasetLocationChanged,
@@ -36,6 +37,7 @@ from fakes.bigquery.range_partitioning import RangePartitioning
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import flag, int64_field, json_body, merged_labels, object_at, page_of
 from fakes.bigquery.sql import TableRef
+from fakes.bigquery.table_history import history_of
 from harness.ports import DatasetInfo, TableInfo, WarehouseError
 from harness.schema.spec import DatasetSpec
 
@@ -95,6 +97,8 @@ def _labels_match(labels: Mapping[str, str], query: str) -> bool:
 def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: TableKinds) -> None:
     """Route the dataset and table methods on ``app``; ``kinds`` are the copy jobs' clones and snapshots."""
     base = f"{render.PREFIX}/projects/{{project}}"
+    deleted = DeletedDatasets(engine)
+    dataset_undelete.register(app, deleted, lambda info: dataset_body(engine, info))
 
     @app.post(f"{base}/datasets")
     async def datasets_insert(project: str, request: Request) -> JSONResponse:
@@ -163,9 +167,7 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
     @app.delete(f"{base}/datasets/{{dataset_id}}")
     async def datasets_delete(project: str, dataset_id: str, request: Request) -> Response:
         wire.check(call("delete_dataset"))
-        engine.delete_dataset(
-            project, dataset_id, delete_contents=flag(request.query_params.get("deleteContents"))
-        )
+        deleted.delete(project, dataset_id, delete_contents=flag(request.query_params.get("deleteContents")))
         return Response(status_code=204)
 
     @app.post(f"{base}/datasets/{{dataset_id}}/tables")
@@ -257,7 +259,7 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
     @app.delete(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_delete(project: str, dataset_id: str, table_id: str) -> Response:
         wire.check(call("delete_table", [table_id]))
-        engine.delete_table(project, dataset_id, table_id)
+        history_of(engine).delete(project, dataset_id, table_id)
         kinds.forget(TableRef(project, dataset_id, table_id))
         return Response(status_code=204)
 
