@@ -495,10 +495,9 @@ class RawDecryptionFailed(KmsError, DecryptionError):
 
 # --------------------------------------------------------------------- the emulator's limits
 class UnsupportedMethod(KmsError):
-    """A real Cloud KMS method the emulator does not implement (EKM, Autokey, KAJ, ML-KEM...)."""
+    """A real Cloud KMS method the emulator does not implement (EKM, Autokey, KAJ, ML-KEM...): a
+    400, as every other limit of the emulators is, never a 5xx a client would take for an outage."""
 
-    status = 501
-    code = "UNIMPLEMENTED"
     template = "The CloudAct KMS emulator does not implement {method}."
     searched = "nothing to search: these methods exist in Cloud KMS; a limit of the emulator in our wording"
 

@@ -20,7 +20,7 @@ Wire format (proto3 JSON, as Google's REST endpoints use it; the codec is ``fake
 The routes are one catch-all under ``/v1/`` dispatched on the resource-name shape and the
 ``:verb`` suffix, since Cloud KMS's custom methods (``...cryptoKeys/k:encrypt``) do not fit
 path-parameter routing. A path or verb the emulator does not serve answers 404 ``NOT_FOUND`` in the
-same error format; the Cloud KMS methods it does not implement answer 501 ``UNIMPLEMENTED``
+same error format; the Cloud KMS methods it does not implement answer a 400 naming the method
 (``fakes.kms.surface_routes``).
 
 KMS faults armed on the app's queue (``encrypt``, ``decrypt``, ``get_crypto_key``) are answered on

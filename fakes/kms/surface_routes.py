@@ -6,8 +6,9 @@ testIamPermissions on key rings, crypto keys and import jobs (``fakes.kms.iam``)
 rawDecrypt (``fakes.kms.raw``). Each handler only decodes the proto3 JSON request.
 
 The methods the emulator does not implement (ML-KEM decapsulate, EKM connections and config,
-KeyHandles, Autokey, Key Access Justifications, single-tenant HSM) are routed too, and answer
-501 UNIMPLEMENTED naming the method, never a 404 that would read as a missing resource.
+KeyHandles, Autokey, Key Access Justifications, single-tenant HSM) are routed too, and answer a
+400 naming the method (the emulators' answer to every limit of theirs), never a 404 that would
+read as a missing resource nor a 5xx that would read as an outage.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def routes(
 
 
 def _unsupported(location: str, version: str) -> list[Row]:
-    """Rows for the Cloud KMS methods the emulator does not implement: each answers 501."""
+    """Rows for the Cloud KMS methods the emulator does not implement: each answers a 400."""
     ekm = location + "/ekmConnections"
     hsm = location + "/singleTenantHsmInstances"
     table: list[tuple[str, str, str, str]] = [
