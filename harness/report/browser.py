@@ -64,7 +64,10 @@ def render(page: Path, chromium: str) -> Rendered:
 def screenshot(page: Path, png: Path, chromium: str, *, width: int = 1280, height: int = 1600) -> Path:
     """A PNG of the page's first ``width`` x ``height`` pixels."""
     png.parent.mkdir(parents=True, exist_ok=True)
-    _run(chromium, [f"--window-size={width},{height}", f"--screenshot={png.resolve()}", page.resolve().as_uri()])
+    _run(
+        chromium,
+        [f"--window-size={width},{height}", f"--screenshot={png.resolve()}", page.resolve().as_uri()],
+    )
     if not png.is_file():
         raise BrowserError(f"chromium wrote no screenshot at {png}")
     return png
