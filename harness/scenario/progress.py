@@ -124,7 +124,9 @@ class BatchProgress:
         number = f"[{self._done + 1}/{self.total}]"
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=name)
-            self.out.print(f"[dim]{number}[/dim] [bold]{escape(name)}[/bold] [dim]{escape(path)}[/dim]")
+            self.out.print(
+                f"[dim]{number}[/dim] [bold]{escape(name)}[/bold] [dim]{escape(path)}[/dim]", highlight=False
+            )
             return
         self.out.print(f"{number} {name} {path}  ({self.timing()})", markup=False, highlight=False)
 
