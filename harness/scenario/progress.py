@@ -117,18 +117,16 @@ class BatchProgress:
             self._bar.stop()
 
     def start(self, name: str, path: str) -> None:
-        """A scenario begins: its header line, numbered ``[n/N]`` when there are several."""
-        if self.total == 1:
-            self.out.print(f"[bold]{escape(name)}[/bold] [dim]{escape(path)}[/dim]", highlight=False)
-            return
-        number = f"[{self._done + 1}/{self.total}]"
+        """A scenario begins: its header line (name first, as it always was), then ``[n/N]``
+        when there are several, and in plain text the elapsed time and the ETA."""
+        header = f"[bold]{escape(name)}[/bold] [dim]{escape(path)}[/dim]"
+        if self.total > 1:
+            number = f"[{self._done + 1}/{self.total}]"
+            timing = "" if self._bar is not None else f" {self.timing()}"
+            header += f"  [dim]{escape(number)}{escape(timing)}[/dim]"
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=name)
-            self.out.print(
-                f"[dim]{number}[/dim] [bold]{escape(name)}[/bold] [dim]{escape(path)}[/dim]", highlight=False
-            )
-            return
-        self.out.print(f"{number} {name} {path}  ({self.timing()})", markup=False, highlight=False)
+        self.out.print(header, highlight=False)
 
     def finish(self) -> None:
         """The scenario that began last has ended (passed, failed, skipped or refused)."""
