@@ -160,6 +160,7 @@ def test_a_scenario_items_extra_is_the_harness_section(batch: Batch) -> None:
 
 
 def test_pytest_html_reports_carry_the_harness_section(pytester: pytest.Pytester, monkeypatch) -> None:
+    pytest.importorskip("pytest_html", reason="pytest-html (the dev extra) is not installed")
     for name in ("HARNESS_BACKEND", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         monkeypatch.delenv(name, raising=False)
     pytester.makeconftest(ROOT_CONFTEST.read_text(encoding="utf-8"))
