@@ -105,6 +105,9 @@ ${C_BOLD}Environment:${C_RESET}
   HARNESS_BACKEND=TIER                default for --backend
   API_URL, PIPELINE_URL               service URLs for --live
   HARNESS_HYPOTHESIS_PROFILE=NAME     hypothesis profile for tests: default, ci, nightly
+  HARNESS_INSTALL_CHROMIUM=0          test mode: do not install chromium (run as root, it
+                                      installs it with apt-get when missing, for the HTML
+                                      report's browser test; otherwise that test is skipped)
   HARNESS_SKIP_DOCKER=1               skip the requires_docker tests when no Docker daemon
                                       answers (under plain pytest they fail without it; test
                                       mode sets it, saying so, when no daemon answers; CI sets it)
@@ -349,6 +352,24 @@ mode_serve() {
     exec "$VENV/bin/harness" serve "$@"
 }
 
+# The HTML report's browser test (tests/test_html_report_browser.py) needs Debian's chromium.
+# As root (CI containers) it is installed when missing; anyone else gets the test's skip and its
+# reason. HARNESS_CHROMIUM names another browser; HARNESS_INSTALL_CHROMIUM=0 never installs.
+ensure_chromium() {
+    local browser="${HARNESS_CHROMIUM:-chromium}"
+    if [[ "${HARNESS_INSTALL_CHROMIUM:-1}" == 0 ]] || command -v "$browser" >/dev/null 2>&1; then
+        return 0
+    fi
+    if ((EUID != 0)); then
+        warn "$browser is not installed: the HTML report's browser test is skipped (as root, test mode installs it)"
+        return 0
+    fi
+    heading "Installing chromium for the HTML report's browser test (apt-get)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null; then
+        warn "could not install chromium with apt-get: the HTML report's browser test is skipped"
+    fi
+}
+
 mode_test() {
     ensure_setup
     # Under plain pytest the container tests fail when no Docker daemon answers, unless
@@ -361,6 +382,7 @@ mode_test() {
         warn "no Docker daemon ($problem): the requires_docker tests are skipped (HARNESS_SKIP_DOCKER=1)"
         export HARNESS_SKIP_DOCKER=1
     fi
+    ensure_chromium
     heading "Running the test suite (pytest -n auto -q${*:+ $*})"
     local rc=0
     "$VENV_PY" -m pytest -n auto -q "$@" || rc=$?

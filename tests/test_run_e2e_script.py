@@ -54,6 +54,7 @@ def _env(**overrides: str | None) -> dict[str, str]:
     # A developer's own tier and service URLs must not leak into the script under test.
     inherited = {"NO_COLOR", "HARNESS_BACKEND", "API_URL", "PIPELINE_URL"}
     env = {k: v for k, v in os.environ.items() if k not in inherited}
+    env["HARNESS_INSTALL_CHROMIUM"] = "0"  # test mode must not apt-get here (tests/test_html_report_setup.py)
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

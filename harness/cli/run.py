@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from harness.recording.options import RecordingOptions
     from harness.scenario.model import Scenario, Tier
     from harness.scenario.outcome import RunOutcome
+    from harness.scenario.selection import Selection
 
 INTERRUPTED_EXIT = 128 + signal.SIGINT
 
@@ -111,14 +112,45 @@ def run_command(
         Path | None,
         typer.Option("--cassette", help="A cassette to replay from (modes none, once, new_episodes)."),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Write one self-contained HTML report of the batch here: each scenario's step "
+            "timeline, faults, retries and exchanges, failures first.",
+        ),
+    ] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="Run only scenarios carrying this tag (repeat for any of several)."),
+    ] = None,
+    keyword: Annotated[
+        str | None,
+        typer.Option(
+            "-k",
+            help="Run only scenarios whose name, path or tags match: substrings joined by and, or, "
+            "not and parentheses, as pytest's -k.",
+        ),
+    ] = None,
+    last_failed: Annotated[
+        bool,
+        typer.Option(
+            "--last-failed",
+            help="Run only scenarios whose latest run record (in --runs-dir) failed; all when none did.",
+        ),
+    ] = False,
 ) -> None:
     """Run scenario files: one line per step, a summary, a failure report with a replay command.
+
+    Over several scenarios each is numbered [n/N] with the elapsed time and an ETA (a progress bar
+    on a terminal, plain lines in logs or with NO_COLOR).
 
     For CI (JUnit XML, shards, parallel workers) run them through pytest:
     pytest scenarios --junit-xml=report.xml --splits N --group I.
     """
     out, err = stdout_console(), stderr_console()
     recording = _recording_options(err, record_mode, match_on, cassette)
+    selection = _selection(out, tags or [], keyword, runs_dir if last_failed else None)
     with _Signals() as signals:
         try:
             status = _run_command(
@@ -131,6 +163,8 @@ def run_command(
                 seed=seed,
                 runs_dir=runs_dir,
                 recording=recording,
+                selection=selection,
+                html=html,
             )
         except KeyboardInterrupt:  # before a scenario started (loading, preflight): nothing to undo
             err.print("interrupted before any scenario started; nothing to clean up", highlight=False)
@@ -152,9 +186,12 @@ def _run_command(
     seed: int | None,
     runs_dir: Path,
     recording: RecordingOptions | None = None,
+    selection: Selection | None = None,
+    html: Path | None = None,
 ) -> int:
     """``harness run`` without its signal handling: the exit status. ``urls`` are the live
-    api-service and pipeline-service (both or neither)."""
+    api-service and pipeline-service (both or neither); ``selection`` picks among the files;
+    ``html`` is where the batch's report goes."""
     api_url, pipeline_url = urls
     from harness.scenario.loader import scenario_files
     from harness.scenario.model import Tier
@@ -174,6 +211,8 @@ def _run_command(
     if not paths:
         usage_error(err, "no scenario files found in " + ", ".join(str(p) for p in scenarios))
     loaded = _load_scenarios(paths, err)
+    if selection:
+        loaded = _select(err, loaded, selection)
     if api_url is not None and pipeline_url is not None:
         _preflight_live(err, api_url, pipeline_url)
     # In-process services log a known upstream failure (a structured 5xx) as a warning; here that
@@ -181,6 +220,7 @@ def _run_command(
     services_log = logging.getLogger("harness.services")
     level = services_log.level
     services_log.setLevel(max(level, logging.ERROR))
+    records: list[Path] = []
     try:
         return _run_all(
             loaded,
@@ -193,9 +233,56 @@ def _run_command(
             seed=seed,
             runs_dir=runs_dir,
             recording=recording,
+            written=records,
         )
     finally:
         services_log.setLevel(level)
+        if html is not None:
+            _write_html(out, err, html, records, runs_dir)
+
+
+def _selection(out: Console, tags: list[str], keyword: str | None, failed_in: Path | None) -> Selection:
+    """The ``--tag``, ``-k`` and ``--last-failed`` options as one :class:`Selection` (the last
+    read from the run records in ``failed_in``), or exit 2 on a ``-k`` that does not parse."""
+    from harness.scenario.selection import Selection, SelectionError, compile_expression, last_failed
+
+    if keyword is not None:
+        try:
+            compile_expression(keyword)
+        except SelectionError as exc:
+            usage_error(stderr_console(), str(exc))
+    failed = None
+    if failed_in is not None:
+        failed = last_failed(failed_in)
+        if not failed:
+            out.print(f"--last-failed: no failed run in {failed_in}; running every scenario", highlight=False)
+            failed = None
+    return Selection(tags=tuple(tags), expression=keyword, failed_names=failed)
+
+
+def _select(
+    err: Console, loaded: list[tuple[Path, Scenario]], selection: Selection
+) -> list[tuple[Path, Scenario]]:
+    from harness.scenario.selection import select
+
+    kept = select(loaded, selection)
+    if not kept:
+        known = ", ".join(sorted(scenario.name for _, scenario in loaded))
+        usage_error(err, f"{selection.describe()}: no scenario matches (scenarios: {known})")
+    return kept
+
+
+def _write_html(out: Console, err: Console, path: Path, records: list[Path], runs_dir: Path) -> None:
+    """The batch's HTML report, from the records as written (scrubbed), whatever the outcome."""
+    from harness.report import write_report
+    from harness.scenario.records import read_record
+
+    try:
+        write_report(path, [read_record(record) for record in records], runs_dir=runs_dir)
+    except (OSError, ValueError) as exc:
+        err.print(f"error: --html {path}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return
+    out.print(f"html report: {path}", markup=False, highlight=False)
 
 
 def _recording_options(
@@ -375,7 +462,9 @@ def _run_all(
     seed: int | None,
     runs_dir: Path,
     recording: RecordingOptions | None = None,
+    written: list[Path] | None = None,
 ) -> int:
+    """Run ``loaded`` one after the other; ``written`` collects the run records' paths."""
     from harness.scenario.model import Tier
     from harness.scenario.outcome import (
         FAILED,
@@ -387,7 +476,7 @@ def _run_all(
         ScenarioUsageError,
     )
     from harness.scenario.preflight import check_scenario, skip_reason
-    from harness.scenario.progress import step_printer
+    from harness.scenario.progress import BatchProgress, step_printer
     from harness.scenario.runner import run_scenario
 
     live = api_url is not None
@@ -410,38 +499,45 @@ def _run_all(
 
     tally: Counter[str] = Counter()  # scenarios by outcome status; "error" for those that could not run
     status = 0
+    written = written if written is not None else []
     started = time.perf_counter()
+    progress = BatchProgress(out, len(loaded))
     try:
-        for path, scenario in loaded:
-            out.print(f"[bold]{scenario.name}[/bold] [dim]{path}[/dim]", highlight=False)
-            try:
-                outcome = run_scenario(
-                    scenario,
-                    source=path,
-                    tier=tier,
-                    api_url=api_url,
-                    pipeline_url=pipeline_url,
-                    record=record,
-                    runs_dir=runs_dir,
-                    seed=seed,
-                    on_step=step_printer(out),
-                    recording=recording,
-                )
-            except LiveUnsupported as exc:
-                tally[SKIPPED] += 1
-                out.print(f"  [yellow]skipped[/yellow]: {escape(str(exc))}", highlight=False)
-                continue
-            except ScenarioUsageError as exc:
-                tally["error"] += 1
-                err.print(f"error: {path}: {exc}", markup=False, highlight=False, soft_wrap=True)
-                status = 2
-                continue
-            _print_outcome(out, outcome)
-            tally[outcome.status] += 1
-            if outcome.status == FAILED and status == 0:
-                status = 1
+        with progress:
+            for path, scenario in loaded:
+                progress.start(scenario.name, str(path))
+                try:
+                    outcome = run_scenario(
+                        scenario,
+                        source=path,
+                        tier=tier,
+                        api_url=api_url,
+                        pipeline_url=pipeline_url,
+                        record=record,
+                        runs_dir=runs_dir,
+                        seed=seed,
+                        on_step=step_printer(out),
+                        recording=recording,
+                    )
+                except LiveUnsupported as exc:
+                    tally[SKIPPED] += 1
+                    out.print(f"  [yellow]skipped[/yellow]: {escape(str(exc))}", highlight=False)
+                    continue
+                except ScenarioUsageError as exc:
+                    tally["error"] += 1
+                    err.print(f"error: {path}: {exc}", markup=False, highlight=False, soft_wrap=True)
+                    status = 2
+                    continue
+                finally:
+                    progress.finish()
+                _print_outcome(out, outcome)
+                written.extend([outcome.record_path] if outcome.record_path is not None else [])
+                tally[outcome.status] += 1
+                if outcome.status == FAILED and status == 0:
+                    status = 1
     except RunInterrupted as exc:
         _print_outcome(out, exc.outcome)
+        written.extend([exc.outcome.record_path] if exc.outcome.record_path is not None else [])
         tally[exc.outcome.status] += 1
         status = INTERRUPTED_EXIT
     except KeyboardInterrupt:  # while a scenario was being set up, before its first step

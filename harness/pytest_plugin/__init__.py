@@ -72,6 +72,10 @@ Scenario files (:mod:`~harness.pytest_plugin.collection`)
     shows the run's failure report and step lines when it fails. The repository's root
     ``conftest.py`` uses it for ``scenarios/**/*.yml``; a user's conftest can do the same.
 
+pytest-html (:mod:`~harness.pytest_plugin.html_report`)
+    With pytest-html's ``--html``, each scenario item's row carries a ``harness`` section: the
+    run's step timeline, faults, retries and collapsed exchanges, as ``harness run --html`` draws.
+
 Hypothesis profiles (:mod:`~harness.pytest_plugin.profiles`; registered at import, chosen with
 ``$HARNESS_HYPOTHESIS_PROFILE``)
     ``default``  50 examples, no deadline, ``too_slow`` health check suppressed.
@@ -94,4 +98,5 @@ pytest_plugins = [
     "harness.pytest_plugin.containers",
     "harness.pytest_plugin.collection",
     "harness.pytest_plugin.snapshots",
+    "harness.pytest_plugin.html_report",
 ]
