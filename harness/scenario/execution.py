@@ -72,6 +72,7 @@ from harness.scenario.records import (
     RecordingRecord,
     RunRecord,
     Scrubber,
+    learn_scenario,
     record_dir,
     write_record,
 )
@@ -120,6 +121,7 @@ class ScenarioRun:
         self.scrub.add(root_key, "root_key")
         for provider in ("openai", "anthropic"):
             self.scrub.add(env_credential(settings, provider), "credential")
+        learn_scenario(self.scrub, scenario.model_dump(mode="json", by_alias=True, exclude_none=True))
         self.started_at = datetime.now(UTC)
         self.perf_start = time.perf_counter()
 
