@@ -37,6 +37,8 @@ RECORD_FORMAT = 1
 DEFAULT_RUNS_DIR = Path(".harness/runs")
 RECORD_FILE = "record.json"
 SCENARIO_COPY = "scenario.yml"
+REGRESSION_FILE = "regression.yml"
+"""Beside a record, it makes the directory a regression (:mod:`harness.scenario.regressions`)."""
 
 SECRET_HEADERS = {
     "x-ca-root-key": "root_key",
@@ -70,7 +72,8 @@ class Scrubber:
         if not isinstance(secret, str) or len(secret) < 6:
             return None
         if _PLACEHOLDER.match(secret):  # a scrubbed copy, replayed: its masked echo reads as it did
-            self._secrets.setdefault(_mask(secret), secret[:-1] + ":masked>")
+            if _mask(secret) != secret:
+                self._secrets.setdefault(_mask(secret), secret[:-1] + ":masked>")
             return None
         if secret in self._secrets:
             return self._secrets[secret]
