@@ -240,9 +240,15 @@ def _validated(doc: Document, model: type[_M]) -> _M:
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        detail = exc.errors(include_url=False)[0]
-        loc, _ = resolve_loc(model, tuple(detail["loc"]))
-        raise ScenarioError(doc.path, doc.line_of(loc), dotted(loc), describe_error(detail, model)) from None
+        problems = []
+        for detail in exc.errors(include_url=False):
+            loc, _ = resolve_loc(model, tuple(detail["loc"]))
+            problems.append(
+                ScenarioError(doc.path, doc.line_of(loc), dotted(loc), describe_error(detail, model))
+            )
+        problems.sort(key=lambda problem: problem.line or 0)
+        problems[0].errors = tuple(problems)
+        raise problems[0] from None
 
 
 # -------------------------------------------------------------------------------- replay, judge
