@@ -24,6 +24,7 @@ issued, as the literal was on the run that recorded it (or its recorded answer i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -31,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 RECORD_FORMAT = 1
@@ -335,8 +337,10 @@ def write_record(record: RunRecord, directory: Path, scrub: Scrubber, source: Pa
     """Scrub and write ``record.json`` (+ ``scenario.yml``, a scrubbed copy of the source file)."""
     directory.mkdir(parents=True, exist_ok=True)
     copy = source.read_text(encoding="utf-8") if source is not None and source.is_file() else None
-    if copy is not None:
-        scrub.learn(copy)  # a provider-shaped key in a comment or a variable nobody sent
+    if copy is not None:  # the file may hold literals this run never saw (a replay runs the scrubbed copy)
+        with contextlib.suppress(yaml.YAMLError):
+            learn_scenario(scrub, yaml.safe_load(copy))
+        scrub.learn(copy)  # a provider-shaped key in a comment
     data = scrub(json.loads(record.model_dump_json()))
     data["placeholders"] = scrub.placeholders
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
