@@ -76,6 +76,7 @@ from harness.scenario.records import (
     record_dir,
     write_record,
 )
+from harness.scenario.run_index import enforce_cap
 from harness.scenario.snapshots import judge as judge_snapshot
 from harness.scenario.snapshots import wants_recording
 from harness.scenario.templates import TemplateError, render, resolve_variables
@@ -506,6 +507,7 @@ class ScenarioRun:
         self.outcome.record_path = write_record(
             record, self.record_directory, self.scrub, self.outcome.source
         )
+        enforce_cap(self.record_directory.parent)  # a bounded runs directory (HARNESS_RUNS_KEEP)
 
     def _judge_snapshot(self) -> None:
         """A scenario's parity snapshot (:mod:`harness.scenario.snapshots`): written on gcp,
