@@ -30,6 +30,7 @@ def regress_command(
     its recorded exchanges, and what was reported. pytest replays it offline; it fails as the
     original run did until the bug is fixed."""
     from harness.scenario.problems import ScenarioError
+    from harness.scenario.records import read_record
     from harness.scenario.regressions import RegressionError, make_regression, run_command
 
     out, err = stdout_console(), stderr_console()
@@ -40,6 +41,15 @@ def regress_command(
     except (RegressionError, ScenarioError) as exc:
         usage_error(err, str(exc))
     out.print(f"wrote {written}/", markup=False, highlight=False, soft_wrap=True)
+    recorded = read_record(written)
+    if recorded.tier == "fake" and recorded.provider_calls and not recorded.recorded_provider_responses:
+        out.print(
+            "note: the record lists provider calls without their answers (the run had no --record); "
+            "the replay gets the provider fakes' answers instead",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(f"run it: {run_command(written)}", markup=False, highlight=False, soft_wrap=True)
 
 

@@ -48,6 +48,8 @@ class RegressionItem(pytest.Item):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.outcome: Any = None
+        """The replay's run outcome, as a :class:`ScenarioItem` keeps its run's."""
         self.add_marker("scenario")
         self.extra_keyword_matches.add("regression")
 
@@ -78,6 +80,7 @@ class RegressionItem(pytest.Item):
             raise RegressionNotLoadable(self._shown("\n".join(str(p) for p in problems))) from exc
         except (RegressionError, ScenarioUsageError) as exc:
             raise RegressionNotLoadable(self._shown(str(exc))) from exc
+        self.outcome = outcome
         if not verdict.ok:
             raise RegressionFailed(verdict, outcome)
 
