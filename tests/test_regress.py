@@ -91,6 +91,7 @@ def test_regress_writes_the_directory_and_prints_the_command_that_runs_it(
     target = tmp_path / "scenarios" / "regressions" / name
     assert sorted(p.name for p in target.iterdir()) == ["record.json", "regression.yml", "scenario.yml"]
     assert f"./run_e2e.sh test scenarios/regressions/{name}" in result.output
+    assert "note:" not in result.output
     data = yaml.safe_load((target / "regression.yml").read_text(encoding="utf-8"))
     assert data["name"] == name
     assert data["reported"]["outcome"] == "failed"
@@ -120,6 +121,27 @@ def test_regress_refuses_to_overwrite_and_names_a_bad_name_or_record(
     (tmp_path / "empty").mkdir()
     empty = cli.invoke(app, ["regress", str(tmp_path / "empty")])
     assert empty.exit_code == 2 and "no run record here" in empty.output
+
+
+def test_regress_says_when_the_provider_answers_were_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "integrates.yml"
+    path.write_text(
+        "name: integrates\nsteps:\n  - bootstrap: {}\n  - onboard: {}\n"
+        "  - setup_integration: {provider: openai}\n",
+        encoding="utf-8",
+    )
+    outcome = run_scenario(load_scenario(path), source=path, runs_dir=tmp_path / "runs")
+    assert outcome.status == PASSED and outcome.record_path is not None
+    monkeypatch.chdir(tmp_path)
+    result = cli.invoke(app, ["regress", str(outcome.record_path.parent), "--into", "elsewhere"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: the record lists provider calls without their answers (the run had no --record)"
+        in result.output
+    )
+    assert f"run it: harness replay elsewhere/integrates_{outcome.record_id}" in result.output
 
 
 def test_a_record_that_does_not_validate_names_file_line_and_field(tmp_path: Path) -> None:
