@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import Tier
 from harness.scenario.outcome import FAILED
+from harness.scenario.records import Scrubber, learn_scenario
 from harness.scenario.regressions import REPRODUCED, make_regression, replay_regression
 from harness.scenario.replay import replay
 from harness.scenario.runner import run_scenario
@@ -117,3 +118,35 @@ def test_no_file_of_an_emulator_run_with_a_cassette_holds_a_planted_secret(tmp_p
     assert sorted(p.name for p in run.iterdir()) == ["cassette.json", "record.json", "scenario.yml"]
     assert leaks(run) == []
     assert leaks(make_regression(run, into=tmp_path / "regressions", name="planted")) == []
+
+
+def test_what_a_scenario_holds_literally_is_learned_and_what_chooses_or_checks_is_not() -> None:
+    scrub = Scrubber()
+    learn_scenario(
+        scrub,
+        {
+            "variables": {"spare": COMMENTED},
+            "steps": [
+                {
+                    "onboard": {},
+                    "save": {"api_key": "body.api_key"},
+                    "expect": {"body": {"api_key": "!= null"}},
+                },
+                {"get_org": {"auth": "{spare}"}},
+                {"get_org": {"auth": API_KEY}},
+                {"setup_integration": {"provider": "openai", "credential": "invalid"}},
+                {
+                    "http": {
+                        "method": "GET",
+                        "path": "/",
+                        "headers": {"Authorization": "Bearer tok_0123456789"},
+                    }
+                },
+            ],
+        },
+    )
+    text = f"body.api_key != null {{spare}} invalid {API_KEY} {COMMENTED} Bearer tok_0123456789"
+    assert (
+        scrub.text(text)
+        == "body.api_key != null {spare} invalid <api_key:1> <credential:1> Bearer <credential:2>"
+    )

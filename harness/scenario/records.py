@@ -142,7 +142,7 @@ def learn_scenario(scrub: Scrubber, scenario: Any) -> None:
     """Register the secrets a scenario (as a JSON-shaped dict) holds literally: an ``auth`` or
     ``credential`` that is not a choice (``org``, ``valid``...) nor a ``{template}``, a field named
     like a secret, a secret header of an ``http`` step, a provider-shaped key anywhere (in
-    expectations only that: ``api_key: "!= null"`` is a comparison, not a key)."""
+    expectations and ``save`` only that: ``api_key: "!= null"`` is a comparison, not a key)."""
     if isinstance(scenario, list):
         for item in scenario:
             learn_scenario(scrub, item)
@@ -152,7 +152,7 @@ def learn_scenario(scrub: Scrubber, scenario: Any) -> None:
         return
     for key, value in scenario.items():
         name = str(key).lower()
-        if name in ("expect", "expect_on"):  # what is checked, not sent: only a key's shape counts
+        if name in ("expect", "expect_on", "save"):  # checked or kept, not sent: only a key's shape counts
             scrub.learn(json.dumps(value))
         elif name == "headers" and isinstance(value, dict):
             scrub.headers({str(k): v for k, v in value.items() if isinstance(v, str) and "{" not in v})
