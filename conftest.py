@@ -15,7 +15,9 @@ tier, and reported with the run's failure report when it fails. ``--scenario PAT
     pytest scenarios --scenario 'regressions/*'       # the replayed bug reports
 
 Directories under ``scenarios/`` whose names start with ``_`` (``regressions/_configs/``) hold
-files scenarios use, not scenarios.
+files scenarios use, not scenarios. A directory written by ``harness regress`` (``regression.yml``
+beside a run record) is one item that replays the record offline and fails as reported until the
+bug is fixed (``./run_e2e.sh test scenarios/regressions/<name>``).
 """
 
 from __future__ import annotations

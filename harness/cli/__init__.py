@@ -5,6 +5,8 @@
 ``harness serve``                       :mod:`harness.cli.serve`
 ``harness scenario schema|lint``        :mod:`harness.cli.scenario`
 ``harness run`` / ``replay``            :mod:`harness.cli.run`
+``harness regress``                     :mod:`harness.cli.regress`
+``harness runs list|show|prune``        :mod:`harness.cli.runs`
 ``harness emulators up``                :mod:`harness.cli.emulators`
 ``harness conformance``                 :mod:`harness.cli.conformance`
 ``harness ci summary``                  :mod:`harness.cli.ci`
@@ -28,7 +30,9 @@ from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
 from harness.cli.janitor import janitor_command
 from harness.cli.parity import parity_app
+from harness.cli.regress import regress_command
 from harness.cli.run import replay_command, run_command
+from harness.cli.runs import runs_app
 from harness.cli.scenario import scenario_app
 from harness.cli.schema import bootstrap_command, check_schema
 from harness.cli.serve import serve_command
@@ -63,6 +67,8 @@ app.command("serve")(serve_command)
 app.add_typer(scenario_app, name="scenario")
 app.command("run")(run_command)
 app.command("replay")(replay_command)
+app.command("regress")(regress_command)
+app.add_typer(runs_app, name="runs")
 app.add_typer(emulators_app, name="emulators")
 app.add_typer(parity_app, name="parity")
 app.command("conformance")(conformance_command)

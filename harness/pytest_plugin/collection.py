@@ -4,8 +4,10 @@
 ``conftest.py`` uses it for ``scenarios/**/*.yml``; a user's conftest can do the same). A
 :class:`ScenarioItem` runs :func:`harness.scenario.runner.run_scenario` — the code ``harness run``
 calls — and a failure shows the run's failure report followed by the step lines ``harness run``
-prints (:mod:`harness.scenario.progress`). ``--scenario PATTERN`` keeps only the scenario items
-that match; other tests are not affected.
+prints (:mod:`harness.scenario.progress`). A regression directory (``regression.yml`` beside a
+run record) is one item that replays the record (:mod:`harness.pytest_plugin.regressions`).
+``--scenario PATTERN`` keeps only the scenario and regression items that match; other tests are
+not affected.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import pytest
 
 from harness.pytest_plugin.options import live_urls
 from harness.pytest_plugin.preflight import require_gcp_preflight
+from harness.pytest_plugin.regressions import RegressionFile, RegressionItem
 from harness.pytest_plugin.tiers import harness_tiers
+from harness.scenario.records import REGRESSION_FILE
 
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario
@@ -31,7 +35,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     select_scenarios(config, items)
 
 
-def collect_scenario_file(file_path: Path, parent: pytest.Collector, root: Path) -> ScenarioFile | None:
+def collect_scenario_file(
+    file_path: Path, parent: pytest.Collector, root: Path
+) -> ScenarioFile | RegressionFile | None:
     """For a ``pytest_collect_file`` hook: a :class:`ScenarioFile` for a ``*.yml``/``*.yaml`` file
     under ``root``, else None. Directories whose names start with ``_`` or ``.`` hold what scenarios
     use (bootstrap configs, fixtures), not scenarios, and are skipped."""
@@ -43,6 +49,12 @@ def collect_scenario_file(file_path: Path, parent: pytest.Collector, root: Path)
         return None
     if any(part.startswith(("_", ".")) for part in relative.parts[:-1]):
         return None
+    if (file_path.parent / REGRESSION_FILE).is_file():  # a regression's files: one item replays them
+        if file_path.name != REGRESSION_FILE:
+            return None
+        regression = RegressionFile.from_parent(parent, path=file_path)
+        regression.scenario_root = root
+        return regression
     file = ScenarioFile.from_parent(parent, path=file_path)
     file.scenario_root = root
     return file
@@ -195,9 +207,9 @@ def select_scenarios(config: pytest.Config, items: list[pytest.Item]) -> None:
     patterns: list[str] = config.getoption("harness_scenario")
     if not patterns:
         return
-    scenarios = [item for item in items if isinstance(item, ScenarioItem)]
+    scenarios = [item for item in items if isinstance(item, ScenarioItem | RegressionItem)]
 
-    def matches(item: ScenarioItem) -> bool:
+    def matches(item: ScenarioItem | RegressionItem) -> bool:
         names = (item.name, item.path.name, item.path.stem, item.relative_path)
         for pattern in patterns:
             if any(ch in pattern for ch in "*?["):

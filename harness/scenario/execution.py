@@ -72,9 +72,11 @@ from harness.scenario.records import (
     RecordingRecord,
     RunRecord,
     Scrubber,
+    learn_scenario,
     record_dir,
     write_record,
 )
+from harness.scenario.run_index import enforce_cap
 from harness.scenario.snapshots import judge as judge_snapshot
 from harness.scenario.snapshots import wants_recording
 from harness.scenario.templates import TemplateError, render, resolve_variables
@@ -120,6 +122,7 @@ class ScenarioRun:
         self.scrub.add(root_key, "root_key")
         for provider in ("openai", "anthropic"):
             self.scrub.add(env_credential(settings, provider), "credential")
+        learn_scenario(self.scrub, scenario.model_dump(mode="json", by_alias=True, exclude_none=True))
         self.started_at = datetime.now(UTC)
         self.perf_start = time.perf_counter()
 
@@ -504,6 +507,7 @@ class ScenarioRun:
         self.outcome.record_path = write_record(
             record, self.record_directory, self.scrub, self.outcome.source
         )
+        enforce_cap(self.record_directory.parent)  # a bounded runs directory (HARNESS_RUNS_KEEP)
 
     def _judge_snapshot(self) -> None:
         """A scenario's parity snapshot (:mod:`harness.scenario.snapshots`): written on gcp,

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from harness.scenario.consistency import check_consistency
 from harness.scenario.model import Scenario
 from harness.scenario.problems import ScenarioError
+from harness.scenario.records import REGRESSION_FILE
 from harness.scenario.structure import check_actions, report_validation
 from harness.yamlsource import parse_yaml_text, read_text
 
@@ -56,7 +57,9 @@ def load_scenario(path: str | Path) -> Scenario:
 def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     """The files named, with directories expanded recursively to their ``*.yml``/``*.yaml`` files in
     sorted order, skipping directories whose name starts with ``_`` or ``.`` (``_configs/`` holds
-    fixtures, not scenarios). A path that does not exist is a :class:`ScenarioError`."""
+    fixtures, not scenarios) and regression directories (a ``regression.yml`` beside a run record:
+    pytest replays those, :mod:`harness.scenario.regressions`). A path that does not exist is a
+    :class:`ScenarioError`."""
     found: list[Path] = []
     for given in paths:
         path = Path(given)
@@ -68,6 +71,7 @@ def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
                     if p.suffix in SCENARIO_SUFFIXES
                     and p.is_file()
                     and not any(part.startswith(("_", ".")) for part in p.relative_to(path).parts[:-1])
+                    and not (p.parent / REGRESSION_FILE).is_file()
                 )
             )
         elif path.exists():

@@ -4,7 +4,7 @@ A record holds everything needed to understand and replay a run: the scenario as
 (``scenario``, templates intact) and as resolved (``resolved``: every variable and each step's
 concrete arguments), the run id its values derive from, the seed, the clock start, every request
 and response (with timings), the provider exchanges, the armed faults, the cleanup and the outcome.
-``scenario.yml`` next to it is a copy of the file that was run.
+``scenario.yml`` next to it is a copy of the file that was run, scrubbed like the record.
 
 Secrets never reach the file. The :class:`Scrubber` learns each secret as it appears (the root key,
 org API keys from onboard/rotate responses, provider credentials, Stripe signatures, anything in a
@@ -12,10 +12,19 @@ secret header or a field named like one) and replaces it everywhere with a numbe
 ``<root_key:1>``, ``<api_key:2>``, ``<credential:1>``, ``<stripe_signature:3>`` (LocalStack-style
 reference placeholders) — so the same key reads the same throughout and the record still tells
 the story. The masked form providers echo in error messages (``sk-admin***…abcd``) is replaced too.
+A scenario's own literals (a ``credential: sk-...``, an ``auth:`` key, a secret header of an
+``http`` step) are learned before the first step (:func:`learn_scenario`), so one that is never sent
+is hidden as well. Every file under a run directory is written through the same scrubber
+(:func:`write_scrubbed`; the cassette through ``Recorder.save``).
+
+A replay reads the scrubbed copy: a ``<root_key:N>`` placeholder there stands for the root key of
+whoever replays (:func:`fill_root_key`); other placeholders are sent as they read — a key nobody
+issued, as the literal was on the run that recorded it (or its recorded answer is served).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -23,12 +32,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 RECORD_FORMAT = 1
 DEFAULT_RUNS_DIR = Path(".harness/runs")
 RECORD_FILE = "record.json"
 SCENARIO_COPY = "scenario.yml"
+REGRESSION_FILE = "regression.yml"
+"""Beside a record, it makes the directory a regression (:mod:`harness.scenario.regressions`)."""
 
 SECRET_HEADERS = {
     "x-ca-root-key": "root_key",
@@ -40,6 +52,9 @@ SECRET_FIELDS = {"api_key": "api_key", "credential": "credential", "root_key": "
 # Keys the provider fakes (and the real providers) issue: caught even when nothing announced them.
 PROVIDER_KEY = re.compile(r"sk-(?:proj|admin|ant-admin\d*|ant-api\d*|ant)-[A-Za-z0-9_-]{16,}")
 _PLACEHOLDER = re.compile(r"^<[a-z_]+:\d+>$")
+_ROOT_KEY_PLACEHOLDER = re.compile(r"<root_key:\d+>")
+# ``auth`` / ``credential`` values that choose a key rather than being one.
+_KEY_CHOICES = frozenset({"org", "root", "none", "invalid", "valid"})
 
 
 def _mask(key: str) -> str:
@@ -56,7 +71,11 @@ class Scrubber:
 
     def add(self, secret: Any, kind: str) -> str | None:
         """Register a secret (idempotent); returns its placeholder."""
-        if not isinstance(secret, str) or len(secret) < 6 or _PLACEHOLDER.match(secret):
+        if not isinstance(secret, str) or len(secret) < 6:
+            return None
+        if _PLACEHOLDER.match(secret):  # a scrubbed copy, replayed: its masked echo reads as it did
+            if _mask(secret) != secret:
+                self._secrets.setdefault(_mask(secret), secret[:-1] + ":masked>")
             return None
         if secret in self._secrets:
             return self._secrets[secret]
@@ -117,6 +136,51 @@ class Scrubber:
         if isinstance(data, list | tuple):
             return [self(item) for item in data]
         return data
+
+
+def learn_scenario(scrub: Scrubber, scenario: Any) -> None:
+    """Register the secrets a scenario (as a JSON-shaped dict) holds literally: an ``auth`` or
+    ``credential`` that is not a choice (``org``, ``valid``...) nor a ``{template}``, a field named
+    like a secret, a secret header of an ``http`` step, a provider-shaped key anywhere (in
+    expectations and ``save`` only that: ``api_key: "!= null"`` is a comparison, not a key)."""
+    if isinstance(scenario, list):
+        for item in scenario:
+            learn_scenario(scrub, item)
+        return
+    if not isinstance(scenario, dict):
+        scrub.learn(scenario)
+        return
+    for key, value in scenario.items():
+        name = str(key).lower()
+        if name in ("expect", "expect_on", "save"):  # checked or kept, not sent: only a key's shape counts
+            scrub.learn(json.dumps(value))
+        elif name == "headers" and isinstance(value, dict):
+            scrub.headers({str(k): v for k, v in value.items() if isinstance(v, str) and "{" not in v})
+        elif name in ("auth", *SECRET_FIELDS) and _literal(value):
+            scrub.add(value, "api_key" if name == "auth" else SECRET_FIELDS[name])
+        else:
+            learn_scenario(scrub, value)
+
+
+def _literal(value: Any) -> bool:
+    return isinstance(value, str) and value not in _KEY_CHOICES and "{" not in value
+
+
+def fill_root_key(scenario: dict[str, Any]) -> dict[str, Any]:
+    """``scenario`` (JSON-shaped) with each ``<root_key:N>`` placeholder turned into the
+    ``{root_key}`` template: the root key is a setting of the run, so a replay sends its own."""
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return _ROOT_KEY_PLACEHOLDER.sub("{root_key}", value)
+        if isinstance(value, dict):
+            return {fill(k): fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        return value
+
+    filled: dict[str, Any] = fill(scenario)
+    return filled
 
 
 # ------------------------------------------------------------------------------------ model
@@ -270,14 +334,26 @@ def record_dir(runs_dir: Path, run_id: str, *, replay: bool = False) -> tuple[st
 
 
 def write_record(record: RunRecord, directory: Path, scrub: Scrubber, source: Path | None = None) -> Path:
-    """Scrub and write ``record.json`` (+ ``scenario.yml``, a copy of the source file)."""
+    """Scrub and write ``record.json`` (+ ``scenario.yml``, a scrubbed copy of the source file)."""
     directory.mkdir(parents=True, exist_ok=True)
+    copy = source.read_text(encoding="utf-8") if source is not None and source.is_file() else None
+    if copy is not None:  # the file may hold literals this run never saw (a replay runs the scrubbed copy)
+        with contextlib.suppress(yaml.YAMLError):
+            learn_scenario(scrub, yaml.safe_load(copy))
+        scrub.learn(copy)  # a provider-shaped key in a comment
     data = scrub(json.loads(record.model_dump_json()))
     data["placeholders"] = scrub.placeholders
-    path = directory / RECORD_FILE
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    if source is not None and source.is_file():
-        (directory / SCENARIO_COPY).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    path = write_scrubbed(directory / RECORD_FILE, text, scrub)
+    if copy is not None:
+        write_scrubbed(directory / SCENARIO_COPY, copy, scrub)
+    return path
+
+
+def write_scrubbed(path: Path, text: str, scrub: Scrubber) -> Path:
+    """Write ``text`` with every secret ``scrub`` knows replaced: the one way a file reaches a run
+    directory (or a regression made from one)."""
+    path.write_text(scrub.text(text), encoding="utf-8")
     return path
 
 

@@ -18,7 +18,14 @@ from harness.recording.recorder import RecordMode
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import Scenario, Tier
 from harness.scenario.outcome import RunOutcome, StepOutcome
-from harness.scenario.records import DEFAULT_RUNS_DIR, SCENARIO_COPY, RunRecord, is_record, read_record
+from harness.scenario.records import (
+    DEFAULT_RUNS_DIR,
+    SCENARIO_COPY,
+    RunRecord,
+    fill_root_key,
+    is_record,
+    read_record,
+)
 from harness.scenario.runner import run_scenario
 from harness.services.settings import Settings
 
@@ -34,14 +41,14 @@ def replay(
     """Replay a run record in-process (same run id, seed, clock start; recorded provider
     responses, or the cassette of a real-client tier); a scenario file is simply run.
 
-    The scenario replayed is the copy of the file that ran (``scenario.yml`` next to the record),
-    exactly as written; without one, the record's ``scenario`` (where literal secrets, if the file
-    had any, read as placeholders)."""
+    The scenario replayed is the copy of the file that ran (``scenario.yml`` next to the record,
+    scrubbed: literal secrets read as placeholders, a root key's is this run's root key); without
+    one, the record's ``scenario``."""
     if is_record(target):
         recorded = read_record(target)
         copy = (target if target.is_dir() else target.parent) / SCENARIO_COPY
         as_run = load_scenario(copy) if copy.is_file() else None
-        scenario = as_run or Scenario.model_validate(recorded.scenario)
+        scenario = _own_root_key(as_run or Scenario.model_validate(recorded.scenario))
         source = Path(recorded.source) if recorded.source else None
         directory = target if target.is_dir() else target.parent
         tier, recording, settings = _replayed_tier(recorded, directory, settings or Settings())
@@ -60,6 +67,13 @@ def replay(
     return run_scenario(
         scenario, source=target, runs_dir=runs_dir, record=record, on_step=on_step, settings=settings
     )
+
+
+def _own_root_key(scenario: Scenario) -> Scenario:
+    """The scenario with its ``<root_key:N>`` placeholders sent as the replaying run's root key."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    filled = fill_root_key(data)
+    return scenario if filled == data else Scenario.model_validate(filled)
 
 
 def _replayed_tier(
