@@ -140,6 +140,16 @@ def test_show_prints_the_step_lines_the_failure_and_the_commands(runs: Path) -> 
     assert by_path.exit_code == 0 and by_path.output.startswith("run aaaa0002:")
 
 
+def test_show_html_writes_the_runs_report_with_its_timeline(runs: Path, tmp_path: Path) -> None:
+    page = tmp_path / "out" / "run.html"
+    result = cli.invoke(app, ["runs", "show", "aaaa0001", "--runs-dir", str(runs), "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    assert f"html report: {page}" in result.output
+    html = page.read_text(encoding="utf-8")
+    assert "the bug" in html and "expected 3, got 0" in html
+    assert f"harness replay {runs / 'aaaa0001'}" in html
+
+
 @pytest.mark.parametrize(
     ("ident", "message"),
     [

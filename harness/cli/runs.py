@@ -81,12 +81,20 @@ def _row(entry: RunEntry) -> list[str]:
 def show_command(
     run: Annotated[str, typer.Argument(help="A run id (or a unique prefix of one), or a run directory.")],
     runs_dir: Annotated[Path, _RUNS_DIR] = Path(".harness/runs"),
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the run's HTML report (timeline) to this file.")
+    ] = None,
 ) -> None:
     """One run: what ran, each step's line, the failure, and how to replay it."""
     out = stdout_console()
     record, directory = _read(run, runs_dir)
     for line in show_lines(record, directory, markup=_rich(out)):
         out.print(line, markup=_rich(out), highlight=False, soft_wrap=True)
+    if html is not None:
+        from harness.report.html import write_report
+
+        write_report(html, [record], runs_dir=directory.parent)
+        out.print(f"html report: {html}", markup=False, highlight=False)
 
 
 def _read(run: str, runs_dir: Path) -> tuple[RunRecord, Path]:
