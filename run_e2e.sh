@@ -36,7 +36,7 @@ readonly DEFAULT_API_URL="http://127.0.0.1:8000"
 readonly DEFAULT_PIPELINE_URL="http://127.0.0.1:8001"
 
 # Options shared by the scenario modes (set by parse_args).
-BACKEND="" BACKEND_SOURCE="" LIVE=0
+BACKEND="" BACKEND_SOURCE="" LIVE=0 HTML_REPORT=""
 
 # ---------------------------------------------------------------------------------------- output
 C_RESET="" C_BOLD="" C_RED="" C_GREEN="" C_YELLOW=""
@@ -61,7 +61,7 @@ die() { # die EXIT_CODE MESSAGE...
 
 usage() {
     cat <<EOF
-${C_BOLD}Usage:${C_RESET} ./run_e2e.sh [MODE] [--backend fake|emulator|gcp] [--live] [ARGS...]
+${C_BOLD}Usage:${C_RESET} ./run_e2e.sh [MODE] [--backend fake|emulator|gcp] [--live] [--html FILE] [ARGS...]
 
 ${C_BOLD}Modes${C_RESET} (each sets up .venv first if needed):
   full (default)   scenarios/full_onboarding.yml through the scenario runner: bootstrap,
@@ -93,6 +93,8 @@ ${C_BOLD}Options${C_RESET} (scenario modes):
   --live           run against services that are already running (e.g. ./run_e2e.sh
                    serve in another terminal): --api-url \$API_URL --pipeline-url
                    \$PIPELINE_URL [default: $DEFAULT_API_URL and $DEFAULT_PIPELINE_URL]
+  --html FILE      also write the run's HTML report (steps as a timeline, failures
+                   first) to FILE: harness run --html FILE
 
 ${C_BOLD}Preflight${C_RESET} (before anything is installed or run):
   --live           both services must answer GET /health
@@ -317,6 +319,7 @@ mode_scenarios() {
     local -a cmd=("$VENV/bin/harness" run "$target")
     local where="in-process services"
     [[ -z "$BACKEND" ]] || cmd+=(--backend "$BACKEND")
+    [[ -z "$HTML_REPORT" ]] || cmd+=(--html "$HTML_REPORT")
     if ((LIVE)); then
         cmd+=(--api-url "$(api_url)" --pipeline-url "$(pipeline_url)")
         where="live services at $(api_url) and $(pipeline_url)"
@@ -420,6 +423,12 @@ main() {
                 ;;
             --backend=*) set_backend "${arg#*=}" --backend ;;
             --live) LIVE=1 ;;
+            --html)
+                (($#)) || usage_error "--html needs a file (the HTML report of the scenario run)"
+                HTML_REPORT="$1"
+                shift
+                ;;
+            --html=*) HTML_REPORT="${arg#*=}" ;;
             -h | --help)
                 usage
                 exit 0
@@ -447,10 +456,12 @@ main() {
         full | main | bootstrap | onboard | integration | pipeline | all) ;;
         test)
             ((LIVE == 0)) || usage_error "--live applies to the scenario modes, not to test"
+            [[ -z "$HTML_REPORT" ]] || usage_error "--html applies to the scenario modes, not to test (pytest takes its own --html)"
             [[ -z "$explicit_backend" ]] || args=(--backend "$explicit_backend" ${args[@]+"${args[@]}"})
             ;;
         setup | replay | serve | help)
             ((LIVE == 0)) || usage_error "--live applies to the scenario modes, not to $mode"
+            [[ -z "$HTML_REPORT" ]] || usage_error "--html applies to the scenario modes, not to $mode"
             if [[ -n "$explicit_backend" && "$mode" != serve ]]; then
                 usage_error "--backend applies to the scenario modes, test and serve, not to $mode"
             fi

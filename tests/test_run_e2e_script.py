@@ -158,6 +158,9 @@ def test_an_unknown_option_is_a_usage_error(args: list[str]) -> None:
         (["full", "--backend"], "--backend needs a value"),
         (["--live", "test"], "--live applies to the scenario modes, not to test"),
         (["--live", "serve"], "--live applies to the scenario modes, not to serve"),
+        (["--html", "r.html", "test"], "--html applies to the scenario modes, not to test"),
+        (["--html", "r.html", "setup"], "--html applies to the scenario modes, not to setup"),
+        (["all", "--html"], "--html needs a file"),
         (
             ["--backend", "gcp", "setup"],
             "--backend applies to the scenario modes, test and serve, not to setup",
@@ -428,6 +431,12 @@ def test_backend_is_passed_to_harness_run(runner_repo: FakeRepo, backend: str) -
     result = runner_repo.run("onboard", "--backend", backend, FAKE_HARNESS_COMMANDS=RUNNER)
     assert result.returncode == 0, result.stderr
     assert runner_repo.calls("harness") == [f"harness run scenarios/onboarding_only.yml --backend {backend}"]
+
+
+def test_html_is_passed_to_harness_run(runner_repo: FakeRepo) -> None:
+    result = runner_repo.run("all", "--html", "out/report.html", FAKE_HARNESS_COMMANDS=RUNNER)
+    assert result.returncode == 0, result.stderr
+    assert runner_repo.calls("harness") == ["harness run scenarios/ --html out/report.html"]
 
 
 def test_harness_backend_variable_is_the_default_backend(runner_repo: FakeRepo) -> None:
