@@ -3,7 +3,8 @@
 The fake apps only *record* a fault's delay (``ProviderState.add_timeout`` / ``add_fault(delay=)``);
 in-process, the respx mount turns it into ``ReadTimeout``. Served over HTTP, the client's own read
 timeout must fire, so this ASGI wrapper holds the finished response back for the recorded delay —
-forever for a timeout fault — and drops it once the client has given up and disconnected.
+forever for a timeout fault — and drops it once the client has given up and disconnected. The
+harness's own emulator-tier clients may ask to be told at once instead (:mod:`harness.faults.held`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fakes.providers.base import ProviderState
+from harness.faults.held import HELD, REPORT, TIMEOUT_FAULT_HEADER
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -39,6 +41,9 @@ class DelayedResponses:
 
         await self.app(scope, receive, hold)
         delay = self._delay(held)
+        if math.isinf(delay) and _asks_for_report(scope):
+            await _report_held(send)
+            return
         if delay > 0 and await self._client_left(receive, delay):
             return
         for message in held:
@@ -67,6 +72,18 @@ class DelayedResponses:
         except TimeoutError:
             return False
         return True
+
+
+def _asks_for_report(scope: Message) -> bool:
+    wanted = (TIMEOUT_FAULT_HEADER.encode(), REPORT.encode())
+    return any((name.lower(), value) == wanted for name, value in scope.get("headers", []))
+
+
+async def _report_held(send: Send) -> None:
+    """The answer a harness client asked for instead of the hold (:mod:`harness.faults.held`)."""
+    headers = [(TIMEOUT_FAULT_HEADER.encode(), HELD.encode()), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 504, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 __all__ = ["DelayedResponses"]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.auth.credentials import AnonymousCredentials
 
+from harness.backends.held_responses import HeldResponseTransport
 from harness.backends.real import build_real_platform
 from harness.clock import ManualClock, SystemClock
 from harness.onboarding.platform import Platform
@@ -157,12 +158,12 @@ def build_emulator_platform(
         sleep=advance,
         # The provider clients keep their production timeouts (providers/http.py DEFAULT_TIMEOUT).
         # A 1 s read timeout here once made a loaded machine's slow but correct answer a timeout
-        # and a retry (``requests 6 != 5``). A timeout fault holds its response until the client
-        # gives up, so it times out at any limit; the limit only decides how long a real answer
-        # may take, and that must not be a race with the machine's load. The price: each
-        # timed-out attempt on this tier costs the full read timeout in real time.
+        # and a retry (``requests 6 != 5``): the limit decides how long a real answer may take,
+        # and that must not be a race with the machine's load. A timeout fault's held response
+        # is told at once instead of waited out (harness.faults.held).
         config=config,
         recorder=recorder,
+        provider_transport=HeldResponseTransport,
     )
 
 

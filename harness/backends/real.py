@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
 from google.auth.credentials import Credentials
 
 from harness.backends.bigquery import BigQueryWarehouse
@@ -36,10 +37,12 @@ def build_real_platform(
     sleep: Callable[[float], None] | None = None,
     config: BootstrapConfig | None = None,
     recorder: Recorder | None = None,
+    provider_transport: Callable[[], httpx.BaseTransport] | None = None,
 ) -> Platform:
     """A Platform on the real clients; ``None`` endpoints and URLs mean the real services. Every
     client's retries wait on ``clock`` by ``sleep`` (``None``: really sleep, as on gcp). With a
-    ``recorder`` every exchange of every client goes through it (``harness.recording``)."""
+    ``recorder`` every exchange of every client goes through it (``harness.recording``);
+    ``provider_transport`` makes the provider clients' transport (the emulator tier's)."""
     # OPENAI_BASE_URL ends in /v1 by the openai SDK's convention; the harness's clients add it.
     urls = {
         provider: url.rstrip("/").removesuffix("/v1") if url else None
@@ -53,10 +56,12 @@ def build_real_platform(
         return RecordingAdapter(recorder, service) if recorder is not None else None
 
     def provider(p: Provider) -> dict[str, Any]:
-        if recorder is None:
+        transport = provider_transport() if provider_transport is not None else None
+        if recorder is not None:
+            transport = RecordingTransport(recorder, p.value, transport)
+        if transport is None:
             return {"base_url": urls.get(p), **options}
-        client = build_client(transport=RecordingTransport(recorder, p.value))
-        return {"base_url": urls.get(p), "client": client, **options}
+        return {"base_url": urls.get(p), "client": build_client(transport=transport), **options}
 
     return Platform(
         warehouse=BigQueryWarehouse(

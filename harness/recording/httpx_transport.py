@@ -18,7 +18,7 @@ class RecordingTransport(httpx.BaseTransport):
         self.recorder = recorder
         self.service = service
         self._inner = inner
-        self._owns_inner = inner is None
+        """Closed with this transport: it is handed over, not lent."""
 
     def _transport(self) -> httpx.BaseTransport:
         if self._inner is None:
@@ -55,7 +55,7 @@ class RecordingTransport(httpx.BaseTransport):
         return httpx.Response(answer.status, headers=headers, content=answer.body, request=request)
 
     def close(self) -> None:
-        if self._owns_inner and self._inner is not None:
+        if self._inner is not None:
             self._inner.close()
 
 

@@ -1,0 +1,26 @@
+"""The emulator tier's provider transport: a timeout fault's held response is a ``ReadTimeout`` at
+once (:mod:`harness.faults.held` says why), every other exchange passes through untouched."""
+
+from __future__ import annotations
+
+import httpx
+
+from harness.faults.held import HELD, REPORT, TIMEOUT_FAULT_HEADER
+
+
+class HeldResponseTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
+        self._inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers[TIMEOUT_FAULT_HEADER] = REPORT
+        response = self._inner.handle_request(request)
+        if response.headers.get(TIMEOUT_FAULT_HEADER) == HELD:
+            response.close()
+            raise httpx.ReadTimeout(
+                "the provider emulator holds this response (a timeout fault)", request=request
+            )
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
