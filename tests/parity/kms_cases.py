@@ -4,8 +4,13 @@ Each case is a snapshot name, the fake's error class and a setup on :class:`KmsC
 the call that fails. :class:`KmsCalls` has two faces: the fake's model itself on the fake tier
 (:class:`fakes.kms.models.KmsBackend` has these methods) and :class:`GoogleKms`, google-cloud-kms
 over REST, on the emulator and gcp tiers. Cases marked ``rest_only`` are errors of the REST face
-(page tokens, update masks), which the in-process model has no notion of: they run on the emulator
-and gcp only.
+(page tokens, update masks), which the in-process model has no notion of, or of calls it makes
+outside :class:`~fakes.kms.models.KmsBackend` (key types beyond symmetric, deletion, IAM policies,
+raw encryption, locations, list filters): they run on the emulator and gcp only.
+
+Every case runs on gcp without waiting and leaves only what the ``kms_world`` cleanup handles:
+keys whose live versions it schedules for destruction, deleted keys, key rings (never deletable)
+with at most an empty IAM policy.
 
 Left out, with why (see :data:`LEFT_OUT`): errors a client cannot provoke from real Cloud KMS.
 """
@@ -20,6 +25,8 @@ from fakes.kms import exceptions as kms
 from fakes.kms.envelope import crc32c
 
 TOO_LONG = kms.MAX_FIELD_LENGTH + 1
+MISSING_OPERATION = "00000000-0000-4000-8000-000000000000"
+"""An Operation id shaped like the ones Cloud KMS answers (a UUID) that no operation has."""
 
 
 class KmsCalls(Protocol):
@@ -98,12 +105,19 @@ class GoogleKms:
         return self.client.update_crypto_key_version(request=request)
 
     def create_typed_key(
-        self, key_ring_name: str, crypto_key_id: str, purpose: str, algorithm: str | None
+        self,
+        key_ring_name: str,
+        crypto_key_id: str,
+        purpose: str,
+        algorithm: str | None,
+        protection_level: str | None = None,
     ) -> Any:
         """CreateCryptoKey with a purpose and version template (the key types beyond symmetric)."""
         crypto_key: dict[str, Any] = {"purpose": purpose}
         if algorithm is not None:
             crypto_key["version_template"] = {"algorithm": algorithm}
+            if protection_level is not None:
+                crypto_key["version_template"]["protection_level"] = protection_level
         request = {"parent": key_ring_name, "crypto_key_id": crypto_key_id, "crypto_key": crypto_key}
         return {"name": self.client.create_crypto_key(request=request).name}
 
@@ -153,8 +167,47 @@ class GoogleKms:
         request = {"parent": key_ring_name, "crypto_key_id": crypto_key_id, "crypto_key": crypto_key}
         return self.client.create_crypto_key(request=request)
 
-    def list_key_rings(self, parent: str, page_token: str) -> Any:
-        return list(self.client.list_key_rings(request={"parent": parent, "page_token": page_token}))
+    def list_key_rings(self, parent: str, page_token: str = "", filter_text: str = "") -> Any:
+        request = {"parent": parent, "page_token": page_token, "filter": filter_text}
+        return list(self.client.list_key_rings(request=request))
+
+    # Deletion, retired names and their operations (fakes.kms.lifecycle). The Operation a deletion
+    # answers is not waited for: the emulator answers it done, and waiting on gcp would add polls.
+    def delete_crypto_key_version(self, name: str) -> Any:
+        return self.client.delete_crypto_key_version(name=name)
+
+    def delete_crypto_key(self, name: str) -> Any:
+        return self.client.delete_crypto_key(name=name)
+
+    def get_retired_resource(self, name: str) -> Any:
+        return self.client.get_retired_resource(name=name)
+
+    def get_operation(self, name: str) -> Any:
+        return self.client.get_operation(request={"name": name})
+
+    def get_location(self, name: str) -> Any:
+        return self.client.get_location(request={"name": name})
+
+    # IAM policies (fakes.kms.iam)
+    def get_iam_policy(self, resource: str) -> Any:
+        return self.client.get_iam_policy(request={"resource": resource})
+
+    def set_iam_policy(self, resource: str, policy: dict[str, Any]) -> Any:
+        return self.client.set_iam_policy(request={"resource": resource, "policy": policy})
+
+    # Raw encryption (fakes.kms.raw)
+    def raw_encrypt(self, name: str, plaintext: bytes, iv: bytes = b"") -> Any:
+        request = {"name": name, "plaintext": plaintext, "initialization_vector": iv}
+        return self.client.raw_encrypt(request=request)
+
+    def raw_decrypt(self, name: str, ciphertext: bytes, iv: bytes, tag_length: int) -> Any:
+        request = {
+            "name": name,
+            "ciphertext": ciphertext,
+            "initialization_vector": iv,
+            "tag_length": tag_length,
+        }
+        return self.client.raw_decrypt(request=request)
 
     def destroy_all_versions(self, key_name: str) -> None:
         """Schedule the destruction of every version still ENABLED or DISABLED (best effort)."""
@@ -181,6 +234,9 @@ class World:
     kms: Any
     location: str
     unique: Callable[[str, str], str]
+    placeholder: Callable[[str, str], str] = lambda kind, value: value
+    """Registers a name the service made (an Operation, a RetiredResource) as volatile, so a
+    snapshot made on gcp and a run on the emulator compare equal (the snapshot's ``placeholder``)."""
     keys: list[str] = field(default_factory=list)
     """Every crypto key made, so a gcp run can schedule their versions' destruction (they bill
     monthly while they exist, and key rings and keys can never be deleted)."""
@@ -197,10 +253,10 @@ class World:
         self.keys.append(f"{ring}/cryptoKeys/{key_id}")
         return self.keys[-1]
 
-    def typed_key(self, purpose: str, algorithm: str | None) -> str:
+    def typed_key(self, purpose: str, algorithm: str | None, protection_level: str | None = None) -> str:
         ring = self.ring()
         key_id = self.unique("crypto-key", "key")
-        self.kms.create_typed_key(ring, key_id, purpose, algorithm)
+        self.kms.create_typed_key(ring, key_id, purpose, algorithm, protection_level)
         self.keys.append(f"{ring}/cryptoKeys/{key_id}")
         return self.keys[-1]
 
@@ -303,6 +359,51 @@ def _key_then(call: Callable[[World, str], object]) -> Setup:
     def setup(w: World) -> Callable[[], object]:
         key = w.key()
         return lambda: call(w, key)
+
+    return setup
+
+
+def _deleted_key_recreated(w: World) -> Callable[[], object]:
+    """A key with no version can be deleted at once; its name is then retired."""
+    key = w.key(skip_initial_version=True)
+    operation = w.kms.delete_crypto_key(key)
+    w.placeholder("operation", operation.operation.name)
+    # The metadata may be absent until a real deletion's Operation is done; then no name to register.
+    w.placeholder("retired-resource", getattr(operation.metadata, "retired_resource", ""))
+    ring, _, key_id = key.rpartition("/cryptoKeys/")
+    return lambda: w.kms.create_crypto_key(ring, key_id, skip_initial_version=True)
+
+
+def _stale_policy_etag(w: World) -> Callable[[], object]:
+    """Read a key ring's policy, write it back (a new etag), then write again with the etag read:
+    an empty policy each time, so nothing is ever granted on gcp."""
+    ring = w.ring()
+    etag = w.kms.get_iam_policy(ring).etag
+    w.kms.set_iam_policy(ring, {"etag": etag})
+    return lambda: w.kms.set_iam_policy(ring, {"etag": etag})
+
+
+NEVER = 'request.time < timestamp("2000-01-01T00:00:00Z")'
+"""An IAM condition that is never true: a binding under it grants nothing, were it ever accepted."""
+
+
+def _conditional_binding_in_version_1(w: World) -> Callable[[], object]:
+    ring = w.ring()
+    binding = {
+        "role": "roles/cloudkms.viewer",
+        "members": ["domain:example.com"],
+        "condition": {"title": "never", "expression": NEVER},
+    }
+    return lambda: w.kms.set_iam_policy(ring, {"version": 1, "bindings": [binding]})
+
+
+def _raw_gcm_version_then(call: Callable[[World, str], object]) -> Setup:
+    """A case needing version 1 of a fresh RAW_ENCRYPT_DECRYPT AES-256-GCM key (HSM: the protection
+    level Cloud KMS's raw encryption samples create), then one call on it."""
+
+    def setup(w: World) -> Callable[[], object]:
+        version = f"{w.typed_key('RAW_ENCRYPT_DECRYPT', 'AES_256_GCM', 'HSM')}/cryptoKeyVersions/1"
+        return lambda: call(w, version)
 
     return setup
 
@@ -446,6 +547,62 @@ CASES = (
         ),
         rest_only=True,
     ),
+    # Deletion, IAM policies, raw encryption, locations and list filters: google-cloud-kms calls
+    # the in-process model makes through module functions (fakes.kms.lifecycle, iam, raw,
+    # location_resources, list_filters), not KmsBackend methods.
+    Case(
+        "version_not_deletable",
+        kms.VersionNotDeletable,
+        _key_then(lambda w, key: w.kms.delete_crypto_key_version(f"{key}/cryptoKeyVersions/1")),
+        rest_only=True,
+    ),
+    Case(
+        "crypto_key_has_versions",
+        kms.CryptoKeyHasVersions,
+        _key_then(lambda w, key: w.kms.delete_crypto_key(key)),
+        rest_only=True,
+    ),
+    Case("crypto_key_name_retired", kms.CryptoKeyNameRetired, _deleted_key_recreated, rest_only=True),
+    Case(
+        "retired_resource_not_found",
+        kms.RetiredResourceNotFound,
+        lambda w: lambda: w.kms.get_retired_resource(f"{w.location}/retiredResources/missing"),
+        rest_only=True,
+    ),
+    Case(
+        "operation_not_found",
+        kms.OperationNotFound,
+        lambda w: lambda: w.kms.get_operation(f"{w.location}/operations/{MISSING_OPERATION}"),
+        rest_only=True,
+    ),
+    Case(
+        "location_not_found",
+        kms.LocationNotFound,
+        lambda w: (
+            lambda: w.kms.get_location(f"{w.location.rpartition('/locations/')[0]}/locations/nowhere-1")
+        ),
+        rest_only=True,
+    ),
+    Case("policy_etag_mismatch", kms.PolicyEtagMismatch, _stale_policy_etag, rest_only=True),
+    Case("invalid_iam_policy", kms.InvalidIamPolicy, _conditional_binding_in_version_1, rest_only=True),
+    Case(
+        "invalid_raw_request",
+        kms.InvalidRawRequest,
+        _raw_gcm_version_then(lambda w, version: w.kms.raw_encrypt(version, b"secret", iv=bytes(12))),
+        rest_only=True,
+    ),
+    Case(
+        "raw_decryption_failed",
+        kms.RawDecryptionFailed,
+        _raw_gcm_version_then(lambda w, version: w.kms.raw_decrypt(version, bytes(32), bytes(12), 16)),
+        rest_only=True,
+    ),
+    Case(
+        "invalid_list_filter",
+        kms.InvalidListFilter,
+        lambda w: lambda: w.kms.list_key_rings(w.location, filter_text="name = ("),
+        rest_only=True,
+    ),
 )
 
 _INJECTED = (
@@ -468,5 +625,10 @@ LEFT_OUT: dict[type[Exception], str] = {
     "for it (tests/test_kms_key_types.py moves the emulator's clock instead)",
     kms.InvalidJsonValue: _CLIENT_SENDS_VALID,
     kms.InvalidJsonPayload: _CLIENT_SENDS_VALID,
+    kms.ImportedVersionNotDeletable: "needs a successfully imported version in state DESTROYED (one "
+    "that is not is refused as VersionNotDeletable first); Cloud KMS destroys a version no sooner "
+    "than 24 hours after it is scheduled (30 days by default): a gcp run cannot wait for it",
+    kms.UnsupportedMethod: "a limit of the emulator, not a Cloud KMS error: real Cloud KMS implements "
+    "those methods",
 }
 """The error classes with no snapshot, and why."""
