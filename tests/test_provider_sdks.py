@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import anthropic
+import httpx
 import openai
 import pytest
 from anthropic.pagination import SyncReportPageCursor
@@ -34,8 +35,10 @@ from fakes.anthropic import exceptions as anthropic_errors
 from fakes.openai import DEFAULT_MODELS as OPENAI_MODELS
 from fakes.openai import OpenAIState
 from fakes.openai import exceptions as openai_errors
+from harness.backends.held_responses import HeldResponseTransport
 from harness.clock import ManualClock
 from harness.emulators import Emulators
+from harness.faults.held import TIMEOUT_FAULT_HEADER
 from harness.ports import UsageRecord
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -635,3 +638,22 @@ def test_an_armed_timeout_is_the_sdk_timeout_error(emulators: Emulators, provide
     with client, pytest.raises(expected):
         client.models.list()
     assert [(r.path, r.delay) for r in state.requests] == [("/v1/models", float("inf"))]
+
+
+def test_the_emulator_tiers_own_transport_is_told_of_a_held_response_at_once(emulators: Emulators) -> None:
+    """A request that asks (``harness.faults.held``) gets the held response's 504 marker at once, and
+    the emulator tier's transport raises the ``ReadTimeout`` the wait would have ended in: the
+    message is the transport's own, not httpx's, so the hold was never waited out. The fault still
+    counts as fired on the emulator."""
+    state = openai_state(emulators)
+    key = state.issue_key()
+    state.add_timeout()
+    with (
+        httpx.Client(transport=HeldResponseTransport(), timeout=httpx.Timeout(60.0)) as client,
+        pytest.raises(httpx.ReadTimeout, match="holds this response"),
+    ):
+        client.get(f"{emulators.openai_url}/v1/models", headers={"authorization": f"Bearer {key}"})
+    assert [(r.path, r.delay) for r in state.requests] == [("/v1/models", float("inf"))]
+    with httpx.Client(transport=HeldResponseTransport()) as client:  # no fault armed: untouched
+        answer = client.get(f"{emulators.openai_url}/v1/models", headers={"authorization": f"Bearer {key}"})
+    assert answer.status_code == 200 and TIMEOUT_FAULT_HEADER not in answer.headers
