@@ -1,8 +1,9 @@
 """Start-up imports only what the command and the tier need (issue 19): checked as module sets in
 a fresh interpreter, never as seconds.
 
-* ``import harness.cli`` and ``harness --version`` load no command's implementation: no web
-  framework, no database, no SQL translator, no YAML, no pydantic, no event loop.
+* ``import harness.cli``, ``harness --version`` and ``harness --help`` load no command's
+  implementation: no web framework, no database, no SQL translator, no YAML, no pydantic, no
+  event loop.
 * A fake-tier ``harness run`` loads no Google client (BigQuery, KMS, api_core, auth, grpc,
   protobuf), no server (uvicorn) and nothing of the test tooling (hypothesis, pytest).
 
@@ -94,11 +95,12 @@ def test_importing_the_cli_loads_no_command_implementation(tmp_path: Path) -> No
     assert "typer" in modules  # the check sees what was imported
 
 
-def test_version_loads_no_command_implementation(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["--version", "--help"])
+def test_version_and_help_load_no_command_implementation(tmp_path: Path, option: str) -> None:
     code = (
         "from harness.cli import app\n"
         "try:\n"
-        "    app(['--version'])\n"
+        f"    app([{option!r}])\n"
         "except SystemExit as exit:\n"
         "    assert exit.code in (0, None), exit.code"
     )
