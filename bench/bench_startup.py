@@ -132,6 +132,10 @@ def measure(trees: dict[str, Path], runs: int, bytecode_cache: bool) -> dict[str
     return figures
 
 
+def _ratio(now: object, then: object) -> float:
+    return round(float(now) / float(then), 2)  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -156,13 +160,13 @@ def main() -> None:
         with worktree(args.vs) as base:
             figures = measure({"current": ROOT, args.vs: base}, args.runs, bytecode_cache)
         body["current"], body[args.vs] = figures["current"], figures[args.vs]
+        now, then = figures["current"], figures[args.vs]
         body["ratio_current_over_" + args.vs] = {
-            command: round(
-                figures["current"][command]["wall"]["median_ms"]  # type: ignore[index]
-                / figures[args.vs][command]["wall"]["median_ms"],  # type: ignore[index]
-                2,
-            )
-            for command in figures["current"]
+            command: {
+                "wall_median": _ratio(now[command]["wall"]["median_ms"], then[command]["wall"]["median_ms"]),  # type: ignore[index]
+                "cpu_median": _ratio(now[command]["cpu_median_ms"], then[command]["cpu_median_ms"]),
+            }
+            for command in now
         }
     write("startup", body)
 
