@@ -8,13 +8,14 @@ clear :class:`ServeError` before anything starts, and port 0 picks a free port.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import uvicorn
+if TYPE_CHECKING:
+    import uvicorn
 
 DEFAULT_HOST = "127.0.0.1"
 
@@ -100,12 +101,16 @@ class ServerThread:
             server.force_exit = True
 
     def _thread_main(self) -> None:
+        import asyncio  # here, not at the top: `harness --help` and the in-process tiers need no event loop
+
         try:
             asyncio.run(self._serve_all())
         except BaseException as exc:  # a uvicorn startup failure is a SystemExit
             self._error = exc
 
     async def _serve_all(self) -> None:
+        import asyncio
+
         tasks = [
             asyncio.create_task(server.serve(sockets=[self._sockets[name]]), name=name)
             for name, server in self._servers.items()

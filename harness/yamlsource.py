@@ -15,7 +15,7 @@ import difflib
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -137,24 +137,76 @@ def parse_json(path: Path, make_error: ErrorFactory = SourceError) -> Document:
 
     Tabs are whitespace in JSON but not in YAML, and cannot occur raw inside a JSON string, so
     turning them into spaces keeps every line number. If the composer still disagrees, the errors
-    simply carry no line.
+    simply carry no line. Composing is slow next to ``json.loads`` and the lines serve only error
+    messages, so they are worked out when first asked for; a duplicate key (an error here, which
+    ``json.loads`` would hide by keeping the last) is reported at once, with its line.
     """
     text = read_text(path, make_error)
+    duplicated = False
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        result = dict(pairs)
+        duplicated = duplicated or len(result) != len(pairs)
+        return result
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise make_error(str(path), exc.lineno, "", f"invalid JSON: {exc.msg}") from None
-    try:
-        _, lines = _compose(text.replace("\t", " "), str(path), make_error)
-    except (yaml.YAMLError, RecursionError):
-        lines = {}
+    lines = _LazyLines(lambda: _json_lines(text, str(path), make_error))
+    if duplicated:
+        lines.resolve()  # raises the duplicate-key error naming the line
     return Document(str(path), data, lines, make_error)
+
+
+def _json_lines(text: str, path: str, make_error: ErrorFactory) -> Mapping[Loc, int]:
+    try:
+        _, lines = _compose(text.replace("\t", " "), path, make_error)
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    return lines
+
+
+class _LazyLines(Mapping[Loc, int]):
+    """A document's line table, computed by ``compute`` on first use."""
+
+    def __init__(self, compute: Callable[[], Mapping[Loc, int]]) -> None:
+        self._compute = compute
+        self._lines: Mapping[Loc, int] | None = None
+
+    def resolve(self) -> Mapping[Loc, int]:
+        if self._lines is None:
+            self._lines = self._compute()
+        return self._lines
+
+    def __getitem__(self, loc: Loc) -> int:
+        return self.resolve()[loc]
+
+    def __iter__(self) -> Iterator[Loc]:
+        return iter(self.resolve())
+
+    def __len__(self) -> int:
+        return len(self.resolve())
 
 
 def _compose(text: str, path: str, make_error: ErrorFactory) -> tuple[Any, dict[Loc, int]]:
     """Build plain data from YAML nodes, recording each location's line and refusing duplicate keys
     (PyYAML would silently keep the last one)."""
-    loader = yaml.SafeLoader(text)
+    try:
+        return _compose_with(_FAST_LOADER, text, path, make_error)
+    except yaml.YAMLError:  # the pure-Python parser words (and places) syntax errors as always
+        return _compose_with(yaml.SafeLoader, text, path, make_error)
+
+
+#: libyaml's parser when PyYAML was built with it: the same nodes and marks, several times faster.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose_with(
+    loader_class: Any, text: str, path: str, make_error: ErrorFactory
+) -> tuple[Any, dict[Loc, int]]:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         lines: dict[Loc, int] = {}
@@ -167,7 +219,7 @@ def _compose(text: str, path: str, make_error: ErrorFactory) -> tuple[Any, dict[
 
 @dataclass
 class _Builder:
-    loader: yaml.SafeLoader
+    loader: Any  # yaml.SafeLoader or its libyaml twin, CSafeLoader
     path: str
     lines: dict[Loc, int]
     make_error: ErrorFactory

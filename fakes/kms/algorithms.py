@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives import hashes
 
 from fakes.kms import exceptions as errors
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
 ASYMMETRIC_SIGN = "ASYMMETRIC_SIGN"
@@ -48,11 +52,6 @@ _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
-}
-_CURVES: dict[str, ec.EllipticCurve] = {
-    "EC_SIGN_P256_SHA256": ec.SECP256R1(),
-    "EC_SIGN_P384_SHA384": ec.SECP384R1(),
-    "EC_SIGN_SECP256K1_SHA256": ec.SECP256K1(),
 }
 
 
@@ -107,7 +106,27 @@ def version_template(purpose: str, algorithm: str | None, protection_level: str 
 
 def curve(algorithm: str) -> ec.EllipticCurve:
     """The curve of an EC_SIGN_* algorithm."""
-    return _CURVES[algorithm]
+    return _curves()[algorithm][0]
+
+
+@cache
+def _curves() -> dict[str, tuple[ec.EllipticCurve, int]]:
+    """Each EC_SIGN_* algorithm's curve and the curve's order. Built on first use, with the
+    asymmetric primitives: a run that only encrypts (the symmetric keys) never loads them."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    p384 = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973"
+    return {
+        "EC_SIGN_P256_SHA256": (
+            ec.SECP256R1(),
+            0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+        ),
+        "EC_SIGN_P384_SHA384": (ec.SECP384R1(), int(p384, 16)),
+        "EC_SIGN_SECP256K1_SHA256": (
+            ec.SECP256K1(),
+            0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
+        ),
+    }
 
 
 def material(algorithm: str, derive: Callable[[int], bytes]) -> bytes:
@@ -119,12 +138,14 @@ def material(algorithm: str, derive: Callable[[int], bytes]) -> bytes:
         return derive(spec.hash_algorithm().digest_size)
     if spec.kind.startswith("aes_"):
         return derive(spec.bits // 8)  # the raw AES key (fakes.kms.raw)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     if spec.kind == "ed25519":
         key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
         key = ed25519.Ed25519PrivateKey.from_private_bytes(derive(32))
     elif spec.kind == "ec":
-        curve = _CURVES[algorithm]
-        order = _ORDERS[type(curve)]
+        curve, order = _curves()[algorithm]
         key = ec.derive_private_key(int.from_bytes(derive(64)) % (order - 1) + 1, curve)
     else:
         # RSA primes cannot be drawn from a seed with `cryptography`: RSA keys differ between runs.
@@ -132,12 +153,3 @@ def material(algorithm: str, derive: Callable[[int], bytes]) -> bytes:
     return key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-
-
-_ORDERS: dict[type[ec.EllipticCurve], int] = {
-    ec.SECP256R1: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
-    ec.SECP384R1: int(
-        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
-    ),
-    ec.SECP256K1: 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
-}

@@ -20,7 +20,6 @@ light commands do not pay for FastAPI, uvicorn or the fakes.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
@@ -44,6 +43,8 @@ app = typer.Typer(no_args_is_help=True)
 
 def _show_version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version
+
         try:
             typer.echo(f"harness {version(DISTRIBUTION)}")
         except PackageNotFoundError:  # run from a source tree that was never installed

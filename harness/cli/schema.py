@@ -14,20 +14,19 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
-from harness.backends import DEFAULT_PROJECT, Backend, build_warehouse
+from harness.backends import DEFAULT_PROJECT, Backend
 from harness.cli.console import stderr_console, stdout_console
-from harness.clock import SystemClock
-from harness.onboarding.bootstrap import BootstrapConfigError, BootstrapReport, bootstrap
-from harness.schema.loader import SchemaConfigError, load_config
-from harness.schema.rules import validate_config
-from harness.schema.spec import BootstrapConfig, TableSpec
-from harness.schema.violations import Violation
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from harness.onboarding.bootstrap import BootstrapReport
+    from harness.schema.spec import BootstrapConfig, TableSpec
+    from harness.schema.violations import Violation
 
 ConfigOption = Annotated[
     Path | None,
@@ -43,6 +42,8 @@ _NONE = "—"
 
 def check_schema(config: ConfigOption = None, project: ProjectOption = None) -> None:
     """Check the bootstrap config against BigQuery's table rules, without touching BigQuery."""
+    from harness.schema.rules import validate_config
+
     out = stdout_console()
     loaded = _load(config)
     out.print(_summary(loaded))
@@ -63,6 +64,10 @@ def bootstrap_command(
     ] = None,
 ) -> None:
     """Create the meta dataset and its tables (idempotent) and print what was created."""
+    from harness.backends import build_warehouse
+    from harness.clock import SystemClock
+    from harness.onboarding.bootstrap import BootstrapConfigError, bootstrap
+
     out = stdout_console()
     loaded = _load(config)
     try:
@@ -96,6 +101,8 @@ def bootstrap_command(
 
 
 def _load(config: Path | None) -> BootstrapConfig:
+    from harness.schema.loader import SchemaConfigError, load_config
+
     try:
         return load_config(config)
     except SchemaConfigError as error:
@@ -117,6 +124,9 @@ def _report_violations(violations: dict[str, list[Violation]]) -> None:
 
 
 def _summary(config: BootstrapConfig, report: BootstrapReport | None = None) -> Table:
+    from rich import box
+    from rich.table import Table
+
     dataset = config.dataset
     table = Table(
         title=f"{dataset.dataset_id} ({dataset.location}): {len(config)} tables",

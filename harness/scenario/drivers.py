@@ -20,7 +20,6 @@ import httpx
 
 from harness.backends import Backend
 from harness.control import CONTROL_PREFIX
-from harness.control_client import ControlClient, ControlError
 from harness.scenario.actions import ORG_DATASET_TABLES, ActionError, Request
 from harness.scenario.labels import RunLabels, labelled_platform
 from harness.scenario.model import Fault, ProviderFault
@@ -198,6 +197,8 @@ class Live:
     mode = "live"
 
     def __init__(self, api_url: str, pipeline_url: str, settings: Settings) -> None:
+        from harness.control_client import ControlClient  # live runs only: in-process ones never load it
+
         self.clients = {
             "api": httpx.Client(base_url=api_url, timeout=LIVE_TIMEOUT),
             "pipeline": httpx.Client(base_url=pipeline_url, timeout=LIVE_TIMEOUT),
@@ -209,6 +210,8 @@ class Live:
         self.controls = self._probe()
 
     def _probe(self) -> bool:
+        from harness.control_client import ControlError
+
         try:
             self.control.info()
         except (ControlError, httpx.HTTPError):
@@ -273,6 +276,8 @@ class Live:
 @contextlib.contextmanager
 def _refused() -> Iterator[None]:
     """A control the services refused becomes the step's failure, saying what they answered."""
+    from harness.control_client import ControlError
+
     try:
         yield
     except ControlError as exc:
