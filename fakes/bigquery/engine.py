@@ -679,10 +679,9 @@ def _case_safe(name: str) -> str:
 
 
 def _prepare_reader(cursor: duckdb.DuckDBPyConnection) -> None:
-    """What a read cursor does not share with the engine's connection: the session zone and the
-    TEMP macros (the other macros and the Python functions live in the shared catalog)."""
+    """What a read cursor does not share with the engine's connection: the session zone (the
+    macros and the Python functions live in the shared catalog)."""
     cursor.execute("SET TimeZone = 'UTC'")
-    register_macros(cursor)
 
 
 def _sql_string(text: str) -> str:
