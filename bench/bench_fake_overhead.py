@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -116,6 +117,7 @@ def main() -> None:
     write(
         "fake_overhead",
         {
+            "command": "python bench/bench_fake_overhead.py " + " ".join(sys.argv[1:]),
             "rows": args.rows,
             "fake": {"insert": summarize(fake_insert), "group_by": summarize(fake_query), "total": fake},
             "raw_duckdb": {

@@ -7,6 +7,7 @@ started once on free ports)."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def main() -> None:
     write(
         "full_onboarding",
         {
+            "command": "python bench/bench_scenarios.py " + " ".join(sys.argv[1:]),
             "scenario": "full_onboarding",
             "in_process": in_process,
             "emulator_in_process": emulator,

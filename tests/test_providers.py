@@ -5,10 +5,12 @@ Every validator gets a recording ``sleep``: retries are asserted by the waits th
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import certifi
 import httpx
 import pytest
 import respx
@@ -335,3 +337,19 @@ class TestRetryAfterParsing:
             4,
             5,
         ]
+
+
+def test_provider_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle is the dearest part of building a client, and one is built per
+    credential check: every client of one CA source verifies with the same, verifying, context."""
+    from harness.providers import build_client
+
+    def tls(client: httpx.Client) -> object:
+        return client._transport._pool._ssl_context  # type: ignore[attr-defined]
+
+    with build_client() as first, build_client("https://api.example") as second:
+        assert tls(first) is tls(second)
+        assert tls(first).verify_mode is ssl.CERT_REQUIRED and tls(first).check_hostname
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    with build_client() as other:
+        assert tls(other) is not tls(first)

@@ -23,18 +23,18 @@ from fakes.bigquery.functions import _DONE as _DONE_KEY
 from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
 MACROS = """
-CREATE OR REPLACE TEMP MACRO bq_index(n, i, base) AS CASE
+CREATE OR REPLACE MACRO bq_index(n, i, base) AS CASE
     WHEN i < base OR i >= n + base THEN bq_raise('Array index ' || i || ' is out of bounds')
     ELSE i + 1 - base END;
-CREATE OR REPLACE TEMP MACRO bq_safe_index(n, i, base) AS CASE
+CREATE OR REPLACE MACRO bq_safe_index(n, i, base) AS CASE
     WHEN i < base OR i >= n + base THEN NULL ELSE i + 1 - base END;
-CREATE OR REPLACE TEMP MACRO bq_step(s) AS CASE
+CREATE OR REPLACE MACRO bq_step(s) AS CASE
     WHEN s = 0 THEN bq_raise('Sequence step cannot be 0.') ELSE s END;
-CREATE OR REPLACE TEMP MACRO array_is_distinct(a) AS
+CREATE OR REPLACE MACRO array_is_distinct(a) AS
     len(a) = len(list_distinct(a)) + least(len(list_filter(a, lambda e: e IS NULL)), 1);
-CREATE OR REPLACE TEMP MACRO array_first(a) AS CASE WHEN len(a) = 0
+CREATE OR REPLACE MACRO array_first(a) AS CASE WHEN len(a) = 0
     THEN a[bq_raise('ARRAY_FIRST cannot get the first element of an empty array')] ELSE a[1] END;
-CREATE OR REPLACE TEMP MACRO array_last(a) AS CASE WHEN len(a) = 0
+CREATE OR REPLACE MACRO array_last(a) AS CASE WHEN len(a) = 0
     THEN a[bq_raise('ARRAY_LAST cannot get the last element of an empty array')] ELSE a[-1] END;
 """
 """The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""

@@ -59,7 +59,6 @@ from fakes.bigquery.exceptions import (
     InsertRowsRejected,
     TableAlreadyExists,
     TableNotFound,
-    ValueRejected,
     ViewNotWritable,
     raise_first,
 )
@@ -77,18 +76,17 @@ from fakes.bigquery.sql import (
     StorageName,
     TableRef,
 )
+from fakes.bigquery.storage_columns import to_columns
 from fakes.bigquery.types import (
     as_utc,
     duck_type,
     quote_ident,
     row_from_storage,
-    row_to_storage,
 )
 from fakes.bigquery.view_tables import ViewTables
 from harness.ports import (
     Clock,
     DatasetInfo,
-    RowError,
     StreamingBufferInfo,
     TableInfo,
 )
@@ -559,17 +557,10 @@ class BigQueryEngine(ViewTables, StatementRunner):
             table = self._table(project, dataset_id, table_id)
             if table.view is not None:
                 raise ViewNotWritable(table=table.ref.dotted, kind=table.view.table_type)
-            schema = table.spec.schema
-            converted: list[dict[str, Any]] = []
-            errors: list[RowError] = []
-            for index, row in enumerate(rows):
-                try:
-                    converted.append(row_to_storage(schema, row))
-                except ValueRejected as exc:
-                    errors.append(exc.row_error(index))
+            columns, errors = to_columns(table.spec.schema, rows)
             if errors:
                 raise InsertRowsRejected(errors, len(rows))
-            if not converted:
+            if not rows:
                 return 0
             now = self.clock.now()
             extra: dict[str, Any] = {}
@@ -581,21 +572,21 @@ class BigQueryEngine(ViewTables, StatementRunner):
                 extra[INGEST_COL] = now
             if (partition := split_decorator(table_id)[1]) is not None:
                 extra[INGEST_COL] = decorators.ingestion_time(table.ref, table.spec, partition)
-            self._append(table, converted, extra)
+            self._append(table, columns, extra)
             table.modified = now
             self._save_table(table)
-            return len(converted)
+            return len(rows)
 
-    def _append(self, table: Table, rows: list[dict[str, Any]], extra: Mapping[str, Any]) -> None:
+    def _append(self, table: Table, columns: list[list[Any]], extra: Mapping[str, Any]) -> None:
         """Columnar insert: one ``unnest`` per column, far faster than row-at-a-time inserts."""
         names: list[str] = []
         selects: list[str] = []
         values: dict[str, Any] = {}
-        for position, spec in enumerate(table.spec.schema):
+        for position, (spec, column) in enumerate(zip(table.spec.schema, columns, strict=True)):
             key = f"c{position}"
             names.append(quote_ident(spec.name))
             selects.append(f"unnest(CAST(${key} AS {duck_type(spec)}[]))")
-            values[key] = [row[spec.name] for row in rows]
+            values[key] = column
         for position, (column, value) in enumerate(extra.items()):
             key = f"x{position}"
             names.append(quote_ident(column))
@@ -688,10 +679,9 @@ def _case_safe(name: str) -> str:
 
 
 def _prepare_reader(cursor: duckdb.DuckDBPyConnection) -> None:
-    """What a read cursor does not share with the engine's connection: the session zone and the
-    TEMP macros (the other macros and the Python functions live in the shared catalog)."""
+    """What a read cursor does not share with the engine's connection: the session zone (the
+    macros and the Python functions live in the shared catalog)."""
     cursor.execute("SET TimeZone = 'UTC'")
-    register_macros(cursor)
 
 
 def _sql_string(text: str) -> str:

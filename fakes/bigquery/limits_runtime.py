@@ -96,6 +96,8 @@ def fetch_bounded(cursor: duckdb.DuckDBPyConnection, max_bytes: int) -> list[tup
         rows.extend(chunk)
         if len(rows) * per_row > max_bytes:
             raise ResponseTooLarge()
+        if len(chunk) < FETCH_CHUNK_ROWS:  # DuckDB fills a chunk unless the result has ended
+            return rows
 
 
 def _size_of(rows: Sequence[tuple[Any, ...]]) -> int:

@@ -18,15 +18,15 @@ from sqlglot import exp
 from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
 MACROS = """
-CREATE OR REPLACE TEMP MACRO bq_nonzero(x, name) AS CASE
+CREATE OR REPLACE MACRO bq_nonzero(x, name) AS CASE
     WHEN x = 0 THEN bq_raise('Floating point error in function: ' || name || '(' || x || ')') ELSE x END;
-CREATE OR REPLACE TEMP MACRO csc(x) AS 1 / sin(bq_nonzero(x, 'CSC'));
-CREATE OR REPLACE TEMP MACRO sec(x) AS 1 / cos(x);
-CREATE OR REPLACE TEMP MACRO csch(x) AS 1 / sinh(bq_nonzero(x, 'CSCH'));
-CREATE OR REPLACE TEMP MACRO sech(x) AS 1 / cosh(x);
-CREATE OR REPLACE TEMP MACRO coth(x) AS cosh(bq_nonzero(x, 'COTH')) / sinh(bq_nonzero(x, 'COTH'));
-CREATE OR REPLACE TEMP MACRO bq_cot(x) AS cot(bq_nonzero(x, 'COT'));
-CREATE OR REPLACE TEMP MACRO bq_float_ge(x, y) AS CASE
+CREATE OR REPLACE MACRO csc(x) AS 1 / sin(bq_nonzero(x, 'CSC'));
+CREATE OR REPLACE MACRO sec(x) AS 1 / cos(x);
+CREATE OR REPLACE MACRO csch(x) AS 1 / sinh(bq_nonzero(x, 'CSCH'));
+CREATE OR REPLACE MACRO sech(x) AS 1 / cosh(x);
+CREATE OR REPLACE MACRO coth(x) AS cosh(bq_nonzero(x, 'COTH')) / sinh(bq_nonzero(x, 'COTH'));
+CREATE OR REPLACE MACRO bq_cot(x) AS cot(bq_nonzero(x, 'COT'));
+CREATE OR REPLACE MACRO bq_float_ge(x, y) AS CASE
     WHEN x IS NULL OR y IS NULL THEN NULL WHEN isnan(x) OR isnan(y) THEN FALSE ELSE x >= y END;
 """
 """The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""

@@ -441,13 +441,8 @@ class StatementRunner(ABC):
     def _bytes_estimate(self, statement: ParsedStatement, tables: list[Table]) -> Callable[[], int]:
         """``totalBytesProcessed`` with BigQuery's per-type sizes over the referenced columns,
         measured when first asked for (the tables' sizes at that moment)."""
-        from sqlglot import exp
-
-        tree = statement.tree
-        star = any(True for _ in tree.find_all(exp.Star))
-        referenced_names = {col.name.lower() for col in tree.find_all(exp.Column)}
         unique = list({id(t): t for t in tables}.values())
-        return lambda: self._bytes_processed(unique, star, referenced_names)
+        return lambda: self._bytes_processed(unique, *_columns_read(statement))
 
     def num_bytes(self, project: str, dataset_id: str, table_id: str) -> int:
         """The table's logical size (``numBytes``), with the per-type sizes of ``totalBytesProcessed``:
@@ -495,6 +490,15 @@ def _parse_cached(sql: str, project: str, default_dataset: str | None) -> Parsed
         with _CACHE_LOCK:
             _PARSED[key] = statement
     return statement
+
+
+def _columns_read(statement: ParsedStatement) -> tuple[bool, set[str]]:
+    """Whether the statement reads ``*``, and the column names it names (lower case): walked only
+    when ``totalBytesProcessed`` is asked for, which most in-process queries never do."""
+    from sqlglot import exp
+
+    tree = statement.tree
+    return any(True for _ in tree.find_all(exp.Star)), {col.name.lower() for col in tree.find_all(exp.Column)}
 
 
 def _byte_length(spec: FieldSpec) -> str:

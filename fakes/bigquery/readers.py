@@ -7,7 +7,8 @@ the same attached catalogs, with its own transaction), outside the lock: other c
 are answered while it runs, and a deadline interrupts that cursor alone.
 
 What a cursor does not share with the engine's connection is set up on it once (``prepare``):
-session settings and DuckDB's TEMP macros are per connection. Cursors are kept for reuse, one per
+session settings are per connection (so the engine keeps its macros out of DuckDB's per-connection
+TEMP catalog, which a new cursor would have to rebuild). Cursors are kept for reuse, one per
 concurrent read at most.
 """
 

@@ -37,60 +37,60 @@ _RAISED = re.compile(r"Could not convert string '\[bq-error\] (?P<message>.*)' t
 _ONE_MB = 1 << 20
 
 MACROS = f"""
-CREATE OR REPLACE TEMP MACRO bq_raise(message) AS CAST('{_TAG}' || message AS INTEGER);
-CREATE OR REPLACE TEMP MACRO bq_b2s(b) AS array_to_string(
+CREATE OR REPLACE MACRO bq_raise(message) AS CAST('{_TAG}' || message AS INTEGER);
+CREATE OR REPLACE MACRO bq_b2s(b) AS array_to_string(
     list_transform(regexp_extract_all(hex(b), '..'), lambda h: chr(('0x' || h)::INTEGER)), '');
-CREATE OR REPLACE TEMP MACRO bq_s2b(s) AS unhex(
+CREATE OR REPLACE MACRO bq_s2b(s) AS unhex(
     array_to_string(list_transform(string_split(s, ''), lambda ch: printf('%02X', unicode(ch))), ''));
-CREATE OR REPLACE TEMP MACRO bq_text(v) AS
+CREATE OR REPLACE MACRO bq_text(v) AS
     CASE WHEN typeof(v) = 'BLOB' THEN bq_b2s(v) ELSE CAST(v AS VARCHAR) END;
-CREATE OR REPLACE TEMP MACRO bq_substr_start(s, p) AS
+CREATE OR REPLACE MACRO bq_substr_start(s, p) AS
     CASE WHEN p > 0 THEN p WHEN p = 0 OR -p > length(s) THEN 1 ELSE length(s) + p + 1 END;
-CREATE OR REPLACE TEMP MACRO bq_substr(s, p) AS substring(s, bq_substr_start(s, p)),
+CREATE OR REPLACE MACRO bq_substr(s, p) AS substring(s, bq_substr_start(s, p)),
     (s, p, l) AS CASE WHEN l < 0
         THEN CAST(bq_raise('Third argument in SUBSTR() cannot be negative') AS VARCHAR)
         ELSE substring(s, bq_substr_start(s, p), l) END;
-CREATE OR REPLACE TEMP MACRO bq_left(s, n) AS CASE WHEN n < 0
+CREATE OR REPLACE MACRO bq_left(s, n) AS CASE WHEN n < 0
     THEN CAST(bq_raise('Second argument in LEFT() cannot be negative') AS VARCHAR) ELSE left(s, n) END;
-CREATE OR REPLACE TEMP MACRO bq_right(s, n) AS CASE WHEN n < 0
+CREATE OR REPLACE MACRO bq_right(s, n) AS CASE WHEN n < 0
     THEN CAST(bq_raise('Second argument in RIGHT() cannot be negative') AS VARCHAR) ELSE right(s, n) END;
-CREATE OR REPLACE TEMP MACRO bq_pad_size(n) AS CASE
+CREATE OR REPLACE MACRO bq_pad_size(n) AS CASE
     WHEN n < 0 THEN bq_raise('Second argument (output size) for LPAD/RPAD cannot be negative')
     WHEN n > {_ONE_MB} THEN bq_raise('Output of LPAD/RPAD exceeds max allowed output size of 1MB')
     ELSE CAST(n AS INTEGER) END;
-CREATE OR REPLACE TEMP MACRO bq_lpad(s, n, f) AS lpad(s, bq_pad_size(n), f);
-CREATE OR REPLACE TEMP MACRO bq_rpad(s, n, f) AS rpad(s, bq_pad_size(n), f);
-CREATE OR REPLACE TEMP MACRO bq_repeat(s, n) AS CASE
+CREATE OR REPLACE MACRO bq_lpad(s, n, f) AS lpad(s, bq_pad_size(n), f);
+CREATE OR REPLACE MACRO bq_rpad(s, n, f) AS rpad(s, bq_pad_size(n), f);
+CREATE OR REPLACE MACRO bq_repeat(s, n) AS CASE
     WHEN n < 0 THEN bq_raise('Second argument (repeat count) for REPEAT cannot be negative')
     WHEN n * length(s) > {_ONE_MB} THEN bq_raise('Output of REPEAT exceeds max allowed output size of 1MB')
     ELSE n END;
-CREATE OR REPLACE TEMP MACRO bq_split(s, d) AS CASE
+CREATE OR REPLACE MACRO bq_split(s, d) AS CASE
     WHEN s IS NULL OR d IS NULL THEN NULL WHEN s = '' THEN [''] ELSE str_split(s, d) END;
-CREATE OR REPLACE TEMP MACRO bq_instr_at(s, sub) AS
+CREATE OR REPLACE MACRO bq_instr_at(s, sub) AS
     list_filter(range(1, length(s) + 2), lambda i: substring(s, i, length(sub)) = sub);
-CREATE OR REPLACE TEMP MACRO bq_instr(s, sub, p, o) AS CASE
+CREATE OR REPLACE MACRO bq_instr(s, sub, p, o) AS CASE
     WHEN p = 0 THEN bq_raise('Position 0 is invalid')
     WHEN o <= 0 THEN bq_raise('Occurrence must be positive')
     WHEN p > 0 THEN coalesce(list_filter(bq_instr_at(s, sub), lambda i: i >= p)[o], 0)
     ELSE coalesce(list_reverse(list_filter(bq_instr_at(s, sub),
         lambda i: i <= length(s) + p + 1))[o], 0) END;
-CREATE OR REPLACE TEMP MACRO bq_split_from(parts, p) AS
+CREATE OR REPLACE MACRO bq_split_from(parts, p) AS
     CASE WHEN p > 0 THEN p WHEN p = 0 THEN 1 ELSE greatest(len(parts) + p + 1, 1) END;
-CREATE OR REPLACE TEMP MACRO bq_split_slice(parts, d, p, n) AS CASE
+CREATE OR REPLACE MACRO bq_split_slice(parts, d, p, n) AS CASE
     WHEN p IS NULL OR n IS NULL THEN NULL
     WHEN n < 0 THEN CAST(bq_raise('Length of SPLIT_SUBSTR must be non-negative') AS VARCHAR)
     ELSE array_to_string(list_slice(parts, bq_split_from(parts, p), bq_split_from(parts, p) + n - 1), d) END;
-CREATE OR REPLACE TEMP MACRO split_substr(s, d, p) AS bq_split_slice(bq_split(s, d), d, p, length(s) + 1),
+CREATE OR REPLACE MACRO split_substr(s, d, p) AS bq_split_slice(bq_split(s, d), d, p, length(s) + 1),
     (s, d, p, n) AS bq_split_slice(bq_split(s, d), d, p, n);
-CREATE OR REPLACE TEMP MACRO bq_translate(s, f, t) AS CASE
+CREATE OR REPLACE MACRO bq_translate(s, f, t) AS CASE
     WHEN len(list_distinct(string_split(f, ''))) < length(f)
         THEN CAST(bq_raise('Duplicate character in TRANSLATE source characters') AS VARCHAR)
     ELSE translate(s, f, t) END;
-CREATE OR REPLACE TEMP MACRO bq_code_points(a) AS CASE
+CREATE OR REPLACE MACRO bq_code_points(a) AS CASE
     WHEN list_bool_or(list_transform(a, lambda c: c IS NULL)) THEN NULL
     ELSE array_to_string(list_transform(a, lambda c: chr(c)), '') END;
-CREATE OR REPLACE TEMP MACRO code_points_to_string(a) AS bq_code_points(a);
-CREATE OR REPLACE TEMP MACRO code_points_to_bytes(a) AS bq_s2b(bq_code_points(a));
+CREATE OR REPLACE MACRO code_points_to_string(a) AS bq_code_points(a);
+CREATE OR REPLACE MACRO code_points_to_bytes(a) AS bq_s2b(bq_code_points(a));
 """
 """The DuckDB macros the rewrites call (created by :mod:`fakes.bigquery.function_passes`)."""
 

@@ -77,11 +77,12 @@ class InProcess:
         from fastapi.testclient import TestClient
 
         from harness.services.api import create_api_app
+        from harness.services.app_pool import lent_app
         from harness.services.pipeline import create_pipeline_app
 
         apps = {
-            "api": create_api_app(platform, self._settings),
-            "pipeline": create_pipeline_app(platform, self._settings),
+            "api": self._stack.enter_context(lent_app(create_api_app, platform, self._settings)),
+            "pipeline": self._stack.enter_context(lent_app(create_pipeline_app, platform, self._settings)),
         }
         return {
             service: self._stack.enter_context(TestClient(app, raise_server_exceptions=False))
