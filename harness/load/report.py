@@ -1,0 +1,118 @@
+"""The load run's report: every figure in one JSON document (with the command that produced it)
+and the summary lines ``harness load`` prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.load.leaks import MB
+
+PERCENTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
+TOP_ERRORS = 20
+
+
+def request_figures(stats: Any, status: Mapping[str, Mapping[str, int]], seconds: float) -> dict[str, Any]:
+    """Per request kind (and in total): count, failures, p50/p95/p99/avg/max latency, throughput,
+    and the responses by status code. ``stats`` is Locust's ``RequestStats``."""
+    kinds: dict[str, Any] = {}
+    for (name, _method), entry in sorted(stats.entries.items()):
+        kinds[name] = _entry(entry, dict(sorted(status.get(name, {}).items())), seconds)
+    every: dict[str, int] = {}
+    for by_code in status.values():
+        for code, count in by_code.items():
+            every[code] = every.get(code, 0) + count
+    total = _entry(stats.total, dict(sorted(every.items())), seconds)
+    return {"kinds": kinds, "total": total}
+
+
+def _entry(entry: Any, status: dict[str, int], seconds: float) -> dict[str, Any]:
+    figures: dict[str, Any] = {"count": entry.num_requests, "failures": entry.num_failures}
+    for label, share in PERCENTILES.items():
+        figures[label] = entry.get_response_time_percentile(share) if entry.num_requests else None
+    figures["avg_ms"] = round(entry.avg_response_time, 1)
+    figures["max_ms"] = round(entry.max_response_time or 0, 1)
+    figures["per_second"] = round(entry.num_requests / seconds, 1) if seconds else None
+    figures["status"] = status
+    return figures
+
+
+def error_list(stats: Any) -> list[dict[str, Any]]:
+    """The distinct failures Locust saw, most frequent first."""
+    errors = sorted(stats.errors.values(), key=lambda error: -error.occurrences)
+    return [
+        {"kind": error.name, "error": str(error.error)[:300], "occurrences": error.occurrences}
+        for error in errors[:TOP_ERRORS]
+    ]
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "load_average_at_start": [round(value, 2) for value in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": f"{platform.machine()} {platform.system()}",
+    }
+
+
+def write(report: dict[str, Any], out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return out
+
+
+def default_path(root: Path) -> Path:
+    when = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return root / "bench" / "results" / f"load-{when}.json"
+
+
+def summary(report: dict[str, Any]) -> list[str]:
+    """What a person reads after the run: latency and status per kind, quota, memory, verdict."""
+    reached = report["reached"]
+    plan = report["plan"]
+    lines = [
+        f"load: {reached['peak_users']} of {plan['users']} users reached "
+        f"(spawn rate {plan['spawn_rate']}/s) for {reached['load_seconds']:.1f} s on "
+        f"{report['machine']['cores']} cores",
+        f"  {'kind':<18} {'count':>7} {'fail':>5} {'p50':>7} {'p95':>7} {'p99':>7} {'req/s':>7}  status",
+    ]
+    requests = report["requests"]
+    for name, row in [*requests["kinds"].items(), ("total", requests["total"])]:
+        codes = " ".join(f"{code}:{count}" for code, count in row["status"].items())
+        lines.append(
+            f"  {name:<18} {row['count']:>7} {row['failures']:>5} {_ms(row['p50_ms'])} "
+            f"{_ms(row['p95_ms'])} {_ms(row['p99_ms'])} {row['per_second'] or 0:>7.1f}  {codes}"
+        )
+    quota = report["quota"]
+    lines.append(
+        f"  quota: {quota['orgs']} orgs, {quota['runs_accepted']} runs accepted, "
+        f"{quota['runs_refused']} refused ({quota['refusals_without_retry_after']} unclean), "
+        f"{quota['orgs_refused']} orgs reached their limit, {len(quota['counter_mismatches'])} counter "
+        f"mismatches in {quota['orgs_audited']} audited"
+    )
+    memory = report["memory"]
+    rss = memory["rss"]
+    retained = memory["tracemalloc"]["retained_after_reset"]
+    lines.append(
+        f"  memory (served process): RSS {rss['start_bytes'] / MB:.1f} -> {rss['end_bytes'] / MB:.1f} MB "
+        f"(growth {rss['growth_bytes'] / MB:+.1f} MB, peak {rss['peak_bytes'] / MB:.1f} MB); "
+        f"allocations kept after reset {retained['traced_growth_bytes'] / MB:+.2f} MB"
+    )
+    for site in retained["top_growth"][:3]:
+        lines.append(f"    {site['site']}: {site['size_diff_bytes'] / 1024:+.0f} KiB")
+    verdict = "PASSED" if report["passed"] else "FAILED"
+    lines.append(f"{verdict}" + ("" if report["passed"] else ":"))
+    lines.extend(f"  - {failure}" for failure in report["failures"])
+    return lines
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:>7.0f}" if value is not None else f"{'-':>7}"
+
+
+__all__ = ["default_path", "error_list", "machine", "request_figures", "summary", "write"]
