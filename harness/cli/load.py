@@ -31,6 +31,18 @@ def parse_duration(text: str) -> float:
     return float(match["n"]) * _UNITS[match["unit"] or "s"]
 
 
+def parse_think(text: str) -> tuple[float, float]:
+    """``0.5-2`` (a range) or ``1`` (a constant) as (min, max) seconds."""
+    low, _, high = text.strip().partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        bounds = (-1.0, -1.0)
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise typer.BadParameter(f"{text!r} is not a think time like 0.5-2 or 0")
+    return bounds
+
+
 def load_command(
     users: Annotated[int, typer.Option("--users", "-u", min=1, help="Concurrent users at the peak.")] = 1000,
     spawn_rate: Annotated[
@@ -54,9 +66,15 @@ def load_command(
             "quota refused it, then stops: a run bounded in requests, not time (0: until --duration).",
         ),
     ] = 0,
+    think: Annotated[
+        str,
+        typer.Option("--think", help="Seconds each user waits between requests: MIN-MAX (0 for none)."),
+    ] = "0.5-2",
     stop_timeout: Annotated[
         float,
-        typer.Option("--stop-timeout", min=0, help="Seconds users may take to finish their request at the end."),
+        typer.Option(
+            "--stop-timeout", min=0, help="Seconds users may take to finish their request at the end."
+        ),
     ] = 300.0,
     max_rss_growth: Annotated[
         float, typer.Option("--max-rss-growth", min=0, help="MB the served process's RSS may grow.")
@@ -78,7 +96,9 @@ def load_command(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the fakes' keys and data.")] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", dir_okay=False, help="Report file (default bench/results/load-<when>.json)."),
+        typer.Option(
+            "--out", "-o", dir_okay=False, help="Report file (default bench/results/load-<when>.json)."
+        ),
     ] = None,
     inject_leak: Annotated[bool, typer.Option("--inject-leak", hidden=True)] = False,
 ) -> None:
@@ -89,6 +109,7 @@ def load_command(
         typer.echo(f"error: harness load needs Locust, which is in the 'load' extra: {EXTRA_HINT}", err=True)
         raise typer.Exit(2)
     seconds = parse_duration(duration) if duration else (None if rounds else 60.0)
+    think_time = parse_think(think)
 
     import locust  # noqa: F401 - first: it patches the standard library for gevent
 
@@ -103,6 +124,7 @@ def load_command(
         duration=seconds,
         rounds=rounds,
         stop_timeout=stop_timeout,
+        think=think_time,
         seed=seed,
         frames=frames,
         inject_leak=inject_leak,
@@ -122,4 +144,4 @@ def load_command(
         raise typer.Exit(1)
 
 
-__all__ = ["load_command", "parse_duration"]
+__all__ = ["load_command", "parse_duration", "parse_think"]

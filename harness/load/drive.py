@@ -13,6 +13,7 @@ at most) and, with ``rounds``, the users' own end.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -25,9 +26,10 @@ from harness.load import report as reports
 from harness.load.leaks import Budget, verdict
 from harness.load.ledger import LEDGER
 from harness.load.probe import ServedProbe
-from harness.load.users import OrgUser, forget_provider_keys, options
+from harness.load.users import THINK, OrgUser, forget_provider_keys, options
 
 POLL = 0.25
+OPEN_FILES = 16384
 WARM_UP_GUARD = 120.0
 """Seconds the warm-up user may take (a guard: it ends by itself after one round)."""
 
@@ -41,6 +43,7 @@ class LoadPlan:
     rounds: int = 0
     """Steady-state rounds per user after the quota refused it (0: until the duration ends)."""
     stop_timeout: float = 300.0
+    think: tuple[float, float] = THINK
     seed: int | None = None
     frames: int = 1
     inject_leak: bool = False
@@ -50,6 +53,7 @@ class LoadPlan:
 
 def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
     """Run ``plan``; the report (``passed`` false when anything failed: see ``failures``)."""
+    raise_open_files()
     started_at = reports.machine()
     LEDGER.orgs.clear()
     LEDGER.audits.clear()
@@ -58,7 +62,7 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
         env = Environment(
             user_classes=[OrgUser],
             host=probe.api_url,
-            parsed_options=options(pipeline_host=probe.pipeline_url, rounds=plan.rounds),
+            parsed_options=options(pipeline_host=probe.pipeline_url, rounds=plan.rounds, think=plan.think),
             stop_timeout=plan.stop_timeout,
         )
 
@@ -88,7 +92,7 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
         rss_after_reset = probe.rss()
         runner.quit()
 
-    samples = probe.samples + [(round(load_seconds, 2), rss_end)]
+    samples = [*probe.samples, (round(load_seconds, 2), rss_end)]
     memory = {
         "rss": {
             "start_bytes": rss_start,
@@ -96,6 +100,7 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
             "end_bytes": rss_end,
             "after_reset_bytes": rss_after_reset,
             "growth_bytes": rss_end - rss_start,
+            "growth_per_org_bytes": (rss_end - rss_start) // max(len(LEDGER.orgs), 1),
             "samples_mb": [[at, round(rss / 2**20, 1)] for at, rss in samples],
         },
         "tracemalloc": {
@@ -126,13 +131,25 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
     return result
 
 
+def raise_open_files(wanted: int = OPEN_FILES) -> None:
+    """Each user holds a connection to each service: lift this process's soft limit on open files
+    (often 1,024) towards ``wanted``, as far as the hard limit allows (the served child inherits it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def _warm_up(env: Environment, runner: Any) -> None:
-    """One user, one round of the scenario; then Locust's statistics and the tallies are emptied."""
-    rounds, env.parsed_options.rounds = env.parsed_options.rounds, 1
+    """One user, one round of the scenario without think time; then Locust's statistics and the
+    tallies are emptied."""
+    opts = env.parsed_options
+    kept = (opts.rounds, opts.think)
+    opts.rounds, opts.think = 1, [0.0, 0.0]
     runner.start(1, spawn_rate=1)
     _until_done(runner, LoadPlan(users=1, duration=WARM_UP_GUARD, rounds=1), time.monotonic())
     runner.stop()
-    env.parsed_options.rounds = rounds
+    opts.rounds, opts.think = kept
     env.stats.reset_all()
     LEDGER.orgs.clear()
     LEDGER.audits.clear()
@@ -160,13 +177,17 @@ def failures(result: dict[str, Any], budget: Budget) -> list[str]:
     if server_errors:
         found.append(f"5xx responses: {server_errors}")
     if total["failures"]:
-        kinds = {name: row["failures"] for name, row in result["requests"]["kinds"].items() if row["failures"]}
+        kinds = {
+            name: row["failures"] for name, row in result["requests"]["kinds"].items() if row["failures"]
+        }
         found.append(f"{total['failures']} requests not answered as expected: {kinds}")
     quota = result["quota"]
     if quota["refusals_without_retry_after"]:
         found.append(f"{quota['refusals_without_retry_after']} quota refusals were not clean 429s")
-    for mismatch in quota["counter_mismatches"][:10]:
-        found.append(f"quota counter of {mismatch['org_slug']}: {mismatch['problem']}")
+    found.extend(
+        f"quota counter of {mismatch['org_slug']}: {mismatch['problem']}"
+        for mismatch in quota["counter_mismatches"][:10]
+    )
     if quota["orgs_not_audited"]:
         found.append(f"{len(quota['orgs_not_audited'])} orgs were never audited")
     found.extend(verdict(result["memory"], budget))

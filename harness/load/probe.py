@@ -35,7 +35,7 @@ class ServedProbe:
         self.info: dict[str, Any] = {}
 
     def __enter__(self) -> ServedProbe:
-        self.process = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
+        self.process = subprocess.Popen(
             self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
         self.info = self._read(START_GUARD)

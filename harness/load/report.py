@@ -103,8 +103,10 @@ def summary(report: dict[str, Any]) -> list[str]:
         f"(growth {rss['growth_bytes'] / MB:+.1f} MB, peak {rss['peak_bytes'] / MB:.1f} MB); "
         f"allocations kept after reset {retained['traced_growth_bytes'] / MB:+.2f} MB"
     )
-    for site in retained["top_growth"][:3]:
-        lines.append(f"    {site['site']}: {site['size_diff_bytes'] / 1024:+.0f} KiB")
+    lines.extend(
+        f"    {site['site']}: {site['size_diff_bytes'] / 1024:+.0f} KiB"
+        for site in retained["top_growth"][:3]
+    )
     verdict = "PASSED" if report["passed"] else "FAILED"
     lines.append(f"{verdict}" + ("" if report["passed"] else ":"))
     lines.extend(f"  - {failure}" for failure in report["failures"])

@@ -67,7 +67,7 @@ def _short(filename: str) -> str:
         return "stdlib/" + filename[len(stdlib) :]
     for marker in ("/site-packages/", f"{os.sep}harness{os.sep}", f"{os.sep}fakes{os.sep}"):
         if marker in filename:
-            head, _, tail = filename.rpartition(marker)
+            tail = filename.rpartition(marker)[2]
             return tail if marker == "/site-packages/" else marker.strip(os.sep) + os.sep + tail
     return filename
 

@@ -16,12 +16,13 @@ mint_provider_key, once per process: a provider key the fakes accept, from the c
 from __future__ import annotations
 
 import itertools
+import random
 import secrets
 from argparse import Namespace
 from collections.abc import Iterator
 from typing import Any
 
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, events, task
 from locust.exception import StopUser
 
 from harness.load.ledger import LEDGER
@@ -30,6 +31,9 @@ from harness.services.settings import LOCAL_ROOT_KEY
 ROOT_HEADER = "X-CA-Root-Key"
 KEY_HEADER = "X-API-Key"
 PIPELINE = {"openai": "openai/cost/usage_cost", "anthropic": "anthropic/cost/usage_cost"}
+
+THINK = (0.5, 2.0)
+"""Seconds between two requests of one user, by default: a person's pace, not a tight loop."""
 
 _RUN_TAG = secrets.token_hex(3)
 """Per process, so the orgs of two workers (or two runs on one warehouse) never collide."""
@@ -51,6 +55,14 @@ def add_options(parser: Any) -> None:
     )
     parser.add_argument("--provider", choices=sorted(PIPELINE), default="openai")
     parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=list(THINK),
+        metavar=("MIN", "MAX"),
+        help="Seconds a user waits between two requests, drawn between MIN and MAX.",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=0,
@@ -64,9 +76,12 @@ def options(
     root_key: str = LOCAL_ROOT_KEY,
     provider: str = "openai",
     rounds: int = 0,
+    think: tuple[float, float] = THINK,
 ) -> Namespace:
     """The same options, for a run driven from Python (``Environment(parsed_options=...)``)."""
-    return Namespace(pipeline_host=pipeline_host, root_key=root_key, provider=provider, rounds=rounds)
+    return Namespace(
+        pipeline_host=pipeline_host, root_key=root_key, provider=provider, rounds=rounds, think=list(think)
+    )
 
 
 def forget_provider_keys() -> None:
@@ -77,11 +92,14 @@ def forget_provider_keys() -> None:
 class OrgUser(FastHttpUser):
     """One org, from onboarding to a quota that refuses, then a steady state of reads and 429s."""
 
-    wait_time = between(0.5, 2.0)
     # Under a saturating load a request waits in the server's queue: a timeout would turn that
     # wait into a client-side error and lose the run's tally, so it is generous.
     connection_timeout = 300.0
     network_timeout = 300.0
+
+    def wait_time(self) -> float:
+        low, high = self.environment.parsed_options.think
+        return random.uniform(low, high)
 
     def on_start(self) -> None:
         opts = self.environment.parsed_options
@@ -183,7 +201,9 @@ class OrgUser(FastHttpUser):
             return False
 
     def get_quota(self) -> None:
-        with self._call("GET", self.api, f"/api/v1/organizations/{self.org}/quota", "get_quota", self.key) as r:
+        with self._call(
+            "GET", self.api, f"/api/v1/organizations/{self.org}/quota", "get_quota", self.key
+        ) as r:
             _expect(r, 200)
 
     def audit(self) -> None:
