@@ -83,7 +83,7 @@ def test_the_verdict_fails_on_rss_or_retained_growth_and_names_only_the_sites_ov
     assert verdict(_memory(29.9, 7.9, [("x.py:1", 300 * 1024)]), budget) == []
     failures = verdict(_memory(31, 9, [("big.py:3", 2 * leaks.MB), ("small.py:9", 100 * 1024)]), budget)
     assert len(failures) == 2
-    assert failures[0].startswith("RSS of the served process grew 31.0 MB over the run (budget 30 MB)")
+    assert failures[0].startswith("RSS of the served process grew 31.0 MB under full load")
     assert all("big.py:3 (+2048 KiB in 1 blocks)" in failure for failure in failures)
     assert not any("small.py" in failure for failure in failures)
 
@@ -164,7 +164,9 @@ def test_a_small_run_reports_latency_status_throughput_and_memory_per_kind(runs:
     assert kinds["get_quota"]["status"] == {"200": USERS * ROUNDS}
     assert not any(code.startswith("5") for code in report["requests"]["total"]["status"])
     memory = report["memory"]
-    assert memory["rss"]["start_bytes"] > 0 and memory["rss"]["samples_mb"]
+    rss = memory["rss"]
+    assert rss["start_bytes"] > 0 and rss["samples_mb"] and rss["full_load_at_s"] is not None
+    assert rss["growth_bytes"] == rss["end_bytes"] - rss["at_full_load_bytes"]
     assert {"traced_bytes", "traced_growth_bytes", "top_growth"} <= set(
         memory["tracemalloc"]["retained_after_reset"]
     )

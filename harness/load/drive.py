@@ -1,6 +1,12 @@
 """One load run: the served process up, Locust's users on it for a bounded time (or a bounded
 number of rounds), a graceful drain, the quota audit, the memory figures, the verdict.
 
+RSS growth is judged from the moment every user is running to the end of the load: getting to
+full concurrency costs the server a one-time high-water mark (a worker thread per concurrent
+request up to the thread pool's size, each with its own allocator arena, and the connections'
+buffers) that is not a leak; memory that keeps growing under a steady load is. The growth from
+idle is reported too.
+
 Before the measured load, one user goes through the whole scenario (the warm-up: caches that the
 first requests fill, such as SQL translations, are then in place), and all state is reset: the
 baseline is a warm, empty server.
@@ -16,6 +22,7 @@ from __future__ import annotations
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -81,7 +88,12 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
         probe.start_sampling(plan.sample_every)
         began = time.monotonic()
         runner.start(plan.users, spawn_rate=plan.spawn_rate)
-        peak_users = _until_done(runner, plan, began)
+        full_load: dict[str, float] = {}
+
+        def all_running() -> None:
+            full_load.update(at=round(time.monotonic() - began, 2), rss=probe.rss())
+
+        peak_users = _until_done(runner, plan, began, all_running)
         runner.stop()  # graceful: each user finishes its request, then audits its org
         load_seconds = time.monotonic() - began
         probe.stop_sampling()
@@ -96,11 +108,13 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
     memory = {
         "rss": {
             "start_bytes": rss_start,
+            "full_load_at_s": full_load.get("at"),
+            "at_full_load_bytes": int(full_load.get("rss", rss_start)),
             "peak_bytes": max(rss for _, rss in samples),
             "end_bytes": rss_end,
             "after_reset_bytes": rss_after_reset,
-            "growth_bytes": rss_end - rss_start,
-            "growth_per_org_bytes": (rss_end - rss_start) // max(len(LEDGER.orgs), 1),
+            "growth_bytes": rss_end - int(full_load.get("rss", rss_start)),
+            "growth_from_idle_bytes": rss_end - rss_start,
             "samples_mb": [[at, round(rss / 2**20, 1)] for at, rss in samples],
         },
         "tracemalloc": {
@@ -147,7 +161,7 @@ def _warm_up(env: Environment, runner: Any) -> None:
     kept = (opts.rounds, opts.think)
     opts.rounds, opts.think = 1, [0.0, 0.0]
     runner.start(1, spawn_rate=1)
-    _until_done(runner, LoadPlan(users=1, duration=WARM_UP_GUARD, rounds=1), time.monotonic())
+    _until_done(runner, LoadPlan(users=1, duration=WARM_UP_GUARD, rounds=1), time.monotonic(), lambda: None)
     runner.stop()
     opts.rounds, opts.think = kept
     env.stats.reset_all()
@@ -155,15 +169,19 @@ def _warm_up(env: Environment, runner: Any) -> None:
     LEDGER.audits.clear()
 
 
-def _until_done(runner: Any, plan: LoadPlan, began: float) -> int:
-    """Wait for the duration to pass or every user to end; the peak number of users running."""
+def _until_done(runner: Any, plan: LoadPlan, began: float, all_running: Callable[[], None]) -> int:
+    """Wait for the duration to pass or every user to end; the peak number of users running.
+    ``all_running`` is called once, when the last user has been spawned."""
     peak = 0
+    spawned = False
     while True:
         gevent.sleep(POLL)
         peak = max(peak, runner.user_count)
+        if not spawned and (not runner.spawning_greenlet or runner.spawning_greenlet.dead):
+            spawned = True
+            all_running()
         if plan.duration is not None and time.monotonic() - began >= plan.duration:
             return peak
-        spawned = not runner.spawning_greenlet or runner.spawning_greenlet.dead
         if spawned and runner.user_count == 0 and peak:
             return peak
 

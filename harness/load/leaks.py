@@ -1,7 +1,8 @@
 """The leak verdict of a load run, and the test-only leak it must be able to find.
 
-Two figures fail a run: the served process's RSS growth from before the load to after it (the
-issue's budget: 30 MB for 1,000 users x 60 s), and the Python allocations still held after the
+Two figures fail a run: the served process's RSS growth under full load, from the moment every
+user is running to the end (the issue's budget: 30 MB for 1,000 users x 60 s; see
+:mod:`harness.load.drive` for why not from idle), and the Python allocations still held after the
 load *and a reset of all state* beyond those held before the load. The reset matters: a run
 onboards orgs and stores runs, which is data, not a leak; what outlives the data that caused it
 is. A failing verdict names the allocation sites (file:line) that grew the most.
@@ -73,8 +74,8 @@ def verdict(memory: dict[str, Any], budget: Budget) -> list[str]:
     named = "; grown sites: " + ", ".join(suspects) if suspects else ""
     if rss_growth > budget.rss_mb * MB:
         failures.append(
-            f"RSS of the served process grew {rss_growth / MB:.1f} MB over the run "
-            f"(budget {budget.rss_mb:g} MB){named}"
+            f"RSS of the served process grew {rss_growth / MB:.1f} MB under full load "
+            f"(from every user running to the end; budget {budget.rss_mb:g} MB){named}"
         )
     if retained["traced_growth_bytes"] > budget.retained_mb * MB:
         failures.append(

@@ -99,8 +99,9 @@ def summary(report: dict[str, Any]) -> list[str]:
     rss = memory["rss"]
     retained = memory["tracemalloc"]["retained_after_reset"]
     lines.append(
-        f"  memory (served process): RSS {rss['start_bytes'] / MB:.1f} -> {rss['end_bytes'] / MB:.1f} MB "
-        f"(growth {rss['growth_bytes'] / MB:+.1f} MB, peak {rss['peak_bytes'] / MB:.1f} MB); "
+        f"  memory (served process): RSS idle {rss['start_bytes'] / MB:.1f} MB, all users running "
+        f"{rss['at_full_load_bytes'] / MB:.1f} MB, end {rss['end_bytes'] / MB:.1f} MB (growth under "
+        f"full load {rss['growth_bytes'] / MB:+.1f} MB, peak {rss['peak_bytes'] / MB:.1f} MB); "
         f"allocations kept after reset {retained['traced_growth_bytes'] / MB:+.2f} MB"
     )
     lines.extend(
