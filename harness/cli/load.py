@@ -77,7 +77,12 @@ def load_command(
         ),
     ] = 300.0,
     max_rss_growth: Annotated[
-        float, typer.Option("--max-rss-growth", min=0, help="MB the served process's RSS may grow.")
+        float,
+        typer.Option(
+            "--max-rss-growth",
+            min=0,
+            help="MB the served process's RSS may grow under full load (every user running to the end).",
+        ),
     ] = 30.0,
     max_retained: Annotated[
         float,
