@@ -237,6 +237,9 @@ def _expect(response: Any, status: int) -> bool:
     if response.status_code == status:
         response.success()
         return True
+    if not response.status_code:  # no HTTP response at all: say what happened instead
+        response.failure(f"expected {status}, got no response: {response.error!r}"[:300])
+        return False
     text = (response.text or "")[:200]
     response.failure(f"expected {status}, got {response.status_code}: {text}")
     return False
