@@ -18,8 +18,10 @@ from __future__ import annotations
 import itertools
 import random
 import secrets
+import time
 from argparse import Namespace
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from locust import FastHttpUser, events, task
@@ -34,6 +36,10 @@ PIPELINE = {"openai": "openai/cost/usage_cost", "anthropic": "anthropic/cost/usa
 
 THINK = (0.5, 2.0)
 """Seconds between two requests of one user, by default: a person's pace, not a tight loop."""
+
+SERVER_KEEP_ALIVE = 5.0
+"""Seconds uvicorn keeps an idle connection open (its default, which ``harness serve`` keeps)."""
+KEEP_ALIVE_MARGIN = 1.0
 
 _RUN_TAG = secrets.token_hex(3)
 """Per process, so the orgs of two workers (or two runs on one warehouse) never collide."""
@@ -112,6 +118,7 @@ class OrgUser(FastHttpUser):
         self.key: dict[str, str] = {}
         self.daily_limit = 0
         self.onboarded = False
+        self.last_used: dict[str, float] = {}
         self.script = self.scenario()
 
     @task
@@ -216,12 +223,26 @@ class OrgUser(FastHttpUser):
 
     # ------------------------------------------------------------------ plumbing
 
+    @contextmanager
     def _call(
         self, method: str, base: str, path: str, name: str, headers: dict[str, str], body: Any = None
-    ) -> Any:
-        return self.client.request(
+    ) -> Iterator[Any]:
+        self._drop_idle_connections(base)
+        with self.client.request(
             method, base + path, name=name, headers=headers, json=body, catch_response=True
-        )
+        ) as response:
+            yield response
+        self.last_used[base] = time.monotonic()
+
+    def _drop_idle_connections(self, base: str) -> None:
+        """The server closes a keep-alive connection after it sat idle for
+        ``SERVER_KEEP_ALIVE`` seconds; a request sent on it just then meets a closed connection
+        (and a POST is not retried). A connection idle for nearly that long is closed here first,
+        as clients with an idle timeout below the server's do."""
+        used = self.last_used.get(base)
+        if used is not None and time.monotonic() - used > SERVER_KEEP_ALIVE - KEEP_ALIVE_MARGIN:
+            self.client.client.close()  # every pooled connection of this user; reopened on demand
+            self.last_used.clear()
 
     def _provider_key(self) -> str:
         """A key the provider fake accepts, minted once per process through the control plane."""
