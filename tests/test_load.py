@@ -203,7 +203,7 @@ def test_an_injected_leak_fails_the_run_naming_the_line_that_keeps_allocating(ru
     # The leak is the only thing wrong with that run.
     assert all(site in failure for failure in report["failures"])
     assert report["quota"]["counter_mismatches"] == []
-    assert f"grown sites: {site}" in output
+    assert f"the Python allocation sites that grew most: {site}" in output
 
 
 def test_these_tests_never_imported_locust_here() -> None:

@@ -5,7 +5,9 @@ user is running to the end (the issue's budget: 30 MB for 1,000 users x 60 s; se
 :mod:`harness.load.drive` for why not from idle), and the Python allocations still held after the
 load *and a reset of all state* beyond those held before the load. The reset matters: a run
 onboards orgs and stores runs, which is data, not a leak; what outlives the data that caused it
-is. A failing verdict names the allocation sites (file:line) that grew the most.
+is. A failing verdict names the Python allocation sites (file:line) that grew the most; RSS also
+holds native memory (DuckDB's tables and buffers, the allocator's arenas) that no Python site
+accounts for, so an RSS failure whose named sites are small points below Python.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def verdict(memory: dict[str, Any], budget: Budget) -> list[str]:
         for site in retained["top_growth"]
         if site["size_diff_bytes"] >= budget.site_kb * 1024
     ]
-    named = "; grown sites: " + ", ".join(suspects) if suspects else ""
+    named = "; the Python allocation sites that grew most: " + ", ".join(suspects) if suspects else ""
     if rss_growth > budget.rss_mb * MB:
         failures.append(
             f"RSS of the served process grew {rss_growth / MB:.1f} MB under full load "
