@@ -86,6 +86,9 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
         baseline = probe.mark()
         rss_start = probe.rss()
         probe.start_sampling(plan.sample_every)
+        spawned: list[int] = []  # Locust's own count when the last user is up, not a poll's
+        # Locust passes user_count by keyword: list.append itself would not take it.
+        env.events.spawning_complete.add_listener(lambda user_count: spawned.append(user_count))  # noqa: PLW0108
         began = time.monotonic()
         runner.start(plan.users, spawn_rate=plan.spawn_rate)
         full_load: dict[str, float] = {}
@@ -93,7 +96,7 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
         def all_running() -> None:
             full_load.update(at=round(time.monotonic() - began, 2), rss=probe.rss())
 
-        peak_users = _until_done(runner, plan, began, all_running)
+        peak_users = max(_until_done(runner, plan, began, all_running), *spawned, 0)
         runner.stop()  # graceful: each user finishes its request, then audits its org
         load_seconds = time.monotonic() - began
         probe.stop_sampling()
