@@ -76,6 +76,15 @@ def load_command(
             "--stop-timeout", min=0, help="Seconds users may take to finish their request at the end."
         ),
     ] = 300.0,
+    passes: Annotated[
+        int,
+        typer.Option(
+            "--passes",
+            min=1,
+            help="Repeat the measured load on empty state; RSS is judged on the last pass (the first "
+            "pays one-time costs: DuckDB's buffers, caches, threads).",
+        ),
+    ] = 1,
     max_rss_growth: Annotated[
         float,
         typer.Option(
@@ -128,6 +137,7 @@ def load_command(
         spawn_rate=spawn_rate,
         duration=seconds,
         rounds=rounds,
+        passes=passes,
         stop_timeout=stop_timeout,
         think=think_time,
         seed=seed,

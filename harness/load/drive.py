@@ -50,6 +50,9 @@ class LoadPlan:
     rounds: int = 0
     """Steady-state rounds per user after the quota refused it (0: until the duration ends)."""
     stop_timeout: float = 300.0
+    passes: int = 1
+    """The measured load, repeated on empty state; RSS is judged on the last pass, when the first
+    ones have paid every one-time cost (DuckDB's buffers, caches filled, threads started)."""
     think: tuple[float, float] = THINK
     seed: int | None = None
     frames: int = 1
@@ -85,39 +88,51 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
         forget_provider_keys()
         baseline = probe.mark()
         rss_start = probe.rss()
-        probe.start_sampling(plan.sample_every)
         spawned: list[int] = []  # Locust's own count when the last user is up, not a poll's
         # Locust passes user_count by keyword: list.append itself would not take it.
         env.events.spawning_complete.add_listener(lambda user_count: spawned.append(user_count))  # noqa: PLW0108
-        began = time.monotonic()
-        runner.start(plan.users, spawn_rate=plan.spawn_rate)
-        full_load: dict[str, float] = {}
-
-        def all_running() -> None:
-            full_load.update(at=round(time.monotonic() - began, 2), rss=probe.rss())
-
-        peak_users = max(_until_done(runner, plan, began, all_running), *spawned, 0)
-        runner.stop()  # graceful: each user finishes its request, then audits its org
-        load_seconds = time.monotonic() - began
+        probe.start_sampling(plan.sample_every)
+        t0 = time.monotonic()
+        passes: list[dict[str, Any]] = []
+        traffic: list[dict[str, Any]] = []
+        for number in range(plan.passes):
+            if number:  # each pass on empty state: the previous one's orgs and runs are gone
+                probe.reset()
+                forget_provider_keys()
+            status.clear()  # Locust clears its own statistics when a stopped runner starts again
+            passes.append(_one_pass(runner, plan, probe, spawned, t0))
+            traffic.append(
+                {
+                    "requests": reports.request_figures(env.stats, status, passes[-1]["seconds"]),
+                    "errors": reports.error_list(env.stats),
+                }
+            )
         probe.stop_sampling()
-        rss_end = probe.rss()
+        load_seconds = sum(one["seconds"] for one in passes)
+        peak_users = max(one["peak_users"] for one in passes)
+        last = passes[-1]
+        rss_end = last["end_bytes"]
         end_of_run = probe.compare()
         probe.reset()
         retained = probe.compare()
         rss_after_reset = probe.rss()
         runner.quit()
 
-    samples = [*probe.samples, (round(load_seconds, 2), rss_end)]
+    samples = [*probe.samples, (last["ended_at_s"], rss_end)]
+    earlier = ", ".join(f"{one['growth_bytes'] / 2**20:+.1f}" for one in passes[:-1])
     memory = {
         "rss": {
+            "judged": "under full load"
+            + (f" in the last of {len(passes)} passes (the earlier ones: {earlier} MB)" if earlier else ""),
             "start_bytes": rss_start,
-            "full_load_at_s": full_load.get("at"),
-            "at_full_load_bytes": int(full_load.get("rss", rss_start)),
+            "full_load_at_s": last["full_load_at_s"],
+            "at_full_load_bytes": last["at_full_load_bytes"],
             "peak_bytes": max(rss for _, rss in samples),
             "end_bytes": rss_end,
             "after_reset_bytes": rss_after_reset,
-            "growth_bytes": rss_end - int(full_load.get("rss", rss_start)),
+            "growth_bytes": last["growth_bytes"],
             "growth_from_idle_bytes": rss_end - rss_start,
+            "passes": passes,
             "samples_mb": [[at, round(rss / 2**20, 1)] for at, rss in samples],
         },
         "tracemalloc": {
@@ -138,14 +153,46 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
             "all_spawned": peak_users >= plan.users,
             "load_seconds": round(load_seconds, 2),
         },
-        "requests": reports.request_figures(env.stats, status, load_seconds),
-        "errors": reports.error_list(env.stats),
+        **traffic[-1],
+        "earlier_passes": traffic[:-1],
         "quota": LEDGER.summary(),
         "memory": memory,
     }
     result["failures"] = failures(result, plan.budget)
     result["passed"] = not result["failures"]
     return result
+
+
+def _one_pass(
+    runner: Any, plan: LoadPlan, probe: ServedProbe, spawned: list[int], t0: float
+) -> dict[str, Any]:
+    """One measured load (all users, up to the bound, drained); its RSS figures. Times are
+    seconds from the first pass's start, as the samples' are."""
+    began = time.monotonic()
+    rss_start = probe.rss()
+    full_load: dict[str, Any] = {}
+    already = len(spawned)
+
+    def all_running() -> None:
+        full_load.update(at=round(time.monotonic() - t0, 2), rss=probe.rss())
+
+    runner.start(plan.users, spawn_rate=plan.spawn_rate)
+    peak = max(_until_done(runner, plan, began, all_running), *spawned[already:], 0)
+    runner.stop()  # graceful: each user finishes its request, then audits its org
+    ended = time.monotonic()
+    rss_end = probe.rss()
+    at_full_load = int(full_load.get("rss", rss_start))
+    return {
+        "started_at_s": round(began - t0, 2),
+        "full_load_at_s": full_load.get("at"),
+        "ended_at_s": round(ended - t0, 2),
+        "seconds": round(ended - began, 2),
+        "peak_users": peak,
+        "start_bytes": rss_start,
+        "at_full_load_bytes": at_full_load,
+        "end_bytes": rss_end,
+        "growth_bytes": rss_end - at_full_load,
+    }
 
 
 def raise_open_files(wanted: int = OPEN_FILES) -> None:
@@ -193,15 +240,17 @@ def failures(result: dict[str, Any], budget: Budget) -> list[str]:
     """Everything that fails a run: a 5xx, any request not answered as the scenario expects, an
     unclean 429, a quota counter off by one run, an org left unaudited, a leak."""
     found = []
-    total = result["requests"]["total"]
-    server_errors = {code: n for code, n in total["status"].items() if code.startswith("5")}
-    if server_errors:
-        found.append(f"5xx responses: {server_errors}")
-    if total["failures"]:
-        kinds = {
-            name: row["failures"] for name, row in result["requests"]["kinds"].items() if row["failures"]
-        }
-        found.append(f"{total['failures']} requests not answered as expected: {kinds}")
+    for number, traffic in enumerate([*result["earlier_passes"], result], start=1):
+        where = f" (pass {number})" if result["earlier_passes"] else ""
+        total = traffic["requests"]["total"]
+        server_errors = {code: n for code, n in total["status"].items() if code.startswith("5")}
+        if server_errors:
+            found.append(f"5xx responses{where}: {server_errors}")
+        if total["failures"]:
+            kinds = {
+                name: row["failures"] for name, row in traffic["requests"]["kinds"].items() if row["failures"]
+            }
+            found.append(f"{total['failures']} requests not answered as expected{where}: {kinds}")
     quota = result["quota"]
     if quota["refusals_without_retry_after"]:
         found.append(f"{quota['refusals_without_retry_after']} quota refusals were not clean 429s")

@@ -76,7 +76,7 @@ def verdict(memory: dict[str, Any], budget: Budget) -> list[str]:
     named = "; the Python allocation sites that grew most: " + ", ".join(suspects) if suspects else ""
     if rss_growth > budget.rss_mb * MB:
         failures.append(
-            f"RSS of the served process grew {rss_growth / MB:.1f} MB under full load "
+            f"RSS of the served process grew {rss_growth / MB:.1f} MB {memory['rss']['judged']} "
             f"(from every user running to the end; budget {budget.rss_mb:g} MB){named}"
         )
     if retained["traced_growth_bytes"] > budget.retained_mb * MB:

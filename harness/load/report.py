@@ -104,6 +104,10 @@ def summary(report: dict[str, Any]) -> list[str]:
         f"full load {rss['growth_bytes'] / MB:+.1f} MB, peak {rss['peak_bytes'] / MB:.1f} MB); "
         f"allocations kept after reset {retained['traced_growth_bytes'] / MB:+.2f} MB"
     )
+    if len(rss["passes"]) > 1:
+        growths = ", ".join(f"{one['growth_bytes'] / MB:+.1f}" for one in rss["passes"])
+        lines.append(f"  RSS growth under full load, pass by pass: {growths} MB (the last one is judged)")
+        lines.append("  (requests above: the last pass; the earlier ones are in the report)")
     lines.extend(
         f"    {site['site']}: {site['size_diff_bytes'] / 1024:+.0f} KiB"
         for site in retained["top_growth"][:3]
