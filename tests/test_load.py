@@ -25,6 +25,7 @@ from harness.cli.load import parse_duration, parse_think
 from harness.load import leaks
 from harness.load.leaks import Budget, verdict
 from harness.load.ledger import Ledger
+from harness.load.report import failures
 
 REPO = Path(__file__).resolve().parents[1]
 USERS = 3
@@ -209,3 +210,14 @@ def test_an_injected_leak_fails_the_run_naming_the_line_that_keeps_allocating(ru
 def test_these_tests_never_imported_locust_here() -> None:
     # Locust patches the standard library for gevent in the process that imports it.
     assert "locust" not in sys.modules
+
+
+def test_a_5xx_in_an_earlier_pass_fails_the_run_though_the_last_pass_was_clean() -> None:
+    def traffic(status: dict[str, int]) -> dict[str, Any]:
+        total = {"status": status, "failures": 0}
+        return {"requests": {"total": total, "kinds": {"onboard": total}}}
+
+    quota = {"refusals_without_retry_after": 0, "counter_mismatches": [], "orgs_not_audited": []}
+    memory = _memory(0, 0, [])
+    result = {**traffic({"201": 3}), "earlier_passes": [traffic({"201": 2, "503": 1})], "quota": quota}
+    assert failures({**result, "memory": memory}, Budget()) == ["5xx responses (pass 1): {'503': 1}"]

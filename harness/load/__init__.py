@@ -12,7 +12,7 @@ checking that Locust is installed. Modules:
 ``served``         the child process that serves both services with tracemalloc on
 ``probe``          the parent's handle on that child: RSS samples and allocation snapshots
 ``leaks``          the leak verdict from those figures (and the test-only leak hook)
-``report``         the JSON report and its summary lines
+``report``         the JSON report, its summary lines and the verdict (what fails a run)
 ``drive``          one whole run: child up, Locust users for a bounded time, drain, audit, report
 =================  ====================================================================
 """

@@ -30,7 +30,7 @@ import gevent
 from locust.env import Environment
 
 from harness.load import report as reports
-from harness.load.leaks import Budget, verdict
+from harness.load.leaks import Budget
 from harness.load.ledger import LEDGER
 from harness.load.probe import ServedProbe
 from harness.load.users import THINK, OrgUser, forget_provider_keys, options
@@ -158,7 +158,7 @@ def run_load(plan: LoadPlan, command: str) -> dict[str, Any]:
         "quota": LEDGER.summary(),
         "memory": memory,
     }
-    result["failures"] = failures(result, plan.budget)
+    result["failures"] = reports.failures(result, plan.budget)
     result["passed"] = not result["failures"]
     return result
 
@@ -236,32 +236,4 @@ def _until_done(runner: Any, plan: LoadPlan, began: float, all_running: Callable
             return peak
 
 
-def failures(result: dict[str, Any], budget: Budget) -> list[str]:
-    """Everything that fails a run: a 5xx, any request not answered as the scenario expects, an
-    unclean 429, a quota counter off by one run, an org left unaudited, a leak."""
-    found = []
-    for number, traffic in enumerate([*result["earlier_passes"], result], start=1):
-        where = f" (pass {number})" if result["earlier_passes"] else ""
-        total = traffic["requests"]["total"]
-        server_errors = {code: n for code, n in total["status"].items() if code.startswith("5")}
-        if server_errors:
-            found.append(f"5xx responses{where}: {server_errors}")
-        if total["failures"]:
-            kinds = {
-                name: row["failures"] for name, row in traffic["requests"]["kinds"].items() if row["failures"]
-            }
-            found.append(f"{total['failures']} requests not answered as expected{where}: {kinds}")
-    quota = result["quota"]
-    if quota["refusals_without_retry_after"]:
-        found.append(f"{quota['refusals_without_retry_after']} quota refusals were not clean 429s")
-    found.extend(
-        f"quota counter of {mismatch['org_slug']}: {mismatch['problem']}"
-        for mismatch in quota["counter_mismatches"][:10]
-    )
-    if quota["orgs_not_audited"]:
-        found.append(f"{len(quota['orgs_not_audited'])} orgs were never audited")
-    found.extend(verdict(result["memory"], budget))
-    return found
-
-
-__all__ = ["LoadPlan", "failures", "run_load"]
+__all__ = ["LoadPlan", "run_load"]

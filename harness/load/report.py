@@ -1,5 +1,5 @@
-"""The load run's report: every figure in one JSON document (with the command that produced it)
-and the summary lines ``harness load`` prints."""
+"""The load run's report: every figure in one JSON document (with the command that produced it),
+the summary lines ``harness load`` prints, and the verdict (what fails a run)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.load.leaks import MB
+from harness.load.leaks import MB, Budget, verdict
 
 PERCENTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 TOP_ERRORS = 20
@@ -122,4 +122,32 @@ def _ms(value: float | None) -> str:
     return f"{value:>7.0f}" if value is not None else f"{'-':>7}"
 
 
-__all__ = ["default_path", "error_list", "machine", "request_figures", "summary", "write"]
+def failures(result: dict[str, Any], budget: Budget) -> list[str]:
+    """Everything that fails a run: a 5xx, any request not answered as the scenario expects, an
+    unclean 429, a quota counter off by one run, an org left unaudited, a leak."""
+    found = []
+    for number, traffic in enumerate([*result["earlier_passes"], result], start=1):
+        where = f" (pass {number})" if result["earlier_passes"] else ""
+        total = traffic["requests"]["total"]
+        server_errors = {code: n for code, n in total["status"].items() if code.startswith("5")}
+        if server_errors:
+            found.append(f"5xx responses{where}: {server_errors}")
+        if total["failures"]:
+            kinds = {
+                name: row["failures"] for name, row in traffic["requests"]["kinds"].items() if row["failures"]
+            }
+            found.append(f"{total['failures']} requests not answered as expected{where}: {kinds}")
+    quota = result["quota"]
+    if quota["refusals_without_retry_after"]:
+        found.append(f"{quota['refusals_without_retry_after']} quota refusals were not clean 429s")
+    found.extend(
+        f"quota counter of {mismatch['org_slug']}: {mismatch['problem']}"
+        for mismatch in quota["counter_mismatches"][:10]
+    )
+    if quota["orgs_not_audited"]:
+        found.append(f"{len(quota['orgs_not_audited'])} orgs were never audited")
+    found.extend(verdict(result["memory"], budget))
+    return found
+
+
+__all__ = ["default_path", "error_list", "failures", "machine", "request_figures", "summary", "write"]
