@@ -172,6 +172,7 @@ class ServiceProcess(ServerThread):
             backends.anthropic.reset()
             backends.faults.clear()
             backends.faults.fired.clear()
+            backends.mocks.router.reset()  # respx's log of every provider call, kept until now
         else:
             raise ServeError(f"the {self.tier.value} tier has no state of ours to reset")
         bootstrap(backends.platform.warehouse, backends.platform.config)

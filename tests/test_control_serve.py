@@ -66,6 +66,8 @@ def test_reset_wipes_orgs_keys_and_faults_and_bootstraps_the_meta_tables_again(
     backends.keys.backend.rotate(backends.keys.key_name)
     control.mint_key("anthropic")
     control.add_fault("openai", status=500)
+    httpx.get("https://api.openai.com/v1/models")  # into the fake through respx, which logs the call
+    assert any(call.request.url.host == "api.openai.com" for call in backends.mocks.calls)
 
     control.reset()
 
@@ -76,6 +78,8 @@ def test_reset_wipes_orgs_keys_and_faults_and_bootstraps_the_meta_tables_again(
     [key] = ring.keys
     assert key.name == backends.keys.key_name and [v.state for v in key.versions] == ["ENABLED"]
     assert control.keys("anthropic") == [] and control.faults("openai") == []
+    # respx's log of the calls (this test's own loopback calls since the reset pass through it too)
+    assert not any(call.request.url.host == "api.openai.com" for call in backends.mocks.calls)
     found = httpx.get(
         f"{services.api_url}/api/v1/organizations/ctl_serve", headers={"X-CA-Root-Key": services.root_key}
     )

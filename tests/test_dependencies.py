@@ -33,12 +33,17 @@ PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 OPTIONAL_IMPORTS = {
     "docker": ("containers", "harness/pytest_plugin/probes.py"),
     "testcontainers": ("containers", "harness/containers/extra.py"),
+    "locust": ("load", "harness/cli/load.py"),
 }
 """The imports allowed to be missing at run time: the extra that provides each, and the only module
 that may import it (lazily: inside a function, or guarded by ``except ImportError``)."""
 
 PYTEST_PLUGIN = "harness/pytest_plugin/"
 """pytest itself is the user's own tool: the plugin is only loaded by a running pytest."""
+
+LOAD_PACKAGE = "harness/load/"
+"""``harness load``'s package: imported only by that command once it found Locust (the ``load``
+extra), so its module-level imports come from that extra."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ def test_the_scan_sees_the_imports_it_must() -> None:
 
 
 MODULE_LEVEL = sorted(
-    {imp.module for imp in IMPORTS if not imp.lazy and not imp.path.startswith(PYTEST_PLUGIN)}
+    {imp.module for imp in IMPORTS if not imp.lazy and not imp.path.startswith((PYTEST_PLUGIN, LOAD_PACKAGE))}
 )
 
 
@@ -155,8 +160,22 @@ def test_the_pytest_plugin_needs_nothing_beyond_the_runtime_and_pytest() -> None
     assert not missing
 
 
+def test_the_load_package_needs_nothing_beyond_the_runtime_and_the_load_extra() -> None:
+    load = {imp.module for imp in IMPORTS if imp.path.startswith(LOAD_PACKAGE) and not imp.lazy}
+    assert "locust" in load
+    missing = {
+        module: sorted(distributions_of(module))
+        for module in load
+        if not distributions_of(module) & (RUNTIME | EXTRAS["load"])
+    }
+    assert not missing
+
+
 def test_optional_imports_are_lazy_in_their_one_module_and_in_an_extra() -> None:
-    lazy_outside_runtime = {imp for imp in IMPORTS if imp.lazy and not distributions_of(imp.module) & RUNTIME}
+    outside_load = [imp for imp in IMPORTS if not imp.path.startswith(LOAD_PACKAGE)]
+    lazy_outside_runtime = {
+        imp for imp in outside_load if imp.lazy and not distributions_of(imp.module) & RUNTIME
+    }
     for imp in sorted(lazy_outside_runtime, key=lambda i: (i.path, i.line)):
         top = imp.module.split(".")[0]
         assert top in OPTIONAL_IMPORTS, f"{imp.path}:{imp.line} imports {imp.module}, in no dependency list"
@@ -164,13 +183,13 @@ def test_optional_imports_are_lazy_in_their_one_module_and_in_an_extra() -> None
         assert imp.path == module_path, f"{top} is imported from {imp.path}, not only {module_path}"
         assert canonicalize_name(top) in EXTRAS[extra]
     for top, (_, module_path) in OPTIONAL_IMPORTS.items():
-        assert all(imp.lazy for imp in IMPORTS if imp.module.split(".")[0] == top), top
-        assert any(imp.path == module_path for imp in IMPORTS if imp.module.split(".")[0] == top)
+        assert all(imp.lazy for imp in outside_load if imp.module.split(".")[0] == top), top
+        assert any(imp.path == module_path for imp in outside_load if imp.module.split(".")[0] == top)
 
 
 def test_extras_are_only_tools_and_optional_tiers() -> None:
-    assert set(EXTRAS) == {"dev", "containers"}
-    assert not (EXTRAS["dev"] | EXTRAS["containers"]) & RUNTIME  # nothing declared twice
+    assert set(EXTRAS) == {"dev", "containers", "load"}
+    assert not (EXTRAS["dev"] | EXTRAS["containers"] | EXTRAS["load"]) & RUNTIME  # nothing declared twice
     assert {"respx", "httpx2"} <= RUNTIME  # the fake tier's provider mount (issue 13)
 
 

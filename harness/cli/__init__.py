@@ -12,6 +12,7 @@
 ``harness ci summary``                  :mod:`harness.cli.ci`
 ``harness parity list``                 :mod:`harness.cli.parity`
 ``harness janitor``                     :mod:`harness.cli.janitor`
+``harness load``                        :mod:`harness.cli.load`
 =====================================  ===========================
 
 Each module imports what its command needs when the command runs, so ``harness --help`` and the
@@ -28,6 +29,7 @@ from harness.cli.ci import ci_app
 from harness.cli.conformance import conformance_command
 from harness.cli.emulators import emulators_app
 from harness.cli.janitor import janitor_command
+from harness.cli.load import load_command
 from harness.cli.parity import parity_app
 from harness.cli.regress import regress_command
 from harness.cli.run import replay_command, run_command
@@ -75,5 +77,6 @@ app.add_typer(parity_app, name="parity")
 app.command("conformance")(conformance_command)
 app.add_typer(ci_app, name="ci")
 app.command("janitor")(janitor_command)
+app.command("load")(load_command)
 
 __all__ = ["app"]
