@@ -73,7 +73,10 @@ ${C_BOLD}Modes${C_RESET} (each sets up .venv first if needed):
   pipeline         scenarios/pipeline_flow.yml
   all              every scenario under scenarios/ (harness run scenarios/)
   test [ARGS...]   the test suite in parallel (pytest -n auto -q ARGS...),
-                   e.g. ./run_e2e.sh test -k rules
+                   e.g. ./run_e2e.sh test -k rules; ./run_e2e.sh test --quick is the
+                   inner loop: the fake tier only, without the tests marked slow
+                   (conformance corpus, fault plans, browser, wheel, processes),
+                   emulator or requires_docker; the default run still covers them
   replay FILE      re-run a run record or scenario file on the fake tier
                    (harness replay FILE)
   serve [ARGS...]  the api-service and pipeline-service on 8000/8001 in one process
@@ -385,7 +388,8 @@ mode_test() {
         warn "no Docker daemon ($problem): the requires_docker tests are skipped (HARNESS_SKIP_DOCKER=1)"
         export HARNESS_SKIP_DOCKER=1
     fi
-    ensure_chromium
+    # --quick deselects the browser test, so it needs no browser installed.
+    [[ " $* " == *" --quick "* ]] || ensure_chromium
     heading "Running the test suite (pytest -n auto -q${*:+ $*})"
     local rc=0
     "$VENV_PY" -m pytest -n auto -q "$@" || rc=$?

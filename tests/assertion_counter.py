@@ -1,8 +1,9 @@
 """A pytest plugin that counts the assertions each test passes, for ``bench/suite_census.py``.
 
 Loaded only by that bench (``-p tests.assertion_counter -o enable_assertion_pass_hook=true``): the
-hook is called for every passing ``assert`` of a rewritten module, so its count is how much a
-suite checks, the figure a speed-up must not lower. Each process (an xdist worker, or the only
+hook is called for every passing ``assert`` of a rewritten module; those of the project's own code
+are counted (not those of installed plugins' modules), so the count is how much a suite checks,
+the figure a speed-up must not lower. Each process (an xdist worker, or the only
 one) writes its counts to ``$HARNESS_ASSERTION_COUNTS/<worker>.json``.
 """
 
@@ -10,17 +11,39 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+_ROOT = Path(__file__).resolve().parent.parent
 _COUNTS: Counter[str] = Counter()
 _OUTCOMES: dict[str, str] = {}
 
 
 def pytest_assertion_pass(item: pytest.Item, lineno: int, orig: str, expl: str) -> None:
-    _COUNTS[item.nodeid] += 1
+    if _asserted_in_the_project():
+        _COUNTS[item.nodeid] += 1
+
+
+def _asserted_in_the_project() -> bool:
+    """Whether the passing ``assert`` is the project's own. pytest also rewrites the modules of
+    installed plugins (anyio's, whose portal asserts once per request a ``TestClient`` or an
+    emulator serves): counting those made a test that sends fewer requests look as if it checked
+    less. The asserting frame is the first one outside pytest and pluggy."""
+    frame = sys._getframe(1)
+    while frame is not None and _is_machinery(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return False
+    path = Path(frame.f_code.co_filename).resolve()
+    return path.is_relative_to(_ROOT) and "site-packages" not in path.parts  # a .venv may be inside
+
+
+def _is_machinery(filename: str) -> bool:
+    parts = Path(filename).parts
+    return "_pytest" in parts or "pluggy" in parts or filename == __file__
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import harness.emulators
 
+pytestmark = pytest.mark.slow  # deselected by --quick: the official clients against the session emulators
+
 # In-process pytester runs drop the modules first imported during a run when it ends; importing the
 # clients and the emulators here, in the outer session, keeps them loaded across runs (and saves
 # importing them again for every run). httpcore2 above all: httpx2 imports it on the first request

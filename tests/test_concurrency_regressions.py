@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from meta_rows import org_row_counts
 
 from harness.faults import Fault, FaultPlan, FaultyKeyManager, FaultyWarehouse
 from harness.onboarding import api_keys, idempotency
@@ -65,12 +66,7 @@ def onboard(client: TestClient, slug: str, key: str, **body: str):  # type: igno
 
 
 def org_rows(platform, slug: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return {
-        spec.table_id: platform.select(
-            f"SELECT COUNT(*) AS n FROM {platform.table(spec.table_id)} WHERE org_slug = @s", {"s": slug}
-        ).scalar()
-        for spec in platform.config.tables
-    }
+    return org_row_counts(platform, slug)
 
 
 def idempotency_rows(platform) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]

@@ -18,6 +18,8 @@ import pytest
 from harness.conformance.report import ratchet_passing, read_ratchet
 from harness.conformance.runner import RunOptions, run_corpus
 
+pytestmark = pytest.mark.slow  # deselected by --quick: the compliance corpus on both faces
+
 HERE = Path(__file__).parent
 CORPUS = HERE / "conformance" / "zetasql" / "testdata"
 RATCHET = HERE / "conformance" / "passing.txt"

@@ -65,7 +65,10 @@ from harness.schema.spec import FieldMode, FieldSpec, FieldType, TableSpec
 from harness.schema.strategies import rows, table_specs, value_for
 
 # The client warns that it does not know GEOGRAPHY when it encodes an insertAll row; expected here.
-pytestmark = pytest.mark.filterwarnings("ignore:Unknown type 'GEOGRAPHY':FutureWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Unknown type 'GEOGRAPHY':FutureWarning"),
+    pytest.mark.slow,  # deselected by --quick: the fake against the REST emulator, property-based
+]
 
 PROJECT = "test-project"
 DATASET = "ds"

@@ -89,6 +89,8 @@ from harness.services.api import create_api_app
 from harness.services.pipeline import create_pipeline_app
 from harness.services.settings import Settings
 
+pytestmark = pytest.mark.slow  # deselected by --quick: the fault-plan exploration (hypothesis)
+
 CONFIG = load_config()
 SETTINGS = Settings()
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from meta_rows import org_row_counts
 
 from harness.backends import TierBackends, build_backends
 from harness.clock import ManualClock
@@ -67,14 +68,8 @@ class Env:
         )
 
     def rows(self, org_slug: str = SLUG) -> dict[str, int]:
-        """Rows for the org in each meta table that has any."""
-        counts = {
-            spec.table_id: self.platform.select(
-                f"SELECT COUNT(*) AS n FROM {self.platform.table(spec.table_id)} WHERE org_slug = @s",
-                {"s": org_slug},
-            ).scalar()
-            for spec in CONFIG.tables
-        }
+        """Rows for the org in each meta table that has any (every table counted, in one query)."""
+        counts = org_row_counts(self.platform, org_slug, (spec.table_id for spec in CONFIG.tables))
         return {table: n for table, n in counts.items() if n}
 
     def has_dataset(self, org_slug: str = SLUG) -> bool:
@@ -84,11 +79,12 @@ class Env:
             return False
         return True
 
-    def runs(self, status: str) -> list[dict[str, Any]]:
+    def runs(self, *statuses: str) -> list[dict[str, Any]]:
+        """The org's runs in any of ``statuses``."""
         return self.platform.select(
             f"SELECT run_id FROM {self.platform.table('org_meta_pipeline_runs')} "
-            "WHERE org_slug = @s AND status = @status",
-            {"s": SLUG, "status": status},
+            "WHERE org_slug = @s AND status IN UNNEST(@statuses)",
+            {"s": SLUG, "statuses": list(statuses)},
         ).rows
 
     def onboarded(self) -> str:
@@ -213,7 +209,7 @@ def test_pipeline_failure_to_mark_running_leaves_no_live_run(env: Env) -> None:
     plan.add(Fault("execute", backend_error, match="org_meta_pipeline_runs` SET"))
     result = run(env.faulty(plan))
     assert (result.status, result.error_code) == ("FAILED", "WAREHOUSE_UNAVAILABLE")
-    assert env.runs("RUNNING") == env.runs("PENDING") == []
+    assert env.runs("RUNNING", "PENDING") == []
     assert run(env.platform).status == "SUCCESS"
 
 
@@ -243,9 +239,10 @@ def test_offboarding_during_a_pipeline_run_leaves_no_rows(env: Env) -> None:
             # The org is gone, not unconfigured (found by the two-instance scenario under load).
             assert exc.code != "INTEGRATION_NOT_CONFIGURED", (n, exc)
         assert hook.fired == 1
-        if env.rows() or env.has_dataset():
-            left[n] = env.rows()
-        offboard(env.platform, SLUG, SYSTEM)
+        remaining = env.rows()
+        if remaining or env.has_dataset():
+            left[n] = remaining
+            offboard(env.platform, SLUG, SYSTEM)  # the hook's offboarding left nothing otherwise
     assert left == {}
 
 
@@ -268,8 +265,9 @@ def test_onboarding_failing_at_every_port_call_leaves_nothing(env: Env, error: A
         with pytest.raises(type(error())):
             orgs.onboard(env.faulty(plan), REQUEST, SYSTEM)
         assert fault.fired == 1
-        if env.rows() or env.has_dataset():
-            left[n] = env.rows()
+        remaining = env.rows()
+        if remaining or env.has_dataset():
+            left[n] = remaining
             offboard(env.platform, SLUG, SYSTEM)
             continue
         assert orgs.onboard(env.platform, REQUEST, SYSTEM).api_key
@@ -284,17 +282,21 @@ def test_integration_setup_failing_at_every_port_call_changes_nothing(env: Env) 
     calls = plan.calls
     assert calls > 5
     changed: dict[int, str] = {}
+    # Each attempt is compared with the state just before it: the previous attempt's "after"
+    # (nothing writes in between), so each state is read once.
+    before = (env.rows(), integrations.list_integrations(env.platform, SLUG))
+    current = integrations.decrypt_credential(env.platform, SLUG, Provider.OPENAI)
     for n in range(1, calls + 1):
-        before = (env.rows(), integrations.list_integrations(env.platform, SLUG))
-        current = integrations.decrypt_credential(env.platform, SLUG, Provider.OPENAI)
         plan = FaultPlan()
         fault = plan.add(Fault(ANY, backend_error, after=n - 1))
         with pytest.raises(TransientError):
             env.integrate(env.faulty(plan))
         assert fault.fired == 1
         after = (env.rows(), integrations.list_integrations(env.platform, SLUG))
-        if after != before or integrations.decrypt_credential(env.platform, SLUG, Provider.OPENAI) != current:
+        credential = integrations.decrypt_credential(env.platform, SLUG, Provider.OPENAI)
+        if after != before or credential != current:
             changed[n] = repr(after)
+        before, current = after, credential
     assert changed == {}
     assert old
 
@@ -322,8 +324,8 @@ def test_pipeline_failing_at_every_port_call_leaves_no_live_run(env: Env) -> Non
         with suppress(TransientError):
             run(env.faulty(plan))
         assert fault.fired == 1
-        if env.runs("RUNNING") or env.runs("PENDING"):
-            live[n] = len(env.runs("RUNNING") + env.runs("PENDING"))
+        if still_live := env.runs("RUNNING", "PENDING"):
+            live[n] = len(still_live)
     assert live == {}
     assert run(env.platform).status == "SUCCESS"
 
@@ -355,14 +357,15 @@ def test_integration_delete_failing_at_every_port_call_changes_nothing(env: Env)
     calls = plan.calls
     env.integrate(env.platform)
     changed: dict[int, dict[str, int]] = {}
+    before = env.rows()  # then the previous attempt's "after": nothing writes in between
     for n in range(1, calls + 1):
-        before = env.rows()
         plan = FaultPlan()
         plan.add(Fault(ANY, backend_error, after=n - 1))
         with pytest.raises(TransientError):
             integrations.delete(env.faulty(plan), SLUG, Provider.OPENAI, SYSTEM)
-        if env.rows() != before:
-            changed[n] = env.rows()
+        if (after := env.rows()) != before:
+            changed[n] = after
+        before = after
     assert changed == {}
     assert integrations.delete(env.platform, SLUG, Provider.OPENAI, SYSTEM) == 1
     assert integrations.list_integrations(env.platform, SLUG) == []

@@ -50,6 +50,8 @@ from harness.scenario.model import Tier
 from harness.scenario.runner import run_scenario
 from harness.services.settings import Settings
 
+pytestmark = pytest.mark.slow  # deselected by --quick: the gcp tier through local token and API servers
+
 REPO = Path(__file__).resolve().parent.parent
 FULL_FLOW = REPO / "scenarios" / "full_onboarding.yml"
 PROJECT = "cloudact-e2e-offline"

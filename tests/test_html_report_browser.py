@@ -18,11 +18,14 @@ from harness.report.browser import BrowserError, Rendered, find_chromium, render
 from tests.report_batch import Batch, run_batch
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="chromium is not installed: the HTML report's browser test needs it (Debian: apt-get install "
-    "chromium; ./run_e2e.sh test installs it when run as root; HARNESS_CHROMIUM names another binary)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed: the HTML report's browser test needs it (Debian: apt-get install "
+        "chromium; ./run_e2e.sh test installs it when run as root; HARNESS_CHROMIUM names another binary)",
+    ),
+    pytest.mark.slow,  # deselected by --quick: a real browser
+]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from meta_rows import table_row_counts
 
 from harness.onboarding import api_keys
 
@@ -40,12 +41,9 @@ def rows(backends, table: str, where: str = "TRUE", **params: Any) -> list[dict[
 def counts(backends) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Row count of every meta table, to prove a refused request wrote nothing anywhere."""
     platform = backends.platform
-    return {
-        table.table_id: platform.select(
-            f"SELECT COUNT(*) AS n FROM {platform.table(table.table_id)}"
-        ).scalar()
-        for table in platform.warehouse.list_tables(platform.meta_dataset)
-    }
+    return table_row_counts(
+        platform, (t.table_id for t in platform.warehouse.list_tables(platform.meta_dataset))
+    )
 
 
 def assert_error(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]

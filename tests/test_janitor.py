@@ -55,6 +55,8 @@ from harness.scenario.outcome import StepOutcome
 from harness.scenario.runner import run_scenario
 from harness.services.settings import Settings
 
+pytestmark = pytest.mark.slow  # deselected by --quick: killed runs on the emulators and harness processes
+
 REPO = Path(__file__).resolve().parents[1]
 FLOW = REPO / "scenarios" / "full_onboarding.yml"
 SCENARIO = load_scenario(FLOW)

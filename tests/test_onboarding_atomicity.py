@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from meta_rows import org_row_counts
 
 from harness.faults import Fault, FaultPlan, FaultyKeyManager, FaultyWarehouse
 from harness.onboarding import orgs
@@ -17,12 +18,7 @@ REQUEST = OnboardRequest(org_slug="atomic_org", company_name="Atomic", admin_ema
 
 
 def rows_for(platform, org_slug: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    counts = {}
-    for spec in platform.config.tables:
-        counts[spec.table_id] = platform.select(
-            f"SELECT COUNT(*) AS n FROM {platform.table(spec.table_id)} WHERE org_slug = @s", {"s": org_slug}
-        ).scalar()
-    return counts
+    return org_row_counts(platform, org_slug)
 
 
 def nothing_left(backends) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,8 @@ from google.cloud import bigquery, kms_v1
 
 from harness.control_client import ControlClient
 
+pytestmark = pytest.mark.slow  # deselected by --quick: separate harness processes, killed and restarted
+
 REPO = Path(__file__).resolve().parents[1]
 HARNESS = str(Path(sys.executable).parent / "harness")
 PROJECT = "persist-project"

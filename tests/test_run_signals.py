@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # deselected by --quick: real subprocesses and signals
+
 BOUND = 60.0
 """Upper bound on any wait: a safety net against a hung run, not a synchronisation."""
 

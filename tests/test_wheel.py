@@ -27,6 +27,8 @@ from packaging.utils import canonicalize_name
 
 from harness.distribution import PACKAGES, PROJECT, requirement_closure
 
+pytestmark = pytest.mark.slow  # deselected by --quick: builds and installs the wheel in a fresh environment
+
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "harness", "fakes")
 """What the wheel is built from (pyproject: readme, ``packages.find include harness*, fakes*``)."""

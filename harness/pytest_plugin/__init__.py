@@ -16,6 +16,8 @@ Options (:mod:`~harness.pytest_plugin.options`)
     name or path matches (a glob, else a substring; repeatable); other tests are unaffected.
     ``--harness-isolation {function,session}`` (ini ``harness_isolation``)  whether the emulators
     behind the client fixtures are reset before every test (default) or kept for the run.
+    ``--quick`` (:mod:`~harness.pytest_plugin.quick`)  the inner loop: the fake tier only, without
+    the tests marked ``slow``, ``emulator``, ``requires_docker``, ``gcp`` or ``integration``.
 
 Markers (:mod:`~harness.pytest_plugin.markers`)
     ``gcp``, ``integration`` (skipped unless ``--run-integration``; ``gcp`` also needs
@@ -92,6 +94,7 @@ pytest_plugins = [
     "harness.pytest_plugin.options",
     "harness.pytest_plugin.tiers",
     "harness.pytest_plugin.markers",
+    "harness.pytest_plugin.quick",
     "harness.pytest_plugin.mark",
     "harness.pytest_plugin.fixtures",
     "harness.pytest_plugin.clients",
