@@ -33,6 +33,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from fakes.bigquery.queries import clear_statement_caches
 from harness.backends import Backend, TierBackends, build_backends
 from harness.backends.fake import FakeBackends
 from harness.clock import WallClock
@@ -175,6 +176,7 @@ class ServiceProcess(ServerThread):
             backends.mocks.router.reset()  # respx's log of every provider call, kept until now
         else:
             raise ServeError(f"the {self.tier.value} tier has no state of ours to reset")
+        clear_statement_caches()  # bounded, but keyed by every org's dataset: fresh means empty
         bootstrap(backends.platform.warehouse, backends.platform.config)
 
     def controlled(self) -> Controlled:

@@ -481,6 +481,15 @@ _PARSED: LRUCache[tuple[str, str, str | None], ParsedStatement] = LRUCache(maxsi
 _TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
 
 
+def clear_statement_caches() -> None:
+    """Empty the process-wide parse and translation caches. They are bounded, but their keys
+    name each org's dataset, so a long-lived server that onboards many orgs fills them; a
+    served process's reset to fresh state (``harness serve``'s control plane) empties them too."""
+    with _CACHE_LOCK:
+        _PARSED.clear()
+        _TRANSLATIONS.clear()
+
+
 def _parse_cached(sql: str, project: str, default_dataset: str | None) -> ParsedStatement:
     key = (sql, project, default_dataset)
     with _CACHE_LOCK:
