@@ -13,13 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 from google.api_core import exceptions as gexc
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import kms_v1
 from google.iam.v1 import policy_pb2
 
 from fakes.kms.models import KmsBackend
 from harness.clock import ManualClock
-from tests.test_kms_rest import _Emulator
+from tests.test_kms_rest import _Emulator, fresh_client
 
 PARENT = "projects/test-project/locations/global"
 RING = f"{PARENT}/keyRings/ring"
@@ -36,12 +35,7 @@ def emulator() -> Iterator[_Emulator]:
 
 @pytest.fixture
 def client(emulator: _Emulator) -> kms_v1.KeyManagementServiceClient:
-    emulator.backend.reset()
-    client = kms_v1.KeyManagementServiceClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emulator.url},
-    )
+    client = fresh_client(emulator)
     client.create_key_ring(request={"parent": PARENT, "key_ring_id": "ring", "key_ring": {}})
     client.create_crypto_key(
         request={

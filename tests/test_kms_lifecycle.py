@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from google.api_core import exceptions as gexc
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import kms_v1
 from google.longrunning import operations_pb2
 
@@ -28,7 +27,7 @@ from fakes.kms import lifecycle
 from fakes.kms.models import KmsBackend
 from fakes.kms.persistence import PersistentKmsBackend
 from harness.clock import ManualClock
-from tests.test_kms_rest import _Emulator
+from tests.test_kms_rest import _Emulator, fresh_client
 
 PARENT = "projects/test-project/locations/us-east1"
 RING = f"{PARENT}/keyRings/ring"
@@ -45,12 +44,7 @@ def emulator() -> Iterator[_Emulator]:
 
 @pytest.fixture
 def client(emulator: _Emulator) -> kms_v1.KeyManagementServiceClient:
-    emulator.backend.reset()
-    client = kms_v1.KeyManagementServiceClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emulator.url},
-    )
+    client = fresh_client(emulator)
     client.create_key_ring(request={"parent": PARENT, "key_ring_id": "ring", "key_ring": {}})
     return client
 

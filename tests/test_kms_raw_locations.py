@@ -15,13 +15,12 @@ import google_crc32c
 import httpx
 import pytest
 from google.api_core import exceptions as gexc
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import kms_v1
 from google.cloud.location import locations_pb2
 
 from fakes.kms.models import KmsBackend
 from harness.clock import ManualClock
-from tests.test_kms_rest import _Emulator
+from tests.test_kms_rest import _Emulator, fresh_client
 
 PROJECT = "projects/test-project"
 PARENT = f"{PROJECT}/locations/us-east1"
@@ -38,12 +37,7 @@ def emulator() -> Iterator[_Emulator]:
 
 @pytest.fixture
 def client(emulator: _Emulator) -> kms_v1.KeyManagementServiceClient:
-    emulator.backend.reset()
-    client = kms_v1.KeyManagementServiceClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emulator.url},
-    )
+    client = fresh_client(emulator)
     client.create_key_ring(request={"parent": PARENT, "key_ring_id": "ring", "key_ring": {}})
     return client
 

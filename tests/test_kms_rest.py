@@ -91,14 +91,20 @@ def emulator() -> Iterator[_Emulator]:
         yield running
 
 
-@pytest.fixture
-def client(emulator: _Emulator) -> kms_v1.KeyManagementServiceClient:
+def fresh_client(emulator: _Emulator) -> kms_v1.KeyManagementServiceClient:
+    """The emulator emptied, and google-cloud-kms's REST client pointed at it (the KMS test
+    modules' ``client`` fixtures start here)."""
     emulator.backend.reset()
     return kms_v1.KeyManagementServiceClient(
         transport="rest",
         credentials=AnonymousCredentials(),
         client_options={"api_endpoint": emulator.url},
     )
+
+
+@pytest.fixture
+def client(emulator: _Emulator) -> kms_v1.KeyManagementServiceClient:
+    return fresh_client(emulator)
 
 
 def crc32c(data: bytes) -> int:
