@@ -76,7 +76,10 @@ ${C_BOLD}Modes${C_RESET} (each sets up .venv first if needed):
                    e.g. ./run_e2e.sh test -k rules; ./run_e2e.sh test --quick is the
                    inner loop: the fake tier only, without the tests marked slow
                    (conformance corpus, fault plans, browser, wheel, processes),
-                   emulator or requires_docker; the default run still covers them
+                   emulator or requires_docker; the default run still covers them.
+                   With PYTHONDONTWRITEBYTECODE set, the run keeps compiled bytecode
+                   under .venv/pycache instead (PYTHONPYCACHEPREFIX), not beside the
+                   sources: every test process would compile the project again
   replay FILE      re-run a run record or scenario file on the fake tier
                    (harness replay FILE)
   serve [ARGS...]  the api-service and pipeline-service on 8000/8001 in one process
@@ -387,6 +390,12 @@ mode_test() {
         [[ -n "$problem" ]]; then
         warn "no Docker daemon ($problem): the requires_docker tests are skipped (HARNESS_SKIP_DOCKER=1)"
         export HARNESS_SKIP_DOCKER=1
+    fi
+    # The suite starts hundreds of Python processes (pytest workers, harness runs, pytester);
+    # without bytecode each compiles the project from source, a fifth of their CPU.
+    if [[ -n "${PYTHONDONTWRITEBYTECODE:-}" ]]; then
+        unset PYTHONDONTWRITEBYTECODE
+        export PYTHONPYCACHEPREFIX="$VENV/pycache"
     fi
     # --quick deselects the browser test, so it needs no browser installed.
     [[ " $* " == *" --quick "* ]] || ensure_chromium

@@ -50,6 +50,7 @@ from fakes.bigquery import partition_decorators as decorators
 from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, MetadataStore, Table
 from fakes.bigquery.collation import column_collation_sql
+from fakes.bigquery.databases import PreparedDatabases
 from fakes.bigquery.deadlines import Deadlines, TimerDeadlines
 from fakes.bigquery.exceptions import (
     CannotListView,
@@ -116,22 +117,11 @@ class BigQueryEngine(ViewTables, StatementRunner):
         ``deadlines`` time ``jobTimeoutMs`` (real time when None)."""
         self.clock = clock
         self.path = Path(path) if path is not None else None
-        self._conn = duckdb.connect(":memory:")
-        self._conn.execute("SET TimeZone = 'UTC'")
-        intervals.register(self._conn)
-        interval_aggregates.register(self._conn)
-        string_conversions.register(self._conn)
-        buckets.register(self._conn)
-        cast_formats.register(self._conn)
-        window_aggregates.register(self._conn)
-        register_macros(self._conn)
-        for macro in ranges.MACROS:
-            self._conn.execute(macro)
-        bignumeric.register(self._conn)
-        exact_aggregates.register(self._conn)
-        keysets.register(self._conn)
+        # In memory, a kept database (fakes.bigquery.databases); on disk, one of its own.
+        self._base = _DATABASES.take() if self.path is None else _prepared(duckdb.connect(":memory:"))
+        self._conn = self._base.cursor()
+        _prepare_reader(self._conn)
         self._routines = RoutineCatalog()
-        json_functions.register(self._conn)
         self._limits = limits or RuntimeLimits.from_env()
         self._limits.apply(self._conn)
         self._deadlines: Deadlines = deadlines or TimerDeadlines()
@@ -153,6 +143,10 @@ class BigQueryEngine(ViewTables, StatementRunner):
         with self._lock:
             self._readers.close()
             self._conn.close()
+            if self.path is None:
+                _DATABASES.give_back(self._base)
+            else:
+                self._base.close()
 
     def reset(self) -> None:
         """Drop every project, dataset and table (moto's ``reset()``): a clean engine for a test."""
@@ -676,6 +670,28 @@ def _case_safe(name: str) -> str:
     """DuckDB names are case-insensitive, BigQuery's dataset and table ids are not: ``t`` and ``T``
     get distinct storage names (``#`` cannot occur in a BigQuery id)."""
     return f"{name}#{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _prepared(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``conn``'s database with BigQuery's functions: macros and Python functions, which every
+    cursor of the database shares."""
+    intervals.register(conn)
+    interval_aggregates.register(conn)
+    string_conversions.register(conn)
+    buckets.register(conn)
+    cast_formats.register(conn)
+    window_aggregates.register(conn)
+    register_macros(conn)
+    for macro in ranges.MACROS:
+        conn.execute(macro)
+    bignumeric.register(conn)
+    exact_aggregates.register(conn)
+    keysets.register(conn)
+    json_functions.register(conn)
+    return conn
+
+
+_DATABASES = PreparedDatabases(_prepared)
 
 
 def _prepare_reader(cursor: duckdb.DuckDBPyConnection) -> None:
