@@ -76,7 +76,9 @@ ${C_BOLD}Modes${C_RESET} (each sets up .venv first if needed):
                    e.g. ./run_e2e.sh test -k rules; ./run_e2e.sh test --quick is the
                    inner loop: the fake tier only, without the tests marked slow
                    (conformance corpus, fault plans, browser, wheel, processes),
-                   emulator or requires_docker; the default run still covers them.
+                   emulator or requires_docker, nor those .test_durations records
+                   as slower than 0.15 s (--quick-max-seconds S); the default run
+                   still covers them all.
                    With PYTHONDONTWRITEBYTECODE set, the run keeps compiled bytecode
                    under .venv/pycache instead (PYTHONPYCACHEPREFIX), not beside the
                    sources: every test process would compile the project again

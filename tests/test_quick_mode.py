@@ -58,3 +58,25 @@ def test_without_quick_every_tier_and_marker_is_collected(pytester: pytest.Pytes
     result.assert_outcomes(passed=6, skipped=1)
     result.stdout.fnmatch_lines(["*test_tiered?fake? PASSED*", "*test_tiered?emulator? PASSED*"])
     assert "--quick" not in result.stdout.str()
+
+
+def test_quick_leaves_out_what_the_durations_file_records_as_slow(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_timed="\n".join(f"def test_{name}():\n    pass\n" for name in ("fast", "recorded_slow", "new")),
+        test_all_slow="raise ImportError('a module recorded slow throughout is not imported')\n"
+        "def test_a():\n    pass\n",
+    )
+    pytester.path.joinpath(".test_durations").write_text(
+        '{"test_timed.py::test_fast": 0.01, "test_timed.py::test_recorded_slow": 2.5,'
+        ' "test_all_slow.py::test_a": 3.0}',
+        encoding="utf-8",
+    )
+    result = pytester.runpytest("-v", "--quick")
+    result.assert_outcomes(passed=2, deselected=1)
+    result.stdout.fnmatch_lines(["*slower than 0.15 s*", "*test_fast PASSED*", "*test_new PASSED*"])
+    assert "test_recorded_slow PASSED" not in result.stdout.str()
+
+    loose = pytester.runpytest("-v", "--quick", "--quick-max-seconds", "10", "test_timed.py")
+    loose.assert_outcomes(passed=3)
+    named = pytester.runpytest("--quick", "test_all_slow.py")
+    named.assert_outcomes(errors=1)  # named on the command line, it is imported (and refuses to be)

@@ -6,10 +6,17 @@ test and scenario item on ``fake`` alone (whatever ``--backend`` says: the proje
 always names both tiers) and deselects, out loud, the tests marked ``slow`` (the conformance
 corpus, the fault-plan exploration, browser, wheel and process tests...), ``emulator``,
 ``requires_docker``, ``gcp`` and ``integration``, and any test a ``harness(tier=...)`` marker puts
-on another tier. It is a subset of the default run, never a replacement for it.
+on another tier. It also leaves out the tests the suite's durations file (pytest-split's
+``.test_durations``, in the root directory) records as slower than ``--quick-max-seconds``, and does
+not even import a test module all of whose recorded tests are: a run of the inner loop should
+answer in seconds, and the slow tenth of a suite is most of its time. A test the file does not
+name yet (a new one) is kept. It is a subset of the default run, never a replacement for it.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +24,12 @@ from harness.pytest_plugin.tiers import store_tiers
 
 QUICK_TIER = "fake"
 DESELECTED_MARKERS = ("slow", "emulator", "requires_docker", "gcp", "integration")
+DURATIONS_FILE = ".test_durations"
+MAX_SECONDS = 0.15
+"""A test recorded as slower than this is left out (the file's figures come from whole runs on
+two busy cores, about twice a quiet run's)."""
+_SLOW = pytest.StashKey[set[str]]()
+_SLOW_FILES = pytest.StashKey[set[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,7 +39,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="the inner loop: the fake tier only (overrides --backend), without the tests marked "
-        f"{', '.join(DESELECTED_MARKERS)}; the default run still covers them all",
+        f"{', '.join(DESELECTED_MARKERS)}, and without the tests {DURATIONS_FILE} records as slower "
+        "than --quick-max-seconds; the default run still covers them all",
+    )
+    parser.getgroup("harness").addoption(
+        "--quick-max-seconds",
+        dest="harness_quick_max_seconds",
+        type=float,
+        default=MAX_SECONDS,
+        help=f"with --quick, leave out tests {DURATIONS_FILE} records as slower than this "
+        f"[default: {MAX_SECONDS}]",
     )
 
 
@@ -38,13 +60,58 @@ def pytest_configure(config: pytest.Config) -> None:
     """After the options' own configure (``tryfirst``) has stored the ``--backend`` tiers."""
     if quick(config):
         store_tiers(config, [QUICK_TIER])
+        slow = _recorded_slow(config)
+        config.stash[_SLOW] = slow
+        config.stash[_SLOW_FILES] = _all_slow_files(config, slow)
+
+
+def _durations(config: pytest.Config) -> dict[str, float]:
+    path = Path(str(config.getoption("durations_path", default=None) or config.rootpath / DURATIONS_FILE))
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
+
+
+def _recorded_slow(config: pytest.Config) -> set[str]:
+    limit = float(config.getoption("harness_quick_max_seconds", default=MAX_SECONDS))
+    return {nodeid for nodeid, seconds in _durations(config).items() if seconds > limit}
+
+
+def _all_slow_files(config: pytest.Config, slow: set[str]) -> set[str]:
+    """Files every one of whose recorded tests is slow (the durations file names them all)."""
+    files: dict[str, bool] = {}
+    for nodeid in _durations(config):
+        path = nodeid.split("::", 1)[0]
+        files[path] = files.get(path, True) and nodeid in slow
+    return {path for path, all_slow in files.items() if all_slow}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Not even imported: a module the durations file records as slow throughout (unless the
+    command line names it)."""
+    if not quick(config) or collection_path.suffix != ".py":
+        return None
+    named = {Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args}
+    if collection_path.resolve() in named:
+        return None
+    try:
+        relative = collection_path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return None
+    return True if relative in config.stash.get(_SLOW_FILES, set()) else None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     if not quick(config):
         return None
     marked = ", ".join(DESELECTED_MARKERS)
-    return f"harness: --quick: {QUICK_TIER} tier only; tests marked {marked} deselected"
+    limit = config.getoption("harness_quick_max_seconds", default=MAX_SECONDS)
+    return (
+        f"harness: --quick: {QUICK_TIER} tier only; tests marked {marked} deselected, and those "
+        f"{DURATIONS_FILE} records as slower than {limit:g} s ({len(config.stash.get(_SLOW, set()))})"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -60,6 +127,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _left_out(item: pytest.Item) -> bool:
+    if item.nodeid in item.config.stash.get(_SLOW, set()):
+        return True
     if any(item.get_closest_marker(name) for name in DESELECTED_MARKERS):
         return True
     params = getattr(getattr(item, "callspec", None), "params", {})
