@@ -154,6 +154,15 @@ def test_the_limits_come_from_the_environment() -> None:
     )
     assert limits == RuntimeLimits(memory_limit="512MB", max_result_bytes=1000)
     assert RuntimeLimits.from_env({}) == RuntimeLimits()
+    assert RuntimeLimits.from_env({"HARNESS_BIGQUERY_THREADS": "1"}).threads == 1
+
+
+def test_the_thread_cap_reaches_duckdb_and_queries_still_answer() -> None:
+    engine = _engine(threads=1)
+    threads = engine.query(PROJECT, "SELECT CAST(current_setting('threads') AS INT64) AS n").rows
+    assert threads == [{"n": 1}]
+    assert engine.query(PROJECT, "SELECT COUNT(*) AS n FROM ds.t").rows == [{"n": 2}]
+    engine.close()
 
 
 def test_a_job_past_its_deadline_is_interrupted_while_other_reads_are_answered() -> None:

@@ -61,6 +61,13 @@ def test_without_a_time_zone_the_default_is_utc(engine: BigQueryEngine) -> None:
     assert one(engine, "CURRENT_DATE()") == date(2025, 1, 1)
 
 
+def test_each_read_answers_in_its_own_zone_whatever_the_read_before_used(engine: BigQueryEngine) -> None:
+    # Reads reuse one cursor, which keeps the zone its last read set: a switch must reach it.
+    hour = "EXTRACT(HOUR FROM TIMESTAMP '2008-12-25 05:30:00+00')"
+    zones = [LA, LA, None, LA, "Europe/Paris", "UTC", "Europe/Paris", None]
+    assert [one(engine, hour, time_zone=zone) for zone in zones] == [21, 21, 5, 21, 6, 5, 6, 5]
+
+
 def test_an_unknown_time_zone_is_bigquerys_400(engine: BigQueryEngine) -> None:
     with pytest.raises(bq.InvalidTimeZone) as raised:
         one(engine, "1", time_zone="Mars/Olympus_Mons")

@@ -18,6 +18,9 @@ elements) is allocated outside DuckDB's buffer manager.
 
 ``HARNESS_BIGQUERY_MEMORY_LIMIT`` (DuckDB's syntax, e.g. ``2GB``) and
 ``HARNESS_BIGQUERY_MAX_RESULT_BYTES`` override the defaults for every engine of the process.
+``HARNESS_BIGQUERY_THREADS`` caps DuckDB's worker threads (its default: one per core): a process
+that runs many tiny statements, such as the conformance runner's workers, spends less scheduling
+them on one thread, while a large GROUP BY wants them all.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ class RuntimeLimits:
 
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    threads: int | None = None
+    """DuckDB's worker threads; None keeps DuckDB's default."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeLimits:
@@ -58,13 +63,17 @@ class RuntimeLimits:
         return cls(
             memory_limit=env.get("HARNESS_BIGQUERY_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
             max_result_bytes=int(env.get("HARNESS_BIGQUERY_MAX_RESULT_BYTES") or DEFAULT_MAX_RESULT_BYTES),
+            threads=int(env["HARNESS_BIGQUERY_THREADS"]) if env.get("HARNESS_BIGQUERY_THREADS") else None,
         )
 
     def apply(self, conn: duckdb.DuckDBPyConnection) -> None:
-        """Set DuckDB's memory limit (one per database: every cursor shares it), with no spilling."""
+        """Set DuckDB's memory limit (one per database: every cursor shares it), with no spilling,
+        and its threads when given."""
         limit = self.memory_limit.replace("'", "")
         conn.execute(f"SET memory_limit = '{limit}'")
         conn.execute("SET temp_directory = ''")
+        if self.threads is not None:
+            conn.execute(f"SET threads = {int(self.threads)}")
 
 
 def resources_exceeded(exc: duckdb.Error) -> ResourcesExceeded | None:

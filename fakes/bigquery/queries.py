@@ -64,7 +64,7 @@ from fakes.bigquery.sql import (
     parse,
     to_duckdb,
 )
-from fakes.bigquery.time_zone import local_now, session_zone
+from fakes.bigquery.time_zone import UTC, local_now, session_zone
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
 from fakes.bigquery.update_joins import check_update_join
 from harness.ports import Clock, QueryParam, QueryResult
@@ -356,11 +356,7 @@ class StatementRunner(ABC):
     ) -> QueryResult:
         """Run a translated SELECT on a read cursor, outside the engine's lock; its result is
         streamed and bounded (:func:`fakes.bigquery.limits_runtime.fetch_bounded`)."""
-        with (
-            self._readers.reader() as reader,
-            session_zone(reader, time_zone),
-            watching(deadline, reader, repeat=True),
-        ):
+        with self._readers.reader(time_zone or UTC) as reader, watching(deadline, reader, repeat=True):
             try:
                 cursor = reader.execute(duck_sql, duck_params)
                 description = cursor.description or []

@@ -67,15 +67,20 @@ def session_zone(conn: duckdb.DuckDBPyConnection, zone: str | None) -> Iterator[
     if zone is None or zone == UTC:
         yield
         return
-    target = duckdb_zone(zone)
-    try:
-        conn.execute(f"SET TimeZone = '{target.replace(chr(39), '')}'")
-    except duckdb.Error as exc:
-        raise InvalidTimeZone(zone=zone) from exc
+    set_session_zone(conn, zone)
     try:
         yield
     finally:
         conn.execute(f"SET TimeZone = '{UTC}'")
+
+
+def set_session_zone(conn: duckdb.DuckDBPyConnection, zone: str | None) -> None:
+    """Set DuckDB's session zone to a query's default zone (UTC when None)."""
+    target = UTC if zone is None or zone == UTC else duckdb_zone(zone)
+    try:
+        conn.execute(f"SET TimeZone = '{target.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise InvalidTimeZone(zone=zone or UTC) from exc
 
 
 def local_now(now: datetime, zone: str | None) -> datetime:
