@@ -87,8 +87,14 @@ def build_client(
         transport=transport,
         headers={"user-agent": USER_AGENT, **(headers or {})},
         follow_redirects=False,
-        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
+        verify=shared_tls_context(),
     )
+
+
+def shared_tls_context() -> ssl.SSLContext:
+    """The verifying TLS context of the CA source the environment names, shared by every provider
+    client and transport (:func:`_tls_context` says why)."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
 
 
 @functools.cache
