@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from harness.faults.held import HELD, REPORT, TIMEOUT_FAULT_HEADER
-from harness.providers.http import shared_tls_context
+from harness.tls import shared_tls_context
 
 
 class HeldResponseTransport(httpx.BaseTransport):
