@@ -25,6 +25,7 @@ from typing import Any, overload
 import httpx
 
 from harness.control import CONTROL_PREFIX, ROOT_KEY_HEADER
+from harness.tls import shared_tls_context
 
 DEFAULT_ROOT_KEY = "local-root-key"
 BACKEND_PORTS = ("warehouse", "kms")
@@ -127,6 +128,7 @@ class ControlClient:
             headers={ROOT_KEY_HEADER: key},
             timeout=timeout,
             transport=transport,
+            verify=shared_tls_context(),
         )
 
     def close(self) -> None:

@@ -39,11 +39,14 @@ def backends(harness_backends):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def api(backends):  # type: ignore[no-untyped-def]
+    """A TestClient of the api-service over ``backends``; the app holds nothing but the platform
+    it is lent, so one built for an earlier test is lent again (:mod:`harness.services.app_pool`)."""
     from fastapi.testclient import TestClient
 
     from harness.services.api import create_api_app
+    from harness.services.app_pool import lent_app
 
-    with TestClient(create_api_app(backends.platform)) as client:
+    with lent_app(create_api_app, backends.platform, None) as app, TestClient(app) as client:
         yield client
 
 

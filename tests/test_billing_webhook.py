@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from harness.onboarding.billing import sign
 from harness.services.api import create_api_app
+from harness.services.app_pool import lent_app
 
 SECRET = "whsec_local_harness"
 URL = "/api/v1/billing/webhook"
@@ -33,8 +34,12 @@ ROOT = {"X-CA-Root-Key": "local-root-key"}
 @pytest.fixture
 def client(backends):  # type: ignore[no-untyped-def]
     """The api app over the fake tier; server errors come back as 500 responses, not exceptions,
-    so a test can assert that no input produces a 5xx."""
-    with TestClient(create_api_app(backends.platform), raise_server_exceptions=False) as test_client:
+    so a test can assert that no input produces a 5xx. The app holds nothing but the platform it
+    is lent, so one is built for the module and lent to each test."""
+    with (
+        lent_app(create_api_app, backends.platform, None) as app,
+        TestClient(app, raise_server_exceptions=False) as test_client,
+    ):
         yield test_client
 
 

@@ -130,6 +130,29 @@ def test_anthropic_client_is_the_official_sdk_on_the_emulator(pytester: pytest.P
     pytester.runpytest(*INNER).assert_outcomes(passed=2)
 
 
+def test_the_sdk_clients_keep_their_defaults_and_verify_with_the_shared_tls_context(
+    pytester: pytest.Pytester,
+) -> None:
+    """On the emulators the SDKs' clients are built with their own default HTTP client (timeouts,
+    redirects), verifying with the harness's one TLS context: no CA bundle is loaded per test."""
+    pytester.makepyfile(
+        """
+        import anthropic
+        import openai
+
+        from harness.tls import shared_tls_context
+
+        def test_clients(openai_client, anthropic_client):
+            for sdk, client in ((openai, openai_client), (anthropic, anthropic_client)):
+                http = client._client
+                assert isinstance(http, sdk.DefaultHttpxClient)
+                assert http.timeout == sdk.DEFAULT_TIMEOUT and http.follow_redirects
+                assert http._transport._pool._ssl_context is shared_tls_context()
+        """
+    )
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
+
+
 ISOLATION_TESTS = """
 import openai
 import pytest

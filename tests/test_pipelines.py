@@ -38,6 +38,7 @@ from harness.pipelines.models import RunRequest
 from harness.ports import Provider, WarehouseError
 from harness.schema.loader import load_config
 from harness.services.api import create_api_app
+from harness.services.app_pool import lent_app
 from harness.services.pipeline import create_pipeline_app
 
 CONFIG = load_config()  # parsed once: the YAML is the expensive part of build_fake
@@ -178,8 +179,13 @@ def env(manual_clock: ManualClock, harness_tier: str) -> Iterator[Env]:
             build_backends(harness_tier, clock=manual_clock, seed=7, config=CONFIG)
         )
         bootstrap(backends.platform.warehouse, backends.platform.config)
-        api = stack.enter_context(TestClient(create_api_app(backends.platform)))
-        pipe = stack.enter_context(TestClient(create_pipeline_app(backends.platform)))
+        # The services' apps hold nothing but the platform they are lent: built once, lent per test.
+        api = stack.enter_context(
+            TestClient(stack.enter_context(lent_app(create_api_app, backends.platform, None)))
+        )
+        pipe = stack.enter_context(
+            TestClient(stack.enter_context(lent_app(create_pipeline_app, backends.platform, None)))
+        )
         yield Env(backends, api, pipe)
 
 

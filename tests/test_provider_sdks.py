@@ -16,6 +16,7 @@ compute from their generator and never from the HTTP layer.
 from __future__ import annotations
 
 import re
+import ssl
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -657,3 +658,18 @@ def test_the_emulator_tiers_own_transport_is_told_of_a_held_response_at_once(emu
     with httpx.Client(transport=HeldResponseTransport()) as client:  # no fault armed: untouched
         answer = client.get(f"{emulators.openai_url}/v1/models", headers={"authorization": f"Bearer {key}"})
     assert answer.status_code == 200 and TIMEOUT_FAULT_HEADER not in answer.headers
+
+
+def test_the_emulator_tiers_transports_verify_with_the_provider_clients_shared_tls_context() -> None:
+    """Four held-response transports are built per emulator-tier platform: each verifies with the
+    one context the provider clients share (a CA bundle is loaded once, not per transport), and
+    that context still verifies certificates and host names."""
+    from harness.providers import build_client
+
+    def tls(transport: httpx.BaseTransport) -> Any:
+        return transport._pool._ssl_context  # type: ignore[attr-defined]
+
+    first, second = HeldResponseTransport(), HeldResponseTransport()
+    with build_client() as client:
+        assert tls(first._inner) is tls(second._inner) is tls(client._transport)
+    assert tls(first._inner).verify_mode is ssl.CERT_REQUIRED and tls(first._inner).check_hostname

@@ -734,6 +734,47 @@ def test_live_scenario_items_skip_what_live_services_cannot_do(
     result.stdout.fnmatch_lines(["SKIPPED * scenario pinned pins the clock at 2025-03-10T09:00:00*"])
 
 
+def test_the_next_sessions_emulators_are_the_same_servers_with_nothing_of_the_last_session(
+    pytester: pytest.Pytester,
+) -> None:
+    """An ended session's emulators keep serving for the next session of the process (pytester's
+    runs here), reset: the same ports, none of the last session's datasets, keys, faults or time."""
+    pytester.makepyfile(
+        """
+        import json
+        from datetime import timedelta
+        from pathlib import Path
+
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import bigquery
+
+        SEEN = Path("seen.json")
+
+        def test_session(harness_emulators):
+            client = bigquery.Client(
+                project="p",
+                credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": harness_emulators.bigquery_url},
+            )
+            before = json.loads(SEEN.read_text()) if SEEN.exists() else None
+            if before is not None:
+                assert harness_emulators.ports == before["ports"]
+                assert list(client.list_datasets()) == []
+                assert harness_emulators.faults.pending() == []
+                assert harness_emulators.openai.listed_keys() == []
+                assert harness_emulators.clock.now().isoformat() == before["start"]
+                assert harness_emulators.seeder is not None
+            start = harness_emulators.clock.now().isoformat()
+            client.create_dataset("ds")
+            harness_emulators.openai.issue_key()
+            harness_emulators.clock.advance(timedelta(days=3))
+            SEEN.write_text(json.dumps({"ports": harness_emulators.ports, "start": start}))
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
 def test_harness_emulators_serve_the_real_google_client_for_the_session(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

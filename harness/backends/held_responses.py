@@ -6,11 +6,14 @@ from __future__ import annotations
 import httpx
 
 from harness.faults.held import HELD, REPORT, TIMEOUT_FAULT_HEADER
+from harness.tls import shared_tls_context
 
 
 class HeldResponseTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
-        self._inner = inner or httpx.HTTPTransport()
+        """Four are built per emulator-tier platform: the default inner transport verifies with the
+        provider clients' shared TLS context, as loading a CA bundle for each costs ~45 ms."""
+        self._inner = inner or httpx.HTTPTransport(verify=shared_tls_context())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.headers[TIMEOUT_FAULT_HEADER] = REPORT

@@ -18,10 +18,7 @@ the first blip. So every provider call goes through :func:`send_with_retries`:
 
 from __future__ import annotations
 
-import functools
 import math
-import os
-import ssl
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -34,6 +31,7 @@ import httpx
 
 from harness.clock import SystemClock
 from harness.ports import Clock, CredentialCheck, Provider, ProviderUnavailableError
+from harness.tls import shared_tls_context
 
 Sleep = Callable[[float], None]
 
@@ -87,17 +85,8 @@ def build_client(
         transport=transport,
         headers={"user-agent": USER_AGENT, **(headers or {})},
         follow_redirects=False,
-        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
+        verify=shared_tls_context(),
     )
-
-
-@functools.cache
-def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    """One TLS context per CA source (httpx's own choice: ``SSL_CERT_FILE``, ``SSL_CERT_DIR``,
-    else certifi), shared by every client: loading the CA bundle costs tens of milliseconds, and a
-    client is built for each credential check and pipeline run. An ``SSLContext`` is safe to share
-    between connections and threads."""
-    return httpx.create_ssl_context()
 
 
 def parse_retry_after(headers: httpx.Headers, now: datetime) -> float | None:

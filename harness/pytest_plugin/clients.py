@@ -19,7 +19,8 @@ provider keys, faults and request logs are gone — onto the test's ``clock`` an
 
 Nothing here is imported until a fixture is used; ``openai`` and ``anthropic`` are the user's
 dependencies, not the harness's, and a test that asks for their client without them installed fails
-saying what to install.
+saying what to install. On the emulators the SDKs' clients keep their own HTTP defaults but verify
+with the harness's shared TLS context (:mod:`harness.tls`), so no CA bundle is loaded per test.
 """
 
 from __future__ import annotations
@@ -207,8 +208,14 @@ def openai_client(
         key = _provider_key(harness_settings.openai_api_key, "OPENAI_API_KEY", "openai_client")
         client = openai.OpenAI(api_key=key, base_url=harness_settings.openai_base_url)
     else:
+        from harness.tls import shared_tls_context
+
         emulators = _emulators(request)
-        client = openai.OpenAI(api_key=emulators.openai.issue_key(), base_url=emulators.openai_url + "/v1")
+        client = openai.OpenAI(
+            api_key=emulators.openai.issue_key(),
+            base_url=emulators.openai_url + "/v1",
+            http_client=openai.DefaultHttpxClient(verify=shared_tls_context()),
+        )
     with client:
         yield client
 
@@ -225,9 +232,13 @@ def anthropic_client(
         key = _provider_key(harness_settings.anthropic_api_key, "ANTHROPIC_API_KEY", "anthropic_client")
         client = anthropic.Anthropic(api_key=key, base_url=harness_settings.anthropic_base_url)
     else:
+        from harness.tls import shared_tls_context
+
         emulators = _emulators(request)
         client = anthropic.Anthropic(
-            api_key=emulators.anthropic.issue_key(), base_url=emulators.anthropic_url
+            api_key=emulators.anthropic.issue_key(),
+            base_url=emulators.anthropic_url,
+            http_client=anthropic.DefaultHttpxClient(verify=shared_tls_context()),
         )
     with client:
         yield client

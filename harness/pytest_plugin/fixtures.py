@@ -63,12 +63,36 @@ def harness_emulators() -> Iterator[Emulators]:
     rest for your own clients, ``.openai`` / ``.anthropic`` the provider fakes' state. They run on a
     manual clock (``.clock``), which moves only when a test moves it; the client fixtures
     (:mod:`~harness.pytest_plugin.clients`) reset them onto the test's ``clock``. Their control
-    plane (``/_harness`` on every port) takes seed files too."""
-    from harness.emulators import Emulators
+    plane (``/_harness`` on every port) takes seed files too. When the session ends they keep
+    serving, for the next session of this process, which gets them reset to fresh state."""
     from harness.seeding import serve_seed_files
 
-    with serve_seed_files(Emulators(clock=ManualClock())) as emulators:
+    emulators = serve_seed_files(_session_emulators())
+    try:
         yield emulators
+    finally:
+        emulators.seeder = None
+        _KEPT_EMULATORS.append(emulators)
+
+
+# The session emulators of an ended session, still serving, for the next session of this process
+# (pytester's in-process runs, each a session of its own): starting four servers and stopping them
+# costs more than most of those runs. They are reset to what new ones would serve before reuse.
+_KEPT_EMULATORS: list[Emulators] = []
+
+
+def _session_emulators() -> Emulators:
+    """Kept emulators reset onto a new manual clock (no seed, no fault, fresh state), if they still
+    run on the settings new ones would take; else new ones."""
+    from harness.emulators import Emulators
+    from harness.services.settings import Settings
+
+    while _KEPT_EMULATORS:
+        kept = _KEPT_EMULATORS.pop()
+        if kept.running and kept.settings == Settings():
+            return kept.reset(clock=ManualClock(), seed=None)
+        kept.stop()
+    return Emulators(clock=ManualClock()).start()
 
 
 @pytest.fixture

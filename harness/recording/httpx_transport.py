@@ -11,6 +11,7 @@ import httpx
 
 from harness.recording.cassette import RecordedError, Request, Response
 from harness.recording.recorder import Recorder
+from harness.tls import shared_tls_context
 
 
 class RecordingTransport(httpx.BaseTransport):
@@ -22,7 +23,7 @@ class RecordingTransport(httpx.BaseTransport):
 
     def _transport(self) -> httpx.BaseTransport:
         if self._inner is None:
-            self._inner = httpx.HTTPTransport()
+            self._inner = httpx.HTTPTransport(verify=shared_tls_context())
         return self._inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
