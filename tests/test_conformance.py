@@ -1,8 +1,8 @@
 """The conformance ratchet: every GoogleSQL compliance case that passed on both faces of the
 BigQuery fake (the engine and the REST emulator read by google-cloud-bigquery) still passes.
 
-Every case of the files the ratchet names runs here (the in-scope ones cost about as much as the
-ratchet alone), in four shards of whole files, one worker process each, so pytest-xdist spreads
+Every case of the files the ratchet names runs here (the in-scope ones outside the ratchet add
+about a tenth), in four shards of whole files, one worker process each, so pytest-xdist spreads
 them over the cores. A ratchet case that no longer passes fails the shard; the cases that pass
 and are not in the ratchet yet are listed at the end of the run, to add with
 ``harness conformance --update-ratchet`` (README, "Conformance").
