@@ -6,11 +6,14 @@ from __future__ import annotations
 import httpx
 
 from harness.faults.held import HELD, REPORT, TIMEOUT_FAULT_HEADER
+from harness.providers.http import tls_context
 
 
 class HeldResponseTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
-        self._inner = inner or httpx.HTTPTransport()
+        # The shared context: httpx's default one loads the CA bundle again, a tenth of a second
+        # for each of the two provider clients of every emulator-tier platform.
+        self._inner = inner or httpx.HTTPTransport(verify=tls_context())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.headers[TIMEOUT_FAULT_HEADER] = REPORT

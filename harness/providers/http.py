@@ -87,8 +87,14 @@ def build_client(
         transport=transport,
         headers={"user-agent": USER_AGENT, **(headers or {})},
         follow_redirects=False,
-        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
+        verify=tls_context(),
     )
+
+
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context of the current CA source, shared: a transport built apart from
+    :func:`build_client` (a client given a transport ignores ``verify``) takes this one too."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
 
 
 @functools.cache
