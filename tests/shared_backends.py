@@ -6,9 +6,10 @@ fake tier and over half a second on the emulator tier (the tables go over HTTP) 
 the tests of a module that all start from "bootstrapped, empty" can share one set instead. The
 reset works on the engine behind the ports, in-process, in milliseconds: every meta table
 emptied (``TRUNCATE``), every other dataset dropped, every armed warehouse or KMS fault cleared,
-the provider fakes back to their seed (the same keys are issued again), the clock back where the
-module wants it. No test sees another's rows: a row of any table is gone before the next test.
-Only the fake and embedded emulator tiers have an engine to reset this way.
+the provider fakes back to their seed (the same keys are issued again). No test sees another's
+rows: a row of any table is gone before the next test. A test that moved the clock leaves its
+successor new backends instead (a manual clock never goes back). Only the fake and embedded
+emulator tiers have an engine to reset this way.
 """
 
 from __future__ import annotations
@@ -35,19 +36,21 @@ class SharedBackends:
         self._built: dict[str, TierBackends] = {}
 
     def fresh(self, tier: str) -> TierBackends:
-        """The tier's backends as a fresh build and bootstrap would leave them, at ``now``."""
+        """The tier's backends as a fresh build and bootstrap would leave them, at ``now``: reset,
+        or built again when the last test moved the clock (a manual clock never goes back, and
+        the engine, the key ring, the provider fakes and the retries all hold this one)."""
         for other in [t for t in self._built if t != tier]:
             self._built.pop(other).close()
         backends = self._built.get(tier)
-        if backends is None:
-            backends = build_backends(
-                tier, clock=ManualClock(self._now), seed=self._seed, config=self._config
-            )
-            self._built[tier] = backends
-            bootstrap(backends.platform.warehouse, backends.platform.config)
-        else:
+        if backends is not None and backends.clock.now() == self._now:
             reset(backends)
-            backends.clock.set(self._now)  # type: ignore[union-attr]
+            return backends
+        if backends is not None:
+            self._built.pop(tier).close()
+        clock = ManualClock(self._now)
+        backends = build_backends(tier, clock=clock, seed=self._seed, config=self._config)
+        self._built[tier] = backends
+        bootstrap(backends.platform.warehouse, backends.platform.config)
         return backends
 
     def close(self) -> None:
