@@ -27,26 +27,35 @@ from harness.schema.spec import BootstrapConfig
 
 
 class SharedBackends:
-    """The backends of the tier last asked for, built and bootstrapped on first use, reset on every
-    later one. Only one tier is open at a time: the fake tier's provider mocks (respx) catch every
-    httpx request of the process while they are open, the emulator tier's included."""
+    """Each tier's backends, built and bootstrapped on first use, reset on every later one. The
+    tiers of a module's tests alternate (``test_x[fake]``, ``test_x[emulator]``, ...), so every
+    tier stays open; the fake tier's provider mocks (respx), which would catch every httpx request
+    of the process, the emulator tier's included, are active only while the fake tier is in use."""
 
     def __init__(self, *, now: datetime, seed: int, config: BootstrapConfig) -> None:
         self._now, self._seed, self._config = now, seed, config
         self._built: dict[str, TierBackends] = {}
+        self._paused: set[str] = set()
+        """Fake tiers whose provider mocks are off while another tier is in use."""
 
     def fresh(self, tier: str) -> TierBackends:
         """The tier's backends as a fresh build and bootstrap would leave them, at ``now``: reset,
         or built again when the last test moved the clock (a manual clock never goes back, and
         the engine, the key ring, the provider fakes and the retries all hold this one)."""
-        for other in [t for t in self._built if t != tier]:
-            self._built.pop(other).close()
+        for other, backends in self._built.items():
+            if other != tier and other not in self._paused and isinstance(backends, FakeBackends):
+                backends.mocks.__exit__(None, None, None)
+                self._paused.add(other)
         backends = self._built.get(tier)
         if backends is not None and backends.clock.now() == self._now:
+            if tier in self._paused and isinstance(backends, FakeBackends):
+                backends.mocks.__enter__()
+                self._paused.discard(tier)
             reset(backends)
             return backends
         if backends is not None:
             self._built.pop(tier).close()
+            self._paused.discard(tier)
         clock = ManualClock(self._now)
         backends = build_backends(tier, clock=clock, seed=self._seed, config=self._config)
         self._built[tier] = backends
@@ -55,8 +64,9 @@ class SharedBackends:
 
     def close(self) -> None:
         for backends in self._built.values():
-            backends.close()
+            backends.close()  # the fake tier's mocks stop once, paused or not
         self._built.clear()
+        self._paused.clear()
 
 
 @contextmanager

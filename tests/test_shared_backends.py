@@ -60,3 +60,20 @@ def test_backends_whose_clock_moved_are_built_again(harness_tier: str) -> None:
         again = shared.fresh(harness_tier)
         assert again is not backends, "a manual clock never goes back: new backends"
         assert_fresh(again, first_key)
+
+
+def test_alternating_tiers_keep_their_backends_and_each_reaches_its_own_providers() -> None:
+    """A module's tests alternate tiers: both stay open, and the fake tier's provider mocks are
+    off while the emulator tier runs (its credential check reaches the provider emulator over
+    HTTP) and on again for the fake tier (its check reaches the mocked fake)."""
+    with shared_backends(now=NOW, seed=5, config=CONFIG) as shared:
+        fake = shared.fresh("fake")
+        fake_key = leave_things_behind(fake)
+        emulator = shared.fresh("emulator")
+        emulator_key = leave_things_behind(emulator)
+        assert shared.fresh("fake") is fake
+        assert_fresh(fake, fake_key)
+        credential = IntegrationSetup(credential=fake.openai.issue_admin_key())
+        integrations.setup(fake.platform, REQUEST.org_slug, Provider.OPENAI, credential, SYSTEM)
+        assert shared.fresh("emulator") is emulator
+        assert_fresh(emulator, emulator_key)
