@@ -33,7 +33,7 @@ def tier_of(nodeid: str) -> str:
     return "-"
 
 
-def census(paths: list[str], workers: str) -> dict[str, object]:
+def census(paths: list[str], workers: str, nodes_file: Path | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="census-") as scratch:
         counts = Path(scratch, "counts")
         counts.mkdir()
@@ -65,6 +65,8 @@ def census(paths: list[str], workers: str) -> dict[str, object]:
         nodes: dict[str, dict[str, object]] = {}
         for part in counts.glob("*.json"):
             nodes.update(json.loads(part.read_text(encoding="utf-8")))
+    if nodes_file is not None:  # to diff two runs test by test
+        nodes_file.write_text(json.dumps(nodes, indent=0, sort_keys=True), encoding="utf-8")
     tiers: dict[str, Counter[str]] = defaultdict(Counter)
     for nodeid, seen in nodes.items():
         tier = tiers[tier_of(nodeid)]
@@ -78,6 +80,7 @@ def census(paths: list[str], workers: str) -> dict[str, object]:
         "exit_code": result.returncode,
         "wall_seconds": round(seconds, 1),
         "summary": result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "",
+        "failed": sorted(nodeid for nodeid, seen in nodes.items() if seen["outcome"] == "failed"),
         "per_tier": {tier: dict(sorted(figures.items())) for tier, figures in sorted(tiers.items())},
         "totals": {
             key: sum(figures[key] for figures in tiers.values())
@@ -90,8 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("paths", nargs="*", default=["tests", "scenarios"])
     parser.add_argument("-n", "--workers", default="2")
+    parser.add_argument("--nodes", type=Path, help="also write each test's outcome and assertion count here")
     args = parser.parse_args()
-    write("suite_census", census(args.paths, args.workers))
+    write("suite_census", census(args.paths, args.workers, args.nodes))
 
 
 if __name__ == "__main__":
