@@ -29,7 +29,7 @@ MAX_SECONDS = 0.15
 """A test recorded as slower than this is left out (the file's figures come from whole runs on
 two busy cores, about twice a quiet run's)."""
 _SLOW = pytest.StashKey[set[str]]()
-_SLOW_FILES = pytest.StashKey[set[str]]()
+_SLOW_FILES = pytest.StashKey[set[Path]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,11 +58,17 @@ def quick(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     """After the options' own configure (``tryfirst``) has stored the ``--backend`` tiers."""
-    if quick(config):
-        store_tiers(config, [QUICK_TIER])
-        slow = _recorded_slow(config)
-        config.stash[_SLOW] = slow
-        config.stash[_SLOW_FILES] = _all_slow_files(config, slow)
+    if not quick(config):
+        return
+    store_tiers(config, [QUICK_TIER])
+    durations = _durations(config)
+    limit = float(config.getoption("harness_quick_max_seconds", default=MAX_SECONDS))
+    slow = {nodeid for nodeid, seconds in durations.items() if seconds > limit}
+    recorded = {nodeid.split("::", 1)[0] for nodeid in durations}
+    with_fast = {nodeid.split("::", 1)[0] for nodeid in durations if nodeid not in slow}
+    named = {Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args}
+    config.stash[_SLOW] = slow
+    config.stash[_SLOW_FILES] = {config.rootpath / path for path in recorded - with_fast} - named
 
 
 def _durations(config: pytest.Config) -> dict[str, float]:
@@ -74,33 +80,12 @@ def _durations(config: pytest.Config) -> dict[str, float]:
     return {str(k): float(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
 
 
-def _recorded_slow(config: pytest.Config) -> set[str]:
-    limit = float(config.getoption("harness_quick_max_seconds", default=MAX_SECONDS))
-    return {nodeid for nodeid, seconds in _durations(config).items() if seconds > limit}
-
-
-def _all_slow_files(config: pytest.Config, slow: set[str]) -> set[str]:
-    """Files every one of whose recorded tests is slow (the durations file names them all)."""
-    files: dict[str, bool] = {}
-    for nodeid in _durations(config):
-        path = nodeid.split("::", 1)[0]
-        files[path] = files.get(path, True) and nodeid in slow
-    return {path for path, all_slow in files.items() if all_slow}
-
-
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Not even imported: a module the durations file records as slow throughout (unless the
     command line names it)."""
     if not quick(config) or collection_path.suffix != ".py":
         return None
-    named = {Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args}
-    if collection_path.resolve() in named:
-        return None
-    try:
-        relative = collection_path.relative_to(config.rootpath).as_posix()
-    except ValueError:
-        return None
-    return True if relative in config.stash.get(_SLOW_FILES, set()) else None
+    return True if collection_path in config.stash.get(_SLOW_FILES, set()) else None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
