@@ -12,6 +12,7 @@ import pytest
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.databases import PreparedDatabases
 from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.limits_runtime import RuntimeLimits
 from harness.clock import ManualClock
 from harness.schema.spec import DatasetSpec
 
@@ -54,6 +55,17 @@ def test_an_engine_used_after_close_fails_and_reaches_no_other_engine() -> None:
         assert successor.list_datasets(PROJECT) == []
     finally:
         successor.close()
+
+
+def test_an_engine_gets_its_own_thread_setting_not_the_last_engines() -> None:
+    default = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    BigQueryEngine(clock, limits=RuntimeLimits(threads=1)).close()
+    engine = BigQueryEngine(clock, limits=RuntimeLimits())
+    try:
+        assert engine._conn.execute("SELECT current_setting('threads')").fetchone() == default
+    finally:
+        engine.close()
 
 
 def _prepare(conn: duckdb.DuckDBPyConnection) -> None:

@@ -37,7 +37,8 @@ class PreparedDatabases:
         self._prepare = prepare
         self._keep = keep
         self._free: list[duckdb.DuckDBPyConnection] = []
-        self._fingerprints: dict[int, tuple[object, ...]] = {}
+        self._prepared: tuple[object, ...] | None = None
+        """How a freshly prepared database looks (the same for every one)."""
         self._lock = threading.Lock()
 
     def take(self) -> duckdb.DuckDBPyConnection:
@@ -47,22 +48,22 @@ class PreparedDatabases:
                 return self._free.pop()
         base = duckdb.connect(":memory:")
         self._prepare(base)
-        fingerprint = base.execute(_FINGERPRINT).fetchone()
-        with self._lock:
-            self._fingerprints[id(base)] = tuple(fingerprint or ())
+        if self._prepared is None:
+            self._prepared = _fingerprint(base)
         return base
 
     def give_back(self, base: duckdb.DuckDBPyConnection) -> None:
         """Detach what an engine attached and keep ``base`` if it is as prepared; else close it."""
-        with self._lock:
-            expected = self._fingerprints.pop(id(base), None)
-            room = len(self._free) < self._keep
-        if expected is None or not room or not _restored(base, expected):
-            base.close()
-            return
-        with self._lock:
-            self._fingerprints[id(base)] = expected
-            self._free.append(base)
+        if self._prepared is not None and _restored(base, self._prepared):
+            with self._lock:
+                if len(self._free) < self._keep:
+                    self._free.append(base)
+                    return
+        base.close()
+
+
+def _fingerprint(base: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
+    return tuple(base.execute(_FINGERPRINT).fetchone() or ())
 
 
 def _restored(base: duckdb.DuckDBPyConnection, expected: tuple[object, ...]) -> bool:
@@ -72,6 +73,6 @@ def _restored(base: duckdb.DuckDBPyConnection, expected: tuple[object, ...]) -> 
         ).fetchall()
         for (name,) in attached:
             base.execute('DETACH "' + name.replace('"', '""') + '"')
-        return tuple(base.execute(_FINGERPRINT).fetchone() or ()) == expected
+        return _fingerprint(base) == expected
     except duckdb.Error:
         return False

@@ -68,12 +68,15 @@ class RuntimeLimits:
 
     def apply(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Set DuckDB's memory limit (one per database: every cursor shares it), with no spilling,
-        and its threads when given."""
+        and its threads (DuckDB's default when not given)."""
         limit = self.memory_limit.replace("'", "")
         conn.execute(f"SET memory_limit = '{limit}'")
         conn.execute("SET temp_directory = ''")
+        # Always set (or reset): a kept database (fakes.bigquery.databases) has its last engine's.
         if self.threads is not None:
             conn.execute(f"SET threads = {int(self.threads)}")
+        else:
+            conn.execute("RESET threads")
 
 
 def resources_exceeded(exc: duckdb.Error) -> ResourcesExceeded | None:
