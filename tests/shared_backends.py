@@ -85,10 +85,11 @@ def reset(backends: TierBackends) -> None:
     project = platform.warehouse.project
     engine = engine_of(backends)
     meta = platform.meta_dataset
-    for info in engine.list_datasets(project):
-        if info.dataset_id != meta:
-            engine.delete_dataset(project, info.dataset_id, delete_contents=True)
-    tables = [t.table_id for t in engine.list_tables(project, meta)] if _exists(engine, project, meta) else []
+    datasets = [info.dataset_id for info in engine.list_datasets(project)]
+    for dataset_id in datasets:
+        if dataset_id != meta:
+            engine.delete_dataset(project, dataset_id, delete_contents=True)
+    tables = [t.table_id for t in engine.list_tables(project, meta)] if meta in datasets else []
     if sorted(tables) == sorted(spec.table_id for spec in platform.config.tables):
         for table_id in tables:
             engine.truncate(project, meta, table_id)
@@ -101,10 +102,6 @@ def reset(backends: TierBackends) -> None:
     backends.anthropic.reset()
     if isinstance(backends, FakeBackends):
         backends.mocks.router.reset()  # respx's log of the provider calls
-
-
-def _exists(engine: BigQueryEngine, project: str, dataset_id: str) -> bool:
-    return any(info.dataset_id == dataset_id for info in engine.list_datasets(project))
 
 
 def engine_of(backends: TierBackends) -> BigQueryEngine:
