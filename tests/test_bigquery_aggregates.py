@@ -9,6 +9,7 @@ functions", "Query syntax" (LIMIT) and "Data types" (no nested arrays; NaN compa
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,8 +30,10 @@ WITH Precipitation AS (
 
 
 @pytest.fixture
-def wh() -> FakeWarehouse:
-    return FakeWarehouse.in_memory(ManualClock())
+def wh() -> Iterator[FakeWarehouse]:
+    warehouse = FakeWarehouse.in_memory(ManualClock())
+    yield warehouse
+    warehouse.engine.close()  # its prepared database goes back for the next test
 
 
 def value(wh: FakeWarehouse, sql: str, params: dict[str, Any] | None = None) -> Any:

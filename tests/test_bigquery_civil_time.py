@@ -10,6 +10,7 @@ SAFE_CONVERT_BYTES_TO_STRING) and "Data types" > TIME (leap seconds).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,8 +23,10 @@ from harness.schema.spec import FieldType
 
 
 @pytest.fixture
-def wh() -> FakeWarehouse:
-    return FakeWarehouse.in_memory(ManualClock())
+def wh() -> Iterator[FakeWarehouse]:
+    warehouse = FakeWarehouse.in_memory(ManualClock())
+    yield warehouse
+    warehouse.engine.close()  # its prepared database goes back for the next test
 
 
 def value(wh: FakeWarehouse, sql: str) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -992,8 +993,10 @@ ROWS = [
 
 
 @pytest.fixture
-def wh() -> FakeWarehouse:
-    return FakeWarehouse.in_memory(ManualClock())
+def wh() -> Iterator[FakeWarehouse]:
+    warehouse = FakeWarehouse.in_memory(ManualClock())
+    yield warehouse
+    warehouse.engine.close()  # its prepared database goes back for the next test
 
 
 def _same(actual: Any, expected: Any) -> bool:

@@ -3,6 +3,7 @@ functions page gives (https://cloud.google.com/bigquery/docs/reference/standard-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +14,10 @@ from harness.ports import InvalidRequestError
 
 
 @pytest.fixture
-def wh() -> FakeWarehouse:
-    return FakeWarehouse.in_memory(ManualClock())
+def wh() -> Iterator[FakeWarehouse]:
+    warehouse = FakeWarehouse.in_memory(ManualClock())
+    yield warehouse
+    warehouse.engine.close()  # its prepared database goes back for the next test
 
 
 def _value(wh: FakeWarehouse, expr: str) -> Any:

@@ -8,6 +8,7 @@ scale 38), "Conversion functions" (PARSE_NUMERIC / PARSE_BIGNUMERIC) and "Window
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,10 +24,11 @@ BIGNUMERIC_MAX = Decimal("578960446186580977117854925043439539266.34992332820282
 
 
 @pytest.fixture
-def wh() -> FakeWarehouse:
+def wh() -> Iterator[FakeWarehouse]:
     warehouse = FakeWarehouse.in_memory(ManualClock())
     warehouse.create_dataset("ds")
-    return warehouse
+    yield warehouse
+    warehouse.engine.close()
 
 
 def value(wh: FakeWarehouse, expr: str) -> Any:

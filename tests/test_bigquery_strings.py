@@ -9,6 +9,7 @@ These are the rewrites of :mod:`fakes.bigquery.function_passes`; the GoogleSQL c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -106,8 +107,10 @@ ERRORS = [
 
 
 @pytest.fixture
-def wh() -> FakeWarehouse:
-    return FakeWarehouse.in_memory(ManualClock())
+def wh() -> Iterator[FakeWarehouse]:
+    warehouse = FakeWarehouse.in_memory(ManualClock())
+    yield warehouse
+    warehouse.engine.close()  # its prepared database goes back for the next test
 
 
 def _run(wh: FakeWarehouse, sql: str) -> Any:

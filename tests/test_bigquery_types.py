@@ -3,6 +3,7 @@ functions, with the results BigQuery's documentation gives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -22,8 +23,10 @@ CHRISTMAS_LA_IN_UTC = datetime(2008, 12, 25, 23, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine() -> BigQueryEngine:
-    return BigQueryEngine(ManualClock(datetime(2025, 1, 1, 3, 0, tzinfo=UTC)))
+def engine() -> Iterator[BigQueryEngine]:
+    engine = BigQueryEngine(ManualClock(datetime(2025, 1, 1, 3, 0, tzinfo=UTC)))
+    yield engine
+    engine.close()
 
 
 def one(engine: BigQueryEngine, expression: str, time_zone: str | None = None) -> Any:

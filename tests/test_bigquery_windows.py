@@ -8,6 +8,7 @@ follows from the page's text rather than a worked example. The rewrites under te
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,8 +23,10 @@ INT64_MAX = 9223372036854775807
 
 
 @pytest.fixture
-def wh() -> FakeWarehouse:
-    return FakeWarehouse.in_memory(ManualClock())
+def wh() -> Iterator[FakeWarehouse]:
+    warehouse = FakeWarehouse.in_memory(ManualClock())
+    yield warehouse
+    warehouse.engine.close()  # its prepared database goes back for the next test
 
 
 def _rows(wh: FakeWarehouse, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -39,12 +39,15 @@ def parity_warehouse(request: pytest.FixtureRequest, harness_tier: str, harness_
     if harness_tier == "fake":
         from fakes.bigquery.warehouse import FakeWarehouse
 
-        return FakeWarehouse.in_memory(ManualClock(), project)
+        warehouse = FakeWarehouse.in_memory(ManualClock(), project)
+        yield warehouse
+        warehouse.engine.close()
+        return
     from harness.backends.bigquery import BigQueryWarehouse
 
     client = request.getfixturevalue("bigquery_client")
     request.getfixturevalue("parity_snapshot").watch(client)
-    return BigQueryWarehouse(client.project, client=client)
+    yield BigQueryWarehouse(client.project, client=client)
 
 
 @pytest.fixture
