@@ -6,11 +6,17 @@ loads it. Nothing here builds backends: the tier-aware test only asks for ``harn
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
 
+ROOT_CONFTEST = Path(__file__).resolve().parent.parent / "conftest.py"
+
 SUITE = """
+from pathlib import Path
+
 import pytest
 
 def test_plain():
@@ -80,3 +86,29 @@ def test_quick_leaves_out_what_the_durations_file_records_as_slow(pytester: pyte
     loose.assert_outcomes(passed=3)
     named = pytester.runpytest("--quick", "test_all_slow.py")
     named.assert_outcomes(errors=1)  # named on the command line, it is imported (and refuses to be)
+
+
+def test_quick_finds_fake_tier_records_and_keeps_slow_scenarios(pytester: pytest.Pytester) -> None:
+    """With one tier the tier is no parameter, so ``test_x[fake-a]`` is collected as ``test_x[a]``:
+    its record still leaves it out. A scenario item recorded slow is kept, being the flow itself."""
+    pytester.makeconftest(ROOT_CONFTEST.read_text(encoding="utf-8"))
+    pytester.path.joinpath("scenarios").mkdir()
+    pytester.path.joinpath("scenarios", "flow.yml").write_text(
+        "name: flow\ndescription: Only the bootstrap.\nsteps:\n  - bootstrap: {}\n", encoding="utf-8"
+    )
+    pytester.makepyfile(
+        test_tiers="import pytest\n\n"
+        "def test_slow(harness_tier):\n    pass\n\n"
+        "def test_fast(harness_tier):\n    pass\n\n"
+        "@pytest.mark.parametrize('p', ['a', 'b'])\ndef test_param(harness_tier, p):\n    pass\n"
+    )
+    pytester.path.joinpath(".test_durations").write_text(
+        '{"test_tiers.py::test_slow[fake]": 2.0, "test_tiers.py::test_fast[fake]": 0.01,'
+        ' "test_tiers.py::test_param[fake-a]": 2.0, "test_tiers.py::test_param[fake-b]": 0.01,'
+        ' "scenarios/flow.yml::flow[fake]": 2.0}',
+        encoding="utf-8",
+    )
+    result = pytester.runpytest("--collect-only", "-q", "--quick")
+    selected = {line for line in result.stdout.lines if "::" in line}
+    kept = {"test_tiers.py::test_fast", "test_tiers.py::test_param[b]", "scenarios/flow.yml::flow"}
+    assert selected == kept

@@ -10,7 +10,8 @@ on another tier. It also leaves out the tests the suite's durations file (pytest
 ``.test_durations``, in the root directory) records as slower than ``--quick-max-seconds``, and does
 not even import a test module all of whose recorded tests are: a run of the inner loop should
 answer in seconds, and the slow tenth of a suite is most of its time. A test the file does not
-name yet (a new one) is kept. It is a subset of the default run, never a replacement for it.
+name yet (a new one) is kept, and so is every scenario item, however slow: the flows are what the
+inner loop is for. It is a subset of the default run, never a replacement for it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.pytest_plugin.collection import ScenarioItem
 from harness.pytest_plugin.tiers import store_tiers
 
 QUICK_TIER = "fake"
@@ -64,11 +66,26 @@ def pytest_configure(config: pytest.Config) -> None:
     durations = _durations(config)
     limit = float(config.getoption("harness_quick_max_seconds", default=MAX_SECONDS))
     slow = {nodeid for nodeid, seconds in durations.items() if seconds > limit}
+    slow |= {_on_one_tier(nodeid) for nodeid in slow}
     recorded = {nodeid.split("::", 1)[0] for nodeid in durations}
     with_fast = {nodeid.split("::", 1)[0] for nodeid in durations if nodeid not in slow}
     named = {Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args}
     config.stash[_SLOW] = slow
     config.stash[_SLOW_FILES] = {config.rootpath / path for path in recorded - with_fast} - named
+
+
+def _on_one_tier(nodeid: str) -> str:
+    """The id a test recorded on the fake tier has in a ``--quick`` run: with one tier the tier is
+    not a parameter, so ``test_x[fake-GET]`` is collected as ``test_x[GET]`` and ``test_y[fake]``
+    as ``test_y``."""
+    name, bracket, params = nodeid.partition("[")
+    if not bracket:
+        return nodeid
+    parts = params.removesuffix("]").split("-")
+    if QUICK_TIER not in parts:
+        return nodeid
+    parts.remove(QUICK_TIER)
+    return f"{name}[{'-'.join(parts)}]" if parts else name
 
 
 def _durations(config: pytest.Config) -> dict[str, float]:
@@ -112,7 +129,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _left_out(item: pytest.Item) -> bool:
-    if item.nodeid in item.config.stash.get(_SLOW, set()):
+    if item.nodeid in item.config.stash.get(_SLOW, set()) and not isinstance(item, ScenarioItem):
         return True
     if any(item.get_closest_marker(name) for name in DESELECTED_MARKERS):
         return True
