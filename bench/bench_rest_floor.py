@@ -3,10 +3,11 @@
 ``client.query_and_wait("SELECT 1")`` through the real google-cloud-bigquery client, against:
 
 * ours: the emulator tier's BigQuery REST emulator (:class:`harness.emulators.Emulators`);
-* the floor: a FastAPI app that answers every ``jobs.query`` with the canned body ours gave for
-  ``SELECT 1``, served by uvicorn with the same configuration, on the same event loop thread, in
-  the same process. Nothing can answer faster through this HTTP stack and client: the difference
-  is the emulator's own work (parse, translate, run, render) and the ratio is ours / floor.
+* the floor: a FastAPI app that receives each ``jobs.query`` request and answers it with the
+  canned body ours gave for ``SELECT 1``, served by uvicorn with the same configuration, on the
+  same event loop thread, in the same process. Nothing can answer faster through this HTTP stack
+  and client: the difference is the emulator's own work (parse, translate, run, render) and the
+  ratio is ours / floor.
 
 Calls are interleaved (ours, floor, ours...), after a warm-up of each, so load on a shared machine
 falls on both alike; medians of ``--calls`` calls each.
@@ -21,7 +22,7 @@ from typing import Any
 
 import uvicorn
 from _results import summarize, write
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
@@ -35,11 +36,14 @@ QUERY = "SELECT 1"
 
 
 def canned_app(body: dict[str, Any]) -> FastAPI:
-    """Answers ``jobs.query`` with ``body`` and does nothing else."""
+    """Answers ``jobs.query`` with ``body`` once it has received the request's body, and does
+    nothing else. Receiving it is the transport's part of answering: the client sends the body
+    after the headers, and a server that answered on the headers alone would not wait for it."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post(f"{PREFIX}/projects/{{project}}/queries")
-    async def jobs_query(project: str) -> JSONResponse:
+    async def jobs_query(project: str, request: Request) -> JSONResponse:
+        await request.body()
         return JSONResponse(body)
 
     return app

@@ -11,8 +11,10 @@ import pytest
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.databases import PreparedDatabases
+from fakes.bigquery.dataset_undelete import DeletedDatasets
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.limits_runtime import RuntimeLimits
+from fakes.bigquery.table_history import history_of
 from harness.clock import ManualClock
 from harness.schema.spec import DatasetSpec
 
@@ -42,6 +44,29 @@ def test_the_next_engine_sees_nothing_of_the_one_before() -> None:
             assert engine.query(PROJECT, "SELECT sum(x) AS s FROM ds.t").rows == [{"s": 3}]
         finally:
             engine.close()
+
+
+def test_an_engine_that_kept_deleted_tables_gives_its_database_back_clean() -> None:
+    """Deleted tables and datasets are kept (undelete, snapshot decorators) in the database's own
+    catalog; closing the engine drops them, so the next engine is lent the same database, bare."""
+    engine = _engine()
+    base = engine._base
+    _fill(engine)
+    engine.query(PROJECT, "CREATE TABLE ds.u (y INT64)")
+    history_of(engine).delete(PROJECT, "ds", "u")
+    DeletedDatasets(engine).delete(PROJECT, "ds", delete_contents=True)
+    graves = engine._conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory'"
+    ).fetchone()
+    assert graves == (2,)  # ds.u for its snapshot decorators, ds.t with its dataset
+    engine.close()
+    successor = _engine()
+    try:
+        assert successor._base is base
+        assert successor._conn.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+        assert successor.list_datasets(PROJECT) == []
+    finally:
+        successor.close()
 
 
 def test_an_engine_used_after_close_fails_and_reaches_no_other_engine() -> None:

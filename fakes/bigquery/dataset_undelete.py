@@ -36,7 +36,6 @@ from harness.ports import DatasetInfo
 
 #: BigQuery's default time travel window, when the dataset sets no ``maxTimeTravelHours``.
 DEFAULT_WINDOW_HOURS = 168
-_GRAVE_SCHEMA = "memory.main"
 
 
 @dataclass
@@ -127,7 +126,7 @@ class DeletedDatasets:
                 [name.catalog, name.schema, name.table],
             ).fetchone()
             sql = str(row[0]) if row else ""
-            grave = f"{_GRAVE_SCHEMA}.{quote_ident(f'bq_deleted_{next(self._names)}')}"
+            grave = engine.grave(f"bq_deleted_{next(self._names)}")
             engine._conn.execute(f"CREATE TABLE {grave} AS SELECT * FROM {engine._storage_sql(table.ref)}")
             tables.append((copy.deepcopy(table), sql[sql.index("(") :].rstrip(";"), grave))
         routines = {k: v for k, v in engine._routines.routines.items() if k[:2] == (project, dataset_id)}

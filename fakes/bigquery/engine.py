@@ -131,6 +131,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
         self._datasets: dict[tuple[str, str], Dataset] = {}
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._stores: dict[str, MetadataStore] = {}
+        self._graves: set[str] = set()
         self._writes = Writes(self._conn, self._datasets, self._tables)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -141,12 +142,23 @@ class BigQueryEngine(ViewTables, StatementRunner):
 
     def close(self) -> None:
         with self._lock:
+            for grave in self._graves:
+                self._conn.execute(f"DROP TABLE IF EXISTS {grave}")
             self._readers.close()
             self._conn.close()
             if self.path is None:
                 _DATABASES.give_back(self._base)
             else:
                 self._base.close()
+
+    def grave(self, name: str) -> str:
+        """The qualified name of a table for rows kept outside the projects' catalogs (a deleted
+        table's or dataset's, for undelete and snapshot decorators), in the database's own
+        catalog. The engine drops it when it closes, so an in-memory database goes back to
+        :mod:`fakes.bigquery.databases` as it was prepared and is lent to the next engine."""
+        qualified = f"memory.main.{quote_ident(name)}"
+        self._graves.add(qualified)
+        return qualified
 
     def reset(self) -> None:
         """Drop every project, dataset and table (moto's ``reset()``): a clean engine for a test."""

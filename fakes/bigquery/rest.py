@@ -39,7 +39,7 @@ from fakes.bigquery.format_options import int64_timestamps_in_body, int64_timest
 from fakes.bigquery.jobs_copy import CopyJobs, TableKinds
 from fakes.bigquery.jobs_extract import Buckets, ExtractJobs
 from fakes.bigquery.models import InsertIdWindow, Job, JobStore
-from fakes.bigquery.query_wait import INSERT_WAIT_MS, run_waiting, until_ended, wait_ms
+from fakes.bigquery.query_wait import INSERT_WAIT_MS, QuickStatements, run_waiting, until_ended, wait_ms
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import (
     int_arg,
@@ -95,6 +95,7 @@ def create_app(
     jobs = JobStore(engine)
     insert_ids = InsertIdWindow(engine)
     wire = WireFaults(faults)
+    quick = QuickStatements()
     app.state.jobs = jobs
     app.state.insert_ids = insert_ids
     kinds, app.state.buckets = TableKinds(), Buckets(engine)
@@ -103,7 +104,6 @@ def create_app(
         "extract": ExtractJobs(engine, jobs, app.state.buckets).run,
         "load": UriLoads(engine, jobs, app.state.buckets).run,
     }
-    jobs_list.register(app, jobs)
 
     @app.exception_handler(WarehouseError)
     async def _warehouse_error(_: Request, exc: WarehouseError) -> JSONResponse:
@@ -124,6 +124,93 @@ def create_app(
         return JSONResponse(body, status_code=500)
 
     base = f"{PREFIX}/projects/{{project}}"
+
+    # -------------------------------------------------------------------------- jobs
+    # jobs.query and getQueryResults come first: Starlette tries routes in order, every query pays
+    # for the routes tried before its own, and no other route's pattern matches their paths.
+
+    @app.post(f"{base}/queries")
+    async def jobs_query(project: str, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        int64_ts = int64_timestamps_in_body(body.get("formatOptions"))  # refused before it runs
+        request_id = body.get("requestId")
+        job_id = f"job_{uuid.uuid5(uuid.NAMESPACE_URL, request_id).hex}" if request_id else None
+        job = jobs.find(project, job_id) if job_id is not None else None
+        configuration = {
+            "query": {
+                key: body[key]
+                for key in (
+                    "query",
+                    "useLegacySql",
+                    "parameterMode",
+                    "queryParameters",
+                    "defaultDataset",
+                    "connectionProperties",
+                    "createSession",
+                    "maximumBytesBilled",
+                    "useQueryCache",
+                )
+                if key in body
+            }
+        }
+        if body.get("labels"):
+            configuration["labels"] = body["labels"]
+        configuration["query"].setdefault("useLegacySql", False)
+        if body.get("dryRun"):
+            configuration["dryRun"] = True
+        if "jobTimeoutMs" in body:
+            configuration["jobTimeoutMs"] = body["jobTimeoutMs"]
+        statement = sql_call(str(body.get("query") or ""))
+        fault = wire.check(statement)
+        if fault is not None:
+            # Accepted, not finished: the client polls the job and is told it failed.
+            failed = jobs.fail_query(
+                project,
+                configuration,
+                job_id if job is None else None,
+                body.get("location"),
+                error_for(fault, statement),
+            )
+            return JSONResponse(render.pending_query_page(failed))
+        if job is None:
+            new_id = job_id or f"job_{uuid.uuid4().hex}"
+            job, complete = await run_waiting(
+                lambda: jobs.run_query(project, configuration, new_id, body.get("location")),
+                lambda: jobs.find(project, new_id),
+                wait_ms(body),
+                (quick, str(body.get("query") or "")),
+            )
+            if not complete:
+                return JSONResponse(render.pending_query_page(job))
+        max_results = body.get("maxResults")
+        return JSONResponse(
+            _query_page(
+                job,
+                kind="bigquery#queryResponse",
+                start=0,
+                max_results=int(max_results) if max_results is not None else None,
+                int64_timestamp=int64_ts,
+            )
+        )
+
+    @app.get(f"{base}/queries/{{job_id}}")
+    async def jobs_get_query_results(project: str, job_id: str, request: Request) -> JSONResponse:
+        job = jobs.get(project, job_id, request.query_params.get("location"))
+        await until_ended(job, wait_ms(request.query_params))
+        start = int_arg(request, "startIndex") or 0
+        if request.query_params.get("pageToken"):
+            start = token_offset(request.query_params.get("pageToken"))
+        return JSONResponse(
+            _query_page(
+                job,
+                kind="bigquery#getQueryResultsResponse",
+                start=start,
+                max_results=int_arg(request, "maxResults"),
+                int64_timestamp=int64_timestamps_in_query(request.query_params),
+            )
+        )
+
+    jobs_list.register(app, jobs)
     uploads.register(app, engine, jobs)
 
     rest_tables.register(app, engine, wire, kinds)
@@ -210,88 +297,6 @@ def create_app(
             body["pageToken"] = str(start + len(rows))
         return JSONResponse(body)
 
-    # -------------------------------------------------------------------------- jobs
-
-    @app.post(f"{base}/queries")
-    async def jobs_query(project: str, request: Request) -> JSONResponse:
-        body = await json_body(request)
-        int64_ts = int64_timestamps_in_body(body.get("formatOptions"))  # refused before it runs
-        request_id = body.get("requestId")
-        job_id = f"job_{uuid.uuid5(uuid.NAMESPACE_URL, request_id).hex}" if request_id else None
-        job = jobs.find(project, job_id) if job_id is not None else None
-        configuration = {
-            "query": {
-                key: body[key]
-                for key in (
-                    "query",
-                    "useLegacySql",
-                    "parameterMode",
-                    "queryParameters",
-                    "defaultDataset",
-                    "connectionProperties",
-                    "createSession",
-                    "maximumBytesBilled",
-                    "useQueryCache",
-                )
-                if key in body
-            }
-        }
-        if body.get("labels"):
-            configuration["labels"] = body["labels"]
-        configuration["query"].setdefault("useLegacySql", False)
-        if body.get("dryRun"):
-            configuration["dryRun"] = True
-        if "jobTimeoutMs" in body:
-            configuration["jobTimeoutMs"] = body["jobTimeoutMs"]
-        statement = sql_call(str(body.get("query") or ""))
-        fault = wire.check(statement)
-        if fault is not None:
-            # Accepted, not finished: the client polls the job and is told it failed.
-            failed = jobs.fail_query(
-                project,
-                configuration,
-                job_id if job is None else None,
-                body.get("location"),
-                error_for(fault, statement),
-            )
-            return JSONResponse(render.pending_query_page(failed))
-        if job is None:
-            new_id = job_id or f"job_{uuid.uuid4().hex}"
-            job, complete = await run_waiting(
-                lambda: jobs.run_query(project, configuration, new_id, body.get("location")),
-                lambda: jobs.find(project, new_id),
-                wait_ms(body),
-            )
-            if not complete:
-                return JSONResponse(render.pending_query_page(job))
-        max_results = body.get("maxResults")
-        return JSONResponse(
-            _query_page(
-                job,
-                kind="bigquery#queryResponse",
-                start=0,
-                max_results=int(max_results) if max_results is not None else None,
-                int64_timestamp=int64_ts,
-            )
-        )
-
-    @app.get(f"{base}/queries/{{job_id}}")
-    async def jobs_get_query_results(project: str, job_id: str, request: Request) -> JSONResponse:
-        job = jobs.get(project, job_id, request.query_params.get("location"))
-        await until_ended(job, wait_ms(request.query_params))
-        start = int_arg(request, "startIndex") or 0
-        if request.query_params.get("pageToken"):
-            start = token_offset(request.query_params.get("pageToken"))
-        return JSONResponse(
-            _query_page(
-                job,
-                kind="bigquery#getQueryResultsResponse",
-                start=start,
-                max_results=int_arg(request, "maxResults"),
-                int64_timestamp=int64_timestamps_in_query(request.query_params),
-            )
-        )
-
     @app.post(f"{base}/jobs")
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
@@ -316,6 +321,7 @@ def create_app(
             lambda: jobs.run_query(project, configuration, new_id, ref.get("location")),
             lambda: jobs.find(project, new_id),
             INSERT_WAIT_MS,
+            (quick, str(configuration["query"].get("query") or "")),
         )
         return JSONResponse(render.job_resource(job, running=job.running))
 

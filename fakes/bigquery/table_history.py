@@ -61,7 +61,7 @@ class TableHistory:
             table = engine._tables.get(key) if "$" not in table_id else None
             kept = None
             if table is not None and not table.expired(engine.clock.now()):
-                grave = f"memory.main.{quote_ident(f'bq_deleted_table_{next(self._names)}')}"
+                grave = engine.grave(f"bq_deleted_table_{next(self._names)}")
                 storage = engine._storage_sql(table.ref)
                 engine._conn.execute(f"CREATE TABLE {grave} AS SELECT * FROM {storage}")
                 hours = engine.dataset_kept(project, dataset_id).get("maxTimeTravelHours")
