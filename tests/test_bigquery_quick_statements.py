@@ -92,6 +92,27 @@ def test_a_failed_job_or_a_refused_run_forgets_the_statement() -> None:
     assert not statements.is_quick(SQL)
 
 
+def test_nothing_is_quick_while_another_job_runs() -> None:
+    """A statement on the event loop would wait for the engine a running job holds, and the loop
+    could not answer that job's cancel meanwhile."""
+    statements = QuickStatements(0.002, timer=SteppingTimer(0.001))
+    statements.timed(SQL, _job)()
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> Job:
+        started.set()
+        release.wait(timeout=30)
+        return _job()
+
+    other = threading.Thread(target=statements.timed("SELECT slow", slow))
+    other.start()
+    assert started.wait(timeout=30)
+    assert not statements.is_quick(SQL)
+    release.set()
+    other.join(timeout=30)
+    assert statements.is_quick(SQL)
+
+
 def test_the_memory_keeps_the_most_recently_run_statements() -> None:
     statements = QuickStatements(0.002, memory=2, timer=SteppingTimer(0.001))
     for sql in ("SELECT 1", "SELECT 2", "SELECT 3"):

@@ -61,7 +61,9 @@ class QuickStatements:
     of ``timer`` (real time: this is about
     the emulator's own cost, not the clock the tests drive). A statement never run is not quick,
     nor one whose last job failed, so a slow query runs beside the event loop; one that was quick
-    and grew slow is measured again on its next run and goes back to a worker thread."""
+    and grew slow is measured again on its next run and goes back to a worker thread. Nothing is
+    quick while another job runs: a statement on the loop could wait for the engine that job holds,
+    and the loop could not answer anyone meanwhile, not even the job's cancel."""
 
     def __init__(
         self,
@@ -74,12 +76,14 @@ class QuickStatements:
         self._memory = memory
         self._timer = timer
         self._last: OrderedDict[str, float] = OrderedDict()
+        self._running = 0
         self._lock = threading.Lock()
 
     def is_quick(self, sql: str) -> bool:
         with self._lock:
             last = self._last.get(sql)
-        return last is not None and last < self._threshold
+            idle = self._running == 0
+        return idle and last is not None and last < self._threshold
 
     def timed(self, sql: str, run: Callable[[], Job]) -> Callable[[], Job]:
         """``run``, remembering how long it took when its job succeeded. A failed job says
@@ -87,6 +91,8 @@ class QuickStatements:
         early), so the statement is forgotten and its next run goes to a worker thread."""
 
         def measured() -> Job:
+            with self._lock:
+                self._running += 1
             started = self._timer()
             job = None
             try:
@@ -94,6 +100,7 @@ class QuickStatements:
                 return job
             finally:
                 with self._lock:
+                    self._running -= 1
                     self._last.pop(sql, None)
                     if job is not None and job.error is None:
                         self._last[sql] = self._timer() - started
