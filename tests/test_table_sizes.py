@@ -323,34 +323,40 @@ SAMPLE: dict[str, object] = {
 }
 
 
-def measures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The storages measured from now on (each a scan)."""
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The scans the size records run from now on: ``rows`` (a new record: rows, the streaming
+    buffer and the columns asked for) or ``columns`` (more columns' bytes for a kept record)."""
     seen: list[str] = []
-    real = table_sizes.measure
+    for kind, name in (("rows", "measure"), ("columns", "measure_columns")):
+        real = getattr(table_sizes, name)
 
-    def counting(conn, storage, schema):  # type: ignore[no-untyped-def]
-        seen.append(storage)
-        return real(conn, storage, schema)
+        def counting(*args, _kind=kind, _real=real):  # type: ignore[no-untyped-def]
+            seen.append(_kind)
+            return _real(*args)
 
-    monkeypatch.setattr(table_sizes, "measure", counting)
+        monkeypatch.setattr(table_sizes, name, counting)
     return seen
 
 
-def test_reads_share_one_measurement_until_a_write(sized, monkeypatch: pytest.MonkeyPatch) -> None:
-    """tables.get, numBytes, a query's and a dry run's totalBytesProcessed: one scan between
-    writes, and a write makes the next read scan again."""
+def test_reads_share_the_measurements_until_a_write(sized, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tables.get (rows), then numBytes (every column): two scans, and no more for the queries,
+    dry runs and tables.get after them; a write makes the next reads scan again."""
     engine, _ = sized
-    seen = measures(monkeypatch)
+    seen = scans(monkeypatch)
     engine.get_table(P, DS, "u")
+    assert seen == ["rows"]
     engine.num_bytes(P, DS, "u")
+    assert seen == ["rows", "columns"]
     name_bytes = (len("first") + 2) + (len("second") + 2)  # a STRING is its length + 2
     assert engine.query(P, f"SELECT name FROM {DS}.u").total_bytes_processed == name_bytes
     engine.dry_run(P, f"SELECT * FROM {DS}.u")
-    assert len(seen) == 1
+    engine.get_table(P, DS, "u")
+    assert seen == ["rows", "columns"]
     engine.insert_rows(P, DS, "u", [SAMPLE])
+    assert engine.query(P, f"SELECT name FROM {DS}.u").total_bytes_processed == name_bytes + len("first") + 2
     assert engine.get_table(P, DS, "u").num_rows == 3
     engine.num_bytes(P, DS, "u")
-    assert len(seen) == 2
+    assert seen == ["rows", "columns", "rows", "columns"]
     assert_sizes_fresh(engine, "u")
 
 
@@ -361,7 +367,7 @@ def test_the_streaming_buffer_follows_the_clock_without_a_scan(
     engine.insert_rows(P, DS, "u", [SAMPLE], streaming=True)
     clock.advance(timedelta(minutes=10))
     engine.insert_rows(P, DS, "u", [SAMPLE, SAMPLE], streaming=True)
-    seen = measures(monkeypatch)
+    seen = scans(monkeypatch)
     buffer = engine.get_table(P, DS, "u").streaming_buffer
     assert buffer is not None
     assert (buffer.estimated_rows, buffer.oldest_entry_time) == (3, START)
@@ -373,7 +379,7 @@ def test_the_streaming_buffer_follows_the_clock_without_a_scan(
     clock.set(START + timedelta(minutes=40))  # the last two rows' horizon: out of the buffer
     assert engine.get_table(P, DS, "u").streaming_buffer is None
     assert_sizes_fresh(engine, "u")
-    assert len(seen) == 1
+    assert seen == ["rows", "columns"]  # the columns: assert_sizes_fresh's numBytes
 
 
 def test_partition_expiry_on_the_clock(sized) -> None:

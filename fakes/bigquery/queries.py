@@ -382,6 +382,7 @@ class StatementRunner(ABC):
             and target.buffer_until is not None
             and target.buffer_until > now
         )
+        affected: int | None = None  # None: it failed, maybe part-way, and counts as a write
         try:
             if statement.kind is StatementKind.UPDATE:
                 check_update_join(self._conn, duck_sql, duck_params)
@@ -393,7 +394,8 @@ class StatementRunner(ABC):
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
         finally:
-            self._sizes.changed(target.ref)  # whatever came of it, the next read measures again
+            if affected != 0:  # a statement that affected no row wrote nothing
+                self._sizes.changed(target.ref)
         if affected and ingestion_time.applies(target.spec):  # a hidden column: sizes unchanged
             self._conn.execute(ingestion_time.stamp_sql(self._storage_sql(target.ref), INGEST_COL), [now])
         if affected:
@@ -445,7 +447,7 @@ class StatementRunner(ABC):
         for table in tables:
             if (table.ref.project, table.ref.dataset, table.ref.table) not in self._tables or table.view:
                 continue
-            total += self._sizes.of(table).bytes_processed(star, referenced_names)
+            total += self._sizes.bytes_processed(table, star, referenced_names)
         return total
 
 

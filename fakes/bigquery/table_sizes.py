@@ -18,7 +18,7 @@ and :meth:`TableSize.buffered` works out from the clock at each read which are s
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,18 +46,20 @@ FIXED_BYTES: dict[FieldType, int] = {
 
 @dataclass(frozen=True)
 class TableSize:
-    """A table's size as one scan found it, for the schema it was measured with."""
+    """A table's size as scans of it found it since its last write, for the schema it was
+    measured with. The bytes of a column are measured the first time a read needs them (most
+    reads need a few columns, ``tables.get`` none), then kept in ``variable_bytes`` with the rest."""
 
     schema: tuple[FieldSpec, ...]
     rows: int
-    variable_bytes: Mapping[str, int]
-    """Per column of a variable size (by name): the sum over its non-NULL values of length + 2."""
     horizons: tuple[tuple[datetime, int], ...]
     """(until, rows): how many streamed rows leave the streaming buffer at ``until`` (UTC)."""
+    variable_bytes: dict[str, int]
+    """Per column of a variable size measured so far (by name): the sum over its non-NULL values
+    of length + 2."""
 
-    def bytes_processed(self, star: bool, names: set[str]) -> int:
-        """BigQuery's bytes of the columns read: all of them (``star``) or those named (lower case)."""
-        columns = [f for f in self.schema if star or f.name.lower() in names]
+    def bytes_processed(self, columns: Sequence[FieldSpec]) -> int:
+        """BigQuery's bytes of ``columns`` (each measured already)."""
         fixed = sum(FIXED_BYTES[f.type] for f in columns if _fixed(f))
         return self.rows * fixed + sum(self.variable_bytes[f.name] for f in columns if not _fixed(f))
 
@@ -80,17 +82,31 @@ class TableSizes:
         self._storage_sql = storage_sql
         self._records: dict[TableRef, tuple[Table, TableSize]] = {}
 
-    def of(self, table: Table) -> TableSize:
-        """``table``'s size now: the kept record when it was measured for this very table object
-        and schema (a re-created table, or one restored by a rollback, is another object), else a
-        new measurement, kept."""
+    def of(self, table: Table, columns: Sequence[FieldSpec] = ()) -> TableSize:
+        """``table``'s size now, with the bytes of ``columns`` measured: the kept record when it
+        was measured for this very table object and schema (a re-created table, or one restored by
+        a rollback, is another object), else a new one, kept. No write ran since the record was
+        made (a write drops it), so a column measured into it now agrees with the rest."""
         with self._lock:
             kept = self._records.get(table.ref)
-            if kept is not None and kept[0] is table and kept[1].schema == table.spec.schema:
-                return kept[1]
-            size = measure(self._conn, self._storage_sql(table.ref), table.spec.schema)
-            self._records[table.ref] = (table, size)
+            size = kept[1] if kept is not None and kept[0] is table else None
+            if size is not None and size.schema != table.spec.schema:
+                size = None
+            storage = self._storage_sql(table.ref)
+            if size is None:
+                size = measure(self._conn, storage, table.spec.schema, _variable(columns))
+                self._records[table.ref] = (table, size)
+                return size
+            missing = [f for f in _variable(columns) if f.name not in size.variable_bytes]
+            if missing:
+                size.variable_bytes.update(measure_columns(self._conn, storage, missing))
             return size
+
+    def bytes_processed(self, table: Table, star: bool, names: set[str]) -> int:
+        """``totalBytesProcessed`` of ``table``'s columns read: all (``star``) or those named
+        (lower case)."""
+        columns = [f for f in table.spec.schema if star or f.name.lower() in names]
+        return self.of(table, columns).bytes_processed(columns) if columns else 0
 
     def changed(self, ref: TableRef) -> None:
         """A write changed (or may have changed) ``ref``'s storage: measure it again when read."""
@@ -103,19 +119,41 @@ class TableSizes:
             self._records.clear()
 
 
-def measure(conn: duckdb.DuckDBPyConnection, storage: str, schema: tuple[FieldSpec, ...]) -> TableSize:
-    """One scan of ``storage``, grouped by streaming horizon: rows, bytes per variable-size column."""
-    variable = [f for f in schema if not _fixed(f)]
+def measure(
+    conn: duckdb.DuckDBPyConnection,
+    storage: str,
+    schema: tuple[FieldSpec, ...],
+    columns: Sequence[FieldSpec] = (),
+) -> TableSize:
+    """One scan of ``storage``, grouped by streaming horizon: the rows, and the bytes of the
+    variable-size ``columns``."""
     stream = quote_ident(STREAM_COL)
-    sums = "".join(f", coalesce(sum({_byte_length(f)} + 2), 0)" for f in variable)
+    sums = "".join(f", {_bytes_sql(f)}" for f in columns)
     groups = conn.execute(f"SELECT {stream}, count(*){sums} FROM {storage} GROUP BY {stream}").fetchall()
-    totals = [sum(int(group[i]) for group in groups) for i in range(1, 2 + len(variable))]
+    totals = [sum(int(group[i]) for group in groups) for i in range(1, 2 + len(columns))]
     return TableSize(
         schema=schema,
         rows=totals[0],
-        variable_bytes={f.name: total for f, total in zip(variable, totals[1:], strict=True)},
         horizons=tuple(sorted((as_utc(g[0]), int(g[1])) for g in groups if g[0] is not None)),
+        variable_bytes={f.name: total for f, total in zip(columns, totals[1:], strict=True)},
     )
+
+
+def measure_columns(
+    conn: duckdb.DuckDBPyConnection, storage: str, columns: Sequence[FieldSpec]
+) -> dict[str, int]:
+    """One scan of ``storage``: the bytes of the variable-size ``columns``."""
+    found = conn.execute(f"SELECT {', '.join(_bytes_sql(f) for f in columns)} FROM {storage}").fetchone()
+    assert found is not None
+    return {f.name: int(total) for f, total in zip(columns, found, strict=True)}
+
+
+def _variable(columns: Sequence[FieldSpec]) -> list[FieldSpec]:
+    return [f for f in columns if not _fixed(f)]
+
+
+def _bytes_sql(spec: FieldSpec) -> str:
+    return f"coalesce(sum({_byte_length(spec)} + 2), 0)"
 
 
 def _fixed(spec: FieldSpec) -> bool:
