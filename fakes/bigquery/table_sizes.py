@@ -1,5 +1,5 @@
 """Per-table size records: the row count, BigQuery's bytes per column and the streaming-buffer
-horizons of a table, measured by one scan and kept until a write changes the table.
+horizons of a table, measured by a scan and kept until a write changes the table.
 
 ``totalBytesProcessed`` (every query job), ``numRows`` and the streaming buffer (every
 ``tables.get``) and ``numBytes`` all need a table's size, and measuring it is a scan of the table.
