@@ -9,7 +9,7 @@ restored from a copy taken before it, so a failed write leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -25,9 +25,17 @@ class Writes:
     are dataclasses mutated in place, so the copy taken at the start is one level deep.
     """
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, *states: dict[Any, Any]) -> None:
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        *states: dict[Any, Any],
+        on_rollback: Callable[[], None] = lambda: None,
+    ) -> None:
+        """``on_rollback`` forgets what was learnt of the storage inside a transaction that rolled
+        back (the engine's table sizes, :mod:`fakes.bigquery.table_sizes`)."""
         self._conn = conn
         self._states = states
+        self._on_rollback = on_rollback
         self._depth = 0
 
     @contextmanager
@@ -50,6 +58,7 @@ class Writes:
             for state, copy in zip(self._states, saved, strict=True):
                 state.clear()
                 state.update(copy)
+            self._on_rollback()
             raise
         else:
             self._conn.execute("COMMIT")

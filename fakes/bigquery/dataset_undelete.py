@@ -90,6 +90,7 @@ class DeletedDatasets:
                 storage = engine._storage_sql(table.ref)
                 engine._conn.execute(f"CREATE TABLE {storage}{columns}")
                 engine._conn.execute(f"INSERT INTO {storage} SELECT * FROM {grave}")
+                engine._sizes.changed(table.ref)
                 engine._tables[(table.ref.project, table.ref.dataset, table.ref.table)] = table
                 engine._save_table(table)
             for table, _, _ in version.tables:  # views last: they may read the other tables

@@ -78,8 +78,8 @@ from fakes.bigquery.sql import (
     TableRef,
 )
 from fakes.bigquery.storage_columns import to_columns
+from fakes.bigquery.table_sizes import TableSizes
 from fakes.bigquery.types import (
-    as_utc,
     duck_type,
     quote_ident,
     row_from_storage,
@@ -132,7 +132,8 @@ class BigQueryEngine(ViewTables, StatementRunner):
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._stores: dict[str, MetadataStore] = {}
         self._graves: set[str] = set()
-        self._writes = Writes(self._conn, self._datasets, self._tables)
+        self._sizes = TableSizes(self._conn, self._lock, self._storage_sql)
+        self._writes = Writes(self._conn, self._datasets, self._tables, on_rollback=self._sizes.forget_all)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             for file in sorted(self.path.glob("*.duckdb")):
@@ -279,7 +280,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
                 if store := self._stores.get(project):
                     store.forget_dataset(dataset_id)
                 for key in tables:
-                    del self._tables[key]
+                    self._sizes.changed(self._tables.pop(key).ref)
                 del self._datasets[(project, dataset_id)]
             self._routines.drop_dataset(project, dataset_id)
 
@@ -342,6 +343,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
             )
             with self._atomic():
                 self._conn.execute(f"CREATE TABLE {self._storage_sql(ref)} ({', '.join(columns)})")
+                self._sizes.changed(ref)
                 self._create_view(table)
                 self._tables[(project, dataset_id, spec.table_id)] = table
                 self._save_table(table)
@@ -396,6 +398,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
                         f"ALTER TABLE {self._storage_sql(table.ref)} ALTER COLUMN "
                         f"{quote_ident(column.name)} DROP NOT NULL"
                     )
+                self._sizes.changed(table.ref)
                 new = candidate
             elif spec is not None:
                 raise_first(rules.validate_table(new))
@@ -433,6 +436,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
                 where, params = self._partition_rows(table, table_id)
                 with self._atomic():
                     self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)}{where}", params)
+                    self._sizes.changed(table.ref)
                     table.modified = self.clock.now()
                     self._save_table(table)
                 return
@@ -449,6 +453,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
             self._conn.execute(f"DROP VIEW IF EXISTS {self._view_sql(table.ref)}")
             self._conn.execute(f"DROP VIEW IF EXISTS {self._view_sql(ingestion_time.pseudo_ref(table.ref))}")
             self._conn.execute(f"DROP TABLE {self._storage_sql(table.ref)}")
+            self._sizes.changed(table.ref)
             if store := self._stores.get(table.ref.project):
                 store.forget_table(table.ref.dataset, table.ref.table)
 
@@ -473,6 +478,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
         with self._lock:
             table = self._table(project, dataset_id, table_id)
             self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)}")
+            self._sizes.changed(table.ref)
             table.buffer_until = None
             table.modified = self.clock.now()
             self._save_table(table)
@@ -489,24 +495,21 @@ class BigQueryEngine(ViewTables, StatementRunner):
         return table
 
     def _info(self, table: Table) -> TableInfo:
+        """The table's resource: rows and the streaming buffer from its kept size
+        (:mod:`fakes.bigquery.table_sizes`), the buffer as of the injected clock's now."""
         self._expire_partitions(table)
-        storage = self._storage_sql(table.ref)
-        now = self.clock.now()
-        count, buffered, oldest = self._conn.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {quote_ident(STREAM_COL)} > ?), "
-            f"min({quote_ident(STREAM_COL)}) FILTER (WHERE {quote_ident(STREAM_COL)} > ?) FROM {storage}",
-            [now, now],
-        ).fetchone()
+        size = self._sizes.of(table)
+        buffered, oldest = size.buffered(self.clock.now())
         buffer = None
-        if buffered:
+        if oldest is not None:
             buffer = StreamingBufferInfo(
-                estimated_rows=buffered, oldest_entry_time=as_utc(oldest) - STREAMING_BUFFER_TTL
+                estimated_rows=buffered, oldest_entry_time=oldest - STREAMING_BUFFER_TTL
             )
         return TableInfo(
             project=table.ref.project,
             dataset_id=table.ref.dataset,
             spec=table.spec,
-            num_rows=count,
+            num_rows=size.rows,
             created=table.created,
             modified=table.modified,
             streaming_buffer=buffer,
@@ -603,6 +606,8 @@ class BigQueryEngine(ViewTables, StatementRunner):
             self._conn.execute(sql, values)
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
+        finally:
+            self._sizes.changed(table.ref)
 
     def list_rows(
         self,
@@ -641,7 +646,10 @@ class BigQueryEngine(ViewTables, StatementRunner):
             self._expire_partitions(src)
             columns = ", ".join(quote_ident(f.name) for f in src.spec.schema)
             sql = f"INSERT INTO {self._storage_sql(dest.ref)} ({columns}) SELECT {columns} FROM "
-            count = self._conn.execute(sql + self._storage_sql(src.ref)).fetchone()[0]
+            try:
+                count = self._conn.execute(sql + self._storage_sql(src.ref)).fetchone()[0]
+            finally:
+                self._sizes.changed(dest.ref)
             dest.modified = self.clock.now()
             self._save_table(dest)
             return int(count)
@@ -672,7 +680,9 @@ class BigQueryEngine(ViewTables, StatementRunner):
         expired = expired_rows_filter(table.spec, self.clock.now(), ingest_column=INGEST_COL)
         if expired is not None:
             condition, params = expired
-            self._conn.execute(f"DELETE FROM {self._storage_sql(table.ref)} WHERE {condition}", params)
+            sql = f"DELETE FROM {self._storage_sql(table.ref)} WHERE {condition}"
+            if self._conn.execute(sql, params).fetchone()[0]:
+                self._sizes.changed(table.ref)
 
 
 # ------------------------------------------------------------------------------------ helpers

@@ -64,24 +64,12 @@ from fakes.bigquery.sql import (
     parse,
     to_duckdb,
 )
+from fakes.bigquery.table_sizes import TableSizes
 from fakes.bigquery.time_zone import UTC, local_now, session_zone
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
 from fakes.bigquery.update_joins import check_update_join
 from harness.ports import Clock, QueryParam, QueryResult
-from harness.schema.spec import FieldSpec, FieldType
-
-_FIXED_BYTES: dict[FieldType, int] = {
-    FieldType.INTEGER: 8,
-    FieldType.FLOAT: 8,
-    FieldType.NUMERIC: 16,
-    FieldType.BIGNUMERIC: 32,
-    FieldType.BOOLEAN: 1,
-    FieldType.DATE: 8,
-    FieldType.DATETIME: 8,
-    FieldType.TIME: 8,
-    FieldType.TIMESTAMP: 8,
-    FieldType.INTERVAL: 16,
-}
+from harness.schema.spec import FieldSpec
 
 
 class StatementRunner(ABC):
@@ -94,6 +82,7 @@ class StatementRunner(ABC):
     _tables: dict[tuple[str, str, str], Table]
     _routines: RoutineCatalog
     _writes: Writes
+    _sizes: TableSizes
     _readers: ReaderPool
     _limits: RuntimeLimits
     _deadlines: Deadlines
@@ -393,6 +382,7 @@ class StatementRunner(ABC):
             and target.buffer_until is not None
             and target.buffer_until > now
         )
+        affected: int | None = None  # None: it failed, maybe part-way, and counts as a write
         try:
             if statement.kind is StatementKind.UPDATE:
                 check_update_join(self._conn, duck_sql, duck_params)
@@ -403,7 +393,10 @@ class StatementRunner(ABC):
                 affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
-        if affected and ingestion_time.applies(target.spec):
+        finally:
+            if affected != 0:  # a statement that affected no row wrote nothing
+                self._sizes.changed(target.ref)
+        if affected and ingestion_time.applies(target.spec):  # a hidden column: sizes unchanged
             self._conn.execute(ingestion_time.stamp_sql(self._storage_sql(target.ref), INGEST_COL), [now])
         if affected:
             target.modified = now
@@ -448,22 +441,13 @@ class StatementRunner(ABC):
             return self._bytes_processed([table], True, set())
 
     def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
+        """The tables' kept sizes (:mod:`fakes.bigquery.table_sizes`); a dropped table or a view
+        counts nothing."""
         total = 0
         for table in tables:
             if (table.ref.project, table.ref.dataset, table.ref.table) not in self._tables or table.view:
                 continue
-            columns = [f for f in table.spec.schema if star or f.name.lower() in referenced_names]
-            if not columns:
-                continue
-            fixed = [f for f in columns if f.type in _FIXED_BYTES and not f.is_repeated]
-            variable = [f for f in columns if f not in fixed]
-            expressions = ["count(*)"] + [f"coalesce(sum({_byte_length(f)} + 2), 0)" for f in variable]
-            with self._lock:
-                counts = self._conn.execute(
-                    f"SELECT {', '.join(expressions)} FROM {self._storage_sql(table.ref)}"
-                ).fetchone()
-            rows = int(counts[0])
-            total += rows * sum(_FIXED_BYTES[f.type] for f in fixed) + sum(int(v) for v in counts[1:])
+            total += self._sizes.bytes_processed(table, star, referenced_names)
         return total
 
 
@@ -504,13 +488,6 @@ def _columns_read(statement: ParsedStatement) -> tuple[bool, set[str]]:
 
     tree = statement.tree
     return any(True for _ in tree.find_all(exp.Star)), {col.name.lower() for col in tree.find_all(exp.Column)}
-
-
-def _byte_length(spec: FieldSpec) -> str:
-    column = quote_ident(spec.name)
-    if spec.type is FieldType.BYTES and not spec.is_repeated:
-        return f"octet_length({column})"
-    return f"strlen(CAST({column} AS VARCHAR))"
 
 
 def _with_insert_columns(statement: ParsedStatement, columns: tuple[str, ...]) -> ParsedStatement:

@@ -131,6 +131,7 @@ class TableHistory:
             engine._conn.execute(
                 f"INSERT INTO {engine._storage_sql(target)} ({columns}) SELECT {columns} FROM {version.grave}"
             )
+            engine._sizes.changed(target)
             return target
 
     def _version(self, key: tuple[str, str, str], at: datetime, now: datetime) -> _Deleted | None:
