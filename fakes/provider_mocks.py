@@ -25,6 +25,7 @@ import functools
 import inspect
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -55,14 +56,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class _Mount:
-    """One provider app behind one base URL."""
+    """One provider app behind one base URL. The app is built, and its client (a blocking portal:
+    a thread with an event loop) opened, on the first request that reaches it: a run that never
+    calls a provider pays for neither."""
 
     name: str
     base_url: httpx.URL
     state: ProviderState
-    app: FastAPI
+    build: Callable[[], FastAPI]
     request_id_header: str
     client: TestClient | None = None
+    _app: FastAPI | None = None
+
+    @property
+    def app(self) -> FastAPI:
+        if self._app is None:
+            self._app = self.build()
+        return self._app
 
     def app_url(self, url: httpx.URL) -> str:
         """The URL as the app sees it: a base-URL path prefix (``https://proxy/openai``) is removed."""
@@ -104,14 +114,14 @@ class ProviderMocks:
                 "openai",
                 httpx.URL(openai_base_url),
                 self.openai,
-                create_openai_app(self.openai),
+                functools.partial(create_openai_app, self.openai),
                 "x-request-id",
             ),
             _Mount(
                 "anthropic",
                 httpx.URL(anthropic_base_url),
                 self.anthropic,
-                create_anthropic_app(self.anthropic),
+                functools.partial(create_anthropic_app, self.anthropic),
                 "request-id",
             ),
         ]
@@ -124,6 +134,7 @@ class ProviderMocks:
         for host in pass_through_hosts:
             self.router.route(host=host).pass_through()
         self._stack: ExitStack | None = None
+        self._opening = threading.Lock()
 
     # ------------------------------------------------------------------ activation
 
@@ -132,9 +143,6 @@ class ProviderMocks:
             raise RuntimeError("ProviderMocks is already active")
         stack = ExitStack()
         try:
-            for mount in self._mounts:
-                client = TestClient(mount.app, base_url=str(mount.base_url), raise_server_exceptions=True)
-                mount.client = stack.enter_context(client)
             stack.enter_context(self.router)
             stack.enter_context(
                 mock.patch.object(httpx2.HTTPTransport, "handle_request", self._httpx2_sync())
@@ -185,10 +193,19 @@ class ProviderMocks:
 
     # ------------------------------------------------------------------ dispatch (httpx)
 
+    def _client(self, mount: _Mount) -> TestClient:
+        """The mount's client, opened on its first request and closed with the mocks."""
+        with self._opening:
+            if mount.client is None:
+                if self._stack is None:  # pragma: no cover - the router only runs while active
+                    raise RuntimeError("ProviderMocks is not active")
+                client = TestClient(mount.app, base_url=str(mount.base_url), raise_server_exceptions=True)
+                mount.client = self._stack.enter_context(client)
+            return mount.client
+
     def _dispatch(self, mount: _Mount, request: httpx.Request) -> httpx.Response:
         """respx side effect: run the app for this request, enact a recorded delay as a timeout."""
-        if mount.client is None:  # pragma: no cover - the router only runs while active
-            raise RuntimeError("ProviderMocks is not active")
+        client = self._client(mount)
         request.read()
         inner = httpx2.Request(
             request.method,
@@ -196,7 +213,7 @@ class ProviderMocks:
             headers=request.headers.multi_items(),
             content=request.content,
         )
-        response = mount.client.send(inner)
+        response = client.send(inner)
         body = response.read()
         entry = mount.state.find_request(response.headers.get(mount.request_id_header))
         delay = entry.delay if entry is not None else 0.0
