@@ -9,7 +9,8 @@
 How: one strict :class:`respx.MockRouter` (an unmatched host raises ``AllMockedAssertionError``, as
 respx does by default) with one route per provider base URL. Each route's side effect runs the
 provider's FastAPI app synchronously through Starlette's ``TestClient`` (one blocking portal per
-app, opened on enter). respx intercepts ``httpx``; the official ``openai``/``anthropic`` SDKs now
+app, opened on its first request; one portal call per request: :mod:`harness.asgi_client`).
+respx intercepts ``httpx``; the official ``openai``/``anthropic`` SDKs now
 ship on ``httpx2``, which respx does not see, so while active we also patch
 ``httpx2.HTTPTransport`` (and its async twin) to send through the *same* router — one set of
 routes, one call log, the same strictness for both stacks.
@@ -44,6 +45,7 @@ from fakes.anthropic import create_app as create_anthropic_app
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
 from fakes.providers.base import ProviderState
+from harness.asgi_client import AsgiClient
 
 OPENAI_BASE_URL = "https://api.openai.com"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -199,7 +201,7 @@ class ProviderMocks:
             if mount.client is None:
                 if self._stack is None:  # pragma: no cover - the router only runs while active
                     raise RuntimeError("ProviderMocks is not active")
-                client = TestClient(mount.app, base_url=str(mount.base_url), raise_server_exceptions=True)
+                client = AsgiClient(mount.app, base_url=str(mount.base_url), raise_server_exceptions=True)
                 mount.client = self._stack.enter_context(client)
             return mount.client
 
