@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from sqlglot import exp
 
 from fakes.bigquery import queries
-from fakes.bigquery.sql import StorageName, TableRef, parse, to_duckdb
-from fakes.bigquery.statement_shapes import shape_of
+from fakes.bigquery.sql import ParsedStatement, StorageName, TableRef, parse, to_duckdb
+from fakes.bigquery.statement_shapes import guessed_shape, parsed_shape, reparsed, shape_of
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.schema.spec import FieldSpec, FieldType, TableSpec
 
@@ -114,3 +115,54 @@ def test_tables_of_one_name_with_other_collations_do_not_share_a_translation(
         found[org] = warehouse.query(sql).rows[0]["n"]
     assert found == {"coll_ci": 1, "coll_binary": 2}
     assert len(translations) == 2
+
+
+def _described(statement: ParsedStatement) -> tuple[object, ...]:
+    metas = [dict(node.meta) for node in statement.tree.find_all(exp.Table)]
+    return (
+        statement.kind,
+        statement.tree.sql(dialect="bigquery"),
+        repr(statement.tree),
+        metas,
+        statement.sql,
+        statement.tables,
+        statement.target,
+        statement.target_alias,
+        statement.params,
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT provider, SUM(n) AS n FROM `{p}.{d}.usage` WHERE provider = @p GROUP BY provider",
+        "UPDATE `{p}.{d}.usage` AS u SET n = n + 1 WHERE provider = @p",
+        "INSERT INTO `{p}.{d}.usage` (provider, n) SELECT provider, n FROM `{p}.organizations.usage`",
+        "SELECT a.n FROM `{p}`.`{d}`.`usage` AS a JOIN `{p}.{d}.other` AS b ON a.provider = b.provider",
+    ],
+)
+def test_a_statement_parsed_from_its_shape_is_the_statement_parsed(template: str) -> None:
+    first = parse(template.format(p=P, d="org_one_local"), default_project=P)
+    shape = parsed_shape(first)
+    assert shape is not None
+    text = template.format(p=P, d="org_two_local")
+    guess = guessed_shape(text, ["org_two_local", "organizations", "unrelated"])
+    assert guess is not None and guess.sql == shape.sql
+    assert _described(reparsed(first, shape, guess, text)) == _described(parse(text, default_project=P))
+
+
+def test_an_unquoted_dataset_is_parsed_per_text() -> None:
+    assert parsed_shape(parse("SELECT n FROM org_one.usage", default_project=P)) is None
+
+
+def test_a_guess_unlike_any_parsed_shape_parses_the_text(
+    warehouse: FakeWarehouse, translations: list[str]
+) -> None:
+    """A dataset id the engine knows, also in a literal: the guess names the literal too, matches
+    no parsed shape, and the text is parsed as it is."""
+    for org in ("guess_a", "guess_b"):
+        warehouse.create_dataset(org)
+        warehouse.create_table(org, USAGE)
+        warehouse.insert_rows(org, "usage", [{"provider": "guess_a", "n": 1}])
+        rows = warehouse.query(f"SELECT n FROM `{P}.{org}.usage` WHERE provider = 'guess_a'").rows
+        assert rows == [{"n": 1}]

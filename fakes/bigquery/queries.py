@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -33,6 +33,7 @@ from fakes.bigquery import (
     routines,
     script_syntax,
     scripts,
+    statement_shapes,
 )
 from fakes.bigquery import params as param_types
 from fakes.bigquery.atomic import Writes
@@ -66,7 +67,7 @@ from fakes.bigquery.sql import (
     parse,
     to_duckdb,
 )
-from fakes.bigquery.statement_shapes import shape_of
+from fakes.bigquery.statement_shapes import Shape, shape_of
 from fakes.bigquery.time_zone import UTC, local_now, session_zone
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
 from fakes.bigquery.update_joins import check_update_join
@@ -167,7 +168,7 @@ class StatementRunner(ABC):
                 sql = information_schema.expand(
                     cast(information_schema.Source, self), project, sql, default_dataset, params
                 )
-                statement = _parse_cached(sql, project, default_dataset)
+                statement = _parse_cached(sql, project, default_dataset, self._datasets)
                 if statement.kind.is_ddl:
                     with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
                         return ddl.run(cast(ddl.DdlTarget, self), project, statement)
@@ -211,7 +212,7 @@ class StatementRunner(ABC):
             sql = information_schema.expand(
                 cast(information_schema.Source, self), project, sql, default_dataset, params
             )
-            statement = _parse_cached(sql, project, default_dataset)
+            statement = _parse_cached(sql, project, default_dataset, self._datasets)
             if statement.kind.is_ddl:
                 return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
             referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
@@ -505,6 +506,7 @@ class StatementRunner(ABC):
 _CACHE_LOCK = threading.Lock()
 _PARSED: LRUCache[tuple[str, str, str | None], ParsedStatement] = LRUCache(maxsize=4096)
 _TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
+_PARSED_SHAPES: LRUCache[tuple[str, str, str | None], tuple[Shape, ParsedStatement]] = LRUCache(maxsize=1024)
 
 
 _SCHEMAS: LRUCache[tuple[Any, ...], tuple[list[tuple[FieldSpec, ...]], tuple[FieldSpec, ...]]] = LRUCache(
@@ -534,18 +536,35 @@ def clear_statement_caches() -> None:
     served process's reset to fresh state (``harness serve``'s control plane) empties them too."""
     with _CACHE_LOCK:
         _PARSED.clear()
+        _PARSED_SHAPES.clear()
         _TRANSLATIONS.clear()
         _SCHEMAS.clear()
 
 
-def _parse_cached(sql: str, project: str, default_dataset: str | None) -> ParsedStatement:
+def _parse_cached(
+    sql: str, project: str, default_dataset: str | None, known: Iterable[tuple[str, str]] = ()
+) -> ParsedStatement:
+    """Parsed once per text, or once per shape over the datasets the engine knows (``known``:
+    (project, dataset) keys; :mod:`fakes.bigquery.statement_shapes`)."""
     key = (sql, project, default_dataset)
     with _CACHE_LOCK:
         statement = _PARSED.get(key)
+    if statement is not None:
+        return statement
+    guess = statement_shapes.guessed_shape(sql, (dataset for _, dataset in known))
+    if guess is not None:
+        with _CACHE_LOCK:
+            template = _PARSED_SHAPES.get((guess.sql, project, default_dataset))
+        if template is not None:
+            statement = statement_shapes.reparsed(template[1], template[0], guess, sql)
     if statement is None:
         statement = parse(sql, default_project=project, default_dataset=default_dataset)
-        with _CACHE_LOCK:
-            _PARSED[key] = statement
+        shape = statement_shapes.parsed_shape(statement) if guess is not None else None
+        if shape is not None:
+            with _CACHE_LOCK:
+                _PARSED_SHAPES[(shape.sql, project, default_dataset)] = (shape, statement)
+    with _CACHE_LOCK:
+        _PARSED[key] = statement
     return statement
 
 

@@ -1,4 +1,4 @@
-"""One translation for statements that differ only in the datasets they name.
+"""One parse and one translation for statements that differ only in the datasets they name.
 
 The translation cache (:mod:`fakes.bigquery.queries`) is keyed by SQL text. A statement that names
 a per-org dataset (```p.e2e_1a2b_local.llm_usage_daily```) is new text for every org, so every run
@@ -13,20 +13,27 @@ column, table or project name, nor inside another dataset's id), and a translati
 template only when it holds each dataset's storage name exactly as often and the id nowhere else.
 Anything else keeps its exact text as its only key. Markers hold a NUL, which no text they are
 matched against may contain.
+
+Parsing is shared the same way, but a text not parsed yet has no table references to go by: its
+shape is guessed from the dataset ids the engine knows, and the guess counts only when it is the
+shape of a statement parsed before whose generalised datasets are all written between backquotes
+(the texts then differ only in dataset ids inside backquoted paths, which parse alike): that
+statement, moved to the text's datasets, is the text's parse.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
-from fakes.bigquery.sql import ParsedStatement, Translation
+from fakes.bigquery.sql import ParsedStatement, TableRef, Translation
 
 _MARK = "\x00{}\x00"
+_ID = re.compile(r"[A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,53 @@ class Shape:
         """The translation of this statement from the template of its shape."""
         names = {_MARK.format(index): storage[dataset] for index, dataset in enumerate(self.datasets)}
         return Translation(_substitute(template.sql, names), template.placeholders)
+
+
+def parsed_shape(statement: ParsedStatement) -> Shape | None:
+    """The statement's shape when its parse can serve other texts of that shape: every dataset it
+    generalises is written between backquotes (so any dataset id in its place reads the same)."""
+    shape = shape_of(statement)
+    if shape is None or not all(_ID.fullmatch(dataset) for dataset in shape.datasets):
+        return None
+    for node in statement.tree.find_all(exp.Table):
+        ref = node.meta.get("bq_ref")
+        if ref is not None and ref.dataset in shape.datasets and not node.args["db"].args.get("quoted"):
+            return None
+    return shape
+
+
+def guessed_shape(sql: str, datasets: Iterable[str]) -> Shape | None:
+    """The shape ``sql`` has if the ``datasets`` (ids the engine knows) it holds are where its
+    table paths name them: only a match with a :func:`parsed_shape` proves it."""
+    present = sorted({d for d in datasets if d in sql and _ID.fullmatch(d)})
+    if not present or "\x00" in sql:
+        return None
+    markers = {dataset: _MARK.format(index) for index, dataset in enumerate(present)}
+    return Shape(_substitute(sql, markers), tuple(present), ())
+
+
+def reparsed(template: ParsedStatement, shape: Shape, guess: Shape, sql: str) -> ParsedStatement:
+    """``sql``, whose :func:`guessed_shape` is ``shape`` (the :func:`parsed_shape` of ``template``),
+    as :func:`fakes.bigquery.sql.parse` would give it: ``template`` over ``guess``'s datasets."""
+    moved = dict(zip(shape.datasets, guess.datasets, strict=True))
+
+    def move(ref: TableRef) -> TableRef:
+        return replace(ref, dataset=moved.get(ref.dataset, ref.dataset))
+
+    tree = template.tree.copy()
+    for node in tree.find_all(exp.Table):
+        ref = node.meta.get("bq_ref")
+        if ref is not None and ref.dataset in moved:
+            node.meta["bq_ref"] = move(ref)
+            node.set("db", exp.to_identifier(moved[ref.dataset], quoted=True))
+    return replace(
+        template,
+        tree=tree,
+        sql=sql,
+        tables=[move(ref) for ref in template.tables],
+        target=move(template.target) if template.target is not None else None,
+        params=set(template.params),
+    )
 
 
 def shape_of(statement: ParsedStatement) -> Shape | None:
