@@ -10,6 +10,8 @@ How: one strict :class:`respx.MockRouter` (an unmatched host raises ``AllMockedA
 respx does by default) with one route per provider base URL. Each route's side effect runs the
 provider's FastAPI app synchronously through Starlette's ``TestClient`` (one blocking portal per
 app, opened on its first request; one portal call per request: :mod:`harness.asgi_client`).
+The apps are built once per process and lent to one mount at a time, each serving the state of
+the mount it is lent to.
 respx intercepts ``httpx``; the official ``openai``/``anthropic`` SDKs now
 ship on ``httpx2``, which respx does not see, so while active we also patch
 ``httpx2.HTTPTransport`` (and its async twin) to send through the *same* router — one set of
@@ -27,8 +29,8 @@ import inspect
 import math
 import re
 import threading
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from unittest import mock
@@ -56,25 +58,54 @@ _DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "content-length", "tr
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _StateSlot:
+    """The state a kept provider app serves: the state of the mount that borrowed the app. The
+    apps read their state only while answering, through this slot."""
+
+    def __init__(self) -> None:
+        self.target: ProviderState | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.target is None:  # pragma: no cover - an app is only reached while lent
+            raise RuntimeError("this provider app is not lent to any mocks")
+        return getattr(self.target, name)
+
+
+_KEPT_LOCK = threading.Lock()
+_KEPT: dict[Callable[[Any], FastAPI], list[tuple[FastAPI, _StateSlot]]] = {}
+"""Provider apps built once and lent to one mount at a time (building one, its routes and their
+dependency graphs, costs more than the run that uses it), by factory."""
+
+
+@contextmanager
+def _lent_app(factory: Callable[[Any], FastAPI], state: ProviderState) -> Iterator[FastAPI]:
+    """``factory``'s app serving ``state``: a kept one, or a new one; kept again afterwards."""
+    with _KEPT_LOCK:
+        kept = _KEPT.setdefault(factory, [])
+        app, slot = kept.pop() if kept else (None, _StateSlot())
+    if app is None:
+        app = factory(slot)
+    slot.target = state
+    try:
+        yield app
+    finally:
+        slot.target = None
+        with _KEPT_LOCK:
+            _KEPT[factory].append((app, slot))
+
+
 @dataclass
 class _Mount:
-    """One provider app behind one base URL. The app is built, and its client (a blocking portal:
-    a thread with an event loop) opened, on the first request that reaches it: a run that never
-    calls a provider pays for neither."""
+    """One provider app behind one base URL. The app is lent (:func:`_lent_app`), and its client
+    (a blocking portal: a thread with an event loop) opened, on the first request that reaches
+    it: a run that never calls a provider pays for neither."""
 
     name: str
     base_url: httpx.URL
     state: ProviderState
-    build: Callable[[], FastAPI]
+    factory: Callable[[Any], FastAPI]
     request_id_header: str
     client: TestClient | None = None
-    _app: FastAPI | None = None
-
-    @property
-    def app(self) -> FastAPI:
-        if self._app is None:
-            self._app = self.build()
-        return self._app
 
     def app_url(self, url: httpx.URL) -> str:
         """The URL as the app sees it: a base-URL path prefix (``https://proxy/openai``) is removed."""
@@ -116,14 +147,14 @@ class ProviderMocks:
                 "openai",
                 httpx.URL(openai_base_url),
                 self.openai,
-                functools.partial(create_openai_app, self.openai),
+                create_openai_app,
                 "x-request-id",
             ),
             _Mount(
                 "anthropic",
                 httpx.URL(anthropic_base_url),
                 self.anthropic,
-                functools.partial(create_anthropic_app, self.anthropic),
+                create_anthropic_app,
                 "request-id",
             ),
         ]
@@ -201,7 +232,8 @@ class ProviderMocks:
             if mount.client is None:
                 if self._stack is None:  # pragma: no cover - the router only runs while active
                     raise RuntimeError("ProviderMocks is not active")
-                client = AsgiClient(mount.app, base_url=str(mount.base_url), raise_server_exceptions=True)
+                app = self._stack.enter_context(_lent_app(mount.factory, mount.state))
+                client = AsgiClient(app, base_url=str(mount.base_url), raise_server_exceptions=True)
                 mount.client = self._stack.enter_context(client)
             return mount.client
 
