@@ -9,7 +9,10 @@
 How: one strict :class:`respx.MockRouter` (an unmatched host raises ``AllMockedAssertionError``, as
 respx does by default) with one route per provider base URL. Each route's side effect runs the
 provider's FastAPI app synchronously through Starlette's ``TestClient`` (one blocking portal per
-app, opened on enter). respx intercepts ``httpx``; the official ``openai``/``anthropic`` SDKs now
+app, opened on its first request; one portal call per request: :mod:`harness.asgi_client`).
+The apps are built once per process and lent to one mount at a time, each serving the state of
+the mount it is lent to.
+respx intercepts ``httpx``; the official ``openai``/``anthropic`` SDKs now
 ship on ``httpx2``, which respx does not see, so while active we also patch
 ``httpx2.HTTPTransport`` (and its async twin) to send through the *same* router — one set of
 routes, one call log, the same strictness for both stacks.
@@ -25,8 +28,9 @@ import functools
 import inspect
 import math
 import re
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from unittest import mock
@@ -43,6 +47,7 @@ from fakes.anthropic import create_app as create_anthropic_app
 from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
 from fakes.providers.base import ProviderState
+from harness.asgi_client import AsgiClient
 
 OPENAI_BASE_URL = "https://api.openai.com"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -53,14 +58,52 @@ _DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "content-length", "tr
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _StateSlot:
+    """The state a kept provider app serves: the state of the mount that borrowed the app. The
+    apps read their state only while answering, through this slot."""
+
+    def __init__(self) -> None:
+        self.target: ProviderState | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.target is None:  # pragma: no cover - an app is only reached while lent
+            raise RuntimeError("this provider app is not lent to any mocks")
+        return getattr(self.target, name)
+
+
+_KEPT_LOCK = threading.Lock()
+_KEPT: dict[Callable[[Any], FastAPI], list[tuple[FastAPI, _StateSlot]]] = {}
+"""Provider apps built once and lent to one mount at a time (building one, its routes and their
+dependency graphs, costs more than the run that uses it), by factory."""
+
+
+@contextmanager
+def _lent_app(factory: Callable[[Any], FastAPI], state: ProviderState) -> Iterator[FastAPI]:
+    """``factory``'s app serving ``state``: a kept one, or a new one; kept again afterwards."""
+    with _KEPT_LOCK:
+        kept = _KEPT.setdefault(factory, [])
+        app, slot = kept.pop() if kept else (None, _StateSlot())
+    if app is None:
+        app = factory(slot)
+    slot.target = state
+    try:
+        yield app
+    finally:
+        slot.target = None
+        with _KEPT_LOCK:
+            _KEPT[factory].append((app, slot))
+
+
 @dataclass
 class _Mount:
-    """One provider app behind one base URL."""
+    """One provider app behind one base URL. The app is lent (:func:`_lent_app`), and its client
+    (a blocking portal: a thread with an event loop) opened, on the first request that reaches
+    it: a run that never calls a provider pays for neither."""
 
     name: str
     base_url: httpx.URL
     state: ProviderState
-    app: FastAPI
+    factory: Callable[[Any], FastAPI]
     request_id_header: str
     client: TestClient | None = None
 
@@ -104,14 +147,14 @@ class ProviderMocks:
                 "openai",
                 httpx.URL(openai_base_url),
                 self.openai,
-                create_openai_app(self.openai),
+                create_openai_app,
                 "x-request-id",
             ),
             _Mount(
                 "anthropic",
                 httpx.URL(anthropic_base_url),
                 self.anthropic,
-                create_anthropic_app(self.anthropic),
+                create_anthropic_app,
                 "request-id",
             ),
         ]
@@ -124,6 +167,7 @@ class ProviderMocks:
         for host in pass_through_hosts:
             self.router.route(host=host).pass_through()
         self._stack: ExitStack | None = None
+        self._opening = threading.Lock()
 
     # ------------------------------------------------------------------ activation
 
@@ -132,9 +176,6 @@ class ProviderMocks:
             raise RuntimeError("ProviderMocks is already active")
         stack = ExitStack()
         try:
-            for mount in self._mounts:
-                client = TestClient(mount.app, base_url=str(mount.base_url), raise_server_exceptions=True)
-                mount.client = stack.enter_context(client)
             stack.enter_context(self.router)
             stack.enter_context(
                 mock.patch.object(httpx2.HTTPTransport, "handle_request", self._httpx2_sync())
@@ -185,10 +226,20 @@ class ProviderMocks:
 
     # ------------------------------------------------------------------ dispatch (httpx)
 
+    def _client(self, mount: _Mount) -> TestClient:
+        """The mount's client, opened on its first request and closed with the mocks."""
+        with self._opening:
+            if mount.client is None:
+                if self._stack is None:  # pragma: no cover - the router only runs while active
+                    raise RuntimeError("ProviderMocks is not active")
+                app = self._stack.enter_context(_lent_app(mount.factory, mount.state))
+                client = AsgiClient(app, base_url=str(mount.base_url), raise_server_exceptions=True)
+                mount.client = self._stack.enter_context(client)
+            return mount.client
+
     def _dispatch(self, mount: _Mount, request: httpx.Request) -> httpx.Response:
         """respx side effect: run the app for this request, enact a recorded delay as a timeout."""
-        if mount.client is None:  # pragma: no cover - the router only runs while active
-            raise RuntimeError("ProviderMocks is not active")
+        client = self._client(mount)
         request.read()
         inner = httpx2.Request(
             request.method,
@@ -196,7 +247,7 @@ class ProviderMocks:
             headers=request.headers.multi_items(),
             content=request.content,
         )
-        response = mount.client.send(inner)
+        response = client.send(inner)
         body = response.read()
         entry = mount.state.find_request(response.headers.get(mount.request_id_header))
         delay = entry.delay if entry is not None else 0.0

@@ -482,6 +482,22 @@ class TestMount:
                 httpx.get("https://api.openai.com/v1/models", headers=bearer(key))
         assert state.requests[0].path == "/v1/models"
 
+    def test_mocks_in_turn_each_serve_their_own_state(self) -> None:
+        """The provider apps are kept from one mocks to the next; each serves the state of the
+        mocks it is lent to."""
+        first, second = OpenAIState(seed=1), OpenAIState(seed=2)
+        key_one, key_two = first.issue_key(), second.issue_key()
+        url = "https://api.openai.com/v1/models"
+        for state, mine, other in (
+            (first, key_one, key_two),
+            (second, key_two, key_one),
+            (first, key_one, key_two),
+        ):
+            with ProviderMocks(state):
+                assert httpx.get(url, headers=bearer(mine)).status_code == 200
+                assert httpx.get(url, headers=bearer(other)).status_code == 401
+        assert [len(first.requests), len(second.requests)] == [4, 2]
+
     def test_not_reentrant_and_inactive_after_exit(self) -> None:
         mocks = ProviderMocks()
         with mocks, pytest.raises(RuntimeError):

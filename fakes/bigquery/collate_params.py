@@ -25,7 +25,7 @@ def bind_order_by_collations(
     longer among its parameters unless used elsewhere), and the values bound (for the
     translation cache key). A parameter that is missing, NULL or not a
     STRING is left for the collation fixes to refuse."""
-    if not any(_is_parameter_collation(c) for c in statement.tree.find_all(exp.Collate)):
+    if not has_parameter_collations(statement.tree):
         return statement, ()
     tree = statement.tree.copy()
     bound, names = [], set()
@@ -41,6 +41,11 @@ def bind_order_by_collations(
     still_used = {p.name for p in tree.find_all(exp.Parameter)}
     params_left = {p for p in statement.params if p not in names or p in still_used}
     return replace(statement, tree=tree, params=params_left), tuple(bound)
+
+
+def has_parameter_collations(tree: exp.Expression) -> bool:
+    """Whether any ``ORDER BY ... COLLATE @p`` is in the tree (only then is there anything to bind)."""
+    return any(_is_parameter_collation(c) for c in tree.find_all(exp.Collate))
 
 
 def _is_parameter_collation(collate: exp.Collate) -> bool:

@@ -56,14 +56,18 @@ def stamp_sql(storage: str, ingest_column: str) -> str:
     return f"UPDATE {storage} SET {column} = CAST(? AS TIMESTAMPTZ) WHERE {column} IS NULL"
 
 
+def names_pseudo_columns(tree: exp.Expression) -> bool:
+    """Whether the statement names a pseudo-column anywhere (only then can :func:`rewrite` change it)."""
+    names = {name.lower() for name in PSEUDO_COLUMNS}
+    return any(col.name.lower() in names for col in tree.find_all(exp.Column))
+
+
 def rewrite(statement: ParsedStatement, ingested: Callable[[TableRef], bool]) -> ParsedStatement:
     """Point a statement that names a pseudo-column at the pseudo-column views of the
     ingestion-time tables it reads. Other statements are returned unchanged."""
-    tree = statement.tree
-    names = {name.lower() for name in PSEUDO_COLUMNS}
-    if not any(col.name.lower() in names for col in tree.find_all(exp.Column)):
+    if not names_pseudo_columns(statement.tree):
         return statement
-    tree = tree.copy()
+    tree = statement.tree.copy()
     target = statement.target
     readers: dict[int, tuple[exp.Select, set[str]]] = {}
     changed = False

@@ -1,6 +1,7 @@
 """Running one BigQuery statement on the engine's storage: SELECT, DML and the DDL the fake accepts.
 
-A statement is parsed and translated once per text (process-wide caches), its tables resolved,
+A statement is parsed once per text and translated once per text or shape (process-wide caches:
+the same statement over another org's dataset shares its translation), its tables resolved,
 BigQuery's query rules applied (``requirePartitionFilter``, the streaming buffer for UPDATE,
 DELETE and MERGE, partition expiry before reading) and DuckDB's errors turned into BigQuery's.
 ``totalBytesProcessed`` is estimated with BigQuery's per-type sizes.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -32,11 +33,12 @@ from fakes.bigquery import (
     routines,
     script_syntax,
     scripts,
+    statement_shapes,
 )
 from fakes.bigquery import params as param_types
 from fakes.bigquery.atomic import Writes
 from fakes.bigquery.catalog import INGEST_COL, STREAM_COL, Dataset, Table
-from fakes.bigquery.collate_params import bind_order_by_collations
+from fakes.bigquery.collate_params import bind_order_by_collations, has_parameter_collations
 from fakes.bigquery.deadlines import Cancellation, Deadlines, StatementDeadline, job_deadline, watching
 from fakes.bigquery.exceptions import (
     QueryDatasetNotFound,
@@ -61,9 +63,11 @@ from fakes.bigquery.sql import (
     TableRef,
     Translation,
     bind,
+    fact,
     parse,
     to_duckdb,
 )
+from fakes.bigquery.statement_shapes import Shape, shape_of
 from fakes.bigquery.table_sizes import TableSizes
 from fakes.bigquery.time_zone import UTC, local_now, session_zone
 from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
@@ -153,7 +157,7 @@ class StatementRunner(ABC):
                 sql = information_schema.expand(
                     cast(information_schema.Source, self), project, sql, default_dataset, params
                 )
-                statement = _parse_cached(sql, project, default_dataset)
+                statement = _parse_cached(sql, project, default_dataset, self._datasets)
                 if statement.kind.is_ddl:
                     with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
                         return ddl.run(cast(ddl.DdlTarget, self), project, statement)
@@ -197,7 +201,7 @@ class StatementRunner(ABC):
             sql = information_schema.expand(
                 cast(information_schema.Source, self), project, sql, default_dataset, params
             )
-            statement = _parse_cached(sql, project, default_dataset)
+            statement = _parse_cached(sql, project, default_dataset, self._datasets)
             if statement.kind.is_ddl:
                 return QueryResult(rows=[], statement_type=statement.kind.value, bytes_processed=0)
             referenced, target, translation, duck_params = self._prepare(statement, params, time_zone)
@@ -226,15 +230,20 @@ class StatementRunner(ABC):
         partition-filter check, the translation and the DuckDB parameters."""
         referenced = [self._resolve(ref) for ref in statement.tables]
         target = self._resolve(statement.target) if statement.target else None
-        for table in referenced + ([target] if target else []):
+        scanned = referenced + ([target] if target else [])
+        for table in scanned:
             self._expire_partitions(table)
-        check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
-        range_partitioning.check_filters(statement, self._range_filter_required)
+        if any(table.spec.require_partition_filter for table in scanned):  # else neither check finds any
+            check_partition_filters(statement, lambda ref: self._resolve(ref).spec)
+            range_partitioning.check_filters(statement, self._range_filter_required)
         self._refresh_views(referenced, target)
-        statement = ingestion_time.rewrite(
-            statement, lambda ref: ingestion_time.applies(self._resolve(ref).spec)
-        )
-        statement, collations = bind_order_by_collations(statement, params)
+        if fact(statement, "pseudo_columns", ingestion_time.names_pseudo_columns):
+            statement = ingestion_time.rewrite(
+                statement, lambda ref: ingestion_time.applies(self._resolve(ref).spec)
+            )
+        collations: tuple[str, ...] = ()
+        if fact(statement, "parameter_collations", has_parameter_collations):
+            statement, collations = bind_order_by_collations(statement, params)
         translation = self._translate(statement, target, referenced, params, collations)
         now = local_now(self.clock.now(), time_zone)
         bound = bind(statement, translation, params, now)
@@ -256,12 +265,14 @@ class StatementRunner(ABC):
         target's current columns; the column types of the tables read and of the target (the
         BIGNUMERIC / RANGE rewrites), the BIGNUMERIC parameters; for a set operation whose
         translation depends on its inputs' columns, the schemas of the tables read and the
-        parameters' types; the values of ``ORDER BY ... COLLATE @p`` parameters."""
+        parameters' types; the values of ``ORDER BY ... COLLATE @p`` parameters. A text not seen
+        before is looked up by its shape (:mod:`fakes.bigquery.statement_shapes`), which also keys
+        the collated columns of the tables read (part of their storage names)."""
         columns = None
         if statement.kind is StatementKind.INSERT and target is not None and not statement.insert_columns:
             columns = target.spec.column_names
         schemas = None
-        if needs_columns(statement.tree):  # the inputs' columns come from the tables and parameters
+        if fact(statement, "needs_columns", needs_columns):  # the inputs' columns: tables and parameters
             kinds = sorted(
                 (n, v.type if isinstance(v, QueryParam) else type(v).__name__) for n, v in params.items()
             )
@@ -270,11 +281,28 @@ class StatementRunner(ABC):
         read = [self._resolve(ref).spec.schema for ref in statement.tables]
         target_types = coltypes.column_types([target.spec.schema] if target is not None else [])
         types = coltypes.column_types([*read, *([target.spec.schema] if target is not None else [])])
-        key = (statement.sql, statement.default_project, statement.default_dataset, columns, schemas)
-        key += (*types.items(), None, *target_types.items(), None, *sorted(bignumeric_params))
-        key += (None, *collations)
+        depends = (statement.default_project, statement.default_dataset, columns, schemas)
+        depends += (*types.items(), None, *target_types.items(), None, *sorted(bignumeric_params))
+        depends += (None, *collations)
+        key = (statement.sql, *depends)
         with _CACHE_LOCK:
             translation = _TRANSLATIONS.get(key)
+        if translation is not None:
+            return translation
+        # Not this text: perhaps its shape, the same statement over other datasets (a new org's).
+        shape = shape_of(statement)
+        shape_key: tuple[Any, ...] = ()
+        storage: dict[str, str] = {}
+        if shape is not None:
+            refs = [*statement.tables, *([statement.target] if statement.target else [])]
+            names = {ref: self._storage_name(ref, write=False) for ref in refs}
+            storage = {ref.dataset: name.schema for ref, name in names.items()}
+            collated = tuple((ref.project, ref.table, names[ref].collated) for ref in statement.tables)
+            shape_key = ("shape", shape.sql, *depends, None, *collated)
+            with _CACHE_LOCK:
+                template = _TRANSLATIONS.get(shape_key)
+            if template is not None:
+                translation = shape.instantiate(template, storage)
         if translation is None:
             source = _with_insert_columns(statement, columns) if columns else statement
             tokens = (
@@ -292,8 +320,11 @@ class StatementRunner(ABC):
                 coltypes.COLUMN_TYPES.reset(tokens[0])
                 coltypes.TARGET_TYPES.reset(tokens[1])
                 coltypes.BIGNUMERIC_PARAMS.reset(tokens[2])
-            with _CACHE_LOCK:
-                _TRANSLATIONS[key] = translation
+            if shape is not None and (template := shape.template(translation, storage)) is not None:
+                with _CACHE_LOCK:
+                    _TRANSLATIONS[shape_key] = template
+        with _CACHE_LOCK:
+            _TRANSLATIONS[key] = translation
         return translation
 
     def _describe(
@@ -355,7 +386,7 @@ class StatementRunner(ABC):
                 raw = fetch_bounded(cursor, self._limits.max_result_bytes)
             except duckdb.Error as exc:
                 raise map_duckdb_error(exc) from exc
-        schema = unique_names(result_schema(description, [t.spec.schema for t in referenced]))
+        schema = _result_schema(description, [t.spec.schema for t in referenced])
         rows = [row_from_storage(schema, values) for values in raw]
         # Checked on DuckDB's values, where a JSON null in an ARRAY<JSON> is still 'null', not NULL.
         check_no_null_elements(
@@ -459,6 +490,28 @@ class StatementRunner(ABC):
 _CACHE_LOCK = threading.Lock()
 _PARSED: LRUCache[tuple[str, str, str | None], ParsedStatement] = LRUCache(maxsize=4096)
 _TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
+_PARSED_SHAPES: LRUCache[tuple[str, str, str | None], tuple[Shape, ParsedStatement]] = LRUCache(maxsize=1024)
+
+
+_SCHEMAS: LRUCache[tuple[Any, ...], tuple[list[tuple[FieldSpec, ...]], tuple[FieldSpec, ...]]] = LRUCache(
+    maxsize=1024
+)
+
+
+def _result_schema(description: list[Any], schemas: list[tuple[FieldSpec, ...]]) -> tuple[FieldSpec, ...]:
+    """A SELECT's result schema (:func:`result_schema`, :func:`unique_names`), worked out once per
+    result shape and set of table schemas: keyed by DuckDB's column names and types and by the
+    schemas' identity (a table's schema is a new tuple when it changes), which the entry keeps
+    alive and checks, so an id never stands for another schema."""
+    key = (tuple((column[0], column[1]) for column in description), tuple(map(id, schemas)))
+    with _CACHE_LOCK:
+        cached = _SCHEMAS.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], schemas, strict=True)):
+        return cached[1]
+    schema = unique_names(result_schema(description, schemas))
+    with _CACHE_LOCK:
+        _SCHEMAS[key] = (schemas, schema)
+    return schema
 
 
 def clear_statement_caches() -> None:
@@ -467,17 +520,35 @@ def clear_statement_caches() -> None:
     served process's reset to fresh state (``harness serve``'s control plane) empties them too."""
     with _CACHE_LOCK:
         _PARSED.clear()
+        _PARSED_SHAPES.clear()
         _TRANSLATIONS.clear()
+        _SCHEMAS.clear()
 
 
-def _parse_cached(sql: str, project: str, default_dataset: str | None) -> ParsedStatement:
+def _parse_cached(
+    sql: str, project: str, default_dataset: str | None, known: Iterable[tuple[str, str]] = ()
+) -> ParsedStatement:
+    """Parsed once per text, or once per shape over the datasets the engine knows (``known``:
+    (project, dataset) keys; :mod:`fakes.bigquery.statement_shapes`)."""
     key = (sql, project, default_dataset)
     with _CACHE_LOCK:
         statement = _PARSED.get(key)
+    if statement is not None:
+        return statement
+    guess = statement_shapes.guessed_shape(sql, (dataset for _, dataset in known))
+    if guess is not None:
+        with _CACHE_LOCK:
+            template = _PARSED_SHAPES.get((guess.sql, project, default_dataset))
+        if template is not None:
+            statement = statement_shapes.reparsed(template[1], template[0], guess, sql)
     if statement is None:
         statement = parse(sql, default_project=project, default_dataset=default_dataset)
-        with _CACHE_LOCK:
-            _PARSED[key] = statement
+        shape = statement_shapes.parsed_shape(statement) if guess is not None else None
+        if shape is not None:
+            with _CACHE_LOCK:
+                _PARSED_SHAPES[(shape.sql, project, default_dataset)] = (shape, statement)
+    with _CACHE_LOCK:
+        _PARSED[key] = statement
     return statement
 
 

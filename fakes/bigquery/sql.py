@@ -91,11 +91,22 @@ class ParsedStatement:
     target: TableRef | None = None
     target_alias: str | None = None
     params: set[str] = field(default_factory=set)
+    facts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What was worked out from the tree alone (its own tree: ``replace`` starts a new one), kept
+    because a parsed statement is cached and run again and again (:func:`fact`)."""
 
     @property
     def insert_columns(self) -> bool:
         """Whether an INSERT names its columns (``INSERT t (a, b) ...``)."""
         return isinstance(self.tree, exp.Insert) and isinstance(self.tree.this, exp.Schema)
+
+
+def fact(statement: ParsedStatement, name: str, of_tree: Callable[[exp.Expression], Any]) -> Any:
+    """``of_tree(statement.tree)``, worked out once per statement (a pure function of the tree)."""
+    facts = statement.facts
+    if name not in facts:
+        facts[name] = of_tree(statement.tree)
+    return facts[name]
 
 
 def parse(sql: str, *, default_project: str, default_dataset: str | None = None) -> ParsedStatement:

@@ -29,7 +29,8 @@ LIVE_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 
 class InProcess:
-    """Both apps over one set of backends of the tier, through TestClient. Given ``backends`` are
+    """Both apps over one set of backends of the tier, through TestClient (one portal call per
+    request: :class:`harness.asgi_client.AsgiClient`). Given ``backends`` are
     used as they are (their clock and seed) and left open; otherwise fresh ones are built and
     closed. On gcp there is no manual clock and no provider fake behind the services.
 
@@ -74,8 +75,7 @@ class InProcess:
             raise
 
     def _clients(self, platform: Any) -> dict[str, Any]:
-        from fastapi.testclient import TestClient
-
+        from harness.asgi_client import AsgiClient
         from harness.services.api import create_api_app
         from harness.services.app_pool import lent_app
         from harness.services.pipeline import create_pipeline_app
@@ -85,7 +85,7 @@ class InProcess:
             "pipeline": self._stack.enter_context(lent_app(create_pipeline_app, platform, self._settings)),
         }
         return {
-            service: self._stack.enter_context(TestClient(app, raise_server_exceptions=False))
+            service: self._stack.enter_context(AsgiClient(app, raise_server_exceptions=False))
             for service, app in apps.items()
         }
 
