@@ -4,25 +4,26 @@
 every step of an exchange across threads: the events it waits on, the body stream, each body
 chunk, the cancel check, the close; eight or more round trips, which is most of what a small
 in-process request costs (about three quarters of a ``GET /health``). :class:`AsgiClient` is that
-``TestClient`` (the same portal and lifespan, scope, base URL, headers, cookies, and errors as
-``raise_server_exceptions`` asks) whose HTTP transport runs the whole exchange in one call on the
-portal: the request body goes in at once and the response comes back whole, once the app has
-returned (streamed bodies and background tasks included, which is when ``TestClient``'s reading
-of a body ends too). WebSocket sessions are ``TestClient``'s own.
+``TestClient`` (the same portal and lifespan, base URL, headers, cookies, client address and
+``raise_server_exceptions``) whose HTTP requests go through the HTTP library's own
+``ASGITransport`` in one call on the portal: the request body goes in whole and the response comes
+back whole once the app has returned. WebSocket sessions are not served.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
-from urllib.parse import unquote
 
-import anyio
+import anyio.from_thread
 from starlette import testclient
-from starlette.types import Message
 
 httpx = testclient.httpx
 """The HTTP library Starlette's ``TestClient`` is built on."""
+
+TESTCLIENT_ADDRESS = ("testclient", 50000)
+"""The client address ``TestClient`` gives the app, kept so the apps see the same requests."""
 
 
 class AsgiClient(testclient.TestClient):
@@ -30,129 +31,51 @@ class AsgiClient(testclient.TestClient):
 
     __test__ = False
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        made = self._transport
-        assert isinstance(made, testclient._TestClientTransport)
-        self._transport = _OneCallTransport(
-            made.app,
-            portal_factory=made.portal_factory,
-            raise_server_exceptions=made.raise_server_exceptions,
-            root_path=made.root_path,
-            client=made.client,
-            app_state=made.app_state,
+    def __init__(
+        self,
+        app: Any,
+        *args: Any,
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            app, *args, raise_server_exceptions=raise_server_exceptions, root_path=root_path, **kwargs
         )
+        inner = self.app  # as TestClient wraps it (an ASGI2 app becomes ASGI3)
+        lifespan_state = self.app_state
+
+        async def with_state(scope: Any, receive: Any, send: Any) -> None:
+            """The app, given the lifespan's state in each request's scope as ``TestClient`` does."""
+            await inner({**scope, "state": lifespan_state.copy()}, receive, send)
+
+        asgi = httpx.ASGITransport(
+            with_state,
+            raise_app_exceptions=raise_server_exceptions,
+            root_path=root_path,
+            client=TESTCLIENT_ADDRESS,
+        )
+        self._transport = _PortalTransport(self._portal_factory, asgi)
 
 
-@dataclass
-class _Exchange:
-    """What the app answered: ``status`` None when it never started a response."""
+class _PortalTransport(httpx.BaseTransport):
+    def __init__(
+        self,
+        portal_factory: Callable[[], AbstractContextManager[anyio.from_thread.BlockingPortal]],
+        asgi: Any,
+    ) -> None:
+        self._portal_factory = portal_factory
+        self._asgi = asgi
 
-    status: int | None = None
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    chunks: list[bytes] = field(default_factory=list)
-    body_complete: bool = False
-    trailers_expected: bool = False
-    trailers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    debug: dict[str, Any] | None = None
-    error: Exception | None = None
-
-
-class _OneCallTransport(testclient._TestClientTransport):
     def handle_request(self, request: Any) -> Any:
         if request.url.scheme in {"ws", "wss"}:
-            return super().handle_request(request)
-        scope = self._scope(request)
-        with self.portal_factory() as portal:
-            exchange = portal.call(self._exchange, scope, request.read())
-        if exchange.error is not None and self.raise_server_exceptions:
-            raise exchange.error
-        if exchange.status is None:
-            if self.raise_server_exceptions:
-                raise AssertionError("TestClient did not receive any response.")
-            return httpx.Response(500, headers=[], stream=httpx.ByteStream(b""), request=request)
-        body = b"" if request.method == "HEAD" else b"".join(exchange.chunks)
-        response = httpx.Response(
-            exchange.status, headers=exchange.headers, stream=httpx.ByteStream(body), request=request
-        )
-        if exchange.trailers_expected:
-            response.extensions["http.response.trailers"] = exchange.trailers
-        if exchange.debug is not None:
-            response.extensions["http.response.debug"] = exchange.debug
-            if "template" in exchange.debug:
-                response.template = exchange.debug["template"]  # type: ignore[attr-defined]
-            if "context" in exchange.debug:
-                response.context = exchange.debug["context"]  # type: ignore[attr-defined]
-        return response
+            raise NotImplementedError("AsgiClient serves HTTP only; use TestClient for WebSockets")
+        request.read()  # whole, so the async transport can stream it on the portal's loop
+        with self._portal_factory() as portal:
+            status, headers, body = portal.call(self._exchange, request)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
 
-    def _scope(self, request: Any) -> dict[str, Any]:
-        """The ASGI scope ``TestClient`` builds for an HTTP request."""
-        url = request.url
-        port = url.port if url.port is not None else {"http": 80, "https": 443}[url.scheme]
-        headers = [] if "host" in request.headers else [(b"host", url.netloc)]
-        headers += [(key.lower().encode(), value.encode()) for key, value in request.headers.multi_items()]
-        return {
-            "type": "http",
-            "http_version": "1.1",
-            "method": request.method,
-            "path": unquote(url.path),
-            "raw_path": url.raw_path.split(b"?", 1)[0],
-            "root_path": self.root_path,
-            "scheme": url.scheme,
-            "query_string": url.query.decode(encoding="ascii").encode(),
-            "headers": headers,
-            "client": self.client,
-            "server": [url.raw_host.decode(encoding="ascii"), port],
-            "extensions": {"http.response.debug": {}, "http.response.trailers": {}},
-            "state": self.app_state.copy(),
-        }
-
-    async def _exchange(self, scope: dict[str, Any], body: bytes) -> _Exchange:
-        """Run the app over one request on the portal's event loop; what it sent, whole."""
-        exchange = _Exchange()
-        complete = anyio.Event()
-        request_sent = False
-
-        async def receive() -> Message:
-            nonlocal request_sent
-            if request_sent:
-                await complete.wait()
-                return {"type": "http.disconnect"}
-            request_sent = True
-            return {"type": "http.request", "body": body}
-
-        async def send(message: Message) -> None:
-            kind = message["type"]
-            if kind == "http.response.start":
-                assert exchange.status is None, 'Received multiple "http.response.start" messages.'
-                exchange.status = message["status"]
-                exchange.headers = [(k.decode(), v.decode()) for k, v in message.get("headers", [])]
-                exchange.trailers_expected = message.get("trailers", False)
-            elif kind == "http.response.body":
-                assert exchange.status is not None, (
-                    'Received "http.response.body" without "http.response.start".'
-                )
-                assert not complete.is_set(), 'Received "http.response.body" after response completed.'
-                assert not exchange.body_complete, 'Received "http.response.body" after body completed.'
-                exchange.chunks.append(bytes(message.get("body", b"")))
-                if not message.get("more_body", False):
-                    exchange.body_complete = True
-                    if not exchange.trailers_expected:
-                        complete.set()
-            elif kind == "http.response.trailers":
-                assert exchange.trailers_expected, (
-                    'Received "http.response.trailers" without declaring trailers.'
-                )
-                assert exchange.body_complete, 'Received "http.response.trailers" before body completed.'
-                assert not complete.is_set(), 'Received "http.response.trailers" after response completed.'
-                exchange.trailers.extend(message.get("headers", []))
-                if not message.get("more_trailers", False):
-                    complete.set()
-            elif kind == "http.response.debug":
-                exchange.debug = message["info"]
-
-        try:
-            await self.app(scope, receive, send)
-        except Exception as exc:  # the app's failure: raised or answered as TestClient does
-            exchange.error = exc
-        return exchange
+    async def _exchange(self, request: Any) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        response = await self._asgi.handle_async_request(request)
+        body = await response.aread()
+        return response.status_code, response.headers.raw, body
