@@ -97,18 +97,22 @@ def test_quick_finds_fake_tier_records_and_keeps_slow_scenarios(pytester: pytest
         "name: flow\ndescription: Only the bootstrap.\nsteps:\n  - bootstrap: {}\n", encoding="utf-8"
     )
     pytester.makepyfile(
-        test_tiers="import pytest\n\n"
+        test_qtiers="import pytest\n\n"
         "def test_slow(harness_tier):\n    pass\n\n"
         "def test_fast(harness_tier):\n    pass\n\n"
         "@pytest.mark.parametrize('p', ['a', 'b'])\ndef test_param(harness_tier, p):\n    pass\n"
     )
     pytester.path.joinpath(".test_durations").write_text(
-        '{"test_tiers.py::test_slow[fake]": 2.0, "test_tiers.py::test_fast[fake]": 0.01,'
-        ' "test_tiers.py::test_param[fake-a]": 2.0, "test_tiers.py::test_param[fake-b]": 0.01,'
+        '{"test_qtiers.py::test_slow[fake]": 2.0, "test_qtiers.py::test_fast[fake]": 0.01,'
+        ' "test_qtiers.py::test_param[fake-a]": 2.0, "test_qtiers.py::test_param[fake-b]": 0.01,'
         ' "scenarios/flow.yml::flow[fake]": 2.0}',
         encoding="utf-8",
     )
     result = pytester.runpytest("--collect-only", "-q", "--quick")
     selected = {line for line in result.stdout.lines if "::" in line}
-    kept = {"test_tiers.py::test_fast", "test_tiers.py::test_param[b]", "scenarios/flow.yml::flow"}
+    kept = {
+        "test_qtiers.py::test_fast",
+        "test_qtiers.py::test_param[b]",
+        "scenarios/flow.yml::flow",
+    }
     assert selected == kept
