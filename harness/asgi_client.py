@@ -16,7 +16,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-import anyio.from_thread
 from starlette import testclient
 
 httpx = testclient.httpx
@@ -61,7 +60,7 @@ class AsgiClient(testclient.TestClient):
 class _PortalTransport(httpx.BaseTransport):
     def __init__(
         self,
-        portal_factory: Callable[[], AbstractContextManager[anyio.from_thread.BlockingPortal]],
+        portal_factory: Callable[[], AbstractContextManager[Any]],  # TestClient's blocking portal
         asgi: Any,
     ) -> None:
         self._portal_factory = portal_factory

@@ -4,7 +4,9 @@ that does not come back as it was prepared is closed, not lent again."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -138,3 +140,20 @@ def test_no_more_databases_are_kept_than_asked() -> None:
     with pytest.raises(duckdb.ConnectionException):
         second.execute("SELECT 1")
     assert databases.take() is first
+
+
+def test_an_engine_nobody_closed_lets_go_of_its_files_once_dropped(tmp_path: Path) -> None:
+    """No reference cycle keeps an engine alive: dropping the last reference closes its database
+    and files at once, without waiting for the cyclic collector (``harness bootstrap --data-dir``
+    run twice in one process relies on it)."""
+    engine = BigQueryEngine(ManualClock(), tmp_path)
+    engine.create_dataset("p", DatasetSpec(dataset_id="ds"))
+    engine.query("p", "SELECT 1")
+    gc.disable()
+    try:
+        del engine
+        reopened = BigQueryEngine(ManualClock(), tmp_path)  # attaching a file still attached fails
+    finally:
+        gc.enable()
+    assert [d.dataset_id for d in reopened.list_datasets("p")] == ["ds"]
+    reopened.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -132,7 +133,16 @@ class BigQueryEngine(ViewTables, StatementRunner):
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._stores: dict[str, MetadataStore] = {}
         self._graves: set[str] = set()
-        self._sizes = TableSizes(self._conn, self._lock, self._storage_sql)
+        # Weakly: a reference cycle would keep an engine nobody closed, and so its database and
+        # files, open until the cyclic collector runs, where dropping it closes them at once.
+        storage_sql = weakref.WeakMethod(self._storage_sql)
+
+        def storage_of(ref: TableRef) -> str:
+            method = storage_sql()
+            assert method is not None, "a closed engine's sizes are not read"
+            return method(ref)
+
+        self._sizes = TableSizes(self._conn, self._lock, storage_of)
         self._writes = Writes(self._conn, self._datasets, self._tables, on_rollback=self._sizes.forget_all)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
