@@ -27,9 +27,9 @@ from harness.pytest_plugin.tiers import store_tiers
 QUICK_TIER = "fake"
 DESELECTED_MARKERS = ("slow", "emulator", "requires_docker", "gcp", "integration")
 DURATIONS_FILE = ".test_durations"
-MAX_SECONDS = 0.15
-"""A test recorded as slower than this is left out (the file's figures come from whole runs on
-two busy cores, about twice a quiet run's)."""
+MAX_SECONDS = 0.05
+"""A test recorded as slower than this is left out (the file's figures come from a whole run,
+``pytest -n 2 --store-durations``, on two quiet cores)."""
 _SLOW = pytest.StashKey[set[str]]()
 _SLOW_FILES = pytest.StashKey[set[Path]]()
 
