@@ -48,6 +48,7 @@ from fakes.openai import OpenAIState
 from fakes.openai import create_app as create_openai_app
 from fakes.providers.base import ProviderState
 from harness.asgi_client import AsgiClient
+from harness.lending import Shelf
 
 OPENAI_BASE_URL = "https://api.openai.com"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -71,27 +72,24 @@ class _StateSlot:
         return getattr(self.target, name)
 
 
-_KEPT_LOCK = threading.Lock()
-_KEPT: dict[Callable[[Any], FastAPI], list[tuple[FastAPI, _StateSlot]]] = {}
-"""Provider apps built once and lent to one mount at a time (building one, its routes and their
-dependency graphs, costs more than the run that uses it), by factory."""
+_SHELF: Shelf[tuple[FastAPI, _StateSlot]] = Shelf()
+"""Provider apps, each with the slot it reads its state through, by factory."""
 
 
 @contextmanager
 def _lent_app(factory: Callable[[Any], FastAPI], state: ProviderState) -> Iterator[FastAPI]:
     """``factory``'s app serving ``state``: a kept one, or a new one; kept again afterwards."""
-    with _KEPT_LOCK:
-        kept = _KEPT.setdefault(factory, [])
-        app, slot = kept.pop() if kept else (None, _StateSlot())
-    if app is None:
-        app = factory(slot)
-    slot.target = state
-    try:
-        yield app
-    finally:
-        slot.target = None
-        with _KEPT_LOCK:
-            _KEPT[factory].append((app, slot))
+
+    def build() -> tuple[FastAPI, _StateSlot]:
+        slot = _StateSlot()
+        return factory(slot), slot
+
+    with _SHELF.lend(factory, build) as (app, slot):
+        slot.target = state
+        try:
+            yield app
+        finally:
+            slot.target = None
 
 
 @dataclass

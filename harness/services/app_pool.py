@@ -10,36 +10,28 @@ platform and settings on it. An app is lent to one run at a time; runs in parall
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from fastapi import FastAPI
 
+from harness.lending import Shelf
 from harness.onboarding.platform import Platform
 from harness.services.settings import Settings
 
 Factory = Callable[[Platform, Settings | None], FastAPI]
 
-_LOCK = threading.Lock()
-_FREE: dict[Factory, list[FastAPI]] = {}
+_SHELF: Shelf[FastAPI] = Shelf()
 
 
 @contextmanager
 def lent_app(factory: Factory, platform: Platform, settings: Settings | None) -> Iterator[FastAPI]:
     """``factory(platform, settings)``'s app: a kept one set to ``platform`` and ``settings``, or a
     new one; kept again, holding neither, when the block ends."""
-    with _LOCK:
-        free = _FREE.setdefault(factory, [])
-        app = free.pop() if free else None
-    if app is None:
-        app = factory(platform, settings)
-    else:
+    with _SHELF.lend(factory, lambda: factory(platform, settings)) as app:
         app.state.platform = platform
         app.state.settings = settings or Settings()
-    try:
-        yield app
-    finally:
-        app.state.platform = app.state.settings = None  # a finished run's state is not kept alive
-        with _LOCK:
-            _FREE[factory].append(app)
+        try:
+            yield app
+        finally:
+            app.state.platform = app.state.settings = None  # a finished run's state is not kept alive
