@@ -139,7 +139,8 @@ class BigQueryEngine(ViewTables, StatementRunner):
 
         def storage_of(ref: TableRef) -> str:
             method = storage_sql()
-            assert method is not None, "a closed engine's sizes are not read"
+            if method is None:  # the engine is gone: nothing holds its sizes any more
+                raise RuntimeError("the engine of these table sizes was dropped")
             return method(ref)
 
         self._sizes = TableSizes(self._conn, self._lock, storage_of)
