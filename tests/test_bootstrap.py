@@ -138,3 +138,20 @@ def test_file_backed_bootstrap_survives_a_restart(tmp_path: Path) -> None:
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0, second.output
     assert "0 tables created, 15 already existed" in second.output
+
+
+def test_cli_bootstrap_closes_the_warehouse_it_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its engine, and so the data dir's files, are closed when the command ends, not left for
+    whenever the engine is collected."""
+    from fakes.bigquery.engine import BigQueryEngine
+
+    closed: list[BigQueryEngine] = []
+    real_close = BigQueryEngine.close
+
+    def close(engine: BigQueryEngine) -> None:
+        closed.append(engine)
+        real_close(engine)
+
+    monkeypatch.setattr(BigQueryEngine, "close", close)
+    assert CliRunner().invoke(app, ["bootstrap", "--data-dir", str(tmp_path)]).exit_code == 0
+    assert len(closed) == 1

@@ -33,6 +33,11 @@ class FakeWarehouse:
     def in_memory(cls, clock: Clock, project: str = "cloudact-local") -> FakeWarehouse:
         return cls(BigQueryEngine(clock), project)
 
+    def close(self) -> None:
+        """Close the engine (a warehouse that owns it alone): its files, or its prepared database
+        given back for the next engine."""
+        self.engine.close()
+
     def create_dataset(
         self,
         dataset_id: str,

@@ -16,9 +16,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from harness.ports import Clock, Warehouse
+from harness.ports import Clock
 
 if TYPE_CHECKING:
+    from fakes.bigquery.warehouse import FakeWarehouse
+    from harness.backends.bigquery import BigQueryWarehouse
     from harness.clock import ManualClock
     from harness.datadir import DataDir
     from harness.onboarding.platform import Platform
@@ -95,10 +97,11 @@ def build_warehouse(
     project: str | None = None,
     settings: Settings | None = None,
     data_dir: Path | None = None,
-) -> Warehouse:
-    """A warehouse alone (``harness bootstrap``). On the fake tier ``data_dir`` makes it file-backed so
-    data outlives the process; the emulator tier needs emulators served elsewhere
-    (``BIGQUERY_EMULATOR_HOST``), since an embedded one would vanish with this process."""
+) -> FakeWarehouse | BigQueryWarehouse:
+    """A warehouse alone (``harness bootstrap``), for the caller to close. On the fake tier
+    ``data_dir`` makes it file-backed so data outlives the process; the emulator tier needs
+    emulators served elsewhere (``BIGQUERY_EMULATOR_HOST``), since an embedded one would vanish
+    with this process."""
     from harness.services.settings import Settings
 
     settings = settings or Settings()

@@ -83,6 +83,8 @@ def bootstrap_command(
     except BootstrapConfigError as error:
         _report_violations(error.violations)
         raise typer.Exit(1) from error
+    finally:
+        warehouse.close()
     elapsed_ms = (time.perf_counter() - started) * 1000
     out.print(_summary(loaded, report))
     dataset_state = "created" if report.dataset_created else "already existed"
