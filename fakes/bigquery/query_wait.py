@@ -58,8 +58,8 @@ def wait_ms(body: Mapping[str, Any]) -> int:
 class QuickStatements:
     """How long each statement text took when it last ran, to tell the quick ones: a statement is
     quick when its last run took under ``threshold`` seconds (:data:`QUICK_SECONDS` unless given)
-    of ``timer`` (real time: this is about
-    the emulator's own cost, not the clock the tests drive). A statement never run is not quick,
+    of ``timer`` (real time: this is about the emulator's own cost, not the clock the tests
+    drive). A statement never run is not quick,
     nor one whose last job failed, so a slow query runs beside the event loop; one that was quick
     and grew slow is measured again on its next run and goes back to a worker thread. Nothing is
     quick while another job runs: a statement on the loop could wait for the engine that job holds,
