@@ -116,3 +116,32 @@ def test_quick_finds_fake_tier_records_and_keeps_slow_scenarios(pytester: pytest
         "scenarios/flow.yml::flow",
     }
     assert selected == kept
+
+
+def test_quick_leaves_out_tests_that_would_pay_for_a_slow_shared_set_up(
+    pytester: pytest.Pytester,
+) -> None:
+    """A module fixture's set-up is recorded against its first test: the rest of its group is left
+    out with it when their share of it is over the limit, and kept when it is not."""
+    fixture = "import pytest\n\n@pytest.fixture(scope='module')\ndef shared():\n    return 1\n\n"
+    pytester.makepyfile(
+        test_costly=fixture
+        + "".join(f"def test_{n}(shared):\n    pass\n\n" for n in ("first", "second"))
+        + "def test_alone():\n    pass\n",
+        test_cheap=fixture
+        + "".join(f"def test_{n}(shared):\n    pass\n\n" for n in ("first", "b", "c", "d")),
+    )
+    pytester.path.joinpath(".test_durations").write_text(
+        '{"test_costly.py::test_first": 3.0, "test_costly.py::test_second": 0.001,'
+        ' "test_costly.py::test_alone": 0.001, "test_cheap.py::test_first": 0.08,'
+        ' "test_cheap.py::test_b": 0.001, "test_cheap.py::test_c": 0.001, "test_cheap.py::test_d": 0.001}',
+        encoding="utf-8",
+    )
+    result = pytester.runpytest("--collect-only", "-q", "--quick")
+    selected = {line for line in result.stdout.lines if "::" in line}
+    assert selected == {
+        "test_costly.py::test_alone",
+        "test_cheap.py::test_b",
+        "test_cheap.py::test_c",
+        "test_cheap.py::test_d",
+    }

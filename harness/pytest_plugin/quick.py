@@ -8,7 +8,8 @@ corpus, the fault-plan exploration, browser, wheel and process tests...), ``emul
 ``requires_docker``, ``gcp`` and ``integration``, and any test a ``harness(tier=...)`` marker puts
 on another tier. It also leaves out the tests the suite's durations file (pytest-split's
 ``.test_durations``, in the root directory) records as slower than ``--quick-max-seconds``, and does
-not even import a test module all of whose recorded tests are: a run of the inner loop should
+not even import a test module all of whose recorded tests are, nor keep the fast tests that would
+pay for a slow shared set-up those left out were recorded with: a run of the inner loop should
 answer in seconds, and the slow tenth of a suite is most of its time. A test the file does not
 name yet (a new one) is kept, and so is every scenario item, however slow: the flows are what the
 inner loop is for. It is a subset of the default run, never a replacement for it.
@@ -30,7 +31,8 @@ DURATIONS_FILE = ".test_durations"
 MAX_SECONDS = 0.05
 """A test recorded as slower than this is left out (the file's figures come from a whole run,
 ``pytest -n 2 --store-durations``, on two quiet cores)."""
-_SLOW = pytest.StashKey[set[str]]()
+_SLOW = pytest.StashKey[dict[str, float]]()
+"""Each test recorded as slower than the limit, by its id in this run, with its recorded seconds."""
 _SLOW_FILES = pytest.StashKey[set[Path]]()
 
 
@@ -65,8 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
     store_tiers(config, [QUICK_TIER])
     durations = _durations(config)
     limit = float(config.getoption("harness_quick_max_seconds", default=MAX_SECONDS))
-    slow = {nodeid for nodeid, seconds in durations.items() if seconds > limit}
-    slow |= {_on_one_tier(nodeid) for nodeid in slow}
+    slow = {nodeid: seconds for nodeid, seconds in durations.items() if seconds > limit}
+    slow |= {_on_one_tier(nodeid): seconds for nodeid, seconds in slow.items()}
     recorded = {nodeid.split("::", 1)[0] for nodeid in durations}
     with_fast = {nodeid.split("::", 1)[0] for nodeid in durations if nodeid not in slow}
     named = {Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args}
@@ -112,7 +114,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     limit = config.getoption("harness_quick_max_seconds", default=MAX_SECONDS)
     return (
         f"harness: --quick: {QUICK_TIER} tier only; tests marked {marked} deselected, and those "
-        f"{DURATIONS_FILE} records as slower than {limit:g} s ({len(config.stash.get(_SLOW, set()))})"
+        f"{DURATIONS_FILE} records as slower than {limit:g} s ({len(config.stash.get(_SLOW, {}))})"
     )
 
 
@@ -123,15 +125,66 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped: list[pytest.Item] = []
     for item in items:
         (dropped if _left_out(item) else kept).append(item)
+    paying = _paying_for_slow_set_up(config, kept, dropped)
+    if paying:
+        kept = [item for item in kept if item not in set(paying)]
+        dropped += paying
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
 
 def _left_out(item: pytest.Item) -> bool:
-    if item.nodeid in item.config.stash.get(_SLOW, set()) and not isinstance(item, ScenarioItem):
+    if _timed_out(item):
         return True
     if any(item.get_closest_marker(name) for name in DESELECTED_MARKERS):
         return True
     params = getattr(getattr(item, "callspec", None), "params", {})
     return params.get("harness_tier", QUICK_TIER) != QUICK_TIER
+
+
+def _timed_out(item: pytest.Item) -> bool:
+    return item.nodeid in item.config.stash.get(_SLOW, {}) and not isinstance(item, ScenarioItem)
+
+
+def _paying_for_slow_set_up(
+    config: pytest.Config, kept: list[pytest.Item], dropped: list[pytest.Item]
+) -> list[pytest.Item]:
+    """The kept tests that share a module- or class-scoped fixture whose set-up is slow.
+
+    pytest-split records a shared fixture's set-up against the first test that asks for it, so that
+    test is left out as slow while the others, recorded as fast, would still pay for it. A test's
+    cost is its own time plus its share of what the left-out members of its group were recorded
+    at; a group whose share is over the limit is left out whole.
+    """
+    limit = float(config.getoption("harness_quick_max_seconds", default=MAX_SECONDS))
+    seconds = config.stash.get(_SLOW, {})
+    groups: dict[tuple[str, str], tuple[list[pytest.Item], list[float]]] = {}
+    for item in [*kept, *filter(_timed_out, dropped)]:
+        for key in _shared_fixtures(item):
+            members, costs = groups.setdefault(key, ([], []))
+            members.append(item)
+            costs.append(seconds.get(item.nodeid, 0.0) if _timed_out(item) else 0.0)
+    paying = {
+        item
+        for members, costs in groups.values()
+        if sum(costs) / len(members) > limit
+        for item in members
+        if not _timed_out(item) and not isinstance(item, ScenarioItem)
+    }
+    return [item for item in kept if item in paying]
+
+
+def _shared_fixtures(item: pytest.Item) -> set[tuple[str, str]]:
+    """(fixture, the module or class it is set up once for) of each wider-scoped fixture it uses."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return set()
+    module, _, rest = item.nodeid.partition("::")
+    keys = set()
+    for name, defs in info.name2fixturedefs.items():
+        if defs[-1].scope == "module":
+            keys.add((name, module))
+        elif defs[-1].scope == "class" and "::" in rest:
+            keys.add((name, item.nodeid.rsplit("::", 1)[0]))
+    return keys
