@@ -65,7 +65,9 @@ class StatementDeadline:
         self._lock = threading.Lock()
         self._target: duckdb.DuckDBPyConnection | None = None
         self._repeat = False
-        self._done = threading.Event()
+        self._closed = False
+        #: Stops the thread that keeps interrupting an expired read; made when it starts.
+        self._done: threading.Event | None = None
         self._disarm = deadlines.arm(timeout_ms / 1000, self._expire) if timeout_ms else lambda: None
 
     @contextmanager
@@ -81,7 +83,11 @@ class StatementDeadline:
                 self._target, self._repeat = None, False
 
     def close(self) -> None:
-        self._done.set()
+        with self._lock:
+            self._closed = True
+            done = self._done
+        if done is not None:
+            done.set()
         self._disarm()
 
     def cancel(self) -> None:
@@ -100,10 +106,17 @@ class StatementDeadline:
         with self._lock:
             if self._target is not None:
                 self._target.interrupt()
-        threading.Thread(target=self._keep_interrupting, name="bq-deadline", daemon=True).start()
+            if self._done is None:
+                self._done = threading.Event()
+                if self._closed:
+                    self._done.set()
+            done = self._done
+        threading.Thread(
+            target=self._keep_interrupting, args=(done,), name="bq-deadline", daemon=True
+        ).start()
 
-    def _keep_interrupting(self) -> None:
-        while not self._done.wait(_REPEAT_SECONDS):
+    def _keep_interrupting(self, done: threading.Event) -> None:
+        while not done.wait(_REPEAT_SECONDS):
             with self._lock:
                 if self._target is not None and self._repeat:
                     self._target.interrupt()

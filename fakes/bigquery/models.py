@@ -33,6 +33,8 @@ from harness.ports import QueryResult, WarehouseError
 
 DEFAULT_LOCATION = "US"
 INSERT_ID_WINDOW = timedelta(minutes=1)
+#: Guards every job's end against a request starting to wait for it at that moment.
+_ENDING = threading.Lock()
 
 
 @dataclass
@@ -56,8 +58,27 @@ class Job:
     running: bool = False
     #: How ``jobs.cancel`` stops the running query (:mod:`fakes.bigquery.deadlines`).
     cancellation: Cancellation = field(default_factory=Cancellation)
-    #: Set when a running query ends, for the requests that wait for it (``timeoutMs``).
-    ended: threading.Event = field(default_factory=threading.Event)
+    #: Set when a running query ends, for the requests that wait for it (``timeoutMs``); made by
+    #: the first such request, since most queries end before anyone waits for them.
+    _ended: threading.Event | None = field(default=None, repr=False, compare=False)
+
+    def end(self) -> None:
+        """The query stopped running: the requests waiting for it go on."""
+        with _ENDING:
+            self.running = False
+            ended = self._ended
+        if ended is not None:
+            ended.set()
+
+    def wait_ended(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a running query to end; whether it has."""
+        with _ENDING:
+            if not self.running:
+                return True
+            if self._ended is None:
+                self._ended = threading.Event()
+            ended = self._ended
+        return ended.wait(timeout)
 
     def reference(self) -> dict[str, Any]:
         if self.job_id is None:
@@ -122,8 +143,7 @@ class JobStore:
         except WarehouseError as exc:
             job.error = exc
         finally:
-            job.running = False
-            job.ended.set()
+            job.end()
         return job
 
     def fail_query(

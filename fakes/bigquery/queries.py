@@ -462,6 +462,8 @@ class StatementRunner(ABC):
         """``totalBytesProcessed`` with BigQuery's per-type sizes over the referenced columns,
         measured when first asked for (the tables' sizes at that moment)."""
         unique = list({id(t): t for t in tables}.values())
+        if not unique:
+            return _nothing_read  # ``SELECT 1``: no statement walk
         return lambda: self._bytes_processed(unique, *_columns_read(statement))
 
     def num_bytes(self, project: str, dataset_id: str, table_id: str) -> int:
@@ -550,6 +552,10 @@ def _parse_cached(
     with _CACHE_LOCK:
         _PARSED[key] = statement
     return statement
+
+
+def _nothing_read() -> int:
+    return 0
 
 
 def _columns_read(statement: ParsedStatement) -> tuple[bool, set[str]]:

@@ -147,4 +147,4 @@ def _retrieve(task: asyncio.Future[Job]) -> None:
 async def until_ended(job: Job, timeout_ms: int) -> None:
     """Wait up to ``timeout_ms`` for a running query to end (getQueryResults' ``timeoutMs``)."""
     if job.running:
-        await run_in_threadpool(job.ended.wait, timeout_ms / 1000)
+        await run_in_threadpool(job.wait_ended, timeout_ms / 1000)

@@ -45,15 +45,16 @@ from fakes.bigquery.rest_requests import (
     int_arg,
     json_body,
     object_at,
+    request_job_id,
     token_offset,
 )
+from fakes.bigquery.rest_routes import hot_route
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
 from fakes.bigquery.uri_loads import UriLoads
 from fakes.google_oauth.guard import GoogleAuthGuard
 from fakes.google_oauth.models import TokenAuthority
 from fakes.google_oauth.services import BIGQUERY
 from harness.faults.backend import FaultQueue
-from harness.faults.calls import sql_call
 from harness.ports import InsertRowsError, WarehouseError
 from harness.schema.spec import FieldSpec
 
@@ -129,12 +130,12 @@ def create_app(
     # jobs.query and getQueryResults come first: Starlette tries routes in order, every query pays
     # for the routes tried before its own, and no other route's pattern matches their paths.
 
-    @app.post(f"{base}/queries")
-    async def jobs_query(project: str, request: Request) -> JSONResponse:
+    async def jobs_query(request: Request) -> JSONResponse:
+        project = request.path_params["project"]
         body = await json_body(request)
         int64_ts = int64_timestamps_in_body(body.get("formatOptions"))  # refused before it runs
         request_id = body.get("requestId")
-        job_id = f"job_{uuid.uuid5(uuid.NAMESPACE_URL, request_id).hex}" if request_id else None
+        job_id = request_job_id(request_id) if request_id else None
         job = jobs.find(project, job_id) if job_id is not None else None
         configuration = {
             "query": {
@@ -160,16 +161,15 @@ def create_app(
             configuration["dryRun"] = True
         if "jobTimeoutMs" in body:
             configuration["jobTimeoutMs"] = body["jobTimeoutMs"]
-        statement = sql_call(str(body.get("query") or ""))
-        fault = wire.check(statement)
-        if fault is not None:
+        faulted = wire.check_sql(str(body.get("query") or ""))
+        if faulted is not None:
             # Accepted, not finished: the client polls the job and is told it failed.
             failed = jobs.fail_query(
                 project,
                 configuration,
                 job_id if job is None else None,
                 body.get("location"),
-                error_for(fault, statement),
+                error_for(*faulted),
             )
             return JSONResponse(render.pending_query_page(failed))
         if job is None:
@@ -193,8 +193,8 @@ def create_app(
             )
         )
 
-    @app.get(f"{base}/queries/{{job_id}}")
-    async def jobs_get_query_results(project: str, job_id: str, request: Request) -> JSONResponse:
+    async def jobs_get_query_results(request: Request) -> JSONResponse:
+        project, job_id = request.path_params["project"], request.path_params["job_id"]
         job = jobs.get(project, job_id, request.query_params.get("location"))
         await until_ended(job, wait_ms(request.query_params))
         start = int_arg(request, "startIndex") or 0
@@ -210,6 +210,8 @@ def create_app(
             )
         )
 
+    hot_route(app, f"{base}/queries", jobs_query, "POST")
+    hot_route(app, f"{base}/queries/{{job_id}}", jobs_get_query_results, "GET")
     jobs_list.register(app, jobs)
     uploads.register(app, engine, jobs)
 
@@ -310,10 +312,9 @@ def create_app(
             raise UnsupportedByFake(
                 "The emulator supports query jobs only (configuration.query)", reason="invalid"
             )
-        statement = sql_call(str(configuration["query"].get("query") or ""))
-        fault = wire.check(statement)
-        if fault is not None:
-            error = error_for(fault, statement)
+        faulted = wire.check_sql(str(configuration["query"].get("query") or ""))
+        if faulted is not None:
+            error = error_for(*faulted)
             job = jobs.fail_query(project, configuration, ref.get("jobId"), ref.get("location"), error)
             return JSONResponse(render.job_resource(job, running=True))
         new_id = ref.get("jobId") or f"job_{uuid.uuid4().hex}"

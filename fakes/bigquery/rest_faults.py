@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from fakes.bigquery.faults import JOB_FAILURES, error_for
 from harness.faults.backend import BackendFault, FaultQueue, Port, PortCall
+from harness.faults.calls import sql_call
 
 
 def call(operation: str, tables: Iterable[str | None] = ()) -> PortCall:
@@ -35,6 +36,16 @@ class WireFaults:
         if fault is None or fault.error in JOB_FAILURES:
             return fault
         raise error_for(fault, request)
+
+    def check_sql(self, sql: str) -> tuple[BackendFault, PortCall] | None:
+        """:meth:`check` for a query statement: the fault to report on its job and the call it
+        matched, or None. The statement is read as a call only while a fault is armed (reading
+        it is most of what a quiet check would cost, on every query)."""
+        if self.queue is None or not self.queue.armed:
+            return None
+        statement = sql_call(sql)
+        fault = self.check(statement)
+        return None if fault is None else (fault, statement)
 
 
 __all__ = ["WireFaults", "call"]

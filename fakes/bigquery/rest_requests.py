@@ -6,7 +6,9 @@ reason), before :mod:`fakes.bigquery.rest` calls the engine.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +63,20 @@ def token_offset(token: str | None) -> int:
     if offset < 0:
         raise InvalidPageToken(token=token)
     return offset
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
+def request_job_id(request_id: Any) -> str:
+    """The job id a jobs.query ``requestId`` names, the same on every retry of the request:
+    ``job_`` and the hex of ``uuid.uuid5(uuid.NAMESPACE_URL, request_id)``, computed from its
+    SHA-1 directly (every query sends a requestId, and building the ``UUID`` object costs more
+    than the hash)."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + bytes(request_id, "utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return f"job_{digest.hex()}"
 
 
 def object_at(body: Mapping[str, Any], key: str) -> dict[str, Any]:
