@@ -30,6 +30,7 @@ from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import DatasetAlreadyExists, DatasetNotFound, InvalidArgument
 from fakes.bigquery.rest_requests import json_body
 from fakes.bigquery.rest_resources import PREFIX
+from fakes.bigquery.rest_routes import PlainRoutes
 from fakes.bigquery.sql import TableRef
 from fakes.bigquery.types import quote_ident
 from harness.ports import DatasetInfo
@@ -142,8 +143,9 @@ class DeletedDatasets:
 def register(app: FastAPI, deleted: DeletedDatasets, render: Callable[[DatasetInfo], dict[str, Any]]) -> None:
     """Add ``datasets.undelete`` to the emulator ``app`` (``datasets.delete`` calls ``deleted``);
     ``render`` is the dataset resource's renderer."""
+    routes = PlainRoutes(app)
 
-    @app.post(f"{PREFIX}/projects/{{project}}/datasets/{{dataset_id}}:undelete")
+    @routes.post(f"{PREFIX}/projects/{{project}}/datasets/{{dataset_id}}:undelete")
     async def datasets_undelete(project: str, dataset_id: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         when = body.get("deletionTime")

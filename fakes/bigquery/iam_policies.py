@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from fakes.bigquery.exceptions import PolicyEtagMismatch
 from fakes.bigquery.rest_requests import json_body, object_at
+from fakes.bigquery.rest_routes import PlainRoutes
 
 _POLICY_FIELDS = ("bindings", "auditConfigs", "version")
 
@@ -65,6 +66,7 @@ def register_policy_routes(
 ) -> None:
     """``{path}:getIamPolicy``, ``:setIamPolicy`` and ``:testIamPermissions`` for one resource
     kind; ``check(project, dataset, id)`` raises the resource's 404."""
+    routes = PlainRoutes(app)
 
     def resource(request: Request) -> str:
         params = request.path_params
@@ -88,9 +90,9 @@ def register_policy_routes(
         permissions = [str(p) for p in body.get("permissions") or []]
         return JSONResponse({"permissions": permissions} if permissions else {})
 
-    app.add_api_route(f"{path}:getIamPolicy", get_policy, methods=["POST"])
-    app.add_api_route(f"{path}:setIamPolicy", set_policy, methods=["POST"])
-    app.add_api_route(f"{path}:testIamPermissions", test_permissions, methods=["POST"])
+    routes.add(f"{path}:getIamPolicy", get_policy, "POST")
+    routes.add(f"{path}:setIamPolicy", set_policy, "POST")
+    routes.add(f"{path}:testIamPermissions", test_permissions, "POST")
 
 
 def _etag(version: int) -> str:

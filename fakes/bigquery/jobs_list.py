@@ -18,6 +18,7 @@ from fakes.bigquery import rest_resources as render
 from fakes.bigquery.exceptions import InvalidArgument
 from fakes.bigquery.models import Job, JobStore
 from fakes.bigquery.rest_requests import int_arg, page_of
+from fakes.bigquery.rest_routes import PlainRoutes
 
 _STATES = ("done", "pending", "running")
 _PROJECTIONS = ("full", "minimal")
@@ -50,9 +51,10 @@ def _entry(job: Job, projection: str) -> dict[str, Any]:
 
 
 def register(app: FastAPI, jobs: JobStore) -> None:
+    routes = PlainRoutes(app)
     base = f"{render.PREFIX}/projects/{{project}}/jobs"
 
-    @app.get(base)
+    @routes.get(base)
     async def jobs_list(project: str, request: Request) -> JSONResponse:
         states = request.query_params.getlist("stateFilter")
         for state in states:
@@ -82,7 +84,7 @@ def register(app: FastAPI, jobs: JobStore) -> None:
             body["nextPageToken"] = token
         return JSONResponse(body)
 
-    @app.delete(f"{base}/{{job_id}}/delete")
+    @routes.delete(f"{base}/{{job_id}}/delete")
     async def jobs_delete(project: str, job_id: str, request: Request) -> Response:
         jobs.delete(project, job_id, request.query_params.get("location"))
         return Response(status_code=204)

@@ -48,7 +48,7 @@ from fakes.bigquery.rest_requests import (
     request_job_id,
     token_offset,
 )
-from fakes.bigquery.rest_routes import hot_route
+from fakes.bigquery.rest_routes import PlainRoutes
 from fakes.bigquery.rest_values import encode_rows, known_values, wire_row
 from fakes.bigquery.uri_loads import UriLoads
 from fakes.google_oauth.guard import GoogleAuthGuard
@@ -91,6 +91,7 @@ def create_app(
     the emulator's own state beside the engine; ``faults`` are the warehouse faults it answers;
     with ``auth`` every request needs a bearer credential it accepts, as on Google."""
     app = FastAPI(title="BigQuery REST v2 emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    routes = PlainRoutes(app)
     if auth is not None:
         app.add_middleware(GoogleAuthGuard, authority=auth, profile=BIGQUERY)
     jobs = JobStore(engine)
@@ -130,8 +131,8 @@ def create_app(
     # jobs.query and getQueryResults come first: Starlette tries routes in order, every query pays
     # for the routes tried before its own, and no other route's pattern matches their paths.
 
-    async def jobs_query(request: Request) -> JSONResponse:
-        project = request.path_params["project"]
+    @routes.post(f"{base}/queries")
+    async def jobs_query(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         int64_ts = int64_timestamps_in_body(body.get("formatOptions"))  # refused before it runs
         request_id = body.get("requestId")
@@ -193,8 +194,8 @@ def create_app(
             )
         )
 
-    async def jobs_get_query_results(request: Request) -> JSONResponse:
-        project, job_id = request.path_params["project"], request.path_params["job_id"]
+    @routes.get(f"{base}/queries/{{job_id}}")
+    async def jobs_get_query_results(project: str, job_id: str, request: Request) -> JSONResponse:
         job = jobs.get(project, job_id, request.query_params.get("location"))
         await until_ended(job, wait_ms(request.query_params))
         start = int_arg(request, "startIndex") or 0
@@ -210,8 +211,6 @@ def create_app(
             )
         )
 
-    hot_route(app, f"{base}/queries", jobs_query, "POST")
-    hot_route(app, f"{base}/queries/{{job_id}}", jobs_get_query_results, "GET")
     jobs_list.register(app, jobs)
     uploads.register(app, engine, jobs)
 
@@ -219,7 +218,7 @@ def create_app(
 
     # --------------------------------------------------------------------- tabledata
 
-    @app.post(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}/insertAll")
+    @routes.post(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}/insertAll")
     async def tabledata_insert_all(
         project: str, dataset_id: str, table_id: str, request: Request
     ) -> JSONResponse:
@@ -271,7 +270,7 @@ def create_app(
         )
         return JSONResponse(response)
 
-    @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}/data")
+    @routes.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}/data")
     async def tabledata_list(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
         info = engine.get_table(project, dataset_id, table_id)
         start = int_arg(request, "startIndex") or 0
@@ -299,7 +298,7 @@ def create_app(
             body["pageToken"] = str(start + len(rows))
         return JSONResponse(body)
 
-    @app.post(f"{base}/jobs")
+    @routes.post(f"{base}/jobs")
     async def jobs_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         configuration = object_at(body, "configuration")
@@ -326,12 +325,12 @@ def create_app(
         )
         return JSONResponse(render.job_resource(job, running=job.running))
 
-    @app.get(f"{base}/jobs/{{job_id}}")
+    @routes.get(f"{base}/jobs/{{job_id}}")
     async def jobs_get(project: str, job_id: str, request: Request) -> JSONResponse:
         job = jobs.get(project, job_id, request.query_params.get("location"))
         return JSONResponse(render.job_resource(job, running=job.running))
 
-    @app.post(f"{base}/jobs/{{job_id}}/cancel")
+    @routes.post(f"{base}/jobs/{{job_id}}/cancel")
     async def jobs_cancel(project: str, job_id: str, request: Request) -> JSONResponse:
         """A running query is stopped (it ends with reason ``stopped``, as in BigQuery); any other
         job has finished already and is answered as it is."""

@@ -23,6 +23,7 @@ from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import ModelNotFound
 from fakes.bigquery.rest_requests import int_arg, page_of, token_offset
 from fakes.bigquery.rest_resources import PREFIX
+from fakes.bigquery.rest_routes import PlainRoutes
 
 
 def project_number(project: str) -> int:
@@ -37,10 +38,11 @@ def service_account(project: str) -> str:
 
 def register(app: FastAPI, engine: BigQueryEngine) -> None:
     """Add the projects and models routes to the emulator ``app``."""
+    routes = PlainRoutes(app)
     base = f"{PREFIX}/projects"
     models = f"{base}/{{project}}/datasets/{{dataset_id}}/models"
 
-    @app.get(base)
+    @routes.get(base)
     async def projects_list(request: Request) -> JSONResponse:
         names = sorted(engine._catalogs)
         page, token = page_of(names, request)
@@ -54,11 +56,11 @@ def register(app: FastAPI, engine: BigQueryEngine) -> None:
             listing["nextPageToken"] = token
         return JSONResponse(listing)
 
-    @app.get(f"{base}/{{project}}/serviceAccount")
+    @routes.get(f"{base}/{{project}}/serviceAccount")
     async def get_service_account(project: str) -> JSONResponse:
         return JSONResponse({"kind": "bigquery#getServiceAccountResponse", "email": service_account(project)})
 
-    @app.get(models)
+    @routes.get(models)
     async def models_list(project: str, dataset_id: str, request: Request) -> JSONResponse:
         engine.get_dataset(project, dataset_id)
         int_arg(request, "maxResults")
@@ -69,7 +71,7 @@ def register(app: FastAPI, engine: BigQueryEngine) -> None:
         engine.get_dataset(project, dataset_id)
         raise ModelNotFound(project=project, dataset_id=dataset_id, model_id=model_id)
 
-    app.add_api_route(f"{models}/{{model_id}}", missing_model, methods=["GET", "PATCH", "DELETE"])
+    routes.add(f"{models}/{{model_id}}", missing_model, "GET", "PATCH", "DELETE")
 
 
 def _project(name: str) -> dict[str, Any]:

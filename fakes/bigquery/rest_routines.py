@@ -34,6 +34,7 @@ from fakes.bigquery.exceptions import (
 from fakes.bigquery.iam_policies import PolicyStore, register_policy_routes
 from fakes.bigquery.rest_requests import json_body, object_at, page_of
 from fakes.bigquery.rest_resources import PREFIX
+from fakes.bigquery.rest_routes import PlainRoutes
 from fakes.bigquery.routines import Routine, split_args
 
 _KINDS = ("SCALAR_FUNCTION", "TABLE_VALUED_FUNCTION", "PROCEDURE", "AGGREGATE_FUNCTION")
@@ -44,6 +45,7 @@ _TYPE_KINDS = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "DECIM
 def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
     """Add the routines routes and the tables' and routines' IAM policy routes to the emulator;
     let INFORMATION_SCHEMA.JOBS see ``jobs``."""
+    routes = PlainRoutes(app)
     information_schema.attach_jobs(engine, jobs)
     catalog = engine._routines
     policies = PolicyStore()
@@ -56,7 +58,7 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
             raise RoutineNotFound(project=project, dataset_id=dataset_id, routine_id=routine_id)
         return routine
 
-    @app.post(base)
+    @routes.post(base)
     async def routines_insert(project: str, dataset_id: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         routine_id = object_at(body, "routineReference").get("routineId")
@@ -68,7 +70,7 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
         routine = _save(engine, project, dataset_id, routine_id, body, replace=False)
         return JSONResponse(routine_resource(project, dataset_id, routine))
 
-    @app.get(base)
+    @routes.get(base)
     async def routines_list(project: str, dataset_id: str, request: Request) -> JSONResponse:
         engine.get_dataset(project, dataset_id)
         page, token = page_of(_filtered(catalog.in_dataset(project, dataset_id), request), request)
@@ -84,11 +86,11 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
             listing["nextPageToken"] = token
         return JSONResponse(listing)
 
-    @app.get(f"{base}/{{routine_id}}")
+    @routes.get(f"{base}/{{routine_id}}")
     async def routines_get(project: str, dataset_id: str, routine_id: str) -> JSONResponse:
         return JSONResponse(routine_resource(project, dataset_id, existing(project, dataset_id, routine_id)))
 
-    @app.put(f"{base}/{{routine_id}}")
+    @routes.put(f"{base}/{{routine_id}}")
     async def routines_update(
         project: str, dataset_id: str, routine_id: str, request: Request
     ) -> JSONResponse:
@@ -101,7 +103,7 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: object) -> None:
         routine.created = current.created
         return JSONResponse(routine_resource(project, dataset_id, routine))
 
-    @app.delete(f"{base}/{{routine_id}}")
+    @routes.delete(f"{base}/{{routine_id}}")
     async def routines_delete(project: str, dataset_id: str, routine_id: str) -> Response:
         existing(project, dataset_id, routine_id)
         catalog.delete(project, dataset_id, routine_id)

@@ -19,6 +19,7 @@ from fakes.bigquery.exceptions import InvalidArgument, RequiredParameterMissing
 from fakes.bigquery.iam_policies import PolicyStore
 from fakes.bigquery.rest_requests import json_body, object_at, token_offset
 from fakes.bigquery.rest_resources import PREFIX
+from fakes.bigquery.rest_routes import PlainRoutes
 from fakes.bigquery.row_access import RowAccessPolicy, TableKey, store_of
 
 _POLICY_ID = re.compile(r"^\w{1,256}$", re.ASCII)
@@ -42,12 +43,13 @@ def policy_resource(key: TableKey, policy: RowAccessPolicy) -> dict[str, Any]:
 
 def register(app: FastAPI, engine: BigQueryEngine) -> None:
     """Add the row access policy routes to the emulator ``app``."""
+    routes = PlainRoutes(app)
     policies = store_of(engine)
     iam = PolicyStore()
     base = f"{PREFIX}/projects/{{project}}/datasets/{{dataset_id}}/tables/{{table_id}}/rowAccessPolicies"
     one = f"{base}/{{policy_id}}"
 
-    @app.post(base)
+    @routes.post(base)
     async def insert(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
         key = (project, dataset_id, table_id)
         body = await json_body(request)
@@ -55,7 +57,7 @@ def register(app: FastAPI, engine: BigQueryEngine) -> None:
         policy = policies.create(key, policy_id, _predicate(body), _grantees(body))
         return JSONResponse(policy_resource(key, policy))
 
-    @app.get(base)
+    @routes.get(base)
     async def list_policies(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
         key = (project, dataset_id, table_id)
         every = policies.list(key)
@@ -71,12 +73,12 @@ def register(app: FastAPI, engine: BigQueryEngine) -> None:
             listing["nextPageToken"] = str(end)
         return JSONResponse(listing)
 
-    @app.get(one)
+    @routes.get(one)
     async def get(project: str, dataset_id: str, table_id: str, policy_id: str) -> JSONResponse:
         key = (project, dataset_id, table_id)
         return JSONResponse(policy_resource(key, policies.get(key, policy_id)))
 
-    @app.put(one)
+    @routes.put(one)
     async def update(
         project: str, dataset_id: str, table_id: str, policy_id: str, request: Request
     ) -> JSONResponse:
@@ -87,13 +89,13 @@ def register(app: FastAPI, engine: BigQueryEngine) -> None:
         policy = policies.update(key, policy_id, _predicate(body), grantees)
         return JSONResponse(policy_resource(key, policy))
 
-    @app.delete(one)
+    @routes.delete(one)
     async def delete(project: str, dataset_id: str, table_id: str, policy_id: str) -> Response:
         policies.delete((project, dataset_id, table_id), policy_id)
         iam.forget(_name(project, dataset_id, table_id, policy_id))
         return Response(status_code=204)
 
-    @app.post(f"{base}:batchDelete")
+    @routes.post(f"{base}:batchDelete")
     async def batch_delete(project: str, dataset_id: str, table_id: str, request: Request) -> Response:
         key = (project, dataset_id, table_id)
         body = await json_body(request)
@@ -106,7 +108,7 @@ def register(app: FastAPI, engine: BigQueryEngine) -> None:
             policies.delete(key, str(policy_id))
         return Response(status_code=204)
 
-    @app.post(f"{one}:getIamPolicy")
+    @routes.post(f"{one}:getIamPolicy")
     async def get_iam_policy(
         project: str, dataset_id: str, table_id: str, policy_id: str, request: Request
     ) -> JSONResponse:
@@ -114,7 +116,7 @@ def register(app: FastAPI, engine: BigQueryEngine) -> None:
         policies.get((project, dataset_id, table_id), policy_id)
         return JSONResponse(iam.get(_name(project, dataset_id, table_id, policy_id)))
 
-    @app.post(f"{one}:testIamPermissions")
+    @routes.post(f"{one}:testIamPermissions")
     async def test_iam_permissions(
         project: str, dataset_id: str, table_id: str, policy_id: str, request: Request
     ) -> JSONResponse:

@@ -36,6 +36,7 @@ from fakes.bigquery.partition_decorators import decorated_resource
 from fakes.bigquery.range_partitioning import RangePartitioning
 from fakes.bigquery.rest_faults import WireFaults, call
 from fakes.bigquery.rest_requests import flag, int64_field, json_body, merged_labels, object_at, page_of
+from fakes.bigquery.rest_routes import PlainRoutes
 from fakes.bigquery.sql import TableRef
 from fakes.bigquery.table_history import history_of
 from harness.ports import DatasetInfo, TableInfo, WarehouseError
@@ -96,11 +97,12 @@ def _labels_match(labels: Mapping[str, str], query: str) -> bool:
 
 def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: TableKinds) -> None:
     """Route the dataset and table methods on ``app``; ``kinds`` are the copy jobs' clones and snapshots."""
+    routes = PlainRoutes(app)
     base = f"{render.PREFIX}/projects/{{project}}"
     deleted = DeletedDatasets(engine)
     dataset_undelete.register(app, deleted, lambda info: dataset_body(engine, info))
 
-    @app.post(f"{base}/datasets")
+    @routes.post(f"{base}/datasets")
     async def datasets_insert(project: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         wire.check(call("create_dataset"))
@@ -121,7 +123,7 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
         info = engine.create_dataset(ref.get("projectId") or project, spec, kept=kept)
         return JSONResponse(dataset_body(engine, info))
 
-    @app.get(f"{base}/datasets")
+    @routes.get(f"{base}/datasets")
     async def datasets_list(project: str, request: Request) -> JSONResponse:
         wire.check(call("list_datasets"))
         infos = engine.list_datasets(project)
@@ -137,13 +139,13 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
                 entry["friendlyName"] = friendly
         return JSONResponse(body)
 
-    @app.get(f"{base}/datasets/{{dataset_id}}")
+    @routes.get(f"{base}/datasets/{{dataset_id}}")
     async def datasets_get(project: str, dataset_id: str) -> JSONResponse:
         wire.check(call("get_dataset"))
         return JSONResponse(dataset_body(engine, engine.get_dataset(project, dataset_id)))
 
-    @app.patch(f"{base}/datasets/{{dataset_id}}")
-    @app.put(f"{base}/datasets/{{dataset_id}}")
+    @routes.patch(f"{base}/datasets/{{dataset_id}}")
+    @routes.put(f"{base}/datasets/{{dataset_id}}")
     async def datasets_patch(project: str, dataset_id: str, request: Request) -> JSONResponse:
         body = _by_update_mode(await json_body(request), request.query_params.get("updateMode"))
         put = request.method == "PUT"
@@ -164,13 +166,13 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
         updated = engine.patch_dataset(project, dataset_id, spec=new, kept=kept)
         return JSONResponse(dataset_body(engine, updated))
 
-    @app.delete(f"{base}/datasets/{{dataset_id}}")
+    @routes.delete(f"{base}/datasets/{{dataset_id}}")
     async def datasets_delete(project: str, dataset_id: str, request: Request) -> Response:
         wire.check(call("delete_dataset"))
         deleted.delete(project, dataset_id, delete_contents=flag(request.query_params.get("deleteContents")))
         return Response(status_code=204)
 
-    @app.post(f"{base}/datasets/{{dataset_id}}/tables")
+    @routes.post(f"{base}/datasets/{{dataset_id}}/tables")
     async def tables_insert(project: str, dataset_id: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         ref = object_at(body, "tableReference")
@@ -203,7 +205,7 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
         )
         return JSONResponse(table_body(engine, info))
 
-    @app.get(f"{base}/datasets/{{dataset_id}}/tables")
+    @routes.get(f"{base}/datasets/{{dataset_id}}/tables")
     async def tables_list(project: str, dataset_id: str, request: Request) -> JSONResponse:
         wire.check(call("list_tables"))
         infos = engine.list_tables(project, dataset_id)
@@ -218,14 +220,14 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
             entry.update(engine.kind_fields(project, dataset_id, info.table_id, listing=True))
         return JSONResponse(body)
 
-    @app.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
+    @routes.get(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_get(project: str, dataset_id: str, table_id: str) -> JSONResponse:
         wire.check(call("get_table", [table_id]))
         info = engine.get_table(project, dataset_id, table_id)
         return JSONResponse(decorated_resource(kinds.overlay(info, table_body(engine, info)), table_id))
 
-    @app.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
-    @app.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
+    @routes.patch(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
+    @routes.put(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_patch(project: str, dataset_id: str, table_id: str, request: Request) -> JSONResponse:
         body = await json_body(request)
         wire.check(call("patch_table", [table_id]))
@@ -256,7 +258,7 @@ def register(app: FastAPI, engine: BigQueryEngine, wire: WireFaults, kinds: Tabl
         )
         return JSONResponse(table_body(engine, updated))
 
-    @app.delete(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
+    @routes.delete(f"{base}/datasets/{{dataset_id}}/tables/{{table_id}}")
     async def tables_delete(project: str, dataset_id: str, table_id: str) -> Response:
         wire.check(call("delete_table", [table_id]))
         history_of(engine).delete(project, dataset_id, table_id)

@@ -35,6 +35,7 @@ from fakes.bigquery.load_options import load_options
 from fakes.bigquery.loads import start_load_job
 from fakes.bigquery.models import JobStore
 from fakes.bigquery.rest_requests import json_body
+from fakes.bigquery.rest_routes import PlainRoutes
 
 UPLOAD_PREFIX = f"/upload{render.PREFIX}"
 #: The discovery document's own path for the resumable protocol (``mediaUpload.protocols``).
@@ -81,6 +82,7 @@ class UploadSessions:
 
 def register(app: FastAPI, engine: BigQueryEngine, jobs: JobStore) -> None:
     """Add the upload endpoint to the emulator ``app``; ``app.state.uploads`` holds its sessions."""
+    routes = PlainRoutes(app)
     sessions = UploadSessions()
     app.state.uploads = sessions
     path = f"{UPLOAD_PREFIX}/projects/{{project}}/jobs"
@@ -90,8 +92,8 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: JobStore) -> None:
         job = start_load_job(engine, jobs, project, resource, data)
         return JSONResponse(render.job_resource(job))
 
-    @app.post(path)
-    @app.post(resumable_path)
+    @routes.post(path)
+    @routes.post(resumable_path)
     async def upload_insert(project: str, request: Request) -> Response:
         upload_type = request.query_params.get("uploadType")
         if upload_type == "multipart":
@@ -105,8 +107,8 @@ def register(app: FastAPI, engine: BigQueryEngine, jobs: JobStore) -> None:
             return Response(status_code=200, headers={"Location": str(location)})
         raise InvalidUploadType(value=upload_type)
 
-    @app.put(path)
-    @app.put(resumable_path)
+    @routes.put(path)
+    @routes.put(resumable_path)
     async def upload_chunk(project: str, request: Request) -> Response:
         upload_id = request.query_params.get("upload_id")
         session = sessions.get(upload_id)
