@@ -41,6 +41,7 @@ import uvicorn
 
 from fakes.anthropic import AnthropicState
 from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.query_wait import QuickStatements
 from fakes.bigquery.rest import create_app as create_bigquery_app
 from fakes.google_oauth import ServiceAccountKey, TokenAuthority, generate_key
 from fakes.google_oauth.rest import TOKEN_PATH
@@ -113,6 +114,9 @@ class Emulators(ServerThread):
         self._sockets: dict[str, socket.socket] = {}
         self._servers: dict[str, uvicorn.Server] = {}
         self._apps: dict[str, Any] = {}
+        #: Which BigQuery statements are quick enough for the event loop: about the process, so
+        #: kept across resets (the next test's statements are mostly the last one's).
+        self._quick_statements = QuickStatements()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -324,7 +328,7 @@ class Emulators(ServerThread):
         if not any(key["name"] == match[0] for key in self.kms.list_crypto_keys(match["ring_name"])):
             self.kms.create_crypto_key(match["ring_name"], match["key"])
         self._apps.update(
-            bigquery=create_bigquery_app(self.engine, self.faults, self.authority),
+            bigquery=create_bigquery_app(self.engine, self.faults, self.authority, self._quick_statements),
             kms=create_kms_app(self.kms, self.faults, self.authority),
             openai=_provider_app("openai", self.openai),
             anthropic=_provider_app("anthropic", self.anthropic),

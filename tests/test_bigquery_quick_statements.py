@@ -23,6 +23,7 @@ from fakes.bigquery.models import Job
 from fakes.bigquery.query_wait import QUICK_MIN_WAIT_MS, QuickStatements, run_waiting
 from fakes.bigquery.rest import create_app
 from harness.clock import ManualClock
+from harness.emulators import Emulators
 
 PROJECT = "quick-project"
 SQL = "SELECT 1"
@@ -179,3 +180,25 @@ def test_jobs_query_answers_alike_when_its_statement_runs_on_the_event_loop(
         assert answer["jobComplete"] is True
         assert answer["rows"] == [{"f": [{"v": "17"}]}]
         assert answer["schema"] == {"fields": [{"name": "n", "type": "INTEGER", "mode": "NULLABLE"}]}
+
+
+def test_the_emulators_know_their_quick_statements_across_a_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reset builds the BigQuery app again on fresh state; the statements' costs are the
+    process's, so a statement run before the reset runs on the event loop after it."""
+    monkeypatch.setattr(query_wait, "QUICK_SECONDS", 3600.0)
+    handed_over = []
+    to_thread = query_wait.run_in_threadpool
+
+    def counted(run: Callable[[], Job]) -> Any:
+        handed_over.append(run)
+        return to_thread(run)
+
+    monkeypatch.setattr(query_wait, "run_in_threadpool", counted)
+    body = {"query": "SELECT 17 AS n", "useLegacySql": False}
+    with Emulators(port_base=0, clock=ManualClock(datetime(2025, 1, 1, tzinfo=UTC))) as emulators:
+        url = f"{emulators.bigquery_url}/bigquery/v2/projects/{PROJECT}/queries"
+        before = httpx.post(url, json=body, timeout=10).json()
+        emulators.reset()
+        after = httpx.post(url, json=body, timeout=10).json()
+    assert len(handed_over) == 1
+    assert before["rows"] == after["rows"] == [{"f": [{"v": "17"}]}]

@@ -85,11 +85,16 @@ def _query_page(
 
 
 def create_app(
-    engine: BigQueryEngine, faults: FaultQueue | None = None, auth: TokenAuthority | None = None
+    engine: BigQueryEngine,
+    faults: FaultQueue | None = None,
+    auth: TokenAuthority | None = None,
+    quick: QuickStatements | None = None,
 ) -> FastAPI:
     """The REST v2 emulator as an ASGI app; ``app.state.jobs`` and ``app.state.insert_ids`` hold
     the emulator's own state beside the engine; ``faults`` are the warehouse faults it answers;
-    with ``auth`` every request needs a bearer credential it accepts, as on Google."""
+    with ``auth`` every request needs a bearer credential it accepts, as on Google. ``quick`` is
+    what the process knows of its statements' cost (a new memory unless given): an app built
+    again on fresh state keeps knowing which statements run on the event loop."""
     app = FastAPI(title="BigQuery REST v2 emulator", docs_url=None, redoc_url=None, openapi_url=None)
     routes = PlainRoutes(app)
     if auth is not None:
@@ -97,7 +102,7 @@ def create_app(
     jobs = JobStore(engine)
     insert_ids = InsertIdWindow(engine)
     wire = WireFaults(faults)
-    quick = QuickStatements()
+    quick = quick or QuickStatements()
     app.state.jobs = jobs
     app.state.insert_ids = insert_ids
     kinds, app.state.buckets = TableKinds(), Buckets(engine)
