@@ -102,7 +102,7 @@ def create_app(
     jobs = JobStore(engine)
     insert_ids = InsertIdWindow(engine)
     wire = WireFaults(faults)
-    quick = quick or QuickStatements()
+    quick = quick if quick is not None else QuickStatements()
     app.state.jobs = jobs
     app.state.insert_ids = insert_ids
     kinds, app.state.buckets = TableKinds(), Buckets(engine)
