@@ -125,7 +125,10 @@ def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> 
     now = platform.clock.now()
     today = now.date()
     first = new_row(
-        platform, org_slug, (quota.daily_limit, quota.monthly_limit), month_total=quota.pipelines_run_month + 1
+        platform,
+        org_slug,
+        (quota.daily_limit, quota.monthly_limit),
+        month_total=quota.pipelines_run_month + 1,
     )
     if row is None and _insert_today(platform, first):
         return Start(org_slug, today, new_row=True)
