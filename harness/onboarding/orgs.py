@@ -113,17 +113,16 @@ def onboard(platform: Platform, request: OnboardRequest, actor: Actor) -> Onboar
             target_id=slug,
             details={"plan": plan.name, "dataset_id": dataset_id, "api_key_id": key.key_id},
         )
-        # The read-back of the org is part of the request: if it fails, the caller never sees
-        # the API key, so the org must go too, or a retry would meet 409 ORG_ALREADY_EXISTS for
-        # an org whose key nobody holds. The subscription and the quota are the rows just
-        # written, as they were written.
+        # The read-back is part of the request: if it fails, the caller never sees the API key,
+        # so the org must go too, or a retry would meet 409 ORG_ALREADY_EXISTS for an org whose
+        # key nobody holds.
         return OnboardResult(
             org=get(platform, slug),
             api_key=key.api_key,
             api_key_id=key.key_id,
             api_key_prefix=key.key_prefix,
             subscription=subscriptions.view(subscription),
-            quota=quotas.view(quota),
+            quota=quotas.get(platform, slug, (plan.daily_pipeline_limit, plan.monthly_pipeline_limit)),
             dataset_id=dataset_id,
             kms_key_version=key.key_version,
         )

@@ -65,26 +65,15 @@ def _read(
     platform: Platform, org_slug: str, plan_limits: tuple[int, int]
 ) -> tuple[QuotaView, dict[str, Any] | None]:
     """Today's counters and today's row (None when there is none yet)."""
-    today = platform.clock.now().date()
+    now = platform.clock.now()
+    today = now.date()
     row = _today_row(platform, org_slug, today)
-    return _view(org_slug, today, row, plan_limits, _month_total(platform, org_slug, today)), row
-
-
-def view(row: dict[str, Any]) -> QuotaView:
-    """The counters of a day's row just written (:func:`new_row`): what :func:`get` would read
-    back that day, without reading it (its month total is the row's own)."""
-    limits = (row["daily_limit"], row["monthly_limit"])
-    return _view(row["org_slug"], row["usage_date"], row, limits, row["pipelines_run_month"])
-
-
-def _view(
-    org_slug: str, today: date, row: dict[str, Any] | None, plan_limits: tuple[int, int], month: int
-) -> QuotaView:
     daily_limit, monthly_limit = (row["daily_limit"], row["monthly_limit"]) if row else plan_limits
     run_today = row["pipelines_run_today"] if row else 0
+    month = _month_total(platform, org_slug, today)
     tomorrow = datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
     next_month = datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=UTC)
-    return QuotaView(
+    view = QuotaView(
         org_slug=org_slug,
         usage_date=today,
         pipelines_run_today=run_today,
@@ -98,6 +87,7 @@ def _view(
         daily_resets_at=tomorrow,
         monthly_resets_at=next_month,
     )
+    return view, row
 
 
 class QuotaExceeded(DomainError):
