@@ -8,14 +8,27 @@ in-process request costs (about three quarters of a ``GET /health``). :class:`As
 ``raise_server_exceptions``) whose HTTP requests go through the HTTP library's own
 ``ASGITransport`` in one call on the portal: the request body goes in whole and the response comes
 back whole once the app has returned. WebSocket sessions are not served.
+
+Starting a portal is a new thread and a new event loop, and the sync endpoints' worker threads
+belong to that loop: together a few milliseconds a client, and an in-process scenario run opens
+three (the two services and the provider fakes). So a client's portal is lent from a small pool
+(:class:`PortalPool`) and kept for the next client when it closes, with its loop's worker threads;
+clients open at the same time each get their own, as with ``TestClient``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import atexit
+import contextlib
+import math
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Self
 
+import anyio
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.streams.stapled import StapledObjectStream
 from starlette import testclient
 
 httpx = testclient.httpx
@@ -23,6 +36,50 @@ httpx = testclient.httpx
 
 TESTCLIENT_ADDRESS = ("testclient", 50000)
 """The client address ``TestClient`` gives the app, kept so the apps see the same requests."""
+
+
+class PortalPool:
+    """Blocking portals kept between the clients that borrow them, one borrower at a time.
+
+    At most ``keep`` idle portals are kept (their threads and loops idle); a portal returned
+    beyond that, or by a borrower that failed, is stopped, as ``TestClient`` stops its own."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._idle: list[tuple[BlockingPortal, AbstractContextManager[BlockingPortal]]] = []
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[BlockingPortal]:
+        with self._lock:
+            kept = self._idle.pop() if self._idle else None
+        if kept is None:
+            starter = start_blocking_portal()
+            kept = (starter.__enter__(), starter)
+        portal, starter = kept
+        try:
+            yield portal
+        except BaseException as exc:
+            starter.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        with self._lock:
+            if len(self._idle) < self._keep:
+                self._idle.append(kept)
+                return
+        starter.__exit__(None, None, None)
+
+    def close(self) -> None:
+        """Stop the idle portals. Run at exit, while their threads still run: left to the
+        interpreter's finalisation, stopping one would wait for a thread that no longer runs."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for _, starter in idle:
+            starter.__exit__(None, None, None)
+
+
+PORTALS = PortalPool(keep=8)
+"""The process's pool: enough for a few in-process runs at once (three clients each)."""
+atexit.register(PORTALS.close)
 
 
 class AsgiClient(testclient.TestClient):
@@ -55,6 +112,35 @@ class AsgiClient(testclient.TestClient):
             client=TESTCLIENT_ADDRESS,
         )
         self._transport = _PortalTransport(self._portal_factory, asgi)
+
+    def __enter__(self) -> Self:
+        """``TestClient.__enter__`` (the app's lifespan started on the portal, stopped on exit),
+        on a portal lent by :data:`PORTALS` instead of a new one."""
+        if self.async_backend["backend"] != "asyncio" or self.async_backend["backend_options"]:
+            return super().__enter__()  # the pool's portals run asyncio with its defaults
+        with contextlib.ExitStack() as stack:
+            self.portal = portal = stack.enter_context(PORTALS.lend())
+
+            @stack.callback
+            def reset_portal() -> None:
+                self.portal = None
+
+            send = anyio.create_memory_object_stream[Any](math.inf)
+            receive = anyio.create_memory_object_stream[Any](math.inf)
+            for channel in (*send, *receive):
+                stack.callback(channel.close)
+            self.stream_send = StapledObjectStream(*send)
+            self.stream_receive = StapledObjectStream(*receive)
+            self.task = portal.start_task_soon(self.lifespan)
+            portal.call(self.wait_startup)
+
+            @stack.callback
+            def wait_shutdown() -> None:
+                portal.call(self.wait_shutdown)
+
+            stack.callback(self._transport.close)
+            self.exit_stack = stack.pop_all()
+        return self
 
 
 class _PortalTransport(httpx.BaseTransport):

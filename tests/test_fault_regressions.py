@@ -331,6 +331,31 @@ def test_pipeline_failing_at_every_port_call_leaves_no_live_run(env: Env) -> Non
     assert run(env.platform).status == "SUCCESS"
 
 
+def test_a_start_whose_quota_row_went_after_the_check_is_still_counted(env: Env) -> None:
+    """Counting a start reads today's quota row once, for the limit check, and counts in it. If
+    the row goes between the two (a concurrent start gave back the row it had made), the count's
+    UPDATE finds nothing: the start then makes the day's row itself rather than count nowhere."""
+    env.onboarded()
+    assert run(env.platform).status == "SUCCESS"
+    assert quota_used(env) == 1
+    plan = FaultPlan()
+    hook = plan.add(
+        Hook(
+            "execute",
+            lambda: env.platform.delete_org_rows("org_usage_quotas", SLUG),
+            match="SET pipelines_run_today = pipelines_run_today + 1",
+        )
+    )
+    assert run(env.faulty(plan)).status == "SUCCESS"
+    assert hook.fired == 1
+    rows = env.platform.select(
+        f"SELECT pipelines_run_today, pipelines_run_month FROM {env.platform.table('org_usage_quotas')} "
+        "WHERE org_slug = @s",
+        {"s": SLUG},
+    ).rows
+    assert rows == [{"pipelines_run_today": 1, "pipelines_run_month": 2}]
+
+
 @pytest.mark.parametrize("earlier_runs_today", [0, 1])
 def test_pipeline_start_failure_does_not_consume_quota(env: Env, earlier_runs_today: int) -> None:
     """Found by the loop: a start that failed after the quota was counted (writing its run row, or

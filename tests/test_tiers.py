@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from harness.backends import Backend, build_backends, build_warehouse
 from harness.backends.bigquery import BigQueryWarehouse
 from harness.backends.emulator import EmulatorConfigError, build_emulator
+from harness.backends.fake import ENGINE_THREADS, build_fake, engine_limits
 from harness.backends.gcp import GcpConfigError, build_gcp
 from harness.backends.kms import CloudKmsKeyManager
 from harness.cli import app
@@ -41,6 +42,21 @@ def no_emulator_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def served() -> Iterator[Emulators]:
     with Emulators(clock=ManualClock(NOW), seed=5) as emulators:
         yield emulators
+
+
+def test_the_fake_tier_engine_runs_on_one_duckdb_thread_unless_the_environment_caps_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert engine_limits({}).threads == ENGINE_THREADS == 1
+    assert engine_limits({"HARNESS_BIGQUERY_THREADS": "2"}).threads == 2
+    for environ, threads in ((None, 1), ("2", 2)):
+        if environ is None:
+            monkeypatch.delenv("HARNESS_BIGQUERY_THREADS", raising=False)
+        else:
+            monkeypatch.setenv("HARNESS_BIGQUERY_THREADS", environ)
+        with build_fake(clock=ManualClock(NOW)) as fake:
+            sql = "SELECT CAST(current_setting('threads') AS INT64) AS n"
+            assert fake.engine.query(fake.platform.warehouse.project, sql).rows == [{"n": threads}]
 
 
 def test_the_emulator_tier_runs_the_real_adapters_on_the_callers_clock(no_emulator_env: None) -> None:

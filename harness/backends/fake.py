@@ -8,12 +8,14 @@ wait on this tier advances the manual clock instead of sleeping. With a data dir
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from fakes.anthropic import AnthropicState
 from fakes.bigquery import faults as bigquery_faults
 from fakes.bigquery.engine import BigQueryEngine
+from fakes.bigquery.limits_runtime import RuntimeLimits
 from fakes.bigquery.warehouse import FakeWarehouse
 from fakes.kms import faults as kms_faults
 from fakes.kms.keymanager import FakeKeyManager
@@ -30,6 +32,19 @@ from harness.providers import usage_source_for, validator_for
 from harness.schema.loader import load_config
 from harness.schema.spec import BootstrapConfig
 from harness.services.settings import Settings
+
+ENGINE_THREADS = 1
+"""DuckDB worker threads of the fake tier's engine unless ``HARNESS_BIGQUERY_THREADS`` names
+another number. The platform's statements are small (an org's meta rows, a day's usage rows) and
+the engine runs one at a time: spreading each over threads costs more in scheduling than it
+gains (about a tenth of an in-process ``full_onboarding`` run)."""
+
+
+def engine_limits(environ: Mapping[str, str] | None = None) -> RuntimeLimits:
+    """The fake tier engine's limits: the environment's (:class:`RuntimeLimits`), with
+    :data:`ENGINE_THREADS` when it caps no threads."""
+    limits = RuntimeLimits.from_env(environ)
+    return limits if limits.threads is not None else replace(limits, threads=ENGINE_THREADS)
 
 
 @dataclass
@@ -76,7 +91,7 @@ def build_fake(
     settings = settings or Settings()
     clock = clock or ManualClock(datetime.now(UTC).replace(microsecond=0))
     if data_dir is None:
-        engine = BigQueryEngine(clock)
+        engine = BigQueryEngine(clock, limits=engine_limits())
         keys = FakeKeyManager.create(clock, project=settings.gcp_project_id, seed=seed)
         openai_state = OpenAIState(clock=clock, seed=seed or 0)
         anthropic_state = AnthropicState(clock=clock, seed=seed or 0)

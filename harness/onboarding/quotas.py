@@ -58,6 +58,13 @@ def _month_total(platform: Platform, org_slug: str, today: date) -> int:
 
 def get(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> QuotaView:
     """Today's counters; ``plan_limits`` (daily, monthly) apply when today has no row yet."""
+    return _read(platform, org_slug, plan_limits)[0]
+
+
+def _read(
+    platform: Platform, org_slug: str, plan_limits: tuple[int, int]
+) -> tuple[QuotaView, dict[str, Any] | None]:
+    """Today's counters and today's row (None when there is none yet)."""
     now = platform.clock.now()
     today = now.date()
     row = _today_row(platform, org_slug, today)
@@ -66,7 +73,7 @@ def get(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> Quot
     month = _month_total(platform, org_slug, today)
     tomorrow = datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
     next_month = datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=UTC)
-    return QuotaView(
+    view = QuotaView(
         org_slug=org_slug,
         usage_date=today,
         pipelines_run_today=run_today,
@@ -80,6 +87,7 @@ def get(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> Quot
         daily_resets_at=tomorrow,
         monthly_resets_at=next_month,
     )
+    return view, row
 
 
 class QuotaExceeded(DomainError):
@@ -101,7 +109,7 @@ def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> 
 
     The count is the last call that can fail here (no read-back), so a caller whose next step
     fails gives the start back with :func:`give_back` and no quota is burnt."""
-    quota = get(platform, org_slug, plan_limits)
+    quota, row = _read(platform, org_slug, plan_limits)
     for scope, used, limit, resets in (
         ("daily", quota.pipelines_run_today, quota.daily_limit, quota.daily_resets_at),
         ("monthly", quota.pipelines_run_month, quota.monthly_limit, quota.monthly_resets_at),
@@ -116,22 +124,24 @@ def consume(platform: Platform, org_slug: str, plan_limits: tuple[int, int]) -> 
             )
     now = platform.clock.now()
     today = now.date()
-    if _today_row(platform, org_slug, today) is None and _insert_today(
+    first = new_row(
         platform,
-        new_row(
-            platform,
-            org_slug,
-            (quota.daily_limit, quota.monthly_limit),
-            month_total=quota.pipelines_run_month + 1,
-        ),
-    ):
+        org_slug,
+        (quota.daily_limit, quota.monthly_limit),
+        month_total=quota.pipelines_run_month + 1,
+    )
+    if row is None and _insert_today(platform, first):
         return Start(org_slug, today, new_row=True)
-    platform.execute(
+    counted = platform.execute(
         f"UPDATE {platform.table('org_usage_quotas')} SET pipelines_run_today = pipelines_run_today + 1, "
         "pipelines_run_month = pipelines_run_month + 1, last_pipeline_at = @now, updated_at = @now "
         "WHERE org_slug = @org_slug AND usage_date = @today",
         {"org_slug": org_slug, "today": today, "now": now},
     )
+    # Today's row was read above, not again here: if it went meanwhile (a concurrent start gave
+    # back the row it had made), the UPDATE counted nowhere and the start makes the row itself.
+    if not counted and _insert_today(platform, first):
+        return Start(org_slug, today, new_row=True)
     return Start(org_slug, today, new_row=False)
 
 

@@ -268,10 +268,14 @@ def _step_status(error: str | None, handle: StepHandle) -> str:
 
 
 def _param_day(name: str) -> str:
-    """A run row's first or last day, as the ISO text its ``parameters`` hold (``run_date`` if absent)."""
+    """A run row's first or last day, as the ISO text its ``parameters`` hold (``run_date`` if absent).
+
+    ``run_date`` is cast to DATE first (a no-op in BigQuery): the fake then knows the text it
+    casts is a date's, where a cast of a column of unknown type plans every type's text rule
+    (≈ 11 ms a claim in DuckDB, for the same answer)."""
     return (
         f"COALESCE((SELECT p.value FROM UNNEST(r.parameters) AS p WHERE p.name = '{name}'), "
-        "CAST(r.run_date AS STRING))"
+        "CAST(CAST(r.run_date AS DATE) AS STRING))"
     )
 
 

@@ -24,11 +24,15 @@ from harness.services.settings import Settings
 SLUG = re.compile(SLUG_PATTERN)
 
 
-def get_platform(request: Request) -> Platform:
+# The dependencies that neither block nor do I/O are coroutines: FastAPI runs a plain function
+# dependency on a worker thread, a round trip per dependency per request.
+
+
+async def get_platform(request: Request) -> Platform:
     return request.app.state.platform
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -73,7 +77,7 @@ def _is_root(settings: Settings, given: str) -> bool:
     )
 
 
-def require_root(
+async def require_root(
     meta: Annotated[RequestMeta, Depends(request_meta)],
     settings: Annotated[Settings, Depends(get_settings)],
     root_key: RootKey = None,
