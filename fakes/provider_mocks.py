@@ -43,9 +43,7 @@ from respx.models import PassThrough
 from starlette.testclient import TestClient
 
 from fakes.anthropic import AnthropicState
-from fakes.anthropic import create_app as create_anthropic_app
 from fakes.openai import OpenAIState
-from fakes.openai import create_app as create_openai_app
 from fakes.providers.base import ProviderState
 from harness.asgi_client import AsgiClient
 from harness.lending import Shelf
@@ -70,6 +68,20 @@ class _StateSlot:
         if self.target is None:  # pragma: no cover - an app is only reached while lent
             raise RuntimeError("this provider app is not lent to any mocks")
         return getattr(self.target, name)
+
+
+def create_openai_app(state: Any) -> FastAPI:
+    """The fake OpenAI app, its module imported on the first request to it."""
+    from fakes.openai.rest import create_app
+
+    return create_app(state)
+
+
+def create_anthropic_app(state: Any) -> FastAPI:
+    """The fake Anthropic app, its module imported on the first request to it."""
+    from fakes.anthropic.rest import create_app
+
+    return create_app(state)
 
 
 _SHELF: Shelf[tuple[FastAPI, _StateSlot]] = Shelf()

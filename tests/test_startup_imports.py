@@ -65,6 +65,12 @@ NOT_FOR_THE_FAKE_TIER = (
     "harness.control_client",
 )
 
+#: Not needed by a run whose scenarios call no Anthropic API (``full_onboarding`` connects OpenAI).
+NOT_WITHOUT_ANTHROPIC = ("fakes.anthropic.rest",)
+
+#: Not needed once the runs directory holds this translator's translations (the second run).
+NOT_WHEN_TRANSLATIONS_ARE_KEPT = ("sqlglot.dialects.duckdb", "sqlglot.generators.duckdb")
+
 _REPORT = "import json, sys; print(json.dumps(sorted(sys.modules)))"
 
 
@@ -108,10 +114,8 @@ def test_version_and_help_load_no_command_implementation(tmp_path: Path, option:
     assert _loaded(modules, tuple(p for p in NOT_FOR_THE_CLI if p != "importlib.metadata")) == []
 
 
-@pytest.mark.parametrize("scenario", ["full_onboarding.yml"])
-def test_a_fake_tier_run_loads_no_google_client_server_or_test_tooling(tmp_path: Path, scenario: str) -> None:
-    runs = tmp_path / "runs"
-    code = (
+def _run(scenario: str, runs: Path) -> str:
+    return (
         "from harness.cli import app\n"
         "try:\n"
         f"    app(['run', {str(ROOT / 'scenarios' / scenario)!r}, '--backend', 'fake', "
@@ -119,7 +123,38 @@ def test_a_fake_tier_run_loads_no_google_client_server_or_test_tooling(tmp_path:
         "except SystemExit as exit:\n"
         "    assert exit.code in (0, None), exit.code"
     )
-    modules = _modules_after(code, tmp_path)
+
+
+@pytest.mark.parametrize("scenario", ["full_onboarding.yml"])
+def test_a_fake_tier_run_loads_no_google_client_server_or_test_tooling(tmp_path: Path, scenario: str) -> None:
+    runs = tmp_path / "runs"
+    modules = _modules_after(_run(scenario, runs), tmp_path)
     assert _loaded(modules, NOT_FOR_THE_FAKE_TIER) == []
-    assert {"duckdb", "fastapi", "fakes.bigquery.engine"} <= modules  # it ran on the fakes
+    assert _loaded(modules, NOT_WITHOUT_ANTHROPIC) == []
+    assert {
+        "duckdb",
+        "fastapi",
+        "fakes.bigquery.engine",
+        "fakes.openai.rest",
+    } <= modules  # it ran on the fakes
     assert list(runs.glob("*/record.json")), "the run left no record"
+
+
+def test_a_second_run_translates_from_the_runs_directory(tmp_path: Path) -> None:
+    """The first run keeps its translations under the runs directory; the second, of the same code,
+    reads them and never loads sqlglot's DuckDB generator. ``harness runs list`` lists only runs."""
+    runs = tmp_path / "runs"
+    first = _modules_after(_run("full_onboarding.yml", runs), tmp_path)
+    assert set(NOT_WHEN_TRANSLATIONS_ARE_KEPT) <= first  # it translated
+    kept = list((runs / ".translations").glob("*.jsonl"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 0
+    second = _modules_after(_run("full_onboarding.yml", runs), tmp_path)
+    assert _loaded(second, NOT_WHEN_TRANSLATIONS_ARE_KEPT) == []
+    assert "fakes.bigquery.translation_store" in second
+    assert len(list(runs.glob("*/record.json"))) == 2
+    listed = _modules_after(
+        "from harness.scenario.run_index import list_runs\n"
+        f"assert len(list_runs(__import__('pathlib').Path({str(runs)!r}))) == 2",
+        tmp_path,
+    )
+    assert "harness.scenario.run_index" in listed

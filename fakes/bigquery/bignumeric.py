@@ -146,7 +146,7 @@ def _parse_numeric(text: str) -> str:
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the functions the rewrites call on the engine's connection."""
-    text, integer = duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT")
+    text, integer = conn.sqltype("VARCHAR"), conn.sqltype("BIGINT")
     functions = (
         ("bq_bignumeric_of", _of_text, [text]),
         ("bq_bignumeric_text", _as_text, [text]),

@@ -161,10 +161,10 @@ def _statistic_text(kind: str, xs: list[str | None] | None, ys: list[str | None]
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the functions the rewrite calls on the engine's connection."""
-    text, integer = duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT")
+    text, integer = conn.sqltype("VARCHAR"), conn.sqltype("BIGINT")
     conn.create_function("bq_numeric_of_units", _numeric_of_units, [text, integer], text, side_effects=False)  # type: ignore[arg-type]
     # The statistics return FLOAT64 as text: DuckDB turns a Python UDF's NaN into NULL.
-    texts = duckdb.list_type(text)
+    texts = conn.list_type(text)
     conn.create_function("bq_statistic", _statistic_text, [text, texts, texts], text, null_handling="special")
     conn.create_function(
         "bq_statistic1",

@@ -195,7 +195,7 @@ def merge_count(sketches: list[bytes | None] | None) -> int:
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """``bq_hll_merge_partial(BLOB[])`` and ``bq_hll_merge(BLOB[])`` on the engine's connection."""
-    blobs = duckdb.list_type("BLOB")
+    blobs = conn.list_type("BLOB")
     conn.create_function(
         "bq_hll_merge_partial",
         merge_partial,

@@ -347,9 +347,11 @@ def decrypt_string(function: str) -> Callable[[bytes, bytes, bytes], str]:
 
 # ---------------------------------------------------------------------------- DuckDB and sqlglot
 
-_B, _S, _I = duckdb.sqltype("BLOB"), duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT")
+# Type names, not ``duckdb.sqltype`` objects: those would open DuckDB's default connection (a
+# database of its own, ~20 ms) at import time.
+_B, _S, _I = "BLOB", "VARCHAR", "BIGINT"
 
-_UDFS: dict[str, tuple[Callable[..., Any], list[Any], Any, bool]] = {
+_UDFS: dict[str, tuple[Callable[..., Any], list[str], str, bool]] = {
     "keys.new_keyset": (new_keyset, [_S], _B, True),
     "keys.rotate_keyset": (rotate_keyset, [_B, _S], _B, True),
     "keys.add_key_from_raw_bytes": (add_key_from_raw_bytes, [_B, _S, _B], _B, True),

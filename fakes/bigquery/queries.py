@@ -34,6 +34,7 @@ from fakes.bigquery import (
     script_syntax,
     scripts,
     statement_shapes,
+    translation_store,
 )
 from fakes.bigquery import params as param_types
 from fakes.bigquery.atomic import Writes
@@ -491,7 +492,7 @@ class StatementRunner(ABC):
 # engine per test starts warm.
 _CACHE_LOCK = threading.Lock()
 _PARSED: LRUCache[tuple[str, str, str | None], ParsedStatement] = LRUCache(maxsize=4096)
-_TRANSLATIONS: LRUCache[tuple[Any, ...], Translation] = LRUCache(maxsize=4096)
+_TRANSLATIONS = translation_store.CACHE  # in memory; on disk too once opened (harness run)
 _PARSED_SHAPES: LRUCache[tuple[str, str, str | None], tuple[Shape, ParsedStatement]] = LRUCache(maxsize=1024)
 
 

@@ -37,5 +37,5 @@ def _bytes_to_string(value: bytes) -> str:
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """``SAFE_CONVERT_BYTES_TO_STRING`` on an engine's DuckDB connection."""
-    blob, text = duckdb.sqltype("BLOB"), duckdb.sqltype("VARCHAR")
+    blob, text = conn.sqltype("BLOB"), conn.sqltype("VARCHAR")
     conn.create_function("safe_convert_bytes_to_string", _bytes_to_string, [blob], text, side_effects=False)  # type: ignore[arg-type]

@@ -20,7 +20,8 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Annotated
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from harness.scenario.selection import Selection
 
 INTERRUPTED_EXIT = 128 + signal.SIGINT
+TRANSLATIONS_DIR = ".translations"
+"""Under the runs directory: the fake BigQuery's translations, kept for the next run."""
 
 
 class _Signals:
@@ -450,6 +453,23 @@ def _print_outcome(out: Console, outcome: RunOutcome) -> None:
         out.print(f"  [dim]cassette: {outcome.record_path.parent / 'cassette.json'}[/dim]", highlight=False)
 
 
+@contextmanager
+def _translations_kept(runs_dir: Path | None) -> Iterator[None]:
+    """On the fake tier, the fake BigQuery's translations are kept under ``runs_dir`` (in
+    ``.translations/``) while the batch runs, so the next ``harness run`` skips translating the
+    statements this one translated (:mod:`fakes.bigquery.translation_store`)."""
+    if runs_dir is None:
+        yield
+        return
+    from fakes.bigquery.translation_store import CACHE
+
+    CACHE.open(runs_dir / TRANSLATIONS_DIR)
+    try:
+        yield
+    finally:
+        CACHE.close()
+
+
 def _run_all(
     loaded: list[tuple[Path, Scenario]],
     *,
@@ -503,7 +523,7 @@ def _run_all(
     started = time.perf_counter()
     progress = BatchProgress(out, len(loaded))
     try:
-        with progress:
+        with progress, _translations_kept(runs_dir if tier is Tier.FAKE and not live else None):
             for path, scenario in loaded:
                 progress.start(scenario.name, str(path))
                 try:
