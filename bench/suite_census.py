@@ -1,11 +1,12 @@
 """What the default test run checks, per tier: tests, passing assertions and scenario items.
 
 A faster suite must not check less. This runs the suite (``pytest -n 2 tests scenarios``, or the
-paths given) with :mod:`tests.assertion_counter`, which counts every passing ``assert`` of the test
-modules, and reports per tier (``fake``, ``emulator``, and ``-`` for tests that take no tier):
-tests, outcomes, assertions, and scenario items. Rewritten bytecode with the assertion hook goes to
-a private cache (``PYTHONPYCACHEPREFIX``), so the project's ``__pycache__`` is left as it is.
-Writes ``bench/results/suite_census.json``.
+paths given) with :mod:`tests.assertion_counter`, which counts every passing ``assert`` of the
+project, and reports per tier (``fake``, ``emulator``, and ``-`` for tests that take no tier):
+tests, outcomes, assertions (the tests' own), runtime assertions (the project code's ``assert``
+statements that ran under a test: not a measure of checking, see that module) and scenario items.
+Rewritten bytecode with the assertion hook goes to a private cache (``PYTHONPYCACHEPREFIX``), so
+the project's ``__pycache__`` is left as it is. Writes ``bench/results/suite_census.json``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def census(paths: list[str], workers: str, nodes_file: Path | None = None) -> di
         tier["tests"] += 1
         tier[str(seen["outcome"])] += 1
         tier["assertions"] += int(seen["assertions"])  # type: ignore[call-overload]
+        tier["runtime_assertions"] += int(seen.get("runtime_assertions", 0))  # type: ignore[call-overload]
         if nodeid.startswith("scenarios/"):
             tier["scenario_items"] += 1
     return {
@@ -84,7 +86,7 @@ def census(paths: list[str], workers: str, nodes_file: Path | None = None) -> di
         "per_tier": {tier: dict(sorted(figures.items())) for tier, figures in sorted(tiers.items())},
         "totals": {
             key: sum(figures[key] for figures in tiers.values())
-            for key in ("tests", "assertions", "scenario_items")
+            for key in ("tests", "assertions", "runtime_assertions", "scenario_items")
         },
     }
 
