@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from fakes.bigquery import queries
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.warehouse import FakeWarehouse
 from harness.clock import ManualClock
@@ -28,6 +29,22 @@ def engine(manual_clock: ManualClock) -> BigQueryEngine:
 @pytest.fixture
 def warehouse(engine: BigQueryEngine) -> FakeWarehouse:
     return FakeWarehouse(engine, PROJECT)
+
+
+@pytest.fixture
+def translations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the fake BigQuery translated with sqlglot (from empty caches): what no cache
+    answered."""
+    queries.clear_statement_caches()
+    translated: list[str] = []
+    real = queries.to_duckdb
+
+    def counting(statement, **kwargs):  # type: ignore[no-untyped-def]
+        translated.append(statement.sql)
+        return real(statement, **kwargs)
+
+    monkeypatch.setattr(queries, "to_duckdb", counting)
+    return translated
 
 
 @pytest.fixture

@@ -152,20 +152,26 @@ def test_a_quick_statement_runs_on_the_event_loop_and_others_in_a_worker_thread(
     assert completes == [True, True, True]
 
 
-def test_jobs_query_answers_alike_when_its_statement_runs_on_the_event_loop(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """With every statement quick, only the first of three runs goes to a worker thread; each
-    answer is a new, complete job with the statement's rows."""
+@pytest.fixture
+def handed_over(monkeypatch: pytest.MonkeyPatch) -> list[Callable[[], Job]]:
+    """Every statement counts as quick; the runs handed to a worker thread, in order."""
     monkeypatch.setattr(query_wait, "QUICK_SECONDS", 3600.0)
-    handed_over = []
+    runs: list[Callable[[], Job]] = []
     to_thread = query_wait.run_in_threadpool
 
     def counted(run: Callable[[], Job]) -> Any:
-        handed_over.append(run)
+        runs.append(run)
         return to_thread(run)
 
     monkeypatch.setattr(query_wait, "run_in_threadpool", counted)
+    return runs
+
+
+def test_jobs_query_answers_alike_when_its_statement_runs_on_the_event_loop(
+    handed_over: list[Callable[[], Job]],
+) -> None:
+    """With every statement quick, only the first of three runs goes to a worker thread; each
+    answer is a new, complete job with the statement's rows."""
     engine = BigQueryEngine(ManualClock(datetime(2025, 1, 1, tzinfo=UTC)))
     body = {"query": "SELECT 17 AS n", "useLegacySql": False}
     with served(create_app(engine)) as url:
@@ -182,18 +188,11 @@ def test_jobs_query_answers_alike_when_its_statement_runs_on_the_event_loop(
         assert answer["schema"] == {"fields": [{"name": "n", "type": "INTEGER", "mode": "NULLABLE"}]}
 
 
-def test_the_emulators_know_their_quick_statements_across_a_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_emulators_know_their_quick_statements_across_a_reset(
+    handed_over: list[Callable[[], Job]],
+) -> None:
     """A reset builds the BigQuery app again on fresh state; the statements' costs are the
     process's, so a statement run before the reset runs on the event loop after it."""
-    monkeypatch.setattr(query_wait, "QUICK_SECONDS", 3600.0)
-    handed_over = []
-    to_thread = query_wait.run_in_threadpool
-
-    def counted(run: Callable[[], Job]) -> Any:
-        handed_over.append(run)
-        return to_thread(run)
-
-    monkeypatch.setattr(query_wait, "run_in_threadpool", counted)
     body = {"query": "SELECT 17 AS n", "useLegacySql": False}
     with Emulators(port_base=0, clock=ManualClock(datetime(2025, 1, 1, tzinfo=UTC))) as emulators:
         url = f"{emulators.bigquery_url}/bigquery/v2/projects/{PROJECT}/queries"

@@ -6,6 +6,7 @@ loads it. Nothing here builds backends: the tier-aware test only asks for ``harn
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -102,20 +103,18 @@ def test_quick_finds_fake_tier_records_and_keeps_slow_scenarios(pytester: pytest
         "def test_fast(harness_tier):\n    pass\n\n"
         "@pytest.mark.parametrize('p', ['a', 'b'])\ndef test_param(harness_tier, p):\n    pass\n"
     )
-    pytester.path.joinpath(".test_durations").write_text(
-        '{"test_qtiers.py::test_slow[fake]": 2.0, "test_qtiers.py::test_fast[fake]": 0.01,'
-        ' "test_qtiers.py::test_param[fake-a]": 2.0, "test_qtiers.py::test_param[fake-b]": 0.01,'
-        ' "scenarios/flow.yml::flow[fake]": 2.0}',
-        encoding="utf-8",
-    )
-    result = pytester.runpytest("--collect-only", "-q", "--quick")
-    selected = {line for line in result.stdout.lines if "::" in line}
-    kept = {
+    durations = {
+        "test_qtiers.py::test_slow[fake]": 2.0,
+        "test_qtiers.py::test_fast[fake]": 0.01,
+        "test_qtiers.py::test_param[fake-a]": 2.0,
+        "test_qtiers.py::test_param[fake-b]": 0.01,
+        "scenarios/flow.yml::flow[fake]": 2.0,
+    }
+    assert _quick_selection(pytester, durations) == {
         "test_qtiers.py::test_fast",
         "test_qtiers.py::test_param[b]",
         "scenarios/flow.yml::flow",
     }
-    assert selected == kept
 
 
 def test_quick_leaves_out_tests_that_would_pay_for_a_slow_shared_set_up(
@@ -131,17 +130,23 @@ def test_quick_leaves_out_tests_that_would_pay_for_a_slow_shared_set_up(
         test_cheap=fixture
         + "".join(f"def test_{n}(shared):\n    pass\n\n" for n in ("first", "b", "c", "d")),
     )
-    pytester.path.joinpath(".test_durations").write_text(
-        '{"test_costly.py::test_first": 3.0, "test_costly.py::test_second": 0.001,'
-        ' "test_costly.py::test_alone": 0.001, "test_cheap.py::test_first": 0.08,'
-        ' "test_cheap.py::test_b": 0.001, "test_cheap.py::test_c": 0.001, "test_cheap.py::test_d": 0.001}',
-        encoding="utf-8",
-    )
-    result = pytester.runpytest("--collect-only", "-q", "--quick")
-    selected = {line for line in result.stdout.lines if "::" in line}
-    assert selected == {
+    durations = {
+        "test_costly.py::test_first": 3.0,
+        "test_costly.py::test_second": 0.001,
+        "test_costly.py::test_alone": 0.001,
+        "test_cheap.py::test_first": 0.08,
+        **{f"test_cheap.py::test_{n}": 0.001 for n in ("b", "c", "d")},
+    }
+    assert _quick_selection(pytester, durations) == {
         "test_costly.py::test_alone",
         "test_cheap.py::test_b",
         "test_cheap.py::test_c",
         "test_cheap.py::test_d",
     }
+
+
+def _quick_selection(pytester: pytest.Pytester, durations: dict[str, float]) -> set[str]:
+    """The ids ``--quick`` collects with ``durations`` as the durations file."""
+    pytester.path.joinpath(".test_durations").write_text(json.dumps(durations), encoding="utf-8")
+    result = pytester.runpytest("--collect-only", "-q", "--quick")
+    return {line for line in result.stdout.lines if "::" in line}

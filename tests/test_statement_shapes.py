@@ -8,7 +8,6 @@ import hashlib
 import pytest
 from sqlglot import exp
 
-from fakes.bigquery import queries
 from fakes.bigquery.sql import ParsedStatement, StorageName, TableRef, parse, to_duckdb
 from fakes.bigquery.statement_shapes import guessed_shape, parsed_shape, reparsed, shape_of
 from fakes.bigquery.warehouse import FakeWarehouse
@@ -21,21 +20,6 @@ USAGE = TableSpec("usage", (FieldSpec("provider", FieldType.STRING), FieldSpec("
 def _storage(ref: TableRef, write: bool) -> StorageName:
     schema = f"{ref.dataset}#{hashlib.sha1(ref.dataset.encode()).hexdigest()[:8]}"
     return StorageName(f"bq:{ref.project}", schema, ref.table + ("$data" if write else ""))
-
-
-@pytest.fixture
-def translations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts the engine translated with sqlglot (from empty caches)."""
-    queries.clear_statement_caches()
-    translated: list[str] = []
-    real = queries.to_duckdb
-
-    def counting(statement, **kwargs):  # type: ignore[no-untyped-def]
-        translated.append(statement.sql)
-        return real(statement, **kwargs)
-
-    monkeypatch.setattr(queries, "to_duckdb", counting)
-    return translated
 
 
 @pytest.mark.parametrize(

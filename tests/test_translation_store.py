@@ -59,20 +59,6 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Translations:
     store.close()
 
 
-@pytest.fixture
-def translated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts translated with sqlglot (not found in any cache)."""
-    texts: list[str] = []
-    real = queries.to_duckdb
-
-    def counting(statement, **kwargs):  # type: ignore[no-untyped-def]
-        texts.append(statement.sql)
-        return real(statement, **kwargs)
-
-    monkeypatch.setattr(queries, "to_duckdb", counting)
-    return texts
-
-
 def _fresh_warehouse() -> FakeWarehouse:
     return FakeWarehouse(BigQueryEngine(ManualClock()), P)
 
@@ -87,14 +73,14 @@ def _new_process(store: Translations, directory: Path | None) -> None:
 
 
 def test_a_new_process_translates_nothing_a_previous_one_did(
-    tmp_path: Path, store: Translations, translated: list[str]
+    tmp_path: Path, store: Translations, translations: list[str]
 ) -> None:
     store.open(tmp_path)
     first = _fresh_warehouse()
     expected = _flow(first, "org_one_local")
     first.engine.close()
-    assert translated
-    translated.clear()
+    assert translations
+    translations.clear()
 
     _new_process(store, tmp_path)
     again = _fresh_warehouse()
@@ -103,7 +89,7 @@ def test_a_new_process_translates_nothing_a_previous_one_did(
     assert _flow(other, "org_two_local") == expected  # another org's: found by its shape
     again.engine.close()
     other.engine.close()
-    assert translated == []
+    assert translations == []
 
 
 def test_what_is_read_back_is_what_sqlglot_translates(

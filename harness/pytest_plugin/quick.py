@@ -126,9 +126,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         (dropped if _left_out(item) else kept).append(item)
     paying = _paying_for_slow_set_up(config, kept, dropped)
-    if paying:
-        kept = [item for item in kept if item not in set(paying)]
-        dropped += paying
+    dropped += [item for item in kept if item in paying]
+    kept = [item for item in kept if item not in paying]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -149,7 +148,7 @@ def _timed_out(item: pytest.Item) -> bool:
 
 def _paying_for_slow_set_up(
     config: pytest.Config, kept: list[pytest.Item], dropped: list[pytest.Item]
-) -> list[pytest.Item]:
+) -> set[pytest.Item]:
     """The kept tests that share a module- or class-scoped fixture whose set-up is slow.
 
     pytest-split records a shared fixture's set-up against the first test that asks for it, so that
@@ -159,20 +158,17 @@ def _paying_for_slow_set_up(
     """
     limit = float(config.getoption("harness_quick_max_seconds", default=MAX_SECONDS))
     seconds = config.stash.get(_SLOW, {})
-    groups: dict[tuple[str, str], tuple[list[pytest.Item], list[float]]] = {}
+    groups: dict[tuple[str, str], list[pytest.Item]] = {}
     for item in [*kept, *filter(_timed_out, dropped)]:
         for key in _shared_fixtures(item):
-            members, costs = groups.setdefault(key, ([], []))
-            members.append(item)
-            costs.append(seconds.get(item.nodeid, 0.0) if _timed_out(item) else 0.0)
-    paying = {
+            groups.setdefault(key, []).append(item)
+    return {
         item
-        for members, costs in groups.values()
-        if sum(costs) / len(members) > limit
+        for members in groups.values()
+        if sum(seconds[member.nodeid] for member in members if _timed_out(member)) / len(members) > limit
         for item in members
         if not _timed_out(item) and not isinstance(item, ScenarioItem)
     }
-    return [item for item in kept if item in paying]
 
 
 def _shared_fixtures(item: pytest.Item) -> set[tuple[str, str]]:
