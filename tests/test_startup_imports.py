@@ -5,7 +5,8 @@ a fresh interpreter, never as seconds.
   implementation: no web framework, no database, no SQL translator, no YAML, no pydantic, no
   event loop.
 * A fake-tier ``harness run`` loads no Google client (BigQuery, KMS, api_core, auth, grpc,
-  protobuf), no server (uvicorn) and nothing of the test tooling (hypothesis, pytest).
+  protobuf), no server (uvicorn) and nothing of the test tooling (hypothesis, pytest); nor numpy
+  when its statements call none of the fake BigQuery's Python functions.
 
 ``bench/bench_startup.py`` times the same commands.
 """
@@ -67,6 +68,11 @@ NOT_FOR_THE_FAKE_TIER = (
 
 #: Not needed by a run whose scenarios call no Anthropic API (``full_onboarding`` connects OpenAI).
 NOT_WITHOUT_ANTHROPIC = ("fakes.anthropic.rest",)
+
+#: Not needed by a run whose statements call none of the fake BigQuery's Python functions
+#: (``onboarding_only`` calls none; ``full_onboarding``'s NUMERIC sums do): DuckDB imports numpy
+#: when the first is registered.
+NOT_WITHOUT_PYTHON_FUNCTIONS = ("numpy",)
 
 #: Not needed once the runs directory holds this translator's translations (the second run).
 NOT_WHEN_TRANSLATIONS_ARE_KEPT = ("sqlglot.dialects.duckdb", "sqlglot.generators.duckdb")
@@ -137,6 +143,14 @@ def test_a_fake_tier_run_loads_no_google_client_server_or_test_tooling(tmp_path:
         "fakes.bigquery.engine",
         "fakes.openai.rest",
     } <= modules  # it ran on the fakes
+    assert list(runs.glob("*/record.json")), "the run left no record"
+
+
+def test_a_fake_tier_run_calling_no_python_function_loads_no_numpy(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    modules = _modules_after(_run("onboarding_only.yml", runs), tmp_path)
+    assert _loaded(modules, NOT_WITHOUT_PYTHON_FUNCTIONS) == []
+    assert {"duckdb", "fakes.bigquery.engine"} <= modules  # it ran on the fakes
     assert list(runs.glob("*/record.json")), "the run left no record"
 
 

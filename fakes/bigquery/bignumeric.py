@@ -25,6 +25,7 @@ unknown column or a subquery's column).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import duckdb
@@ -144,21 +145,28 @@ def _parse_numeric(text: str) -> str:
     return format(number, "f")
 
 
+_UDFS: dict[str, tuple[Callable[..., str | None], list[str]]] = {
+    "bq_bignumeric_of": (_of_text, ["VARCHAR"]),
+    "bq_bignumeric_text": (_as_text, ["VARCHAR"]),
+    "bq_bignumeric_round": (_rounded, ["VARCHAR", "BIGINT"]),
+    "bq_bignumeric_mul": (_mul, ["VARCHAR", "VARCHAR"]),
+    "bq_bignumeric_div": (_div, ["VARCHAR", "VARCHAR"]),
+    "bq_bignumeric_avg": (_avg, ["VARCHAR", "BIGINT"]),
+    "bq_parse_bignumeric": (_parse_bignumeric, ["VARCHAR"]),
+    "bq_parse_numeric": (_parse_numeric, ["VARCHAR"]),
+}
+FUNCTIONS = tuple(_UDFS)
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+
+
 def register(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the functions the rewrites call on the engine's connection."""
-    text, integer = conn.sqltype("VARCHAR"), conn.sqltype("BIGINT")
-    functions = (
-        ("bq_bignumeric_of", _of_text, [text]),
-        ("bq_bignumeric_text", _as_text, [text]),
-        ("bq_bignumeric_round", _rounded, [text, integer]),
-        ("bq_bignumeric_mul", _mul, [text, text]),
-        ("bq_bignumeric_div", _div, [text, text]),
-        ("bq_bignumeric_avg", _avg, [text, integer]),
-        ("bq_parse_bignumeric", _parse_bignumeric, [text]),
-        ("bq_parse_numeric", _parse_numeric, [text]),
-    )
-    for name, function, params in functions:
-        conn.create_function(name, function, params, text, side_effects=False)  # type: ignore[arg-type]
+    """Create the Python functions the rewrites call on ``conn``."""
+    for name, (function, params) in _UDFS.items():
+        conn.create_function(name, function, params, "VARCHAR", side_effects=False)  # type: ignore[arg-type]
+
+
+def register_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the overflow check the rewrites call on ``conn`` (a macro: no Python function)."""
     conn.execute(
         f"""CREATE OR REPLACE MACRO bq_bignumeric_checked(s) AS CASE
             WHEN s > CAST('{to_storage(MAX)}' AS BIGNUM) OR s < CAST('{to_storage(MIN)}' AS BIGNUM)

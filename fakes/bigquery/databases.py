@@ -63,7 +63,10 @@ class PreparedDatabases:
 
 
 def _fingerprint(base: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
-    return tuple(base.execute(_FINGERPRINT).fetchone() or ())
+    """Fetched to the end: a result left unfinished on the base connection would refuse the
+    Python functions registered there later (:mod:`fakes.bigquery.python_functions`)."""
+    rows = base.execute(_FINGERPRINT).fetchall()
+    return tuple(rows[0]) if rows else ()
 
 
 def _restored(base: duckdb.DuckDBPyConnection, expected: tuple[object, ...]) -> bool:

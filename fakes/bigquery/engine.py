@@ -37,14 +37,12 @@ from fakes.bigquery import (
     bignumeric,
     buckets,
     cast_formats,
-    exact_aggregates,
     ingestion_time,
     interval_aggregates,
     intervals,
     json_functions,
-    keysets,
+    python_functions,
     ranges,
-    string_conversions,
     window_aggregates,
 )
 from fakes.bigquery import partition_decorators as decorators
@@ -75,8 +73,10 @@ from fakes.bigquery.results import map_duckdb_error
 from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.schema_changes import schema_updates
 from fakes.bigquery.sql import (
+    ParsedStatement,
     StorageName,
     TableRef,
+    Translation,
 )
 from fakes.bigquery.storage_columns import to_columns
 from fakes.bigquery.table_sizes import TableSizes
@@ -692,6 +692,26 @@ class BigQueryEngine(ViewTables, StatementRunner):
         )
         return f" WHERE {condition}", params
 
+    # ----------------------------------------------------------------------- Python functions
+
+    def _prepare(
+        self, statement: ParsedStatement, params: dict[str, Any], time_zone: str | None = None
+    ) -> tuple[list[Table], Table | None, Translation, dict[str, Any]]:
+        """The statement prepared (:class:`~fakes.bigquery.queries.StatementRunner`), and the
+        Python functions its translation names registered: every statement, a view's query too,
+        is prepared here before its DuckDB SQL runs (:mod:`fakes.bigquery.python_functions`)."""
+        prepared = super()._prepare(statement, params, time_zone)
+        python_functions.ensure(self._base, prepared[2].sql)
+        return prepared
+
+    def _describe(
+        self, duck_sql: str, placeholders: frozenset[str], params: dict[str, Any]
+    ) -> list[tuple[str, str]]:
+        """The columns of a DuckDB query translation binds midway (set operations), its Python
+        functions registered first."""
+        python_functions.ensure(self._base, duck_sql)
+        return super()._describe(duck_sql, placeholders, params)
+
     # ------------------------------------------------------------------------- BigQuery rules
 
     def _expire_partitions(self, table: Table) -> None:
@@ -714,20 +734,17 @@ def _case_safe(name: str) -> str:
 
 
 def _prepared(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """``conn``'s database with BigQuery's functions: macros and Python functions, which every
-    cursor of the database shares."""
+    """``conn``'s database with BigQuery's macros, which every cursor of the database shares (the
+    Python functions come when a statement names one: :mod:`fakes.bigquery.python_functions`)."""
     intervals.register(conn)
     interval_aggregates.register(conn)
-    string_conversions.register(conn)
     buckets.register(conn)
     cast_formats.register(conn)
     window_aggregates.register(conn)
     register_macros(conn)
     for macro in ranges.MACROS:
         conn.execute(macro)
-    bignumeric.register(conn)
-    exact_aggregates.register(conn)
-    keysets.register(conn)
+    bignumeric.register_macros(conn)
     json_functions.register(conn)
     return conn
 

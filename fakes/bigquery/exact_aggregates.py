@@ -159,6 +159,10 @@ def _statistic_text(kind: str, xs: list[str | None] | None, ys: list[str | None]
     return None if value is None else repr(value)
 
 
+FUNCTIONS = ("bq_numeric_of_units", "bq_statistic", "bq_statistic1")
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+
+
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the functions the rewrite calls on the engine's connection."""
     text, integer = conn.sqltype("VARCHAR"), conn.sqltype("BIGINT")

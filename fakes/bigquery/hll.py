@@ -193,6 +193,10 @@ def merge_count(sketches: list[bytes | None] | None) -> int:
     return estimate(merge(present)) if present else 0
 
 
+FUNCTIONS = ("bq_hll_merge_partial", "bq_hll_merge")
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+
+
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """``bq_hll_merge_partial(BLOB[])`` and ``bq_hll_merge(BLOB[])`` on the engine's connection."""
     blobs = conn.list_type("BLOB")

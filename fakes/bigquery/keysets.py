@@ -373,6 +373,10 @@ def _udf_name(name: str, *, safe: bool) -> str:
     return ("bq_safe_" if safe else "bq_") + name.replace(".", "_")
 
 
+FUNCTIONS = tuple(_udf_name(name, safe=safe) for name in _UDFS for safe in (False, True))
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+
+
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Register the KEYS/AEAD functions on the engine's connection, each also as its ``SAFE.``
     form (NULL instead of an error: DuckDB's ``TRY`` refuses volatile functions)."""

@@ -35,6 +35,10 @@ def _bytes_to_string(value: bytes) -> str:
     return value.decode("utf-8", errors="replace")
 
 
+FUNCTIONS = ("safe_convert_bytes_to_string",)
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+
+
 def register(conn: duckdb.DuckDBPyConnection) -> None:
     """``SAFE_CONVERT_BYTES_TO_STRING`` on an engine's DuckDB connection."""
     blob, text = conn.sqltype("BLOB"), conn.sqltype("VARCHAR")

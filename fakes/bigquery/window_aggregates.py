@@ -36,8 +36,6 @@ from __future__ import annotations
 import duckdb
 from sqlglot import exp
 
-from fakes.bigquery import hll
-
 MACROS = (
     # The values to interpolate between, in GoogleSQL's order: NULLs (RESPECT NULLS only), NaN, the rest.
     "CREATE OR REPLACE MACRO bq_percentile_sorted(l, respect) AS list_concat("
@@ -102,7 +100,6 @@ def register(conn: duckdb.DuckDBPyConnection) -> None:
     """Create :data:`MACROS` on the engine's connection (once, when it opens)."""
     for macro in MACROS:
         conn.execute(macro)
-    hll.register(conn)
 
 
 def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:
