@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -44,6 +44,7 @@ from harness.services.deps import (
     require_root,
 )
 from harness.services.health import service_app
+from harness.services.routes import Routes
 from harness.services.settings import Settings
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
@@ -106,17 +107,15 @@ def create_api_app(platform: Platform, settings: Settings | None = None) -> Fast
         settings,
         responses=ERROR_RESPONSES,
     )
-    app.include_router(_admin())
-    app.include_router(_organizations())
-    app.include_router(_integrations())
-    app.include_router(_billing())
+    _admin(Routes(app, "admin", "/api/v1/admin"))
+    _organizations(Routes(app, "organizations", "/api/v1/organizations"))
+    _integrations(Routes(app, "integrations", "/api/v1/integrations"))
+    _billing(Routes(app, "billing", "/api/v1/billing"))
     return app
 
 
-def _admin() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-
-    @router.post("/bootstrap", response_model=BootstrapResult)
+def _admin(routes: Routes) -> None:
+    @routes.post("/bootstrap", response_model=BootstrapResult)
     def run_bootstrap(platform: PlatformDep, actor: Root) -> BootstrapResult:
         try:
             report = bootstrap(platform.warehouse, platform.config)
@@ -137,13 +136,9 @@ def _admin() -> APIRouter:
             drift={name: list(found) for name, found in report.drift.items()},
         )
 
-    return router
 
-
-def _organizations() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
-
-    @router.post("/onboard", status_code=201, response_model=OnboardResult)
+def _organizations(routes: Routes) -> None:
+    @routes.post("/onboard", status_code=201, response_model=OnboardResult)
     def onboard_org(body: OnboardRequest, platform: PlatformDep, actor: Root, meta: Meta) -> JSONResponse:
         # Root-level keys are scoped to the platform: one key cannot onboard two orgs.
         return idempotent.respond(
@@ -155,15 +150,15 @@ def _organizations() -> APIRouter:
             undo=lambda: erase(platform, body.org_slug),
         )
 
-    @router.get("/{org_slug}", response_model=OrgView)
+    @routes.get("/{org_slug}", response_model=OrgView)
     def get_org(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor) -> OrgView:
         return orgs.get(platform, org_slug)
 
-    @router.delete("/{org_slug}", response_model=OffboardResult)
+    @routes.delete("/{org_slug}", response_model=OffboardResult)
     def offboard_org(org_slug: OrgSlug, platform: PlatformDep, actor: Root) -> OffboardResult:
         return offboard(platform, org_slug, actor)
 
-    @router.post("/{org_slug}/api-key/rotate", response_model=RotatedKey)
+    @routes.post("/{org_slug}/api-key/rotate", response_model=RotatedKey)
     def rotate_key(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor, meta: Meta) -> JSONResponse:
         done: list[api_keys.Rotation] = []
         recorded: list[str] = []
@@ -204,11 +199,11 @@ def _organizations() -> APIRouter:
 
         return idempotent.respond(platform, meta, org_slug, 200, produce, undo=undo)
 
-    @router.get("/{org_slug}/subscription", response_model=SubscriptionView)
+    @routes.get("/{org_slug}/subscription", response_model=SubscriptionView)
     def get_subscription(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor) -> SubscriptionView:
         return subscriptions.get(platform, org_slug)
 
-    @router.put("/{org_slug}/subscription", response_model=SubscriptionView)
+    @routes.put("/{org_slug}/subscription", response_model=SubscriptionView)
     def change_plan(
         org_slug: OrgSlug, body: SubscriptionUpdate, platform: PlatformDep, actor: OrgActor, meta: Meta
     ) -> JSONResponse:
@@ -245,19 +240,15 @@ def _organizations() -> APIRouter:
 
         return idempotent.respond(platform, meta, org_slug, 200, produce, undo=undo)
 
-    @router.get("/{org_slug}/quota", response_model=QuotaView)
+    @routes.get("/{org_slug}/quota", response_model=QuotaView)
     def get_quota(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor) -> QuotaView:
         subscription = subscriptions.get(platform, org_slug)
         limits = (subscription.daily_pipeline_limit, subscription.monthly_pipeline_limit)
         return quotas.get(platform, org_slug, limits)
 
-    return router
 
-
-def _integrations() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
-
-    @router.post("/{org_slug}/{provider}/setup", status_code=201, response_model=IntegrationView)
+def _integrations(routes: Routes) -> None:
+    @routes.post("/{org_slug}/{provider}/setup", status_code=201, response_model=IntegrationView)
     def setup_integration(
         org_slug: OrgSlug,
         provider: str,
@@ -282,13 +273,13 @@ def _integrations() -> APIRouter:
             undo=undo,
         )
 
-    @router.get("/{org_slug}", response_model=IntegrationList)
+    @routes.get("/{org_slug}", response_model=IntegrationList)
     def list_integrations(org_slug: OrgSlug, platform: PlatformDep, actor: OrgActor) -> IntegrationList:
         return IntegrationList(
             org_slug=org_slug, integrations=integrations.list_integrations(platform, org_slug)
         )
 
-    @router.delete("/{org_slug}/{provider}", response_model=Deleted)
+    @routes.delete("/{org_slug}/{provider}", response_model=Deleted)
     def delete_integration(
         org_slug: OrgSlug, provider: str, platform: PlatformDep, actor: OrgActor
     ) -> Deleted:
@@ -296,13 +287,9 @@ def _integrations() -> APIRouter:
         count = integrations.delete(platform, org_slug, parsed, actor)
         return Deleted(org_slug=org_slug, provider=parsed.value, deleted=count)
 
-    return router
 
-
-def _billing() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
-
-    @router.post("/webhook", response_model=WebhookResult)
+def _billing(routes: Routes) -> None:
+    @routes.post("/webhook", response_model=WebhookResult)
     async def webhook(
         request: Request,
         platform: PlatformDep,
@@ -312,5 +299,3 @@ def _billing() -> APIRouter:
         payload = await request.body()
         secret = settings.stripe_webhook_secret.get_secret_value()
         return await run_in_threadpool(billing.handle, platform, payload, stripe_signature, secret)
-
-    return router

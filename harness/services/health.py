@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from harness.onboarding.platform import Platform
 from harness.services import errors
 from harness.services.deps import get_platform
 from harness.services.errors import error_response
+from harness.services.routes import Routes
 from harness.services.settings import Settings
 
 
@@ -23,18 +24,16 @@ def service_app(
     app.state.platform = platform
     app.state.settings = settings or Settings()
     errors.install(app)
-    app.include_router(health_router(service))
+    health_routes(Routes(app, "health"), service)
     return app
 
 
-def health_router(service: str) -> APIRouter:
-    router = APIRouter(tags=["health"])
-
-    @router.get("/health")
+def health_routes(routes: Routes, service: str) -> None:
+    @routes.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @router.get("/health/ready")
+    @routes.get("/health/ready")
     def ready(platform: Annotated[Platform, Depends(get_platform)]) -> Any:
         checks: dict[str, str] = {}
         try:
@@ -50,5 +49,3 @@ def health_router(service: str) -> APIRouter:
         if all(value == "ok" for value in checks.values()):
             return JSONResponse({"status": "ready", "service": service, "checks": checks})
         return error_response(503, "NOT_READY", f"{service} is not ready", details=checks)
-
-    return router

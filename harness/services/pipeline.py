@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, FastAPI
+from fastapi import Body, Depends, FastAPI
 
 from harness.onboarding.audit import Actor
 from harness.onboarding.platform import Platform
@@ -18,6 +18,7 @@ from harness.pipelines.lifecycle import load_run
 from harness.pipelines.models import RunRequest, RunView
 from harness.services.deps import OrgSlug, get_platform, require_org_access
 from harness.services.health import service_app
+from harness.services.routes import Routes
 from harness.services.settings import Settings
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
@@ -31,14 +32,12 @@ def create_pipeline_app(platform: Platform, settings: Settings | None = None) ->
         platform,
         settings,
     )
-    app.include_router(_pipelines())
+    _pipelines(Routes(app, "pipelines", "/api/v1/pipelines"))
     return app
 
 
-def _pipelines() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/pipelines", tags=["pipelines"])
-
-    @router.post("/run/{org_slug}/{provider}/{domain}/{pipeline}", status_code=201, response_model=RunView)
+def _pipelines(routes: Routes) -> None:
+    @routes.post("/run/{org_slug}/{provider}/{domain}/{pipeline}", status_code=201, response_model=RunView)
     def run_pipeline(
         org_slug: OrgSlug,
         provider: str,
@@ -51,8 +50,6 @@ def _pipelines() -> APIRouter:
         definition = runner.find(provider, domain, pipeline)
         return runner.run_pipeline(platform, org_slug, definition, request or RunRequest(), actor)
 
-    @router.get("/runs/{org_slug}/{run_id}", response_model=RunView)
+    @routes.get("/runs/{org_slug}/{run_id}", response_model=RunView)
     def get_run(org_slug: OrgSlug, run_id: str, platform: PlatformDep, actor: OrgActor) -> RunView:
         return load_run(platform, org_slug, run_id)
-
-    return router
