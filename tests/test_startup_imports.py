@@ -70,8 +70,8 @@ NOT_FOR_THE_FAKE_TIER = (
 NOT_WITHOUT_ANTHROPIC = ("fakes.anthropic.rest",)
 
 #: Not needed by a run whose statements call none of the fake BigQuery's Python functions
-#: (``onboarding_only`` calls none; ``full_onboarding``'s NUMERIC sums do): DuckDB imports numpy
-#: when the first is registered.
+#: (``full_onboarding`` calls none: its NUMERIC sums are macros): DuckDB imports numpy when the
+#: first is registered.
 NOT_WITHOUT_PYTHON_FUNCTIONS = ("numpy",)
 
 #: Not needed once the runs directory holds this translator's translations (the second run).
@@ -137,20 +137,13 @@ def test_a_fake_tier_run_loads_no_google_client_server_or_test_tooling(tmp_path:
     modules = _modules_after(_run(scenario, runs), tmp_path)
     assert _loaded(modules, NOT_FOR_THE_FAKE_TIER) == []
     assert _loaded(modules, NOT_WITHOUT_ANTHROPIC) == []
+    assert _loaded(modules, NOT_WITHOUT_PYTHON_FUNCTIONS) == []
     assert {
         "duckdb",
         "fastapi",
         "fakes.bigquery.engine",
         "fakes.openai.rest",
     } <= modules  # it ran on the fakes
-    assert list(runs.glob("*/record.json")), "the run left no record"
-
-
-def test_a_fake_tier_run_calling_no_python_function_loads_no_numpy(tmp_path: Path) -> None:
-    runs = tmp_path / "runs"
-    modules = _modules_after(_run("onboarding_only.yml", runs), tmp_path)
-    assert _loaded(modules, NOT_WITHOUT_PYTHON_FUNCTIONS) == []
-    assert {"duckdb", "fakes.bigquery.engine"} <= modules  # it ran on the fakes
     assert list(runs.glob("*/record.json")), "the run left no record"
 
 

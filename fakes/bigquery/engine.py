@@ -37,6 +37,7 @@ from fakes.bigquery import (
     bignumeric,
     buckets,
     cast_formats,
+    exact_aggregates,
     ingestion_time,
     interval_aggregates,
     intervals,
@@ -745,6 +746,7 @@ def _prepared(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     for macro in ranges.MACROS:
         conn.execute(macro)
     bignumeric.register_macros(conn)
+    exact_aggregates.register_macros(conn)
     json_functions.register(conn)
     return conn
 

@@ -2,7 +2,10 @@
 
 * ``SUM`` / ``AVG`` of a NUMERIC: BigQuery lets the running sum pass NUMERIC's range as long as
   the result fits (DuckDB's DECIMAL(38) sum overflows); the values are summed as exact ``BIGNUM``
-  counts of 1e-9 units and the result checked and rounded half away from zero.
+  counts of 1e-9 units and the result checked and rounded half away from zero. A SUM's total is
+  a whole number of units, so a macro (:data:`MACROS`) makes it the NUMERIC; an AVG divides it
+  in Python (a Python function's first registration makes DuckDB import numpy, which a run whose
+  statements only sum NUMERICs never pays: :mod:`fakes.bigquery.python_functions`).
 * ``VAR_*`` / ``STDDEV_*`` / ``COVAR_*`` / ``CORR`` of NUMERIC / BIGNUMERIC: BigQuery aggregates
   stably and converts only the result to FLOAT64 (DuckDB reads each value as a DOUBLE first, which
   loses values that differ past the 16th digit); the values are collected with ``list()`` and the
@@ -80,11 +83,11 @@ def _numeric_aggregate(node: exp.Expression, window: exp.Window | None) -> exp.E
     value = node.this
     units = exp.cast(numeric_units(value.copy()), exp.DataType.build("BIGNUM"))
     total = varchar(_over(window, exp.Sum(this=units)))
-    count = (
-        _over(window, exp.Count(this=value.copy())) if isinstance(node, exp.Avg) else exp.Literal.number(1)
-    )
-    result = exp.cast(call("bq_numeric_of_units", total, count), exp.DataType.build("DECIMAL(38, 9)"))
-    return mark_done(result)
+    if isinstance(node, exp.Avg):
+        exact = call("bq_numeric_of_units", total, _over(window, exp.Count(this=value.copy())))
+    else:
+        exact = call("bq_numeric_sum", total)
+    return mark_done(exp.cast(exact, exp.DataType.build("DECIMAL(38, 9)")))
 
 
 def _statistic_call(node: exp.Expression, window: exp.Window | None) -> exp.Expression | None:
@@ -108,8 +111,8 @@ def _statistic_call(node: exp.Expression, window: exp.Window | None) -> exp.Expr
 
 
 def _numeric_of_units(total: str, count: int) -> str | None:
-    """A NUMERIC SUM (``count`` 1) or AVG from the exact sum of its values in 1e-9 units; out of
-    NUMERIC's range is BigQuery's overflow error."""
+    """A NUMERIC AVG from the exact sum of its ``count`` values in 1e-9 units; out of NUMERIC's
+    range is BigQuery's overflow error."""
     if not count:
         return None
     number = EXACT.divide(Decimal(int(total)).scaleb(-9, EXACT), Decimal(count))
@@ -157,6 +160,22 @@ def _exact_statistic(kind: str, xs: list[str | None] | None, ys: list[str | None
 def _statistic_text(kind: str, xs: list[str | None] | None, ys: list[str | None] | None) -> str | None:
     value = _statistic(kind, xs, ys)
     return None if value is None else repr(value)
+
+
+MACROS = (
+    # ``bq_numeric_sum(total)``: the NUMERIC of ``total`` 1e-9 units (a BIGNUM's text), exactly:
+    # the DECIMAL(38, 0) of the units times 1e-9 is DECIMAL(38, 9); a total of more than 38
+    # digits is out of NUMERIC's range (BigQuery's overflow error).
+    "CREATE OR REPLACE MACRO bq_numeric_sum(total) AS CASE "
+    "WHEN TRY_CAST(total AS DECIMAL(38, 0)) IS NULL AND total IS NOT NULL THEN error('numeric overflow') "
+    "ELSE CAST(total AS DECIMAL(38, 0)) * CAST(0.000000001 AS DECIMAL(10, 9)) END",
+)
+
+
+def register_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create :data:`MACROS` on ``conn``."""
+    for macro in MACROS:
+        conn.execute(macro)
 
 
 FUNCTIONS = ("bq_numeric_of_units", "bq_statistic", "bq_statistic1")

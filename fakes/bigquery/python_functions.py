@@ -2,9 +2,9 @@
 names one.
 
 Registering the first Python function of a process makes DuckDB import numpy (about 60 ms), and
-most statements, a whole fake-tier ``harness run`` among them, call none: KEYS / AEAD, BIGNUMERIC
-arithmetic, exact NUMERIC statistics, HLL merges over a window and
-``SAFE_CONVERT_BYTES_TO_STRING``. So a database is prepared with its macros only (none of which
+most statements, a whole fake-tier ``harness run`` of ``full_onboarding`` among them, call none:
+KEYS / AEAD, BIGNUMERIC arithmetic, NUMERIC averages and exact statistics, HLL merges over a
+window and ``SAFE_CONVERT_BYTES_TO_STRING``. So a database is prepared with its macros only (none of which
 calls a Python function), and :func:`ensure` registers a module's functions, all of them at once,
 before DuckDB SQL that names one of them is bound.
 
