@@ -156,7 +156,7 @@ _UDFS: dict[str, tuple[Callable[..., str | None], list[str]]] = {
     "bq_parse_numeric": (_parse_numeric, ["VARCHAR"]),
 }
 FUNCTIONS = tuple(_UDFS)
-"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.lazy_functions`)."""
 
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:
@@ -165,13 +165,12 @@ def register(conn: duckdb.DuckDBPyConnection) -> None:
         conn.create_function(name, function, params, "VARCHAR", side_effects=False)  # type: ignore[arg-type]
 
 
-def register_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the overflow check the rewrites call on ``conn`` (a macro: no Python function)."""
-    conn.execute(
-        f"""CREATE OR REPLACE MACRO bq_bignumeric_checked(s) AS CASE
-            WHEN s > CAST('{to_storage(MAX)}' AS BIGNUM) OR s < CAST('{to_storage(MIN)}' AS BIGNUM)
-            THEN error('BIGNUMERIC overflow') ELSE s END"""
-    )
+MACROS = (
+    f"""CREATE OR REPLACE MACRO bq_bignumeric_checked(s) AS CASE
+        WHEN s > CAST('{to_storage(MAX)}' AS BIGNUM) OR s < CAST('{to_storage(MIN)}' AS BIGNUM)
+        THEN error('BIGNUMERIC overflow') ELSE s END""",
+)
+"""The overflow check the rewrites call (created by :mod:`fakes.bigquery.lazy_functions`)."""
 
 
 # --------------------------------------------------------------------------------- SQL

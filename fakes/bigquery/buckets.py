@@ -9,8 +9,6 @@ TIMESTAMP).
 
 from __future__ import annotations
 
-from typing import Any
-
 
 def _bucket_macro(name: str, base: str) -> str:
     """``name(v, w[, origin])``: ``v`` and ``origin`` share one type, the widest of ``base``, ``v``
@@ -31,9 +29,3 @@ MACROS = (
     # A string literal is read as a DATETIME here (BigQuery: a TIMESTAMP, rarely bucketed so).
     _bucket_macro("timestamp_bucket", "TIMESTAMP"),
 )
-
-
-def register(conn: Any) -> None:
-    """The bucket functions on an engine's DuckDB connection."""
-    for statement in MACROS:
-        conn.execute(statement)

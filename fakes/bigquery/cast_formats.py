@@ -8,8 +8,6 @@ gives NULL for input the format cannot read. ``base8``, ``base32`` and ``base64m
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlglot import exp
 
 from fakes.bigquery.exceptions import InvalidCastFormat, UnsupportedByFake
@@ -40,12 +38,6 @@ _TO_BYTES = {
     "utf-8": "encode(_v_)",
 }
 _NOT_DONE = {"base8", "base32", "base64m"}
-
-
-def register(conn: Any) -> None:
-    """The byte-format helpers on an engine's DuckDB connection."""
-    for statement in MACROS:
-        conn.execute(statement)
 
 
 def byte_format_casts(node: exp.Expression) -> exp.Expression:

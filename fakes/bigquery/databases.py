@@ -1,11 +1,12 @@
 """Prepared DuckDB databases, kept for the next engine.
 
-Readying a database for BigQuery (its macros and Python functions, about a hundred of each) is
-most of what building an engine costs, and a test suite builds one engine per test. So a closed
-in-memory engine hands its database back here instead of closing it: everything the engine put
-in it lives in its attached ``bq:<project>`` catalogs (detached here, which frees them) or on its
-own connection (a cursor of the database, closed by the engine, which drops its TEMP objects and
-session settings). A database is kept only when it then looks exactly as it did when prepared;
+A database gets the macros and Python functions its statements name as they first run
+(:mod:`fakes.bigquery.lazy_functions`), together more than the rest of an engine costs, and a
+test suite builds one engine per test. So a closed in-memory engine hands its database back here
+instead of closing it: everything the engine put in it lives in its attached ``bq:<project>``
+catalogs (detached here, which frees them) or on its own connection (a cursor of the database,
+closed by the engine, which drops its TEMP objects and session settings). A database is kept
+only when it then looks exactly as it did when prepared (its functions aside);
 anything else (a schema or table in the shared catalog, a catalog that will not detach) closes it.
 
 An engine always works on a cursor of its own, never on the kept database's base connection, so

@@ -34,17 +34,9 @@ from typing import Any
 import duckdb
 
 from fakes.bigquery import (
-    bignumeric,
-    buckets,
-    cast_formats,
-    exact_aggregates,
     ingestion_time,
-    interval_aggregates,
     intervals,
-    json_functions,
-    python_functions,
-    ranges,
-    window_aggregates,
+    lazy_functions,
 )
 from fakes.bigquery import partition_decorators as decorators
 from fakes.bigquery.atomic import Writes
@@ -63,7 +55,6 @@ from fakes.bigquery.exceptions import (
     ViewNotWritable,
     raise_first,
 )
-from fakes.bigquery.function_passes import register_macros
 from fakes.bigquery.limits_runtime import RuntimeLimits
 from fakes.bigquery.partition_decorators import split as split_decorator
 from fakes.bigquery.partitions import expired_rows_filter
@@ -120,7 +111,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
         self.clock = clock
         self.path = Path(path) if path is not None else None
         # In memory, a kept database (fakes.bigquery.databases); on disk, one of its own.
-        self._base = _DATABASES.take() if self.path is None else _prepared(duckdb.connect(":memory:"))
+        self._base = _DATABASES.take() if self.path is None else duckdb.connect(":memory:")
         self._conn = self._base.cursor()
         _prepare_reader(self._conn)
         self._routines = RoutineCatalog()
@@ -693,24 +684,24 @@ class BigQueryEngine(ViewTables, StatementRunner):
         )
         return f" WHERE {condition}", params
 
-    # ----------------------------------------------------------------------- Python functions
+    # --------------------------------------------------------------- macros and Python functions
 
     def _prepare(
         self, statement: ParsedStatement, params: dict[str, Any], time_zone: str | None = None
     ) -> tuple[list[Table], Table | None, Translation, dict[str, Any]]:
         """The statement prepared (:class:`~fakes.bigquery.queries.StatementRunner`), and the
-        Python functions its translation names registered: every statement, a view's query too,
-        is prepared here before its DuckDB SQL runs (:mod:`fakes.bigquery.python_functions`)."""
+        macros and Python functions its translation names created: every statement, a view's
+        query too, is prepared here before its DuckDB SQL runs (:mod:`fakes.bigquery.lazy_functions`)."""
         prepared = super()._prepare(statement, params, time_zone)
-        python_functions.ensure(self._base, prepared[2].sql)
+        lazy_functions.ensure(self._base, prepared[2].sql)
         return prepared
 
     def _describe(
         self, duck_sql: str, placeholders: frozenset[str], params: dict[str, Any]
     ) -> list[tuple[str, str]]:
-        """The columns of a DuckDB query translation binds midway (set operations), its Python
-        functions registered first."""
-        python_functions.ensure(self._base, duck_sql)
+        """The columns of a DuckDB query translation binds midway (set operations), its macros
+        and Python functions created first."""
+        lazy_functions.ensure(self._base, duck_sql)
         return super()._describe(duck_sql, placeholders, params)
 
     # ------------------------------------------------------------------------- BigQuery rules
@@ -734,24 +725,9 @@ def _case_safe(name: str) -> str:
     return f"{name}#{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _prepared(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """``conn``'s database with BigQuery's macros, which every cursor of the database shares (the
-    Python functions come when a statement names one: :mod:`fakes.bigquery.python_functions`)."""
-    intervals.register(conn)
-    interval_aggregates.register(conn)
-    buckets.register(conn)
-    cast_formats.register(conn)
-    window_aggregates.register(conn)
-    register_macros(conn)
-    for macro in ranges.MACROS:
-        conn.execute(macro)
-    bignumeric.register_macros(conn)
-    exact_aggregates.register_macros(conn)
-    json_functions.register(conn)
-    return conn
-
-
-_DATABASES = PreparedDatabases(_prepared)
+_DATABASES = PreparedDatabases(lambda base: None)
+"""Kept in-memory databases: each starts bare, and keeps the macros and Python functions its
+statements named (:mod:`fakes.bigquery.lazy_functions`) for the next engine."""
 
 
 def _prepare_reader(cursor: duckdb.DuckDBPyConnection) -> None:

@@ -5,7 +5,7 @@
   counts of 1e-9 units and the result checked and rounded half away from zero. A SUM's total is
   a whole number of units, so a macro (:data:`MACROS`) makes it the NUMERIC; an AVG divides it
   in Python (a Python function's first registration makes DuckDB import numpy, which a run whose
-  statements only sum NUMERICs never pays: :mod:`fakes.bigquery.python_functions`).
+  statements only sum NUMERICs never pays: :mod:`fakes.bigquery.lazy_functions`).
 * ``VAR_*`` / ``STDDEV_*`` / ``COVAR_*`` / ``CORR`` of NUMERIC / BIGNUMERIC: BigQuery aggregates
   stably and converts only the result to FLOAT64 (DuckDB reads each value as a DOUBLE first, which
   loses values that differ past the 16th digit); the values are collected with ``list()`` and the
@@ -172,14 +172,8 @@ MACROS = (
 )
 
 
-def register_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create :data:`MACROS` on ``conn``."""
-    for macro in MACROS:
-        conn.execute(macro)
-
-
 FUNCTIONS = ("bq_numeric_of_units", "bq_statistic", "bq_statistic1")
-"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.lazy_functions`)."""
 
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:

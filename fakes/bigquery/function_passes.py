@@ -1,18 +1,16 @@
-"""The BigQuery function rewrites that run after :data:`fakes.bigquery.functions.FIXES`, and the
-DuckDB macros they call.
+"""The BigQuery function rewrites that run after :data:`fakes.bigquery.functions.FIXES`.
 
-Each module holds one family and documents what differs from DuckDB; this one only orders them
-and is the single hook for :mod:`fakes.bigquery.sql` (the rewrites) and the engine (the macros).
+Each module holds one family and documents what differs from DuckDB, with the DuckDB macros its
+rewrites call (created by :mod:`fakes.bigquery.lazy_functions`); this one only orders them and is
+the single hook for :mod:`fakes.bigquery.sql`.
 They run as one bottom-up pass: quantified ``LIKE`` first (it consumes the pattern list before the
 string rewrites would read it), then STRING / BYTES, array and math functions, and ``SAFE.``.
 """
 
 from __future__ import annotations
 
-import duckdb
 from sqlglot import exp
 
-from fakes.bigquery import array_functions, math_functions, string_functions
 from fakes.bigquery.array_functions import array_functions_like_bigquery
 from fakes.bigquery.functions import Fix, _rewrite_bottom_up
 from fakes.bigquery.math_functions import math_functions_like_bigquery
@@ -32,11 +30,3 @@ PASSES: list[Fix] = [
 def apply_function_passes(tree: exp.Expression) -> exp.Expression:
     """Every pass on every node, children first (as :func:`fakes.bigquery.functions` applies FIXES)."""
     return _rewrite_bottom_up(tree, PASSES)
-
-
-def register_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the macros the passes call on ``conn`` (``bq_raise`` first: the others use it)."""
-    for module in (string_functions, array_functions, math_functions):
-        for statement in module.MACROS.split(";"):
-            if statement.strip():
-                conn.execute(statement)

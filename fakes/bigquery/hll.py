@@ -194,7 +194,7 @@ def merge_count(sketches: list[bytes | None] | None) -> int:
 
 
 FUNCTIONS = ("bq_hll_merge_partial", "bq_hll_merge")
-"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.lazy_functions`)."""
 
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:

@@ -31,12 +31,6 @@ MACROS = (
 )
 
 
-def register(conn: object) -> None:
-    """The macros the fix calls, on an engine's DuckDB connection."""
-    for statement in MACROS:
-        conn.execute(statement)  # type: ignore[attr-defined]
-
-
 def interval_sums(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES): ``SUM`` of an INTERVAL, plain or over a window."""
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Sum) and _sums_intervals(node.this):

@@ -231,12 +231,6 @@ MACROS = (
 )
 
 
-def register(conn: Any) -> None:
-    """The INTERVAL helpers on an engine's DuckDB connection."""
-    for statement in MACROS:
-        conn.execute(statement)
-
-
 _FIELDS = ("YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND")
 _SEPARATORS = {"MONTH": "-", "DAY": " ", "HOUR": " ", "MINUTE": ":", "SECOND": ":"}
 

@@ -169,12 +169,6 @@ MACROS: tuple[str, ...] = (
 """DuckDB macros; :func:`register` creates them on a connection."""
 
 
-def register(conn: object) -> None:
-    """Create :data:`MACROS` on the engine's DuckDB connection (once, when the engine opens)."""
-    for statement in MACROS:
-        conn.execute(statement)  # type: ignore[attr-defined]
-
-
 # ------------------------------------------------------------------------------------ JSONPath
 
 _MODIFIERS = re.compile(r"^\s*((?:[A-Za-z]+\s+)*)\$", re.S)

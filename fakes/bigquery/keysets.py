@@ -374,7 +374,7 @@ def _udf_name(name: str, *, safe: bool) -> str:
 
 
 FUNCTIONS = tuple(_udf_name(name, safe=safe) for name in _UDFS for safe in (False, True))
-"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.lazy_functions`)."""
 
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:

@@ -36,7 +36,7 @@ def _bytes_to_string(value: bytes) -> str:
 
 
 FUNCTIONS = ("safe_convert_bytes_to_string",)
-"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.python_functions`)."""
+"""The Python functions :func:`register` creates (:mod:`fakes.bigquery.lazy_functions`)."""
 
 
 def register(conn: duckdb.DuckDBPyConnection) -> None:

@@ -33,7 +33,6 @@ and PERCENTILE_CONT of NUMERIC values near the type's limits overflows DuckDB's 
 
 from __future__ import annotations
 
-import duckdb
 from sqlglot import exp
 
 MACROS = (
@@ -94,12 +93,6 @@ _STATS: dict[type[exp.Expression], tuple[int, str | None]] = {
     exp.Corr: (2, None),
 }
 """Statistics: the fewest non-NULL rows (pairs) with a result, and how a scaled result unscales."""
-
-
-def register(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create :data:`MACROS` on the engine's connection (once, when it opens)."""
-    for macro in MACROS:
-        conn.execute(macro)
 
 
 def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:

@@ -1,7 +1,9 @@
-"""The engine's Python functions come when a statement names one (fakes/bigquery/python_functions.py):
-an engine whose statements name none has none (DuckDB would import numpy for the first), and one
-that does runs them however it reaches them: a query, a set operation's columns, a view read
-from disk, after a rolled-back statement, on a kept database lent again."""
+"""The engine's macros and Python functions come when a statement names one
+(fakes/bigquery/lazy_functions.py): an engine whose statements name none has none (creating them
+all costs more than the rest of an engine, and DuckDB imports numpy for the first Python
+function), and one that does runs them however it reaches them: a query, a macro needing others,
+a set operation's columns, a view read from disk, after a rolled-back statement, on a kept
+database lent again."""
 
 from __future__ import annotations
 
@@ -12,19 +14,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fakes.bigquery import bignumeric, exact_aggregates, hll, keysets, python_functions, string_conversions
+from fakes.bigquery import keysets, lazy_functions, string_conversions
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.exceptions import DivisionByZero
 from harness.clock import ManualClock
 from harness.schema.spec import DatasetSpec
 
 PROJECT = "p"
-NAMES = {
-    name
-    for module in (bignumeric, exact_aggregates, hll, keysets, string_conversions)
-    for name in module.FUNCTIONS
-}
 CONVERT = "SELECT SAFE_CONVERT_BYTES_TO_STRING(b'ok') AS s"
+FUNCTION_NAMES = "SELECT function_name FROM duckdb_functions()"
+BUILTIN = {name for (name,) in duckdb.connect().execute(FUNCTION_NAMES).fetchall()}
 
 
 def _engine(path: Path | None = None) -> BigQueryEngine:
@@ -34,19 +33,18 @@ def _engine(path: Path | None = None) -> BigQueryEngine:
     return engine
 
 
-def _registered(engine: BigQueryEngine) -> set[str]:
-    rows = engine._conn.execute("SELECT function_name FROM duckdb_functions()").fetchall()
-    return {name for (name,) in rows} & NAMES
+def _created(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    return {name for (name,) in conn.execute(FUNCTION_NAMES).fetchall()} - BUILTIN
 
 
-def test_statements_naming_no_python_function_register_none(tmp_path: Path) -> None:
+def test_statements_naming_no_bigquery_function_create_none(tmp_path: Path) -> None:
     engine = _engine(tmp_path)  # a database of its own: a kept one may have some already
     try:
         engine.query(PROJECT, "CREATE TABLE ds.t (n INT64, s STRING)")
         engine.query(PROJECT, "INSERT INTO ds.t (n, s) VALUES (1, 'a'), (2, 'b')")
         sql = "SELECT SUM(n) AS total, STRING_AGG(s ORDER BY s) AS names FROM ds.t"
         assert engine.query(PROJECT, sql).rows == [{"total": 3, "names": "a,b"}]
-        assert _registered(engine) == set()
+        assert _created(engine._conn) == set()
     finally:
         engine.close()
 
@@ -56,11 +54,11 @@ def test_a_statement_naming_one_registers_its_module_and_it_outlives_a_rollback(
     try:
         with pytest.raises(DivisionByZero):  # CTAS runs in a transaction, rolled back on the error
             engine.query(PROJECT, f"CREATE TABLE ds.t AS {CONVERT}, 1 / 0 AS boom")
-        assert _registered(engine) == set(string_conversions.FUNCTIONS)
+        assert _created(engine._conn) == set(string_conversions.FUNCTIONS)
         assert engine.query(PROJECT, CONVERT).rows == [{"s": "ok"}]
         length = "SELECT KEYS.KEYSET_LENGTH(KEYS.NEW_KEYSET('AEAD_AES_GCM_256')) AS n"
         assert engine.query(PROJECT, length).rows == [{"n": 1}]
-        assert _registered(engine) == {*string_conversions.FUNCTIONS, *keysets.FUNCTIONS}
+        assert _created(engine._conn) == {*string_conversions.FUNCTIONS, *keysets.FUNCTIONS}
     finally:
         engine.close()
 
@@ -112,17 +110,28 @@ def test_a_view_reopened_from_disk_registers_what_its_query_names(tmp_path: Path
     engine.close()
     reopened = _engine(tmp_path)
     try:
-        assert _registered(reopened) == set()
+        assert _created(reopened._conn) == set()
         assert reopened.query(PROJECT, "SELECT s FROM ds.v").rows == [{"s": "ok"}]
     finally:
         reopened.close()
 
 
-def test_every_python_function_of_the_engine_is_one_a_statement_can_register() -> None:
-    """Each module's ``FUNCTIONS`` names exactly what its ``register`` creates, so no function is
-    left out of the names a statement is scanned for."""
+def test_a_macro_comes_after_the_macros_it_needs(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    try:
+        sql = "SELECT CAST(JUSTIFY_INTERVAL(INTERVAL '29 49:00:00' DAY TO SECOND) AS STRING) AS i"
+        assert engine.query(PROJECT, sql).rows == [{"i": "0-1 1 1:0:0"}]
+        assert {"justify_interval", "justify_days", "justify_hours", "bq_make_interval"} <= _created(
+            engine._conn
+        )
+    finally:
+        engine.close()
+
+
+def test_every_macro_and_python_function_of_the_engine_is_one_a_statement_can_create() -> None:
+    """What each name's definition creates is that name (a module's Python functions, its
+    ``FUNCTIONS``), each after what it needs, so no function is left out of the names a
+    statement is scanned for."""
     base = duckdb.connect()
-    builtin = {name for (name,) in base.execute("SELECT function_name FROM duckdb_functions()").fetchall()}
-    python_functions.ensure(base, " ".join(sorted(NAMES)).upper())
-    created = {name for (name,) in base.execute("SELECT function_name FROM duckdb_functions()").fetchall()}
-    assert created - builtin == NAMES
+    lazy_functions.ensure(base, " ".join(sorted(lazy_functions._DEFINITIONS)).upper())
+    assert _created(base) == set(lazy_functions._DEFINITIONS)
