@@ -104,20 +104,21 @@ def _named(sql: str) -> set[str]:
     return {word for word in map(str.lower, _CANDIDATE.findall(sql)) if word in _DEFINITIONS}
 
 
+_NEEDS = {name: _named(_LITERAL.sub("", d.body)) - {name} for name, d in _DEFINITIONS.items()}
+"""What each name's body names (the words of a string literal, such as an error message, are not
+names)."""
+
+
 def _order() -> dict[str, int]:
-    """Each name's place in an order that creates everything after what its body names (the
-    words of a string literal, such as an error message, are not names)."""
-    needs = {name: _named(_LITERAL.sub("", d.body)) - {name} for name, d in _DEFINITIONS.items()}
+    """Each name's place in an order that creates everything after what it needs."""
     order: dict[str, int] = {}
-    while len(order) < len(needs):
-        ready = sorted(name for name, wanted in needs.items() if name not in order and wanted <= order.keys())
-        assert ready, f"macros that need each other: {sorted(needs.keys() - order.keys())}"
+    while len(order) < len(_NEEDS):
+        ready = sorted(name for name, needs in _NEEDS.items() if name not in order and needs <= order.keys())
+        assert ready, f"macros that need each other: {sorted(_NEEDS.keys() - order.keys())}"
         order.update({name: len(order) + index for index, name in enumerate(ready)})
-    _NEEDS.update(needs)
     return order
 
 
-_NEEDS: dict[str, set[str]] = {}
 _ORDER = _order()
 
 _MADE: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, set[str]] = weakref.WeakKeyDictionary()
