@@ -65,7 +65,7 @@ class PreparedDatabases:
 
 def _fingerprint(base: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
     """Fetched to the end: a result left unfinished on the base connection would refuse the
-    Python functions registered there later (:mod:`fakes.bigquery.python_functions`)."""
+    macros and Python functions created there later (:mod:`fakes.bigquery.lazy_functions`)."""
     rows = base.execute(_FINGERPRINT).fetchall()
     return tuple(rows[0]) if rows else ()
 
