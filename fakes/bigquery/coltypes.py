@@ -42,6 +42,7 @@ def column_types(schemas: Iterable[tuple[FieldSpec, ...]]) -> dict[str, FieldTyp
     return {name: kind for name, kind in known.items() if name not in ambiguous}
 
 
+_NONE: Mapping[str, FieldType] = MappingProxyType({})
 _KNOWN_LOCK = threading.Lock()
 _KNOWN: LRUCache[tuple[int, ...], tuple[list[tuple[FieldSpec, ...]], Mapping[str, FieldType]]] = LRUCache(
     maxsize=1024
@@ -52,6 +53,8 @@ def known_column_types(schemas: list[tuple[FieldSpec, ...]]) -> Mapping[str, Fie
     """:func:`column_types`, read-only, worked out once per list of schemas (every statement over
     the same tables asks again): keyed by the schemas' identity (a table's schema is a new tuple
     when it changes), which the entry keeps alive and checks, so an id never stands for another."""
+    if not schemas:  # ``SELECT 1``, or no DML target
+        return _NONE
     key = tuple(map(id, schemas))
     with _KNOWN_LOCK:
         cached = _KNOWN.get(key)
