@@ -28,6 +28,7 @@ SCHEMA = (
     FieldSpec("j", FieldType.JSON),
     FieldSpec("by", FieldType.BYTES),
     FieldSpec("tags", FieldType.STRING, mode=FieldMode.REPEATED),
+    FieldSpec("counts", FieldType.INTEGER, mode=FieldMode.REPEATED),
     FieldSpec(
         "r", FieldType.RECORD, fields=(FieldSpec("x", FieldType.INTEGER), FieldSpec("y", FieldType.STRING))
     ),
@@ -47,6 +48,7 @@ ROWS: list[tuple[Any, ...]] = [
         '{"k": [1, null]}',
         memoryview(b"\x00\x01"),
         ["p", "q"],
+        [Decimal(1), None, 2],
         {"x": 3, "y": None},
     ),
     (None,) * len(SCHEMA),  # NULL everywhere: a NULL array is empty, a NULL record NULL
