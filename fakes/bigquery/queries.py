@@ -76,7 +76,7 @@ from fakes.bigquery.sql import (
 )
 from fakes.bigquery.statement_shapes import Shape, shape_of
 from fakes.bigquery.table_sizes import TableSizes
-from fakes.bigquery.time_zone import UTC, local_now, session_zone
+from fakes.bigquery.time_zone import UTC, local_now, session_zone, zone_on_demand
 from fakes.bigquery.types import as_utc, quote_ident, row_converter
 from fakes.bigquery.update_joins import check_update_join
 from harness.ports import Clock, QueryParam, QueryResult
@@ -147,24 +147,33 @@ class StatementRunner(ABC):
         of its own (:mod:`fakes.bigquery.readers`), so other requests do not wait behind it."""
         params = dict(params or {})
         with job_deadline(self._deadlines, job_timeout_ms, cancellation) as deadline:
-            with self._lock, session_zone(self._conn, time_zone), watching(deadline, self._conn):
+            with self._lock, zone_on_demand(self._conn, time_zone) as zone, watching(deadline, self._conn):
+                # Everything but a SELECT runs in the zone on this connection (a SELECT, on its reader).
                 if script_syntax.is_script(sql):
+                    zone.apply()
                     return scripts.run(
                         cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
                     )
                 if catalog_statements.handles(sql):
+                    zone.apply()
                     return catalog_statements.run(cast(Any, self), project, sql, default_dataset)
                 if routine_statements.handles(sql):
+                    zone.apply()
                     args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
                     return routine_statements.run(cast(routine_statements.Runner, self), *args)
                 if routines.names_a_function(sql):
+                    zone.apply()
                     return self._create_routine(project, sql, default_dataset)
                 if self._routines.has(project):
                     sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
-                sql = information_schema.expand(
-                    cast(information_schema.Source, self), project, sql, default_dataset, params
-                )
+                if information_schema.names_views(sql):
+                    zone.apply()  # the views' rows are read on this connection
+                    sql = information_schema.expand(
+                        cast(information_schema.Source, self), project, sql, default_dataset, params
+                    )
                 statement = _parse_cached(sql, project, default_dataset, self._datasets)
+                if statement.kind is not StatementKind.SELECT:
+                    zone.apply()
                 if statement.kind.is_ddl:
                     with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
                         return ddl.run(cast(ddl.DdlTarget, self), project, statement)
