@@ -78,7 +78,7 @@ from fakes.bigquery.statement_shapes import Shape, shape_of
 from fakes.bigquery.table_sizes import TableSizes
 from fakes.bigquery.time_zone import UTC, local_now, session_zone, zone_on_demand
 from fakes.bigquery.types import as_utc, quote_ident, row_converter
-from fakes.bigquery.update_joins import check_update_join
+from fakes.bigquery.update_joins import check_update_join, clear_probes
 from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec
 
@@ -555,6 +555,7 @@ def clear_statement_caches() -> None:
         _TRANSLATIONS.clear()
         _SCHEMAS.clear()
     coltypes.clear_known()
+    clear_probes()
 
 
 def _parse_cached(

@@ -54,3 +54,8 @@ def _probe(duck_sql: str) -> str | None:
         limit=exp.Limit(expression=exp.Literal.number(1)),
     )
     return select.sql(dialect="duckdb")
+
+
+def clear_probes() -> None:
+    """Forget the probes built (their texts name the datasets they read)."""
+    _probe.cache_clear()
