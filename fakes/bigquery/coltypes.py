@@ -10,9 +10,12 @@ translates; a name two tables give different types is left out, as
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
+from types import MappingProxyType
 
+from cachetools import LRUCache
 from sqlglot import exp
 
 from harness.schema.spec import FieldSpec, FieldType
@@ -37,6 +40,36 @@ def column_types(schemas: Iterable[tuple[FieldSpec, ...]]) -> dict[str, FieldTyp
                 ambiguous.add(key)
             known[key] = spec.type
     return {name: kind for name, kind in known.items() if name not in ambiguous}
+
+
+_NONE: Mapping[str, FieldType] = MappingProxyType({})
+_KNOWN_LOCK = threading.Lock()
+_KNOWN: LRUCache[tuple[int, ...], tuple[list[tuple[FieldSpec, ...]], Mapping[str, FieldType]]] = LRUCache(
+    maxsize=1024
+)
+
+
+def known_column_types(schemas: list[tuple[FieldSpec, ...]]) -> Mapping[str, FieldType]:
+    """:func:`column_types`, read-only, worked out once per list of schemas (every statement over
+    the same tables asks again): keyed by the schemas' identity (a table's schema is a new tuple
+    when it changes), which the entry keeps alive and checks, so an id never stands for another."""
+    if not schemas:  # ``SELECT 1``, or no DML target
+        return _NONE
+    key = tuple(map(id, schemas))
+    with _KNOWN_LOCK:
+        cached = _KNOWN.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], schemas, strict=True)):
+        return cached[1]
+    types = MappingProxyType(column_types(schemas))
+    with _KNOWN_LOCK:
+        _KNOWN[key] = (list(schemas), types)
+    return types
+
+
+def clear_known() -> None:
+    """Forget :func:`known_column_types`' entries (and the schemas they keep alive)."""
+    with _KNOWN_LOCK:
+        _KNOWN.clear()
 
 
 def type_of_column(name: str) -> FieldType | None:

@@ -119,13 +119,18 @@ def attach_jobs(engine: object, store: Any) -> None:
     _JOB_STORES[engine] = store
 
 
+def names_views(sql: str) -> bool:
+    """Whether ``sql`` may name an INFORMATION_SCHEMA view (a cheap look at its text)."""
+    return "INFORMATION_SCHEMA" in sql.upper()
+
+
 def expand(
     source: Source, project: str, sql: str, default_dataset: str | None, params: dict[str, Any]
 ) -> str:
     """``sql`` with every INFORMATION_SCHEMA view it names replaced by a subquery of its rows,
     which travel as one array parameter added to ``params`` (unchanged, and cheap, for a statement
     that names none)."""
-    if "INFORMATION_SCHEMA" not in sql.upper():
+    if not names_views(sql):
         return sql
     out: list[str] = []
     last = 0

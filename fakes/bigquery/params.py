@@ -7,6 +7,7 @@ BigQuery type when the Python value alone is ambiguous (JSON, BIGNUMERIC, a stri
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -64,8 +65,13 @@ def cast_typed_nulls(sql: str, params: Mapping[str, Any]) -> str:
     return sql
 
 
-def _typed(param: QueryParam) -> Any:
-    type_name = param.type.upper()
+@functools.lru_cache(maxsize=256)
+def _specs(type_text: str) -> tuple[FieldSpec, FieldSpec | None]:
+    """The field a parameter of type ``type_text`` is stored as, and for an ``ARRAY<...>`` the
+    repeated field a non-list value is checked as (None for a scalar type); a type the fake
+    cannot name is :class:`UnsupportedParameterType`. Worked out once per type text: a statement
+    run again and again binds the same types."""
+    type_name = type_text.upper()
     repeated = type_name.startswith("ARRAY<") and type_name.endswith(">")
     if repeated:
         type_name = type_name[len("ARRAY<") : -1]
@@ -76,17 +82,20 @@ def _typed(param: QueryParam) -> Any:
         field_type = FieldType.parse(type_name)
         element = FieldType.parse(range_element) if range_element else None
     except ValueError as exc:
-        raise UnsupportedParameterType(type=param.type) from exc
+        raise UnsupportedParameterType(type=type_text) from exc
     spec = FieldSpec(name="param", type=field_type, range_element=element)
-    if repeated and param.value is None:
+    return spec, FieldSpec(name="param", type=field_type, mode=FieldMode.REPEATED) if repeated else None
+
+
+def _typed(param: QueryParam) -> Any:
+    spec, repeated = _specs(param.type)
+    if repeated is not None and param.value is None:
         return None  # a NULL ARRAY parameter stays NULL (ARRAY_LENGTH(@a) is NULL, not 0)
     try:
-        if repeated and isinstance(param.value, list | tuple):
+        if repeated is not None and isinstance(param.value, list | tuple):
             # A NULL element is allowed in an array *parameter* (BigQuery only refuses an array
             # holding NULL when it is written to a result or a table).
             return [None if item is None else field_to_storage(spec, item, "param") for item in param.value]
-        if repeated:
-            spec = FieldSpec(name="param", type=field_type, mode=FieldMode.REPEATED)
-        return field_to_storage(spec, param.value, "param")
+        return field_to_storage(spec if repeated is None else repeated, param.value, "param")
     except ValueRejected as exc:
         raise InvalidParameterValue(type=param.type, detail=exc.message) from exc

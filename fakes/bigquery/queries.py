@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -53,7 +53,13 @@ from fakes.bigquery.intervals import interval_columns_as_text
 from fakes.bigquery.limits_runtime import RuntimeLimits, fetch_bounded
 from fakes.bigquery.partitions import check_partition_filters
 from fakes.bigquery.readers import ReaderPool
-from fakes.bigquery.results import check_no_null_elements, map_duckdb_error, result_schema, unique_names
+from fakes.bigquery.results import (
+    check_no_null_elements,
+    has_array,
+    map_duckdb_error,
+    result_schema,
+    unique_names,
+)
 from fakes.bigquery.routines import RoutineCatalog
 from fakes.bigquery.setops import needs_columns
 from fakes.bigquery.sql import (
@@ -70,9 +76,9 @@ from fakes.bigquery.sql import (
 )
 from fakes.bigquery.statement_shapes import Shape, shape_of
 from fakes.bigquery.table_sizes import TableSizes
-from fakes.bigquery.time_zone import UTC, local_now, session_zone
-from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
-from fakes.bigquery.update_joins import check_update_join
+from fakes.bigquery.time_zone import UTC, local_now, session_zone, zone_on_demand
+from fakes.bigquery.types import as_utc, quote_ident, row_converter
+from fakes.bigquery.update_joins import check_update_join, clear_probes
 from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec
 
@@ -141,24 +147,33 @@ class StatementRunner(ABC):
         of its own (:mod:`fakes.bigquery.readers`), so other requests do not wait behind it."""
         params = dict(params or {})
         with job_deadline(self._deadlines, job_timeout_ms, cancellation) as deadline:
-            with self._lock, session_zone(self._conn, time_zone), watching(deadline, self._conn):
+            with self._lock, zone_on_demand(self._conn, time_zone) as zone, watching(deadline, self._conn):
+                # Everything but a SELECT runs in the zone on this connection (a SELECT, on its reader).
                 if script_syntax.is_script(sql):
+                    zone.apply()
                     return scripts.run(
                         cast(scripts.ScriptEngine, self), project, sql, params, default_dataset, time_zone
                     )
                 if catalog_statements.handles(sql):
+                    zone.apply()
                     return catalog_statements.run(cast(Any, self), project, sql, default_dataset)
                 if routine_statements.handles(sql):
+                    zone.apply()
                     args = (self._routines, self._datasets, project, sql, params, default_dataset, time_zone)
                     return routine_statements.run(cast(routine_statements.Runner, self), *args)
                 if routines.names_a_function(sql):
+                    zone.apply()
                     return self._create_routine(project, sql, default_dataset)
                 if self._routines.has(project):
                     sql = routines.expand_text(sql, self._routines.lookup(project, default_dataset))
-                sql = information_schema.expand(
-                    cast(information_schema.Source, self), project, sql, default_dataset, params
-                )
+                if information_schema.names_views(sql):
+                    zone.apply()  # the views' rows are read on this connection
+                    sql = information_schema.expand(
+                        cast(information_schema.Source, self), project, sql, default_dataset, params
+                    )
                 statement = _parse_cached(sql, project, default_dataset, self._datasets)
+                if statement.kind is not StatementKind.SELECT:
+                    zone.apply()
                 if statement.kind.is_ddl:
                     with self._writes.atomic():  # CREATE OR REPLACE, CTAS: all or nothing
                         return ddl.run(cast(ddl.DdlTarget, self), project, statement)
@@ -262,7 +277,9 @@ class StatementRunner(ABC):
         params: dict[str, Any],
         collations: tuple[str, ...] = (),
     ) -> Translation:
-        """Cached by SQL text and by what the translation depends on: for a column-less INSERT, the
+        """``referenced``: the tables ``statement.tables`` name, resolved, in order.
+
+        Cached by SQL text and by what the translation depends on: for a column-less INSERT, the
         target's current columns; the column types of the tables read and of the target (the
         BIGNUMERIC / RANGE rewrites), the BIGNUMERIC parameters; for a set operation whose
         translation depends on its inputs' columns, the schemas of the tables read and the
@@ -278,10 +295,10 @@ class StatementRunner(ABC):
                 (n, v.type if isinstance(v, QueryParam) else type(v).__name__) for n, v in params.items()
             )
             schemas = (tuple(t.spec.schema for t in referenced), tuple(kinds))
-        bignumeric_params = coltypes.bignumeric_parameters(params)
-        read = [self._resolve(ref).spec.schema for ref in statement.tables]
-        target_types = coltypes.column_types([target.spec.schema] if target is not None else [])
-        types = coltypes.column_types([*read, *([target.spec.schema] if target is not None else [])])
+        bignumeric_params = coltypes.bignumeric_parameters(params) if params else frozenset()
+        read = [t.spec.schema for t in referenced]  # ``statement.tables``, resolved
+        target_types = coltypes.known_column_types([target.spec.schema] if target is not None else [])
+        types = coltypes.known_column_types([*read, *([target.spec.schema] if target is not None else [])])
         depends = (statement.default_project, statement.default_dataset, columns, schemas)
         depends += (*types.items(), None, *target_types.items(), None, *sorted(bignumeric_params))
         depends += (None, *collations)
@@ -387,12 +404,13 @@ class StatementRunner(ABC):
                 raw = fetch_bounded(cursor, self._limits.max_result_bytes)
             except duckdb.Error as exc:
                 raise map_duckdb_error(exc) from exc
-        schema = _result_schema(description, [t.spec.schema for t in referenced])
-        rows = [row_from_storage(schema, values) for values in raw]
-        # Checked on DuckDB's values, where a JSON null in an ARRAY<JSON> is still 'null', not NULL.
-        check_no_null_elements(
-            schema, [dict(zip([f.name for f in schema], values, strict=True)) for values in raw]
-        )
+        shape = _result_shape(description, [t.spec.schema for t in referenced])
+        schema = shape.schema
+        rows = [shape.convert(values) for values in raw]
+        if shape.has_arrays:
+            # Checked on DuckDB's values, where a JSON null in an ARRAY<JSON> is still 'null', not NULL.
+            names = [f.name for f in schema]
+            check_no_null_elements(schema, [dict(zip(names, values, strict=True)) for values in raw])
         return QueryResult(
             rows=rows,
             schema=schema,
@@ -496,12 +514,21 @@ _TRANSLATIONS = translation_store.CACHE  # in memory; on disk too once opened (h
 _PARSED_SHAPES: LRUCache[tuple[str, str, str | None], tuple[Shape, ParsedStatement]] = LRUCache(maxsize=1024)
 
 
-_SCHEMAS: LRUCache[tuple[Any, ...], tuple[list[tuple[FieldSpec, ...]], tuple[FieldSpec, ...]]] = LRUCache(
-    maxsize=1024
-)
+@dataclass(frozen=True)
+class _ResultShape:
+    """A SELECT's result schema and what reading its rows needs, worked out once per shape."""
+
+    schema: tuple[FieldSpec, ...]
+    convert: Callable[[tuple[Any, ...]], dict[str, Any]]
+    """DuckDB's row as BigQuery's (:func:`fakes.bigquery.types.row_converter`)."""
+    has_arrays: bool
+    """Whether a column holds an array at some depth: only then can an element be NULL."""
 
 
-def _result_schema(description: list[Any], schemas: list[tuple[FieldSpec, ...]]) -> tuple[FieldSpec, ...]:
+_SCHEMAS: LRUCache[tuple[Any, ...], tuple[list[tuple[FieldSpec, ...]], _ResultShape]] = LRUCache(maxsize=1024)
+
+
+def _result_shape(description: list[Any], schemas: list[tuple[FieldSpec, ...]]) -> _ResultShape:
     """A SELECT's result schema (:func:`result_schema`, :func:`unique_names`), worked out once per
     result shape and set of table schemas: keyed by DuckDB's column names and types and by the
     schemas' identity (a table's schema is a new tuple when it changes), which the entry keeps
@@ -512,9 +539,10 @@ def _result_schema(description: list[Any], schemas: list[tuple[FieldSpec, ...]])
     if cached is not None and all(a is b for a, b in zip(cached[0], schemas, strict=True)):
         return cached[1]
     schema = unique_names(result_schema(description, schemas))
+    shape = _ResultShape(schema, row_converter(schema), any(map(has_array, schema)))
     with _CACHE_LOCK:
-        _SCHEMAS[key] = (schemas, schema)
-    return schema
+        _SCHEMAS[key] = (schemas, shape)
+    return shape
 
 
 def clear_statement_caches() -> None:
@@ -526,6 +554,8 @@ def clear_statement_caches() -> None:
         _PARSED_SHAPES.clear()
         _TRANSLATIONS.clear()
         _SCHEMAS.clear()
+    coltypes.clear_known()
+    clear_probes()
 
 
 def _parse_cached(

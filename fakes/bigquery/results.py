@@ -92,15 +92,16 @@ def _storage_shape(spec: FieldSpec) -> tuple[Any, ...]:
 def check_no_null_elements(schema: Sequence[FieldSpec], rows: Sequence[dict[str, Any]]) -> None:
     """BigQuery lets an array hold NULL inside a query but refuses to write one to a result:
     "Array cannot have a null element; error in writing field <name>"."""
-    if not any(_has_array(f) for f in schema):
+    if not any(has_array(f) for f in schema):
         return
     for row in rows:
         for spec in schema:
             _check_value(spec, row.get(spec.name), spec.name)
 
 
-def _has_array(spec: FieldSpec) -> bool:
-    return spec.is_repeated or any(_has_array(f) for f in spec.fields)
+def has_array(spec: FieldSpec) -> bool:
+    """Whether the field holds an array at some depth (only there can an element be NULL)."""
+    return spec.is_repeated or any(has_array(f) for f in spec.fields)
 
 
 def _check_value(spec: FieldSpec, value: Any, path: str) -> None:

@@ -74,6 +74,49 @@ def session_zone(conn: duckdb.DuckDBPyConnection, zone: str | None) -> Iterator[
         conn.execute(f"SET TimeZone = '{UTC}'")
 
 
+class ZoneOnDemand:
+    """A query's default zone for the engine's own connection, set there only once a statement
+    needs it (:meth:`apply`): a SELECT runs on a read cursor that keeps its own zone
+    (:mod:`fakes.bigquery.readers`), and nothing it does on the engine's connection first
+    (resolving, translating, dropping expired partitions, rebuilding views) reads the zone, so
+    it is spared two ``SET TimeZone`` (each costs more than a small SELECT)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, zone: str | None) -> None:
+        self._conn = conn
+        self._zone = None if zone == UTC else zone
+        self._applied = False
+
+    def apply(self) -> None:
+        """Set the zone on the connection now (once; nothing for UTC)."""
+        if self._zone is not None and not self._applied:
+            set_session_zone(self._conn, self._zone)
+            self._applied = True
+
+    def restore(self) -> None:
+        if self._applied:
+            self._conn.execute(f"SET TimeZone = '{UTC}'")
+            self._applied = False
+
+
+_VALID_ZONES: set[str] = set()
+"""Zones DuckDB accepted (:func:`zone_on_demand`): a zone it took once it always takes."""
+
+
+@contextmanager
+def zone_on_demand(conn: duckdb.DuckDBPyConnection, zone: str | None) -> Iterator[ZoneOnDemand]:
+    """:func:`session_zone`, with the zone set only when the body asks (:class:`ZoneOnDemand`).
+    An invalid zone is refused here, before the body, as :func:`session_zone` refuses it."""
+    if zone is not None and zone != UTC and zone not in _VALID_ZONES:
+        set_session_zone(conn, zone)
+        conn.execute(f"SET TimeZone = '{UTC}'")
+        _VALID_ZONES.add(zone)
+    on_demand = ZoneOnDemand(conn, zone)
+    try:
+        yield on_demand
+    finally:
+        on_demand.restore()
+
+
 def set_session_zone(conn: duckdb.DuckDBPyConnection, zone: str | None) -> None:
     """Set DuckDB's session zone to a query's default zone (UTC when None)."""
     target = UTC if zone is None or zone == UTC else duckdb_zone(zone)

@@ -13,9 +13,10 @@ import base64
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Context, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -293,6 +294,56 @@ def _scale(number: Decimal) -> int:
 
 def row_from_storage(schema: tuple[FieldSpec, ...], values: tuple[Any, ...]) -> dict[str, Any]:
     return {spec.name: field_from_storage(spec, value) for spec, value in zip(schema, values, strict=True)}
+
+
+#: Scalar types whose stored value (or NULL) is already BigQuery's: :func:`_scalar_from_storage`
+#: hands them back as they are.
+_AS_STORED = frozenset(
+    {
+        FieldType.STRING,
+        FieldType.FLOAT,
+        FieldType.BOOLEAN,
+        FieldType.DATE,
+        FieldType.DATETIME,
+        FieldType.TIME,
+        FieldType.GEOGRAPHY,
+    }
+)
+
+
+def row_converter(schema: tuple[FieldSpec, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """:func:`row_from_storage` for one schema, made once for every row of a result: columns stored
+    as BigQuery has them are not looked at, the others go through :func:`field_from_storage`."""
+    names = tuple(spec.name for spec in schema)
+    if len(set(names)) < len(names):  # the last of a name wins, as in row_from_storage
+        return lambda values: row_from_storage(schema, values)
+    converted = [
+        (names[index], index, _reader(spec))
+        for index, spec in enumerate(schema)
+        if spec.mode is FieldMode.REPEATED or spec.type not in _AS_STORED
+    ]
+    if not converted:
+        return lambda values: dict(zip(names, values, strict=True))
+
+    def convert(values: tuple[Any, ...]) -> dict[str, Any]:
+        row = dict(zip(names, values, strict=True))
+        for name, index, read in converted:
+            row[name] = read(values[index])
+        return row
+
+    return convert
+
+
+def _reader(spec: FieldSpec) -> Callable[[Any], Any]:
+    """:func:`field_from_storage` of one column."""
+    if spec.type is FieldType.INTEGER and spec.mode is not FieldMode.REPEATED:
+        return _integer_from_storage
+    return partial(field_from_storage, spec)
+
+
+def _integer_from_storage(value: Any) -> Any:
+    """:func:`field_from_storage` of a scalar INT64, in one call (the commonest converted column)."""
+    return value if value is None or isinstance(value, int) else int(value)
 
 
 def field_from_storage(spec: FieldSpec, value: Any) -> Any:

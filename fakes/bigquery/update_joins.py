@@ -7,6 +7,7 @@ Before such an UPDATE runs, a query over the same join looks for a target row ma
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import duckdb
@@ -28,7 +29,10 @@ def check_update_join(conn: duckdb.DuckDBPyConnection, duck_sql: str, params: di
         raise UpdateMatchesManyRows()
 
 
+@functools.lru_cache(maxsize=256)
 def _probe(duck_sql: str) -> str | None:
+    """The probe query for a translated UPDATE, or None: a pure function of the text, kept for
+    the same statement run again (parsing it costs more than running a small UPDATE)."""
     if "FROM" not in duck_sql.upper():
         return None
     try:
@@ -50,3 +54,8 @@ def _probe(duck_sql: str) -> str | None:
         limit=exp.Limit(expression=exp.Literal.number(1)),
     )
     return select.sql(dialect="duckdb")
+
+
+def clear_probes() -> None:
+    """Forget the probes built (their texts name the datasets they read)."""
+    _probe.cache_clear()
