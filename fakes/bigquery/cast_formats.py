@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import InvalidCastFormat, UnsupportedByFake
 
 MACROS = (
@@ -48,6 +49,7 @@ def register(conn: Any) -> None:
         conn.execute(statement)
 
 
+@handles(exp.Cast)
 def byte_format_casts(node: exp.Expression) -> exp.Expression:
     if not isinstance(node, exp.Cast) or node.args.get("format") is None:
         return node

@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from fakes.bigquery import array_functions, math_functions, string_functions
 from fakes.bigquery.array_functions import array_functions_like_bigquery
-from fakes.bigquery.functions import Fix, _rewrite_bottom_up
+from fakes.bigquery.bottom_up import Fix, rewrite_bottom_up
 from fakes.bigquery.math_functions import math_functions_like_bigquery
 from fakes.bigquery.quantified_like import quantified_like
 from fakes.bigquery.safe_calls import safe_call_like_bigquery
@@ -31,7 +31,7 @@ PASSES: list[Fix] = [
 
 def apply_function_passes(tree: exp.Expression) -> exp.Expression:
     """Every pass on every node, children first (as :func:`fakes.bigquery.functions` applies FIXES)."""
-    return _rewrite_bottom_up(tree, PASSES)
+    return rewrite_bottom_up(tree, PASSES)
 
 
 def register_macros(conn: duckdb.DuckDBPyConnection) -> None:

@@ -102,7 +102,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
@@ -126,6 +125,7 @@ from fakes.bigquery.aggregates import (
     string_agg_like_bigquery,
     sum_of_int64_overflows,
 )
+from fakes.bigquery.bottom_up import Fix, handles, rewrite_bottom_up
 from fakes.bigquery.cast_formats import byte_format_casts
 from fakes.bigquery.civil_formats import civil_formats_like_bigquery
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
@@ -152,8 +152,6 @@ from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql
 from fakes.bigquery.tuple_structs import anonymous_struct_fields_are_named, selected_tuples_are_structs
 from fakes.bigquery.type_parameters import string_length_parameters
 from fakes.bigquery.windows import windows_like_bigquery
-
-Fix = Callable[[exp.Expression], exp.Expression]
 
 DType = exp.DataType.Type
 
@@ -264,28 +262,10 @@ def _unit(node: exp.Expression | None) -> tuple[str, int | None]:
     return name, None
 
 
-def _rewrite_bottom_up(tree: exp.Expression, fixes: list[Fix]) -> exp.Expression:
-    """Apply ``fixes`` in order to every node, children before parents (sqlglot's ``transform``
-    does not descend into a node it has replaced, so nested calls would be missed). A fix that
-    replaces a node hands its replacement to the next fix."""
-    root = tree
-    for node in reversed(list(tree.dfs())):
-        parent, arg_key, index = node.parent, node.arg_key, node.index
-        new = node
-        for fix in fixes:
-            new = fix(new)
-        if new is node:
-            continue
-        if parent is None:
-            root = new
-        else:
-            parent.set(arg_key, new, index)
-    return root
-
-
 # ------------------------------------------------------------------------------------ literals
 
 
+@handles(exp.Literal)
 def _float_literals_are_float64(node: exp.Expression) -> exp.Expression:
     """BigQuery types ``1.5`` / ``4e2`` as FLOAT64; DuckDB reads them as DECIMAL (so ``ROUND(2.5)``
     came back as a NUMERIC and ``0.1 + 0.2`` exact)."""
@@ -298,6 +278,7 @@ def _float_literals_are_float64(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.DataType)
 def _numeric_is_decimal_38_9(node: exp.Expression) -> exp.Expression:
     """BigQuery NUMERIC is DECIMAL(38, 9); sqlglot emits a bare DECIMAL, which DuckDB reads as
     DECIMAL(18, 3) and so rounds ``NUMERIC '1.2345'`` to 1.235."""
@@ -309,6 +290,7 @@ def _numeric_is_decimal_38_9(node: exp.Expression) -> exp.Expression:
 # --------------------------------------------------------------------------------------- dates
 
 
+@handles(exp.DateFromUnixDate, exp.DateAdd, exp.DateSub)
 def _date_arithmetic_stays_date(node: exp.Expression) -> exp.Expression:
     """``DATE_ADD`` / ``DATE_SUB`` / ``DATE_FROM_UNIX_DATE`` return a DATE; DuckDB's
     ``date + INTERVAL`` is a TIMESTAMP."""
@@ -324,6 +306,7 @@ def _date_arithmetic_stays_date(node: exp.Expression) -> exp.Expression:
     return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
 
 
+@handles(exp.DateTrunc)
 def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
     """``DATE_TRUNC`` returns the type it was given (a DATE stays a DATE); DuckDB's ``date_trunc``
     of a DATE is a TIMESTAMP. Day, week, month, quarter and year truncation use ``time_bucket``,
@@ -355,6 +338,7 @@ def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.TimestampTrunc)
 def _timestamp_trunc_reads_string_literals(node: exp.Expression) -> exp.Expression:
     """``TIMESTAMP_TRUNC('2015-06-15 00:00:00+00', ISOYEAR)``: BigQuery coerces the string literal
     to a TIMESTAMP; DuckDB cannot choose a ``date_trunc`` overload for it."""
@@ -363,6 +347,7 @@ def _timestamp_trunc_reads_string_literals(node: exp.Expression) -> exp.Expressi
     return node
 
 
+@handles(exp.TimestampDiff, exp.DateDiff)
 def _timestamp_diff_counts_whole_units(node: exp.Expression) -> exp.Expression:
     """``TIMESTAMP_DIFF`` counts whole elapsed units (10:20 - 15:30 the day before is 18 hours, not
     19); DuckDB's ``date_diff`` counts unit boundaries. ``TIMESTAMP_DIFF`` of two DATEs or DATETIMEs
@@ -385,6 +370,7 @@ def _timestamp_diff_counts_whole_units(node: exp.Expression) -> exp.Expression:
     )
 
 
+@handles(exp.Extract)
 def _extract_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``EXTRACT`` parts whose meaning differs: ``WEEK`` / ``WEEK(<day>)`` number weeks from the
     first <day> of the year (0..53; DuckDB's WEEK is the ISO week), ``ISOWEEK`` is DuckDB's WEEK,
@@ -420,6 +406,7 @@ def _extract_like_bigquery(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.Extract, exp.DayOfWeek)
 def _dayofweek_sunday_is_one(node: exp.Expression) -> exp.Expression:
     """BigQuery's DAYOFWEEK runs 1 (Sunday) .. 7; DuckDB's runs 0 (Sunday) .. 6."""
     if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK" and not node.meta.get("fixed"):
@@ -436,6 +423,7 @@ def _dayofweek_sunday_is_one(node: exp.Expression) -> exp.Expression:
 _FORMAT_TOKEN = re.compile(r"%(?:E[0-9*]S|Ez|-?.)|[^%]+|%$")
 
 
+@handles(exp.TimeToStr)
 def _format_time_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``FORMAT_TIMESTAMP`` / ``FORMAT_DATE`` / ``FORMAT_DATETIME``: a TIMESTAMP is formatted in the
     time zone argument (sqlglot drops it; default: the default zone), and the elements DuckDB's
@@ -514,6 +502,7 @@ def _format_element(
     return None
 
 
+@handles(exp.StrToTime)
 def _parse_timestamp_in_zone(node: exp.Expression) -> exp.Expression:
     """``PARSE_TIMESTAMP`` returns a TIMESTAMP, read in its time zone argument (default UTC) unless
     the string carries an offset; sqlglot + DuckDB gave a naive DATETIME and ignored the zone.
@@ -532,6 +521,7 @@ def _parse_timestamp_in_zone(node: exp.Expression) -> exp.Expression:
     return _done(exp.AtTimeZone(this=node, zone=zone), DType.TIMESTAMPTZ)
 
 
+@handles(exp.UnixSeconds, exp.UnixMillis)
 def _unix_epoch_rounds_down(node: exp.Expression) -> exp.Expression:
     """``UNIX_SECONDS`` / ``UNIX_MILLIS`` round down to the second / millisecond; DuckDB's
     ``epoch`` / ``epoch_ms`` of a TIMESTAMPTZ round to the nearest."""
@@ -546,6 +536,7 @@ def _unix_epoch_rounds_down(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.UnixToTime)
 def _timestamp_from_epoch_is_a_timestamp(node: exp.Expression) -> exp.Expression:
     """``TIMESTAMP_MILLIS`` / ``TIMESTAMP_MICROS`` return a TIMESTAMP; DuckDB's ``epoch_ms`` /
     ``make_timestamp`` return a naive timestamp (a DATETIME to the client)."""
@@ -568,6 +559,7 @@ def _zero_guard(divisor: exp.Expression, message: exp.Expression) -> exp.Express
     return _duck("CASE WHEN _d_ = 0 THEN ERROR(_m_) ELSE _d_ END", d=divisor, m=message)
 
 
+@handles(exp.Anonymous, exp.Div, exp.IntDiv, exp.Mod, exp.SafeDivide)
 def _division_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``x / 0``, ``DIV(x, 0)`` and ``MOD(x, 0)`` raise "division by zero: ..." (DuckDB: inf, or
     its own message); NUMERIC / NUMERIC (or INT64) is NUMERIC (DuckDB: DOUBLE), as is
@@ -598,6 +590,7 @@ def _division_like_bigquery(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.Round)
 def _round_integers_to_float64(node: exp.Expression) -> exp.Expression:
     """``ROUND`` of an INT64 returns FLOAT64 (DuckDB: BIGINT). Halfway cases already round away
     from zero in DuckDB, for DOUBLE and DECIMAL alike."""
@@ -607,6 +600,7 @@ def _round_integers_to_float64(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.Cast)
 def _cast_float_to_int_rounds_half_away(node: exp.Expression) -> exp.Expression:
     """``CAST(2.5 AS INT64)`` is 3: BigQuery rounds halfway cases away from zero, DuckDB to even.
     An argument of unknown type branches on DuckDB's ``typeof`` at run time."""
@@ -682,6 +676,7 @@ def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | 
     return None
 
 
+@handles(exp.String, exp.Cast)
 def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``CAST(x AS STRING)`` (and ``STRING(timestamp[, zone])``): FLOAT64 ``1.0`` is ``1`` (DuckDB: ``1.0``),
     NUMERIC ``1.50`` is ``1.5`` (DuckDB pads to the scale), a TIMESTAMP has 0, 3 or 6 fractional
@@ -714,6 +709,7 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     )
 
 
+@handles(exp.Concat)
 def _concat_null_takes_the_other_arguments_type(node: exp.Expression) -> exp.Expression:
     """BigQuery coerces a bare ``NULL`` argument of ``CONCAT`` to the function's type (STRING, or
     BYTES when the other arguments are BYTES); DuckDB leaves it untyped, so the result's type was
@@ -734,6 +730,7 @@ def _concat_null_takes_the_other_arguments_type(node: exp.Expression) -> exp.Exp
     return node
 
 
+@handles(exp.ByteLength)
 def _byte_length_counts_bytes(node: exp.Expression) -> exp.Expression:
     """``BYTE_LENGTH('абвгд')`` is 10; sqlglot's ``octet_length`` has no STRING overload in DuckDB."""
     if not isinstance(node, exp.ByteLength) or _is_done(node):
@@ -756,6 +753,7 @@ _PRINTF_SPEC = re.compile(
 )
 
 
+@handles(exp.Format)
 def _format_is_printf(node: exp.Expression) -> exp.Expression:
     """``FORMAT('%d', 10)`` is printf-style; DuckDB's ``format`` is fmt-style (``{}``), so the
     format string came back unchanged. ``%t`` / ``%T`` print the value as ``CAST(... AS STRING)``
@@ -776,6 +774,7 @@ def _format_is_printf(node: exp.Expression) -> exp.Expression:
     return _done(exp.Anonymous(this="PRINTF", expressions=[exp.Literal.string(text), *args]), DType.TEXT)
 
 
+@handles(exp.JSONExtract)
 def _json_query_of_a_string_is_a_string(node: exp.Expression) -> exp.Expression:
     """``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return a JSON-formatted STRING, and SQL NULL
     for a JSON null; DuckDB's ``->`` returns JSON. (Of a JSON value, the result is JSON.)"""
@@ -787,6 +786,7 @@ def _json_query_of_a_string_is_a_string(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.Cast)
 def _cast_string_to_bytes_is_utf8(node: exp.Expression) -> exp.Expression:
     """``CAST('абвгд' AS BYTES)`` is the string's UTF-8 bytes; DuckDB's VARCHAR -> BLOB cast reads
     escape sequences and refuses non-ASCII characters."""
@@ -806,6 +806,7 @@ def _cast_string_to_bytes_is_utf8(node: exp.Expression) -> exp.Expression:
     )
 
 
+@handles(exp.SafeFunc)
 def _safe_prefix_is_try(node: exp.Expression) -> exp.Expression:
     """``SAFE.PARSE_TIMESTAMP(...)`` (any ``SAFE.`` call) returns NULL instead of an error; sqlglot
     emits ``SAFE.f(...)`` for DuckDB, which reads it as a column. DuckDB's ``TRY`` means this."""
@@ -821,6 +822,7 @@ def _safe_prefix_is_try(node: exp.Expression) -> exp.Expression:
 # ----------------------------------------------------------------------------------- aggregates
 
 
+@handles(exp.IgnoreNulls, exp.ArrayAgg, exp.GroupConcat)
 def _aggregate_limit(node: exp.Expression) -> exp.Expression:
     """``ARRAY_AGG(x ... LIMIT n)`` / ``STRING_AGG(x, sep ... LIMIT n)``: DuckDB has no LIMIT in an
     aggregate, so the list is aggregated (without NULLs for STRING_AGG, which ignores them) and
@@ -912,4 +914,4 @@ FIXES: list[Fix] = [
 
 
 def apply_semantic_fixes(tree: exp.Expression) -> exp.Expression:
-    return zone_names_for_duckdb(_rewrite_bottom_up(tree, FIXES))
+    return zone_names_for_duckdb(rewrite_bottom_up(tree, FIXES))

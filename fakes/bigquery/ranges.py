@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from harness.schema.spec import FieldSpec, FieldType
 
 HAS_START, START, END = "bq_range_has_start", "bq_range_start", "bq_range_end"
@@ -192,6 +193,7 @@ def _is_range(node: exp.Expression) -> bool:
     return bool(node.meta.get("bq_range"))
 
 
+@handles(exp.DataType, exp.Cast, exp.Anonymous)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES) that turns BigQuery's RANGE syntax into the struct form."""
     if isinstance(node, exp.DataType) and node.this is exp.DataType.Type.RANGE:

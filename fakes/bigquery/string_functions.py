@@ -29,6 +29,7 @@ import re
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import FunctionOutOfRange
 from fakes.bigquery.functions import DType, _done, _duck, _is_done, _type_of
 
@@ -135,6 +136,7 @@ def _is_bytes(node: exp.Expression | None) -> bool:
     return node is not None and _type_of(node) in (DType.BINARY, DType.VARBINARY)
 
 
+@handles(exp.Cast, exp.Format, *_READS_BYTES)
 def string_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring): BYTES arguments read as byte strings, then bounds."""
     if (

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import LagDefaultNotConstant, WindowFramingNotAllowed
 from fakes.bigquery.window_aggregates import aggregate_like_bigquery
 
@@ -52,6 +53,7 @@ _NO_FRAMING = {
 """Numbering and navigation functions, which BigQuery refuses a window frame for."""
 
 
+@handles(exp.Select)
 def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix for one ``SELECT``: see the module docstring."""
     if not isinstance(node, exp.Select):
