@@ -325,13 +325,34 @@ def to_duckdb(
         tree = resolve_set_operations(tree, describe)
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
-        return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
+        # The tree is this call's own copy, so the generator may change it instead of copying
+        # it, unless a fix placed one node in two places (its copy would make two of it).
+        text = tree.sql(dialect="duckdb", copy=not _is_tree(tree), unsupported_level=ErrorLevel.RAISE)
+        return Translation(text, placeholders)
     except UnsupportedError as exc:
         raise UnsupportedByFake(
             f"The BigQuery fake cannot translate this construct: {_first_line(exc)}"
         ) from exc
     except SqlglotError as exc:
         raise UnsupportedByFake(f"The BigQuery fake cannot translate this query: {_first_line(exc)}") from exc
+
+
+def _is_tree(root: exp.Expression) -> bool:
+    """Whether each node of ``root`` is in one place only: where its parent link says it is."""
+    if root.parent is not None:
+        return False
+    for node in root.walk():
+        for key, value in node.args.items():
+            if isinstance(value, exp.Expression):
+                if value.parent is not node or value.arg_key != key or value.index is not None:
+                    return False
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, exp.Expression) and (
+                        item.parent is not node or item.arg_key != key or item.index != index
+                    ):
+                        return False
+    return True
 
 
 def _name_anonymous_columns(tree: exp.Expression) -> None:
