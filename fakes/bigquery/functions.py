@@ -685,7 +685,7 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
         if node.args.get("zone") is not None:
             return _done(_timestamp_text(_as(node.this, "TIMESTAMPTZ"), node.args["zone"]), DType.TEXT)
         node = exp.cast(node.this, exp.DataType.build("VARCHAR"))
-    if not isinstance(node, exp.Cast) or _is_done(node) or not node.to.is_type(*exp.DataType.TEXT_TYPES):
+    if not isinstance(node, exp.Cast) or _is_done(node) or node.to.this not in exp.DataType.TEXT_TYPES:
         return node
     value = node.this
     kind = _type_of(value)

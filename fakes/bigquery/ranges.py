@@ -13,6 +13,7 @@ The SQL side rewrites ``RANGE<T> '[a, b)'`` and ``CAST(x AS RANGE<T>)`` (text pa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -171,6 +172,12 @@ def _full_offset(raw: str) -> str:
 
 
 def _struct_type(element: str) -> exp.DataType:
+    return _parsed_struct_type(element).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_struct_type(element: str) -> exp.DataType:
+    """The struct type storing a RANGE of ``element``, parsed once (a copy costs less)."""
     built = exp.DataType.build(
         f"STRUCT({HAS_START} BOOLEAN, {START} {element}, {END} {element})", dialect="duckdb"
     )

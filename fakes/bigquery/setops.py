@@ -73,7 +73,8 @@ def needs_columns(tree: exp.Expression) -> bool:
 def resolve_set_operations(tree: exp.Expression, describe: Describe) -> exp.Expression:
     """``tree`` (DuckDB-ready, rewritten in place) with every name-matched set operation made
     positional and STRING literals coerced where a set operation's column is a date or time."""
-    _visit(tree, describe)
+    if tree.find(exp.SetOperation) is not None:  # the visit only acts at set operations
+        _visit(tree, describe)
     return tree
 
 

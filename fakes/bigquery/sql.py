@@ -318,8 +318,7 @@ def to_duckdb(
             struct_rows_as_columns(relation)
             _name_anonymous_columns(relation)
     tree = binary_grouping_sets(tree)
-    tree = tree.transform(_clock_placeholder, copy=False)
-    tree = tree.transform(_rename_parameter, copy=False)
+    tree = tree.transform(_parameters_and_clock, copy=False)
     tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(apply_json_fixes(tree))))
     if describe is not None:
         tree = resolve_set_operations(tree, describe)
@@ -341,17 +340,20 @@ def _is_tree(root: exp.Expression) -> bool:
     """Whether each node of ``root`` is in one place only: where its parent link says it is."""
     if root.parent is not None:
         return False
-    for node in root.walk():
+    stack = [root]
+    while stack:
+        node = stack.pop()
         for key, value in node.args.items():
-            if isinstance(value, exp.Expression):
+            if type(value) is list:
+                for index, item in enumerate(value):
+                    if isinstance(item, exp.Expression):
+                        if item.parent is not node or item.arg_key != key or item.index != index:
+                            return False
+                        stack.append(item)
+            elif isinstance(value, exp.Expression):
                 if value.parent is not node or value.arg_key != key or value.index is not None:
                     return False
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    if isinstance(item, exp.Expression) and (
-                        item.parent is not node or item.arg_key != key or item.index != index
-                    ):
-                        return False
+                stack.append(value)
     return True
 
 
@@ -374,9 +376,9 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
         if field and expression.output_name:
             # A field of an expression (``(SELECT t).b``, ``json.a``) is named after the field;
             # a dotted call (``HLL_COUNT.INIT(x)``) is anonymous.
-            expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True))
+            expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True, copy=False))
             continue
-        expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
+        expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True, copy=False))
         anonymous += 1
 
 
@@ -402,6 +404,15 @@ def bind(
         {name: CLOCK_PLACEHOLDERS[name](now) for name in translation.placeholders & CLOCK_PLACEHOLDERS.keys()}
     )
     return values
+
+
+def _parameters_and_clock(node: exp.Expression) -> exp.Expression:
+    """Both rewrites in one walk of the tree; the parameters in a clock call's replacement (its
+    zone argument) are renamed there, since the walk does not go into a replaced node."""
+    clocked = _clock_placeholder(node)
+    if clocked is node:
+        return _rename_parameter(node)
+    return clocked.transform(_rename_parameter, copy=False)
 
 
 def _rename_parameter(node: exp.Expression) -> exp.Expression:

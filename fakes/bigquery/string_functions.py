@@ -141,7 +141,7 @@ def string_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring): BYTES arguments read as byte strings, then bounds."""
     if (
         isinstance(node, exp.Cast)
-        and node.to.is_type(*exp.DataType.TEXT_TYPES)
+        and node.to.this in exp.DataType.TEXT_TYPES  # is_type(*TEXT_TYPES), without building each
         and node.args.get("format") is None
         and _is_bytes(node.this)
     ):
