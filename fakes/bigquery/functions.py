@@ -220,6 +220,16 @@ def _parsed(template: str) -> exp.Expression:
     return sqlglot.parse_one(template, read="duckdb")
 
 
+def _data_type(name: str) -> exp.DataType:
+    """``exp.DataType.build(name)``, which parses the name every time: parsed once, copied."""
+    return _parsed_type(name).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_type(name: str) -> exp.DataType:
+    return exp.DataType.build(name)
+
+
 def _type_of(node: exp.Expression) -> DType | None:
     """The BigQuery type of ``node`` as far as it can be known without a schema, else ``None``."""
     known = node.meta.get(_TYPE)
@@ -247,7 +257,7 @@ def _is_string_literal(node: exp.Expression | None) -> bool:
 
 def _as(node: exp.Expression, to: str) -> exp.Expression:
     """``node`` cast to ``to`` when it is a string literal (BigQuery coerces those implicitly)."""
-    return _done(exp.cast(node, exp.DataType.build(to))) if _is_string_literal(node) else node
+    return _done(exp.cast(node, _data_type(to))) if _is_string_literal(node) else node
 
 
 def _unit(node: exp.Expression | None) -> tuple[str, int | None]:
@@ -274,7 +284,7 @@ def _float_literals_are_float64(node: exp.Expression) -> exp.Expression:
     )
     if is_float and not _is_done(node):
         _done(node)
-        return _done(exp.cast(node, exp.DataType.build("DOUBLE")), DType.DOUBLE)
+        return _done(exp.cast(node, _data_type("DOUBLE")), DType.DOUBLE)
     return node
 
 
@@ -283,7 +293,7 @@ def _numeric_is_decimal_38_9(node: exp.Expression) -> exp.Expression:
     """BigQuery NUMERIC is DECIMAL(38, 9); sqlglot emits a bare DECIMAL, which DuckDB reads as
     DECIMAL(18, 3) and so rounds ``NUMERIC '1.2345'`` to 1.235."""
     if isinstance(node, exp.DataType) and node.this == DType.DECIMAL and not node.expressions:
-        return exp.DataType.build("DECIMAL(38, 9)")
+        return _data_type("DECIMAL(38, 9)")
     return node
 
 
@@ -296,14 +306,14 @@ def _date_arithmetic_stays_date(node: exp.Expression) -> exp.Expression:
     ``date + INTERVAL`` is a TIMESTAMP."""
     if isinstance(node, exp.DateFromUnixDate) and not _is_done(node):
         _done(node)
-        return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
+        return _done(exp.cast(node, _data_type("DATE")), DType.DATE)
     if not isinstance(node, exp.DateAdd | exp.DateSub) or _is_done(node):
         return node
     node.set("this", _as(node.this, "DATE"))
     if _type_of(node.this) in _TIMESTAMP_TYPES | _DATETIME_TYPES:
         return _done(node)
     _done(node)
-    return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
+    return _done(exp.cast(node, _data_type("DATE")), DType.DATE)
 
 
 @handles(exp.DateTrunc)
@@ -334,7 +344,7 @@ def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
         return _duck(f"TIME_BUCKET(INTERVAL '{buckets[unit]}', _v_)", kind, v=value)
     _done(node)
     if unit == "ISOYEAR" and kind not in _TIMESTAMP_TYPES | _DATETIME_TYPES:
-        return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
+        return _done(exp.cast(node, _data_type("DATE")), DType.DATE)
     return node
 
 
@@ -402,7 +412,7 @@ def _extract_like_bigquery(node: exp.Expression) -> exp.Expression:
         return _duck(f"_part_ % {modulus}", DType.BIGINT, part=node)
     casts = {"DATE": "DATE", "DATETIME": "TIMESTAMP", "TIME": "TIME"}
     if name in casts:
-        return _done(exp.cast(value, exp.DataType.build(casts[name])))
+        return _done(exp.cast(value, _data_type(casts[name])))
     return node
 
 
@@ -586,7 +596,7 @@ def _division_like_bigquery(node: exp.Expression) -> exp.Expression:
         and kinds & _DECIMAL_TYPES
         and kinds <= _DECIMAL_TYPES | _INTEGER_TYPES
     ):
-        return _done(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")), DType.DECIMAL)
+        return _done(exp.cast(node, _data_type("DECIMAL(38, 9)")), DType.DECIMAL)
     return node
 
 
@@ -595,7 +605,7 @@ def _round_integers_to_float64(node: exp.Expression) -> exp.Expression:
     """``ROUND`` of an INT64 returns FLOAT64 (DuckDB: BIGINT). Halfway cases already round away
     from zero in DuckDB, for DOUBLE and DECIMAL alike."""
     if isinstance(node, exp.Round) and not _is_done(node) and _type_of(node.this) in _INTEGER_TYPES:
-        node.set("this", exp.cast(node.this, exp.DataType.build("DOUBLE")))
+        node.set("this", exp.cast(node.this, _data_type("DOUBLE")))
         return _done(node, DType.DOUBLE)
     return node
 
@@ -656,12 +666,12 @@ def _timestamp_text(value: exp.Expression, zone: exp.Expression | None = None) -
 
 def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | None:
     """``CAST(value AS STRING)`` as BigQuery writes it, for the types where DuckDB differs."""
-    zero = exp.cast(exp.Literal.number(0), exp.DataType.build("DOUBLE"))
+    zero = exp.cast(exp.Literal.number(0), _data_type("DOUBLE"))
     if kind in _FLOAT_TYPES:
         # GoogleSQL: %.15g, or %.17g when that does not read back; never a signed zero.
         return _duck(_FLOAT_TEXT, f=exp.Add(this=value, expression=zero))
     if kind in _DECIMAL_TYPES:
-        return _duck(_NUMERIC_TEXT, s=exp.cast(value, exp.DataType.build("VARCHAR")))
+        return _duck(_NUMERIC_TEXT, s=exp.cast(value, _data_type("VARCHAR")))
     if kind in _TIMESTAMP_TYPES:
         return _timestamp_text(value)
     if kind is DType.INTERVAL:
@@ -684,7 +694,7 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.String) and not _is_done(node):
         if node.args.get("zone") is not None:
             return _done(_timestamp_text(_as(node.this, "TIMESTAMPTZ"), node.args["zone"]), DType.TEXT)
-        node = exp.cast(node.this, exp.DataType.build("VARCHAR"))
+        node = exp.cast(node.this, _data_type("VARCHAR"))
     if not isinstance(node, exp.Cast) or _is_done(node) or node.to.this not in exp.DataType.TEXT_TYPES:
         return node
     value = node.this
@@ -693,15 +703,15 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     if kind is not None:
         text = _string_text(value, kind)
         return _done(text, DType.TEXT) if text is not None else node
-    as_double = exp.TryCast(this=value.copy(), to=exp.DataType.build("DOUBLE"))
-    as_timestamp = exp.TryCast(this=value.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
+    as_double = exp.TryCast(this=value.copy(), to=_data_type("DOUBLE"))
+    as_timestamp = exp.TryCast(this=value.copy(), to=_data_type("TIMESTAMPTZ"))
     return _duck(
         "CASE WHEN TYPEOF(_v_) = 'DOUBLE' THEN _f_ WHEN TYPEOF(_v_) = 'TIMESTAMP WITH TIME ZONE' THEN _t_ "
         "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ WHEN TYPEOF(_v_) = 'INTERVAL' THEN _i_ "
         "WHEN TYPEOF(_v_) = 'BIGNUM' THEN BQ_BIGNUMERIC_TEXT(CAST(_v_ AS VARCHAR)) ELSE _c_ END",
         DType.TEXT,
         v=value,
-        i=_string_text(exp.TryCast(this=value.copy(), to=exp.DataType.build("INTERVAL")), DType.INTERVAL),
+        i=_string_text(exp.TryCast(this=value.copy(), to=_data_type("INTERVAL")), DType.INTERVAL),
         f=_string_text(as_double, DType.DOUBLE),
         t=_string_text(as_timestamp, DType.TIMESTAMPTZ),
         n=_string_text(value, DType.DECIMAL),
@@ -726,7 +736,7 @@ def _concat_null_takes_the_other_arguments_type(node: exp.Expression) -> exp.Exp
         else "VARCHAR"
     )
     for arg in nulls:
-        arg.replace(_done(exp.cast(exp.Null(), exp.DataType.build(kind))))
+        arg.replace(_done(exp.cast(exp.Null(), _data_type(kind))))
     return node
 
 
@@ -767,7 +777,7 @@ def _format_is_printf(node: exp.Expression) -> exp.Expression:
             continue
         position += (spec["width"] == "*") + (spec["precision"] == "*")
         if spec["kind"] in "tT" and position < len(args):
-            cast = exp.cast(args[position], exp.DataType.build("VARCHAR"))
+            cast = exp.cast(args[position], _data_type("VARCHAR"))
             args[position] = _cast_to_string_like_bigquery(cast)
         position += 1
     text = _PRINTF_SPEC.sub(lambda m: m[0][:-1] + "s" if m["kind"] in "tT" else m[0], text)
