@@ -62,7 +62,7 @@ def rewrite_bottom_up(tree: exp.Expression, fixes: Sequence[Fix]) -> exp.Express
     replaces a node hands its replacement to the later fixes that handle the replacement's class."""
     plan = _plan(tuple(fixes))
     root = tree
-    for node in reversed(list(tree.dfs())):
+    for node in reversed(_preorder(tree)):
         parent, arg_key, index = node.parent, node.arg_key, node.index
         new = node
         kind = type(node)
@@ -83,3 +83,18 @@ def rewrite_bottom_up(tree: exp.Expression, fixes: Sequence[Fix]) -> exp.Express
         else:
             parent.set(arg_key, new, index)
     return root
+
+
+def _preorder(root: exp.Expression) -> list[exp.Expression]:
+    """``list(root.dfs())``: the same nodes in the same order, without a generator per node."""
+    nodes: list[exp.Expression] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for value in reversed(node.args.values()):
+            if isinstance(value, list):
+                stack.extend(item for item in reversed(value) if isinstance(item, exp.Expr))
+            elif isinstance(value, exp.Expr):
+                stack.append(value)
+    return nodes

@@ -344,13 +344,13 @@ def _is_tree(root: exp.Expression) -> bool:
     while stack:
         node = stack.pop()
         for key, value in node.args.items():
-            if type(value) is list:
+            if isinstance(value, list):
                 for index, item in enumerate(value):
-                    if isinstance(item, exp.Expression):
+                    if isinstance(item, exp.Expr):
                         if item.parent is not node or item.arg_key != key or item.index != index:
                             return False
                         stack.append(item)
-            elif isinstance(value, exp.Expression):
+            elif isinstance(value, exp.Expr):
                 if value.parent is not node or value.arg_key != key or value.index is not None:
                     return False
                 stack.append(value)
