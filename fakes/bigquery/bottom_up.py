@@ -98,3 +98,26 @@ def _preorder(root: exp.Expression) -> list[exp.Expression]:
             elif isinstance(value, exp.Expr):
                 stack.append(value)
     return nodes
+
+
+def is_tree(root: exp.Expression) -> bool:
+    """Whether each node of ``root`` is in one place only (where its parent link says it is), and
+    ``root`` has no parent: then generating SQL from it needs no copy (the generator changes the
+    tree it is given; a node in two places would be changed twice, and a copy makes two of it)."""
+    if root.parent is not None:
+        return False
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for key, value in node.args.items():
+            if isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, exp.Expr):
+                        if item.parent is not node or item.arg_key != key or item.index != index:
+                            return False
+                        stack.append(item)
+            elif isinstance(value, exp.Expr):
+                if value.parent is not node or value.arg_key != key or value.index is not None:
+                    return False
+                stack.append(value)
+    return True

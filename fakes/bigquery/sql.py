@@ -20,6 +20,7 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, Uns
 from sqlglot.tokens import TokenType
 
 from fakes.bigquery.aggregates import rewrite_aggregates
+from fakes.bigquery.bottom_up import is_tree
 from fakes.bigquery.dml_shapes import normalize_dml
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
@@ -326,7 +327,7 @@ def to_duckdb(
     try:
         # The tree is this call's own copy, so the generator may change it instead of copying
         # it, unless a fix placed one node in two places (its copy would make two of it).
-        text = tree.sql(dialect="duckdb", copy=not _is_tree(tree), unsupported_level=ErrorLevel.RAISE)
+        text = tree.sql(dialect="duckdb", copy=not is_tree(tree), unsupported_level=ErrorLevel.RAISE)
         return Translation(text, placeholders)
     except UnsupportedError as exc:
         raise UnsupportedByFake(
@@ -334,27 +335,6 @@ def to_duckdb(
         ) from exc
     except SqlglotError as exc:
         raise UnsupportedByFake(f"The BigQuery fake cannot translate this query: {_first_line(exc)}") from exc
-
-
-def _is_tree(root: exp.Expression) -> bool:
-    """Whether each node of ``root`` is in one place only: where its parent link says it is."""
-    if root.parent is not None:
-        return False
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for key, value in node.args.items():
-            if isinstance(value, list):
-                for index, item in enumerate(value):
-                    if isinstance(item, exp.Expr):
-                        if item.parent is not node or item.arg_key != key or item.index != index:
-                            return False
-                        stack.append(item)
-            elif isinstance(value, exp.Expr):
-                if value.parent is not node or value.arg_key != key or value.index is not None:
-                    return False
-                stack.append(value)
-    return True
 
 
 def _name_anonymous_columns(tree: exp.Expression) -> None:
