@@ -12,7 +12,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
-from fakes.bigquery.bottom_up import _HANDLES, Fix, handles, rewrite_bottom_up
+from fakes.bigquery.bottom_up import _HANDLES, Fix, _preorder, handles, is_tree, rewrite_bottom_up
 from fakes.bigquery.function_passes import PASSES
 from fakes.bigquery.functions import FIXES
 from fakes.bigquery.json_functions import FIXES as JSON_FIXES
@@ -112,3 +112,19 @@ def test_a_fix_leaves_every_node_outside_its_classes_untouched() -> None:
         if tree.sql(dialect="bigquery") != before:
             broken.append(f"a fix changed a node outside its classes in {sql}")
     assert broken == []
+
+
+def test_the_rewrite_lists_the_nodes_as_sqlglots_dfs_does() -> None:
+    for sql in STATEMENTS:
+        tree = sqlglot.parse_one(sql, read="bigquery")
+        assert [id(node) for node in _preorder(tree)] == [id(node) for node in tree.dfs()], sql
+
+
+def test_a_tree_is_one_whose_nodes_are_each_in_one_place() -> None:
+    """A node a rewrite placed twice makes generating without a copy unsafe (is_tree's use)."""
+    tree = sqlglot.parse_one("SELECT a + 1, b FROM t", read="bigquery")
+    assert is_tree(tree)
+    assert not is_tree(tree.expressions[0])  # it has a parent: a copy would not
+    shared = tree.expressions[1]
+    tree.expressions[0].set("expression", shared)  # b is now in two places
+    assert not is_tree(tree)
