@@ -855,6 +855,11 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
     return sliced
 
 
+# The classes time_zone.civil_conversions_in_zone handles (declared here, beside the table).
+handles(exp.Date, exp.Datetime, exp.Time, exp.TsOrDsToTime, exp.Cast, exp.Timestamp)(
+    civil_conversions_in_zone
+)
+
 FIXES: list[Fix] = [
     civil_text_like_bigquery,
     safe_sums_are_null_on_overflow,

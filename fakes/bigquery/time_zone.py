@@ -23,7 +23,6 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import InvalidTimeZone, UnsupportedByFake
 
 UTC = "UTC"
@@ -140,7 +139,6 @@ def _offset_mapping(zone: exp.Expression) -> exp.Expression:
     return template.transform(lambda n: zone.copy() if isinstance(n, exp.Column) and n.name == "_z_" else n)
 
 
-@handles(exp.Date, exp.Datetime, exp.Time, exp.TsOrDsToTime, exp.Cast, exp.Timestamp)
 def civil_conversions_in_zone(node: exp.Expression) -> exp.Expression:
     """``DATE(ts, zone)`` / ``DATETIME(ts, zone)`` read the TIMESTAMP in ``zone``, and
     ``TIMESTAMP(civil, zone)`` reads a DATETIME (or its string) as a wall time there; sqlglot's
