@@ -126,3 +126,16 @@ def test_format_date_of_a_datetime_and_format_datetime_of_a_timestamp_in_a_zone(
         "FROM (SELECT DATETIME '1987-08-07 12:34:56' AS d)"
     ).rows[0]
     assert row == {"of_datetime": "08/07/87 12:34:56 1987 87", "in_zone": "23:05:06"}
+
+
+def test_current_date_in_a_zone_given_as_a_parameter_reads_the_clock_there() -> None:
+    """Date functions › CURRENT_DATE(time_zone): the zone may be a query parameter (the clock's
+    02:00 UTC is the day before in New York)."""
+    warehouse = FakeWarehouse.in_memory(ManualClock(dt.datetime(2024, 1, 1, 2, 0, tzinfo=dt.UTC)))
+    try:
+        row = warehouse.query(
+            "SELECT CURRENT_DATE(@zone) AS there, CURRENT_DATE() AS utc", {"zone": "America/New_York"}
+        ).rows[0]
+    finally:
+        warehouse.engine.close()
+    assert row == {"there": dt.date(2023, 12, 31), "utc": dt.date(2024, 1, 1)}

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _ROW = "__hx_row"
 _NAN_CHECKED = "bq_min_nan"
 _TYPE = "bq_type"
@@ -91,6 +93,7 @@ def _is_nan(value: exp.Expression) -> exp.Expression:
     )
 
 
+@handles(exp.Min)
 def min_is_nan_when_any_value_is(node: exp.Expression) -> exp.Expression:
     """``MIN(x)`` as ``CASE WHEN MAX(x) is NaN THEN MAX(x) ELSE MIN(x) END`` (DuckDB orders NaN
     above every number, so its MAX is NaN exactly when a value is). Window calls are left alone."""
@@ -103,6 +106,7 @@ def min_is_nan_when_any_value_is(node: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=_is_nan(largest), true=largest.copy())], default=node)
 
 
+@handles(exp.LT, exp.LTE, exp.GT, exp.GTE)
 def nan_is_not_above_a_number(node: exp.Expression) -> exp.Expression:
     """``x > 0`` / ``x >= 0`` are false for a NaN ``x`` in BigQuery (every ordered comparison with
     NaN is); DuckDB orders NaN above every number, so ``WHERE double_val > 0`` kept NaN rows. Only
@@ -124,6 +128,7 @@ def _is_number(node: exp.Expression) -> bool:
     return isinstance(inner, exp.Literal) and not inner.is_string
 
 
+@handles(exp.RespectNulls)
 def respect_nulls_is_the_default(node: exp.Expression) -> exp.Expression:
     """``ARRAY_AGG(x RESPECT NULLS)`` keeps NULLs, as ``ARRAY_AGG(x)`` does (and a NULL in the result
     array is then refused on output); sqlglot refuses to write RESPECT NULLS for DuckDB outside a
@@ -133,6 +138,7 @@ def respect_nulls_is_the_default(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.GroupConcat)
 def string_agg_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``STRING_AGG`` of BYTES joins BYTES (DuckDB's ``string_agg`` takes VARCHAR only: the values
     and the separator go through ``HEX`` and the result back through ``UNHEX``; BYTES is known from
@@ -185,6 +191,7 @@ def _failing_when_null(separator: exp.Expression, message: str, call: exp.Expres
     return exp.Case(ifs=[exp.If(this=check, true=error)], default=call)
 
 
+@handles(exp.Sum)
 def sum_of_int64_overflows(node: exp.Expression) -> exp.Expression:
     """``SUM`` of INT64 values whose total leaves INT64 fails; DuckDB sums integers into a 128-bit
     HUGEINT and returned the out-of-range total. The failure is DuckDB's own cast of the total to

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.functions import _DONE as _DONE_KEY
 from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
@@ -42,6 +43,7 @@ CREATE OR REPLACE MACRO array_last(a) AS CASE WHEN len(a) = 0
 _SEQUENCES = (exp.GenerateSeries, exp.GenerateDateArray, exp.GenerateTimestampArray)
 
 
+@handles(exp.Bracket, *_SEQUENCES, exp.Unnest)
 def array_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring)."""
     if _is_done(node):

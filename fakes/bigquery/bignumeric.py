@@ -31,6 +31,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 import duckdb
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.coltypes import is_bignumeric_parameter, type_of_column, type_of_target_column
 from harness.schema.spec import FieldType
 
@@ -220,6 +221,34 @@ def to_bignumeric(node: exp.Expression) -> exp.Expression:
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 
 
+@handles(
+    exp.Insert,
+    exp.Placeholder,
+    exp.Cast,
+    exp.JSONArray,
+    exp.JSONObject,
+    exp.JSONFormat,
+    exp.ParseBignumeric,
+    exp.ParseNumeric,
+    exp.Anonymous,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    *_COMPARISONS,
+    exp.In,
+    exp.Between,
+    exp.Sum,
+    exp.Min,
+    exp.Max,
+    exp.AnyValue,
+    exp.Avg,
+    exp.Window,
+    exp.Abs,
+    exp.Coalesce,
+    exp.If,
+    exp.Case,
+)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES) that carries BIGNUMERIC semantics onto the scaled BIGNUM."""
     if isinstance(node, exp.Insert):

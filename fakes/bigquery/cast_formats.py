@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import InvalidCastFormat, UnsupportedByFake
 
 MACROS = (
@@ -40,6 +41,7 @@ _TO_BYTES = {
 _NOT_DONE = {"base8", "base32", "base64m"}
 
 
+@handles(exp.Cast)
 def byte_format_casts(node: exp.Expression) -> exp.Expression:
     if not isinstance(node, exp.Cast) or node.args.get("format") is None:
         return node

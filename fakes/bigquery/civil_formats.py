@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 
+
+@handles(exp.TimeToStr)
 def civil_formats_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES), run before the one that writes the format elements."""
     if not isinstance(node, exp.TimeToStr):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _RANGE = "TIMESTAMP '0001-01-01 00:00:00' AND TIMESTAMP '9999-12-31 23:59:59.999999'"
 _MICROS = "microsecond(CAST(_d_ AS TIMESTAMP)) % 1000000"
 _DATETIME_TEXT = (
@@ -21,6 +23,7 @@ _DATETIME_TEXT = (
 )
 
 
+@handles(exp.DatetimeAdd, exp.DatetimeSub)
 def datetime_arithmetic_stays_in_range(node: exp.Expression) -> exp.Expression:
     if not isinstance(node, exp.DatetimeAdd | exp.DatetimeSub) or node.meta.get("bq_range_checked"):
         return node
@@ -59,6 +62,7 @@ def _amount(node: exp.Expression) -> tuple[str, str]:
     return amount, (unit.name.upper() if unit is not None else "")
 
 
+@handles(exp.Cast)
 def time_casts_end_before_midnight(node: exp.Expression) -> exp.Expression:
     if not isinstance(node, exp.Cast) or not node.to.is_type(exp.DataType.Type.TIME):
         return node

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.coltypes import unnested_elements
 
 DType = exp.DataType.Type
@@ -35,6 +36,7 @@ _LEAP = re.compile(
 )
 
 
+@handles(exp.Cast)
 def civil_text_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES): the cast keeps its place, only its text argument changes."""
     if not isinstance(node, exp.Cast) or node.meta.get(_DONE) or node.to.this not in _CIVIL:

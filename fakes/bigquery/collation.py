@@ -30,6 +30,7 @@ import re
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import CollationConflict, CollationNotLiteral
 from harness.schema.spec import FieldMode, FieldSpec, FieldType
 
@@ -39,6 +40,7 @@ _GIVEN = "bq_collation_spec"
 """Meta key: the GoogleSQL collation specification an expression was given explicitly."""
 
 
+@handles(exp.Cast, exp.Collate)
 def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``Collate`` with GoogleSQL's specification string as DuckDB's collation name; ``'binary'``
     and ``''`` drop any collation the value had."""
@@ -65,6 +67,7 @@ def collate_like_bigquery(node: exp.Expression) -> exp.Expression:
     return collated
 
 
+@handles(exp.Case)
 def case_value_collation(node: exp.Expression) -> exp.Expression:
     """``CASE x WHEN COLLATE(a, 'und:ci') ...``: the collation a WHEN value (or ``x``) carries
     governs every ``x = value`` comparison, so ``x`` takes it when it has none of its own."""
@@ -83,6 +86,7 @@ def case_value_collation(node: exp.Expression) -> exp.Expression:
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)
 
 
+@handles(*_COMPARISONS)
 def collation_conflicts(node: exp.Expression) -> exp.Expression:
     """Two different explicit collations meeting in a comparison or ``IN`` (``'binary'`` beside
     ``'und:ci'``) are an error in GoogleSQL; only collations given directly on the operands (or
@@ -172,6 +176,7 @@ _OPERANDS: dict[type[exp.Expression], tuple[str, str]] = {
 }
 
 
+@handles(*_OPERANDS)
 def collated_string_functions(node: exp.Expression) -> exp.Expression:
     """``STARTS_WITH`` / ``ENDS_WITH`` / ``STRPOS`` / ``LIKE`` / ``REPLACE`` / ``SPLIT`` of a
     collated STRING: DuckDB refuses collated arguments there, so the collation comes off, and

@@ -22,6 +22,7 @@ import duckdb
 from sqlglot import exp
 
 from fakes.bigquery.bignumeric import EXACT, NUMERIC_MAX, call, is_bignumeric, mark_done, varchar
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.coltypes import type_of_column
 from fakes.bigquery.frames import numeric_units
 from harness.schema.spec import FieldType
@@ -40,6 +41,7 @@ _STATS: dict[type[exp.Expression], str] = {
 }
 
 
+@handles(*_STATS, exp.Window, exp.Sum, exp.Avg)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES) for NUMERIC sums and NUMERIC / BIGNUMERIC statistics."""
     if type(node) in _STATS and not isinstance(node.parent, exp.Window):

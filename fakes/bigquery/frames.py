@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.coltypes import type_of_column
 from fakes.bigquery.exceptions import UnsupportedByFake
 from harness.schema.spec import FieldType
@@ -38,6 +39,7 @@ _UNBOUNDED = 2 * 10**38 + 1
 """A scaled offset this large covers the whole NUMERIC range: it is the same as UNBOUNDED."""
 
 
+@handles(exp.Window)
 def widen_range_frame_keys(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES) for a window's RANGE frame over an INT64 or NUMERIC key."""
     if not isinstance(node, exp.Window):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from fakes.bigquery.array_functions import array_functions_like_bigquery
-from fakes.bigquery.functions import Fix, _rewrite_bottom_up
+from fakes.bigquery.bottom_up import Fix, rewrite_bottom_up
 from fakes.bigquery.math_functions import math_functions_like_bigquery
 from fakes.bigquery.quantified_like import quantified_like
 from fakes.bigquery.safe_calls import safe_call_like_bigquery
@@ -29,4 +29,4 @@ PASSES: list[Fix] = [
 
 def apply_function_passes(tree: exp.Expression) -> exp.Expression:
     """Every pass on every node, children first (as :func:`fakes.bigquery.functions` applies FIXES)."""
-    return _rewrite_bottom_up(tree, PASSES)
+    return rewrite_bottom_up(tree, PASSES)

@@ -102,7 +102,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
@@ -126,6 +125,7 @@ from fakes.bigquery.aggregates import (
     string_agg_like_bigquery,
     sum_of_int64_overflows,
 )
+from fakes.bigquery.bottom_up import Fix, handles, rewrite_bottom_up
 from fakes.bigquery.cast_formats import byte_format_casts
 from fakes.bigquery.civil_formats import civil_formats_like_bigquery
 from fakes.bigquery.civil_ranges import datetime_arithmetic_stays_in_range, time_casts_end_before_midnight
@@ -152,8 +152,6 @@ from fakes.bigquery.time_zone import civil_conversions_in_zone, default_zone_sql
 from fakes.bigquery.tuple_structs import anonymous_struct_fields_are_named, selected_tuples_are_structs
 from fakes.bigquery.type_parameters import string_length_parameters
 from fakes.bigquery.windows import windows_like_bigquery
-
-Fix = Callable[[exp.Expression], exp.Expression]
 
 DType = exp.DataType.Type
 
@@ -222,6 +220,16 @@ def _parsed(template: str) -> exp.Expression:
     return sqlglot.parse_one(template, read="duckdb")
 
 
+def _data_type(name: str) -> exp.DataType:
+    """``exp.DataType.build(name)``, which parses the name every time: parsed once, copied."""
+    return _parsed_type(name).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_type(name: str) -> exp.DataType:
+    return exp.DataType.build(name)
+
+
 def _type_of(node: exp.Expression) -> DType | None:
     """The BigQuery type of ``node`` as far as it can be known without a schema, else ``None``."""
     known = node.meta.get(_TYPE)
@@ -249,7 +257,7 @@ def _is_string_literal(node: exp.Expression | None) -> bool:
 
 def _as(node: exp.Expression, to: str) -> exp.Expression:
     """``node`` cast to ``to`` when it is a string literal (BigQuery coerces those implicitly)."""
-    return _done(exp.cast(node, exp.DataType.build(to))) if _is_string_literal(node) else node
+    return _done(exp.cast(node, _data_type(to))) if _is_string_literal(node) else node
 
 
 def _unit(node: exp.Expression | None) -> tuple[str, int | None]:
@@ -264,28 +272,10 @@ def _unit(node: exp.Expression | None) -> tuple[str, int | None]:
     return name, None
 
 
-def _rewrite_bottom_up(tree: exp.Expression, fixes: list[Fix]) -> exp.Expression:
-    """Apply ``fixes`` in order to every node, children before parents (sqlglot's ``transform``
-    does not descend into a node it has replaced, so nested calls would be missed). A fix that
-    replaces a node hands its replacement to the next fix."""
-    root = tree
-    for node in reversed(list(tree.dfs())):
-        parent, arg_key, index = node.parent, node.arg_key, node.index
-        new = node
-        for fix in fixes:
-            new = fix(new)
-        if new is node:
-            continue
-        if parent is None:
-            root = new
-        else:
-            parent.set(arg_key, new, index)
-    return root
-
-
 # ------------------------------------------------------------------------------------ literals
 
 
+@handles(exp.Literal)
 def _float_literals_are_float64(node: exp.Expression) -> exp.Expression:
     """BigQuery types ``1.5`` / ``4e2`` as FLOAT64; DuckDB reads them as DECIMAL (so ``ROUND(2.5)``
     came back as a NUMERIC and ``0.1 + 0.2`` exact)."""
@@ -294,36 +284,39 @@ def _float_literals_are_float64(node: exp.Expression) -> exp.Expression:
     )
     if is_float and not _is_done(node):
         _done(node)
-        return _done(exp.cast(node, exp.DataType.build("DOUBLE")), DType.DOUBLE)
+        return _done(exp.cast(node, _data_type("DOUBLE")), DType.DOUBLE)
     return node
 
 
+@handles(exp.DataType)
 def _numeric_is_decimal_38_9(node: exp.Expression) -> exp.Expression:
     """BigQuery NUMERIC is DECIMAL(38, 9); sqlglot emits a bare DECIMAL, which DuckDB reads as
     DECIMAL(18, 3) and so rounds ``NUMERIC '1.2345'`` to 1.235."""
     if isinstance(node, exp.DataType) and node.this == DType.DECIMAL and not node.expressions:
-        return exp.DataType.build("DECIMAL(38, 9)")
+        return _data_type("DECIMAL(38, 9)")
     return node
 
 
 # --------------------------------------------------------------------------------------- dates
 
 
+@handles(exp.DateFromUnixDate, exp.DateAdd, exp.DateSub)
 def _date_arithmetic_stays_date(node: exp.Expression) -> exp.Expression:
     """``DATE_ADD`` / ``DATE_SUB`` / ``DATE_FROM_UNIX_DATE`` return a DATE; DuckDB's
     ``date + INTERVAL`` is a TIMESTAMP."""
     if isinstance(node, exp.DateFromUnixDate) and not _is_done(node):
         _done(node)
-        return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
+        return _done(exp.cast(node, _data_type("DATE")), DType.DATE)
     if not isinstance(node, exp.DateAdd | exp.DateSub) or _is_done(node):
         return node
     node.set("this", _as(node.this, "DATE"))
     if _type_of(node.this) in _TIMESTAMP_TYPES | _DATETIME_TYPES:
         return _done(node)
     _done(node)
-    return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
+    return _done(exp.cast(node, _data_type("DATE")), DType.DATE)
 
 
+@handles(exp.DateTrunc)
 def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
     """``DATE_TRUNC`` returns the type it was given (a DATE stays a DATE); DuckDB's ``date_trunc``
     of a DATE is a TIMESTAMP. Day, week, month, quarter and year truncation use ``time_bucket``,
@@ -351,10 +344,11 @@ def _date_trunc_keeps_its_input_type(node: exp.Expression) -> exp.Expression:
         return _duck(f"TIME_BUCKET(INTERVAL '{buckets[unit]}', _v_)", kind, v=value)
     _done(node)
     if unit == "ISOYEAR" and kind not in _TIMESTAMP_TYPES | _DATETIME_TYPES:
-        return _done(exp.cast(node, exp.DataType.build("DATE")), DType.DATE)
+        return _done(exp.cast(node, _data_type("DATE")), DType.DATE)
     return node
 
 
+@handles(exp.TimestampTrunc)
 def _timestamp_trunc_reads_string_literals(node: exp.Expression) -> exp.Expression:
     """``TIMESTAMP_TRUNC('2015-06-15 00:00:00+00', ISOYEAR)``: BigQuery coerces the string literal
     to a TIMESTAMP; DuckDB cannot choose a ``date_trunc`` overload for it."""
@@ -363,6 +357,7 @@ def _timestamp_trunc_reads_string_literals(node: exp.Expression) -> exp.Expressi
     return node
 
 
+@handles(exp.TimestampDiff, exp.DateDiff)
 def _timestamp_diff_counts_whole_units(node: exp.Expression) -> exp.Expression:
     """``TIMESTAMP_DIFF`` counts whole elapsed units (10:20 - 15:30 the day before is 18 hours, not
     19); DuckDB's ``date_diff`` counts unit boundaries. ``TIMESTAMP_DIFF`` of two DATEs or DATETIMEs
@@ -385,6 +380,7 @@ def _timestamp_diff_counts_whole_units(node: exp.Expression) -> exp.Expression:
     )
 
 
+@handles(exp.Extract)
 def _extract_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``EXTRACT`` parts whose meaning differs: ``WEEK`` / ``WEEK(<day>)`` number weeks from the
     first <day> of the year (0..53; DuckDB's WEEK is the ISO week), ``ISOWEEK`` is DuckDB's WEEK,
@@ -416,10 +412,11 @@ def _extract_like_bigquery(node: exp.Expression) -> exp.Expression:
         return _duck(f"_part_ % {modulus}", DType.BIGINT, part=node)
     casts = {"DATE": "DATE", "DATETIME": "TIMESTAMP", "TIME": "TIME"}
     if name in casts:
-        return _done(exp.cast(value, exp.DataType.build(casts[name])))
+        return _done(exp.cast(value, _data_type(casts[name])))
     return node
 
 
+@handles(exp.Extract, exp.DayOfWeek)
 def _dayofweek_sunday_is_one(node: exp.Expression) -> exp.Expression:
     """BigQuery's DAYOFWEEK runs 1 (Sunday) .. 7; DuckDB's runs 0 (Sunday) .. 6."""
     if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK" and not node.meta.get("fixed"):
@@ -436,6 +433,7 @@ def _dayofweek_sunday_is_one(node: exp.Expression) -> exp.Expression:
 _FORMAT_TOKEN = re.compile(r"%(?:E[0-9*]S|Ez|-?.)|[^%]+|%$")
 
 
+@handles(exp.TimeToStr)
 def _format_time_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``FORMAT_TIMESTAMP`` / ``FORMAT_DATE`` / ``FORMAT_DATETIME``: a TIMESTAMP is formatted in the
     time zone argument (sqlglot drops it; default: the default zone), and the elements DuckDB's
@@ -514,6 +512,7 @@ def _format_element(
     return None
 
 
+@handles(exp.StrToTime)
 def _parse_timestamp_in_zone(node: exp.Expression) -> exp.Expression:
     """``PARSE_TIMESTAMP`` returns a TIMESTAMP, read in its time zone argument (default UTC) unless
     the string carries an offset; sqlglot + DuckDB gave a naive DATETIME and ignored the zone.
@@ -532,6 +531,7 @@ def _parse_timestamp_in_zone(node: exp.Expression) -> exp.Expression:
     return _done(exp.AtTimeZone(this=node, zone=zone), DType.TIMESTAMPTZ)
 
 
+@handles(exp.UnixSeconds, exp.UnixMillis)
 def _unix_epoch_rounds_down(node: exp.Expression) -> exp.Expression:
     """``UNIX_SECONDS`` / ``UNIX_MILLIS`` round down to the second / millisecond; DuckDB's
     ``epoch`` / ``epoch_ms`` of a TIMESTAMPTZ round to the nearest."""
@@ -546,6 +546,7 @@ def _unix_epoch_rounds_down(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.UnixToTime)
 def _timestamp_from_epoch_is_a_timestamp(node: exp.Expression) -> exp.Expression:
     """``TIMESTAMP_MILLIS`` / ``TIMESTAMP_MICROS`` return a TIMESTAMP; DuckDB's ``epoch_ms`` /
     ``make_timestamp`` return a naive timestamp (a DATETIME to the client)."""
@@ -568,6 +569,7 @@ def _zero_guard(divisor: exp.Expression, message: exp.Expression) -> exp.Express
     return _duck("CASE WHEN _d_ = 0 THEN ERROR(_m_) ELSE _d_ END", d=divisor, m=message)
 
 
+@handles(exp.Anonymous, exp.Div, exp.IntDiv, exp.Mod, exp.SafeDivide)
 def _division_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``x / 0``, ``DIV(x, 0)`` and ``MOD(x, 0)`` raise "division by zero: ..." (DuckDB: inf, or
     its own message); NUMERIC / NUMERIC (or INT64) is NUMERIC (DuckDB: DOUBLE), as is
@@ -594,19 +596,21 @@ def _division_like_bigquery(node: exp.Expression) -> exp.Expression:
         and kinds & _DECIMAL_TYPES
         and kinds <= _DECIMAL_TYPES | _INTEGER_TYPES
     ):
-        return _done(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")), DType.DECIMAL)
+        return _done(exp.cast(node, _data_type("DECIMAL(38, 9)")), DType.DECIMAL)
     return node
 
 
+@handles(exp.Round)
 def _round_integers_to_float64(node: exp.Expression) -> exp.Expression:
     """``ROUND`` of an INT64 returns FLOAT64 (DuckDB: BIGINT). Halfway cases already round away
     from zero in DuckDB, for DOUBLE and DECIMAL alike."""
     if isinstance(node, exp.Round) and not _is_done(node) and _type_of(node.this) in _INTEGER_TYPES:
-        node.set("this", exp.cast(node.this, exp.DataType.build("DOUBLE")))
+        node.set("this", exp.cast(node.this, _data_type("DOUBLE")))
         return _done(node, DType.DOUBLE)
     return node
 
 
+@handles(exp.Cast)
 def _cast_float_to_int_rounds_half_away(node: exp.Expression) -> exp.Expression:
     """``CAST(2.5 AS INT64)`` is 3: BigQuery rounds halfway cases away from zero, DuckDB to even.
     An argument of unknown type branches on DuckDB's ``typeof`` at run time."""
@@ -662,12 +666,12 @@ def _timestamp_text(value: exp.Expression, zone: exp.Expression | None = None) -
 
 def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | None:
     """``CAST(value AS STRING)`` as BigQuery writes it, for the types where DuckDB differs."""
-    zero = exp.cast(exp.Literal.number(0), exp.DataType.build("DOUBLE"))
+    zero = exp.cast(exp.Literal.number(0), _data_type("DOUBLE"))
     if kind in _FLOAT_TYPES:
         # GoogleSQL: %.15g, or %.17g when that does not read back; never a signed zero.
         return _duck(_FLOAT_TEXT, f=exp.Add(this=value, expression=zero))
     if kind in _DECIMAL_TYPES:
-        return _duck(_NUMERIC_TEXT, s=exp.cast(value, exp.DataType.build("VARCHAR")))
+        return _duck(_NUMERIC_TEXT, s=exp.cast(value, _data_type("VARCHAR")))
     if kind in _TIMESTAMP_TYPES:
         return _timestamp_text(value)
     if kind is DType.INTERVAL:
@@ -682,6 +686,7 @@ def _string_text(value: exp.Expression, kind: DType | None) -> exp.Expression | 
     return None
 
 
+@handles(exp.String, exp.Cast)
 def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     """``CAST(x AS STRING)`` (and ``STRING(timestamp[, zone])``): FLOAT64 ``1.0`` is ``1`` (DuckDB: ``1.0``),
     NUMERIC ``1.50`` is ``1.5`` (DuckDB pads to the scale), a TIMESTAMP has 0, 3 or 6 fractional
@@ -689,8 +694,8 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.String) and not _is_done(node):
         if node.args.get("zone") is not None:
             return _done(_timestamp_text(_as(node.this, "TIMESTAMPTZ"), node.args["zone"]), DType.TEXT)
-        node = exp.cast(node.this, exp.DataType.build("VARCHAR"))
-    if not isinstance(node, exp.Cast) or _is_done(node) or not node.to.is_type(*exp.DataType.TEXT_TYPES):
+        node = exp.cast(node.this, _data_type("VARCHAR"))
+    if not isinstance(node, exp.Cast) or _is_done(node) or node.to.this not in exp.DataType.TEXT_TYPES:
         return node
     value = node.this
     kind = _type_of(value)
@@ -698,15 +703,15 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     if kind is not None:
         text = _string_text(value, kind)
         return _done(text, DType.TEXT) if text is not None else node
-    as_double = exp.TryCast(this=value.copy(), to=exp.DataType.build("DOUBLE"))
-    as_timestamp = exp.TryCast(this=value.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
+    as_double = exp.TryCast(this=value.copy(), to=_data_type("DOUBLE"))
+    as_timestamp = exp.TryCast(this=value.copy(), to=_data_type("TIMESTAMPTZ"))
     return _duck(
         "CASE WHEN TYPEOF(_v_) = 'DOUBLE' THEN _f_ WHEN TYPEOF(_v_) = 'TIMESTAMP WITH TIME ZONE' THEN _t_ "
         "WHEN TYPEOF(_v_) LIKE 'DECIMAL%' THEN _n_ WHEN TYPEOF(_v_) = 'INTERVAL' THEN _i_ "
         "WHEN TYPEOF(_v_) = 'BIGNUM' THEN BQ_BIGNUMERIC_TEXT(CAST(_v_ AS VARCHAR)) ELSE _c_ END",
         DType.TEXT,
         v=value,
-        i=_string_text(exp.TryCast(this=value.copy(), to=exp.DataType.build("INTERVAL")), DType.INTERVAL),
+        i=_string_text(exp.TryCast(this=value.copy(), to=_data_type("INTERVAL")), DType.INTERVAL),
         f=_string_text(as_double, DType.DOUBLE),
         t=_string_text(as_timestamp, DType.TIMESTAMPTZ),
         n=_string_text(value, DType.DECIMAL),
@@ -714,6 +719,7 @@ def _cast_to_string_like_bigquery(node: exp.Expression) -> exp.Expression:
     )
 
 
+@handles(exp.Concat)
 def _concat_null_takes_the_other_arguments_type(node: exp.Expression) -> exp.Expression:
     """BigQuery coerces a bare ``NULL`` argument of ``CONCAT`` to the function's type (STRING, or
     BYTES when the other arguments are BYTES); DuckDB leaves it untyped, so the result's type was
@@ -730,10 +736,11 @@ def _concat_null_takes_the_other_arguments_type(node: exp.Expression) -> exp.Exp
         else "VARCHAR"
     )
     for arg in nulls:
-        arg.replace(_done(exp.cast(exp.Null(), exp.DataType.build(kind))))
+        arg.replace(_done(exp.cast(exp.Null(), _data_type(kind))))
     return node
 
 
+@handles(exp.ByteLength)
 def _byte_length_counts_bytes(node: exp.Expression) -> exp.Expression:
     """``BYTE_LENGTH('абвгд')`` is 10; sqlglot's ``octet_length`` has no STRING overload in DuckDB."""
     if not isinstance(node, exp.ByteLength) or _is_done(node):
@@ -756,6 +763,7 @@ _PRINTF_SPEC = re.compile(
 )
 
 
+@handles(exp.Format)
 def _format_is_printf(node: exp.Expression) -> exp.Expression:
     """``FORMAT('%d', 10)`` is printf-style; DuckDB's ``format`` is fmt-style (``{}``), so the
     format string came back unchanged. ``%t`` / ``%T`` print the value as ``CAST(... AS STRING)``
@@ -769,13 +777,14 @@ def _format_is_printf(node: exp.Expression) -> exp.Expression:
             continue
         position += (spec["width"] == "*") + (spec["precision"] == "*")
         if spec["kind"] in "tT" and position < len(args):
-            cast = exp.cast(args[position], exp.DataType.build("VARCHAR"))
+            cast = exp.cast(args[position], _data_type("VARCHAR"))
             args[position] = _cast_to_string_like_bigquery(cast)
         position += 1
     text = _PRINTF_SPEC.sub(lambda m: m[0][:-1] + "s" if m["kind"] in "tT" else m[0], text)
     return _done(exp.Anonymous(this="PRINTF", expressions=[exp.Literal.string(text), *args]), DType.TEXT)
 
 
+@handles(exp.JSONExtract)
 def _json_query_of_a_string_is_a_string(node: exp.Expression) -> exp.Expression:
     """``JSON_QUERY`` / ``JSON_EXTRACT`` of a STRING return a JSON-formatted STRING, and SQL NULL
     for a JSON null; DuckDB's ``->`` returns JSON. (Of a JSON value, the result is JSON.)"""
@@ -787,6 +796,7 @@ def _json_query_of_a_string_is_a_string(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.Cast)
 def _cast_string_to_bytes_is_utf8(node: exp.Expression) -> exp.Expression:
     """``CAST('абвгд' AS BYTES)`` is the string's UTF-8 bytes; DuckDB's VARCHAR -> BLOB cast reads
     escape sequences and refuses non-ASCII characters."""
@@ -806,6 +816,7 @@ def _cast_string_to_bytes_is_utf8(node: exp.Expression) -> exp.Expression:
     )
 
 
+@handles(exp.SafeFunc)
 def _safe_prefix_is_try(node: exp.Expression) -> exp.Expression:
     """``SAFE.PARSE_TIMESTAMP(...)`` (any ``SAFE.`` call) returns NULL instead of an error; sqlglot
     emits ``SAFE.f(...)`` for DuckDB, which reads it as a column. DuckDB's ``TRY`` means this."""
@@ -821,6 +832,7 @@ def _safe_prefix_is_try(node: exp.Expression) -> exp.Expression:
 # ----------------------------------------------------------------------------------- aggregates
 
 
+@handles(exp.IgnoreNulls, exp.ArrayAgg, exp.GroupConcat)
 def _aggregate_limit(node: exp.Expression) -> exp.Expression:
     """``ARRAY_AGG(x ... LIMIT n)`` / ``STRING_AGG(x, sep ... LIMIT n)``: DuckDB has no LIMIT in an
     aggregate, so the list is aggregated (without NULLs for STRING_AGG, which ignores them) and
@@ -842,6 +854,11 @@ def _aggregate_limit(node: exp.Expression) -> exp.Expression:
         return _duck("ARRAY_TO_STRING(_l_, _s_)", DType.TEXT, l=sliced, s=separator)
     return sliced
 
+
+# The classes time_zone.civil_conversions_in_zone handles (declared here, beside the table).
+handles(exp.Date, exp.Datetime, exp.Time, exp.TsOrDsToTime, exp.Cast, exp.Timestamp)(
+    civil_conversions_in_zone
+)
 
 FIXES: list[Fix] = [
     civil_text_like_bigquery,
@@ -912,4 +929,4 @@ FIXES: list[Fix] = [
 
 
 def apply_semantic_fixes(tree: exp.Expression) -> exp.Expression:
-    return zone_names_for_duckdb(_rewrite_bottom_up(tree, FIXES))
+    return zone_names_for_duckdb(rewrite_bottom_up(tree, FIXES))

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 
+
+@handles(exp.Select)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """A SELECT's ``GROUP BY ALL`` as the list of keys BigQuery infers."""
     if not isinstance(node, exp.Select):

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _SET_KINDS = (exp.GroupingSets, exp.Rollup, exp.Cube)
 
 
+@handles(exp.Select)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """Fix the keys of a SELECT with grouping sets; resolve ``GROUPING(alias)`` in any SELECT."""
     if not isinstance(node, exp.Select) or not node.args.get("group"):

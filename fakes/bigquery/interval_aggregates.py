@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.coltypes import type_of_column, unnested_elements
 from fakes.bigquery.intervals import INTERVAL_LIMITS
 from harness.schema.spec import FieldType
@@ -31,6 +32,7 @@ MACROS = (
 )
 
 
+@handles(exp.Window, exp.Sum)
 def interval_sums(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES): ``SUM`` of an INTERVAL, plain or over a window."""
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Sum) and _sums_intervals(node.this):

@@ -19,6 +19,7 @@ import sqlglot
 from dateutil.relativedelta import relativedelta
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import InvalidIntervalLiteral
 
 MICROS_PER_SECOND = 1_000_000
@@ -270,6 +271,7 @@ def span_literal_parts(text: str, first: str, last: str) -> tuple[int, int, int]
     return months, values.get("DAY", 0), micros
 
 
+@handles(exp.Interval, exp.Cast, exp.MakeInterval)
 def interval_like_bigquery(node: exp.Expression) -> exp.Expression:
     """INTERVAL literals with a range (``'1-2 3 4:5:6' YEAR TO SECOND``), ``CAST`` between
     STRING and INTERVAL in BigQuery's canonical text, and ``MAKE_INTERVAL`` (sqlglot wrote a

@@ -31,8 +31,9 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles, rewrite_bottom_up
 from fakes.bigquery.exceptions import QueryFailed
-from fakes.bigquery.functions import DType, _done, _duck, _is_done, _rewrite_bottom_up, _type_of
+from fakes.bigquery.functions import DType, _done, _duck, _is_done, _type_of
 
 STRIP_DEPTH = 6
 """How deep ``JSON_STRIP_NULLS`` goes: DuckDB macros cannot recurse, so one macro per level is
@@ -256,6 +257,7 @@ def _kwargs(node: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.E
     return positional, named
 
 
+@handles(exp.JSONBool, exp.Int64, exp.String, exp.JSONType, exp.Float64, exp.Anonymous)
 def _converters(node: exp.Expression) -> exp.Expression:
     """``BOOL`` / ``INT64`` / ``FLOAT64`` / ``DOUBLE`` / ``STRING`` of JSON and ``JSON_TYPE``."""
     if _is_done(node):
@@ -291,6 +293,7 @@ def _is_json(node: exp.Expression) -> bool:
     )
 
 
+@handles(exp.JSONKeysAtDepth, exp.Anonymous)
 def _keys_and_flatten(node: exp.Expression) -> exp.Expression:
     """``JSON_KEYS(json[, max_depth][, mode => ...])`` and ``JSON_FLATTEN(json)``."""
     if _is_done(node):
@@ -308,6 +311,7 @@ def _keys_and_flatten(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray, exp.JSONValueArray)
 def _json_paths(node: exp.Expression) -> exp.Expression:
     """Path literals of the JSON extractors in a form DuckDB reads; ``lax`` paths of ``JSON_QUERY``
     matched over ``json_tree``; BigQuery's errors for bad modifiers."""
@@ -349,6 +353,7 @@ def _lax_query(node: exp.Expression, modifiers: list[str], rest: str) -> exp.Exp
     return _done(_duck("bq_json_query_lax(_j_, _p_)", DType.JSON, j=node.this, p=pattern))
 
 
+@handles(exp.JSONExtractArray, exp.JSONValueArray)
 def _array_extractors(node: exp.Expression) -> exp.Expression:
     """``JSON_QUERY_ARRAY`` / ``JSON_EXTRACT_ARRAY`` keep JSON nulls as elements and are NULL when
     the path reaches no array (DuckDB's cast to ``JSON[]`` made the nulls NULL, or failed);
@@ -457,6 +462,7 @@ def _flag(named: dict[str, exp.Expression], name: str, default: bool) -> bool:
     return default if not isinstance(value, exp.Boolean) else bool(value.this)
 
 
+@handles(exp.JSONSet, exp.JSONRemove, exp.JSONArrayAppend, exp.JSONArrayInsert)
 def _mutators(node: exp.Expression) -> exp.Expression:
     """``JSON_SET``, ``JSON_REMOVE``, ``JSON_ARRAY_APPEND`` and ``JSON_ARRAY_INSERT`` with JSONPath
     literals: each (path, value) pair applied in order, compiled into the macros' member and
@@ -525,6 +531,7 @@ def _mutate(
     return _at_path(binder, target, parent, _op(template, k=_key(last), x=added), None)
 
 
+@handles(exp.JSONStripNulls)
 def _strip_nulls(node: exp.Expression) -> exp.Expression:
     """``JSON_STRIP_NULLS(json[, path][, include_arrays => ...][, remove_empty => ...])``: JSON nulls
     removed from objects (and arrays, by default), below ``path``; with ``remove_empty`` the objects
@@ -553,6 +560,7 @@ def _strip_nulls(node: exp.Expression) -> exp.Expression:
     return _done(_duck("CAST(_r_ AS JSON)", DType.JSON, r=stripped))
 
 
+@handles(exp.Bracket, exp.Dot)
 def _member_access(node: exp.Expression) -> exp.Expression:
     """``json['name']`` and ``json_expr.name`` read the member by exact name (a JSON pointer), so an
     empty name or one with quotes, dots or backslashes works; DuckDB's own JSONPath reading of
@@ -573,6 +581,7 @@ def _is_string(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
 
 
+@handles(exp.JSONObject)
 def _json_object_keeps_the_first_of_a_key(node: exp.Expression) -> exp.Expression:
     """``JSON_OBJECT('c', 1, 'c', 2)`` is ``{"c": 1}``: BigQuery keeps a key's first value, DuckDB's
     ``json_object`` its last. (Keys given as literals; others are left to DuckDB.)"""
@@ -589,6 +598,7 @@ def _json_object_keeps_the_first_of_a_key(node: exp.Expression) -> exp.Expressio
     return node
 
 
+@handles(exp.SafeFunc)
 def _safe_call_keeps_its_flag(node: exp.Expression) -> exp.Expression:
     """``SAFE.f(...)`` of a converter already rewritten with ``safe = TRUE``: the call as is."""
     if isinstance(node, exp.SafeFunc) and _is_done(node.this) and "bq_json_" in node.this.sql().lower():
@@ -610,4 +620,4 @@ FIXES = [
 
 
 def apply_json_fixes(tree: exp.Expression) -> exp.Expression:
-    return _rewrite_bottom_up(tree, FIXES)
+    return rewrite_bottom_up(tree, FIXES)

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from sqlglot import exp
 
 from fakes.bigquery import protowire
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import KeyTypeNotConstant
 
 _TYPE_PREFIX = "type.googleapis.com/google.crypto.tink."
@@ -392,6 +393,7 @@ def register(conn: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+@handles(exp.Anonymous, exp.SafeFunc, exp.Dot)
 def rewrite_namespaced_calls(node: exp.Expression) -> exp.Expression:
     """``KEYS.NEW_KEYSET(...)``, ``AEAD.ENCRYPT(...)``, ``DETERMINISTIC_ENCRYPT(...)`` (and with
     ``SAFE.``) as calls of the registered UDFs."""

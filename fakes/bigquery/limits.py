@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _MESSAGE = "Limit requires non-null count and offset"
 _GUARDED = "bq_limit_guarded"
 _DUCKDB_MAX = 2**62
 
 
+@handles(exp.Limit, exp.Offset)
 def limit_parameters_must_not_be_null(node: exp.Expression) -> exp.Expression:
     """The count or offset parameter, or the error when it is NULL."""
     if not isinstance(node, exp.Limit | exp.Offset) or node.meta.get(_GUARDED):
@@ -36,6 +39,7 @@ def limit_parameters_must_not_be_null(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.Limit)
 def limit_all_is_no_limit(node: exp.Expression) -> exp.Expression:
     count = node.expression if isinstance(node, exp.Limit) else None
     bare = isinstance(count, exp.Column) and not count.table and not count.this.quoted

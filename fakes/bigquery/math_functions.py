@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
 MACROS = """
@@ -35,6 +36,7 @@ _OVERFLOW = "bq_overflow_checked"
 """Meta flag: a ``SAFE_DIVIDE`` already wrapped (:mod:`fakes.bigquery.functions` marks it done)."""
 
 
+@handles(exp.SafeDivide, exp.Between, exp.Cot)
 def math_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring)."""
     if isinstance(node, exp.SafeDivide) and not node.meta.get(_OVERFLOW):

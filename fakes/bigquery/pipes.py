@@ -12,6 +12,7 @@ import re
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.pipe_clauses import rewrite_pipe_clauses, split_commas
 from fakes.bigquery.script_syntax import Token, tokens
 
@@ -109,6 +110,7 @@ def _segment_end(toks: tuple[Token, ...], start: int) -> int:
     return index
 
 
+@handles(exp.SetOperation)
 def parenthesize_nested_set_operand(node: exp.Expression) -> exp.Expression:
     """``x |> INTERSECT DISTINCT (a UNION ALL b)``: sqlglot keeps the right operand as a set
     operation but prints it without its brackets, so ``INTERSECT`` would bind to ``a`` alone."""

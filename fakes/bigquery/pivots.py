@@ -18,9 +18,12 @@ import re
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _PAD = "__hx_pivot_pad"
 
 
+@handles(exp.Table, exp.Subquery)
 def rewrite_pivot(node: exp.Expression) -> exp.Expression:
     """A table or subquery with a BigQuery ``PIVOT`` as the subquery that computes it."""
     if not isinstance(node, exp.Table | exp.Subquery):
@@ -116,6 +119,7 @@ def _value(value: exp.Expression) -> tuple[exp.Expression, str]:
     return value.copy(), value.sql(dialect="bigquery")
 
 
+@handles(exp.CountIf)
 def countif_of_no_rows_is_zero(node: exp.Expression) -> exp.Expression:
     """``COUNTIF(c)`` of no rows is 0 in BigQuery; DuckDB's ``COUNT_IF`` gives NULL (a pivot
     column of a value no row has shows it). ``COUNT(CASE WHEN c THEN 1 END)`` means the same in

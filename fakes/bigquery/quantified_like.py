@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.collation import folded_sql, uncollated
 from fakes.bigquery.functions import DType, _duck, _is_done, _type_of
 
@@ -31,6 +32,7 @@ _ALL = (
 )
 
 
+@handles(exp.Like)
 def quantified_like(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring)."""
     if not isinstance(node, exp.Like) or _is_done(node):

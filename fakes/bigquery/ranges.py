@@ -13,12 +13,14 @@ The SQL side rewrites ``RANGE<T> '[a, b)'`` and ``CAST(x AS RANGE<T>)`` (text pa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from harness.schema.spec import FieldSpec, FieldType
 
 HAS_START, START, END = "bq_range_has_start", "bq_range_start", "bq_range_end"
@@ -170,6 +172,12 @@ def _full_offset(raw: str) -> str:
 
 
 def _struct_type(element: str) -> exp.DataType:
+    return _parsed_struct_type(element).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_struct_type(element: str) -> exp.DataType:
+    """The struct type storing a RANGE of ``element``, parsed once (a copy costs less)."""
     built = exp.DataType.build(
         f"STRUCT({HAS_START} BOOLEAN, {START} {element}, {END} {element})", dialect="duckdb"
     )
@@ -192,6 +200,7 @@ def _is_range(node: exp.Expression) -> bool:
     return bool(node.meta.get("bq_range"))
 
 
+@handles(exp.DataType, exp.Cast, exp.Anonymous)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES) that turns BigQuery's RANGE syntax into the struct form."""
     if isinstance(node, exp.DataType) and node.this is exp.DataType.Type.RANGE:

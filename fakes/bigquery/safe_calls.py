@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.functions import DType, _duck
 
 _NTILE = "The N value (number of buckets) for the NTILE function"
 
 
+@handles(exp.Window, exp.Anonymous)
 def safe_call_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring); ``TRY`` nodes are the ones ``functions`` made."""
     if isinstance(node, exp.Window) and _is_safe_dot(node.this):

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _SAFE_SUM = "bq_safe_sum"
 _OVERFLOW_CHECKED = "bq_min_nan"
 """:mod:`fakes.bigquery.aggregates`' mark of a SUM it need not make fail on overflow (``_SAFE_SUM``
 is :mod:`fakes.bigquery.window_aggregates`' mark of a window SUM it leaves alone)."""
 
 
+@handles(exp.Sum, exp.SafeFunc, exp.Window)
 def safe_sums_are_null_on_overflow(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES); runs before the fixes that make ``SUM`` overflow fail."""
     if isinstance(node, exp.Sum) and isinstance(node.parent, exp.SafeFunc) and not node.meta.get(_SAFE_SUM):

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import is_tree
 from fakes.bigquery.exceptions import (
     CorrespondingColumnsDiffer,
     CorrespondingDuplicateColumn,
@@ -73,7 +74,8 @@ def needs_columns(tree: exp.Expression) -> bool:
 def resolve_set_operations(tree: exp.Expression, describe: Describe) -> exp.Expression:
     """``tree`` (DuckDB-ready, rewritten in place) with every name-matched set operation made
     positional and STRING literals coerced where a set operation's column is a date or time."""
-    _visit(tree, describe)
+    if tree.find(exp.SetOperation) is not None:  # the visit only acts at set operations
+        _visit(tree, describe)
     return tree
 
 
@@ -250,7 +252,7 @@ def _describe(side: exp.Expression, ctes: list[exp.CTE], describe: Describe) -> 
         with_ = exp.With(expressions=[cte.copy() for cte in ctes] + (list(own.expressions) if own else []))
         query.set("with_", with_)
     placeholders = frozenset(p.name for p in query.find_all(exp.Placeholder) if p.name)
-    return describe(query.sql(dialect="duckdb"), placeholders)
+    return describe(query.sql(dialect="duckdb", copy=not is_tree(query)), placeholders)
 
 
 def _visible_ctes(node: exp.Expression) -> list[exp.CTE]:

@@ -19,6 +19,8 @@ import functools
 import sqlglot
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _PREFIX = "hx-hll:"
 _VALID = f"REGEXP_MATCHES(DECODE(_s_), '^{_PREFIX}[A-Z0-9]+:.')"
 _HASHES = "STRING_SPLIT(SPLIT_PART(DECODE(_s_), ':', 3), ',')"
@@ -50,6 +52,7 @@ _FUNCTIONS = {
 }
 
 
+@handles(exp.Dot)
 def hll_count_functions(node: exp.Expression) -> exp.Expression:
     """``[SAFE.]HLL_COUNT.<f>(...)`` as the DuckDB expressions above."""
     if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Anonymous):

@@ -20,6 +20,7 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, Uns
 from sqlglot.tokens import TokenType
 
 from fakes.bigquery.aggregates import rewrite_aggregates
+from fakes.bigquery.bottom_up import is_tree
 from fakes.bigquery.dml_shapes import normalize_dml
 from fakes.bigquery.exceptions import (
     PositionalParametersNotSupported,
@@ -318,14 +319,16 @@ def to_duckdb(
             struct_rows_as_columns(relation)
             _name_anonymous_columns(relation)
     tree = binary_grouping_sets(tree)
-    tree = tree.transform(_clock_placeholder, copy=False)
-    tree = tree.transform(_rename_parameter, copy=False)
+    tree = tree.transform(_parameters_and_clock, copy=False)
     tree = apply_function_passes(apply_semantic_fixes(rewrite_aggregates(apply_json_fixes(tree))))
     if describe is not None:
         tree = resolve_set_operations(tree, describe)
     placeholders = frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
     try:
-        return Translation(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), placeholders)
+        # The tree is this call's own copy, so the generator may change it instead of copying
+        # it, unless a fix placed one node in two places (its copy would make two of it).
+        text = tree.sql(dialect="duckdb", copy=not is_tree(tree), unsupported_level=ErrorLevel.RAISE)
+        return Translation(text, placeholders)
     except UnsupportedError as exc:
         raise UnsupportedByFake(
             f"The BigQuery fake cannot translate this construct: {_first_line(exc)}"
@@ -353,9 +356,9 @@ def _name_anonymous_columns(tree: exp.Expression) -> None:
         if field and expression.output_name:
             # A field of an expression (``(SELECT t).b``, ``json.a``) is named after the field;
             # a dotted call (``HLL_COUNT.INIT(x)``) is anonymous.
-            expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True))
+            expression.replace(exp.alias_(expression.copy(), expression.output_name, quoted=True, copy=False))
             continue
-        expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True))
+        expression.replace(exp.alias_(expression.copy(), f"f{anonymous}_", quoted=True, copy=False))
         anonymous += 1
 
 
@@ -381,6 +384,15 @@ def bind(
         {name: CLOCK_PLACEHOLDERS[name](now) for name in translation.placeholders & CLOCK_PLACEHOLDERS.keys()}
     )
     return values
+
+
+def _parameters_and_clock(node: exp.Expression) -> exp.Expression:
+    """Both rewrites in one walk of the tree; the parameters in a clock call's replacement (its
+    zone argument) are renamed there, since the walk does not go into a replaced node."""
+    clocked = _clock_placeholder(node)
+    if clocked is node:
+        return _rename_parameter(node)
+    return clocked.transform(_rename_parameter, copy=False)
 
 
 def _rename_parameter(node: exp.Expression) -> exp.Expression:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _CHECKED = "bq_stat_checked"
 
 _MINIMUM_ROWS: dict[type[exp.Expression], int] = {
@@ -26,6 +28,7 @@ _MINIMUM_ROWS: dict[type[exp.Expression], int] = {
 }
 
 
+@handles(*_MINIMUM_ROWS)
 def statistics_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The NULL and NaN rules above, around one statistical aggregate call."""
     minimum = _MINIMUM_ROWS.get(type(node))

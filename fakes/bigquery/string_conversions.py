@@ -15,9 +15,12 @@ import re
 import duckdb
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _SIGNED_HEX = re.compile(r"^\s*([+-])0[xX]([0-9a-fA-F]+)\s*$")
 
 
+@handles(exp.Cast)
 def signed_hex_strings_are_integers(node: exp.Expression) -> exp.Expression:
     """The fix (see functions.FIXES): a signed hexadecimal string literal cast to INT64."""
     if not isinstance(node, exp.Cast) or not node.to.is_type(exp.DataType.Type.BIGINT):

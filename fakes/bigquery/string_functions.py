@@ -29,6 +29,7 @@ import re
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import FunctionOutOfRange
 from fakes.bigquery.functions import DType, _done, _duck, _is_done, _type_of
 
@@ -135,11 +136,12 @@ def _is_bytes(node: exp.Expression | None) -> bool:
     return node is not None and _type_of(node) in (DType.BINARY, DType.VARBINARY)
 
 
+@handles(exp.Cast, exp.Format, *_READS_BYTES)
 def string_functions_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix (see the module docstring): BYTES arguments read as byte strings, then bounds."""
     if (
         isinstance(node, exp.Cast)
-        and node.to.is_type(*exp.DataType.TEXT_TYPES)
+        and node.to.this in exp.DataType.TEXT_TYPES  # is_type(*TEXT_TYPES), without building each
         and node.args.get("format") is None
         and _is_bytes(node.this)
     ):

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 NULL_STRUCT_MESSAGE = "Cannot set field of NULL STRUCT"
 
 
+@handles(exp.Update)
 def update_struct_fields(node: exp.Expression) -> exp.Expression:
     """The UPDATE with its SET list in the form DuckDB takes."""
     if not isinstance(node, exp.Update) or not node.expressions:

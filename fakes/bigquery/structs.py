@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 
+
+@handles(exp.Array)
 def tuples_in_struct_arrays_are_structs(node: exp.Expression) -> exp.Expression:
     """An array literal mixing STRUCTs and tuples: the tuples become STRUCTs."""
     if not isinstance(node, exp.Array):

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 
+
+@handles(exp.Select)
 def selected_tuples_are_structs(node: exp.Expression) -> exp.Expression:
     """``SELECT (x, y)`` → ``SELECT STRUCT(x AS _0, y AS _1)``."""
     if not isinstance(node, exp.Select):
@@ -28,6 +31,7 @@ def selected_tuples_are_structs(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@handles(exp.DataType)
 def anonymous_struct_fields_are_named(node: exp.Expression) -> exp.Expression:
     """``STRUCT<INT64, STRING>`` (a type with anonymous fields, as in ``CAST(NULL AS ...)``):
     DuckDB needs a name per field, so they get the names the fake gives unnamed fields."""

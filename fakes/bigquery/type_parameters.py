@@ -10,9 +10,12 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
+
 _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
 
 
+@handles(exp.Cast)
 def string_length_parameters(node: exp.Expression) -> exp.Expression:
     if not isinstance(node, exp.Cast) or node.meta.get("bq_length_checked"):
         return node

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 
+
+@handles(exp.Select)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """Move an UNPIVOT's name column to the end of a lone ``*``."""
     if not isinstance(node, exp.Select) or len(node.expressions) != 1 or node.args.get("joins"):

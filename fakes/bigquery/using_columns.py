@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 
+
+@handles(exp.Select)
 def rewrite(node: exp.Expression) -> exp.Expression:
     """Put a lone ``*``'s ``USING`` columns first."""
     if not isinstance(node, exp.Select) or len(node.expressions) != 1:

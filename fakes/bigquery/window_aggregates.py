@@ -130,9 +130,20 @@ def aggregate_like_bigquery(window: exp.Window) -> exp.Expression:
     return window
 
 
+_VARCHAR = exp.DataType.build("VARCHAR")
+_DOUBLE = exp.DataType.build("DOUBLE")
+"""Types the rewrites cast to, parsed once (``exp.cast`` copies them; it would parse a name)."""
+
+
 def _over(window: exp.Window, func: exp.Expression) -> exp.Window:
-    """``func`` over the same window as ``window``."""
-    other = window.copy()
+    """``func`` over the same window as ``window``: the window copied without its own function,
+    which ``func`` replaces (copying that too cost as much again)."""
+    own = window.args["this"]
+    window.args["this"] = None  # left out of the copy, put back as it was
+    try:
+        other = window.copy()
+    finally:
+        window.args["this"] = own
     other.set("this", func)
     return other
 
@@ -207,7 +218,7 @@ def _checked_sum(window: exp.Window) -> exp.Expression:
     summed = window.this.this
     if isinstance(summed, exp.Distinct):
         summed = summed.expressions[0]
-    text = exp.cast(summed.copy(), "VARCHAR")
+    text = exp.cast(summed.copy(), _VARCHAR)
     infinite = exp.In(this=text, expressions=[exp.Literal.string("inf"), exp.Literal.string("-inf")])
     return _call("bq_window_sum", window.copy(), _over(window, _call("bool_or", infinite)))
 
@@ -219,14 +230,14 @@ def _statistic(window: exp.Window) -> exp.Expression:
     minimum, unscale = _STATS[type(func)]
     args = [arg for arg in (func.this, func.args.get("expression")) if arg is not None]
     present = exp.and_(*(exp.Not(this=exp.Is(this=arg.copy(), expression=exp.Null())) for arg in args))
-    finite = exp.and_(*(_call("isfinite", exp.cast(arg.copy(), "DOUBLE")) for arg in args))
+    finite = exp.and_(*(_call("isfinite", exp.cast(arg.copy(), _DOUBLE)) for arg in args))
     rows = _over(window, exp.Count(this=exp.If(this=present, true=exp.Literal.number(1))))
     special = _over(window, _call("bool_or", exp.If(this=present.copy(), true=exp.Not(this=finite))))
     scaled: exp.Expression = exp.Null()
     if unscale is not None:
         factor = exp.Pow(this=exp.Literal.number(2), expression=exp.Literal.number(_SCALE_EXP))
         shrunk = func.copy()
-        shrunk.set("this", exp.Div(this=exp.cast(func.this.copy(), "DOUBLE"), expression=factor.copy()))
+        shrunk.set("this", exp.Div(this=exp.cast(func.this.copy(), _DOUBLE), expression=factor.copy()))
         scaled = _over(window, shrunk)
         scaled = exp.Mul(this=scaled, expression=factor.copy())
         if unscale == "var":

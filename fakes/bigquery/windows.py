@@ -31,8 +31,12 @@ the statistics, APPROX_*, ARRAY_CONCAT_AGG, the HLL_COUNT / KLL_QUANTILES sketch
 
 from __future__ import annotations
 
+import functools
+
+import sqlglot
 from sqlglot import exp
 
+from fakes.bigquery.bottom_up import handles
 from fakes.bigquery.exceptions import LagDefaultNotConstant, WindowFramingNotAllowed
 from fakes.bigquery.window_aggregates import aggregate_like_bigquery
 
@@ -52,6 +56,7 @@ _NO_FRAMING = {
 """Numbering and navigation functions, which BigQuery refuses a window frame for."""
 
 
+@handles(exp.Select)
 def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
     """The fix for one ``SELECT``: see the module docstring."""
     if not isinstance(node, exp.Select):
@@ -61,7 +66,12 @@ def windows_like_bigquery(node: exp.Expression) -> exp.Expression:
         for window in node.args.get("windows") or []
         if isinstance(window.this, exp.Identifier)
     }
-    own = [w for w in node.find_all(exp.Window) if w.find_ancestor(exp.Select) is node]
+
+    def nested(other: exp.Expression) -> bool:
+        """A nested query's SELECT, whose windows are its own: its subtree is not walked."""
+        return isinstance(other, exp.Select) and other is not node
+
+    own = [w for w in node.walk(prune=nested) if isinstance(w, exp.Window)]
     calls = [w for w in own if not _is_definition(w, named)]
     range_orders: set[int] = set()
     checked_specs: set[int] = set()
@@ -267,12 +277,18 @@ def _checked(value: exp.Expression, *rules: tuple[str, str | None]) -> exp.Expre
 
 def _substitute(template: str, value: exp.Expression) -> exp.Expression:
     """DuckDB ``template`` with each ``_v_`` replaced by a copy of ``value``."""
-    snippet = exp.maybe_parse(template, dialect="duckdb")
+    snippet = _parsed(template).copy()
     simple = isinstance(value, exp.Column | exp.Literal | exp.Placeholder | exp.Parameter | exp.Paren)
     for column in list(snippet.find_all(exp.Column)):
         if column.name == "_v_" and not column.table:
             column.replace(value.copy() if simple else exp.Paren(this=value.copy()))
     return snippet
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(template: str) -> exp.Expression:
+    """A template parsed once (copying it costs a fraction of parsing it again)."""
+    return sqlglot.parse_one(template, read="duckdb")
 
 
 _COLLATIONS = {"und:ci": "NOCASE", "": None}
