@@ -34,6 +34,8 @@ from fakes.bigquery.loads import run_load
 from fakes.bigquery.query_destination import write_destination
 from fakes.bigquery.sql import TableRef
 from fakes.bigquery.table_history import history_of
+from fakes.bigquery.table_sizes import TableSize
+from fakes.bigquery.table_sizes import measure as fresh_measure
 from fakes.bigquery.types import as_utc, quote_ident
 from harness.clock import ManualClock
 from harness.ports import StreamingBufferError, WarehouseError
@@ -339,9 +341,12 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_reads_share_the_measurements_until_a_write(sized, monkeypatch: pytest.MonkeyPatch) -> None:
-    """tables.get (rows), then numBytes (every column): two scans, and no more for the queries,
-    dry runs and tables.get after them; a write makes the next reads scan again."""
+    """After a write that drops the record (an UPDATE), tables.get (rows), then numBytes (every
+    column): two scans, and no more for the queries, dry runs and tables.get after them; an
+    insert keeps the record (worked forward by its rows), an UPDATE makes the next reads scan
+    again."""
     engine, _ = sized
+    engine.query(P, f"UPDATE {DS}.u SET n = n WHERE TRUE")
     seen = scans(monkeypatch)
     engine.get_table(P, DS, "u")
     assert seen == ["rows"]
@@ -354,6 +359,11 @@ def test_reads_share_the_measurements_until_a_write(sized, monkeypatch: pytest.M
     assert seen == ["rows", "columns"]
     engine.insert_rows(P, DS, "u", [SAMPLE])
     assert engine.query(P, f"SELECT name FROM {DS}.u").total_bytes_processed == name_bytes + len("first") + 2
+    assert engine.get_table(P, DS, "u").num_rows == 3
+    engine.num_bytes(P, DS, "u")
+    assert seen == ["rows", "columns"]
+    engine.query(P, f"UPDATE {DS}.u SET name = 'x' WHERE n = 2")
+    assert engine.query(P, f"SELECT name FROM {DS}.u").total_bytes_processed == 2 * (len("first") + 2) + 3
     assert engine.get_table(P, DS, "u").num_rows == 3
     engine.num_bytes(P, DS, "u")
     assert seen == ["rows", "columns", "rows", "columns"]
@@ -379,7 +389,61 @@ def test_the_streaming_buffer_follows_the_clock_without_a_scan(
     clock.set(START + timedelta(minutes=40))  # the last two rows' horizon: out of the buffer
     assert engine.get_table(P, DS, "u").streaming_buffer is None
     assert_sizes_fresh(engine, "u")
-    assert seen == ["rows", "columns"]  # the columns: assert_sizes_fresh's numBytes
+    assert seen == []  # the record made with the table, worked forward by each insert
+
+
+def assert_record_is_a_fresh_measure(engine: BigQueryEngine, table_id: str) -> TableSize:
+    """The kept record of ``table_id`` equals, field by field (rows, horizons, each column's
+    bytes), what a scan measures now for the columns it holds; the record is returned."""
+    table = engine._tables[(P, DS, table_id)]
+    kept = engine._sizes._records[table.ref]
+    assert kept[0] is table
+    columns = [f for f in table.spec.schema if f.name in kept[1].variable_bytes]
+    with engine._lock:
+        assert kept[1] == fresh_measure(
+            engine._conn, engine._storage_sql(table.ref), table.spec.schema, columns
+        )
+    return kept[1]
+
+
+def test_inserts_and_deletes_work_the_record_forward_without_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new table's record is known (empty); inserted, streamed and DML-inserted rows add to it,
+    and a DELETE takes its rows off it, horizons included, each exactly as a scan finds them."""
+    clock = ManualClock(START)
+    engine = BigQueryEngine(clock)
+    try:
+        engine.create_dataset(P, DatasetSpec(DS))
+        engine.create_table(P, DS, PLAIN)
+        seen = scans(monkeypatch)
+        variable = [f.name for f in SCHEMA if f.type not in table_sizes.FIXED_BYTES or f.is_repeated]
+        assert assert_record_is_a_fresh_measure(engine, "u") == TableSize(
+            SCHEMA, 0, (), dict.fromkeys(variable, 0)
+        )
+        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "name": None, "tags": []}])
+        engine.insert_rows(P, DS, "u", [SAMPLE], streaming=True)
+        clock.advance(timedelta(minutes=10))
+        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "n": 7}], streaming=True)
+        engine.query(P, f"INSERT INTO {DS}.u (name, n, tags) VALUES ('dml', 4, ['a', 'bb']) -- a comment")
+        record = assert_record_is_a_fresh_measure(engine, "u")
+        assert record.rows == 6
+        assert record.horizons == ((START + timedelta(minutes=30), 1), (START + timedelta(minutes=40), 2))
+        assert record.variable_bytes["name"] == 4 * (len("first") + 2) + len("dml") + 2
+        assert record.variable_bytes["blob"] == 5 * (2 + 2)
+        clock.advance(timedelta(minutes=31))  # every streamed row out of the buffer: DELETE may touch them
+        assert engine.query(P, f"DELETE FROM {DS}.u AS x WHERE x.n = 1").affected_rows == 4
+        record = assert_record_is_a_fresh_measure(engine, "u")
+        assert (record.rows, record.horizons) == (2, ((START + timedelta(minutes=40), 1),))
+        assert record.variable_bytes["name"] == len("first") + 2 + len("dml") + 2
+        engine.query(P, f"DELETE FROM {DS}.u WHERE n > 100")  # no row: the record stays
+        assert engine._sizes._records[engine._tables[(P, DS, "u")].ref][1] is record
+        assert_sizes_fresh(engine, "u")
+        assert seen == []
+        with pytest.raises(WarehouseError):
+            engine.query(P, f"INSERT INTO {DS}.u (n) VALUES (CAST('x' AS INT64))")
+        engine.get_table(P, DS, "u")
+        assert seen == ["rows"]  # a failed INSERT drops the record: measured again
+    finally:
+        engine.close()
 
 
 def test_partition_expiry_on_the_clock(sized) -> None:

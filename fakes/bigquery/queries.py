@@ -415,18 +415,28 @@ class StatementRunner(ABC):
             and target.buffer_until > now
         )
         affected: int | None = None  # None: it failed, maybe part-way, and counts as a write
+        written = None
+        returned: list[Any] = []
         try:
             if statement.kind is StatementKind.UPDATE:
                 check_update_join(self._conn, duck_sql, duck_params)
             if guarded:
                 alias = statement.target_alias or target.ref.table
                 affected = self._guarded_dml(duck_sql, duck_params, target, alias, now)
+            elif statement.kind in _COUNTED and (
+                written := self._sizes.writing(target, _alias(statement, target))
+            ):
+                # A newline ends a trailing ``--`` comment the statement may carry.
+                returned = self._conn.execute(f"{duck_sql}\n{written.returning}", duck_params).fetchall()
+                affected = len(returned)
             else:
                 affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
         finally:
-            if affected != 0:  # a statement that affected no row wrote nothing
+            if affected is not None and written is not None:
+                self._sizes.wrote(written, returned, removed=statement.kind is StatementKind.DELETE)
+            elif affected != 0:  # a statement that affected no row wrote nothing
                 self._sizes.changed(target.ref)
         if affected and ingestion_time.applies(target.spec):  # a hidden column: sizes unchanged
             self._conn.execute(ingestion_time.stamp_sql(self._storage_sql(target.ref), INGEST_COL), [now])
@@ -483,6 +493,18 @@ class StatementRunner(ABC):
                 continue
             total += self._sizes.bytes_processed(table, star, referenced_names)
         return total
+
+
+#: Statements whose rows keep the target's size record (:class:`fakes.bigquery.table_sizes.RowsWritten`).
+_COUNTED = frozenset({StatementKind.INSERT, StatementKind.DELETE})
+
+
+def _alias(statement: ParsedStatement, target: Table) -> str | None:
+    """How the translated statement names its target: a DELETE's target always by an alias
+    (its own or the table's name, as :meth:`StatementRunner._dml` names it), an INSERT's not."""
+    if statement.kind is StatementKind.INSERT:
+        return None
+    return statement.target_alias or target.ref.table
 
 
 # Parsing and translating cost more than running a small query, and neither depends on an engine:
