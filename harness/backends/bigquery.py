@@ -72,8 +72,11 @@ class BigQueryWarehouse:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         adapter: HTTPAdapter | None = None,
+        trust_env: bool = True,
     ) -> None:
-        """``adapter`` carries every request of the client's session (recording, replay)."""
+        """``adapter`` carries every request of the client's session (recording, replay).
+        ``trust_env=False`` makes the session ignore the environment's proxies and ``.netrc``,
+        which requests otherwise reads again on every request (:mod:`harness.backends.emulator`)."""
         self.project = project
         self.location = location
         on_clock = clock_retry(clock or SystemClock(), sleep)
@@ -86,6 +89,8 @@ class BigQueryWarehouse:
             )
         if adapter is not None:
             mount(client._http, adapter)
+        if not trust_env:
+            client._http.trust_env = False
         self.client = client
         self._schemas: dict[tuple[str, str], tuple[FieldSpec, ...]] = {}
         """The last schema seen per (dataset, table), which a DML insert types its parameters by
