@@ -25,7 +25,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from fakes.bigquery import table_sizes
+from fakes.bigquery import queries, table_sizes
 from fakes.bigquery.catalog import STREAM_COL
 from fakes.bigquery.dataset_undelete import DeletedDatasets
 from fakes.bigquery.engine import BigQueryEngine
@@ -444,6 +444,25 @@ def test_inserts_and_deletes_work_the_record_forward_without_a_scan(monkeypatch:
         assert seen == ["rows"]  # a failed INSERT drops the record: measured again
     finally:
         engine.close()
+
+
+def test_the_columns_a_statement_reads_are_found_once_per_statement(
+    sized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``totalBytesProcessed`` walks a statement's tree for the columns it reads; the REST
+    emulator asks for it on every job, so a statement run again (parsed once) is not walked again."""
+    engine, _ = sized
+    sql = f"SELECT name FROM {DS}.u WHERE n > 0"
+    first = engine.query(P, sql).total_bytes_processed
+    walked: list[object] = []
+    real = queries._columns_in
+    monkeypatch.setattr(queries, "_columns_in", lambda tree: walked.append(tree) or real(tree))
+    assert engine.query(P, sql).total_bytes_processed == first == fresh_bytes(engine, "u", {"name", "n"})
+    assert walked == []
+    assert engine.query(P, f"SELECT blob FROM {DS}.u").total_bytes_processed == fresh_bytes(
+        engine, "u", {"blob"}
+    )
+    assert len(walked) == 1
 
 
 def test_partition_expiry_on_the_clock(sized) -> None:

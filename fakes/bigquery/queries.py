@@ -15,9 +15,10 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 from cachetools import LRUCache
@@ -75,6 +76,9 @@ from fakes.bigquery.types import as_utc, quote_ident, row_from_storage
 from fakes.bigquery.update_joins import check_update_join
 from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 
 class StatementRunner(ABC):
@@ -484,7 +488,7 @@ class StatementRunner(ABC):
             table = self._table(project, dataset_id, table_id)
             return self._bytes_processed([table], True, set())
 
-    def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
+    def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: AbstractSet[str]) -> int:
         """The tables' kept sizes (:mod:`fakes.bigquery.table_sizes`); a dropped table or a view
         counts nothing."""
         total = 0
@@ -581,13 +585,19 @@ def _nothing_read() -> int:
     return 0
 
 
-def _columns_read(statement: ParsedStatement) -> tuple[bool, set[str]]:
+def _columns_read(statement: ParsedStatement) -> tuple[bool, frozenset[str]]:
     """Whether the statement reads ``*``, and the column names it names (lower case): walked only
-    when ``totalBytesProcessed`` is asked for, which most in-process queries never do."""
+    when ``totalBytesProcessed`` is asked for, which most in-process queries never do, and once
+    per statement (the REST emulator asks for it on every job, of statements parsed once)."""
+    return fact(statement, "columns_read", _columns_in)
+
+
+def _columns_in(tree: exp.Expression) -> tuple[bool, frozenset[str]]:
     from sqlglot import exp
 
-    tree = statement.tree
-    return any(True for _ in tree.find_all(exp.Star)), {col.name.lower() for col in tree.find_all(exp.Column)}
+    return any(True for _ in tree.find_all(exp.Star)), frozenset(
+        col.name.lower() for col in tree.find_all(exp.Column)
+    )
 
 
 def _with_insert_columns(statement: ParsedStatement, columns: tuple[str, ...]) -> ParsedStatement:

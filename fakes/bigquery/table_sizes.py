@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -121,7 +122,7 @@ class TableSizes:
                 size.variable_bytes.update(measure_columns(self._conn, storage, missing))
             return size
 
-    def bytes_processed(self, table: Table, star: bool, names: set[str]) -> int:
+    def bytes_processed(self, table: Table, star: bool, names: AbstractSet[str]) -> int:
         """``totalBytesProcessed`` of ``table``'s columns read: all (``star``) or those named
         (lower case)."""
         columns = [f for f in table.spec.schema if star or f.name.lower() in names]
