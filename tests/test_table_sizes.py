@@ -446,6 +446,27 @@ def test_inserts_and_deletes_work_the_record_forward_without_a_scan(monkeypatch:
         engine.close()
 
 
+def test_a_record_measured_further_between_a_write_and_its_rows_is_dropped(sized) -> None:
+    """The rows a statement returns carry the bytes of the columns its record held when the
+    statement was made; a column measured after that (before the rows went in) is not among
+    them, so the record is not worked forward but measured again."""
+    engine, _ = sized
+    table = engine._tables[(P, DS, "u")]
+    engine.query(P, f"UPDATE {DS}.u SET n = n WHERE TRUE")  # a record with no column measured
+    engine.get_table(P, DS, "u")
+    with engine._lock:
+        written = engine._sizes.writing(table)
+        assert written is not None and written.columns == ()
+        engine._sizes.of(table, [SCHEMA[0]])  # measures ``name`` without the row to come
+        returned = engine._conn.execute(
+            f"INSERT INTO {engine._storage_sql(table.ref)} (name) VALUES ('late'){written.returning}"
+        ).fetchall()
+        engine._sizes.wrote(written, returned, removed=False)
+        assert table.ref not in engine._sizes._records
+    assert engine.get_table(P, DS, "u").num_rows == 3
+    assert_sizes_fresh(engine, "u")
+
+
 def test_the_columns_a_statement_reads_are_found_once_per_statement(
     sized, monkeypatch: pytest.MonkeyPatch
 ) -> None:

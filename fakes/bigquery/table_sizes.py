@@ -156,12 +156,11 @@ class TableSizes:
             return
         with self._lock:
             kept = self._records.get(written.table.ref)
-            held = {f.name for f in written.columns}
             if kept is None or kept[0] is not written.table or kept[1] is not written.size:
                 self._records.pop(written.table.ref, None)
                 return
-            if set(written.size.variable_bytes) != held:  # a column measured since: not in ``returned``
-                self._records.pop(written.table.ref, None)
+            if set(written.size.variable_bytes) != {f.name for f in written.columns}:
+                self._records.pop(written.table.ref, None)  # a column measured since: not returned
                 return
             sign = -1 if removed else 1
             size = written.size

@@ -161,7 +161,7 @@ class BigQueryWarehouse:
                 not_found_ok=not_found_ok,
                 retry=self._retry,
             )
-        for key in [key for key in self._schemas if key[0] == dataset_id]:
+        for key in [key for key in list(self._schemas) if key[0] == dataset_id]:  # a copy: threads share us
             self._schemas.pop(key, None)
 
     # ------------------------------------------------------------------------- tables
