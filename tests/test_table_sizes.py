@@ -467,6 +467,25 @@ def test_a_record_measured_further_between_a_write_and_its_rows_is_dropped(sized
     assert_sizes_fresh(engine, "u")
 
 
+def test_a_record_dropped_between_a_write_and_its_rows_stays_dropped(sized) -> None:
+    """Another write between a statement and its returned rows dropped the record: the rows do
+    not bring back the record the statement started from."""
+    engine, _ = sized
+    table = engine._tables[(P, DS, "u")]
+    with engine._lock:
+        written = engine._sizes.writing(table)
+        assert written is not None
+        engine._conn.execute(f"DELETE FROM {engine._storage_sql(table.ref)} WHERE n = 2")
+        engine._sizes.changed(table.ref)
+        returned = engine._conn.execute(
+            f"INSERT INTO {engine._storage_sql(table.ref)} (name) VALUES ('late'){written.returning}"
+        ).fetchall()
+        engine._sizes.wrote(written, returned, removed=False)
+        assert table.ref not in engine._sizes._records
+    assert engine.get_table(P, DS, "u").num_rows == 2
+    assert_sizes_fresh(engine, "u")
+
+
 def test_the_columns_a_statement_reads_are_found_once_per_statement(
     sized, monkeypatch: pytest.MonkeyPatch
 ) -> None:
