@@ -389,7 +389,7 @@ def test_the_streaming_buffer_follows_the_clock_without_a_scan(
     clock.set(START + timedelta(minutes=40))  # the last two rows' horizon: out of the buffer
     assert engine.get_table(P, DS, "u").streaming_buffer is None
     assert_sizes_fresh(engine, "u")
-    assert seen == []  # the record made with the table, worked forward by each insert
+    assert seen == ["rows", "columns"]  # the columns: assert_sizes_fresh's numBytes
 
 
 def assert_record_is_a_fresh_measure(engine: BigQueryEngine, table_id: str) -> TableSize:
@@ -408,9 +408,14 @@ def assert_record_is_a_fresh_measure(engine: BigQueryEngine, table_id: str) -> T
 
 def test_inserts_and_deletes_work_the_record_forward_without_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     """A new table's record is known (empty); inserted, streamed and DML-inserted rows add to it,
-    and a DELETE takes its rows off it, horizons included, each exactly as a scan finds them."""
+    and a DELETE takes its rows off it, horizons included, each exactly as a scan finds them,
+    while a read comes between writes (each ``read()`` here: a tables.get)."""
     clock = ManualClock(START)
     engine = BigQueryEngine(clock)
+
+    def read() -> None:
+        engine.get_table(P, DS, "u")
+
     try:
         engine.create_dataset(P, DatasetSpec(DS))
         engine.create_table(P, DS, PLAIN)
@@ -419,29 +424,40 @@ def test_inserts_and_deletes_work_the_record_forward_without_a_scan(monkeypatch:
         assert assert_record_is_a_fresh_measure(engine, "u") == TableSize(
             SCHEMA, 0, (), dict.fromkeys(variable, 0)
         )
-        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "name": None, "tags": []}])
+        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "name": "ünï", "tags": []}])
+        read()
         engine.insert_rows(P, DS, "u", [SAMPLE], streaming=True)
+        read()
         clock.advance(timedelta(minutes=10))
-        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "n": 7}], streaming=True)
+        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "n": 7, "name": None}], streaming=True)
+        read()
         engine.query(P, f"INSERT INTO {DS}.u (name, n, tags) VALUES ('dml', 4, ['a', 'bb']) -- a comment")
+        read()
         record = assert_record_is_a_fresh_measure(engine, "u")
         assert record.rows == 6
         assert record.horizons == ((START + timedelta(minutes=30), 1), (START + timedelta(minutes=40), 2))
-        assert record.variable_bytes["name"] == 4 * (len("first") + 2) + len("dml") + 2
+        utf8 = len("ünï".encode()) + 2  # BigQuery's bytes of a STRING: its UTF-8 length + 2
+        assert record.variable_bytes["name"] == 3 * (len("first") + 2) + utf8 + len("dml") + 2
         assert record.variable_bytes["blob"] == 5 * (2 + 2)
         clock.advance(timedelta(minutes=31))  # every streamed row out of the buffer: DELETE may touch them
         assert engine.query(P, f"DELETE FROM {DS}.u AS x WHERE x.n = 1").affected_rows == 4
         record = assert_record_is_a_fresh_measure(engine, "u")
         assert (record.rows, record.horizons) == (2, ((START + timedelta(minutes=40), 1),))
-        assert record.variable_bytes["name"] == len("first") + 2 + len("dml") + 2
+        assert record.variable_bytes["name"] == len("dml") + 2
+        read()
         engine.query(P, f"DELETE FROM {DS}.u WHERE n > 100")  # no row: the record stays
         assert engine._sizes._records[engine._tables[(P, DS, "u")].ref][1] is record
         assert_sizes_fresh(engine, "u")
         assert seen == []
+        engine.insert_rows(P, DS, "u", [SAMPLE])  # worked forward: a read came before it
+        engine.insert_rows(P, DS, "u", [SAMPLE])  # none since the last: dropped, not kept up
+        assert engine._tables[(P, DS, "u")].ref not in engine._sizes._records
+        assert_sizes_fresh(engine, "u")
+        assert seen == ["rows", "columns"]
         with pytest.raises(WarehouseError):
             engine.query(P, f"INSERT INTO {DS}.u (n) VALUES (CAST('x' AS INT64))")
         engine.get_table(P, DS, "u")
-        assert seen == ["rows"]  # a failed INSERT drops the record: measured again
+        assert seen == ["rows", "columns", "rows"]  # a failed INSERT drops the record: measured again
     finally:
         engine.close()
 
@@ -472,6 +488,7 @@ def test_a_record_dropped_between_a_write_and_its_rows_stays_dropped(sized) -> N
     not bring back the record the statement started from."""
     engine, _ = sized
     table = engine._tables[(P, DS, "u")]
+    engine.get_table(P, DS, "u")
     with engine._lock:
         written = engine._sizes.writing(table)
         assert written is not None

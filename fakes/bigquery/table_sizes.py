@@ -101,13 +101,16 @@ class TableSizes:
         self._lock = lock
         self._storage_sql = storage_sql
         self._records: dict[TableRef, tuple[Table, TableSize]] = {}
+        self._unread: set[TableRef] = set()
+        """Tables whose record a write worked forward and no read has used since."""
 
     def of(self, table: Table, columns: Sequence[FieldSpec] = ()) -> TableSize:
         """``table``'s size now, with the bytes of ``columns`` measured: the kept record when it
         was measured for this very table object and schema (a re-created table, or one restored by
-        a rollback, is another object), else a new one, kept. No write ran since the record was
-        made (a write drops it), so a column measured into it now agrees with the rest."""
+        a rollback, is another object), else a new one, kept. A write since the record was made
+        dropped it or worked it forward, so a column measured into it now agrees with the rest."""
         with self._lock:
+            self._unread.discard(table.ref)
             kept = self._records.get(table.ref)
             size = kept[1] if kept is not None and kept[0] is table else None
             if size is not None and size.schema != table.spec.schema:
@@ -137,10 +140,16 @@ class TableSizes:
 
     def writing(self, table: Table, alias: str | None = None) -> RowsWritten | None:
         """How an INSERT or DELETE on ``table`` (named ``alias`` in the statement, if it has one)
-        keeps the table's record; None when none is kept (:meth:`wrote` then just drops it)."""
+        keeps the table's record; None when none is kept, or when the last write worked it
+        forward and no read used it since: the statement then drops it (:meth:`changed`). Keeping
+        a record up costs a write about half of the scan a read would make instead, so it pays
+        when reads come between writes (the REST emulator reads after every job), not for writes
+        in a row (a fake-tier run's, whose reads are few)."""
         with self._lock:
             kept = self._records.get(table.ref)
             if kept is None or kept[0] is not table or kept[1].schema != table.spec.schema:
+                return None
+            if table.ref in self._unread:
                 return None
             size = kept[1]
             columns = tuple(f for f in _variable(size.schema) if f.name in size.variable_bytes)
@@ -180,16 +189,19 @@ class TableSizes:
                 variable_bytes=variable,
             )
             self._records[written.table.ref] = (written.table, grown)
+            self._unread.add(written.table.ref)
 
     def changed(self, ref: TableRef) -> None:
         """A write changed (or may have changed) ``ref``'s storage: measure it again when read."""
         with self._lock:
             self._records.pop(ref, None)
+            self._unread.discard(ref)
 
     def forget_all(self) -> None:
         """A transaction rolled back: any table may be back as it was before, so measure all again."""
         with self._lock:
             self._records.clear()
+            self._unread.clear()
 
 
 def measure(
