@@ -17,9 +17,11 @@ from typing import Any
 
 import google.auth.credentials
 import pytest
+import requests
 import uvicorn
 from google.api_core import exceptions as gexc
 from real_errors import assert_real_error, port_class
+from requests.adapters import HTTPAdapter
 
 from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
@@ -396,6 +398,141 @@ def test_patch_table_adds_a_nullable_column(ds: Warehouse, clock: ManualClock) -
         f"Provided Schema does not match Table {P}:ds.events. Cannot add required fields to an existing "
         "schema. (field: req)",
     )
+
+
+# ------------------------------------------------------------- the schema a DML insert types by
+
+PEOPLE = TableSpec(
+    "people", (FieldSpec("id", FieldType.INTEGER, FieldMode.REQUIRED), FieldSpec("name", FieldType.STRING))
+)
+
+
+class _Logged(HTTPAdapter):
+    """Every request the client sends, as "METHOD /path" (no query string)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.sent.append(f"{request.method} {(request.path_url or '').split('?')[0]}")
+        return super().send(request, *args, **kwargs)
+
+
+@pytest.fixture
+def two_processes(
+    server: tuple[str, _Swappable], make_emulated: Factory
+) -> tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged]:
+    """Two adapters on one emulator, as two processes on one project would be: the first logs
+    its requests and has seen ``people`` (it created it); the second changes it behind its back."""
+    other = make_emulated(ManualClock(datetime(2025, 1, 1, tzinfo=UTC)))
+    assert isinstance(other, BigQueryWarehouse)
+    log = _Logged()
+    credentials = google.auth.credentials.AnonymousCredentials()
+    first = BigQueryWarehouse(P, credentials=credentials, endpoint=server[0], adapter=log)
+    first.create_dataset("ds")
+    first.create_table("ds", PEOPLE)
+    log.sent.clear()
+    return first, other, log
+
+
+def _names(wh: Warehouse) -> list[Any]:
+    return [row["name"] for row in wh.query("SELECT name FROM ds.people ORDER BY id").rows]
+
+
+def test_dml_insert_types_by_the_schema_last_seen_without_reading_the_table(
+    two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged],
+) -> None:
+    """A table the adapter has seen (created, read, patched) is not read again before each
+    insert: the insert is its one request, the INSERT job."""
+    first, _, log = two_processes
+    assert first.insert_rows("ds", "people", [{"id": 1, "name": "a"}]) == 1
+    assert first.insert_rows("ds", "people", [{"id": 2}]) == 1
+    assert log.sent == [f"POST /bigquery/v2/projects/{P}/queries"] * 2
+
+
+def test_dml_insert_reads_a_table_it_has_not_seen(
+    server: tuple[str, _Swappable], two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged]
+) -> None:
+    _, other, _ = two_processes
+    log = _Logged()
+    credentials = google.auth.credentials.AnonymousCredentials()
+    third = BigQueryWarehouse(P, credentials=credentials, endpoint=server[0], adapter=log)
+    assert third.insert_rows("ds", "people", [{"id": 1, "name": "a"}]) == 1
+    assert log.sent == [
+        f"GET /bigquery/v2/projects/{P}/datasets/ds/tables/people",
+        f"POST /bigquery/v2/projects/{P}/queries",
+    ]
+    other.delete_dataset("ds", delete_contents=True)
+    with pytest.raises(NotFoundError) as exc:
+        third.insert_rows("ds", "people", [{"id": 2}])
+    assert_real_error(exc.value, bq.TableNotFound)
+
+
+def test_dml_insert_follows_a_column_another_process_added(
+    two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged],
+) -> None:
+    first, other, log = two_processes
+    other.patch_table("ds", "people", schema=[*PEOPLE.schema, FieldSpec("note", FieldType.STRING)])
+    assert first.insert_rows("ds", "people", [{"id": 1, "name": "a", "note": "n"}]) == 1
+    assert first.query("SELECT note FROM ds.people").rows == [{"note": "n"}]
+    table = f"GET /bigquery/v2/projects/{P}/datasets/ds/tables/people"
+    assert log.sent[:2] == [table, f"POST /bigquery/v2/projects/{P}/queries"]  # no refusal, no guess
+
+
+def test_dml_insert_follows_a_required_column_another_process_relaxed(
+    two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged],
+) -> None:
+    first, other, _ = two_processes
+    other.patch_table(
+        "ds", "people", schema=[FieldSpec("id", FieldType.INTEGER), FieldSpec("name", FieldType.STRING)]
+    )
+    assert first.insert_rows("ds", "people", [{"name": "no id"}]) == 1
+    assert _names(first) == ["no id"]
+
+
+def test_dml_insert_follows_a_table_another_process_recreated_with_other_types(
+    two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged],
+) -> None:
+    """The INSERT typed by the old schema fails (a NUMERIC parameter that is not a number); the
+    table read again has another schema, so the insert is made again on it, and succeeds."""
+    first, other, _ = two_processes
+    other.delete_table("ds", "people")
+    other.create_table("ds", TableSpec("people", (FieldSpec("id", FieldType.STRING), *PEOPLE.schema[1:])))
+    assert first.insert_rows("ds", "people", [{"id": "x-1", "name": "a"}]) == 1
+    assert first.query("SELECT id FROM ds.people").rows == [{"id": "x-1"}]
+
+
+def test_dml_insert_into_a_table_another_process_dropped_reports_it_as_tables_get_does(
+    two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged],
+) -> None:
+    first, other, _ = two_processes
+    other.delete_table("ds", "people")
+    with pytest.raises(NotFoundError) as exc:
+        first.insert_rows("ds", "people", [{"id": 1}])
+    with pytest.raises(NotFoundError) as read:
+        first.get_table("ds", "people")
+    assert (exc.value.status, exc.value.reason, exc.value.message) == (
+        read.value.status,
+        read.value.reason,
+        read.value.message,
+    )
+
+
+def test_dml_insert_refusal_on_an_unchanged_table_is_final(
+    two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged],
+) -> None:
+    """A bad value fails the INSERT; the table, read again, has the schema the insert used, so
+    the statement's own error is reported, and the INSERT is not sent twice."""
+    first, _, log = two_processes
+    with pytest.raises(InvalidRequestError) as exc:
+        first.insert_rows("ds", "people", [{"id": "not a number"}])
+    assert not isinstance(exc.value, InsertRowsError)
+    assert log.sent == [
+        f"POST /bigquery/v2/projects/{P}/queries",
+        f"GET /bigquery/v2/projects/{P}/datasets/ds/tables/people",
+    ]
+    assert _names(first) == []
 
 
 # ------------------------------------------------------------------------------ differential

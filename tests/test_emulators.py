@@ -60,6 +60,30 @@ def test_the_settings_kms_key_exists_and_encrypts_through_the_real_client(emulat
     assert keys.decrypt(sealed.ciphertext, aad=b"org") == b"secret"
 
 
+def test_the_embedded_tier_reaches_its_emulators_past_a_proxy_of_the_environment(
+    emulators: Emulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy named in the environment (and no NO_PROXY) is for the outside world: the embedded
+    emulator tier's Google clients reach the loopback emulators directly (their sessions do not
+    read the environment, which requests would do on every request), while an adapter built
+    for Google keeps honouring it."""
+    from google.auth.credentials import AnonymousCredentials
+
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there: a proxied call fails
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    platform = build_emulator_platform(Settings(), emulators)
+    assert isinstance(platform.warehouse, BigQueryWarehouse)
+    assert platform.warehouse.query("SELECT 1 AS one").rows == [{"one": 1}]
+    sealed = platform.keys.encrypt(b"secret", aad=b"org")
+    assert platform.keys.decrypt(sealed.ciphertext, aad=b"org") == b"secret"
+    google = BigQueryWarehouse("p", credentials=AnonymousCredentials(), endpoint=emulators.bigquery_url)
+    assert google.client._http.trust_env is True
+    kms = CloudKmsKeyManager(Settings().kms_key_name, credentials=AnonymousCredentials())
+    assert kms.client._transport._session.trust_env is True
+
+
 def test_onboard_integrate_and_run_openai_usage_cost_over_http(emulators: Emulators) -> None:
     platform = build_emulator_platform(Settings(), emulators)
     assert isinstance(platform.warehouse, BigQueryWarehouse)

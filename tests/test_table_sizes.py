@@ -25,7 +25,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from fakes.bigquery import table_sizes
+from fakes.bigquery import queries, table_sizes
 from fakes.bigquery.catalog import STREAM_COL
 from fakes.bigquery.dataset_undelete import DeletedDatasets
 from fakes.bigquery.engine import BigQueryEngine
@@ -34,6 +34,8 @@ from fakes.bigquery.loads import run_load
 from fakes.bigquery.query_destination import write_destination
 from fakes.bigquery.sql import TableRef
 from fakes.bigquery.table_history import history_of
+from fakes.bigquery.table_sizes import TableSize
+from fakes.bigquery.table_sizes import measure as fresh_measure
 from fakes.bigquery.types import as_utc, quote_ident
 from harness.clock import ManualClock
 from harness.ports import StreamingBufferError, WarehouseError
@@ -339,9 +341,12 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_reads_share_the_measurements_until_a_write(sized, monkeypatch: pytest.MonkeyPatch) -> None:
-    """tables.get (rows), then numBytes (every column): two scans, and no more for the queries,
-    dry runs and tables.get after them; a write makes the next reads scan again."""
+    """After a write that drops the record (an UPDATE), tables.get (rows), then numBytes (every
+    column): two scans, and no more for the queries, dry runs and tables.get after them; an
+    insert keeps the record (worked forward by its rows), an UPDATE makes the next reads scan
+    again."""
     engine, _ = sized
+    engine.query(P, f"UPDATE {DS}.u SET n = n WHERE TRUE")
     seen = scans(monkeypatch)
     engine.get_table(P, DS, "u")
     assert seen == ["rows"]
@@ -354,6 +359,11 @@ def test_reads_share_the_measurements_until_a_write(sized, monkeypatch: pytest.M
     assert seen == ["rows", "columns"]
     engine.insert_rows(P, DS, "u", [SAMPLE])
     assert engine.query(P, f"SELECT name FROM {DS}.u").total_bytes_processed == name_bytes + len("first") + 2
+    assert engine.get_table(P, DS, "u").num_rows == 3
+    engine.num_bytes(P, DS, "u")
+    assert seen == ["rows", "columns"]
+    engine.query(P, f"UPDATE {DS}.u SET name = 'x' WHERE n = 2")
+    assert engine.query(P, f"SELECT name FROM {DS}.u").total_bytes_processed == 2 * (len("first") + 2) + 3
     assert engine.get_table(P, DS, "u").num_rows == 3
     engine.num_bytes(P, DS, "u")
     assert seen == ["rows", "columns", "rows", "columns"]
@@ -380,6 +390,136 @@ def test_the_streaming_buffer_follows_the_clock_without_a_scan(
     assert engine.get_table(P, DS, "u").streaming_buffer is None
     assert_sizes_fresh(engine, "u")
     assert seen == ["rows", "columns"]  # the columns: assert_sizes_fresh's numBytes
+
+
+def assert_record_is_a_fresh_measure(engine: BigQueryEngine, table_id: str) -> TableSize:
+    """The kept record of ``table_id`` equals, field by field (rows, horizons, each column's
+    bytes), what a scan measures now for the columns it holds; the record is returned."""
+    table = engine._tables[(P, DS, table_id)]
+    kept = engine._sizes._records[table.ref]
+    assert kept[0] is table
+    columns = [f for f in table.spec.schema if f.name in kept[1].variable_bytes]
+    with engine._lock:
+        assert kept[1] == fresh_measure(
+            engine._conn, engine._storage_sql(table.ref), table.spec.schema, columns
+        )
+    return kept[1]
+
+
+def test_inserts_and_deletes_work_the_record_forward_without_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new table's record is known (empty); inserted, streamed and DML-inserted rows add to it,
+    and a DELETE takes its rows off it, horizons included, each exactly as a scan finds them,
+    while a read comes between writes (each ``read()`` here: a tables.get)."""
+    clock = ManualClock(START)
+    engine = BigQueryEngine(clock)
+
+    def read() -> None:
+        engine.get_table(P, DS, "u")
+
+    try:
+        engine.create_dataset(P, DatasetSpec(DS))
+        engine.create_table(P, DS, PLAIN)
+        seen = scans(monkeypatch)
+        variable = [f.name for f in SCHEMA if f.type not in table_sizes.FIXED_BYTES or f.is_repeated]
+        assert assert_record_is_a_fresh_measure(engine, "u") == TableSize(
+            SCHEMA, 0, (), dict.fromkeys(variable, 0)
+        )
+        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "name": "ünï", "tags": []}])
+        read()
+        engine.insert_rows(P, DS, "u", [SAMPLE], streaming=True)
+        read()
+        clock.advance(timedelta(minutes=10))
+        engine.insert_rows(P, DS, "u", [SAMPLE, {**SAMPLE, "n": 7, "name": None}], streaming=True)
+        read()
+        engine.query(P, f"INSERT INTO {DS}.u (name, n, tags) VALUES ('dml', 4, ['a', 'bb']) -- a comment")
+        read()
+        record = assert_record_is_a_fresh_measure(engine, "u")
+        assert record.rows == 6
+        assert record.horizons == ((START + timedelta(minutes=30), 1), (START + timedelta(minutes=40), 2))
+        utf8 = len("ünï".encode()) + 2  # BigQuery's bytes of a STRING: its UTF-8 length + 2
+        assert record.variable_bytes["name"] == 3 * (len("first") + 2) + utf8 + len("dml") + 2
+        assert record.variable_bytes["blob"] == 5 * (2 + 2)
+        clock.advance(timedelta(minutes=31))  # every streamed row out of the buffer: DELETE may touch them
+        assert engine.query(P, f"DELETE FROM {DS}.u AS x WHERE x.n = 1").affected_rows == 4
+        record = assert_record_is_a_fresh_measure(engine, "u")
+        assert (record.rows, record.horizons) == (2, ((START + timedelta(minutes=40), 1),))
+        assert record.variable_bytes["name"] == len("dml") + 2
+        read()
+        engine.query(P, f"DELETE FROM {DS}.u WHERE n > 100")  # no row: the record stays
+        assert engine._sizes._records[engine._tables[(P, DS, "u")].ref][1] is record
+        assert_sizes_fresh(engine, "u")
+        assert seen == []
+        engine.insert_rows(P, DS, "u", [SAMPLE])  # worked forward: a read came before it
+        engine.insert_rows(P, DS, "u", [SAMPLE])  # none since the last: dropped, not kept up
+        assert engine._tables[(P, DS, "u")].ref not in engine._sizes._records
+        assert_sizes_fresh(engine, "u")
+        assert seen == ["rows", "columns"]
+        with pytest.raises(WarehouseError):
+            engine.query(P, f"INSERT INTO {DS}.u (n) VALUES (CAST('x' AS INT64))")
+        engine.get_table(P, DS, "u")
+        assert seen == ["rows", "columns", "rows"]  # a failed INSERT drops the record: measured again
+    finally:
+        engine.close()
+
+
+def test_a_record_measured_further_between_a_write_and_its_rows_is_dropped(sized) -> None:
+    """The rows a statement returns carry the bytes of the columns its record held when the
+    statement was made; a column measured after that (before the rows went in) is not among
+    them, so the record is not worked forward but measured again."""
+    engine, _ = sized
+    table = engine._tables[(P, DS, "u")]
+    engine.query(P, f"UPDATE {DS}.u SET n = n WHERE TRUE")  # a record with no column measured
+    engine.get_table(P, DS, "u")
+    with engine._lock:
+        written = engine._sizes.writing(table)
+        assert written is not None and written.columns == ()
+        engine._sizes.of(table, [SCHEMA[0]])  # measures ``name`` without the row to come
+        returned = engine._conn.execute(
+            f"INSERT INTO {engine._storage_sql(table.ref)} (name) VALUES ('late'){written.returning}"
+        ).fetchall()
+        engine._sizes.wrote(written, returned, removed=False)
+        assert table.ref not in engine._sizes._records
+    assert engine.get_table(P, DS, "u").num_rows == 3
+    assert_sizes_fresh(engine, "u")
+
+
+def test_a_record_dropped_between_a_write_and_its_rows_stays_dropped(sized) -> None:
+    """Another write between a statement and its returned rows dropped the record: the rows do
+    not bring back the record the statement started from."""
+    engine, _ = sized
+    table = engine._tables[(P, DS, "u")]
+    engine.get_table(P, DS, "u")
+    with engine._lock:
+        written = engine._sizes.writing(table)
+        assert written is not None
+        engine._conn.execute(f"DELETE FROM {engine._storage_sql(table.ref)} WHERE n = 2")
+        engine._sizes.changed(table.ref)
+        returned = engine._conn.execute(
+            f"INSERT INTO {engine._storage_sql(table.ref)} (name) VALUES ('late'){written.returning}"
+        ).fetchall()
+        engine._sizes.wrote(written, returned, removed=False)
+        assert table.ref not in engine._sizes._records
+    assert engine.get_table(P, DS, "u").num_rows == 2
+    assert_sizes_fresh(engine, "u")
+
+
+def test_the_columns_a_statement_reads_are_found_once_per_statement(
+    sized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``totalBytesProcessed`` walks a statement's tree for the columns it reads; the REST
+    emulator asks for it on every job, so a statement run again (parsed once) is not walked again."""
+    engine, _ = sized
+    sql = f"SELECT name FROM {DS}.u WHERE n > 0"
+    first = engine.query(P, sql).total_bytes_processed
+    walked: list[object] = []
+    real = queries._columns_in
+    monkeypatch.setattr(queries, "_columns_in", lambda tree: walked.append(tree) or real(tree))
+    assert engine.query(P, sql).total_bytes_processed == first == fresh_bytes(engine, "u", {"name", "n"})
+    assert walked == []
+    assert engine.query(P, f"SELECT blob FROM {DS}.u").total_bytes_processed == fresh_bytes(
+        engine, "u", {"blob"}
+    )
+    assert len(walked) == 1
 
 
 def test_partition_expiry_on_the_clock(sized) -> None:

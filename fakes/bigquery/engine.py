@@ -346,7 +346,7 @@ class BigQueryEngine(ViewTables, StatementRunner):
             )
             with self._atomic():
                 self._conn.execute(f"CREATE TABLE {self._storage_sql(ref)} ({', '.join(columns)})")
-                self._sizes.changed(ref)
+                self._sizes.created(table)
                 self._create_view(table)
                 self._tables[(project, dataset_id, spec.table_id)] = table
                 self._save_table(table)
@@ -613,12 +613,17 @@ class BigQueryEngine(ViewTables, StatementRunner):
             values[key] = value
         insert = f"INSERT INTO {self._storage_sql(table.ref)} ({', '.join(names)})"
         sql = f"{insert} VALUES ({', '.join(selects)})" if single else f"{insert} SELECT {', '.join(selects)}"
+        written = self._sizes.writing(table)
+        returned: list[Any] | None = None
         try:
-            self._conn.execute(sql, values)
+            returned = self._conn.execute(sql + (written.returning if written else ""), values).fetchall()
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
         finally:
-            self._sizes.changed(table.ref)
+            if written is None or returned is None:
+                self._sizes.changed(table.ref)
+            else:
+                self._sizes.wrote(written, returned, removed=False)
 
     def list_rows(
         self,

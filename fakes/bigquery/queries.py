@@ -15,9 +15,10 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 from cachetools import LRUCache
@@ -81,6 +82,9 @@ from fakes.bigquery.types import as_utc, quote_ident, row_converter
 from fakes.bigquery.update_joins import check_update_join, clear_probes
 from harness.ports import Clock, QueryParam, QueryResult
 from harness.schema.spec import FieldSpec
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 
 class StatementRunner(ABC):
@@ -433,18 +437,28 @@ class StatementRunner(ABC):
             and target.buffer_until > now
         )
         affected: int | None = None  # None: it failed, maybe part-way, and counts as a write
+        written = None
+        returned: list[Any] = []
         try:
             if statement.kind is StatementKind.UPDATE:
                 check_update_join(self._conn, duck_sql, duck_params)
             if guarded:
                 alias = statement.target_alias or target.ref.table
                 affected = self._guarded_dml(duck_sql, duck_params, target, alias, now)
+            elif statement.kind in _COUNTED and (
+                written := self._sizes.writing(target, _alias(statement, target))
+            ):
+                # A newline ends a trailing ``--`` comment the statement may carry.
+                returned = self._conn.execute(f"{duck_sql}\n{written.returning}", duck_params).fetchall()
+                affected = len(returned)
             else:
                 affected = int(self._conn.execute(duck_sql, duck_params).fetchone()[0])
         except duckdb.Error as exc:
             raise map_duckdb_error(exc) from exc
         finally:
-            if affected != 0:  # a statement that affected no row wrote nothing
+            if affected is not None and written is not None:
+                self._sizes.wrote(written, returned, removed=statement.kind is StatementKind.DELETE)
+            elif affected != 0:  # a statement that affected no row wrote nothing
                 self._sizes.changed(target.ref)
         if affected and ingestion_time.applies(target.spec):  # a hidden column: sizes unchanged
             self._conn.execute(ingestion_time.stamp_sql(self._storage_sql(target.ref), INGEST_COL), [now])
@@ -492,7 +506,7 @@ class StatementRunner(ABC):
             table = self._table(project, dataset_id, table_id)
             return self._bytes_processed([table], True, set())
 
-    def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: set[str]) -> int:
+    def _bytes_processed(self, tables: list[Table], star: bool, referenced_names: AbstractSet[str]) -> int:
         """The tables' kept sizes (:mod:`fakes.bigquery.table_sizes`); a dropped table or a view
         counts nothing."""
         total = 0
@@ -501,6 +515,18 @@ class StatementRunner(ABC):
                 continue
             total += self._sizes.bytes_processed(table, star, referenced_names)
         return total
+
+
+#: Statements whose rows keep the target's size record (:class:`fakes.bigquery.table_sizes.RowsWritten`).
+_COUNTED = frozenset({StatementKind.INSERT, StatementKind.DELETE})
+
+
+def _alias(statement: ParsedStatement, target: Table) -> str | None:
+    """How the translated statement names its target: a DELETE's target always by an alias
+    (its own or the table's name, as :meth:`StatementRunner._dml` names it), an INSERT's not."""
+    if statement.kind is StatementKind.INSERT:
+        return None
+    return statement.target_alias or target.ref.table
 
 
 # Parsing and translating cost more than running a small query, and neither depends on an engine:
@@ -589,13 +615,19 @@ def _nothing_read() -> int:
     return 0
 
 
-def _columns_read(statement: ParsedStatement) -> tuple[bool, set[str]]:
+def _columns_read(statement: ParsedStatement) -> tuple[bool, frozenset[str]]:
     """Whether the statement reads ``*``, and the column names it names (lower case): walked only
-    when ``totalBytesProcessed`` is asked for, which most in-process queries never do."""
+    when ``totalBytesProcessed`` is asked for, which most in-process queries never do, and once
+    per statement (the REST emulator asks for it on every job, of statements parsed once)."""
+    return fact(statement, "columns_read", _columns_in)
+
+
+def _columns_in(tree: exp.Expression) -> tuple[bool, frozenset[str]]:
     from sqlglot import exp
 
-    tree = statement.tree
-    return any(True for _ in tree.find_all(exp.Star)), {col.name.lower() for col in tree.find_all(exp.Column)}
+    return any(True for _ in tree.find_all(exp.Star)), frozenset(
+        col.name.lower() for col in tree.find_all(exp.Column)
+    )
 
 
 def _with_insert_columns(statement: ParsedStatement, columns: tuple[str, ...]) -> ParsedStatement:

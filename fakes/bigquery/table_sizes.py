@@ -3,11 +3,15 @@ horizons of a table, measured by a scan and kept until a write changes the table
 
 ``totalBytesProcessed`` (every query job), ``numRows`` and the streaming buffer (every
 ``tables.get``) and ``numBytes`` all need a table's size, and measuring it is a scan of the table.
-The engine keeps one :class:`TableSize` per table in a :class:`TableSizes` and drops it on every
-write to the table's storage (inserts and streaming, DML, loads, copies, TRUNCATE, partition
-expiry, ALTER, drop and re-create, restore) and drops them all when a write transaction rolls
-back, so the next read measures again: a record is only ever measured, never worked forward from
-a write, and a write path that forgets to say so is the one way to serve a stale size.
+The engine keeps one :class:`TableSize` per table in a :class:`TableSizes`. Three kinds of write
+keep it without a scan, since they know exactly what they changed: a new table is empty (every
+figure zero, :meth:`TableSizes.created`), and an INSERT or a DELETE (rows inserted or streamed,
+an ``INSERT``/``DELETE`` statement not refused by the streaming buffer) returns, per row it added
+or removed, the streaming horizon and the bytes of each column the record holds, worked out by
+the very expressions a scan sums (:class:`RowsWritten`). Every other write to the table's storage
+(UPDATE, MERGE, loads, copies, TRUNCATE, partition expiry, ALTER, drop and re-create, restore)
+drops the record, and a write transaction that rolls back drops them all, so the next read
+measures again: a write path that forgets to say so is the one way to serve a stale size.
 
 Only what does not depend on the injected clock is kept. Partition expiry deletes rows, so it is
 a write like the others; which rows are still in the streaming buffer depends on the clock, so a
@@ -18,9 +22,12 @@ and :meth:`TableSize.buffered` works out from the clock at each read which are s
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -70,6 +77,19 @@ class TableSize:
         return sum(rows for _, rows in live), min((until for until, _ in live), default=None)
 
 
+@dataclass(frozen=True)
+class RowsWritten:
+    """An INSERT or DELETE on ``table`` that keeps its kept record ``size`` up to date: the
+    statement ends with :attr:`returning`, which gives, per row it adds or removes, the row's
+    streaming horizon and the bytes of each of ``columns`` (those the record holds), computed as
+    :func:`measure` computes them before it sums them."""
+
+    table: Table
+    size: TableSize
+    columns: tuple[FieldSpec, ...]
+    returning: str
+
+
 class TableSizes:
     """The size records of one engine's tables, by table; the caller holds the engine's lock for
     writes, and a read takes it (``totalBytesProcessed`` is measured when first asked for)."""
@@ -81,13 +101,16 @@ class TableSizes:
         self._lock = lock
         self._storage_sql = storage_sql
         self._records: dict[TableRef, tuple[Table, TableSize]] = {}
+        self._unread: set[TableRef] = set()
+        """Tables whose record a write worked forward and no read has used since."""
 
     def of(self, table: Table, columns: Sequence[FieldSpec] = ()) -> TableSize:
         """``table``'s size now, with the bytes of ``columns`` measured: the kept record when it
         was measured for this very table object and schema (a re-created table, or one restored by
-        a rollback, is another object), else a new one, kept. No write ran since the record was
-        made (a write drops it), so a column measured into it now agrees with the rest."""
+        a rollback, is another object), else a new one, kept. A write since the record was made
+        dropped it or worked it forward, so a column measured into it now agrees with the rest."""
         with self._lock:
+            self._unread.discard(table.ref)
             kept = self._records.get(table.ref)
             size = kept[1] if kept is not None and kept[0] is table else None
             if size is not None and size.schema != table.spec.schema:
@@ -102,21 +125,83 @@ class TableSizes:
                 size.variable_bytes.update(measure_columns(self._conn, storage, missing))
             return size
 
-    def bytes_processed(self, table: Table, star: bool, names: set[str]) -> int:
+    def bytes_processed(self, table: Table, star: bool, names: AbstractSet[str]) -> int:
         """``totalBytesProcessed`` of ``table``'s columns read: all (``star``) or those named
         (lower case)."""
         columns = [f for f in table.spec.schema if star or f.name.lower() in names]
         return self.of(table, columns).bytes_processed(columns) if columns else 0
 
+    def created(self, table: Table) -> None:
+        """``table`` was just created, with no rows: its record is known without a scan."""
+        with self._lock:
+            schema = table.spec.schema
+            empty = TableSize(schema, 0, (), {f.name: 0 for f in _variable(schema)})
+            self._records[table.ref] = (table, empty)
+
+    def writing(self, table: Table, alias: str | None = None) -> RowsWritten | None:
+        """How an INSERT or DELETE on ``table`` (named ``alias`` in the statement, if it has one)
+        keeps the table's record; None when none is kept, or when the last write worked it
+        forward and no read used it since: the statement then drops it (:meth:`changed`). Keeping
+        a record up costs a write about half of the scan a read would make instead, so it pays
+        when reads come between writes (the REST emulator reads after every job), not for writes
+        in a row (a fake-tier run's, whose reads are few)."""
+        with self._lock:
+            kept = self._records.get(table.ref)
+            if kept is None or kept[0] is not table or kept[1].schema != table.spec.schema:
+                return None
+            if table.ref in self._unread:
+                return None
+            size = kept[1]
+            columns = tuple(f for f in _variable(size.schema) if f.name in size.variable_bytes)
+            prefix = f"{quote_ident(alias)}." if alias else ""
+            values = [prefix + quote_ident(STREAM_COL), *(_returned(f, prefix) for f in columns)]
+            returning = " RETURNING " + ", ".join(values)
+            return RowsWritten(table, size, columns, returning)
+
+    def wrote(self, written: RowsWritten, returned: Sequence[Sequence[Any]], *, removed: bool) -> None:
+        """The statement of ``written`` added (or ``removed``) the ``returned`` rows: the record
+        worked forward by them, as a new scan would find it, unless another write replaced it."""
+        if not returned:  # no row written: the record stands as it is
+            return
+        with self._lock:
+            kept = self._records.get(written.table.ref)
+            if kept is None or kept[0] is not written.table or kept[1] is not written.size:
+                self._records.pop(written.table.ref, None)
+                return
+            if set(written.size.variable_bytes) != {f.name for f in written.columns}:
+                self._records.pop(written.table.ref, None)  # a column measured since: not returned
+                return
+            sign = -1 if removed else 1
+            size = written.size
+            horizons = Counter(dict(size.horizons))
+            for row in returned:
+                if row[0] is not None:
+                    horizons[as_utc(row[0])] += sign
+            variable = dict(size.variable_bytes)
+            for position, field in enumerate(written.columns, start=1):
+                variable[field.name] += sign * sum(
+                    _value_bytes(row[position]) for row in returned if row[position] is not None
+                )
+            grown = TableSize(
+                schema=size.schema,
+                rows=size.rows + sign * len(returned),
+                horizons=tuple(sorted((until, rows) for until, rows in horizons.items() if rows)),
+                variable_bytes=variable,
+            )
+            self._records[written.table.ref] = (written.table, grown)
+            self._unread.add(written.table.ref)
+
     def changed(self, ref: TableRef) -> None:
         """A write changed (or may have changed) ``ref``'s storage: measure it again when read."""
         with self._lock:
             self._records.pop(ref, None)
+            self._unread.discard(ref)
 
     def forget_all(self) -> None:
         """A transaction rolled back: any table may be back as it was before, so measure all again."""
         with self._lock:
             self._records.clear()
+            self._unread.clear()
 
 
 def measure(
@@ -159,8 +244,28 @@ def _fixed(spec: FieldSpec) -> bool:
     return spec.type in FIXED_BYTES and not spec.is_repeated
 
 
-def _byte_length(spec: FieldSpec) -> str:
-    column = quote_ident(spec.name)
+def _returned(spec: FieldSpec, prefix: str) -> str:
+    """What a statement returns per row for column ``spec``'s bytes: a STRING or BYTES value
+    itself, whose length Python takes as DuckDB's ``strlen``/``octet_length`` would (UTF-8 bytes;
+    returning the value costs DuckDB a third of computing its length), else that length + 2."""
+    if spec.type in (FieldType.STRING, FieldType.BYTES) and not spec.is_repeated:
+        return prefix + quote_ident(spec.name)
+    return f"{_byte_length(spec, prefix)} + 2"
+
+
+def _value_bytes(value: str | bytes | int) -> int:
+    """A returned value's bytes (:func:`_returned`): a STRING's UTF-8 length + 2, a BYTES
+    value's length + 2, else the length + 2 DuckDB computed."""
+    if isinstance(value, str):
+        return len(value.encode()) + 2
+    if isinstance(value, bytes):
+        return len(value) + 2
+    return int(value)
+
+
+def _byte_length(spec: FieldSpec, prefix: str = "") -> str:
+    """One value's length in SQL: of the column ``spec`` names, qualified by ``prefix``."""
+    column = prefix + quote_ident(spec.name)
     if spec.type is FieldType.BYTES and not spec.is_repeated:
         return f"octet_length({column})"
     return f"strlen(CAST({column} AS VARCHAR))"

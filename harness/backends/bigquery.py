@@ -32,6 +32,8 @@ from harness.ports import (
     DatasetInfo,
     InsertMode,
     InsertRowsError,
+    InvalidRequestError,
+    NotFoundError,
     QueryResult,
     RowError,
     StreamingBufferInfo,
@@ -70,8 +72,11 @@ class BigQueryWarehouse:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         adapter: HTTPAdapter | None = None,
+        trust_env: bool = True,
     ) -> None:
-        """``adapter`` carries every request of the client's session (recording, replay)."""
+        """``adapter`` carries every request of the client's session (recording, replay).
+        ``trust_env=False`` makes the session ignore the environment's proxies and ``.netrc``,
+        which requests otherwise reads again on every request (:mod:`harness.backends.emulator`)."""
         self.project = project
         self.location = location
         on_clock = clock_retry(clock or SystemClock(), sleep)
@@ -84,7 +89,12 @@ class BigQueryWarehouse:
             )
         if adapter is not None:
             mount(client._http, adapter)
+        if not trust_env:
+            client._http.trust_env = False
         self.client = client
+        self._schemas: dict[tuple[str, str], tuple[FieldSpec, ...]] = {}
+        """The last schema seen per (dataset, table), which a DML insert types its parameters by
+        (:meth:`insert_rows`)."""
 
     def close(self) -> None:
         self.client.close()
@@ -151,15 +161,19 @@ class BigQueryWarehouse:
                 not_found_ok=not_found_ok,
                 retry=self._retry,
             )
+        for key in [key for key in list(self._schemas) if key[0] == dataset_id]:  # a copy: threads share us
+            self._schemas.pop(key, None)
 
     # ------------------------------------------------------------------------- tables
 
     def _table_info(self, table: bigquery.Table) -> TableInfo:
         buffer = table.streaming_buffer
+        spec = TableSpec.from_api(table.to_api_repr())
+        self._schemas[(table.dataset_id, table.table_id)] = spec.schema
         return TableInfo(
             project=table.project,
             dataset_id=table.dataset_id,
-            spec=TableSpec.from_api(table.to_api_repr()),
+            spec=spec,
             num_rows=int(table.num_rows or 0),
             created=_utc(table.created),
             modified=_utc(table.modified),
@@ -224,6 +238,7 @@ class BigQueryWarehouse:
             self.client.delete_table(
                 self._table_ref(dataset_id, table_id), not_found_ok=not_found_ok, retry=self._retry
             )
+        self._schemas.pop((dataset_id, table_id), None)
 
     # ---------------------------------------------------------------------- inserting
 
@@ -239,10 +254,26 @@ class BigQueryWarehouse:
             # Still report a missing table, as the fake does.
             self._get(dataset_id, table_id)
             return 0
-        table = self._get(dataset_id, table_id)
         if InsertMode(mode) is InsertMode.STREAMING:
-            return self._stream(table, rows)
-        return self._dml_insert(dataset_id, table_id, TableSpec.from_api(table.to_api_repr()), rows)
+            return self._stream(self._get(dataset_id, table_id), rows)
+        known = self._schemas.get((dataset_id, table_id))
+        if known is None:
+            return self._dml_insert(dataset_id, table_id, self._fresh_schema(dataset_id, table_id), rows)
+        try:
+            return self._dml_insert(dataset_id, table_id, known, rows)
+        except (InvalidRequestError, NotFoundError):
+            # The schema was last seen before this call: another process may have changed or
+            # dropped the table since. A refusal is only final once the table, read again, has
+            # the same schema; else the insert is made again on the new one (a failed INSERT
+            # statement wrote nothing). A dropped table reports itself here as tables.get does.
+            fresh = self._fresh_schema(dataset_id, table_id)
+            if fresh == known:
+                raise
+        return self._dml_insert(dataset_id, table_id, fresh, rows)
+
+    def _fresh_schema(self, dataset_id: str, table_id: str) -> tuple[FieldSpec, ...]:
+        """The table's schema as ``tables.get`` reads it now (kept by :meth:`_table_info`)."""
+        return self.get_table(dataset_id, table_id).spec.schema
 
     def _stream(self, table: bigquery.Table, rows: Sequence[Mapping[str, Any]]) -> int:
         with mapped():
@@ -266,12 +297,16 @@ class BigQueryWarehouse:
         return len(rows)
 
     def _dml_insert(
-        self, dataset_id: str, table_id: str, spec: TableSpec, rows: Sequence[Mapping[str, Any]]
+        self,
+        dataset_id: str,
+        table_id: str,
+        schema: tuple[FieldSpec, ...],
+        rows: Sequence[Mapping[str, Any]],
     ) -> int:
         """``INSERT INTO t (cols) VALUES (...), ...`` with one typed named parameter per cell;
         NULLs are literal so their type comes from the column."""
-        by_name = {f.name.lower(): f for f in spec.schema}
-        required = [f for f in spec.schema if f.mode is FieldMode.REQUIRED]
+        by_name = {f.name.lower(): f for f in schema}
+        required = [f for f in schema if f.mode is FieldMode.REQUIRED]
         row_errors: list[RowError] = []
         for index, row in enumerate(rows):
             lowered = {str(k).lower(): v for k, v in row.items()}
@@ -289,9 +324,9 @@ class BigQueryWarehouse:
             # Refused before any statement runs, with the per-row errors the fake and insertAll give.
             bad = len({e.index for e in row_errors})
             raise InsertRowsError(f"{bad} of {len(rows)} rows were rejected", row_errors)
-        columns = [f for f in spec.schema if any(f.name.lower() in {str(k).lower() for k in r} for r in rows)]
+        columns = [f for f in schema if any(f.name.lower() in {str(k).lower() for k in r} for r in rows)]
         if not columns:
-            columns = list(spec.schema)
+            columns = list(schema)
         per_row = max(1, len(columns))
         chunk = max(1, _MAX_PARAMS_PER_INSERT // per_row)
         total = 0

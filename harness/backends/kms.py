@@ -125,11 +125,13 @@ class CloudKmsKeyManager:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         adapter: HTTPAdapter | None = None,
+        trust_env: bool = True,
     ) -> None:
         """``endpoint`` is e.g. ``http://127.0.0.1:9011`` for the emulator; ``None`` is Cloud KMS.
         ``clock`` and ``sleep`` are how the client's retries wait (real time by default).
         ``adapter`` carries every request of the REST transport's session (recording, replay):
-        the transport takes no session of ours, so it is mounted on the one it built."""
+        the transport takes no session of ours, so it is mounted on the one it built.
+        ``trust_env=False``: the session ignores the environment's proxies and ``.netrc``."""
         self.key_name = key_name
         self.timeout = timeout
         if client is None:
@@ -140,6 +142,8 @@ class CloudKmsKeyManager:
             )
         if adapter is not None:
             mount(client._transport._session, adapter)
+        if not trust_env:
+            client._transport._session.trust_env = False
         self.client = client
         on_clock = clock_retry(clock or SystemClock(), sleep)
         self._retries = {

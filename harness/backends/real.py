@@ -38,11 +38,14 @@ def build_real_platform(
     config: BootstrapConfig | None = None,
     recorder: Recorder | None = None,
     provider_transport: Callable[[], httpx.BaseTransport] | None = None,
+    trust_env: bool = True,
 ) -> Platform:
     """A Platform on the real clients; ``None`` endpoints and URLs mean the real services. Every
     client's retries wait on ``clock`` by ``sleep`` (``None``: really sleep, as on gcp). With a
     ``recorder`` every exchange of every client goes through it (``harness.recording``);
-    ``provider_transport`` makes the provider clients' transport (the emulator tier's)."""
+    ``provider_transport`` makes the provider clients' transport (the emulator tier's);
+    ``trust_env=False`` keeps the environment's proxies and ``.netrc`` off the Google clients'
+    sessions."""
     # OPENAI_BASE_URL ends in /v1 by the openai SDK's convention; the harness's clients add it.
     urls = {
         provider: url.rstrip("/").removesuffix("/v1") if url else None
@@ -69,6 +72,7 @@ def build_real_platform(
             credentials=credentials,
             endpoint=bigquery_endpoint,
             adapter=adapter("bigquery"),
+            trust_env=trust_env,
             **options,
         ),
         keys=CloudKmsKeyManager(
@@ -76,6 +80,7 @@ def build_real_platform(
             credentials=credentials,
             endpoint=kms_endpoint,
             adapter=adapter("kms"),
+            trust_env=trust_env,
             **options,
         ),
         clock=clock,
