@@ -27,7 +27,7 @@ from fakes.bigquery import exceptions as bq
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.rest import create_app
 from fakes.bigquery.warehouse import FakeWarehouse
-from harness.backends.bigquery import BigQueryWarehouse
+from harness.backends.bigquery import _MAX_PARAMS_PER_INSERT, BigQueryWarehouse
 from harness.backends.bigquery_errors import map_google_error
 from harness.backends.bigquery_params import to_query_parameter
 from harness.clock import ManualClock
@@ -533,6 +533,18 @@ def test_dml_insert_refusal_on_an_unchanged_table_is_final(
         f"GET /bigquery/v2/projects/{P}/datasets/ds/tables/people",
     ]
     assert _names(first) == []
+
+
+def test_dml_insert_of_more_rows_than_one_statement_carries_reads_the_table_first(
+    two_processes: tuple[BigQueryWarehouse, BigQueryWarehouse, _Logged],
+) -> None:
+    """Rows that may need more than one INSERT are typed by the table as read now: were a later
+    INSERT refused, making them all again on a new schema would write the earlier ones twice."""
+    first, _, log = two_processes
+    rows = [{"id": i, "name": "n"} for i in range(_MAX_PARAMS_PER_INSERT // len(PEOPLE.schema) + 1)]
+    assert first.insert_rows("ds", "people", rows) == len(rows)
+    assert log.sent[0] == f"GET /bigquery/v2/projects/{P}/datasets/ds/tables/people"
+    assert set(log.sent[1:]) == {f"POST /bigquery/v2/projects/{P}/queries"}
 
 
 # ------------------------------------------------------------------------------ differential

@@ -257,15 +257,18 @@ class BigQueryWarehouse:
         if InsertMode(mode) is InsertMode.STREAMING:
             return self._stream(self._get(dataset_id, table_id), rows)
         known = self._schemas.get((dataset_id, table_id))
-        if known is None:
+        if known is None or len(rows) > _MAX_PARAMS_PER_INSERT // max(1, len(known)):
+            # Unknown, or more rows than one statement carries: an INSERT after the first could
+            # fail after earlier ones wrote, and inserting all again would write those twice.
             return self._dml_insert(dataset_id, table_id, self._fresh_schema(dataset_id, table_id), rows)
         try:
             return self._dml_insert(dataset_id, table_id, known, rows)
         except (InvalidRequestError, NotFoundError):
             # The schema was last seen before this call: another process may have changed or
             # dropped the table since. A refusal is only final once the table, read again, has
-            # the same schema; else the insert is made again on the new one (a failed INSERT
-            # statement wrote nothing). A dropped table reports itself here as tables.get does.
+            # the same schema; else the insert is made again on the new one (the one INSERT
+            # statement failed and wrote nothing). A dropped table reports itself here as
+            # tables.get does.
             fresh = self._fresh_schema(dataset_id, table_id)
             if fresh == known:
                 raise
