@@ -37,14 +37,15 @@ SCENARIO = "scenarios/full_onboarding.yml"
 
 #: The libraries a fake-tier run cannot do without, loaded and nothing else: the CLI (typer, rich),
 #: FastAPI and Starlette's TestClient (the services and provider fakes are driven in-process),
-#: DuckDB with one Python function (which loads numpy), sqlglot's two dialects, the respx / httpx2
+#: DuckDB with a database (no Python function: registering one loads numpy, which a full_onboarding
+#: run no longer does), sqlglot's two dialects, the respx / httpx2
 #: provider mounts, pydantic-settings, PyYAML and the AES primitives. No harness or fakes code:
 #: how far a run is above this is how much of its start-up is ours (and the flow's).
 FLOOR = (
     "import typer, rich.console, fastapi, starlette.testclient, duckdb, respx, httpx2, yaml, "
     "pydantic_settings, sqlglot.dialects.bigquery, sqlglot.dialects.duckdb\n"
     "from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n"
-    "duckdb.connect().create_function('f', len, ['VARCHAR'], 'BIGINT')"
+    "duckdb.connect()"
 )
 
 
