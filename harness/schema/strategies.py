@@ -196,6 +196,8 @@ _CLUSTERABLE = (
     FieldType.GEOGRAPHY,
     FieldType.RANGE,
 )
+_CLUSTERABLE_GENERATED = tuple(t for t in _CLUSTERABLE if t not in _UNGENERATED)
+"""The clusterable types a defect may add a column of (RANGE is clusterable, but never generated)."""
 _UNCLUSTERABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in _CLUSTERABLE)
 _NOT_PARTITIONABLE = tuple(t for t in (*_COLUMN_TYPES, FieldType.RECORD) if t not in _PARTITIONABLE)
 _ALL_PARTITION_TYPES = tuple(PartitionType)
@@ -328,12 +330,12 @@ def _cluster_missing(draw: st.DrawFn, draft: _Draft) -> _Draft:
 
 
 def _cluster_nested(draw: st.DrawFn, draft: _Draft) -> _Draft:
-    schema, path = draw(_nested_path(draft[0], _CLUSTERABLE))
+    schema, path = draw(_nested_path(draft[0], _CLUSTERABLE_GENERATED))
     return _cluster_with(draft, schema, path, draw(st.integers(0, 3)))
 
 
 def _cluster_repeated(draw: st.DrawFn, draft: _Draft) -> _Draft:
-    column = draw(_added_column(draft[0], _CLUSTERABLE, (FieldMode.REPEATED,)))
+    column = draw(_added_column(draft[0], _CLUSTERABLE_GENERATED, (FieldMode.REPEATED,)))
     return _cluster_with(draft, (*draft[0], column), column.name, draw(st.integers(0, 3)))
 
 
