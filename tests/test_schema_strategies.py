@@ -197,7 +197,7 @@ def test_interval_and_range_are_refused_rather_than_guessed(kind: FieldType) -> 
         value_for(column(kind))
 
 
-@settings(max_examples=300, deadline=None, phases=[Phase.generate])
+@settings(max_examples=150, deadline=None, phases=[Phase.generate])
 @given(table_specs(valid=False))
 def test_no_defect_adds_a_column_of_a_type_without_a_value_strategy(spec: TableSpec) -> None:
     """RANGE can be clustered on, but :func:`table_specs` never generates it (rows could not fill
