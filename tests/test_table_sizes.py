@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from fakes.bigquery import queries, table_sizes
-from fakes.bigquery.catalog import STREAM_COL
+from fakes.bigquery.catalog import STREAM_COL, Table
 from fakes.bigquery.dataset_undelete import DeletedDatasets
 from fakes.bigquery.engine import BigQueryEngine
 from fakes.bigquery.load_options import load_options
@@ -34,7 +34,7 @@ from fakes.bigquery.loads import run_load
 from fakes.bigquery.query_destination import write_destination
 from fakes.bigquery.sql import TableRef
 from fakes.bigquery.table_history import history_of
-from fakes.bigquery.table_sizes import TableSize
+from fakes.bigquery.table_sizes import RowsWritten, TableSize
 from fakes.bigquery.table_sizes import measure as fresh_measure
 from fakes.bigquery.types import as_utc, quote_ident
 from harness.clock import ManualClock
@@ -462,6 +462,14 @@ def test_inserts_and_deletes_work_the_record_forward_without_a_scan(monkeypatch:
         engine.close()
 
 
+def _insert_late_row(engine: BigQueryEngine, table: Table, written: RowsWritten) -> None:
+    """One row inserted with the statement's ``RETURNING`` and handed to the record as its rows."""
+    returned = engine._conn.execute(
+        f"INSERT INTO {engine._storage_sql(table.ref)} (name) VALUES ('late'){written.returning}"
+    ).fetchall()
+    engine._sizes.wrote(written, returned, removed=False)
+
+
 def test_a_record_measured_further_between_a_write_and_its_rows_is_dropped(sized) -> None:
     """The rows a statement returns carry the bytes of the columns its record held when the
     statement was made; a column measured after that (before the rows went in) is not among
@@ -474,10 +482,7 @@ def test_a_record_measured_further_between_a_write_and_its_rows_is_dropped(sized
         written = engine._sizes.writing(table)
         assert written is not None and written.columns == ()
         engine._sizes.of(table, [SCHEMA[0]])  # measures ``name`` without the row to come
-        returned = engine._conn.execute(
-            f"INSERT INTO {engine._storage_sql(table.ref)} (name) VALUES ('late'){written.returning}"
-        ).fetchall()
-        engine._sizes.wrote(written, returned, removed=False)
+        _insert_late_row(engine, table, written)
         assert table.ref not in engine._sizes._records
     assert engine.get_table(P, DS, "u").num_rows == 3
     assert_sizes_fresh(engine, "u")
@@ -494,10 +499,7 @@ def test_a_record_dropped_between_a_write_and_its_rows_stays_dropped(sized) -> N
         assert written is not None
         engine._conn.execute(f"DELETE FROM {engine._storage_sql(table.ref)} WHERE n = 2")
         engine._sizes.changed(table.ref)
-        returned = engine._conn.execute(
-            f"INSERT INTO {engine._storage_sql(table.ref)} (name) VALUES ('late'){written.returning}"
-        ).fetchall()
-        engine._sizes.wrote(written, returned, removed=False)
+        _insert_late_row(engine, table, written)
         assert table.ref not in engine._sizes._records
     assert engine.get_table(P, DS, "u").num_rows == 2
     assert_sizes_fresh(engine, "u")

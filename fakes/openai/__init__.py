@@ -5,22 +5,15 @@ emulator tier serves it on a port. Paths and bodies are the real ones, so the of
 SDK works against it.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from fakes.lazy_app import create_app_on_first_use
 from fakes.openai.models import DEFAULT_MODELS, OpenAIState
 
 if TYPE_CHECKING:
     from fakes.openai.rest import create_app
 
 
-def __getattr__(name: str) -> Any:
-    """``create_app`` is imported on first use: a process that only needs the state (a run that
-    never calls this provider) does not build the app module's routes and models."""
-    if name == "create_app":
-        from fakes.openai.rest import create_app
-
-        return create_app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = create_app_on_first_use(__name__)
 
 __all__ = ["DEFAULT_MODELS", "OpenAIState", "create_app"]
